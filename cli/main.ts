@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { runBroker } from '../broker/main.js';
+import { ConfigError, loadConfig, type LoadedConfig } from '../config/index.js';
+import { databaseUrlOf, runIngest } from '../ingest/main.js';
+import { NodeConfigError, runNode } from '../sensor-node/main.js';
+import { connect, disconnect, redactUrl } from '../shared/db.js';
+import { ListenError } from '../shared/listen.js';
+import { migrate } from '../shared/migrate.js';
+import { runUp } from './up.js';
+
+interface CommonOptions {
+  config?: string;
+}
+
+/** Loads configuration with command-line flags applied as environment overrides (flags win). */
+function load(options: CommonOptions, overrides: Record<string, string | undefined> = {}): LoadedConfig {
+  const env = { ...process.env };
+  for (const [key, value] of Object.entries(overrides)) if (value !== undefined) env[key] = value;
+  return loadConfig({ file: options.config, env });
+}
+
+const configOption = () => new Option('-c, --config <file>', 'JSON configuration file (environment variables override it)');
+
+const program = new Command('pimonitor')
+  .description('Self-hosted telemetry for Raspberry Pi sensors: MQTT in, PostgreSQL out.')
+  .showHelpAfterError();
+
+program
+  .command('up')
+  .description('run the whole pipeline: embedded database, MQTT broker and ingest (what `npm start` runs)')
+  .addOption(configOption())
+  .action(async (o: CommonOptions) => runUp(load(o).config, o.config));
+
+program
+  .command('broker')
+  .description('run the MQTT broker alone')
+  .addOption(configOption())
+  .action(async (o: CommonOptions) => runBroker(load(o).config));
+
+program
+  .command('ingest')
+  .description('run the ingest worker: MQTT readings into PostgreSQL')
+  .addOption(configOption())
+  .action(async (o: CommonOptions) => runIngest(load(o).config));
+
+program
+  .command('node')
+  .description('run a sensor node that publishes readings')
+  .addOption(configOption())
+  .option('--simulate', 'publish a simulated DHT22 instead of reading hardware')
+  .option('--device <name>', 'device name, the <device> in home/<device>/<sensor>')
+  .option('--interval-ms <ms>', 'how often to read and publish')
+  .action(async (o: CommonOptions & { simulate?: boolean; device?: string; intervalMs?: string }) =>
+    runNode(load(o, { NODE_SIMULATE: o.simulate ? 'true' : undefined, NODE_DEVICE: o.device, NODE_INTERVAL_MS: o.intervalMs }).config));
+
+program
+  .command('migrate')
+  .description('apply missing schema migrations to the database and exit')
+  .addOption(configOption())
+  .action(async (o: CommonOptions) => {
+    const { config } = load(o);
+    const url = databaseUrlOf(config);
+    const db = connect(url, { poolSize: 1, applicationName: 'pimonitor-migrate' });
+    try {
+      const result = await migrate(db, (m) => console.log(`applied ${m.name}`));
+      console.log(`${redactUrl(url)}: schema version ${result.version}${result.applied.length ? '' : ' (already up to date)'}`);
+      if (result.newerThanCode) console.log('warning: the database schema is newer than this pimonitor; upgrade pimonitor');
+    } finally {
+      await disconnect(db);
+    }
+  });
+
+program
+  .command('config')
+  .description('print the effective configuration, secrets redacted')
+  .addOption(configOption())
+  .option('--explain', 'list every setting with its value, source, environment variable and meaning')
+  .action((o: CommonOptions & { explain?: boolean }) => {
+    const loaded = load(o);
+    if (!o.explain) {
+      const tree: Record<string, unknown> = {};
+      for (const s of loaded.describe()) setPath(tree, s.key, s.value);
+      console.log(JSON.stringify(tree, null, 2));
+      return;
+    }
+    for (const s of loaded.describe()) {
+      console.log(`${s.key} = ${JSON.stringify(s.value)}   (${s.source}; env ${s.env})\n    ${s.doc}`);
+    }
+  });
+
+function setPath(tree: Record<string, unknown>, key: string, value: unknown): void {
+  const parts = key.split('.');
+  let node = tree;
+  for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
+  node[parts.at(-1)!] = value;
+}
+
+program.parseAsync().catch((err: unknown) => {
+  // Expected failures get their message alone; anything else gets the stack, because it is a bug.
+  if (err instanceof ConfigError) {
+    console.error(`pimonitor: ${err.message}`);
+    process.exit(2);
+  }
+  if (err instanceof ListenError || err instanceof NodeConfigError) {
+    console.error(`pimonitor: ${err.message}`);
+    process.exit(1);
+  }
+  console.error('pimonitor: failed:', err);
+  process.exit(1);
+});

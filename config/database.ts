@@ -1,0 +1,37 @@
+export const database = {
+  database: {
+    url: {
+      doc: 'PostgreSQL to store readings in; empty runs the embedded PGlite database under DATA_DIR/pg.',
+      format: 'url-or-empty',
+      default: '',
+      env: 'DATABASE_URL',
+      sensitive: true,
+    },
+    poolSize: {
+      doc: 'Connections each process keeps to PostgreSQL.',
+      format: 'nat',
+      default: 4,
+      env: 'DATABASE_POOL_SIZE',
+    },
+    embedded: {
+      host: {
+        doc: 'Address the embedded database listens on for psql and ingest. It has no password: keep it on loopback.',
+        format: String,
+        default: '127.0.0.1',
+        env: 'PGLITE_HOST',
+      },
+      port: {
+        doc: 'Port the embedded database listens on (PostgreSQL wire protocol).',
+        format: 'port',
+        default: 5433,
+        env: 'PGLITE_PORT',
+      },
+      maxConnections: {
+        doc: 'Concurrent connections to the embedded database (ingest pool + psql sessions).',
+        format: 'nat',
+        default: 16,
+        env: 'PGLITE_MAX_CONNECTIONS',
+      },
+    },
+  },
+};

@@ -1,0 +1,59 @@
+import convict from 'convict';
+import { hostname } from 'node:os';
+import { nameProblem, type Range } from '../shared/contract.js';
+
+/** Custom convict formats, registered once before any schema is built. */
+export function registerFormats(): void {
+  convict.addFormat({
+    name: 'url-or-empty',
+    validate(value: unknown) {
+      if (value === '') return;
+      if (typeof value !== 'string' || !/^postgres(ql)?:\/\//.test(value)) {
+        throw new Error('must be empty (embedded database) or a postgres://user:password@host:port/database URL');
+      }
+      new URL(value);
+    },
+  });
+  convict.addFormat({
+    name: 'mqtt-url',
+    validate(value: unknown) {
+      if (typeof value !== 'string' || !/^(mqtts?|wss?|tcp|tls):\/\/[^/]+/.test(value)) {
+        throw new Error('must be an MQTT URL such as mqtt://127.0.0.1:1883 (mqtt, mqtts, ws or wss)');
+      }
+    },
+  });
+  convict.addFormat({
+    name: 'device-name',
+    validate(value: unknown) {
+      const problem = nameProblem('device', String(value));
+      if (problem) throw new Error(problem);
+    },
+  });
+  convict.addFormat({
+    name: 'metric-ranges',
+    // A string comes from the environment; bad JSON is left for validate() to report with its key.
+    coerce(value: unknown) {
+      if (typeof value !== 'string') return value;
+      try {
+        return JSON.parse(value);
+      } catch {
+        return value;
+      }
+    },
+    validate(value: unknown) {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        throw new Error('must be an object of metric: [min, max], e.g. {"co2": [0, 10000]}');
+      }
+      for (const [metric, range] of Object.entries(value as Record<string, Range>)) {
+        if (!Array.isArray(range) || range.length !== 2 || !range.every(Number.isFinite) || range[0] > range[1]) {
+          throw new Error(`range of ${metric} must be [min, max] with min <= max`);
+        }
+      }
+    },
+  });
+}
+
+/** The machine's hostname made into a valid device name, the default a node publishes under. */
+export function defaultDeviceName(): string {
+  return hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64) || 'pi';
+}

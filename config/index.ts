@@ -1,0 +1,121 @@
+import convict from 'convict';
+import { readFileSync } from 'node:fs';
+import { redactUrl } from '../shared/db.js';
+import { broker } from './broker.js';
+import { common } from './common.js';
+import { database } from './database.js';
+import { registerFormats } from './formats.js';
+import { ingest } from './ingest.js';
+import { mqtt } from './mqtt.js';
+import { node } from './node.js';
+
+registerFormats();
+
+/** One schema, a section per component, so one file can configure every process under strict validation. */
+const schema = { ...common, ...database, ...broker, ...mqtt, ...ingest, ...node };
+const build = (env: NodeJS.ProcessEnv) => convict(schema, { env, args: [] });
+export type Config = ReturnType<ReturnType<typeof build>['getProperties']>;
+
+interface Setting {
+  key: string;
+  doc: string;
+  env: string;
+  sensitive: boolean;
+}
+
+export interface SettingValue extends Setting {
+  value: unknown;
+  source: string;
+}
+
+/** Every problem found at once, each naming the key, where its value came from and what was expected. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export interface LoadOptions {
+  /** A JSON file whose values override the defaults; environment variables override it in turn. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** Each setting with its effective value (secrets redacted) and where that value came from. */
+  describe(): SettingValue[];
+}
+
+export function loadConfig({ file, env = process.env }: LoadOptions = {}): LoadedConfig {
+  const fromFile = file ? readConfigFile(file) : {};
+  const conf = build(env);
+  conf.load(fromFile);
+  const settings = listSettings(schema);
+  const sourceOf = (key: string): string => {
+    const setting = settings.find((s) => s.key === key);
+    if (setting && env[setting.env] !== undefined) return `env ${setting.env}`;
+    if (has(fromFile, key)) return `file ${file}`;
+    return 'default';
+  };
+  try {
+    conf.validate({ allowed: 'strict' });
+  } catch (err) {
+    throw new ConfigError(String((err as Error).message).split('\n').filter(Boolean).map((line) => explain(line, sourceOf)));
+  }
+  const config = conf.getProperties();
+  return {
+    config,
+    describe: () =>
+      settings.map((s) => ({ ...s, value: redact(s, conf.get(s.key as never)), source: sourceOf(s.key) })),
+  };
+}
+
+function readConfigFile(file: string): object {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`config file ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('expected a JSON object');
+    return parsed;
+  } catch (err) {
+    throw new ConfigError([`config file ${file} is not a JSON object: ${(err as Error).message}`]);
+  }
+}
+
+/** Rewrites one of convict's error lines to name the value's source. */
+function explain(line: string, sourceOf: (key: string) => string): string {
+  const undeclared = /^configuration param '(.+)' not declared in the schema$/.exec(line);
+  if (undeclared) return `${undeclared[1]} (${sourceOf(undeclared[1]!)}): not a known setting (see \`pimonitor config --explain\`)`;
+  const keyed = /^([\w.]+): (.*)$/.exec(line);
+  if (keyed) return `${keyed[1]} (${sourceOf(keyed[1]!)}): ${keyed[2]}`;
+  return line;
+}
+
+function listSettings(node: object, prefix = ''): Setting[] {
+  return Object.entries(node).flatMap(([name, spec]): Setting[] => {
+    const key = prefix ? `${prefix}.${name}` : name;
+    if (spec && typeof spec === 'object' && 'doc' in spec) {
+      return [{ key, doc: String(spec.doc), env: String(spec.env), sensitive: Boolean((spec as { sensitive?: boolean }).sensitive) }];
+    }
+    return listSettings(spec as object, key);
+  });
+}
+
+function has(obj: object, key: string): boolean {
+  let cur: unknown = obj;
+  for (const part of key.split('.')) {
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, part)) return false;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return true;
+}
+
+function redact(setting: Setting, value: unknown): unknown {
+  if (!setting.sensitive || value === '') return value;
+  return typeof value === 'string' && value.includes('://') ? redactUrl(value) : '[redacted]';
+}

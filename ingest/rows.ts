@@ -1,0 +1,73 @@
+import type { Entry } from './entries.js';
+
+/** Rejected payloads are kept for diagnosis, not archived: the first 4 KiB tell what went wrong. */
+export const REJECTED_PAYLOAD_KEEP_BYTES = 4096;
+
+export interface ReadingRow { ts: Date; device: string; sensor: string; metric: string; value: number }
+export interface SeriesRow { device: string; sensor: string; metric: string; first_ts: Date; last_ts: Date }
+export interface DeviceRow { device: string; first_seen: Date; last_seen: Date; status: string | null; status_changed_at: Date | null }
+export interface RejectedRow { received_at: Date; topic: string; payload: Buffer; payload_bytes: number; reason: string }
+
+export interface BatchRows {
+  readings: ReadingRow[];
+  series: SeriesRow[];
+  devices: DeviceRow[];
+  rejected: RejectedRow[];
+}
+
+/**
+ * Turns a batch of entries into rows, one per table. Series and devices are folded to one row per key,
+ * because one INSERT ... ON CONFLICT DO UPDATE may not touch the same row twice.
+ */
+export function toRows(entries: readonly Entry[]): BatchRows {
+  const readings: ReadingRow[] = [];
+  const series = new Map<string, SeriesRow>();
+  const devices = new Map<string, DeviceRow>();
+  const rejected: RejectedRow[] = [];
+
+  const seeDevice = (device: string, at: Date): DeviceRow => {
+    let row = devices.get(device);
+    if (!row) devices.set(device, (row = { device, first_seen: at, last_seen: at, status: null, status_changed_at: null }));
+    if (at < row.first_seen) row.first_seen = at;
+    if (at > row.last_seen) row.last_seen = at;
+    return row;
+  };
+
+  for (const entry of entries) {
+    switch (entry.kind) {
+      case 'reading': {
+        const { device, sensor, ts, metrics } = entry.reading;
+        seeDevice(device, entry.receivedAt);
+        for (const { metric, value } of metrics) {
+          readings.push({ ts, device, sensor, metric, value });
+          const key = JSON.stringify([device, sensor, metric]);
+          const s = series.get(key);
+          if (!s) series.set(key, { device, sensor, metric, first_ts: ts, last_ts: ts });
+          else {
+            if (ts < s.first_ts) s.first_ts = ts;
+            if (ts > s.last_ts) s.last_ts = ts;
+          }
+        }
+        break;
+      }
+      case 'status': {
+        const row = seeDevice(entry.device, entry.receivedAt);
+        if (!row.status_changed_at || entry.receivedAt >= row.status_changed_at) {
+          row.status = entry.status;
+          row.status_changed_at = entry.receivedAt;
+        }
+        break;
+      }
+      case 'rejected':
+        rejected.push({
+          received_at: entry.receivedAt,
+          topic: entry.topic,
+          payload: entry.payload.subarray(0, REJECTED_PAYLOAD_KEEP_BYTES),
+          payload_bytes: entry.payload.length,
+          reason: entry.reason,
+        });
+        break;
+    }
+  }
+  return { readings, series: [...series.values()], devices: [...devices.values()], rejected };
+}

@@ -1,0 +1,39 @@
+import { join } from 'node:path';
+import { pgp, type Db } from '../shared/db.js';
+import { SQL_DIR } from '../shared/paths.js';
+import type { BatchRows } from './rows.js';
+
+const { ColumnSet } = pgp.helpers;
+const readingColumns = new ColumnSet(['ts', 'device', 'sensor', 'metric', 'value'], { table: 'readings' });
+const seriesColumns = new ColumnSet(['device', 'sensor', 'metric', 'first_ts', 'last_ts']);
+const deviceColumns = new ColumnSet(['device', 'first_seen', 'last_seen', 'status', 'status_changed_at']);
+const rejectedColumns = new ColumnSet(['received_at', 'topic', 'payload', 'payload_bytes', 'reason'], { table: 'rejected_messages' });
+
+const sqlFile = (name: string) => {
+  const file = new pgp.QueryFile(join(SQL_DIR, 'ingest', name), { minify: true, noWarnings: true });
+  if (file.error) throw file.error;
+  return file;
+};
+const upsertSeries = sqlFile('upsert-series.sql');
+const upsertDevices = sqlFile('upsert-devices.sql');
+
+/** Writes one batch. All or nothing: a batch is one transaction, so a retry after a failure is exact. */
+export interface BatchStore {
+  write(rows: BatchRows): Promise<void>;
+}
+
+export function createBatchStore(db: Db): BatchStore {
+  return {
+    async write({ readings, series, devices, rejected }) {
+      // Multi-row INSERT rather than COPY: COPY FROM STDIN does not pass through pglite-socket.
+      const queries: string[] = [];
+      if (readings.length) queries.push(`${pgp.helpers.insert(readings, readingColumns)} ON CONFLICT DO NOTHING`);
+      if (series.length) queries.push(pgp.as.format(upsertSeries, { values: pgp.helpers.values(series, seriesColumns) }));
+      if (devices.length) queries.push(pgp.as.format(upsertDevices, { values: pgp.helpers.values(devices, deviceColumns) }));
+      if (rejected.length) queries.push(pgp.helpers.insert(rejected, rejectedColumns));
+      if (queries.length === 0) return;
+      // One round trip: the statements go as one multi-statement query inside the transaction.
+      await db.tx((t) => t.none(queries.join(';\n')));
+    },
+  };
+}

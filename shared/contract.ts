@@ -1,0 +1,199 @@
+/**
+ * The topic and payload contract between sensor nodes, the broker's subscribers and ingest.
+ * Every component builds and parses topics and payloads here, and nowhere else.
+ *
+ *   home/<device>/<sensor>   a reading: a JSON object, each numeric field one metric, optional `ts`
+ *   home/<device>/status     `online` | `offline`, retained (a node's Last Will is `offline`)
+ *
+ * The functions are pure: they return a value or a reason a person can act on; they never throw or log.
+ */
+
+export const TOPIC_ROOT = 'home';
+/** What ingest subscribes to: every reading and every status message, nothing deeper. */
+export const INGEST_SUBSCRIPTION = `${TOPIC_ROOT}/+/+`;
+export const STATUS_LEVEL = 'status';
+export const DEVICE_STATUSES = ['online', 'offline'] as const;
+export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
+
+const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const METRIC_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+/** One payload may carry this many metrics; more is a misbehaving sender, not a sensor. */
+export const MAX_METRICS_PER_READING = 64;
+/** A Pi without a real-time clock boots in 1970 or at its last shutdown; nothing real predates this. */
+export const EARLIEST_TIMESTAMP_MS = Date.UTC(2000, 0, 1);
+/** ISO 8601 with a date, a time and an explicit offset: a local time without one is ambiguous. */
+const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+export type Range = readonly [min: number, max: number];
+export const DEFAULT_METRIC_RANGES: Readonly<Record<string, Range>> = {
+  temperature: [-273.15, 1000],
+  humidity: [0, 100],
+};
+
+export interface ValidationLimits {
+  /** Largest accepted payload in bytes. */
+  maxPayloadBytes: number;
+  /** How far in the future a `ts` may be before the sender's clock is distrusted. */
+  maxFutureSkewMs: number;
+  /** Physical ranges of known metrics; metrics not listed are stored as they are. */
+  ranges: Readonly<Record<string, Range>>;
+}
+
+export const DEFAULT_LIMITS: ValidationLimits = {
+  maxPayloadBytes: 16 * 1024,
+  maxFutureSkewMs: 5 * 60_000,
+  ranges: DEFAULT_METRIC_RANGES,
+};
+
+export type Invalid = { ok: false; reason: string };
+export type Result<T> = ({ ok: true } & T) | Invalid;
+
+export type ParsedTopic =
+  | { kind: 'reading'; device: string; sensor: string }
+  | { kind: 'status'; device: string };
+
+export interface Metric {
+  metric: string;
+  value: number;
+}
+
+export interface Reading {
+  device: string;
+  sensor: string;
+  /** When the reading was taken: the payload's `ts`, or the receive time without one. */
+  ts: Date;
+  metrics: Metric[];
+}
+
+const invalid = (reason: string): Invalid => ({ ok: false, reason });
+
+export function readingTopic(device: string, sensor: string): string {
+  return `${TOPIC_ROOT}/${device}/${sensor}`;
+}
+
+export function statusTopic(device: string): string {
+  return `${TOPIC_ROOT}/${device}/${STATUS_LEVEL}`;
+}
+
+/** Why `name` cannot be a device or sensor name, or null when it can. */
+export function nameProblem(what: 'device' | 'sensor', name: string): string | null {
+  if (NAME_PATTERN.test(name)) return null;
+  const shown = name.length > 80 ? `${name.slice(0, 80)}…` : name;
+  return `${what} name "${shown}" must be 1-64 characters of A-Z a-z 0-9 _ -`;
+}
+
+export function parseTopic(topic: string): Result<{ topic: ParsedTopic }> {
+  const levels = topic.split('/');
+  if (levels[0] !== TOPIC_ROOT) return invalid(`topic ${topic} does not start with ${TOPIC_ROOT}/`);
+  if (levels.length > 3) return invalid(`topic ${topic} has too many levels (expected ${TOPIC_ROOT}/<device>/<sensor>)`);
+  if (levels.length < 3) return invalid(`topic ${topic} has too few levels (expected ${TOPIC_ROOT}/<device>/<sensor>)`);
+  const [, device = '', sensor = ''] = levels;
+  const problem = nameProblem('device', device) ?? nameProblem('sensor', sensor);
+  if (problem) return invalid(problem);
+  if (sensor === STATUS_LEVEL) return { ok: true, topic: { kind: 'status', device } };
+  return { ok: true, topic: { kind: 'reading', device, sensor } };
+}
+
+export function parseStatus(payload: Buffer): Result<{ status: DeviceStatus }> {
+  const text = payload.toString('utf8').trim();
+  const status = DEVICE_STATUSES.find((s) => s === text);
+  if (!status) return invalid(`status payload ${JSON.stringify(text.slice(0, 40))} is not one of ${DEVICE_STATUSES.join(', ')}`);
+  return { ok: true, status };
+}
+
+/** Parses a `ts` field: ISO 8601 with an offset, or epoch milliseconds. */
+export function parseTimestamp(raw: unknown): Result<{ ts: Date }> {
+  let ms: number;
+  if (typeof raw === 'number') {
+    if (!Number.isInteger(raw)) return invalid(`ts ${raw} is not a whole number of epoch milliseconds`);
+    // Epoch seconds are the commonest mistake; say so rather than "before 2000".
+    if (raw > 0 && raw < 1e11) return invalid(`ts ${raw} looks like epoch seconds; send epoch milliseconds or ISO 8601`);
+    ms = raw;
+  } else if (typeof raw === 'string') {
+    if (!ISO_WITH_OFFSET.test(raw)) return invalid(`ts "${raw.slice(0, 40)}" is not ISO 8601 with an offset (e.g. 2026-01-31T12:00:00Z)`);
+    ms = Date.parse(raw);
+    if (Number.isNaN(ms)) return invalid(`ts "${raw}" is not a valid date`);
+  } else {
+    return invalid(`ts must be an ISO 8601 string or epoch milliseconds, not ${describeType(raw)}`);
+  }
+  if (ms < EARLIEST_TIMESTAMP_MS) {
+    return invalid(`ts ${new Date(ms).toISOString()} is before 2000-01-01: the sender's clock is not set`);
+  }
+  return { ok: true, ts: new Date(ms) };
+}
+
+/**
+ * Validates a reading's payload. `receivedAt` stands in for a missing `ts` and anchors the
+ * future-skew check, so the clock is the caller's to inject.
+ */
+export function parseReading(
+  device: string,
+  sensor: string,
+  payload: Buffer,
+  receivedAt: Date,
+  limits: ValidationLimits = DEFAULT_LIMITS,
+): Result<{ reading: Reading }> {
+  if (payload.length > limits.maxPayloadBytes) {
+    return invalid(`payload is ${payload.length} bytes, larger than the limit of ${limits.maxPayloadBytes}`);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return invalid(payload.length === 0 ? 'payload is empty' : 'payload is not JSON');
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    return invalid(`payload is ${describeType(body)}, expected a JSON object of metrics`);
+  }
+  let ts = receivedAt;
+  const metrics: Metric[] = [];
+  for (const [key, value] of Object.entries(body)) {
+    if (key === 'ts') {
+      const parsed = parseTimestamp(value);
+      if (!parsed.ok) return parsed;
+      ts = parsed.ts;
+      continue;
+    }
+    const problem = metricProblem(key, value, limits.ranges);
+    if (problem) return invalid(problem);
+    metrics.push({ metric: key, value: value as number });
+  }
+  if (metrics.length === 0) return invalid('payload has no numeric metrics');
+  if (metrics.length > MAX_METRICS_PER_READING) {
+    return invalid(`payload has ${metrics.length} metrics, more than the limit of ${MAX_METRICS_PER_READING}`);
+  }
+  const skewMs = ts.getTime() - receivedAt.getTime();
+  if (skewMs > limits.maxFutureSkewMs) {
+    return invalid(
+      `ts ${ts.toISOString()} is ${Math.round(skewMs / 1000)} s in the future (limit ${limits.maxFutureSkewMs / 1000} s): the sender's clock is wrong`,
+    );
+  }
+  return { ok: true, reading: { device, sensor, ts, metrics } };
+}
+
+function metricProblem(name: string, value: unknown, ranges: ValidationLimits['ranges']): string | null {
+  if (!METRIC_PATTERN.test(name)) {
+    return `metric name "${name.slice(0, 80)}" must start with a letter and be 1-64 characters of A-Z a-z 0-9 _`;
+  }
+  if (typeof value !== 'number') return `metric ${name} is ${describeType(value)}, expected a number`;
+  if (!Number.isFinite(value)) return `metric ${name} is not a finite number`;
+  const range = Object.hasOwn(ranges, name) ? ranges[name] : undefined;
+  if (range && (value < range[0] || value > range[1])) {
+    return `${name} ${value} out of range ${range[0]}..${range[1]}`;
+  }
+  return null;
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return 'a string';
+  if (typeof value === 'boolean') return 'a boolean';
+  return typeof value;
+}
+
+/** The JSON payload a node publishes for one reading. */
+export function encodeReading(metrics: Record<string, number>, takenAt: Date): Buffer {
+  return Buffer.from(JSON.stringify({ ...metrics, ts: takenAt.toISOString() }));
+}

@@ -1,0 +1,32 @@
+import pgPromise from 'pg-promise';
+import type { IDatabase } from 'pg-promise';
+
+/** One pg-promise instance per process (pg-promise's rule); each component gets one `Db` from it. */
+export const pgp = pgPromise({ capSQL: true, noWarnings: true });
+export type Db = IDatabase<object>;
+
+export interface DbOptions {
+  /** Connections in the pool; ingest writes one batch at a time, so a few suffice. */
+  poolSize?: number;
+  /** Shown in pg_stat_activity, so an operator can tell our connections apart. */
+  applicationName?: string;
+}
+
+export function connect(url: string, { poolSize = 4, applicationName = 'pimonitor' }: DbOptions = {}): Db {
+  return pgp({ connectionString: url, max: poolSize, application_name: applicationName });
+}
+
+export async function disconnect(db: Db): Promise<void> {
+  await db.$pool.end();
+}
+
+/** The URL with its password replaced, for logs and `pimonitor config`. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url ? '[redacted]' : '';
+  }
+}

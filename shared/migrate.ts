@@ -1,0 +1,65 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pgp, type Db } from './db.js';
+import { SQL_DIR } from './paths.js';
+
+/** Serialises migrations between processes (two ingest workers starting at once). Any constant will do. */
+const MIGRATION_LOCK_KEY = 0x70_69_6d_6f; // "pimo"
+const MIGRATION_FILE = /^(\d{3})_[a-z0-9_]+\.sql$/;
+
+export interface Migration {
+  version: number;
+  name: string;
+  path: string;
+}
+
+export interface MigrationResult {
+  applied: Migration[];
+  /** The schema version of the database after the run. */
+  version: number;
+  /** Set when the database has versions this code does not know: it was migrated by a newer pimonitor. */
+  newerThanCode: boolean;
+}
+
+export function listMigrations(dir = SQL_DIR): Migration[] {
+  const migrations = readdirSync(dir)
+    .map((name) => ({ name, match: MIGRATION_FILE.exec(name) }))
+    .filter((f) => f.match)
+    .map((f) => ({ version: Number(f.match![1]), name: f.name, path: join(dir, f.name) }))
+    .sort((a, b) => a.version - b.version);
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`migration ${m.name}: expected version ${String(i + 1).padStart(3, '0')} (versions must run 001, 002, … without gaps or repeats)`);
+  });
+  return migrations;
+}
+
+/**
+ * Applies the migrations the database lacks, each in its own transaction under an advisory lock,
+ * recording each in schema_migrations. Safe to run again and from several processes at once.
+ */
+export async function migrate(db: Db, onApplied: (m: Migration) => void = () => {}, dir = SQL_DIR): Promise<MigrationResult> {
+  const migrations = listMigrations(dir);
+  await db.tx(async (t) => {
+    await t.none('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await t.none(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  });
+  const applied: Migration[] = [];
+  for (const migration of migrations) {
+    const ran = await db.tx(async (t) => {
+      await t.none('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+      if (await t.oneOrNone('SELECT 1 FROM schema_migrations WHERE version = $1', [migration.version])) return false;
+      const file = new pgp.QueryFile(migration.path, { minify: false, noWarnings: true });
+      if (file.error) throw new Error(`migration ${migration.name}: ${file.error.message}`);
+      await t.none(file);
+      await t.none('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+      return true;
+    });
+    if (ran) {
+      applied.push(migration);
+      onApplied(migration);
+    }
+  }
+  const { version } = await db.one<{ version: number }>('SELECT coalesce(max(version), 0)::int AS version FROM schema_migrations');
+  return { applied, version, newerThanCode: version > migrations.length };
+}
