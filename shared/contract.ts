@@ -107,12 +107,12 @@ export function parseTimestamp(raw: unknown): Result<{ ts: Date }> {
   if (typeof raw === 'number') {
     if (!Number.isInteger(raw)) return invalid(`ts ${raw} is not a whole number of epoch milliseconds`);
     // Epoch seconds are the commonest mistake; say so rather than "before 2000".
-    if (raw > 0 && raw < 1e11) return invalid(`ts ${raw} looks like epoch seconds; send epoch milliseconds or ISO 8601`);
+    if (raw >= EARLIEST_TIMESTAMP_MS / 1000 && raw < 1e11) return invalid(`ts ${raw} looks like epoch seconds; send epoch milliseconds or ISO 8601`);
     ms = raw;
   } else if (typeof raw === 'string') {
     if (!ISO_WITH_OFFSET.test(raw)) return invalid(`ts "${raw.slice(0, 40)}" is not ISO 8601 with an offset (e.g. 2026-01-31T12:00:00Z)`);
     ms = Date.parse(raw);
-    if (Number.isNaN(ms)) return invalid(`ts "${raw}" is not a valid date`);
+    if (Number.isNaN(ms) || !isCalendarDate(raw)) return invalid(`ts "${raw}" is not a valid date`);
   } else {
     return invalid(`ts must be an ISO 8601 string or epoch milliseconds, not ${describeType(raw)}`);
   }
@@ -182,6 +182,13 @@ function metricProblem(name: string, value: unknown, ranges: ValidationLimits['r
     return `${name} ${value} out of range ${range[0]}..${range[1]}`;
   }
   return null;
+}
+
+/** Date.parse rolls 2026-02-31 over to March; a reading stamped with an impossible date is suspect. */
+function isCalendarDate(iso: string): boolean {
+  const [, year, month, day, hour, minute, second] = Array.from(/^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(iso) ?? [], (v) => Number(v ?? 0));
+  const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
+  return month! >= 1 && month! <= 12 && day! >= 1 && day! <= daysInMonth && hour! < 24 && minute! < 60 && second! < 60;
 }
 
 function describeType(value: unknown): string {

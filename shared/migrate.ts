@@ -40,14 +40,14 @@ export function listMigrations(dir = SQL_DIR): Migration[] {
 export async function migrate(db: Db, onApplied: (m: Migration) => void = () => {}, dir = SQL_DIR): Promise<MigrationResult> {
   const migrations = listMigrations(dir);
   await db.tx(async (t) => {
-    await t.none('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await t.one('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
     await t.none(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
   });
   const applied: Migration[] = [];
   for (const migration of migrations) {
     const ran = await db.tx(async (t) => {
-      await t.none('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+      await t.one('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
       if (await t.oneOrNone('SELECT 1 FROM schema_migrations WHERE version = $1', [migration.version])) return false;
       const file = new pgp.QueryFile(migration.path, { minify: false, noWarnings: true });
       if (file.error) throw new Error(`migration ${migration.name}: ${file.error.message}`);

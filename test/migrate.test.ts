@@ -1,0 +1,57 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { listMigrations, migrate } from '../shared/migrate.js';
+import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(async () => t.stop());
+
+test('applies every migration once, records it, and is safe to run again (also concurrently)', async () => {
+  const [first, second, third] = await Promise.all([migrate(t.db), migrate(t.db), migrate(t.db)]);
+  const versions = listMigrations().map((m) => m.version);
+  expect([first, second, third].flatMap((r) => r.applied.map((m) => m.version))).toEqual(versions);
+  expect(first.version).toBe(versions.at(-1));
+  const again = await migrate(t.db);
+  expect(again.applied).toEqual([]);
+  const recorded = await t.db.map('SELECT version FROM schema_migrations ORDER BY version', [], (r: { version: number }) => r.version);
+  expect(recorded).toEqual(versions);
+  const tables = await t.db.map(
+    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
+    [],
+    (r: { table_name: string }) => r.table_name,
+  );
+  expect(tables).toEqual(['devices', 'latest_readings', 'readings', 'rejected_messages', 'schema_migrations', 'series']);
+});
+
+test('the readings primary key stores a repeated reading once', async () => {
+  await migrate(t.db);
+  const insert = "INSERT INTO readings VALUES ('2026-01-01T00:00:00Z', 'a', 'b', 'temperature', 20) ON CONFLICT DO NOTHING";
+  await t.db.none(insert);
+  await t.db.none(insert);
+  expect(await t.db.one("SELECT count(*)::int AS n FROM readings WHERE device = 'a'")).toEqual({ n: 1 });
+});
+
+test('a gap in the numbering is refused before anything runs', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pimonitor-migrations-'));
+  writeFileSync(join(dir, '001_a.sql'), 'SELECT 1');
+  writeFileSync(join(dir, '003_c.sql'), 'SELECT 1');
+  expect(() => listMigrations(dir)).toThrow('migration 003_c.sql: expected version 002');
+});
+
+test('a failing migration rolls back and is not recorded', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pimonitor-migrations-'));
+  writeFileSync(join(dir, '001_ok.sql'), 'CREATE TABLE migrate_probe_ok (x int)');
+  writeFileSync(join(dir, '002_broken.sql'), 'CREATE TABLE migrate_probe_broken (x int); SELECT no_such_function();');
+  const fresh = await createTestDatabase();
+  try {
+    await expect(migrate(fresh.db, () => {}, dir)).rejects.toThrow(/no_such_function/);
+    expect(await fresh.db.map('SELECT version FROM schema_migrations', [], (r: { version: number }) => r.version)).toEqual([1]);
+    expect(await fresh.db.oneOrNone("SELECT to_regclass('migrate_probe_broken') AS t")).toEqual({ t: null });
+  } finally {
+    await fresh.stop();
+  }
+});
