@@ -1,0 +1,47 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import { startBroker, type RunningBroker } from '../../broker/broker.js';
+import { DEFAULT_LIMITS } from '../../shared/contract.js';
+import { createLogger } from '../../shared/log.js';
+import { migrate } from '../../shared/migrate.js';
+import { createBatchStore } from '../../ingest/store.js';
+import { IngestWorker, type IngestOptions } from '../../ingest/worker.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export interface Pipeline {
+  database: TestDatabase;
+  broker: RunningBroker;
+  worker: IngestWorker;
+  publisher: MqttClient;
+  stop(): Promise<void>;
+}
+
+/** The real thing in-process: a fresh database, Aedes on an ephemeral port, the ingest worker, a client. */
+export async function startPipeline(overrides: Partial<IngestOptions> = {}): Promise<Pipeline> {
+  const database = await createTestDatabase();
+  await migrate(database.db);
+  const broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
+  const worker = new IngestWorker({
+    url: broker.url,
+    clientId: 'ingest-under-test',
+    batchMaxRows: 500,
+    flushIntervalMs: 20,
+    maxPendingRows: 10_000,
+    limits: DEFAULT_LIMITS,
+    store: createBatchStore(database.db),
+    ...overrides,
+  });
+  await worker.start();
+  const publisher = await mqtt.connectAsync(broker.url, { clientId: 'test-publisher' });
+  return {
+    database,
+    broker,
+    worker,
+    publisher,
+    async stop() {
+      await publisher.endAsync();
+      await worker.stop();
+      await broker.stop();
+      await database.stop();
+    },
+  };
+}
