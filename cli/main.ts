@@ -85,7 +85,8 @@ program
       return;
     }
     for (const s of loaded.describe()) {
-      console.log(`${s.key} = ${JSON.stringify(s.value)}   (${s.source}; env ${s.env})\n    ${s.doc}`);
+      const from = s.source.startsWith('env ') ? 'environment' : s.source;
+      console.log(`${s.key} = ${JSON.stringify(s.value)}   (from ${from}; variable ${s.env})\n    ${s.doc}`);
     }
   });
 

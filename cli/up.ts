@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { startBroker, type RunningBroker } from '../broker/broker.js';
 import type { Config } from '../config/index.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../shared/embedded-db.js';
@@ -21,7 +21,7 @@ export async function runUp(config: Config, configFile: string | undefined): Pro
       const { host, port, maxConnections } = config.database.embedded;
       database = await startEmbeddedDatabase({ dataDir: join(config.dataDir, 'pg'), host, port, maxConnections });
       databaseUrl = database.url;
-      log.info({ dataDir: join(config.dataDir, 'pg'), psql: `psql -h ${host} -p ${database.port} -U postgres` }, 'embedded PostgreSQL (PGlite) listening');
+      log.info({ dataDir: resolve(config.dataDir, 'pg'), psql: `psql -h ${host} -p ${database.port} -U postgres` }, 'embedded PostgreSQL (PGlite) listening');
     }
     let mqttUrl = config.mqtt.url;
     if (config.broker.embedded) {

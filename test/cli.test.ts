@@ -1,0 +1,138 @@
+import { mkdtempSync } from 'node:fs';
+import { createServer, connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { connect, disconnect } from '../shared/db.js';
+import { runCli, startCli } from './helpers/cli.js';
+import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { eventually, freePort } from './helpers/net.js';
+
+const usingServer = Boolean(process.env.DATABASE_URL);
+const isListening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = tcpConnect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+
+describe('pimonitor up', () => {
+  let serverDb: TestDatabase | undefined;
+  beforeAll(async () => {
+    if (usingServer) serverDb = await createTestDatabase();
+  });
+  afterAll(async () => serverDb?.stop());
+
+  test('runs the pipeline: a published reading and a simulated node land as rows; SIGTERM exits 0', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pimonitor-up-'));
+    const [mqttPort, pgPort] = [await freePort(), await freePort()];
+    const env: Record<string, string> = { DATA_DIR: dataDir, MQTT_PORT: String(mqttPort), PGLITE_PORT: String(pgPort), INGEST_FLUSH_INTERVAL_MS: '50' };
+    if (serverDb) env.DATABASE_URL = serverDb.url;
+    const up = startCli(['up'], env);
+    await up.waitFor('subscribed to the broker');
+    // With DATABASE_URL nothing embedded starts; without it psql's port serves the data.
+    expect(await isListening(pgPort)).toBe(!usingServer);
+    const dbUrl = serverDb?.url ?? `postgres://postgres@127.0.0.1:${pgPort}/postgres`;
+    const db = connect(dbUrl, { poolSize: 1 });
+    const node = startCli(['node', '--simulate', '--device', 'simnode', '--interval-ms', '100'], { MQTT_URL: `mqtt://127.0.0.1:${mqttPort}` });
+    try {
+      const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`);
+      await client.publishAsync('home/kitchen/dht22', '{"temperature":21.5,"humidity":40.2}', { qos: 1 });
+      await client.publishAsync('home/kitchen/dht22', '{"humidity":130}', { qos: 1 });
+      await client.endAsync();
+      await eventually('the kitchen reading', async () =>
+        (await db.one("SELECT count(*)::int AS n FROM readings WHERE device = 'kitchen'")).n === 2 ? true : undefined);
+      expect(await db.one("SELECT reason FROM rejected_messages WHERE topic = 'home/kitchen/dht22'")).toEqual({ reason: 'humidity 130 out of range 0..100' });
+      await eventually('simulated readings', async () =>
+        (await db.one("SELECT count(DISTINCT ts)::int AS n FROM readings WHERE device = 'simnode' AND sensor = 'dht22'")).n >= 3 ? true : undefined);
+      const latest = await db.map("SELECT metric, value FROM latest_readings WHERE device = 'simnode' ORDER BY metric", [], (r: { metric: string; value: number }) => r);
+      expect(latest.map((r) => r.metric)).toEqual(['humidity', 'temperature']);
+      expect(latest[0]!.value).toBeGreaterThanOrEqual(0);
+      expect(latest[0]!.value).toBeLessThanOrEqual(100);
+      await eventually('node announced online', async () =>
+        (await db.oneOrNone("SELECT status FROM devices WHERE device = 'simnode'"))?.status === 'online' ? true : undefined);
+
+      node.child.kill('SIGTERM');
+      expect(await node.exited).toEqual({ code: 0, signal: null });
+      await eventually('node announced offline', async () =>
+        (await db.one("SELECT status FROM devices WHERE device = 'simnode'")).status === 'offline' ? true : undefined);
+    } finally {
+      node.child.kill('SIGKILL');
+      await disconnect(db);
+      up.child.kill('SIGTERM');
+    }
+    expect(await up.exited).toEqual({ code: 0, signal: null });
+    expect(up.output()).toContain('"msg":"stopped"');
+
+    if (!usingServer) {
+      // The embedded database persists under DATA_DIR: a second start sees the first one's rows.
+      const again = startCli(['up'], env);
+      await again.waitFor('subscribed to the broker');
+      const db2 = connect(dbUrl, { poolSize: 1 });
+      try {
+        expect(await db2.one("SELECT count(*)::int AS n FROM readings WHERE device = 'kitchen'")).toEqual({ n: 2 });
+      } finally {
+        await disconnect(db2);
+        again.child.kill('SIGINT');
+      }
+      expect((await again.exited).code).toBe(0);
+    }
+  }, 60_000);
+
+  test('a busy port fails at start, naming the port and the setting to change', async () => {
+    const blocker = createServer();
+    const port = await new Promise<number>((resolve) => blocker.listen(0, '0.0.0.0', () => resolve((blocker.address() as { port: number }).port)));
+    try {
+      const dataDir = mkdtempSync(join(tmpdir(), 'pimonitor-busy-'));
+      const { code, output } = await runCli(['up'], { DATA_DIR: dataDir, MQTT_PORT: String(port), PGLITE_PORT: String(await freePort()) });
+      expect(code).toBe(1);
+      expect(output).toContain(`pimonitor: port ${port} on 0.0.0.0 is already in use; set MQTT_PORT (broker.port) to a free port`);
+      const pg = await runCli(['up'], { DATA_DIR: dataDir, MQTT_PORT: String(await freePort()), PGLITE_PORT: String(port) });
+      expect(pg.code).toBe(1);
+      expect(pg.output).toContain(`port ${port} on 127.0.0.1 is already in use; set PGLITE_PORT (database.embedded.port) to a free port`);
+    } finally {
+      blocker.close();
+    }
+  }, 30_000);
+});
+
+describe('configuration on the command line', () => {
+  test('bad settings exit 2 and name every key, its source and the expected format', async () => {
+    const { code, output } = await runCli(['up'], { MQTT_PORT: '70000', INGEST_BATCH_MAX_ROWS: 'lots' });
+    expect(code).toBe(2);
+    expect(output).toContain('pimonitor: invalid configuration (2 problems):');
+    expect(output).toContain('broker.port (env MQTT_PORT): ports must be within range 0 - 65535: value was 70000');
+    expect(output).toContain('ingest.batchMaxRows (env INGEST_BATCH_MAX_ROWS): must be a positive integer');
+  });
+
+  test('`config` prints the effective configuration with secrets redacted', async () => {
+    const { code, output } = await runCli(['config'], { DATABASE_URL: 'postgres://pi:hunter2@db.lan/pimonitor', MQTT_PORT: '1884' });
+    expect(code).toBe(0);
+    const printed = JSON.parse(output);
+    expect(printed.database.url).toBe('postgres://pi:***@db.lan/pimonitor');
+    expect(printed.broker.port).toBe(1884);
+    expect(output).not.toContain('hunter2');
+    const explained = await runCli(['config', '--explain'], { MQTT_PORT: '1884' });
+    expect(explained.output).toContain('broker.port = 1884   (from environment; variable MQTT_PORT)');
+    expect(explained.output).toContain('ingest.flushIntervalMs = 250   (from default; variable INGEST_FLUSH_INTERVAL_MS)');
+  });
+
+  test('`node` without sensors says how to get some, and exits 1', async () => {
+    const { code, output } = await runCli(['node'], { MQTT_URL: 'mqtt://127.0.0.1:1' });
+    expect(code).toBe(1);
+    expect(output).toContain('pimonitor: no sensors configured: run with --simulate');
+  });
+
+  test('`migrate` applies the schema once and reports it up to date after', async () => {
+    const t = await createTestDatabase();
+    try {
+      const first = await runCli(['migrate'], { DATABASE_URL: t.url });
+      expect(first.code).toBe(0);
+      expect(first.output).toContain('applied 001_initial.sql');
+      const second = await runCli(['migrate'], { DATABASE_URL: t.url });
+      expect(second.output).toMatch(/schema version 1 \(already up to date\)/);
+    } finally {
+      await t.stop();
+    }
+  });
+});
