@@ -9,7 +9,7 @@ export const database = {
     },
     poolSize: {
       doc: 'Connections each process keeps to PostgreSQL.',
-      format: 'nat',
+      format: 'positive-int',
       default: 4,
       env: 'DATABASE_POOL_SIZE',
     },
@@ -28,7 +28,7 @@ export const database = {
       },
       maxConnections: {
         doc: 'Concurrent connections to the embedded database (ingest pool + psql sessions).',
-        format: 'nat',
+        format: 'positive-int',
         default: 16,
         env: 'PGLITE_MAX_CONNECTIONS',
       },

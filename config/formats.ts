@@ -23,6 +23,13 @@ export function registerFormats(): void {
     },
   });
   convict.addFormat({
+    name: 'positive-int',
+    coerce: (value: unknown) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value),
+    validate(value: unknown) {
+      if (!Number.isSafeInteger(value) || (value as number) < 1) throw new Error('must be a whole number of at least 1');
+    },
+  });
+  convict.addFormat({
     name: 'device-name',
     validate(value: unknown) {
       const problem = nameProblem('device', String(value));

@@ -61,7 +61,11 @@ export function loadConfig({ file, env = process.env }: LoadOptions = {}): Loade
   try {
     conf.validate({ allowed: 'strict' });
   } catch (err) {
-    throw new ConfigError(String((err as Error).message).split('\n').filter(Boolean).map((line) => explain(line, sourceOf)));
+    const shownValue = (key: string): string | undefined => {
+      const setting = settings.find((s) => s.key === key);
+      return setting && !setting.sensitive ? JSON.stringify(conf.get(key as never)) : undefined;
+    };
+    throw new ConfigError(String((err as Error).message).split('\n').filter(Boolean).map((line) => explain(line, sourceOf, shownValue)));
   }
   const config = conf.getProperties();
   return {
@@ -87,12 +91,15 @@ function readConfigFile(file: string): object {
   }
 }
 
-/** Rewrites one of convict's error lines to name the value's source. */
-function explain(line: string, sourceOf: (key: string) => string): string {
+/** Rewrites one of convict's error lines to name the value's source, and the value where convict left it out (0, ""). */
+function explain(line: string, sourceOf: (key: string) => string, shownValue: (key: string) => string | undefined): string {
   const undeclared = /^configuration param '(.+)' not declared in the schema$/.exec(line);
   if (undeclared) return `${undeclared[1]} (${sourceOf(undeclared[1]!)}): not a known setting (see \`pimonitor config --explain\`)`;
   const keyed = /^([\w.]+): (.*)$/.exec(line);
-  if (keyed) return `${keyed[1]} (${sourceOf(keyed[1]!)}): ${keyed[2]}`;
+  if (keyed) {
+    const value = keyed[2]!.includes(': value was ') ? undefined : shownValue(keyed[1]!);
+    return `${keyed[1]} (${sourceOf(keyed[1]!)}): ${keyed[2]}${value === undefined ? '' : `: value was ${value}`}`;
+  }
   return line;
 }
 

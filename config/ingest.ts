@@ -10,7 +10,7 @@ export const ingest = {
     },
     batchMaxRows: {
       doc: 'Rows that make a batch full: it is written at once instead of waiting for the flush interval.',
-      format: 'nat',
+      format: 'positive-int',
       default: 2000,
       env: 'INGEST_BATCH_MAX_ROWS',
     },
@@ -22,13 +22,13 @@ export const ingest = {
     },
     maxPendingRows: {
       doc: 'Rows held in memory while the database is slow or away; past this ingest stops reading from the broker.',
-      format: 'nat',
+      format: 'positive-int',
       default: 100_000,
       env: 'INGEST_MAX_PENDING_ROWS',
     },
     maxPayloadBytes: {
       doc: 'Largest reading payload accepted, in bytes; larger ones are rejected with a reason.',
-      format: 'nat',
+      format: 'positive-int',
       default: DEFAULT_LIMITS.maxPayloadBytes,
       env: 'INGEST_MAX_PAYLOAD_BYTES',
     },
@@ -46,7 +46,7 @@ export const ingest = {
     },
     statsIntervalMs: {
       doc: 'How often ingest logs a summary line (received, stored, rejected), in milliseconds.',
-      format: 'nat',
+      format: 'positive-int',
       default: 60_000,
       env: 'INGEST_STATS_INTERVAL_MS',
     },

@@ -10,7 +10,7 @@ export const node = {
     },
     intervalMs: {
       doc: 'How often each sensor is read and published, in milliseconds.',
-      format: 'nat',
+      format: 'positive-int',
       default: 10_000,
       env: 'NODE_INTERVAL_MS',
     },

@@ -102,7 +102,7 @@ describe('configuration on the command line', () => {
     expect(code).toBe(2);
     expect(output).toContain('pimonitor: invalid configuration (2 problems):');
     expect(output).toContain('broker.port (env MQTT_PORT): ports must be within range 0 - 65535: value was 70000');
-    expect(output).toContain('ingest.batchMaxRows (env INGEST_BATCH_MAX_ROWS): must be a positive integer');
+    expect(output).toContain('ingest.batchMaxRows (env INGEST_BATCH_MAX_ROWS): must be a whole number of at least 1');
   });
 
   test('`config` prints the effective configuration with secrets redacted', async () => {

@@ -92,3 +92,14 @@ test('an invalid device name for the node is refused', () => {
     'node.device (env NODE_DEVICE): device name "living room" must be 1-64 characters of A-Z a-z 0-9 _ -: value was "living room"',
   ]);
 });
+
+test('counts that cannot be zero refuse zero', () => {
+  expect(problemsOf(() => loadConfig({ env: { INGEST_BATCH_MAX_ROWS: '0', NODE_INTERVAL_MS: '0', DATABASE_POOL_SIZE: '-1' } }))).toEqual(
+    expect.arrayContaining([
+      'ingest.batchMaxRows (env INGEST_BATCH_MAX_ROWS): must be a whole number of at least 1: value was 0',
+      'node.intervalMs (env NODE_INTERVAL_MS): must be a whole number of at least 1: value was 0',
+      'database.poolSize (env DATABASE_POOL_SIZE): must be a whole number of at least 1: value was "-1"',
+    ]),
+  );
+  expect(loadConfig({ env: { INGEST_FLUSH_INTERVAL_MS: '0' } }).config.ingest.flushIntervalMs).toBe(0);
+});
