@@ -20,11 +20,41 @@ export const ingest = {
       default: 250,
       env: 'INGEST_FLUSH_INTERVAL_MS',
     },
-    maxPendingRows: {
-      doc: 'Rows held in memory while the database is slow or away; past this ingest stops reading from the broker.',
+    spoolMaxBytes: {
+      doc: 'Bytes of received messages kept in the local spool while the database is slow or away; past this ingest stops acknowledging and the broker holds the rest.',
       format: 'positive-int',
-      default: 100_000,
-      env: 'INGEST_MAX_PENDING_ROWS',
+      default: 512 * 1024 * 1024,
+      env: 'INGEST_SPOOL_MAX_BYTES',
+    },
+    spoolSegmentBytes: {
+      doc: 'Size of one spool file; whole files are deleted once the database has their messages.',
+      format: 'positive-int',
+      default: 16 * 1024 * 1024,
+      env: 'INGEST_SPOOL_SEGMENT_BYTES',
+    },
+    syncIntervalMs: {
+      doc: 'How often the spool is flushed to disk (fsync): the most a power cut can lose. A crash of the process alone loses nothing.',
+      format: 'positive-int',
+      default: 1000,
+      env: 'INGEST_SYNC_INTERVAL_MS',
+    },
+    stopTimeoutMs: {
+      doc: 'On SIGTERM, how long ingest keeps writing before it exits; what is left stays in the spool for the next start.',
+      format: 'positive-int',
+      default: 10_000,
+      env: 'INGEST_STOP_TIMEOUT_MS',
+    },
+    httpHost: {
+      doc: 'Address of the /metrics and /healthz endpoint; 0.0.0.0 lets a Prometheus on another machine scrape it.',
+      format: String,
+      default: '127.0.0.1',
+      env: 'INGEST_HTTP_HOST',
+    },
+    httpPort: {
+      doc: 'Port of the /metrics (Prometheus) and /healthz endpoint; 0 turns it off.',
+      format: 'port',
+      default: 9464,
+      env: 'INGEST_HTTP_PORT',
     },
     maxPayloadBytes: {
       doc: 'Largest reading payload accepted, in bytes; larger ones are rejected with a reason.',

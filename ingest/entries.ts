@@ -3,7 +3,9 @@ import {
   parseStatus,
   parseTopic,
   type DeviceStatus,
+  type Invalid,
   type Reading,
+  type RejectionCode,
   type ValidationLimits,
 } from '../shared/contract.js';
 
@@ -11,20 +13,20 @@ import {
 export type Entry =
   | { kind: 'reading'; reading: Reading; receivedAt: Date }
   | { kind: 'status'; device: string; status: DeviceStatus; receivedAt: Date }
-  | { kind: 'rejected'; topic: string; payload: Buffer; reason: string; receivedAt: Date };
+  | { kind: 'rejected'; topic: string; payload: Buffer; code: RejectionCode; reason: string; receivedAt: Date };
 
 /** Pure: never throws, so no message can stop the worker. */
 export function classify(topic: string, payload: Buffer, receivedAt: Date, limits: ValidationLimits): Entry {
-  const reject = (reason: string): Entry => ({ kind: 'rejected', topic, payload, reason, receivedAt });
+  const reject = ({ code, reason }: Invalid): Entry => ({ kind: 'rejected', topic, payload, code, reason, receivedAt });
   const parsedTopic = parseTopic(topic);
-  if (!parsedTopic.ok) return reject(parsedTopic.reason);
+  if (!parsedTopic.ok) return reject(parsedTopic);
   const t = parsedTopic.topic;
   if (t.kind === 'status') {
     const status = parseStatus(payload);
-    return status.ok ? { kind: 'status', device: t.device, status: status.status, receivedAt } : reject(status.reason);
+    return status.ok ? { kind: 'status', device: t.device, status: status.status, receivedAt } : reject(status);
   }
   const reading = parseReading(t.device, t.sensor, payload, receivedAt, limits);
-  return reading.ok ? { kind: 'reading', reading: reading.reading, receivedAt } : reject(reading.reason);
+  return reading.ok ? { kind: 'reading', reading: reading.reading, receivedAt } : reject(reading);
 }
 
 /** Database rows an entry becomes; what batch sizes and the memory bound count. */

@@ -1,3 +1,4 @@
+import { join, resolve } from 'node:path';
 import type { Config } from '../config/index.js';
 import { DEFAULT_METRIC_RANGES } from '../shared/contract.js';
 import { connect, disconnect, redactUrl, type Db } from '../shared/db.js';
@@ -5,6 +6,9 @@ import { createLogger, type Logger } from '../shared/log.js';
 import { migrate } from '../shared/migrate.js';
 import { stopOnSignal } from '../shared/shutdown.js';
 import { backoffMs } from './backoff.js';
+import { startOpsServer, type OpsServer } from './http.js';
+import { createIngestMetrics } from './metrics.js';
+import { Spool } from './spool/spool.js';
 import { createBatchStore } from './store.js';
 import { IngestWorker } from './worker.js';
 
@@ -15,14 +19,19 @@ export function databaseUrlOf(config: Config): string {
   return url || `postgres://postgres@${host}:${embedded.port}/postgres`;
 }
 
-/** The ingest process: migrate, subscribe, write until SIGINT/SIGTERM (or until `pimonitor up` goes away). */
+/** The ingest process: migrate, replay the spool, subscribe, write until SIGINT/SIGTERM. */
 export async function runIngest(config: Config): Promise<void> {
   const log = createLogger('ingest', config.log.level);
+  const { ingest, mqtt } = config;
   const url = databaseUrlOf(config);
   const db = connect(url, { poolSize: config.database.poolSize, applicationName: 'pimonitor-ingest' });
   await migrateWhenReachable(db, log, redactUrl(url));
 
-  const { ingest, mqtt } = config;
+  // One spool per worker id, so two workers sharing a DATA_DIR never share a spool.
+  const spoolDir = resolve(config.dataDir, 'spool', ingest.clientId);
+  const { spool, repair } = Spool.open({ dir: spoolDir, segmentBytes: ingest.spoolSegmentBytes });
+  if (repair.truncatedBytes > 0) log.warn({ spoolDir, bytes: repair.truncatedBytes }, 'cut a torn record off the spool (power cut?); whole records are kept');
+
   const worker = new IngestWorker({
     url: mqtt.url,
     clientId: ingest.clientId,
@@ -30,7 +39,9 @@ export async function runIngest(config: Config): Promise<void> {
     password: mqtt.password,
     batchMaxRows: ingest.batchMaxRows,
     flushIntervalMs: ingest.flushIntervalMs,
-    maxPendingRows: ingest.maxPendingRows,
+    spool,
+    spoolMaxBytes: ingest.spoolMaxBytes,
+    syncIntervalMs: ingest.syncIntervalMs,
     limits: {
       maxPayloadBytes: ingest.maxPayloadBytes,
       maxFutureSkewMs: ingest.maxFutureSkewMs,
@@ -38,20 +49,19 @@ export async function runIngest(config: Config): Promise<void> {
     },
     store: createBatchStore(db),
   });
-  let brokerUp = false;
-  worker.on('connected', () => {
-    brokerUp = true;
-    log.info({ url: mqtt.url }, 'subscribed to the broker');
-  });
-  worker.on('disconnected', () => {
-    if (brokerUp) log.warn({ url: mqtt.url }, 'lost the broker; reconnecting');
-    brokerUp = false;
-  });
-  worker.on('brokerError', (err) => log.error({ err: err.message, url: mqtt.url }, 'broker refused the connection'));
-  worker.on('rejected', ({ topic, reason }) => log.debug({ topic, reason }, 'message rejected'));
-  worker.on('flushed', (f) => log.debug(f, 'batch written'));
-  worker.on('writeFailed', ({ err, attempt, retryInMs }) =>
-    log.warn({ err: (err as Error).message, attempt, retryInMs }, 'writing a batch failed; will retry'));
+  logWorkerEvents(worker, log, mqtt.url);
+
+  let ops: OpsServer | undefined;
+  if (ingest.httpPort !== 0) {
+    const health = {
+      async check() {
+        const database = await db.one('SELECT 1').then(() => true, () => false);
+        return { database, broker: worker.brokerConnected };
+      },
+    };
+    ops = await startOpsServer(createIngestMetrics(worker), health, ingest.httpHost, ingest.httpPort);
+    log.info({ metrics: `http://${ingest.httpHost}:${ops.port}/metrics` }, 'metrics and health endpoint listening');
+  }
 
   let last = { ...worker.stats };
   const summary = setInterval(() => {
@@ -61,7 +71,7 @@ export async function runIngest(config: Config): Promise<void> {
       rowsWritten: now.rowsWritten - last.rowsWritten,
       rejected: now.rejected - last.rejected,
       batches: now.batches - last.batches,
-      pendingRows: worker.pendingRowCount,
+      backlogBytes: worker.backlogBytes,
       intervalMs: ingest.statsIntervalMs,
     }, 'ingest summary');
     last = { ...now };
@@ -69,14 +79,43 @@ export async function runIngest(config: Config): Promise<void> {
 
   const stop = async () => {
     clearInterval(summary);
-    await worker.stop();
+    await ops?.stop();
+    await worker.stop({ timeoutMs: ingest.stopTimeoutMs });
+    if (worker.backlogBytes > 0) log.warn({ backlogBytes: worker.backlogBytes }, 'stopped with messages still in the spool; they are written at the next start');
     await disconnect(db);
   };
-  stopOnSignal(stop, log);
+  stopOnSignal(stop, log, ingest.stopTimeoutMs + 5_000);
   // Started by `pimonitor up`: when it goes away (even by kill -9), stop gracefully rather than linger.
   if (process.send) process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
-  log.info({ database: redactUrl(url), mqtt: mqtt.url, clientId: ingest.clientId }, 'ingest starting');
+  log.info({ database: redactUrl(url), mqtt: mqtt.url, clientId: ingest.clientId, spoolDir }, 'ingest starting');
   await worker.start();
+}
+
+function logWorkerEvents(worker: IngestWorker, log: Logger, mqttUrl: string): void {
+  let brokerUp = false;
+  let failing = false;
+  worker.on('replaying', ({ bytes }) => log.info({ bytes }, 'replaying spooled messages the database does not have yet'));
+  worker.on('connected', () => {
+    brokerUp = true;
+    log.info({ url: mqttUrl }, 'subscribed to the broker');
+  });
+  worker.on('disconnected', () => {
+    if (brokerUp) log.warn({ url: mqttUrl }, 'lost the broker; reconnecting');
+    brokerUp = false;
+  });
+  worker.on('brokerError', (err) => log.error({ err: err.message, url: mqttUrl }, 'broker refused the connection'));
+  worker.on('rejected', ({ topic, code, reason }) => log.debug({ topic, code, reason }, 'message rejected'));
+  worker.on('isolated', ({ topic, error }) => log.warn({ topic, error }, 'the database refused a message; stored it in rejected_messages'));
+  worker.on('flushed', (f) => {
+    if (failing) log.info({ backlogBytes: worker.backlogBytes }, 'database writes succeed again');
+    failing = false;
+    log.debug(f, 'batch written');
+  });
+  worker.on('writeFailed', ({ err, attempt, retryInMs }) => {
+    failing = true;
+    log.warn({ err: (err as Error).message, attempt, retryInMs, backlogBytes: worker.backlogBytes }, 'writing a batch failed; retrying (readings wait in the spool)');
+  });
+  worker.on('syncFailed', (err) => log.error({ err: err.message }, 'flushing the spool to disk failed'));
 }
 
 async function migrateWhenReachable(db: Db, log: Logger, shownUrl: string): Promise<void> {

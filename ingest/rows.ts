@@ -6,7 +6,7 @@ export const REJECTED_PAYLOAD_KEEP_BYTES = 4096;
 export interface ReadingRow { ts: Date; device: string; sensor: string; metric: string; value: number }
 export interface SeriesRow { device: string; sensor: string; metric: string; first_ts: Date; last_ts: Date }
 export interface DeviceRow { device: string; first_seen: Date; last_seen: Date; status: string | null; status_changed_at: Date | null }
-export interface RejectedRow { received_at: Date; topic: string; payload: Buffer; payload_bytes: number; reason: string }
+export interface RejectedRow { received_at: Date; topic: string; payload: Buffer; payload_bytes: number; code: string; reason: string }
 
 export interface BatchRows {
   readings: ReadingRow[];
@@ -64,6 +64,7 @@ export function toRows(entries: readonly Entry[]): BatchRows {
           topic: entry.topic,
           payload: entry.payload.subarray(0, REJECTED_PAYLOAD_KEEP_BYTES),
           payload_bytes: entry.payload.length,
+          code: entry.code,
           reason: entry.reason,
         });
         break;

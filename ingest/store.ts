@@ -7,7 +7,7 @@ const { ColumnSet } = pgp.helpers;
 const readingColumns = new ColumnSet(['ts', 'device', 'sensor', 'metric', 'value'], { table: 'readings' });
 const seriesColumns = new ColumnSet(['device', 'sensor', 'metric', 'first_ts', 'last_ts']);
 const deviceColumns = new ColumnSet(['device', 'first_seen', 'last_seen', 'status', 'status_changed_at']);
-const rejectedColumns = new ColumnSet(['received_at', 'topic', 'payload', 'payload_bytes', 'reason'], { table: 'rejected_messages' });
+const rejectedColumns = new ColumnSet(['received_at', 'topic', 'payload', 'payload_bytes', 'code', 'reason'], { table: 'rejected_messages' });
 
 const sqlFile = (name: string) => {
   const file = new pgp.QueryFile(join(SQL_DIR, 'ingest', name), { minify: true, noWarnings: true });
@@ -16,24 +16,41 @@ const sqlFile = (name: string) => {
 };
 const upsertSeries = sqlFile('upsert-series.sql');
 const upsertDevices = sqlFile('upsert-devices.sql');
+const saveProgress = sqlFile('save-progress.sql');
 
-/** Writes one batch. All or nothing: a batch is one transaction, so a retry after a failure is exact. */
+/** How far a worker's spool is written; stored with every batch. */
+export interface SpoolProgress {
+  worker: string;
+  spoolId: string;
+  position: number;
+}
+
+/**
+ * Writes batches. write() is all or nothing: the rows and the spool position after them commit in one
+ * transaction, so after any failure the batch is either wholly in the database or wholly replayed.
+ */
 export interface BatchStore {
-  write(rows: BatchRows): Promise<void>;
+  write(rows: BatchRows, progress: SpoolProgress): Promise<void>;
+  /** The position committed for `worker` in spool `spoolId`, or null if none (or another spool's). */
+  committedPosition(worker: string, spoolId: string): Promise<number | null>;
 }
 
 export function createBatchStore(db: Db): BatchStore {
   return {
-    async write({ readings, series, devices, rejected }) {
+    async write({ readings, series, devices, rejected }, { worker, spoolId, position }) {
       // Multi-row INSERT rather than COPY: COPY FROM STDIN does not pass through pglite-socket.
       const queries: string[] = [];
       if (readings.length) queries.push(`${pgp.helpers.insert(readings, readingColumns)} ON CONFLICT DO NOTHING`);
       if (series.length) queries.push(pgp.as.format(upsertSeries, { values: pgp.helpers.values(series, seriesColumns) }));
       if (devices.length) queries.push(pgp.as.format(upsertDevices, { values: pgp.helpers.values(devices, deviceColumns) }));
       if (rejected.length) queries.push(pgp.helpers.insert(rejected, rejectedColumns));
-      if (queries.length === 0) return;
+      queries.push(pgp.as.format(saveProgress, { worker, spoolId, position }));
       // One round trip: the statements go as one multi-statement query inside the transaction.
       await db.tx((t) => t.none(queries.join(';\n')));
+    },
+    async committedPosition(worker, spoolId) {
+      const row = await db.oneOrNone<{ spool_id: string; position: string }>('SELECT spool_id, position FROM ingest_progress WHERE worker = $1', [worker]);
+      return row && row.spool_id === spoolId ? Number(row.position) : null;
     },
   };
 }

@@ -1,9 +1,12 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { INGEST_SUBSCRIPTION, type ValidationLimits } from '../shared/contract.js';
+import { INGEST_SUBSCRIPTION, type RejectionCode, type ValidationLimits } from '../shared/contract.js';
 import { backoffMs, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { classify, rowCount, type Entry } from './entries.js';
+import { classifyWriteError } from './retryable.js';
 import { toRows } from './rows.js';
+import type { PositionedMessage } from './spool/record.js';
+import type { Spool } from './spool/spool.js';
 import type { BatchStore } from './store.js';
 
 export interface IngestOptions {
@@ -13,8 +16,11 @@ export interface IngestOptions {
   password?: string;
   batchMaxRows: number;
   flushIntervalMs: number;
-  /** Past this many rows waiting for the database, messages are not acknowledged until there is room. */
-  maxPendingRows: number;
+  spool: Spool;
+  /** Past this many spooled bytes not yet in the database, PUBACKs are held and the broker keeps the rest. */
+  spoolMaxBytes: number;
+  /** How often the spool is fsynced: what a power cut can lose at most. */
+  syncIntervalMs: number;
   limits: ValidationLimits;
   store: BatchStore;
   backoff?: BackoffOptions;
@@ -28,41 +34,107 @@ export interface IngestStats {
   rowsWritten: number;
   rejected: number;
   batches: number;
+  replayed: number;
 }
 
 export interface IngestEvents {
   connected: [];
   disconnected: [];
-  flushed: [{ rows: number; entries: number; ms: number }];
-  rejected: [{ topic: string; reason: string }];
-  writeFailed: [{ err: unknown; attempt: number; retryInMs: number }];
   brokerError: [Error];
+  replaying: [{ bytes: number }];
+  flushed: [{ rows: number; messages: number; ms: number }];
+  rejected: [{ topic: string; code: RejectionCode; reason: string }];
+  isolated: [{ topic: string; error: string }];
+  writeFailed: [{ err: unknown; attempt: number; retryInMs: number }];
+  syncFailed: [Error];
 }
 
+interface Item {
+  message: PositionedMessage;
+  entry: Entry;
+}
+
+class StopDeadline extends Error {}
+
 /**
- * The ingest worker: subscribes to every reading, validates it with the shared contract and writes
- * batches to PostgreSQL.
+ * The ingest worker. Every message is appended to the local spool before it is acknowledged, and
+ * batches are read back from the spool and committed together with the spool position they reach;
+ * so an acknowledged reading is in the database exactly once, whatever crashes in between.
  *
- * start() resolves once subscribed. stop() stops reading, writes everything received, and resolves;
- * it is safe to call twice. Core events are emitted; the entry point decides what to log.
+ * start() replays what the database lacks, then subscribes. stop() stops reading, writes what it can
+ * within its timeout (the rest stays in the spool for the next start) and closes; safe to call twice.
+ * Core events are emitted; the entry point decides what to log.
  */
 export class IngestWorker extends EventEmitter<IngestEvents> {
-  readonly stats: IngestStats = { messages: 0, rowsWritten: 0, rejected: 0, batches: 0 };
+  readonly stats: IngestStats = { messages: 0, rowsWritten: 0, rejected: 0, batches: 0, replayed: 0 };
   private client?: MqttClient;
-  private pending: Entry[] = [];
-  private pendingRows = 0;
+  /** Spool position up to which the database has everything. */
+  private cursor = 0;
+  /** Messages spooled past the cursor; Infinity while replaying a backlog of unknown count. */
+  private backlogMessages = 0;
+  /** The spool head at start: messages before it that were committed after start were replayed. */
+  private replayUntil = 0;
   private flushing?: Promise<void>;
   private timer?: NodeJS.Timeout;
+  private syncTimer?: NodeJS.Timeout;
   private waitingForRoom: Array<() => void> = [];
   private stopping?: Promise<void>;
+  private stopDeadline = Infinity;
   private readonly now: () => Date;
+  private readonly spool: Spool;
 
   constructor(private readonly options: IngestOptions) {
     super();
     this.now = options.now ?? (() => new Date());
+    this.spool = options.spool;
+  }
+
+  /** Spooled bytes not yet in the database. */
+  get backlogBytes(): number {
+    return this.spool.head - this.cursor;
+  }
+
+  get brokerConnected(): boolean {
+    return this.client?.connected ?? false;
   }
 
   async start(): Promise<void> {
+    const { spool, clientId } = this.options;
+    const committed = await this.options.store.committedPosition(clientId, spool.id);
+    if (committed !== null && committed > spool.head) spool.skipTo(committed);
+    this.cursor = Math.max(committed ?? 0, spool.start);
+    this.replayUntil = spool.head;
+    if (this.backlogBytes > 0) {
+      this.backlogMessages = Infinity;
+      this.emit('replaying', { bytes: this.backlogBytes });
+      this.schedule();
+    }
+    this.syncTimer = setInterval(() => spool.sync().catch((err: Error) => this.emit('syncFailed', err)), this.options.syncIntervalMs);
+    await this.subscribe();
+  }
+
+  /** Stop reading from the broker, write what can be written within `timeoutMs`, close the spool. */
+  stop({ timeoutMs = 10_000 } = {}): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stopDeadline = Date.now() + timeoutMs;
+      // Held messages are already spooled: acknowledging them is safe.
+      this.releaseWaiters(true);
+      await this.client?.endAsync();
+      clearTimeout(this.timer);
+      clearInterval(this.syncTimer);
+      try {
+        await this.flushing;
+        await this.drain(true);
+      } catch (err) {
+        if (!(err instanceof StopDeadline)) throw err;
+      } finally {
+        this.spool.close();
+      }
+    })();
+    return this.stopping;
+  }
+
+  private async subscribe(): Promise<void> {
     const { url, clientId, username, password } = this.options;
     const connect = this.options.connect ?? mqtt.connect;
     // A persistent session (clean: false, stable id): the broker queues QoS 1 readings while we are away.
@@ -71,23 +143,23 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
     client.handleMessage = (packet, done) => {
       this.accept(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
       // Holding the callback holds the PUBACK and MQTT.js's read loop: the broker keeps the rest.
-      if (this.pendingRows < this.options.maxPendingRows) done();
+      if (this.backlogBytes < this.options.spoolMaxBytes) done();
       else this.waitingForRoom.push(() => done());
     };
-    let connectedOnce = false;
     client.on('offline', () => this.emit('disconnected'));
     // MQTT.js emits 'error' for refused connections (bad credentials); without a listener it would throw.
     client.on('error', (err) => this.emit('brokerError', err));
+    let subscribedOnce = false;
     await new Promise<void>((resolve, reject) => {
+      // Subscribe on every connect: after a broker restart without persistence, the session is gone.
       client.on('connect', () => {
         client.subscribe(INGEST_SUBSCRIPTION, { qos: 1 }, (err, granted) => {
-          const refused = granted?.find((g) => g.qos === 128);
+          const refused = granted?.some((g) => g.qos === 128);
           if (err || refused) {
-            const error = err ?? new Error(`broker refused the subscription to ${INGEST_SUBSCRIPTION}`);
-            if (!connectedOnce) reject(error);
+            if (!subscribedOnce) reject(err ?? new Error(`the broker refused the subscription to ${INGEST_SUBSCRIPTION}`));
             return;
           }
-          connectedOnce = true;
+          subscribedOnce = true;
           this.emit('connected');
           resolve();
         });
@@ -95,39 +167,16 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
     });
   }
 
-  /** Stop reading from the broker, write what was received, close. */
-  stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      // Messages held back for room are already in `pending` and are written below: let them be acked.
-      this.releaseWaiters(true);
-      await this.client?.endAsync();
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      await this.flushing;
-      await this.drain(true);
-    })();
-    return this.stopping;
-  }
-
-  get pendingRowCount(): number {
-    return this.pendingRows;
-  }
-
   private accept(topic: string, payload: Buffer): void {
-    const entry = classify(topic, payload, this.now(), this.options.limits);
+    this.spool.append({ receivedAt: this.now().getTime(), topic, payload });
     this.stats.messages++;
-    if (entry.kind === 'rejected') {
-      this.stats.rejected++;
-      this.emit('rejected', { topic, reason: entry.reason });
-    }
-    this.pending.push(entry);
-    this.pendingRows += rowCount(entry);
+    this.backlogMessages++;
     this.schedule();
   }
 
   private schedule(): void {
-    if (this.flushing || this.stopping || this.pending.length === 0) return;
-    if (this.pendingRows >= this.options.batchMaxRows) {
+    if (this.flushing || this.stopping || this.backlogBytes === 0) return;
+    if (this.backlogMessages >= this.options.batchMaxRows) {
       clearTimeout(this.timer);
       this.timer = undefined;
       this.startFlush();
@@ -146,46 +195,91 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
     });
   }
 
-  /** Writes one batch, and more while full ones wait (or everything, when `all`). */
+  /** Commits one batch, and more while full ones wait (or everything, when `all`). */
   private async drain(all: boolean): Promise<void> {
     do {
       const batch = this.takeBatch();
       if (batch.length === 0) return;
-      await this.writeWithRetry(batch);
-    } while (all || this.pendingRows >= this.options.batchMaxRows);
-  }
-
-  private takeBatch(): Entry[] {
-    let rows = 0;
-    let count = 0;
-    while (count < this.pending.length && rows < this.options.batchMaxRows) rows += rowCount(this.pending[count++]!);
-    return this.pending.slice(0, count);
-  }
-
-  private async writeWithRetry(batch: Entry[]): Promise<void> {
-    const rows = toRows(batch);
-    const rowTotal = rows.readings.length + rows.rejected.length;
-    for (let attempt = 1; ; attempt++) {
       const started = Date.now();
+      await this.commit(batch);
+      const rows = batch.reduce((n, item) => n + rowCount(item.entry), 0);
+      this.emit('flushed', { rows, messages: batch.length, ms: Date.now() - started });
+    } while (all || this.backlogMessages >= this.options.batchMaxRows);
+  }
+
+  /** The next messages after the cursor, classified, up to a batch of rows. */
+  private takeBatch(): Item[] {
+    const items: Item[] = [];
+    let rows = 0;
+    for (const message of this.spool.read(this.cursor, this.options.batchMaxRows)) {
+      const entry = classify(message.topic, message.payload, new Date(message.receivedAt), this.options.limits);
+      if (items.length > 0 && rows + rowCount(entry) > this.options.batchMaxRows) break;
+      items.push({ message, entry });
+      rows += rowCount(entry);
+    }
+    return items;
+  }
+
+  /**
+   * Writes `items` and the position after them in one transaction. Retries while the database is
+   * unwell; when the data itself is refused, splits the batch until the offending message is alone
+   * and stores it as rejected with the database's words.
+   */
+  private async commit(items: Item[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
       try {
-        await this.options.store.write(rows);
-        this.emit('flushed', { rows: rowTotal, entries: batch.length, ms: Date.now() - started });
-        break;
+        const position = items.at(-1)!.message.end;
+        await this.options.store.write(toRows(items.map((i) => i.entry)), { worker: this.options.clientId, spoolId: this.spool.id, position });
+        this.committed(items, position);
+        return;
       } catch (err) {
-        // Everything is retried for now; the entries stay pending, so nothing acknowledged is dropped.
+        if (classifyWriteError(err) === 'data') {
+          if (items.length > 1) {
+            const half = Math.ceil(items.length / 2);
+            await this.commit(items.slice(0, half));
+            await this.commit(items.slice(half));
+            return;
+          }
+          items = [this.isolate(items[0]!, err)];
+          continue;
+        }
         const retryInMs = backoffMs(attempt, this.options.backoff ?? DEFAULT_BACKOFF);
         this.emit('writeFailed', { err, attempt, retryInMs });
+        if (Date.now() + retryInMs > this.stopDeadline) throw new StopDeadline();
         await new Promise((resolve) => setTimeout(resolve, retryInMs));
       }
     }
-    this.pending.splice(0, batch.length);
-    this.pendingRows -= batch.reduce((n, e) => n + rowCount(e), 0);
-    this.stats.rowsWritten += rowTotal;
+  }
+
+  private isolate({ message, entry }: Item, err: unknown): Item {
+    const error = (err as Error).message;
+    this.emit('isolated', { topic: message.topic, error });
+    if (entry.kind === 'rejected') {
+      // Even the rejection was refused (it cannot be, short of a schema change): keep the worker going.
+      return { message, entry: { ...entry, payload: Buffer.alloc(0), reason: `${entry.reason}; storing it failed: ${error}` } };
+    }
+    const reason = `the database refused this message: ${error}`;
+    return { message, entry: { kind: 'rejected', topic: message.topic, payload: message.payload, code: 'database', reason, receivedAt: entry.receivedAt } };
+  }
+
+  private committed(items: Item[], position: number): void {
+    this.cursor = position;
+    this.backlogMessages = this.cursor === this.spool.head ? 0 : Math.max(0, this.backlogMessages - items.length);
+    this.spool.release(position);
     this.stats.batches++;
+    for (const { entry, message } of items) {
+      if (message.end <= this.replayUntil) this.stats.replayed++;
+      if (entry.kind === 'rejected') {
+        this.stats.rejected++;
+        this.emit('rejected', { topic: entry.topic, code: entry.code, reason: entry.reason });
+      } else {
+        this.stats.rowsWritten += rowCount(entry);
+      }
+    }
     this.releaseWaiters();
   }
 
   private releaseWaiters(all = false): void {
-    while (this.waitingForRoom.length > 0 && (all || this.pendingRows < this.options.maxPendingRows)) this.waitingForRoom.shift()!();
+    while (this.waitingForRoom.length > 0 && (all || this.backlogBytes < this.options.spoolMaxBytes)) this.waitingForRoom.shift()!();
   }
 }

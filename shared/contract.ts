@@ -45,7 +45,13 @@ export const DEFAULT_LIMITS: ValidationLimits = {
   ranges: DEFAULT_METRIC_RANGES,
 };
 
-export type Invalid = { ok: false; reason: string };
+/**
+ * What kind of problem a message has: a small fixed set, so metrics can count by it; `reason` is the
+ * human text with the offending value.
+ */
+export const REJECTION_CODES = ['topic', 'status', 'json', 'shape', 'size', 'metric', 'range', 'timestamp', 'clock', 'database'] as const;
+export type RejectionCode = (typeof REJECTION_CODES)[number];
+export type Invalid = { ok: false; code: RejectionCode; reason: string };
 export type Result<T> = ({ ok: true } & T) | Invalid;
 
 export type ParsedTopic =
@@ -65,7 +71,7 @@ export interface Reading {
   metrics: Metric[];
 }
 
-const invalid = (reason: string): Invalid => ({ ok: false, reason });
+const invalid = (code: RejectionCode, reason: string): Invalid => ({ ok: false, code, reason });
 
 export function readingTopic(device: string, sensor: string): string {
   return `${TOPIC_ROOT}/${device}/${sensor}`;
@@ -84,12 +90,12 @@ export function nameProblem(what: 'device' | 'sensor', name: string): string | n
 
 export function parseTopic(topic: string): Result<{ topic: ParsedTopic }> {
   const levels = topic.split('/');
-  if (levels[0] !== TOPIC_ROOT) return invalid(`topic ${topic} does not start with ${TOPIC_ROOT}/`);
-  if (levels.length > 3) return invalid(`topic ${topic} has too many levels (expected ${TOPIC_ROOT}/<device>/<sensor>)`);
-  if (levels.length < 3) return invalid(`topic ${topic} has too few levels (expected ${TOPIC_ROOT}/<device>/<sensor>)`);
+  if (levels[0] !== TOPIC_ROOT) return invalid('topic', `topic ${topic} does not start with ${TOPIC_ROOT}/`);
+  if (levels.length > 3) return invalid('topic', `topic ${topic} has too many levels (expected ${TOPIC_ROOT}/<device>/<sensor>)`);
+  if (levels.length < 3) return invalid('topic', `topic ${topic} has too few levels (expected ${TOPIC_ROOT}/<device>/<sensor>)`);
   const [, device = '', sensor = ''] = levels;
   const problem = nameProblem('device', device) ?? nameProblem('sensor', sensor);
-  if (problem) return invalid(problem);
+  if (problem) return invalid('topic', problem);
   if (sensor === STATUS_LEVEL) return { ok: true, topic: { kind: 'status', device } };
   return { ok: true, topic: { kind: 'reading', device, sensor } };
 }
@@ -97,7 +103,7 @@ export function parseTopic(topic: string): Result<{ topic: ParsedTopic }> {
 export function parseStatus(payload: Buffer): Result<{ status: DeviceStatus }> {
   const text = payload.toString('utf8').trim();
   const status = DEVICE_STATUSES.find((s) => s === text);
-  if (!status) return invalid(`status payload ${JSON.stringify(text.slice(0, 40))} is not one of ${DEVICE_STATUSES.join(', ')}`);
+  if (!status) return invalid('status', `status payload ${JSON.stringify(text.slice(0, 40))} is not one of ${DEVICE_STATUSES.join(', ')}`);
   return { ok: true, status };
 }
 
@@ -105,19 +111,19 @@ export function parseStatus(payload: Buffer): Result<{ status: DeviceStatus }> {
 export function parseTimestamp(raw: unknown): Result<{ ts: Date }> {
   let ms: number;
   if (typeof raw === 'number') {
-    if (!Number.isInteger(raw)) return invalid(`ts ${raw} is not a whole number of epoch milliseconds`);
+    if (!Number.isInteger(raw)) return invalid('timestamp', `ts ${raw} is not a whole number of epoch milliseconds`);
     // Epoch seconds are the commonest mistake; say so rather than "before 2000".
-    if (raw >= EARLIEST_TIMESTAMP_MS / 1000 && raw < 1e11) return invalid(`ts ${raw} looks like epoch seconds; send epoch milliseconds or ISO 8601`);
+    if (raw >= EARLIEST_TIMESTAMP_MS / 1000 && raw < 1e11) return invalid('timestamp', `ts ${raw} looks like epoch seconds; send epoch milliseconds or ISO 8601`);
     ms = raw;
   } else if (typeof raw === 'string') {
-    if (!ISO_WITH_OFFSET.test(raw)) return invalid(`ts "${raw.slice(0, 40)}" is not ISO 8601 with an offset (e.g. 2026-01-31T12:00:00Z)`);
+    if (!ISO_WITH_OFFSET.test(raw)) return invalid('timestamp', `ts "${raw.slice(0, 40)}" is not ISO 8601 with an offset (e.g. 2026-01-31T12:00:00Z)`);
     ms = Date.parse(raw);
-    if (Number.isNaN(ms) || !isCalendarDate(raw)) return invalid(`ts "${raw}" is not a valid date`);
+    if (Number.isNaN(ms) || !isCalendarDate(raw)) return invalid('timestamp', `ts "${raw}" is not a valid date`);
   } else {
-    return invalid(`ts must be an ISO 8601 string or epoch milliseconds, not ${describeType(raw)}`);
+    return invalid('timestamp', `ts must be an ISO 8601 string or epoch milliseconds, not ${describeType(raw)}`);
   }
   if (ms < EARLIEST_TIMESTAMP_MS) {
-    return invalid(`ts ${new Date(ms).toISOString()} is before 2000-01-01: the sender's clock is not set`);
+    return invalid('clock', `ts ${new Date(ms).toISOString()} is before 2000-01-01: the sender's clock is not set`);
   }
   return { ok: true, ts: new Date(ms) };
 }
@@ -134,16 +140,16 @@ export function parseReading(
   limits: ValidationLimits = DEFAULT_LIMITS,
 ): Result<{ reading: Reading }> {
   if (payload.length > limits.maxPayloadBytes) {
-    return invalid(`payload is ${payload.length} bytes, larger than the limit of ${limits.maxPayloadBytes}`);
+    return invalid('size', `payload is ${payload.length} bytes, larger than the limit of ${limits.maxPayloadBytes}`);
   }
   let body: unknown;
   try {
     body = JSON.parse(payload.toString('utf8'));
   } catch {
-    return invalid(payload.length === 0 ? 'payload is empty' : 'payload is not JSON');
+    return invalid('json', payload.length === 0 ? 'payload is empty' : 'payload is not JSON');
   }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    return invalid(`payload is ${describeType(body)}, expected a JSON object of metrics`);
+    return invalid('shape', `payload is ${describeType(body)}, expected a JSON object of metrics`);
   }
   let ts = receivedAt;
   const metrics: Metric[] = [];
@@ -155,31 +161,32 @@ export function parseReading(
       continue;
     }
     const problem = metricProblem(key, value, limits.ranges);
-    if (problem) return invalid(problem);
+    if (problem) return invalid(problem.code, problem.reason);
     metrics.push({ metric: key, value: value as number });
   }
-  if (metrics.length === 0) return invalid('payload has no numeric metrics');
+  if (metrics.length === 0) return invalid('shape', 'payload has no numeric metrics');
   if (metrics.length > MAX_METRICS_PER_READING) {
-    return invalid(`payload has ${metrics.length} metrics, more than the limit of ${MAX_METRICS_PER_READING}`);
+    return invalid('size', `payload has ${metrics.length} metrics, more than the limit of ${MAX_METRICS_PER_READING}`);
   }
   const skewMs = ts.getTime() - receivedAt.getTime();
   if (skewMs > limits.maxFutureSkewMs) {
     return invalid(
+      'clock',
       `ts ${ts.toISOString()} is ${Math.round(skewMs / 1000)} s in the future (limit ${limits.maxFutureSkewMs / 1000} s): the sender's clock is wrong`,
     );
   }
   return { ok: true, reading: { device, sensor, ts, metrics } };
 }
 
-function metricProblem(name: string, value: unknown, ranges: ValidationLimits['ranges']): string | null {
+function metricProblem(name: string, value: unknown, ranges: ValidationLimits['ranges']): Invalid | null {
   if (!METRIC_PATTERN.test(name)) {
-    return `metric name "${name.slice(0, 80)}" must start with a letter and be 1-64 characters of A-Z a-z 0-9 _`;
+    return invalid('metric', `metric name "${name.slice(0, 80)}" must start with a letter and be 1-64 characters of A-Z a-z 0-9 _`);
   }
-  if (typeof value !== 'number') return `metric ${name} is ${describeType(value)}, expected a number`;
-  if (!Number.isFinite(value)) return `metric ${name} is not a finite number`;
+  if (typeof value !== 'number') return invalid('metric', `metric ${name} is ${describeType(value)}, expected a number`);
+  if (!Number.isFinite(value)) return invalid('metric', `metric ${name} is not a finite number`);
   const range = Object.hasOwn(ranges, name) ? ranges[name] : undefined;
   if (range && (value < range[0] || value > range[1])) {
-    return `${name} ${value} out of range ${range[0]}..${range[1]}`;
+    return invalid('range', `${name} ${value} out of range ${range[0]}..${range[1]}`);
   }
   return null;
 }

@@ -80,7 +80,7 @@ describe('parseReading', () => {
   test('configured ranges apply', () => {
     const limits = { ...DEFAULT_LIMITS, ranges: { co2: [0, 10_000] as const } };
     const result = parseReading('a', 'b', Buffer.from('{"co2": 20000}'), receivedAt, limits);
-    expect(result).toEqual({ ok: false, reason: 'co2 20000 out of range 0..10000' });
+    expect(result).toEqual({ ok: false, code: 'range', reason: 'co2 20000 out of range 0..10000' });
   });
 
   test.each([
@@ -143,10 +143,10 @@ describe('parseStatus and parseTimestamp', () => {
   });
 
   test('an unknown status is rejected', () => {
-    expect(parseStatus(Buffer.from('sleeping'))).toEqual({ ok: false, reason: 'status payload "sleeping" is not one of online, offline' });
+    expect(parseStatus(Buffer.from('sleeping'))).toEqual({ ok: false, code: 'status', reason: 'status payload "sleeping" is not one of online, offline' });
   });
 
   test('epoch milliseconds before 2000 are rejected', () => {
-    expect(parseTimestamp(5000)).toEqual({ ok: false, reason: "ts 1970-01-01T00:00:05.000Z is before 2000-01-01: the sender's clock is not set" });
+    expect(parseTimestamp(5000)).toEqual({ ok: false, code: 'clock', reason: "ts 1970-01-01T00:00:05.000Z is before 2000-01-01: the sender's clock is not set" });
   });
 });

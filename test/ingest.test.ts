@@ -16,7 +16,7 @@ const publish = (topic: string, payload: string | Buffer) => {
 /** Waits until ingest has received and written everything published: its own counters, not a sleep. */
 const settled = () =>
   eventually(`${sent} messages written`, async () =>
-    p.worker.stats.messages >= sent && p.worker.pendingRowCount === 0 ? true : undefined);
+    p.worker.stats.messages >= sent && p.worker.backlogBytes === 0 ? true : undefined);
 
 test('a reading lands as one row per metric, with the series, device and latest value kept', async () => {
   await publish('home/kitchen/dht22', JSON.stringify({ temperature: 21.5, humidity: 40.2, ts: '2026-01-01T10:00:00Z' }));

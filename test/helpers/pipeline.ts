@@ -5,6 +5,10 @@ import { createLogger } from '../../shared/log.js';
 import { migrate } from '../../shared/migrate.js';
 import { createBatchStore } from '../../ingest/store.js';
 import { IngestWorker, type IngestOptions } from '../../ingest/worker.js';
+import { Spool } from '../../ingest/spool/spool.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export interface Pipeline {
@@ -25,7 +29,9 @@ export async function startPipeline(overrides: Partial<IngestOptions> = {}): Pro
     clientId: 'ingest-under-test',
     batchMaxRows: 500,
     flushIntervalMs: 20,
-    maxPendingRows: 10_000,
+    spool: Spool.open({ dir: join(mkdtempSync(join(tmpdir(), 'pimonitor-spool-')), 'spool'), segmentBytes: 1 << 20 }).spool,
+    spoolMaxBytes: 64 << 20,
+    syncIntervalMs: 1000,
     limits: DEFAULT_LIMITS,
     store: createBatchStore(database.db),
     ...overrides,

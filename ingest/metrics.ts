@@ -1,0 +1,63 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { REJECTION_CODES } from '../shared/contract.js';
+import type { IngestWorker } from './worker.js';
+
+/** Prometheus metrics of one ingest worker, fed by its events; its own registry, so tests stay apart. */
+export function createIngestMetrics(worker: IngestWorker): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'pimonitor_ingest_' });
+  const counter = (name: string, help: string, labelNames: string[] = []) => new Counter({ name, help, labelNames, registers: [registry] });
+
+  // Totals the worker already keeps are read at scrape time: nothing is added per message on the hot path.
+  const fromStats = (name: string, help: string, stat: keyof IngestWorker['stats']) => {
+    let seen = 0;
+    new Counter({ name, help, registers: [registry], collect() {
+      this.inc(worker.stats[stat] - seen);
+      seen = worker.stats[stat];
+    } });
+  };
+  fromStats('pimonitor_ingest_messages_received_total', 'MQTT messages received and spooled.', 'messages');
+  fromStats('pimonitor_ingest_rows_inserted_total', 'Reading rows written to the database (a redelivered duplicate is then ignored by the key).', 'rowsWritten');
+  fromStats('pimonitor_ingest_replayed_messages_total', 'Messages written from the spool after a restart.', 'replayed');
+  const rejected = counter('pimonitor_ingest_rejected_total', 'Messages stored in rejected_messages, by kind of problem.', ['code']);
+  const writeFailures = counter('pimonitor_ingest_write_failures_total', 'Failed batch writes that will be retried.');
+  const isolated = counter('pimonitor_ingest_isolated_total', 'Messages that passed validation but that the database refused.');
+  const batchRows = new Histogram({
+    name: 'pimonitor_ingest_batch_rows',
+    help: 'Rows per committed batch.',
+    buckets: [1, 10, 50, 100, 250, 500, 1000, 2000, 5000],
+    registers: [registry],
+  });
+  const commitSeconds = new Histogram({
+    name: 'pimonitor_ingest_commit_seconds',
+    help: 'Time to write and commit one batch, retries included.',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'pimonitor_ingest_spool_backlog_bytes',
+    help: 'Spooled bytes not yet in the database.',
+    registers: [registry],
+    collect() {
+      this.set(worker.backlogBytes);
+    },
+  });
+  new Gauge({
+    name: 'pimonitor_ingest_broker_connected',
+    help: '1 while connected to the MQTT broker.',
+    registers: [registry],
+    collect() {
+      this.set(worker.brokerConnected ? 1 : 0);
+    },
+  });
+  for (const code of REJECTION_CODES) rejected.inc({ code }, 0);
+
+  worker.on('rejected', ({ code }) => rejected.inc({ code }));
+  worker.on('writeFailed', () => writeFailures.inc());
+  worker.on('isolated', () => isolated.inc());
+  worker.on('flushed', ({ rows: n, ms }) => {
+    batchRows.observe(n);
+    commitSeconds.observe(ms / 1000);
+  });
+  return registry;
+}

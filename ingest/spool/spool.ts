@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto';
+import { closeSync, fsync, fsyncSync, ftruncateSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { acquirePidLock, ensureDir } from '../../shared/pid-lock.js';
+import { decodeRecords, encodeRecord, type PositionedMessage, type SpooledMessage } from './record.js';
+
+export interface SpoolOptions {
+  dir: string;
+  /** A segment is closed and a new one started past this size; whole segments are deleted once committed. */
+  segmentBytes: number;
+}
+
+interface Segment {
+  base: number;
+  path: string;
+}
+
+const SEGMENT_FILE = /^(\d{20})\.seg$/;
+const segmentName = (base: number) => `${String(base).padStart(20, '0')}.seg`;
+/** How much one read() pulls from disk at most; a batch is rarely larger. */
+const READ_CHUNK_BYTES = 1 << 20;
+
+export interface SpoolRepair {
+  /** Bytes cut from the last segment because they held a torn or corrupt record. */
+  truncatedBytes: number;
+}
+
+/**
+ * An append-only log of received messages, in segment files named by the position they start at.
+ * A position is a byte offset in the log as a whole, so it only grows and one number says where
+ * the database is up to.
+ *
+ * append() writes through to the operating system before it returns: once it has, a crash of this
+ * process (kill -9) loses nothing; sync() makes it survive a power cut too. Not safe for two
+ * processes: open() takes a lock file.
+ */
+export class Spool {
+  private segments: Segment[] = [];
+  private fd = -1;
+  private headPosition = 0;
+  private dirty = false;
+  private syncing = false;
+  private releaseLock: () => void = () => {};
+
+  private constructor(
+    private readonly options: SpoolOptions,
+    /** Identifies this spool, so a database position is never applied to another spool's files. */
+    readonly id: string,
+  ) {}
+
+  static open(options: SpoolOptions): { spool: Spool; repair: SpoolRepair } {
+    ensureDir(options.dir);
+    const releaseLock = acquirePidLock(join(options.dir, 'lock'), `spool ${options.dir}`);
+    try {
+      const idFile = join(options.dir, 'id');
+      let id: string;
+      try {
+        id = readFileSync(idFile, 'utf8').trim();
+      } catch {
+        id = randomUUID();
+        writeFileSync(idFile, id);
+      }
+      const spool = new Spool(options, id);
+      spool.releaseLock = releaseLock;
+      const repair = spool.recover();
+      return { spool, repair };
+    } catch (err) {
+      releaseLock();
+      throw err;
+    }
+  }
+
+  /** The first position still on disk. */
+  get start(): number {
+    return this.segments[0]?.base ?? this.headPosition;
+  }
+
+  /** The position just past the last appended message. */
+  get head(): number {
+    return this.headPosition;
+  }
+
+  /** Appends a message and returns the position just past it. */
+  append(message: SpooledMessage): number {
+    const record = encodeRecord(message);
+    const current = this.segments.at(-1)!;
+    if (this.headPosition - current.base >= this.options.segmentBytes) this.rotate();
+    let written = 0;
+    while (written < record.length) written += writeSync(this.fd, record, written);
+    this.headPosition += record.length;
+    this.dirty = true;
+    return this.headPosition;
+  }
+
+  /** Flushes appended messages to the disk itself (fsync); cheap when nothing was appended. */
+  async sync(): Promise<void> {
+    if (!this.dirty || this.syncing || this.fd < 0) return;
+    this.dirty = false;
+    this.syncing = true;
+    const fd = this.fd;
+    try {
+      await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  /** Reads up to `maxMessages` whole messages starting at `from` (a position a previous message ended at). */
+  read(from: number, maxMessages: number): PositionedMessage[] {
+    const index = this.segments.findLastIndex((s) => s.base <= from);
+    const segment = this.segments[index];
+    if (!segment || from >= this.headPosition) return [];
+    const segmentEnd = this.segments[index + 1]?.base ?? this.headPosition;
+    const length = Math.min(READ_CHUNK_BYTES, segmentEnd - from);
+    const buffer = Buffer.allocUnsafe(length);
+    const fd = openSync(segment.path, 'r');
+    try {
+      let got = 0;
+      while (got < length) {
+        const n = readSync(fd, buffer, got, length - got, from - segment.base + got);
+        if (n === 0) break;
+        got += n;
+      }
+      const { messages } = decodeRecords(buffer.subarray(0, got), from, maxMessages);
+      if (messages.length === 0 && got > 0) {
+        // One record larger than a chunk: read exactly it.
+        const bodyLength = buffer.readUInt32LE(0);
+        const whole = Buffer.allocUnsafe(8 + bodyLength);
+        readSync(fd, whole, 0, whole.length, from - segment.base);
+        return decodeRecords(whole, from, 1).messages;
+      }
+      return messages;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Deletes the segments that lie wholly before `position` (committed to the database). */
+  release(position: number): void {
+    while (this.segments.length > 1 && this.segments[1]!.base <= position) {
+      rmSync(this.segments.shift()!.path, { force: true });
+    }
+  }
+
+  /**
+   * Starts the log at `position` when the spool holds nothing after it: the database is ahead of these
+   * files (a new DATA_DIR, or spool files removed by hand), and positions must keep growing.
+   */
+  skipTo(position: number): void {
+    if (position <= this.headPosition) return;
+    this.rotate(position);
+    this.release(position);
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    this.fd = -1;
+    this.releaseLock();
+  }
+
+  private recover(): SpoolRepair {
+    this.segments = readdirSync(this.options.dir)
+      .map((name) => SEGMENT_FILE.exec(name))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => ({ base: Number(m[1]), path: join(this.options.dir, m[0]) }))
+      .sort((a, b) => a.base - b.base);
+    if (this.segments.length === 0) {
+      this.segments.push({ base: 0, path: join(this.options.dir, segmentName(0)) });
+      this.fd = openSync(this.segments[0]!.path, 'a');
+      return { truncatedBytes: 0 };
+    }
+    // Only the last segment can end in a torn record: earlier ones were synced before rotation.
+    const last = this.segments.at(-1)!;
+    const size = statSync(last.path).size;
+    const { validBytes } = decodeRecords(readFileSync(last.path), last.base);
+    this.fd = openSync(last.path, 'r+');
+    if (validBytes < size) {
+      ftruncateSync(this.fd, validBytes);
+      fsyncSync(this.fd);
+    }
+    closeSync(this.fd);
+    this.fd = openSync(last.path, 'a');
+    this.headPosition = last.base + validBytes;
+    return { truncatedBytes: size - validBytes };
+  }
+
+  private rotate(base = this.headPosition): void {
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    const segment = { base, path: join(this.options.dir, segmentName(base)) };
+    this.segments.push(segment);
+    this.fd = openSync(segment.path, 'a');
+    this.headPosition = base;
+  }
+}
