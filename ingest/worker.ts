@@ -74,6 +74,10 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
   private backlogMessages = 0;
   /** The spool head at start: messages before it that were committed after start were replayed. */
   private replayUntil = 0;
+  /** Rows per message seen in recent batches: how many messages make a full batch. */
+  private rowsPerMessage = 1;
+  /** When the oldest message not yet taken into a batch arrived (ms), or undefined if none waits. */
+  private oldestWaitingSince?: number;
   private flushing?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private syncTimer?: NodeJS.Timeout;
@@ -171,20 +175,26 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
     this.spool.append({ receivedAt: this.now().getTime(), topic, payload });
     this.stats.messages++;
     this.backlogMessages++;
+    this.oldestWaitingSince ??= Date.now();
     this.schedule();
   }
 
+  /**
+   * A full batch is written at once; otherwise the oldest waiting message waits at most
+   * flushIntervalMs in all, including the time it spent behind the previous write.
+   */
   private schedule(): void {
     if (this.flushing || this.stopping || this.backlogBytes === 0) return;
-    if (this.backlogMessages >= this.options.batchMaxRows) {
+    if (this.backlogMessages * this.rowsPerMessage >= this.options.batchMaxRows) {
       clearTimeout(this.timer);
       this.timer = undefined;
       this.startFlush();
     } else {
+      const waited = Date.now() - (this.oldestWaitingSince ?? Date.now());
       this.timer ??= setTimeout(() => {
         this.timer = undefined;
         this.startFlush();
-      }, this.options.flushIntervalMs);
+      }, Math.max(0, this.options.flushIntervalMs - waited));
     }
   }
 
@@ -204,7 +214,7 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
       await this.commit(batch);
       const rows = batch.reduce((n, item) => n + rowCount(item.entry), 0);
       this.emit('flushed', { rows, messages: batch.length, ms: Date.now() - started });
-    } while (all || this.backlogMessages >= this.options.batchMaxRows);
+    } while (all || this.backlogMessages * this.rowsPerMessage >= this.options.batchMaxRows);
   }
 
   /** The next messages after the cursor, classified, up to a batch of rows. */
@@ -216,6 +226,11 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
       if (items.length > 0 && rows + rowCount(entry) > this.options.batchMaxRows) break;
       items.push({ message, entry });
       rows += rowCount(entry);
+    }
+    if (items.length > 0) {
+      this.rowsPerMessage = rows / items.length;
+      // Whatever arrives from now on waits for the next batch; older messages left behind keep their age.
+      if (items.at(-1)!.message.end === this.spool.head) this.oldestWaitingSince = undefined;
     }
     return items;
   }

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { startCli, type CliProcess } from './cli.js';
+
+export { rssMiB } from '../../bench/processes.js';
 
 export interface IngestProcessOptions {
   databaseUrl: string;
@@ -22,8 +23,3 @@ export async function startIngestProcess({ databaseUrl, mqttUrl, dataDir, env = 
   return ingest;
 }
 
-/** Resident memory of a process in MiB, from /proc. */
-export function rssMiB(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) / 1024 : NaN;
-}

@@ -1,0 +1,117 @@
+import * as hdr from 'hdr-histogram-js';
+import { randomBytes } from 'node:crypto';
+import { connect, disconnect, pgp, type Db } from '../shared/db.js';
+import { migrate } from '../shared/migrate.js';
+import { cpuMicros, rssMiB, type LoggedProcess } from './processes.js';
+
+/**
+ * A throwaway database per run, with the schema and a statement-level trigger that stamps each
+ * reading's `sent` metric with clock_timestamp() as its batch is inserted (a commit follows within
+ * the same transaction), so publish-to-commit latency is read from the database, not estimated.
+ */
+export async function createBenchDatabase(serverUrl: string): Promise<{ url: string; db: Db; drop(): Promise<void> }> {
+  const admin = connect(serverUrl, { poolSize: 1 });
+  const name = `pimonitor_bench_${randomBytes(4).toString('hex')}`;
+  await admin.none('CREATE DATABASE $1:name', [name]);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const db = connect(url.toString(), { poolSize: 2 });
+  await migrate(db);
+  await db.none(`
+    CREATE UNLOGGED TABLE bench_commits (sent double precision NOT NULL, committed_at timestamptz NOT NULL);
+    CREATE FUNCTION bench_record() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      INSERT INTO bench_commits SELECT value, clock_timestamp() FROM inserted WHERE metric = 'sent';
+      RETURN NULL;
+    END $$;
+    CREATE TRIGGER bench_latency AFTER INSERT ON readings REFERENCING NEW TABLE AS inserted
+      FOR EACH STATEMENT EXECUTE FUNCTION bench_record();`);
+  return {
+    url: url.toString(),
+    db,
+    async drop() {
+      await disconnect(db);
+      await admin.none('DROP DATABASE IF EXISTS $1:name WITH (FORCE)', [name]);
+      await disconnect(admin);
+    },
+  };
+}
+
+export interface RunResult {
+  messagesPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** CPU microseconds per message, by process role. */
+  cpuMicrosPerMessage: Record<string, number>;
+  peakRssMiB: Record<string, number>;
+  finalRssMiB: Record<string, number>;
+  acked: number;
+  lost: number;
+  duplicated: number;
+}
+
+/** Samples the processes' memory while `work` runs and measures their CPU across it. */
+export async function observe<T>(processes: Record<string, LoggedProcess>, work: () => Promise<T>) {
+  const pids = Object.entries(processes).map(([role, p]) => [role, p.child.pid!] as const);
+  const peak: Record<string, number> = Object.fromEntries(pids.map(([role, pid]) => [role, rssMiB(pid)]));
+  const sample = () => pids.forEach(([role, pid]) => (peak[role] = Math.max(peak[role]!, rssMiB(pid))));
+  const cpuBefore = Object.fromEntries(pids.map(([role, pid]) => [role, cpuMicros(pid)]));
+  const timer = setInterval(sample, 100);
+  try {
+    const result = await work();
+    sample();
+    const cpu = Object.fromEntries(pids.map(([role, pid]) => [role, cpuMicros(pid) - cpuBefore[role]!]));
+    const finalRss = Object.fromEntries(pids.map(([role, pid]) => [role, rssMiB(pid)]));
+    return { result, cpu, peak, finalRss };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Waits until the database holds `expected` messages, or nothing has arrived for `stallMs`. */
+export async function waitForCommits(db: Db, expected: number, stallMs = 15_000): Promise<void> {
+  let last = -1;
+  let lastChange = Date.now();
+  for (;;) {
+    const { n } = await db.one<{ n: number }>('SELECT count(*)::int AS n FROM bench_commits');
+    if (n >= expected) return;
+    if (n !== last) [last, lastChange] = [n, Date.now()];
+    if (Date.now() - lastChange > stallMs) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Throughput from the first publish to the last commit, latency percentiles, loss and duplicates. */
+export async function summarise(db: Db, startedAt: number, acked: number) {
+  const { last, stored, rows } = await db.one<{ last: number | null; stored: number; rows: number }>(`
+    SELECT (SELECT extract(epoch FROM max(committed_at)) * 1000 FROM bench_commits)::float8 AS last,
+           (SELECT count(DISTINCT (device, ts)) FROM readings WHERE metric = 'seq')::int AS stored,
+           (SELECT count(*) FROM readings WHERE metric = 'seq')::int AS rows`);
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: 3 });
+  const latencies = await db.map('SELECT extract(epoch FROM committed_at) * 1000 - sent AS ms FROM bench_commits', [], (r: { ms: number }) => r.ms);
+  for (const ms of latencies) histogram.recordValue(Math.max(1, Math.round(ms)));
+  return {
+    messagesPerSecond: last ? acked / ((last - startedAt) / 1000) : 0,
+    p50Ms: histogram.getValueAtPercentile(50),
+    p99Ms: histogram.getValueAtPercentile(99),
+    lost: acked - stored,
+    duplicated: rows - stored,
+  };
+}
+
+export async function resetData(db: Db): Promise<void> {
+  await db.none('TRUNCATE readings, series, devices, rejected_messages, bench_commits');
+}
+
+/** The database alone: the same rows bulk-inserted in ingest's batch size, no MQTT. */
+export async function insertDirect(db: Db, messages: number, batchRows: number, rowsOf: (i: number, sentAt: number) => object[]): Promise<void> {
+  const columns = new pgp.helpers.ColumnSet(['ts', 'device', 'sensor', 'metric', 'value'], { table: 'readings' });
+  let batch: object[] = [];
+  for (let i = 0; i < messages; i++) {
+    batch.push(...rowsOf(i, Date.now()));
+    if (batch.length >= batchRows || i === messages - 1) {
+      await db.none(`${pgp.helpers.insert(batch, columns)} ON CONFLICT DO NOTHING`);
+      batch = [];
+    }
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * The baseline every hobby project starts with: subscribe, and for each message one INSERT, acknowledged
+ * after it commits. Validation is the shared contract, so only the write strategy differs from ingest.
+ * Run as its own process by the benchmark: DATABASE_URL and MQTT_URL in the environment.
+ */
+import mqtt from 'mqtt';
+import { DEFAULT_LIMITS, INGEST_SUBSCRIPTION, parseReading, parseTopic } from '../shared/contract.js';
+import { connect, disconnect, pgp } from '../shared/db.js';
+
+const columns = new pgp.helpers.ColumnSet(['ts', 'device', 'sensor', 'metric', 'value'], { table: 'readings' });
+const db = connect(process.env.DATABASE_URL!, { poolSize: 1, applicationName: 'naive-subscriber' });
+const client = await mqtt.connectAsync(process.env.MQTT_URL!, { clientId: `naive-${process.pid}` });
+
+client.handleMessage = (packet, done) => {
+  const topic = parseTopic(packet.topic);
+  if (!topic.ok || topic.topic.kind !== 'reading') return done();
+  const parsed = parseReading(topic.topic.device, topic.topic.sensor, packet.payload as Buffer, new Date(), DEFAULT_LIMITS);
+  if (!parsed.ok) return done();
+  const { device, sensor, ts, metrics } = parsed.reading;
+  const rows = metrics.map(({ metric, value }) => ({ ts, device, sensor, metric, value }));
+  db.none(`${pgp.helpers.insert(rows, columns)} ON CONFLICT DO NOTHING`).then(() => done(), (err: Error) => {
+    console.error(err.message);
+    done();
+  });
+};
+await client.subscribeAsync(INGEST_SUBSCRIPTION, { qos: 1 });
+console.log('naive subscriber ready');
+process.on('SIGTERM', () => {
+  void client.endAsync().then(() => disconnect(db)).then(() => process.exit(0));
+});

@@ -1,0 +1,90 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../shared/paths.js';
+import { spawnLogged, type LoggedProcess } from './processes.js';
+
+export interface RunningPipeline {
+  mqttUrl: string;
+  /** The processes whose CPU and memory are measured, by role. */
+  processes: Record<string, LoggedProcess>;
+  stop(): Promise<void>;
+}
+
+export type PipelineName = 'ours' | 'mosquitto' | 'naive';
+
+const CLI = join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');
+const env = (extra: Record<string, string>): NodeJS.ProcessEnv => ({ ...process.env, LOG_LEVEL: 'info', ...extra });
+
+async function stopAll(processes: LoggedProcess[]): Promise<void> {
+  for (const p of processes) {
+    if (p.child.exitCode !== null) continue;
+    p.child.kill('SIGTERM');
+    const timer = setTimeout(() => p.child.kill('SIGKILL'), 15_000);
+    await p.exited;
+    clearTimeout(timer);
+  }
+}
+
+async function startIngest(databaseUrl: string, mqttUrl: string): Promise<LoggedProcess> {
+  const ingest = spawnLogged(process.execPath, [CLI, 'ingest'], env({
+    DATABASE_URL: databaseUrl,
+    MQTT_URL: mqttUrl,
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'pimonitor-bench-')),
+    INGEST_HTTP_PORT: '0',
+  }));
+  await ingest.waitFor('subscribed to the broker');
+  return ingest;
+}
+
+async function startAedes(port: number): Promise<LoggedProcess> {
+  const broker = spawnLogged(process.execPath, [CLI, 'broker'], env({ MQTT_HOST: '127.0.0.1', MQTT_PORT: String(port), LOG_LEVEL: 'warn' }));
+  // At warn nothing is printed on success: wait for the port instead.
+  await waitForPort(port);
+  return broker;
+}
+
+async function startMosquitto(port: number): Promise<LoggedProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'pimonitor-bench-mosquitto-'));
+  // max_queued_messages 0: the default of 1000 silently drops QoS 1 messages for a slow subscriber.
+  writeFileSync(join(dir, 'mosquitto.conf'), [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'max_queued_messages 0', ''].join('\n'));
+  const mosquitto = spawnLogged('mosquitto', ['-c', join(dir, 'mosquitto.conf')], process.env);
+  await waitForPort(port);
+  return mosquitto;
+}
+
+export async function startPipeline(name: PipelineName, databaseUrl: string, port: number): Promise<RunningPipeline> {
+  const mqttUrl = `mqtt://127.0.0.1:${port}`;
+  const broker = name === 'mosquitto' ? await startMosquitto(port) : await startAedes(port);
+  let subscriber: LoggedProcess;
+  try {
+    if (name === 'naive') {
+      subscriber = spawnLogged(process.execPath, [join(PACKAGE_ROOT, 'dist', 'bench', 'naive-subscriber.js')], env({ DATABASE_URL: databaseUrl, MQTT_URL: mqttUrl }));
+      await subscriber.waitFor('naive subscriber ready');
+    } else {
+      subscriber = await startIngest(databaseUrl, mqttUrl);
+    }
+  } catch (err) {
+    await stopAll([broker]);
+    throw err;
+  }
+  return {
+    mqttUrl,
+    processes: { broker, [name === 'naive' ? 'subscriber' : 'ingest']: subscriber },
+    stop: () => stopAll([subscriber, broker]),
+  };
+}
+
+async function waitForPort(port: number): Promise<void> {
+  const { connect } = await import('node:net');
+  for (let i = 0; i < 200; i++) {
+    const open = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`nothing listens on port ${port}`);
+}
