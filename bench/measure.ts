@@ -1,6 +1,8 @@
 import * as hdr from 'hdr-histogram-js';
 import { randomBytes } from 'node:crypto';
-import { connect, disconnect, pgp, type Db } from '../shared/db.js';
+import { formatReadingsInsert } from '../ingest/store.js';
+import type { ReadingRow } from '../ingest/rows.js';
+import { connect, disconnect, type Db } from '../shared/db.js';
 import { migrate } from '../shared/migrate.js';
 import { cpuMicros, rssMiB, type LoggedProcess } from './processes.js';
 
@@ -103,14 +105,13 @@ export async function resetData(db: Db): Promise<void> {
   await db.none('TRUNCATE readings, series, devices, rejected_messages, bench_commits');
 }
 
-/** The database alone: the same rows bulk-inserted in ingest's batch size, no MQTT. */
-export async function insertDirect(db: Db, messages: number, batchRows: number, rowsOf: (i: number, sentAt: number) => object[]): Promise<void> {
-  const columns = new pgp.helpers.ColumnSet(['ts', 'device', 'sensor', 'metric', 'value'], { table: 'readings' });
-  let batch: object[] = [];
+/** The database alone: the same rows bulk-inserted in ingest's batch size and SQL, no MQTT. */
+export async function insertDirect(db: Db, messages: number, batchRows: number, rowsOf: (i: number, sentAt: number) => ReadingRow[]): Promise<void> {
+  let batch: ReadingRow[] = [];
   for (let i = 0; i < messages; i++) {
     batch.push(...rowsOf(i, Date.now()));
     if (batch.length >= batchRows || i === messages - 1) {
-      await db.none(`${pgp.helpers.insert(batch, columns)} ON CONFLICT DO NOTHING`);
+      await db.none(formatReadingsInsert(batch));
       batch = [];
     }
   }

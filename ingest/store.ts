@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { pgp, type Db } from '../shared/db.js';
 import { SQL_DIR } from '../shared/paths.js';
-import type { BatchRows } from './rows.js';
+import { arrayLiteral } from './array-literal.js';
+import type { BatchRows, ReadingRow } from './rows.js';
 
 const { ColumnSet } = pgp.helpers;
-const readingColumns = new ColumnSet(['ts', 'device', 'sensor', 'metric', 'value'], { table: 'readings' });
 const seriesColumns = new ColumnSet(['device', 'sensor', 'metric', 'first_ts', 'last_ts']);
 const deviceColumns = new ColumnSet(['device', 'first_seen', 'last_seen', 'status', 'status_changed_at']);
 const rejectedColumns = new ColumnSet(['received_at', 'topic', 'payload', 'payload_bytes', 'code', 'reason'], { table: 'rejected_messages' });
@@ -14,6 +14,7 @@ const sqlFile = (name: string) => {
   if (file.error) throw file.error;
   return file;
 };
+const insertReadings = sqlFile('insert-readings.sql');
 const upsertSeries = sqlFile('upsert-series.sql');
 const upsertDevices = sqlFile('upsert-devices.sql');
 const saveProgress = sqlFile('save-progress.sql');
@@ -38,9 +39,8 @@ export interface BatchStore {
 export function createBatchStore(db: Db): BatchStore {
   return {
     async write({ readings, series, devices, rejected }, { worker, spoolId, position }) {
-      // Multi-row INSERT rather than COPY: COPY FROM STDIN does not pass through pglite-socket.
       const queries: string[] = [];
-      if (readings.length) queries.push(`${pgp.helpers.insert(readings, readingColumns)} ON CONFLICT DO NOTHING`);
+      if (readings.length) queries.push(formatReadingsInsert(readings));
       if (series.length) queries.push(pgp.as.format(upsertSeries, { values: pgp.helpers.values(series, seriesColumns) }));
       if (devices.length) queries.push(pgp.as.format(upsertDevices, { values: pgp.helpers.values(devices, deviceColumns) }));
       if (rejected.length) queries.push(pgp.helpers.insert(rejected, rejectedColumns));
@@ -53,4 +53,15 @@ export function createBatchStore(db: Db): BatchStore {
       return row && row.spool_id === spoolId ? Number(row.position) : null;
     },
   };
+}
+
+/** The INSERT of a batch of readings, one array literal per column (see array-literal.ts for why). */
+export function formatReadingsInsert(readings: readonly ReadingRow[]): string {
+  return pgp.as.format(insertReadings, {
+    ts: arrayLiteral(readings.map((r) => r.ts.toISOString())),
+    device: arrayLiteral(readings.map((r) => r.device)),
+    sensor: arrayLiteral(readings.map((r) => r.sensor)),
+    metric: arrayLiteral(readings.map((r) => r.metric)),
+    value: arrayLiteral(readings.map((r) => r.value)),
+  });
 }

@@ -1,0 +1,34 @@
+import { arrayLiteral } from '../ingest/array-literal.js';
+import { formatReadingsInsert } from '../ingest/store.js';
+import { createTestDatabase } from './helpers/database.js';
+
+test.each([
+  [[], '{}'],
+  [['a', 'b'], '{"a","b"}'],
+  [[1.5, -0.25, 1e300, 5e-324], '{1.5,-0.25,1e+300,5e-324}'],
+  [['say "hi"', 'back\\slash', 'comma,brace}{', 'NULL', ''], '{"say \\"hi\\"","back\\\\slash","comma,brace}{","NULL",""}'],
+])('%p → %s', (values, literal) => {
+  expect(arrayLiteral(values)).toBe(literal);
+});
+
+test('non-finite numbers are refused rather than stored as text', () => {
+  expect(() => arrayLiteral([NaN])).toThrow('cannot store NaN');
+});
+
+test('the database reads back exactly what was encoded, awkward strings included', async () => {
+  const t = await createTestDatabase();
+  try {
+    const awkward = ['say "hi"', 'back\\slash', 'comma,brace}{', 'NULL', "it's", 'ü €'];
+    expect(await t.db.one('SELECT $1::text[] AS a', [arrayLiteral(awkward)])).toEqual({ a: awkward });
+    await t.db.none('CREATE TABLE readings (ts timestamptz, device text, sensor text, metric text, value float8, PRIMARY KEY (device, sensor, metric, ts))');
+    const ts = new Date('2026-01-01T00:00:00.123Z');
+    const row = { ts, device: 'd', sensor: 's', metric: 'm', value: 1e300 };
+    await t.db.none(formatReadingsInsert([row, row, { ...row, metric: 'n', value: -2.5 }]));
+    expect(await t.db.any('SELECT ts, metric, value FROM readings ORDER BY metric')).toEqual([
+      { ts, metric: 'm', value: 1e300 },
+      { ts, metric: 'n', value: -2.5 },
+    ]);
+  } finally {
+    await t.stop();
+  }
+});
