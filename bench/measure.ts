@@ -4,7 +4,7 @@ import { formatReadingsInsert } from '../ingest/store.js';
 import type { ReadingRow } from '../ingest/rows.js';
 import { connect, disconnect, type Db } from '../shared/db.js';
 import { migrate } from '../shared/migrate.js';
-import { cpuMicros, rssMiB, type LoggedProcess } from './processes.js';
+import { cpuMicros, cpuMicrosOf, pidsNamed, rssMiB, type LoggedProcess } from './processes.js';
 
 /**
  * A throwaway database per run, with the schema and a statement-level trigger that stamps each
@@ -58,11 +58,18 @@ export async function observe<T>(processes: Record<string, LoggedProcess>, work:
   const peak: Record<string, number> = Object.fromEntries(pids.map(([role, pid]) => [role, rssMiB(pid)]));
   const sample = () => pids.forEach(([role, pid]) => (peak[role] = Math.max(peak[role]!, rssMiB(pid))));
   const cpuBefore = Object.fromEntries(pids.map(([role, pid]) => [role, cpuMicros(pid)]));
+  // Where the rest of the two cores go: this process (the load generator) and PostgreSQL, if local.
+  const postgres = pidsNamed('postgres');
+  const postgresBefore = cpuMicrosOf(postgres);
+  const loadBefore = process.cpuUsage();
   const timer = setInterval(sample, 100);
   try {
     const result = await work();
     sample();
     const cpu = Object.fromEntries(pids.map(([role, pid]) => [role, cpuMicros(pid) - cpuBefore[role]!]));
+    const load = process.cpuUsage(loadBefore);
+    cpu.load = load.user + load.system;
+    if (postgres.length > 0) cpu.postgres = cpuMicrosOf(postgres) - postgresBefore;
     const finalRss = Object.fromEntries(pids.map(([role, pid]) => [role, rssMiB(pid)]));
     return { result, cpu, peak, finalRss };
   } finally {

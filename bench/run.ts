@@ -9,6 +9,7 @@ import { freePortOnLoopback } from './ports.js';
 import { closeAll, publishLoad } from './load.js';
 import { createBenchDatabase, insertDirect, observe, resetData, summarise, waitForCommits, type RunResult } from './measure.js';
 import { startPipeline, type PipelineName } from './pipelines.js';
+import { rssMiB } from './processes.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -19,6 +20,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '4' },
     pipelines: { type: 'string', default: 'ours,mosquitto,naive,database' },
     write: { type: 'string' },
+    'soak-seconds': { type: 'string', default: '0' },
   },
 });
 const runs = Number(args.runs);
@@ -99,6 +101,20 @@ function table(mode: Mode): string {
   return lines.join('\n');
 }
 
+/** CPU per message of every part of the run, to show where the two cores go. */
+function cpuBreakdown(): string {
+  const lines = ['| pipeline (ceiling) | load generator | broker | ingest / subscriber | PostgreSQL | total µs/msg | ⇒ msg/s if CPU-bound on all cores |', '|---|--:|--:|--:|--:|--:|--:|'];
+  for (const name of ['ours', 'mosquitto', 'naive']) {
+    const rs = results.get(`${name}/ceiling`);
+    if (!rs) continue;
+    const part = (role: string) => medianOf(rs, (r) => r.cpuMicrosPerMessage[role]);
+    const parts = [part('load'), part('broker'), part(name === 'naive' ? 'subscriber' : 'ingest'), part('postgres')];
+    const total = parts.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
+    lines.push(`| ${LABELS[name]} | ${parts.map((p) => fmt(p, 1)).join(' | ')} | ${fmt(total, 1)} | ${fmt((availableParallelism() * 1e6) / total)} |`);
+  }
+  return lines.join('\n');
+}
+
 function ratios(): string {
   const ours = medianOf(results.get('ours/ceiling') ?? [], (r) => r.messagesPerSecond);
   return Object.keys(LABELS)
@@ -107,7 +123,63 @@ function ratios(): string {
     .join('\n');
 }
 
+/**
+ * Ours at the fixed rate for a long time, sampling memory every 5 s: the first minute is warm-up,
+ * the second is compared with the last.
+ */
+async function soak(seconds: number): Promise<string> {
+  const database = await createBenchDatabase(serverUrl);
+  const pipeline = await startPipeline('ours', database.url, await freePortOnLoopback());
+  const samples: Array<{ s: number; broker: number; ingest: number }> = [];
+  const started = Date.now();
+  const sample = () => samples.push({
+    s: (Date.now() - started) / 1000,
+    broker: rssMiB(pipeline.processes.broker!.child.pid!),
+    ingest: rssMiB(pipeline.processes.ingest!.child.pid!),
+  });
+  const timer = setInterval(() => {
+    sample();
+    if (samples.length % 12 === 0) progress(`soak ${Math.round(samples.at(-1)!.s)} s: ingest RSS ${fmt(samples.at(-1)!.ingest)} MiB`);
+  }, 5000);
+  try {
+    const load = await publishLoad({ url: pipeline.mqttUrl, publishers: PUBLISHERS, total: rate * seconds, ratePerSecond: rate, devicePrefix: 'soak' });
+    await waitForCommits(database.db, load.acked);
+    sample();
+    const summary = await summarise(database.db, started, load.acked);
+    await closeAll(load.clients);
+    const mean = (from: number, to: number, role: 'broker' | 'ingest') => {
+      const xs = samples.filter((x) => x.s >= from && x.s < to).map((x) => x[role]);
+      return xs.reduce((a, b) => a + b, 0) / xs.length;
+    };
+    const end = samples.at(-1)!.s;
+    const row = (role: 'broker' | 'ingest') => {
+      const early = mean(60, 120, role);
+      const late = mean(end - 60, end + 1, role);
+      return `| ${role} | ${fmt(early)} | ${fmt(late)} | ${fmt(Math.max(...samples.map((x) => x[role])))} | ${fmt((100 * (late - early)) / early, 1)} % |`;
+    };
+    return [
+      `### Soak: ours at ${rate} messages/s for ${seconds} s (${load.acked} messages, lost ${summary.lost}, p99 ${summary.p99Ms} ms)`,
+      '',
+      '| process | mean RSS MiB, 2nd minute | mean RSS MiB, last minute | peak RSS MiB | change |',
+      '|---|--:|--:|--:|--:|',
+      row('broker'),
+      row('ingest'),
+    ].join('\n');
+  } finally {
+    clearInterval(timer);
+    await pipeline.stop();
+    await database.drop();
+  }
+}
+
 const began = Date.now();
+const soakSeconds = Number(args['soak-seconds']);
+if (soakSeconds > 0) {
+  const report = await soak(soakSeconds);
+  console.log(`\n${report}\n`);
+  if (args.write) writeFileSync(args.write, `${report}\n\nProduced by \`npm run bench -- ${process.argv.slice(2).join(' ')}\`.\n`);
+  process.exit(0);
+}
 for (let run = 1; run <= runs; run++) {
   for (const name of ['ours', 'mosquitto', 'naive'] as PipelineName[]) if (chosen.includes(name)) await runPipeline(name, run);
   if (chosen.includes('database')) await runDatabaseAlone(run);
@@ -119,6 +191,10 @@ const report = [
   `### Ceiling: ${PUBLISHERS} publishers, QoS 1, as fast as the broker acknowledges (${args.messages} messages; naive ${args['naive-messages']})`,
   '',
   table('ceiling'),
+  '',
+  'CPU per message by part (µs), where the two cores go:',
+  '',
+  cpuBreakdown(),
   '',
   'Throughput of ours as a ratio of each baseline, same run:',
   '',

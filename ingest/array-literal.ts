@@ -4,13 +4,16 @@
  * rows (PostgreSQL parses and plans one expression instead of thousands; see docs/benchmarks.md), and
  * it passes through pglite-socket, which COPY does not. Pure.
  */
+const NEEDS_QUOTES = /^$|^null$|[\s,{}"\\]/i;
+
 export function arrayLiteral(values: ReadonlyArray<string | number>): string {
   const parts = values.map((v) => {
     if (typeof v === 'number') {
       if (!Number.isFinite(v)) throw new Error(`cannot store ${v}`);
       return String(v);
     }
-    return `"${v.replace(/["\\]/g, '\\$&')}"`;
+    // Quoting is needed only for what the array parser treats specially; names and ISO times rarely are.
+    return NEEDS_QUOTES.test(v) ? `"${v.replace(/["\\]/g, '\\$&')}"` : v;
   });
   return `{${parts.join(',')}}`;
 }

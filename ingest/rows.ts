@@ -40,7 +40,8 @@ export function toRows(entries: readonly Entry[]): BatchRows {
         seeDevice(device, entry.receivedAt);
         for (const { metric, value } of metrics) {
           readings.push({ ts, device, sensor, metric, value });
-          const key = JSON.stringify([device, sensor, metric]);
+          // Names cannot contain NUL (the contract allows A-Z a-z 0-9 _ -), so it separates them safely.
+          const key = `${device}\0${sensor}\0${metric}`;
           const s = series.get(key);
           if (!s) series.set(key, { device, sensor, metric, first_ts: ts, last_ts: ts });
           else {

@@ -4,9 +4,9 @@ import { createTestDatabase } from './helpers/database.js';
 
 test.each([
   [[], '{}'],
-  [['a', 'b'], '{"a","b"}'],
+  [['a', 'b-c_1', '2026-01-01T00:00:00.123Z'], '{a,b-c_1,2026-01-01T00:00:00.123Z}'],
   [[1.5, -0.25, 1e300, 5e-324], '{1.5,-0.25,1e+300,5e-324}'],
-  [['say "hi"', 'back\\slash', 'comma,brace}{', 'NULL', ''], '{"say \\"hi\\"","back\\\\slash","comma,brace}{","NULL",""}'],
+  [['say "hi"', 'back\\slash', 'comma,brace}{', 'NULL', 'null', '', 'two words'], '{"say \\"hi\\"","back\\\\slash","comma,brace}{","NULL","null","","two words"}'],
 ])('%p → %s', (values, literal) => {
   expect(arrayLiteral(values)).toBe(literal);
 });
@@ -18,7 +18,7 @@ test('non-finite numbers are refused rather than stored as text', () => {
 test('the database reads back exactly what was encoded, awkward strings included', async () => {
   const t = await createTestDatabase();
   try {
-    const awkward = ['say "hi"', 'back\\slash', 'comma,brace}{', 'NULL', "it's", 'ü €'];
+    const awkward = ['say "hi"', 'back\\slash', 'comma,brace}{', 'NULL', 'Null', '', "it's", 'ü €', 'tab\there', 'plain'];
     expect(await t.db.one('SELECT $1::text[] AS a', [arrayLiteral(awkward)])).toEqual({ a: awkward });
     await t.db.none('CREATE TABLE readings (ts timestamptz, device text, sensor text, metric text, value float8, PRIMARY KEY (device, sensor, metric, ts))');
     const ts = new Date('2026-01-01T00:00:00.123Z');
