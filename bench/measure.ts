@@ -1,8 +1,8 @@
 import * as hdr from 'hdr-histogram-js';
-import { randomBytes } from 'node:crypto';
 import { formatReadingsInsert } from '../ingest/store.js';
 import type { ReadingRow } from '../ingest/rows.js';
-import { connect, disconnect, type Db } from '../shared/db.js';
+import type { Db } from '../shared/db.js';
+import { createScratchDatabase, type ScratchDatabase } from './scratch-database.js';
 import { migrate } from '../shared/migrate.js';
 import { cpuMicros, cpuMicrosOf, pidsNamed, rssMiB, type LoggedProcess } from './processes.js';
 
@@ -11,13 +11,9 @@ import { cpuMicros, cpuMicrosOf, pidsNamed, rssMiB, type LoggedProcess } from '.
  * reading's `sent` metric with clock_timestamp() as its batch is inserted (a commit follows within
  * the same transaction), so publish-to-commit latency is read from the database, not estimated.
  */
-export async function createBenchDatabase(serverUrl: string): Promise<{ url: string; db: Db; drop(): Promise<void> }> {
-  const admin = connect(serverUrl, { poolSize: 1 });
-  const name = `pimonitor_bench_${randomBytes(4).toString('hex')}`;
-  await admin.none('CREATE DATABASE $1:name', [name]);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const db = connect(url.toString(), { poolSize: 2 });
+export async function createBenchDatabase(serverUrl: string): Promise<ScratchDatabase> {
+  const scratch = await createScratchDatabase(serverUrl, 'pimonitor_bench', 2);
+  const { db } = scratch;
   await migrate(db);
   await db.none(`
     CREATE UNLOGGED TABLE bench_commits (sent double precision NOT NULL, committed_at timestamptz NOT NULL);
@@ -28,15 +24,7 @@ export async function createBenchDatabase(serverUrl: string): Promise<{ url: str
     END $$;
     CREATE TRIGGER bench_latency AFTER INSERT ON readings REFERENCING NEW TABLE AS inserted
       FOR EACH STATEMENT EXECUTE FUNCTION bench_record();`);
-  return {
-    url: url.toString(),
-    db,
-    async drop() {
-      await disconnect(db);
-      await admin.none('DROP DATABASE IF EXISTS $1:name WITH (FORCE)', [name]);
-      await disconnect(admin);
-    },
-  };
+  return scratch;
 }
 
 export interface RunResult {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createScratchDatabase } from '../../bench/scratch-database.js';
 import { connect, disconnect, type Db } from '../../shared/db.js';
 import { startEmbeddedDatabase } from '../../shared/embedded-db.js';
 
@@ -16,22 +16,8 @@ export interface TestDatabase {
 export async function createTestDatabase(): Promise<TestDatabase> {
   const serverUrl = process.env.DATABASE_URL;
   if (serverUrl) {
-    const admin = connect(serverUrl, { poolSize: 1 });
-    const name = `pimonitor_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-    await admin.none('CREATE DATABASE $1:name', [name]);
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    const db = connect(url.toString());
-    return {
-      url: url.toString(),
-      db,
-      async stop() {
-        await disconnect(db);
-        // Not WITH (FORCE): that would hide a connection the code under test forgot to close.
-        await admin.none('DROP DATABASE IF EXISTS $1:name', [name]);
-        await disconnect(admin);
-      },
-    };
+    const scratch = await createScratchDatabase(serverUrl, 'pimonitor_test');
+    return { url: scratch.url, db: scratch.db, stop: () => scratch.drop() };
   }
   const embedded = await startEmbeddedDatabase({ dataDir: 'memory://', host: '127.0.0.1', port: 0, maxConnections: 16 });
   const db = connect(embedded.url);

@@ -1,13 +1,4 @@
-import { createServer } from 'node:net';
-
-/** A port that was free a moment ago, for child processes that must be told their port up front. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePortOnLoopback as freePort } from '../../bench/ports.js';
 
 /** Polls `check` until it returns a value other than undefined, or fails with `what` after `timeoutMs`. */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
