@@ -48,7 +48,7 @@ program
   .command('node')
   .description('run a sensor node that publishes readings')
   .addOption(configOption())
-  .option('--simulate', 'publish a simulated DHT22 instead of reading hardware')
+  .option('--simulate', 'also publish a simulated DHT22 (no hardware needed)')
   .option('--device <name>', 'device name, the <device> in home/<device>/<sensor>')
   .option('--interval-ms <ms>', 'how often to read and publish')
   .action(async (o: CommonOptions & { simulate?: boolean; device?: string; intervalMs?: string }) =>

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { backoffMs } from '../ingest/backoff.js';
+import { backoffMs } from '../shared/backoff.js';
 import type { Logger } from '../shared/log.js';
 
 export interface Supervised {

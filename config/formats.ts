@@ -1,6 +1,7 @@
 import convict from 'convict';
 import { hostname } from 'node:os';
 import { nameProblem, type Range } from '../shared/contract.js';
+import { parseSensorList } from '../sensor-node/sensor-config.js';
 
 /** Custom convict formats, registered once before any schema is built. */
 export function registerFormats(): void {
@@ -37,16 +38,17 @@ export function registerFormats(): void {
     },
   });
   convict.addFormat({
-    name: 'metric-ranges',
-    // A string comes from the environment; bad JSON is left for validate() to report with its key.
-    coerce(value: unknown) {
-      if (typeof value !== 'string') return value;
-      try {
-        return JSON.parse(value);
-      } catch {
-        return value;
-      }
+    name: 'sensor-list',
+    coerce: parseJsonOrKeep,
+    validate(value: unknown) {
+      // Intervals left out inherit node.intervalMs, which convict checks on its own.
+      const { problems } = parseSensorList(value, Number.MAX_SAFE_INTEGER);
+      if (problems.length > 0) throw new Error(problems.join('; '));
     },
+  });
+  convict.addFormat({
+    name: 'metric-ranges',
+    coerce: parseJsonOrKeep,
     validate(value: unknown) {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
         throw new Error('must be an object of metric: [min, max], e.g. {"co2": [0, 10000]}');
@@ -63,4 +65,14 @@ export function registerFormats(): void {
 /** The machine's hostname made into a valid device name, the default a node publishes under. */
 export function defaultDeviceName(): string {
   return hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64) || 'pi';
+}
+
+/** A string comes from the environment; bad JSON is left for validate() to report with its key. */
+function parseJsonOrKeep(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
 }

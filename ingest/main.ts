@@ -5,10 +5,10 @@ import { connect, disconnect, redactUrl, type Db } from '../shared/db.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { migrate } from '../shared/migrate.js';
 import { stopOnSignal } from '../shared/shutdown.js';
-import { backoffMs } from './backoff.js';
+import { backoffMs } from '../shared/backoff.js';
 import { startOpsServer, type OpsServer } from './http.js';
 import { createIngestMetrics } from './metrics.js';
-import { Spool } from './spool/spool.js';
+import { Spool } from '../shared/spool/spool.js';
 import { createBatchStore } from './store.js';
 import { IngestWorker } from './worker.js';
 

@@ -1,12 +1,12 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { INGEST_SUBSCRIPTION, type RejectionCode, type ValidationLimits } from '../shared/contract.js';
-import { backoffMs, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { backoffMs, DEFAULT_BACKOFF, type BackoffOptions } from '../shared/backoff.js';
 import { classify, rowCount, type Entry } from './entries.js';
 import { classifyWriteError } from './retryable.js';
 import { toRows } from './rows.js';
-import type { PositionedMessage } from './spool/record.js';
-import type { Spool } from './spool/spool.js';
+import type { PositionedMessage } from '../shared/spool/record.js';
+import type { Spool } from '../shared/spool/spool.js';
 import type { BatchStore } from './store.js';
 
 export interface IngestOptions {

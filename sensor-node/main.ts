@@ -1,35 +1,84 @@
+import { join, resolve } from 'node:path';
 import type { Config } from '../config/index.js';
-import { createLogger } from '../shared/log.js';
+import { createLogger, type Logger } from '../shared/log.js';
 import { stopOnSignal } from '../shared/shutdown.js';
-import { SensorNode, type Sensor } from './node.js';
-import { createRandomWalk, DHT22_WALK } from './simulated.js';
+import { DRIVERS } from './drivers/registry.js';
+import type { DriverContext, GpioOptions, GpioPin, SensorSpec } from './drivers/types.js';
+import { SensorNode } from './node.js';
+import { Outbox } from './outbox.js';
+import { parseSensorList } from './sensor-config.js';
+import { WallClock } from './wall-clock.js';
 
 export class NodeConfigError extends Error {}
 
-/** The sensor node process. Hardware drivers come with the sensor-node issue; today: --simulate. */
-export async function runNode(config: Config): Promise<void> {
+/** What one spooled reading takes on disk, about: a DHT22 payload, its topic and the record header. */
+const BYTES_PER_READING = 160;
+const OUTBOX_DAYS = 7;
+
+/** Readings all sensors make in a week, in bytes: the default outbox size. */
+export function weekOfReadingsBytes(sensors: SensorSpec[]): number {
+  const perSecond = sensors.reduce((n, s) => n + 1000 / s.intervalMs, 0);
+  return Math.ceil(perSecond * OUTBOX_DAYS * 86_400 * BYTES_PER_READING);
+}
+
+/** The node's hardware access: onoff for GPIO and dynamic import for optional DHT packages, both loaded on first use. */
+export const hardware = (sysfsRoot: string): DriverContext => ({
+  sysfsRoot,
+  random: Math.random,
+  loadOptional: (name) => import(name),
+  async openGpio(pin: number, { direction, edge, debounceMs, activeLow }: GpioOptions): Promise<GpioPin> {
+    const { Gpio } = await import('onoff');
+    if (!Gpio.accessible) throw new NodeConfigError(`GPIO ${pin}: /sys/class/gpio is not accessible on this machine (not a Pi, or the user is not in the gpio group)`);
+    return new Gpio(pin, direction, edge ?? 'none', { debounceTimeout: debounceMs, activeLow }) as unknown as GpioPin;
+  },
+});
+
+/** The sensor node process: `pimonitor node --config node.json`. */
+export async function runNode(config: Config, ctx: DriverContext = hardware(config.node.sysfsRoot)): Promise<void> {
   const log = createLogger('node', config.log.level);
   const { node, mqtt } = config;
-  const sensors: Sensor[] = [];
-  if (node.simulate) {
-    const walk = createRandomWalk(DHT22_WALK);
-    sensors.push({ name: 'dht22', read: async () => walk() });
+  const { sensors: specs, problems } = parseSensorList(node.sensors, node.intervalMs);
+  if (problems.length > 0) throw new NodeConfigError(problems.join('\n'));
+  if (node.simulate) specs.push({ type: 'simulated', name: 'dht22', intervalMs: node.intervalMs, calibration: {}, maxChangePerMinute: {}, options: {} });
+  if (specs.length === 0) {
+    throw new NodeConfigError('no sensors configured: list them in node.sensors (see README "Sensors"), or run with --simulate to publish a simulated DHT22');
   }
-  if (sensors.length === 0) {
-    throw new NodeConfigError('no sensors configured: run with --simulate (or NODE_SIMULATE=true) to publish a simulated DHT22');
-  }
+  const outboxDir = resolve(config.dataDir, 'outbox', node.device);
+  const outbox = Outbox.open({ dir: outboxDir, maxBytes: node.outboxMaxBytes || weekOfReadingsBytes(specs), segmentBytes: 1 << 20 });
+  const wallClock = new WallClock({ syncFile: node.clockSyncFile });
+  if (node.clockSyncFile && !wallClock.syncFile) log.warn({ clockSyncFile: node.clockSyncFile }, 'no systemd-timesyncd here: trusting the system clock once it reads 2024 or later');
+  const statusLed = node.statusLedPin >= 0 ? await ctx.openGpio(node.statusLedPin, { direction: 'out' }) : undefined;
   const sensorNode = new SensorNode({
     url: mqtt.url,
     device: node.device,
     username: mqtt.username,
     password: mqtt.password,
-    intervalMs: node.intervalMs,
-    sensors,
-    onPublished: (sensor, metrics) => log.debug({ sensor, ...metrics }, 'published'),
-    onReadFailed: (sensor, err) => log.warn({ sensor, err: (err as Error).message }, 'sensor read failed'),
+    sensors: specs.map((spec) => ({ spec, driver: DRIVERS[spec.type]!.create(spec, ctx) })),
+    outbox,
+    wallClock,
+    diagIntervalMs: node.diagIntervalMs,
+    statusLed,
   });
-  stopOnSignal(() => sensorNode.stop(), log);
-  log.info({ device: node.device, mqtt: mqtt.url, sensors: sensors.map((s) => s.name), intervalMs: node.intervalMs }, 'node starting');
+  logNodeEvents(sensorNode, log, mqtt.url);
+  stopOnSignal(async () => {
+    await sensorNode.stop();
+    statusLed?.unexport();
+  }, log);
+  log.info({ device: node.device, mqtt: mqtt.url, sensors: specs.map((s) => `${s.name} (${s.type})`), outbox: outboxDir, backlogBytes: outbox.pendingBytes }, 'node starting');
   await sensorNode.start();
-  log.info('connected; publishing');
+}
+
+function logNodeEvents(node: SensorNode, log: Logger, url: string): void {
+  let up = false;
+  node.on('connected', () => {
+    up = true;
+    log.info({ url }, 'connected to the broker');
+  });
+  node.on('disconnected', () => {
+    if (up) log.warn({ url }, 'lost the broker; readings wait in the outbox');
+    up = false;
+  });
+  node.on('held', () => log.warn('the system clock is not synchronised yet; holding readings until it is'));
+  node.on('dropped', ({ what }) => log.warn({ what }, 'dropped readings'));
+  node.on('reading', ({ sensor, readings, ts }) => log.debug({ sensor, ts: ts.toISOString(), ...readings }, 'reading'));
 }

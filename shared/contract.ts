@@ -4,6 +4,8 @@
  *
  *   home/<device>/<sensor>   a reading: a JSON object, each numeric field one metric, optional `ts`
  *   home/<device>/status     `online` | `offline`, retained (a node's Last Will is `offline`)
+ *   home/<device>/<sensor>/diag   a sensor's read statistics, retained; not a reading (ingest's
+ *                            home/+/+ does not match it)
  *
  * The functions are pure: they return a value or a reason a person can act on; they never throw or log.
  */
@@ -75,6 +77,10 @@ const invalid = (code: RejectionCode, reason: string): Invalid => ({ ok: false, 
 
 export function readingTopic(device: string, sensor: string): string {
   return `${TOPIC_ROOT}/${device}/${sensor}`;
+}
+
+export function diagTopic(device: string, sensor: string): string {
+  return `${readingTopic(device, sensor)}/diag`;
 }
 
 export function statusTopic(device: string): string {

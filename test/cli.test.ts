@@ -121,7 +121,7 @@ describe('configuration on the command line', () => {
   test('`node` without sensors says how to get some, and exits 1', async () => {
     const { code, output } = await runCli(['node'], { MQTT_URL: 'mqtt://127.0.0.1:1' });
     expect(code).toBe(1);
-    expect(output).toContain('pimonitor: no sensors configured: run with --simulate');
+    expect(output).toContain('pimonitor: no sensors configured: list them in node.sensors');
   });
 
   test('`migrate` applies the schema once and reports it up to date after', async () => {

@@ -1,4 +1,4 @@
-import { backoffMs } from '../ingest/backoff.js';
+import { backoffMs } from '../shared/backoff.js';
 import { classifyWriteError } from '../ingest/retryable.js';
 
 const pgError = (code: string) => Object.assign(new Error(`sqlstate ${code}`), { code });

@@ -1,8 +1,8 @@
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeRecords, encodeRecord } from '../ingest/spool/record.js';
-import { Spool } from '../ingest/spool/spool.js';
+import { decodeRecords, encodeRecord } from '../shared/spool/record.js';
+import { Spool } from '../shared/spool/spool.js';
 
 const message = (i: number, payloadBytes = 20) => ({
   receivedAt: 1_767_225_600_000 + i,

@@ -5,7 +5,7 @@ import { createLogger } from '../../shared/log.js';
 import { migrate } from '../../shared/migrate.js';
 import { createBatchStore } from '../../ingest/store.js';
 import { IngestWorker, type IngestOptions } from '../../ingest/worker.js';
-import { Spool } from '../../ingest/spool/spool.js';
+import { Spool } from '../../shared/spool/spool.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, fsync, fsyncSync, ftruncateSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { acquirePidLock, ensureDir } from '../../shared/pid-lock.js';
+import { acquirePidLock, ensureDir } from '../pid-lock.js';
 import { decodeRecords, encodeRecord, type PositionedMessage, type SpooledMessage } from './record.js';
 
 export interface SpoolOptions {
@@ -133,6 +133,11 @@ export class Spool {
     } finally {
       closeSync(fd);
     }
+  }
+
+  /** The start of the first segment after the one holding `position`, if any: where dropping that segment leads. */
+  segmentAfter(position: number): number | undefined {
+    return this.segments.find((s) => s.base > position)?.base;
   }
 
   /** Deletes the segments that lie wholly before `position` (committed to the database). */

@@ -1,0 +1,84 @@
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PositionedMessage } from '../shared/spool/record.js';
+import { Spool } from '../shared/spool/spool.js';
+
+export interface OutboxOptions {
+  dir: string;
+  /** Unsent bytes kept at most; past it the oldest unsent readings are dropped (and counted). */
+  maxBytes: number;
+  segmentBytes: number;
+}
+
+/**
+ * Readings waiting for the broker, on disk and in order: the shared spool plus a cursor file that
+ * says what the broker has acknowledged. Survives a restart of the node; a reading acknowledged but
+ * not yet recorded in the cursor is sent again, which ingest's primary key makes harmless.
+ */
+export class Outbox {
+  private position: number;
+  private droppedBytes = 0;
+
+  private constructor(
+    private readonly spool: Spool,
+    private readonly options: OutboxOptions,
+  ) {
+    this.position = Math.min(Math.max(readCursor(options.dir) ?? spool.start, spool.start), spool.head);
+  }
+
+  static open(options: OutboxOptions): Outbox {
+    return new Outbox(Spool.open({ dir: options.dir, segmentBytes: options.segmentBytes }).spool, options);
+  }
+
+  /** Position up to which the broker has everything. */
+  get cursor(): number {
+    return this.position;
+  }
+
+  get pendingBytes(): number {
+    return this.spool.head - this.position;
+  }
+
+  /** Bytes of unsent readings dropped because the outbox was full, since start. */
+  get dropped(): number {
+    return this.droppedBytes;
+  }
+
+  add(topic: string, payload: Buffer): void {
+    this.spool.append({ receivedAt: Date.now(), topic, payload });
+    while (this.pendingBytes > this.options.maxBytes) {
+      const next = this.spool.segmentAfter(this.position);
+      if (next === undefined) break;
+      this.droppedBytes += next - this.position;
+      this.ack(next);
+    }
+  }
+
+  /** Up to `max` messages starting at `from` (a cursor or the end of an earlier message). */
+  read(from: number, max: number): PositionedMessage[] {
+    return this.spool.read(Math.max(from, this.position), max);
+  }
+
+  /** The broker has everything before `position`. */
+  ack(position: number): void {
+    if (position <= this.position) return;
+    this.position = position;
+    const file = join(this.options.dir, 'cursor');
+    writeFileSync(`${file}.tmp`, String(position));
+    renameSync(`${file}.tmp`, file);
+    this.spool.release(position);
+  }
+
+  close(): void {
+    this.spool.close();
+  }
+}
+
+function readCursor(dir: string): number | undefined {
+  try {
+    const value = Number(readFileSync(join(dir, 'cursor'), 'utf8'));
+    return Number.isSafeInteger(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
