@@ -84,10 +84,10 @@ export class SensorSampler {
     if (this.driver.staleAfterPause && this.clock.now() - this.lastReadAt > STALE_AFTER_MS) {
       // The first value after a pause is the one measured at the previous read: read it, throw it
       // away unchecked (it must not train the spike filter), and wait for a fresh one.
+      await this.waitForGap();
       this.diagnostics.attempts++;
       this.lastReadAt = this.clock.now();
       await this.driver.read().catch(() => undefined);
-      await this.clock.sleep(gap, this.abort.signal);
     }
     for (let failures = 1; !this.abort.signal.aborted; failures++) {
       try {
@@ -103,7 +103,14 @@ export class SensorSampler {
     }
   }
 
+  /** Never read sooner than the hardware allows after the previous read, whichever interval it was in. */
+  private async waitForGap(): Promise<void> {
+    const wait = this.lastReadAt + (this.driver.minReadIntervalMs ?? 0) - this.clock.now();
+    if (wait > 0) await this.clock.sleep(wait, this.abort.signal);
+  }
+
   private async attempt(): Promise<Readings> {
+    await this.waitForGap();
     this.diagnostics.attempts++;
     this.lastReadAt = this.clock.now();
     const readings = await this.driver.read();

@@ -62,3 +62,10 @@ test('when every retry fails, the interval is skipped and the next one tries aga
   // Retries never outrun the hardware: at most one read per 2 s of virtual time.
   expect(got[1]!.at - got[0]!.at).toBeGreaterThanOrEqual(40 * 2000);
 });
+
+test('at the shortest interval (2 s) reads stay 2 s apart across intervals, each interval reading once', async () => {
+  const { got, readAt } = await runSampler([ok(20), ok(20.1), ok(20.2), ok(20.3), ok(20.4)], 2000, 4);
+  expect(got.map((g) => g.readings.temperature)).toEqual([20.1, 20.2, 20.3, 20.4]);
+  const gaps = readAt.slice(1).map((t, i) => t - readAt[i]!);
+  expect(Math.min(...gaps)).toBeGreaterThanOrEqual(2000);
+});

@@ -13,6 +13,7 @@ import { createTestDatabase, type TestDatabase } from './database.js';
 
 export interface Pipeline {
   database: TestDatabase;
+  /** Replaceable, for tests that restart the broker. */
   broker: RunningBroker;
   worker: IngestWorker;
   publisher: MqttClient;
@@ -38,16 +39,17 @@ export async function startPipeline(overrides: Partial<IngestOptions> = {}): Pro
   });
   await worker.start();
   const publisher = await mqtt.connectAsync(broker.url, { clientId: 'test-publisher' });
-  return {
+  const pipeline: Pipeline = {
     database,
     broker,
     worker,
     publisher,
     async stop() {
-      await publisher.endAsync();
+      await publisher.endAsync(true);
       await worker.stop();
-      await broker.stop();
+      await pipeline.broker.stop();
       await database.stop();
     },
   };
+  return pipeline;
 }
