@@ -66,7 +66,19 @@ export function cpuMicros(pid: number): number {
 
 /** Resident memory of a process in MiB, from /proc. */
 export function rssMiB(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return statusMiB(pid, 'VmRSS');
+}
+
+/**
+ * Resident memory the process allocated itself (heap, stacks), without the file-backed pages of the
+ * node executable and libraries, which every Node process maps and the page cache shares.
+ */
+export function anonymousRssMiB(pid: number): number {
+  return statusMiB(pid, 'RssAnon');
+}
+
+function statusMiB(pid: number, field: string): number {
+  const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : NaN;
 }
 

@@ -1,13 +1,11 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { runBroker } from '../broker/main.js';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/index.js';
-import { databaseUrlOf, runIngest } from '../ingest/main.js';
-import { NodeConfigError, runNode } from '../sensor-node/main.js';
-import { connect, disconnect, redactUrl } from '../shared/db.js';
 import { ListenError } from '../shared/listen.js';
-import { migrate } from '../shared/migrate.js';
-import { runUp } from './up.js';
+import { ExpectedError } from './expected-error.js';
+
+// Each command loads its own modules when it runs: a sensor node on a Pi Zero must not pay for the
+// broker, the database drivers and PGlite in memory.
 
 interface CommonOptions {
   config?: string;
@@ -30,19 +28,19 @@ program
   .command('up')
   .description('run the whole pipeline: embedded database, MQTT broker and ingest (what `npm start` runs)')
   .addOption(configOption())
-  .action(async (o: CommonOptions) => runUp(load(o).config, o.config));
+  .action(async (o: CommonOptions) => (await import('./up.js')).runUp(load(o).config, o.config));
 
 program
   .command('broker')
   .description('run the MQTT broker alone')
   .addOption(configOption())
-  .action(async (o: CommonOptions) => runBroker(load(o).config));
+  .action(async (o: CommonOptions) => (await import('../broker/main.js')).runBroker(load(o).config));
 
 program
   .command('ingest')
   .description('run the ingest worker: MQTT readings into PostgreSQL')
   .addOption(configOption())
-  .action(async (o: CommonOptions) => runIngest(load(o).config));
+  .action(async (o: CommonOptions) => (await import('../ingest/main.js')).runIngest(load(o).config));
 
 program
   .command('node')
@@ -52,7 +50,7 @@ program
   .option('--device <name>', 'device name, the <device> in home/<device>/<sensor>')
   .option('--interval-ms <ms>', 'how often to read and publish')
   .action(async (o: CommonOptions & { simulate?: boolean; device?: string; intervalMs?: string }) =>
-    runNode(load(o, { NODE_SIMULATE: o.simulate ? 'true' : undefined, NODE_DEVICE: o.device, NODE_INTERVAL_MS: o.intervalMs }).config));
+    (await import('../sensor-node/main.js')).runNode(load(o, { NODE_SIMULATE: o.simulate ? 'true' : undefined, NODE_DEVICE: o.device, NODE_INTERVAL_MS: o.intervalMs }).config));
 
 program
   .command('migrate')
@@ -60,7 +58,9 @@ program
   .addOption(configOption())
   .action(async (o: CommonOptions) => {
     const { config } = load(o);
-    const url = databaseUrlOf(config);
+    const { connect, disconnect, redactUrl } = await import('../shared/db.js');
+    const { migrate } = await import('../shared/migrate.js');
+    const url = (await import('../ingest/main.js')).databaseUrlOf(config);
     const db = connect(url, { poolSize: 1, applicationName: 'pimonitor-migrate' });
     try {
       const result = await migrate(db, (m) => console.log(`applied ${m.name}`));
@@ -103,7 +103,7 @@ program.parseAsync().catch((err: unknown) => {
     console.error(`pimonitor: ${err.message}`);
     process.exit(2);
   }
-  if (err instanceof ListenError || err instanceof NodeConfigError) {
+  if (err instanceof ListenError || err instanceof ExpectedError) {
     console.error(`pimonitor: ${err.message}`);
     process.exit(1);
   }

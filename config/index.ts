@@ -1,6 +1,6 @@
 import convict from 'convict';
 import { readFileSync } from 'node:fs';
-import { redactUrl } from '../shared/db.js';
+import { redactUrl } from '../shared/redact.js';
 import { broker } from './broker.js';
 import { common } from './common.js';
 import { database } from './database.js';

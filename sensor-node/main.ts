@@ -9,7 +9,10 @@ import { Outbox } from './outbox.js';
 import { parseSensorList } from './sensor-config.js';
 import { WallClock } from './wall-clock.js';
 
-export class NodeConfigError extends Error {}
+import { ExpectedError } from '../cli/expected-error.js';
+
+/** A node configuration problem: shown without a stack trace. */
+export class NodeConfigError extends ExpectedError {}
 
 /** What one spooled reading takes on disk, about: a DHT22 payload, its topic and the record header. */
 const BYTES_PER_READING = 160;

@@ -20,13 +20,4 @@ export async function disconnect(db: Db): Promise<void> {
   await db.$pool.end();
 }
 
-/** The URL with its password replaced, for logs and `pimonitor config`. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url ? '[redacted]' : '';
-  }
-}
+export { redactUrl } from './redact.js';

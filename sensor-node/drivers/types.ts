@@ -1,3 +1,4 @@
+import { ExpectedError } from '../../cli/expected-error.js';
 import type { Range } from '../../shared/contract.js';
 
 export type Readings = Record<string, number>;
@@ -13,7 +14,7 @@ export class SensorReadError extends Error {
 }
 
 /** Thrown when a sensor cannot be set up at all (missing package, no such device): fix the config. */
-export class SensorSetupError extends Error {}
+export class SensorSetupError extends ExpectedError {}
 
 /**
  * One sensor driver: one job, behind this interface. open() prepares the hardware, read() returns
