@@ -160,3 +160,37 @@ test('broker away for 30 s and the node restarted meanwhile: every reading taken
   );
   expect(rows).toBe(distinct);
 }, 150_000);
+
+test('readings taken before the clock is synchronised are held, then stored with the time they were taken', async () => {
+  const spec: SensorSpec = { type: 'simulated', name: 'dht22', intervalMs: 300, calibration: {}, maxChangePerMinute: {}, options: {} };
+  let synchronised = false;
+  const clockDir = '/run/systemd/timesync';
+  const wallClock = new WallClock({ syncFile: `${clockDir}/synchronized`, exists: (path) => path === clockDir || (synchronised && path.endsWith('synchronized')) });
+  const node = new SensorNode({
+    url: p.broker.url,
+    device: 'rtcless',
+    sensors: [{ spec, driver: DRIVERS.simulated!.create(spec, fakeContext()) }],
+    outbox: Outbox.open({ dir: join(mkdtempSync(join(tmpdir(), 'pimonitor-outbox-')), 'outbox'), maxBytes: 1 << 20, segmentBytes: 1 << 16 }),
+    wallClock,
+    diagIntervalMs: 60_000,
+  });
+  const stamped: Date[] = [];
+  node.on('reading', ({ ts }) => stamped.push(ts));
+  const started = Date.now();
+  await node.start();
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(stamped).toEqual([]);
+    expect(await p.database.db.one("SELECT count(*)::int AS n FROM readings WHERE device = 'rtcless'")).toEqual({ n: 0 });
+    const syncedAt = Date.now();
+    synchronised = true;
+    await eventually('held readings stored', async () => ((await p.database.db.one("SELECT count(DISTINCT ts)::int AS n FROM readings WHERE device = 'rtcless'")).n >= 6 ? true : undefined));
+    const times = await p.database.db.map("SELECT DISTINCT ts FROM readings WHERE device = 'rtcless' ORDER BY ts", [], (r: { ts: Date }) => r.ts.getTime());
+    // The first readings carry the times they were taken, before the sync, about 300 ms apart.
+    expect(times[0]).toBeGreaterThanOrEqual(started - 50);
+    expect(times[0]).toBeLessThan(started + 600);
+    expect(times.filter((t) => t < syncedAt).length).toBeGreaterThanOrEqual(5);
+  } finally {
+    await node.stop();
+  }
+}, 30_000);
