@@ -15,15 +15,21 @@ export interface OutboxOptions {
  * says what the broker has acknowledged. Survives a restart of the node; a reading acknowledged but
  * not yet recorded in the cursor is sent again, which ingest's primary key makes harmless.
  */
+/** The cursor file is rewritten at most this often: an SD card should not see a write per reading. */
+const CURSOR_SAVE_INTERVAL_MS = 1000;
+
 export class Outbox {
   private position: number;
   private droppedBytes = 0;
+  private savedPosition: number;
+  private savedAt = 0;
 
   private constructor(
     private readonly spool: Spool,
     private readonly options: OutboxOptions,
   ) {
     this.position = Math.min(Math.max(readCursor(options.dir) ?? spool.start, spool.start), spool.head);
+    this.savedPosition = this.position;
   }
 
   static open(options: OutboxOptions): Outbox {
@@ -59,18 +65,29 @@ export class Outbox {
     return this.spool.read(Math.max(from, this.position), max);
   }
 
-  /** The broker has everything before `position`. */
+  /**
+   * The broker has everything before `position`. Saved at most once a second, and on close: after a
+   * crash, what was acknowledged in that second is sent again, which ingest's key makes harmless.
+   */
   ack(position: number): void {
     if (position <= this.position) return;
     this.position = position;
-    const file = join(this.options.dir, 'cursor');
-    writeFileSync(`${file}.tmp`, String(position));
-    renameSync(`${file}.tmp`, file);
-    this.spool.release(position);
+    if (Date.now() - this.savedAt >= CURSOR_SAVE_INTERVAL_MS) this.saveCursor();
   }
 
   close(): void {
+    this.saveCursor();
     this.spool.close();
+  }
+
+  private saveCursor(): void {
+    if (this.position === this.savedPosition) return;
+    const file = join(this.options.dir, 'cursor');
+    writeFileSync(`${file}.tmp`, String(this.position));
+    renameSync(`${file}.tmp`, file);
+    this.savedPosition = this.position;
+    this.savedAt = Date.now();
+    this.spool.release(this.position);
   }
 }
 

@@ -109,7 +109,7 @@ export class Spool {
   read(from: number, maxMessages: number): PositionedMessage[] {
     const index = this.segments.findLastIndex((s) => s.base <= from);
     const segment = this.segments[index];
-    if (!segment || from >= this.headPosition) return [];
+    if (!segment || from >= this.headPosition || maxMessages < 1) return [];
     const segmentEnd = this.segments[index + 1]?.base ?? this.headPosition;
     const length = Math.min(READ_CHUNK_BYTES, segmentEnd - from);
     const buffer = Buffer.allocUnsafe(length);
