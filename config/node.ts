@@ -15,7 +15,7 @@ export const node = {
       env: 'NODE_INTERVAL_MS',
     },
     sensors: {
-      doc: 'The sensors of this node: a list of {"type", "name", "intervalMs"?, "calibration"?, "maxChangePerMinute"?, driver options}; see README "Sensors".',
+      doc: 'The sensors of this node: a list of {"type", "name", "intervalMs"?, "calibration"?, "maxChangePerMinute"?, driver options}; see README "Sensor nodes".',
       format: 'sensor-list',
       default: [] as unknown[],
       env: 'NODE_SENSORS',
