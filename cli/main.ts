@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/index.js';
 import { ListenError } from '../shared/listen.js';
+import { addDeviceCommands } from './device.js';
 import { ExpectedError } from './expected-error.js';
 
 // Each command loads its own modules when it runs: a sensor node on a Pi Zero must not pay for the
@@ -34,7 +35,9 @@ program
   .command('broker')
   .description('run the MQTT broker alone')
   .addOption(configOption())
-  .action(async (o: CommonOptions) => (await import('../broker/main.js')).runBroker(load(o).config));
+  .option('--cluster', 'keep state in Redis (REDIS_URL) and form one broker with the others that do')
+  .action(async (o: CommonOptions & { cluster?: boolean }) =>
+    (await import('../broker/main.js')).runBroker(load(o, { BROKER_PERSISTENCE: o.cluster ? 'redis' : undefined }).config));
 
 program
   .command('ingest')
@@ -51,6 +54,8 @@ program
   .option('--interval-ms <ms>', 'how often to read and publish')
   .action(async (o: CommonOptions & { simulate?: boolean; device?: string; intervalMs?: string }) =>
     (await import('../sensor-node/main.js')).runNode(load(o, { NODE_SIMULATE: o.simulate ? 'true' : undefined, NODE_DEVICE: o.device, NODE_INTERVAL_MS: o.intervalMs }).config));
+
+addDeviceCommands(program, load);
 
 program
   .command('migrate')

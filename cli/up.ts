@@ -1,11 +1,14 @@
 import { join, resolve } from 'node:path';
-import { startBroker, type RunningBroker } from '../broker/broker.js';
+import { startConfiguredBroker } from '../broker/main.js';
 import type { Config } from '../config/index.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../shared/embedded-db.js';
-import { redactUrl } from '../shared/db.js';
+import { connect, disconnect } from '../shared/db.js';
+import { redactUrl } from '../shared/redact.js';
 import { createLogger } from '../shared/log.js';
+import { migrate } from '../shared/migrate.js';
 import { stopOnSignal } from '../shared/shutdown.js';
 import { superviseChild } from './supervise.js';
+import { upIngestCredentials } from './up-credentials.js';
 
 /**
  * The whole pipeline on one machine: the embedded database (unless DATABASE_URL is set), the embedded
@@ -14,7 +17,7 @@ import { superviseChild } from './supervise.js';
 export async function runUp(config: Config, configFile: string | undefined): Promise<void> {
   const log = createLogger('up', config.log.level);
   let database: EmbeddedDatabase | undefined;
-  let broker: RunningBroker | undefined;
+  let broker: Awaited<ReturnType<typeof startConfiguredBroker>> | undefined;
   try {
     let databaseUrl = config.database.url;
     if (!databaseUrl) {
@@ -23,22 +26,21 @@ export async function runUp(config: Config, configFile: string | undefined): Pro
       databaseUrl = database.url;
       log.info({ dataDir: resolve(config.dataDir, 'pg'), psql: `psql -h ${host} -p ${database.port} -U postgres` }, 'embedded PostgreSQL (PGlite) listening');
     }
-    let mqttUrl = config.mqtt.url;
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl };
     if (config.broker.embedded) {
-      broker = await startBroker({ host: config.broker.host, port: config.broker.port, log: createLogger('broker', config.log.level) });
-      mqttUrl = broker.url;
+      // The schema holds the accounts, and ingest's account must exist before the broker loads them.
+      const db = connect(databaseUrl, { poolSize: 1, applicationName: 'pimonitor-up' });
+      const credentials = await migrate(db).then(() => upIngestCredentials(db, config.dataDir)).finally(() => disconnect(db));
+      broker = await startConfiguredBroker(config, createLogger('broker', config.log.level), databaseUrl);
+      Object.assign(childEnv, { MQTT_URL: broker.url, MQTT_USERNAME: credentials.username, MQTT_PASSWORD: credentials.password });
     }
-    const ingest = superviseChild(
-      ['ingest', ...(configFile ? ['--config', configFile] : [])],
-      { ...process.env, DATABASE_URL: databaseUrl, MQTT_URL: mqttUrl },
-      log,
-    );
+    const ingest = superviseChild(['ingest', ...(configFile ? ['--config', configFile] : [])], childEnv, log);
     stopOnSignal(async () => {
       await ingest.stop();
       await broker?.stop();
       await database?.stop();
     }, log);
-    log.info({ database: redactUrl(databaseUrl), mqtt: mqttUrl }, 'pipeline up');
+    log.info({ database: redactUrl(databaseUrl), mqtt: childEnv.MQTT_URL ?? config.mqtt.url }, 'pipeline up');
   } catch (err) {
     await broker?.stop();
     await database?.stop();

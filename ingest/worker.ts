@@ -142,7 +142,8 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
     const { url, clientId, username, password } = this.options;
     const connect = this.options.connect ?? mqtt.connect;
     // A persistent session (clean: false, stable id): the broker queues QoS 1 readings while we are away.
-    const client = connect(url, { clientId, clean: false, username: username || undefined, password: password || undefined, reconnectPeriod: 1000 });
+    // reconnectOnConnackError: a login refused once (a password rotation under way) must not stop ingest for good.
+    const client = connect(url, { clientId, clean: false, username: username || undefined, password: password || undefined, reconnectPeriod: 1000, reconnectOnConnackError: true });
     this.client = client;
     client.handleMessage = (packet, done) => {
       this.accept(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));

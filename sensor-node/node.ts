@@ -103,6 +103,8 @@ export class SensorNode extends EventEmitter<NodeEvents> {
       password: password || undefined,
       will: { topic: status, payload: Buffer.from('offline'), qos: 1, retain: true },
       reconnectPeriod: 1000,
+      // A refused login (a broker still loading its accounts) must not stop the node for good.
+      reconnectOnConnackError: true,
     });
     this.client = client;
     client.on('error', () => {}); // refused logins reconnect too; 'disconnected' tells the caller

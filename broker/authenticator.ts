@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { verifyPassword } from '../shared/password.js';
+import type { Account } from './accounts.js';
+import type { Principal } from './policy.js';
+
+export type AuthResult = { ok: true; principal: Principal } | { ok: false; returnCode: 4 | 5; reason: string };
+
+export interface AuthenticatorOptions {
+  /** How often accounts are reloaded: how long a revoked or rotated password keeps working at most. */
+  refreshMs?: number;
+  /** A failed login is answered this late, so guessing is slow. */
+  failureDelayMs?: number;
+}
+
+export function isLoopback(address: string | undefined): boolean {
+  return !!address && (address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.'));
+}
+
+/**
+ * Decides who may connect. Like Mosquitto 2: while no (user) account exists, anonymous clients are
+ * accepted on loopback only; once one exists, every client must log in. Accounts are loaded from
+ * PostgreSQL and refreshed, so the broker keeps working when the database is briefly away.
+ */
+export class Authenticator extends EventEmitter<{ loaded: [{ accounts: number }]; changed: [string[]]; loadFailed: [Error] }> {
+  private accounts = new Map<string, Account>();
+  private verified = new Map<string, string>();
+  private timer?: NodeJS.Timeout;
+  private loadedOnce = false;
+
+  constructor(private readonly load: () => Promise<Account[]>, private readonly options: AuthenticatorOptions = {}) {
+    super();
+  }
+
+  /** True once any account other than pimonitor's own exists. */
+  get requiresLogin(): boolean {
+    return [...this.accounts.values()].some((a) => a.managedBy === null);
+  }
+
+  async start(): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => void this.refresh(), this.options.refreshMs ?? 5000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  async authenticate(username: string | undefined, password: Buffer | undefined, remoteAddress: string | undefined): Promise<AuthResult> {
+    if (!username) {
+      if (!this.requiresLogin && isLoopback(remoteAddress)) return { ok: true, principal: { kind: 'anonymous' } };
+      return this.fail(5, this.requiresLogin ? 'a user name and password are required' : 'anonymous clients are accepted only on loopback until an account exists');
+    }
+    const account = this.accounts.get(username);
+    const given = password?.toString('utf8') ?? '';
+    // A password verified against the current hash is remembered (as a digest), so reconnect storms stay cheap.
+    const digest = createHash('sha256').update(`${account?.passwordHash}\0${given}`).digest('base64');
+    if (account && (this.verified.get(username) === digest || (await verifyPassword(given, account.passwordHash)))) {
+      this.verified.set(username, digest);
+      return { ok: true, principal: { kind: 'account', name: account.name, role: account.role } };
+    }
+    return this.fail(4, `bad user name or password for ${JSON.stringify(username.slice(0, 64))}`);
+  }
+
+  private async fail(returnCode: 4 | 5, reason: string): Promise<AuthResult> {
+    await new Promise((resolve) => setTimeout(resolve, this.options.failureDelayMs ?? 1000));
+    return { ok: false, returnCode, reason };
+  }
+
+  private async refresh(): Promise<void> {
+    let fresh: Account[];
+    try {
+      fresh = await this.load();
+    } catch (err) {
+      this.emit('loadFailed', err as Error);
+      return;
+    }
+    const next = new Map(fresh.map((a) => [a.name, a]));
+    const changed = [...this.accounts.values()].filter((a) => next.get(a.name)?.passwordHash !== a.passwordHash).map((a) => a.name);
+    this.accounts = next;
+    for (const name of changed) this.verified.delete(name);
+    if (!this.loadedOnce || changed.length > 0) this.emit('loaded', { accounts: next.size });
+    this.loadedOnce = true;
+    if (changed.length > 0) this.emit('changed', changed);
+  }
+}

@@ -1,0 +1,47 @@
+/** Broker limits; each breach is refused with a reason, or the client disconnected. */
+export interface BrokerLimits {
+  maxPayloadBytes: number;
+  maxTopicLength: number;
+  maxTopicLevels: number;
+  maxConnections: number;
+  /** Publishes per second one client may send (averaged over a burst of as many); more is a flood. */
+  maxPublishesPerSecond: number;
+  /** A subscriber whose socket has not drained for this long is disconnected, so it cannot stall others. */
+  drainTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: BrokerLimits = {
+  maxPayloadBytes: 64 * 1024,
+  maxTopicLength: 256,
+  maxTopicLevels: 16,
+  maxConnections: 10_000,
+  maxPublishesPerSecond: 2000,
+  drainTimeoutMs: 5000,
+};
+
+/** Why a topic breaks the limits, or null. Pure. */
+export function topicProblem(topic: string, limits: BrokerLimits): string | null {
+  if (topic.length > limits.maxTopicLength) return `topic is ${topic.length} characters, more than ${limits.maxTopicLength}`;
+  if (topic.split('/').length > limits.maxTopicLevels) return `topic has more than ${limits.maxTopicLevels} levels`;
+  return null;
+}
+
+/** A token bucket per client: refills at `ratePerSecond`, holds a burst of as many. Pure but for the clock. */
+export class RateLimiter {
+  private tokens: number;
+  private last: number;
+
+  constructor(private readonly ratePerSecond: number, private readonly now: () => number = Date.now) {
+    this.tokens = ratePerSecond;
+    this.last = now();
+  }
+
+  take(): boolean {
+    const t = this.now();
+    this.tokens = Math.min(this.ratePerSecond, this.tokens + ((t - this.last) / 1000) * this.ratePerSecond);
+    this.last = t;
+    if (this.tokens < 1) return false;
+    this.tokens--;
+    return true;
+  }
+}

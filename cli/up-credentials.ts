@@ -1,0 +1,27 @@
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { addAccount, listAccounts, rotateAccount } from '../broker/accounts.js';
+import type { Db } from '../shared/db.js';
+
+const ACCOUNT = 'pimonitor-up-ingest';
+
+/**
+ * The MQTT account of the ingest that `pimonitor up` runs. It is managed (it does not switch the
+ * broker to "login required"), and its password lives in DATA_DIR/secrets, readable by us alone.
+ */
+export async function upIngestCredentials(db: Db, dataDir: string): Promise<{ username: string; password: string }> {
+  const file = join(dataDir, 'secrets', `${ACCOUNT}.password`);
+  const exists = (await listAccounts(db)).some((a) => a.name === ACCOUNT);
+  if (exists) {
+    try {
+      return { username: ACCOUNT, password: readFileSync(file, 'utf8').trim() };
+    } catch {
+      // The secret is gone (a new DATA_DIR): give the account a new password.
+    }
+  }
+  const password = exists ? await rotateAccount(db, ACCOUNT) : await addAccount(db, ACCOUNT, 'ingest', 'up');
+  mkdirSync(join(dataDir, 'secrets'), { recursive: true, mode: 0o700 });
+  writeFileSync(file, password, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return { username: ACCOUNT, password };
+}
