@@ -31,6 +31,7 @@ export interface RunningBroker {
   /** What a client on this machine connects to. */
   readonly url: string;
   readonly stats: BrokerStats;
+  readonly connectedClients: number;
   stop(): Promise<void>;
 }
 
@@ -137,6 +138,9 @@ export async function startBroker({ host, port, log, authenticator, limits: over
     url: `mqtt://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${bound}`,
     get stats() {
       return { ...stats };
+    },
+    get connectedClients() {
+      return aedes.connectedClients;
     },
     stop() {
       stopped ??= (async () => {

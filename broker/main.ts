@@ -43,6 +43,9 @@ export async function startConfiguredBroker(config: Config, log: Logger, databas
     get stats() {
       return broker.stats;
     },
+    get connectedClients() {
+      return broker.connectedClients;
+    },
     async stop() {
       await broker.stop();
       authenticator.stop();

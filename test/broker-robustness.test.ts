@@ -1,0 +1,172 @@
+import { randomBytes } from 'node:crypto';
+import { connect as tcp, type Socket } from 'node:net';
+import mqtt from 'mqtt';
+import mqttPacket from 'mqtt-packet';
+import { rssMiB } from '../bench/processes.js';
+import { startBroker } from '../broker/broker.js';
+import { createLogger } from '../shared/log.js';
+import { startCli } from './helpers/cli.js';
+import { createTestDatabase } from './helpers/database.js';
+import { eventually, freePort } from './helpers/net.js';
+
+const bytes = (packet: object) => mqttPacket.generate(packet as mqttPacket.Packet);
+const CONNECT = (clientId: string) => bytes({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId, keepalive: 0 });
+
+/** A raw MQTT client: connects, optionally subscribes, and resolves once the broker has answered. */
+function rawClient(port: number, clientId: string, subscribeTo?: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = tcp(port, '127.0.0.1');
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.write(CONNECT(clientId));
+      if (subscribeTo) socket.write(bytes({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: subscribeTo, qos: 1 }] }));
+      // The CONNACK (and SUBACK) arrive in the first bytes read; after that this client may freeze.
+      socket.once('data', () => resolve(socket));
+    });
+  });
+}
+
+/** Publishes 3,000 2-KiB readings with a subscriber that never reads; resolves with what a healthy subscriber got. */
+async function floodPastAFrozenSubscriber(drainTimeoutMs: number, waitMs: number) {
+  const broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent'), limits: { drainTimeoutMs } });
+  const frozen = await rawClient(broker.port, 'frozen-dashboard', 'home/#');
+  frozen.pause(); // Home Assistant hung: it never reads again
+  const ingest = await mqtt.connectAsync(broker.url, { clientId: 'ingest-like' });
+  await ingest.subscribeAsync('home/#', { qos: 1 });
+  let received = 0;
+  ingest.on('message', () => received++);
+  const publisher = await mqtt.connectAsync(broker.url, { clientId: 'publisher' });
+  const payload = JSON.stringify({ temperature: 21, pad: 'x'.repeat(2000) });
+  const total = 3000; // ~6 MB: far more than the frozen client's socket buffers hold
+  const deadline = Date.now() + waitMs;
+  try {
+    for (let i = 0; i < total; i += 100) {
+      const batch = Promise.all(Array.from({ length: 100 }, (_, j) => publisher.publishAsync(`home/n${(i + j) % 10}/dht22`, payload, { qos: 1 })));
+      // A stalled broker stops acknowledging the publisher too: give up at the deadline.
+      const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())).unref());
+      if (!(await Promise.race([batch.then(() => true), timeout]))) break;
+    }
+    await eventually(`all ${total} delivered`, async () => (received === total ? true : undefined), Math.max(0, deadline - Date.now())).catch(() => undefined);
+    return { received, total, clientsLeft: broker.connectedClients };
+  } finally {
+    frozen.destroy();
+    await publisher.endAsync(true);
+    await ingest.endAsync(true);
+    await broker.stop();
+  }
+}
+
+test('control: with Aedes\'s default drain timeout of 60 s, the same frozen subscriber stalls everyone', async () => {
+  const { received, total } = await floodPastAFrozenSubscriber(60_000, 8000);
+  expect(received).toBeLessThan(total);
+}, 60_000);
+
+test('a subscriber that never reads its socket does not stall delivery to the others', async () => {
+  const { received, total, clientsLeft } = await floodPastAFrozenSubscriber(1000, 30_000);
+  expect(received).toBe(total);
+  // The frozen one was disconnected; the reading subscriber and the publisher remain.
+  expect(clientsLeft).toBe(2);
+}, 60_000);
+
+describe('a broker process', () => {
+  const t = { db: undefined as Awaited<ReturnType<typeof createTestDatabase>> | undefined };
+  beforeAll(async () => {
+    t.db = await createTestDatabase();
+  });
+  afterAll(async () => t.db?.stop());
+
+  const start = async () => {
+    const port = await freePort();
+    const broker = startCli(['broker'], { DATABASE_URL: t.db!.url, MQTT_HOST: '127.0.0.1', MQTT_PORT: String(port), LOG_LEVEL: 'warn' });
+    await eventually('broker listening', async () => {
+      const ok = await new Promise<boolean>((resolve) => {
+        const s = tcp(port, '127.0.0.1').once('connect', () => (s.destroy(), resolve(true))).once('error', () => resolve(false));
+      });
+      return ok ? true : undefined;
+    });
+    return { broker, port };
+  };
+  /** A healthy client round trip: publish and receive one message. */
+  const roundTrip = async (port: number, n: number) => {
+    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0, connectTimeout: 5000 });
+    await c.subscribeAsync(`home/health/${n}`, { qos: 1 });
+    const got = new Promise<string>((resolve) => c.once('message', (_t, p) => resolve(p.toString())));
+    await c.publishAsync(`home/health/${n}`, `ping ${n}`, { qos: 1 });
+    const answer = await got;
+    await c.endAsync();
+    return answer;
+  };
+
+  test('holds 1,000 concurrent idle connections with flat memory, and still serves', async () => {
+    const { broker, port } = await start();
+    const sockets: Socket[] = [];
+    try {
+      await roundTrip(port, 0);
+      const before = rssMiB(broker.child.pid!);
+      for (let i = 0; i < 1000; i += 50) {
+        sockets.push(...(await Promise.all(Array.from({ length: 50 }, (_, j) => rawClient(port, `idle-${i + j}`)))));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const after = rssMiB(broker.child.pid!);
+      expect(sockets.filter((s) => !s.destroyed)).toHaveLength(1000);
+      // Stated in the README: well under 40 KiB a connection.
+      expect(((after - before) * 1024) / 1000).toBeLessThan(40);
+      expect(await roundTrip(port, 1)).toBe('ping 1');
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      broker.child.kill('SIGTERM');
+      expect((await broker.exited).code).toBe(0);
+    }
+  }, 60_000);
+
+  test('30 s of malformed packets leave it serving other clients', async () => {
+    const { broker, port } = await start();
+    const valid = [CONNECT('fuzz'), bytes({ cmd: 'publish', topic: 'home/fuzz/x', payload: Buffer.from('{"a":1}'), qos: 1, messageId: 7 }), bytes({ cmd: 'subscribe', messageId: 2, subscriptions: [{ topic: 'home/#', qos: 1 }] })];
+    /** Random bytes, or a valid packet with bytes flipped, truncated or its length field inflated. */
+    const garbage = (): Buffer => {
+      const kind = Math.floor(Math.random() * 4);
+      if (kind === 0) return randomBytes(1 + Math.floor(Math.random() * 200));
+      const base = Buffer.concat([CONNECT(`f${Math.random()}`), valid[Math.floor(Math.random() * valid.length)]!]);
+      if (kind === 1) return base.subarray(0, Math.floor(Math.random() * base.length));
+      if (kind === 2) {
+        const out = Buffer.from(base);
+        for (let i = 0; i < 3; i++) out[Math.floor(Math.random() * out.length)] = Math.floor(Math.random() * 256);
+        return out;
+      }
+      return Buffer.concat([Buffer.from([0x30, 0xff, 0xff, 0xff, 0x7f]), randomBytes(50)]);
+    };
+    const deadline = Date.now() + 30_000;
+    let sent = 0;
+    let healthy = 0;
+    const fuzzers = Array.from({ length: 8 }, async () => {
+      while (Date.now() < deadline) {
+        await new Promise<void>((resolve) => {
+          const s = tcp(port, '127.0.0.1');
+          s.on('error', () => resolve());
+          s.on('close', () => resolve());
+          s.on('connect', () => {
+            s.write(garbage());
+            sent++;
+            setTimeout(() => s.destroy(), 20);
+          });
+        });
+      }
+    });
+    const checker = (async () => {
+      while (Date.now() < deadline) {
+        expect(await roundTrip(port, ++healthy)).toBe(`ping ${healthy}`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    })();
+    try {
+      await Promise.all([...fuzzers, checker]);
+      expect(sent).toBeGreaterThan(1000);
+      expect(healthy).toBeGreaterThan(30);
+      expect(broker.child.exitCode).toBeNull();
+      expect(await roundTrip(port, 9999)).toBe('ping 9999');
+    } finally {
+      broker.child.kill('SIGTERM');
+      expect((await broker.exited).code).toBe(0);
+    }
+  }, 90_000);
+});
