@@ -2,6 +2,7 @@ import convict from 'convict';
 import { hostname } from 'node:os';
 import { nameProblem, type Range } from '../shared/contract.js';
 import { parseSensorList } from '../sensor-node/sensor-config.js';
+import { parsePartition } from '../ingest/partition.js';
 
 /** Custom convict formats, registered once before any schema is built. */
 export function registerFormats(): void {
@@ -35,6 +36,13 @@ export function registerFormats(): void {
     validate(value: unknown) {
       const problem = nameProblem('device', String(value));
       if (problem) throw new Error(problem);
+    },
+  });
+  convict.addFormat({
+    name: 'partition',
+    validate(value: unknown) {
+      const parsed = parsePartition(String(value));
+      if (typeof parsed === 'string') throw new Error(parsed);
     },
   });
   convict.addFormat({

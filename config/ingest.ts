@@ -8,6 +8,18 @@ export const ingest = {
       default: 'pimonitor-ingest',
       env: 'INGEST_CLIENT_ID',
     },
+    partition: {
+      doc: 'This worker\'s share of the devices as i/n (0/2 and 1/2 split them between two workers by a hash of the device name); 0/1 takes all. Each worker needs its own INGEST_CLIENT_ID.',
+      format: 'partition',
+      default: '0/1',
+      env: 'INGEST_PARTITION',
+    },
+    shareGroup: {
+      doc: 'On a broker with shared subscriptions (Mosquitto, EMQX; not Aedes), subscribe as $share/<group>/home/+/+ so the broker splits messages between the workers of the group.',
+      format: String,
+      default: '',
+      env: 'INGEST_SHARE_GROUP',
+    },
     batchMaxRows: {
       doc: 'Rows that make a batch full: it is written at once instead of waiting for the flush interval.',
       format: 'positive-int',

@@ -9,6 +9,7 @@ import { backoffMs } from '../shared/backoff.js';
 import { startOpsServer, type OpsServer } from './http.js';
 import { createIngestMetrics } from './metrics.js';
 import { Spool } from '../shared/spool/spool.js';
+import { parsePartition, type Partition } from './partition.js';
 import { createBatchStore } from './store.js';
 import { IngestWorker } from './worker.js';
 
@@ -48,6 +49,8 @@ export async function runIngest(config: Config): Promise<void> {
       ranges: { ...DEFAULT_METRIC_RANGES, ...(ingest.metricRanges as object) },
     },
     store: createBatchStore(db),
+    partition: parsePartition(ingest.partition) as Partition,
+    shareGroup: ingest.shareGroup || undefined,
   });
   logWorkerEvents(worker, log, mqtt.url);
 
@@ -87,7 +90,7 @@ export async function runIngest(config: Config): Promise<void> {
   stopOnSignal(stop, log, ingest.stopTimeoutMs + 5_000);
   // Started by `pimonitor up`: when it goes away (even by kill -9), stop gracefully rather than linger.
   if (process.send) process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
-  log.info({ database: redactUrl(url), mqtt: mqtt.url, clientId: ingest.clientId, spoolDir }, 'ingest starting');
+  log.info({ database: redactUrl(url), mqtt: mqtt.url, clientId: ingest.clientId, partition: ingest.partition, shareGroup: ingest.shareGroup || undefined, spoolDir }, 'ingest starting');
   await worker.start();
 }
 

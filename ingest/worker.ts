@@ -3,6 +3,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { INGEST_SUBSCRIPTION, type RejectionCode, type ValidationLimits } from '../shared/contract.js';
 import { backoffMs, DEFAULT_BACKOFF, type BackoffOptions } from '../shared/backoff.js';
 import { classify, rowCount, type Entry } from './entries.js';
+import { owns, type Partition } from './partition.js';
 import { classifyWriteError } from './retryable.js';
 import { toRows } from './rows.js';
 import type { PositionedMessage } from '../shared/spool/record.js';
@@ -23,6 +24,10 @@ export interface IngestOptions {
   syncIntervalMs: number;
   limits: ValidationLimits;
   store: BatchStore;
+  /** This worker's share of the devices; all when absent. */
+  partition?: Partition;
+  /** Subscribe as $share/<group>/… (brokers with shared subscriptions). */
+  shareGroup?: string;
   backoff?: BackoffOptions;
   /** Injected so tests can drive the transport and the clock. */
   connect?: (url: string, options: IClientOptions) => MqttClient;
@@ -31,6 +36,8 @@ export interface IngestOptions {
 
 export interface IngestStats {
   messages: number;
+  /** Messages of devices another worker's partition owns: acknowledged and left to that worker. */
+  skipped: number;
   rowsWritten: number;
   rejected: number;
   batches: number;
@@ -66,7 +73,7 @@ class StopDeadline extends Error {}
  * Core events are emitted; the entry point decides what to log.
  */
 export class IngestWorker extends EventEmitter<IngestEvents> {
-  readonly stats: IngestStats = { messages: 0, rowsWritten: 0, rejected: 0, batches: 0, replayed: 0 };
+  readonly stats: IngestStats = { messages: 0, skipped: 0, rowsWritten: 0, rejected: 0, batches: 0, replayed: 0 };
   private client?: MqttClient;
   /** Spool position up to which the database has everything. */
   private cursor = 0;
@@ -145,7 +152,13 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
     // reconnectOnConnackError: a login refused once (a password rotation under way) must not stop ingest for good.
     const client = connect(url, { clientId, clean: false, username: username || undefined, password: password || undefined, reconnectPeriod: 1000, reconnectOnConnackError: true });
     this.client = client;
+    const partition = this.options.partition ?? { index: 0, count: 1 };
+    const subscription = this.options.shareGroup ? `$share/${this.options.shareGroup}/${INGEST_SUBSCRIPTION}` : INGEST_SUBSCRIPTION;
     client.handleMessage = (packet, done) => {
+      if (!owns(partition, packet.topic)) {
+        this.stats.skipped++;
+        return done();
+      }
       this.accept(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
       // Holding the callback holds the PUBACK and MQTT.js's read loop: the broker keeps the rest.
       if (this.backlogBytes < this.options.spoolMaxBytes) done();
@@ -158,10 +171,10 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
     await new Promise<void>((resolve, reject) => {
       // Subscribe on every connect: after a broker restart without persistence, the session is gone.
       client.on('connect', () => {
-        client.subscribe(INGEST_SUBSCRIPTION, { qos: 1 }, (err, granted) => {
+        client.subscribe(subscription, { qos: 1 }, (err, granted) => {
           const refused = granted?.some((g) => g.qos === 128);
           if (err || refused) {
-            if (!subscribedOnce) reject(err ?? new Error(`the broker refused the subscription to ${INGEST_SUBSCRIPTION}`));
+            if (!subscribedOnce) reject(err ?? new Error(`the broker refused the subscription to ${subscription}`));
             return;
           }
           subscribedOnce = true;
