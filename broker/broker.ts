@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { listen } from '../shared/listen.js';
 import type { Logger } from '../shared/log.js';
 import type { Authenticator } from './authenticator.js';
+import { listenTls, listenWebSocket, type TlsListener, type WebSocketListener } from './listeners.js';
 import { isLoopback } from './authenticator.js';
 import { DEFAULT_LIMITS, RateLimiter, topicProblem, type BrokerLimits } from './limits.js';
 import { canPublish, canSubscribe, type Principal } from './policy.js';
@@ -15,6 +16,8 @@ export interface BrokerOptions {
   /** Accounts; without it, the broker behaves as with no accounts: anonymous on loopback only. */
   authenticator?: Authenticator;
   limits?: Partial<BrokerLimits>;
+  tls?: TlsListener;
+  websocket?: WebSocketListener;
   /** Persistence and emitter shared with other broker processes (Redis); in memory when absent. */
   cluster?: Pick<AedesOptions, 'persistence' | 'mq' | 'id'>;
 }
@@ -32,6 +35,8 @@ export interface RunningBroker {
   readonly url: string;
   readonly stats: BrokerStats;
   readonly connectedClients: number;
+  readonly tlsPort?: number;
+  readonly websocketPort?: number;
   stop(): Promise<void>;
 }
 
@@ -46,7 +51,7 @@ const remoteAddress = (client: Client) => (client.conn as { remoteAddress?: stri
  * the same home/# topics as ingest. Policy is deny-by-default hooks: who may connect (authenticator),
  * publish and subscribe where (policy.ts), within which limits (limits.ts).
  */
-export async function startBroker({ host, port, log, authenticator, limits: overrides, cluster }: BrokerOptions): Promise<RunningBroker> {
+export async function startBroker({ host, port, log, authenticator, limits: overrides, cluster, tls, websocket }: BrokerOptions): Promise<RunningBroker> {
   const limits = { ...DEFAULT_LIMITS, ...overrides };
   const stats: BrokerStats = { failedLogins: 0, deniedPublishes: 0, deniedSubscriptions: 0, disconnectedForLimits: 0 };
   const principals = new WeakMap<Client, Principal>();
@@ -124,10 +129,26 @@ export async function startBroker({ host, port, log, authenticator, limits: over
 
   const server = createServer(aedes.handle);
   server.maxConnections = limits.maxConnections;
+  const extra: Array<{ close(): void; server: import('node:net').Server }> = [];
   let bound: number;
+  let tlsPort: number | undefined;
+  let websocketPort: number | undefined;
   try {
     bound = await listen(server, port, host, 'MQTT_PORT (broker.port)');
+    if (tls) {
+      const listener = await listenTls(aedes.handle, tls, limits.maxConnections);
+      extra.push({ server: listener.server, close: () => {} });
+      tlsPort = listener.port;
+      log.info({ host: tls.host, port: tlsPort, clientCertificates: tls.requireClientCert ? 'required' : tls.caFile ? 'optional' : 'no' }, 'MQTT over TLS listening');
+    }
+    if (websocket) {
+      const listener = await listenWebSocket(aedes.handle, websocket);
+      extra.push(listener);
+      websocketPort = listener.port;
+      log.info({ host: websocket.host, port: websocketPort }, 'MQTT over WebSocket listening');
+    }
   } catch (err) {
+    for (const s of [server, ...extra.map((e) => e.server)]) if (s.listening) s.close();
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     throw err;
   }
@@ -142,10 +163,14 @@ export async function startBroker({ host, port, log, authenticator, limits: over
     get connectedClients() {
       return aedes.connectedClients;
     },
+    tlsPort,
+    websocketPort,
     stop() {
       stopped ??= (async () => {
         // Stop accepting first, then let Aedes close its clients; server.close waits for their sockets.
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        const servers = [server, ...extra.map((e) => e.server)];
+        extra.forEach((e) => e.close());
+        const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
         await new Promise<void>((resolve) => aedes.close(() => resolve()));
         await closed;
       })();

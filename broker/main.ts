@@ -31,6 +31,8 @@ export async function startConfiguredBroker(config: Config, log: Logger, databas
     log,
     authenticator,
     limits: b,
+    tls: b.tls.enabled ? { host: b.host, port: b.tls.port, certFile: b.tls.certFile, keyFile: b.tls.keyFile, caFile: b.tls.caFile || undefined, requireClientCert: b.tls.requireClientCert } : undefined,
+    websocket: b.websocket.enabled ? { host: b.host, port: b.websocket.port } : undefined,
     cluster: b.persistence === 'redis' ? redisCluster({ url: b.redisUrl, keyPrefix: b.redisKeyPrefix }) : undefined,
   }).catch(async (err: unknown) => {
     authenticator.stop();
@@ -46,6 +48,8 @@ export async function startConfiguredBroker(config: Config, log: Logger, databas
     get connectedClients() {
       return broker.connectedClients;
     },
+    tlsPort: broker.tlsPort,
+    websocketPort: broker.websocketPort,
     async stop() {
       await broker.stop();
       authenticator.stop();

@@ -20,6 +20,18 @@ export const broker = {
       default: 1883,
       env: 'MQTT_PORT',
     },
+    tls: {
+      enabled: { doc: 'Also listen for MQTT over TLS.', format: Boolean, default: false, env: 'MQTT_TLS' },
+      port: { doc: 'Port of the TLS listener.', format: 'port', default: 8883, env: 'MQTT_TLS_PORT' },
+      certFile: { doc: 'PEM certificate (chain) of the TLS listener.', format: String, default: '', env: 'MQTT_TLS_CERT_FILE' },
+      keyFile: { doc: 'PEM private key of the TLS listener.', format: String, default: '', env: 'MQTT_TLS_KEY_FILE', sensitive: true },
+      caFile: { doc: 'PEM CA of client certificates; empty asks for none.', format: String, default: '', env: 'MQTT_TLS_CA_FILE' },
+      requireClientCert: { doc: 'Refuse TLS clients without a certificate signed by caFile.', format: Boolean, default: false, env: 'MQTT_TLS_REQUIRE_CLIENT_CERT' },
+    },
+    websocket: {
+      enabled: { doc: 'Also listen for MQTT over WebSocket (browser dashboards).', format: Boolean, default: false, env: 'MQTT_WS' },
+      port: { doc: 'Port of the WebSocket listener.', format: 'port', default: 8080, env: 'MQTT_WS_PORT' },
+    },
     persistence: {
       doc: 'Where the broker keeps sessions, retained and queued messages: memory, or redis (survives restarts; lets several brokers form one).',
       format: ['memory', 'redis'],

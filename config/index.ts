@@ -68,6 +68,8 @@ export function loadConfig({ file, env = process.env }: LoadOptions = {}): Loade
     throw new ConfigError(String((err as Error).message).split('\n').filter(Boolean).map((line) => explain(line, sourceOf, shownValue)));
   }
   const config = conf.getProperties();
+  const problems = crossFieldProblems(config, sourceOf);
+  if (problems.length > 0) throw new ConfigError(problems);
   return {
     config,
     describe: () =>
@@ -125,4 +127,17 @@ function has(obj: object, key: string): boolean {
 function redact(setting: Setting, value: unknown): unknown {
   if (!setting.sensitive || value === '') return value;
   return typeof value === 'string' && value.includes('://') ? redactUrl(value) : '[redacted]';
+}
+
+/** Checks convict cannot express key by key; every problem at once. */
+function crossFieldProblems(config: Config, sourceOf: (key: string) => string): string[] {
+  const problems: string[] = [];
+  const { tls } = config.broker;
+  if (tls.enabled) {
+    for (const key of ['certFile', 'keyFile'] as const) {
+      if (!tls[key]) problems.push(`broker.tls.${key} (${sourceOf(`broker.tls.${key}`)}): is required when broker.tls.enabled is true`);
+    }
+    if (tls.requireClientCert && !tls.caFile) problems.push(`broker.tls.caFile (${sourceOf('broker.tls.caFile')}): is required when broker.tls.requireClientCert is true`);
+  }
+  return problems;
 }
