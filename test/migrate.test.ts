@@ -24,7 +24,7 @@ test('applies every migration once, records it, and is safe to run again (also c
     [],
     (r: { table_name: string }) => r.table_name,
   );
-  expect(tables).toEqual(['devices', 'ingest_progress', 'latest_readings', 'readings', 'rejected_messages', 'schema_migrations', 'series']);
+  expect(tables).toEqual(['devices', 'ingest_progress', 'latest_readings', 'mqtt_accounts', 'readings', 'rejected_messages', 'schema_migrations', 'series']);
 });
 
 test('the readings primary key stores a repeated reading once', async () => {
