@@ -71,6 +71,7 @@ export async function startBroker({ host, port, log, authenticator, limits: over
     ...cluster,
     drainTimeout: limits.drainTimeoutMs,
     maxTopicLevels: limits.maxTopicLevels,
+    maxInflightInbound: limits.maxInflight,
     authenticate(client, username, password, done) {
       const check = authenticator
         ? authenticator.authenticate(username, password, remoteAddress(client))

@@ -8,6 +8,8 @@ export interface BrokerLimits {
   maxPublishesPerSecond: number;
   /** A subscriber whose socket has not drained for this long is disconnected, so it cannot stall others. */
   drainTimeoutMs: number;
+  /** QoS 2 messages one client may have awaiting PUBREL; past it the client is disconnected. */
+  maxInflight: number;
 }
 
 export const DEFAULT_LIMITS: BrokerLimits = {
@@ -17,6 +19,7 @@ export const DEFAULT_LIMITS: BrokerLimits = {
   maxConnections: 10_000,
   maxPublishesPerSecond: 2000,
   drainTimeoutMs: 5000,
+  maxInflight: 100,
 };
 
 /** Why a topic breaks the limits, or null. Pure. */

@@ -81,6 +81,12 @@ export const broker = {
       default: DEFAULT_LIMITS.maxPublishesPerSecond,
       env: 'MQTT_MAX_PUBLISHES_PER_SECOND',
     },
+    maxInflight: {
+      doc: 'QoS 2 messages one client may have in flight to the broker; more disconnects it.',
+      format: 'positive-int',
+      default: DEFAULT_LIMITS.maxInflight,
+      env: 'MQTT_MAX_INFLIGHT',
+    },
     drainTimeoutMs: {
       doc: 'A subscriber that stops reading (a frozen dashboard) is disconnected after this long, so it cannot stall delivery to others.',
       format: 'positive-int',

@@ -68,6 +68,53 @@ test('a subscriber that never reads its socket does not stall delivery to the ot
   expect(clientsLeft).toBe(2);
 }, 60_000);
 
+test('past maxConnections new connections are refused, and those already in are unaffected', async () => {
+  const broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent'), limits: { maxConnections: 5 } });
+  const sockets: Socket[] = [];
+  try {
+    for (let i = 0; i < 5; i++) sockets.push(await rawClient(broker.port, `c${i}`));
+    // The sixth is closed by the server without a CONNACK.
+    const sixth = await new Promise<string>((resolve) => {
+      const s = tcp(broker.port, '127.0.0.1');
+      s.on('connect', () => s.write(CONNECT('sixth')));
+      s.on('data', () => (s.destroy(), resolve('answered')));
+      s.on('close', () => resolve('closed'));
+      s.on('error', () => resolve('closed'));
+    });
+    expect(sixth).toBe('closed');
+    expect(sockets.every((s) => !s.destroyed)).toBe(true);
+    sockets.pop()!.destroy();
+    await eventually('a free slot', async () => (broker.connectedClients === 4 ? true : undefined));
+    const late = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+    expect(late.connected).toBe(true);
+    await late.endAsync();
+  } finally {
+    sockets.forEach((s) => s.destroy());
+    await broker.stop();
+  }
+});
+
+test('a client that floods is disconnected; a neighbour publishing normally is not', async () => {
+  const broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent'), limits: { maxPublishesPerSecond: 50 } });
+  const flooder = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0, clientId: 'flooder' });
+  const neighbour = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0, clientId: 'neighbour' });
+  try {
+    const gone = new Promise<void>((resolve) => flooder.once('close', () => resolve()));
+    for (let i = 0; i < 500; i++) flooder.publish('home/flood/x', '{"a":1}', { qos: 0 });
+    await gone;
+    for (let i = 0; i < 10; i++) {
+      await neighbour.publishAsync('home/calm/x', '{"a":1}', { qos: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(neighbour.connected).toBe(true);
+    expect(broker.stats.disconnectedForLimits).toBe(1);
+  } finally {
+    await flooder.endAsync(true);
+    await neighbour.endAsync(true);
+    await broker.stop();
+  }
+});
+
 describe('a broker process', () => {
   const t = { db: undefined as Awaited<ReturnType<typeof createTestDatabase>> | undefined };
   beforeAll(async () => {
