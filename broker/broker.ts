@@ -2,9 +2,8 @@ import { Aedes, type AedesOptions, type Client } from 'aedes';
 import { createServer } from 'node:net';
 import { listen } from '../shared/listen.js';
 import type { Logger } from '../shared/log.js';
-import type { Authenticator } from './authenticator.js';
+import { Authenticator } from './authenticator.js';
 import { listenTls, listenWebSocket, type TlsListener, type WebSocketListener } from './listeners.js';
-import { isLoopback } from './authenticator.js';
 import { DEFAULT_LIMITS, RateLimiter, topicProblem, type BrokerLimits } from './limits.js';
 import { canPublish, canSubscribe, type Principal } from './policy.js';
 
@@ -66,6 +65,8 @@ export async function startBroker({ host, port, log, authenticator, limits: over
     log.warn({ clientId: client.id, topic, reason }, `${what} denied`);
   };
   const principalOf = (client: Client): Principal => principals.get(client) ?? { kind: 'anonymous' };
+  // Without accounts, the rule is the one an authenticator with none applies: anonymous on loopback only.
+  const auth = authenticator ?? new Authenticator(async () => [], { failureDelayMs: 0 });
 
   const aedes = await Aedes.createBroker({
     ...cluster,
@@ -73,11 +74,7 @@ export async function startBroker({ host, port, log, authenticator, limits: over
     maxTopicLevels: limits.maxTopicLevels,
     maxInflightInbound: limits.maxInflight,
     authenticate(client, username, password, done) {
-      const check = authenticator
-        ? authenticator.authenticate(username, password, remoteAddress(client))
-        : Promise.resolve(isLoopback(remoteAddress(client)) && !username
-          ? { ok: true as const, principal: { kind: 'anonymous' as const } }
-          : { ok: false as const, returnCode: 5 as const, reason: 'anonymous clients are accepted only on loopback' });
+      const check = auth.authenticate(username, password, remoteAddress(client));
       void check.then((result) => {
         if (result.ok) {
           principals.set(client, result.principal);
@@ -153,7 +150,7 @@ export async function startBroker({ host, port, log, authenticator, limits: over
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     throw err;
   }
-  log.info({ host, port: bound, login: authenticator?.requiresLogin ? 'required' : 'anonymous on loopback only, until an account exists' }, 'MQTT broker listening');
+  log.info({ host, port: bound, login: auth.requiresLogin ? 'required' : 'anonymous on loopback only, until an account exists' }, 'MQTT broker listening');
   let stopped: Promise<void> | undefined;
   return {
     port: bound,
