@@ -69,3 +69,14 @@ test('at the shortest interval (2 s) reads stay 2 s apart across intervals, each
   const gaps = readAt.slice(1).map((t, i) => t - readAt[i]!);
   expect(Math.min(...gaps)).toBeGreaterThanOrEqual(2000);
 });
+
+test('sleeping does not pile up abort listeners (a node sleeps millions of times)', async () => {
+  const { realClock } = await import('../sensor-node/sampler.js');
+  const { getEventListeners } = await import('node:events');
+  const controller = new AbortController();
+  for (let i = 0; i < 20; i++) await realClock.sleep(1, controller.signal);
+  expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  const pending = realClock.sleep(60_000, controller.signal);
+  controller.abort();
+  await pending;
+});
