@@ -37,8 +37,15 @@ async function startIngest(databaseUrl: string, mqttUrl: string): Promise<Logged
   return ingest;
 }
 
-async function startAedes(port: number): Promise<LoggedProcess> {
-  const broker = spawnLogged(process.execPath, [CLI, 'broker'], env({ MQTT_HOST: '127.0.0.1', MQTT_PORT: String(port), LOG_LEVEL: 'warn' }));
+async function startAedes(port: number, databaseUrl: string): Promise<LoggedProcess> {
+  const broker = spawnLogged(process.execPath, [CLI, 'broker'], env({
+    DATABASE_URL: databaseUrl,
+    MQTT_HOST: '127.0.0.1',
+    MQTT_PORT: String(port),
+    LOG_LEVEL: 'warn',
+    // A load generator is a flood by design: lift the per-client rate limit (a node sends a few a minute).
+    MQTT_MAX_PUBLISHES_PER_SECOND: '1000000',
+  }));
   // At warn nothing is printed on success: wait for the port instead.
   await waitForPort(port);
   return broker;
@@ -55,7 +62,7 @@ async function startMosquitto(port: number): Promise<LoggedProcess> {
 
 export async function startPipeline(name: PipelineName, databaseUrl: string, port: number): Promise<RunningPipeline> {
   const mqttUrl = `mqtt://127.0.0.1:${port}`;
-  const broker = name === 'mosquitto' ? await startMosquitto(port) : await startAedes(port);
+  const broker = name === 'mosquitto' ? await startMosquitto(port) : await startAedes(port, databaseUrl);
   let subscriber: LoggedProcess;
   try {
     if (name === 'naive') {

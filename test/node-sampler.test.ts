@@ -1,6 +1,7 @@
+import { getEventListeners } from 'node:events';
 import { DRIVERS } from '../sensor-node/drivers/registry.js';
 import type { Readings, SensorSpec } from '../sensor-node/drivers/types.js';
-import { SensorSampler, type SamplerClock } from '../sensor-node/sampler.js';
+import { realClock, SensorSampler, type SamplerClock } from '../sensor-node/sampler.js';
 import { fakeContext, scriptedDhtBinding, type DhtStep } from './helpers/fake-hardware.js';
 
 /** A clock the sampler runs on instantly: sleeping moves time forward; reads are logged with their time. */
@@ -71,8 +72,6 @@ test('at the shortest interval (2 s) reads stay 2 s apart across intervals, each
 });
 
 test('sleeping does not pile up abort listeners (a node sleeps millions of times)', async () => {
-  const { realClock } = await import('../sensor-node/sampler.js');
-  const { getEventListeners } = await import('node:events');
   const controller = new AbortController();
   for (let i = 0; i < 20; i++) await realClock.sleep(1, controller.signal);
   expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
