@@ -4,6 +4,7 @@ import { listen } from '../shared/listen.js';
 import type { Logger } from '../shared/log.js';
 import { Authenticator } from './authenticator.js';
 import { listenTls, listenWebSocket, type TlsListener, type WebSocketListener } from './listeners.js';
+import { PacketSizeGuard } from './packet-size-guard.js';
 import { DEFAULT_LIMITS, RateLimiter, topicProblem, type BrokerLimits } from './limits.js';
 import { canPublish, canSubscribe, type Principal } from './policy.js';
 
@@ -125,7 +126,23 @@ export async function startBroker({ host, port, log, authenticator, limits: over
     }
   });
 
-  const server = createServer(aedes.handle);
+  // The largest packet a client may send: a payload at the limit, its topic, and the headers.
+  const maxPacketBytes = limits.maxPayloadBytes + 4 * limits.maxTopicLength + 1024;
+  /** Hands a connection to Aedes, closing it as soon as a packet header announces more than maxPacketBytes. */
+  const handle = (socket: import('node:stream').Duplex) => {
+    const client = aedes.handle(socket);
+    const guard = new PacketSizeGuard(maxPacketBytes);
+    // Attached after Aedes's own reader, this only observes what Aedes reads; it does not start a flow.
+    socket.on('data', (chunk: Buffer) => {
+      const problem = guard.feed(chunk);
+      if (!problem) return;
+      stats.disconnectedForLimits++;
+      log.warn({ clientId: client.id, address: (socket as { remoteAddress?: string }).remoteAddress, reason: problem }, 'client disconnected: over a limit');
+      socket.destroy();
+    });
+    return client;
+  };
+  const server = createServer(handle);
   server.maxConnections = limits.maxConnections;
   const extra: Array<{ close(): void; server: import('node:net').Server }> = [];
   let bound: number;
@@ -134,13 +151,13 @@ export async function startBroker({ host, port, log, authenticator, limits: over
   try {
     bound = await listen(server, port, host, 'MQTT_PORT (broker.port)');
     if (tls) {
-      const listener = await listenTls(aedes.handle, tls, limits.maxConnections);
+      const listener = await listenTls(handle, tls, limits.maxConnections);
       extra.push({ server: listener.server, close: () => {} });
       tlsPort = listener.port;
       log.info({ host: tls.host, port: tlsPort, clientCertificates: tls.requireClientCert ? 'required' : tls.caFile ? 'optional' : 'no' }, 'MQTT over TLS listening');
     }
     if (websocket) {
-      const listener = await listenWebSocket(aedes.handle, websocket);
+      const listener = await listenWebSocket(aedes.handle, websocket, maxPacketBytes);
       extra.push(listener);
       websocketPort = listener.port;
       log.info({ host: websocket.host, port: websocketPort }, 'MQTT over WebSocket listening');

@@ -46,12 +46,13 @@ export async function listenTls(handle: Handle, options: TlsListener, maxConnect
 }
 
 /** MQTT over WebSocket, for dashboards in a browser (subprotocol "mqtt"). */
-export async function listenWebSocket(handle: Handle, options: WebSocketListener): Promise<{ server: Server; port: number; close(): void }> {
+export async function listenWebSocket(handle: Handle, options: WebSocketListener, maxPacketBytes: number): Promise<{ server: Server; port: number; close(): void }> {
   const http = createHttpServer((_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain' });
     res.end('MQTT over WebSocket: connect with a WebSocket client (subprotocol mqtt)\n');
   });
-  const wss = new WebSocketServer({ server: http });
+  // ws refuses a larger frame itself, as the TCP listeners' packet-size guard does.
+  const wss = new WebSocketServer({ server: http, maxPayload: maxPacketBytes });
   wss.on('connection', (ws, request) => {
     const stream = createWebSocketStream(ws);
     // The policy reads the peer address from the stream, as from a TCP socket.

@@ -115,6 +115,29 @@ test('a client that floods is disconnected; a neighbour publishing normally is n
   }
 });
 
+test('a packet announcing 100 MB is cut off at its header: the broker never buffers it', async () => {
+  const broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
+  const neighbour = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+  try {
+    const attacker = await rawClient(broker.port, 'attacker');
+    const closed = new Promise<void>((resolve) => attacker.once('close', () => resolve()));
+    attacker.on('error', () => {});
+    // A PUBLISH whose remaining length says 100 MB, then a trickle of body.
+    const length = 100 * 1024 * 1024;
+    const varint = [];
+    for (let n = length; n > 0; n = Math.floor(n / 128)) varint.push((n % 128) | (n >= 128 ? 0x80 : 0));
+    attacker.write(Buffer.from([0x30, ...varint]));
+    for (let i = 0; i < 20 && !attacker.destroyed; i++) attacker.write(Buffer.alloc(64 * 1024));
+    await closed;
+    expect(broker.stats.disconnectedForLimits).toBe(1);
+    await neighbour.publishAsync('home/calm/x', '{"a":1}', { qos: 1 });
+    expect(neighbour.connected).toBe(true);
+  } finally {
+    await neighbour.endAsync(true);
+    await broker.stop();
+  }
+});
+
 describe('a broker process', () => {
   const t = { db: undefined as Awaited<ReturnType<typeof createTestDatabase>> | undefined };
   beforeAll(async () => {
