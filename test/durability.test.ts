@@ -43,8 +43,14 @@ const counts = (prefix: string) =>
     "SELECT count(*)::int AS rows, count(DISTINCT (device, ts))::int AS messages FROM readings WHERE device LIKE $1 || '%'",
     [prefix],
   );
+/** Waits for every message; on timeout, says how many arrived and what ingest logged, to tell loss from slowness. */
 const allRowsOf = (prefix: string, messages: number, timeoutMs = 60_000) =>
-  eventually(`${messages} messages of ${prefix}`, async () => ((await counts(prefix)).rows >= messages * ROWS_PER_MESSAGE ? true : undefined), timeoutMs);
+  eventually(`${messages} messages of ${prefix}`, async () => ((await counts(prefix)).rows >= messages * ROWS_PER_MESSAGE ? true : undefined), timeoutMs)
+    .catch(async (err: Error) => {
+      const have = await counts(prefix);
+      const log = ingest?.output().split('\n').filter((l) => /"level":(40|50|60)|replaying|subscribed|starting/.test(l)).slice(-15).join('\n');
+      throw new Error(`${err.message}: have ${have.messages} messages (${have.rows} rows); ingest said:\n${log}`);
+    });
 const stopGracefully = async (process: CliProcess) => {
   process.child.kill('SIGTERM');
   return process.exited;
