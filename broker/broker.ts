@@ -104,7 +104,8 @@ export async function startBroker({ host, port, log, authenticator, limits: over
       done(policyError(decision.reason));
     },
     authorizeSubscribe(client, subscription, done) {
-      const decision = topicProblem(subscription.topic, limits) === null ? canSubscribe(principalOf(client), subscription.topic) : { ok: false as const, reason: 'topic over the limits' };
+      const overLimit = topicProblem(subscription.topic, limits);
+      const decision = overLimit ? { ok: false as const, reason: overLimit } : canSubscribe(principalOf(client), subscription.topic);
       if (decision.ok) return done(null, subscription);
       stats.deniedSubscriptions++;
       denyOnce(client, 'subscribe', subscription.topic, decision.reason);

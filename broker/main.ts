@@ -1,5 +1,5 @@
 import type { Config } from '../config/index.js';
-import { databaseUrlOf } from '../ingest/main.js';
+import { databaseUrlOf } from '../config/database-url.js';
 import { connect, disconnect, type Db } from '../shared/db.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { stopOnSignal } from '../shared/shutdown.js';

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { LoadedConfig } from '../config/index.js';
 import { ExpectedError } from './expected-error.js';
+import { withMigratedDatabase } from './with-database.js';
 
 const ROLE_HELP = 'device (publishes its own readings), ingest, alerts, or reader (Home Assistant, Node-RED)';
 
@@ -8,19 +9,10 @@ const ROLE_HELP = 'device (publishes its own readings), ingest, alerts, or reade
 export function addDeviceCommands(program: Command, load: (o: { config?: string }) => LoadedConfig): void {
   const device = program.command('device').description('manage MQTT accounts: devices and service accounts');
   const withDb = async <T>(o: { config?: string }, work: (db: import('../shared/db.js').Db) => Promise<T>): Promise<T> => {
-    const { config } = load(o);
-    const { connect, disconnect } = await import('../shared/db.js');
-    const { migrate } = await import('../shared/migrate.js');
-    const db = connect((await import('../ingest/main.js')).databaseUrlOf(config), { poolSize: 1, applicationName: 'pimonitor-device' });
-    try {
-      await migrate(db);
-      return await work(db);
-    } catch (err) {
-      if (err instanceof (await import('../broker/accounts.js')).AccountError) throw new ExpectedError(err.message);
-      throw err;
-    } finally {
-      await disconnect(db);
-    }
+    const { AccountError } = await import('../broker/accounts.js');
+    return withMigratedDatabase(load(o).config, 'pimonitor-device', (db) => work(db)).catch((err: unknown) => {
+      throw err instanceof AccountError ? new ExpectedError(err.message) : err;
+    });
   };
   const accounts = () => import('../broker/accounts.js');
 

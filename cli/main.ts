@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, type LoadedConfig } from '../config/index.js';
 import { ListenError } from '../shared/listen.js';
 import { addDeviceCommands } from './device.js';
 import { ExpectedError } from './expected-error.js';
+import { withMigratedDatabase } from './with-database.js';
 
 // Each command loads its own modules when it runs: a sensor node on a Pi Zero must not pay for the
 // broker, the database drivers and PGlite in memory.
@@ -62,18 +63,11 @@ program
   .description('apply missing schema migrations to the database and exit')
   .addOption(configOption())
   .action(async (o: CommonOptions) => {
-    const { config } = load(o);
-    const { connect, disconnect, redactUrl } = await import('../shared/db.js');
-    const { migrate } = await import('../shared/migrate.js');
-    const url = (await import('../ingest/main.js')).databaseUrlOf(config);
-    const db = connect(url, { poolSize: 1, applicationName: 'pimonitor-migrate' });
-    try {
-      const result = await migrate(db, (m) => console.log(`applied ${m.name}`));
-      console.log(`${redactUrl(url)}: schema version ${result.version}${result.applied.length ? '' : ' (already up to date)'}`);
+    const { redactUrl } = await import('../shared/redact.js');
+    await withMigratedDatabase(load(o).config, 'pimonitor-migrate', async (_db, result) => {
+      console.log(`${redactUrl(result.url)}: schema version ${result.version}${result.applied.length ? '' : ' (already up to date)'}`);
       if (result.newerThanCode) console.log('warning: the database schema is newer than this pimonitor; upgrade pimonitor');
-    } finally {
-      await disconnect(db);
-    }
+    }, (m) => console.log(`applied ${m.name}`));
   });
 
 program

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/index.js';
+import { databaseUrlOf } from '../config/database-url.js';
 import { DEFAULT_METRIC_RANGES } from '../shared/contract.js';
 import { connect, disconnect, redactUrl, type Db } from '../shared/db.js';
 import { createLogger, type Logger } from '../shared/log.js';
@@ -12,13 +13,6 @@ import { Spool } from '../shared/spool/spool.js';
 import { parsePartition, type Partition } from './partition.js';
 import { createBatchStore } from './store.js';
 import { IngestWorker } from './worker.js';
-
-/** Where ingest writes: DATABASE_URL, or else the embedded database that `pimonitor up` serves. */
-export function databaseUrlOf(config: Config): string {
-  const { url, embedded } = config.database;
-  const host = embedded.host === '0.0.0.0' ? '127.0.0.1' : embedded.host;
-  return url || `postgres://postgres@${host}:${embedded.port}/postgres`;
-}
 
 /** The ingest process: migrate, replay the spool, subscribe, write until SIGINT/SIGTERM. */
 export async function runIngest(config: Config): Promise<void> {
