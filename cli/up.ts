@@ -29,7 +29,7 @@ export async function runUp(config: Config, configFile: string | undefined): Pro
     const childEnv: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl };
     if (config.broker.embedded) {
       // The schema holds the accounts, and ingest's account must exist before the broker loads them.
-      const db = connect(databaseUrl, { poolSize: 1, applicationName: 'pimonitor-up' });
+      const db = connect(databaseUrl, { poolSize: 1, applicationName: 'pimonitor-up', queryTimeoutMs: 0 });
       const credentials = await migrate(db).then(() => upIngestCredentials(db, config.dataDir)).finally(() => disconnect(db));
       broker = await startConfiguredBroker(config, createLogger('broker', config.log.level), databaseUrl);
       Object.assign(childEnv, { MQTT_URL: broker.url, MQTT_USERNAME: credentials.username, MQTT_PASSWORD: credentials.password });

@@ -16,7 +16,7 @@ export async function withMigratedDatabase<T>(
   const { connect, disconnect } = await import('../shared/db.js');
   const { migrate } = await import('../shared/migrate.js');
   const url = databaseUrlOf(config);
-  const db = connect(url, { poolSize: 1, applicationName });
+  const db = connect(url, { poolSize: 1, applicationName, queryTimeoutMs: 0 });
   try {
     return await work(db, { ...(await migrate(db, onApplied)), url });
   } finally {

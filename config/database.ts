@@ -13,6 +13,18 @@ export const database = {
       default: 4,
       env: 'DATABASE_POOL_SIZE',
     },
+    queryTimeoutMs: {
+      doc: 'A database query with no answer for this long fails and is retried on a new connection (a server or network that went silent). Migrations have none.',
+      format: 'positive-int',
+      default: 30_000,
+      env: 'DATABASE_QUERY_TIMEOUT_MS',
+    },
+    connectTimeoutMs: {
+      doc: 'Opening a database connection fails after this long.',
+      format: 'positive-int',
+      default: 5_000,
+      env: 'DATABASE_CONNECT_TIMEOUT_MS',
+    },
     embedded: {
       host: {
         doc: 'Address the embedded database listens on for psql and ingest. It has no password: keep it on loopback.',

@@ -1,4 +1,6 @@
+import { safeText } from '../shared/text.js';
 import {
+  MAX_REASON_CHARS,
   parseReading,
   parseStatus,
   parseTopic,
@@ -15,8 +17,19 @@ export type Entry =
   | { kind: 'status'; device: string; status: DeviceStatus; receivedAt: Date }
   | { kind: 'rejected'; topic: string; payload: Buffer; code: RejectionCode; reason: string; receivedAt: Date };
 
-/** Pure: never throws, so no message can stop the worker. */
+/**
+ * Pure: never throws, so no message can stop the worker. The contract is total (a fuzz test drives it
+ * with arbitrary bytes); the catch is the last line, and its `unexpected` code says a bug was found.
+ */
 export function classify(topic: string, payload: Buffer, receivedAt: Date, limits: ValidationLimits): Entry {
+  try {
+    return classifyOrThrow(topic, payload, receivedAt, limits);
+  } catch (err) {
+    return { kind: 'rejected', topic, payload, code: 'unexpected', reason: safeText(`validating this message failed unexpectedly: ${(err as Error)?.message ?? err}`, MAX_REASON_CHARS), receivedAt };
+  }
+}
+
+function classifyOrThrow(topic: string, payload: Buffer, receivedAt: Date, limits: ValidationLimits): Entry {
   const reject = ({ code, reason }: Invalid): Entry => ({ kind: 'rejected', topic, payload, code, reason, receivedAt });
   const parsedTopic = parseTopic(topic);
   if (!parsedTopic.ok) return reject(parsedTopic);

@@ -2,12 +2,13 @@ import { join, resolve } from 'node:path';
 import type { Config } from '../config/index.js';
 import { databaseUrlOf } from '../config/database-url.js';
 import { DEFAULT_METRIC_RANGES } from '../shared/contract.js';
-import { connect, disconnect, redactUrl, type Db } from '../shared/db.js';
+import { connect, disconnect, redactUrl } from '../shared/db.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { migrate } from '../shared/migrate.js';
 import { stopOnSignal } from '../shared/shutdown.js';
 import { backoffMs } from '../shared/backoff.js';
-import { startOpsServer, type OpsServer } from './http.js';
+import { startOpsServer, type OpsServer, HEALTH_TIMEOUT_MS } from '../shared/ops-http.js';
+import { classifyDbError, withTimeout } from '../shared/db-errors.js';
 import { createIngestMetrics } from './metrics.js';
 import { Spool } from '../shared/spool/spool.js';
 import { parsePartition, type Partition } from './partition.js';
@@ -19,8 +20,8 @@ export async function runIngest(config: Config): Promise<void> {
   const log = createLogger('ingest', config.log.level);
   const { ingest, mqtt } = config;
   const url = databaseUrlOf(config);
-  const db = connect(url, { poolSize: config.database.poolSize, applicationName: 'pimonitor-ingest' });
-  await migrateWhenReachable(db, log, redactUrl(url));
+  await migrateWhenReachable(url, config, log);
+  const db = connect(url, { poolSize: config.database.poolSize, applicationName: 'pimonitor-ingest', queryTimeoutMs: config.database.queryTimeoutMs, connectTimeoutMs: config.database.connectTimeoutMs });
 
   // One spool per worker id, so two workers sharing a DATA_DIR never share a spool.
   const spoolDir = resolve(config.dataDir, 'spool', ingest.clientId);
@@ -52,11 +53,11 @@ export async function runIngest(config: Config): Promise<void> {
   if (ingest.httpPort !== 0) {
     const health = {
       async check() {
-        const database = await db.one('SELECT 1').then(() => true, () => false);
-        return { database, broker: worker.brokerConnected };
+        const database = await withTimeout(db.one('SELECT 1'), HEALTH_TIMEOUT_MS - 100).then(() => true, () => false);
+        return { database, broker: worker.brokerConnected, subscribed: worker.subscribed };
       },
     };
-    ops = await startOpsServer(createIngestMetrics(worker), health, ingest.httpHost, ingest.httpPort);
+    ops = await startOpsServer(createIngestMetrics(worker), health, ingest.httpHost, ingest.httpPort, 'INGEST_HTTP_PORT (ingest.httpPort)');
     log.info({ metrics: `http://${ingest.httpHost}:${ops.port}/metrics` }, 'metrics and health endpoint listening');
   }
 
@@ -102,7 +103,12 @@ function logWorkerEvents(worker: IngestWorker, log: Logger, mqttUrl: string): vo
   });
   worker.on('brokerError', (err) => log.error({ err: err.message, url: mqttUrl }, 'broker refused the connection'));
   worker.on('rejected', ({ topic, code, reason }) => log.debug({ topic, code, reason }, 'message rejected'));
-  worker.on('isolated', ({ topic, error }) => log.warn({ topic, error }, 'the database refused a message; stored it in rejected_messages'));
+  worker.on('isolated', ({ topic, error, storedAs }) =>
+    storedAs === 'skipped'
+      ? log.error({ topic, error }, 'the database refused a message even as a rejection; skipped it (counted in pimonitor_ingest_dropped_total)')
+      : log.warn({ topic, error, storedAs }, 'the database refused a message; stored it in rejected_messages'));
+  worker.on('subscribeRefused', ({ reason, retryInMs }) => log.error({ reason, retryInMs }, 'the broker refused the subscription; no readings arrive until it is granted (check the ingest account\'s role)'));
+  worker.on('failed', ({ during, err }) => log.error({ during, err: (err as Error)?.message ?? String(err) }, 'ingest failed'));
   worker.on('flushed', (f) => {
     if (failing) log.info({ backlogBytes: worker.backlogBytes }, 'database writes succeed again');
     failing = false;
@@ -115,18 +121,23 @@ function logWorkerEvents(worker: IngestWorker, log: Logger, mqttUrl: string): vo
   worker.on('syncFailed', (err) => log.error({ err: err.message }, 'flushing the spool to disk failed'));
 }
 
-async function migrateWhenReachable(db: Db, log: Logger, shownUrl: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const result = await migrate(db, (m) => log.info({ migration: m.name }, 'applied migration'));
-      if (result.newerThanCode) log.warn({ version: result.version }, 'the database schema is newer than this pimonitor; upgrade pimonitor');
-      return;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ECONNREFUSED' && code !== 'ENOTFOUND' && code !== '57P03') throw err;
-      const retryInMs = backoffMs(attempt);
-      log.warn({ database: shownUrl, err: (err as Error).message, retryInMs }, 'database not reachable yet; retrying');
-      await new Promise((resolve) => setTimeout(resolve, retryInMs));
+/** Migrates on a connection of its own without a query timeout (a migration may rewrite a large table). */
+async function migrateWhenReachable(url: string, config: Config, log: Logger): Promise<void> {
+  const db = connect(url, { poolSize: 1, applicationName: 'pimonitor-ingest-migrate', queryTimeoutMs: 0, connectTimeoutMs: config.database.connectTimeoutMs });
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await migrate(db, (m) => log.info({ migration: m.name }, 'applied migration'));
+        if (result.newerThanCode) log.warn({ version: result.version }, 'the database schema is newer than this pimonitor; upgrade pimonitor');
+        return;
+      } catch (err) {
+        if (classifyDbError(err) !== 'transient') throw err;
+        const retryInMs = backoffMs(attempt);
+        log.warn({ database: redactUrl(url), err: (err as Error).message, retryInMs }, 'database not reachable yet; retrying');
+        await new Promise((resolve) => setTimeout(resolve, retryInMs));
+      }
     }
+  } finally {
+    await disconnect(db);
   }
 }

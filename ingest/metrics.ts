@@ -19,6 +19,8 @@ export function createIngestMetrics(worker: IngestWorker): Registry {
   fromStats('pimonitor_ingest_messages_received_total', 'MQTT messages received and spooled.', 'messages');
   fromStats('pimonitor_ingest_rows_inserted_total', 'Reading rows written to the database (a redelivered duplicate is then ignored by the key).', 'rowsWritten');
   fromStats('pimonitor_ingest_replayed_messages_total', 'Messages written from the spool after a restart.', 'replayed');
+  fromStats('pimonitor_ingest_dropped_total', 'Messages the database refused even as a rejection: skipped, with only their spool position written.', 'dropped');
+  fromStats('pimonitor_ingest_subscribe_refused_total', 'Times the broker refused the subscription after a (re)connect.', 'subscribeRefused');
   const rejected = counter('pimonitor_ingest_rejected_total', 'Messages stored in rejected_messages, by kind of problem.', ['code']);
   const writeFailures = counter('pimonitor_ingest_write_failures_total', 'Failed batch writes that will be retried.');
   const isolated = counter('pimonitor_ingest_isolated_total', 'Messages that passed validation but that the database refused.');
@@ -48,6 +50,14 @@ export function createIngestMetrics(worker: IngestWorker): Registry {
     registers: [registry],
     collect() {
       this.set(worker.brokerConnected ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'pimonitor_ingest_subscribed',
+    help: '1 while connected and subscribed, so readings can arrive.',
+    registers: [registry],
+    collect() {
+      this.set(worker.subscribed ? 1 : 0);
     },
   });
   for (const code of REJECTION_CODES) rejected.inc({ code }, 0);

@@ -1,7 +1,11 @@
+import { MAX_REASON_CHARS } from '../shared/contract.js';
+import { safeText } from '../shared/text.js';
 import type { Entry } from './entries.js';
 
 /** Rejected payloads are kept for diagnosis, not archived: the first 4 KiB tell what went wrong. */
 export const REJECTED_PAYLOAD_KEEP_BYTES = 4096;
+/** MQTT allows 64 KiB topics; the broker's limit is far lower, and a topic is shown, not parsed, here. */
+const REJECTED_TOPIC_KEEP_CHARS = 1024;
 
 export interface ReadingRow { ts: Date; device: string; sensor: string; metric: string; value: number }
 export interface SeriesRow { device: string; sensor: string; metric: string; first_ts: Date; last_ts: Date }
@@ -62,11 +66,12 @@ export function toRows(entries: readonly Entry[]): BatchRows {
       case 'rejected':
         rejected.push({
           received_at: entry.receivedAt,
-          topic: entry.topic,
+          // The payload is bytea and kept as it came; the texts are made storable (no NUL, valid UTF-8).
+          topic: safeText(entry.topic, REJECTED_TOPIC_KEEP_CHARS),
           payload: entry.payload.subarray(0, REJECTED_PAYLOAD_KEEP_BYTES),
           payload_bytes: entry.payload.length,
           code: entry.code,
-          reason: entry.reason,
+          reason: safeText(entry.reason, MAX_REASON_CHARS + 500),
         });
         break;
     }

@@ -10,6 +10,8 @@
  * The functions are pure: they return a value or a reason a person can act on; they never throw or log.
  */
 
+import { safeText } from './text.js';
+
 export const TOPIC_ROOT = 'home';
 /** What ingest subscribes to: every reading and every status message, nothing deeper. */
 export const INGEST_SUBSCRIPTION = `${TOPIC_ROOT}/+/+`;
@@ -23,6 +25,11 @@ const METRIC_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 export const MAX_METRICS_PER_READING = 64;
 /** A Pi without a real-time clock boots in 1970 or at its last shutdown; nothing real predates this. */
 export const EARLIEST_TIMESTAMP_MS = Date.UTC(2000, 0, 1);
+/**
+ * The last instant a `ts` may name. A JavaScript Date holds ±8.64e15 ms and PostgreSQL's timestamptz
+ * up to 294276 AD, but ISO 8601 with a four-digit year ends here, and nothing a sensor reports is later.
+ */
+export const LATEST_TIMESTAMP_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 /** ISO 8601 with a date, a time and an explicit offset: a local time without one is ambiguous. */
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
@@ -51,7 +58,7 @@ export const DEFAULT_LIMITS: ValidationLimits = {
  * What kind of problem a message has: a small fixed set, so metrics can count by it; `reason` is the
  * human text with the offending value.
  */
-export const REJECTION_CODES = ['topic', 'status', 'json', 'shape', 'size', 'metric', 'range', 'timestamp', 'clock', 'database'] as const;
+export const REJECTION_CODES = ['topic', 'status', 'json', 'shape', 'size', 'metric', 'range', 'timestamp', 'clock', 'database', 'unexpected'] as const;
 export type RejectionCode = (typeof REJECTION_CODES)[number];
 export type Invalid = { ok: false; code: RejectionCode; reason: string };
 export type Result<T> = ({ ok: true } & T) | Invalid;
@@ -73,7 +80,10 @@ export interface Reading {
   metrics: Metric[];
 }
 
-const invalid = (code: RejectionCode, reason: string): Invalid => ({ ok: false, code, reason });
+/** Reasons quote what the sender sent, so they are made safe to store and log here, once (see shared/text.ts). */
+const invalid = (code: RejectionCode, reason: string): Invalid => ({ ok: false, code, reason: safeText(reason, MAX_REASON_CHARS) });
+/** A reason is a sentence, not an archive: the payload itself is kept beside it. */
+export const MAX_REASON_CHARS = 500;
 
 export function readingTopic(device: string, sensor: string): string {
   return `${TOPIC_ROOT}/${device}/${sensor}`;
@@ -118,6 +128,8 @@ export function parseTimestamp(raw: unknown): Result<{ ts: Date }> {
   let ms: number;
   if (typeof raw === 'number') {
     if (!Number.isInteger(raw)) return invalid('timestamp', `ts ${raw} is not a whole number of epoch milliseconds`);
+    // Bound the number before any Date is made of it: new Date(1e300).toISOString() throws.
+    if (raw > LATEST_TIMESTAMP_MS) return invalid('timestamp', `ts ${raw} is after the year 9999: not epoch milliseconds`);
     // Epoch seconds are the commonest mistake; say so rather than "before 2000".
     if (raw >= EARLIEST_TIMESTAMP_MS / 1000 && raw < 1e11) return invalid('timestamp', `ts ${raw} looks like epoch seconds; send epoch milliseconds or ISO 8601`);
     ms = raw;
@@ -129,7 +141,8 @@ export function parseTimestamp(raw: unknown): Result<{ ts: Date }> {
     return invalid('timestamp', `ts must be an ISO 8601 string or epoch milliseconds, not ${describeType(raw)}`);
   }
   if (ms < EARLIEST_TIMESTAMP_MS) {
-    return invalid('clock', `ts ${new Date(ms).toISOString()} is before 2000-01-01: the sender's clock is not set`);
+    const shown = ms >= -8.64e15 ? new Date(ms).toISOString() : String(ms);
+    return invalid('clock', `ts ${shown} is before 2000-01-01: the sender's clock is not set`);
   }
   return { ok: true, ts: new Date(ms) };
 }
@@ -145,6 +158,7 @@ export function parseReading(
   receivedAt: Date,
   limits: ValidationLimits = DEFAULT_LIMITS,
 ): Result<{ reading: Reading }> {
+  if (!Number.isFinite(receivedAt.getTime())) return invalid('clock', 'the receive time is not a valid time');
   if (payload.length > limits.maxPayloadBytes) {
     return invalid('size', `payload is ${payload.length} bytes, larger than the limit of ${limits.maxPayloadBytes}`);
   }

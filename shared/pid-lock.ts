@@ -1,10 +1,18 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+/** Locks this process holds, by absolute path: a second open in the same process is refused too. */
+const heldHere = new Set<string>();
 
 /**
- * A lock file holding our pid, so two processes never open the same embedded database directory
- * (PGlite has no lock of its own, and two writers corrupt it). A lock left by a dead process is taken over.
+ * A lock file holding our pid, so two openers never share the embedded database directory or a spool
+ * (PGlite has no lock of its own, and two writers corrupt either). A lock left by a dead process is
+ * taken over. One that holds our own pid but is not held by this process was left by an earlier
+ * process that had the same pid (pid 1 in a container, after a restart): it is stale too.
  */
 export function acquirePidLock(path: string, what: string): () => void {
+  const key = resolve(path);
+  if (heldHere.has(key)) throw new Error(`${what} is already open in this process (lock file ${path}); close it first`);
   try {
     writeFileSync(path, String(process.pid), { flag: 'wx' });
   } catch (err) {
@@ -15,7 +23,14 @@ export function acquirePidLock(path: string, what: string): () => void {
     }
     writeFileSync(path, String(process.pid));
   }
-  return () => rmSync(path, { force: true });
+  heldHere.add(key);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    heldHere.delete(key);
+    rmSync(path, { force: true });
+  };
 }
 
 function isAlive(pid: number): boolean {

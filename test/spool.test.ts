@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeRecords, encodeRecord } from '../shared/spool/record.js';
@@ -113,9 +113,47 @@ test('a record larger than one read chunk still reads back', () => {
 
 test('a second process cannot open the same spool', () => {
   const dir = newDir();
-  const { spool } = Spool.open({ dir, segmentBytes: 1000 });
-  // Our own pid holds it; pretend to be another live process (pid 1 always exists).
+  mkdirSync(dir, { recursive: true });
+  // Another live process holds it (pid 1 always exists).
   writeFileSync(join(dir, 'lock'), '1');
   expect(() => Spool.open({ dir, segmentBytes: 1000 })).toThrow(`spool ${dir} is in use by process 1`);
+});
+
+test('the same process cannot open one spool twice; closing the first frees it, and a second close is harmless', () => {
+  const dir = newDir();
+  const { spool } = Spool.open({ dir, segmentBytes: 1000 });
+  expect(() => Spool.open({ dir, segmentBytes: 1000 })).toThrow(`spool ${dir} is already open in this process`);
   spool.close();
+  spool.close();
+  const again = Spool.open({ dir, segmentBytes: 1000 }).spool;
+  again.close();
+});
+
+test('a lock left with our own pid by an earlier process (pid 1 in a container) is taken over', () => {
+  const dir = newDir();
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'lock'), String(process.pid));
+  const { spool } = Spool.open({ dir, segmentBytes: 1000 });
+  spool.close();
+});
+
+test('sync() racing rotation and close never closes a descriptor under an fsync', async () => {
+  const dir = newDir();
+  const { spool } = Spool.open({ dir, segmentBytes: 64 });
+  const syncs: Array<Promise<void>> = [];
+  for (let i = 0; i < 200; i++) {
+    spool.append({ receivedAt: i, topic: 'home/a/b', payload: Buffer.from(`{"v":${i}}`) });
+    syncs.push(spool.sync());
+  }
+  spool.close();
+  await Promise.all(syncs);
+  const reopened = Spool.open({ dir, segmentBytes: 64 }).spool;
+  let count = 0;
+  for (let at = reopened.start; at < reopened.head; ) {
+    const got = reopened.read(at, 1000);
+    count += got.length;
+    at = got.at(-1)!.end;
+  }
+  expect(count).toBe(200);
+  reopened.close();
 });

@@ -39,7 +39,9 @@ export class Spool {
   private fd = -1;
   private headPosition = 0;
   private dirty = false;
-  private syncing = false;
+  /** The descriptor an fsync is under way on, and whether it must be closed when that ends. */
+  private syncingFd = -1;
+  private closeWhenSynced = false;
   private releaseLock: () => void = () => {};
 
   private constructor(
@@ -94,14 +96,19 @@ export class Spool {
 
   /** Flushes appended messages to the disk itself (fsync); cheap when nothing was appended. */
   async sync(): Promise<void> {
-    if (!this.dirty || this.syncing || this.fd < 0) return;
+    if (!this.dirty || this.syncingFd >= 0 || this.fd < 0) return;
     this.dirty = false;
-    this.syncing = true;
-    const fd = this.fd;
+    const fd = (this.syncingFd = this.fd);
     try {
       await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
     } finally {
-      this.syncing = false;
+      this.syncingFd = -1;
+      // rotate() or close() ran meanwhile: the descriptor was left open for this fsync, so that it
+      // could not be closed (and its number reused by another file) under it.
+      if (this.closeWhenSynced) {
+        this.closeWhenSynced = false;
+        closeSync(fd);
+      }
     }
   }
 
@@ -157,12 +164,21 @@ export class Spool {
     this.release(position);
   }
 
+  /** Syncs and closes the spool and releases its lock; safe to call twice. */
   close(): void {
     if (this.fd < 0) return;
-    fsyncSync(this.fd);
-    closeSync(this.fd);
-    this.fd = -1;
-    this.releaseLock();
+    try {
+      fsyncSync(this.fd);
+      this.closeFd(this.fd);
+    } finally {
+      this.fd = -1;
+      this.releaseLock();
+    }
+  }
+
+  private closeFd(fd: number): void {
+    if (fd === this.syncingFd) this.closeWhenSynced = true;
+    else closeSync(fd);
   }
 
   private recover(): SpoolRepair {
@@ -193,7 +209,7 @@ export class Spool {
 
   private rotate(base = this.headPosition): void {
     fsyncSync(this.fd);
-    closeSync(this.fd);
+    this.closeFd(this.fd);
     const segment = { base, path: join(this.options.dir, segmentName(base)) };
     this.segments.push(segment);
     this.fd = openSync(segment.path, 'a');

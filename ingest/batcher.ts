@@ -1,0 +1,57 @@
+import { classify, rowCount, type Entry } from './entries.js';
+import type { ValidationLimits } from '../shared/contract.js';
+import type { PositionedMessage } from '../shared/spool/record.js';
+
+/** A spooled message and what it became. */
+export interface Item {
+  message: PositionedMessage;
+  entry: Entry;
+}
+
+export interface FlushState {
+  /** Messages spooled and not yet committed; Infinity while replaying a backlog of unknown count. */
+  backlogMessages: number;
+  /** Rows per message seen in recent batches: how many messages make a full batch. */
+  rowsPerMessage: number;
+  /** When the oldest message not yet taken into a batch arrived (ms), or undefined if none waits. */
+  oldestWaitingSince: number | undefined;
+}
+
+export interface FlushPolicy {
+  batchMaxRows: number;
+  flushIntervalMs: number;
+}
+
+/**
+ * When to write next. Pure. A full batch is written at once ('now'); otherwise the oldest waiting message
+ * waits at most flushIntervalMs in all, including the time it spent behind the previous write.
+ */
+export function nextFlush(state: FlushState, policy: FlushPolicy, nowMs: number): { at: 'now' } | { at: 'later'; inMs: number } {
+  if (isFull(state, policy)) return { at: 'now' };
+  const waited = nowMs - (state.oldestWaitingSince ?? nowMs);
+  return { at: 'later', inMs: Math.max(0, policy.flushIntervalMs - waited) };
+}
+
+export function isFull({ backlogMessages, rowsPerMessage }: FlushState, { batchMaxRows }: FlushPolicy): boolean {
+  return backlogMessages * rowsPerMessage >= batchMaxRows;
+}
+
+/**
+ * Classifies `messages` (in spool order) into the next batch: as many as fit in `batchMaxRows` rows, and
+ * always at least one, so a message with more rows than a batch still moves. Pure.
+ */
+export function takeBatch(messages: readonly PositionedMessage[], batchMaxRows: number, limits: ValidationLimits): Item[] {
+  const items: Item[] = [];
+  let rows = 0;
+  for (const message of messages) {
+    const entry = classify(message.topic, message.payload, new Date(message.receivedAt), limits);
+    if (items.length > 0 && rows + rowCount(entry) > batchMaxRows) break;
+    items.push({ message, entry });
+    rows += rowCount(entry);
+  }
+  return items;
+}
+
+export function rowsOf(items: readonly Item[]): number {
+  return items.reduce((n, item) => n + rowCount(item.entry), 0);
+}

@@ -1,0 +1,147 @@
+import { EventEmitter } from 'node:events';
+import mqtt, { type IClientOptions } from 'mqtt';
+import { backoffMs } from '../shared/backoff.js';
+
+/** The part of an MQTT.js client that intake uses; tests can hand in their own. */
+export interface BrokerClient {
+  readonly connected: boolean;
+  handleMessage: (packet: { topic: string; payload: Buffer | string }, done: (err?: Error) => void) => void;
+  on(event: 'connect' | 'offline' | 'close', listener: () => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  subscribe(filter: string, options: { qos: 1 }, callback: (err: Error | null | undefined, granted?: Array<{ qos: number }>) => void): unknown;
+  endAsync(force?: boolean): Promise<void>;
+}
+
+export type ConnectBroker = (url: string, options: IClientOptions) => BrokerClient;
+export const connectMqtt: ConnectBroker = (url, options) => mqtt.connect(url, options) as unknown as BrokerClient;
+
+export interface IntakeOptions {
+  url: string;
+  clientId: string;
+  username?: string;
+  password?: string;
+  /** The filter to subscribe to, on every connect. */
+  subscription: string;
+  /**
+   * Takes one message; returns true when it may be acknowledged now, false to hold its PUBACK (and so
+   * MQTT.js's read loop) until release() is called.
+   */
+  accept(topic: string, payload: Buffer): boolean;
+  connect?: ConnectBroker;
+}
+
+export interface IntakeEvents {
+  subscribed: [];
+  /** The broker refused the subscription (SUBACK 0x80) or the SUBSCRIBE failed: connected, yet nothing arrives. */
+  subscribeRefused: [{ reason: string; retryInMs: number }];
+  disconnected: [];
+  brokerError: [Error];
+}
+
+/**
+ * Ingest's side of the broker: one persistent session (clean: false, a stable client id, so the broker
+ * queues QoS 1 readings while ingest is away), subscribed again on every connect (a broker restarted
+ * without persistence has lost the session). A message is handed to accept() before its PUBACK goes out.
+ *
+ * start() resolves at the first granted subscription, rejects if the first is refused or stop() comes
+ * first, and releases the client when it rejects. stop() is safe to call twice.
+ */
+export class Intake extends EventEmitter<IntakeEvents> {
+  private client?: BrokerClient;
+  private held: Array<() => void> = [];
+  private resubscribeTimer?: NodeJS.Timeout;
+  private refusals = 0;
+  private stopped = false;
+  private subscribedNow = false;
+  private abortStart?: (err: Error) => void;
+  private stopping?: Promise<void>;
+
+  constructor(private readonly options: IntakeOptions) {
+    super();
+  }
+
+  /** Connected and subscribed: messages can arrive. */
+  get subscribed(): boolean {
+    return this.subscribedNow && (this.client?.connected ?? false);
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  async start(): Promise<void> {
+    const { url, clientId, username, password, subscription } = this.options;
+    const connect = this.options.connect ?? connectMqtt;
+    // reconnectOnConnackError: a login refused once (a password rotation under way) must not stop ingest for good.
+    const client = connect(url, { clientId, clean: false, username: username || undefined, password: password || undefined, reconnectPeriod: 1000, reconnectOnConnackError: true });
+    this.client = client;
+    client.handleMessage = (packet, done) => {
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      // Holding the callback holds the PUBACK and MQTT.js's read loop: the broker keeps the rest.
+      if (this.options.accept(packet.topic, payload)) done();
+      else this.held.push(() => done());
+    };
+    client.on('offline', () => {
+      this.subscribedNow = false;
+      this.emit('disconnected');
+    });
+    // MQTT.js emits 'error' for refused connections (bad credentials); without a listener it would throw.
+    client.on('error', (err) => this.emit('brokerError', err));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.abortStart = reject;
+        let first = true;
+        const subscribe = () => {
+          clearTimeout(this.resubscribeTimer);
+          client.subscribe(subscription, { qos: 1 }, (err, granted) => {
+            const refused = err ? err.message : granted?.some((g) => g.qos === 128) ? `the broker refused the subscription to ${subscription}` : null;
+            if (refused) {
+              this.subscribedNow = false;
+              if (first) return reject(new Error(refused));
+              const retryInMs = backoffMs(++this.refusals, { initialMs: 1000, maxMs: 60_000 });
+              this.emit('subscribeRefused', { reason: refused, retryInMs });
+              if (!this.stopped) this.resubscribeTimer = setTimeout(() => client.connected && subscribe(), retryInMs);
+              return;
+            }
+            first = false;
+            this.refusals = 0;
+            this.subscribedNow = true;
+            this.emit('subscribed');
+            resolve();
+          });
+        };
+        client.on('connect', subscribe);
+      });
+    } catch (err) {
+      await this.stop();
+      throw err;
+    } finally {
+      this.abortStart = undefined;
+    }
+  }
+
+  /** Acknowledges held messages while `canRelease()` says there is room (all of them when it is absent). */
+  release(canRelease: () => boolean = () => true): void {
+    while (this.held.length > 0 && canRelease()) this.held.shift()!();
+  }
+
+  /** Stops reading: held messages are acknowledged (they are already spooled) and the client is closed. */
+  stop({ timeoutMs = 2000 } = {}): Promise<void> {
+    this.stopping ??= this.close(timeoutMs);
+    return this.stopping;
+  }
+
+  private async close(timeoutMs: number): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.resubscribeTimer);
+    this.abortStart?.(new Error('ingest was stopped before it could subscribe'));
+    this.release();
+    const client = this.client;
+    if (!client) return;
+    // endAsync waits for in-flight packets; a silent broker must not hold stop() past its deadline.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([client.endAsync(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]).catch(() => {});
+    clearTimeout(timer);
+    if (client.connected) await client.endAsync(true).catch(() => {});
+  }
+}
