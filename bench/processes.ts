@@ -77,7 +77,7 @@ export function anonymousRssMiB(pid: number): number {
   return statusMiB(pid, 'RssAnon');
 }
 
-function statusMiB(pid: number, field: string): number {
+export function statusMiB(pid: number, field: string): number {
   const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : NaN;
 }

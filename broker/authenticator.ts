@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { backoffMs } from '../shared/backoff.js';
 import { verifyPassword } from '../shared/password.js';
 import type { Account } from './accounts.js';
 import type { Principal } from './policy.js';
@@ -22,11 +23,13 @@ export function isLoopback(address: string | undefined): boolean {
  * accepted on loopback only; once one exists, every client must log in. Accounts are loaded from
  * PostgreSQL and refreshed, so the broker keeps working when the database is briefly away.
  */
-export class Authenticator extends EventEmitter<{ loaded: [{ accounts: number }]; changed: [string[]]; loadFailed: [Error] }> {
+export class Authenticator extends EventEmitter<{ loaded: [{ accounts: number }]; changed: [string[]]; loadFailed: [{ err: Error; retryInMs: number }]; loadRecovered: []; hashUnusable: [{ name: string; err: Error }] }> {
   private accounts = new Map<string, Account>();
   private verified = new Map<string, string>();
   private timer?: NodeJS.Timeout;
   private loadedOnce = false;
+  private failures = 0;
+  private stopped = false;
 
   constructor(private readonly load: () => Promise<Account[]>, private readonly options: AuthenticatorOptions = {}) {
     super();
@@ -39,12 +42,11 @@ export class Authenticator extends EventEmitter<{ loaded: [{ accounts: number }]
 
   async start(): Promise<void> {
     await this.refresh();
-    this.timer = setInterval(() => void this.refresh(), this.options.refreshMs ?? 5000);
-    this.timer.unref();
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.stopped = true;
+    clearTimeout(this.timer);
   }
 
   async authenticate(username: string | undefined, password: Buffer | undefined, remoteAddress: string | undefined): Promise<AuthResult> {
@@ -56,11 +58,21 @@ export class Authenticator extends EventEmitter<{ loaded: [{ accounts: number }]
     const given = password?.toString('utf8') ?? '';
     // A password verified against the current hash is remembered (as a digest), so reconnect storms stay cheap.
     const digest = createHash('sha256').update(`${account?.passwordHash}\0${given}`).digest('base64');
-    if (account && (this.verified.get(username) === digest || (await verifyPassword(given, account.passwordHash)))) {
+    if (account && (this.verified.get(username) === digest || (await this.verify(account, given)))) {
       this.verified.set(username, digest);
       return { ok: true, principal: { kind: 'account', name: account.name, role: account.role } };
     }
     return this.fail(4, `bad user name or password for ${JSON.stringify(username.slice(0, 64))}`);
+  }
+
+  /** A stored hash that cannot be checked (malformed, or a cost above this machine's limit) refuses the login; it never throws. */
+  private async verify(account: Account, given: string): Promise<boolean> {
+    try {
+      return await verifyPassword(given, account.passwordHash);
+    } catch (err) {
+      this.emit('hashUnusable', { name: account.name, err: err as Error });
+      return false;
+    }
   }
 
   private async fail(returnCode: 4 | 5, reason: string): Promise<AuthResult> {
@@ -68,14 +80,21 @@ export class Authenticator extends EventEmitter<{ loaded: [{ accounts: number }]
     return { ok: false, returnCode, reason };
   }
 
+  /** Reloads the accounts, then schedules the next reload: every refreshMs, backing off while the database is away. */
   private async refresh(): Promise<void> {
     let fresh: Account[];
     try {
       fresh = await this.load();
     } catch (err) {
-      this.emit('loadFailed', err as Error);
+      const retryInMs = backoffMs(++this.failures, { initialMs: this.options.refreshMs ?? 5000, maxMs: 60_000 });
+      // Once per outage, not per attempt.
+      if (this.failures === 1) this.emit('loadFailed', { err: err as Error, retryInMs });
+      this.schedule(retryInMs);
       return;
     }
+    if (this.failures > 0) this.emit('loadRecovered');
+    this.failures = 0;
+    this.schedule(this.options.refreshMs ?? 5000);
     const next = new Map(fresh.map((a) => [a.name, a]));
     const changed = [...this.accounts.values()].filter((a) => next.get(a.name)?.passwordHash !== a.passwordHash).map((a) => a.name);
     this.accounts = next;
@@ -83,5 +102,12 @@ export class Authenticator extends EventEmitter<{ loaded: [{ accounts: number }]
     if (!this.loadedOnce || changed.length > 0) this.emit('loaded', { accounts: next.size });
     this.loadedOnce = true;
     if (changed.length > 0) this.emit('changed', changed);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.refresh(), ms);
+    this.timer.unref();
   }
 }

@@ -1,12 +1,17 @@
 import { Aedes, type AedesOptions, type Client } from 'aedes';
 import { createServer } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { listen } from '../shared/listen.js';
 import type { Logger } from '../shared/log.js';
 import { Authenticator } from './authenticator.js';
+import { createEmitter, guardRecursion } from './emitter.js';
+import { FilteredConnection } from './filtered-connection.js';
+import { createHooks, newStats, POLICY, remoteAddress, type BrokerStats } from './hooks.js';
 import { listenTls, listenWebSocket, type TlsListener, type WebSocketListener } from './listeners.js';
-import { PacketSizeGuard } from './packet-size-guard.js';
-import { DEFAULT_LIMITS, RateLimiter, topicProblem, type BrokerLimits } from './limits.js';
-import { canPublish, canSubscribe, type Principal } from './policy.js';
+import { DEFAULT_LIMITS, type BrokerLimits } from './limits.js';
+import type { Principal } from './policy.js';
+
+export type { BrokerStats } from './hooks.js';
 
 export interface BrokerOptions {
   host: string;
@@ -22,13 +27,6 @@ export interface BrokerOptions {
   cluster?: Pick<AedesOptions, 'persistence' | 'mq' | 'id'>;
 }
 
-export interface BrokerStats {
-  failedLogins: number;
-  deniedPublishes: number;
-  deniedSubscriptions: number;
-  disconnectedForLimits: number;
-}
-
 export interface RunningBroker {
   readonly port: number;
   /** What a client on this machine connects to. */
@@ -37,84 +35,52 @@ export interface RunningBroker {
   readonly connectedClients: number;
   readonly tlsPort?: number;
   readonly websocketPort?: number;
+  /** The Aedes instance, for metrics that read its persistence. */
+  readonly aedes: Aedes;
   stop(): Promise<void>;
 }
 
-/** Marks errors the broker's own policy raised: already logged once, so Aedes's clientError is not logged again. */
-const POLICY = Symbol('pimonitor policy');
-const policyError = <T extends object>(message: string, extra?: T): Error & T => Object.assign(new Error(message), { [POLICY]: true }, extra) as Error & T;
-
-const remoteAddress = (client: Client) => (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress;
+/** Messages Aedes routes at once before it queues; Aedes's default. */
+const CONCURRENCY = 100;
+/** A WebSocket frame is buffered whole by `ws` before any filter sees it: this bounds that buffer. */
+const MAX_WEBSOCKET_FRAME_BYTES = 16 * 1024 * 1024;
 
 /**
  * The embedded MQTT 3.1.1 broker: Aedes over TCP, so Home Assistant, Node-RED and mosquitto_sub read
- * the same home/# topics as ingest. Policy is deny-by-default hooks: who may connect (authenticator),
- * publish and subscribe where (policy.ts), within which limits (limits.ts).
+ * the same home/# topics as ingest. Policy is deny-by-default hooks (hooks.ts): who may connect
+ * (authenticator), publish and subscribe where (policy.ts), within which limits (limits.ts). Every
+ * connection passes an OversizeFilter, so a message over the limit is dropped as Mosquitto does.
  */
 export async function startBroker({ host, port, log, authenticator, limits: overrides, cluster, tls, websocket }: BrokerOptions): Promise<RunningBroker> {
   const limits = { ...DEFAULT_LIMITS, ...overrides };
-  const stats: BrokerStats = { failedLogins: 0, deniedPublishes: 0, deniedSubscriptions: 0, disconnectedForLimits: 0 };
+  const stats = newStats();
   const principals = new WeakMap<Client, Principal>();
-  const rates = new WeakMap<Client, RateLimiter>();
-  // Denials are logged once per client and topic, not per message.
-  const logged = new WeakMap<Client, Set<string>>();
-  const denyOnce = (client: Client, what: string, topic: string, reason: string) => {
-    const seen = logged.get(client) ?? new Set<string>();
-    logged.set(client, seen);
-    if (seen.has(`${what} ${topic}`)) return;
-    seen.add(`${what} ${topic}`);
-    log.warn({ clientId: client.id, topic, reason }, `${what} denied`);
-  };
-  const principalOf = (client: Client): Principal => principals.get(client) ?? { kind: 'anonymous' };
+  const drops = new WeakMap<Client, Array<{ topic: string; bytes: number }>>();
   // Without accounts, the rule is the one an authenticator with none applies: anonymous on loopback only.
   const auth = authenticator ?? new Authenticator(async () => [], { failureDelayMs: 0 });
+  // See emitter.ts: the recursion guard, and + matching empty levels only where the store does too.
+  const mq = cluster?.mq ? guardRecursion(cluster.mq) : createEmitter({ concurrency: CONCURRENCY, matchEmptyLevels: false });
 
   const aedes = await Aedes.createBroker({
     ...cluster,
+    mq,
+    concurrency: CONCURRENCY,
     drainTimeout: limits.drainTimeoutMs,
     maxTopicLevels: limits.maxTopicLevels,
     maxInflightInbound: limits.maxInflight,
-    authenticate(client, username, password, done) {
-      const check = auth.authenticate(username, password, remoteAddress(client));
-      void check.then((result) => {
-        if (result.ok) {
-          principals.set(client, result.principal);
-          rates.set(client, new RateLimiter(limits.maxPublishesPerSecond));
-          return done(null, true);
-        }
-        stats.failedLogins++;
-        log.warn({ clientId: client.id, address: remoteAddress(client), reason: result.reason }, 'login refused');
-        done(policyError(result.reason, { returnCode: result.returnCode }), false);
-      });
-    },
-    authorizePublish(client, packet, done) {
-      if (!client) return done(null); // the broker's own publishes ($SYS, wills it replays)
-      const tooBig = packet.payload.length > limits.maxPayloadBytes ? `payload is ${packet.payload.length} bytes, more than ${limits.maxPayloadBytes}` : null;
-      const problem = tooBig ?? topicProblem(packet.topic, limits) ?? (rates.get(client)?.take() === false ? `more than ${limits.maxPublishesPerSecond} publishes a second` : null);
-      if (problem) {
-        // MQTT 3.1.1 has no way to refuse one PUBLISH: the connection is closed (as Mosquitto does for oversize packets).
-        stats.disconnectedForLimits++;
-        log.warn({ clientId: client.id, topic: packet.topic.slice(0, 100), reason: problem }, 'client disconnected: over a limit');
-        return done(policyError(problem));
-      }
-      const decision = canPublish(principalOf(client), packet.topic);
-      if (decision.ok) return done(null);
-      stats.deniedPublishes++;
-      denyOnce(client, 'publish', packet.topic, decision.reason);
-      done(policyError(decision.reason));
-    },
-    authorizeSubscribe(client, subscription, done) {
-      const overLimit = topicProblem(subscription.topic, limits);
-      const decision = overLimit ? { ok: false as const, reason: overLimit } : canSubscribe(principalOf(client), subscription.topic);
-      if (decision.ok) return done(null, subscription);
-      stats.deniedSubscriptions++;
-      denyOnce(client, 'subscribe', subscription.topic, decision.reason);
-      done(null, null); // a failure code in the SUBACK; the client stays connected
-    },
+    ...createHooks({ auth, limits, log, stats, principals, drops }),
   });
-  aedes.on('client', (client) => log.info({ clientId: client.id, address: remoteAddress(client), as: describe(principalOf(client)) }, 'client connected'));
+  const principalOf = (client: Client): Principal => principals.get(client) ?? { kind: 'anonymous' };
+  aedes.on('client', (client) => {
+    stats.connects++;
+    log.info({ clientId: client.id, address: remoteAddress(client), as: describe(principalOf(client)) }, 'client connected');
+  });
+  aedes.on('publish', (_packet, client) => {
+    if (client) stats.messagesIn++;
+  });
   aedes.on('clientDisconnect', (client) => log.info({ clientId: client.id }, 'client disconnected'));
   aedes.on('clientError', (client, err) => {
+    if (/drain timeout/.test(err.message)) stats.dropped.frozen_subscriber++;
     if (!(POLICY in err)) log.warn({ clientId: client.id, err: err.message }, 'client error');
   });
   aedes.on('connectionError', (_client, err) => log.warn({ err: err.message }, 'connection error before CONNECT'));
@@ -127,20 +93,27 @@ export async function startBroker({ host, port, log, authenticator, limits: over
     }
   });
 
-  // The largest packet a client may send: a payload at the limit, its topic, and the headers.
-  const maxPacketBytes = limits.maxPayloadBytes + 4 * limits.maxTopicLength + 1024;
-  /** Hands a connection to Aedes, closing it as soon as a packet header announces more than maxPacketBytes. */
-  const handle = (socket: import('node:stream').Duplex) => {
-    const client = aedes.handle(socket);
-    const guard = new PacketSizeGuard(maxPacketBytes);
-    // Attached after Aedes's own reader, this only observes what Aedes reads; it does not start a flow.
-    socket.on('data', (chunk: Buffer) => {
-      const problem = guard.feed(chunk);
-      if (!problem) return;
-      stats.disconnectedForLimits++;
-      log.warn({ clientId: client.id, address: (socket as { remoteAddress?: string }).remoteAddress, reason: problem }, 'client disconnected: over a limit');
-      socket.destroy();
-    });
+  // A packet other than PUBLISH may be this large: a topic filter list at the limit, and headers.
+  const packetLimits = { maxPayloadBytes: limits.maxPayloadBytes, maxPacketBytes: 4 * limits.maxTopicLength + 1024 };
+  const countBytes = (inBytes: number, outBytes: number) => {
+    stats.bytesIn += inBytes;
+    stats.bytesOut += outBytes;
+  };
+  /** Hands a connection to Aedes through the oversize filter. */
+  const handle = (socket: Duplex) => {
+    let client: Client | undefined;
+    const connection = new FilteredConnection(socket, packetLimits, (event) => {
+      if (event.kind === 'dropped') {
+        if (!client) return;
+        const queue = drops.get(client) ?? [];
+        drops.set(client, queue);
+        queue.push({ topic: event.topic, bytes: event.bytes });
+      } else {
+        stats.disconnectedForLimits++;
+        log.warn({ clientId: client?.id, address: connection.remoteAddress, reason: event.reason }, 'client disconnected: malformed or oversize packet');
+      }
+    }, countBytes);
+    client = aedes.handle(connection) as Client;
     return client;
   };
   const server = createServer(handle);
@@ -158,7 +131,7 @@ export async function startBroker({ host, port, log, authenticator, limits: over
       log.info({ host: tls.host, port: tlsPort, clientCertificates: tls.requireClientCert ? 'required' : tls.caFile ? 'optional' : 'no' }, 'MQTT over TLS listening');
     }
     if (websocket) {
-      const listener = await listenWebSocket(aedes.handle, websocket, maxPacketBytes);
+      const listener = await listenWebSocket(handle, websocket, MAX_WEBSOCKET_FRAME_BYTES);
       extra.push(listener);
       websocketPort = listener.port;
       log.info({ host: websocket.host, port: websocketPort }, 'MQTT over WebSocket listening');
@@ -174,13 +147,14 @@ export async function startBroker({ host, port, log, authenticator, limits: over
     port: bound,
     url: `mqtt://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${bound}`,
     get stats() {
-      return { ...stats };
+      return { ...stats, dropped: { ...stats.dropped } };
     },
     get connectedClients() {
       return aedes.connectedClients;
     },
     tlsPort,
     websocketPort,
+    aedes,
     stop() {
       stopped ??= (async () => {
         // Stop accepting first, then let Aedes close its clients; server.close waits for their sockets.

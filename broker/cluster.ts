@@ -1,29 +1,101 @@
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
 import persistenceRedis from 'aedes-persistence-redis';
 import { MQEmitterRedisPrefix } from 'mqemitter-redis';
+import { ExpectedError } from '../shared/expected-error.js';
+import { redactUrl } from '../shared/redact.js';
+
+// The ioredis that aedes-persistence-redis itself depends on (5.x), so the connection we hand it is the
+// kind it was written for.
+const require = createRequire(createRequire(import.meta.url).resolve('aedes-persistence-redis'));
+const Redis = require('ioredis') as typeof import('ioredis').default;
+type RedisClient = InstanceType<typeof Redis>;
 
 export interface RedisClusterOptions {
   /** redis://[:password@]host:port[/db] */
   url: string;
   /** Namespace of every key and channel, so several pimonitor installations (or tests) can share a Redis. */
   keyPrefix: string;
+  /** How long the start-up check waits for Redis. */
+  connectTimeoutMs?: number;
+}
+
+export interface RedisCluster {
+  id: string;
+  persistence: ReturnType<typeof persistenceRedis>;
+  mq: InstanceType<typeof MQEmitterRedisPrefix>;
+  /** All three connections (store, publish, subscribe) ready. */
+  readonly connected: boolean;
+  /** 'down' once when a connection is lost (with why), 'up' once when all are back. */
+  readonly events: EventEmitter<{ down: [string]; up: [] }>;
+  close(): Promise<void>;
+}
+
+const connectionOf = (url: string) => {
+  const u = new URL(url);
+  return { host: u.hostname, port: Number(u.port || 6379), password: u.password ? decodeURIComponent(u.password) : undefined, db: Number(u.pathname.slice(1) || 0) };
+};
+
+/** Fails with a message naming the setting when Redis cannot be reached. */
+async function checkReachable(url: string, timeoutMs: number): Promise<void> {
+  const probe = new Redis({ ...connectionOf(url), lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (err) {
+    throw new ExpectedError(`cannot reach Redis at ${redactUrl(url)} (BROKER_PERSISTENCE=redis): ${(err as Error).message}. Start Redis, or set REDIS_URL (broker.redisUrl) to where it runs.`);
+  } finally {
+    probe.disconnect();
+  }
 }
 
 /**
  * Persistence and message emitter in Redis: retained messages, persistent sessions and queued QoS 1
  * messages survive a broker restart, and broker processes on one machine or many form one broker.
+ *
+ * The connections are ours, with error listeners: without one, ioredis prints "Unhandled error event"
+ * for every failed reconnect, and mqemitter-redis re-emits connection errors on its `state` emitter,
+ * where an 'error' with no listener ends the process. ioredis reconnects by itself and queues commands
+ * meanwhile, so an outage is logged once and recovered from without a restart.
  */
-export function redisCluster({ url, keyPrefix }: RedisClusterOptions) {
-  const u = new URL(url);
-  const connection = {
-    host: u.hostname,
-    port: Number(u.port || 6379),
-    password: u.password ? decodeURIComponent(u.password) : undefined,
-    db: Number(u.pathname.slice(1) || 0),
-  };
+export async function redisCluster({ url, keyPrefix, connectTimeoutMs = 3000 }: RedisClusterOptions): Promise<RedisCluster> {
+  await checkReachable(url, connectTimeoutMs);
+  const events = new EventEmitter<{ down: [string]; up: [] }>();
+  const options = { ...connectionOf(url), connectTimeout: connectTimeoutMs, retryStrategy: (times: number) => Math.min(200 * times, 5000) };
+  const store = new Redis({ ...options, keyPrefix });
+  const pubConn = new Redis(options);
+  const subConn = new Redis(options);
+  const all: RedisClient[] = [store, pubConn, subConn];
+  let down = false;
+  const connected = () => all.every((c) => c.status === 'ready');
+  for (const conn of all) {
+    conn.on('error', (err: Error) => {
+      if (down) return;
+      down = true;
+      events.emit('down', err.message);
+    });
+    conn.on('ready', () => {
+      if (down && connected()) {
+        down = false;
+        events.emit('up');
+      }
+    });
+  }
+  const mq = new MQEmitterRedisPrefix(keyPrefix, { pubConn, subConn });
+  // Already reported through the connections' own listeners above.
+  (mq as unknown as { state: EventEmitter }).state.on('error', () => {});
   return {
     id: `pimonitor-broker-${randomUUID()}`,
-    persistence: persistenceRedis({ ...connection, keyPrefix }),
-    mq: new MQEmitterRedisPrefix(keyPrefix, connection),
+    persistence: persistenceRedis({ conn: store }),
+    mq,
+    get connected() {
+      return connected();
+    },
+    events,
+    async close() {
+      await Promise.all(all.map((c) => c.quit().catch(() => c.disconnect())));
+    },
   };
 }

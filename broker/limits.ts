@@ -1,3 +1,5 @@
+import { DEFAULT_BROKER_LIMITS } from '../config/broker.js';
+
 /** Broker limits; each breach is refused with a reason, or the client disconnected. */
 export interface BrokerLimits {
   maxPayloadBytes: number;
@@ -12,15 +14,7 @@ export interface BrokerLimits {
   maxInflight: number;
 }
 
-export const DEFAULT_LIMITS: BrokerLimits = {
-  maxPayloadBytes: 64 * 1024,
-  maxTopicLength: 256,
-  maxTopicLevels: 16,
-  maxConnections: 10_000,
-  maxPublishesPerSecond: 2000,
-  drainTimeoutMs: 5000,
-  maxInflight: 100,
-};
+export const DEFAULT_LIMITS: BrokerLimits = DEFAULT_BROKER_LIMITS;
 
 /** Why a topic breaks the limits, or null. Pure. */
 export function topicProblem(topic: string, limits: BrokerLimits): string | null {

@@ -1,12 +1,14 @@
 import type { Config } from '../config/index.js';
 import { databaseUrlOf } from '../config/database-url.js';
-import { connect, disconnect, type Db } from '../shared/db.js';
+import { connect, disconnect, redactUrl, type Db } from '../shared/db.js';
 import { createLogger, type Logger } from '../shared/log.js';
+import { startOpsServer, type OpsServer } from '../shared/ops-http.js';
 import { stopOnSignal } from '../shared/shutdown.js';
 import { listAccounts } from './accounts.js';
 import { Authenticator } from './authenticator.js';
 import { startBroker, type RunningBroker } from './broker.js';
-import { redisCluster } from './cluster.js';
+import { redisCluster, type RedisCluster } from './cluster.js';
+import { createBrokerMetrics } from './metrics.js';
 
 /** Accounts from the database; no mqtt_accounts table yet (nothing migrated) means no accounts. */
 function accountLoader(db: Db) {
@@ -17,45 +19,71 @@ function accountLoader(db: Db) {
     });
 }
 
-/** The broker as configured: accounts from the database, limits, and Redis when clustered. */
-export async function startConfiguredBroker(config: Config, log: Logger, databaseUrl = databaseUrlOf(config)): Promise<RunningBroker & { db: Db }> {
-  const db = connect(databaseUrl, { poolSize: 1, applicationName: 'pimonitor-broker' });
-  const authenticator = new Authenticator(accountLoader(db), { failureDelayMs: config.broker.failedLoginDelayMs });
-  authenticator.on('loadFailed', (err) => log.warn({ err: err.message }, 'could not load MQTT accounts; using the last ones loaded'));
-  authenticator.on('loaded', ({ accounts }) => log.info({ accounts }, 'MQTT accounts loaded'));
-  await authenticator.start();
+/** The broker as configured: accounts from the database, limits, Redis when clustered, /metrics and /healthz. */
+export async function startConfiguredBroker(config: Config, log: Logger, databaseUrl = databaseUrlOf(config)): Promise<RunningBroker & { db: Db; opsPort?: number }> {
   const { broker: b } = config;
-  const broker = await startBroker({
-    host: b.host,
-    port: b.port,
-    log,
-    authenticator,
-    limits: b,
-    tls: b.tls.enabled ? { host: b.host, port: b.tls.port, certFile: b.tls.certFile, keyFile: b.tls.keyFile, caFile: b.tls.caFile || undefined, requireClientCert: b.tls.requireClientCert } : undefined,
-    websocket: b.websocket.enabled ? { host: b.host, port: b.websocket.port } : undefined,
-    cluster: b.persistence === 'redis' ? redisCluster({ url: b.redisUrl, keyPrefix: b.redisKeyPrefix }) : undefined,
-  }).catch(async (err: unknown) => {
+  const db = connect(databaseUrl, { poolSize: 1, applicationName: 'pimonitor-broker', queryTimeoutMs: 5000, connectTimeoutMs: config.database.connectTimeoutMs });
+  const authenticator = new Authenticator(accountLoader(db), { failureDelayMs: b.failedLoginDelayMs });
+  authenticator.on('loadFailed', ({ err, retryInMs }) =>
+    log.warn({ database: redactUrl(databaseUrl), err: err.message, retryInMs }, 'cannot load MQTT accounts (DATABASE_URL): using the last ones loaded (none yet: anonymous on loopback only); retrying with backoff'));
+  authenticator.on('loadRecovered', () => log.info('MQTT accounts can be loaded again'));
+  authenticator.on('loaded', ({ accounts }) => log.info({ accounts }, 'MQTT accounts loaded'));
+  authenticator.on('hashUnusable', ({ name, err }) => log.error({ account: name, err: err.message }, 'the stored password hash of this account cannot be checked; its logins are refused (pimonitor device rotate fixes it)'));
+  let cluster: RedisCluster | undefined;
+  let ops: OpsServer | undefined;
+  const cleanUp = async () => {
+    await ops?.stop();
     authenticator.stop();
+    await cluster?.close();
     await disconnect(db);
-    throw err;
-  });
-  return {
-    ...broker,
-    db,
-    get stats() {
-      return broker.stats;
-    },
-    get connectedClients() {
-      return broker.connectedClients;
-    },
-    tlsPort: broker.tlsPort,
-    websocketPort: broker.websocketPort,
-    async stop() {
-      await broker.stop();
-      authenticator.stop();
-      await disconnect(db);
-    },
   };
+  try {
+    await authenticator.start();
+    if (b.persistence === 'redis') {
+      cluster = await redisCluster({ url: b.redisUrl, keyPrefix: b.redisKeyPrefix });
+      cluster.events.on('down', (reason) => log.error({ redis: redactUrl(b.redisUrl), err: reason }, 'lost Redis (REDIS_URL); reconnecting, and queueing meanwhile'));
+      cluster.events.on('up', () => log.info({ redis: redactUrl(b.redisUrl) }, 'Redis is back'));
+    }
+    const broker = await startBroker({
+      host: b.host,
+      port: b.port,
+      log,
+      authenticator,
+      limits: b,
+      tls: b.tls.enabled ? { host: b.host, port: b.tls.port, certFile: b.tls.certFile, keyFile: b.tls.keyFile, caFile: b.tls.caFile || undefined, requireClientCert: b.tls.requireClientCert } : undefined,
+      websocket: b.websocket.enabled ? { host: b.host, port: b.websocket.port } : undefined,
+      cluster,
+    });
+    if (b.httpPort !== 0) {
+      const redis = cluster;
+      const health = { async check() {
+        return { listening: true, ...(redis ? { redis: redis.connected } : {}) };
+      } };
+      ops = await startOpsServer(createBrokerMetrics(broker, redis && (() => redis.connected)), health, b.httpHost, b.httpPort, 'BROKER_HTTP_PORT (broker.httpPort)').catch(async (err: unknown) => {
+        await broker.stop();
+        throw err;
+      });
+      log.info({ metrics: `http://${b.httpHost}:${ops.port}/metrics` }, 'broker metrics and health endpoint listening');
+    }
+    return {
+      ...broker,
+      db,
+      opsPort: ops?.port,
+      get stats() {
+        return broker.stats;
+      },
+      get connectedClients() {
+        return broker.connectedClients;
+      },
+      async stop() {
+        await broker.stop();
+        await cleanUp();
+      },
+    };
+  } catch (err) {
+    await cleanUp();
+    throw err;
+  }
 }
 
 /** `pimonitor broker`: the broker on its own (one of a cluster, with BROKER_PERSISTENCE=redis). */

@@ -11,6 +11,7 @@ export type Decision = { ok: true } | { ok: false; reason: string };
 const allow: Decision = { ok: true };
 const deny = (reason: string): Decision => ({ ok: false, reason });
 const HA_STATUS = 'homeassistant/status';
+export const SYS_PREFIX = '$SYS/';
 
 /** Whether filter-or-topic `t` lies inside `root/#` (wildcards only below the root, never above it). */
 function within(root: string, t: string): boolean {
@@ -29,6 +30,9 @@ function isOwnDiscovery(name: string, topic: string): boolean {
  * (and its own discovery topics); service accounts never write readings. Pure.
  */
 export function canPublish(who: Principal, topic: string): Decision {
+  // Only the broker publishes under $SYS/: Aedes uses $SYS/<id>/new/clients to evict a client id across
+  // a cluster, so a client publishing there could disconnect any other (ingest included).
+  if (topic.startsWith(SYS_PREFIX)) return deny(`no client may publish under ${SYS_PREFIX}; only the broker does`);
   if (who.kind === 'anonymous') return allow;
   switch (who.role) {
     case 'device':
@@ -47,11 +51,14 @@ export function canPublish(who: Principal, topic: string): Decision {
 
 /** May `who` subscribe to `filter`? Readers of data may read home/#; devices only what they need. Pure. */
 export function canSubscribe(who: Principal, filter: string): Decision {
+  // Broker internals (cluster heartbeats, client ids) are for monitoring accounts only.
+  if (filter.startsWith('$SYS')) return who.kind === 'account' && who.role === 'reader' ? allow : deny('only a reader account may subscribe to $SYS/#');
   if (who.kind === 'anonymous') return allow;
   if (who.role === 'device') {
     return filter === HA_STATUS ? allow : deny(`device ${who.name} may subscribe only to ${HA_STATUS}`);
   }
   if (within(TOPIC_ROOT, filter)) return allow;
+  if (who.role === 'reader' && within('$SYS', filter)) return allow;
   if (who.role !== 'ingest' && (within('homeassistant', filter) || within('pimonitor', filter))) return allow;
   return deny(`the ${who.role} account may subscribe only within ${TOPIC_ROOT}/#${who.role === 'ingest' ? '' : ', homeassistant/# and pimonitor/#'}`);
 }

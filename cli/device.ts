@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { LoadedConfig } from '../config/index.js';
-import { ExpectedError } from './expected-error.js';
+import { ExpectedError } from '../shared/expected-error.js';
 import { withMigratedDatabase } from './with-database.js';
 
 const ROLE_HELP = 'device (publishes its own readings), ingest, alerts, or reader (Home Assistant, Node-RED)';

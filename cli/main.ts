@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/index.js';
 import { ListenError } from '../shared/listen.js';
 import { addDeviceCommands } from './device.js';
-import { ExpectedError } from './expected-error.js';
+import { ExpectedError } from '../shared/expected-error.js';
 import { withMigratedDatabase } from './with-database.js';
 
 // Each command loads its own modules when it runs: a sensor node on a Pi Zero must not pay for the

@@ -1,4 +1,14 @@
-import { DEFAULT_LIMITS } from '../broker/limits.js';
+/** The broker's limits by default; broker/limits.ts applies them. Plain values, so config imports no component. */
+export const DEFAULT_BROKER_LIMITS = {
+  maxPayloadBytes: 64 * 1024,
+  maxTopicLength: 256,
+  maxTopicLevels: 16,
+  maxConnections: 10_000,
+  maxPublishesPerSecond: 2000,
+  drainTimeoutMs: 5000,
+  maxInflight: 100,
+};
+const DEFAULT_LIMITS = DEFAULT_BROKER_LIMITS;
 
 export const broker = {
   broker: {
@@ -98,6 +108,18 @@ export const broker = {
       format: 'nat',
       default: 1000,
       env: 'MQTT_FAILED_LOGIN_DELAY_MS',
+    },
+    httpHost: {
+      doc: 'Address of the broker\'s /metrics and /healthz endpoint; 0.0.0.0 lets a Prometheus on another machine scrape it.',
+      format: String,
+      default: '127.0.0.1',
+      env: 'BROKER_HTTP_HOST',
+    },
+    httpPort: {
+      doc: 'Port of the broker\'s /metrics (Prometheus) and /healthz endpoint; 0 turns it off.',
+      format: 'port',
+      default: 9465,
+      env: 'BROKER_HTTP_PORT',
     },
   },
 };

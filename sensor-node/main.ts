@@ -9,7 +9,7 @@ import { Outbox } from './outbox.js';
 import { parseSensorList } from './sensor-config.js';
 import { WallClock } from './wall-clock.js';
 
-import { ExpectedError } from '../cli/expected-error.js';
+import { ExpectedError } from '../shared/expected-error.js';
 
 /** A node configuration problem: shown without a stack trace. */
 export class NodeConfigError extends ExpectedError {}

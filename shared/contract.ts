@@ -158,7 +158,10 @@ export function parseReading(
   receivedAt: Date,
   limits: ValidationLimits = DEFAULT_LIMITS,
 ): Result<{ reading: Reading }> {
-  if (!Number.isFinite(receivedAt.getTime())) return invalid('clock', 'the receive time is not a valid time');
+  const receivedMs = receivedAt.getTime();
+  if (!(receivedMs >= EARLIEST_TIMESTAMP_MS && receivedMs <= LATEST_TIMESTAMP_MS)) {
+    return invalid('clock', `the receive time ${Number.isFinite(receivedMs) ? receivedAt.toISOString() : 'is invalid and'} is not a plausible time: the receiving machine's clock is not set`);
+  }
   if (payload.length > limits.maxPayloadBytes) {
     return invalid('size', `payload is ${payload.length} bytes, larger than the limit of ${limits.maxPayloadBytes}`);
   }

@@ -4,6 +4,7 @@ const device: Principal = { kind: 'account', name: 'kitchen', role: 'device' };
 const reader: Principal = { kind: 'account', name: 'ha', role: 'reader' };
 const ingest: Principal = { kind: 'account', name: 'ingest', role: 'ingest' };
 const alerts: Principal = { kind: 'account', name: 'alerts', role: 'alerts' };
+const anonymous: Principal = { kind: 'anonymous' };
 
 test.each([
   [device, 'home/kitchen/dht22', true],
@@ -18,6 +19,10 @@ test.each([
   [ingest, 'home/x/y', false],
   [alerts, 'pimonitor/alerts/kitchen', true],
   [alerts, 'home/kitchen/dht22', false],
+  [anonymous, 'home/a/b', true],
+  [anonymous, '$SYS/broker-id/new/clients', false],
+  [reader, '$SYS/x/new/clients', false],
+  [alerts, '$SYS/pimonitor/dropped', false],
 ])('publish %j to %s → %s', (who, topic, ok) => {
   expect(canPublish(who, topic).ok).toBe(ok);
 });
@@ -30,7 +35,11 @@ test.each([
   [reader, 'homeassistant/#', true],
   [reader, '#', false],
   [reader, '+/kitchen/dht22', false],
-  [reader, '$SYS/#', false],
+  [reader, '$SYS/#', true],
+  [anonymous, '$SYS/#', false],
+  [anonymous, 'home/#', true],
+  [device, '$SYS/#', false],
+  [ingest, '$SYS/+/new/clients', false],
   [ingest, 'home/+/+', true],
   [ingest, 'homeassistant/#', false],
 ])('subscribe %j to %s → %s', (who, filter, ok) => {

@@ -115,28 +115,51 @@ test('a client that floods is disconnected; a neighbour publishing normally is n
   }
 });
 
-test('a packet announcing 100 MB is cut off at its header: the broker never buffers it', async () => {
+const varint = (n: number) => {
+  const out: number[] = [];
+  do {
+    out.push((n % 128) | (n >= 128 ? 0x80 : 0));
+    n = Math.floor(n / 128);
+  } while (n > 0);
+  return out;
+};
+
+test('a PUBLISH announcing 100 MB is read and discarded as it streams, acknowledged, and its sender kept; a SUBSCRIBE that large is cut off at its header', async () => {
   const broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
   const neighbour = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+  const sender = await rawClient(broker.port, 'big-sender');
+  const attacker = await rawClient(broker.port, 'attacker');
   try {
-    const attacker = await rawClient(broker.port, 'attacker');
+    const topic = Buffer.from('home/big/x');
+    const length = 100 * 1024 * 1024;
+    const acked = new Promise<Buffer>((resolve) => sender.once('data', resolve));
+    // QoS 1, packet id 9: the variable header, then 100 MB of body in 64 KiB writes.
+    sender.write(Buffer.from([0x32, ...varint(length), 0, topic.length, ...topic, 0, 9]));
+    const chunk = Buffer.alloc(64 * 1024, 1);
+    let left = length - 2 - topic.length - 2;
+    while (left > 0) {
+      const piece = left >= chunk.length ? chunk : chunk.subarray(0, left);
+      left -= piece.length;
+      if (!sender.write(piece)) await new Promise((resolve) => sender.once('drain', resolve));
+    }
+    expect([...(await acked)]).toEqual([0x40, 2, 0, 9]); // PUBACK for packet id 9
+    expect(sender.destroyed).toBe(false);
+    expect(broker.stats.dropped.oversize).toBe(1);
+
     const closed = new Promise<void>((resolve) => attacker.once('close', () => resolve()));
     attacker.on('error', () => {});
-    // A PUBLISH whose remaining length says 100 MB, then a trickle of body.
-    const length = 100 * 1024 * 1024;
-    const varint = [];
-    for (let n = length; n > 0; n = Math.floor(n / 128)) varint.push((n % 128) | (n >= 128 ? 0x80 : 0));
-    attacker.write(Buffer.from([0x30, ...varint]));
-    for (let i = 0; i < 20 && !attacker.destroyed; i++) attacker.write(Buffer.alloc(64 * 1024));
+    attacker.write(Buffer.from([0x82, ...varint(length)]));
     await closed;
     expect(broker.stats.disconnectedForLimits).toBe(1);
     await neighbour.publishAsync('home/calm/x', '{"a":1}', { qos: 1 });
     expect(neighbour.connected).toBe(true);
   } finally {
+    sender.destroy();
+    attacker.destroy();
     await neighbour.endAsync(true);
     await broker.stop();
   }
-});
+}, 60_000);
 
 describe('a broker process', () => {
   const t = { db: undefined as Awaited<ReturnType<typeof createTestDatabase>> | undefined };

@@ -1,4 +1,4 @@
-import { ExpectedError } from '../../cli/expected-error.js';
+import { ExpectedError } from '../../shared/expected-error.js';
 import type { Range } from '../../shared/contract.js';
 
 export type Readings = Record<string, number>;

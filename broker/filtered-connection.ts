@@ -1,0 +1,54 @@
+import { Duplex } from 'node:stream';
+import { OversizeFilter, type FilterEvent } from './oversize-filter.js';
+
+type Socketish = Duplex & { remoteAddress?: string };
+
+/**
+ * A client connection as Aedes sees it: reads pass through an OversizeFilter, writes go straight to the
+ * socket. Backpressure holds both ways: the socket is paused while Aedes has not read what was pushed,
+ * and a write completes when the socket took it (Aedes's drain timeout still sees a frozen reader).
+ */
+export class FilteredConnection extends Duplex {
+  readonly remoteAddress?: string;
+  private readonly onBytes?: (inBytes: number, outBytes: number) => void;
+
+  constructor(private readonly socket: Socketish, limits: { maxPayloadBytes: number; maxPacketBytes: number }, onEvent: (event: FilterEvent) => void, onBytes?: (inBytes: number, outBytes: number) => void) {
+    super({ allowHalfOpen: false });
+    this.remoteAddress = socket.remoteAddress;
+    const filter = new OversizeFilter(limits.maxPayloadBytes, limits.maxPacketBytes);
+    this.onBytes = onBytes;
+    socket.on('data', (chunk: Buffer) => {
+      this.onBytes?.(chunk.length, 0);
+      const { pass, events } = filter.feed(chunk);
+      let room = true;
+      for (const buffer of pass) room = this.push(buffer) && room;
+      for (const event of events) {
+        onEvent(event);
+        if (event.kind === 'close') return socket.destroy();
+      }
+      if (!room) socket.pause();
+    });
+    socket.on('end', () => this.push(null));
+    socket.on('error', (err) => this.destroy(err));
+    socket.on('close', () => this.destroy());
+  }
+
+  override _read(): void {
+    this.socket.resume();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    if (this.socket.destroyed) return callback(new Error('connection closed'));
+    this.onBytes?.(0, chunk.length);
+    this.socket.write(chunk, callback);
+  }
+
+  override _final(callback: (err?: Error | null) => void): void {
+    this.socket.end(callback);
+  }
+
+  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    this.socket.destroy();
+    callback(err);
+  }
+}

@@ -1,0 +1,65 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { withTimeout } from '../shared/db-errors.js';
+import { DROP_REASONS, type BrokerStats } from './hooks.js';
+import type { RunningBroker } from './broker.js';
+
+/** Retained messages are counted at scrape time, up to this many (a scrape must stay cheap). */
+const RETAINED_COUNT_CAP = 100_000;
+
+/**
+ * Prometheus metrics of the broker, read from its counters at scrape time (nothing is added per message
+ * on the hot path but an integer increment). Its own registry, so tests stay apart.
+ */
+export function createBrokerMetrics(broker: Pick<RunningBroker, 'stats' | 'connectedClients' | 'aedes'>, redisConnected?: () => boolean): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'pimonitor_broker_' });
+  const fromStats = (name: string, help: string, read: (s: BrokerStats) => number) => {
+    let seen = 0;
+    new Counter({ name, help, registers: [registry], collect() {
+      const now = read(broker.stats);
+      this.inc(Math.max(0, now - seen));
+      seen = now;
+    } });
+  };
+  fromStats('pimonitor_broker_connects_total', 'Clients that connected (logged in).', (s) => s.connects);
+  fromStats('pimonitor_broker_failed_logins_total', 'Logins refused (bad credentials, anonymous off loopback, a check that failed).', (s) => s.failedLogins);
+  fromStats('pimonitor_broker_messages_in_total', 'PUBLISH packets accepted from clients.', (s) => s.messagesIn);
+  fromStats('pimonitor_broker_messages_out_total', 'Messages forwarded to subscribers.', (s) => s.messagesOut);
+  fromStats('pimonitor_broker_bytes_in_total', 'Bytes read from clients.', (s) => s.bytesIn);
+  fromStats('pimonitor_broker_bytes_out_total', 'Bytes written to clients.', (s) => s.bytesOut);
+  fromStats('pimonitor_broker_denied_subscriptions_total', 'Subscriptions refused by the access policy.', (s) => s.deniedSubscriptions);
+  fromStats('pimonitor_broker_hook_failures_total', 'Policy checks whose dependency failed (refused, logged).', (s) => s.hookFailures);
+  const seenDropped: Record<string, number> = {};
+  new Counter({
+    name: 'pimonitor_broker_dropped_total',
+    help: 'Messages dropped, by reason: oversize (acknowledged, client kept), denied and rate_limit (client disconnected), frozen_subscriber (a subscriber disconnected for not reading).',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      for (const reason of DROP_REASONS) {
+        const now = broker.stats.dropped[reason];
+        this.inc({ reason }, Math.max(0, now - (seenDropped[reason] ?? 0)));
+        seenDropped[reason] = now;
+      }
+    },
+  });
+  new Gauge({ name: 'pimonitor_broker_connections', help: 'Clients connected now.', registers: [registry], collect() {
+    this.set(broker.connectedClients);
+  } });
+  new Gauge({ name: 'pimonitor_broker_retained_messages', help: `Retained messages (counted up to ${RETAINED_COUNT_CAP}).`, registers: [registry], async collect() {
+    this.set(await withTimeout(countRetained(broker.aedes), 500, 'counting retained messages').catch(() => -1));
+  } });
+  if (redisConnected) {
+    new Gauge({ name: 'pimonitor_broker_redis_connected', help: '1 while every Redis connection is ready.', registers: [registry], collect() {
+      this.set(redisConnected() ? 1 : 0);
+    } });
+  }
+  return registry;
+}
+
+async function countRetained(aedes: RunningBroker['aedes']): Promise<number> {
+  const persistence = (aedes as unknown as { persistence: unknown }).persistence as { createRetainedStreamCombi(patterns: string[]): AsyncIterable<unknown> };
+  let n = 0;
+  for await (const _ of persistence.createRetainedStreamCombi(['#'])) if (++n >= RETAINED_COUNT_CAP) break;
+  return n;
+}
