@@ -5,4 +5,7 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // Most tests start a database, a broker or a process: 5 s is too short on a busy Pi or CI machine.
+  // Tests that take longer say so themselves.
+  testTimeout: 30_000,
 };

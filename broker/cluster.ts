@@ -12,6 +12,9 @@ const require = createRequire(createRequire(import.meta.url).resolve('aedes-pers
 const Redis = require('ioredis') as typeof import('ioredis').default;
 type RedisClient = InstanceType<typeof Redis>;
 
+/** Queued messages replayed to a reconnecting session; a week of ten nodes is about 60,000. */
+const MAX_SESSION_DELIVERY = 1_000_000;
+
 export interface RedisClusterOptions {
   /** redis://[:password@]host:port[/db] */
   url: string;
@@ -88,7 +91,10 @@ export async function redisCluster({ url, keyPrefix, connectTimeoutMs = 3000 }: 
   (mq as unknown as { state: EventEmitter }).state.on('error', () => {});
   return {
     id: `pimonitor-broker-${randomUUID()}`,
-    persistence: persistenceRedis({ conn: store }),
+    // aedes-persistence-redis replays at most maxSessionDelivery (default 1,000) queued messages when a
+    // persistent session reconnects, and the rest only at its next reconnect: ingest back from a
+    // restart would see 1,000 readings and then nothing. The queue's keys are read in one LRANGE.
+    persistence: persistenceRedis({ conn: store, maxSessionDelivery: MAX_SESSION_DELIVERY }),
     mq,
     get connected() {
       return connected();

@@ -28,6 +28,7 @@ export function createBrokerMetrics(broker: Pick<RunningBroker, 'stats' | 'conne
   fromStats('pimonitor_broker_bytes_in_total', 'Bytes read from clients.', (s) => s.bytesIn);
   fromStats('pimonitor_broker_bytes_out_total', 'Bytes written to clients.', (s) => s.bytesOut);
   fromStats('pimonitor_broker_denied_subscriptions_total', 'Subscriptions refused by the access policy.', (s) => s.deniedSubscriptions);
+  fromStats('pimonitor_broker_stale_deliveries_total', 'Live QoS 1/2 deliveries a reconnecting session had already received from its replayed queue (skipped, not an error).', (s) => s.staleDeliveries);
   fromStats('pimonitor_broker_hook_failures_total', 'Policy checks whose dependency failed (refused, logged).', (s) => s.hookFailures);
   const seenDropped: Record<string, number> = {};
   new Counter({

@@ -8,6 +8,7 @@ import { createLogger } from '../shared/log.js';
 import { migrate } from '../shared/migrate.js';
 import { PACKAGE_ROOT } from '../shared/paths.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { testWhen } from './support/services.js';
 
 /**
  * A second host on this machine: a network namespace joined by a veth pair on a private /30 that
@@ -31,8 +32,7 @@ try {
 } catch (err) {
   netnsProblem = `cannot create a network namespace here: ${(err as Error).message.split('\n')[0]}`;
 }
-const netnsTest = netnsProblem ? test.skip : test;
-if (netnsProblem) console.warn(`skipping the non-loopback broker tests: ${netnsProblem}`);
+const netnsTest = testWhen(netnsProblem && `${netnsProblem}; run the tests as root with iproute2 installed`, 'the non-loopback broker tests');
 
 /** Runs an MQTT client inside the namespace; resolves with "connected" or the broker's refusal. */
 async function connectFromOtherHost(port: number, username?: string, password?: string): Promise<string> {

@@ -14,6 +14,9 @@ import { migrate } from '../shared/migrate.js';
 import { Spool } from '../shared/spool/spool.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { eventually } from './helpers/net.js';
+import { needsMosquitto } from './support/services.js';
+
+const mosquittoTest = await needsMosquitto('the $share test on Mosquitto');
 
 test.each([
   ['0/1', { index: 0, count: 1 }],
@@ -69,7 +72,7 @@ test('two workers with partitions 0/2 and 1/2 on Aedes store every message exact
   }
 }, 60_000);
 
-test('on Mosquitto (this machine\'s, port 1883) two workers in a $share group split the messages and store each once', async () => {
+mosquittoTest('on Mosquitto (this machine\'s, port 1883) two workers in a $share group split the messages and store each once', async () => {
   const prefix = `share${randomBytes(3).toString('hex')}`;
   const group = `pimonitor-test-${prefix}`;
   const url = 'mqtt://127.0.0.1:1883';

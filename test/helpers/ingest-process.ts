@@ -3,6 +3,8 @@ import { startCli, type CliProcess } from './cli.js';
 export { rssMiB } from '../../bench/processes.js';
 
 export interface IngestProcessOptions {
+  /** How long to wait for the first subscription (a broker replaying a large queued session takes a while). */
+  readyTimeoutMs?: number;
   databaseUrl: string;
   mqttUrl: string;
   dataDir: string;
@@ -10,7 +12,7 @@ export interface IngestProcessOptions {
 }
 
 /** `pimonitor ingest` as its own process, as in production, so a test can kill -9 it and read its RSS. */
-export async function startIngestProcess({ databaseUrl, mqttUrl, dataDir, env = {} }: IngestProcessOptions): Promise<CliProcess> {
+export async function startIngestProcess({ databaseUrl, mqttUrl, dataDir, env = {}, readyTimeoutMs = 20_000 }: IngestProcessOptions): Promise<CliProcess> {
   const ingest = startCli(['ingest'], {
     DATABASE_URL: databaseUrl,
     MQTT_URL: mqttUrl,
@@ -19,7 +21,10 @@ export async function startIngestProcess({ databaseUrl, mqttUrl, dataDir, env = 
     INGEST_FLUSH_INTERVAL_MS: '50',
     ...env,
   });
-  await ingest.waitFor('subscribed to the broker');
+  await ingest.waitFor('subscribed to the broker', readyTimeoutMs).catch((err: unknown) => {
+    ingest.child.kill('SIGKILL');
+    throw err;
+  });
   return ingest;
 }
 

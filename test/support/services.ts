@@ -1,0 +1,39 @@
+import { connect } from 'node:net';
+
+/**
+ * Tests that need a service this machine may not run (Redis, Mosquitto, root for network namespaces)
+ * skip with one line saying what to start, so `npm test` passes on a machine with only Node; with
+ * CI=true a missing service fails instead, because CI promises to start it.
+ */
+export const inCi = process.env.CI === 'true';
+
+function reachable(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, host);
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** `test` when the problem is null, else `test.skip` after saying why (or an error, in CI). */
+export function testWhen(problem: string | null, what: string): jest.It {
+  if (!problem) return test;
+  if (inCi) throw new Error(`${what}: ${problem} (CI=true requires it)`);
+  console.warn(`skipping ${what}: ${problem}`);
+  return test.skip;
+}
+
+export async function needsRedis(what: string): Promise<jest.It> {
+  const ok = await reachable('127.0.0.1', 6379);
+  return testWhen(ok ? null : 'Redis is not running on 127.0.0.1:6379; start it with `redis-server --daemonize yes`', what);
+}
+
+export async function needsMosquitto(what: string): Promise<jest.It> {
+  const ok = await reachable('127.0.0.1', 1883);
+  return testWhen(ok ? null : 'Mosquitto is not running on 127.0.0.1:1883; start it with `mosquitto -d`', what);
+}
