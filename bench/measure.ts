@@ -2,9 +2,9 @@ import * as hdr from 'hdr-histogram-js';
 import { formatReadingsInsert } from '../ingest/store.js';
 import type { ReadingRow } from '../ingest/rows.js';
 import type { Db } from '../shared/db.js';
-import { createScratchDatabase, type ScratchDatabase } from './scratch-database.js';
+import { createScratchDatabase, type ScratchDatabase } from '../test/support/scratch-database.js';
 import { migrate } from '../shared/migrate.js';
-import { cpuMicros, cpuMicrosOf, pidsNamed, rssMiB, type LoggedProcess } from './processes.js';
+import { cpuMicros, cpuMicrosOf, pidsNamed, rssMiB, type LoggedProcess } from '../test/support/processes.js';
 
 /**
  * A throwaway database per run, with the schema and a statement-level trigger that stamps each

@@ -10,8 +10,8 @@ import { parseArgs } from 'node:util';
 import { startBroker } from '../broker/broker.js';
 import { PACKAGE_ROOT } from '../shared/paths.js';
 import { createLogger } from '../shared/log.js';
-import { freePortOnLoopback } from './ports.js';
-import { anonymousRssMiB, cpuMicros, rssMiB, spawnLogged } from './processes.js';
+import { freePortOnLoopback } from '../test/support/ports.js';
+import { anonymousRssMiB, cpuMicros, rssMiB, spawnLogged } from '../test/support/processes.js';
 
 // A node reads a few sensors a second: the interpreter is fast enough, and without the JIT and with
 // a small young generation it fits a Pi Zero (see docs/benchmarks.md).

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../shared/paths.js';
-import { spawnLogged, type LoggedProcess } from './processes.js';
+import { spawnLogged, type LoggedProcess } from '../test/support/processes.js';
 
 export interface RunningPipeline {
   mqttUrl: string;

@@ -5,11 +5,11 @@
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { freePortOnLoopback } from './ports.js';
-import { closeAll, publishLoad } from './load.js';
+import { freePortOnLoopback } from '../test/support/ports.js';
+import { closeAll, publishLoad } from '../test/support/load.js';
 import { createBenchDatabase, insertDirect, observe, resetData, summarise, waitForCommits, type RunResult } from './measure.js';
 import { startPipeline, type PipelineName } from './pipelines.js';
-import { rssMiB } from './processes.js';
+import { rssMiB } from '../test/support/processes.js';
 
 const { values: args } = parseArgs({
   options: {

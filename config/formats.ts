@@ -1,8 +1,7 @@
 import convict from 'convict';
 import { hostname } from 'node:os';
 import { nameProblem, type Range } from '../shared/contract.js';
-import { parseSensorList } from '../sensor-node/sensor-config.js';
-import { parsePartition } from '../ingest/partition.js';
+import { parsePartition } from '../shared/partition.js';
 
 /** Custom convict formats, registered once before any schema is built. */
 export function registerFormats(): void {
@@ -48,9 +47,13 @@ export function registerFormats(): void {
   convict.addFormat({
     name: 'sensor-list',
     coerce: parseJsonOrKeep,
+    // Only the shape: config imports no component. The node checks each sensor against its driver at
+    // start (sensor-node/sensor-config.ts) and names every problem there.
     validate(value: unknown) {
-      // Intervals left out inherit node.intervalMs, which convict checks on its own.
-      const { problems } = parseSensorList(value, Number.MAX_SAFE_INTEGER);
+      if (!Array.isArray(value)) throw new Error('must be a list of sensors, e.g. [{"type": "dht22-iio", "name": "dht22"}]');
+      const problems = value.flatMap((entry: unknown, i) =>
+        entry === null || typeof entry !== 'object' || Array.isArray(entry) ? [`node.sensors[${i}] must be an object`]
+        : typeof (entry as { type?: unknown }).type !== 'string' ? [`node.sensors[${i}] needs a "type"`] : []);
       if (problems.length > 0) throw new Error(problems.join('; '));
     },
   });

@@ -11,7 +11,7 @@ import { startOpsServer, type OpsServer, HEALTH_TIMEOUT_MS } from '../shared/ops
 import { classifyDbError, withTimeout } from '../shared/db-errors.js';
 import { createIngestMetrics } from './metrics.js';
 import { Spool } from '../shared/spool/spool.js';
-import { parsePartition, type Partition } from './partition.js';
+import { parsePartition, type Partition } from '../shared/partition.js';
 import { createBatchStore } from './store.js';
 import { IngestWorker } from './worker.js';
 

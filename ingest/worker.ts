@@ -6,7 +6,7 @@ import { isFull, nextFlush, rowsOf, takeBatch, type FlushState, type Item } from
 import { Committer, StopDeadline } from './committer.js';
 import { rowCount } from './entries.js';
 import { Intake, type ConnectBroker } from './intake.js';
-import { owns, type Partition } from './partition.js';
+import { owns, type Partition } from '../shared/partition.js';
 import type { BatchStore } from './store.js';
 
 export interface IngestOptions {

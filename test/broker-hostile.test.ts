@@ -1,5 +1,5 @@
 import mqtt from 'mqtt';
-import { statusMiB } from '../bench/processes.js';
+import { statusMiB } from './support/processes.js';
 import type { Account } from '../broker/accounts.js';
 import { Authenticator } from '../broker/authenticator.js';
 import { startBroker } from '../broker/broker.js';

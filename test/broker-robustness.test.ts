@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { connect as tcp, type Socket } from 'node:net';
 import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
-import { rssMiB } from '../bench/processes.js';
+import { rssMiB } from './support/processes.js';
 import { startBroker } from '../broker/broker.js';
 import { createLogger } from '../shared/log.js';
 import { startCli } from './helpers/cli.js';

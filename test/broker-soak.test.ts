@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
-import { closeAll, publishLoad } from '../bench/load.js';
-import { rssMiB } from '../bench/processes.js';
+import { closeAll, publishLoad } from './support/load.js';
+import { rssMiB } from './support/processes.js';
 import { startCli, type CliProcess } from './helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { startIngestProcess } from './helpers/ingest-process.js';
@@ -25,7 +25,7 @@ const redisTest = await needsRedis('the broker soak test with Redis persistence'
 let t: TestDatabase | undefined;
 let broker: CliProcess | undefined;
 let ingest: CliProcess | undefined;
-let publishers: MqttClient[] = [];
+const publishers: MqttClient[] = [];
 afterEach(async () => {
   await closeAll(publishers.splice(0)).catch(() => {});
   ingest?.child.kill('SIGKILL');
@@ -62,7 +62,7 @@ async function loadAndKill(persistence: 'memory' | 'redis') {
   const ingestLogs: string[] = [];
   const devicePrefix = `soak${persistence}`;
   let done = false;
-  const load = publishLoad({ url, publishers: 10, total: MESSAGES, devicePrefix }).finally(() => (done = true));
+  const load = publishLoad({ url, publishers: 10, total: MESSAGES, devicePrefix, onConnected: (clients) => publishers.push(...clients) }).finally(() => (done = true));
   let kills = 0;
   let peakRss = 0;
   let slowestRestartMs = 0;
@@ -80,9 +80,8 @@ async function loadAndKill(persistence: 'memory' | 'redis') {
     ingest = await startIngest();
     slowestRestartMs = Math.max(slowestRestartMs, Date.now() - restartedAt);
   }
-  const { acked, clients } = await load;
+  const { acked } = await load;
   const loadSeconds = (Date.now() - started) / 1000;
-  publishers = clients;
   expect(acked).toBe(MESSAGES);
   const counts = () =>
     t!.db.one<{ rows: number; messages: number }>("SELECT count(*)::int AS rows, count(DISTINCT (device, ts))::int AS messages FROM readings WHERE device LIKE $1 || '%'", [devicePrefix]);

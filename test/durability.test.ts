@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
-import { closeAll, publishLoad as publish, type LoadOptions } from '../bench/load.js';
+import { closeAll, publishLoad as publish, type LoadOptions } from './support/load.js';
 import { startBroker, type RunningBroker } from '../broker/broker.js';
 import { createLogger } from '../shared/log.js';
 import type { CliProcess } from './helpers/cli.js';
@@ -20,11 +20,7 @@ let broker: RunningBroker;
 let ingest: CliProcess | undefined;
 /** Publishers still open; closed after each test, passed or failed. */
 const publishers: MqttClient[] = [];
-const publishLoad = async (options: LoadOptions) => {
-  const result = await publish(options);
-  publishers.push(...result.clients);
-  return result;
-};
+const publishLoad = (options: LoadOptions) => publish({ ...options, onConnected: (clients) => publishers.push(...clients) });
 beforeEach(async () => {
   t = await createTestDatabase();
   broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
@@ -101,7 +97,7 @@ test('the database away for 10 s mid-stream: nothing lost, the spool stays withi
     }
     const health = await fetch(`http://127.0.0.1:${httpPort}/healthz`);
     expect(health.status).toBe(503);
-    expect(await health.json()).toEqual({ ok: false, database: false, broker: true });
+    expect(await health.json()).toEqual({ ok: false, database: false, broker: true, subscribed: true });
     const duringOutage = Math.max(...rss);
     proxy.restore();
 
@@ -201,3 +197,41 @@ test('SIGTERM while the database is away exits 0 within the stop timeout; the ne
     await proxy.stop();
   }
 }, 60_000);
+
+test('a database that stops answering without closing (half-open): retries within seconds, /healthz 503 within a second, SIGTERM exits by its deadline, nothing lost', async () => {
+  const target = new URL(t.url);
+  const proxy = await startProxy(target.hostname, Number(target.port || 5432));
+  const httpPort = await freePort();
+  const dataDir = tmp();
+  const stopTimeoutMs = 2000;
+  const env = { INGEST_HTTP_PORT: String(httpPort), DATABASE_QUERY_TIMEOUT_MS: '2000', DATABASE_CONNECT_TIMEOUT_MS: '1000', INGEST_STOP_TIMEOUT_MS: String(stopTimeoutMs) };
+  try {
+    ingest = await startIngestProcess({ databaseUrl: proxy.url(t.url), mqttUrl: broker.url, dataDir, env });
+    const first = await publishLoad({ url: broker.url, publishers: 2, total: 200, devicePrefix: 'halfopen' });
+    await allRowsOf('halfopen', 200);
+    await closeAll(first.clients);
+    proxy.blackhole();
+    const cutAt = Date.now();
+    const second = await publishLoad({ url: broker.url, publishers: 2, total: 300, devicePrefix: 'halfopenb' });
+    await eventually('a failed write reported', async () => (ingest!.output().includes('writing a batch failed') ? true : undefined), 15_000);
+    const failedAfterMs = Date.now() - cutAt;
+    const asked = Date.now();
+    const health = await fetch(`http://127.0.0.1:${httpPort}/healthz`);
+    const healthMs = Date.now() - asked;
+    expect(health.status).toBe(503);
+    expect(healthMs).toBeLessThan(1000);
+    expect(failedAfterMs).toBeLessThan(10_000);
+    const stoppedAt = Date.now();
+    expect(await stopGracefully(ingest)).toEqual({ code: 0, signal: null });
+    const stopMs = Date.now() - stoppedAt;
+    expect(stopMs).toBeLessThan(stopTimeoutMs + 1000);
+    console.log(`half-open database: first failed write reported after ${failedAfterMs} ms, /healthz 503 in ${healthMs} ms, SIGTERM exit in ${stopMs} ms`);
+    proxy.restore();
+    ingest = await startIngestProcess({ databaseUrl: proxy.url(t.url), mqttUrl: broker.url, dataDir, env });
+    await allRowsOf('halfopen', 500);
+    expect(await counts('halfopen')).toEqual({ rows: 2000, messages: 500 });
+    await closeAll(second.clients);
+  } finally {
+    await proxy.stop();
+  }
+}, 90_000);

@@ -3,9 +3,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
-import { closeAll, publishLoad } from '../bench/load.js';
+import { closeAll, publishLoad } from './support/load.js';
 import { startBroker } from '../broker/broker.js';
-import { owns, parsePartition, type Partition } from '../ingest/partition.js';
+import { owns, parsePartition, type Partition } from '../shared/partition.js';
 import { createBatchStore } from '../ingest/store.js';
 import { IngestWorker } from '../ingest/worker.js';
 import { DEFAULT_LIMITS } from '../shared/contract.js';
@@ -56,7 +56,7 @@ test('two workers with partitions 0/2 and 1/2 on Aedes store every message exact
   await Promise.all(workers.map((w) => w.start()));
   let publishers: MqttClient[] = [];
   try {
-    const load = await publishLoad({ url: broker.url, publishers: 20, total: 2000, devicePrefix: 'part' });
+    const load = await publishLoad({ url: broker.url, publishers: 20, total: 2000, devicePrefix: 'part', onConnected: (c) => (publishers = c) });
     publishers = load.clients;
     await eventually('all stored', async () => ((await stored('part')).messages === 2000 ? true : undefined));
     expect(await stored('part')).toEqual({ rows: 8000, messages: 2000 });
@@ -80,7 +80,7 @@ mosquittoTest('on Mosquitto (this machine\'s, port 1883) two workers in a $share
   await Promise.all(workers.map((w) => w.start()));
   let publishers: MqttClient[] = [];
   try {
-    const load = await publishLoad({ url, publishers: 10, total: 2000, devicePrefix: prefix });
+    const load = await publishLoad({ url, publishers: 10, total: 2000, devicePrefix: prefix, onConnected: (c) => (publishers = c) });
     publishers = load.clients;
     await eventually('all stored', async () => ((await stored(prefix)).messages === 2000 ? true : undefined), 30_000);
     expect(await stored(prefix)).toEqual({ rows: 8000, messages: 2000 });

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnLogged, type LoggedProcess } from '../../bench/processes.js';
+import { spawnLogged, type LoggedProcess } from '../support/processes.js';
 import { PACKAGE_ROOT } from '../../shared/paths.js';
 
 const CLI = join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');

@@ -1,4 +1,4 @@
-import { createScratchDatabase } from '../../bench/scratch-database.js';
+import { createScratchDatabase } from '../support/scratch-database.js';
 import { connect, disconnect, type Db } from '../../shared/db.js';
 import { startEmbeddedDatabase } from '../../shared/embedded-db.js';
 

@@ -1,6 +1,6 @@
 import { startCli, type CliProcess } from './cli.js';
 
-export { rssMiB } from '../../bench/processes.js';
+export { rssMiB } from '../support/processes.js';
 
 export interface IngestProcessOptions {
   /** How long to wait for the first subscription (a broker replaying a large queued session takes a while). */

@@ -1,4 +1,4 @@
-export { freePortOnLoopback as freePort } from '../../bench/ports.js';
+export { freePortOnLoopback as freePort } from '../support/ports.js';
 
 /** Polls `check` until it returns a value other than undefined, or fails with `what` after `timeoutMs`. */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {

@@ -4,23 +4,34 @@ export interface CuttableProxy {
   url(databaseUrl: string): string;
   /** Drops every connection and refuses new ones, like a database host that went away. */
   cut(): void;
+  /**
+   * Stops forwarding without closing anything, and accepts new connections that never get an answer:
+   * a half-open peer (a crashed host, a dropped route, a NAT that forgot the flow).
+   */
+  blackhole(): void;
   restore(): void;
   stop(): Promise<void>;
 }
 
-/** A TCP proxy in front of the database that a test can cut and restore. */
+/** A TCP proxy in front of the database that a test can cut, black-hole and restore. */
 export async function startProxy(targetHost: string, targetPort: number): Promise<CuttableProxy> {
-  let cut = false;
+  let mode: 'forward' | 'cut' | 'blackhole' = 'forward';
   const sockets = new Set<Socket>();
+  const track = (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => {});
+  };
   const server = createServer((client) => {
-    if (cut) return client.destroy();
+    if (mode === 'cut') return client.destroy();
+    track(client);
+    // Black-holed: the connection is accepted and then nothing is ever answered.
+    if (mode === 'blackhole') return client.resume();
     const upstream = connect(targetPort, targetHost);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => {});
-    }
-    client.pipe(upstream).pipe(client);
+    track(upstream);
+    // Forward chunk by chunk, so black-holing can silently drop what follows.
+    client.on('data', (chunk) => mode === 'forward' && upstream.write(chunk));
+    upstream.on('data', (chunk) => mode === 'forward' && client.write(chunk));
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
@@ -34,11 +45,14 @@ export async function startProxy(targetHost: string, targetPort: number): Promis
       return u.toString();
     },
     cut() {
-      cut = true;
+      mode = 'cut';
       for (const s of sockets) s.destroy();
     },
+    blackhole() {
+      mode = 'blackhole';
+    },
     restore() {
-      cut = false;
+      mode = 'forward';
     },
     stop: () => new Promise<void>((resolve) => {
       for (const s of sockets) s.destroy();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { connect, disconnect, type Db } from '../shared/db.js';
+import { connect, disconnect, type Db } from '../../shared/db.js';
 
 export interface ScratchDatabase {
   url: string;

@@ -1,5 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { readingTopic } from '../shared/contract.js';
+import { readingTopic } from '../../shared/contract.js';
 
 export interface LoadOptions {
   url: string;
@@ -13,6 +13,8 @@ export interface LoadOptions {
   devicePrefix?: string;
   /** Called with each message's sequence number and the time its PUBACK arrived. */
   onAck?: (seq: number, publisher: number, ackedAt: number) => void;
+  /** Called with the connected clients before publishing starts, so a test can close them even if it fails midway. */
+  onConnected?: (clients: MqttClient[]) => void;
 }
 
 /** The DHT22 reading a load publisher sends: realistic values, a sequence number and the send time. */
@@ -26,11 +28,12 @@ export function loadPayload(seq: number, ts: number, sentAt: number): string {
  * MQTT.js resends unacknowledged messages, so a broker restart delays rather than fails the run.
  */
 export async function publishLoad(options: LoadOptions): Promise<{ acked: number; clients: MqttClient[] }> {
-  const { url, publishers, total, ratePerSecond, baseTs = Date.UTC(2026, 0, 1), devicePrefix = 'load', onAck } = options;
+  const { url, publishers, total, ratePerSecond, baseTs = Date.UTC(2026, 0, 1), devicePrefix = 'load', onAck, onConnected } = options;
   const perPublisher = Math.ceil(total / publishers);
   const clients = await Promise.all(
     Array.from({ length: publishers }, (_, p) => mqtt.connectAsync(url, { clientId: `${devicePrefix}-pub-${p}`, clean: false, reconnectPeriod: 200 })),
   );
+  onConnected?.(clients);
   let acked = 0;
   const started = Date.now();
   await Promise.all(
