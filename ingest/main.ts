@@ -53,7 +53,7 @@ export async function runIngest(config: Config): Promise<void> {
   if (ingest.httpPort !== 0) {
     const health = {
       async check() {
-        const database = await withTimeout(db.one('SELECT 1'), HEALTH_TIMEOUT_MS - 100).then(() => true, () => false);
+        const database = await withTimeout(db.one('SELECT 1'), HEALTH_TIMEOUT_MS / 2).then(() => true, () => false);
         return { database, broker: worker.brokerConnected, subscribed: worker.subscribed };
       },
     };

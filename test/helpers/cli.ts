@@ -9,7 +9,8 @@ export type CliProcess = LoggedProcess;
 /** The environment a CLI child gets: ours without the test run's own settings, plus `env`. */
 function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const { DATABASE_URL: _ignored, NODE_OPTIONS: _jest, ...rest } = process.env;
-  return { ...rest, LOG_LEVEL: 'info', ...env };
+  // No fixed ports for the ops endpoints: tests run side by side. A test that wants one sets it.
+  return { ...rest, LOG_LEVEL: 'info', BROKER_HTTP_PORT: '0', INGEST_HTTP_PORT: '0', ...env };
 }
 
 /** Starts `pimonitor <args>` from the build, as a user would run it. */
