@@ -8,7 +8,7 @@ export interface BrokerClient {
   handleMessage: (packet: { topic: string; payload: Buffer | string }, done: (err?: Error) => void) => void;
   on(event: 'connect' | 'offline' | 'close', listener: () => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
-  subscribe(filter: string, options: { qos: 1 }, callback: (err: Error | null | undefined, granted?: Array<{ qos: number }>) => void): unknown;
+  subscribe(filters: Record<string, { qos: 1 } | boolean>, callback: (err: Error | null | undefined, granted?: Array<{ qos: number }>) => void): unknown;
   endAsync(force?: boolean): Promise<void>;
 }
 
@@ -73,7 +73,9 @@ export class Intake extends EventEmitter<IntakeEvents> {
     const { url, clientId, username, password, subscription } = this.options;
     const connect = this.options.connect ?? connectMqtt;
     // reconnectOnConnackError: a login refused once (a password rotation under way) must not stop ingest for good.
-    const client = connect(url, { clientId, clean: false, username: username || undefined, password: password || undefined, reconnectPeriod: 1000, reconnectOnConnackError: true });
+    // resubscribe: false, because intake subscribes on every connect itself and must see each answer;
+    // MQTT.js's own resubscription reports nothing, and skips a filter it believes it already has.
+    const client = connect(url, { clientId, clean: false, username: username || undefined, password: password || undefined, reconnectPeriod: 1000, reconnectOnConnackError: true, resubscribe: false });
     this.client = client;
     client.handleMessage = (packet, done) => {
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
@@ -93,8 +95,10 @@ export class Intake extends EventEmitter<IntakeEvents> {
         let first = true;
         const subscribe = () => {
           clearTimeout(this.resubscribeTimer);
-          client.subscribe(subscription, { qos: 1 }, (err, granted) => {
-            const refused = err ? err.message : granted?.some((g) => g.qos === 128) ? `the broker refused the subscription to ${subscription}` : null;
+          // `resubscribe: true` makes MQTT.js send the SUBSCRIBE even for a filter it subscribed before
+          // (client.js parseSub), so every connect asks the broker, and a refusal is seen.
+          client.subscribe({ [subscription]: { qos: 1 }, resubscribe: true }, (err, granted) => {
+            const refused = err || granted?.some((g) => g.qos === 128) ? `the broker refused the subscription to ${subscription}${err ? ` (${err.message})` : ''}` : null;
             if (refused) {
               this.subscribedNow = false;
               if (first) return reject(new Error(refused));
