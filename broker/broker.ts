@@ -61,6 +61,8 @@ export async function startBroker({ host, port, log, authenticator, limits: over
   // See emitter.ts: the recursion guard, and + matching empty levels only where the store does too.
   const mq = cluster?.mq ? guardRecursion(cluster.mq) : createEmitter({ concurrency: CONCURRENCY, matchEmptyLevels: false });
 
+  // The newest packet id each client id was given, for its next connection (see hooks.ts preConnect).
+  const lastPacketIds = new Map<string, number>();
   const aedes: Aedes = await Aedes.createBroker({
     ...cluster,
     mq,
@@ -68,9 +70,10 @@ export async function startBroker({ host, port, log, authenticator, limits: over
     drainTimeout: limits.drainTimeoutMs,
     maxTopicLevels: limits.maxTopicLevels,
     maxInflightInbound: limits.maxInflight,
-    ...createHooks({ auth, limits, log, stats, principals, drops, queuedMessageIds: (clientId) => queuedMessageIds(aedes, clientId) }),
+    ...createHooks({ auth, limits, log, stats, principals, drops, queuedMessageIds: (clientId) => newestPacketIds(aedes, lastPacketIds, clientId) }),
   });
   const principalOf = (client: Client): Principal => principals.get(client) ?? { kind: 'anonymous' };
+  aedes.on('clientDisconnect', (client) => rememberPacketId(lastPacketIds, client));
   aedes.on('client', (client) => {
     stats.connects++;
     log.info({ clientId: client.id, address: remoteAddress(client), as: describe(principalOf(client)) }, 'client connected');
@@ -172,16 +175,38 @@ export async function startBroker({ host, port, log, authenticator, limits: over
   };
 }
 
+/** Client ids remembered at most; the oldest is forgotten first (its next connection scans its queue). */
+const MAX_REMEMBERED_CLIENTS = 10_000;
+/** A queue scan reads at most this many stored packets: with Redis each is a round trip. */
+const MAX_SCANNED_PACKETS = 5_000;
+
+type WithNextId = Client & { _nextId?: number };
+const newestOf = (next: number) => ((next - 2 + 65_535) % 65_535) + 1;
+
+function rememberPacketId(remembered: Map<string, number>, client: WithNextId): void {
+  if (!client.id || client._nextId === undefined) return;
+  remembered.delete(client.id);
+  remembered.set(client.id, newestOf(client._nextId));
+  if (remembered.size > MAX_REMEMBERED_CLIENTS) remembered.delete(remembered.keys().next().value!);
+}
+
 /**
- * The packet ids in a session's stored outgoing queue, in queue order (packets never sent have none).
- * The whole queue is read: during a replay the sent packets are at both ends of it, so no prefix will
- * do. In memory that is a walk over an array; with Redis one GET a queued packet, at reconnect only.
+ * The newest packet ids a reconnecting session may still have queued, cheapest source first: the
+ * connection it is replacing (still registered during a takeover), the id remembered when its last
+ * connection here closed, or else (a broker restarted on Redis, another broker of the cluster) the ids
+ * in the head of its stored queue, in queue order.
  */
-async function queuedMessageIds(aedes: Aedes, clientId: string): Promise<number[]> {
+async function newestPacketIds(aedes: Aedes, remembered: Map<string, number>, clientId: string): Promise<number[]> {
+  const live = (aedes as unknown as { clients: Record<string, WithNextId | undefined> }).clients[clientId];
+  if (live?._nextId !== undefined) return [newestOf(live._nextId)];
+  const known = remembered.get(clientId);
+  if (known !== undefined) return [known];
   const persistence = (aedes as unknown as { persistence: { outgoingStream(client: { id: string }): AsyncIterable<{ messageId?: number }> } }).persistence;
   const ids: number[] = [];
+  let scanned = 0;
   for await (const packet of persistence.outgoingStream({ id: clientId })) {
     if (packet.messageId) ids.push(packet.messageId);
+    if (++scanned >= MAX_SCANNED_PACKETS) break;
   }
   return ids;
 }
