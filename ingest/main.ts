@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Config } from '../config/index.js';
 import { databaseUrlOf } from '../config/database-url.js';
 import { DEFAULT_METRIC_RANGES } from '../shared/contract.js';

@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Config } from '../config/index.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { stopOnSignal } from '../shared/shutdown.js';
