@@ -6,7 +6,6 @@ import mqtt from 'mqtt';
 import { startBroker } from '../broker/broker.js';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { createLogger } from '../shared/log.js';
-import { freePort } from './helpers/net.js';
 
 /** A throwaway CA and a server certificate for localhost signed by it (openssl, from the OS). */
 function certificates() {
@@ -23,8 +22,9 @@ test('the same broker over TCP, TLS and WebSocket: a message crosses all three',
   const certs = certificates();
   const broker = await startBroker({
     host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent'),
-    tls: { host: '127.0.0.1', port: await freePort(), certFile: certs.cert, keyFile: certs.key },
-    websocket: { host: '127.0.0.1', port: await freePort() },
+    // Port 0: a port probed free can be taken by a test running beside this one before the broker binds it.
+    tls: { host: '127.0.0.1', port: 0, certFile: certs.cert, keyFile: certs.key },
+    websocket: { host: '127.0.0.1', port: 0 },
   });
   const overTls = await mqtt.connectAsync(`mqtts://localhost:${broker.tlsPort}`, { ca: readFileSync(certs.ca), reconnectPeriod: 0 });
   const overWs = await mqtt.connectAsync(`ws://127.0.0.1:${broker.websocketPort}`, { reconnectPeriod: 0 });
