@@ -70,10 +70,9 @@ export async function startBroker({ host, port, log, authenticator, limits: over
     drainTimeout: limits.drainTimeoutMs,
     maxTopicLevels: limits.maxTopicLevels,
     maxInflightInbound: limits.maxInflight,
-    ...createHooks({ auth, limits, log, stats, principals, drops, queuedMessageIds: (clientId) => newestPacketIds(aedes, lastPacketIds, clientId) }),
+    ...createHooks({ auth, limits, log, stats, principals, drops, newestPacketId: (clientId) => newestPacketId(aedes, lastPacketIds, clientId) }),
   });
   const principalOf = (client: Client): Principal => principals.get(client) ?? { kind: 'anonymous' };
-  aedes.on('clientDisconnect', (client) => rememberPacketId(lastPacketIds, client));
   aedes.on('client', (client) => {
     stats.connects++;
     log.info({ clientId: client.id, address: remoteAddress(client), as: describe(principalOf(client)) }, 'client connected');
@@ -81,7 +80,10 @@ export async function startBroker({ host, port, log, authenticator, limits: over
   aedes.on('publish', (_packet, client) => {
     if (client) stats.messagesIn++;
   });
-  aedes.on('clientDisconnect', (client) => log.info({ clientId: client.id }, 'client disconnected'));
+  aedes.on('clientDisconnect', (client) => {
+    rememberPacketId(lastPacketIds, client);
+    log.info({ clientId: client.id }, 'client disconnected');
+  });
   aedes.on('clientError', (client, err) => {
     if (/drain timeout/.test(err.message)) stats.dropped.frozen_subscriber++;
     if (!(POLICY in err)) log.warn({ clientId: client.id, err: err.message }, 'client error');
@@ -191,24 +193,24 @@ function rememberPacketId(remembered: Map<string, number>, client: WithNextId): 
 }
 
 /**
- * The newest packet ids a reconnecting session may still have queued, cheapest source first: the
+ * The newest packet id a reconnecting session may still have queued, cheapest source first: the
  * connection it is replacing (still registered during a takeover), the id remembered when its last
- * connection here closed, or else (a broker restarted on Redis, another broker of the cluster) the ids
- * in the head of its stored queue, in queue order.
+ * connection here closed, or else (a broker restarted on Redis, another broker of the cluster) the
+ * last id in the head of its stored queue.
  */
-async function newestPacketIds(aedes: Aedes, remembered: Map<string, number>, clientId: string): Promise<number[]> {
+async function newestPacketId(aedes: Aedes, remembered: Map<string, number>, clientId: string): Promise<number | undefined> {
   const live = (aedes as unknown as { clients: Record<string, WithNextId | undefined> }).clients[clientId];
-  if (live?._nextId !== undefined) return [newestOf(live._nextId)];
+  if (live?._nextId !== undefined) return newestOf(live._nextId);
   const known = remembered.get(clientId);
-  if (known !== undefined) return [known];
+  if (known !== undefined) return known;
   const persistence = (aedes as unknown as { persistence: { outgoingStream(client: { id: string }): AsyncIterable<{ messageId?: number }> } }).persistence;
-  const ids: number[] = [];
+  let newest: number | undefined;
   let scanned = 0;
   for await (const packet of persistence.outgoingStream({ id: clientId })) {
-    if (packet.messageId) ids.push(packet.messageId);
+    if (packet.messageId) newest = packet.messageId;
     if (++scanned >= MAX_SCANNED_PACKETS) break;
   }
-  return ids;
+  return newest;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { withTimeout } from '../shared/db-errors.js';
+import { withTimeout } from '../shared/timeout.js';
 import { DROP_REASONS, type BrokerStats } from './hooks.js';
 import type { RunningBroker } from './broker.js';
 

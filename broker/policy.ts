@@ -58,7 +58,6 @@ export function canSubscribe(who: Principal, filter: string): Decision {
     return filter === HA_STATUS ? allow : deny(`device ${who.name} may subscribe only to ${HA_STATUS}`);
   }
   if (within(TOPIC_ROOT, filter)) return allow;
-  if (who.role === 'reader' && within('$SYS', filter)) return allow;
   if (who.role !== 'ingest' && (within('homeassistant', filter) || within('pimonitor', filter))) return allow;
   return deny(`the ${who.role} account may subscribe only within ${TOPIC_ROOT}/#${who.role === 'ingest' ? '' : ', homeassistant/# and pimonitor/#'}`);
 }

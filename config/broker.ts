@@ -8,7 +8,6 @@ export const DEFAULT_BROKER_LIMITS = {
   drainTimeoutMs: 5000,
   maxInflight: 100,
 };
-const DEFAULT_LIMITS = DEFAULT_BROKER_LIMITS;
 
 export const broker = {
   broker: {
@@ -64,43 +63,43 @@ export const broker = {
     maxPayloadBytes: {
       doc: 'Largest PUBLISH payload; a client sending a larger one is disconnected.',
       format: 'positive-int',
-      default: DEFAULT_LIMITS.maxPayloadBytes,
+      default: DEFAULT_BROKER_LIMITS.maxPayloadBytes,
       env: 'MQTT_MAX_PAYLOAD_BYTES',
     },
     maxTopicLength: {
       doc: 'Longest topic or filter, in characters.',
       format: 'positive-int',
-      default: DEFAULT_LIMITS.maxTopicLength,
+      default: DEFAULT_BROKER_LIMITS.maxTopicLength,
       env: 'MQTT_MAX_TOPIC_LENGTH',
     },
     maxTopicLevels: {
       doc: 'Most levels in a topic or filter.',
       format: 'positive-int',
-      default: DEFAULT_LIMITS.maxTopicLevels,
+      default: DEFAULT_BROKER_LIMITS.maxTopicLevels,
       env: 'MQTT_MAX_TOPIC_LEVELS',
     },
     maxConnections: {
       doc: 'Most concurrent client connections; more are refused.',
       format: 'positive-int',
-      default: DEFAULT_LIMITS.maxConnections,
+      default: DEFAULT_BROKER_LIMITS.maxConnections,
       env: 'MQTT_MAX_CONNECTIONS',
     },
     maxPublishesPerSecond: {
       doc: 'Publishes per second one client may send before it is disconnected as a flood.',
       format: 'positive-int',
-      default: DEFAULT_LIMITS.maxPublishesPerSecond,
+      default: DEFAULT_BROKER_LIMITS.maxPublishesPerSecond,
       env: 'MQTT_MAX_PUBLISHES_PER_SECOND',
     },
     maxInflight: {
       doc: 'QoS 2 messages one client may have in flight to the broker; more disconnects it.',
       format: 'positive-int',
-      default: DEFAULT_LIMITS.maxInflight,
+      default: DEFAULT_BROKER_LIMITS.maxInflight,
       env: 'MQTT_MAX_INFLIGHT',
     },
     drainTimeoutMs: {
       doc: 'A subscriber that stops reading (a frozen dashboard) is disconnected after this long, so it cannot stall delivery to others.',
       format: 'positive-int',
-      default: DEFAULT_LIMITS.drainTimeoutMs,
+      default: DEFAULT_BROKER_LIMITS.drainTimeoutMs,
       env: 'MQTT_DRAIN_TIMEOUT_MS',
     },
     failedLoginDelayMs: {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffMs, DEFAULT_BACKOFF, type BackoffOptions } from '../shared/backoff.js';
 import { classifyDbError } from '../shared/db-errors.js';
 import { safeText } from '../shared/text.js';
@@ -14,6 +15,8 @@ export class StopDeadline extends Error {
 
 /** How a message the database refused is stored instead, one step further each time that fails too. */
 type Fallback = 'as-is' | 'rejected' | 'rejected-plain' | 'skipped';
+/** The step after each; a rejection refused as it is goes straight to its plain form. */
+const NEXT_FALLBACK: Record<Fallback, Exclude<Fallback, 'as-is'>> = { 'as-is': 'rejected', rejected: 'rejected-plain', 'rejected-plain': 'skipped', skipped: 'skipped' };
 
 export interface CommitterEvents {
   writeFailed(info: { err: unknown; attempt: number; retryInMs: number }): void;
@@ -32,18 +35,10 @@ export interface CommitterOptions {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
-const abortableSleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(new StopDeadline());
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new StopDeadline());
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+/** Node's abortable timer, its AbortError turned into StopDeadline. */
+const abortableSleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  sleep(ms, undefined, { signal }).catch((err: unknown) => {
+    throw signal.aborted ? new StopDeadline() : err;
   });
 
 /**
@@ -121,8 +116,7 @@ export class Committer {
   private fallBack(item: Item & { fallback: Fallback }, err: unknown): Item & { fallback: Fallback } {
     const error = describeError(err);
     const { message, entry } = item;
-    const next: Exclude<Fallback, 'as-is'> =
-      item.fallback === 'as-is' && entry.kind !== 'rejected' ? 'rejected' : item.fallback === 'skipped' || item.fallback === 'rejected-plain' ? 'skipped' : 'rejected-plain';
+    const next = item.fallback === 'as-is' && entry.kind === 'rejected' ? 'rejected-plain' : NEXT_FALLBACK[item.fallback];
     this.options.events.isolated({ topic: safeText(message.topic, 200), error, storedAs: next });
     const receivedAt = entry.receivedAt;
     switch (next) {

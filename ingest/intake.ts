@@ -1,12 +1,13 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions } from 'mqtt';
 import { backoffMs } from '../shared/backoff.js';
+import { withTimeout } from '../shared/timeout.js';
 
 /** The part of an MQTT.js client that intake uses; tests can hand in their own. */
 export interface BrokerClient {
   readonly connected: boolean;
   handleMessage: (packet: { topic: string; payload: Buffer | string }, done: (err?: Error) => void) => void;
-  on(event: 'connect' | 'offline' | 'close', listener: () => void): unknown;
+  on(event: 'connect' | 'offline', listener: () => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
   subscribe(filters: Record<string, { qos: 1 } | boolean>, callback: (err: Error | null | undefined, granted?: Array<{ qos: number }>) => void): unknown;
   endAsync(force?: boolean): Promise<void>;
@@ -143,9 +144,7 @@ export class Intake extends EventEmitter<IntakeEvents> {
     const client = this.client;
     if (!client) return;
     // endAsync waits for in-flight packets; a silent broker must not hold stop() past its deadline.
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([client.endAsync(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]).catch(() => {});
-    clearTimeout(timer);
+    await withTimeout(client.endAsync(), timeoutMs, 'closing the broker connection').catch(() => {});
     if (client.connected) await client.endAsync(true).catch(() => {});
   }
 }

@@ -51,12 +51,3 @@ export function classifyDbError(err: unknown): DbErrorKind {
   if (typeof message === 'string' && TRANSIENT_MESSAGES.some((m) => m.test(message))) return 'transient';
   return 'permanent';
 }
-
-/** Rejects with a transient 'database call timed out' error after `ms`; the call itself is not cancelled. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what = 'database call'): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`${what} timed out after ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
-import { withTimeout } from './db-errors.js';
+import { withTimeout } from './timeout.js';
 import { listen } from './listen.js';
 
 /** /healthz answers within this, whatever a part does: a health check that hangs is itself a failure. */
