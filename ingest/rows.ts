@@ -1,4 +1,4 @@
-import { MAX_REASON_CHARS } from '../shared/contract.js';
+import { MAX_REASON_CHARS, unitOf } from '../shared/contract.js';
 import { safeText } from '../shared/text.js';
 import type { Entry } from './entries.js';
 
@@ -8,7 +8,7 @@ export const REJECTED_PAYLOAD_KEEP_BYTES = 4096;
 const REJECTED_TOPIC_KEEP_CHARS = 1024;
 
 export interface ReadingRow { ts: Date; device: string; sensor: string; metric: string; value: number }
-export interface SeriesRow { device: string; sensor: string; metric: string; first_ts: Date; last_ts: Date }
+export interface SeriesRow { device: string; sensor: string; metric: string; unit: string | null; first_ts: Date; last_ts: Date; last_value: number }
 export interface DeviceRow { device: string; first_seen: Date; last_seen: Date; status: string | null; status_changed_at: Date | null }
 export interface RejectedRow { received_at: Date; topic: string; payload: Buffer; payload_bytes: number; code: string; reason: string }
 
@@ -47,10 +47,14 @@ export function toRows(entries: readonly Entry[]): BatchRows {
           // Names cannot contain NUL (the contract allows A-Z a-z 0-9 _ -), so it separates them safely.
           const key = `${device}\0${sensor}\0${metric}`;
           const s = series.get(key);
-          if (!s) series.set(key, { device, sensor, metric, first_ts: ts, last_ts: ts });
+          if (!s) series.set(key, { device, sensor, metric, unit: unitOf(metric), first_ts: ts, last_ts: ts, last_value: value });
           else {
             if (ts < s.first_ts) s.first_ts = ts;
-            if (ts > s.last_ts) s.last_ts = ts;
+            // Strictly newer: on a tie the first delivery stays, as in readings_raw.
+            if (ts > s.last_ts) {
+              s.last_ts = ts;
+              s.last_value = value;
+            }
           }
         }
         break;

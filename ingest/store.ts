@@ -5,7 +5,7 @@ import { arrayLiteral } from './array-literal.js';
 import type { BatchRows, ReadingRow } from './rows.js';
 
 const { ColumnSet } = pgp.helpers;
-const seriesColumns = new ColumnSet(['device', 'sensor', 'metric', 'first_ts', 'last_ts']);
+const seriesColumns = new ColumnSet(['device', 'sensor', 'metric', 'unit', 'first_ts', 'last_ts', 'last_value']);
 const deviceColumns = new ColumnSet(['device', 'first_seen', 'last_seen', 'status', 'status_changed_at']);
 const rejectedColumns = new ColumnSet(['received_at', 'topic', 'payload', 'payload_bytes', 'code', 'reason'], { table: 'rejected_messages' });
 
@@ -18,6 +18,7 @@ const insertReadings = sqlFile('insert-readings.sql');
 const upsertSeries = sqlFile('upsert-series.sql');
 const upsertDevices = sqlFile('upsert-devices.sql');
 const saveProgress = sqlFile('save-progress.sql');
+const prepareRaw = sqlFile('prepare-raw.sql');
 
 /** How far a worker's spool is written; stored with every batch. */
 export interface SpoolProgress {
@@ -40,13 +41,15 @@ export function createBatchStore(db: Db): BatchStore {
   return {
     async write({ readings, series, devices, rejected }, { worker, spoolId, position }) {
       const queries: string[] = [];
-      if (readings.length) queries.push(formatReadingsInsert(readings));
+      // Partitions first, then series (the readings insert looks their ids up), then readings.
+      if (readings.length) queries.push(pgp.as.format(prepareRaw, { months: arrayLiteral(monthsOf(readings)) }));
       if (series.length) queries.push(pgp.as.format(upsertSeries, { values: pgp.helpers.values(series, seriesColumns) }));
+      if (readings.length) queries.push(formatReadingsInsert(readings));
       if (devices.length) queries.push(pgp.as.format(upsertDevices, { values: pgp.helpers.values(devices, deviceColumns) }));
       if (rejected.length) queries.push(pgp.helpers.insert(rejected, rejectedColumns));
       queries.push(pgp.as.format(saveProgress, { worker, spoolId, position }));
       // One round trip: the statements go as one multi-statement query inside the transaction.
-      await db.tx((t) => t.none(queries.join(';\n')));
+      await db.tx((t) => t.multi(queries.join(";\n")));
     },
     async committedPosition(worker, spoolId) {
       const row = await db.oneOrNone<{ spool_id: string; position: string }>('SELECT spool_id, position FROM ingest_progress WHERE worker = $1', [worker]);
@@ -64,4 +67,11 @@ export function formatReadingsInsert(readings: readonly ReadingRow[]): string {
     metric: arrayLiteral(readings.map((r) => r.metric)),
     value: arrayLiteral(readings.map((r) => r.value)),
   });
+}
+
+/** The first instant (UTC) of each calendar month the readings fall in: raw partitions are monthly. */
+export function monthsOf(readings: readonly ReadingRow[]): string[] {
+  const months = new Set<number>();
+  for (const { ts } of readings) months.add(Date.UTC(ts.getUTCFullYear(), ts.getUTCMonth(), 1));
+  return [...months].map((ms) => new Date(ms).toISOString());
 }

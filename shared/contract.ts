@@ -39,6 +39,24 @@ export const DEFAULT_METRIC_RANGES: Readonly<Record<string, Range>> = {
   humidity: [0, 100],
 };
 
+/** Units of the metrics pimonitor knows; stored with each series so tables and charts can show them. */
+export const METRIC_UNITS: Readonly<Record<string, string>> = {
+  temperature: '°C',
+  humidity: '%',
+  pressure: 'hPa',
+  co2: 'ppm',
+  illuminance: 'lx',
+  voltage: 'V',
+  current: 'A',
+  power: 'W',
+  energy: 'kWh',
+  battery: '%',
+};
+
+export function unitOf(metric: string): string | null {
+  return Object.hasOwn(METRIC_UNITS, metric) ? METRIC_UNITS[metric]! : null;
+}
+
 export interface ValidationLimits {
   /** Largest accepted payload in bytes. */
   maxPayloadBytes: number;

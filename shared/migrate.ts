@@ -51,7 +51,7 @@ export async function migrate(db: Db, onApplied: (m: Migration) => void = () => 
       if (await t.oneOrNone('SELECT 1 FROM schema_migrations WHERE version = $1', [migration.version])) return false;
       const file = new pgp.QueryFile(migration.path, { minify: false, noWarnings: true });
       if (file.error) throw new Error(`migration ${migration.name}: ${file.error.message}`);
-      await t.none(file);
+      await t.multi(file); // a migration may SELECT a function for its effect
       await t.none('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
       return true;
     });

@@ -13,7 +13,8 @@ test('series and devices fold to one row per key with the widest times', () => {
     entry('home/a/status', 'offline', 9),
   ]);
   expect(rows.readings.map((r) => r.value)).toEqual([1, 2]);
-  expect(rows.series).toEqual([{ device: 'a', sensor: 'dht22', metric: 'temperature', first_ts: at(3), last_ts: at(5) }]);
+  // The newest reading's value, whatever order the batch holds them in.
+  expect(rows.series).toEqual([{ device: 'a', sensor: 'dht22', metric: 'temperature', unit: '°C', first_ts: at(3), last_ts: at(5), last_value: 1 }]);
   // The later status wins even though it came earlier in the batch.
   expect(rows.devices).toEqual([{ device: 'a', first_seen: at(9), last_seen: at(12), status: 'online', status_changed_at: at(12) }]);
 });
