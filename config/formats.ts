@@ -31,6 +31,13 @@ export function registerFormats(): void {
     },
   });
   convict.addFormat({
+    name: 'time-zone-or-empty',
+    validate(value: unknown) {
+      if (value === '') return;
+      if (typeof value !== 'string' || !isTimeZone(value)) throw new Error('must be an IANA time zone such as Europe/Berlin or UTC, or empty for this machine\'s zone');
+    },
+  });
+  convict.addFormat({
     name: 'device-name',
     validate(value: unknown) {
       const problem = nameProblem('device', String(value));
@@ -85,5 +92,14 @@ function parseJsonOrKeep(value: unknown): unknown {
     return JSON.parse(value);
   } catch {
     return value;
+  }
+}
+
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
   }
 }

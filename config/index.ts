@@ -8,11 +8,12 @@ import { registerFormats } from './formats.js';
 import { ingest } from './ingest.js';
 import { mqtt } from './mqtt.js';
 import { node } from './node.js';
+import { storage } from './storage.js';
 
 registerFormats();
 
 /** One schema, a section per component, so one file can configure every process under strict validation. */
-const schema = { ...common, ...database, ...broker, ...mqtt, ...ingest, ...node };
+const schema = { ...common, ...database, ...broker, ...mqtt, ...ingest, ...storage, ...node };
 const build = (env: NodeJS.ProcessEnv) => convict(schema, { env, args: [] });
 export type Config = ReturnType<ReturnType<typeof build>['getProperties']>;
 

@@ -15,6 +15,7 @@ import { Spool } from '../shared/spool/spool.js';
 import { parsePartition, type Partition } from '../shared/partition.js';
 import { createBatchStore } from './store.js';
 import { IngestWorker } from './worker.js';
+import { startMaintenance } from '../storage/run-maintenance.js';
 
 /** The ingest process: migrate, replay the spool, subscribe, write until SIGINT/SIGTERM. */
 export async function runIngest(config: Config): Promise<void> {
@@ -49,6 +50,7 @@ export async function runIngest(config: Config): Promise<void> {
     shareGroup: ingest.shareGroup || undefined,
   });
   logWorkerEvents(worker, log, mqtt.url);
+  const maintenance = config.storage.maintenance ? startMaintenance(config, url, log) : undefined;
 
   let ops: OpsServer | undefined;
   if (ingest.httpPort !== 0) {
@@ -79,7 +81,7 @@ export async function runIngest(config: Config): Promise<void> {
   const stop = async () => {
     clearInterval(summary);
     await ops?.stop();
-    await worker.stop({ timeoutMs: ingest.stopTimeoutMs });
+    await Promise.all([worker.stop({ timeoutMs: ingest.stopTimeoutMs }), maintenance?.stop({ timeoutMs: ingest.stopTimeoutMs })]);
     if (worker.backlogBytes > 0) log.warn({ backlogBytes: worker.backlogBytes }, 'stopped with messages still in the spool; they are written at the next start');
     await disconnect(db);
   };

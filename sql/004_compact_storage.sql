@@ -199,8 +199,9 @@ LANGUAGE sql AS $$
   ) SELECT count(*) FROM marked
 $$;
 
--- Sets the time zone of daily rollups; when it changes, every day that the 5-minute rollups still
--- cover is recomputed in the new zone (older days keep the old zone's midnights).
+-- Sets the time zone of daily rollups; when it changes, the days are recomputed from the 5-minute
+-- rollups in the new zone. Days of the old zone that end before the oldest 5-minute bucket (when
+-- RETENTION_5M_DAYS dropped those) are kept as they are; the first new day may then be partial.
 CREATE FUNCTION pimonitor_set_rollup_time_zone(tz text) RETURNS boolean
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -210,11 +211,11 @@ BEGIN
   IF (SELECT rollup_time_zone FROM storage_settings) = tz THEN RETURN false; END IF;
   PERFORM pg_advisory_xact_lock(1885957487, 1);
   UPDATE storage_settings SET rollup_time_zone = tz;
-  DELETE FROM rollup_1d WHERE bucket >= oldest;
+  DELETE FROM rollup_1d WHERE bucket > oldest - interval '25 hours';
   INSERT INTO rollup_1d
   SELECT * FROM pimonitor_merge_5m('day', tz, interval '30 hours',
-    ARRAY(SELECT series_id FROM (SELECT DISTINCT series_id, date_trunc('day', bucket, tz) AS day FROM rollup_5m) d WHERE day >= oldest ORDER BY series_id, day),
-    ARRAY(SELECT day FROM (SELECT DISTINCT series_id, date_trunc('day', bucket, tz) AS day FROM rollup_5m) d WHERE day >= oldest ORDER BY series_id, day));
+    ARRAY(SELECT series_id FROM (SELECT DISTINCT series_id, date_trunc('day', bucket, tz) AS day FROM rollup_5m) d ORDER BY series_id, day),
+    ARRAY(SELECT day FROM (SELECT DISTINCT series_id, date_trunc('day', bucket, tz) AS day FROM rollup_5m) d ORDER BY series_id, day));
   RETURN true;
 END $$;
 

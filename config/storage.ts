@@ -1,0 +1,53 @@
+/** How long each tier of data is kept, and the rollup job's settings. Read by ingest's maintenance job and the CLI. */
+export const storage = {
+  storage: {
+    retentionRawDays: {
+      doc: 'Days raw readings are kept; older months are dropped whole (0 keeps them forever). Readings older than this are refused with a reason.',
+      format: 'nat',
+      default: 90,
+      env: 'RETENTION_RAW_DAYS',
+    },
+    retention5mDays: {
+      doc: 'Days 5-minute rollups are kept (0: forever; about 100 bytes per series per 5 minutes).',
+      format: 'nat',
+      default: 0,
+      env: 'RETENTION_5M_DAYS',
+    },
+    retention1hDays: {
+      doc: 'Days hourly rollups are kept (0: forever).',
+      format: 'nat',
+      default: 0,
+      env: 'RETENTION_1H_DAYS',
+    },
+    retention1dDays: {
+      doc: 'Days daily rollups are kept (0: forever).',
+      format: 'nat',
+      default: 0,
+      env: 'RETENTION_1D_DAYS',
+    },
+    retentionRejectedDays: {
+      doc: 'Days rejected messages are kept for diagnosis (0: forever).',
+      format: 'nat',
+      default: 30,
+      env: 'RETENTION_REJECTED_DAYS',
+    },
+    rollupTimeZone: {
+      doc: 'Time zone whose midnights bound the daily rollups (an IANA name such as Europe/Berlin); empty: this machine\'s zone.',
+      format: 'time-zone-or-empty',
+      default: '',
+      env: 'ROLLUP_TIME_ZONE',
+    },
+    maintenance: {
+      doc: 'Whether ingest runs the maintenance job (rollups every interval, partitions ahead, retention hourly). With several ingest workers one at a time does the work.',
+      format: Boolean,
+      default: true,
+      env: 'MAINTENANCE_ENABLED',
+    },
+    maintenanceIntervalMs: {
+      doc: 'How often the maintenance job rolls up new readings, in milliseconds; readings_5m/1h/1d are up to date between runs anyway.',
+      format: 'positive-int',
+      default: 60_000,
+      env: 'MAINTENANCE_INTERVAL_MS',
+    },
+  },
+};

@@ -1,0 +1,99 @@
+import { EventEmitter } from 'node:events';
+import type { Db } from '../shared/db.js';
+import { withTimeout } from '../shared/timeout.js';
+import { createPartitionsAhead } from './partitions.js';
+import { applyRetention, planRetention, type RetentionItem, type RetentionPolicy } from './retention.js';
+import { rollUp } from './rollup.js';
+import { applyStorageSettings, type StorageSettings } from './settings.js';
+
+export interface MaintenanceOptions {
+  settings: StorageSettings;
+  retention: RetentionPolicy;
+  /** How often new readings are rolled up. */
+  intervalMs: number;
+  /** How often partitions are made ahead and retention runs. */
+  retentionEveryMs?: number;
+  now?: () => number;
+}
+
+export interface MaintenanceEvents {
+  rolledUp: [{ buckets: number; ms: number }];
+  retained: [{ item: RetentionItem }];
+  partitionsCreated: [{ count: number }];
+  settingsApplied: [{ timeZoneChanged: boolean }];
+  failed: [{ during: string; err: unknown }];
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * The storage upkeep that runs beside ingest: rolls up dirty buckets every interval, and every hour
+ * makes next month's partitions and applies retention. A failure is reported and tried again at the
+ * next run; it never stops ingest. Several workers may run it: the rollup takes a lock, and a second
+ * runner finds nothing to do.
+ */
+export class Maintenance extends EventEmitter<MaintenanceEvents> {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+  private settingsApplied = false;
+  private lastRetentionAt = -Infinity;
+  private readonly now: () => number;
+
+  constructor(private readonly db: Db, private readonly options: MaintenanceOptions) {
+    super();
+    this.now = options.now ?? Date.now;
+  }
+
+  start(): void {
+    if (this.timer || this.stopped) return;
+    const tick = () => {
+      this.running = this.runOnce().finally(() => {
+        this.running = undefined;
+        if (!this.stopped) this.timer = setTimeout(tick, this.options.intervalMs);
+      });
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  /** One round: settings (first time), partitions and retention (when due), then the rollup. Never rejects. */
+  async runOnce(): Promise<void> {
+    await this.step('settings', async () => {
+      if (this.settingsApplied) return;
+      this.emit('settingsApplied', await applyStorageSettings(this.db, this.options.settings));
+      this.settingsApplied = true;
+    });
+    if (this.now() - this.lastRetentionAt >= (this.options.retentionEveryMs ?? HOUR_MS)) {
+      this.lastRetentionAt = this.now();
+      await this.step('partitions', async () => {
+        const count = await createPartitionsAhead(this.db, new Date(this.now()));
+        if (count > 0) this.emit('partitionsCreated', { count });
+      });
+      await this.step('retention', async () => {
+        const plan = await planRetention(this.db, this.options.retention, new Date(this.now()));
+        await applyRetention(this.db, plan, (item) => this.emit('retained', { item }));
+      });
+    }
+    await this.step('rollup', async () => {
+      const started = Date.now();
+      const buckets = await rollUp(this.db);
+      if (buckets > 0) this.emit('rolledUp', { buckets, ms: Date.now() - started });
+    });
+  }
+
+  private async step(during: string, work: () => Promise<void>): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await work();
+    } catch (err) {
+      this.emit('failed', { during, err });
+    }
+  }
+
+  /** Stops the timer and waits for a round in progress, at most `timeoutMs`; safe to call twice. */
+  async stop({ timeoutMs = 5000 }: { timeoutMs?: number } = {}): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (this.running) await withTimeout(this.running, timeoutMs).catch(() => {});
+  }
+}

@@ -1,0 +1,98 @@
+import type { Db } from '../shared/db.js';
+import { listPartitions, type MonthlyTable } from './partitions.js';
+import { rollUp } from './rollup.js';
+
+/** Days each tier is kept; 0 keeps it forever. */
+export interface RetentionPolicy {
+  rawDays: number;
+  fiveMinuteDays: number;
+  hourDays: number;
+  dayDays: number;
+  rejectedDays: number;
+}
+
+/** Tables trimmed row by row: small ones (rollups per hour and day, rejected messages). */
+const ROW_TABLES = [
+  { table: 'rollup_1h', column: 'bucket', days: (p: RetentionPolicy) => p.hourDays },
+  { table: 'rollup_1d', column: 'bucket', days: (p: RetentionPolicy) => p.dayDays },
+  { table: 'rejected_messages', column: 'received_at', days: (p: RetentionPolicy) => p.rejectedDays },
+] as const;
+type RowTable = (typeof ROW_TABLES)[number]['table'];
+
+const MONTHLY_DAYS: Record<MonthlyTable, (p: RetentionPolicy) => number> = {
+  readings_raw: (p) => p.rawDays,
+  rollup_5m: (p) => p.fiveMinuteDays,
+};
+
+export type RetentionItem =
+  | { kind: 'partition'; table: MonthlyTable; name: string; from: Date; to: Date; rows: number; bytes: number }
+  | { kind: 'rows'; table: RowTable; column: string; before: Date; rows: number; bytes: number };
+
+/** The instant before which data of a tier kept `days` goes, or null when it is kept forever. Pure. */
+export function cutoffOf(now: Date, days: number): Date | null {
+  return days > 0 ? new Date(now.getTime() - days * 86_400_000) : null;
+}
+
+/**
+ * What retention would remove now: whole monthly partitions that end before their tier's cutoff, and
+ * rows of the small tables older than theirs. applyRetention removes exactly this list.
+ */
+export async function planRetention(db: Db, policy: RetentionPolicy, now: Date): Promise<RetentionItem[]> {
+  const items: RetentionItem[] = [];
+  for (const p of await listPartitions(db)) {
+    const cutoff = cutoffOf(now, MONTHLY_DAYS[p.parent](policy));
+    if (!cutoff || p.to > cutoff) continue;
+    const { rows } = await db.one<{ rows: number }>('SELECT count(*)::int AS rows FROM $1:name', [p.name]);
+    items.push({ kind: 'partition', table: p.parent, name: p.name, from: p.from, to: p.to, rows, bytes: p.bytes });
+  }
+  for (const { table, column, days } of ROW_TABLES) {
+    const before = cutoffOf(now, days(policy));
+    if (!before) continue;
+    const { rows, bytes } = await db.one<{ rows: number; bytes: string }>(
+      // Bytes are the table's size shared out per row: an estimate, as freed rows are reused, not returned.
+      `SELECT count(*)::int AS rows,
+        round(count(*) * pg_total_relation_size($1) / greatest((SELECT count(*) FROM $1:name), 1)) AS bytes
+       FROM $1:name WHERE $2:name < $3`, [table, column, before]);
+    if (rows > 0) items.push({ kind: 'rows', table, column, before, rows, bytes: Number(bytes) });
+  }
+  return items;
+}
+
+/** Rows deleted per statement, so no single DELETE holds locks or bloats WAL for long. */
+const DELETE_CHUNK_ROWS = 10_000;
+
+/**
+ * Removes what planRetention listed. Raw partitions are rolled up first (late readings in them may still
+ * be waiting), then dropped whole; rows go in small chunks. `onItem` is told after each item.
+ */
+export async function applyRetention(db: Db, plan: readonly RetentionItem[], onItem: (item: RetentionItem) => void = () => {}): Promise<void> {
+  if (plan.some((i) => i.kind === 'partition' && i.table === 'readings_raw')) await rollUp(db);
+  for (const item of plan) {
+    if (item.kind === 'partition') {
+      await db.tx(async (t) => {
+        // A DROP waiting behind a long query would hold every insert up behind it; give up instead.
+        await t.none("SET LOCAL lock_timeout = '5s'");
+        await t.none('DROP TABLE IF EXISTS $1:name', [item.name]);
+        if (item.table === 'readings_raw') await t.none('DELETE FROM rollup_dirty WHERE bucket < $1', [item.to]);
+      });
+    } else {
+      for (;;) {
+        const { rowCount } = await db.result(
+          'DELETE FROM $1:name WHERE ctid = ANY (ARRAY(SELECT ctid FROM $1:name WHERE $2:name < $3 LIMIT $4))',
+          [item.table, item.column, item.before, DELETE_CHUNK_ROWS]);
+        if (rowCount < DELETE_CHUNK_ROWS) break;
+      }
+    }
+    onItem(item);
+  }
+}
+
+export function retentionPolicyOf(storage: { retentionRawDays: number; retention5mDays: number; retention1hDays: number; retention1dDays: number; retentionRejectedDays: number }): RetentionPolicy {
+  return {
+    rawDays: storage.retentionRawDays,
+    fiveMinuteDays: storage.retention5mDays,
+    hourDays: storage.retention1hDays,
+    dayDays: storage.retention1dDays,
+    rejectedDays: storage.retentionRejectedDays,
+  };
+}

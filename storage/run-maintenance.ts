@@ -1,0 +1,39 @@
+import type { Config } from '../config/index.js';
+import { connect, disconnect } from '../shared/db.js';
+import type { Logger } from '../shared/log.js';
+import { Maintenance } from './maintenance.js';
+import { retentionPolicyOf } from './retention.js';
+import { storageSettingsOf } from './settings.js';
+
+/** A rollup or retention step may take minutes on a Pi after a long outage; ingest's 30 s would cut it off. */
+const MAINTENANCE_QUERY_TIMEOUT_MS = 10 * 60_000;
+
+/** Starts the maintenance job on a connection of its own (it never takes one ingest needs), logging what it does. */
+export function startMaintenance(config: Config, url: string, log: Logger): { stop(o: { timeoutMs: number }): Promise<void> } {
+  const db = connect(url, { poolSize: 1, applicationName: 'pimonitor-maintenance', queryTimeoutMs: MAINTENANCE_QUERY_TIMEOUT_MS, connectTimeoutMs: config.database.connectTimeoutMs });
+  const maintenance = new Maintenance(db, {
+    settings: storageSettingsOf(config),
+    retention: retentionPolicyOf(config.storage),
+    intervalMs: config.storage.maintenanceIntervalMs,
+  });
+  let failures = 0;
+  maintenance.on('settingsApplied', ({ timeZoneChanged }) => timeZoneChanged && log.info({ timeZone: storageSettingsOf(config).rollupTimeZone }, 'daily rollups recomputed for the new time zone'));
+  maintenance.on('partitionsCreated', ({ count }) => log.info({ count }, 'created monthly partitions ahead'));
+  maintenance.on('retained', ({ item }) => log.info({ table: item.table, ...(item.kind === 'partition' ? { partition: item.name } : { before: item.before }), rows: item.rows, bytes: item.bytes }, 'retention removed old data'));
+  maintenance.on('rolledUp', ({ buckets, ms }) => {
+    if (failures > 0) log.info({ afterFailures: failures }, 'maintenance works again');
+    failures = 0;
+    log.debug({ buckets, ms }, 'rolled up');
+  });
+  // One line per kind of failure while it lasts, not one a minute.
+  maintenance.on('failed', ({ during, err }) => {
+    if (failures++ === 0 || failures % 60 === 0) log.warn({ during, err: (err as Error)?.message ?? String(err), failures }, 'maintenance step failed; trying again next run');
+  });
+  maintenance.start();
+  return {
+    async stop({ timeoutMs }) {
+      await maintenance.stop({ timeoutMs });
+      await disconnect(db);
+    },
+  };
+}

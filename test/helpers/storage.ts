@@ -1,0 +1,52 @@
+import type { Entry } from '../../ingest/entries.js';
+import { toRows } from '../../ingest/rows.js';
+import { createBatchStore } from '../../ingest/store.js';
+import type { Db } from '../../shared/db.js';
+
+export interface Sample {
+  device: string;
+  sensor?: string;
+  metric?: string;
+  ts: Date;
+  value: number;
+}
+
+/** Writes samples the way ingest does (one batch, series ids, dirty buckets), without a broker. */
+export async function writeBatch(db: Db, samples: readonly Sample[]): Promise<void> {
+  const entries: Entry[] = samples.map(({ device, sensor = 'dht22', metric = 'temperature', ts, value }) => ({
+    kind: 'reading',
+    reading: { device, sensor, ts, metrics: [{ metric, value }] },
+    receivedAt: ts,
+  }));
+  await createBatchStore(db).write(toRows(entries), { worker: 'test', spoolId: '00000000-0000-4000-8000-000000000000', position: 0 });
+}
+
+/** Empties readings, rollups and the catalogue between cases of a property test. */
+export async function emptyStorage(db: Db): Promise<void> {
+  await db.none('TRUNCATE readings_raw, rollup_5m, rollup_1h, rollup_1d, rollup_dirty, series, devices RESTART IDENTITY');
+}
+
+export const TIERS = {
+  '5m': { table: 'rollup_5m', view: 'readings_5m', bucket: () => 'pimonitor_bucket_5m(ts)' },
+  '1h': { table: 'rollup_1h', view: 'readings_1h', bucket: () => "date_trunc('hour', ts, 'UTC')" },
+  '1d': { table: 'rollup_1d', view: 'readings_1d', bucket: (tz: string) => `date_trunc('day', ts, '${tz}')` },
+} as const;
+export type Tier = keyof typeof TIERS;
+
+const COLUMNS = "series_id, bucket, count, round(sum::numeric, 6) AS sum, min, max, min_at, max_at, first_at, first_value, last_at, last_value";
+
+/** Every bucket of a tier aggregated from raw readings in one query: what the rollups must equal. */
+export async function fromScratch(db: Db, tier: Tier, tz = 'UTC'): Promise<unknown[]> {
+  return db.any(`
+    SELECT ${COLUMNS} FROM (
+      SELECT series_id, ${TIERS[tier].bucket(tz)} AS bucket, count(*)::int AS count, sum(value) AS sum, min(value) AS min, max(value) AS max,
+        (array_agg(ts ORDER BY value, ts))[1] AS min_at, (array_agg(ts ORDER BY value DESC, ts))[1] AS max_at,
+        min(ts) AS first_at, (array_agg(value ORDER BY ts))[1] AS first_value, max(ts) AS last_at, (array_agg(value ORDER BY ts DESC))[1] AS last_value
+      FROM readings_raw GROUP BY 1, 2) x
+    ORDER BY series_id, bucket`);
+}
+
+/** A tier as stored (`table`) or as its up-to-date view shows it (`view`), in fromScratch's shape. */
+export async function stored(db: Db, tier: Tier, from: 'table' | 'view'): Promise<unknown[]> {
+  return db.any(`SELECT ${COLUMNS} FROM ${TIERS[tier][from]} ORDER BY series_id, bucket`);
+}

@@ -1,0 +1,117 @@
+import fc from 'fast-check';
+import { migrate } from '../shared/migrate.js';
+import { rollUp } from '../storage/rollup.js';
+import { applyStorageSettings } from '../storage/settings.js';
+import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { emptyStorage, fromScratch, stored, TIERS, writeBatch, type Sample, type Tier } from './helpers/storage.js';
+import { FUZZ_SEED, fuzzRuns } from './support/hostile.js';
+
+const TZ = 'Europe/Berlin';
+const tiers = Object.keys(TIERS) as Tier[];
+let t: TestDatabase;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  await migrate(t.db);
+  await applyStorageSettings(t.db, { rawKeepDays: 0, rollupTimeZone: TZ });
+}, 60_000);
+afterAll(async () => t?.stop());
+beforeEach(async () => emptyStorage(t.db));
+
+async function expectRollupsEqualRaw(): Promise<void> {
+  for (const tier of tiers) {
+    const expected = await fromScratch(t.db, tier, TZ);
+    expect({ tier, view: await stored(t.db, tier, 'view') }).toEqual({ tier, view: expected });
+  }
+  await rollUp(t.db, { maxBuckets: 7 });
+  expect(await t.db.one('SELECT count(*)::int AS n FROM rollup_dirty')).toEqual({ n: 0 });
+  for (const tier of tiers) {
+    const expected = await fromScratch(t.db, tier, TZ);
+    expect({ tier, table: await stored(t.db, tier, 'table') }).toEqual({ tier, table: expected });
+  }
+}
+
+// Around the end of summer time in Berlin (a 25-hour day) and a month boundary, so buckets of every
+// tier and partitions of two months are involved.
+const START = Date.UTC(2026, 9, 24, 12);
+const SPAN_MS = 10 * 86_400_000;
+const sample = fc.record({
+  device: fc.constantFrom('attic', 'cellar'),
+  metric: fc.constantFrom('temperature', 'humidity'),
+  // Whole seconds, and values in tenths, like a DHT22; duplicates of the same instant are likely.
+  ts: fc.integer({ min: 0, max: SPAN_MS / 1000 }).map((s) => new Date(START + s * 1000)),
+  value: fc.integer({ min: -200, max: 600 }).map((v) => v / 10),
+});
+// A run: batches in any order, with rollups between some of them; a batch may repeat an earlier one.
+const run = fc.array(
+  fc.record({ samples: fc.array(sample, { minLength: 1, maxLength: 12 }), repeat: fc.boolean(), rollUpAfter: fc.boolean() }),
+  { minLength: 1, maxLength: 8 },
+);
+
+test('late, repeated and out-of-order batches leave every rollup equal to a from-scratch aggregate (property)', async () => {
+  await fc.assert(
+    fc.asyncProperty(run, async (batches) => {
+      await emptyStorage(t.db);
+      const written: Sample[][] = [];
+      for (const { samples, repeat, rollUpAfter } of batches) {
+        await writeBatch(t.db, repeat && written.length ? written[written.length - 1]! : samples);
+        written.push(samples);
+        if (rollUpAfter) await rollUp(t.db, { maxBuckets: 3 });
+      }
+      await expectRollupsEqualRaw();
+    }),
+    { seed: FUZZ_SEED, numRuns: fuzzRuns(25), endOnFailure: true },
+  );
+}, 300_000);
+
+test('a node\'s week-old outbox, arriving after its buckets were rolled up, appears in all three rollups', async () => {
+  const day = Date.UTC(2026, 10, 2);
+  const live = Array.from({ length: 24 * 6 }, (_, i) => ({ device: 'garage', ts: new Date(day + 7 * 86_400_000 + i * 600_000), value: 20 }));
+  await writeBatch(t.db, live);
+  // The node was offline, then it sends what it read a week ago, and a little of what it already sent.
+  await writeBatch(t.db, [{ device: 'garage', ts: new Date(day + 3_600_000), value: 20 }]);
+  await rollUp(t.db);
+  const outbox = Array.from({ length: 12 }, (_, i) => ({ device: 'garage', ts: new Date(day + 3_600_000 + i * 300_000), value: 30 + i }));
+  await writeBatch(t.db, [...outbox, ...live.slice(0, 3)]);
+  const hour = await t.db.one("SELECT count, max, max_at FROM readings_1h WHERE bucket = $1", [new Date(day + 3_600_000)]);
+  expect(hour).toEqual({ count: 12, max: 41, max_at: new Date(day + 3_600_000 + 11 * 300_000) });
+  await expectRollupsEqualRaw();
+  const localDay = await t.db.one("SELECT count FROM readings_1d WHERE bucket = '2026-11-02 00:00 Europe/Berlin'");
+  expect(localDay).toEqual({ count: 12 });
+});
+
+test('a day when clocks change has 25 hours in the daily rollup of its zone', async () => {
+  const samples = Array.from({ length: 30 }, (_, i) => ({ device: 'hall', ts: new Date(Date.UTC(2026, 9, 24, 21, 30) + i * 3_600_000), value: i }));
+  await writeBatch(t.db, samples);
+  await rollUp(t.db);
+  const days = await t.db.any("SELECT to_char(bucket AT TIME ZONE 'Europe/Berlin', 'YYYY-MM-DD HH24:MI') AS day, count, last_at - first_at AS span FROM readings_1d ORDER BY bucket");
+  // Local 2026-10-24 23:30 is the first sample; the 25th of October lasts 25 hours.
+  expect(days.map((d: { day: string; count: number }) => [d.day, d.count])).toEqual([['2026-10-24 00:00', 1], ['2026-10-25 00:00', 25], ['2026-10-26 00:00', 4]]);
+});
+
+test('changing the rollup time zone recomputes the daily rollups in the new zone', async () => {
+  const samples = Array.from({ length: 48 }, (_, i) => ({ device: 'hall', ts: new Date(Date.UTC(2026, 10, 10) + i * 3_600_000), value: i }));
+  await writeBatch(t.db, samples);
+  await rollUp(t.db);
+  try {
+    expect(await applyStorageSettings(t.db, { rawKeepDays: 0, rollupTimeZone: 'America/New_York' })).toEqual({ timeZoneChanged: true });
+    expect(await stored(t.db, '1d', 'table')).toEqual(await fromScratch(t.db, '1d', 'America/New_York'));
+    expect(await applyStorageSettings(t.db, { rawKeepDays: 0, rollupTimeZone: 'America/New_York' })).toEqual({ timeZoneChanged: false });
+  } finally {
+    await applyStorageSettings(t.db, { rawKeepDays: 0, rollupTimeZone: TZ });
+  }
+});
+
+// PGlite runs one transaction at a time, so only PostgreSQL has the race this guards against.
+(process.env.DATABASE_URL ? test : test.skip)('a rollup while a batch\'s transaction is open leaves that bucket for the next run (PostgreSQL)', async () => {
+  const at = (s: number) => new Date(Date.UTC(2026, 10, 20, 8, 0, s));
+  await writeBatch(t.db, [{ device: 'porch', ts: at(0), value: 1 }]);
+  await t.db.tx(async (tx) => {
+    await writeBatch(tx, [{ device: 'porch', ts: at(10), value: 9 }]);
+    // Another connection: the marker is locked by this open transaction, so the job must not take it.
+    expect(await rollUp(t.db)).toBe(0);
+  });
+  expect(await rollUp(t.db)).toBe(1);
+  expect(await t.db.one('SELECT count, max FROM readings_5m')).toEqual({ count: 2, max: 9 });
+  await expectRollupsEqualRaw();
+});
