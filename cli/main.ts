@@ -3,6 +3,8 @@ import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/index.js';
 import { ListenError } from '../shared/listen.js';
 import { addDeviceCommands } from './device.js';
+import { addDataCommands } from './data-commands.js';
+import { addStorageCommands } from './storage-commands.js';
 import { ExpectedError } from '../shared/expected-error.js';
 import { withMigratedDatabase } from './with-database.js';
 
@@ -57,6 +59,8 @@ program
     (await import('../sensor-node/main.js')).runNode(load(o, { NODE_SIMULATE: o.simulate ? 'true' : undefined, NODE_DEVICE: o.device, NODE_INTERVAL_MS: o.intervalMs }).config));
 
 addDeviceCommands(program, load);
+addDataCommands(program, load);
+addStorageCommands(program, load);
 
 program
   .command('migrate')

@@ -18,7 +18,14 @@ ALTER TABLE series ADD COLUMN last_value double precision;
 COMMENT ON TABLE series IS 'Every (device, sensor, metric) ever seen: its id in readings_raw and the rollups, unit, first and newest reading time, and newest value; kept by ingest.';
 COMMENT ON COLUMN series.unit IS 'Unit of the metric where pimonitor knows it (°C, %), else NULL.';
 COMMENT ON COLUMN series.last_value IS 'Value of the reading at last_ts.';
-UPDATE series SET unit = CASE metric WHEN 'temperature' THEN '°C' WHEN 'humidity' THEN '%' END;
+-- Units pimonitor knows, for rows inserted through the readings view; keep in step with METRIC_UNITS
+-- in shared/contract.ts (a test compares them).
+CREATE FUNCTION pimonitor_unit_of(metric text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (SELECT unit FROM (VALUES ('temperature', '°C'), ('humidity', '%'), ('pressure', 'hPa'), ('co2', 'ppm'),
+  ('illuminance', 'lx'), ('voltage', 'V'), ('current', 'A'), ('power', 'W'), ('energy', 'kWh'), ('battery', '%')) AS u(metric, unit)
+  WHERE u.metric = pimonitor_unit_of.metric);
+UPDATE series SET unit = pimonitor_unit_of(metric);
 
 -- Settings the database needs to know itself; written by the maintenance job from the configuration.
 CREATE TABLE storage_settings (
@@ -267,7 +274,7 @@ DECLARE
   sid integer;
 BEGIN
   INSERT INTO series (device, sensor, metric, first_ts, last_ts, last_value, unit)
-  VALUES (NEW.device, NEW.sensor, NEW.metric, NEW.ts, NEW.ts, NEW.value, NEW.unit)
+  VALUES (NEW.device, NEW.sensor, NEW.metric, NEW.ts, NEW.ts, NEW.value, coalesce(NEW.unit, pimonitor_unit_of(NEW.metric)))
   ON CONFLICT (device, sensor, metric) DO UPDATE SET
     first_ts = LEAST(series.first_ts, EXCLUDED.first_ts),
     last_value = CASE WHEN EXCLUDED.last_ts > series.last_ts THEN EXCLUDED.last_value ELSE series.last_value END,

@@ -3,12 +3,15 @@ import type { Db } from '../shared/db.js';
 /** The tables worth watching on a small disk, largest first in a normal installation. */
 const TABLES = ['readings_raw', 'rollup_5m', 'rollup_1h', 'rollup_1d', 'rollup_dirty', 'rejected_messages', 'series', 'devices'] as const;
 
+const EXACT_BELOW_ROWS = 1_000_000;
+
 export interface TableUsage {
   table: string;
   /** On disk, with indexes and TOAST, summed over partitions. */
   bytes: number;
-  /** PostgreSQL's estimate (from the last ANALYZE), except readings_raw: exact, from the rollups. */
   rows: number;
+  /** Whether `rows` is PostgreSQL's estimate (from the last ANALYZE) rather than a count. */
+  estimated: boolean;
   partitions: number;
 }
 
@@ -29,7 +32,13 @@ export async function diskUsage(db: Db): Promise<DiskUsage> {
       (SELECT coalesce(sum(greatest(c.reltuples, 0)), 0) FROM pg_partition_tree(t.name::regclass) p JOIN pg_class c ON c.oid = p.relid WHERE p.isleaf) AS rows,
       (SELECT count(*) FROM pg_partition_tree(t.name::regclass) WHERE isleaf AND level > 0) AS partitions
     FROM unnest($1::text[]) AS t(name)`, [TABLES],
-  (r: { table: string; bytes: string; rows: string; partitions: string }): TableUsage => ({ table: r.table, bytes: Number(r.bytes), rows: Number(r.rows), partitions: Number(r.partitions) }));
+  (r: { table: string; bytes: string; rows: string; partitions: string }): TableUsage => ({ table: r.table, bytes: Number(r.bytes), rows: Number(r.rows), estimated: true, partitions: Number(r.partitions) }));
+  // Counting is cheap below a million rows, and an estimate of 0 for a table not yet analysed misleads.
+  for (const t of tables) {
+    if (t.table === 'readings_raw' || t.rows >= EXACT_BELOW_ROWS) continue;
+    t.rows = (await db.one<{ n: number }>('SELECT count(*)::int AS n FROM $1:name', [t.table])).n;
+    t.estimated = false;
+  }
   const { oldest, values, backlog, database } = await db.one<{ oldest: Date | null; values: string; backlog: number; database: string }>(`
     WITH oldest AS (SELECT min(ts) AS ts FROM readings_raw)
     SELECT (SELECT ts FROM oldest) AS oldest,
@@ -37,7 +46,9 @@ export async function diskUsage(db: Db): Promise<DiskUsage> {
       (SELECT count(*)::int FROM rollup_dirty) AS backlog,
       pg_database_size(current_database()) AS database`);
   const raw = tables.find((t) => t.table === 'readings_raw')!;
+  // Counted from the 5-minute rollups: exact, and far cheaper than counting raw rows.
   raw.rows = Number(values);
+  raw.estimated = false;
   return {
     databaseBytes: Number(database),
     tables,

@@ -107,7 +107,7 @@ test('changing the rollup time zone recomputes the daily rollups in the new zone
   const at = (s: number) => new Date(Date.UTC(2026, 10, 20, 8, 0, s));
   await writeBatch(t.db, [{ device: 'porch', ts: at(0), value: 1 }]);
   await t.db.tx(async (tx) => {
-    await writeBatch(tx, [{ device: 'porch', ts: at(10), value: 9 }]);
+    await writeBatch(tx as unknown as typeof t.db, [{ device: 'porch', ts: at(10), value: 9 }]);
     // Another connection: the marker is locked by this open transaction, so the job must not take it.
     expect(await rollUp(t.db)).toBe(0);
   });

@@ -10,7 +10,9 @@ export type CliProcess = LoggedProcess;
 function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const { DATABASE_URL: _ignored, NODE_OPTIONS: _jest, ...rest } = process.env;
   // No fixed ports for the ops endpoints: tests run side by side. A test that wants one sets it.
-  return { ...rest, LOG_LEVEL: 'info', BROKER_HTTP_PORT: '0', INGEST_HTTP_PORT: '0', ...env };
+  // Tests publish readings dated early 2026, which 90 days of raw retention would refuse; the
+  // retention tests set it themselves.
+  return { ...rest, LOG_LEVEL: 'info', BROKER_HTTP_PORT: '0', INGEST_HTTP_PORT: '0', RETENTION_RAW_DAYS: '0', ...env };
 }
 
 /** Starts `pimonitor <args>` from the build, as a user would run it. */

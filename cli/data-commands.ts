@@ -1,0 +1,139 @@
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import type { Command } from 'commander';
+import type { LoadedConfig } from '../config/index.js';
+import { ExpectedError } from '../shared/expected-error.js';
+import { systemTimeZone } from '../storage/settings.js';
+import { parseExportOptions, type ExportOptions } from './export-args.js';
+import { serializer } from './export-format.js';
+import { progressBar } from './progress.js';
+import { formatAge, formatBytes, formatCount, formatTable } from './text-output.js';
+import { formatInstant } from './time-args.js';
+import { withMigratedDatabase } from './with-database.js';
+
+type Load = (o: { config?: string }) => LoadedConfig;
+const configFlag = ['-c, --config <file>', 'JSON configuration file'] as const;
+const tzFlag = ['--tz <zone>', 'time zone of the times printed (IANA name); default: this machine\'s'] as const;
+
+function zoneOf(tz: string | undefined): string {
+  const zone = tz ?? systemTimeZone();
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return zone;
+  } catch {
+    throw new ExpectedError(`--tz "${zone}" is not a time zone; use an IANA name such as Europe/Berlin or UTC`);
+  }
+}
+
+/** `pimonitor latest`, `devices` and `export`: the data back out, for people and for programs. */
+export function addDataCommands(program: Command, load: Load): void {
+  program
+    .command('latest')
+    .description('newest value of every device, sensor and metric, with its age and the device\'s status')
+    .option(...configFlag)
+    .option('--device <names>', 'only these devices (comma-separated)')
+    .option('--json', 'print JSON instead of a table')
+    .option(...tzFlag)
+    .action(async (o: { config?: string; device?: string; json?: boolean; tz?: string }) => {
+      const tz = zoneOf(o.tz);
+      const rows = await withMigratedDatabase(load(o).config, 'pimonitor-latest', (db) => db.any<{ device: string; sensor: string; metric: string; value: number; unit: string | null; ts: Date; status: string | null }>(`
+        SELECT l.device, l.sensor, l.metric, l.value, l.unit, l.ts, d.status
+        FROM latest_readings l LEFT JOIN devices d USING (device)
+        WHERE $1::text[] IS NULL OR l.device = ANY($1)
+        ORDER BY l.device, l.sensor, l.metric`, [o.device?.split(',').map((s) => s.trim()) ?? null]));
+      const now = Date.now();
+      if (o.json) {
+        console.log(JSON.stringify(rows.map((r) => ({ ...r, ts: formatInstant(r.ts, tz), ageSeconds: Math.round((now - r.ts.getTime()) / 1000) })), null, 2));
+        return;
+      }
+      if (rows.length === 0) return console.log('no readings yet. Publish one: mosquitto_pub -t home/test/dht22 -m \'{"temperature": 21.5}\'');
+      console.log(formatTable(['device', 'sensor', 'metric', 'value', 'taken', 'age', 'status'],
+        rows.map((r) => [r.device, r.sensor, r.metric, `${r.value}${r.unit ? ` ${r.unit}` : ''}`, formatInstant(r.ts, tz), formatAge(now - r.ts.getTime()), r.status ?? '-'])));
+    });
+
+  program
+    .command('devices')
+    .description('every device: status, first and last seen, series, values stored and the disk they take')
+    .option(...configFlag)
+    .option('--json', 'print JSON instead of a table')
+    .option(...tzFlag)
+    .action(async (o: { config?: string; json?: boolean; tz?: string }) => {
+      const tz = zoneOf(o.tz);
+      const { rows, usage } = await withMigratedDatabase(load(o).config, 'pimonitor-devices', async (db) => {
+        const { diskUsage } = await import('../storage/usage.js');
+        const usage = await diskUsage(db);
+        const rows = await db.any<{ device: string; status: string | null; first_seen: Date; last_seen: Date; series: number; values: string; raw_values: string }>(`
+          WITH oldest AS (SELECT date_trunc('hour', min(ts), 'UTC') AS ts FROM readings_raw),
+          stored AS (SELECT device, sum(count) AS values FROM readings_1d GROUP BY device),
+          raw AS (SELECT device, sum(count) AS values FROM readings_1h WHERE bucket >= (SELECT ts FROM oldest) GROUP BY device)
+          SELECT d.device, d.status, d.first_seen, d.last_seen,
+            (SELECT count(*)::int FROM series s WHERE s.device = d.device) AS series,
+            coalesce(stored.values, 0) AS values, coalesce(raw.values, 0) AS raw_values
+          FROM devices d LEFT JOIN stored USING (device) LEFT JOIN raw USING (device)
+          ORDER BY d.device`);
+        return { rows, usage };
+      });
+      // Disk is shared out: raw readings by each device's raw values, rollups by its number of series.
+      const rollupBytes = usage.tables.filter((t) => t.table.startsWith('rollup_')).reduce((n, t) => n + t.bytes, 0);
+      const allSeries = rows.reduce((n, r) => n + r.series, 0) || 1;
+      const devices = rows.map((r) => ({
+        ...r,
+        values: Number(r.values),
+        raw_values: Number(r.raw_values),
+        bytes: Math.round(Number(r.raw_values) * (usage.rawBytesPerValue ?? 0) + (rollupBytes * r.series) / allSeries),
+      }));
+      if (o.json) return console.log(JSON.stringify(devices.map((d) => ({ ...d, first_seen: formatInstant(d.first_seen, tz), last_seen: formatInstant(d.last_seen, tz) })), null, 2));
+      if (devices.length === 0) return console.log('no devices yet: none has published.');
+      const now = Date.now();
+      console.log(formatTable(['device', 'status', 'first seen', 'last seen', 'series', 'values', 'raw kept', 'disk'],
+        devices.map((d) => [d.device, d.status ?? '-', formatInstant(d.first_seen, tz).slice(0, 10), `${formatAge(now - d.last_seen.getTime())} ago`,
+          String(d.series), formatCount(d.values), formatCount(d.raw_values), `≈${formatBytes(d.bytes)}`])));
+      console.log(`\ndatabase ${formatBytes(usage.databaseBytes)}; \`pimonitor db\` shows it table by table.`);
+    });
+
+  program
+    .command('export')
+    .description('stream readings or rollups as CSV, JSON or NDJSON, in constant memory, with a progress bar on a terminal')
+    .option(...configFlag)
+    .option('--from <time>', 'start: ISO 8601 (2026-11-01, 2026-11-01T08:00:00+01:00) or relative (-7d, -12h, -30m)', '-1d')
+    .option('--to <time>', 'end (exclusive), same forms', 'now')
+    .option('--device <names>', 'only these devices (comma-separated)')
+    .option('--sensor <names>', 'only these sensors (comma-separated)')
+    .option('--metric <names>', 'only these metrics (comma-separated)')
+    .option('--every <tier>', 'raw readings, or rollups per 5m, 1h or 1d (count, avg, min, max)', 'raw')
+    .option('--format <format>', 'csv, json or ndjson', 'csv')
+    .option('--out <file>', 'write to this file instead of standard output')
+    .option(...tzFlag)
+    .action(async (o: ExportOptions & { config?: string }) => {
+      const parsed = parseExportOptions(o, new Date(), systemTimeZone());
+      if (!parsed.ok) throw new ExpectedError(parsed.reason);
+      const { query, format, tz, out } = parsed.value;
+      const { exportRows } = await import('../storage/export.js');
+      const sink: Writable = out ? createWriteStream(out) : process.stdout;
+      // Piped into `head`: the reader has gone, which is not an error.
+      if (!out) process.stdout.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' ? process.exit(0) : undefined));
+      if (out) await once(sink, 'open').catch((err: Error) => { throw new ExpectedError(`cannot write ${out}: ${err.message}`); });
+      const write = async (text: string) => {
+        if (text && !sink.write(text)) await once(sink, 'drain');
+      };
+      const s = serializer(format, query.every, tz);
+      const bar = progressBar();
+      let rows = 0;
+      await withMigratedDatabase(load(o).config, 'pimonitor-export', async (db) => {
+        await write(s.header());
+        for await (const page of exportRows(db, query, (fraction) => bar.update(fraction, rows))) {
+          rows += page.length;
+          await write(s.page(page));
+        }
+        await write(s.footer());
+      });
+      bar.done(rows);
+      if (out) {
+        sink.end();
+        await once(sink, 'finish');
+        console.error(`wrote ${formatCount(rows)} rows to ${out}`);
+      }
+      if (rows === 0) console.error(`no ${query.every === 'raw' ? 'readings' : `${query.every} rollups`} between ${formatInstant(query.from, tz)} and ${formatInstant(query.to, tz)}${query.devices ? ` for ${query.devices.join(', ')}` : ''}`);
+    });
+}

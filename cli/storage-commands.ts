@@ -1,0 +1,81 @@
+import type { Command } from 'commander';
+import type { LoadedConfig } from '../config/index.js';
+import type { RetentionItem } from '../storage/retention.js';
+import { progressBar } from './progress.js';
+import { formatBytes, formatCount, formatTable } from './text-output.js';
+import { withMigratedDatabase } from './with-database.js';
+
+type Load = (o: { config?: string }) => LoadedConfig;
+const configFlag = ['-c, --config <file>', 'JSON configuration file'] as const;
+const day = (d: Date) => d.toISOString().slice(0, 10);
+
+/** What one retention item removes, in a line. Pure. */
+export function describeRetentionItem(item: RetentionItem): string {
+  return item.kind === 'partition'
+    ? `drop ${item.name} (${item.table}, ${day(item.from)} to ${day(item.to)}): ${formatCount(item.rows)} rows, ${formatBytes(item.bytes)}`
+    : `delete from ${item.table} before ${item.before.toISOString()}: ${formatCount(item.rows)} rows, about ${formatBytes(item.bytes)}`;
+}
+
+/** `pimonitor db` (disk use, rollups) and `pimonitor retention`. */
+export function addStorageCommands(program: Command, load: Load): void {
+  const db = program.command('db').description('the database: disk use per table (default), rollups');
+
+  db.command('usage', { isDefault: true })
+    .description('disk use of each table, bytes per stored value, retention settings and the rollup backlog')
+    .option(...configFlag)
+    .option('--json', 'print JSON instead of a table')
+    .action(async (o: { config?: string; json?: boolean }) => {
+      const { config } = load(o);
+      const usage = await withMigratedDatabase(config, 'pimonitor-db', async (conn) => (await import('../storage/usage.js')).diskUsage(conn));
+      if (o.json) return console.log(JSON.stringify({ ...usage, retention: config.storage }, null, 2));
+      console.log(formatTable(['table', 'rows', 'size', 'partitions'],
+        usage.tables.map((t) => [t.table, `${t.estimated ? '≈' : ''}${formatCount(t.rows)}`, formatBytes(t.bytes), t.partitions ? String(t.partitions) : '-'])));
+      const keep = (days: number) => (days > 0 ? `${days} days` : 'forever');
+      const s = config.storage;
+      console.log(`
+database         ${formatBytes(usage.databaseBytes)}
+per raw value    ${usage.rawBytesPerValue === null ? '-' : `${usage.rawBytesPerValue.toFixed(1)} bytes (with indexes)`}
+oldest raw       ${usage.oldestRaw?.toISOString() ?? '-'}
+rollup backlog   ${formatCount(usage.rollupBacklog)} 5-minute buckets
+kept             raw ${keep(s.retentionRawDays)}, 5m ${keep(s.retention5mDays)}, 1h ${keep(s.retention1hDays)}, 1d ${keep(s.retention1dDays)}, rejected ${keep(s.retentionRejectedDays)}`);
+    });
+
+  db.command('rollup')
+    .description('roll up readings not yet in readings_5m/1h/1d tables now (the ingest worker does it every minute)')
+    .option(...configFlag)
+    .option('--rebuild', 'recompute every rollup from the raw readings kept')
+    .action(async (o: { config?: string; rebuild?: boolean }) => {
+      const { markAllForRollup, rollUp } = await import('../storage/rollup.js');
+      const bar = progressBar();
+      const done = await withMigratedDatabase(load(o).config, 'pimonitor-rollup', async (conn) => {
+        if (o.rebuild) console.error(`marked ${formatCount(await markAllForRollup(conn))} buckets to recompute`);
+        return rollUp(conn, { onProgress: (p) => bar.update(p.done / p.total, p.done) });
+      });
+      bar.done(done);
+      console.log(`rolled up ${formatCount(done)} 5-minute buckets`);
+    });
+
+  program
+    .command('retention')
+    .description('remove data older than each tier keeps (RETENTION_*_DAYS): whole monthly partitions, old rows in small steps')
+    .option(...configFlag)
+    .option('--dry-run', 'only list what would be removed and the space it frees')
+    .action(async (o: { config?: string; dryRun?: boolean }) => {
+      const { config } = load(o);
+      const { applyRetention, planRetention, retentionPolicyOf } = await import('../storage/retention.js');
+      const { applyStorageSettings, storageSettingsOf } = await import('../storage/settings.js');
+      await withMigratedDatabase(config, 'pimonitor-retention', async (conn) => {
+        await applyStorageSettings(conn, storageSettingsOf(config));
+        const plan = await planRetention(conn, retentionPolicyOf(config.storage), new Date());
+        const bytes = plan.reduce((n, i) => n + i.bytes, 0);
+        if (plan.length === 0) return console.log('nothing to remove: everything is within its retention.');
+        if (o.dryRun) {
+          for (const item of plan) console.log(`would ${describeRetentionItem(item)}`);
+          console.log(`would free about ${formatBytes(bytes)} (dry run: nothing removed)`);
+          return;
+        }
+        await applyRetention(conn, plan, (item) => console.log(describeRetentionItem(item).replace(/^drop/, 'dropped').replace(/^delete/, 'deleted')));
+        console.log(`freed about ${formatBytes(bytes)}`);
+      });
+    });
+}

@@ -1,0 +1,64 @@
+/**
+ * Times on the command line: `now`, relative (`-7d`, `-12h`, `-30m`, `-2w`), or ISO 8601 (a date, or a
+ * date and time, with or without an offset; without one it is a wall-clock time in `tz`). Pure: a
+ * value or a reason, never an exception.
+ */
+
+const RELATIVE = /^-(\d{1,6})(s|m|h|d|w)$/;
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+export function parseTimeArg(text: string, now: Date, tz: string): Parsed<Date> {
+  const bad = (why: string): Parsed<Date> => ({ ok: false, reason: `"${text.slice(0, 60)}" is not a time: ${why}; use now, -7d, -12h, 2026-11-01 or 2026-11-01T08:00:00+01:00` });
+  const trimmed = text.trim();
+  if (trimmed === 'now') return { ok: true, value: now };
+  const rel = RELATIVE.exec(trimmed);
+  if (rel) {
+    const value = new Date(now.getTime() - Number(rel[1]) * UNIT_MS[rel[2] as keyof typeof UNIT_MS]);
+    return value.getTime() >= 0 ? { ok: true, value } : bad('that is before 1970');
+  }
+  const iso = ISO.exec(trimmed);
+  if (!iso) return bad('unknown form');
+  const [year, month, day, hour, minute, second] = iso.slice(1, 7).map((p) => (p === undefined ? 0 : Number(p))) as [number, number, number, number, number, number];
+  const milli = iso[7] ? Number(iso[7].padEnd(3, '0')) : 0;
+  if (year < 1970) return bad('the year is before 1970');
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return bad('a field is out of range');
+  const wall = Date.UTC(year, month - 1, day, hour, minute, second, milli);
+  if (new Date(wall).getUTCDate() !== day) return bad('no such date');
+  const offset = iso[8];
+  if (offset === undefined) return { ok: true, value: new Date(wallClockToInstant(wall, tz)) };
+  if (/^z$/i.test(offset)) return { ok: true, value: new Date(wall) };
+  const [, sign, hh, mm] = /^([+-])(\d{2}):?(\d{2})$/.exec(offset)!;
+  if (Number(hh) > 23 || Number(mm) > 59) return bad('the offset is out of range');
+  return { ok: true, value: new Date(wall - (sign === '-' ? -1 : 1) * (Number(hh) * 60 + Number(mm)) * 60_000) };
+}
+
+/** The instant at which clocks in `tz` show `wall` (given as if it were UTC). In a gap, the time after it. */
+export function wallClockToInstant(wall: number, tz: string): number {
+  let instant = wall - offsetMs(wall, tz);
+  instant = wall - offsetMs(instant, tz);
+  return instant;
+}
+
+/** How far `tz` is ahead of UTC at `instant`, in ms. */
+export function offsetMs(instant: number, tz: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  }).formatToParts(new Date(instant));
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return asUtc - Math.floor(instant / 1000) * 1000;
+}
+
+/** ISO 8601 in `tz` with its offset (2026-11-25T17:03:00+01:00); `UTC` gives the Z form. */
+export function formatInstant(date: Date, tz: string): string {
+  if (tz === 'UTC') return date.toISOString().replace('.000Z', 'Z');
+  const offset = offsetMs(date.getTime(), tz);
+  const local = new Date(date.getTime() + offset).toISOString().slice(0, 19);
+  const sign = offset < 0 ? '-' : '+';
+  const abs = Math.abs(offset) / 60_000;
+  const ms = date.getUTCMilliseconds();
+  return `${local}${ms ? `.${String(ms).padStart(3, '0')}` : ''}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
