@@ -58,3 +58,11 @@ test('a failing migration rolls back and is not recorded', async () => {
     await fresh.stop();
   }
 });
+
+test('the database knows the same units as the contract (rows inserted through the readings view get them)', async () => {
+  await migrate(t.db);
+  const { METRIC_UNITS } = await import('../shared/contract.js');
+  const inDb = await t.db.one<{ units: Record<string, string | null> }>(
+    'SELECT json_object_agg(m, pimonitor_unit_of(m)) AS units FROM unnest($1::text[]) m', [[...Object.keys(METRIC_UNITS), 'no_such_metric']]);
+  expect(inDb.units).toEqual({ ...METRIC_UNITS, no_such_metric: null });
+});
