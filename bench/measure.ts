@@ -1,6 +1,6 @@
 import * as hdr from 'hdr-histogram-js';
-import { formatReadingsInsert } from '../ingest/store.js';
-import type { ReadingRow } from '../ingest/rows.js';
+import { createBatchStore } from '../ingest/store.js';
+import { foldSeries, type ReadingRow } from '../ingest/rows.js';
 import type { Db } from '../shared/db.js';
 import { createScratchDatabase, type ScratchDatabase } from '../test/support/scratch-database.js';
 import { migrate } from '../shared/migrate.js';
@@ -19,10 +19,10 @@ export async function createBenchDatabase(serverUrl: string): Promise<ScratchDat
     CREATE UNLOGGED TABLE bench_commits (sent double precision NOT NULL, committed_at timestamptz NOT NULL);
     CREATE FUNCTION bench_record() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      INSERT INTO bench_commits SELECT value, clock_timestamp() FROM inserted WHERE metric = 'sent';
+      INSERT INTO bench_commits SELECT i.value, clock_timestamp() FROM inserted i JOIN series s ON s.id = i.series_id WHERE s.metric = 'sent';
       RETURN NULL;
     END $$;
-    CREATE TRIGGER bench_latency AFTER INSERT ON readings REFERENCING NEW TABLE AS inserted
+    CREATE TRIGGER bench_latency AFTER INSERT ON readings_raw REFERENCING NEW TABLE AS inserted
       FOR EACH STATEMENT EXECUTE FUNCTION bench_record();`);
   return scratch;
 }
@@ -97,16 +97,17 @@ export async function summarise(db: Db, startedAt: number, acked: number) {
 }
 
 export async function resetData(db: Db): Promise<void> {
-  await db.none('TRUNCATE readings, series, devices, rejected_messages, bench_commits');
+  await db.none('TRUNCATE readings_raw, rollup_dirty, rollup_5m, rollup_1h, rollup_1d, series, devices, rejected_messages, bench_commits');
 }
 
 /** The database alone: the same rows bulk-inserted in ingest's batch size and SQL, no MQTT. */
 export async function insertDirect(db: Db, messages: number, batchRows: number, rowsOf: (i: number, sentAt: number) => ReadingRow[]): Promise<void> {
+  const store = createBatchStore(db);
   let batch: ReadingRow[] = [];
   for (let i = 0; i < messages; i++) {
     batch.push(...rowsOf(i, Date.now()));
     if (batch.length >= batchRows || i === messages - 1) {
-      await db.none(formatReadingsInsert(batch));
+      await store.write({ readings: batch, series: foldSeries(batch), devices: [], rejected: [] }, { worker: 'bench', spoolId: '00000000-0000-4000-8000-000000000000', position: i });
       batch = [];
     }
   }

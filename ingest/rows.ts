@@ -25,7 +25,6 @@ export interface BatchRows {
  */
 export function toRows(entries: readonly Entry[]): BatchRows {
   const readings: ReadingRow[] = [];
-  const series = new Map<string, SeriesRow>();
   const devices = new Map<string, DeviceRow>();
   const rejected: RejectedRow[] = [];
 
@@ -42,21 +41,7 @@ export function toRows(entries: readonly Entry[]): BatchRows {
       case 'reading': {
         const { device, sensor, ts, metrics } = entry.reading;
         seeDevice(device, entry.receivedAt);
-        for (const { metric, value } of metrics) {
-          readings.push({ ts, device, sensor, metric, value });
-          // Names cannot contain NUL (the contract allows A-Z a-z 0-9 _ -), so it separates them safely.
-          const key = `${device}\0${sensor}\0${metric}`;
-          const s = series.get(key);
-          if (!s) series.set(key, { device, sensor, metric, unit: unitOf(metric), first_ts: ts, last_ts: ts, last_value: value });
-          else {
-            if (ts < s.first_ts) s.first_ts = ts;
-            // Strictly newer: on a tie the first delivery stays, as in readings_raw.
-            if (ts > s.last_ts) {
-              s.last_ts = ts;
-              s.last_value = value;
-            }
-          }
-        }
+        for (const { metric, value } of metrics) readings.push({ ts, device, sensor, metric, value });
         break;
       }
       case 'status': {
@@ -80,5 +65,25 @@ export function toRows(entries: readonly Entry[]): BatchRows {
         break;
     }
   }
-  return { readings, series: [...series.values()], devices: [...devices.values()], rejected };
+  return { readings, series: foldSeries(readings), devices: [...devices.values()], rejected };
+}
+
+/** One row per series with the widest times and the newest value, in first-seen order. */
+export function foldSeries(readings: readonly ReadingRow[]): SeriesRow[] {
+  const series = new Map<string, SeriesRow>();
+  for (const { ts, device, sensor, metric, value } of readings) {
+    // Names cannot contain NUL (the contract allows A-Z a-z 0-9 _ -), so it separates them safely.
+    const key = `${device}\0${sensor}\0${metric}`;
+    const s = series.get(key);
+    if (!s) series.set(key, { device, sensor, metric, unit: unitOf(metric), first_ts: ts, last_ts: ts, last_value: value });
+    else {
+      if (ts < s.first_ts) s.first_ts = ts;
+      // Strictly newer: on a tie the first delivery stays, as in readings_raw.
+      if (ts > s.last_ts) {
+        s.last_ts = ts;
+        s.last_value = value;
+      }
+    }
+  }
+  return [...series.values()];
 }

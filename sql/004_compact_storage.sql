@@ -36,6 +36,13 @@ CREATE TABLE storage_settings (
 INSERT INTO storage_settings DEFAULT VALUES;
 COMMENT ON TABLE storage_settings IS 'One row: how long raw readings are kept (NULL: forever; RETENTION_RAW_DAYS) and the time zone of daily rollups (ROLLUP_TIME_ZONE).';
 
+-- Raw partitions rewritten in key order once their month is over (storage/compact.ts).
+CREATE TABLE compacted_partitions (
+  partition    text        PRIMARY KEY,
+  compacted_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE compacted_partitions IS 'Raw partitions that `pimonitor db compact` (or the maintenance job) has rewritten in key order.';
+
 CREATE TABLE readings_raw (
   series_id integer          NOT NULL,
   ts        timestamptz      NOT NULL,

@@ -27,11 +27,16 @@ export interface DiskUsage {
 
 export async function diskUsage(db: Db): Promise<DiskUsage> {
   const tables = await db.map(`
-    SELECT t.name AS table,
-      (SELECT coalesce(sum(pg_total_relation_size(relid)), 0) FROM pg_partition_tree(t.name::regclass)) AS bytes,
-      (SELECT coalesce(sum(greatest(c.reltuples, 0)), 0) FROM pg_partition_tree(t.name::regclass) p JOIN pg_class c ON c.oid = p.relid WHERE p.isleaf) AS rows,
-      (SELECT count(*) FROM pg_partition_tree(t.name::regclass) WHERE isleaf AND level > 0) AS partitions
-    FROM unnest($1::text[]) AS t(name)`, [TABLES],
+    WITH rels AS (
+      -- A partitioned table's partitions, or a plain table itself (pg_partition_tree gives it no rows).
+      SELECT t.name, r.relid FROM unnest($1::text[]) AS t(name),
+        LATERAL (SELECT relid FROM pg_partition_tree(t.name::regclass) UNION SELECT t.name::regclass) r
+    )
+    SELECT name AS table, sum(pg_total_relation_size(relid)) AS bytes,
+      coalesce(sum(greatest(c.reltuples, 0)) FILTER (WHERE c.relkind = 'r'), 0) AS rows,
+      count(*) FILTER (WHERE c.relkind = 'r' AND c.relispartition) AS partitions
+    FROM rels JOIN pg_class c ON c.oid = rels.relid
+    GROUP BY name ORDER BY array_position($1::text[], name::text)`, [TABLES],
   (r: { table: string; bytes: string; rows: string; partitions: string }): TableUsage => ({ table: r.table, bytes: Number(r.bytes), rows: Number(r.rows), estimated: true, partitions: Number(r.partitions) }));
   // Counting is cheap below a million rows, and an estimate of 0 for a table not yet analysed misleads.
   for (const t of tables) {

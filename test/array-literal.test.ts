@@ -1,5 +1,7 @@
 import { arrayLiteral } from '../ingest/array-literal.js';
-import { formatReadingsInsert } from '../ingest/store.js';
+import { foldSeries } from '../ingest/rows.js';
+import { createBatchStore } from '../ingest/store.js';
+import { migrate } from '../shared/migrate.js';
 import { createTestDatabase } from './helpers/database.js';
 
 test.each([
@@ -20,10 +22,11 @@ test('the database reads back exactly what was encoded, awkward strings included
   try {
     const awkward = ['say "hi"', 'back\\slash', 'comma,brace}{', 'NULL', 'Null', '', "it's", 'ü €', 'tab\there', 'plain'];
     expect(await t.db.one('SELECT $1::text[] AS a', [arrayLiteral(awkward)])).toEqual({ a: awkward });
-    await t.db.none('CREATE TABLE readings (ts timestamptz, device text, sensor text, metric text, value float8, PRIMARY KEY (device, sensor, metric, ts))');
+    await migrate(t.db);
     const ts = new Date('2026-01-01T00:00:00.123Z');
     const row = { ts, device: 'd', sensor: 's', metric: 'm', value: 1e300 };
-    await t.db.none(formatReadingsInsert([row, row, { ...row, metric: 'n', value: -2.5 }]));
+    const readings = [row, row, { ...row, metric: 'n', value: -2.5 }];
+    await createBatchStore(t.db).write({ readings, series: foldSeries(readings), devices: [], rejected: [] }, { worker: 'w', spoolId: '00000000-0000-4000-8000-000000000000', position: 1 });
     expect(await t.db.any('SELECT ts, metric, value FROM readings ORDER BY metric')).toEqual([
       { ts, metric: 'm', value: 1e300 },
       { ts, metric: 'n', value: -2.5 },
