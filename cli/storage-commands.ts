@@ -55,6 +55,20 @@ kept             raw ${keep(s.retentionRawDays)}, 5m ${keep(s.retention5mDays)},
       console.log(`rolled up ${formatCount(done)} 5-minute buckets`);
     });
 
+  db.command('compact')
+    .description('rewrite the raw readings of months past in key order: smaller on disk, faster to read one series from (the ingest worker does it COMPACT_AFTER_DAYS after a month ends)')
+    .option(...configFlag)
+    .action(async (o: { config?: string }) => {
+      const { compactPartitions } = await import('../storage/compact.js');
+      const now = new Date();
+      const results = await withMigratedDatabase(load(o).config, 'pimonitor-compact', (conn) =>
+        compactPartitions(conn, { olderThan: now, onPartition: (p) => console.error(`compacting ${p.name} (${formatBytes(p.bytes)})…`) }));
+      if (results.length === 0) return console.log('nothing to compact: every month that has ended is compacted already.');
+      for (const r of results) console.log(`${r.name}: ${formatBytes(r.bytesBefore)} → ${formatBytes(r.bytesAfter)}`);
+      const saved = results.reduce((n, r) => n + r.bytesBefore - r.bytesAfter, 0);
+      console.log(`freed ${formatBytes(saved)}`);
+    });
+
   program
     .command('retention')
     .description('remove data older than each tier keeps (RETENTION_*_DAYS): whole monthly partitions, old rows in small steps')

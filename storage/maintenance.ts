@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Db } from '../shared/db.js';
 import { withTimeout } from '../shared/timeout.js';
+import { compactPartitions, type CompactResult } from './compact.js';
 import { createPartitionsAhead } from './partitions.js';
 import { applyRetention, planRetention, type RetentionItem, type RetentionPolicy } from './retention.js';
 import { rollUp } from './rollup.js';
@@ -13,12 +14,15 @@ export interface MaintenanceOptions {
   intervalMs: number;
   /** How often partitions are made ahead and retention runs. */
   retentionEveryMs?: number;
+  /** Days after a month ends before its raw partition is compacted; 0 never. */
+  compactAfterDays: number;
   now?: () => number;
 }
 
 export interface MaintenanceEvents {
   rolledUp: [{ buckets: number; ms: number }];
   retained: [{ item: RetentionItem }];
+  compacted: [CompactResult];
   partitionsCreated: [{ count: number }];
   settingsApplied: [{ timeZoneChanged: boolean }];
   failed: [{ during: string; err: unknown }];
@@ -28,7 +32,7 @@ const HOUR_MS = 3_600_000;
 
 /**
  * The storage upkeep that runs beside ingest: rolls up dirty buckets every interval, and every hour
- * makes next month's partitions and applies retention. A failure is reported and tried again at the
+ * makes next month's partitions, applies retention and compacts the raw partitions of months past. A failure is reported and tried again at the
  * next run; it never stops ingest. Several workers may run it: the rollup takes a lock, and a second
  * runner finds nothing to do.
  */
@@ -73,6 +77,12 @@ export class Maintenance extends EventEmitter<MaintenanceEvents> {
         const plan = await planRetention(this.db, this.options.retention, new Date(this.now()));
         await applyRetention(this.db, plan, (item) => this.emit('retained', { item }));
       });
+      if (this.options.compactAfterDays > 0) {
+        await this.step('compact', async () => {
+          const olderThan = new Date(this.now() - this.options.compactAfterDays * 86_400_000);
+          for (const result of await compactPartitions(this.db, { olderThan })) this.emit('compacted', result);
+        });
+      }
     }
     await this.step('rollup', async () => {
       const started = Date.now();

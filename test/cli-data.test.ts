@@ -76,7 +76,7 @@ test('export: bad arguments are named, all at once, and nothing is written', asy
   expect(none.output).toContain('no readings between 2026-01-01T00:00:00Z and 2026-01-02T00:00:00Z for nobody');
 }, CLI_MS);
 
-test('db shows disk use; db rollup --rebuild recomputes; retention removes what its dry run listed', async () => {
+test('db shows disk use; db rollup --rebuild recomputes; db compact rewrites past months; retention removes what its dry run listed', async () => {
   const usage = JSON.parse((await run('db', '--json')).output);
   expect(usage.tables.find((x: { table: string }) => x.table === 'readings_raw')).toMatchObject({ rows: samples.length, partitions: 1, estimated: false });
   expect((await run('db')).output).toMatch(/^per raw value\s+\d+\.\d bytes/m);
@@ -84,6 +84,10 @@ test('db shows disk use; db rollup --rebuild recomputes; retention removes what 
   const rebuild = await run('db', 'rollup', '--rebuild');
   expect(rebuild.output).toContain(`marked ${samples.length} buckets to recompute`);
   expect(rebuild.output).toContain(`rolled up ${samples.length} 5-minute buckets`);
+
+  const compact = await run('db', 'compact');
+  expect(compact.output).toMatch(/^readings_raw_2026_03: \d+ kB → \d+ kB$/m);
+  expect((await run('db', 'compact')).output).toContain('nothing to compact');
 
   const keep = { ...env, RETENTION_RAW_DAYS: '90', RETENTION_1H_DAYS: '100' };
   const dry = await runCli(['retention', '--dry-run'], keep);
