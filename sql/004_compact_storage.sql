@@ -58,8 +58,8 @@ COMMENT ON TABLE readings_raw IS 'One row per metric value, partitioned by month
 -- last), so a bucket of a coarser tier is computed from the finer one; avg = sum / count.
 CREATE TABLE rollup_5m (
   series_id   integer          NOT NULL,
+  count       integer          NOT NULL, -- beside series_id: two 4-byte columns fill one 8-byte slot
   bucket      timestamptz      NOT NULL,
-  count       integer          NOT NULL,
   sum         double precision NOT NULL,
   min         double precision NOT NULL,
   max         double precision NOT NULL,
@@ -136,7 +136,7 @@ END $$;
 -- The 5-minute aggregate of raw readings for the given (series, bucket) keys.
 CREATE FUNCTION pimonitor_aggregate_raw(ids integer[], buckets timestamptz[]) RETURNS SETOF rollup_5m
 LANGUAGE sql STABLE AS $$
-  SELECT k.series_id, k.bucket, count(*)::integer, sum(x.value), min(x.value), max(x.value),
+  SELECT k.series_id, count(*)::integer, k.bucket, sum(x.value), min(x.value), max(x.value),
     (array_agg(x.ts ORDER BY x.value, x.ts))[1], (array_agg(x.ts ORDER BY x.value DESC, x.ts))[1],
     min(x.ts), (array_agg(x.value ORDER BY x.ts))[1], max(x.ts), (array_agg(x.value ORDER BY x.ts DESC))[1]
   FROM (SELECT DISTINCT * FROM unnest(ids, buckets)) AS k(series_id, bucket)
@@ -153,14 +153,22 @@ SELECT * FROM pimonitor_aggregate_raw((SELECT array_agg(series_id) FROM rollup_d
 
 -- Merges 5-minute buckets into `unit` ('hour' or 'day') buckets of time zone `tz` that hold the given
 -- 5-minute buckets. `step` reaches into the next bucket from a bucket's start (90 min, 30 h), so the
--- bucket's end is found with date_trunc even across a change of clocks.
-CREATE FUNCTION pimonitor_merge_5m(unit text, tz text, step interval, ids integer[], buckets timestamptz[]) RETURNS SETOF rollup_1h
+-- bucket's end is found with date_trunc even across a change of clocks. `live` reads rollup_5m_live
+-- (the views: exact now) instead of rollup_5m (the job: a bucket still dirty is merged again when the
+-- job reaches it, so it need not pay for aggregating every dirty bucket at each step).
+CREATE FUNCTION pimonitor_merge_5m(unit text, tz text, step interval, ids integer[], buckets timestamptz[], live boolean) RETURNS SETOF rollup_1h
 LANGUAGE sql STABLE AS $$
-  SELECT k.series_id, k.bucket, sum(f.count)::integer, sum(f.sum), min(f.min), max(f.max),
+  SELECT k.series_id, sum(f.count)::integer, k.bucket, sum(f.sum), min(f.min), max(f.max),
     (array_agg(f.min_at ORDER BY f.min, f.min_at))[1], (array_agg(f.max_at ORDER BY f.max DESC, f.max_at))[1],
     min(f.first_at), (array_agg(f.first_value ORDER BY f.first_at))[1], max(f.last_at), (array_agg(f.last_value ORDER BY f.last_at DESC))[1]
   FROM (SELECT DISTINCT u.series_id, date_trunc(unit, u.bucket, tz) FROM unnest(ids, buckets) AS u(series_id, bucket)) AS k(series_id, bucket)
-  JOIN rollup_5m_live f ON f.series_id = k.series_id AND f.bucket >= k.bucket AND f.bucket < date_trunc(unit, k.bucket + step, tz)
+  CROSS JOIN LATERAL (
+    SELECT * FROM rollup_5m s
+    WHERE NOT live AND s.series_id = k.series_id AND s.bucket >= k.bucket AND s.bucket < date_trunc(unit, k.bucket + step, tz)
+    UNION ALL
+    SELECT * FROM rollup_5m_live s
+    WHERE live AND s.series_id = k.series_id AND s.bucket >= k.bucket AND s.bucket < date_trunc(unit, k.bucket + step, tz)
+  ) f
   GROUP BY k.series_id, k.bucket
 $$;
 
@@ -193,11 +201,11 @@ BEGIN
 
   DELETE FROM rollup_1h r USING unnest(ids, buckets) AS k(series_id, bucket)
   WHERE r.series_id = k.series_id AND r.bucket = date_trunc('hour', k.bucket, 'UTC');
-  INSERT INTO rollup_1h SELECT * FROM pimonitor_merge_5m('hour', 'UTC', interval '90 minutes', ids, buckets);
+  INSERT INTO rollup_1h SELECT * FROM pimonitor_merge_5m('hour', 'UTC', interval '90 minutes', ids, buckets, false);
 
   DELETE FROM rollup_1d r USING unnest(ids, buckets) AS k(series_id, bucket)
   WHERE r.series_id = k.series_id AND r.bucket = date_trunc('day', k.bucket, tz);
-  INSERT INTO rollup_1d SELECT * FROM pimonitor_merge_5m('day', tz, interval '30 hours', ids, buckets);
+  INSERT INTO rollup_1d SELECT * FROM pimonitor_merge_5m('day', tz, interval '30 hours', ids, buckets, false);
   RETURN array_length(ids, 1);
 END $$;
 
@@ -229,7 +237,7 @@ BEGIN
   INSERT INTO rollup_1d
   SELECT * FROM pimonitor_merge_5m('day', tz, interval '30 hours',
     ARRAY(SELECT series_id FROM (SELECT DISTINCT series_id, date_trunc('day', bucket, tz) AS day FROM rollup_5m) d ORDER BY series_id, day),
-    ARRAY(SELECT day FROM (SELECT DISTINCT series_id, date_trunc('day', bucket, tz) AS day FROM rollup_5m) d ORDER BY series_id, day));
+    ARRAY(SELECT day FROM (SELECT DISTINCT series_id, date_trunc('day', bucket, tz) AS day FROM rollup_5m) d ORDER BY series_id, day), false);
   RETURN true;
 END $$;
 
@@ -255,7 +263,7 @@ SELECT r.bucket, s.device, s.sensor, s.metric, s.unit, r.count, r.sum / r.count 
 FROM (
   SELECT * FROM rollup_1h h WHERE NOT EXISTS (SELECT 1 FROM dirty d WHERE d.series_id = h.series_id AND d.bucket = h.bucket)
   UNION ALL
-  SELECT * FROM pimonitor_merge_5m('hour', 'UTC', interval '90 minutes', (SELECT array_agg(series_id) FROM dirty), (SELECT array_agg(bucket) FROM dirty))
+  SELECT * FROM pimonitor_merge_5m('hour', 'UTC', interval '90 minutes', (SELECT array_agg(series_id) FROM dirty), (SELECT array_agg(bucket) FROM dirty), true)
 ) r JOIN series s ON s.id = r.series_id;
 
 CREATE VIEW readings_1d AS
@@ -266,7 +274,7 @@ SELECT r.bucket, s.device, s.sensor, s.metric, s.unit, r.count, r.sum / r.count 
 FROM (
   SELECT * FROM rollup_1d h WHERE NOT EXISTS (SELECT 1 FROM dirty d WHERE d.series_id = h.series_id AND d.bucket = h.bucket)
   UNION ALL
-  SELECT * FROM pimonitor_merge_5m('day', (SELECT name FROM tz), interval '30 hours', (SELECT array_agg(series_id) FROM dirty), (SELECT array_agg(bucket) FROM dirty))
+  SELECT * FROM pimonitor_merge_5m('day', (SELECT name FROM tz), interval '30 hours', (SELECT array_agg(series_id) FROM dirty), (SELECT array_agg(bucket) FROM dirty), true)
 ) r JOIN series s ON s.id = r.series_id;
 
 COMMENT ON VIEW readings_5m IS 'Per series and 5-minute bucket: count, avg, min, max (and when), first and last; up to date, including readings not yet rolled up.';
