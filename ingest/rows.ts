@@ -65,10 +65,11 @@ export function toRows(entries: readonly Entry[]): BatchRows {
         break;
     }
   }
-  return { readings, series: foldSeries(readings), devices: [...devices.values()], rejected };
+  const byDevice = [...devices.values()].sort((a, b) => (a.device < b.device ? -1 : a.device > b.device ? 1 : 0));
+  return { readings, series: foldSeries(readings), devices: byDevice, rejected };
 }
 
-/** One row per series with the widest times and the newest value, in first-seen order. */
+/** One row per series with the widest times and the newest value. */
 export function foldSeries(readings: readonly ReadingRow[]): SeriesRow[] {
   const series = new Map<string, SeriesRow>();
   for (const { ts, device, sensor, metric, value } of readings) {
@@ -85,5 +86,7 @@ export function foldSeries(readings: readonly ReadingRow[]): SeriesRow[] {
       }
     }
   }
-  return [...series.values()];
+  // In key order, so two workers upserting overlapping series lock the rows in the same order and
+  // cannot deadlock.
+  return [...series.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
 }

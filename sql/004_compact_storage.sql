@@ -133,15 +133,22 @@ BEGIN
   RETURN pimonitor_create_partitions('readings_raw', stamps);
 END $$;
 
--- The 5-minute aggregate of raw readings for the given (series, bucket) keys.
+-- The 5-minute aggregate of raw readings for the given (series, bucket) keys. The aggregate sits in a
+-- LATERAL subquery so each key is one index range scan whatever the statistics say (a join the planner
+-- may choose instead, on series_id alone, compares every key with every row of its series).
 CREATE FUNCTION pimonitor_aggregate_raw(ids integer[], buckets timestamptz[]) RETURNS SETOF rollup_5m
 LANGUAGE sql STABLE AS $$
-  SELECT k.series_id, count(*)::integer, k.bucket, sum(x.value), min(x.value), max(x.value),
-    (array_agg(x.ts ORDER BY x.value, x.ts))[1], (array_agg(x.ts ORDER BY x.value DESC, x.ts))[1],
-    min(x.ts), (array_agg(x.value ORDER BY x.ts))[1], max(x.ts), (array_agg(x.value ORDER BY x.ts DESC))[1]
+  SELECT k.series_id, a.count, k.bucket, a.sum, a.min, a.max, a.min_at, a.max_at, a.first_at, a.first_value, a.last_at, a.last_value
   FROM (SELECT DISTINCT * FROM unnest(ids, buckets)) AS k(series_id, bucket)
-  JOIN readings_raw x ON x.series_id = k.series_id AND x.ts >= k.bucket AND x.ts < k.bucket + interval '5 minutes'
-  GROUP BY k.series_id, k.bucket
+  CROSS JOIN LATERAL (
+    SELECT count(*)::integer AS count, sum(x.value) AS sum, min(x.value) AS min, max(x.value) AS max,
+      (array_agg(x.ts ORDER BY x.value, x.ts))[1] AS min_at, (array_agg(x.ts ORDER BY x.value DESC, x.ts))[1] AS max_at,
+      min(x.ts) AS first_at, (array_agg(x.value ORDER BY x.ts))[1] AS first_value,
+      max(x.ts) AS last_at, (array_agg(x.value ORDER BY x.ts DESC))[1] AS last_value
+    FROM readings_raw x
+    WHERE x.series_id = k.series_id AND x.ts >= k.bucket AND x.ts < k.bucket + interval '5 minutes'
+  ) a
+  WHERE a.count > 0
 $$;
 
 -- 5-minute buckets as they are now: rolled-up rows, and dirty buckets aggregated from raw.
@@ -158,18 +165,22 @@ SELECT * FROM pimonitor_aggregate_raw((SELECT array_agg(series_id) FROM rollup_d
 -- job reaches it, so it need not pay for aggregating every dirty bucket at each step).
 CREATE FUNCTION pimonitor_merge_5m(unit text, tz text, step interval, ids integer[], buckets timestamptz[], live boolean) RETURNS SETOF rollup_1h
 LANGUAGE sql STABLE AS $$
-  SELECT k.series_id, sum(f.count)::integer, k.bucket, sum(f.sum), min(f.min), max(f.max),
-    (array_agg(f.min_at ORDER BY f.min, f.min_at))[1], (array_agg(f.max_at ORDER BY f.max DESC, f.max_at))[1],
-    min(f.first_at), (array_agg(f.first_value ORDER BY f.first_at))[1], max(f.last_at), (array_agg(f.last_value ORDER BY f.last_at DESC))[1]
+  SELECT k.series_id, a.count, k.bucket, a.sum, a.min, a.max, a.min_at, a.max_at, a.first_at, a.first_value, a.last_at, a.last_value
   FROM (SELECT DISTINCT u.series_id, date_trunc(unit, u.bucket, tz) FROM unnest(ids, buckets) AS u(series_id, bucket)) AS k(series_id, bucket)
   CROSS JOIN LATERAL (
-    SELECT * FROM rollup_5m s
-    WHERE NOT live AND s.series_id = k.series_id AND s.bucket >= k.bucket AND s.bucket < date_trunc(unit, k.bucket + step, tz)
-    UNION ALL
-    SELECT * FROM rollup_5m_live s
-    WHERE live AND s.series_id = k.series_id AND s.bucket >= k.bucket AND s.bucket < date_trunc(unit, k.bucket + step, tz)
-  ) f
-  GROUP BY k.series_id, k.bucket
+    SELECT sum(f.count)::integer AS count, sum(f.sum) AS sum, min(f.min) AS min, max(f.max) AS max,
+      (array_agg(f.min_at ORDER BY f.min, f.min_at))[1] AS min_at, (array_agg(f.max_at ORDER BY f.max DESC, f.max_at))[1] AS max_at,
+      min(f.first_at) AS first_at, (array_agg(f.first_value ORDER BY f.first_at))[1] AS first_value,
+      max(f.last_at) AS last_at, (array_agg(f.last_value ORDER BY f.last_at DESC))[1] AS last_value
+    FROM (
+      SELECT * FROM rollup_5m s
+      WHERE NOT live AND s.series_id = k.series_id AND s.bucket >= k.bucket AND s.bucket < date_trunc(unit, k.bucket + step, tz)
+      UNION ALL
+      SELECT * FROM rollup_5m_live s
+      WHERE live AND s.series_id = k.series_id AND s.bucket >= k.bucket AND s.bucket < date_trunc(unit, k.bucket + step, tz)
+    ) f
+  ) a
+  WHERE a.count > 0
 $$;
 
 -- Rolls up at most `max_buckets` dirty 5-minute buckets and the hours and days that hold them; returns

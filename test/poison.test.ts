@@ -27,3 +27,20 @@ test('a message the database refuses is isolated into rejected_messages; its bat
     await p.stop();
   }
 });
+
+test('a reading older than the raw readings kept is stored as a rejection naming RETENTION_RAW_DAYS; its neighbours are stored', async () => {
+  const p = await startPipeline({ flushIntervalMs: 300 });
+  try {
+    await p.database.db.none("UPDATE storage_settings SET raw_keep = interval '30 days'");
+    const now = Date.now();
+    await p.publisher.publishAsync('home/porch/dht22', JSON.stringify({ temperature: 4, ts: now - 70 * 86_400_000 }), { qos: 1 });
+    await p.publisher.publishAsync('home/porch/dht22', JSON.stringify({ temperature: 5, ts: now - 1000 }), { qos: 1 });
+    await eventually('both handled', async () => (p.worker.stats.messages === 2 && p.worker.backlogBytes === 0 ? true : undefined));
+    expect(await p.database.db.any("SELECT value FROM readings WHERE device = 'porch'")).toEqual([{ value: 5 }]);
+    const rejected = await p.database.db.one('SELECT code, reason FROM rejected_messages');
+    expect(rejected.code).toBe('database');
+    expect(rejected.reason).toMatch(/older than the raw readings kept: RETENTION_RAW_DAYS is 30, so nothing before \d{4}-\d{2}-01 is stored/);
+  } finally {
+    await p.stop();
+  }
+});

@@ -13,4 +13,5 @@ WITH batch AS (
 )
 INSERT INTO rollup_dirty (series_id, bucket)
 SELECT DISTINCT series_id, pimonitor_bucket_5m(ts) FROM inserted
+ORDER BY 1, 2 -- one lock order for every writer: no deadlock between two workers
 ON CONFLICT (series_id, bucket) DO UPDATE SET marked_at = EXCLUDED.marked_at
