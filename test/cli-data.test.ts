@@ -76,6 +76,14 @@ test('export: bad arguments are named, all at once, and nothing is written', asy
   expect(none.output).toContain('no readings between 2026-01-01T00:00:00Z and 2026-01-02T00:00:00Z for nobody');
 }, CLI_MS);
 
+test('a database that cannot be reached is named, with what to do', async () => {
+  const away = await runCli(['latest'], { DATABASE_URL: 'postgres://pi@127.0.0.1:1/pimonitor' });
+  expect(away.code).toBe(1);
+  expect(away.output.trim()).toBe('pimonitor: cannot reach the database at postgres://pi@127.0.0.1:1/pimonitor (ECONNREFUSED): is PostgreSQL running, and is DATABASE_URL right?');
+  const embedded = await runCli(['devices'], { DATABASE_URL: '', PGLITE_PORT: '1' });
+  expect(embedded.output).toContain('cannot reach the embedded database at postgres://postgres@127.0.0.1:1/postgres (ECONNREFUSED): start it with `pimonitor up`');
+}, CLI_MS);
+
 test('db shows disk use; db rollup --rebuild recomputes; db compact rewrites past months; retention removes what its dry run listed', async () => {
   const usage = JSON.parse((await run('db', '--json')).output);
   expect(usage.tables.find((x: { table: string }) => x.table === 'readings_raw')).toMatchObject({ rows: samples.length, partitions: 1, estimated: false });

@@ -108,3 +108,13 @@ test('every query in docs/sql.md has an expected answer here, and every expectat
 test.each(Object.keys(EXPECTED))('docs/sql.md: %s', async (name) => {
   EXPECTED[name]!(await answer(name));
 });
+
+test('every SQL statement in the README runs on this schema', async () => {
+  const readme = readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8');
+  const statements = [...readme.matchAll(/```sql\n([\s\S]*?)```/g)]
+    .flatMap((m) => m[1]!.split(/;\s*$/m))
+    .map((s) => s.replace(/^--.*$/gm, '').trim())
+    .filter(Boolean);
+  expect(statements.length).toBeGreaterThanOrEqual(4);
+  for (const sql of statements) await expect(t.db.any(sql).then(() => 'ran')).resolves.toBe('ran');
+});
