@@ -58,7 +58,9 @@ async function bytesPerValue(total: number): Promise<string> {
       for (; batch.length < BATCH_ROWS && written < total; written++) {
         const i = written % SERIES;
         const tick = Math.floor(written / SERIES);
-        batch.push({ ...seriesName(i), ts: new Date(start + tick * INTERVAL_MS), value: Math.round((20 + Math.sin(tick / 500 + i) * 5) * 10) / 10 });
+        // A daily swing plus a DHT22's ±0.5 of jitter (deterministic), in its 0.1 steps.
+        const jitter = (((tick * 7919 + i * 104729) % 11) - 5) / 10;
+        batch.push({ ...seriesName(i), ts: new Date(start + tick * INTERVAL_MS), value: Math.round((20 + Math.sin(tick / 500 + i) * 5 + jitter) * 10) / 10 });
       }
       await store.write({ readings: batch, series: foldSeries(batch), devices: [], rejected: [] }, { worker: 'bench', spoolId: '00000000-0000-4000-8000-000000000000', position: step });
       await db.none(`INSERT INTO v1_readings SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::float8[]) ON CONFLICT DO NOTHING`,
@@ -75,6 +77,24 @@ async function bytesPerValue(total: number): Promise<string> {
     const compacted = await compactPartitions(db, { olderThan: new Date(8.64e15) });
     await db.none('VACUUM ANALYZE');
     const rawCompact = await relationBytes(db, 'readings_raw');
+    // An archive form for months that no longer change, measured, not built: one row per series and
+    // day, times as milliseconds into the day and values as arrays, compressed by TOAST.
+    await db.none(`CREATE TABLE bench_archive AS
+      SELECT series_id, date_trunc('day', ts, 'UTC') AS day,
+        array_agg((extract(epoch FROM ts - date_trunc('day', ts, 'UTC')) * 1000)::int4 ORDER BY ts) AS offsets,
+        array_agg(value ORDER BY ts) AS vals
+      FROM readings_raw GROUP BY 1, 2;
+      ALTER TABLE bench_archive ADD PRIMARY KEY (series_id, day)`);
+    await db.none('VACUUM ANALYZE bench_archive');
+    const archive = await relationBytes(db, 'bench_archive');
+    const archiveDay = "SELECT a.day + make_interval(secs => o / 1000.0) AS ts, v FROM bench_archive a, unnest(a.offsets, a.vals) AS u(o, v) WHERE a.series_id = 3 AND a.day = '2026-10-02'";
+    const rawDay = "SELECT ts, value FROM readings_raw WHERE series_id = 3 AND ts >= '2026-10-02' AND ts < '2026-10-03'";
+    const median = async (sql: string) => {
+      const ms = [];
+      for (let r = 0; r < 5; r++) ms.push((await explain(db, sql)).ms);
+      return ms.sort((a, b) => a - b)[2]!;
+    };
+    const [archiveMs, rawMs] = [await median(archiveDay), await median(rawDay)];
     const per = (bytes: number) => (bytes / total).toFixed(1);
     return [
       `### Bytes per metric value (${total.toLocaleString('en-US')} values, ${SERIES} series, every ${INTERVAL_MS / 1000} s, written interleaved in batches of ${BATCH_ROWS} as ingest writes them)`,
@@ -84,6 +104,9 @@ async function bytesPerValue(total: number): Promise<string> {
       `| schema 1: readings (ts, device, sensor, metric, value), key over the names (baseline, same run) | ${v1.toLocaleString('en-US')} | ${per(v1)} | 1.00 |`,
       `| readings_raw (series_id, ts, value), key (series_id, ts), monthly partitions, BRIN on ts | ${raw.toLocaleString('en-US')} | **${per(raw)}** | ${(raw / v1).toFixed(2)} |`,
       `| readings_raw after \`pimonitor db compact\` (${compacted.length} partition(s) rewritten in key order) | ${rawCompact.toLocaleString('en-US')} | **${per(rawCompact)}** | ${(rawCompact / v1).toFixed(2)} |`,
+      `| archive form, measured only: one row per series and day, int4[] of ms into the day + float8[] of values, TOAST-compressed | ${archive.toLocaleString('en-US')} | ${per(archive)} | ${(archive / v1).toFixed(2)} |`,
+      '',
+      `Reading one series for one day (8,640 values): ${rawMs.toFixed(1)} ms from readings_raw (after compact), ${archiveMs.toFixed(1)} ms from the archive form (one row to decompress and unnest).`,
       '',
       `Rollups of the same values: 5-minute ${rollups['5m'].toLocaleString('en-US')} bytes (${(rollups['5m'] / buckets5m).toFixed(0)} bytes per series and bucket, ${(rollups['5m'] / total).toFixed(1)} per raw value), hourly ${rollups['1h'].toLocaleString('en-US')}, daily ${rollups['1d'].toLocaleString('en-US')}.`,
     ].join('\n');
@@ -109,6 +132,8 @@ const QUERIES: QueryCase[] = [
   { name: 'gaps longer than 30 min in one device, last 7 days, raw', sql: "SELECT ts, next_ts FROM (SELECT ts, lead(ts) OVER (ORDER BY ts) AS next_ts FROM readings WHERE device = 'attic' AND metric = 'temperature' AND ts >= now() - interval '7 days') r WHERE next_ts - ts > interval '30 minutes'" },
   { name: 'hours above 24 °C per device, last 7 days, raw', sql: "SELECT device, sum(held) FROM (SELECT device, value, least(lead(ts) OVER (PARTITION BY device ORDER BY ts) - ts, interval '15 minutes') AS held FROM readings WHERE metric = 'temperature' AND ts >= now() - interval '7 days') r WHERE value > 24 GROUP BY device" },
   { name: 'count of all raw values (pimonitor db counts from rollup_5m instead)', sql: 'SELECT count(*) FROM readings_raw' },
+  { name: 'past month: one series, one day, raw', sql: "SELECT ts, value FROM readings WHERE device = 'bedroom' AND metric = 'temperature' AND ts >= date_trunc('month', now(), 'UTC') - interval '20 days' AND ts < date_trunc('month', now(), 'UTC') - interval '19 days'" },
+  { name: 'past month: one series, the whole month, 5-minute rollup', sql: "SELECT bucket, avg FROM readings_5m WHERE device = 'bedroom' AND metric = 'temperature' AND bucket >= date_trunc('month', now(), 'UTC') - interval '1 month' AND bucket < date_trunc('month', now(), 'UTC')" },
 ];
 
 async function explain(db: Db, sql: string): Promise<{ ms: number; hit: number; read: number }> {
@@ -155,22 +180,32 @@ async function bigQueriesAndExport(total: number, runs: number): Promise<string>
     await db.none(`INSERT INTO rollup_dirty (series_id, bucket) SELECT id, pimonitor_bucket_5m(now()) - b * interval '5 minutes' FROM series, generate_series(1, 2) b ON CONFLICT DO NOTHING`);
     await db.none('VACUUM ANALYZE');
 
+    const timings = async () => {
+      const all: Array<{ ms: number; hit: number; read: number }> = [];
+      for (const q of QUERIES) {
+        const results = [];
+        for (let r = 0; r < runs; r++) results.push(await explain(db, q.sql));
+        results.sort((a, b) => a.ms - b.ms);
+        all.push(results[Math.floor(results.length / 2)]!);
+        progress(`queries: ${q.name}: ${all.at(-1)!.ms.toFixed(1)} ms`);
+      }
+      return all;
+    };
+    const before = await timings();
+    const compacted = await compactPartitions(db, { olderThan: new Date(Date.UTC(new Date(end).getUTCFullYear(), new Date(end).getUTCMonth(), 1)) });
+    await db.none('VACUUM ANALYZE');
+    const after = await timings();
+    const cell = (t: { ms: number; hit: number; read: number }) => `${t.ms.toFixed(1)} | ${t.hit.toLocaleString('en-US')} / ${t.read.toLocaleString('en-US')}`;
+
     const lines = [
       `### Queries on ${values.toLocaleString('en-US')} values (${SERIES} series × ${(spanMs / 86_400_000).toFixed(0)} days at ${INTERVAL_MS / 1000} s; seeded in ${seedSeconds.toFixed(0)} s; ${buckets.toLocaleString('en-US')} 5-minute buckets rolled up from scratch in ${rollupSeconds.toFixed(0)} s, ${Math.round(values / rollupSeconds).toLocaleString('en-US')} values/s)`,
       '',
-      `EXPLAIN (ANALYZE, BUFFERS), planning + execution, median of ${runs} warm runs; buffers are 8 kB pages (hit in shared buffers / read).`,
+      `EXPLAIN (ANALYZE, BUFFERS), planning + execution, median of ${runs} warm runs; buffers are 8 kB pages (hit in shared buffers / read). Then again after \`pimonitor db compact\` of the months that have ended (${compacted.map((c) => c.name).join(', ')}).`,
       '',
-      '| query | ms | buffers hit / read |',
-      '|---|--:|--:|',
+      '| query | ms | buffers hit / read | after compact: ms | buffers hit / read |',
+      '|---|--:|--:|--:|--:|',
+      ...QUERIES.map((q, i) => `| ${q.name} | ${cell(before[i]!)} | ${cell(after[i]!)} |`),
     ];
-    for (const q of QUERIES) {
-      const results = [];
-      for (let r = 0; r < runs; r++) results.push(await explain(db, q.sql));
-      results.sort((a, b) => a.ms - b.ms);
-      const mid = results[Math.floor(results.length / 2)]!;
-      lines.push(`| ${q.name} | ${mid.ms.toFixed(1)} | ${mid.hit.toLocaleString('en-US')} / ${mid.read.toLocaleString('en-US')} |`);
-      progress(`queries: ${q.name}: ${mid.ms.toFixed(1)} ms`);
-    }
 
     // Part 3: export everything through the CLI, as a user would, to /dev/null.
     const cli = join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');

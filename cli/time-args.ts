@@ -42,20 +42,41 @@ export function wallClockToInstant(wall: number, tz: string): number {
   return instant;
 }
 
+const formatters = new Map<string, Intl.DateTimeFormat>();
+/** One formatter per zone: making one costs far more than using it, and an export formats every row. */
+function formatterOf(tz: string): Intl.DateTimeFormat {
+  let f = formatters.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    formatters.set(tz, f);
+  }
+  return f;
+}
+
 /** How far `tz` is ahead of UTC at `instant`, in ms. */
 export function offsetMs(instant: number, tz: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-  }).formatToParts(new Date(instant));
+  const parts = formatterOf(tz).formatToParts(new Date(instant));
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
   const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
   return asUtc - Math.floor(instant / 1000) * 1000;
 }
 
+const QUARTER_HOUR_MS = 900_000;
+let lastOffset = { tz: '', quarter: NaN, offset: 0 };
+/**
+ * offsetMs, remembered for the quarter hour: zones change offset only on quarter hours, and an export
+ * formats rows in time order, so nearly every row hits (formatToParts costs microseconds a call).
+ */
+function cachedOffsetMs(instant: number, tz: string): number {
+  const quarter = Math.floor(instant / QUARTER_HOUR_MS);
+  if (lastOffset.tz !== tz || lastOffset.quarter !== quarter) lastOffset = { tz, quarter, offset: offsetMs(quarter * QUARTER_HOUR_MS, tz) };
+  return lastOffset.offset;
+}
+
 /** ISO 8601 in `tz` with its offset (2026-11-25T17:03:00+01:00); `UTC` gives the Z form. */
 export function formatInstant(date: Date, tz: string): string {
   if (tz === 'UTC') return date.toISOString().replace('.000Z', 'Z');
-  const offset = offsetMs(date.getTime(), tz);
+  const offset = cachedOffsetMs(date.getTime(), tz);
   const local = new Date(date.getTime() + offset).toISOString().slice(0, 19);
   const sign = offset < 0 ? '-' : '+';
   const abs = Math.abs(offset) / 60_000;

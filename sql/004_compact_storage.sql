@@ -262,31 +262,41 @@ CREATE VIEW latest_readings AS
 SELECT device, sensor, metric, last_ts AS ts, last_value AS value, unit FROM series;
 COMMENT ON VIEW latest_readings IS 'Newest value per device, sensor and metric.';
 
+-- Each view is the stored rollup rows whose bucket is not dirty, plus the dirty buckets computed now.
+-- The series join sits inside each branch, so a filter on device, sensor or metric reaches the
+-- (series_id, bucket) index instead of reading every series' rows of the period.
 CREATE VIEW readings_5m AS
 SELECT r.bucket, s.device, s.sensor, s.metric, s.unit, r.count, r.sum / r.count AS avg, r.min, r.max,
   r.min_at, r.max_at, r.first_at, r.first_value, r.last_at, r.last_value, r.sum, r.series_id
-FROM rollup_5m_live r JOIN series s ON s.id = r.series_id;
+FROM series s JOIN rollup_5m r ON r.series_id = s.id
+WHERE NOT EXISTS (SELECT 1 FROM rollup_dirty d WHERE d.series_id = r.series_id AND d.bucket = r.bucket)
+UNION ALL
+SELECT r.bucket, s.device, s.sensor, s.metric, s.unit, r.count, r.sum / r.count AS avg, r.min, r.max,
+  r.min_at, r.max_at, r.first_at, r.first_value, r.last_at, r.last_value, r.sum, r.series_id
+FROM series s JOIN pimonitor_aggregate_raw((SELECT array_agg(series_id) FROM rollup_dirty), (SELECT array_agg(bucket) FROM rollup_dirty)) r ON r.series_id = s.id;
 
 CREATE VIEW readings_1h AS
 WITH dirty AS (SELECT DISTINCT series_id, date_trunc('hour', bucket, 'UTC') AS bucket FROM rollup_dirty)
 SELECT r.bucket, s.device, s.sensor, s.metric, s.unit, r.count, r.sum / r.count AS avg, r.min, r.max,
   r.min_at, r.max_at, r.first_at, r.first_value, r.last_at, r.last_value, r.sum, r.series_id
-FROM (
-  SELECT * FROM rollup_1h h WHERE NOT EXISTS (SELECT 1 FROM dirty d WHERE d.series_id = h.series_id AND d.bucket = h.bucket)
-  UNION ALL
-  SELECT * FROM pimonitor_merge_5m('hour', 'UTC', interval '90 minutes', (SELECT array_agg(series_id) FROM dirty), (SELECT array_agg(bucket) FROM dirty), true)
-) r JOIN series s ON s.id = r.series_id;
+FROM series s JOIN rollup_1h r ON r.series_id = s.id
+WHERE NOT EXISTS (SELECT 1 FROM dirty d WHERE d.series_id = r.series_id AND d.bucket = r.bucket)
+UNION ALL
+SELECT r.bucket, s.device, s.sensor, s.metric, s.unit, r.count, r.sum / r.count AS avg, r.min, r.max,
+  r.min_at, r.max_at, r.first_at, r.first_value, r.last_at, r.last_value, r.sum, r.series_id
+FROM series s JOIN pimonitor_merge_5m('hour', 'UTC', interval '90 minutes', (SELECT array_agg(series_id) FROM dirty), (SELECT array_agg(bucket) FROM dirty), true) r ON r.series_id = s.id;
 
 CREATE VIEW readings_1d AS
 WITH tz AS (SELECT rollup_time_zone AS name FROM storage_settings),
 dirty AS (SELECT DISTINCT series_id, date_trunc('day', bucket, (SELECT name FROM tz)) AS bucket FROM rollup_dirty)
 SELECT r.bucket, s.device, s.sensor, s.metric, s.unit, r.count, r.sum / r.count AS avg, r.min, r.max,
   r.min_at, r.max_at, r.first_at, r.first_value, r.last_at, r.last_value, r.sum, r.series_id
-FROM (
-  SELECT * FROM rollup_1d h WHERE NOT EXISTS (SELECT 1 FROM dirty d WHERE d.series_id = h.series_id AND d.bucket = h.bucket)
-  UNION ALL
-  SELECT * FROM pimonitor_merge_5m('day', (SELECT name FROM tz), interval '30 hours', (SELECT array_agg(series_id) FROM dirty), (SELECT array_agg(bucket) FROM dirty), true)
-) r JOIN series s ON s.id = r.series_id;
+FROM series s JOIN rollup_1d r ON r.series_id = s.id
+WHERE NOT EXISTS (SELECT 1 FROM dirty d WHERE d.series_id = r.series_id AND d.bucket = r.bucket)
+UNION ALL
+SELECT r.bucket, s.device, s.sensor, s.metric, s.unit, r.count, r.sum / r.count AS avg, r.min, r.max,
+  r.min_at, r.max_at, r.first_at, r.first_value, r.last_at, r.last_value, r.sum, r.series_id
+FROM series s JOIN pimonitor_merge_5m('day', (SELECT name FROM tz), interval '30 hours', (SELECT array_agg(series_id) FROM dirty), (SELECT array_agg(bucket) FROM dirty), true) r ON r.series_id = s.id;
 
 COMMENT ON VIEW readings_5m IS 'Per series and 5-minute bucket: count, avg, min, max (and when), first and last; up to date, including readings not yet rolled up.';
 COMMENT ON VIEW readings_1h IS 'As readings_5m, per UTC hour.';

@@ -29,14 +29,17 @@ export interface ExportRow {
 }
 
 const SOURCES: Record<Every, { select: string; view: string; time: string; startWindowMs: number }> = {
-  raw: { select: 'ts AS time, device, sensor, metric, unit, value', view: 'readings', time: 'ts', startWindowMs: 6 * 3_600_000 },
-  '5m': { select: 'bucket AS time, device, sensor, metric, unit, count, avg, min, max', view: 'readings_5m', time: 'bucket', startWindowMs: 7 * 86_400_000 },
-  '1h': { select: 'bucket AS time, device, sensor, metric, unit, count, avg, min, max', view: 'readings_1h', time: 'bucket', startWindowMs: 60 * 86_400_000 },
-  '1d': { select: 'bucket AS time, device, sensor, metric, unit, count, avg, min, max', view: 'readings_1d', time: 'bucket', startWindowMs: 366 * 86_400_000 },
+  raw: { select: 'ts AS time, device, sensor, metric, unit, value', view: 'readings', time: 'ts', startWindowMs: 15 * 60_000 },
+  '5m': { select: 'bucket AS time, device, sensor, metric, unit, count, avg, min, max', view: 'readings_5m', time: 'bucket', startWindowMs: 86_400_000 },
+  '1h': { select: 'bucket AS time, device, sensor, metric, unit, count, avg, min, max', view: 'readings_1h', time: 'bucket', startWindowMs: 7 * 86_400_000 },
+  '1d': { select: 'bucket AS time, device, sensor, metric, unit, count, avg, min, max', view: 'readings_1d', time: 'bucket', startWindowMs: 90 * 86_400_000 },
 };
 
-/** Rows per query aimed at: enough to keep round trips few, few enough that memory stays flat. */
-const TARGET_ROWS = 20_000;
+/**
+ * Rows per query aimed at: enough to keep round trips few, few enough that memory stays flat and small
+ * (a page of rows is a few MB of objects; a Pi Zero has 512 MB for everything).
+ */
+const TARGET_ROWS = 5000;
 const MIN_WINDOW_MS = 1000;
 const MAX_WINDOW_MS = 3 * 366 * 86_400_000;
 

@@ -42,6 +42,10 @@ test('times print in the zone asked for, with the offset', () => {
   expect(formatInstant(new Date('2026-07-01T06:00:00Z'), 'Europe/Berlin')).toBe('2026-07-01T08:00:00+02:00');
   expect(formatInstant(new Date('2026-07-01T06:00:00.250Z'), 'America/St_Johns')).toBe('2026-07-01T03:30:00.250-02:30');
   expect(formatInstant(new Date('2026-07-01T06:00:00Z'), 'UTC')).toBe('2026-07-01T06:00:00Z');
+  // Across the end of summer time, second by second: the offset changes exactly at 01:00 UTC.
+  expect(formatInstant(new Date('2026-10-25T00:59:59Z'), 'Europe/Berlin')).toBe('2026-10-25T02:59:59+02:00');
+  expect(formatInstant(new Date('2026-10-25T01:00:00Z'), 'Europe/Berlin')).toBe('2026-10-25T02:00:00+01:00');
+  expect(formatInstant(new Date('2026-10-25T00:59:59.999Z'), 'Europe/Berlin')).toBe('2026-10-25T02:59:59.999+02:00');
 });
 
 test('export options: every problem named at once', () => {
