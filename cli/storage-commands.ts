@@ -56,7 +56,7 @@ kept             raw ${keep(s.retentionRawDays)}, 5m ${keep(s.retention5mDays)},
     });
 
   db.command('compact')
-    .description('rewrite the raw readings of months past in key order: smaller on disk, faster to read one series from (the ingest worker does it COMPACT_AFTER_DAYS after a month ends)')
+    .description('rewrite the raw readings and 5-minute rollups of months past in key order, so a series reads from few pages (the ingest worker does it COMPACT_AFTER_DAYS after a month ends)')
     .option(...configFlag)
     .action(async (o: { config?: string }) => {
       const { compactPartitions } = await import('../storage/compact.js');
