@@ -8,7 +8,7 @@ export interface RollupProgress {
 }
 
 /**
- * Rolls up every dirty bucket, `maxBuckets` per transaction (pimonitor_rollup in sql/004), so ingest is
+ * Rolls up every dirty bucket, `maxBuckets` per transaction (pimonitor_rollup in sql/005_rollups.sql), so ingest is
  * never held up for long and an interrupted run loses nothing. Returns the buckets done; 0 if another
  * process was rolling up (it will finish the work).
  */
