@@ -22,9 +22,16 @@ export async function compactPartitions(db: Db, { olderThan, onPartition }: { ol
   const results: CompactResult[] = [];
   for (const p of await listPartitions(db)) {
     if (p.to > olderThan || done.has(p.name)) continue;
-    onPartition?.(p);
-    await db.none('CLUSTER $1:name USING $2:name', [p.name, `${p.name}_pkey`]);
-    await db.none('INSERT INTO compacted_partitions (partition) VALUES ($1) ON CONFLICT (partition) DO UPDATE SET compacted_at = now()', [p.name]);
+    // Two ingest workers may both run maintenance: the first takes the partition, the second skips it.
+    const compacted = await db.tx(async (t) => {
+      const { locked } = await t.one<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [`compact ${p.name}`]);
+      if (!locked || (await t.oneOrNone('SELECT 1 FROM compacted_partitions WHERE partition = $1', [p.name]))) return false;
+      onPartition?.(p);
+      await t.none('CLUSTER $1:name USING $2:name', [p.name, `${p.name}_pkey`]);
+      await t.none('INSERT INTO compacted_partitions (partition) VALUES ($1)', [p.name]);
+      return true;
+    });
+    if (!compacted) continue;
     const { bytes } = await db.one<{ bytes: string }>('SELECT pg_total_relation_size($1::regclass) AS bytes', [p.name]);
     results.push({ name: p.name, bytesBefore: p.bytes, bytesAfter: Number(bytes) });
   }
