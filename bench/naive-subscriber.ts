@@ -1,14 +1,17 @@
 /**
- * The baseline every hobby project starts with: subscribe, and for each message one INSERT, acknowledged
- * after it commits. Validation is the shared contract, so only the write strategy differs from ingest.
+ * The baseline every hobby project starts with: subscribe, and for each message one transaction,
+ * acknowledged after it commits. Validation is the shared contract and the SQL is ingest's own (a batch
+ * of one message), so only the write strategy differs from ingest.
  * Run as its own process by the benchmark: DATABASE_URL and MQTT_URL in the environment.
  */
 import mqtt from 'mqtt';
 import { DEFAULT_LIMITS, INGEST_SUBSCRIPTION, parseReading, parseTopic } from '../shared/contract.js';
-import { connect, disconnect, pgp } from '../shared/db.js';
+import { connect, disconnect } from '../shared/db.js';
+import { foldSeries } from '../ingest/rows.js';
+import { createBatchStore } from '../ingest/store.js';
 
-const columns = new pgp.helpers.ColumnSet(['ts', 'device', 'sensor', 'metric', 'value'], { table: 'readings' });
 const db = connect(process.env.DATABASE_URL!, { poolSize: 1, applicationName: 'naive-subscriber' });
+const store = createBatchStore(db);
 const client = await mqtt.connectAsync(process.env.MQTT_URL!, { clientId: `naive-${process.pid}` });
 
 client.handleMessage = (packet, done) => {
@@ -17,8 +20,8 @@ client.handleMessage = (packet, done) => {
   const parsed = parseReading(topic.topic.device, topic.topic.sensor, packet.payload as Buffer, new Date(), DEFAULT_LIMITS);
   if (!parsed.ok) return done();
   const { device, sensor, ts, metrics } = parsed.reading;
-  const rows = metrics.map(({ metric, value }) => ({ ts, device, sensor, metric, value }));
-  db.none(`${pgp.helpers.insert(rows, columns)} ON CONFLICT DO NOTHING`).then(() => done(), (err: Error) => {
+  const readings = metrics.map(({ metric, value }) => ({ ts, device, sensor, metric, value }));
+  store.write({ readings, series: foldSeries(readings), devices: [], rejected: [] }, { worker: 'naive', spoolId: '00000000-0000-4000-8000-000000000000', position: 0 }).then(() => done(), (err: Error) => {
     console.error(err.message);
     done();
   });

@@ -65,8 +65,9 @@ async function runDatabaseAlone(run: number): Promise<void> {
   try {
     const total = Number(args.messages);
     const startedAt = Date.now();
+    const baseTs = Date.now() - 3_600_000;
     await insertDirect(database.db, total, INGEST_BATCH_ROWS, (i, sentAt) => {
-      const base = { ts: new Date(Date.UTC(2026, 0, 1) + i), device: `bench${i % PUBLISHERS}`, sensor: 'dht22' };
+      const base = { ts: new Date(baseTs + i), device: `bench${i % PUBLISHERS}`, sensor: 'dht22' };
       return ([['temperature', 20 + (i % 50) / 10], ['humidity', 40 + (i % 200) / 10], ['seq', i], ['sent', sentAt]] as const).map(([metric, value]) => ({ ...base, metric, value }));
     });
     const summary = await summarise(database.db, startedAt, total);

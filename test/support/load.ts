@@ -8,7 +8,10 @@ export interface LoadOptions {
   total: number;
   /** Offered messages per second over all publishers; undefined: as fast as QoS 1 allows. */
   ratePerSecond?: number;
-  /** The first reading's ts; each publisher's readings are 1 ms apart, so every message is a distinct row. */
+  /**
+   * The first reading's ts; each publisher's readings are 1 ms apart, so every message is a distinct row.
+   * Default: an hour ago, well within any raw retention and clear of the future-skew limit.
+   */
   baseTs?: number;
   devicePrefix?: string;
   /** Called with each message's sequence number and the time its PUBACK arrived. */
@@ -28,7 +31,7 @@ export function loadPayload(seq: number, ts: number, sentAt: number): string {
  * MQTT.js resends unacknowledged messages, so a broker restart delays rather than fails the run.
  */
 export async function publishLoad(options: LoadOptions): Promise<{ acked: number; clients: MqttClient[] }> {
-  const { url, publishers, total, ratePerSecond, baseTs = Date.UTC(2026, 0, 1), devicePrefix = 'load', onAck, onConnected } = options;
+  const { url, publishers, total, ratePerSecond, baseTs = Math.floor(Date.now() / 1000) * 1000 - 3_600_000, devicePrefix = 'load', onAck, onConnected } = options;
   const perPublisher = Math.ceil(total / publishers);
   const clients = await Promise.all(
     Array.from({ length: publishers }, (_, p) => mqtt.connectAsync(url, { clientId: `${devicePrefix}-pub-${p}`, clean: false, reconnectPeriod: 200 })),
