@@ -54,7 +54,8 @@ export function loadConfig({ file, env = process.env }: LoadOptions = {}): Loade
   conf.load(fromFile);
   const settings = listSettings(schema);
   const sourceOf = (key: string): string => {
-    const setting = settings.find((s) => s.key === key);
+    // A key below a setting (an object given where a value belongs) came from that setting's source.
+    const setting = settings.find((s) => s.key === key || key.startsWith(`${s.key}.`));
     if (setting && env[setting.env] !== undefined) return `env ${setting.env}`;
     if (has(fromFile, key)) return `file ${file}`;
     return 'default';
@@ -66,7 +67,11 @@ export function loadConfig({ file, env = process.env }: LoadOptions = {}): Loade
       const setting = settings.find((s) => s.key === key);
       return setting && !setting.sensitive ? JSON.stringify(conf.get(key as never)) : undefined;
     };
-    throw new ConfigError(String((err as Error).message).split('\n').filter(Boolean).map((line) => explain(line, sourceOf, shownValue)));
+    const lines = String((err as Error).message).split('\n').filter(Boolean);
+    // An object where a value belongs is one problem, not one more per key inside it.
+    const overridden = lines.flatMap((l) => /^configuration param '(.+)' missing from config/.exec(l)?.[1] ?? []);
+    const inside = (l: string) => overridden.some((key) => l.startsWith(`configuration param '${key}.`) && l.endsWith('not declared in the schema'));
+    throw new ConfigError(lines.filter((l) => !inside(l)).map((line) => explain(line, sourceOf, shownValue)));
   }
   const config = conf.getProperties();
   const problems = crossFieldProblems(config, sourceOf);
@@ -88,15 +93,35 @@ function readConfigFile(file: string): object {
   try {
     const parsed: unknown = JSON.parse(text);
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('expected a JSON object');
+    const odd = oddKeys(parsed);
+    if (odd.length > 0) throw new ConfigError(odd.map((path) => `${path} (file ${file}): not a setting name (see \`pimonitor config --explain\`)`));
     return parsed;
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     throw new ConfigError([`config file ${file} is not a JSON object: ${(err as Error).message}`]);
   }
 }
 
+/** Setting names, and the keys of object-valued settings (metric names in ingest.metricRanges). */
+const KEY_NAME = /^[A-Za-z0-9_-]+$/;
+/**
+ * Keys no setting can have (empty, with dots or spaces): convict reads dots as nesting and fails on
+ * such keys with a TypeError of its own, so they are named here before it sees them.
+ */
+function oddKeys(node: object, prefix = ''): string[] {
+  if (Array.isArray(node)) return [];
+  return Object.entries(node).flatMap(([key, value]) => {
+    const path = prefix ? `${prefix}.${JSON.stringify(key).slice(1, -1) || '""'}` : JSON.stringify(key).slice(1, -1) || '""';
+    if (!KEY_NAME.test(key)) return [path];
+    return value !== null && typeof value === 'object' ? oddKeys(value as object, path) : [];
+  });
+}
+
 /** Rewrites one of convict's error lines to name the value's source, and the value where convict left it out (0, ""). */
 function explain(line: string, sourceOf: (key: string) => string, shownValue: (key: string) => string | undefined): string {
-  const undeclared = /^configuration param '(.+)' not declared in the schema$/.exec(line);
+  const overridden = /^configuration param '(.+)' missing from config, did you override its parent\?$/.exec(line);
+  if (overridden) return `${overridden[1]} (${sourceOf(overridden[1]!)}): must be a single value or a list, not an object`;
+  const undeclared = /^configuration param '(.+)' not declared in the schema$/.exec(line) ?? /^cannot find configuration param '(.+)'$/.exec(line);
   if (undeclared) return `${undeclared[1]} (${sourceOf(undeclared[1]!)}): not a known setting (see \`pimonitor config --explain\`)`;
   const keyed = /^([\w.]+): (.*)$/.exec(line);
   if (keyed) {

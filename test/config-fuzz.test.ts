@@ -1,0 +1,80 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { ConfigError, loadConfig } from '../config/index.js';
+import { FUZZ_SEED, fuzzRuns } from './support/hostile.js';
+
+const variables = loadConfig({ env: {} }).describe().map((s) => s.env);
+const value = fc.oneof(
+  fc.string({ maxLength: 30 }),
+  fc.string({ unit: 'binary', maxLength: 20 }),
+  fc.integer().map(String),
+  fc.double().map(String),
+  fc.constantFrom('', '0', '-1', '1e309', 'NaN', 'true', 'false', 'null', '[]', '{}', '{"a":[1,2]}', 'Europe/Berlin', 'Mars/Olympus', 'UTC', '0/1', '3/2', 'postgres://x', 'mqtt://h:1', 'http://h', ' 90 '),
+);
+
+/** Either a configuration, or a ConfigError whose every line names a setting or the file. Never anything else. */
+function expectConfigOrProblems(load: () => unknown): void {
+  try {
+    load();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    for (const problem of (err as ConfigError).problems) expect(problem).toMatch(/^(.+ \((env [A-Z0-9_]+|file .+|default)\): .|config file )/s);
+  }
+}
+
+test('any environment gives a configuration or problems naming each setting (property)', () => {
+  fc.assert(
+    fc.property(fc.dictionary(fc.constantFrom(...variables), value, { maxKeys: 8 }), (env) => {
+      expectConfigOrProblems(() => loadConfig({ env }));
+    }),
+    { seed: FUZZ_SEED, numRuns: fuzzRuns(1500) },
+  );
+});
+
+test('any configuration file gives a configuration or problems naming each setting (property)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pimonitor-config-fuzz-'));
+  const path = join(dir, 'config.json');
+  const content = fc.oneof(
+    fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+    fc.record({ storage: fc.dictionary(fc.constantFrom('retentionRawDays', 'rollupTimeZone', 'maintenance', 'nope'), fc.jsonValue({ maxDepth: 1 })) }).map((v) => JSON.stringify(v)),
+    fc.string({ maxLength: 40 }),
+  );
+  fc.assert(
+    fc.property(content, (text) => {
+      writeFileSync(path, text);
+      expectConfigOrProblems(() => loadConfig({ file: path, env: {} }));
+    }),
+    { seed: FUZZ_SEED, numRuns: fuzzRuns(500) },
+  );
+});
+
+test('the storage settings name their problems', () => {
+  const problems = (() => {
+    try {
+      loadConfig({ env: { RETENTION_RAW_DAYS: '-3', ROLLUP_TIME_ZONE: 'Mars/Olympus' } });
+    } catch (err) {
+      return (err as ConfigError).problems;
+    }
+    return [];
+  })();
+  expect(problems).toEqual([
+    expect.stringMatching(/^storage\.retentionRawDays \(env RETENTION_RAW_DAYS\): must be a positive integer/),
+    'storage.rollupTimeZone (env ROLLUP_TIME_ZONE): must be an IANA time zone such as Europe/Berlin or UTC, or empty for this machine\'s zone: value was "Mars/Olympus"',
+  ]);
+});
+
+test('keys no setting can have are named before convict sees them (it throws a TypeError on some)', () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'pimonitor-config-keys-')), 'c.json');
+  writeFileSync(path, JSON.stringify({ storage: { retentionRawDays: { '.': false, '': 0 } }, ingest: { metricRanges: { co2_ppm: [0, 5000] } } }));
+  expect(() => loadConfig({ file: path, env: {} })).toThrow(ConfigError);
+  try {
+    loadConfig({ file: path, env: {} });
+  } catch (err) {
+    expect((err as ConfigError).problems).toEqual([
+      `storage.retentionRawDays.. (file ${path}): not a setting name (see \`pimonitor config --explain\`)`,
+      `storage.retentionRawDays."" (file ${path}): not a setting name (see \`pimonitor config --explain\`)`,
+    ]);
+  }
+});
