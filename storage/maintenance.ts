@@ -32,9 +32,9 @@ const HOUR_MS = 3_600_000;
 
 /**
  * The storage upkeep that runs beside ingest: rolls up dirty buckets every interval, and every hour
- * makes next month's partitions, applies retention and compacts the raw partitions of months past. A failure is reported and tried again at the
- * next run; it never stops ingest. Several workers may run it: the rollup takes a lock, and a second
- * runner finds nothing to do.
+ * makes next month's partitions, applies retention and compacts the partitions of months past. A
+ * failure is reported and tried again at the next run; it never stops ingest. Several workers may run
+ * it: the rollup and each compaction take a lock, and a second runner finds nothing to do.
  */
 export class Maintenance extends EventEmitter<MaintenanceEvents> {
   private timer?: NodeJS.Timeout;
