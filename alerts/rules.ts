@@ -1,0 +1,212 @@
+import { parseDuration } from './duration.js';
+
+/**
+ * The rule language of `alerts.rules` in the configuration file, parsed and checked at load with every
+ * problem named (`rule 2 ("attic-hot"): above: must be a number`). Pure: a value or problems, never
+ * an exception.
+ */
+
+export const SEVERITIES = ['info', 'warning', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** device/sensor/metric levels, each a name or `+` (any); `#` last matches the rest. */
+export type Selector = readonly string[];
+
+interface RuleBase {
+  name: string;
+  select: Selector;
+  severity: Severity;
+  labels: Readonly<Record<string, string>>;
+  /** Template with {{device}}, {{sensor}}, {{metric}}, {{value}}, {{unit}}, {{threshold}}, {{for}}, {{rule}}. */
+  message: string;
+}
+
+export interface ThresholdRule extends RuleBase {
+  type: 'threshold';
+  /** Where the alert starts: value > hi or value < lo (one of them may be absent). */
+  start: { lo?: number; hi?: number };
+  /** Where it ends (hysteresis): value <= hi and value >= lo of this; equal to start without `clear`. */
+  clear: { lo?: number; hi?: number };
+  forMs: number;
+  keepFiringForMs: number;
+}
+
+export interface StaleRule extends RuleBase {
+  type: 'stale';
+  afterMs: number;
+  /** After the worker starts, no stale alert for this long: series it has not heard from yet are not dead. */
+  graceMs: number;
+}
+
+export interface OfflineRule extends RuleBase {
+  type: 'offline';
+  forMs: number;
+}
+
+export interface SensorHealthRule extends RuleBase {
+  type: 'sensorHealth';
+  /** Fires when failures / attempts since the last diag exceed this (0..1). */
+  maxFailureRate?: number;
+  /** Fires when a sensor has had no successful read for this long. */
+  noSuccessForMs?: number;
+}
+
+export type Rule = ThresholdRule | StaleRule | OfflineRule | SensorHealthRule;
+export type RuleType = Rule['type'];
+
+const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const LEVEL = /^([A-Za-z0-9_-]{1,64}|\+|#)$/;
+const PLACEHOLDERS = ['device', 'sensor', 'metric', 'value', 'unit', 'threshold', 'for', 'rule', 'severity'];
+const LEVELS: Record<RuleType, number> = { threshold: 3, stale: 3, offline: 1, sensorHealth: 2 };
+const SELECT_HELP: Record<RuleType, string> = { threshold: 'device/sensor/metric', stale: 'device/sensor/metric', offline: 'device', sensorHealth: 'device/sensor' };
+const DEFAULT_MESSAGES: Record<RuleType, string> = {
+  threshold: '{{device}}/{{sensor}} {{metric}} {{value}}{{unit}} {{threshold}}{{unit}} for {{for}}',
+  stale: '{{device}}/{{sensor}} {{metric}}: no reading for {{for}}',
+  offline: '{{device}} is offline',
+  sensorHealth: '{{device}}/{{sensor}}: {{value}}',
+};
+const KEYS: Record<RuleType, string[]> = {
+  threshold: ['above', 'below', 'outside', 'clear', 'for', 'keepFiringFor'],
+  stale: ['after', 'grace'],
+  offline: ['for'],
+  sensorHealth: ['maxFailureRate', 'noSuccessFor'],
+};
+const COMMON_KEYS = ['name', 'type', 'select', 'severity', 'labels', 'message'];
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; problems: string[] };
+
+export function parseRules(raw: unknown): Parsed<Rule[]> {
+  if (raw === undefined || raw === null) return { ok: true, value: [] };
+  if (!Array.isArray(raw)) return { ok: false, problems: ['alerts.rules: must be a list of rules'] };
+  const problems: string[] = [];
+  const rules: Rule[] = [];
+  const seen = new Set<string>();
+  raw.forEach((item, i) => {
+    const label = `rule ${i + 1}${item && typeof item === 'object' && typeof (item as { name?: unknown }).name === 'string' ? ` (${JSON.stringify((item as { name: string }).name).slice(0, 70)})` : ''}`;
+    const own: string[] = [];
+    const rule = parseRule(item, own);
+    problems.push(...own.map((p) => `${label}: ${p}`));
+    if (rule && own.length === 0) {
+      if (seen.has(rule.name)) problems.push(`${label}: name: another rule is called ${rule.name}; names must be unique`);
+      seen.add(rule.name);
+      rules.push(rule);
+    }
+  });
+  return problems.length ? { ok: false, problems } : { ok: true, value: rules };
+}
+
+function parseRule(item: unknown, problems: string[]): Rule | null {
+  if (!item || typeof item !== 'object' || Array.isArray(item)) {
+    problems.push('must be an object with name, type and select');
+    return null;
+  }
+  const r = item as Record<string, unknown>;
+  const type = r.type as RuleType;
+  if (!Object.hasOwn(LEVELS, String(type))) {
+    problems.push(`type: must be one of threshold, stale, offline, sensorHealth (was ${JSON.stringify(r.type)?.slice(0, 40)})`);
+    return null;
+  }
+  for (const key of Object.keys(r)) {
+    if (!COMMON_KEYS.includes(key) && !KEYS[type].includes(key)) problems.push(`${key.slice(0, 40)}: not a setting of a ${type} rule (it has ${[...COMMON_KEYS, ...KEYS[type]].join(', ')})`);
+  }
+  const name = typeof r.name === 'string' && NAME.test(r.name) ? r.name : (problems.push('name: must be 1 to 64 letters, digits, - or _ (it is part of MQTT topics)'), '');
+  const select = parseSelector(r.select, LEVELS[type], SELECT_HELP[type], problems);
+  const severity = r.severity === undefined ? 'warning' : (SEVERITIES as readonly unknown[]).includes(r.severity) ? (r.severity as Severity) : (problems.push(`severity: must be one of ${SEVERITIES.join(', ')}`), 'warning');
+  const labels = parseLabels(r.labels, problems);
+  const message = r.message === undefined ? DEFAULT_MESSAGES[type] : parseTemplate(r.message, problems);
+  const duration = (key: string, fallback: number | undefined): number | undefined => {
+    if (r[key] === undefined) return fallback;
+    const d = parseDuration(r[key]);
+    if (!d.ok) problems.push(`${key}: ${d.reason}`);
+    return d.ok ? d.ms : fallback;
+  };
+  const base = { name, select, severity, labels, message };
+  switch (type) {
+    case 'threshold': {
+      const bounds = parseThreshold(r, problems);
+      // Every problem is named, so the durations are read even when the bounds are wrong.
+      const timing = { forMs: duration('for', 0)!, keepFiringForMs: duration('keepFiringFor', 0)! };
+      return bounds && { ...base, type, ...bounds, ...timing };
+    }
+    case 'stale': {
+      if (r.after === undefined) problems.push('after: required: how long without a reading, such as 15m');
+      const afterMs = duration('after', 0)!;
+      return { ...base, type, afterMs, graceMs: duration('grace', afterMs)! };
+    }
+    case 'offline':
+      return { ...base, type, forMs: duration('for', 0)! };
+    case 'sensorHealth': {
+      const rate = r.maxFailureRate;
+      if (rate !== undefined && (typeof rate !== 'number' || !(rate >= 0 && rate < 1))) problems.push('maxFailureRate: must be a number from 0 to below 1 (0.5: half the reads failed)');
+      const noSuccessForMs = duration('noSuccessFor', undefined);
+      if (rate === undefined && noSuccessForMs === undefined) problems.push('needs maxFailureRate, noSuccessFor, or both');
+      return { ...base, type, maxFailureRate: typeof rate === 'number' ? rate : undefined, noSuccessForMs };
+    }
+  }
+}
+
+function parseSelector(raw: unknown, levels: number, help: string, problems: string[]): Selector {
+  const parts = typeof raw === 'string' ? raw.split('/') : [];
+  const hash = parts.indexOf('#');
+  const fits = parts.length > 0 && parts.every((p) => LEVEL.test(p)) && (hash === -1 ? parts.length === levels : hash === parts.length - 1 && parts.length <= levels);
+  if (!fits) {
+    problems.push(`select: must be ${help}, each a name or + (any), # last for the rest (was ${JSON.stringify(raw)?.slice(0, 60)})`);
+    return Array(levels).fill('+');
+  }
+  return parts;
+}
+
+function parseLabels(raw: unknown, problems: string[]): Record<string, string> {
+  if (raw === undefined) return {};
+  const ok = raw !== null && typeof raw === 'object' && !Array.isArray(raw) && Object.entries(raw).every(([k, v]) => NAME.test(k) && typeof v === 'string' && v.length <= 200);
+  if (!ok) problems.push('labels: must be an object of names (letters, digits, - or _) to strings');
+  return ok ? { ...(raw as Record<string, string>) } : {};
+}
+
+function parseTemplate(raw: unknown, problems: string[]): string {
+  if (typeof raw !== 'string' || raw.length === 0 || raw.length > 500) {
+    problems.push('message: must be text of 1 to 500 characters');
+    return '';
+  }
+  for (const [, name] of raw.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)) {
+    if (!PLACEHOLDERS.includes(name!)) problems.push(`message: {{${name!.slice(0, 30)}}} is not one of ${PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`);
+  }
+  return raw;
+}
+
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isPair = (v: unknown): v is [number, number] => Array.isArray(v) && v.length === 2 && isNumber(v[0]) && isNumber(v[1]) && v[0] < v[1];
+
+function parseThreshold(r: Record<string, unknown>, problems: string[]): Pick<ThresholdRule, 'start' | 'clear'> | null {
+  const given = ['above', 'below', 'outside'].filter((k) => r[k] !== undefined);
+  if (given.length !== 1) {
+    problems.push(`needs exactly one of above, below or outside (has ${given.length ? given.join(', ') : 'none'})`);
+    return null;
+  }
+  const key = given[0]!;
+  const value = r[key];
+  if (key === 'outside' ? !isPair(value) : !isNumber(value)) {
+    problems.push(key === 'outside' ? 'outside: must be [low, high] with low < high' : `${key}: must be a number`);
+    return null;
+  }
+  const start = key === 'above' ? { hi: value as number } : key === 'below' ? { lo: value as number } : { lo: (value as number[])[0], hi: (value as number[])[1] };
+  if (r.clear === undefined) return { start, clear: start };
+  const c = r.clear;
+  // The clear threshold sits on the safe side of the start threshold, so the value must come back past it.
+  if (key === 'above' && isNumber(c) && c <= start.hi!) return { start, clear: { hi: c } };
+  if (key === 'below' && isNumber(c) && c >= start.lo!) return { start, clear: { lo: c } };
+  if (key === 'outside' && isPair(c) && c[0] >= start.lo! && c[1] <= start.hi!) return { start, clear: { lo: c[0], hi: c[1] } };
+  problems.push(key === 'above' ? `clear: must be a number at or below above (${start.hi})`
+    : key === 'below' ? `clear: must be a number at or above below (${start.lo})`
+    : `clear: must be [low, high] inside outside ([${start.lo}, ${start.hi}])`);
+  return null;
+}
+
+/** Whether a selector matches the levels of a series (device, sensor, metric) or of a device. Pure. */
+export function selects(selector: Selector, levels: readonly string[]): boolean {
+  for (let i = 0; i < selector.length; i++) {
+    if (selector[i] === '#') return true;
+    if (selector[i] !== '+' && selector[i] !== levels[i]) return false;
+  }
+  return selector.length === levels.length;
+}
