@@ -17,7 +17,7 @@ interface RuleBase {
   select: Selector;
   severity: Severity;
   labels: Readonly<Record<string, string>>;
-  /** Template with {{device}}, {{sensor}}, {{metric}}, {{value}}, {{unit}}, {{threshold}}, {{for}}, {{rule}}. */
+  /** Template with the PLACEHOLDERS, e.g. {{device}} {{metric}} {{value}}{{unit}} {{condition}} {{threshold}}{{unit}} for {{for}}. */
   message: string;
 }
 
@@ -56,11 +56,11 @@ export type RuleType = Rule['type'];
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const LEVEL = /^([A-Za-z0-9_-]{1,64}|\+|#)$/;
-const PLACEHOLDERS = ['device', 'sensor', 'metric', 'value', 'unit', 'threshold', 'for', 'rule', 'severity'];
+export const PLACEHOLDERS = ['device', 'sensor', 'metric', 'value', 'unit', 'condition', 'threshold', 'for', 'rule', 'severity'] as const;
 const LEVELS: Record<RuleType, number> = { threshold: 3, stale: 3, offline: 1, sensorHealth: 2 };
 const SELECT_HELP: Record<RuleType, string> = { threshold: 'device/sensor/metric', stale: 'device/sensor/metric', offline: 'device', sensorHealth: 'device/sensor' };
 const DEFAULT_MESSAGES: Record<RuleType, string> = {
-  threshold: '{{device}}/{{sensor}} {{metric}} {{value}}{{unit}} {{threshold}}{{unit}} for {{for}}',
+  threshold: '{{device}}/{{sensor}} {{metric}} {{value}}{{unit}} {{condition}} {{threshold}}{{unit}} for {{for}}',
   stale: '{{device}}/{{sensor}} {{metric}}: no reading for {{for}}',
   offline: '{{device}} is offline',
   sensorHealth: '{{device}}/{{sensor}}: {{value}}',
@@ -169,7 +169,7 @@ function parseTemplate(raw: unknown, problems: string[]): string {
     return '';
   }
   for (const [, name] of raw.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)) {
-    if (!PLACEHOLDERS.includes(name!)) problems.push(`message: {{${name!.slice(0, 30)}}} is not one of ${PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`);
+    if (!(PLACEHOLDERS as readonly string[]).includes(name!)) problems.push(`message: {{${name!.slice(0, 30)}}} is not one of ${PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`);
   }
   return raw;
 }

@@ -92,5 +92,5 @@ export function dueAt(timing: Timing, state: AlertState | null): number | null {
  */
 export function observeSilence(rule: { afterMs: number; graceMs: number }, state: AlertState | null, lastSeen: number, workerStartedAt: number, at: number): Step {
   const silent = at - lastSeen >= rule.afterMs && at - workerStartedAt >= rule.graceMs;
-  return observe({ forMs: 0, keepFiringForMs: 0 }, state, silent, silent, (at - lastSeen) / 1000, at);
+  return observe({ forMs: 0, keepFiringForMs: 0 }, state, silent, silent, Math.round((at - lastSeen) / 1000), at);
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { formatDuration, parseDuration } from '../alerts/duration.js';
 import { parseRules, selects, type ThresholdRule } from '../alerts/rules.js';
-import { dueAt, observeSilence, observeValue, tick, type AlertEvent, type AlertState } from '../alerts/transitions.js';
+import { dueAt, observeSilence, observeValue, tick, type AlertEvent, type AlertState, type Step } from '../alerts/transitions.js';
 import { FUZZ_SEED, fuzzRuns } from './support/hostile.js';
 
 const MIN = 60_000;
@@ -17,7 +17,7 @@ test('a complete rule set parses, with defaults filled in', () => {
   if (!parsed.ok) return;
   expect(parsed.value[0]).toEqual({
     name: 'attic-hot', type: 'threshold', select: ['attic', '+', 'temperature'], severity: 'critical', labels: { room: 'attic' },
-    message: '{{device}}/{{sensor}} {{metric}} {{value}}{{unit}} {{threshold}}{{unit}} for {{for}}',
+    message: '{{device}}/{{sensor}} {{metric}} {{value}}{{unit}} {{condition}} {{threshold}}{{unit}} for {{for}}',
     start: { hi: 30 }, clear: { hi: 29 }, forMs: 5 * MIN, keepFiringForMs: 2 * MIN,
   });
   expect(parsed.value[1]).toMatchObject({ type: 'stale', afterMs: 15 * MIN, graceMs: 15 * MIN, severity: 'warning' });
@@ -43,7 +43,7 @@ test('every problem of every rule is named at once', () => {
       'rule 2 ("hot"): for: "5 minutes" is not a duration; use 30s, 5m, 1h30m or milliseconds',
       'rule 3 ("x y"): colour: not a setting of a stale rule (it has name, type, select, severity, labels, message, after, grace)',
       'rule 3 ("x y"): name: must be 1 to 64 letters, digits, - or _ (it is part of MQTT topics)',
-      'rule 3 ("x y"): message: {{reading}} is not one of {{device}}, {{sensor}}, {{metric}}, {{value}}, {{unit}}, {{threshold}}, {{for}}, {{rule}}, {{severity}}',
+      'rule 3 ("x y"): message: {{reading}} is not one of {{device}}, {{sensor}}, {{metric}}, {{value}}, {{unit}}, {{condition}}, {{threshold}}, {{for}}, {{rule}}, {{severity}}',
       'rule 3 ("x y"): after: required: how long without a reading, such as 15m',
       'rule 4: type: must be one of threshold, stale, offline, sensorHealth (was "heartbeat")',
       'rule 5: must be an object with name, type and select',
@@ -141,7 +141,7 @@ test('events alternate fired, resolved; a fire comes only after the condition he
       let expecting: 'fired' | 'resolved' = 'fired';
       for (const { dtSeconds, value, tickOnly } of seq) {
         at += dtSeconds * 1000;
-        const step = tickOnly ? tick(rule, state, at) : observeValue(rule, state, value, at);
+        const step: Step = tickOnly ? tick(rule, state, at) : observeValue(rule, state, value, at);
         if (step.event) {
           expect(step.event.type).toBe(expecting);
           if (step.event.type === 'fired') expect(step.event.at - step.event.startedAt).toBeGreaterThanOrEqual(forMs);
