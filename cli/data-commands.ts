@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import type { LoadedConfig } from '../config/index.js';
 import { ExpectedError } from '../shared/expected-error.js';
 import { systemTimeZone } from '../storage/settings.js';
+import { isTimeZone } from '../shared/time-zone.js';
 import { parseExportOptions, type ExportOptions } from './export-args.js';
 import { serializer } from './export-format.js';
 import { progressBar } from './progress.js';
@@ -18,12 +19,8 @@ const tzFlag = ['--tz <zone>', 'time zone of the times printed (IANA name); defa
 
 function zoneOf(tz: string | undefined): string {
   const zone = tz ?? systemTimeZone();
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return zone;
-  } catch {
-    throw new ExpectedError(`--tz "${zone}" is not a time zone; use an IANA name such as Europe/Berlin or UTC`);
-  }
+  if (!isTimeZone(zone)) throw new ExpectedError(`--tz "${zone}" is not a time zone; use an IANA name such as Europe/Berlin or UTC`);
+  return zone;
 }
 
 /** `pimonitor latest`, `devices` and `export`: the data back out, for people and for programs. */

@@ -1,4 +1,4 @@
-import { isTimeZone } from '../config/formats.js';
+import { isTimeZone } from '../shared/time-zone.js';
 import { EVERY, type Every, type ExportQuery } from '../storage/export.js';
 import { FORMATS, type Format } from './export-format.js';
 import { parseTimeArg, type Parsed } from './time-args.js';

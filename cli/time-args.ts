@@ -4,6 +4,8 @@
  * value or a reason, never an exception.
  */
 
+import { offsetMs, wallClockToInstant } from '../shared/time-zone.js';
+
 const RELATIVE = /^-(\d{1,6})(s|m|h|d|w)$/;
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
@@ -33,32 +35,6 @@ export function parseTimeArg(text: string, now: Date, tz: string): Parsed<Date> 
   const [, sign, hh, mm] = /^([+-])(\d{2}):?(\d{2})$/.exec(offset)!;
   if (Number(hh) > 23 || Number(mm) > 59) return bad('the offset is out of range');
   return { ok: true, value: new Date(wall - (sign === '-' ? -1 : 1) * (Number(hh) * 60 + Number(mm)) * 60_000) };
-}
-
-/** The instant at which clocks in `tz` show `wall` (given as if it were UTC). In a gap, the time after it. */
-export function wallClockToInstant(wall: number, tz: string): number {
-  let instant = wall - offsetMs(wall, tz);
-  instant = wall - offsetMs(instant, tz);
-  return instant;
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-/** One formatter per zone: making one costs far more than using it, and an export formats every row. */
-function formatterOf(tz: string): Intl.DateTimeFormat {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
-    formatters.set(tz, f);
-  }
-  return f;
-}
-
-/** How far `tz` is ahead of UTC at `instant`, in ms. */
-export function offsetMs(instant: number, tz: string): number {
-  const parts = formatterOf(tz).formatToParts(new Date(instant));
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  return asUtc - Math.floor(instant / 1000) * 1000;
 }
 
 const QUARTER_HOUR_MS = 900_000;

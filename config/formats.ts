@@ -2,6 +2,7 @@ import convict from 'convict';
 import { hostname } from 'node:os';
 import { nameProblem, type Range } from '../shared/contract.js';
 import { parsePartition } from '../shared/partition.js';
+import { isTimeZone } from '../shared/time-zone.js';
 
 /** Custom convict formats, registered once before any schema is built. */
 export function registerFormats(): void {
@@ -95,11 +96,3 @@ function parseJsonOrKeep(value: unknown): unknown {
   }
 }
 
-export function isTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
-}

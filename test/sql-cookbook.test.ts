@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../shared/paths.js';
 import { migrate } from '../shared/migrate.js';
-import { wallClockToInstant } from '../cli/time-args.js';
+import { wallClockToInstant } from '../shared/time-zone.js';
 import { rollUp } from '../storage/rollup.js';
 import { applyStorageSettings } from '../storage/settings.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';

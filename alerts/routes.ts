@@ -1,0 +1,151 @@
+import { isTimeZone } from '../shared/time-zone.js';
+import { wallClockOf, wallClockToInstant } from '../shared/time-zone.js';
+import { parseDuration } from './duration.js';
+import { SEVERITIES, type Parsed, type Severity } from './rules.js';
+
+/**
+ * Where notifications go (`alerts.routes`): e-mail, a webhook (Alertmanager's JSON), ntfy, or MQTT.
+ * Each route takes some severities, may send resolutions, repeats while firing, holds non-critical
+ * messages through quiet hours, and waits `groupWait` so one room's alerts arrive as one message.
+ * Parsing and planning are pure.
+ */
+
+export interface QuietHours {
+  /** Minutes after local midnight; `from` > `to` spans midnight (22:00 to 07:00). */
+  fromMinute: number;
+  toMinute: number;
+  timeZone: string;
+  /** Severities that go out anyway. */
+  except: Severity[];
+}
+
+interface RouteBase {
+  name: string;
+  severities: Severity[];
+  sendResolved: boolean;
+  /** While an alert fires, send it again this often; 0 never. */
+  repeatIntervalMs: number;
+  groupWaitMs: number;
+  quietHours?: QuietHours;
+}
+
+export type Route = RouteBase & (
+  | { type: 'email'; to: string[] }
+  | { type: 'webhook'; url: string; bearerToken?: string }
+  | { type: 'ntfy'; url: string; token?: string }
+  | { type: 'mqtt' }
+);
+
+const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const CLOCK = /^([01]\d|2[0-3]):([0-5]\d)$/;
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+const TYPE_KEYS: Record<Route['type'], string[]> = { email: ['to'], webhook: ['url', 'bearerToken'], ntfy: ['url', 'token'], mqtt: [] };
+const COMMON_KEYS = ['name', 'type', 'severities', 'sendResolved', 'repeatInterval', 'groupWait', 'quietHours'];
+
+export function parseRoutes(raw: unknown): Parsed<Route[]> {
+  if (raw === undefined || raw === null) return { ok: true, value: [] };
+  if (!Array.isArray(raw)) return { ok: false, problems: ['alerts.routes: must be a list of routes'] };
+  const problems: string[] = [];
+  const routes: Route[] = [];
+  raw.forEach((item, i) => {
+    const own: string[] = [];
+    const name = item && typeof item === 'object' && typeof (item as { name?: unknown }).name === 'string' ? ` (${JSON.stringify((item as { name: string }).name).slice(0, 70)})` : '';
+    const route = parseRoute(item, own);
+    problems.push(...own.map((p) => `route ${i + 1}${name}: ${p}`));
+    if (route && own.length === 0) {
+      if (routes.some((r) => r.name === route.name)) problems.push(`route ${i + 1}${name}: name: another route is called ${route.name}`);
+      routes.push(route);
+    }
+  });
+  return problems.length ? { ok: false, problems } : { ok: true, value: routes };
+}
+
+function parseRoute(item: unknown, problems: string[]): Route | null {
+  if (!item || typeof item !== 'object' || Array.isArray(item)) {
+    problems.push('must be an object with name and type');
+    return null;
+  }
+  const r = item as Record<string, unknown>;
+  const type = r.type as Route['type'];
+  if (!Object.hasOwn(TYPE_KEYS, String(type))) {
+    problems.push(`type: must be one of email, webhook, ntfy, mqtt (was ${JSON.stringify(r.type)?.slice(0, 40)})`);
+    return null;
+  }
+  for (const key of Object.keys(r)) if (!COMMON_KEYS.includes(key) && !TYPE_KEYS[type].includes(key)) problems.push(`${key.slice(0, 40)}: not a setting of a ${type} route`);
+  const name = typeof r.name === 'string' && NAME.test(r.name) ? r.name : (problems.push('name: must be 1 to 64 letters, digits, - or _'), '');
+  const severities = r.severities === undefined ? [...SEVERITIES] : severityList(r.severities, 'severities', problems);
+  if (r.sendResolved !== undefined && typeof r.sendResolved !== 'boolean') problems.push('sendResolved: must be true or false');
+  const duration = (key: string, fallback: number) => {
+    if (r[key] === undefined) return fallback;
+    const d = parseDuration(r[key]);
+    if (!d.ok) problems.push(`${key}: ${d.reason}`);
+    return d.ok ? d.ms : fallback;
+  };
+  const base: RouteBase = {
+    name, severities, sendResolved: r.sendResolved !== false,
+    repeatIntervalMs: duration('repeatInterval', 4 * 3_600_000),
+    groupWaitMs: duration('groupWait', 30_000),
+    quietHours: r.quietHours === undefined ? undefined : parseQuietHours(r.quietHours, problems),
+  };
+  const url = (key: string): string => {
+    const value = r[key];
+    try {
+      if (typeof value === 'string' && /^https?:$/.test(new URL(value).protocol)) return value;
+    } catch {
+      // named below
+    }
+    problems.push(`${key}: must be an http:// or https:// URL`);
+    return '';
+  };
+  const secret = (key: string) => (r[key] === undefined ? undefined : typeof r[key] === 'string' && r[key] ? (r[key] as string) : (problems.push(`${key}: must be text`), undefined));
+  switch (type) {
+    case 'email': {
+      const to = Array.isArray(r.to) ? r.to : typeof r.to === 'string' ? [r.to] : [];
+      if (to.length === 0 || !to.every((a) => typeof a === 'string' && EMAIL.test(a))) problems.push('to: must be one or more e-mail addresses');
+      return { ...base, type, to: to as string[] };
+    }
+    case 'webhook':
+      return { ...base, type, url: url('url'), bearerToken: secret('bearerToken') };
+    case 'ntfy':
+      return { ...base, type, url: url('url'), token: secret('token') };
+    case 'mqtt':
+      return { ...base, type };
+  }
+}
+
+function severityList(raw: unknown, key: string, problems: string[]): Severity[] {
+  if (Array.isArray(raw) && raw.length > 0 && raw.every((s) => (SEVERITIES as readonly unknown[]).includes(s))) return raw as Severity[];
+  problems.push(`${key}: must be a list of ${SEVERITIES.join(', ')}`);
+  return [];
+}
+
+function parseQuietHours(raw: unknown, problems: string[]): QuietHours | undefined {
+  const q = (raw ?? {}) as Record<string, unknown>;
+  const from = typeof q.from === 'string' ? CLOCK.exec(q.from) : null;
+  const to = typeof q.to === 'string' ? CLOCK.exec(q.to) : null;
+  if (!from || !to || q.from === q.to) problems.push('quietHours: from and to must be different times of day as HH:MM, such as 22:00 and 07:00');
+  const timeZone = q.timeZone === undefined ? 'UTC' : typeof q.timeZone === 'string' && isTimeZone(q.timeZone) ? q.timeZone : (problems.push('quietHours.timeZone: must be an IANA time zone such as Europe/Berlin'), 'UTC');
+  const except = q.except === undefined ? ['critical' as Severity] : severityList(q.except, 'quietHours.except', problems);
+  if (!from || !to) return undefined;
+  return { fromMinute: Number(from[1]) * 60 + Number(from[2]), toMinute: Number(to[1]) * 60 + Number(to[2]), timeZone, except };
+}
+
+/** When quiet hours that contain `at` end, or null if `at` is outside them. Across a change of clocks too. */
+export function quietUntil(q: QuietHours, at: number): number | null {
+  const wall = wallClockOf(at, q.timeZone);
+  const day = Math.floor(wall / 86_400_000) * 86_400_000;
+  const minute = (wall - day) / 60_000;
+  const inside = q.fromMinute < q.toMinute ? minute >= q.fromMinute && minute < q.toMinute : minute >= q.fromMinute || minute < q.toMinute;
+  if (!inside) return null;
+  const endDay = minute < q.toMinute ? day : day + 86_400_000;
+  return wallClockToInstant(endDay + q.toMinute * 60_000, q.timeZone);
+}
+
+/** When a notification of this event through this route falls due, or null if the route does not take it. */
+export function planNotification(route: Route, event: { type: 'fired' | 'resolved'; severity: Severity }, at: number): number | null {
+  if (!route.severities.includes(event.severity)) return null;
+  if (event.type === 'resolved' && !route.sendResolved) return null;
+  const due = at + route.groupWaitMs;
+  const quiet = route.quietHours && !route.quietHours.except.includes(event.severity) ? quietUntil(route.quietHours, due) : null;
+  return quiet ?? due;
+}
