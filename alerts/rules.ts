@@ -17,6 +17,8 @@ interface RuleBase {
   select: Selector;
   severity: Severity;
   labels: Readonly<Record<string, string>>;
+  /** Names of the routes this rule's notifications take; all routes when absent. */
+  routes?: string[];
   /** Template with the PLACEHOLDERS, e.g. {{device}} {{metric}} {{value}}{{unit}} {{condition}} {{threshold}}{{unit}} for {{for}}. */
   message: string;
 }
@@ -71,7 +73,7 @@ const KEYS: Record<RuleType, string[]> = {
   offline: ['for'],
   sensorHealth: ['maxFailureRate', 'noSuccessFor'],
 };
-const COMMON_KEYS = ['name', 'type', 'select', 'severity', 'labels', 'message'];
+const COMMON_KEYS = ['name', 'type', 'select', 'severity', 'labels', 'message', 'routes'];
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problems: string[] };
 
@@ -120,7 +122,8 @@ function parseRule(item: unknown, problems: string[]): Rule | null {
     if (!d.ok) problems.push(`${key}: ${d.reason}`);
     return d.ok ? d.ms : fallback;
   };
-  const base = { name, select, severity, labels, message };
+  const routes = r.routes === undefined ? undefined : Array.isArray(r.routes) && r.routes.length > 0 && r.routes.every((x) => typeof x === 'string' && NAME.test(x)) ? (r.routes as string[]) : (problems.push('routes: must be a list of route names'), undefined);
+  const base = { name, select, severity, labels, message, ...(routes ? { routes } : {}) };
   switch (type) {
     case 'threshold': {
       const bounds = parseThreshold(r, problems);

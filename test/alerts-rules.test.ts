@@ -41,7 +41,7 @@ test('every problem of every rule is named at once', () => {
       'rule 1 ("hot"): needs exactly one of above, below or outside (has above, below)',
       'rule 2 ("hot"): clear: must be a number at or below above (30)',
       'rule 2 ("hot"): for: "5 minutes" is not a duration; use 30s, 5m, 1h30m or milliseconds',
-      'rule 3 ("x y"): colour: not a setting of a stale rule (it has name, type, select, severity, labels, message, after, grace)',
+      'rule 3 ("x y"): colour: not a setting of a stale rule (it has name, type, select, severity, labels, message, routes, after, grace)',
       'rule 3 ("x y"): name: must be 1 to 64 letters, digits, - or _ (it is part of MQTT topics)',
       'rule 3 ("x y"): message: {{reading}} is not one of {{device}}, {{sensor}}, {{metric}}, {{value}}, {{unit}}, {{condition}}, {{threshold}}, {{for}}, {{rule}}, {{severity}}',
       'rule 3 ("x y"): after: required: how long without a reading, such as 15m',

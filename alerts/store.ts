@@ -1,0 +1,116 @@
+import type { Db } from '../shared/db.js';
+import type { AlertKey, Change } from './engine.js';
+import type { Rule, Severity } from './rules.js';
+import { planNotification, type Route } from './routes.js';
+import type { AlertState, Phase } from './transitions.js';
+
+/** What the alerts worker keeps in PostgreSQL (sql/006_alerts.sql): state, events, the notification outbox. */
+
+interface StateRow {
+  rule: string;
+  device: string;
+  sensor: string;
+  metric: string;
+  phase: Phase;
+  started_at: Date;
+  fired_at: Date | null;
+  recovering_since: Date | null;
+  value: number;
+}
+
+const keyOf = (r: { rule: string; device: string; sensor: string; metric: string }): AlertKey => ({
+  rule: r.rule, device: r.device, ...(r.sensor ? { sensor: r.sensor } : {}), ...(r.metric ? { metric: r.metric } : {}),
+});
+
+/** Everything the engine needs after a restart. */
+export async function loadForRestore(db: Db) {
+  const states = (await db.any<StateRow>('SELECT * FROM alert_state')).map((r) => ({
+    key: keyOf(r),
+    state: {
+      phase: r.phase, startedAt: r.started_at.getTime(), value: r.value,
+      ...(r.fired_at ? { firedAt: r.fired_at.getTime() } : {}),
+      ...(r.recovering_since ? { recoveringSince: r.recovering_since.getTime() } : {}),
+    } as AlertState,
+  }));
+  const lastSeen = await db.map('SELECT device, sensor, metric, last_ts FROM series', [], (r: { device: string; sensor: string; metric: string; last_ts: Date }) => ({ device: r.device, sensor: r.sensor, metric: r.metric, at: r.last_ts.getTime() }));
+  const offline = await db.map("SELECT device, coalesce(status_changed_at, last_seen) AS since FROM devices WHERE status = 'offline'", [], (r: { device: string; since: Date }) => ({ device: r.device, since: r.since.getTime() }));
+  return { states, lastSeen, offline };
+}
+
+/**
+ * Stores what the engine says changed, in one transaction: each alert's state (or its removal), each
+ * event, and for each event the notifications its routes take, due when group wait and quiet hours say.
+ */
+export async function saveChanges(db: Db, changes: readonly Change[], rules: readonly Rule[], routes: readonly Route[], at: number): Promise<number> {
+  if (changes.length === 0) return 0;
+  let notifications = 0;
+  await db.tx(async (t) => {
+    for (const { key, state, event } of changes) {
+      const where = [key.rule, key.device, key.sensor ?? '', key.metric ?? ''];
+      if (state) {
+        await t.none(`INSERT INTO alert_state (rule, device, sensor, metric, phase, started_at, fired_at, recovering_since, value, updated_at)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+          ON CONFLICT (rule, device, sensor, metric) DO UPDATE SET phase = EXCLUDED.phase, started_at = EXCLUDED.started_at, fired_at = EXCLUDED.fired_at,
+            recovering_since = EXCLUDED.recovering_since, value = EXCLUDED.value, updated_at = EXCLUDED.updated_at`,
+        [...where, state.phase, new Date(state.startedAt), date(state.firedAt), date(state.recoveringSince), state.value, new Date(at)]);
+      } else {
+        await t.none('DELETE FROM alert_state WHERE rule = $1 AND device = $2 AND sensor = $3 AND metric = $4', where);
+      }
+      if (!event) continue;
+      const { id } = await t.one<{ id: string }>(`INSERT INTO alert_events (at, kind, rule, device, sensor, metric, severity, value, message, labels, started_at, fired_at, inhibited)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+      [new Date(event.at), event.type, ...where, event.severity, Number.isFinite(event.value) ? event.value : null, event.message, event.labels, new Date(event.startedAt), date(event.type === 'resolved' ? event.firedAt : event.at), event.inhibited]);
+      if (event.inhibited) continue;
+      const rule = rules.find((r) => r.name === key.rule);
+      for (const route of routes) {
+        if (rule?.routes && !rule.routes.includes(route.name)) continue;
+        const due = planNotification(route, { type: event.type, severity: event.severity }, at);
+        if (due === null) continue;
+        await t.none('INSERT INTO alert_notifications (event_id, route, due_at) VALUES ($1, $2, $3)', [id, route.name, new Date(due)]);
+        notifications++;
+      }
+    }
+  });
+  return notifications;
+}
+
+const date = (ms: number | undefined) => (ms === undefined ? null : new Date(ms));
+
+/** A notification due now, with its event. */
+export interface DueNotification {
+  id: string;
+  route: string;
+  attempts: number;
+  event: { kind: 'fired' | 'resolved'; at: Date; rule: string; device: string; sensor: string; metric: string; severity: Severity; value: number | null; message: string; labels: Record<string, string>; started_at: Date; fired_at: Date | null };
+}
+
+/** How long a claimed notification is leased to this sender before another may take it. */
+const LEASE_MS = 60_000;
+
+/** Takes up to `limit` due notifications, leasing them so a second worker does not send them too. */
+export async function claimDue(db: Db, at: number, limit = 50): Promise<DueNotification[]> {
+  const rows = await db.any<{ id: string; route: string; attempts: number; event: DueNotification['event'] }>(`
+    WITH due AS (
+      SELECT id FROM alert_notifications
+      WHERE sent_at IS NULL AND gave_up_at IS NULL AND due_at <= $1
+      ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED
+    ), leased AS (
+      UPDATE alert_notifications n SET attempts = n.attempts + 1, due_at = $3 FROM due WHERE n.id = due.id
+      RETURNING n.id, n.route, n.attempts, n.event_id
+    )
+    SELECT l.id, l.route, l.attempts, to_jsonb(e) AS event FROM leased l JOIN alert_events e ON e.id = l.event_id ORDER BY e.at`,
+  [new Date(at), limit, new Date(at + LEASE_MS)]);
+  return rows.map((r) => ({ ...r, event: { ...r.event, at: new Date(r.event.at), started_at: new Date(r.event.started_at), fired_at: r.event.fired_at ? new Date(r.event.fired_at) : null } }));
+}
+
+export async function markSent(db: Db, ids: readonly string[], at: number): Promise<void> {
+  await db.none('UPDATE alert_notifications SET sent_at = $2, last_error = NULL WHERE id = ANY($1::bigint[])', [ids, new Date(at)]);
+}
+
+/** Retries later, or gives up after `maxAttempts` (the failure stays in last_error). */
+export async function markFailed(db: Db, ids: readonly string[], error: string, retryAt: number, maxAttempts: number): Promise<void> {
+  await db.none(`UPDATE alert_notifications SET last_error = $2,
+      due_at = CASE WHEN attempts >= $4 THEN due_at ELSE $3 END,
+      gave_up_at = CASE WHEN attempts >= $4 THEN now() END
+    WHERE id = ANY($1::bigint[])`, [ids, error.slice(0, 500), new Date(retryAt), maxAttempts]);
+}
