@@ -111,6 +111,13 @@ export function diagTopic(device: string, sensor: string): string {
   return `${readingTopic(device, sensor)}/diag`;
 }
 
+/** Root of alert messages: pimonitor/alerts/<rule>/<device>[/<sensor>[/<metric>]], retained while firing. */
+export const ALERT_TOPIC_ROOT = 'pimonitor/alerts';
+
+export function alertTopic(rule: string, device: string, sensor?: string, metric?: string): string {
+  return [ALERT_TOPIC_ROOT, rule, device, sensor, metric].filter(Boolean).join('/');
+}
+
 export function statusTopic(device: string): string {
   return `${TOPIC_ROOT}/${device}/${STATUS_LEVEL}`;
 }

@@ -1,0 +1,52 @@
+import { alertTopic } from '../shared/contract.js';
+import { withTimeout } from '../shared/timeout.js';
+import { alertmanagerBody, htmlOf, ntfyHeaders, subjectOf, textOf, type NotificationEvent } from './format.js';
+import type { Route } from './routes.js';
+
+/** What sending needs from outside: a mailer, an MQTT publish, fetch; each call bounded by `timeoutMs`. */
+export interface Transports {
+  mail?: { from: string; send(message: { from: string; to: string[]; subject: string; text: string; html: string }): Promise<unknown> };
+  publish?: (topic: string, payload: string, retain: boolean) => Promise<void>;
+  fetch?: typeof fetch;
+  timeoutMs: number;
+}
+
+/** An HTTP header value in RFC 2047 form when it is not ASCII (ntfy decodes it; raw UTF-8 would be mangled). */
+export function headerText(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value) ? value : `=?UTF-8?B?${Buffer.from(value, 'utf8').toString('base64')}?=`;
+}
+
+/** Sends one group (one route, one device) of notifications; rejects with a reason on any failure. */
+export async function sendGroup(route: Route, events: readonly NotificationEvent[], t: Transports): Promise<void> {
+  const http = async (url: string, init: RequestInit) => {
+    const res = await (t.fetch ?? fetch)(url, { ...init, signal: AbortSignal.timeout(t.timeoutMs) });
+    if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}`);
+    await res.body?.cancel();
+  };
+  switch (route.type) {
+    case 'email': {
+      if (!t.mail) throw new Error('no SMTP server configured (alerts.smtp)');
+      await withTimeout(t.mail.send({ from: t.mail.from, to: route.to, subject: subjectOf(events), text: textOf(events), html: htmlOf(events) }), t.timeoutMs, 'sending e-mail');
+      return;
+    }
+    case 'webhook':
+      return http(route.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(route.bearerToken ? { authorization: `Bearer ${route.bearerToken}` } : {}) },
+        body: JSON.stringify(alertmanagerBody(route.name, events)),
+      });
+    case 'ntfy': {
+      const headers = Object.fromEntries(Object.entries(ntfyHeaders(events)).map(([k, v]) => [k, headerText(v)]));
+      return http(route.url, { method: 'POST', headers: { ...headers, ...(route.token ? { authorization: `Bearer ${route.token}` } : {}) }, body: textOf(events) });
+    }
+    case 'mqtt': {
+      if (!t.publish) throw new Error('not connected to the broker');
+      for (const e of events) {
+        const topic = alertTopic(e.rule, e.device, e.sensor || undefined, e.metric || undefined);
+        // Retained while firing, so a dashboard that connects later sees it; an empty retained message clears it.
+        const payload = e.kind === 'resolved' ? '' : JSON.stringify({ rule: e.rule, device: e.device, sensor: e.sensor || undefined, metric: e.metric || undefined, severity: e.severity, value: e.value, message: e.message, startedAt: e.started_at.toISOString(), firedAt: e.at.toISOString(), labels: e.labels });
+        await withTimeout(t.publish(topic, payload, true), t.timeoutMs, 'publishing to the broker');
+      }
+    }
+  }
+}
