@@ -141,6 +141,33 @@ export function parseTopic(topic: string): Result<{ topic: ParsedTopic }> {
   return { ok: true, topic: { kind: 'reading', device, sensor } };
 }
 
+/** The device and sensor of home/<device>/<sensor>/diag, or null for any other topic. */
+export function parseDiagTopic(topic: string): { device: string; sensor: string } | null {
+  const levels = topic.split('/');
+  if (levels.length !== 4 || levels[0] !== TOPIC_ROOT || levels[3] !== 'diag') return null;
+  const [, device = '', sensor = ''] = levels;
+  return nameProblem('device', device) ?? nameProblem('sensor', sensor) ? null : { device, sensor };
+}
+
+/** A sensor's read counters from its diag message (cumulative since the node started). */
+export interface SensorDiagCounts {
+  attempts: number;
+  readings: number;
+}
+
+export function parseDiag(payload: Buffer): Result<{ diag: SensorDiagCounts }> {
+  let body: unknown;
+  try {
+    body = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return invalid('json', 'diag payload is not JSON');
+  }
+  const { attempts, readings } = (body ?? {}) as Record<string, unknown>;
+  const count = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  if (!count(attempts) || !count(readings) || readings > attempts) return invalid('shape', 'diag payload needs whole numbers attempts >= readings >= 0');
+  return { ok: true, diag: { attempts, readings } };
+}
+
 export function parseStatus(payload: Buffer): Result<{ status: DeviceStatus }> {
   const text = payload.toString('utf8').trim();
   const status = DEVICE_STATUSES.find((s) => s === text);

@@ -1,0 +1,83 @@
+import { EventEmitter } from 'node:events';
+import { backoffMs } from '../shared/backoff.js';
+import type { Db } from '../shared/db.js';
+import type { NotificationEvent } from './format.js';
+import type { Route } from './routes.js';
+import { sendGroup, type Transports } from './senders.js';
+import { claimDue, markFailed, markSent, type DueNotification } from './store.js';
+
+export interface NotifierOptions {
+  routes: readonly Route[];
+  transports: Transports;
+  /** How often the outbox is checked for due notifications. */
+  pollMs: number;
+  /** Attempts before a notification is given up (it stays in alert_notifications with its error). */
+  maxAttempts: number;
+  now?: () => number;
+}
+
+export interface NotifierEvents {
+  sent: [{ route: string; notifications: number }];
+  failed: [{ route: string; notifications: number; error: string; attempt: number; gaveUp: boolean }];
+  error: [{ err: unknown }];
+}
+
+/**
+ * Sends what the outbox holds when it falls due: one message per route and device (so a room's alerts
+ * arrive together), retried with backoff, never blocking evaluation (it runs on its own timer).
+ */
+export class Notifier extends EventEmitter<NotifierEvents> {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+  private readonly now: () => number;
+
+  constructor(private readonly db: Db, private readonly options: NotifierOptions) {
+    super();
+    this.now = options.now ?? Date.now;
+  }
+
+  start(): void {
+    if (this.timer || this.stopped) return;
+    const loop = () => {
+      this.running = this.sendDue().catch((err: unknown) => void this.emit('error', { err })).finally(() => {
+        this.running = undefined;
+        if (!this.stopped) this.timer = setTimeout(loop, this.options.pollMs);
+      });
+    };
+    this.timer = setTimeout(loop, 0);
+  }
+
+  /** Sends everything due now; resolves when each group is sent or has failed. */
+  async sendDue(): Promise<number> {
+    const due = await claimDue(this.db, this.now());
+    const groups = new Map<string, DueNotification[]>();
+    for (const n of due) groups.set(`${n.route}\u0000${n.event.device}`, [...(groups.get(`${n.route}\u0000${n.event.device}`) ?? []), n]);
+    await Promise.all([...groups.values()].map((group) => this.sendOne(group)));
+    return due.length;
+  }
+
+  private async sendOne(group: DueNotification[]): Promise<void> {
+    const routeName = group[0]!.route;
+    const ids = group.map((n) => n.id);
+    const route = this.options.routes.find((r) => r.name === routeName);
+    const attempt = Math.max(...group.map((n) => n.attempts));
+    try {
+      if (!route) throw new Error(`route ${routeName} is no longer configured`);
+      await sendGroup(route, group.map((n) => n.event as NotificationEvent), this.options.transports);
+      await markSent(this.db, ids, this.now());
+      this.emit('sent', { route: routeName, notifications: group.length });
+    } catch (err) {
+      const error = (err as Error)?.message ?? String(err);
+      await markFailed(this.db, ids, error, this.now() + backoffMs(attempt, { initialMs: 5_000, maxMs: 30 * 60_000 }), this.options.maxAttempts);
+      this.emit('failed', { route: routeName, notifications: group.length, error, attempt, gaveUp: attempt >= this.options.maxAttempts });
+    }
+  }
+
+  /** Stops polling and waits for a round in progress, at most `timeoutMs`; safe to call twice. */
+  async stop({ timeoutMs = 5000 }: { timeoutMs?: number } = {}): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (this.running) await Promise.race([this.running, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+  }
+}

@@ -1,0 +1,134 @@
+import { EventEmitter } from 'node:events';
+import type { MqttClient } from 'mqtt';
+import { DEFAULT_LIMITS, parseDiag, parseDiagTopic, parseReading, parseStatus, parseTopic } from '../shared/contract.js';
+import { backoffMs } from '../shared/backoff.js';
+import type { Db } from '../shared/db.js';
+import { AlertEngine, type Change } from './engine.js';
+import type { Route } from './routes.js';
+import type { Rule } from './rules.js';
+import { loadForRestore, saveChanges } from './store.js';
+
+/** What the alerts worker listens to: readings and status (home/+/+) and sensor diagnostics. */
+export const ALERT_SUBSCRIPTIONS = ['home/+/+', 'home/+/+/diag'];
+
+export interface AlertsWorkerOptions {
+  rules: readonly Rule[];
+  routes: readonly Route[];
+  /** Connects to the broker (clean: false, a stable client id, so messages wait while the worker is down). */
+  connect: () => Promise<MqttClient>;
+  /** How often time is let pass for pending, recovering and stale alerts. */
+  tickMs: number;
+  now?: () => number;
+}
+
+export interface AlertsWorkerEvents {
+  changed: [{ changes: Change[]; notifications: number }];
+  saveFailed: [{ err: unknown; attempt: number; retryInMs: number }];
+  ignored: [{ topic: string; reason: string }];
+}
+
+/**
+ * Evaluates the rules on what the broker delivers, and on a timer, keeping the engine's state and events
+ * in PostgreSQL. A message is acknowledged only after what it changed is stored, so a crash loses no
+ * transition; a database that fails is retried with backoff while messages wait (they are not dropped).
+ */
+export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
+  private engine?: AlertEngine;
+  private client?: MqttClient;
+  private timer?: NodeJS.Timeout;
+  /** Messages and ticks are handled one at a time, in order. */
+  private queue: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private readonly now: () => number;
+
+  constructor(private readonly db: Db, private readonly options: AlertsWorkerOptions) {
+    super();
+    this.now = options.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    const engine = new AlertEngine(this.options.rules, this.now());
+    const restored = await loadForRestore(this.db);
+    engine.restore(restored.states, restored.lastSeen, restored.offline);
+    this.engine = engine;
+    const client = await this.options.connect();
+    this.client = client;
+    client.handleMessage = (packet, done) => {
+      this.enqueue(() => this.handle(packet.topic, packet.payload as Buffer)).then(() => done(), (err: Error) => done(err));
+    };
+    await client.subscribeAsync(Object.fromEntries(ALERT_SUBSCRIPTIONS.map((t) => [t, { qos: 1 as const }])));
+    const tick = () => {
+      void this.enqueue(() => this.store(engine.tick(this.now()))).finally(() => {
+        if (!this.stopped) this.timer = setTimeout(tick, this.nextTickIn());
+      });
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  /** The engine, for listing what is active. */
+  get active() {
+    return this.engine?.active() ?? [];
+  }
+
+  /** Runs `work` after everything queued before it. */
+  enqueue(work: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(work);
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  private nextTickIn(): number {
+    const due = this.engine?.nextDueAt();
+    const until = due === null || due === undefined ? this.options.tickMs : Math.max(0, due - this.now());
+    return Math.min(this.options.tickMs, until);
+  }
+
+  private async handle(topic: string, payload: Buffer): Promise<void> {
+    const engine = this.engine!;
+    const at = this.now();
+    const diagTopic = parseDiagTopic(topic);
+    if (diagTopic) {
+      const diag = parseDiag(payload);
+      if (!diag.ok) return void this.emit('ignored', { topic, reason: diag.reason });
+      return this.store(engine.diag(diagTopic.device, diagTopic.sensor, diag.diag, at));
+    }
+    const parsed = parseTopic(topic);
+    if (!parsed.ok) return void this.emit('ignored', { topic, reason: parsed.reason });
+    if (parsed.topic.kind === 'status') {
+      const status = parseStatus(payload);
+      if (!status.ok) return void this.emit('ignored', { topic, reason: status.reason });
+      return this.store(engine.status(parsed.topic.device, status.status, at));
+    }
+    const reading = parseReading(parsed.topic.device, parsed.topic.sensor, payload, new Date(at), DEFAULT_LIMITS);
+    if (!reading.ok) return void this.emit('ignored', { topic, reason: reading.reason });
+    const { device, sensor, metrics } = reading.reading;
+    await this.store(metrics.flatMap(({ metric, value }) => engine.reading(device, sensor, metric, value, at)));
+  }
+
+  /** Stores changes, retrying until the database takes them or the worker stops. */
+  private async store(changes: Change[]): Promise<void> {
+    if (changes.length === 0) return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const notifications = await saveChanges(this.db, changes, this.options.rules, this.options.routes, this.now());
+        this.emit('changed', { changes, notifications });
+        return;
+      } catch (err) {
+        if (this.stopped) throw err;
+        const retryInMs = backoffMs(attempt);
+        this.emit('saveFailed', { err, attempt, retryInMs });
+        await new Promise((resolve) => setTimeout(resolve, retryInMs));
+      }
+    }
+  }
+
+  /** Stops evaluating and disconnects by the deadline; what was not acknowledged is delivered again. */
+  async stop({ timeoutMs = 5000 }: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.timer);
+    const deadline = new Promise((resolve) => setTimeout(resolve, timeoutMs).unref());
+    await Promise.race([this.queue, deadline]);
+    await Promise.race([this.client?.endAsync(true), deadline]).catch(() => {});
+  }
+}

@@ -1,0 +1,90 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import mqtt from 'mqtt';
+import { startBroker, type RunningBroker } from '../broker/broker.js';
+import { Notifier } from '../alerts/notifier.js';
+import { parseRoutes, type Route } from '../alerts/routes.js';
+import { parseRules, type Rule } from '../alerts/rules.js';
+import { AlertsWorker } from '../alerts/worker.js';
+import { createLogger } from '../shared/log.js';
+import { migrate } from '../shared/migrate.js';
+import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { eventually } from './helpers/net.js';
+
+const MIN = 60_000;
+let t: TestDatabase;
+let broker: RunningBroker;
+const hooks: Array<{ status: string; alerts: Array<{ status: string; labels: Record<string, string> }> }> = [];
+const server = createServer((req, res) => {
+  let body = '';
+  req.on('data', (c) => (body += c));
+  req.on('end', () => (hooks.push(JSON.parse(body)), res.end()));
+});
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  await migrate(t.db);
+  broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+}, 60_000);
+afterAll(async () => {
+  await broker?.stop();
+  await new Promise((resolve) => server.close(resolve));
+  await t?.stop();
+});
+
+const parse = <T>(p: { ok: true; value: T } | { ok: false; problems: string[] }): T => {
+  if (!p.ok) throw new Error(p.problems.join('\n'));
+  return p.value;
+};
+
+test('fires once after `for` on an injected clock, survives a restart without a second notification, and sends the resolve that came meanwhile', async () => {
+  const rules: Rule[] = parse(parseRules([
+    { name: 'hot', type: 'threshold', select: '+/+/temperature', above: 30, clear: 29, for: '5m' },
+    { name: 'down', type: 'offline', select: '+', severity: 'critical' },
+  ]));
+  const routes: Route[] = parse(parseRoutes([{ name: 'hook', type: 'webhook', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, groupWait: 0 }]));
+  let now = Date.UTC(2026, 10, 20, 12);
+  const clock = () => now;
+  const start = () => {
+    const worker = new AlertsWorker(t.db, { rules, routes, tickMs: 20, now: clock, connect: () => mqtt.connectAsync(broker.url, { clientId: 'alerts-under-test', clean: false }) });
+    const notifier = new Notifier(t.db, { routes, transports: { timeoutMs: 5000 }, pollMs: 20, maxAttempts: 5, now: clock });
+    return { worker, notifier };
+  };
+  const node = await mqtt.connectAsync(broker.url, { clientId: 'kitchen-node' });
+  let running = start();
+  try {
+    await running.worker.start();
+    running.notifier.start();
+    // Hovering above the threshold, and in the hysteresis band: pending, then firing once.
+    for (const value of [31, 30.5, 29.5, 31]) {
+      await node.publishAsync('home/kitchen/dht22', JSON.stringify({ temperature: value }), { qos: 1 });
+      now += MIN;
+    }
+    await eventually('pending stored', async () => ((await t.db.oneOrNone("SELECT 1 FROM alert_state WHERE phase = 'pending'")) ? true : undefined));
+    now += 2 * MIN;
+    await eventually('fired and sent', async () => (hooks.length === 1 ? true : undefined));
+    expect(hooks[0]).toMatchObject({ status: 'firing', alerts: [{ status: 'firing', labels: { alertname: 'hot', device: 'kitchen', metric: 'temperature' } }] });
+
+    // The worker goes away (as after kill -9: nothing more is evaluated or sent), the room cools meanwhile.
+    await running.worker.stop({ timeoutMs: 2000 });
+    await running.notifier.stop({ timeoutMs: 2000 });
+    await node.publishAsync('home/kitchen/dht22', JSON.stringify({ temperature: 30.2 }), { qos: 1 });
+    await node.publishAsync('home/kitchen/dht22', JSON.stringify({ temperature: 27 }), { qos: 1 });
+    now += 10 * MIN;
+
+    running = start();
+    await running.worker.start();
+    running.notifier.start();
+    await eventually('resolved and sent', async () => (hooks.length === 2 ? true : undefined));
+    expect(hooks[1]).toMatchObject({ status: 'resolved', alerts: [{ status: 'resolved', labels: { alertname: 'hot' } }] });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(hooks).toHaveLength(2);
+    expect(await t.db.map('SELECT kind FROM alert_events ORDER BY id', [], (r: { kind: string }) => r.kind)).toEqual(['fired', 'resolved']);
+    expect(await t.db.one('SELECT count(*)::int AS n FROM alert_notifications WHERE sent_at IS NULL')).toEqual({ n: 0 });
+  } finally {
+    await node.endAsync();
+    await running.worker.stop({ timeoutMs: 2000 });
+    await running.notifier.stop({ timeoutMs: 2000 });
+  }
+}, 30_000);
