@@ -40,7 +40,7 @@ export class Notifier extends EventEmitter<NotifierEvents> {
   start(): void {
     if (this.timer || this.stopped) return;
     const loop = () => {
-      this.running = this.sendDue().catch((err: unknown) => void this.emit('error', { err })).finally(() => {
+      this.running = this.sendDue().then(() => {}, (err: unknown) => void this.emit('error', { err })).finally(() => {
         this.running = undefined;
         if (!this.stopped) this.timer = setTimeout(loop, this.options.pollMs);
       });

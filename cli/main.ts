@@ -5,6 +5,7 @@ import { ListenError } from '../shared/listen.js';
 import { addDeviceCommands } from './device.js';
 import { addDataCommands } from './data-commands.js';
 import { addStorageCommands } from './storage-commands.js';
+import { addAlertsCommands } from './alerts-commands.js';
 import { ExpectedError } from '../shared/expected-error.js';
 import { withMigratedDatabase } from './with-database.js';
 
@@ -61,6 +62,7 @@ program
 addDeviceCommands(program, load);
 addDataCommands(program, load);
 addStorageCommands(program, load);
+addAlertsCommands(program, load);
 
 program
   .command('migrate')

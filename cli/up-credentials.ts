@@ -3,13 +3,12 @@ import { join } from 'node:path';
 import { addAccount, listAccounts, rotateAccount } from '../broker/accounts.js';
 import type { Db } from '../shared/db.js';
 
-const ACCOUNT = 'pimonitor-up-ingest';
-
 /**
- * The MQTT account of the ingest that `pimonitor up` runs. It is managed (it does not switch the
- * broker to "login required"), and its password lives in DATA_DIR/secrets, readable by us alone.
+ * The MQTT account of a worker that `pimonitor up` runs (ingest, alerts). It is managed (it does not
+ * switch the broker to "login required"), and its password lives in DATA_DIR/secrets, readable by us alone.
  */
-export async function upIngestCredentials(db: Db, dataDir: string): Promise<{ username: string; password: string }> {
+export async function upCredentials(db: Db, dataDir: string, role: 'ingest' | 'alerts'): Promise<{ username: string; password: string }> {
+  const ACCOUNT = `pimonitor-up-${role}`;
   const file = join(dataDir, 'secrets', `${ACCOUNT}.password`);
   const exists = (await listAccounts(db)).some((a) => a.name === ACCOUNT);
   if (exists) {
@@ -19,7 +18,7 @@ export async function upIngestCredentials(db: Db, dataDir: string): Promise<{ us
       // The secret is gone (a new DATA_DIR): give the account a new password.
     }
   }
-  const password = exists ? await rotateAccount(db, ACCOUNT) : await addAccount(db, ACCOUNT, 'ingest', 'up');
+  const password = exists ? await rotateAccount(db, ACCOUNT) : await addAccount(db, ACCOUNT, role, 'up');
   mkdirSync(join(dataDir, 'secrets'), { recursive: true, mode: 0o700 });
   writeFileSync(file, password, { mode: 0o600 });
   chmodSync(file, 0o600);

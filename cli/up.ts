@@ -8,11 +8,12 @@ import { createLogger } from '../shared/log.js';
 import { migrate } from '../shared/migrate.js';
 import { stopOnSignal } from '../shared/shutdown.js';
 import { superviseChild } from './supervise.js';
-import { upIngestCredentials } from './up-credentials.js';
+import { upCredentials } from './up-credentials.js';
 
 /**
  * The whole pipeline on one machine: the embedded database (unless DATABASE_URL is set), the embedded
- * broker (unless BROKER_EMBEDDED=false), and ingest as its own process. Stops in reverse order.
+ * broker (unless BROKER_EMBEDDED=false), ingest as its own process, and the alerts worker when there
+ * are alert rules. Stops in reverse order.
  */
 export async function runUp(config: Config, configFile: string | undefined): Promise<void> {
   const log = createLogger('up', config.log.level);
@@ -27,15 +28,23 @@ export async function runUp(config: Config, configFile: string | undefined): Pro
       log.info({ dataDir: resolve(config.dataDir, 'pg'), psql: `psql -h ${host} -p ${database.port} -U postgres` }, 'embedded PostgreSQL (PGlite) listening');
     }
     const childEnv: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl };
+    let alertsEnv: NodeJS.ProcessEnv | undefined;
     if (config.broker.embedded) {
       // The schema holds the accounts, and ingest's account must exist before the broker loads them.
       const db = connect(databaseUrl, { poolSize: 1, applicationName: 'pimonitor-up', queryTimeoutMs: 0 });
-      const credentials = await migrate(db).then(() => upIngestCredentials(db, config.dataDir)).finally(() => disconnect(db));
+      const [ingestLogin, alertsLogin] = await migrate(db)
+        .then(async () => [await upCredentials(db, config.dataDir, 'ingest'), await upCredentials(db, config.dataDir, 'alerts')])
+        .finally(() => disconnect(db));
       broker = await startConfiguredBroker(config, createLogger('broker', config.log.level), databaseUrl);
-      Object.assign(childEnv, { MQTT_URL: broker.url, MQTT_USERNAME: credentials.username, MQTT_PASSWORD: credentials.password });
+      Object.assign(childEnv, { MQTT_URL: broker.url, MQTT_USERNAME: ingestLogin!.username, MQTT_PASSWORD: ingestLogin!.password });
+      alertsEnv = { ...childEnv, MQTT_USERNAME: alertsLogin!.username, MQTT_PASSWORD: alertsLogin!.password };
     }
-    const ingest = superviseChild(['ingest', ...(configFile ? ['--config', configFile] : [])], childEnv, log);
+    const withConfig = configFile ? ['--config', configFile] : [];
+    const ingest = superviseChild(['ingest', ...withConfig], childEnv, log);
+    // The alerts worker runs when there are rules to evaluate.
+    const alerts = (config.alerts.rules as unknown[]).length > 0 ? superviseChild(['alerts', ...withConfig], alertsEnv ?? childEnv, log) : undefined;
     stopOnSignal(async () => {
+      await alerts?.stop();
       await ingest.stop();
       await broker?.stop();
       await database?.stop();

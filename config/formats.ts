@@ -66,6 +66,14 @@ export function registerFormats(): void {
     },
   });
   convict.addFormat({
+    name: 'json-list',
+    coerce: parseJsonOrKeep,
+    // Only the shape here: the alerts worker checks each rule and route at start and names every problem.
+    validate(value: unknown) {
+      if (!Array.isArray(value)) throw new Error('must be a JSON list, e.g. [{"name": "hot", "type": "threshold", ...}]');
+    },
+  });
+  convict.addFormat({
     name: 'metric-ranges',
     coerce: parseJsonOrKeep,
     validate(value: unknown) {

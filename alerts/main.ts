@@ -1,0 +1,59 @@
+import mqtt from 'mqtt';
+import type { Config } from '../config/index.js';
+import { databaseUrlOf } from '../config/database-url.js';
+import { connect, disconnect, redactUrl } from '../shared/db.js';
+import { createLogger } from '../shared/log.js';
+import { migrate } from '../shared/migrate.js';
+import { stopOnSignal } from '../shared/shutdown.js';
+import { Notifier } from './notifier.js';
+import { alertsSetup, mailTransport } from './setup.js';
+import { AlertsWorker } from './worker.js';
+
+/** `pimonitor alerts`: evaluate the rules, keep state in PostgreSQL, send notifications; until SIGINT/SIGTERM. */
+export async function runAlerts(config: Config): Promise<void> {
+  const log = createLogger('alerts', config.log.level);
+  const { rules, routes } = alertsSetup(config);
+  const url = databaseUrlOf(config);
+  const db = connect(url, { poolSize: 2, applicationName: 'pimonitor-alerts', queryTimeoutMs: config.database.queryTimeoutMs, connectTimeoutMs: config.database.connectTimeoutMs });
+  await migrate(db);
+  const mail = await mailTransport(config);
+  let client: mqtt.MqttClient | undefined;
+  const worker = new AlertsWorker(db, {
+    rules, routes, tickMs: config.alerts.tickIntervalMs,
+    connect: async () => {
+      client = await mqtt.connectAsync(config.mqtt.url, {
+        clientId: config.alerts.clientId, clean: false, connectTimeout: 10_000, reconnectPeriod: 2_000,
+        username: config.mqtt.username || undefined, password: config.mqtt.password || undefined,
+      });
+      client.on('error', (err) => log.warn({ err: err.message }, 'broker connection problem'));
+      return client;
+    },
+  });
+  const notifier = new Notifier(db, {
+    routes, pollMs: 1000, maxAttempts: config.alerts.maxAttempts,
+    transports: {
+      ...mail.transports,
+      publish: async (topic, payload, retain) => {
+        if (!client?.connected) throw new Error('not connected to the broker');
+        await client.publishAsync(topic, payload, { qos: 1, retain });
+      },
+    },
+  });
+  worker.on('changed', ({ changes, notifications }) => {
+    for (const { key, event } of changes) if (event) log.info({ rule: key.rule, device: key.device, sensor: key.sensor, metric: key.metric, event: event.type, severity: event.severity, inhibited: event.inhibited, notifications, message: event.message }, `alert ${event.type}`);
+  });
+  worker.on('saveFailed', ({ err, attempt, retryInMs }) => log.warn({ err: (err as Error).message, attempt, retryInMs }, 'storing alert state failed; retrying (messages wait)'));
+  notifier.on('sent', (s) => log.info(s, 'notification sent'));
+  notifier.on('failed', (f) => (f.gaveUp ? log.error(f, 'notification given up') : log.warn(f, 'notification failed; retrying later')));
+  notifier.on('error', ({ err }) => log.warn({ err: (err as Error)?.message }, 'checking the notification outbox failed'));
+  stopOnSignal(async () => {
+    await worker.stop({ timeoutMs: 5000 });
+    await notifier.stop({ timeoutMs: 5000 });
+    mail.close();
+    await disconnect(db);
+  }, log, 15_000);
+  if (process.send) process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  await worker.start();
+  notifier.start();
+  log.info({ database: redactUrl(url), mqtt: config.mqtt.url, rules: rules.map((r) => r.name), routes: routes.map((r) => `${r.name} (${r.type})`) }, 'alerts worker running');
+}

@@ -1,0 +1,34 @@
+import type { Config } from '../config/index.js';
+import { ExpectedError } from '../shared/expected-error.js';
+import { parseRoutes, type Route } from './routes.js';
+import { parseRules, type Rule } from './rules.js';
+import type { Transports } from './senders.js';
+
+/** The rules and routes of the configuration, checked together; every problem named in one error. */
+export function alertsSetup(config: Config): { rules: Rule[]; routes: Route[] } {
+  const rules = parseRules(config.alerts.rules);
+  const routes = parseRoutes(config.alerts.routes);
+  const problems = [...(rules.ok ? [] : rules.problems), ...(routes.ok ? [] : routes.problems)];
+  if (rules.ok && routes.ok) {
+    const names = new Set(routes.value.map((r) => r.name));
+    for (const rule of rules.value) {
+      for (const route of rule.routes ?? []) if (!names.has(route)) problems.push(`rule "${rule.name}": routes: there is no route called ${route} (routes: ${[...names].join(', ') || 'none'})`);
+    }
+    if (routes.value.some((r) => r.type === 'email') && !config.alerts.smtp.host) problems.push('alerts.smtp.host (SMTP_HOST): an e-mail route needs an SMTP server');
+  }
+  if (problems.length > 0) throw new ExpectedError(`invalid alert configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  return { rules: rules.ok ? rules.value : [], routes: routes.ok ? routes.value : [] };
+}
+
+/** The e-mail transport (when an SMTP server is configured) and the send timeout; MQTT is added by the worker. */
+export async function mailTransport(config: Config): Promise<{ transports: Omit<Transports, 'publish'>; close(): void }> {
+  const { smtp, sendTimeoutMs } = config.alerts;
+  if (!smtp.host) return { transports: { timeoutMs: sendTimeoutMs }, close: () => {} };
+  const nodemailer = (await import('nodemailer')).default;
+  const transport = nodemailer.createTransport({
+    host: smtp.host, port: smtp.port, secure: smtp.secure,
+    auth: smtp.user ? { user: smtp.user, pass: smtp.password } : undefined,
+    connectionTimeout: sendTimeoutMs, greetingTimeout: sendTimeoutMs, socketTimeout: sendTimeoutMs,
+  });
+  return { transports: { timeoutMs: sendTimeoutMs, mail: { from: smtp.from, send: (m) => transport.sendMail(m) } }, close: () => transport.close() };
+}

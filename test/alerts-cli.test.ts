@@ -1,0 +1,80 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import mqtt from 'mqtt';
+import { startBroker, type RunningBroker } from '../broker/broker.js';
+import { createLogger } from '../shared/log.js';
+import { migrate } from '../shared/migrate.js';
+import { runCli, startCli } from './helpers/cli.js';
+import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { eventually } from './helpers/net.js';
+
+let t: TestDatabase;
+let broker: RunningBroker;
+const received: Array<{ url: string; headers: Record<string, unknown>; body: string }> = [];
+const receiver = createServer((req, res) => {
+  let body = '';
+  req.on('data', (c) => (body += c));
+  req.on('end', () => (received.push({ url: req.url!, headers: req.headers, body }), res.end()));
+});
+let hookUrl = '';
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  await migrate(t.db);
+  broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+}, 60_000);
+afterAll(async () => {
+  await broker?.stop();
+  await new Promise((resolve) => receiver.close(resolve));
+  await t?.stop();
+});
+
+const RULES = JSON.stringify([{ name: 'hot', type: 'threshold', select: '+/+/temperature', above: 30, severity: 'critical' }]);
+const env = () => ({
+  DATABASE_URL: t.url, MQTT_URL: broker.url, ALERT_RULES: RULES, ALERTS_TICK_INTERVAL_MS: '100',
+  ALERT_ROUTES: JSON.stringify([{ name: 'hook', type: 'webhook', url: `${hookUrl}/hook`, groupWait: 0 }, { name: 'phone', type: 'ntfy', url: `${hookUrl}/ntfy`, severities: ['critical'], groupWait: 0 }]),
+});
+
+test('alerts check names every problem; a good configuration says what it has', async () => {
+  const bad = await runCli(['alerts', 'check'], { ALERT_RULES: JSON.stringify([{ name: 'hot', type: 'threshold', select: 'x', above: 'thirty', routes: ['pager'] }]), ALERT_ROUTES: '[{"name": "mail", "type": "email", "to": "me@example.com"}]' });
+  expect(bad.code).toBe(1);
+  expect(bad.output).toContain('pimonitor: invalid alert configuration (2 problems):');
+  expect(bad.output).toContain('  - rule 1 ("hot"): select: must be device/sensor/metric');
+  expect(bad.output).toContain('  - rule 1 ("hot"): above: must be a number');
+  const good = await runCli(['alerts', 'check'], env());
+  expect(good.output.trim()).toBe('1 rule (hot: threshold), 2 routes (hook: webhook, phone: ntfy): no problems');
+}, 30_000);
+
+test('alerts test sends a sample through each route of the rule', async () => {
+  received.length = 0;
+  const sent = await runCli(['alerts', 'test', '--rule', 'hot'], env());
+  expect(sent.code).toBe(0);
+  expect(sent.output).toContain('hook (webhook): sent "TEST: test-device/dht22 temperature 31 °C above 30 °C for 5 min"');
+  expect(received.map((r) => r.url).sort()).toEqual(['/hook', '/ntfy']);
+  const failing = await runCli(['alerts', 'test', '--rule', 'hot'], { ...env(), ALERT_ROUTES: JSON.stringify([{ name: 'hook', type: 'webhook', url: 'http://127.0.0.1:1/nowhere' }]) });
+  expect(failing.code).toBe(1);
+  expect(failing.output).toMatch(/hook \(webhook\): failed: .*\n.*1 of 1 route failed/);
+  expect((await runCli(['alerts', 'test', '--rule', 'cold'], env())).output).toContain('there is no rule called cold (rules: hot)');
+}, 30_000);
+
+test('pimonitor alerts runs the worker: a reading above the threshold reaches the webhook, alerts list shows it, SIGTERM exits 0', async () => {
+  received.length = 0;
+  const worker = startCli(['alerts'], env());
+  const node = await mqtt.connectAsync(broker.url, { clientId: 'cli-node' });
+  try {
+    await worker.waitFor('alerts worker running');
+    await node.publishAsync('home/oven/probe', JSON.stringify({ temperature: 250 }), { qos: 1 });
+    await eventually('webhook and ntfy called', async () => (received.length >= 2 ? true : undefined));
+    const hook = received.find((r) => r.url === '/hook')!;
+    expect(JSON.parse(hook.body)).toMatchObject({ status: 'firing', alerts: [{ labels: { alertname: 'hot', device: 'oven', sensor: 'probe', severity: 'critical' } }] });
+    const list = await runCli(['alerts', 'list'], { DATABASE_URL: t.url });
+    expect(list.output).toMatch(/^hot\s+oven\/probe\/temperature\s+firing/m);
+    expect(list.output).toMatch(/fired\s+critical\s+2 sent, 0 waiting\s+oven\/probe temperature 250 °C above 30 °C/);
+  } finally {
+    await node.endAsync();
+    worker.child.kill('SIGTERM');
+    expect((await worker.exited).code).toBe(0);
+  }
+}, 30_000);
