@@ -4,7 +4,7 @@ import type { Db } from '../shared/db.js';
 import type { NotificationEvent } from './format.js';
 import type { Route } from './routes.js';
 import { sendGroup, type Transports } from './senders.js';
-import { claimDue, markFailed, markSent, type DueNotification } from './store.js';
+import { claimDue, markFailed, markSent, queueRepeats, type DueNotification } from './store.js';
 
 export interface NotifierOptions {
   routes: readonly Route[];
@@ -24,7 +24,8 @@ export interface NotifierEvents {
 
 /**
  * Sends what the outbox holds when it falls due: one message per route and device (so a room's alerts
- * arrive together), retried with backoff, never blocking evaluation (it runs on its own timer).
+ * arrive together), retried with backoff, never blocking evaluation (it runs on its own timer). Alerts
+ * still firing are sent again every route's repeatInterval.
  */
 export class Notifier extends EventEmitter<NotifierEvents> {
   private timer?: NodeJS.Timeout;
@@ -50,6 +51,7 @@ export class Notifier extends EventEmitter<NotifierEvents> {
 
   /** Sends everything due now; resolves when each group is sent or has failed. */
   async sendDue(): Promise<number> {
+    await queueRepeats(this.db, this.options.routes, this.now());
     const due = await claimDue(this.db, this.now());
     const groups = new Map<string, DueNotification[]>();
     for (const n of due) groups.set(`${n.route}\u0000${n.event.device}`, [...(groups.get(`${n.route}\u0000${n.event.device}`) ?? []), n]);

@@ -114,3 +114,30 @@ export async function markFailed(db: Db, ids: readonly string[], error: string, 
       gave_up_at = CASE WHEN attempts >= $4 THEN now() END
     WHERE id = ANY($1::bigint[])`, [ids, error.slice(0, 500), new Date(retryAt), maxAttempts]);
 }
+
+/**
+ * Alerts still firing whose last notification through a route is older than that route's
+ * repeatInterval get a new one (quiet hours and group wait apply as to the first). Returns how many.
+ */
+export async function queueRepeats(db: Db, routes: readonly Route[], at: number): Promise<number> {
+  const repeating = routes.filter((r) => r.repeatIntervalMs > 0);
+  if (repeating.length === 0) return 0;
+  const candidates = await db.any<{ event_id: string; route: string; severity: Severity; last_sent: Date }>(`
+    SELECT e.id AS event_id, n.route, e.severity, max(n.sent_at) AS last_sent
+    FROM alert_state s
+    JOIN alert_events e ON e.rule = s.rule AND e.device = s.device AND e.sensor = s.sensor AND e.metric = s.metric AND e.kind = 'fired' AND e.at = s.fired_at
+    JOIN alert_notifications n ON n.event_id = e.id
+    WHERE s.phase IN ('firing', 'recovering')
+    GROUP BY e.id, n.route, e.severity
+    HAVING bool_and(n.sent_at IS NOT NULL OR n.gave_up_at IS NOT NULL) AND max(n.sent_at) IS NOT NULL`);
+  let queued = 0;
+  for (const c of candidates) {
+    const route = repeating.find((r) => r.name === c.route);
+    if (!route || at - c.last_sent.getTime() < route.repeatIntervalMs) continue;
+    const due = planNotification(route, { type: 'fired', severity: c.severity }, at);
+    if (due === null) continue;
+    await db.none('INSERT INTO alert_notifications (event_id, route, due_at) VALUES ($1, $2, $3)', [c.event_id, c.route, new Date(due)]);
+    queued++;
+  }
+  return queued;
+}

@@ -1,7 +1,7 @@
 import { AlertEngine } from '../alerts/engine.js';
 import { parseRoutes, type Route } from '../alerts/routes.js';
 import { parseRules, type Rule } from '../alerts/rules.js';
-import { claimDue, loadForRestore, markFailed, markSent, saveChanges } from '../alerts/store.js';
+import { claimDue, loadForRestore, markFailed, markSent, queueRepeats, saveChanges } from '../alerts/store.js';
 import { migrate } from '../shared/migrate.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { writeBatch } from './helpers/storage.js';
@@ -80,4 +80,23 @@ test('a notification that keeps failing is given up after the last attempt, with
   }
   expect(await claimDue(t.db, Date.now() + 10 * 3_600_000)).toEqual([]);
   expect(await t.db.one('SELECT attempts, gave_up_at IS NOT NULL AS gave_up, last_error FROM alert_notifications')).toEqual({ attempts: 3, gave_up: true, last_error: 'HTTP 500 (attempt 3)' });
+});
+
+test('an alert still firing is notified again after the route\'s repeatInterval, not before, and not after it resolves', async () => {
+  await t.db.none('TRUNCATE alert_events, alert_notifications, alert_state');
+  const rules: Rule[] = parse(parseRules([{ name: 'hot', type: 'threshold', select: '+/+/temperature', above: 30 }]));
+  const routes: Route[] = parse(parseRoutes([{ name: 'phone', type: 'ntfy', url: 'https://ntfy.sh/x', groupWait: 0, repeatInterval: '1h' }]));
+  const t0 = Date.UTC(2026, 10, 21, 12);
+  const engine = new AlertEngine(rules, t0);
+  await saveChanges(t.db, engine.reading('loft', 'dht22', 'temperature', 35, t0), rules, routes, t0);
+  await markSent(t.db, (await claimDue(t.db, t0)).map((d) => d.id), t0);
+  expect(await queueRepeats(t.db, routes, t0 + 59 * MIN)).toBe(0);
+  expect(await queueRepeats(t.db, routes, t0 + 60 * MIN)).toBe(1);
+  expect(await queueRepeats(t.db, routes, t0 + 61 * MIN)).toBe(0); // one is waiting already
+  const repeat = await claimDue(t.db, t0 + 61 * MIN);
+  expect(repeat.map((d) => d.event.kind)).toEqual(['fired']);
+  await markSent(t.db, repeat.map((d) => d.id), t0 + 61 * MIN);
+  await saveChanges(t.db, engine.reading('loft', 'dht22', 'temperature', 20, t0 + 90 * MIN), rules, routes, t0 + 90 * MIN);
+  await markSent(t.db, (await claimDue(t.db, t0 + 90 * MIN)).map((d) => d.id), t0 + 90 * MIN);
+  expect(await queueRepeats(t.db, routes, t0 + 5 * 60 * MIN)).toBe(0);
 });
