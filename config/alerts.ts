@@ -38,7 +38,7 @@ export const alerts = {
       env: 'ALERTS_MAX_ATTEMPTS',
     },
     smtp: {
-      host: { doc: 'SMTP server for e-mail routes; empty: e-mail routes fail with a reason.', format: String, default: '', env: 'SMTP_HOST' },
+      host: { doc: 'SMTP server for e-mail routes (required when there is one).', format: String, default: '', env: 'SMTP_HOST' },
       port: { doc: 'SMTP port: 587 (STARTTLS), 465 (TLS), 25.', format: 'port', default: 587, env: 'SMTP_PORT' },
       secure: { doc: 'TLS from the start (port 465); false uses STARTTLS when the server offers it.', format: Boolean, default: false, env: 'SMTP_SECURE' },
       user: { doc: 'SMTP user name; empty sends without logging in.', format: String, default: '', env: 'SMTP_USER' },
