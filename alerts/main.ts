@@ -8,6 +8,9 @@ import { stopOnSignal } from '../shared/shutdown.js';
 import { Notifier } from './notifier.js';
 import { alertsSetup, mailTransport } from './setup.js';
 import { AlertsWorker } from './worker.js';
+import { createAlertsMetrics } from './metrics.js';
+import { HEALTH_TIMEOUT_MS, startOpsServer, type OpsServer } from '../shared/ops-http.js';
+import { withTimeout } from '../shared/timeout.js';
 
 /** `pimonitor alerts`: evaluate the rules, keep state in PostgreSQL, send notifications; until SIGINT/SIGTERM. */
 export async function runAlerts(config: Config): Promise<void> {
@@ -20,8 +23,8 @@ export async function runAlerts(config: Config): Promise<void> {
   let client: mqtt.MqttClient | undefined;
   const worker = new AlertsWorker(db, {
     rules, routes, tickMs: config.alerts.tickIntervalMs,
-    connect: async () => {
-      client = await mqtt.connectAsync(config.mqtt.url, {
+    connect: () => {
+      client = mqtt.connect(config.mqtt.url, {
         clientId: config.alerts.clientId, clean: false, connectTimeout: 10_000, reconnectPeriod: 2_000,
         username: config.mqtt.username || undefined, password: config.mqtt.password || undefined,
       });
@@ -42,11 +45,24 @@ export async function runAlerts(config: Config): Promise<void> {
   worker.on('changed', ({ changes, notifications }) => {
     for (const { key, event } of changes) if (event) log.info({ rule: key.rule, device: key.device, sensor: key.sensor, metric: key.metric, event: event.type, severity: event.severity, inhibited: event.inhibited, notifications, message: event.message }, `alert ${event.type}`);
   });
+  worker.on('ignored', ({ topic, reason }) => log.debug({ topic, reason }, 'message not evaluated'));
   worker.on('saveFailed', ({ err, attempt, retryInMs }) => log.warn({ err: (err as Error).message, attempt, retryInMs }, 'storing alert state failed; retrying (messages wait)'));
   notifier.on('sent', (s) => log.info(s, 'notification sent'));
   notifier.on('failed', (f) => (f.gaveUp ? log.error(f, 'notification given up') : log.warn(f, 'notification failed; retrying later')));
   notifier.on('error', ({ err }) => log.warn({ err: (err as Error)?.message }, 'checking the notification outbox failed'));
+  let ops: OpsServer | undefined;
+  const { httpHost, httpPort } = config.alerts;
+  if (httpPort !== 0) {
+    const health = {
+      async check() {
+        const database = await withTimeout(db.one('SELECT 1'), HEALTH_TIMEOUT_MS / 2).then(() => true, () => false);
+        return { database, broker: worker.brokerConnected };
+      },
+    };
+    ops = await startOpsServer(createAlertsMetrics(worker, notifier), health, httpHost, httpPort, 'ALERTS_HTTP_PORT (alerts.httpPort)');
+  }
   stopOnSignal(async () => {
+    await ops?.stop();
     await worker.stop({ timeoutMs: 5000 });
     await notifier.stop({ timeoutMs: 5000 });
     mail.close();
@@ -55,5 +71,5 @@ export async function runAlerts(config: Config): Promise<void> {
   if (process.send) process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
   await worker.start();
   notifier.start();
-  log.info({ database: redactUrl(url), mqtt: config.mqtt.url, rules: rules.map((r) => r.name), routes: routes.map((r) => `${r.name} (${r.type})`) }, 'alerts worker running');
+  log.info({ database: redactUrl(url), mqtt: config.mqtt.url, metrics: ops ? `http://${httpHost}:${ops.port}/metrics` : undefined, rules: rules.map((r) => r.name), routes: routes.map((r) => `${r.name} (${r.type})`) }, 'alerts worker running');
 }

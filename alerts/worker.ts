@@ -14,8 +14,12 @@ export const ALERT_SUBSCRIPTIONS = ['home/+/+', 'home/+/+/diag'];
 export interface AlertsWorkerOptions {
   rules: readonly Rule[];
   routes: readonly Route[];
-  /** Connects to the broker (clean: false, a stable client id, so messages wait while the worker is down). */
-  connect: () => Promise<MqttClient>;
+  /**
+   * Starts connecting to the broker (clean: false, a stable client id, so messages wait while the worker
+   * is down) and returns the client at once, as mqtt.connect does: the message handler must be in place
+   * before the CONNACK, or the messages queued meanwhile would be acknowledged unhandled.
+   */
+  connect: () => MqttClient;
   /** How often time is let pass for pending, recovering and stale alerts. */
   tickMs: number;
   now?: () => number;
@@ -51,11 +55,12 @@ export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
     const restored = await loadForRestore(this.db);
     engine.restore(restored.states, restored.lastSeen, restored.offline);
     this.engine = engine;
-    const client = await this.options.connect();
+    const client = this.options.connect();
     this.client = client;
     client.handleMessage = (packet, done) => {
       this.enqueue(() => this.handle(packet.topic, packet.payload as Buffer)).then(() => done(), (err: Error) => done(err));
     };
+    if (!client.connected) await new Promise((resolve) => client.once('connect', resolve));
     await client.subscribeAsync(Object.fromEntries(ALERT_SUBSCRIPTIONS.map((t) => [t, { qos: 1 as const }])));
     const tick = () => {
       void this.enqueue(() => this.store(engine.tick(this.now()))).finally(() => {
@@ -63,6 +68,10 @@ export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
       });
     };
     this.timer = setTimeout(tick, 0);
+  }
+
+  get brokerConnected(): boolean {
+    return this.client?.connected ?? false;
   }
 
   /** The engine, for listing what is active. */

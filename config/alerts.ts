@@ -37,6 +37,18 @@ export const alerts = {
       default: 12,
       env: 'ALERTS_MAX_ATTEMPTS',
     },
+    httpHost: {
+      doc: 'Address of the alerts worker\'s /metrics and /healthz endpoint.',
+      format: String,
+      default: '127.0.0.1',
+      env: 'ALERTS_HTTP_HOST',
+    },
+    httpPort: {
+      doc: 'Port of the alerts worker\'s /metrics (Prometheus) and /healthz endpoint; 0 turns it off.',
+      format: 'port',
+      default: 9466,
+      env: 'ALERTS_HTTP_PORT',
+    },
     smtp: {
       host: { doc: 'SMTP server for e-mail routes (required when there is one).', format: String, default: '', env: 'SMTP_HOST' },
       port: { doc: 'SMTP port: 587 (STARTTLS), 465 (TLS), 25.', format: 'port', default: 587, env: 'SMTP_PORT' },

@@ -6,7 +6,7 @@ import { createLogger } from '../shared/log.js';
 import { migrate } from '../shared/migrate.js';
 import { runCli, startCli } from './helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
-import { eventually } from './helpers/net.js';
+import { eventually, freePort } from './helpers/net.js';
 
 let t: TestDatabase;
 let broker: RunningBroker;
@@ -78,3 +78,34 @@ test('pimonitor alerts runs the worker: a reading above the threshold reaches th
     expect((await worker.exited).code).toBe(0);
   }
 }, 30_000);
+
+test('kill -9 while firing, a resolve meanwhile, a restart: no second firing notification, the resolve is sent; /metrics counts them', async () => {
+  received.length = 0;
+  const port = await freePort();
+  const withMetrics = { ...env(), ALERTS_HTTP_PORT: String(port), ALERTS_CLIENT_ID: 'alerts-kill-test', ALERT_ROUTES: JSON.stringify([{ name: 'hook', type: 'webhook', url: `${hookUrl}/hook`, groupWait: 0 }]) };
+  const node = await mqtt.connectAsync(broker.url, { clientId: 'kill-node' });
+  let worker = startCli(['alerts'], withMetrics);
+  try {
+    await worker.waitFor('alerts worker running');
+    await node.publishAsync('home/boiler/probe', JSON.stringify({ temperature: 95 }), { qos: 1 });
+    await eventually('fired and sent', async () => (received.length === 1 ? true : undefined));
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toContain('pimonitor_alerts_notifications_sent_total{route="hook"} 1');
+    expect(metrics).toContain('pimonitor_alerts_events_total{kind="fired",severity="critical"} 1');
+    expect(metrics).toMatch(/pimonitor_alerts_active\{phase="firing"\} [1-9]/); // the oven of the test before fires too
+
+    worker.child.kill('SIGKILL');
+    await worker.exited;
+    await node.publishAsync('home/boiler/probe', JSON.stringify({ temperature: 20 }), { qos: 1 });
+    worker = startCli(['alerts'], withMetrics);
+    await worker.waitFor('alerts worker running');
+    await eventually('resolve sent', async () => (received.length >= 2 ? true : undefined));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(received.map((r) => JSON.parse(r.body).status)).toEqual(['firing', 'resolved']);
+    expect(await t.db.map("SELECT kind FROM alert_events WHERE device = 'boiler' ORDER BY id", [], (r: { kind: string }) => r.kind)).toEqual(['fired', 'resolved']);
+  } finally {
+    await node.endAsync();
+    worker.child.kill('SIGTERM');
+    await worker.exited;
+  }
+}, 40_000);

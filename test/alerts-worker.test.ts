@@ -47,7 +47,7 @@ test('fires once after `for` on an injected clock, survives a restart without a 
   let now = Date.UTC(2026, 10, 20, 12);
   const clock = () => now;
   const start = () => {
-    const worker = new AlertsWorker(t.db, { rules, routes, tickMs: 20, now: clock, connect: () => mqtt.connectAsync(broker.url, { clientId: 'alerts-under-test', clean: false }) });
+    const worker = new AlertsWorker(t.db, { rules, routes, tickMs: 20, now: clock, connect: () => mqtt.connect(broker.url, { clientId: 'alerts-under-test', clean: false }) });
     const notifier = new Notifier(t.db, { routes, transports: { timeoutMs: 5000 }, pollMs: 20, maxAttempts: 5, now: clock });
     return { worker, notifier };
   };

@@ -1,0 +1,27 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Notifier } from './notifier.js';
+import type { AlertsWorker } from './worker.js';
+
+/** Prometheus metrics of the alerts worker: transitions, deliveries and failures per route, what is active. */
+export function createAlertsMetrics(worker: AlertsWorker, notifier: Notifier): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'pimonitor_alerts_' });
+  const counter = (name: string, help: string, labelNames: string[]) => new Counter({ name, help, labelNames, registers: [registry] });
+  const events = counter('pimonitor_alerts_events_total', 'Alerts that fired or resolved, by kind and severity (inhibited ones included).', ['kind', 'severity']);
+  const sent = counter('pimonitor_alerts_notifications_sent_total', 'Notifications delivered, by route.', ['route']);
+  const failed = counter('pimonitor_alerts_notifications_failed_total', 'Failed deliveries that will be retried, by route.', ['route']);
+  const gaveUp = counter('pimonitor_alerts_notifications_given_up_total', 'Notifications given up after ALERTS_MAX_ATTEMPTS, by route.', ['route']);
+  const saveFailures = new Counter({ name: 'pimonitor_alerts_save_failures_total', help: 'Failed writes of alert state, retried while messages wait.', registers: [registry] });
+  new Gauge({
+    name: 'pimonitor_alerts_active', help: 'Alerts that are pending, firing or recovering now.', labelNames: ['phase'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const phase of ['pending', 'firing', 'recovering']) this.set({ phase }, worker.active.filter((a) => a.state.phase === phase).length);
+    },
+  });
+  worker.on('changed', ({ changes }) => changes.forEach(({ event }) => event && events.inc({ kind: event.type, severity: event.severity })));
+  worker.on('saveFailed', () => saveFailures.inc());
+  notifier.on('sent', ({ route, notifications }) => sent.inc({ route }, notifications));
+  notifier.on('failed', ({ route, notifications, gaveUp: given }) => (given ? gaveUp : failed).inc({ route }, notifications));
+  return registry;
+}
