@@ -13,7 +13,9 @@ afterAll(async () => t.stop());
 test('applies every migration once, records it, and is safe to run again (also concurrently)', async () => {
   const [first, second, third] = await Promise.all([migrate(t.db), migrate(t.db), migrate(t.db)]);
   const versions = listMigrations().map((m) => m.version);
-  expect([first, second, third].flatMap((r) => r.applied.map((m) => m.version))).toEqual(versions);
+  // Each migration applied by exactly one of them (which one depends on who gets the lock), in order.
+  expect([first, second, third].flatMap((r) => r.applied.map((m) => m.version)).sort((a, b) => a - b)).toEqual(versions);
+  for (const r of [first, second, third]) expect(r.applied.map((m) => m.version)).toEqual([...r.applied.map((m) => m.version)].sort((a, b) => a - b));
   expect(first.version).toBe(versions.at(-1));
   const again = await migrate(t.db);
   expect(again.applied).toEqual([]);
