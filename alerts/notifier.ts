@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { backoffMs } from '../shared/backoff.js';
+import { Periodic } from '../shared/periodic.js';
 import type { Db } from '../shared/db.js';
 import type { NotificationEvent } from './format.js';
 import type { Route } from './routes.js';
@@ -28,25 +29,17 @@ export interface NotifierEvents {
  * still firing are sent again every route's repeatInterval.
  */
 export class Notifier extends EventEmitter<NotifierEvents> {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private stopped = false;
+  private readonly loop: Periodic;
   private readonly now: () => number;
 
   constructor(private readonly db: Db, private readonly options: NotifierOptions) {
     super();
     this.now = options.now ?? Date.now;
+    this.loop = new Periodic(() => this.sendDue().then(() => {}, (err: unknown) => void this.emit('error', { err })), () => options.pollMs);
   }
 
   start(): void {
-    if (this.timer || this.stopped) return;
-    const loop = () => {
-      this.running = this.sendDue().then(() => {}, (err: unknown) => void this.emit('error', { err })).finally(() => {
-        this.running = undefined;
-        if (!this.stopped) this.timer = setTimeout(loop, this.options.pollMs);
-      });
-    };
-    this.timer = setTimeout(loop, 0);
+    this.loop.start();
   }
 
   /** Sends everything due now; resolves when each group is sent or has failed. */
@@ -78,8 +71,6 @@ export class Notifier extends EventEmitter<NotifierEvents> {
 
   /** Stops polling and waits for a round in progress, at most `timeoutMs`; safe to call twice. */
   async stop({ timeoutMs = 5000 }: { timeoutMs?: number } = {}): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    if (this.running) await Promise.race([this.running, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    await this.loop.stop({ timeoutMs });
   }
 }

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
 import { DEFAULT_LIMITS, parseDiag, parseDiagTopic, parseReading, parseStatus, parseTopic } from '../shared/contract.js';
 import { backoffMs } from '../shared/backoff.js';
+import { Periodic } from '../shared/periodic.js';
 import type { Db } from '../shared/db.js';
 import { AlertEngine, type Change } from './engine.js';
 import type { Route } from './routes.js';
@@ -39,7 +40,7 @@ export interface AlertsWorkerEvents {
 export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
   private engine?: AlertEngine;
   private client?: MqttClient;
-  private timer?: NodeJS.Timeout;
+  private ticks?: Periodic;
   /** Messages and ticks are handled one at a time, in order. */
   private queue: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -62,12 +63,9 @@ export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
     };
     if (!client.connected) await new Promise((resolve) => client.once('connect', resolve));
     await client.subscribeAsync(Object.fromEntries(ALERT_SUBSCRIPTIONS.map((t) => [t, { qos: 1 as const }])));
-    const tick = () => {
-      void this.enqueue(() => this.store(engine.tick(this.now()))).finally(() => {
-        if (!this.stopped) this.timer = setTimeout(tick, this.nextTickIn());
-      });
-    };
-    this.timer = setTimeout(tick, 0);
+    // Time passes in the same queue as messages, at the next due timer or every tickMs.
+    this.ticks = new Periodic(() => this.enqueue(() => this.store(engine.tick(this.now()))).catch(() => {}), () => this.nextTickIn());
+    this.ticks.start();
   }
 
   get brokerConnected(): boolean {
@@ -135,7 +133,7 @@ export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
   async stop({ timeoutMs = 5000 }: { timeoutMs?: number } = {}): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    clearTimeout(this.timer);
+    await this.ticks?.stop({ timeoutMs: 0 }); // a tick in progress is in the queue, awaited below
     const deadline = new Promise((resolve) => setTimeout(resolve, timeoutMs).unref());
     await Promise.race([this.queue, deadline]);
     await Promise.race([this.client?.endAsync(true), deadline]).catch(() => {});

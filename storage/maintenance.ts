@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Db } from '../shared/db.js';
-import { withTimeout } from '../shared/timeout.js';
+import { Periodic } from '../shared/periodic.js';
 import { compactPartitions, type CompactResult } from './compact.js';
 import { createPartitionsAhead } from './partitions.js';
 import { applyRetention, planRetention, type RetentionItem, type RetentionPolicy } from './retention.js';
@@ -37,9 +37,7 @@ const HOUR_MS = 3_600_000;
  * it: the rollup and each compaction take a lock, and a second runner finds nothing to do.
  */
 export class Maintenance extends EventEmitter<MaintenanceEvents> {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private stopped = false;
+  private readonly loop: Periodic;
   private settingsApplied = false;
   private lastRetentionAt = -Infinity;
   private readonly now: () => number;
@@ -47,17 +45,11 @@ export class Maintenance extends EventEmitter<MaintenanceEvents> {
   constructor(private readonly db: Db, private readonly options: MaintenanceOptions) {
     super();
     this.now = options.now ?? Date.now;
+    this.loop = new Periodic(() => this.runOnce(), () => options.intervalMs);
   }
 
   start(): void {
-    if (this.timer || this.stopped) return;
-    const tick = () => {
-      this.running = this.runOnce().finally(() => {
-        this.running = undefined;
-        if (!this.stopped) this.timer = setTimeout(tick, this.options.intervalMs);
-      });
-    };
-    this.timer = setTimeout(tick, 0);
+    this.loop.start();
   }
 
   /** One round: settings (first time), partitions and retention (when due), then the rollup. Never rejects. */
@@ -92,7 +84,7 @@ export class Maintenance extends EventEmitter<MaintenanceEvents> {
   }
 
   private async step(during: string, work: () => Promise<void>): Promise<void> {
-    if (this.stopped) return;
+    if (this.loop.isStopped) return;
     try {
       await work();
     } catch (err) {
@@ -102,8 +94,6 @@ export class Maintenance extends EventEmitter<MaintenanceEvents> {
 
   /** Stops the timer and waits for a round in progress, at most `timeoutMs`; safe to call twice. */
   async stop({ timeoutMs = 5000 }: { timeoutMs?: number } = {}): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    if (this.running) await withTimeout(this.running, timeoutMs).catch(() => {});
+    await this.loop.stop({ timeoutMs });
   }
 }
