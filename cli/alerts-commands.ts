@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
+import { configOption } from './options.js';
 import type { LoadedConfig } from '../config/index.js';
 import { ExpectedError } from '../shared/expected-error.js';
 import { formatTable } from './text-output.js';
 import { withMigratedDatabase } from './with-database.js';
 
 type Load = (o: { config?: string }) => LoadedConfig;
-const configFlag = ['-c, --config <file>', 'JSON configuration file'] as const;
 
 /** `pimonitor alerts [run|list|test|check]`. */
 export function addAlertsCommands(program: Command, load: Load): void {
@@ -13,12 +13,12 @@ export function addAlertsCommands(program: Command, load: Load): void {
 
   alerts.command('run', { isDefault: true })
     .description('run the alerts worker: evaluate the rules on the readings, keep state, send notifications')
-    .option(...configFlag)
+    .addOption(configOption())
     .action(async (o: { config?: string }) => (await import('../alerts/main.js')).runAlerts(load(o).config));
 
   alerts.command('check')
     .description('check the rules and routes of the configuration, naming every problem')
-    .option(...configFlag)
+    .addOption(configOption())
     .action(async (o: { config?: string }) => {
       const { rules, routes } = (await import('../alerts/setup.js')).alertsSetup(load(o).config);
       console.log(`${rules.length} rule${rules.length === 1 ? '' : 's'} (${rules.map((r) => `${r.name}: ${r.type}`).join(', ') || 'none'}), ${routes.length} route${routes.length === 1 ? '' : 's'} (${routes.map((r) => `${r.name}: ${r.type}`).join(', ') || 'none'}): no problems`);
@@ -26,7 +26,7 @@ export function addAlertsCommands(program: Command, load: Load): void {
 
   alerts.command('list')
     .description('alerts that are pending, firing or recovering now, and the latest events')
-    .option(...configFlag)
+    .addOption(configOption())
     .option('--json', 'print JSON instead of tables')
     .action(async (o: { config?: string; json?: boolean }) => {
       const { active, events } = await withMigratedDatabase(load(o).config, 'pimonitor-alerts-list', async (db) => ({
@@ -50,7 +50,7 @@ export function addAlertsCommands(program: Command, load: Load): void {
   alerts.command('test')
     .description('send a sample notification of a rule through each route it takes, and say how each went')
     .requiredOption('--rule <name>', 'the rule to test')
-    .option(...configFlag)
+    .addOption(configOption())
     .action(async (o: { config?: string; rule: string }) => {
       const { config } = load(o);
       const { alertsSetup, mailTransport } = await import('../alerts/setup.js');

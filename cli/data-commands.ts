@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
+import { configOption } from './options.js';
 import type { LoadedConfig } from '../config/index.js';
 import { ExpectedError } from '../shared/expected-error.js';
 import { systemTimeZone } from '../storage/settings.js';
@@ -14,7 +15,6 @@ import { formatInstant } from './time-args.js';
 import { withMigratedDatabase } from './with-database.js';
 
 type Load = (o: { config?: string }) => LoadedConfig;
-const configFlag = ['-c, --config <file>', 'JSON configuration file'] as const;
 const tzFlag = ['--tz <zone>', 'time zone of the times printed (IANA name); default: this machine\'s'] as const;
 
 function zoneOf(tz: string | undefined): string {
@@ -28,7 +28,7 @@ export function addDataCommands(program: Command, load: Load): void {
   program
     .command('latest')
     .description('newest value of every device, sensor and metric, with its age and the device\'s status')
-    .option(...configFlag)
+    .addOption(configOption())
     .option('--device <names>', 'only these devices (comma-separated)')
     .option('--json', 'print JSON instead of a table')
     .option(...tzFlag)
@@ -52,7 +52,7 @@ export function addDataCommands(program: Command, load: Load): void {
   program
     .command('devices')
     .description('every device: status, first and last seen, series, values stored and the disk they take')
-    .option(...configFlag)
+    .addOption(configOption())
     .option('--json', 'print JSON instead of a table')
     .option(...tzFlag)
     .action(async (o: { config?: string; json?: boolean; tz?: string }) => {
@@ -92,7 +92,7 @@ export function addDataCommands(program: Command, load: Load): void {
   program
     .command('export')
     .description('stream readings or rollups as CSV, JSON or NDJSON, in constant memory, with a progress bar on a terminal')
-    .option(...configFlag)
+    .addOption(configOption())
     .option('--from <time>', 'start: ISO 8601 (2026-11-01, 2026-11-01T08:00:00+01:00) or relative (-7d, -12h, -30m)', '-1d')
     .option('--to <time>', 'end (exclusive), same forms', 'now')
     .option('--device <names>', 'only these devices (comma-separated)')

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { configOption } from './options.js';
 import type { LoadedConfig } from '../config/index.js';
 import { ExpectedError } from '../shared/expected-error.js';
 import { withMigratedDatabase } from './with-database.js';
@@ -20,7 +21,7 @@ export function addDeviceCommands(program: Command, load: (o: { config?: string 
     .command('add <name>')
     .description('create an account and print its password (shown once)')
     .option('-r, --role <role>', ROLE_HELP, 'device')
-    .option('-c, --config <file>', 'JSON configuration file')
+    .addOption(configOption())
     .action(async (name: string, o: { role: string; config?: string }) => {
       const password = await withDb(o, async (db) => (await accounts()).addAccount(db, name, o.role as never));
       console.log(`account ${name} (${o.role}) created. Its password, shown only now:\n\n  ${password}\n`);
@@ -33,7 +34,7 @@ export function addDeviceCommands(program: Command, load: (o: { config?: string 
   device
     .command('list')
     .description('list accounts')
-    .option('-c, --config <file>', 'JSON configuration file')
+    .addOption(configOption())
     .action(async (o: { config?: string }) => {
       const rows = await withDb(o, (db) =>
         db.any<{ name: string; role: string; created_at: Date; rotated_at: Date | null; revoked_at: Date | null; managed_by: string | null }>(
@@ -49,7 +50,7 @@ export function addDeviceCommands(program: Command, load: (o: { config?: string 
   device
     .command('revoke <name>')
     .description('revoke an account; its clients are disconnected within seconds')
-    .option('-c, --config <file>', 'JSON configuration file')
+    .addOption(configOption())
     .action(async (name: string, o: { config?: string }) => {
       await withDb(o, async (db) => (await accounts()).revokeAccount(db, name));
       console.log(`account ${name} revoked`);
@@ -58,7 +59,7 @@ export function addDeviceCommands(program: Command, load: (o: { config?: string 
   device
     .command('rotate <name>')
     .description('give an account a new password (printed once); the old one stops working')
-    .option('-c, --config <file>', 'JSON configuration file')
+    .addOption(configOption())
     .action(async (name: string, o: { config?: string }) => {
       const password = await withDb(o, async (db) => (await accounts()).rotateAccount(db, name));
       console.log(`new password for ${name}, shown only now:\n\n  ${password}\n`);

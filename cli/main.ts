@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
+import { configOption } from './options.js';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/index.js';
 import { ListenError } from '../shared/listen.js';
 import { addDeviceCommands } from './device.js';
@@ -22,8 +23,6 @@ function load(options: CommonOptions, overrides: Record<string, string | undefin
   for (const [key, value] of Object.entries(overrides)) if (value !== undefined) env[key] = value;
   return loadConfig({ file: options.config, env });
 }
-
-const configOption = () => new Option('-c, --config <file>', 'JSON configuration file (environment variables override it)');
 
 const program = new Command('pimonitor')
   .description('Self-hosted telemetry for Raspberry Pi sensors: MQTT in, PostgreSQL out.')

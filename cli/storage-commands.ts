@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { configOption } from './options.js';
 import type { LoadedConfig } from '../config/index.js';
 import type { RetentionItem } from '../storage/retention.js';
 import { progressBar } from './progress.js';
@@ -6,7 +7,6 @@ import { formatBytes, formatCount, formatTable } from './text-output.js';
 import { withMigratedDatabase } from './with-database.js';
 
 type Load = (o: { config?: string }) => LoadedConfig;
-const configFlag = ['-c, --config <file>', 'JSON configuration file'] as const;
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
 /** What one retention item removes, in a line. Pure. */
@@ -22,7 +22,7 @@ export function addStorageCommands(program: Command, load: Load): void {
 
   db.command('usage', { isDefault: true })
     .description('disk use of each table, bytes per stored value, retention settings and the rollup backlog')
-    .option(...configFlag)
+    .addOption(configOption())
     .option('--json', 'print JSON instead of a table')
     .action(async (o: { config?: string; json?: boolean }) => {
       const { config } = load(o);
@@ -42,7 +42,7 @@ kept             raw ${keep(s.retentionRawDays)}, 5m ${keep(s.retention5mDays)},
 
   db.command('rollup')
     .description('roll up readings not yet in readings_5m/1h/1d tables now (the ingest worker does it every minute)')
-    .option(...configFlag)
+    .addOption(configOption())
     .option('--rebuild', 'recompute every rollup from the raw readings kept')
     .action(async (o: { config?: string; rebuild?: boolean }) => {
       const { markAllForRollup, rollUp } = await import('../storage/rollup.js');
@@ -57,7 +57,7 @@ kept             raw ${keep(s.retentionRawDays)}, 5m ${keep(s.retention5mDays)},
 
   db.command('compact')
     .description('rewrite the raw readings and 5-minute rollups of months past in key order, so a series reads from few pages (the ingest worker does it COMPACT_AFTER_DAYS after a month ends)')
-    .option(...configFlag)
+    .addOption(configOption())
     .action(async (o: { config?: string }) => {
       const { compactPartitions } = await import('../storage/compact.js');
       const now = new Date();
@@ -72,7 +72,7 @@ kept             raw ${keep(s.retentionRawDays)}, 5m ${keep(s.retention5mDays)},
   program
     .command('retention')
     .description('remove data older than each tier keeps (RETENTION_*_DAYS): whole monthly partitions, old rows in small steps')
-    .option(...configFlag)
+    .addOption(configOption())
     .option('--dry-run', 'only list what would be removed and the space it frees')
     .action(async (o: { config?: string; dryRun?: boolean }) => {
       const { config } = load(o);
