@@ -3,7 +3,7 @@ import type { Config } from '../config/index.js';
 import { databaseUrlOf } from '../config/database-url.js';
 import { connect, disconnect, redactUrl } from '../shared/db.js';
 import { createLogger } from '../shared/log.js';
-import { migrate } from '../shared/migrate.js';
+import { migrateWhenReachable } from '../shared/migrate.js';
 import { stopOnSignal } from '../shared/shutdown.js';
 import { Notifier } from './notifier.js';
 import { alertsSetup, mailTransport } from './setup.js';
@@ -17,8 +17,8 @@ export async function runAlerts(config: Config): Promise<void> {
   const log = createLogger('alerts', config.log.level);
   const { rules, routes } = alertsSetup(config);
   const url = databaseUrlOf(config);
+  await migrateWhenReachable(url, { connectTimeoutMs: config.database.connectTimeoutMs, applicationName: 'pimonitor-alerts-migrate', log });
   const db = connect(url, { poolSize: 2, applicationName: 'pimonitor-alerts', queryTimeoutMs: config.database.queryTimeoutMs, connectTimeoutMs: config.database.connectTimeoutMs });
-  await migrate(db);
   const mail = await mailTransport(config);
   let client: mqtt.MqttClient | undefined;
   const worker = new AlertsWorker(db, {

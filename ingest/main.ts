@@ -4,11 +4,9 @@ import { databaseUrlOf } from '../config/database-url.js';
 import { DEFAULT_METRIC_RANGES } from '../shared/contract.js';
 import { connect, disconnect, redactUrl } from '../shared/db.js';
 import { createLogger, type Logger } from '../shared/log.js';
-import { migrate } from '../shared/migrate.js';
+import { migrateWhenReachable } from '../shared/migrate.js';
 import { stopOnSignal } from '../shared/shutdown.js';
-import { backoffMs } from '../shared/backoff.js';
 import { startOpsServer, type OpsServer, HEALTH_TIMEOUT_MS } from '../shared/ops-http.js';
-import { classifyDbError } from '../shared/db-errors.js';
 import { withTimeout } from '../shared/timeout.js';
 import { createIngestMetrics } from './metrics.js';
 import { Spool } from '../shared/spool/spool.js';
@@ -22,7 +20,7 @@ export async function runIngest(config: Config): Promise<void> {
   const log = createLogger('ingest', config.log.level);
   const { ingest, mqtt } = config;
   const url = databaseUrlOf(config);
-  await migrateWhenReachable(url, config, log);
+  await migrateWhenReachable(url, { connectTimeoutMs: config.database.connectTimeoutMs, applicationName: 'pimonitor-ingest-migrate', log });
   const db = connect(url, { poolSize: config.database.poolSize, applicationName: 'pimonitor-ingest', queryTimeoutMs: config.database.queryTimeoutMs, connectTimeoutMs: config.database.connectTimeoutMs });
 
   // One spool per worker id, so two workers sharing a DATA_DIR never share a spool.
@@ -122,25 +120,4 @@ function logWorkerEvents(worker: IngestWorker, log: Logger, mqttUrl: string): vo
     log.warn({ err: (err as Error).message, attempt, retryInMs, backlogBytes: worker.backlogBytes }, 'writing a batch failed; retrying (readings wait in the spool)');
   });
   worker.on('syncFailed', (err) => log.error({ err: err.message }, 'flushing the spool to disk failed'));
-}
-
-/** Migrates on a connection of its own without a query timeout (a migration may rewrite a large table). */
-async function migrateWhenReachable(url: string, config: Config, log: Logger): Promise<void> {
-  const db = connect(url, { poolSize: 1, applicationName: 'pimonitor-ingest-migrate', queryTimeoutMs: 0, connectTimeoutMs: config.database.connectTimeoutMs });
-  try {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const result = await migrate(db, (m) => log.info({ migration: m.name }, 'applied migration'));
-        if (result.newerThanCode) log.warn({ version: result.version }, 'the database schema is newer than this pimonitor; upgrade pimonitor');
-        return;
-      } catch (err) {
-        if (classifyDbError(err) !== 'transient') throw err;
-        const retryInMs = backoffMs(attempt);
-        log.warn({ database: redactUrl(url), err: (err as Error).message, retryInMs }, 'database not reachable yet; retrying');
-        await new Promise((resolve) => setTimeout(resolve, retryInMs));
-      }
-    }
-  } finally {
-    await disconnect(db);
-  }
 }

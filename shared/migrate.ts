@@ -1,6 +1,10 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pgp, type Db } from './db.js';
+import { backoffMs } from './backoff.js';
+import { classifyDbError } from './db-errors.js';
+import { connect, disconnect, pgp, type Db } from './db.js';
+import type { Logger } from './log.js';
+import { redactUrl } from './redact.js';
 import { SQL_DIR } from './paths.js';
 
 /** Serialises migrations between processes (two ingest workers starting at once). Any constant will do. */
@@ -62,4 +66,29 @@ export async function migrate(db: Db, onApplied: (m: Migration) => void = () => 
   }
   const { version } = await db.one<{ version: number }>('SELECT coalesce(max(version), 0)::int AS version FROM schema_migrations');
   return { applied, version, newerThanCode: version > migrations.length };
+}
+
+/**
+ * For the long-running workers: migrates on a connection of its own without a query timeout (a
+ * migration may rewrite a large table), waiting with backoff while the database is not reachable yet
+ * (a Pi that boots its workers before PostgreSQL). Anything else (a broken migration) is thrown.
+ */
+export async function migrateWhenReachable(url: string, { connectTimeoutMs, applicationName, log }: { connectTimeoutMs: number; applicationName: string; log: Logger }): Promise<void> {
+  const db = connect(url, { poolSize: 1, applicationName, queryTimeoutMs: 0, connectTimeoutMs });
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await migrate(db, (m) => log.info({ migration: m.name }, 'applied migration'));
+        if (result.newerThanCode) log.warn({ version: result.version }, 'the database schema is newer than this pimonitor; upgrade pimonitor');
+        return;
+      } catch (err) {
+        if (classifyDbError(err) !== 'transient') throw err;
+        const retryInMs = backoffMs(attempt);
+        log.warn({ database: redactUrl(url), err: (err as Error).message, retryInMs }, 'database not reachable yet; retrying');
+        await new Promise((resolve) => setTimeout(resolve, retryInMs));
+      }
+    }
+  } finally {
+    await disconnect(db);
+  }
 }
