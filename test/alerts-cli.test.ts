@@ -3,9 +3,8 @@ import type { AddressInfo } from 'node:net';
 import mqtt from 'mqtt';
 import { startBroker, type RunningBroker } from '../broker/broker.js';
 import { createLogger } from '../shared/log.js';
-import { migrate } from '../shared/migrate.js';
 import { runCli, startCli } from './helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
 import { eventually, freePort } from './helpers/net.js';
 
 let t: TestDatabase;
@@ -19,8 +18,7 @@ const receiver = createServer((req, res) => {
 let hookUrl = '';
 
 beforeAll(async () => {
-  t = await createTestDatabase();
-  await migrate(t.db);
+  t = await createMigratedTestDatabase();
   broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;

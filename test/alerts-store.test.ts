@@ -2,15 +2,13 @@ import { AlertEngine } from '../alerts/engine.js';
 import { parseRoutes, type Route } from '../alerts/routes.js';
 import { parseRules, type Rule } from '../alerts/rules.js';
 import { claimDue, loadForRestore, markFailed, markSent, queueRepeats, saveChanges } from '../alerts/store.js';
-import { migrate } from '../shared/migrate.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
 import { writeBatch } from './helpers/storage.js';
 
 const MIN = 60_000;
 let t: TestDatabase;
 beforeAll(async () => {
-  t = await createTestDatabase();
-  await migrate(t.db);
+  t = await createMigratedTestDatabase();
 }, 60_000);
 afterAll(async () => t?.stop());
 

@@ -7,8 +7,7 @@ import { parseRoutes, type Route } from '../alerts/routes.js';
 import { parseRules, type Rule } from '../alerts/rules.js';
 import { AlertsWorker } from '../alerts/worker.js';
 import { createLogger } from '../shared/log.js';
-import { migrate } from '../shared/migrate.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
 import { eventually } from './helpers/net.js';
 
 const MIN = 60_000;
@@ -22,8 +21,7 @@ const server = createServer((req, res) => {
 });
 
 beforeAll(async () => {
-  t = await createTestDatabase();
-  await migrate(t.db);
+  t = await createMigratedTestDatabase();
   broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 }, 60_000);

@@ -5,9 +5,8 @@ import { addAccount, listAccounts } from '../broker/accounts.js';
 import { Authenticator } from '../broker/authenticator.js';
 import { startBroker, type RunningBroker } from '../broker/broker.js';
 import { createLogger } from '../shared/log.js';
-import { migrate } from '../shared/migrate.js';
 import { PACKAGE_ROOT } from '../shared/paths.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
 import { testWhen } from './support/services.js';
 
 /**
@@ -48,8 +47,7 @@ let auth: Authenticator;
 let broker: RunningBroker;
 beforeAll(async () => {
   if (netnsProblem) return;
-  t = await createTestDatabase();
-  await migrate(t.db);
+  t = await createMigratedTestDatabase();
   auth = new Authenticator(() => listAccounts(t.db), { refreshMs: 100, failureDelayMs: 10 });
   await auth.start();
   broker = await startBroker({ host: hostIp, port: 0, log: createLogger('broker', 'silent'), authenticator: auth });

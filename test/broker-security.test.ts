@@ -9,9 +9,8 @@ import { createBatchStore } from '../ingest/store.js';
 import { IngestWorker } from '../ingest/worker.js';
 import { DEFAULT_LIMITS } from '../shared/contract.js';
 import { createLogger } from '../shared/log.js';
-import { migrate } from '../shared/migrate.js';
 import { Spool } from '../shared/spool/spool.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
 import { eventually } from './helpers/net.js';
 
 let t: TestDatabase;
@@ -22,8 +21,7 @@ const passwords: Record<string, string> = {};
 const clients: MqttClient[] = [];
 
 beforeAll(async () => {
-  t = await createTestDatabase();
-  await migrate(t.db);
+  t = await createMigratedTestDatabase();
   for (const [name, role] of [['kitchen', 'device'], ['garage', 'device'], ['ha', 'reader'], ['ingest', 'ingest']] as const) {
     passwords[name] = await addAccount(t.db, name, role);
   }

@@ -1,9 +1,8 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { migrate } from '../shared/migrate.js';
 import { runCli } from './helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
 import { writeBatch } from './helpers/storage.js';
 
 const CLI_MS = 30_000;
@@ -17,8 +16,7 @@ const samples = Array.from({ length: 144 }, (_, i) => [
 ]).flat();
 
 beforeAll(async () => {
-  t = await createTestDatabase();
-  await migrate(t.db);
+  t = await createMigratedTestDatabase();
   await writeBatch(t.db, samples);
   await t.db.none("UPDATE devices SET status = CASE device WHEN 'attic' THEN 'online' ELSE 'offline' END, status_changed_at = $1", [new Date(DAY)]);
   env = { DATABASE_URL: t.url, TZ: 'UTC' };

@@ -8,10 +8,9 @@ import { createBatchStore } from '../ingest/store.js';
 import { IngestWorker } from '../ingest/worker.js';
 import { DEFAULT_LIMITS } from '../shared/contract.js';
 import { createLogger } from '../shared/log.js';
-import { migrate } from '../shared/migrate.js';
 import { hashPassword } from '../shared/password.js';
 import { Spool } from '../shared/spool/spool.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
 import { eventually } from './helpers/net.js';
 
 let t: TestDatabase;
@@ -20,8 +19,7 @@ let broker: RunningBroker;
 const accounts: Account[] = [];
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 beforeAll(async () => {
-  t = await createTestDatabase();
-  await migrate(t.db);
+  t = await createMigratedTestDatabase();
   accounts.push({ name: 'ingest', role: 'ingest', passwordHash: await hashPassword('secret'), managedBy: null });
   auth = new Authenticator(async () => accounts.map((a) => ({ ...a })), { refreshMs: 100, failureDelayMs: 0 });
   await auth.start();

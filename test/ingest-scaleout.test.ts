@@ -10,9 +10,8 @@ import { createBatchStore } from '../ingest/store.js';
 import { IngestWorker } from '../ingest/worker.js';
 import { DEFAULT_LIMITS } from '../shared/contract.js';
 import { createLogger } from '../shared/log.js';
-import { migrate } from '../shared/migrate.js';
 import { Spool } from '../shared/spool/spool.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
 import { eventually } from './helpers/net.js';
 import { needsMosquitto } from './support/services.js';
 
@@ -36,8 +35,7 @@ test('every device belongs to exactly one of n partitions, and the split is even
 
 let t: TestDatabase;
 beforeAll(async () => {
-  t = await createTestDatabase();
-  await migrate(t.db);
+  t = await createMigratedTestDatabase();
 });
 afterAll(async () => t.stop());
 

@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../shared/paths.js';
-import { migrate } from '../shared/migrate.js';
 import { wallClockToInstant } from '../shared/time-zone.js';
 import { rollUp } from '../storage/rollup.js';
 import { applyStorageSettings } from '../storage/settings.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
 import { writeBatch, type Sample } from './helpers/storage.js';
 
 /** The queries of docs/sql.md, by the test name in the comment before each. */
@@ -49,8 +48,7 @@ function seed(): Sample[] {
 
 let t: TestDatabase;
 beforeAll(async () => {
-  t = await createTestDatabase();
-  await migrate(t.db);
+  t = await createMigratedTestDatabase();
   await applyStorageSettings(t.db, { rawKeepDays: 0, rollupTimeZone: TZ });
   const samples = seed();
   for (let i = 0; i < samples.length; i += 2000) await writeBatch(t.db, samples.slice(i, i + 2000));

@@ -1,14 +1,12 @@
 import { connect, disconnect } from '../shared/db.js';
-import { migrate } from '../shared/migrate.js';
 import { Maintenance, type MaintenanceEvents } from '../storage/maintenance.js';
 import { listPartitions } from '../storage/partitions.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
 import { emptyStorage, writeBatch } from './helpers/storage.js';
 
 let t: TestDatabase;
 beforeAll(async () => {
-  t = await createTestDatabase();
-  await migrate(t.db);
+  t = await createMigratedTestDatabase();
 }, 60_000);
 afterAll(async () => t?.stop());
 

@@ -6,14 +6,13 @@ import { listPartitions } from '../storage/partitions.js';
 import { applyRetention, planRetention, type RetentionPolicy } from '../storage/retention.js';
 import { rollUp } from '../storage/rollup.js';
 import { applyStorageSettings } from '../storage/settings.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { createMigratedTestDatabase, createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { emptyStorage, fromScratch, stored, writeBatch } from './helpers/storage.js';
 
 const DAY = 86_400_000;
 let t: TestDatabase;
 beforeAll(async () => {
-  t = await createTestDatabase();
-  await migrate(t.db);
+  t = await createMigratedTestDatabase();
 }, 60_000);
 afterAll(async () => t?.stop());
 

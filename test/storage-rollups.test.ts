@@ -1,8 +1,7 @@
 import fc from 'fast-check';
-import { migrate } from '../shared/migrate.js';
 import { rollUp } from '../storage/rollup.js';
 import { applyStorageSettings } from '../storage/settings.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
 import { emptyStorage, fromScratch, stored, TIERS, writeBatch, type Sample, type Tier } from './helpers/storage.js';
 import { FUZZ_SEED, fuzzRuns } from './support/hostile.js';
 
@@ -11,8 +10,7 @@ const tiers = Object.keys(TIERS) as Tier[];
 let t: TestDatabase;
 
 beforeAll(async () => {
-  t = await createTestDatabase();
-  await migrate(t.db);
+  t = await createMigratedTestDatabase();
   await applyStorageSettings(t.db, { rawKeepDays: 0, rollupTimeZone: TZ });
 }, 60_000);
 afterAll(async () => t?.stop());

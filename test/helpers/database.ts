@@ -1,6 +1,7 @@
 import { createScratchDatabase } from '../support/scratch-database.js';
 import { connect, disconnect, type Db } from '../../shared/db.js';
 import { startEmbeddedDatabase } from '../../shared/embedded-db.js';
+import { migrate } from '../../shared/migrate.js';
 
 export interface TestDatabase {
   url: string;
@@ -29,4 +30,16 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await embedded.stop();
     },
   };
+}
+
+/** A fresh database with pimonitor's schema; stopped again if migrating fails. */
+export async function createMigratedTestDatabase(): Promise<TestDatabase> {
+  const database = await createTestDatabase();
+  try {
+    await migrate(database.db);
+    return database;
+  } catch (err) {
+    await database.stop();
+    throw err;
+  }
 }

@@ -2,14 +2,13 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { startBroker, type RunningBroker } from '../../broker/broker.js';
 import { DEFAULT_LIMITS } from '../../shared/contract.js';
 import { createLogger } from '../../shared/log.js';
-import { migrate } from '../../shared/migrate.js';
 import { createBatchStore } from '../../ingest/store.js';
 import { IngestWorker, type IngestOptions } from '../../ingest/worker.js';
 import { Spool } from '../../shared/spool/spool.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, type TestDatabase } from './database.js';
+import { createMigratedTestDatabase, type TestDatabase } from './database.js';
 
 export interface Pipeline {
   database: TestDatabase;
@@ -22,8 +21,7 @@ export interface Pipeline {
 
 /** The real thing in-process: a fresh database, Aedes on an ephemeral port, the ingest worker, a client. */
 export async function startPipeline(overrides: Partial<IngestOptions> = {}): Promise<Pipeline> {
-  const database = await createTestDatabase();
-  await migrate(database.db);
+  const database = await createMigratedTestDatabase();
   const broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
   const worker = new IngestWorker({
     url: broker.url,
