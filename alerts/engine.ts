@@ -2,7 +2,7 @@ import { unitOf } from '../shared/contract.js';
 import { formatDuration } from './duration.js';
 import { formatUnit, formatValue, renderMessage, type MessageValues } from './message.js';
 import { selects, type Rule, type Severity } from './rules.js';
-import { dueAt, observe, observeSilence, observeValue, tick, type AlertEvent, type AlertState, type Step, type Timing } from './transitions.js';
+import { AT_ONCE, dueAt, observe, observeSilence, observeValue, tick, type AlertEvent, type AlertState, type Step, type Timing } from './transitions.js';
 
 /** What an alert is about: a series (device/sensor/metric), a sensor (device/sensor) or a device. */
 export interface AlertKey {
@@ -30,7 +30,6 @@ const timingOf = (rule: Rule): Timing => ({
   forMs: rule.type === 'threshold' || rule.type === 'offline' ? rule.forMs : 0,
   keepFiringForMs: rule.type === 'threshold' ? rule.keepFiringForMs : 0,
 });
-const AT_ONCE: Timing = { forMs: 0, keepFiringForMs: 0 };
 
 /**
  * Every rule against every reading, status and diag message: holds each alert's state, and says what

@@ -1,7 +1,7 @@
 import { isTimeZone } from '../shared/time-zone.js';
 import { wallClockOf, wallClockToInstant } from '../shared/time-zone.js';
-import { parseDuration } from './duration.js';
-import { SEVERITIES, type Parsed, type Severity } from './rules.js';
+import { durationField, parseNamedList, type Parsed } from './parse-helpers.js';
+import { SEVERITIES, type Severity } from './rules.js';
 
 /**
  * Where notifications go (`alerts.routes`): e-mail, a webhook (Alertmanager's JSON), ntfy, or MQTT.
@@ -43,21 +43,7 @@ const TYPE_KEYS: Record<Route['type'], string[]> = { email: ['to'], webhook: ['u
 const COMMON_KEYS = ['name', 'type', 'severities', 'sendResolved', 'repeatInterval', 'groupWait', 'quietHours'];
 
 export function parseRoutes(raw: unknown): Parsed<Route[]> {
-  if (raw === undefined || raw === null) return { ok: true, value: [] };
-  if (!Array.isArray(raw)) return { ok: false, problems: ['alerts.routes: must be a list of routes'] };
-  const problems: string[] = [];
-  const routes: Route[] = [];
-  raw.forEach((item, i) => {
-    const own: string[] = [];
-    const name = item && typeof item === 'object' && typeof (item as { name?: unknown }).name === 'string' ? ` (${JSON.stringify((item as { name: string }).name).slice(0, 70)})` : '';
-    const route = parseRoute(item, own);
-    problems.push(...own.map((p) => `route ${i + 1}${name}: ${p}`));
-    if (route && own.length === 0) {
-      if (routes.some((r) => r.name === route.name)) problems.push(`route ${i + 1}${name}: name: another route is called ${route.name}`);
-      routes.push(route);
-    }
-  });
-  return problems.length ? { ok: false, problems } : { ok: true, value: routes };
+  return parseNamedList(raw, 'alerts.routes', 'route', parseRoute);
 }
 
 function parseRoute(item: unknown, problems: string[]): Route | null {
@@ -75,12 +61,7 @@ function parseRoute(item: unknown, problems: string[]): Route | null {
   const name = typeof r.name === 'string' && NAME.test(r.name) ? r.name : (problems.push('name: must be 1 to 64 letters, digits, - or _'), '');
   const severities = r.severities === undefined ? [...SEVERITIES] : severityList(r.severities, 'severities', problems);
   if (r.sendResolved !== undefined && typeof r.sendResolved !== 'boolean') problems.push('sendResolved: must be true or false');
-  const duration = (key: string, fallback: number) => {
-    if (r[key] === undefined) return fallback;
-    const d = parseDuration(r[key]);
-    if (!d.ok) problems.push(`${key}: ${d.reason}`);
-    return d.ok ? d.ms : fallback;
-  };
+  const duration = (key: string, fallback: number) => durationField(r, key, fallback, problems);
   const base: RouteBase = {
     name, severities, sendResolved: r.sendResolved !== false,
     repeatIntervalMs: duration('repeatInterval', 4 * 3_600_000),

@@ -1,4 +1,4 @@
-import { parseDuration } from './duration.js';
+import { durationField, parseNamedList, type Parsed } from './parse-helpers.js';
 
 /**
  * The rule language of `alerts.rules` in the configuration file, parsed and checked at load with every
@@ -75,26 +75,10 @@ const KEYS: Record<RuleType, string[]> = {
 };
 const COMMON_KEYS = ['name', 'type', 'select', 'severity', 'labels', 'message', 'routes'];
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; problems: string[] };
+export type { Parsed } from './parse-helpers.js';
 
 export function parseRules(raw: unknown): Parsed<Rule[]> {
-  if (raw === undefined || raw === null) return { ok: true, value: [] };
-  if (!Array.isArray(raw)) return { ok: false, problems: ['alerts.rules: must be a list of rules'] };
-  const problems: string[] = [];
-  const rules: Rule[] = [];
-  const seen = new Set<string>();
-  raw.forEach((item, i) => {
-    const label = `rule ${i + 1}${item && typeof item === 'object' && typeof (item as { name?: unknown }).name === 'string' ? ` (${JSON.stringify((item as { name: string }).name).slice(0, 70)})` : ''}`;
-    const own: string[] = [];
-    const rule = parseRule(item, own);
-    problems.push(...own.map((p) => `${label}: ${p}`));
-    if (rule && own.length === 0) {
-      if (seen.has(rule.name)) problems.push(`${label}: name: another rule is called ${rule.name}; names must be unique`);
-      seen.add(rule.name);
-      rules.push(rule);
-    }
-  });
-  return problems.length ? { ok: false, problems } : { ok: true, value: rules };
+  return parseNamedList(raw, 'alerts.rules', 'rule', parseRule);
 }
 
 function parseRule(item: unknown, problems: string[]): Rule | null {
@@ -116,28 +100,23 @@ function parseRule(item: unknown, problems: string[]): Rule | null {
   const severity = r.severity === undefined ? 'warning' : (SEVERITIES as readonly unknown[]).includes(r.severity) ? (r.severity as Severity) : (problems.push(`severity: must be one of ${SEVERITIES.join(', ')}`), 'warning');
   const labels = parseLabels(r.labels, problems);
   const message = r.message === undefined ? DEFAULT_MESSAGES[type] : parseTemplate(r.message, problems);
-  const duration = (key: string, fallback: number | undefined): number | undefined => {
-    if (r[key] === undefined) return fallback;
-    const d = parseDuration(r[key]);
-    if (!d.ok) problems.push(`${key}: ${d.reason}`);
-    return d.ok ? d.ms : fallback;
-  };
+  const duration = <F extends number | undefined>(key: string, fallback: F) => durationField(r, key, fallback, problems);
   const routes = r.routes === undefined ? undefined : Array.isArray(r.routes) && r.routes.length > 0 && r.routes.every((x) => typeof x === 'string' && NAME.test(x)) ? (r.routes as string[]) : (problems.push('routes: must be a list of route names'), undefined);
   const base = { name, select, severity, labels, message, ...(routes ? { routes } : {}) };
   switch (type) {
     case 'threshold': {
       const bounds = parseThreshold(r, problems);
       // Every problem is named, so the durations are read even when the bounds are wrong.
-      const timing = { forMs: duration('for', 0)!, keepFiringForMs: duration('keepFiringFor', 0)! };
+      const timing = { forMs: duration('for', 0), keepFiringForMs: duration('keepFiringFor', 0) };
       return bounds && { ...base, type, ...bounds, ...timing };
     }
     case 'stale': {
       if (r.after === undefined) problems.push('after: required: how long without a reading, such as 15m');
-      const afterMs = duration('after', 0)!;
-      return { ...base, type, afterMs, graceMs: duration('grace', afterMs)! };
+      const afterMs = duration('after', 0);
+      return { ...base, type, afterMs, graceMs: duration('grace', afterMs) };
     }
     case 'offline':
-      return { ...base, type, forMs: duration('for', 0)! };
+      return { ...base, type, forMs: duration('for', 0) };
     case 'sensorHealth': {
       const rate = r.maxFailureRate;
       if (rate !== undefined && (typeof rate !== 'number' || !(rate >= 0 && rate < 1))) problems.push('maxFailureRate: must be a number from 0 to below 1 (0.5: half the reads failed)');

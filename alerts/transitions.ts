@@ -44,6 +44,9 @@ export interface Timing {
   keepFiringForMs: number;
 }
 
+/** Alerts that fire as soon as their condition holds and resolve as soon as it ends (stale, health). */
+export const AT_ONCE: Timing = { forMs: 0, keepFiringForMs: 0 };
+
 /**
  * One observation of the condition at `at`: `starts` says whether it would begin an alert, `holds`
  * whether an alert already begun carries on (looser, for hysteresis). Then the timers are checked.
@@ -92,5 +95,5 @@ export function dueAt(timing: Timing, state: AlertState | null): number | null {
  */
 export function observeSilence(rule: { afterMs: number; graceMs: number }, state: AlertState | null, lastSeen: number, workerStartedAt: number, at: number): Step {
   const silent = at - lastSeen >= rule.afterMs && at - workerStartedAt >= rule.graceMs;
-  return observe({ forMs: 0, keepFiringForMs: 0 }, state, silent, silent, Math.round((at - lastSeen) / 1000), at);
+  return observe(AT_ONCE, state, silent, silent, Math.round((at - lastSeen) / 1000), at);
 }
