@@ -65,7 +65,7 @@ export function toRows(entries: readonly Entry[]): BatchRows {
         break;
     }
   }
-  const byDevice = [...devices.values()].sort((a, b) => (a.device < b.device ? -1 : a.device > b.device ? 1 : 0));
+  const byDevice = [...devices.values()].sort((a, b) => byCodeUnits(a.device, b.device));
   return { readings, series: foldSeries(readings), devices: byDevice, rejected };
 }
 
@@ -88,5 +88,8 @@ export function foldSeries(readings: readonly ReadingRow[]): SeriesRow[] {
   }
   // In key order, so two workers upserting overlapping series lock the rows in the same order and
   // cannot deadlock.
-  return [...series.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
+  return [...series.entries()].sort(([a], [b]) => byCodeUnits(a, b)).map(([, row]) => row);
 }
+
+/** Plain string order (not the locale's): all that matters is that every worker uses the same one. */
+const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
