@@ -74,3 +74,37 @@ test('sensor health: a failure rate over the limit between two diag messages, an
   engine.diag('porch', 'dht22', { attempts: 10, readings: 10 }, 4 * MIN);
   expect(events(engine.tick(33 * MIN))).toEqual([['fired', 'porch', 'porch/dht22: 0 % of reads failed', false]]);
 });
+
+test('any sequence of readings, status, diag messages and ticks: never a throw, and every event has a message (property)', async () => {
+  const fc = (await import('fast-check')).default;
+  const { FUZZ_SEED, fuzzRuns } = await import('./support/hostile.js');
+  const all = rules([
+    { name: 'hot', type: 'threshold', select: '+/+/temperature', outside: [0, 30], clear: [1, 29], for: '2m', keepFiringFor: '1m' },
+    { name: 'quiet', type: 'stale', select: '+/#', after: '5m', grace: '1m' },
+    { name: 'down', type: 'offline', select: '+', for: '1m' },
+    { name: 'flaky', type: 'sensorHealth', select: '+/+', maxFailureRate: 0.2, noSuccessFor: '10m' },
+  ]);
+  const device = fc.constantFrom('a', 'b');
+  const input = fc.oneof(
+    fc.record({ kind: fc.constant('reading' as const), device, metric: fc.constantFrom('temperature', 'humidity'), value: fc.double({ noNaN: true, noDefaultInfinity: true }) }),
+    fc.record({ kind: fc.constant('status' as const), device, status: fc.constantFrom('online' as const, 'offline' as const) }),
+    fc.record({ kind: fc.constant('diag' as const), device, attempts: fc.nat(1000), readings: fc.nat(1000) }),
+    fc.record({ kind: fc.constant('tick' as const) }),
+  );
+  fc.assert(
+    fc.property(fc.array(fc.tuple(input, fc.integer({ min: 0, max: 10 * MIN })), { maxLength: 60 }), (steps) => {
+      const engine = new AlertEngine(all, 0);
+      let at = 0;
+      for (const [step, dt] of steps) {
+        at += dt;
+        const changes: Change[] =
+          step.kind === 'reading' ? engine.reading(step.device, 'dht22', step.metric, step.value, at)
+          : step.kind === 'status' ? engine.status(step.device, step.status, at)
+          : step.kind === 'diag' ? engine.diag(step.device, 'dht22', { attempts: step.attempts, readings: Math.min(step.readings, step.attempts) }, at)
+          : engine.tick(at);
+        for (const c of changes) if (c.event) expect(c.event.message.length).toBeGreaterThan(0);
+      }
+    }),
+    { seed: FUZZ_SEED, numRuns: fuzzRuns(1000) },
+  );
+});

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { DEFAULT_LIMITS, MAX_REASON_CHARS } from '../shared/contract.js';
+import { DEFAULT_LIMITS, MAX_REASON_CHARS, parseDiag, parseDiagTopic } from '../shared/contract.js';
 import { classify } from '../ingest/entries.js';
 import { toRows } from '../ingest/rows.js';
 import { formatReadingsInsert } from '../ingest/store.js';
@@ -33,6 +33,24 @@ test('arbitrary topics, payloads and receive times: never a throw, always a read
       }
     }),
     { seed: FUZZ_SEED, numRuns: fuzzRuns(20_000) },
+  );
+});
+
+test('arbitrary diag topics and payloads (what the alerts worker reads): never a throw; counts only when whole and consistent', () => {
+  const diagLike = fc.record({ attempts: fc.oneof(fc.integer(), fc.double(), fc.string(), fc.constant(null)), readings: fc.oneof(fc.integer(), fc.double(), fc.constant(undefined)) }).map((o) => Buffer.from(JSON.stringify(o)));
+  fc.assert(
+    fc.property(fc.oneof(anyTopic, anyTopic.map((t) => `${t}/diag`)), fc.oneof(hostilePayload, diagLike), (topic, payload) => {
+      const where = parseDiagTopic(topic);
+      if (where) expect(topic).toBe(`home/${where.device}/${where.sensor}/diag`);
+      const diag = parseDiag(payload);
+      if (diag.ok) {
+        expect(Number.isSafeInteger(diag.diag.attempts) && Number.isSafeInteger(diag.diag.readings)).toBe(true);
+        expect(diag.diag.readings).toBeLessThanOrEqual(diag.diag.attempts);
+      } else {
+        expect(diag.reason.length).toBeGreaterThan(5);
+      }
+    }),
+    { seed: FUZZ_SEED, numRuns: fuzzRuns(5_000) },
   );
 });
 
