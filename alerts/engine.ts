@@ -1,5 +1,5 @@
 import { unitOf } from '../shared/contract.js';
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../shared/duration.js';
 import { formatUnit, formatValue, renderMessage, type MessageValues } from './message.js';
 import { selects, type Rule, type Severity } from './rules.js';
 import { AT_ONCE, dueAt, observe, observeSilence, observeValue, tick, type AlertEvent, type AlertState, type Step, type Timing } from './transitions.js';

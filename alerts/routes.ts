@@ -1,6 +1,6 @@
 import { isTimeZone } from '../shared/time-zone.js';
 import { wallClockOf, wallClockToInstant } from '../shared/time-zone.js';
-import { durationField, parseNamedList, type Parsed } from './parse-helpers.js';
+import { durationField, parseNamedList, type Parsed } from '../shared/parse-helpers.js';
 import { SEVERITIES, type Severity } from './rules.js';
 
 /**

@@ -1,4 +1,6 @@
-import { durationField, parseNamedList, type Parsed } from './parse-helpers.js';
+import { durationField, parseNamedList, type Parsed } from '../shared/parse-helpers.js';
+import { parseSelector, type Selector } from '../shared/selector.js';
+export { selects } from '../shared/selector.js';
 
 /**
  * The rule language of `alerts.rules` in the configuration file, parsed and checked at load with every
@@ -9,8 +11,7 @@ import { durationField, parseNamedList, type Parsed } from './parse-helpers.js';
 export const SEVERITIES = ['info', 'warning', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-/** device/sensor/metric levels, each a name or `+` (any); `#` last matches the rest. */
-export type Selector = readonly string[];
+export type { Selector } from '../shared/selector.js';
 
 interface RuleBase {
   name: string;
@@ -57,7 +58,6 @@ export type Rule = ThresholdRule | StaleRule | OfflineRule | SensorHealthRule;
 export type RuleType = Rule['type'];
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
-const LEVEL = /^([A-Za-z0-9_-]{1,64}|\+|#)$/;
 export const PLACEHOLDERS = ['device', 'sensor', 'metric', 'value', 'unit', 'condition', 'threshold', 'for', 'rule', 'severity'] as const;
 const LEVELS: Record<RuleType, number> = { threshold: 3, stale: 3, offline: 1, sensorHealth: 2 };
 const SELECT_HELP: Record<RuleType, string> = { threshold: 'device/sensor/metric', stale: 'device/sensor/metric', offline: 'device', sensorHealth: 'device/sensor' };
@@ -75,7 +75,7 @@ const KEYS: Record<RuleType, string[]> = {
 };
 const COMMON_KEYS = ['name', 'type', 'select', 'severity', 'labels', 'message', 'routes'];
 
-export type { Parsed } from './parse-helpers.js';
+export type { Parsed } from '../shared/parse-helpers.js';
 
 export function parseRules(raw: unknown): Parsed<Rule[]> {
   return parseNamedList(raw, 'alerts.rules', 'rule', parseRule);
@@ -127,17 +127,6 @@ function parseRule(item: unknown, problems: string[]): Rule | null {
   }
 }
 
-function parseSelector(raw: unknown, levels: number, help: string, problems: string[]): Selector {
-  const parts = typeof raw === 'string' ? raw.split('/') : [];
-  const hash = parts.indexOf('#');
-  const fits = parts.length > 0 && parts.every((p) => LEVEL.test(p)) && (hash === -1 ? parts.length === levels : hash === parts.length - 1 && parts.length <= levels);
-  if (!fits) {
-    problems.push(`select: must be ${help}, each a name or + (any), # last for the rest (was ${JSON.stringify(raw)?.slice(0, 60)})`);
-    return Array(levels).fill('+');
-  }
-  return parts;
-}
-
 function parseLabels(raw: unknown, problems: string[]): Record<string, string> {
   if (raw === undefined) return {};
   const ok = raw !== null && typeof raw === 'object' && !Array.isArray(raw) && Object.entries(raw).every(([k, v]) => NAME.test(k) && typeof v === 'string' && v.length <= 200);
@@ -184,11 +173,3 @@ function parseThreshold(r: Record<string, unknown>, problems: string[]): Pick<Th
   return null;
 }
 
-/** Whether a selector matches the levels of a series (device, sensor, metric) or of a device. Pure. */
-export function selects(selector: Selector, levels: readonly string[]): boolean {
-  for (let i = 0; i < selector.length; i++) {
-    if (selector[i] === '#') return true;
-    if (selector[i] !== '+' && selector[i] !== levels[i]) return false;
-  }
-  return selector.length === levels.length;
-}

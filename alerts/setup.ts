@@ -1,5 +1,6 @@
 import type { Config } from '../config/index.js';
 import { ExpectedError } from '../shared/expected-error.js';
+import { createMailTransport } from '../shared/mail.js';
 import { parseRoutes, type Route } from './routes.js';
 import { parseRules, type Rule } from './rules.js';
 import type { Transports } from './senders.js';
@@ -24,11 +25,6 @@ export function alertsSetup(config: Config): { rules: Rule[]; routes: Route[] } 
 export async function mailTransport(config: Config): Promise<{ transports: Omit<Transports, 'publish'>; close(): void }> {
   const { smtp, sendTimeoutMs } = config.alerts;
   if (!smtp.host) return { transports: { timeoutMs: sendTimeoutMs }, close: () => {} };
-  const nodemailer = (await import('nodemailer')).default;
-  const transport = nodemailer.createTransport({
-    host: smtp.host, port: smtp.port, secure: smtp.secure,
-    auth: smtp.user ? { user: smtp.user, pass: smtp.password } : undefined,
-    connectionTimeout: sendTimeoutMs, greetingTimeout: sendTimeoutMs, socketTimeout: sendTimeoutMs,
-  });
-  return { transports: { timeoutMs: sendTimeoutMs, mail: { from: smtp.from, send: (m) => transport.sendMail(m) } }, close: () => transport.close() };
+  const mail = await createMailTransport(smtp, sendTimeoutMs);
+  return { transports: { timeoutMs: sendTimeoutMs, mail: { from: mail.from, send: (m) => mail.send(m) } }, close: () => mail.close() };
 }

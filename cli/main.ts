@@ -7,6 +7,7 @@ import { addDeviceCommands } from './device.js';
 import { addDataCommands } from './data-commands.js';
 import { addStorageCommands } from './storage-commands.js';
 import { addAlertsCommands } from './alerts-commands.js';
+import { addReportCommands } from './report-commands.js';
 import { ExpectedError } from '../shared/expected-error.js';
 import { withMigratedDatabase } from './with-database.js';
 
@@ -62,6 +63,7 @@ addDeviceCommands(program, load);
 addDataCommands(program, load);
 addStorageCommands(program, load);
 addAlertsCommands(program, load);
+addReportCommands(program, load);
 
 program
   .command('migrate')

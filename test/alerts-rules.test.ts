@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { formatDuration, parseDuration } from '../alerts/duration.js';
+import { formatDuration, parseDuration } from '../shared/duration.js';
 import { parseRules, selects, type ThresholdRule } from '../alerts/rules.js';
 import { dueAt, observeSilence, observeValue, tick, type AlertEvent, type AlertState, type Step } from '../alerts/transitions.js';
 import { FUZZ_SEED, fuzzRuns } from './support/hostile.js';

@@ -1,0 +1,119 @@
+import { Option, type Command } from 'commander';
+import { configOption } from './options.js';
+import type { Config, LoadedConfig } from '../config/index.js';
+import { ExpectedError } from '../shared/expected-error.js';
+import { formatTable } from './text-output.js';
+import { withMigratedDatabase } from './with-database.js';
+
+type Load = (o: { config?: string }) => LoadedConfig;
+
+interface ReportOptions {
+  config?: string;
+  preview?: string;
+  sendNow?: string;
+  list?: boolean;
+  report?: string;
+  period?: string;
+  at?: string;
+}
+
+const PERIOD_CHOICES = ['last 24h', 'yesterday', 'last 7 days', 'last week', 'last month', 'last 30 days'];
+
+/** `pimonitor report`: run the scheduler (default), --preview FILE, --send-now NAME, --list. */
+export function addReportCommands(program: Command, load: Load): void {
+  program.command('report')
+    .description('scheduled e-mail reports with charts: run the scheduler (default), preview one into a file, send one now, list them')
+    .addOption(configOption())
+    .option('--preview <file.html>', 'write a report as HTML with its chart images beside it, without sending')
+    .option('--send-now <name>', 'make and deliver the named report now (e-mail and/or directory), whatever its schedule')
+    .option('--list', 'list the reports: schedule, time zone, next run, last run and how it went')
+    .option('--report <name>', 'with --preview: which report (default: the first, or everything when none is configured)')
+    .addOption(new Option('--period <period>', 'with --preview or --send-now: cover this period instead of the report\'s').choices(PERIOD_CHOICES))
+    .option('--at <time>', 'with --preview or --send-now: make it as if run at this time (ISO 8601, -7d, now)')
+    .action(async (o: ReportOptions) => {
+      const chosen = [o.preview !== undefined && '--preview', o.sendNow !== undefined && '--send-now', o.list && '--list'].filter(Boolean);
+      if (chosen.length > 1) throw new ExpectedError(`${chosen.join(' and ')} cannot be used together`);
+      const { config } = load(o);
+      if (o.list) return listReports(config);
+      if (o.preview !== undefined) return preview(config, o.preview, o);
+      if (o.sendNow !== undefined) return sendNow(config, o.sendNow, o);
+      if (o.report || o.period || o.at) throw new ExpectedError('--report, --period and --at go with --preview or --send-now');
+      return (await import('../reports/main.js')).runReports(config);
+    });
+}
+
+/** The report to make by hand, with --period and --at applied. */
+async function chosenReport(config: Config, name: string | undefined, o: ReportOptions) {
+  const { reportsSetup, findReport, timeZoneOf } = await import('../reports/setup.js');
+  const { parseReports } = await import('../reports/spec.js');
+  const { parseTimeArg } = await import('./time-args.js');
+  const reports = reportsSetup(config);
+  let spec = name ? findReport(reports, name) : reports[0];
+  if (!spec) {
+    // Nothing configured yet: a preview of everything, so people see what a report looks like.
+    const all = parseReports([{ name: 'preview', title: 'pimonitor report', schedule: '0 7 * * *', period: 'last 24h', directory: '.' }]);
+    spec = all.ok ? all.value[0]! : undefined;
+  }
+  if (!spec) throw new ExpectedError('no report to make');
+  if (o.period) spec = { ...spec, period: o.period as typeof spec.period };
+  const tz = timeZoneOf(config, spec);
+  let runAt = new Date();
+  if (o.at !== undefined) {
+    const at = parseTimeArg(o.at, runAt, tz);
+    if (!at.ok) throw new ExpectedError(`--at: ${at.reason}`);
+    runAt = at.value;
+  }
+  return { spec, runAt, reports };
+}
+
+async function preview(config: Config, file: string, o: ReportOptions): Promise<void> {
+  if (!file.trim()) throw new ExpectedError('--preview needs a file name, such as report.html');
+  const { spec, runAt } = await chosenReport(config, o.report, o);
+  const { buildReport } = await import('../reports/build.js');
+  const { loadRasteriser } = await import('../reports/rasterise.js');
+  const { timeZoneOf } = await import('../reports/setup.js');
+  const { writeFile } = await import('node:fs/promises');
+  const { dirname, join, resolve } = await import('node:path');
+  const report = await withMigratedDatabase(config, 'pimonitor-report-preview', async (db) =>
+    buildReport(db, spec, { runAt, now: new Date(), timeZone: timeZoneOf(config, spec), rasteriser: await loadRasteriser() }));
+  const dir = dirname(resolve(file));
+  try {
+    await Promise.all(report.images.map((i) => writeFile(join(dir, i.filename), i.png)));
+    await writeFile(file, report.fileHtml);
+  } catch (err) {
+    throw new ExpectedError(`cannot write the preview: ${(err as Error).message}`);
+  }
+  console.log(`${report.subject}\nwrote ${file} and ${report.images.length} chart${report.images.length === 1 ? '' : 's'} beside it (${report.data.series.length} series; database ${Math.round(report.timings.queryMs)} ms, charts ${Math.round(report.timings.chartsMs)} ms)`);
+}
+
+async function sendNow(config: Config, name: string, o: ReportOptions): Promise<void> {
+  const { spec, runAt, reports } = await chosenReport(config, name, o);
+  const { makeAndDeliver, reportMailer } = await import('../reports/setup.js');
+  const { loadRasteriser } = await import('../reports/rasterise.js');
+  const mailer = await reportMailer(config, reports);
+  try {
+    const { report, what } = await withMigratedDatabase(config, 'pimonitor-report-send', async (db) =>
+      makeAndDeliver({ db, config, rasteriser: await loadRasteriser(), mailer }, spec, runAt).catch((err: unknown) => {
+        throw new ExpectedError(`${spec.name}: not delivered: ${(err as Error).message}`);
+      }));
+    console.log(`${spec.name}: "${report.subject}" ${what}`);
+  } finally {
+    mailer?.close();
+  }
+}
+
+async function listReports(config: Config): Promise<void> {
+  const { reportsSetup, timeZoneOf } = await import('../reports/setup.js');
+  const { nextRunAfter } = await import('../reports/period.js');
+  const { recentRuns } = await import('../reports/store.js');
+  const reports = reportsSetup(config);
+  if (reports.length === 0) return console.log('no reports configured; add one to reports.list (README "Reports")');
+  const runs = await withMigratedDatabase(config, 'pimonitor-report-list', (db) => recentRuns(db, 200));
+  const now = new Date();
+  console.log(formatTable(['report', 'schedule', 'time zone', 'period', 'to', 'next run', 'last run'], reports.map((r) => {
+    const tz = timeZoneOf(config, r);
+    const last = runs.find((x) => x.report === r.name);
+    const state = !last ? 'never' : `${last.scheduled_for.toISOString()} ${last.delivered_at ? 'delivered' : last.gave_up_at ? `given up: ${last.last_error}` : `attempt ${last.attempts} failed: ${last.last_error ?? 'in progress'}`}`;
+    return [r.name, r.schedule, tz, r.period, [...r.to, ...(r.directory !== undefined ? [r.directory] : [])].join(', '), nextRunAfter(r.schedule, tz, now)?.toISOString() ?? 'never', state];
+  })));
+}

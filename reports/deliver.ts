@@ -1,0 +1,53 @@
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BuiltReport } from './build.js';
+
+/**
+ * Where a made report goes: an e-mail (HTML and text parts, each chart an inline cid: image, so it
+ * shows in every mail client without loading anything), and/or a directory of its own (index.html with
+ * the images beside it). I/O only; the transport is injected.
+ */
+
+export interface Mail {
+  from?: string;
+  to: string[];
+  subject: string;
+  text: string;
+  html: string;
+  attachments: { filename: string; content: Buffer; cid: string; contentType: string; contentDisposition: 'inline' }[];
+}
+
+/** The nodemailer message of a report. */
+export function mailOf(report: BuiltReport, from: string): Mail {
+  return {
+    from, to: report.spec.to, subject: report.subject, text: report.text, html: report.html,
+    attachments: report.images.map((i) => ({ filename: i.filename, content: Buffer.from(i.png), cid: i.cid, contentType: 'image/png', contentDisposition: 'inline' })),
+  };
+}
+
+/**
+ * Writes the report as `<dir>/index.html` with its images, atomically: into a temporary directory that
+ * is then renamed, so a reader (a web server, a sync tool) never sees half a report.
+ */
+export async function writeReportFiles(report: BuiltReport, dir: string): Promise<string> {
+  const tmp = `${dir}.tmp-${process.pid}`;
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  try {
+    await Promise.all(report.images.map((i) => writeFile(join(tmp, i.filename), i.png)));
+    await writeFile(join(tmp, 'index.html'), report.fileHtml);
+    await writeFile(join(tmp, 'report.txt'), report.text);
+    await rm(dir, { recursive: true, force: true });
+    await rename(tmp, dir);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  return join(dir, 'index.html');
+}
+
+/** The directory of one run: `<directory>/<report>-<YYYY-MM-DD-HHMM of the period's start, UTC>`. */
+export function runDirectory(directory: string, report: BuiltReport): string {
+  const start = report.period.from.toISOString().slice(0, 16).replace('T', '-').replace(':', '');
+  return join(directory, `${report.spec.name}-${start}`);
+}
