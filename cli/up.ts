@@ -12,8 +12,8 @@ import { upCredentials } from './up-credentials.js';
 
 /**
  * The whole pipeline on one machine: the embedded database (unless DATABASE_URL is set), the embedded
- * broker (unless BROKER_EMBEDDED=false), ingest as its own process, and the alerts worker when there
- * are alert rules. Stops in reverse order.
+ * broker (unless BROKER_EMBEDDED=false), ingest as its own process, the alerts worker when there
+ * are alert rules, and the report scheduler when there are reports. Stops in reverse order.
  */
 export async function runUp(config: Config, configFile: string | undefined): Promise<void> {
   const log = createLogger('up', config.log.level);
@@ -43,7 +43,10 @@ export async function runUp(config: Config, configFile: string | undefined): Pro
     const ingest = superviseChild(['ingest', ...withConfig], childEnv, log);
     // The alerts worker runs when there are rules to evaluate.
     const alerts = (config.alerts.rules as unknown[]).length > 0 ? superviseChild(['alerts', ...withConfig], alertsEnv ?? childEnv, log) : undefined;
+    // The report scheduler runs when there are reports; it needs only the database.
+    const reports = (config.reports.list as unknown[]).length > 0 ? superviseChild(['report', ...withConfig], { ...childEnv, MQTT_PASSWORD: undefined }, log) : undefined;
     stopOnSignal(async () => {
+      await reports?.stop();
       await alerts?.stop();
       await ingest.stop();
       await broker?.stop();
