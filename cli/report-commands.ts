@@ -83,7 +83,7 @@ async function preview(config: Config, file: string, o: ReportOptions): Promise<
   } catch (err) {
     throw new ExpectedError(`cannot write the preview: ${(err as Error).message}`);
   }
-  console.log(`${report.subject}\nwrote ${file} and ${report.images.length} chart${report.images.length === 1 ? '' : 's'} beside it (${report.data.series.length} series; database ${Math.round(report.timings.queryMs)} ms, charts ${Math.round(report.timings.chartsMs)} ms)`);
+  console.log(`${report.subject}\nwrote ${file} and ${report.images.length} chart${report.images.length === 1 ? '' : 's'} beside it (${report.data.series.length} series${report.data.silent.length ? `, ${report.data.silent.length} silent` : ''}; database ${Math.round(report.timings.queryMs)} ms, charts ${Math.round(report.timings.chartsMs)} ms)`);
 }
 
 async function sendNow(config: Config, name: string, o: ReportOptions): Promise<void> {

@@ -29,13 +29,29 @@ function line(points: readonly Point[], stepMs: number, tz: string, pick: (p: Po
   const out: (number | null)[][] = [];
   points.forEach((p, i) => {
     if (i > 0 && p.t - points[i - 1]!.t > 2 * stepMs) out.push([wallClockOf(points[i - 1]!.t + stepMs, tz), null]);
-    out.push([wallClockOf(p.t + stepMs / 2, tz), pick(p)]);
+    out.push([wallClockOf(p.t + stepMs / 2, tz), quantise(pick(p))]);
   });
   return out;
 }
 
-/** The SVG of one sensor's chart over [from, to). */
+/**
+ * echarts 6.1 asserts in IntervalScale.setConfig when an axis extent is below ~1e-19
+ * (apache/echarts#21645, fix proposed in #21667): no sensor resolves a billionth, so values are
+ * rounded to one before they are drawn.
+ */
+const quantise = (v: number) => Math.round(v * 1e9) / 1e9;
+
+/** The SVG of one sensor's chart over [from, to); if echarts fails on the data, a chart that says so (the report still goes). */
 export function sensorChartSvg(series: readonly SeriesStats[], from: Date, to: Date, stepMs: number, tz: string): string {
+  try {
+    return drawChart(series, from, to, stepMs, tz);
+  } catch (err) {
+    const reason = (err instanceof Error ? err.message : String(err)).slice(0, 80).replace(/[&<>"']/g, ' ');
+    return `<svg xmlns="http://www.w3.org/2000/svg" width="${CHART_WIDTH}" height="${CHART_HEIGHT}"><rect width="100%" height="100%" fill="#fafafa"/><text x="50%" y="50%" text-anchor="middle" font-family="${CHART_FONT}" font-size="13" fill="#888">chart could not be drawn: ${reason}</text></svg>`;
+  }
+}
+
+function drawChart(series: readonly SeriesStats[], from: Date, to: Date, stepMs: number, tz: string): string {
   const units = [...new Set(series.map((s) => s.unit))].slice(0, 2);
   const shown = series.filter((s) => units.includes(s.unit));
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: CHART_WIDTH, height: CHART_HEIGHT });

@@ -37,3 +37,21 @@ export async function needsMosquitto(what: string): Promise<jest.It> {
   const ok = await reachable('127.0.0.1', 1883);
   return testWhen(ok ? null : 'Mosquitto is not running on 127.0.0.1:1883; start it with `mosquitto -d`', what);
 }
+
+/** Debian's Chromium, which the browser tests drive with playwright-core (CHROMIUM_PATH overrides). */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export async function needsChromium(what: string): Promise<jest.It> {
+  const { existsSync } = await import('node:fs');
+  return testWhen(existsSync(CHROMIUM_PATH) ? null : `${CHROMIUM_PATH} is missing; install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH)`, what);
+}
+
+/** Chromium as the browser tests start it: headless, and quiet on a machine without a network. */
+export async function launchChromium() {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    timeout: 30_000,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
