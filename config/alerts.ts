@@ -55,7 +55,7 @@ export const alerts = {
       secure: { doc: 'TLS from the start (port 465); false uses STARTTLS when the server offers it.', format: Boolean, default: false, env: 'SMTP_SECURE' },
       user: { doc: 'SMTP user name; empty sends without logging in.', format: String, default: '', env: 'SMTP_USER' },
       password: { doc: 'SMTP password.', format: String, default: '', env: 'SMTP_PASSWORD', sensitive: true },
-      from: { doc: 'Sender address of alert e-mails.', format: String, default: 'pimonitor@localhost', env: 'SMTP_FROM' },
+      from: { doc: 'Sender address of alert e-mails and reports.', format: String, default: 'pimonitor@localhost', env: 'SMTP_FROM' },
     },
   },
 };

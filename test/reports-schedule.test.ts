@@ -129,3 +129,13 @@ test('values, changes and shares read as people write them', () => {
   expect(formatDelta(0.02, '°C')).toBe('±0\u00a0°C');
   expect([percent(1), percent(0.874), percent(0.05)]).toEqual(['100 %', '87.4 %', '5 %']);
 });
+
+test('the README\'s reports example is a valid configuration', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { PACKAGE_ROOT } = await import('../shared/paths.js');
+  const readme = readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8');
+  const block = /## Reports[\s\S]*?```json\n([\s\S]*?)```/.exec(readme)![1]!;
+  const parsed = parseReports(JSON.parse(block).reports.list);
+  expect(parsed).toMatchObject({ ok: true, value: [{ name: 'morning', period: 'yesterday' }, { name: 'weekly', period: 'last week', directory: './data/reports' }] });
+});
