@@ -43,11 +43,11 @@ export function addReportCommands(program: Command, load: Load): void {
 }
 
 /** The report to make by hand, with --period and --at applied. */
-async function chosenReport(config: Config, name: string | undefined, o: ReportOptions) {
+async function chosenReport(config: Config, name: string | undefined, o: ReportOptions, mail: boolean) {
   const { reportsSetup, findReport, timeZoneOf } = await import('../reports/setup.js');
   const { parseReports } = await import('../reports/spec.js');
   const { parseTimeArg } = await import('./time-args.js');
-  const reports = reportsSetup(config);
+  const reports = reportsSetup(config, { mail });
   let spec = name ? findReport(reports, name) : reports[0];
   if (!spec) {
     // Nothing configured yet: a preview of everything, so people see what a report looks like.
@@ -68,7 +68,7 @@ async function chosenReport(config: Config, name: string | undefined, o: ReportO
 
 async function preview(config: Config, file: string, o: ReportOptions): Promise<void> {
   if (!file.trim()) throw new ExpectedError('--preview needs a file name, such as report.html');
-  const { spec, runAt } = await chosenReport(config, o.report, o);
+  const { spec, runAt } = await chosenReport(config, o.report, o, false);
   const { buildReport } = await import('../reports/build.js');
   const { loadRasteriser } = await import('../reports/rasterise.js');
   const { timeZoneOf } = await import('../reports/setup.js');
@@ -87,7 +87,7 @@ async function preview(config: Config, file: string, o: ReportOptions): Promise<
 }
 
 async function sendNow(config: Config, name: string, o: ReportOptions): Promise<void> {
-  const { spec, runAt, reports } = await chosenReport(config, name, o);
+  const { spec, runAt, reports } = await chosenReport(config, name, o, true);
   const { makeAndDeliver, reportMailer } = await import('../reports/setup.js');
   const { loadRasteriser } = await import('../reports/rasterise.js');
   const mailer = await reportMailer(config, reports);

@@ -26,7 +26,10 @@ export async function runReports(config: Config): Promise<void> {
   scheduler.on('delivered', (e) => log.info(e, 'report delivered'));
   scheduler.on('failed', (e) => (e.retryAt ? log.warn(e, 'report failed; retrying later') : log.error(e, 'report given up')));
   scheduler.on('missed', (e) => log.warn(e, 'runs missed while not running; sending the latest once'));
-  scheduler.on('error', ({ err }) => log.warn({ err: (err as Error)?.message }, 'checking the report schedule failed; retrying'));
+  // Once per streak, then every half hour: a database away for a night is one line, not 1,000.
+  scheduler.on('error', ({ err, streak }) => {
+    if (streak === 1 || streak % 60 === 0) log.warn({ err: (err as Error)?.message, failures: streak }, 'checking the report schedule failed; retrying every 30 s');
+  });
   stopOnSignal(async () => {
     await scheduler.stop({ timeoutMs: 10_000 });
     mailer?.close();

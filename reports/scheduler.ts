@@ -24,10 +24,13 @@ export interface SchedulerEvents {
   delivered: [{ report: string; scheduledFor: Date; attempt: number; what: string }];
   failed: [{ report: string; scheduledFor: Date; attempt: number; error: string; retryAt: Date | null }];
   missed: [{ report: string; scheduledFor: Date; missed: number }];
-  error: [{ err: unknown }];
+  /** A round failed (the database away); `streak` counts failures in a row, and the next try is in 30 s. */
+  error: [{ err: unknown; streak: number }];
 }
 
 const RETRY = { initialMs: 60_000, maxMs: 30 * 60_000 };
+/** After a failed round (the database away), the next one. */
+const ROUND_RETRY_MS = 30_000;
 
 /**
  * Runs each report when its cron schedule says, in its time zone, with the run history in report_runs.
@@ -41,13 +44,20 @@ export class ReportScheduler extends EventEmitter<SchedulerEvents> {
   private readonly now: () => number;
   private readonly loop: Periodic;
   private wakeAt = 0;
+  private failures = 0;
 
   constructor(private readonly db: Db, private readonly options: SchedulerOptions) {
     super();
     this.now = options.now ?? Date.now;
     this.startedAt = new Date(this.now());
     this.loop = new Periodic(
-      () => this.step(new Date(this.now())).then(() => {}, (err: unknown) => void this.emit('error', { err })),
+      () => this.step(new Date(this.now())).then(
+        () => void (this.failures = 0),
+        (err: unknown) => {
+          this.wakeAt = this.now() + ROUND_RETRY_MS;
+          this.emit('error', { err, streak: ++this.failures });
+        },
+      ),
       () => Math.max(1000, Math.min(options.maxSleepMs ?? 60_000, this.wakeAt - this.now())),
     );
   }

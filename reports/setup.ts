@@ -8,11 +8,14 @@ import { mailOf, runDirectory, writeReportFiles } from './deliver.js';
 import type { Rasteriser } from './rasterise.js';
 import { parseReports, type ReportSpec } from './spec.js';
 
-/** The reports of the configuration, checked with the SMTP settings they need; every problem named at once. */
-export function reportsSetup(config: Config): ReportSpec[] {
+/**
+ * The reports of the configuration, checked with the SMTP settings they need (unless only previewing:
+ * `mail: false`); every problem named at once.
+ */
+export function reportsSetup(config: Config, { mail = true }: { mail?: boolean } = {}): ReportSpec[] {
   const parsed = parseReports(config.reports.list);
   const problems = parsed.ok ? [] : [...parsed.problems];
-  if (parsed.ok && parsed.value.some((r) => r.to.length > 0) && !config.alerts.smtp.host) {
+  if (mail && parsed.ok && parsed.value.some((r) => r.to.length > 0) && !config.alerts.smtp.host) {
     problems.push('alerts.smtp.host (SMTP_HOST): a report with recipients (to) needs an SMTP server; or give it a directory instead');
   }
   if (problems.length > 0) throw new ExpectedError(`invalid report configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);

@@ -95,8 +95,12 @@ test('bad options and configuration are named, and nothing is sent', async () =>
   expect(unknown.output).toContain('pimonitor: there is no report called "evening" (reports: morning, weekly)');
   const at = await runCli(['report', '--send-now', 'morning', '--at', 'yesterday-ish'], env);
   expect(at.output).toMatch(/pimonitor: --at: /);
-  const mailNoSmtp = await runCli(['report', '--list'], { ...env, REPORTS: JSON.stringify([{ name: 'm', schedule: '0 7 * * *', period: 'yesterday', to: ['me@example.com'] }]) });
+  const mailOnly = { ...env, REPORTS: JSON.stringify([{ name: 'm', schedule: '0 7 * * *', period: 'yesterday', to: ['me@example.com'] }]) };
+  const mailNoSmtp = await runCli(['report', '--list'], mailOnly);
   expect(mailNoSmtp.output).toContain('alerts.smtp.host (SMTP_HOST): a report with recipients (to) needs an SMTP server; or give it a directory instead');
+  // A preview sends nothing, so it needs no SMTP server.
+  const preview = await runCli(['report', '--preview', join(dir, 'm.html'), '--at', '2026-03-30T07:00:00+02:00'], mailOnly);
+  expect([preview.code, preview.output]).toEqual([0, expect.stringContaining('m report: Sunday, 29 March 2026')]);
   const broken = await runCli(['report'], { ...env, REPORTS: '[{"name":"m","schedule":"every morning","period":"daily"}]' });
   expect(broken.code).toBe(1);
   expect(broken.output).toContain('invalid report configuration (3 problems)');
