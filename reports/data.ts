@@ -136,7 +136,10 @@ export async function loadReportData(db: Db, spec: ReportSpec, period: Period, t
   return {
     period, until, series, silent,
     highlights: await loadHighlights(db, spec, chosen, from, to, tz),
-    alerts: alerts.map((a) => ({ at: a.at, kind: a.kind, rule: a.rule, device: a.device, sensor: a.sensor, metric: a.metric, severity: a.severity, value: a.value, message: a.message, startedAt: a.started_at, inhibited: a.inhibited })),
+    // An alert of a selected series, or of the sensor or device it belongs to (sensor and metric empty).
+    alerts: alerts
+      .filter((a) => chosen.some((s) => s.device === a.device && (!a.sensor || s.sensor === a.sensor) && (!a.metric || s.metric === a.metric)))
+      .map((a) => ({ at: a.at, kind: a.kind, rule: a.rule, device: a.device, sensor: a.sensor, metric: a.metric, severity: a.severity, value: a.value, message: a.message, startedAt: a.started_at, inhibited: a.inhibited })),
     offline: offlineSpells(status, from),
     chartStep,
   };

@@ -54,6 +54,13 @@ test('alerts of the period and offline spells', async () => {
   expect(data.offline).toEqual([{ device: 'attic', from: new Date('2026-03-29T12:00:00Z'), to: new Date('2026-03-29T13:00:00Z') }]);
 });
 
+test('a report of some series shows only their alerts and their devices', async () => {
+  const kitchen = await load(spec({ select: 'kitchen/#' }));
+  expect([kitchen.series.length, kitchen.alerts, kitchen.offline, kitchen.silent]).toEqual([2, [], [], []]);
+  const atticHumidity = await load(spec({ select: ['attic/+/humidity', 'kitchen/+/humidity'] }));
+  expect(atticHumidity.alerts).toEqual([]); // attic's alerts are about its temperature
+});
+
 test('time above a highlight equals the 5-minute means above it, per local day', async () => {
   const data = await load(spec({ highlight: [{ select: 'attic/+/temperature', above: 30 }] }));
   const [h] = data.highlights;
