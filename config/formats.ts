@@ -46,6 +46,13 @@ export function registerFormats(): void {
     },
   });
   convict.addFormat({
+    name: 'topic-level',
+    validate(value: unknown) {
+      // Home Assistant's discovery prefix: one topic level of letters, digits, - and _ (no / + # or NUL).
+      if (typeof value !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(value)) throw new Error('must be one topic level of letters, digits, - or _, such as homeassistant');
+    },
+  });
+  convict.addFormat({
     name: 'partition',
     validate(value: unknown) {
       const parsed = parsePartition(String(value));

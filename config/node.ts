@@ -50,6 +50,26 @@ export const node = {
       default: -1,
       env: 'NODE_STATUS_LED_PIN',
     },
+    discovery: {
+      enabled: {
+        doc: 'Publish Home Assistant MQTT discovery for this node\'s sensors (re-sent when Home Assistant announces itself on <prefix>/status).',
+        format: Boolean,
+        default: true,
+        env: 'HA_DISCOVERY',
+      },
+      prefix: {
+        doc: 'Home Assistant\'s discovery prefix (its MQTT integration setting). The embedded broker lets nodes publish discovery only under homeassistant/.',
+        format: 'topic-level',
+        default: 'homeassistant',
+        env: 'HA_DISCOVERY_PREFIX',
+      },
+      mode: {
+        doc: 'device: one message per node at <prefix>/device/<device>/config (Home Assistant 2024.11 and later); entity: one message per entity at <prefix>/<platform>/<device>/<id>/config, for older installations.',
+        format: ['device', 'entity'],
+        default: 'device',
+        env: 'HA_DISCOVERY_MODE',
+      },
+    },
     sysfsRoot: {
       doc: 'Where /sys is; change only to read sensors from a copy of it (tests, containers).',
       format: String,

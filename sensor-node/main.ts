@@ -1,9 +1,12 @@
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { PACKAGE_ROOT } from '../shared/paths.js';
 import type { Config } from '../config/index.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { stopOnSignal } from '../shared/shutdown.js';
 import { DRIVERS } from './drivers/registry.js';
 import type { DriverContext, GpioOptions, GpioPin, SensorSpec } from './drivers/types.js';
+import { HaDiscovery } from './ha-discovery.js';
 import { SensorNode } from './node.js';
 import { Outbox } from './outbox.js';
 import { parseSensorList } from './sensor-config.js';
@@ -36,6 +39,15 @@ export const hardware = (sysfsRoot: string): DriverContext => ({
   },
 });
 
+/** pimonitor's version, announced to Home Assistant as the node's software version. */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 /** The sensor node process: `pimonitor node --config node.json`. */
 export async function runNode(config: Config, ctx: DriverContext = hardware(config.node.sysfsRoot)): Promise<void> {
   const log = createLogger('node', config.log.level);
@@ -51,7 +63,15 @@ export async function runNode(config: Config, ctx: DriverContext = hardware(conf
   const wallClock = new WallClock({ syncFile: node.clockSyncFile });
   if (node.clockSyncFile && !wallClock.syncFile) log.warn({ clockSyncFile: node.clockSyncFile }, 'no systemd-timesyncd here: trusting the system clock once it reads 2024 or later');
   const statusLed = node.statusLedPin >= 0 ? await ctx.openGpio(node.statusLedPin, { direction: 'out' }) : undefined;
-  const sensorNode = new SensorNode({
+  let sensorNode: SensorNode | undefined;
+  const discovery = node.discovery.enabled
+    ? new HaDiscovery({
+      prefix: node.discovery.prefix, mode: node.discovery.mode as 'device' | 'entity', device: node.device, version: packageVersion(),
+      sensors: specs.map((s) => ({ name: s.name, type: s.type, intervalMs: s.intervalMs, metrics: DRIVERS[s.type]!.metrics?.(s) ?? [], binary: DRIVERS[s.type]!.binary ?? false })),
+      statePath: resolve(config.dataDir, `ha-discovery-${node.device}.json`),
+    }, () => sensorNode?.resendLatest())
+    : undefined;
+  sensorNode = new SensorNode({
     url: mqtt.url,
     device: node.device,
     username: mqtt.username,
@@ -61,13 +81,14 @@ export async function runNode(config: Config, ctx: DriverContext = hardware(conf
     wallClock,
     diagIntervalMs: node.diagIntervalMs,
     statusLed,
+    discovery,
   });
   logNodeEvents(sensorNode, log, mqtt.url);
   stopOnSignal(async () => {
     await sensorNode.stop();
     statusLed?.unexport();
   }, log);
-  log.info({ device: node.device, mqtt: mqtt.url, sensors: specs.map((s) => `${s.name} (${s.type})`), outbox: outboxDir, backlogBytes: outbox.pendingBytes }, 'node starting');
+  log.info({ device: node.device, mqtt: mqtt.url, homeAssistant: discovery ? `${node.discovery.mode} discovery under ${node.discovery.prefix}/` : 'off', sensors: specs.map((s) => `${s.name} (${s.type})`), outbox: outboxDir, backlogBytes: outbox.pendingBytes }, 'node starting');
   await sensorNode.start();
 }
 

@@ -3,6 +3,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { backoffMs } from '../shared/backoff.js';
 import { diagTopic, encodeReading, readingTopic, statusTopic } from '../shared/contract.js';
 import type { GpioPin, Readings, SensorDriver, SensorSpec } from './drivers/types.js';
+import type { HaDiscovery } from './ha-discovery.js';
 import type { Outbox } from './outbox.js';
 import { realClock, SensorSampler, type SamplerClock } from './sampler.js';
 import type { WallClock } from './wall-clock.js';
@@ -17,6 +18,8 @@ export interface NodeOptions {
   wallClock: WallClock;
   diagIntervalMs: number;
   statusLed?: GpioPin;
+  /** Home Assistant discovery, when enabled. */
+  discovery?: HaDiscovery;
   /** Readings held in memory at most while the system clock is not yet synchronised. */
   maxHeld?: number;
   connect?: (url: string, options: IClientOptions) => MqttClient;
@@ -54,6 +57,8 @@ export class SensorNode extends EventEmitter<NodeEvents> {
   private generation = 0;
   private reconnects = 0;
   private stopping?: Promise<void>;
+  /** The newest delivered reading of each sensor, re-sent when Home Assistant comes back (same ts: ingest stores it once). */
+  private readonly lastSent = new Map<string, Buffer>();
 
   constructor(private readonly options: NodeOptions) {
     super();
@@ -71,6 +76,8 @@ export class SensorNode extends EventEmitter<NodeEvents> {
       await sampler.start();
       this.samplers.push(sampler);
     }
+    const { discovery } = this.options;
+    if (discovery) this.on('reading', ({ sensor, readings }) => discovery.readingMetrics(this.client, sensor, Object.keys(readings)));
     this.timers.push(setInterval(() => this.releaseHeld(), HOLD_CHECK_MS));
     this.timers.push(setInterval(() => this.publishDiagnostics(), this.options.diagIntervalMs));
     this.connect();
@@ -79,6 +86,7 @@ export class SensorNode extends EventEmitter<NodeEvents> {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.timers.forEach(clearInterval);
+      this.options.discovery?.stop();
       await Promise.all(this.samplers.map((s) => s.stop()));
       this.releaseHeld();
       if (this.held.length > 0) this.emit('dropped', { what: `${this.held.length} readings taken before the clock was synchronised` });
@@ -110,10 +118,15 @@ export class SensorNode extends EventEmitter<NodeEvents> {
     client.on('error', () => {}); // refused logins reconnect too; 'disconnected' tells the caller
     client.on('connect', () => {
       this.reconnects = 0;
+      // Discovery before `online`, so Home Assistant knows the entities the availability is about.
+      this.options.discovery?.connected(client);
       client.publish(status, 'online', { qos: 1, retain: true });
       this.emit('connected');
       this.publishDiagnostics();
       this.pump();
+    });
+    client.on('message', (topic, payload) => {
+      this.options.discovery?.message(client, topic, payload);
     });
     client.on('close', () => {
       this.generation++;
@@ -162,11 +175,21 @@ export class SensorNode extends EventEmitter<NodeEvents> {
         if (generation !== this.generation || err) return;
         this.inflight--;
         this.options.outbox.ack(message.end);
+        this.lastSent.set(message.topic, message.payload);
         this.emit('sent', { position: message.end });
         this.blink();
         if (this.inflight === 0) this.pump();
       });
     }
+  }
+
+  /** Home Assistant restarted: it has no state for any entity until the next reading, so send the newest again. */
+  resendLatest(): void {
+    const client = this.client;
+    if (!client?.connected) return;
+    client.publish(statusTopic(this.options.device), 'online', { qos: 1, retain: true });
+    for (const [topic, payload] of this.lastSent) client.publish(topic, payload, { qos: 1 });
+    this.publishDiagnostics();
   }
 
   private lastBlink = 0;

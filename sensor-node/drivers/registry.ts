@@ -15,7 +15,17 @@ export interface DriverType {
   options: Readonly<Record<string, { kind: OptionKind; required?: boolean; doc: string }>>;
   /** Shortest interval the hardware allows. */
   minIntervalMs?: number;
+  /**
+   * The metrics it reports, known before the first read (Home Assistant discovery announces them at
+   * once); a driver that learns them from the hardware (iio) leaves this out and they are announced
+   * as they first arrive.
+   */
+  metrics?: (spec: SensorSpec) => string[];
+  /** Its metrics are on/off states (a door, motion): binary_sensor entities in Home Assistant. */
+  binary?: boolean;
 }
+
+const DHT_METRICS = () => ['temperature', 'humidity'];
 
 const PIN = { kind: 'integer', required: true, doc: 'BCM GPIO number (GPIO4 is pin 7)' } as const;
 
@@ -26,6 +36,7 @@ export const DRIVERS: Readonly<Record<string, DriverType>> = {
     create: (spec, ctx) => createIioDriver(spec, ctx, { iioName: 'dht11', minReadIntervalMs: DHT22_MIN_READ_INTERVAL_MS }),
     options: { device: { kind: 'string', doc: 'IIO device, e.g. iio:device0 (default: the one named dht11)' } },
     minIntervalMs: DHT22_MIN_READ_INTERVAL_MS,
+    metrics: DHT_METRICS,
   },
   iio: {
     summary: 'any IIO sensor: BME280, BMP280 and others the kernel exposes (temperature, humidity, pressure)',
@@ -40,23 +51,27 @@ export const DRIVERS: Readonly<Record<string, DriverType>> = {
     create: (spec, ctx) => createDhtBindingDriver(spec, ctx, 'node-dht-sensor'),
     options: { pin: PIN },
     minIntervalMs: DHT22_MIN_READ_INTERVAL_MS,
+    metrics: DHT_METRICS,
   },
   'dht22-rpi-dht-sensor': {
     summary: 'DHT22 through the optional rpi-dht-sensor (old setups; does not build on Node >= 12)',
     create: (spec, ctx) => createDhtBindingDriver(spec, ctx, 'rpi-dht-sensor'),
     options: { pin: PIN },
     minIntervalMs: DHT22_MIN_READ_INTERVAL_MS,
+    metrics: DHT_METRICS,
   },
   ds18b20: {
     summary: 'DS18B20 1-Wire thermometer (dtoverlay=w1-gpio)',
     create: createDs18b20Driver,
     options: { id: { kind: 'string', doc: '1-Wire id, e.g. 28-0316a2795cff (default: the only one)' } },
     minIntervalMs: 1000,
+    metrics: () => ['temperature'],
   },
   'cpu-temperature': {
     summary: 'the board\'s own CPU temperature (any Linux)',
     create: createCpuTemperatureDriver,
     options: { zone: { kind: 'integer', doc: 'thermal zone number (default 0)' } },
+    metrics: () => ['temperature'],
   },
   'gpio-input': {
     summary: 'a digital input via onoff: PIR motion, door switch; publishes each change at once',
@@ -67,10 +82,13 @@ export const DRIVERS: Readonly<Record<string, DriverType>> = {
       activeLow: { kind: 'boolean', doc: 'invert the input (default false)' },
       metric: { kind: 'string', doc: 'metric name (default state), e.g. motion or open' },
     },
+    metrics: (spec) => [String(spec.options.metric ?? 'state')],
+    binary: true,
   },
   simulated: {
     summary: 'a simulated DHT22 (random walk), for demos and tests',
     create: createSimulatedDriver,
     options: {},
+    metrics: DHT_METRICS,
   },
 };
