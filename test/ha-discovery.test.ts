@@ -13,7 +13,7 @@ import { HaDiscovery } from '../sensor-node/ha-discovery.js';
 import { SensorNode } from '../sensor-node/node.js';
 import { Outbox } from '../sensor-node/outbox.js';
 import { WallClock } from '../sensor-node/wall-clock.js';
-import { fakeContext, fakeSysfs, scriptedDhtBinding } from './helpers/fake-hardware.js';
+import { fakeContext, piSysfs, scriptedDhtBinding } from './helpers/fake-hardware.js';
 import { eventually } from './helpers/net.js';
 import { discoveryProblems } from './support/ha-schema.js';
 
@@ -159,16 +159,7 @@ describe('through a real broker', () => {
   }, 30_000);
 
   test('a node with every driver type on fake hardware: every message it publishes passes the schema, in both layouts', async () => {
-    const sys = fakeSysfs({
-      'sys/bus/iio/devices/iio:device0/name': 'dht11',
-      'sys/bus/iio/devices/iio:device0/in_temp_input': '21500',
-      'sys/bus/iio/devices/iio:device0/in_humidityrelative_input': '45300',
-      'sys/bus/iio/devices/iio:device1/name': 'bme280',
-      'sys/bus/iio/devices/iio:device1/in_temp_input': '22125',
-      'sys/bus/iio/devices/iio:device1/in_pressure_input': '101.325',
-      'sys/bus/w1/devices/28-0316a2795cff/temperature': '18250',
-      'sys/class/thermal/thermal_zone0/temp': '48312',
-    });
+    const sys = piSysfs();
     const rpi = { DHT22: class { read() { return { temperature: 20, humidity: 40, isValid: true, errors: 0 }; } } };
     const ctx = fakeContext({ sysfsRoot: sys.root, optional: { 'node-dht-sensor': scriptedDhtBinding([{ temperature: 20, humidity: 40 }]).binding, 'rpi-dht-sensor': rpi } });
     const every: SensorSpec[] = Object.keys(DRIVERS).map((type) => ({

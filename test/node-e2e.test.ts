@@ -10,22 +10,12 @@ import { SensorNode } from '../sensor-node/node.js';
 import { Outbox } from '../sensor-node/outbox.js';
 import { WallClock } from '../sensor-node/wall-clock.js';
 import { startCli, type CliProcess } from './helpers/cli.js';
-import { fakeContext, fakeSysfs, scriptedDhtBinding } from './helpers/fake-hardware.js';
+import { fakeContext, piSysfs, scriptedDhtBinding } from './helpers/fake-hardware.js';
 import { eventually } from './helpers/net.js';
 import { startPipeline, type Pipeline } from './helpers/pipeline.js';
 
 const DEVICE = 'pi-test';
-const sysfs = () =>
-  fakeSysfs({
-    'sys/bus/iio/devices/iio:device0/name': 'dht11',
-    'sys/bus/iio/devices/iio:device0/in_temp_input': '21500',
-    'sys/bus/iio/devices/iio:device0/in_humidityrelative_input': '45300',
-    'sys/bus/iio/devices/iio:device1/name': 'bme280',
-    'sys/bus/iio/devices/iio:device1/in_temp_input': '22125',
-    'sys/bus/iio/devices/iio:device1/in_pressure_input': '101.325',
-    'sys/bus/w1/devices/28-0316a2795cff/temperature': '18250',
-    'sys/class/thermal/thermal_zone0/temp': '48312',
-  });
+const sysfs = piSysfs;
 
 /** A node.json as a user writes it, with four sensors on the fake /sys. */
 function nodeConfig(mqttUrl: string, sysfsRoot: string): string {

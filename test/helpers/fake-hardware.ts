@@ -15,6 +15,20 @@ export function fakeSysfs(files: Record<string, string>) {
   return { root, write };
 }
 
+/** A Pi's /sys with one sensor of each sysfs driver: a DHT22 and a BME280 on IIO, a DS18B20, the CPU. */
+export function piSysfs() {
+  return fakeSysfs({
+    'sys/bus/iio/devices/iio:device0/name': 'dht11',
+    'sys/bus/iio/devices/iio:device0/in_temp_input': '21500',
+    'sys/bus/iio/devices/iio:device0/in_humidityrelative_input': '45300',
+    'sys/bus/iio/devices/iio:device1/name': 'bme280',
+    'sys/bus/iio/devices/iio:device1/in_temp_input': '22125',
+    'sys/bus/iio/devices/iio:device1/in_pressure_input': '101.325',
+    'sys/bus/w1/devices/28-0316a2795cff/temperature': '18250',
+    'sys/class/thermal/thermal_zone0/temp': '48312',
+  });
+}
+
 /** A GPIO pin a test sets like a switch; it remembers what was written to it. */
 export class FakePin extends EventEmitter implements GpioPin {
   value: 0 | 1 = 0;
