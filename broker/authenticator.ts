@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { backoffMs } from '../shared/backoff.js';
+import { isLoopback } from '../shared/loopback.js';
 import { verifyPassword } from '../shared/password.js';
 import type { Account } from './accounts.js';
 import type { Principal } from './policy.js';
@@ -14,9 +15,7 @@ export interface AuthenticatorOptions {
   failureDelayMs?: number;
 }
 
-export function isLoopback(address: string | undefined): boolean {
-  return !!address && (address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.'));
-}
+export { isLoopback } from '../shared/loopback.js';
 
 /**
  * Decides who may connect. Like Mosquitto 2: while no (user) account exists, anonymous clients are

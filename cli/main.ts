@@ -50,6 +50,13 @@ program
   .action(async (o: CommonOptions) => (await import('../ingest/main.js')).runIngest(load(o).config));
 
 program
+  .command('web')
+  .description('run the web API (latest values, history, devices, alerts, rejected messages, live events)')
+  .addOption(configOption())
+  .option('--port <port>', 'port to listen on (WEB_PORT)')
+  .action(async (o: CommonOptions & { port?: string }) => (await import('../web/main.js')).runWeb(load(o, { WEB_PORT: o.port }).config));
+
+program
   .command('node')
   .description('run a sensor node that publishes readings')
   .addOption(configOption())

@@ -11,11 +11,12 @@ import { node } from './node.js';
 import { storage } from './storage.js';
 import { alerts } from './alerts.js';
 import { reports } from './reports.js';
+import { web } from './web.js';
 
 registerFormats();
 
 /** One schema, a section per component, so one file can configure every process under strict validation. */
-const schema = { ...common, ...database, ...broker, ...mqtt, ...ingest, ...storage, ...alerts, ...reports, ...node };
+const schema = { ...common, ...database, ...broker, ...mqtt, ...ingest, ...storage, ...alerts, ...reports, ...web, ...node };
 const build = (env: NodeJS.ProcessEnv) => convict(schema, { env, args: [] });
 export type Config = ReturnType<ReturnType<typeof build>['getProperties']>;
 

@@ -1,0 +1,159 @@
+import fc from 'fast-check';
+import mqtt from 'mqtt';
+import { addAccount } from '../broker/accounts.js';
+import { startBroker } from '../broker/broker.js';
+import { encodeReading } from '../shared/contract.js';
+import { createLogger } from '../shared/log.js';
+import { LiveFeed } from '../web/live.js';
+import { parseHistoryQuery, tierFor } from '../web/params.js';
+import { WebServer } from '../web/server.js';
+import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
+import { DAY_FROM, DAY_TO, seedHouse } from './helpers/report-data.js';
+
+const FUZZ = { seed: 20261125, numRuns: Number(process.env.FUZZ_RUNS ?? 300) };
+
+let t: TestDatabase;
+let broker: Awaited<ReturnType<typeof startBroker>>;
+let server: WebServer;
+let base: string;
+
+beforeAll(async () => {
+  t = await createMigratedTestDatabase();
+  await seedHouse(t.db);
+  await t.db.none(`INSERT INTO rejected_messages (received_at, topic, payload, payload_bytes, reason, code) VALUES (now(), 'home/attic/dht22', '\\x7b2274223a0131', 6, 'payload is not JSON', 'json')`);
+  broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
+  server = new WebServer({ db: t.db, live: new LiveFeed(mqtt.connect(broker.url, { reconnectPeriod: 500 })), host: '127.0.0.1', port: 0, now: () => Date.parse('2026-03-30T05:00:00Z') });
+  await server.start();
+  base = `http://127.0.0.1:${server.port}`;
+}, 120_000);
+
+afterAll(async () => {
+  await server?.stop();
+  await broker?.stop();
+  await t?.stop();
+});
+
+const get = async (path: string, init: RequestInit = {}) => {
+  const res = await fetch(`${base}${path}`, { ...init, signal: AbortSignal.timeout(10_000) });
+  return { status: res.status, headers: res.headers, body: await res.json() as any };
+};
+
+test('/api/latest and /api/devices answer from the catalogue, with status', async () => {
+  const latest = await get('/api/latest');
+  expect(latest.status).toBe(200);
+  expect(latest.body.map((r: { device: string; metric: string }) => `${r.device}/${r.metric}`)).toEqual(['attic/temperature', 'cellar/temperature', 'kitchen/humidity', 'kitchen/temperature']);
+  expect(latest.body[0]).toMatchObject({ device: 'attic', sensor: 'dht22', unit: '°C', status: 'online' });
+  const devices = await get('/api/devices');
+  expect(devices.body.map((d: { device: string; sensors: string[]; series: number }) => [d.device, d.sensors, d.series])).toEqual([['attic', ['dht22'], 1], ['cellar', ['dht22'], 1], ['kitchen', ['dht22'], 2]]);
+});
+
+test('/api/history reads the tier that fits the range, column by column, with the same numbers as SQL', async () => {
+  const day = await get(`/api/history?device=kitchen&sensor=dht22&metric=temperature&from=${DAY_FROM.toISOString()}&to=${DAY_TO.toISOString()}`);
+  expect(day.status).toBe(200);
+  expect(day.body.tier).toBe('5m');
+  const [s] = day.body.series;
+  expect(s.metric).toBe('temperature');
+  expect(s.t.length).toBe(s.avg.length);
+  const sql = await t.db.one<{ n: number; first: number }>("SELECT count(*)::int AS n, (array_agg(avg ORDER BY bucket))[1] AS first FROM readings_5m WHERE device = 'kitchen' AND metric = 'temperature' AND bucket >= $1 AND bucket < $2", [DAY_FROM, DAY_TO]);
+  expect([s.t.length, s.avg[0]]).toEqual([sql.n, sql.first]);
+  expect((await get('/api/history?device=kitchen&sensor=dht22&from=-1w')).body.tier).toBe('1h');
+  expect((await get('/api/history?device=kitchen&sensor=dht22&from=-52w')).body.tier).toBe('1d');
+  const raw = await get('/api/history?device=kitchen&sensor=dht22&from=2026-03-29T08:00:00Z&to=2026-03-29T09:00:00Z');
+  expect(raw.body.tier).toBe('raw');
+  expect(raw.body.series.map((x: { metric: string; t: number[] }) => [x.metric, x.t.length])).toEqual([['humidity', 60], ['temperature', 60]]);
+});
+
+test('bad parameters get every problem named; other methods and pages are refused', async () => {
+  const bad = await get('/api/history?device=a/b&from=yesterday-ish&to=-1d');
+  expect(bad.status).toBe(400);
+  expect(bad.body.problems).toEqual([
+    expect.stringMatching(/^device: /), expect.stringMatching(/^sensor: /), 'from: "yesterday-ish" is not a time (ISO 8601, milliseconds, or -7d, -12h, -30m)',
+  ]);
+  expect((await get('/api/latest', { method: 'POST' })).status).toBe(405);
+  expect((await get('/nothing-here')).status).toBe(404);
+});
+
+test('alerts, rejected messages (payload made safe to show) and security headers', async () => {
+  const alerts = await get('/api/alerts');
+  expect(alerts.body.events.map((e: { kind: string }) => e.kind)).toEqual(['resolved', 'fired', 'fired']);
+  const rejected = await get('/api/rejected');
+  expect(rejected.body[0]).toMatchObject({ topic: 'home/attic/dht22', code: 'json', reason: 'payload is not JSON', bytes: 6 });
+  expect(rejected.body[0].payload).not.toMatch(/[\u0000-\u001f]/);
+  expect(alerts.headers.get('content-security-policy')).toContain("default-src 'self'");
+  expect(alerts.headers.get('x-content-type-options')).toBe('nosniff');
+  expect(alerts.headers.get('x-frame-options')).toBe('DENY');
+});
+
+test('a reading published over MQTT reaches an open event stream within 2 s', async () => {
+  const controller = new AbortController();
+  const res = await fetch(`${base}/api/events`, { signal: controller.signal });
+  expect(res.headers.get('content-type')).toContain('text/event-stream');
+  const reader = res.body!.getReader();
+  const publisher = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+  try {
+    let text = '';
+    const started = Date.now();
+    // Published until seen: the server's subscription may still be on its way when the stream opens.
+    const timer = setInterval(() => void publisher.publishAsync('home/shed/dht22', encodeReading({ temperature: 12.5 }, new Date('2026-03-30T04:59:00Z'))), 200);
+    try {
+      while (!text.includes('event: reading')) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += Buffer.from(value).toString();
+      }
+    } finally {
+      clearInterval(timer);
+    }
+    expect(Date.now() - started).toBeLessThan(2000);
+    const data = JSON.parse(/event: reading\ndata: (.*)\n/.exec(text)![1]!);
+    expect(data).toEqual({ type: 'reading', device: 'shed', sensor: 'dht22', ts: '2026-03-30T04:59:00.000Z', values: { temperature: 12.5 } });
+  } finally {
+    controller.abort();
+    await publisher.endAsync();
+  }
+});
+
+test('on a LAN address every request needs a reader account', async () => {
+  const password = await addAccount(t.db, 'viewer', 'reader');
+  const devicePassword = await addAccount(t.db, 'shed', 'device');
+  const lan = new WebServer({ db: t.db, host: '0.0.0.0', port: 0, failureDelayMs: 50 });
+  await lan.start();
+  try {
+    const at = (auth?: string) => fetch(`http://127.0.0.1:${lan.port}/api/latest`, { headers: auth ? { authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {}, signal: AbortSignal.timeout(10_000) });
+    const anonymous = await at();
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toContain('Basic realm="pimonitor"');
+    expect((await at('viewer:wrong')).status).toBe(401);
+    expect((await at(`shed:${devicePassword}`)).status).toBe(401);
+    expect((await at(`viewer:${password}`)).status).toBe(200);
+  } finally {
+    await lan.stop();
+  }
+});
+
+test('history parameters from any query string: a query or named problems, never an exception', () => {
+  const value = fc.oneof(fc.string(), fc.constantFrom('-7d', '-0m', '2026-03-29T00:00:00Z', '0', '99999999999999', 'kitchen', 'dht22', 'temperature'));
+  fc.assert(fc.property(fc.dictionary(fc.constantFrom('device', 'sensor', 'metric', 'from', 'to', 'x'), value), (params) => {
+    const parsed = parseHistoryQuery(new URLSearchParams(params), new Date('2026-03-30T05:00:00Z'));
+    if (parsed.ok) {
+      expect(parsed.value.from.getTime()).toBeLessThan(parsed.value.to.getTime());
+      expect(['raw', '5m', '1h', '1d']).toContain(tierFor(parsed.value.from, parsed.value.to));
+    } else {
+      expect(parsed.problems.length).toBeGreaterThan(0);
+    }
+  }), FUZZ);
+});
+
+test('`pimonitor web` as a user runs it: listens, answers /healthz and the API, stops on SIGTERM', async () => {
+  const { startCli } = await import('./helpers/cli.js');
+  const cli = startCli(['web', '--port', '0'], { DATABASE_URL: t.url, MQTT_URL: broker.url });
+  try {
+    await cli.waitFor('web server listening', 30_000);
+    const url = /"url":"(http:\/\/127\.0\.0\.1:\d+\/)"/.exec(cli.output())![1]!;
+    await expect((await fetch(`${url}healthz`, { signal: AbortSignal.timeout(5000) })).json()).resolves.toEqual({ ok: true, database: true, broker: true });
+    expect((await fetch(`${url}api/devices`, { signal: AbortSignal.timeout(5000) })).status).toBe(200);
+  } finally {
+    cli.child.kill('SIGTERM');
+    expect((await cli.exited).code).toBe(0);
+  }
+}, 60_000);

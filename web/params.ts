@@ -1,0 +1,70 @@
+import { nameProblem } from '../shared/contract.js';
+
+/**
+ * The query parameters of the JSON API, checked: a value, or every problem named. Pure; never throws,
+ * whatever the query string holds.
+ */
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; problems: string[] };
+
+export interface HistoryQuery {
+  device: string;
+  sensor: string;
+  metric?: string;
+  from: Date;
+  to: Date;
+}
+
+/** The longest range one history request may ask for. */
+const MAX_RANGE_MS = 10 * 366 * 86_400_000;
+const METRIC = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+
+/** `from`/`to` as ISO 8601 or milliseconds since 1970; relative `-7d`, `-12h`, `-30m` from `now`. */
+export function parseInstant(raw: string | null, now: Date, fallback: Date): Date | string {
+  if (raw === null || raw === '') return fallback;
+  const relative = /^-(\d{1,6})(m|h|d|w)$/.exec(raw);
+  if (relative) return new Date(now.getTime() - Number(relative[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[relative[2] as 'm' | 'h' | 'd' | 'w']);
+  const ms = /^\d{1,15}$/.test(raw) ? Number(raw) : Date.parse(raw);
+  if (!Number.isFinite(ms) || ms < Date.UTC(2000, 0, 1) || ms > Date.UTC(9999, 0, 1)) return `${JSON.stringify(raw.slice(0, 40))} is not a time (ISO 8601, milliseconds, or -7d, -12h, -30m)`;
+  return new Date(ms);
+}
+
+export function parseHistoryQuery(params: URLSearchParams, now: Date): Parsed<HistoryQuery> {
+  const problems: string[] = [];
+  const device = params.get('device') ?? '';
+  const sensor = params.get('sensor') ?? '';
+  const metric = params.get('metric') ?? undefined;
+  for (const [what, value] of [['device', device], ['sensor', sensor]] as const) {
+    const problem = nameProblem(what, value);
+    if (problem) problems.push(`${what}: ${problem}`);
+  }
+  if (metric !== undefined && !METRIC.test(metric)) problems.push('metric: must be a metric name (letters, digits, _)');
+  const to = parseInstant(params.get('to'), now, now);
+  const from = parseInstant(params.get('from'), now, new Date(now.getTime() - 86_400_000));
+  if (typeof to === 'string') problems.push(`to: ${to}`);
+  if (typeof from === 'string') problems.push(`from: ${from}`);
+  if (typeof to !== 'string' && typeof from !== 'string') {
+    if (from >= to) problems.push('from: must be before to');
+    else if (to.getTime() - from.getTime() > MAX_RANGE_MS) problems.push('from: the range may span ten years at most');
+  }
+  if (problems.length > 0 || typeof to === 'string' || typeof from === 'string') return { ok: false, problems };
+  return { ok: true, value: { device, sensor, ...(metric ? { metric } : {}), from, to } };
+}
+
+/**
+ * The tier a chart of [from, to) reads, so a year costs what a day does: raw readings up to 6 hours,
+ * 5-minute buckets up to 3 days (≤ 864 points), hourly up to 90 days (≤ 2,160), daily beyond.
+ */
+export function tierFor(from: Date, to: Date): 'raw' | '5m' | '1h' | '1d' {
+  const ms = to.getTime() - from.getTime();
+  if (ms <= 6 * 3_600_000) return 'raw';
+  if (ms <= 3 * 86_400_000) return '5m';
+  if (ms <= 90 * 86_400_000) return '1h';
+  return '1d';
+}
+
+/** `?limit=` within [1, max], default `fallback`. */
+export function parseLimit(raw: string | null, fallback: number, max: number): number {
+  const n = raw === null ? fallback : Number(raw);
+  return Number.isInteger(n) && n >= 1 ? Math.min(n, max) : fallback;
+}

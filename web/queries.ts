@@ -1,0 +1,65 @@
+import type { Db } from '../shared/db.js';
+import { safeText } from '../shared/text.js';
+import { tierFor, type HistoryQuery } from './params.js';
+
+/** The database side of the JSON API: one function per endpoint, each one query or two. */
+
+export async function latest(db: Db) {
+  return db.any(`SELECT l.device, l.sensor, l.metric, l.value, l.unit, l.ts, d.status, d.status_changed_at AS "statusChangedAt"
+    FROM latest_readings l JOIN devices d USING (device)
+    ORDER BY l.device, l.sensor, l.metric`);
+}
+
+export async function devices(db: Db) {
+  return db.any(`SELECT d.device, d.first_seen AS "firstSeen", d.last_seen AS "lastSeen", d.status, d.status_changed_at AS "statusChangedAt",
+      coalesce(s.sensors, '{}') AS sensors, coalesce(s.series, 0) AS series
+    FROM devices d
+    LEFT JOIN (SELECT device, array_agg(DISTINCT sensor ORDER BY sensor) AS sensors, count(*)::int AS series FROM series GROUP BY device) s USING (device)
+    ORDER BY d.device`);
+}
+
+const VIEWS = { '5m': 'readings_5m', '1h': 'readings_1h', '1d': 'readings_1d' } as const;
+
+/**
+ * One sensor's metrics over [from, to) from the tier that fits the range, column by column (what
+ * uPlot draws: times in ms, then mean, min and max), so a year is a few hundred daily points.
+ */
+export async function history(db: Db, q: HistoryQuery) {
+  const tier = tierFor(q.from, q.to);
+  const args = [q.device, q.sensor, q.metric ?? null, q.from, q.to];
+  const rows = tier === 'raw'
+    ? await db.any<{ metric: string; unit: string | null; t: Date; avg: number; min: number; max: number }>(`
+        SELECT s.metric, s.unit, r.ts AS t, r.value AS avg, r.value AS min, r.value AS max
+        FROM series s JOIN readings_raw r ON r.series_id = s.id
+        WHERE s.device = $1 AND s.sensor = $2 AND ($3::text IS NULL OR s.metric = $3) AND r.ts >= $4 AND r.ts < $5
+        ORDER BY s.metric, r.ts`, args)
+    : await db.any<{ metric: string; unit: string | null; t: Date; avg: number; min: number; max: number }>(`
+        SELECT metric, unit, bucket AS t, avg, min, max FROM $6:name
+        WHERE device = $1 AND sensor = $2 AND ($3::text IS NULL OR metric = $3) AND bucket >= $4 AND bucket < $5
+        ORDER BY metric, bucket`, [...args, VIEWS[tier]]);
+  const series = new Map<string, { metric: string; unit: string | null; t: number[]; avg: number[]; min: number[]; max: number[] }>();
+  for (const r of rows) {
+    let s = series.get(r.metric);
+    if (!s) series.set(r.metric, (s = { metric: r.metric, unit: r.unit, t: [], avg: [], min: [], max: [] }));
+    s.t.push(r.t.getTime());
+    s.avg.push(r.avg);
+    s.min.push(r.min);
+    s.max.push(r.max);
+  }
+  return { device: q.device, sensor: q.sensor, tier, from: q.from, to: q.to, series: [...series.values()] };
+}
+
+export async function alerts(db: Db, limit: number) {
+  const [active, events] = await Promise.all([
+    db.any(`SELECT rule, device, sensor, metric, phase, started_at AS "startedAt", fired_at AS "firedAt", value FROM alert_state ORDER BY started_at`),
+    db.any(`SELECT id, at, kind, rule, device, sensor, metric, severity, value, message, inhibited FROM alert_events ORDER BY id DESC LIMIT $1`, [limit]),
+  ]);
+  return { active, events };
+}
+
+export async function rejected(db: Db, limit: number) {
+  const rows = await db.any<{ received_at: Date; topic: string; code: string | null; reason: string; payload_bytes: number; payload: Buffer }>(
+    'SELECT received_at, topic, code, reason, payload_bytes, substring(payload FROM 1 FOR 200) AS payload FROM rejected_messages ORDER BY id DESC LIMIT $1', [limit]);
+  // The payload as text a page can show: cut, control characters and invalid UTF-8 made visible.
+  return rows.map((r) => ({ receivedAt: r.received_at, topic: r.topic, code: r.code, reason: r.reason, bytes: r.payload_bytes, payload: safeText(r.payload.toString('utf8'), 200) }));
+}

@@ -1,0 +1,134 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Db } from '../shared/db.js';
+import { listen } from '../shared/listen.js';
+import { isLoopback } from '../shared/loopback.js';
+import { withTimeout } from '../shared/timeout.js';
+import { WebAuth } from './auth.js';
+import type { LiveFeed } from './live.js';
+import { parseHistoryQuery, parseLimit } from './params.js';
+import * as q from './queries.js';
+
+export interface WebServerOptions {
+  db: Db;
+  live?: LiveFeed;
+  host: string;
+  port: number;
+  now?: () => number;
+  /** A failed login waits this long before its answer. */
+  failureDelayMs?: number;
+  /** A request failed for a reason other than its own (the database): for the log. */
+  onError?: (err: unknown, path: string) => void;
+}
+
+/** Sent with every answer: nothing of ours is framed, sniffed, or loaded from anywhere else. */
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+};
+
+const INDEX = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>pimonitor</title></head>
+<body><h1>pimonitor</h1><p>The JSON API (README "Web API"):</p><ul>
+<li><a href="/api/latest">/api/latest</a></li><li><a href="/api/devices">/api/devices</a></li>
+<li>/api/history?device=&amp;sensor=&amp;from=-7d</li><li><a href="/api/alerts">/api/alerts</a></li>
+<li><a href="/api/rejected">/api/rejected</a></li><li>/api/events (server-sent events)</li></ul></body></html>
+`;
+
+class BadRequest extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+  }
+}
+
+/**
+ * `pimonitor web`: the JSON API under /api/ and live events, read-only. On loopback it is open; on any
+ * other address every request needs a reader account (see ./auth.ts). start() and stop({timeoutMs}).
+ */
+export class WebServer {
+  private server?: Server;
+  private bound = 0;
+  private readonly auth: WebAuth;
+  private readonly now: () => number;
+
+  constructor(private readonly o: WebServerOptions) {
+    this.now = o.now ?? Date.now;
+    this.auth = new WebAuth(o.db, isLoopback(o.host), this.now, o.failureDelayMs);
+  }
+
+  get port(): number {
+    return this.bound;
+  }
+
+  async start(): Promise<void> {
+    if (this.server) return;
+    const server = createServer((req, res) => void this.handle(req, res));
+    server.requestTimeout = 15_000;
+    server.headersTimeout = 10_000;
+    this.server = server;
+    this.bound = await listen(server, this.o.port, this.o.host, 'WEB_PORT (web.port)');
+  }
+
+  async stop({ timeoutMs = 5000 }: { timeoutMs?: number } = {}): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    await this.o.live?.stop();
+    await Promise.race([new Promise<void>((resolve) => server.close(() => resolve())), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    server.closeAllConnections();
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(`${JSON.stringify(body)}\n`);
+    };
+    try {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return json(405, { error: 'this API is read-only: GET only' });
+      const url = new URL(req.url ?? '/', 'http://pimonitor.invalid');
+      const denied = await this.auth.check(req);
+      if (denied) {
+        res.setHeader('www-authenticate', 'Basic realm="pimonitor", charset="UTF-8"');
+        return json(401, { error: denied });
+      }
+      const p = url.searchParams;
+      switch (url.pathname) {
+        case '/':
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+          return void res.end(INDEX);
+        case '/healthz': {
+          const database = await withTimeout(this.o.db.one('SELECT 1'), 800, 'the database').then(() => true, () => false);
+          const broker = this.o.live ? this.o.live.connected : true;
+          return json(database && broker ? 200 : 503, { ok: database && broker, database, broker });
+        }
+        case '/api/latest':
+          return json(200, await q.latest(this.o.db));
+        case '/api/devices':
+          return json(200, await q.devices(this.o.db));
+        case '/api/history': {
+          const parsed = parseHistoryQuery(p, new Date(this.now()));
+          if (!parsed.ok) throw new BadRequest(parsed.problems);
+          return json(200, await q.history(this.o.db, parsed.value));
+        }
+        case '/api/alerts':
+          return json(200, await q.alerts(this.o.db, parseLimit(p.get('limit'), 50, 500)));
+        case '/api/rejected':
+          return json(200, await q.rejected(this.o.db, parseLimit(p.get('limit'), 50, 500)));
+        case '/api/events':
+          if (!this.o.live) return json(404, { error: 'live events need the broker (MQTT_URL)' });
+          if (!this.o.live.add(res)) return json(503, { error: 'too many open event streams' });
+          return;
+        default:
+          return json(404, { error: `no such page: ${url.pathname.slice(0, 100)}`, api: ['/api/latest', '/api/devices', '/api/history', '/api/alerts', '/api/rejected', '/api/events'] });
+      }
+    } catch (err) {
+      if (res.headersSent) return void res.end();
+      if (err instanceof BadRequest) return json(400, { error: 'bad request', problems: err.problems });
+      this.o.onError?.(err, (req.url ?? '').slice(0, 200));
+      // The database's own words stay in the server's log; the page gets what it can act on.
+      return json(503, { error: 'the database did not answer; try again' });
+    }
+  }
+}
