@@ -112,6 +112,21 @@ async function main(): Promise<void> {
       lines.push(`| ${period} | 10 | ${n.query.toFixed(0)} ms | ${n.charts.toFixed(0)} ms | **${n.total.toFixed(0)} ms** | ${w.total.toFixed(0)} ms | ${(n.bytes / 1024).toFixed(0)} KiB | ${rolled.toFixed(0)} ms / ${raw.toFixed(0)} ms (${(raw / rolled).toFixed(1)}×) |`);
       progress(lines.at(-1)!);
     }
+    // The web dashboard's history chart (issue 14): one sensor over ranges from a day to a year.
+    const { history } = await import('../web/queries.js');
+    lines.push('', `### The dashboard's history of one sensor (temperature and humidity), same data, median of ${RUNS} runs`, '', '| range | tier | points per metric | time |', '|---|---|---|---|');
+    for (const days of [1, 7, 30, 365]) {
+      const q = { device: DEVICES[0]!, sensor: 'dht22', from: new Date(runAt.getTime() - days * 86_400_000), to: runAt };
+      const times: number[] = [];
+      let result: Awaited<ReturnType<typeof history>> | undefined;
+      for (let i = 0; i < RUNS; i++) {
+        const started = performance.now();
+        result = await history(db, q);
+        times.push(performance.now() - started);
+      }
+      lines.push(`| ${days} d | ${result!.tier} | ${result!.series[0]?.t.length ?? 0} | **${median(times).toFixed(1)} ms** |`);
+      progress(lines.at(-1)!);
+    }
     console.log(lines.join('\n'));
   } finally {
     await scratch.drop();
