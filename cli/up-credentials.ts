@@ -4,11 +4,12 @@ import { addAccount, listAccounts, rotateAccount } from '../broker/accounts.js';
 import type { Db } from '../shared/db.js';
 
 /**
- * The MQTT account of a worker that `pimonitor up` runs (ingest, alerts). It is managed (it does not
- * switch the broker to "login required"), and its password lives in DATA_DIR/secrets, readable by us alone.
+ * The MQTT account of a worker that `pimonitor up` runs (ingest, alerts, web: `purpose`). It is managed
+ * (it does not switch the broker to "login required"), and its password lives in DATA_DIR/secrets,
+ * readable by us alone.
  */
-export async function upCredentials(db: Db, dataDir: string, role: 'ingest' | 'alerts'): Promise<{ username: string; password: string }> {
-  const ACCOUNT = `pimonitor-up-${role}`;
+export async function upCredentials(db: Db, dataDir: string, role: 'ingest' | 'alerts' | 'reader', purpose: string = role): Promise<{ username: string; password: string }> {
+  const ACCOUNT = `pimonitor-up-${purpose}`;
   const file = join(dataDir, 'secrets', `${ACCOUNT}.password`);
   const exists = (await listAccounts(db)).some((a) => a.name === ACCOUNT);
   if (exists) {

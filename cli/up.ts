@@ -13,7 +13,7 @@ import { upCredentials } from './up-credentials.js';
 /**
  * The whole pipeline on one machine: the embedded database (unless DATABASE_URL is set), the embedded
  * broker (unless BROKER_EMBEDDED=false), ingest as its own process, the alerts worker when there
- * are alert rules, and the report scheduler when there are reports. Stops in reverse order.
+ * are alert rules, the report scheduler when there are reports, and the web dashboard. Stops in reverse order.
  */
 export async function runUp(config: Config, configFile: string | undefined): Promise<void> {
   const log = createLogger('up', config.log.level);
@@ -29,15 +29,17 @@ export async function runUp(config: Config, configFile: string | undefined): Pro
     }
     const childEnv: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl };
     let alertsEnv: NodeJS.ProcessEnv | undefined;
+    let webEnv: NodeJS.ProcessEnv | undefined;
     if (config.broker.embedded) {
       // The schema holds the accounts, and ingest's account must exist before the broker loads them.
       const db = connect(databaseUrl, { poolSize: 1, applicationName: 'pimonitor-up', queryTimeoutMs: 0 });
-      const [ingestLogin, alertsLogin] = await migrate(db)
-        .then(async () => [await upCredentials(db, config.dataDir, 'ingest'), await upCredentials(db, config.dataDir, 'alerts')])
+      const [ingestLogin, alertsLogin, webLogin] = await migrate(db)
+        .then(async () => [await upCredentials(db, config.dataDir, 'ingest'), await upCredentials(db, config.dataDir, 'alerts'), await upCredentials(db, config.dataDir, 'reader', 'web')])
         .finally(() => disconnect(db));
       broker = await startConfiguredBroker(config, createLogger('broker', config.log.level), databaseUrl);
       Object.assign(childEnv, { MQTT_URL: broker.url, MQTT_USERNAME: ingestLogin!.username, MQTT_PASSWORD: ingestLogin!.password });
       alertsEnv = { ...childEnv, MQTT_USERNAME: alertsLogin!.username, MQTT_PASSWORD: alertsLogin!.password };
+      webEnv = { ...childEnv, MQTT_USERNAME: webLogin!.username, MQTT_PASSWORD: webLogin!.password };
     }
     const withConfig = configFile ? ['--config', configFile] : [];
     const ingest = superviseChild(['ingest', ...withConfig], childEnv, log);
@@ -45,14 +47,17 @@ export async function runUp(config: Config, configFile: string | undefined): Pro
     const alerts = (config.alerts.rules as unknown[]).length > 0 ? superviseChild(['alerts', ...withConfig], alertsEnv ?? childEnv, log) : undefined;
     // The report scheduler runs when there are reports; it needs only the database.
     const reports = (config.reports.list as unknown[]).length > 0 ? superviseChild(['report', ...withConfig], { ...childEnv, MQTT_PASSWORD: undefined }, log) : undefined;
+    // The web dashboard and API (WEB_PORT, on loopback unless WEB_HOST says otherwise).
+    const webServer = superviseChild(['web', ...withConfig], webEnv ?? childEnv, log);
     stopOnSignal(async () => {
+      await webServer.stop();
       await reports?.stop();
       await alerts?.stop();
       await ingest.stop();
       await broker?.stop();
       await database?.stop();
     }, log);
-    log.info({ database: redactUrl(databaseUrl), mqtt: childEnv.MQTT_URL ?? config.mqtt.url }, 'pipeline up');
+    log.info({ database: redactUrl(databaseUrl), mqtt: childEnv.MQTT_URL ?? config.mqtt.url, dashboard: `http://${config.web.host}:${config.web.port}/` }, 'pipeline up');
   } catch (err) {
     await broker?.stop();
     await database?.stop();

@@ -51,6 +51,10 @@ describe('pimonitor up', () => {
       expect(latest.map((r) => r.metric)).toEqual(['humidity', 'temperature']);
       expect(latest[0]!.value).toBeGreaterThanOrEqual(0);
       expect(latest[0]!.value).toBeLessThanOrEqual(100);
+      // The dashboard that `npm start` opens: its API shows the simulated node.
+      const web = /"url":"(http:\/\/127\.0\.0\.1:\d+\/)","database"/.exec(await eventually('the web server', async () => (/"msg":"web server listening"/.test(up.output()) ? up.output() : undefined)))![1]!;
+      expect((await fetch(web, { signal: AbortSignal.timeout(5000) })).headers.get('content-type')).toContain('text/html');
+      await eventually('simnode on /api/latest', async () => ((await (await fetch(`${web}api/latest`, { signal: AbortSignal.timeout(5000) })).json()) as { device: string }[]).some((r) => r.device === 'simnode') ? true : undefined);
       await eventually('node announced online', async () =>
         (await db.oneOrNone("SELECT status FROM devices WHERE device = 'simnode'"))?.status === 'online' ? true : undefined);
 

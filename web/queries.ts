@@ -6,7 +6,7 @@ import { tierFor, type HistoryQuery } from './params.js';
 
 export async function latest(db: Db) {
   return db.any(`SELECT l.device, l.sensor, l.metric, l.value, l.unit, l.ts, d.status, d.status_changed_at AS "statusChangedAt"
-    FROM latest_readings l JOIN devices d USING (device)
+    FROM latest_readings l LEFT JOIN devices d USING (device)
     ORDER BY l.device, l.sensor, l.metric`);
 }
 

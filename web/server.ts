@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../shared/paths.js';
 import type { Db } from '../shared/db.js';
 import { listen } from '../shared/listen.js';
 import { isLoopback } from '../shared/loopback.js';
@@ -16,6 +19,8 @@ export interface WebServerOptions {
   now?: () => number;
   /** A failed login waits this long before its answer. */
   failureDelayMs?: number;
+  /** Where the built dashboard is (default dist/web/public). */
+  publicDir?: string;
   /** A request failed for a reason other than its own (the database): for the log. */
   onError?: (err: unknown, path: string) => void;
 }
@@ -29,8 +34,23 @@ const SECURITY_HEADERS = {
   'cross-origin-opener-policy': 'same-origin',
 };
 
+/** The dashboard, built by `npm run build` (ui/build.mjs); read once, served from memory. */
+const PUBLIC_DIR = join(PACKAGE_ROOT, 'dist', 'web', 'public');
+const ASSETS: Record<string, string> = { '/index.html': 'text/html; charset=utf-8', '/app.js': 'text/javascript; charset=utf-8', '/style.css': 'text/css; charset=utf-8', '/uPlot.min.css': 'text/css; charset=utf-8' };
+function loadAssets(dir: string): Map<string, { type: string; body: Buffer }> {
+  const assets = new Map<string, { type: string; body: Buffer }>();
+  for (const [path, type] of Object.entries(ASSETS)) {
+    try {
+      assets.set(path, { type, body: readFileSync(join(dir, path)) });
+    } catch {
+      // Not built: the API still works, and / says how to build the page.
+    }
+  }
+  return assets;
+}
+
 const INDEX = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>pimonitor</title></head>
-<body><h1>pimonitor</h1><p>The JSON API (README "Web API"):</p><ul>
+<body><h1>pimonitor</h1><p>The dashboard is not built here (<code>npm run build</code>). The JSON API (README "Web API"):</p><ul>
 <li><a href="/api/latest">/api/latest</a></li><li><a href="/api/devices">/api/devices</a></li>
 <li>/api/history?device=&amp;sensor=&amp;from=-7d</li><li><a href="/api/alerts">/api/alerts</a></li>
 <li><a href="/api/rejected">/api/rejected</a></li><li>/api/events (server-sent events)</li></ul></body></html>
@@ -51,9 +71,11 @@ export class WebServer {
   private bound = 0;
   private readonly auth: WebAuth;
   private readonly now: () => number;
+  private readonly assets: Map<string, { type: string; body: Buffer }>;
 
   constructor(private readonly o: WebServerOptions) {
     this.now = o.now ?? Date.now;
+    this.assets = loadAssets(o.publicDir ?? PUBLIC_DIR);
     this.auth = new WebAuth(o.db, isLoopback(o.host), this.now, o.failureDelayMs);
   }
 
@@ -94,10 +116,18 @@ export class WebServer {
         return json(401, { error: denied });
       }
       const p = url.searchParams;
+      const asset = this.assets.get(url.pathname === '/' ? '/index.html' : url.pathname);
+      if (asset) {
+        res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'no-cache' });
+        return void res.end(req.method === 'HEAD' ? undefined : asset.body);
+      }
       switch (url.pathname) {
         case '/':
           res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
           return void res.end(INDEX);
+        case '/favicon.ico':
+          res.writeHead(204);
+          return void res.end();
         case '/healthz': {
           const database = await withTimeout(this.o.db.one('SELECT 1'), 800, 'the database').then(() => true, () => false);
           const broker = this.o.live ? this.o.live.connected : true;

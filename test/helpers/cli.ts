@@ -12,7 +12,7 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   // No fixed ports for the ops endpoints: tests run side by side. A test that wants one sets it.
   // Tests publish readings dated early 2026, which 90 days of raw retention would refuse; the
   // retention tests set it themselves.
-  return { ...rest, LOG_LEVEL: 'info', BROKER_HTTP_PORT: '0', INGEST_HTTP_PORT: '0', ALERTS_HTTP_PORT: '0', RETENTION_RAW_DAYS: '0', ...env };
+  return { ...rest, LOG_LEVEL: 'info', BROKER_HTTP_PORT: '0', INGEST_HTTP_PORT: '0', ALERTS_HTTP_PORT: '0', WEB_PORT: '0', RETENTION_RAW_DAYS: '0', ...env };
 }
 
 /** Starts `pimonitor <args>` from the build, as a user would run it. */

@@ -1,0 +1,100 @@
+/// <reference lib="dom" />
+import mqtt from 'mqtt';
+import { startBroker } from '../broker/broker.js';
+import { encodeReading } from '../shared/contract.js';
+import { createLogger } from '../shared/log.js';
+import { LiveFeed } from '../web/live.js';
+import { WebServer } from '../web/server.js';
+import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
+import { writeBatch, type Sample } from './helpers/storage.js';
+import { launchChromium, needsChromium } from './support/services.js';
+
+/**
+ * The dashboard in headless Chromium against a real server, database and broker: the overview shows
+ * the devices, a reading published over MQTT appears on the open page without reload, the history
+ * chart draws a week and a year. WEB_SCREENSHOTS=docs writes the README's screenshots (desktop, phone).
+ */
+
+let t: TestDatabase;
+let broker: Awaited<ReturnType<typeof startBroker>>;
+let server: WebServer;
+let base: string;
+const DAY = 86_400_000;
+
+beforeAll(async () => {
+  t = await createMigratedTestDatabase();
+  // Eight days of three rooms, every 10 minutes, ending now.
+  const now = Date.now();
+  const samples: Sample[] = [];
+  for (let ts = now - 8 * DAY; ts <= now; ts += 600_000) {
+    const phase = ((ts % DAY) / DAY) * 2 * Math.PI;
+    for (const [device, base] of [['living-room', 21], ['bedroom', 19], ['attic', 24]] as const) {
+      samples.push({ device, metric: 'temperature', ts: new Date(ts), value: Math.round((base + 2.5 * Math.sin(phase - 2)) * 10) / 10 });
+      samples.push({ device, metric: 'humidity', ts: new Date(ts), value: Math.round((50 - 8 * Math.sin(phase - 2)) * 10) / 10 });
+    }
+  }
+  for (let i = 0; i < samples.length; i += 5000) await writeBatch(t.db, samples.slice(i, i + 5000));
+  await t.db.one('SELECT pimonitor_rollup(1000000)');
+  await t.db.none("UPDATE devices SET status = 'online', status_changed_at = now() - interval '2 days'");
+  await t.db.none("UPDATE devices SET status = 'offline', status_changed_at = now() - interval '5 minutes' WHERE device = 'attic'");
+  broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
+  server = new WebServer({ db: t.db, live: new LiveFeed(mqtt.connect(broker.url, { reconnectPeriod: 500 })), host: '127.0.0.1', port: 0 });
+  await server.start();
+  base = `http://127.0.0.1:${server.port}`;
+}, 120_000);
+
+afterAll(async () => {
+  await server?.stop();
+  await broker?.stop();
+  await t?.stop();
+});
+
+const withChromium = await needsChromium('the web dashboard in a browser');
+const shots = process.env.WEB_SCREENSHOTS;
+
+withChromium('overview, live update, history of a week and a year, devices: in Chromium on a desktop and a phone', async () => {
+  const browser = await launchChromium();
+  const publisher = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+  try {
+    for (const [width, name] of [[1100, 'desktop'], [390, 'phone']] as const) {
+      const page = await browser.newPage({ viewport: { width, height: 800 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+      await page.goto(`${base}/`);
+      await page.waitForSelector('.tile[data-key="living-room/dht22"]');
+      expect(await page.$$eval('.tile', (tiles) => tiles.map((t) => t.getAttribute('data-key')))).toEqual(['attic/dht22', 'bedroom/dht22', 'living-room/dht22']);
+      expect(await page.textContent('.tile[data-key="attic/dht22"] .badge')).toBe('offline');
+      await page.waitForSelector('.live.on');
+      await page.waitForSelector('.tile[data-key="living-room/dht22"] .spark path');
+
+      // A reading published now appears on the open page, without reload, within 2 s.
+      const published = Date.now();
+      await publisher.publishAsync('home/living-room/dht22', encodeReading({ temperature: 23.4, humidity: 47.1 }, new Date()), { qos: 1 });
+      await page.waitForFunction(() => document.querySelector('.tile[data-key="living-room/dht22"] [data-metric="temperature"] b')?.textContent === '23.4', undefined, { timeout: 2000 });
+      expect(Date.now() - published).toBeLessThan(2000);
+      if (shots) await page.screenshot({ path: `${shots}/web-overview-${name}.png`, fullPage: true });
+
+      for (const [range, tier] of [['-7d', '1h'], ['-52w', '1d']] as const) {
+        await page.goto(`${base}/#/history?metric=temperature&range=${range}`);
+        await page.waitForSelector('.chart canvas');
+        const seen = await page.evaluate(() => ({ title: document.querySelector('.chart h3')?.textContent, points: document.querySelector('.chart p.muted')?.textContent, legend: Array.from(document.querySelectorAll(".u-legend .u-label")).map((l) => l.textContent) }));
+        expect(seen.title).toBe(`temperature (°C) · ${tier} means`);
+        expect(Number(seen.points!.replace(/\D/g, ''))).toBeGreaterThan(range === '-7d' ? 150 : 7);
+        expect(seen.legend).toEqual(expect.arrayContaining(['attic/dht22', 'bedroom/dht22', 'living-room/dht22']));
+        if (shots && range === '-7d') await page.screenshot({ path: `${shots}/web-history-${name}.png`, fullPage: true });
+      }
+
+      await page.goto(`${base}/#/devices`);
+      await page.waitForSelector('table');
+      expect(await page.$$eval('tbody tr td:first-child', (cells) => cells.map((c) => c.textContent))).toEqual(['attic', 'bedroom', 'living-room']);
+      const scroll = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+      expect(scroll[0]).toBeLessThanOrEqual(scroll[1]! + 1); // no sideways scrolling of the page itself
+      expect(errors).toEqual([]);
+      await page.close();
+    }
+  } finally {
+    await publisher.endAsync();
+    await browser.close();
+  }
+}, 120_000);

@@ -1,0 +1,18 @@
+/** The JSON API of `pimonitor web` (README "Web API"), typed as the page uses it. */
+
+export interface Latest { device: string; sensor: string; metric: string; value: number; unit: string | null; ts: string; status: string | null }
+export interface Device { device: string; firstSeen: string; lastSeen: string; status: string | null; statusChangedAt: string | null; sensors: string[]; series: number }
+export interface HistorySeries { metric: string; unit: string | null; t: number[]; avg: number[]; min: number[]; max: number[] }
+export interface History { device: string; sensor: string; tier: string; series: HistorySeries[] }
+export interface AlertState { rule: string; device: string; sensor: string; metric: string; phase: string; startedAt: string; value: number }
+export interface AlertEvent { id: number; at: string; kind: string; rule: string; device: string; severity: string; value: number | null; message: string; inhibited: boolean }
+export interface Rejected { receivedAt: string; topic: string; code: string | null; reason: string; bytes: number; payload: string }
+
+export async function get<T>(path: string): Promise<T> {
+  const res = await fetch(path, { headers: { accept: 'application/json' } });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${(await res.text()).slice(0, 200)}`);
+  return (await res.json()) as T;
+}
+
+export const history = (device: string, sensor: string, from: string, metric?: string) =>
+  get<History>(`/api/history?device=${encodeURIComponent(device)}&sensor=${encodeURIComponent(sensor)}&from=${encodeURIComponent(from)}${metric ? `&metric=${encodeURIComponent(metric)}` : ''}`);

@@ -1,0 +1,73 @@
+import uPlot from 'uplot';
+import { get, history, type Latest } from './api.js';
+import { el } from './dom.js';
+
+const RANGES: [string, string][] = [['1 h', '-1h'], ['24 h', '-24h'], ['7 d', '-7d'], ['30 d', '-30d'], ['1 year', '-52w']];
+const COLOURS = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
+
+/** History: one metric of several sensors on one chart (compare rooms), over a chosen range; min/max band for one. */
+export async function historyPage(main: HTMLElement, params: URLSearchParams): Promise<() => void> {
+  const latest = await get<Latest[]>('/api/latest');
+  const metrics = [...new Set(latest.map((l) => l.metric))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const metric = params.get('metric') && metrics.includes(params.get('metric')!) ? params.get('metric')! : metrics[0];
+  main.replaceChildren();
+  if (!metric) {
+    main.append(el('p', { class: 'muted' }, 'No readings yet.'));
+    return () => {};
+  }
+  const range = RANGES.find(([, r]) => r === params.get('range'))?.[1] ?? '-24h';
+  const candidates = latest.filter((l) => l.metric === metric).map((l) => `${l.device}/${l.sensor}`);
+  const wanted = (params.get('sensors') ?? '').split(',').filter((s) => candidates.includes(s));
+  const chosen = wanted.length > 0 ? wanted : candidates.slice(0, COLOURS.length);
+  const link = (p: Record<string, string>) => `#/history?${new URLSearchParams({ metric, range, sensors: chosen.join(','), ...p })}`;
+  main.append(el('div', { class: 'controls' },
+    ...metrics.map((m) => el('a', { href: link({ metric: m, sensors: '' }) }, el('button', { class: m === metric ? 'active' : '', type: 'button' }, m))),
+    el('span', { class: 'muted' }, '·'),
+    ...RANGES.map(([label, r]) => el('a', { href: link({ range: r }) }, el('button', { class: r === range ? 'active' : '', type: 'button' }, label)))));
+  main.append(el('div', { class: 'controls' }, ...candidates.map((c) => {
+    const on = chosen.includes(c);
+    const next = on ? chosen.filter((x) => x !== c) : [...chosen, c];
+    return el('a', { href: link({ sensors: next.join(',') || c }) }, el('button', { class: on ? 'active' : '', type: 'button' }, c));
+  })));
+  const box = el('div', { class: 'chart', 'data-metric': metric });
+  main.append(box);
+  const results = await Promise.all(chosen.map((c) => {
+    const [device, sensor] = c.split('/') as [string, string];
+    return history(device, sensor, range, metric);
+  }));
+  const unit = results.find((r) => r.series[0])?.series[0]?.unit ?? '';
+  box.append(el('h3', {}, `${metric}${unit ? ` (${unit})` : ''} · ${results[0]?.tier === 'raw' ? 'every reading' : `${results[0]?.tier ?? ''} means`}`));
+  const tables: uPlot.AlignedData[] = results.map((r) => {
+    const s = r.series[0];
+    if (!s) return [[], []] as unknown as uPlot.AlignedData;
+    const t = s.t.map((ms) => ms / 1000);
+    return (chosen.length === 1 ? [t, s.avg, s.min, s.max] : [t, s.avg]) as uPlot.AlignedData;
+  });
+  const data = tables.length === 1 ? tables[0]! : uPlot.join(tables);
+  const series: uPlot.Series[] = [{}];
+  chosen.forEach((c, i) => {
+    series.push({ label: c, stroke: COLOURS[i % COLOURS.length], width: 2, spanGaps: false, points: { show: false } });
+    if (chosen.length === 1) {
+      series.push({ label: 'min', stroke: 'transparent', points: { show: false } }, { label: 'max', stroke: 'transparent', points: { show: false } });
+    }
+  });
+  const opts: uPlot.Options = {
+    width: Math.max(280, box.clientWidth - 16),
+    height: 320,
+    series,
+    bands: chosen.length === 1 ? [{ series: [3, 2], fill: 'rgba(214, 39, 40, 0.12)' }] : [],
+    axes: [{ stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.15)' } }, { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.15)' }, size: 56 }],
+    scales: { x: { time: true } },
+  };
+  const plot = new uPlot(opts, data, box);
+  const resize = () => plot.setSize({ width: Math.max(280, box.clientWidth - 16), height: 320 });
+  window.addEventListener('resize', resize);
+  const points = data[0]?.length ?? 0;
+  box.append(el('p', { class: 'muted' }, `${points.toLocaleString()} points`));
+  return () => {
+    window.removeEventListener('resize', resize);
+    plot.destroy();
+  };
+}
+
+const rank = (m: string) => (m === 'temperature' ? 0 : m === 'humidity' ? 1 : 2);

@@ -1,0 +1,29 @@
+import { get, type AlertEvent, type AlertState, type Device, type Rejected } from './api.js';
+import { age, el, when } from './dom.js';
+
+const table = (head: string[], rows: (string | Node)[][]) =>
+  el('div', { class: 'scroll' }, el('table', {}, el('thead', {}, el('tr', {}, ...head.map((h) => el('th', {}, h)))), el('tbody', {}, ...rows.map((r) => el('tr', {}, ...r.map((c) => el('td', {}, c)))))));
+
+export async function devicesPage(main: HTMLElement): Promise<void> {
+  const devices = await get<Device[]>('/api/devices');
+  main.replaceChildren(devices.length === 0 ? el('p', { class: 'muted' }, 'No devices yet.') : table(['device', 'status', 'sensors', 'series', 'first seen', 'last message'],
+    devices.map((d) => [d.device, el('span', { class: `badge ${d.status ?? ''}` }, d.status ?? 'never announced'), d.sensors.join(', '), String(d.series), when(d.firstSeen), `${when(d.lastSeen)} (${age(d.lastSeen)})`])));
+}
+
+export async function alertsPage(main: HTMLElement): Promise<void> {
+  const { active, events } = await get<{ active: AlertState[]; events: AlertEvent[] }>('/api/alerts?limit=100');
+  main.replaceChildren(
+    el('h2', {}, 'Now'),
+    active.length === 0 ? el('p', { class: 'muted' }, 'Nothing pending or firing.') : table(['rule', 'alert on', 'state', 'since', 'value'], active.map((a) => [a.rule, [a.device, a.sensor, a.metric].filter(Boolean).join('/'), a.phase, when(a.startedAt), String(a.value)])),
+    el('h2', {}, 'Latest events'),
+    events.length === 0 ? el('p', { class: 'muted' }, 'No alert has fired yet.') : table(['at', 'event', 'severity', 'message'], events.map((e) => [when(e.at), e.kind, e.severity, e.inhibited ? `${e.message} (not notified: device offline)` : e.message])),
+  );
+}
+
+export async function rejectedPage(main: HTMLElement): Promise<void> {
+  const rows = await get<Rejected[]>('/api/rejected?limit=100');
+  main.replaceChildren(
+    el('p', { class: 'muted' }, 'Messages ingest did not store, newest first, with the reason: why a new sensor\'s readings do not appear.'),
+    rows.length === 0 ? el('p', { class: 'muted' }, 'None.') : table(['received', 'topic', 'reason', 'payload'], rows.map((r) => [when(r.receivedAt), r.topic, `${r.code ?? ''}: ${r.reason}`, el('code', {}, r.payload)])),
+  );
+}
