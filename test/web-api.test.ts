@@ -3,10 +3,9 @@ import mqtt from 'mqtt';
 import { addAccount } from '../broker/accounts.js';
 import { startBroker } from '../broker/broker.js';
 import { encodeReading } from '../shared/contract.js';
-import { createLogger } from '../shared/log.js';
-import { LiveFeed } from '../web/live.js';
 import { parseHistoryQuery, tierFor } from '../web/params.js';
 import { WebServer } from '../web/server.js';
+import { startWebStack } from './helpers/web.js';
 import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
 import { DAY_FROM, DAY_TO, seedHouse } from './helpers/report-data.js';
 
@@ -14,22 +13,19 @@ const FUZZ = { seed: 20261125, numRuns: Number(process.env.FUZZ_RUNS ?? 300) };
 
 let t: TestDatabase;
 let broker: Awaited<ReturnType<typeof startBroker>>;
-let server: WebServer;
+let stack: Awaited<ReturnType<typeof startWebStack>>;
 let base: string;
 
 beforeAll(async () => {
   t = await createMigratedTestDatabase();
   await seedHouse(t.db);
   await t.db.none(`INSERT INTO rejected_messages (received_at, topic, payload, payload_bytes, reason, code) VALUES (now(), 'home/attic/dht22', '\\x7b2274223a0131', 6, 'payload is not JSON', 'json')`);
-  broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
-  server = new WebServer({ db: t.db, live: new LiveFeed(mqtt.connect(broker.url, { reconnectPeriod: 500 })), host: '127.0.0.1', port: 0, now: () => Date.parse('2026-03-30T05:00:00Z') });
-  await server.start();
-  base = `http://127.0.0.1:${server.port}`;
+  stack = await startWebStack(t.db, () => Date.parse('2026-03-30T05:00:00Z'));
+  ({ broker, base } = stack);
 }, 120_000);
 
 afterAll(async () => {
-  await server?.stop();
-  await broker?.stop();
+  await stack?.stop();
   await t?.stop();
 });
 

@@ -2,9 +2,7 @@
 import mqtt from 'mqtt';
 import { startBroker } from '../broker/broker.js';
 import { encodeReading } from '../shared/contract.js';
-import { createLogger } from '../shared/log.js';
-import { LiveFeed } from '../web/live.js';
-import { WebServer } from '../web/server.js';
+import { startWebStack } from './helpers/web.js';
 import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
 import { writeBatch, type Sample } from './helpers/storage.js';
 import { launchChromium, needsChromium } from './support/services.js';
@@ -17,7 +15,7 @@ import { launchChromium, needsChromium } from './support/services.js';
 
 let t: TestDatabase;
 let broker: Awaited<ReturnType<typeof startBroker>>;
-let server: WebServer;
+let stack: Awaited<ReturnType<typeof startWebStack>>;
 let base: string;
 const DAY = 86_400_000;
 
@@ -37,15 +35,12 @@ beforeAll(async () => {
   await t.db.one('SELECT pimonitor_rollup(1000000)');
   await t.db.none("UPDATE devices SET status = 'online', status_changed_at = now() - interval '2 days'");
   await t.db.none("UPDATE devices SET status = 'offline', status_changed_at = now() - interval '5 minutes' WHERE device = 'attic'");
-  broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
-  server = new WebServer({ db: t.db, live: new LiveFeed(mqtt.connect(broker.url, { reconnectPeriod: 500 })), host: '127.0.0.1', port: 0 });
-  await server.start();
-  base = `http://127.0.0.1:${server.port}`;
+  stack = await startWebStack(t.db);
+  ({ broker, base } = stack);
 }, 120_000);
 
 afterAll(async () => {
-  await server?.stop();
-  await broker?.stop();
+  await stack?.stop();
   await t?.stop();
 });
 
