@@ -8,7 +8,7 @@ import { ExpectedError } from '../shared/expected-error.js';
 import { systemTimeZone } from '../storage/settings.js';
 import { isTimeZone } from '../shared/time-zone.js';
 import { parseExportOptions, type ExportOptions } from './export-args.js';
-import { serializer } from './export-format.js';
+import { serializer } from '../storage/export-format.js';
 import { progressBar } from './progress.js';
 import { formatAge, formatBytes, formatCount, formatTable } from './text-output.js';
 import { formatInstant } from './time-args.js';
@@ -57,36 +57,14 @@ export function addDataCommands(program: Command, load: Load): void {
     .option(...tzFlag)
     .action(async (o: { config?: string; json?: boolean; tz?: string }) => {
       const tz = zoneOf(o.tz);
-      const { rows, usage } = await withMigratedDatabase(load(o).config, 'pimonitor-devices', async (db) => {
-        const { diskUsage } = await import('../storage/usage.js');
-        const usage = await diskUsage(db);
-        const rows = await db.any<{ device: string; status: string | null; first_seen: Date; last_seen: Date; series: number; values: string; raw_values: string }>(`
-          WITH oldest AS (SELECT date_trunc('hour', min(ts), 'UTC') AS ts FROM readings_raw),
-          stored AS (SELECT device, sum(count) AS values FROM readings_1d GROUP BY device),
-          raw AS (SELECT device, sum(count) AS values FROM readings_1h WHERE bucket >= (SELECT ts FROM oldest) GROUP BY device)
-          SELECT d.device, d.status, d.first_seen, d.last_seen,
-            (SELECT count(*)::int FROM series s WHERE s.device = d.device) AS series,
-            coalesce(stored.values, 0) AS values, coalesce(raw.values, 0) AS raw_values
-          FROM devices d LEFT JOIN stored USING (device) LEFT JOIN raw USING (device)
-          ORDER BY d.device`);
-        return { rows, usage };
-      });
-      // Disk is shared out: raw readings by each device's raw values, rollups by its number of series.
-      const rollupBytes = usage.tables.filter((t) => t.table.startsWith('rollup_')).reduce((n, t) => n + t.bytes, 0);
-      const allSeries = rows.reduce((n, r) => n + r.series, 0) || 1;
-      const devices = rows.map((r) => ({
-        ...r,
-        values: Number(r.values),
-        raw_values: Number(r.raw_values),
-        bytes: Math.round(Number(r.raw_values) * (usage.rawBytesPerValue ?? 0) + (rollupBytes * r.series) / allSeries),
-      }));
+      const { devices, databaseBytes } = await withMigratedDatabase(load(o).config, 'pimonitor-devices', async (db) => (await import('../storage/device-stats.js')).deviceStats(db));
       if (o.json) return console.log(JSON.stringify(devices.map((d) => ({ ...d, first_seen: formatInstant(d.first_seen, tz), last_seen: formatInstant(d.last_seen, tz) })), null, 2));
       if (devices.length === 0) return console.log('no devices yet: none has published.');
       const now = Date.now();
       console.log(formatTable(['device', 'status', 'first seen', 'last seen', 'series', 'values', 'raw kept', 'disk'],
         devices.map((d) => [d.device, d.status ?? '-', formatInstant(d.first_seen, tz).slice(0, 10), `${formatAge(now - d.last_seen.getTime())} ago`,
           String(d.series), formatCount(d.values), formatCount(d.raw_values), `≈${formatBytes(d.bytes)}`])));
-      console.log(`\ndatabase ${formatBytes(usage.databaseBytes)}; \`pimonitor db\` shows it table by table.`);
+      console.log(`\ndatabase ${formatBytes(databaseBytes)}; \`pimonitor db\` shows it table by table.`);
     });
 
   program

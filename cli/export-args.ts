@@ -1,6 +1,6 @@
 import { isTimeZone } from '../shared/time-zone.js';
 import { EVERY, type Every, type ExportQuery } from '../storage/export.js';
-import { FORMATS, type Format } from './export-format.js';
+import { FORMATS, type Format } from '../storage/export-format.js';
 import { parseTimeArg, type Parsed } from './time-args.js';
 
 export interface ExportOptions {

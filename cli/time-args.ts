@@ -4,7 +4,7 @@
  * value or a reason, never an exception.
  */
 
-import { offsetMs, wallClockToInstant } from '../shared/time-zone.js';
+import { wallClockToInstant } from '../shared/time-zone.js';
 
 const RELATIVE = /^-(\d{1,6})(s|m|h|d|w)$/;
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;
@@ -37,25 +37,4 @@ export function parseTimeArg(text: string, now: Date, tz: string): Parsed<Date> 
   return { ok: true, value: new Date(wall - (sign === '-' ? -1 : 1) * (Number(hh) * 60 + Number(mm)) * 60_000) };
 }
 
-const QUARTER_HOUR_MS = 900_000;
-let lastOffset = { tz: '', quarter: NaN, offset: 0 };
-/**
- * offsetMs, remembered for the quarter hour: zones change offset only on quarter hours, and an export
- * formats rows in time order, so nearly every row hits (formatToParts costs microseconds a call).
- */
-function cachedOffsetMs(instant: number, tz: string): number {
-  const quarter = Math.floor(instant / QUARTER_HOUR_MS);
-  if (lastOffset.tz !== tz || lastOffset.quarter !== quarter) lastOffset = { tz, quarter, offset: offsetMs(quarter * QUARTER_HOUR_MS, tz) };
-  return lastOffset.offset;
-}
-
-/** ISO 8601 in `tz` with its offset (2026-11-25T17:03:00+01:00); `UTC` gives the Z form. */
-export function formatInstant(date: Date, tz: string): string {
-  if (tz === 'UTC') return date.toISOString().replace('.000Z', 'Z');
-  const offset = cachedOffsetMs(date.getTime(), tz);
-  const local = new Date(date.getTime() + offset).toISOString().slice(0, 19);
-  const sign = offset < 0 ? '-' : '+';
-  const abs = Math.abs(offset) / 60_000;
-  const ms = date.getUTCMilliseconds();
-  return `${local}${ms ? `.${String(ms).padStart(3, '0')}` : ''}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
-}
+export { formatInstant } from '../shared/time-zone.js';

@@ -59,6 +59,30 @@ test('/api/history reads the tier that fits the range, column by column, with th
   expect(raw.body.series.map((x: { metric: string; t: number[] }) => [x.metric, x.t.length])).toEqual([['humidity', 60], ['temperature', 60]]);
 });
 
+test('/api/history.csv is what `pimonitor export` writes for the same range and tier; /api/devices has values, disk and read statistics', async () => {
+  const res = await fetch(`${base}/api/history.csv?device=kitchen&sensor=dht22&metric=humidity&from=${DAY_FROM.toISOString()}&to=${DAY_TO.toISOString()}`, { signal: AbortSignal.timeout(10_000) });
+  expect(res.headers.get('content-disposition')).toBe('attachment; filename="kitchen-dht22-humidity-2026-03-28.csv"');
+  const lines = (await res.text()).trim().split('\r\n');
+  expect(lines[0]).toBe('time,device,sensor,metric,unit,count,avg,min,max');
+  const buckets = await t.db.one<{ n: number }>("SELECT count(*)::int AS n FROM readings_5m WHERE device = 'kitchen' AND metric = 'humidity' AND bucket >= $1 AND bucket < $2", [DAY_FROM, DAY_TO]);
+  expect(lines.length - 1).toBe(buckets.n);
+  expect(lines[1]).toMatch(/^2026-03-28T23:00:00Z,kitchen,dht22,humidity,%,5,/);
+
+  const publisher = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+  await publisher.publishAsync('home/kitchen/dht22/diag', JSON.stringify({ attempts: 10, readings: 9, failures: { timeout: 1 }, lastError: { kind: 'timeout', message: 'no answer', at: null } }), { qos: 1, retain: true });
+  await publisher.endAsync();
+  const kitchen = await (async () => {
+    for (let i = 0; i < 50; i++) {
+      const d = (await get('/api/devices')).body.find((x: { device: string }) => x.device === 'kitchen');
+      if (d.diag.dht22) return d;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error('no diag on /api/devices');
+  })();
+  expect(kitchen).toMatchObject({ series: 2, values: 2 * 1333 + 2 * 1440, diag: { dht22: { attempts: 10, readings: 9, failures: { timeout: 1 }, lastError: { kind: 'timeout', message: 'no answer', at: null } } } });
+  expect(kitchen.bytes).toBeGreaterThan(0);
+});
+
 test('bad parameters get every problem named; other methods and pages are refused', async () => {
   const bad = await get('/api/history?device=a/b&from=yesterday-ish&to=-1d');
   expect(bad.status).toBe(400);

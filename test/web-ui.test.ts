@@ -35,6 +35,11 @@ beforeAll(async () => {
   await t.db.one('SELECT pimonitor_rollup(1000000)');
   await t.db.none("UPDATE devices SET status = 'online', status_changed_at = now() - interval '2 days'");
   await t.db.none("UPDATE devices SET status = 'offline', status_changed_at = now() - interval '5 minutes' WHERE device = 'attic'");
+  await t.db.none(`INSERT INTO alert_events (at, kind, rule, device, sensor, metric, severity, value, message, started_at, fired_at) VALUES
+    (now() - interval '3 hours', 'fired', 'attic-hot', 'attic', 'dht22', 'temperature', 'warning', 26.4, 'attic/dht22 temperature 26.4 °C above 26 °C for 5 min', now() - interval '185 minutes', now() - interval '3 hours'),
+    (now() - interval '1 hour', 'resolved', 'attic-hot', 'attic', 'dht22', 'temperature', 'warning', 25.1, 'attic/dht22 temperature back to 25.1 °C', now() - interval '185 minutes', now() - interval '3 hours')`);
+  await t.db.none(`INSERT INTO rejected_messages (received_at, topic, payload, payload_bytes, reason, code) VALUES
+    (now() - interval '10 minutes', 'home/garage/dht22', '{"temperature": "warm"}', 23, 'temperature is not a number: "warm"', 'metric')`);
   stack = await startWebStack(t.db);
   ({ broker, base } = stack);
 }, 120_000);
@@ -73,18 +78,31 @@ withChromium('overview, live update, history of a week and a year, devices: in C
       for (const [range, tier] of [['-7d', '1h'], ['-52w', '1d']] as const) {
         await page.goto(`${base}/#/history?metric=temperature&range=${range}`);
         await page.waitForSelector('.chart canvas');
-        const seen = await page.evaluate(() => ({ title: document.querySelector('.chart h3')?.textContent, points: document.querySelector('.chart p.muted')?.textContent, legend: Array.from(document.querySelectorAll(".u-legend .u-label")).map((l) => l.textContent) }));
+        const seen = await page.evaluate(() => ({ title: document.querySelector('.chart h3')?.textContent, points: document.querySelector('.chart p.muted')?.textContent, legend: Array.from(document.querySelectorAll(".u-legend .u-label")).map((l) => l.textContent), csv: Array.from(document.querySelectorAll('.chart a[download]')).map((a) => a.getAttribute('href')) }));
         expect(seen.title).toBe(`temperature (°C) · ${tier} means`);
-        expect(Number(seen.points!.replace(/\D/g, ''))).toBeGreaterThan(range === '-7d' ? 150 : 7);
+        expect(Number(/^([\d,]+) points/.exec(seen.points!)![1]!.replace(/,/g, ''))).toBeGreaterThan(range === '-7d' ? 150 : 7);
+        expect(seen.csv).toHaveLength(3);
         expect(seen.legend).toEqual(expect.arrayContaining(['attic/dht22', 'bedroom/dht22', 'living-room/dht22']));
         if (shots && range === '-7d') await page.screenshot({ path: `${shots}/web-history-${name}.png`, fullPage: true });
       }
 
+      // The node's read statistics (retained diag) reach the devices page through the server's subscription.
+      await publisher.publishAsync('home/living-room/dht22/diag', JSON.stringify({ attempts: 120, readings: 117, failures: { timeout: 2, checksum: 1, io: 0, range: 0, spike: 0 }, lastError: { kind: 'timeout', message: 'no answer from the sensor', at: null } }), { qos: 1, retain: true });
       await page.goto(`${base}/#/devices`);
       await page.waitForSelector('table');
+      await page.waitForFunction(() => document.body.textContent!.includes('97.5 % good of 120 (timeout 2, checksum 1)'), undefined, { timeout: 5000 }).catch(async () => {
+        await page.reload();
+        await page.waitForFunction(() => document.body.textContent!.includes('97.5 % good of 120 (timeout 2, checksum 1)'), undefined, { timeout: 5000 });
+      });
+      if (shots && name === 'desktop') await page.screenshot({ path: `${shots}/web-devices-desktop.png`, fullPage: true });
       expect(await page.$$eval('tbody tr td:first-child', (cells) => cells.map((c) => c.textContent))).toEqual(['attic', 'bedroom', 'living-room']);
       const scroll = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
       expect(scroll[0]).toBeLessThanOrEqual(scroll[1]! + 1); // no sideways scrolling of the page itself
+      for (const other of ['alerts', 'rejected']) {
+        await page.goto(`${base}/#/${other}`);
+        await page.waitForFunction((p) => document.body.dataset.page === `/${p}`, other);
+        if (shots && name === 'desktop') await page.screenshot({ path: `${shots}/web-${other}-desktop.png`, fullPage: true });
+      }
       expect(errors).toEqual([]);
       await page.close();
     }

@@ -1,7 +1,8 @@
 /** The JSON API of `pimonitor web` (README "Web API"), typed as the page uses it. */
 
 export interface Latest { device: string; sensor: string; metric: string; value: number; unit: string | null; ts: string; status: string | null }
-export interface Device { device: string; firstSeen: string; lastSeen: string; status: string | null; statusChangedAt: string | null; sensors: string[]; series: number }
+export interface SensorDiag { attempts: number; readings: number; failures: Record<string, number>; lastError: { kind: string; message: string; at: string | null } | null }
+export interface Device { device: string; firstSeen: string; lastSeen: string; status: string | null; sensors: string[]; series: number; values: number; rawValues: number; bytes: number; diag: Record<string, SensorDiag> }
 export interface HistorySeries { metric: string; unit: string | null; t: number[]; avg: number[]; min: number[]; max: number[] }
 export interface History { device: string; sensor: string; tier: string; series: HistorySeries[] }
 export interface AlertState { rule: string; device: string; sensor: string; metric: string; phase: string; startedAt: string; value: number }

@@ -63,7 +63,11 @@ export async function historyPage(main: HTMLElement, params: URLSearchParams): P
   const resize = () => plot.setSize({ width: Math.max(280, box.clientWidth - 16), height: 320 });
   window.addEventListener('resize', resize);
   const points = data[0]?.length ?? 0;
-  box.append(el('p', { class: 'muted' }, `${points.toLocaleString()} points`));
+  box.append(el('p', { class: 'muted' }, `${points.toLocaleString()} points · CSV: `, ...chosen.flatMap((c, i) => {
+    const [device, sensor] = c.split('/') as [string, string];
+    const href = `/api/history.csv?${new URLSearchParams({ device, sensor, metric, from: range })}`;
+    return [i ? ', ' : '', el('a', { href, download: '' }, c)];
+  })));
   return () => {
     window.removeEventListener('resize', resize);
     plot.destroy();

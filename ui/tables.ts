@@ -1,4 +1,4 @@
-import { get, type AlertEvent, type AlertState, type Device, type Rejected } from './api.js';
+import { get, type AlertEvent, type AlertState, type Device, type Rejected, type SensorDiag } from './api.js';
 import { age, el, when } from './dom.js';
 
 const table = (head: string[], rows: (string | Node)[][]) =>
@@ -6,8 +6,22 @@ const table = (head: string[], rows: (string | Node)[][]) =>
 
 export async function devicesPage(main: HTMLElement): Promise<void> {
   const devices = await get<Device[]>('/api/devices');
-  main.replaceChildren(devices.length === 0 ? el('p', { class: 'muted' }, 'No devices yet.') : table(['device', 'status', 'sensors', 'series', 'first seen', 'last message'],
-    devices.map((d) => [d.device, el('span', { class: `badge ${d.status ?? ''}` }, d.status ?? 'never announced'), d.sensors.join(', '), String(d.series), when(d.firstSeen), `${when(d.lastSeen)} (${age(d.lastSeen)})`])));
+  main.replaceChildren(devices.length === 0 ? el('p', { class: 'muted' }, 'No devices yet.') : table(['device', 'status', 'sensors and their reads', 'values', 'disk', 'first seen', 'last message'],
+    devices.map((d) => [d.device, el('span', { class: `badge ${d.status ?? ''}` }, d.status ?? 'never announced'),
+      el('div', {}, ...d.sensors.map((s) => el('div', {}, `${s}: ${reads(d.diag[s])}`))),
+      d.values.toLocaleString(), bytes(d.bytes), when(d.firstSeen), `${when(d.lastSeen)} (${age(d.lastSeen)})`])));
+}
+
+/** A sensor's read statistics in words: "99.2 % good of 1,234 (timeout 8, checksum 2)"; a dying DHT22 shows here first. */
+function reads(diag: SensorDiag | undefined): string {
+  if (!diag) return 'no read statistics yet';
+  const good = diag.attempts ? (100 * diag.readings) / diag.attempts : 100;
+  const failures = Object.entries(diag.failures).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
+  return `${good.toFixed(1)} % good of ${diag.attempts.toLocaleString()}${failures.length ? ` (${failures.join(', ')})` : ''}${diag.lastError ? `; last error: ${diag.lastError.message}` : ''}`;
+}
+
+function bytes(n: number): string {
+  return n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(1)} GiB` : n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${Math.round(n / 1024)} KiB`;
 }
 
 export async function alertsPage(main: HTMLElement): Promise<void> {

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { MqttClient } from 'mqtt';
-import { INGEST_SUBSCRIPTION, parseReading, parseStatus, parseTopic } from '../shared/contract.js';
+import { INGEST_SUBSCRIPTION, parseDiag, parseDiagTopic, parseReading, parseStatus, parseTopic } from '../shared/contract.js';
 
 /** One event the page gets: a reading or a status change, as JSON. */
 export type LiveEvent =
@@ -20,6 +20,22 @@ export function liveEventOf(topic: string, payload: Buffer, receivedAt: Date): L
   return { type: 'reading', device: r.reading.device, sensor: r.reading.sensor, ts: r.reading.ts.toISOString(), values: Object.fromEntries(r.reading.metrics.map((m) => [m.metric, m.value])) };
 }
 
+export interface SensorDiag { attempts: number; readings: number; failures: Record<string, number>; lastError: { kind: string; message: string; at: string | null } | null }
+
+/** A diag payload as the page shows it, or null when it is not one (validated by the contract). Pure. */
+export function diagOf(payload: Buffer): SensorDiag | null {
+  const counts = parseDiag(payload);
+  if (!counts.ok) return null;
+  const raw = JSON.parse(payload.toString()) as Record<string, unknown>;
+  const failures: Record<string, number> = {};
+  if (raw.failures && typeof raw.failures === 'object') {
+    for (const [kind, n] of Object.entries(raw.failures as Record<string, unknown>).slice(0, 20)) if (typeof n === 'number' && Number.isFinite(n)) failures[kind.slice(0, 32)] = n;
+  }
+  const e = raw.lastError as Record<string, unknown> | null | undefined;
+  const lastError = e && typeof e === 'object' ? { kind: String(e.kind ?? '').slice(0, 32), message: String(e.message ?? '').slice(0, 300), at: typeof e.at === 'string' ? e.at.slice(0, 40) : null } : null;
+  return { attempts: counts.diag.attempts, readings: counts.diag.readings, failures, lastError };
+}
+
 const MAX_CLIENTS = 100;
 const HEARTBEAT_MS = 15_000;
 
@@ -30,16 +46,34 @@ const HEARTBEAT_MS = 15_000;
  */
 export class LiveFeed {
   private readonly clients = new Set<ServerResponse>();
+  /** Each sensor's newest read statistics (home/<device>/<sensor>/diag, retained), by device and sensor. */
+  private readonly diag = new Map<string, Map<string, SensorDiag>>();
   private heartbeat?: NodeJS.Timeout;
 
   constructor(private readonly client: MqttClient, private readonly now: () => number = Date.now) {
-    client.on('connect', () => client.subscribe(INGEST_SUBSCRIPTION, { qos: 0 }));
+    client.on('connect', () => client.subscribe([INGEST_SUBSCRIPTION, `${INGEST_SUBSCRIPTION}/diag`], { qos: 0 }));
     client.on('message', (topic, payload) => {
+      const d = parseDiagTopic(topic);
+      if (d) return this.keepDiag(d.device, d.sensor, payload);
       const event = liveEventOf(topic, payload, new Date(this.now()));
       if (event) this.broadcast(event);
     });
     this.heartbeat = setInterval(() => this.clients.forEach((res) => res.write(': keep-alive\n\n')), HEARTBEAT_MS);
     this.heartbeat.unref();
+  }
+
+  /** The read statistics the nodes publish, for the devices page. */
+  diagnostics(device: string): Record<string, SensorDiag> {
+    return Object.fromEntries(this.diag.get(device) ?? []);
+  }
+
+  private keepDiag(device: string, sensor: string, payload: Buffer): void {
+    const parsed = diagOf(payload);
+    const sensors = this.diag.get(device) ?? new Map<string, SensorDiag>();
+    if (parsed) sensors.set(sensor, parsed);
+    else sensors.delete(sensor); // an empty retained message clears it
+    // Bounded: a house has tens of devices; a broker full of junk topics must not grow this forever.
+    if (this.diag.size < 1000 || this.diag.has(device)) this.diag.set(device, sensors);
   }
 
   get connected(): boolean {

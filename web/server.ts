@@ -8,7 +8,10 @@ import { isLoopback } from '../shared/loopback.js';
 import { withTimeout } from '../shared/timeout.js';
 import { WebAuth } from './auth.js';
 import type { LiveFeed } from './live.js';
-import { parseHistoryQuery, parseLimit } from './params.js';
+import { parseHistoryQuery, parseLimit, tierFor, type HistoryQuery } from './params.js';
+import { deviceStats } from '../storage/device-stats.js';
+import { exportRows } from '../storage/export.js';
+import { serializer } from '../storage/export-format.js';
 import * as q from './queries.js';
 
 export interface WebServerOptions {
@@ -101,6 +104,19 @@ export class WebServer {
     server.closeAllConnections();
   }
 
+  /** The history as CSV, through `pimonitor export`'s code path (time windows, the same columns), streamed. */
+  private async csv(res: ServerResponse, h: HistoryQuery): Promise<void> {
+    const every = tierFor(h.from, h.to);
+    const format = serializer('csv', every, 'UTC');
+    const name = `${h.device}-${h.sensor}${h.metric ? `-${h.metric}` : ''}-${h.from.toISOString().slice(0, 10)}.csv`;
+    res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}"`, 'cache-control': 'no-store' });
+    res.write(format.header());
+    for await (const rows of exportRows(this.o.db, { from: h.from, to: h.to, every, devices: [h.device], sensors: [h.sensor], ...(h.metric ? { metrics: [h.metric] } : {}) })) {
+      if (!res.write(format.page(rows))) await new Promise((resolve) => res.once('drain', resolve));
+    }
+    res.end(format.footer());
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
     const json = (status: number, body: unknown) => {
@@ -135,8 +151,19 @@ export class WebServer {
         }
         case '/api/latest':
           return json(200, await q.latest(this.o.db));
-        case '/api/devices':
-          return json(200, await q.devices(this.o.db));
+        case '/api/devices': {
+          const { devices } = await deviceStats(this.o.db);
+          const sensors = new Map((await q.devices(this.o.db)).map((d: { device: string; sensors: string[] }) => [d.device, d.sensors]));
+          return json(200, devices.map((d) => ({
+            device: d.device, status: d.status, firstSeen: d.first_seen, lastSeen: d.last_seen, sensors: sensors.get(d.device) ?? [], series: d.series,
+            values: d.values, rawValues: d.raw_values, bytes: d.bytes, diag: this.o.live?.diagnostics(d.device) ?? {},
+          })));
+        }
+        case '/api/history.csv': {
+          const parsed = parseHistoryQuery(p, new Date(this.now()));
+          if (!parsed.ok) throw new BadRequest(parsed.problems);
+          return await this.csv(res, parsed.value);
+        }
         case '/api/history': {
           const parsed = parseHistoryQuery(p, new Date(this.now()));
           if (!parsed.ok) throw new BadRequest(parsed.problems);
@@ -151,7 +178,7 @@ export class WebServer {
           if (!this.o.live.add(res)) return json(503, { error: 'too many open event streams' });
           return;
         default:
-          return json(404, { error: `no such page: ${url.pathname.slice(0, 100)}`, api: ['/api/latest', '/api/devices', '/api/history', '/api/alerts', '/api/rejected', '/api/events'] });
+          return json(404, { error: `no such page: ${url.pathname.slice(0, 100)}`, api: ['/api/latest', '/api/devices', '/api/history', '/api/history.csv', '/api/alerts', '/api/rejected', '/api/events'] });
       }
     } catch (err) {
       if (res.headersSent) return void res.end();

@@ -1,5 +1,5 @@
-import type { Every, ExportRow } from '../storage/export.js';
-import { formatInstant } from './time-args.js';
+import type { Every, ExportRow } from './export.js';
+import { formatInstant } from '../shared/time-zone.js';
 
 export const FORMATS = ['csv', 'json', 'ndjson'] as const;
 export type Format = (typeof FORMATS)[number];

@@ -1,0 +1,41 @@
+import type { Db } from '../shared/db.js';
+import { diskUsage } from './usage.js';
+
+export interface DeviceStats {
+  device: string;
+  status: string | null;
+  first_seen: Date;
+  last_seen: Date;
+  series: number;
+  /** Values stored over all time (from the daily rollups). */
+  values: number;
+  /** Of those, still kept raw. */
+  raw_values: number;
+  /** Its share of the disk: raw values at the measured bytes per value, rollups by its number of series. */
+  bytes: number;
+}
+
+/** Every device with what it has stored and the disk that takes (`pimonitor devices`, the dashboard). */
+export async function deviceStats(db: Db): Promise<{ devices: DeviceStats[]; databaseBytes: number }> {
+  const usage = await diskUsage(db);
+  const rows = await db.any<{ device: string; status: string | null; first_seen: Date; last_seen: Date; series: number; values: string; raw_values: string }>(`
+    WITH oldest AS (SELECT date_trunc('hour', min(ts), 'UTC') AS ts FROM readings_raw),
+    stored AS (SELECT device, sum(count) AS values FROM readings_1d GROUP BY device),
+    raw AS (SELECT device, sum(count) AS values FROM readings_1h WHERE bucket >= (SELECT ts FROM oldest) GROUP BY device)
+    SELECT d.device, d.status, d.first_seen, d.last_seen,
+      (SELECT count(*)::int FROM series s WHERE s.device = d.device) AS series,
+      coalesce(stored.values, 0) AS values, coalesce(raw.values, 0) AS raw_values
+    FROM devices d LEFT JOIN stored USING (device) LEFT JOIN raw USING (device)
+    ORDER BY d.device`);
+  const rollupBytes = usage.tables.filter((t) => t.table.startsWith('rollup_')).reduce((n, t) => n + t.bytes, 0);
+  const allSeries = rows.reduce((n, r) => n + r.series, 0) || 1;
+  return {
+    databaseBytes: usage.databaseBytes,
+    devices: rows.map((r) => ({
+      ...r,
+      values: Number(r.values),
+      raw_values: Number(r.raw_values),
+      bytes: Math.round(Number(r.raw_values) * (usage.rawBytesPerValue ?? 0) + (rollupBytes * r.series) / allSeries),
+    })),
+  };
+}
