@@ -94,14 +94,14 @@ withChromium('overview, live update, history of a week and a year, devices: in C
         await page.reload();
         await page.waitForFunction(() => document.body.textContent!.includes('97.5 % good of 120 (timeout 2, checksum 1)'), undefined, { timeout: 5000 });
       });
-      if (shots && name === 'desktop') await page.screenshot({ path: `${shots}/web-devices-desktop.png`, fullPage: true });
+      if (shots) await page.screenshot({ path: `${shots}/web-devices-${name}.png`, fullPage: true });
       expect(await page.$$eval('tbody tr td:first-child', (cells) => cells.map((c) => c.textContent))).toEqual(['attic', 'bedroom', 'living-room']);
       const scroll = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
       expect(scroll[0]).toBeLessThanOrEqual(scroll[1]! + 1); // no sideways scrolling of the page itself
       for (const other of ['alerts', 'rejected']) {
         await page.goto(`${base}/#/${other}`);
         await page.waitForFunction((p) => document.body.dataset.page === `/${p}`, other);
-        if (shots && name === 'desktop') await page.screenshot({ path: `${shots}/web-${other}-desktop.png`, fullPage: true });
+        if (shots) await page.screenshot({ path: `${shots}/web-${other}-${name}.png`, fullPage: true });
       }
       expect(errors).toEqual([]);
       await page.close();
