@@ -86,6 +86,16 @@ withChromium('overview, live update, history of a week and a year, devices: in C
         if (shots && range === '-7d') await page.screenshot({ path: `${shots}/web-history-${name}.png`, fullPage: true });
       }
 
+      // A custom range from the date pickers: three days, so 5-minute buckets.
+      await page.goto(`${base}/#/history?metric=humidity&range=-24h`);
+      await page.waitForSelector('.chart canvas');
+      const day = 86_400_000;
+      await page.fill('input[aria-label="from"]', new Date(Date.now() - 4 * day - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 16));
+      await page.fill('input[aria-label="to"]', new Date(Date.now() - 1 * day - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 16));
+      await page.click('text=Show');
+      await page.waitForFunction(() => location.hash.includes('from=') && document.querySelector('.chart h3')?.textContent === 'humidity (%) · 5m means');
+      await page.waitForSelector('.chart canvas');
+
       // The node's read statistics (retained diag) reach the devices page through the server's subscription.
       await publisher.publishAsync('home/living-room/dht22/diag', JSON.stringify({ attempts: 120, readings: 117, failures: { timeout: 2, checksum: 1, io: 0, range: 0, spike: 0 }, lastError: { kind: 'timeout', message: 'no answer from the sensor', at: null } }), { qos: 1, retain: true });
       await page.goto(`${base}/#/devices`);

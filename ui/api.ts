@@ -15,5 +15,5 @@ export async function get<T>(path: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-export const history = (device: string, sensor: string, from: string, metric?: string) =>
-  get<History>(`/api/history?device=${encodeURIComponent(device)}&sensor=${encodeURIComponent(sensor)}&from=${encodeURIComponent(from)}${metric ? `&metric=${encodeURIComponent(metric)}` : ''}`);
+export const history = (device: string, sensor: string, from: string, metric?: string, to?: string) =>
+  get<History>(`/api/history?${new URLSearchParams({ device, sensor, from, ...(metric ? { metric } : {}), ...(to ? { to } : {}) })}`);

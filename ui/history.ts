@@ -15,15 +15,28 @@ export async function historyPage(main: HTMLElement, params: URLSearchParams): P
     main.append(el('p', { class: 'muted' }, 'No readings yet.'));
     return () => {};
   }
-  const range = RANGES.find(([, r]) => r === params.get('range'))?.[1] ?? '-24h';
+  // A preset (-24h) or a custom range (from and to as ISO 8601, from the date pickers).
+  const custom = params.get('from') && params.get('to') ? { from: params.get('from')!, to: params.get('to')! } : null;
+  const range = custom ? 'custom' : RANGES.find(([, r]) => r === params.get('range'))?.[1] ?? '-24h';
   const candidates = latest.filter((l) => l.metric === metric).map((l) => `${l.device}/${l.sensor}`);
   const wanted = (params.get('sensors') ?? '').split(',').filter((s) => candidates.includes(s));
   const chosen = wanted.length > 0 ? wanted : candidates.slice(0, COLOURS.length);
-  const link = (p: Record<string, string>) => `#/history?${new URLSearchParams({ metric, range, sensors: chosen.join(','), ...p })}`;
+  const link = (p: Record<string, string>) => `#/history?${new URLSearchParams({ metric, ...(custom && !p.range ? custom : { range }), sensors: chosen.join(','), ...p })}`;
+  const pickFrom = el('input', { type: 'datetime-local', 'aria-label': 'from', value: local(custom?.from ?? new Date(Date.now() - 7 * 86_400_000).toISOString()) });
+  const pickTo = el('input', { type: 'datetime-local', 'aria-label': 'to', value: local(custom?.to ?? new Date().toISOString()) });
+  const show = el('button', { type: 'button', class: custom ? 'active' : '' }, 'Show');
+  show.addEventListener('click', () => {
+    const from = new Date(pickFrom.value);
+    const to = new Date(pickTo.value);
+    if (Number.isFinite(from.getTime()) && Number.isFinite(to.getTime()) && from < to) {
+      location.hash = `#/history?${new URLSearchParams({ metric, from: from.toISOString(), to: to.toISOString(), sensors: chosen.join(',') })}`;
+    }
+  });
   main.append(el('div', { class: 'controls' },
     ...metrics.map((m) => el('a', { href: link({ metric: m, sensors: '' }) }, el('button', { class: m === metric ? 'active' : '', type: 'button' }, m))),
     el('span', { class: 'muted' }, '·'),
-    ...RANGES.map(([label, r]) => el('a', { href: link({ range: r }) }, el('button', { class: r === range ? 'active' : '', type: 'button' }, label)))));
+    ...RANGES.map(([label, r]) => el('a', { href: link({ range: r }) }, el('button', { class: r === range ? 'active' : '', type: 'button' }, label))),
+    pickFrom, pickTo, show));
   main.append(el('div', { class: 'controls' }, ...candidates.map((c) => {
     const on = chosen.includes(c);
     const next = on ? chosen.filter((x) => x !== c) : [...chosen, c];
@@ -33,7 +46,7 @@ export async function historyPage(main: HTMLElement, params: URLSearchParams): P
   main.append(box);
   const results = await Promise.all(chosen.map((c) => {
     const [device, sensor] = c.split('/') as [string, string];
-    return history(device, sensor, range, metric);
+    return history(device, sensor, custom ? custom.from : range, metric, custom?.to);
   }));
   const unit = results.find((r) => r.series[0])?.series[0]?.unit ?? '';
   box.append(el('h3', {}, `${metric}${unit ? ` (${unit})` : ''} · ${results[0]?.tier === 'raw' ? 'every reading' : `${results[0]?.tier ?? ''} means`}`));
@@ -65,13 +78,19 @@ export async function historyPage(main: HTMLElement, params: URLSearchParams): P
   const points = data[0]?.length ?? 0;
   box.append(el('p', { class: 'muted' }, `${points.toLocaleString()} points · CSV: `, ...chosen.flatMap((c, i) => {
     const [device, sensor] = c.split('/') as [string, string];
-    const href = `/api/history.csv?${new URLSearchParams({ device, sensor, metric, from: range })}`;
+    const href = `/api/history.csv?${new URLSearchParams({ device, sensor, metric, ...(custom ? custom : { from: range }) })}`;
     return [i ? ', ' : '', el('a', { href, download: '' }, c)];
   })));
   return () => {
     window.removeEventListener('resize', resize);
     plot.destroy();
   };
+}
+
+/** An ISO instant as the value of a datetime-local input (local time, minutes). */
+function local(iso: string): string {
+  const d = new Date(iso);
+  return Number.isFinite(d.getTime()) ? new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16) : '';
 }
 
 const rank = (m: string) => (m === 'temperature' ? 0 : m === 'humidity' ? 1 : 2);
