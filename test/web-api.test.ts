@@ -177,3 +177,17 @@ test('`pimonitor web` as a user runs it: listens, answers /healthz and the API, 
     expect((await cli.exited).code).toBe(0);
   }
 }, 60_000);
+
+test('any request line the server can be sent is answered with a status, never a dropped connection', async () => {
+  const { request } = await import('node:http');
+  const port = new URL(base).port;
+  const send = (path: string) => new Promise<number>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'GET', timeout: 5000 }, (res) => (res.resume(), resolve(res.statusCode ?? 0)));
+    req.on('error', reject);
+    req.end();
+  });
+  await fc.assert(fc.asyncProperty(fc.oneof(fc.webPath(), fc.string({ maxLength: 80 }).map((s) => `/api/history?${encodeURI(s)}`), fc.constantFrom('/api/history.csv?device=x', '/api/../api/latest', '//api/latest', '/api/latest?limit=-1')), async (path) => {
+    const status = await send(path.startsWith('/') ? path : `/${path}`);
+    expect([200, 204, 400, 404]).toContain(status);
+  }), { ...FUZZ, numRuns: Math.min(FUZZ.numRuns, 200) });
+});

@@ -112,7 +112,9 @@ export class WebServer {
     res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}"`, 'cache-control': 'no-store' });
     res.write(format.header());
     for await (const rows of exportRows(this.o.db, { from: h.from, to: h.to, every, devices: [h.device], sensors: [h.sensor], ...(h.metric ? { metrics: [h.metric] } : {}) })) {
-      if (!res.write(format.page(rows))) await new Promise((resolve) => res.once('drain', resolve));
+      // Backpressure, and a download the browser cancelled stops the export instead of waiting for ever.
+      if (!res.write(format.page(rows))) await new Promise((resolve) => (res.once('drain', resolve), res.once('close', resolve)));
+      if (res.destroyed) return;
     }
     res.end(format.footer());
   }
@@ -125,7 +127,12 @@ export class WebServer {
     };
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') return json(405, { error: 'this API is read-only: GET only' });
-      const url = new URL(req.url ?? '/', 'http://pimonitor.invalid');
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', 'http://pimonitor.invalid');
+      } catch {
+        return json(400, { error: 'not a URL' });
+      }
       const denied = await this.auth.check(req);
       if (denied) {
         res.setHeader('www-authenticate', 'Basic realm="pimonitor", charset="UTF-8"');
