@@ -7,6 +7,8 @@ export interface DeviceStats {
   first_seen: Date;
   last_seen: Date;
   series: number;
+  /** Its sensors, by name. */
+  sensors: string[];
   /** Values stored over all time (from the daily rollups). */
   values: number;
   /** Of those, still kept raw. */
@@ -18,14 +20,15 @@ export interface DeviceStats {
 /** Every device with what it has stored and the disk that takes (`pimonitor devices`, the dashboard). */
 export async function deviceStats(db: Db): Promise<{ devices: DeviceStats[]; databaseBytes: number }> {
   const usage = await diskUsage(db);
-  const rows = await db.any<{ device: string; status: string | null; first_seen: Date; last_seen: Date; series: number; values: string; raw_values: string }>(`
+  const rows = await db.any<{ device: string; status: string | null; first_seen: Date; last_seen: Date; series: number; sensors: string[]; values: string; raw_values: string }>(`
     WITH oldest AS (SELECT date_trunc('hour', min(ts), 'UTC') AS ts FROM readings_raw),
     stored AS (SELECT device, sum(count) AS values FROM readings_1d GROUP BY device),
-    raw AS (SELECT device, sum(count) AS values FROM readings_1h WHERE bucket >= (SELECT ts FROM oldest) GROUP BY device)
+    raw AS (SELECT device, sum(count) AS values FROM readings_1h WHERE bucket >= (SELECT ts FROM oldest) GROUP BY device),
+    catalogue AS (SELECT device, count(*)::int AS series, array_agg(DISTINCT sensor ORDER BY sensor) AS sensors FROM series GROUP BY device)
     SELECT d.device, d.status, d.first_seen, d.last_seen,
-      (SELECT count(*)::int FROM series s WHERE s.device = d.device) AS series,
+      coalesce(catalogue.series, 0) AS series, coalesce(catalogue.sensors, '{}') AS sensors,
       coalesce(stored.values, 0) AS values, coalesce(raw.values, 0) AS raw_values
-    FROM devices d LEFT JOIN stored USING (device) LEFT JOIN raw USING (device)
+    FROM devices d LEFT JOIN catalogue USING (device) LEFT JOIN stored USING (device) LEFT JOIN raw USING (device)
     ORDER BY d.device`);
   const rollupBytes = usage.tables.filter((t) => t.table.startsWith('rollup_')).reduce((n, t) => n + t.bytes, 0);
   const allSeries = rows.reduce((n, r) => n + r.series, 0) || 1;

@@ -40,3 +40,7 @@ export function age(ts: string | number, now = Date.now()): string {
 }
 
 export const when = (ts: string | null) => (ts ? new Date(ts).toLocaleString() : '–');
+
+/** Temperature first, humidity second, then the rest by name (as the reports and charts order them). */
+export const byMetric = (a: string, b: string) => rank(a) - rank(b) || a.localeCompare(b);
+const rank = (m: string) => (m === 'temperature' ? 0 : m === 'humidity' ? 1 : 2);

@@ -1,6 +1,6 @@
 import uPlot from 'uplot';
 import { get, history, type Latest } from './api.js';
-import { el } from './dom.js';
+import { byMetric, el } from './dom.js';
 
 const RANGES: [string, string][] = [['1 h', '-1h'], ['24 h', '-24h'], ['7 d', '-7d'], ['30 d', '-30d'], ['1 year', '-52w']];
 const COLOURS = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
@@ -8,7 +8,7 @@ const COLOURS = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b
 /** History: one metric of several sensors on one chart (compare rooms), over a chosen range; min/max band for one. */
 export async function historyPage(main: HTMLElement, params: URLSearchParams): Promise<() => void> {
   const latest = await get<Latest[]>('/api/latest');
-  const metrics = [...new Set(latest.map((l) => l.metric))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const metrics = [...new Set(latest.map((l) => l.metric))].sort(byMetric);
   const metric = params.get('metric') && metrics.includes(params.get('metric')!) ? params.get('metric')! : metrics[0];
   main.replaceChildren();
   if (!metric) {
@@ -92,5 +92,3 @@ function local(iso: string): string {
   const d = new Date(iso);
   return Number.isFinite(d.getTime()) ? new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16) : '';
 }
-
-const rank = (m: string) => (m === 'temperature' ? 0 : m === 'humidity' ? 1 : 2);

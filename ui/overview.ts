@@ -1,5 +1,5 @@
 import { get, history, type AlertState, type Latest } from './api.js';
-import { age, el, formatValue, sparkline } from './dom.js';
+import { age, byMetric, el, formatValue, sparkline } from './dom.js';
 import type { LiveEvent } from './live.js';
 
 /** A reading older than this is shown as stale (the node missed several intervals, or is gone). */
@@ -28,12 +28,12 @@ export async function overview(main: HTMLElement, live: EventTarget): Promise<()
   const render = (t: Tile) => {
     const node = el('section', { class: `tile${Date.now() - new Date(t.ts).getTime() > STALE_MS ? ' stale' : ''}`, 'data-key': t.key },
       el('h2', {}, el('span', {}, t.device, ' ', el('small', {}, t.sensor)), t.status ? el('span', { class: `badge ${t.status}` }, t.status) : null),
-      el('div', { class: 'values' }, ...[...t.values].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b)).map(([metric, v]) => {
+      el('div', { class: 'values' }, ...[...t.values].sort(([a], [b]) => byMetric(a, b)).map(([metric, v]) => {
         const [n, unit] = formatValue(v.value, v.unit);
         return el('div', { class: 'value', 'data-metric': metric, title: metric }, el('b', {}, n), el('span', { class: 'unit' }, unit), el('span', { class: 'trend' }, ''));
       })),
       el('div', { class: 'spark-slot' }),
-      el('div', { class: 'meta' }, el('span', {}, [...t.values.keys()].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b)).join(', ')), el('span', { class: 'age', 'data-ts': t.ts }, age(t.ts))));
+      el('div', { class: 'meta' }, el('span', {}, [...t.values.keys()].sort(byMetric).join(', ')), el('span', { class: 'age', 'data-ts': t.ts }, age(t.ts))));
     nodes.get(t.key)?.replaceWith(node) ?? grid.append(node);
     nodes.set(t.key, node);
     return node;
@@ -81,8 +81,5 @@ export async function overview(main: HTMLElement, live: EventTarget): Promise<()
     clearInterval(ages);
   };
 }
-
-/** Temperature first, humidity second, then the rest by name (as the reports and charts order them). */
-const rank = (m: string) => (m === 'temperature' ? 0 : m === 'humidity' ? 1 : 2);
 
 const UNITS: Record<string, string> = { temperature: '°C', humidity: '%', pressure: 'hPa', co2: 'ppm', illuminance: 'lx', voltage: 'V', current: 'A', power: 'W', energy: 'kWh', battery: '%' };

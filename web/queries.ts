@@ -10,14 +10,6 @@ export async function latest(db: Db) {
     ORDER BY l.device, l.sensor, l.metric`);
 }
 
-export async function devices(db: Db) {
-  return db.any(`SELECT d.device, d.first_seen AS "firstSeen", d.last_seen AS "lastSeen", d.status, d.status_changed_at AS "statusChangedAt",
-      coalesce(s.sensors, '{}') AS sensors, coalesce(s.series, 0) AS series
-    FROM devices d
-    LEFT JOIN (SELECT device, array_agg(DISTINCT sensor ORDER BY sensor) AS sensors, count(*)::int AS series FROM series GROUP BY device) s USING (device)
-    ORDER BY d.device`);
-}
-
 const VIEWS = { '5m': 'readings_5m', '1h': 'readings_1h', '1d': 'readings_1d' } as const;
 
 /**

@@ -160,9 +160,8 @@ export class WebServer {
           return json(200, await q.latest(this.o.db));
         case '/api/devices': {
           const { devices } = await deviceStats(this.o.db);
-          const sensors = new Map((await q.devices(this.o.db)).map((d: { device: string; sensors: string[] }) => [d.device, d.sensors]));
           return json(200, devices.map((d) => ({
-            device: d.device, status: d.status, firstSeen: d.first_seen, lastSeen: d.last_seen, sensors: sensors.get(d.device) ?? [], series: d.series,
+            device: d.device, status: d.status, firstSeen: d.first_seen, lastSeen: d.last_seen, sensors: d.sensors, series: d.series,
             values: d.values, rawValues: d.raw_values, bytes: d.bytes, diag: this.o.live?.diagnostics(d.device) ?? {},
           })));
         }
