@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { nameProblem, type Range } from '../shared/contract.js';
 import { parsePartition } from '../shared/partition.js';
 import { isTimeZone } from '../shared/time-zone.js';
+import { parseSources } from '../shared/sources/spec.js';
 
 /** Custom convict formats, registered once before any schema is built. */
 export function registerFormats(): void {
@@ -70,6 +71,14 @@ export function registerFormats(): void {
         entry === null || typeof entry !== 'object' || Array.isArray(entry) ? [`node.sensors[${i}] must be an object`]
         : typeof (entry as { type?: unknown }).type !== 'string' ? [`node.sensors[${i}] needs a "type"`] : []);
       if (problems.length > 0) throw new Error(problems.join('; '));
+    },
+  });
+  convict.addFormat({
+    name: 'sources',
+    coerce: parseJsonOrKeep,
+    validate(value: unknown) {
+      const parsed = parseSources(value, 'UTC');
+      if (!parsed.ok) throw new Error(parsed.problems.join('; '));
     },
   });
   convict.addFormat({

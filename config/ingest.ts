@@ -20,6 +20,12 @@ export const ingest = {
       default: '',
       env: 'INGEST_SHARE_GROUP',
     },
+    sources: {
+      doc: 'Devices of other projects to read beside pimonitor\'s own: preset names (tasmota, zigbee2mqtt, esphome, shelly), comma-separated, or a JSON list of presets with options and custom mappings; see README "Devices you already have". The alerts worker and the dashboard read the same.',
+      format: 'sources',
+      default: [] as unknown,
+      env: 'INGEST_SOURCES',
+    },
     batchMaxRows: {
       doc: 'Rows that make a batch full: it is written at once instead of waiting for the flush interval.',
       format: 'positive-int',

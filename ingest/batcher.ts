@@ -1,5 +1,6 @@
 import { classify, rowCount, type Entry } from './entries.js';
 import type { ValidationLimits } from '../shared/contract.js';
+import type { Source } from '../shared/sources/source.js';
 import type { PositionedMessage } from '../shared/spool/record.js';
 
 /** A spooled message and what it became. */
@@ -40,11 +41,11 @@ export function isFull({ backlogMessages, rowsPerMessage }: FlushState, { batchM
  * Classifies `messages` (in spool order) into the next batch: as many as fit in `batchMaxRows` rows, and
  * always at least one, so a message with more rows than a batch still moves. Pure.
  */
-export function takeBatch(messages: readonly PositionedMessage[], batchMaxRows: number, limits: ValidationLimits): Item[] {
+export function takeBatch(messages: readonly PositionedMessage[], batchMaxRows: number, limits: ValidationLimits, sources: readonly Source[] = []): Item[] {
   const items: Item[] = [];
   let rows = 0;
   for (const message of messages) {
-    const entry = classify(message.topic, message.payload, new Date(message.receivedAt), limits);
+    const entry = classify(message.topic, message.payload, new Date(message.receivedAt), limits, sources);
     if (items.length > 0 && rows + rowCount(entry) > batchMaxRows) break;
     items.push({ message, entry });
     rows += rowCount(entry);

@@ -121,7 +121,7 @@ export class Committer {
     const receivedAt = entry.receivedAt;
     switch (next) {
       case 'rejected':
-        return { message, fallback: next, entry: { kind: 'rejected', topic: message.topic, payload: message.payload, code: 'database', reason: `the database refused this message: ${error}`, receivedAt } };
+        return { message, fallback: next, entry: { kind: 'rejected', source: entry.source, topic: message.topic, payload: message.payload, code: 'database', reason: `the database refused this message: ${error}`, receivedAt } };
       case 'rejected-plain':
         // Nothing of the sender's text is left in the row but the bytes: the topic as hex, a fixed reason.
         return {
@@ -129,6 +129,7 @@ export class Committer {
           fallback: next,
           entry: {
             kind: 'rejected',
+            source: entry.source,
             topic: `hex:${Buffer.from(message.topic).toString('hex').slice(0, 1000)}`,
             payload: message.payload,
             code: entry.kind === 'rejected' ? entry.code : 'database',

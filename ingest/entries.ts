@@ -1,48 +1,44 @@
-import { safeText } from '../shared/text.js';
-import {
-  MAX_REASON_CHARS,
-  parseReading,
-  parseStatus,
-  parseTopic,
-  type DeviceStatus,
-  type Invalid,
-  type Reading,
-  type RejectionCode,
-  type ValidationLimits,
-} from '../shared/contract.js';
-
-/** What one MQTT message becomes: a reading, a status change, or a rejection with its reason. */
-export type Entry =
-  | { kind: 'reading'; reading: Reading; receivedAt: Date }
-  | { kind: 'status'; device: string; status: DeviceStatus; receivedAt: Date }
-  | { kind: 'rejected'; topic: string; payload: Buffer; code: RejectionCode; reason: string; receivedAt: Date };
+import type { DeviceStatus, Reading, RejectionCode, ValidationLimits } from '../shared/contract.js';
+import { decodeMessage } from '../shared/sources/decode.js';
+import type { Source } from '../shared/sources/source.js';
 
 /**
- * Pure: never throws, so no message can stop the worker. The contract is total (a fuzz test drives it
- * with arbitrary bytes); the catch is the last line, and its `unexpected` code says a bug was found.
+ * What one MQTT message becomes: readings (one of a pimonitor node, one or several of another project's
+ * device), a status change, a message ignored by a source's rule, or a rejection with its reason.
+ * `source` names who read it: `pimonitor`, or a configured source (shared/sources).
  */
-export function classify(topic: string, payload: Buffer, receivedAt: Date, limits: ValidationLimits): Entry {
-  try {
-    return classifyOrThrow(topic, payload, receivedAt, limits);
-  } catch (err) {
-    return { kind: 'rejected', topic, payload, code: 'unexpected', reason: safeText(`validating this message failed unexpectedly: ${(err as Error)?.message ?? err}`, MAX_REASON_CHARS), receivedAt };
-  }
-}
+export type Entry =
+  | { kind: 'readings'; source: string; readings: Reading[]; receivedAt: Date }
+  | { kind: 'status'; source: string; device: string; status: DeviceStatus; receivedAt: Date }
+  | { kind: 'ignored'; source: string; topic: string; reason: string; receivedAt: Date }
+  | { kind: 'rejected'; source: string; topic: string; payload: Buffer; code: RejectionCode; reason: string; receivedAt: Date };
 
-function classifyOrThrow(topic: string, payload: Buffer, receivedAt: Date, limits: ValidationLimits): Entry {
-  const reject = ({ code, reason }: Invalid): Entry => ({ kind: 'rejected', topic, payload, code, reason, receivedAt });
-  const parsedTopic = parseTopic(topic);
-  if (!parsedTopic.ok) return reject(parsedTopic);
-  const t = parsedTopic.topic;
-  if (t.kind === 'status') {
-    const status = parseStatus(payload);
-    return status.ok ? { kind: 'status', device: t.device, status: status.status, receivedAt } : reject(status);
+/**
+ * Pure: never throws, so no message can stop the worker. The contract and the sources are total (fuzz
+ * tests drive them with arbitrary bytes); decodeMessage's catch is the last line, and its `unexpected`
+ * code says a bug was found.
+ */
+export function classify(topic: string, payload: Buffer, receivedAt: Date, limits: ValidationLimits, sources: readonly Source[] = []): Entry {
+  const decoded = decodeMessage(sources, topic, payload, receivedAt, limits);
+  if ('ok' in decoded) return { kind: 'rejected', source: decoded.source, topic, payload, code: decoded.code, reason: decoded.reason, receivedAt };
+  switch (decoded.kind) {
+    case 'readings':
+      return { ...decoded, receivedAt };
+    case 'status':
+      return { ...decoded, receivedAt };
+    case 'ignored':
+      return { ...decoded, topic, receivedAt };
   }
-  const reading = parseReading(t.device, t.sensor, payload, receivedAt, limits);
-  return reading.ok ? { kind: 'reading', reading: reading.reading, receivedAt } : reject(reading);
 }
 
 /** Database rows an entry becomes; what batch sizes and the memory bound count. */
 export function rowCount(entry: Entry): number {
-  return entry.kind === 'reading' ? entry.reading.metrics.length : 1;
+  switch (entry.kind) {
+    case 'readings':
+      return entry.readings.reduce((n, r) => n + r.metrics.length, 0);
+    case 'ignored':
+      return 0;
+    default:
+      return 1;
+  }
 }

@@ -9,7 +9,7 @@ export interface BrokerClient {
   handleMessage: (packet: { topic: string; payload: Buffer | string }, done: (err?: Error) => void) => void;
   on(event: 'connect' | 'offline', listener: () => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
-  subscribe(filters: Record<string, { qos: 1 } | boolean>, callback: (err: Error | null | undefined, granted?: Array<{ qos: number }>) => void): unknown;
+  subscribe(filters: Record<string, { qos: 1 } | boolean>, callback: (err: Error | null | undefined, granted?: Array<{ topic?: string; qos: number }>) => void): unknown;
   endAsync(force?: boolean): Promise<void>;
 }
 
@@ -21,8 +21,8 @@ export interface IntakeOptions {
   clientId: string;
   username?: string;
   password?: string;
-  /** The filter to subscribe to, on every connect. */
-  subscription: string;
+  /** The filters to subscribe to, on every connect: pimonitor's home/+/+ and each source's. */
+  subscriptions: readonly string[];
   /**
    * Takes one message; returns true when it may be acknowledged now, false to hold its PUBACK (and so
    * MQTT.js's read loop) until release() is called.
@@ -71,7 +71,7 @@ export class Intake extends EventEmitter<IntakeEvents> {
   }
 
   async start(): Promise<void> {
-    const { url, clientId, username, password, subscription } = this.options;
+    const { url, clientId, username, password, subscriptions } = this.options;
     const connect = this.options.connect ?? connectMqtt;
     // reconnectOnConnackError: a login refused once (a password rotation under way) must not stop ingest for good.
     // resubscribe: false, because intake subscribes on every connect itself and must see each answer;
@@ -98,8 +98,10 @@ export class Intake extends EventEmitter<IntakeEvents> {
           clearTimeout(this.resubscribeTimer);
           // `resubscribe: true` makes MQTT.js send the SUBSCRIBE even for a filter it subscribed before
           // (client.js parseSub), so every connect asks the broker, and a refusal is seen.
-          client.subscribe({ [subscription]: { qos: 1 }, resubscribe: true }, (err, granted) => {
-            const refused = err || granted?.some((g) => g.qos === 128) ? `the broker refused the subscription to ${subscription}${err ? ` (${err.message})` : ''}` : null;
+          const filters = Object.fromEntries(subscriptions.map((f) => [f, { qos: 1 as const }]));
+          client.subscribe({ ...filters, resubscribe: true }, (err, granted) => {
+            const refusedFilters = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic ?? '?');
+            const refused = err || refusedFilters.length ? `the broker refused the subscription to ${err ? subscriptions.join(', ') : refusedFilters.join(', ')}${err ? ` (${err.message})` : ''}` : null;
             if (refused) {
               this.subscribedNow = false;
               if (first) return reject(new Error(refused));

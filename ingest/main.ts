@@ -11,6 +11,7 @@ import { withTimeout } from '../shared/timeout.js';
 import { createIngestMetrics } from './metrics.js';
 import { Spool } from '../shared/spool/spool.js';
 import { parsePartition, type Partition } from '../shared/partition.js';
+import { configuredSources } from '../shared/sources/spec.js';
 import { createBatchStore } from './store.js';
 import { IngestWorker } from './worker.js';
 import { startMaintenance } from '../storage/run-maintenance.js';
@@ -28,6 +29,7 @@ export async function runIngest(config: Config): Promise<void> {
   const { spool, repair } = Spool.open({ dir: spoolDir, segmentBytes: ingest.spoolSegmentBytes });
   if (repair.truncatedBytes > 0) log.warn({ spoolDir, bytes: repair.truncatedBytes }, 'cut a torn record off the spool (power cut?); whole records are kept');
 
+  const sources = configuredSources(ingest.sources);
   const worker = new IngestWorker({
     url: mqtt.url,
     clientId: ingest.clientId,
@@ -44,6 +46,7 @@ export async function runIngest(config: Config): Promise<void> {
       ranges: { ...DEFAULT_METRIC_RANGES, ...(ingest.metricRanges as object) },
     },
     store: createBatchStore(db),
+    sources,
     partition: parsePartition(ingest.partition) as Partition,
     shareGroup: ingest.shareGroup || undefined,
   });
@@ -86,7 +89,7 @@ export async function runIngest(config: Config): Promise<void> {
   stopOnSignal(stop, log, ingest.stopTimeoutMs + 5_000);
   // Started by `pimonitor up`: when it goes away (even by kill -9), stop gracefully rather than linger.
   if (process.send) process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
-  log.info({ database: redactUrl(url), mqtt: mqtt.url, clientId: ingest.clientId, partition: ingest.partition, shareGroup: ingest.shareGroup || undefined, spoolDir }, 'ingest starting');
+  log.info({ database: redactUrl(url), mqtt: mqtt.url, clientId: ingest.clientId, partition: ingest.partition, shareGroup: ingest.shareGroup || undefined, spoolDir, sources: sources.map((s) => `${s.name} (${s.filters.join(', ')})`) }, 'ingest starting');
   await worker.start();
 }
 
@@ -103,7 +106,7 @@ function logWorkerEvents(worker: IngestWorker, log: Logger, mqttUrl: string): vo
     brokerUp = false;
   });
   worker.on('brokerError', (err) => log.error({ err: err.message, url: mqttUrl }, 'broker refused the connection'));
-  worker.on('rejected', ({ topic, code, reason }) => log.debug({ topic, code, reason }, 'message rejected'));
+  worker.on('rejected', ({ topic, code, reason, source }) => log.debug({ topic, code, reason, source }, 'message rejected'));
   worker.on('isolated', ({ topic, error, storedAs }) =>
     storedAs === 'skipped'
       ? log.error({ topic, error }, 'the database refused a message even as a rejection; skipped it (counted in pimonitor_ingest_dropped_total)')

@@ -9,7 +9,7 @@ export function createIngestMetrics(worker: IngestWorker): Registry {
   const counter = (name: string, help: string, labelNames: string[] = []) => new Counter({ name, help, labelNames, registers: [registry] });
 
   // Totals the worker already keeps are read at scrape time: nothing is added per message on the hot path.
-  const fromStats = (name: string, help: string, stat: keyof IngestWorker['stats']) => {
+  const fromStats = (name: string, help: string, stat: Exclude<keyof IngestWorker['stats'], 'bySource'>) => {
     let seen = 0;
     new Counter({ name, help, registers: [registry], collect() {
       this.inc(worker.stats[stat] - seen);
@@ -21,6 +21,23 @@ export function createIngestMetrics(worker: IngestWorker): Registry {
   fromStats('pimonitor_ingest_replayed_messages_total', 'Messages written from the spool after a restart.', 'replayed');
   fromStats('pimonitor_ingest_dropped_total', 'Messages the database refused even as a rejection: skipped, with only their spool position written.', 'dropped');
   fromStats('pimonitor_ingest_subscribe_refused_total', 'Times the broker refused the subscription after a (re)connect.', 'subscribeRefused');
+  // Per source and outcome, read from the worker's totals at scrape time like the counters above.
+  const seenBySource = new Map<string, number>();
+  new Counter({
+    name: 'pimonitor_ingest_source_messages_total',
+    help: 'Messages by source (pimonitor for home/…, else the configured source) and outcome: stored (readings or status), rejected (kept in rejected_messages), ignored (not readings, by the source\'s rule).',
+    labelNames: ['source', 'outcome'],
+    registers: [registry],
+    collect() {
+      for (const [source, counts] of Object.entries(worker.stats.bySource)) {
+        for (const outcome of ['stored', 'rejected', 'ignored'] as const) {
+          const key = `${source}\u0000${outcome}`;
+          this.inc({ source, outcome }, counts[outcome] - (seenBySource.get(key) ?? 0));
+          seenBySource.set(key, counts[outcome]);
+        }
+      }
+    },
+  });
   const rejected = counter('pimonitor_ingest_rejected_total', 'Messages stored in rejected_messages, by kind of problem.', ['code']);
   const writeFailures = counter('pimonitor_ingest_write_failures_total', 'Failed batch writes that will be retried.');
   const isolated = counter('pimonitor_ingest_isolated_total', 'Messages that passed validation but that the database refused.');

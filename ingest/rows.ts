@@ -38,12 +38,14 @@ export function toRows(entries: readonly Entry[]): BatchRows {
 
   for (const entry of entries) {
     switch (entry.kind) {
-      case 'reading': {
-        const { device, sensor, ts, metrics } = entry.reading;
-        seeDevice(device, entry.receivedAt);
-        for (const { metric, value } of metrics) readings.push({ ts, device, sensor, metric, value });
+      case 'readings':
+        for (const { device, sensor, ts, metrics } of entry.readings) {
+          seeDevice(device, entry.receivedAt);
+          for (const { metric, value } of metrics) readings.push({ ts, device, sensor, metric, value });
+        }
         break;
-      }
+      case 'ignored':
+        break;
       case 'status': {
         const row = seeDevice(entry.device, entry.receivedAt);
         if (!row.status_changed_at || entry.receivedAt >= row.status_changed_at) {

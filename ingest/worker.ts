@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { INGEST_SUBSCRIPTION, type RejectionCode, type ValidationLimits } from '../shared/contract.js';
+import type { RejectionCode, ValidationLimits } from '../shared/contract.js';
+import { deviceKeyOf, subscriptionsOf } from '../shared/sources/decode.js';
+import type { Source } from '../shared/sources/source.js';
 import type { BackoffOptions } from '../shared/backoff.js';
 import type { Spool } from '../shared/spool/spool.js';
 import { isFull, nextFlush, rowsOf, takeBatch, type FlushState, type Item } from './batcher.js';
@@ -23,6 +25,8 @@ export interface IngestOptions {
   syncIntervalMs: number;
   limits: ValidationLimits;
   store: BatchStore;
+  /** Devices of other projects read beside pimonitor's own (shared/sources); none when absent. */
+  sources?: readonly Source[];
   /** This worker's share of the devices; all when absent. */
   partition?: Partition;
   /** Subscribe as $share/<group>/… (brokers with shared subscriptions). */
@@ -45,6 +49,14 @@ export interface IngestStats {
   dropped: number;
   /** Times the broker refused the subscription after a reconnect. */
   subscribeRefused: number;
+  /** Per source (`pimonitor` for home/…): messages stored as readings or status, rejected, ignored by rule. */
+  bySource: Record<string, SourceCounts>;
+}
+
+export interface SourceCounts {
+  stored: number;
+  rejected: number;
+  ignored: number;
 }
 
 export interface IngestEvents {
@@ -54,7 +66,7 @@ export interface IngestEvents {
   subscribeRefused: [{ reason: string; retryInMs: number }];
   replaying: [{ bytes: number }];
   flushed: [{ rows: number; messages: number; ms: number }];
-  rejected: [{ topic: string; code: RejectionCode; reason: string }];
+  rejected: [{ topic: string; code: RejectionCode; reason: string; source: string }];
   isolated: [{ topic: string; error: string; storedAs: string }];
   writeFailed: [{ err: unknown; attempt: number; retryInMs: number }];
   syncFailed: [Error];
@@ -75,7 +87,7 @@ export interface IngestEvents {
  * call twice, never rejects. Core events are emitted; the entry point decides what to log.
  */
 export class IngestWorker extends EventEmitter<IngestEvents> {
-  readonly stats: IngestStats = { messages: 0, skipped: 0, rowsWritten: 0, rejected: 0, batches: 0, replayed: 0, dropped: 0, subscribeRefused: 0 };
+  readonly stats: IngestStats = { messages: 0, skipped: 0, rowsWritten: 0, rejected: 0, batches: 0, replayed: 0, dropped: 0, subscribeRefused: 0, bySource: {} };
   /** Spool position up to which the database has everything. */
   private cursor = 0;
   /** The spool head at start: messages before it that were committed after start were replayed. */
@@ -95,15 +107,17 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
     this.now = options.now ?? Date.now;
     this.spool = options.spool;
     const partition = options.partition ?? { index: 0, count: 1 };
+    const sources = options.sources ?? [];
+    const subscriptions = subscriptionsOf(sources).map((f) => (options.shareGroup ? `$share/${options.shareGroup}/${f}` : f));
     this.intake = new Intake({
       url: options.url,
       clientId: options.clientId,
       username: options.username,
       password: options.password,
-      subscription: options.shareGroup ? `$share/${options.shareGroup}/${INGEST_SUBSCRIPTION}` : INGEST_SUBSCRIPTION,
+      subscriptions,
       connect: options.connect,
       accept: (topic, payload) => {
-        if (!owns(partition, topic)) {
+        if (partition.count > 1 && !owns(partition, deviceKeyOf(sources, topic))) {
           this.stats.skipped++;
           return true;
         }
@@ -247,7 +261,7 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
   }
 
   private nextBatch(): Item[] {
-    const items = takeBatch(this.spool.read(this.cursor, this.options.batchMaxRows), this.options.batchMaxRows, this.options.limits);
+    const items = takeBatch(this.spool.read(this.cursor, this.options.batchMaxRows), this.options.batchMaxRows, this.options.limits, this.options.sources);
     if (items.length > 0) {
       this.flushState.rowsPerMessage = rowsOf(items) / items.length;
       // Whatever arrives from now on waits for the next batch; older messages left behind keep their age.
@@ -264,11 +278,16 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
     this.stats.batches++;
     for (const { entry, message, fallback } of items) {
       if (message.end <= this.replayUntil) this.stats.replayed++;
+      const counts = (this.stats.bySource[entry.source] ??= { stored: 0, rejected: 0, ignored: 0 });
       if (fallback === 'skipped') this.stats.dropped++;
       else if (entry.kind === 'rejected') {
         this.stats.rejected++;
-        this.emit('rejected', { topic: entry.topic, code: entry.code, reason: entry.reason });
+        counts.rejected++;
+        this.emit('rejected', { topic: entry.topic, code: entry.code, reason: entry.reason, source: entry.source });
+      } else if (entry.kind === 'ignored') {
+        counts.ignored++;
       } else {
+        counts.stored++;
         this.stats.rowsWritten += rowCount(entry);
       }
     }

@@ -227,14 +227,36 @@ export function parseReading(
     return invalid('shape', `payload is ${describeType(body)}, expected a JSON object of metrics`);
   }
   let ts = receivedAt;
-  const metrics: Metric[] = [];
+  const fields: Array<[string, unknown]> = [];
   for (const [key, value] of Object.entries(body)) {
-    if (key === 'ts') {
-      const parsed = parseTimestamp(value);
-      if (!parsed.ok) return parsed;
-      ts = parsed.ts;
+    if (key !== 'ts') {
+      fields.push([key, value]);
       continue;
     }
+    const parsed = parseTimestamp(value);
+    if (!parsed.ok) return parsed;
+    ts = parsed.ts;
+  }
+  return checkReading(device, sensor, ts, fields, receivedAt, limits);
+}
+
+/**
+ * The checks every reading passes, whoever sent it (a pimonitor node or a device of another kind mapped
+ * by shared/sources): names, metric names and values, physical ranges, how many, and a sender's clock
+ * that runs ahead. `ts` is when it was taken; `receivedAt` anchors the future-skew check.
+ */
+export function checkReading(
+  device: string,
+  sensor: string,
+  ts: Date,
+  fields: ReadonlyArray<readonly [string, unknown]>,
+  receivedAt: Date,
+  limits: ValidationLimits = DEFAULT_LIMITS,
+): Result<{ reading: Reading }> {
+  const nameIssue = nameProblem('device', device) ?? nameProblem('sensor', sensor);
+  if (nameIssue) return invalid('topic', nameIssue);
+  const metrics: Metric[] = [];
+  for (const [key, value] of fields) {
     const problem = metricProblem(key, value, limits.ranges);
     if (problem) return invalid(problem.code, problem.reason);
     metrics.push({ metric: key, value: value as number });
@@ -243,6 +265,8 @@ export function parseReading(
   if (metrics.length > MAX_METRICS_PER_READING) {
     return invalid('size', `payload has ${metrics.length} metrics, more than the limit of ${MAX_METRICS_PER_READING}`);
   }
+  if (!(ts.getTime() <= LATEST_TIMESTAMP_MS)) return invalid('timestamp', 'the reading\'s time is not a valid date');
+  if (ts.getTime() < EARLIEST_TIMESTAMP_MS) return invalid('clock', `ts ${ts.toISOString()} is before 2000-01-01: the sender's clock is not set`);
   const skewMs = ts.getTime() - receivedAt.getTime();
   if (skewMs > limits.maxFutureSkewMs) {
     return invalid(

@@ -27,8 +27,8 @@ function fnv1a(text: string): number {
   return hash;
 }
 
-/** Whether this worker owns a message on `topic`, by its device level (home/<device>/…). */
-export function owns({ index, count }: Partition, topic: string): boolean {
+/** Whether this worker owns the messages of the device named by `deviceKey` (shared/sources/decode.ts deviceKeyOf). */
+export function owns({ index, count }: Partition, deviceKey: string): boolean {
   if (count === 1) return true;
-  return fnv1a(topic.split('/')[1] ?? '') % count === index;
+  return fnv1a(deviceKey) % count === index;
 }

@@ -31,6 +31,11 @@ export function wallClockOf(instant: number, tz: string): number {
   return instant + offsetMs(instant, tz);
 }
 
+/** This machine's zone (TZ, else the system's), UTC when Intl cannot tell. */
+export function machineTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
 /** Whether Intl knows the zone (IANA names such as Europe/Berlin, and UTC). */
 export function isTimeZone(name: string): boolean {
   try {

@@ -69,7 +69,7 @@ test('committer: a refused message is split out of its batch and stored as a rej
   const store = scriptedStore((rows) => (rows.readings.some((r) => r.device === 'd2') ? pgError('23514') : null));
   const { c, events } = committer(store);
   const stored = await c.commit(items(['{"t":0}', '{"t":1}', '{"t":2}', '{"t":3}', '{"t":4}']));
-  expect(stored.map((i) => i.entry.kind)).toEqual(['reading', 'reading', 'rejected', 'reading', 'reading']);
+  expect(stored.map((i) => i.entry.kind)).toEqual(['readings', 'readings', 'rejected', 'readings', 'readings']);
   expect(events.seen.isolated).toEqual([expect.objectContaining({ topic: 'home/d2/s', storedAs: 'rejected' })]);
   expect(store.commits.at(-1)!.progress.position).toBe(500);
   expect(store.commits.flatMap((x) => x.rows.rejected.map((r) => r.reason))).toEqual([expect.stringMatching(/^the database refused this message: sqlstate 23514/)]);

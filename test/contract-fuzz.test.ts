@@ -23,7 +23,7 @@ test('arbitrary topics, payloads and receive times: never a throw, always a read
         expect(rows.rejected).toHaveLength(1);
         expect(storable(rows.rejected[0]!.reason)).toBe(true);
         expect(storable(rows.rejected[0]!.topic)).toBe(true);
-      } else if (entry.kind === 'reading') {
+      } else if (entry.kind === 'readings') {
         // The write path's own conversions must hold for what validation accepted.
         expect(() => formatReadingsInsert(rows.readings)).not.toThrow();
         for (const r of rows.readings) {

@@ -6,6 +6,7 @@ import type { MqttClient } from 'mqtt';
 import { closeAll, publishLoad } from './support/load.js';
 import { startBroker } from '../broker/broker.js';
 import { owns, parsePartition, type Partition } from '../shared/partition.js';
+import { deviceKeyOf } from '../shared/sources/decode.js';
 import { createBatchStore } from '../ingest/store.js';
 import { IngestWorker } from '../ingest/worker.js';
 import { DEFAULT_LIMITS } from '../shared/contract.js';
@@ -28,7 +29,7 @@ test.each([
 
 test('every device belongs to exactly one of n partitions, and the split is even-ish', () => {
   const devices = Array.from({ length: 300 }, (_, i) => `device-${i}`);
-  const shares = [0, 1, 2].map((index) => devices.filter((d) => owns({ index, count: 3 }, `home/${d}/dht22`)));
+  const shares = [0, 1, 2].map((index) => devices.filter((d) => owns({ index, count: 3 }, deviceKeyOf([], `home/${d}/dht22`))));
   expect(shares.flat().sort()).toEqual([...devices].sort());
   for (const share of shares) expect(share.length).toBeGreaterThan(70);
 });

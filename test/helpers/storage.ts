@@ -14,8 +14,9 @@ export interface Sample {
 /** Writes samples the way ingest does (one batch, series ids, dirty buckets), without a broker. */
 export async function writeBatch(db: Db, samples: readonly Sample[]): Promise<void> {
   const entries: Entry[] = samples.map(({ device, sensor = 'dht22', metric = 'temperature', ts, value }) => ({
-    kind: 'reading',
-    reading: { device, sensor, ts, metrics: [{ metric, value }] },
+    kind: 'readings',
+    source: 'pimonitor',
+    readings: [{ device, sensor, ts, metrics: [{ metric, value }] }],
     receivedAt: ts,
   }));
   await createBatchStore(db).write(toRows(entries), { worker: 'test', spoolId: '00000000-0000-4000-8000-000000000000', position: 0 });

@@ -1,0 +1,54 @@
+/**
+ * One entry for every reader of the broker (ingest, the alerts worker, the dashboard's live feed): a
+ * message becomes the same readings, status, rejection or ignore rule in each, whichever project's
+ * device sent it. Pure, and total: a source that throws is a bug reported as `unexpected`, never a crash.
+ */
+
+import { EARLIEST_TIMESTAMP_MS, INGEST_SUBSCRIPTION, LATEST_TIMESTAMP_MS, parseReading, parseStatus, parseTopic, TOPIC_ROOT, type ValidationLimits } from '../contract.js';
+import { safeText } from '../text.js';
+import { topicMatches, type Decoded, type Source } from './source.js';
+
+const OWN = 'pimonitor';
+
+/** Every filter to subscribe to: pimonitor's home/+/+ and each source's, once each. */
+export function subscriptionsOf(sources: readonly Source[]): string[] {
+  return [...new Set([INGEST_SUBSCRIPTION, ...sources.flatMap((s) => s.filters)])];
+}
+
+/** The source that reads `topic`: none for home/… (the contract's), else the first whose filters match. */
+export function sourceFor(sources: readonly Source[], topic: string): Source | undefined {
+  if (topic.startsWith(`${TOPIC_ROOT}/`)) return undefined;
+  return sources.find((s) => s.filters.some((f) => topicMatches(f, topic)));
+}
+
+/** What names the device in `topic`, so all of one device's messages go to one ingest worker. */
+export function deviceKeyOf(sources: readonly Source[], topic: string): string {
+  const source = sources.length ? sourceFor(sources, topic) : undefined;
+  return source ? `${source.name}\u0000${source.deviceKey(topic)}` : (topic.split('/')[1] ?? '');
+}
+
+export function decodeMessage(sources: readonly Source[], topic: string, payload: Buffer, receivedAt: Date, limits: ValidationLimits): Decoded {
+  const source = sourceFor(sources, topic);
+  try {
+    if (!source) return own(topic, payload, receivedAt, limits);
+    const receivedMs = receivedAt.getTime();
+    // The same checks parseReading makes first: a plausible receive time and a payload within the limit.
+    if (!(receivedMs >= EARLIEST_TIMESTAMP_MS && receivedMs <= LATEST_TIMESTAMP_MS)) return { ok: false, source: source.name, code: 'clock', reason: "the receive time is not plausible: the receiving machine's clock is not set" };
+    if (payload.length > limits.maxPayloadBytes) return { ok: false, source: source.name, code: 'size', reason: `${source.name}: payload is ${payload.length} bytes, larger than the limit of ${limits.maxPayloadBytes}` };
+    return source.decode(topic, payload, { receivedAt, limits });
+  } catch (err) {
+    return { ok: false, source: source?.name ?? OWN, code: 'unexpected', reason: safeText(`decoding this message failed unexpectedly: ${(err as Error)?.message ?? err}`, 500) };
+  }
+}
+
+/** pimonitor's own home/<device>/<sensor> and home/<device>/status (shared/contract.ts). */
+function own(topic: string, payload: Buffer, receivedAt: Date, limits: ValidationLimits): Decoded {
+  const t = parseTopic(topic);
+  if (!t.ok) return { ...t, source: OWN };
+  if (t.topic.kind === 'status') {
+    const s = parseStatus(payload);
+    return s.ok ? { kind: 'status', source: OWN, device: t.topic.device, status: s.status } : { ...s, source: OWN };
+  }
+  const r = parseReading(t.topic.device, t.topic.sensor, payload, receivedAt, limits);
+  return r.ok ? { kind: 'readings', source: OWN, readings: [r.reading] } : { ...r, source: OWN };
+}

@@ -1,0 +1,121 @@
+/**
+ * What every source needs to map another project's messages onto the contract: legal names, metric
+ * names, units and times. Pure.
+ */
+
+import { EARLIEST_TIMESTAMP_MS, LATEST_TIMESTAMP_MS } from '../contract.js';
+import { offsetMs, wallClockToInstant } from '../time-zone.js';
+
+const MAX_NAME = 64;
+
+/** FNV-1a, for a short stable suffix that keeps shortened names apart. */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return hash.toString(16).padStart(8, '0');
+}
+
+/**
+ * A legal device or sensor name (1-64 of A-Z a-z 0-9 _ -) for a name another project allows: `/`
+ * becomes `-`, every other character outside the set (spaces, dots, accents) `_`, runs of them one;
+ * longer than 64 keeps the first 55 and a hash of the whole ("Living Room/Thermometer" →
+ * "Living_Room-Thermometer").
+ */
+export function legalName(text: string): string {
+  let name = text
+    .replace(/\//g, '-')
+    .replace(/[^A-Za-z0-9_-]+/g, '_')
+    .replace(/([_-])[_-]+/g, '$1')
+    .replace(/^[_-]+(?=.)|(?<=.)[_-]+$/g, '');
+  if (name === '' || name === '_' || name === '-') name = `x${fnv1a(text)}`;
+  return name.length <= MAX_NAME ? name : `${name.slice(0, 55)}-${fnv1a(text)}`;
+}
+
+/** A metric name from another project's field: "DewPoint" → dew_point, "PM2.5" → pm2_5, "1" → m1. */
+export function metricName(key: string): string {
+  const snake = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .replace(/_+/g, '_')
+    .replace(/^_|_$/g, '');
+  const name = /^[a-z]/.test(snake) ? snake : `m${snake}`;
+  return name.slice(0, 64);
+}
+
+/** Units a source may declare, each converted to the unit pimonitor stores for that kind of metric. */
+export const UNIT_CONVERSIONS: Readonly<Record<string, (v: number) => number>> = {
+  C: (v) => v,
+  F: (v) => ((v - 32) * 5) / 9,
+  K: (v) => v - 273.15,
+  V: (v) => v,
+  mV: (v) => v / 1000,
+  kWh: (v) => v,
+  Wh: (v) => v / 1000,
+  hPa: (v) => v,
+  Pa: (v) => v / 100,
+  kPa: (v) => v * 10,
+  mmHg: (v) => v * 1.333224,
+  inHg: (v) => v * 33.863886,
+};
+export type Unit = keyof typeof UNIT_CONVERSIONS;
+export const isUnit = (u: unknown): u is Unit => typeof u === 'string' && Object.hasOwn(UNIT_CONVERSIONS, u);
+
+/** `value` in `unit` converted (to °C, V, kWh or hPa), rounded to 6 decimals so 70.9 °F is 21.611111 °C. */
+export function convert(value: number, unit: Unit): number {
+  if (unit === 'C' || unit === 'V' || unit === 'kWh' || unit === 'hPa') return value;
+  return Math.round(UNIT_CONVERSIONS[unit]!(value) * 1e6) / 1e6;
+}
+
+/** A plain decimal number as text (ESPHome's states, number payloads): no hex, no Infinity, no spaces inside. */
+export const NUMBER_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A number from a JSON value: numbers as they are, true/false as 1/0; anything else undefined. */
+export function numberOf(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return undefined;
+}
+
+const ISO_LOCAL = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$/;
+const ISO_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+export type TimeResult = { ok: true; ts: Date } | { ok: false; reason: string };
+
+/**
+ * When a device says a reading was taken: epoch seconds (below 1e11, so until the year 5138) or
+ * milliseconds, ISO 8601 with an offset, or ISO 8601 without one in `timeZone` (Tasmota's "Time",
+ * Zigbee2MQTT's ISO_8601_local). A local time the clocks show twice (the autumn hour) is the one
+ * nearer the receive time; one they skip (spring) is the time after the gap.
+ */
+export function instantOf(value: unknown, timeZone: string, receivedAt: Date): TimeResult {
+  let ms: number;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0) return { ok: false, reason: `time ${value} is not epoch seconds or milliseconds` };
+    ms = value < 1e11 ? Math.round(value * 1000) : Math.round(value);
+  } else if (typeof value === 'string' && ISO_OFFSET.test(value)) {
+    ms = Date.parse(value);
+  } else if (typeof value === 'string' && ISO_LOCAL.test(value)) {
+    const [, y, mo, d, h, mi, s = '0', frac = '0'] = ISO_LOCAL.exec(value)!;
+    const wall = Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +s, Math.round(Number(`0.${frac}`) * 1000));
+    const check = new Date(wall);
+    if (check.getUTCMonth() !== +mo! - 1 || check.getUTCDate() !== +d! || +h! > 23 || +mi! > 59 || +s > 59) return { ok: false, reason: `time "${value}" is not a valid date` };
+    ms = localInstant(wall, timeZone, receivedAt.getTime());
+  } else {
+    return { ok: false, reason: `time ${JSON.stringify(value)?.slice(0, 40)} is not ISO 8601 or epoch seconds or milliseconds` };
+  }
+  if (!(ms >= -8.64e15 && ms <= LATEST_TIMESTAMP_MS)) return { ok: false, reason: `time ${JSON.stringify(value)?.slice(0, 40)} is not a valid date` };
+  if (ms < EARLIEST_TIMESTAMP_MS) return { ok: false, reason: `time ${new Date(ms).toISOString()} is before 2000-01-01: the device's clock is not set` };
+  return { ok: true, ts: new Date(ms) };
+}
+
+const HALF_DAY_MS = 12 * 3_600_000;
+
+function localInstant(wall: number, timeZone: string, receivedMs: number): number {
+  // The offsets in force half a day either side cover any one change; keep those that give back `wall`.
+  const offsets = new Set([offsetMs(wall - HALF_DAY_MS, timeZone), offsetMs(wall + HALF_DAY_MS, timeZone)]);
+  const candidates = [...offsets].map((offset) => ({ offset, instant: wall - offset })).filter(({ offset, instant }) => offsetMs(instant, timeZone) === offset).map(({ instant }) => instant);
+  if (candidates.length === 0) return wallClockToInstant(wall, timeZone);
+  return candidates.reduce((best, c) => (Math.abs(c - receivedMs) < Math.abs(best - receivedMs) ? c : best));
+}

@@ -1,0 +1,88 @@
+/**
+ * Sources: devices of other projects (Tasmota, Zigbee2MQTT, ESPHome, Shelly, or a mapping of your own)
+ * whose MQTT messages pimonitor reads beside its own home/<device>/<sensor>. A source says which topics
+ * to subscribe to and turns one message into what the contract's home/… messages become: readings, a
+ * device status, a reason to reject it, or a rule that ignores it. Pure: no I/O, no clock, no throw.
+ */
+
+import { checkReading, type DeviceStatus, type Invalid, type Reading, type RejectionCode, type ValidationLimits } from '../contract.js';
+import { safeText } from '../text.js';
+
+/** What one message became. `source` names who read it (`pimonitor` for home/…). */
+export type Decoded =
+  | { kind: 'readings'; source: string; readings: Reading[] }
+  | { kind: 'status'; source: string; device: string; status: DeviceStatus }
+  /** Not a reading, by rule (a bridge's log, a button press): acknowledged, counted, not stored. */
+  | { kind: 'ignored'; source: string; reason: string }
+  | (Invalid & { source: string });
+
+/** What a source's decode gets besides the message: the receive time, the limits, its settings. */
+export interface DecodeContext {
+  receivedAt: Date;
+  limits: ValidationLimits;
+}
+
+/** A configured source, ready to match and decode topics. */
+export interface Source {
+  /** Its name in reasons, logs and metrics (the preset's name unless configured). */
+  readonly name: string;
+  readonly preset: string;
+  /** The MQTT filters to subscribe to. */
+  readonly filters: readonly string[];
+  /** The part of the topic that names the device, for splitting devices between ingest workers. */
+  deviceKey(topic: string): string;
+  /** Decodes a message on one of its filters. Never throws (decodeMessage catches what would). */
+  decode(topic: string, payload: Buffer, context: DecodeContext): Decoded;
+}
+
+/** Whether `topic` matches MQTT filter `filter` (+ one level, # the rest). Pure. */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  // MQTT-4.7.2-1: filters starting with a wildcard do not match topics starting with $.
+  if (topic.startsWith('$') && (f[0] === '+' || f[0] === '#')) return false;
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length) return false;
+    if (f[i] !== '+' && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+/** A rejection of `source`, its reason starting with the source's name so a stored row says who read it. */
+export const reject = (source: string, code: RejectionCode, reason: string): Decoded => ({ ok: false, source, code, reason: safeText(`${source}: ${reason}`, 500) });
+
+export const ignore = (source: string, reason: string): Decoded => ({ kind: 'ignored', source, reason });
+
+export interface MappedReading {
+  device: string;
+  sensor: string;
+  ts: Date;
+  fields: Array<[string, unknown]>;
+}
+
+/** Passes each mapped reading through the contract's checks; the first problem rejects the message. */
+export function checked(source: string, mapped: readonly MappedReading[], { receivedAt, limits }: DecodeContext): Decoded {
+  const readings: Reading[] = [];
+  for (const { device, sensor, ts, fields } of mapped) {
+    const result = checkReading(device, sensor, ts, fields, receivedAt, limits);
+    if (!result.ok) return reject(source, result.code, `${device}/${sensor}: ${result.reason}`);
+    readings.push(result.reading);
+  }
+  if (readings.length === 0) return reject(source, 'shape', 'the message has no numeric readings');
+  return { kind: 'readings', source, readings };
+}
+
+/** Parses a JSON object payload, or says why it is not one. */
+export function jsonObject(source: string, payload: Buffer): { ok: true; body: Record<string, unknown> } | { ok: false; rejected: Decoded } {
+  let body: unknown;
+  try {
+    body = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return { ok: false, rejected: reject(source, 'json', payload.length === 0 ? 'payload is empty' : `payload is not JSON: ${JSON.stringify(payload.subarray(0, 40).toString('utf8'))}`) };
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { ok: false, rejected: reject(source, 'shape', 'payload is not a JSON object') };
+  return { ok: true, body: body as Record<string, unknown> };
+}
+
+export const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
