@@ -1,3 +1,4 @@
+import { configuredSources } from '../shared/sources/spec.js';
 import mqtt from 'mqtt';
 import type { Config } from '../config/index.js';
 import { databaseUrlOf } from '../config/database-url.js';
@@ -22,7 +23,7 @@ export async function runAlerts(config: Config): Promise<void> {
   const mail = await mailTransport(config);
   let client: mqtt.MqttClient | undefined;
   const worker = new AlertsWorker(db, {
-    rules, routes, tickMs: config.alerts.tickIntervalMs,
+    rules, routes, tickMs: config.alerts.tickIntervalMs, sources: configuredSources(config.ingest.sources),
     connect: () => {
       client = mqtt.connect(config.mqtt.url, {
         clientId: config.alerts.clientId, clean: false, connectTimeout: 10_000, reconnectPeriod: 2_000,

@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
-import { DEFAULT_LIMITS, parseDiag, parseDiagTopic, parseReading, parseStatus, parseTopic } from '../shared/contract.js';
+import { DEFAULT_LIMITS, parseDiag, parseDiagTopic } from '../shared/contract.js';
+import { decodeMessage, subscriptionsOf } from '../shared/sources/decode.js';
+import type { Source } from '../shared/sources/source.js';
 import { backoffMs } from '../shared/backoff.js';
 import { Periodic } from '../shared/periodic.js';
 import type { Db } from '../shared/db.js';
@@ -9,12 +11,14 @@ import type { Route } from './routes.js';
 import type { Rule } from './rules.js';
 import { loadForRestore, saveChanges } from './store.js';
 
-/** What the alerts worker listens to: readings and status (home/+/+) and sensor diagnostics. */
-export const ALERT_SUBSCRIPTIONS = ['home/+/+', 'home/+/+/diag'];
+/** What the alerts worker listens to: readings and status (home/+/+ and the sources') and sensor diagnostics. */
+export const alertSubscriptions = (sources: readonly Source[]) => [...subscriptionsOf(sources), 'home/+/+/diag'];
 
 export interface AlertsWorkerOptions {
   rules: readonly Rule[];
   routes: readonly Route[];
+  /** Devices of other projects (ingest.sources): their readings are series like any other. */
+  sources?: readonly Source[];
   /**
    * Starts connecting to the broker (clean: false, a stable client id, so messages wait while the worker
    * is down) and returns the client at once, as mqtt.connect does: the message handler must be in place
@@ -62,7 +66,7 @@ export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
       this.enqueue(() => this.handle(packet.topic, packet.payload as Buffer)).then(() => done(), (err: Error) => done(err));
     };
     if (!client.connected) await new Promise((resolve) => client.once('connect', resolve));
-    await client.subscribeAsync(Object.fromEntries(ALERT_SUBSCRIPTIONS.map((t) => [t, { qos: 1 as const }])));
+    await client.subscribeAsync(Object.fromEntries(alertSubscriptions(this.options.sources ?? []).map((t) => [t, { qos: 1 as const }])));
     // Time passes in the same queue as messages, at the next due timer or every tickMs.
     this.ticks = new Periodic(() => this.enqueue(() => this.store(engine.tick(this.now()))).catch(() => {}), () => this.nextTickIn());
     this.ticks.start();
@@ -99,17 +103,17 @@ export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
       if (!diag.ok) return void this.emit('ignored', { topic, reason: diag.reason });
       return this.store(engine.diag(diagTopic.device, diagTopic.sensor, diag.diag, at));
     }
-    const parsed = parseTopic(topic);
-    if (!parsed.ok) return void this.emit('ignored', { topic, reason: parsed.reason });
-    if (parsed.topic.kind === 'status') {
-      const status = parseStatus(payload);
-      if (!status.ok) return void this.emit('ignored', { topic, reason: status.reason });
-      return this.store(engine.status(parsed.topic.device, status.status, at));
+    // The same decoding as ingest (shared/sources/decode.ts), so a Zigbee sensor alerts like a Pi's.
+    const decoded = decodeMessage(this.options.sources ?? [], topic, payload, new Date(at), DEFAULT_LIMITS);
+    if ('ok' in decoded) return void this.emit('ignored', { topic, reason: decoded.reason });
+    switch (decoded.kind) {
+      case 'ignored':
+        return;
+      case 'status':
+        return this.store(engine.status(decoded.device, decoded.status, at));
+      case 'readings':
+        await this.store(decoded.readings.flatMap(({ device, sensor, metrics }) => metrics.flatMap(({ metric, value }) => engine.reading(device, sensor, metric, value, at))));
     }
-    const reading = parseReading(parsed.topic.device, parsed.topic.sensor, payload, new Date(at), DEFAULT_LIMITS);
-    if (!reading.ok) return void this.emit('ignored', { topic, reason: reading.reason });
-    const { device, sensor, metrics } = reading.reading;
-    await this.store(metrics.flatMap(({ metric, value }) => engine.reading(device, sensor, metric, value, at)));
   }
 
   /** Stores changes, retrying until the database takes them or the worker stops. */

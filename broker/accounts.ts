@@ -1,11 +1,13 @@
 import type { Db } from '../shared/db.js';
 import { generatePassword, hashPassword } from '../shared/password.js';
-import { ROLES, type Role } from './policy.js';
+import { DEVICE_KINDS, RESERVED_ROOTS, ROLES, type DeviceKind, type Role } from './policy.js';
 import { nameProblem } from '../shared/contract.js';
 
 export interface Account {
   name: string;
   role: Role;
+  /** The device's firmware, which decides its topics; `pimonitor` (the default) for service accounts. */
+  kind?: DeviceKind;
   passwordHash: string;
   managedBy: string | null;
 }
@@ -15,25 +17,30 @@ export class AccountError extends Error {}
 /** Active accounts: what the broker authenticates against. */
 export async function listAccounts(db: Db): Promise<Account[]> {
   return db.map(
-    'SELECT name, role, password_hash, managed_by FROM mqtt_accounts WHERE revoked_at IS NULL ORDER BY name',
+    'SELECT name, role, kind, password_hash, managed_by FROM mqtt_accounts WHERE revoked_at IS NULL ORDER BY name',
     [],
-    (r: { name: string; role: Role; password_hash: string; managed_by: string | null }) => ({ name: r.name, role: r.role, passwordHash: r.password_hash, managedBy: r.managed_by }),
+    (r: { name: string; role: Role; kind: DeviceKind; password_hash: string; managed_by: string | null }) => ({ name: r.name, role: r.role, kind: r.kind, passwordHash: r.password_hash, managedBy: r.managed_by }),
   );
 }
 
 /** Creates an account (or re-creates a revoked one) and returns its password, shown to the user once. */
-export async function addAccount(db: Db, name: string, role: Role, managedBy: string | null = null): Promise<string> {
+export async function addAccount(db: Db, name: string, role: Role, managedBy: string | null = null, kind: DeviceKind = 'pimonitor'): Promise<string> {
   if (!ROLES.includes(role)) throw new AccountError(`role "${role}" is not one of ${ROLES.join(', ')}`);
+  if (!DEVICE_KINDS.includes(kind)) throw new AccountError(`kind "${kind}" is not one of ${DEVICE_KINDS.join(', ')}`);
+  if (kind !== 'pimonitor' && role !== 'device') throw new AccountError(`--kind ${kind} is for device accounts; a ${role} account has no kind`);
   const problem = nameProblem('device', name);
   if (problem) throw new AccountError(problem.replace('device name', 'account name'));
+  if (['zigbee2mqtt', 'esphome', 'shelly'].includes(kind) && RESERVED_ROOTS.includes(name)) {
+    throw new AccountError(`a ${kind} account publishes under <name>/, and ${name}/ is ${name === 'home' || name === 'pimonitor' ? "pimonitor's own" : 'another project\'s'} topic tree: choose another name`);
+  }
   const password = generatePassword();
   const created = await db.oneOrNone(
-    `INSERT INTO mqtt_accounts (name, role, password_hash, managed_by) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (name) DO UPDATE SET role = EXCLUDED.role, password_hash = EXCLUDED.password_hash,
+    `INSERT INTO mqtt_accounts (name, role, password_hash, managed_by, kind) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (name) DO UPDATE SET role = EXCLUDED.role, kind = EXCLUDED.kind, password_hash = EXCLUDED.password_hash,
        created_at = now(), rotated_at = NULL, revoked_at = NULL, managed_by = EXCLUDED.managed_by
      WHERE mqtt_accounts.revoked_at IS NOT NULL
      RETURNING name`,
-    [name, role, await hashPassword(password), managedBy],
+    [name, role, await hashPassword(password), managedBy, kind],
   );
   if (!created) throw new AccountError(`account ${name} exists; \`pimonitor device rotate ${name}\` gives it a new password`);
   return password;

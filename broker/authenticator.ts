@@ -59,7 +59,7 @@ export class Authenticator extends EventEmitter<{ loaded: [{ accounts: number }]
     const digest = createHash('sha256').update(`${account?.passwordHash}\0${given}`).digest('base64');
     if (account && (this.verified.get(username) === digest || (await this.verify(account, given)))) {
       this.verified.set(username, digest);
-      return { ok: true, principal: { kind: 'account', name: account.name, role: account.role } };
+      return { ok: true, principal: { kind: 'account', name: account.name, role: account.role, deviceKind: account.kind } };
     }
     return this.fail(4, `bad user name or password for ${JSON.stringify(username.slice(0, 64))}`);
   }

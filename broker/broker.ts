@@ -23,6 +23,8 @@ export interface BrokerOptions {
   limits?: Partial<BrokerLimits>;
   tls?: TlsListener;
   websocket?: WebSocketListener;
+  /** Filters of the configured sources (ingest.sources), which service accounts may read besides home/#. */
+  readable?: readonly string[];
   /** Persistence and emitter shared with other broker processes (Redis); in memory when absent. */
   cluster?: Pick<AedesOptions, 'persistence' | 'mq' | 'id'>;
 }
@@ -51,7 +53,7 @@ const MAX_WEBSOCKET_FRAME_BYTES = 16 * 1024 * 1024;
  * (authenticator), publish and subscribe where (policy.ts), within which limits (limits.ts). Every
  * connection passes an OversizeFilter, so a message over the limit is dropped as Mosquitto does.
  */
-export async function startBroker({ host, port, log, authenticator, limits: overrides, cluster, tls, websocket }: BrokerOptions): Promise<RunningBroker> {
+export async function startBroker({ host, port, log, authenticator, limits: overrides, cluster, tls, websocket, readable }: BrokerOptions): Promise<RunningBroker> {
   const limits = { ...DEFAULT_LIMITS, ...overrides };
   const stats = newStats();
   const principals = new WeakMap<Client, Principal>();
@@ -70,7 +72,7 @@ export async function startBroker({ host, port, log, authenticator, limits: over
     drainTimeout: limits.drainTimeoutMs,
     maxTopicLevels: limits.maxTopicLevels,
     maxInflightInbound: limits.maxInflight,
-    ...createHooks({ auth, limits, log, stats, principals, drops, newestPacketId: (clientId) => newestPacketId(aedes, lastPacketIds, clientId) }),
+    ...createHooks({ auth, limits, log, stats, principals, drops, readable, newestPacketId: (clientId) => newestPacketId(aedes, lastPacketIds, clientId) }),
   });
   const principalOf = (client: Client): Principal => principals.get(client) ?? { kind: 'anonymous' };
   aedes.on('client', (client) => {

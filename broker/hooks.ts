@@ -56,6 +56,8 @@ export interface HookContext {
   drops: WeakMap<Client, Array<{ topic: string; bytes: number }>>;
   /** The newest packet id a reconnecting session may still have queued, if any (see preConnect). */
   newestPacketId(clientId: string): Promise<number | undefined>;
+  /** Filters of the configured sources, which service accounts may read besides home/#. */
+  readable?: readonly string[];
 }
 
 /** Packet ids run 1..65535 (MQTT-2.3.1). */
@@ -75,7 +77,7 @@ export function packetIdStart(newest: number | undefined): number | undefined {
  * whose dependency fails (the account store, a password hash that cannot be checked) refuses, logs
  * and counts (Aedes has no handler around a hook's promise, and one rejection would end the process).
  */
-export function createHooks({ auth, limits, log, stats, principals, drops, newestPacketId }: HookContext): Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'> {
+export function createHooks({ auth, limits, log, stats, principals, drops, newestPacketId, readable = [] }: HookContext): Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'> {
   const rates = new WeakMap<Client, RateLimiter>();
   // Denials are logged once per client and topic, not per message.
   const logged = new WeakMap<Client, Set<string>>();
@@ -183,7 +185,7 @@ export function createHooks({ auth, limits, log, stats, principals, drops, newes
     authorizeSubscribe(client, subscription, done) {
       try {
         const overLimit = topicProblem(subscription.topic, limits);
-        const decision = overLimit ? { ok: false as const, reason: overLimit } : canSubscribe(principalOf(client), subscription.topic);
+        const decision = overLimit ? { ok: false as const, reason: overLimit } : canSubscribe(principalOf(client), subscription.topic, readable);
         if (decision.ok) return done(null, subscription);
         stats.deniedSubscriptions++;
         if (once(client, `subscribe ${subscription.topic}`)) log.warn({ clientId: client.id, topic: subscription.topic.slice(0, 100), reason: decision.reason }, 'subscribe denied');

@@ -1,3 +1,4 @@
+import { configuredSources } from '../shared/sources/spec.js';
 import type { Config } from '../config/index.js';
 import { databaseUrlOf } from '../config/database-url.js';
 import { connect, disconnect, redactUrl, type Db } from '../shared/db.js';
@@ -53,6 +54,8 @@ export async function startConfiguredBroker(config: Config, log: Logger, databas
       tls: b.tls.enabled ? { host: b.host, port: b.tls.port, certFile: b.tls.certFile, keyFile: b.tls.keyFile, caFile: b.tls.caFile || undefined, requireClientCert: b.tls.requireClientCert } : undefined,
       websocket: b.websocket.enabled ? { host: b.host, port: b.websocket.port } : undefined,
       cluster,
+      // Service accounts may read the configured sources' topics (shared/sources), nothing else new.
+      readable: configuredSources(config.ingest.sources).flatMap((s) => s.filters),
     });
     if (b.httpPort !== 0) {
       const redis = cluster;

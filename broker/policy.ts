@@ -2,9 +2,17 @@ import { TOPIC_ROOT } from '../shared/contract.js';
 
 export const ROLES = ['device', 'ingest', 'alerts', 'reader'] as const;
 export type Role = (typeof ROLES)[number];
+/** What firmware a device account runs: it decides the topics the device may use (see deviceMayPublish). */
+export const DEVICE_KINDS = ['pimonitor', 'tasmota', 'zigbee2mqtt', 'esphome', 'shelly'] as const;
+export type DeviceKind = (typeof DEVICE_KINDS)[number];
+/**
+ * Topic roots no device account may be named after when its kind publishes under <name>/ (Zigbee2MQTT,
+ * ESPHome, Shelly): an ESPHome account called `tele` could otherwise speak for every Tasmota.
+ */
+export const RESERVED_ROOTS = ['home', 'pimonitor', 'homeassistant', 'tele', 'stat', 'cmnd', 'tasmota', 'esphome'];
 
 /** Who a connected client is: an account with a role, or anonymous (allowed only while no account exists). */
-export type Principal = { kind: 'anonymous' } | { kind: 'account'; name: string; role: Role };
+export type Principal = { kind: 'anonymous' } | { kind: 'account'; name: string; role: Role; deviceKind?: DeviceKind };
 
 export type Decision = { ok: true } | { ok: false; reason: string };
 
@@ -36,8 +44,7 @@ export function canPublish(who: Principal, topic: string): Decision {
   if (who.kind === 'anonymous') return allow;
   switch (who.role) {
     case 'device':
-      if (topic.startsWith(`${TOPIC_ROOT}/${who.name}/`) || isOwnDiscovery(who.name, topic)) return allow;
-      return deny(`device ${who.name} may publish only to ${TOPIC_ROOT}/${who.name}/# and its own discovery topics`);
+      return deviceMayPublish(who.name, who.deviceKind ?? 'pimonitor', topic);
     case 'alerts':
       if (topic.startsWith('pimonitor/alerts/')) return allow;
       return deny('the alerts account may publish only to pimonitor/alerts/#');
@@ -49,15 +56,69 @@ export function canPublish(who: Principal, topic: string): Decision {
   }
 }
 
-/** May `who` subscribe to `filter`? Readers of data may read home/#; devices only what they need. Pure. */
-export function canSubscribe(who: Principal, filter: string): Decision {
+/** Each kind of device writes where its firmware does, under its own name only. */
+function deviceMayPublish(name: string, kind: DeviceKind, topic: string): Decision {
+  const under = (root: string) => topic.startsWith(`${root}/`);
+  switch (kind) {
+    case 'pimonitor':
+      if (under(`${TOPIC_ROOT}/${name}`) || isOwnDiscovery(name, topic)) return allow;
+      return deny(`device ${name} may publish only to ${TOPIC_ROOT}/${name}/# and its own discovery topics`);
+    case 'tasmota':
+      // Tasmota's own discovery (tasmota/discovery/<MAC>/…) is keyed by MAC, not by its topic.
+      if (under(`tele/${name}`) || under(`stat/${name}`) || under('tasmota/discovery')) return allow;
+      return deny(`Tasmota ${name} may publish only to tele/${name}/#, stat/${name}/# and tasmota/discovery/#`);
+    case 'zigbee2mqtt':
+      // A bridge speaks for every device of its network, and its discovery names them by IEEE address.
+      if (!RESERVED_ROOTS.includes(name) && (under(name) || under('homeassistant'))) return allow;
+      return deny(`Zigbee2MQTT bridge ${name} may publish only to ${name}/# and homeassistant/#`);
+    case 'esphome':
+    case 'shelly':
+      if (!RESERVED_ROOTS.includes(name) && (under(name) || (kind === 'esphome' && isOwnDiscovery(name, topic)))) return allow;
+      return deny(`${kind === 'esphome' ? 'ESPHome' : 'Shelly'} ${name} may publish only to ${name}/#${kind === 'esphome' ? ' and its own discovery topics' : ''}`);
+  }
+}
+
+/** What each kind of device subscribes to: its commands, and Home Assistant's birth. */
+function deviceMaySubscribe(name: string, kind: DeviceKind, filter: string): Decision {
+  if (filter === HA_STATUS) return allow;
+  const under = (root: string) => filter.startsWith(`${root}/`);
+  switch (kind) {
+    case 'pimonitor':
+      return deny(`device ${name} may subscribe only to ${HA_STATUS}`);
+    case 'tasmota':
+      // cmnd/<topic>/#, the group topic cmnd/tasmotas/# and the fallback topic cmnd/<client id>_fb/#.
+      if (under(`cmnd/${name}`) || under('cmnd/tasmotas') || /^cmnd\/[^/+#]+_fb\/#$/.test(filter)) return allow;
+      return deny(`Tasmota ${name} may subscribe only to its cmnd/ topics and ${HA_STATUS}`);
+    default:
+      if (!RESERVED_ROOTS.includes(name) && under(name)) return allow;
+      return deny(`${kind} ${name} may subscribe only within ${name}/# and to ${HA_STATUS}`);
+  }
+}
+
+/** Whether every topic filter `inner` matches is also matched by `outer`. Pure. */
+export function filterWithin(inner: string, outer: string): boolean {
+  const a = inner.split('/');
+  const b = outer.split('/');
+  for (let i = 0; i < b.length; i++) {
+    if (b[i] === '#') return true;
+    if (i >= a.length || a[i] === '#') return false;
+    if (b[i] === '+') continue;
+    if (a[i] !== b[i]) return false;
+  }
+  return a.length === b.length;
+}
+
+/**
+ * May `who` subscribe to `filter`? Service accounts read home/# and the topics of the configured
+ * sources (`readable`: tele/+/SENSOR, zigbee2mqtt/#, …); alerts and readers also homeassistant/# and
+ * pimonitor/#; devices only what their firmware needs. Pure.
+ */
+export function canSubscribe(who: Principal, filter: string, readable: readonly string[] = []): Decision {
   // Broker internals (cluster heartbeats, client ids) are for monitoring accounts only.
   if (filter.startsWith('$SYS')) return who.kind === 'account' && who.role === 'reader' ? allow : deny('only a reader account may subscribe to $SYS/#');
   if (who.kind === 'anonymous') return allow;
-  if (who.role === 'device') {
-    return filter === HA_STATUS ? allow : deny(`device ${who.name} may subscribe only to ${HA_STATUS}`);
-  }
-  if (within(TOPIC_ROOT, filter)) return allow;
+  if (who.role === 'device') return deviceMaySubscribe(who.name, who.deviceKind ?? 'pimonitor', filter);
+  if (within(TOPIC_ROOT, filter) || readable.some((r) => filterWithin(filter, r))) return allow;
   if (who.role !== 'ingest' && (within('homeassistant', filter) || within('pimonitor', filter))) return allow;
-  return deny(`the ${who.role} account may subscribe only within ${TOPIC_ROOT}/#${who.role === 'ingest' ? '' : ', homeassistant/# and pimonitor/#'}`);
+  return deny(`the ${who.role} account may subscribe only within ${TOPIC_ROOT}/#${who.role === 'ingest' ? '' : ', homeassistant/# and pimonitor/#'}${readable.length ? ` and the sources' topics (${readable.join(', ')})` : ''}`);
 }

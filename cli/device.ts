@@ -5,6 +5,23 @@ import { ExpectedError } from '../shared/expected-error.js';
 import { withMigratedDatabase } from './with-database.js';
 
 const ROLE_HELP = 'device (publishes its own readings), ingest, alerts, or reader (Home Assistant, Node-RED)';
+const KIND_HELP = 'what the device runs: pimonitor (home/<name>/#), tasmota (tele/<name>/#, stat/<name>/#; name = its Topic), zigbee2mqtt (<name>/#; name = its base topic), esphome (<name>/#; name = its topic prefix) or shelly (<name>/#; name = its MQTT prefix)';
+
+/** Where a new device account's credentials go, and what it may publish, per kind. */
+function deviceHint(name: string, kind: string, password: string): string {
+  switch (kind) {
+    case 'tasmota':
+      return `In Tasmota (Configuration → MQTT, or the console): Backlog MqttUser ${name}; MqttPassword ${password}; Topic ${name}\nIt may publish to tele/${name}/# and stat/${name}/#. Add "tasmota" to INGEST_SOURCES to store its readings.`;
+    case 'zigbee2mqtt':
+      return `In Zigbee2MQTT's configuration.yaml: mqtt: {base_topic: ${name}, user: ${name}, password: '${password}'}\nIt may publish to ${name}/# and homeassistant/#. Add ${name === 'zigbee2mqtt' ? '"zigbee2mqtt"' : `{"preset": "zigbee2mqtt", "prefix": "${name}"}`} to INGEST_SOURCES.`;
+    case 'esphome':
+      return `In the node's YAML: mqtt: {username: ${name}, password: '${password}', topic_prefix: ${name}}\nIt may publish to ${name}/#. Add "esphome" to INGEST_SOURCES.`;
+    case 'shelly':
+      return `In the Shelly's web page (Settings → MQTT): user ${name}, password as above, MQTT prefix ${name}; turn on "Generic status update over MQTT"\nIt may publish to ${name}/#. Add "shelly" to INGEST_SOURCES.`;
+    default:
+      return `On the node: MQTT_USERNAME=${name} MQTT_PASSWORD='${password}', or "mqtt": {"username": "${name}", "password": "…"} in node.json.\nIt may publish only to home/${name}/#.`;
+  }
+}
 
 /** `pimonitor device add|list|revoke|rotate`: MQTT accounts in the database the broker reads. */
 export function addDeviceCommands(program: Command, load: (o: { config?: string }) => LoadedConfig): void {
@@ -21,13 +38,12 @@ export function addDeviceCommands(program: Command, load: (o: { config?: string 
     .command('add <name>')
     .description('create an account and print its password (shown once)')
     .option('-r, --role <role>', ROLE_HELP, 'device')
+    .option('-k, --kind <kind>', KIND_HELP, 'pimonitor')
     .addOption(configOption())
-    .action(async (name: string, o: { role: string; config?: string }) => {
-      const password = await withDb(o, async (db) => (await accounts()).addAccount(db, name, o.role as never));
-      console.log(`account ${name} (${o.role}) created. Its password, shown only now:\n\n  ${password}\n`);
-      console.log(o.role === 'device'
-        ? `On the node: MQTT_USERNAME=${name} MQTT_PASSWORD='${password}', or "mqtt": {"username": "${name}", "password": "…"} in node.json.\nIt may publish only to home/${name}/#.`
-        : `Give it to the ${o.role} client as its MQTT user name and password.`);
+    .action(async (name: string, o: { role: string; kind: string; config?: string }) => {
+      const password = await withDb(o, async (db) => (await accounts()).addAccount(db, name, o.role as never, null, o.kind as never));
+      console.log(`account ${name} (${o.role}${o.kind === 'pimonitor' ? '' : `, ${o.kind}`}) created. Its password, shown only now:\n\n  ${password}\n`);
+      console.log(o.role === 'device' ? deviceHint(name, o.kind, password) : `Give it to the ${o.role} client as its MQTT user name and password.`);
       console.log('From now on every MQTT client must log in (anonymous access ends with the first account).');
     });
 
@@ -37,13 +53,13 @@ export function addDeviceCommands(program: Command, load: (o: { config?: string 
     .addOption(configOption())
     .action(async (o: { config?: string }) => {
       const rows = await withDb(o, (db) =>
-        db.any<{ name: string; role: string; created_at: Date; rotated_at: Date | null; revoked_at: Date | null; managed_by: string | null }>(
-          'SELECT name, role, created_at, rotated_at, revoked_at, managed_by FROM mqtt_accounts ORDER BY name'));
+        db.any<{ name: string; role: string; kind: string; created_at: Date; rotated_at: Date | null; revoked_at: Date | null; managed_by: string | null }>(
+          'SELECT name, role, kind, created_at, rotated_at, revoked_at, managed_by FROM mqtt_accounts ORDER BY name'));
       if (rows.length === 0) return console.log('no accounts: anonymous clients are accepted on loopback only. Add one with `pimonitor device add <name>`.');
       const day = (d: Date | null) => (d ? d.toISOString().slice(0, 10) : '-');
-      console.log(['name', 'role', 'created', 'rotated', 'state'].join('\t'));
+      console.log(['name', 'role', 'kind', 'created', 'rotated', 'state'].join('\t'));
       for (const r of rows) {
-        console.log([r.name, r.role, day(r.created_at), day(r.rotated_at), r.revoked_at ? `revoked ${day(r.revoked_at)}` : r.managed_by ? `active (managed by ${r.managed_by})` : 'active'].join('\t'));
+        console.log([r.name, r.role, r.role === 'device' ? r.kind : '-', day(r.created_at), day(r.rotated_at), r.revoked_at ? `revoked ${day(r.revoked_at)}` : r.managed_by ? `active (managed by ${r.managed_by})` : 'active'].join('\t'));
       }
     });
 

@@ -8,6 +8,7 @@ import { addDataCommands } from './data-commands.js';
 import { addStorageCommands } from './storage-commands.js';
 import { addAlertsCommands } from './alerts-commands.js';
 import { addReportCommands } from './report-commands.js';
+import { addSourcesCommands } from './sources-commands.js';
 import { ExpectedError } from '../shared/expected-error.js';
 import { withMigratedDatabase } from './with-database.js';
 
@@ -71,6 +72,7 @@ addDataCommands(program, load);
 addStorageCommands(program, load);
 addAlertsCommands(program, load);
 addReportCommands(program, load);
+addSourcesCommands(program, load);
 
 program
   .command('migrate')

@@ -45,3 +45,57 @@ test.each([
 ])('subscribe %j to %s → %s', (who, filter, ok) => {
   expect(canSubscribe(who, filter).ok).toBe(ok);
 });
+
+// Devices of other projects: each kind writes where its firmware does, under its own name only.
+const tasmota: Principal = { kind: 'account', name: 'porch', role: 'device', deviceKind: 'tasmota' };
+const bridge: Principal = { kind: 'account', name: 'zigbee2mqtt', role: 'device', deviceKind: 'zigbee2mqtt' };
+const esphome: Principal = { kind: 'account', name: 'livingroom', role: 'device', deviceKind: 'esphome' };
+const shelly: Principal = { kind: 'account', name: 'shellyplusht-08b61fcb7f3c', role: 'device', deviceKind: 'shelly' };
+const rogue: Principal = { kind: 'account', name: 'home', role: 'device', deviceKind: 'esphome' };
+
+test.each([
+  [tasmota, 'tele/porch/SENSOR', true],
+  [tasmota, 'stat/porch/RESULT', true],
+  [tasmota, 'tasmota/discovery/A4CF12345678/config', true],
+  [tasmota, 'tele/garage/SENSOR', false],
+  [tasmota, 'home/porch/x', false],
+  [bridge, 'zigbee2mqtt/Living Room/Thermometer', true],
+  [bridge, 'homeassistant/sensor/0x00158d0001e1a2b3/temperature/config', true],
+  [bridge, 'home/x/y', false],
+  [esphome, 'livingroom/sensor/t/state', true],
+  [esphome, 'homeassistant/sensor/livingroom/t/config', true],
+  [esphome, 'kitchen/sensor/t/state', false],
+  [shelly, 'shellyplusht-08b61fcb7f3c/events/rpc', true],
+  [shelly, 'shellyplusht-other/events/rpc', false],
+  [rogue, 'home/kitchen/dht22', false],
+])('a device of another kind publishes %j to %s → %s', (who, topic, ok) => {
+  expect(canPublish(who, topic).ok).toBe(ok);
+});
+
+test.each([
+  [tasmota, 'cmnd/porch/#', true],
+  [tasmota, 'cmnd/tasmotas/#', true],
+  [tasmota, 'cmnd/DVES_123456_fb/#', true],
+  [tasmota, 'cmnd/garage/#', false],
+  [bridge, 'zigbee2mqtt/#', true],
+  [bridge, 'home/#', false],
+  [esphome, 'livingroom/switch/+/command', true],
+  [esphome, 'homeassistant/status', true],
+  [shelly, 'shellyplusht-08b61fcb7f3c/rpc', true],
+  [shelly, '#', false],
+])('a device of another kind subscribes %j to %s → %s', (who, filter, ok) => {
+  expect(canSubscribe(who, filter).ok).toBe(ok);
+});
+
+test.each([
+  [ingest, 'tele/+/SENSOR', true],
+  [ingest, 'tele/porch/SENSOR', true],
+  [ingest, '+/sensor/+/state', true],
+  [ingest, 'zigbee2mqtt/#', true],
+  [ingest, '#', false],
+  [ingest, 'tele/#', false],
+  [reader, 'zigbee2mqtt/bridge/#', true],
+  [device, 'tele/+/SENSOR', false],
+])('with sources configured, %j subscribes to %s → %s', (who, filter, ok) => {
+  expect(canSubscribe(who, filter, ['tele/+/SENSOR', 'tele/+/LWT', 'zigbee2mqtt/#', '+/sensor/+/state']).ok).toBe(ok);
+});

@@ -1,23 +1,23 @@
 import type { ServerResponse } from 'node:http';
 import type { MqttClient } from 'mqtt';
-import { INGEST_SUBSCRIPTION, parseDiag, parseDiagTopic, parseReading, parseStatus, parseTopic } from '../shared/contract.js';
+import { DEFAULT_LIMITS, INGEST_SUBSCRIPTION, parseDiag, parseDiagTopic } from '../shared/contract.js';
+import { decodeMessage, subscriptionsOf } from '../shared/sources/decode.js';
+import type { Source } from '../shared/sources/source.js';
 
 /** One event the page gets: a reading or a status change, as JSON. */
 export type LiveEvent =
   | { type: 'reading'; device: string; sensor: string; ts: string; values: Record<string, number> }
   | { type: 'status'; device: string; status: string };
 
-/** What a broker message becomes for the page, or null (anything ingest would reject is not shown). Pure. */
-export function liveEventOf(topic: string, payload: Buffer, receivedAt: Date): LiveEvent | null {
-  const t = parseTopic(topic);
-  if (!t.ok) return null;
-  if (t.topic.kind === 'status') {
-    const s = parseStatus(payload);
-    return s.ok ? { type: 'status', device: t.topic.device, status: s.status } : null;
-  }
-  const r = parseReading(t.topic.device, t.topic.sensor, payload, receivedAt);
-  if (!r.ok) return null;
-  return { type: 'reading', device: r.reading.device, sensor: r.reading.sensor, ts: r.reading.ts.toISOString(), values: Object.fromEntries(r.reading.metrics.map((m) => [m.metric, m.value])) };
+/**
+ * What a broker message becomes for the page: an event per reading or status, none for anything ingest
+ * would not store. Decoded as ingest does (shared/sources/decode.ts), so a Tasmota's readings show too. Pure.
+ */
+export function liveEventsOf(topic: string, payload: Buffer, receivedAt: Date, sources: readonly Source[] = []): LiveEvent[] {
+  const decoded = decodeMessage(sources, topic, payload, receivedAt, DEFAULT_LIMITS);
+  if ('ok' in decoded || decoded.kind === 'ignored') return [];
+  if (decoded.kind === 'status') return [{ type: 'status', device: decoded.device, status: decoded.status }];
+  return decoded.readings.map((r) => ({ type: 'reading', device: r.device, sensor: r.sensor, ts: r.ts.toISOString(), values: Object.fromEntries(r.metrics.map((m) => [m.metric, m.value])) }));
 }
 
 export interface SensorDiag { attempts: number; readings: number; failures: Record<string, number>; lastError: { kind: string; message: string; at: string | null } | null }
@@ -50,13 +50,17 @@ export class LiveFeed {
   private readonly diag = new Map<string, Map<string, SensorDiag>>();
   private heartbeat?: NodeJS.Timeout;
 
-  constructor(private readonly client: MqttClient, private readonly now: () => number = Date.now) {
-    client.on('connect', () => client.subscribe([INGEST_SUBSCRIPTION, `${INGEST_SUBSCRIPTION}/diag`], { qos: 0 }));
+  private readonly now: () => number;
+  private readonly sources: readonly Source[];
+
+  constructor(private readonly client: MqttClient, { now = Date.now, sources = [] }: { now?: () => number; sources?: readonly Source[] } = {}) {
+    this.now = now;
+    this.sources = sources;
+    client.on('connect', () => client.subscribe([...subscriptionsOf(sources), `${INGEST_SUBSCRIPTION}/diag`], { qos: 0 }));
     client.on('message', (topic, payload) => {
       const d = parseDiagTopic(topic);
       if (d) return this.keepDiag(d.device, d.sensor, payload);
-      const event = liveEventOf(topic, payload, new Date(this.now()));
-      if (event) this.broadcast(event);
+      for (const event of liveEventsOf(topic, payload, new Date(this.now()), this.sources)) this.broadcast(event);
     });
     this.heartbeat = setInterval(() => this.clients.forEach((res) => res.write(': keep-alive\n\n')), HEARTBEAT_MS);
     this.heartbeat.unref();

@@ -1,3 +1,4 @@
+import { configuredSources } from '../shared/sources/spec.js';
 import mqtt from 'mqtt';
 import type { Config } from '../config/index.js';
 import { databaseUrlOf } from '../config/database-url.js';
@@ -26,7 +27,7 @@ export async function runWeb(config: Config): Promise<void> {
   });
   client.on('connect', () => (brokerProblem = ''));
   const server = new WebServer({
-    db, live: new LiveFeed(client), host: config.web.host, port: config.web.port,
+    db, live: new LiveFeed(client, { sources: configuredSources(config.ingest.sources) }), host: config.web.host, port: config.web.port,
     onError: (err, path) => log.warn({ err: (err as Error)?.message, path }, 'request failed'),
   });
   stopOnSignal(async () => {
