@@ -86,3 +86,24 @@ test('fires once after `for` on an injected clock, survives a restart without a 
     await running.notifier.stop({ timeoutMs: 2000 });
   }
 }, 30_000);
+
+test('a Zigbee2MQTT thermometer and its availability drive alerts like a pimonitor node (the sources decode as ingest does)', async () => {
+  const { parseSources } = await import('../shared/sources/spec.js');
+  const sources = parse(parseSources('zigbee2mqtt', 'UTC'));
+  const rules: Rule[] = parse(parseRules([
+    { name: 'freezer', type: 'threshold', select: 'Freezer/zigbee/temperature', above: -10 },
+    { name: 'zigbee-down', type: 'offline', select: 'Freezer' },
+  ]));
+  const worker = new AlertsWorker(t.db, { rules, routes: [], sources, tickMs: 20, connect: () => mqtt.connect(broker.url, { clientId: 'alerts-sources', clean: false }) });
+  const bridge = await mqtt.connectAsync(broker.url, { clientId: 'z2m' });
+  try {
+    await worker.start();
+    await bridge.publishAsync('zigbee2mqtt/Freezer', '{"temperature":-4.5,"battery":88}', { qos: 1 });
+    await eventually('the freezer alert fires', async () => (worker.active.some((a) => a.key.rule === 'freezer' && a.state.phase === 'firing') ? true : undefined));
+    await bridge.publishAsync('zigbee2mqtt/Freezer/availability', '{"state":"offline"}', { qos: 1 });
+    await eventually('offline from availability', async () => (worker.active.some((a) => a.key.rule === 'zigbee-down' && a.key.device === 'Freezer') ? true : undefined));
+  } finally {
+    await bridge.endAsync(true);
+    await worker.stop({ timeoutMs: 2000 });
+  }
+}, 30_000);

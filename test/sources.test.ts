@@ -217,3 +217,13 @@ describe('dispatch', () => {
 
   test.each([['DewPoint', 'dew_point'], ['PM2.5', 'pm2_5'], ['ApparentPower', 'apparent_power'], ['1', 'm1'], ['eCO2', 'e_co2']])('metricName(%s) = %s', (key, metric) => expect(metricName(key)).toBe(metric));
 });
+
+test('the dashboard\'s live feed shows a Tasmota\'s sensors as events like a node\'s (web/live.ts, same decoding)', async () => {
+  const { liveEventsOf } = await import('../web/live.js');
+  expect(liveEventsOf('tele/porch/SENSOR', Buffer.from('{"Time":"2026-11-25T11:00:00+01:00","AM2301":{"Temperature":21},"DS18B20":{"Temperature":7}}'), received, ALL)).toEqual([
+    { type: 'reading', device: 'porch', sensor: 'am2301', ts: '2026-11-25T10:00:00.000Z', values: { temperature: 21 } },
+    { type: 'reading', device: 'porch', sensor: 'ds18b20', ts: '2026-11-25T10:00:00.000Z', values: { temperature: 7 } },
+  ]);
+  expect(liveEventsOf('zigbee2mqtt/bridge/state', Buffer.from('online'), received, ALL)).toEqual([]);
+  expect(liveEventsOf('tele/porch/LWT', Buffer.from('Offline'), received, ALL)).toEqual([{ type: 'status', device: 'porch', status: 'offline' }]);
+});
