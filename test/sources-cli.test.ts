@@ -1,0 +1,38 @@
+import { runCli } from './helpers/cli.js';
+import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
+
+// `pimonitor sources test|list` and `pimonitor device add --kind`, run from the build as a user would.
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createMigratedTestDatabase();
+}, 60_000);
+afterAll(async () => t?.stop());
+
+test('sources test shows what a Tasmota message would store, in the zone given', async () => {
+  const { code, output } = await runCli(['sources', 'test', '--preset', 'tasmota', '--topic', 'tele/porch/SENSOR', '--payload', '{"Time":"2026-11-25T11:00:00","AM2301":{"Temperature":24.6,"Humidity":58.2},"TempUnit":"C"}', '--time-zone', 'Europe/Berlin', '--at', '2026-11-25T10:00:05Z']);
+  expect(code).toBe(0);
+  expect(output).toContain('would store 2 value(s) (read by tasmota):\n  porch/am2301/temperature = 24.6 °C at 2026-11-25T10:00:00.000Z\n  porch/am2301/humidity = 58.2 % at 2026-11-25T10:00:00.000Z');
+}, 30_000);
+
+test('sources test with the configured sources: an ignored and a rejected message exit 1 with the reason; bad options are named', async () => {
+  const env = { INGEST_SOURCES: 'zigbee2mqtt,esphome' };
+  const ignored = await runCli(['sources', 'test', '--topic', 'zigbee2mqtt/bridge/state', '--payload', 'online'], env);
+  expect(ignored).toMatchObject({ code: 1, output: expect.stringContaining("ignored by the zigbee2mqtt source's rule") });
+  const rejected = await runCli(['sources', 'test', '--topic', 'livingroom/sensor/living_room_temperature/state', '--payload', 'nan'], env);
+  expect(rejected).toMatchObject({ code: 1, output: expect.stringContaining('rejected (metric), kept in rejected_messages with the reason:\n  esphome: livingroom/living_room: temperature is nan') });
+  expect(await runCli(['sources', 'test', '--preset', 'zigbee', '--topic', 'x', '--payload', 'y'])).toMatchObject({ code: 1, output: expect.stringContaining('--preset: "zigbee" is not one of tasmota, zigbee2mqtt, esphome, shelly') });
+  expect(await runCli(['sources', 'list'], { INGEST_SOURCES: 'tasmota,zigbe' })).toMatchObject({ code: 2, output: expect.stringContaining('source 2 ("zigbe"): preset: "zigbe" is not one of') });
+  expect((await runCli(['sources', 'list'], env)).output).toContain('esphome\tesphome\t+/sensor/+/state +/binary_sensor/+/state +/status');
+}, 60_000);
+
+test('device add --kind: the account of a Tasmota, where to enter it, and the names a kind may not take', async () => {
+  const env = { DATABASE_URL: t.url };
+  const added = await runCli(['device', 'add', 'porch', '--kind', 'tasmota'], env);
+  expect(added.code).toBe(0);
+  expect(added.output).toMatch(/account porch \(device, tasmota\) created[\s\S]*Backlog MqttUser porch; MqttPassword \S+; Topic porch[\s\S]*tele\/porch\/# and stat\/porch\/#/);
+  expect((await runCli(['device', 'list'], env)).output).toMatch(/porch\tdevice\ttasmota\t/);
+  expect(await runCli(['device', 'add', 'home', '--kind', 'esphome'], env)).toMatchObject({ code: 1, output: expect.stringContaining("home/ is pimonitor's own topic tree: choose another name") });
+  expect(await runCli(['device', 'add', 'ha', '--role', 'reader', '--kind', 'shelly'], env)).toMatchObject({ code: 1, output: expect.stringContaining('--kind shelly is for device accounts') });
+  expect(await runCli(['device', 'add', 'x', '--kind', 'sonoff'], env)).toMatchObject({ code: 1, output: expect.stringContaining('kind "sonoff" is not one of pimonitor, tasmota, zigbee2mqtt, esphome, shelly') });
+}, 60_000);
