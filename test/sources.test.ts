@@ -70,7 +70,7 @@ describe('Tasmota', () => {
     const autumn = '{"Time":"2026-10-25T02:30:00","SI7021":{"Temperature":20}}';
     expect(rows(decode('tele/porch/SENSOR', autumn, new Date('2026-10-25T00:31:00Z')))[0]).toMatch(/@2026-10-25T00:30:00.000Z$/);
     expect(rows(decode('tele/porch/SENSOR', autumn, new Date('2026-10-25T01:31:00Z')))[0]).toMatch(/@2026-10-25T01:30:00.000Z$/);
-    expect(instantOf('2026-03-29T02:30:00', 'Europe/Berlin', new Date('2026-03-29T01:00:00Z'))).toEqual({ ok: true, ts: new Date('2026-03-29T01:30:00Z') });
+    expect(instantOf('2026-03-29T02:30:00', 'Europe/Berlin', new Date('2026-03-29T01:00:00Z'))).toEqual({ ok: true, ts: new Date('2026-03-29T01:30:00Z'), local: true });
   });
 });
 
@@ -237,4 +237,11 @@ test('the README\'s sources example is a valid configuration', async () => {
   expect(block).toBeDefined();
   const parsed = parseSources((JSON.parse(block!) as { ingest: { sources: unknown } }).ingest.sources, 'UTC');
   expect(parsed.ok && parsed.value.map((s) => s.name)).toEqual(['zigbee2mqtt', 'tasmota', 'esphome', 'weather']);
+});
+
+test('a Tasmota time an hour ahead names the zone it was read in: the usual cause is a source set to another zone', () => {
+  const utc = sourcesOf('tasmota', 'UTC');
+  expect(decode('tele/porch/SENSOR', '{"Time":"2026-11-25T11:00:05","AM2301":{"Temperature":20}}', received, utc)).toMatchObject({
+    ok: false, code: 'clock', reason: expect.stringMatching(/s in the future .*the sender's clock is wrong \(its time has no offset and was read as UTC time: if the device keeps another zone, set this source's timeZone\)$/),
+  });
 });

@@ -81,12 +81,14 @@ function reading(o: CustomOptions, parts: Record<string, string>, payload: Buffe
   const json = jsonObject(o.name, payload);
   if (!json.ok) return json.rejected;
   let ts = context.receivedAt;
+  let localZone: string | undefined;
   if (o.time) {
     const raw = at(json.body, o.time);
     if (raw === undefined) return reject(o.name, 'timestamp', `the payload has no ${o.time}`);
     const time = instantOf(raw, o.timeZone, context.receivedAt);
     if (!time.ok) return reject(o.name, time.reason.includes('clock') ? 'clock' : 'timestamp', `${o.time}: ${time.reason}`);
     ts = time.ts;
+    if (time.local) localZone = o.timeZone;
   }
   const fields: Array<[string, unknown]> = [];
   const entries = o.metrics ? Object.entries(o.metrics).map(([metric, path]) => [metric, at(json.body, path)] as const) : Object.entries(json.body).filter(([k]) => k !== o.time).map(([k, v]) => [metricName(k), v] as const);
@@ -96,5 +98,5 @@ function reading(o: CustomOptions, parts: Record<string, string>, payload: Buffe
     else if (o.metrics && value !== undefined) fields.push([metric, value]); // named, so its problem is reported
   }
   if (fields.length === 0) return reject(o.name, 'shape', `${device}/${sensor}: none of ${o.metrics ? Object.values(o.metrics).join(', ') : 'the fields'} is a number`);
-  return checked(o.name, [{ device, sensor, ts, fields }], context);
+  return checked(o.name, [{ device, sensor, ts, fields }], context, localZone);
 }

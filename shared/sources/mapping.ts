@@ -81,7 +81,8 @@ export function numberOf(value: unknown): number | undefined {
 const ISO_LOCAL = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$/;
 const ISO_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
-export type TimeResult = { ok: true; ts: Date } | { ok: false; reason: string };
+/** `local`: the time had no offset and was read in the zone given (so a wrong zone shows as a clock error). */
+export type TimeResult = { ok: true; ts: Date; local?: boolean } | { ok: false; reason: string };
 
 /**
  * When a device says a reading was taken: epoch seconds (below 1e11, so until the year 5138) or
@@ -91,6 +92,7 @@ export type TimeResult = { ok: true; ts: Date } | { ok: false; reason: string };
  */
 export function instantOf(value: unknown, timeZone: string, receivedAt: Date): TimeResult {
   let ms: number;
+  let local = false;
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value < 0) return { ok: false, reason: `time ${value} is not epoch seconds or milliseconds` };
     ms = value < 1e11 ? Math.round(value * 1000) : Math.round(value);
@@ -102,12 +104,13 @@ export function instantOf(value: unknown, timeZone: string, receivedAt: Date): T
     const check = new Date(wall);
     if (check.getUTCMonth() !== +mo! - 1 || check.getUTCDate() !== +d! || +h! > 23 || +mi! > 59 || +s > 59) return { ok: false, reason: `time "${value}" is not a valid date` };
     ms = localInstant(wall, timeZone, receivedAt.getTime());
+    local = true;
   } else {
     return { ok: false, reason: `time ${JSON.stringify(value)?.slice(0, 40)} is not ISO 8601 or epoch seconds or milliseconds` };
   }
   if (!(ms >= -8.64e15 && ms <= LATEST_TIMESTAMP_MS)) return { ok: false, reason: `time ${JSON.stringify(value)?.slice(0, 40)} is not a valid date` };
   if (ms < EARLIEST_TIMESTAMP_MS) return { ok: false, reason: `time ${new Date(ms).toISOString()} is before 2000-01-01: the device's clock is not set` };
-  return { ok: true, ts: new Date(ms) };
+  return local ? { ok: true, ts: new Date(ms), local } : { ok: true, ts: new Date(ms) };
 }
 
 const HALF_DAY_MS = 12 * 3_600_000;

@@ -61,12 +61,17 @@ export interface MappedReading {
   fields: Array<[string, unknown]>;
 }
 
-/** Passes each mapped reading through the contract's checks; the first problem rejects the message. */
-export function checked(source: string, mapped: readonly MappedReading[], { receivedAt, limits }: DecodeContext): Decoded {
+/**
+ * Passes each mapped reading through the contract's checks; the first problem rejects the message.
+ * `localZone`: the device's time had no offset and was read in that zone, which a clock problem names,
+ * because a source set to the wrong zone looks exactly like a device clock hours off.
+ */
+export function checked(source: string, mapped: readonly MappedReading[], { receivedAt, limits }: DecodeContext, localZone?: string): Decoded {
   const readings: Reading[] = [];
   for (const { device, sensor, ts, fields } of mapped) {
     const result = checkReading(device, sensor, ts, fields, receivedAt, limits);
-    if (!result.ok) return reject(source, result.code, `${device}/${sensor}: ${result.reason}`);
+    const hint = result.ok || result.code !== 'clock' || !localZone ? '' : ` (its time has no offset and was read as ${localZone} time: if the device keeps another zone, set this source's timeZone)`;
+    if (!result.ok) return reject(source, result.code, `${device}/${sensor}: ${result.reason}${hint}`);
     readings.push(result.reading);
   }
   if (readings.length === 0) return reject(source, 'shape', 'the message has no numeric readings');

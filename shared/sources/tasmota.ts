@@ -57,10 +57,12 @@ function sensors(o: PresetOptions, device: string, payload: Buffer, context: Dec
   if (!json.ok) return json.rejected;
   const { body } = json;
   let ts = context.receivedAt;
+  let localZone: string | undefined;
   if (body.Time !== undefined) {
     const time = instantOf(body.Time, o.timeZone, context.receivedAt);
     if (!time.ok) return reject(o.name, time.reason.includes('clock') ? 'clock' : 'timestamp', `Time: ${time.reason}`);
     ts = time.ts;
+    if (time.local) localZone = o.timeZone;
   }
   const tempUnit = body.TempUnit === 'F' ? 'F' : body.TempUnit === 'K' ? 'K' : 'C';
   const pressureUnit = body.PressureUnit === 'mmHg' || body.PressureUnit === 'inHg' ? body.PressureUnit : 'hPa';
@@ -82,5 +84,5 @@ function sensors(o: PresetOptions, device: string, payload: Buffer, context: Dec
     if (fields.length > 0) mapped.push({ device, sensor: legalName(key).toLowerCase(), ts, fields });
   }
   if (mapped.length === 0) return ignore(o.name, `no sensor values in ${Object.keys(body).slice(0, 5).join(', ') || 'an empty object'}`);
-  return checked(o.name, mapped, context);
+  return checked(o.name, mapped, context, localZone);
 }

@@ -58,11 +58,13 @@ function state(o: PresetOptions, device: string, payload: Buffer, context: Decod
   if (!json.ok) return json.rejected;
   const { body } = json;
   let ts = context.receivedAt;
+  let localZone: string | undefined;
   // last_seen (when enabled: ISO_8601, ISO_8601_local or epoch) is when the device was heard: the reading's time.
   if (body.last_seen !== undefined && body.last_seen !== null) {
     const time = instantOf(body.last_seen, o.timeZone, context.receivedAt);
     if (!time.ok) return reject(o.name, time.reason.includes('clock') ? 'clock' : 'timestamp', `last_seen: ${time.reason}`);
     ts = time.ts;
+    if (time.local) localZone = o.timeZone;
   }
   const fields: Array<[string, unknown]> = [];
   for (const [key, value] of Object.entries(body)) {
@@ -74,5 +76,5 @@ function state(o: PresetOptions, device: string, payload: Buffer, context: Decod
     fields.push([metric, n]);
   }
   if (fields.length === 0) return ignore(o.name, `no numeric fields (${Object.keys(body).slice(0, 5).join(', ') || 'an empty object'})`);
-  return checked(o.name, [{ device, sensor: o.sensor ?? 'zigbee', ts, fields }], context);
+  return checked(o.name, [{ device, sensor: o.sensor ?? 'zigbee', ts, fields }], context, localZone);
 }
