@@ -11,8 +11,8 @@
  */
 
 import { statusOf } from './availability.js';
-import { convert, instantOf, legalName, metricName, NUMBER_TEXT, numberOf, type Unit } from './mapping.js';
-import { checked, ignore, isRecord, jsonObject, reject, type Decoded, type DecodeContext, type Source } from './source.js';
+import { convert, legalName, metricName, NUMBER_TEXT, numberOf, type Unit } from './mapping.js';
+import { checked, ignore, isRecord, jsonObject, readingTime, reject, type Decoded, type DecodeContext, type Source } from './source.js';
 
 export interface CustomOptions {
   name: string;
@@ -80,16 +80,11 @@ function reading(o: CustomOptions, parts: Record<string, string>, payload: Buffe
   }
   const json = jsonObject(o.name, payload);
   if (!json.ok) return json.rejected;
-  let ts = context.receivedAt;
-  let localZone: string | undefined;
-  if (o.time) {
-    const raw = at(json.body, o.time);
-    if (raw === undefined) return reject(o.name, 'timestamp', `the payload has no ${o.time}`);
-    const time = instantOf(raw, o.timeZone, context.receivedAt);
-    if (!time.ok) return reject(o.name, time.reason.includes('clock') ? 'clock' : 'timestamp', `${o.time}: ${time.reason}`);
-    ts = time.ts;
-    if (time.local) localZone = o.timeZone;
-  }
+  const raw = o.time ? at(json.body, o.time) : undefined;
+  if (o.time && raw === undefined) return reject(o.name, 'timestamp', `the payload has no ${o.time}`);
+  const time = readingTime(o.name, o.time ?? 'time', raw, o.timeZone, context);
+  if (!time.ok) return time.rejected;
+  const { ts, localZone } = time;
   const fields: Array<[string, unknown]> = [];
   const entries = o.metrics ? Object.entries(o.metrics).map(([metric, path]) => [metric, at(json.body, path)] as const) : Object.entries(json.body).filter(([k]) => k !== o.time).map(([k, v]) => [metricName(k), v] as const);
   for (const [metric, value] of entries) {

@@ -14,8 +14,8 @@
  */
 
 import { statusOf } from './availability.js';
-import { convert, instantOf, legalName, numberOf } from './mapping.js';
-import { checked, ignore, isRecord, jsonObject, reject, type Decoded, type DecodeContext, type MappedReading, type Source } from './source.js';
+import { convert, legalName, numberOf } from './mapping.js';
+import { checked, ignore, isRecord, jsonObject, readingTime, reject, type Decoded, type DecodeContext, type MappedReading, type Source } from './source.js';
 import type { PresetOptions } from './presets.js';
 
 type Path = readonly string[];
@@ -79,12 +79,9 @@ function notification(o: PresetOptions, device: string, payload: Buffer, context
   const { method, params } = json.body;
   if (method !== 'NotifyStatus' && method !== 'NotifyFullStatus') return ignore(o.name, `${String(method).slice(0, 40)} is not a status notification`);
   if (!isRecord(params)) return reject(o.name, 'shape', `${method} has no params object`);
-  let ts = context.receivedAt;
-  if (params.ts !== undefined) {
-    const time = instantOf(params.ts, 'UTC', context.receivedAt);
-    if (!time.ok) return reject(o.name, time.reason.includes('clock') ? 'clock' : 'timestamp', `params.ts: ${time.reason}`);
-    ts = time.ts;
-  }
+  const time = readingTime(o.name, 'params.ts', params.ts, 'UTC', context);
+  if (!time.ok) return time.rejected;
+  const { ts } = time;
   const readings = Object.entries(params).flatMap(([component, value]) => componentReading(device, component, value, ts) ?? []);
   return readings.length ? checked(o.name, readings, context) : ignore(o.name, `${method} carries no component pimonitor reads`);
 }

@@ -7,6 +7,7 @@
 
 import { checkReading, type DeviceStatus, type Invalid, type Reading, type RejectionCode, type ValidationLimits } from '../contract.js';
 import { safeText } from '../text.js';
+import { instantOf } from './mapping.js';
 
 /** What one message became. `source` names who read it (`pimonitor` for home/…). */
 export type Decoded =
@@ -76,6 +77,14 @@ export function checked(source: string, mapped: readonly MappedReading[], { rece
   }
   if (readings.length === 0) return reject(source, 'shape', 'the message has no numeric readings');
   return { kind: 'readings', source, readings };
+}
+
+/** When a reading was taken: the device's `field` (absent or null: the receive time), or the rejection naming it. */
+export function readingTime(source: string, field: string, raw: unknown, timeZone: string, { receivedAt }: DecodeContext): { ok: true; ts: Date; localZone?: string } | { ok: false; rejected: Decoded } {
+  if (raw === undefined || raw === null) return { ok: true, ts: receivedAt };
+  const time = instantOf(raw, timeZone, receivedAt);
+  if (!time.ok) return { ok: false, rejected: reject(source, time.reason.includes('clock') ? 'clock' : 'timestamp', `${field}: ${time.reason}`) };
+  return { ok: true, ts: time.ts, localZone: time.local ? timeZone : undefined };
 }
 
 /** Parses a JSON object payload, or says why it is not one. */

@@ -11,8 +11,8 @@
  */
 
 import { statusOf } from './availability.js';
-import { convert, instantOf, legalName, metricName, numberOf } from './mapping.js';
-import { checked, ignore, isRecord, jsonObject, reject, type DecodeContext, type Decoded, type MappedReading, type Source } from './source.js';
+import { convert, legalName, metricName, numberOf } from './mapping.js';
+import { checked, ignore, isRecord, jsonObject, readingTime, type DecodeContext, type Decoded, type MappedReading, type Source } from './source.js';
 import type { PresetOptions } from './presets.js';
 
 /** Tasmota's field names that pimonitor knows under another name. */
@@ -56,14 +56,9 @@ function sensors(o: PresetOptions, device: string, payload: Buffer, context: Dec
   const json = jsonObject(o.name, payload);
   if (!json.ok) return json.rejected;
   const { body } = json;
-  let ts = context.receivedAt;
-  let localZone: string | undefined;
-  if (body.Time !== undefined) {
-    const time = instantOf(body.Time, o.timeZone, context.receivedAt);
-    if (!time.ok) return reject(o.name, time.reason.includes('clock') ? 'clock' : 'timestamp', `Time: ${time.reason}`);
-    ts = time.ts;
-    if (time.local) localZone = o.timeZone;
-  }
+  const time = readingTime(o.name, 'Time', body.Time, o.timeZone, context);
+  if (!time.ok) return time.rejected;
+  const { ts, localZone } = time;
   const tempUnit = body.TempUnit === 'F' ? 'F' : body.TempUnit === 'K' ? 'K' : 'C';
   const pressureUnit = body.PressureUnit === 'mmHg' || body.PressureUnit === 'inHg' ? body.PressureUnit : 'hPa';
   const mapped: MappedReading[] = [];

@@ -11,8 +11,8 @@
  */
 
 import { statusOf } from './availability.js';
-import { convert, instantOf, legalName, metricName, numberOf } from './mapping.js';
-import { checked, ignore, isRecord, jsonObject, reject, type Decoded, type DecodeContext, type Source } from './source.js';
+import { convert, legalName, metricName, numberOf } from './mapping.js';
+import { checked, ignore, isRecord, jsonObject, readingTime, type Decoded, type DecodeContext, type Source } from './source.js';
 import type { PresetOptions } from './presets.js';
 
 /** Fields about the message or the radio's bookkeeping, not the room. */
@@ -57,15 +57,10 @@ function state(o: PresetOptions, device: string, payload: Buffer, context: Decod
   const json = jsonObject(o.name, payload);
   if (!json.ok) return json.rejected;
   const { body } = json;
-  let ts = context.receivedAt;
-  let localZone: string | undefined;
   // last_seen (when enabled: ISO_8601, ISO_8601_local or epoch) is when the device was heard: the reading's time.
-  if (body.last_seen !== undefined && body.last_seen !== null) {
-    const time = instantOf(body.last_seen, o.timeZone, context.receivedAt);
-    if (!time.ok) return reject(o.name, time.reason.includes('clock') ? 'clock' : 'timestamp', `last_seen: ${time.reason}`);
-    ts = time.ts;
-    if (time.local) localZone = o.timeZone;
-  }
+  const time = readingTime(o.name, 'last_seen', body.last_seen, o.timeZone, context);
+  if (!time.ok) return time.rejected;
+  const { ts, localZone } = time;
   const fields: Array<[string, unknown]> = [];
   for (const [key, value] of Object.entries(body)) {
     if (NOT_READINGS.has(key) || isRecord(value)) continue;
