@@ -26,8 +26,14 @@ async function stopAll(processes: LoggedProcess[]): Promise<void> {
   }
 }
 
+/** BENCH_CPU_PROF_DIR=dir: broker and ingest write V8 CPU profiles there (`npm run bench:profile` sums them). */
+const profile = (role: string): string[] => {
+  const dir = process.env.BENCH_CPU_PROF_DIR;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${role}-${process.hrtime.bigint()}.cpuprofile`] : [];
+};
+
 async function startIngest(databaseUrl: string, mqttUrl: string): Promise<LoggedProcess> {
-  const ingest = spawnLogged(process.execPath, [CLI, 'ingest'], env({
+  const ingest = spawnLogged(process.execPath, [...profile('ingest'), CLI, 'ingest'], env({
     DATABASE_URL: databaseUrl,
     MQTT_URL: mqttUrl,
     DATA_DIR: mkdtempSync(join(tmpdir(), 'pimonitor-bench-')),
@@ -38,7 +44,7 @@ async function startIngest(databaseUrl: string, mqttUrl: string): Promise<Logged
 }
 
 async function startAedes(port: number, databaseUrl: string): Promise<LoggedProcess> {
-  const broker = spawnLogged(process.execPath, [CLI, 'broker'], env({
+  const broker = spawnLogged(process.execPath, [...profile('broker'), CLI, 'broker'], env({
     DATABASE_URL: databaseUrl,
     MQTT_HOST: '127.0.0.1',
     MQTT_PORT: String(port),
