@@ -116,18 +116,20 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
       password: options.password,
       subscriptions,
       connect: options.connect,
-      accept: (topic, payload) => {
+      accept: (topic, payload, deferred) => {
         if (partition.count > 1 && !owns(partition, deviceKeyOf(sources, topic))) {
           this.stats.skipped++;
           return true;
         }
-        this.accept(topic, payload);
+        this.accept(topic, payload, deferred);
         return this.hasRoom();
       },
+      flush: () => this.spool.flush(),
     });
     this.intake.on('subscribed', () => this.emit('connected'));
     this.intake.on('disconnected', () => this.emit('disconnected'));
     this.intake.on('brokerError', (err) => this.emit('brokerError', err));
+    this.intake.on('flushFailed', (err) => this.emit('failed', { during: 'writing received messages to the spool (not acknowledged: the broker sends them again)', err }));
     this.intake.on('subscribeRefused', (info) => {
       this.stats.subscribeRefused++;
       this.emit('subscribeRefused', info);
@@ -212,9 +214,9 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
     return this.backlogBytes < this.options.spoolMaxBytes;
   }
 
-  private accept(topic: string, payload: Buffer): void {
+  private accept(topic: string, payload: Buffer, deferred: boolean): void {
     const now = this.now();
-    this.spool.append({ receivedAt: now, topic, payload });
+    this.spool.append({ receivedAt: now, topic, payload }, { defer: deferred });
     this.stats.messages++;
     this.flushState.backlogMessages++;
     this.flushState.oldestWaitingSince ??= now;

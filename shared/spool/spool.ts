@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, fsync, fsyncSync, ftruncateSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, ftruncateSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquirePidLock, ensureDir } from '../pid-lock.js';
 import { decodeRecords, encodeRecord, type PositionedMessage, type SpooledMessage } from './record.js';
@@ -31,13 +31,17 @@ export interface SpoolRepair {
  * the database is up to.
  *
  * append() writes through to the operating system before it returns: once it has, a crash of this
- * process (kill -9) loses nothing; sync() makes it survive a power cut too. Not safe for two
- * processes: open() takes a lock file.
+ * process (kill -9) loses nothing; sync() makes it survive a power cut too. append(m, { defer: true })
+ * keeps the record in memory until flush(), so the messages of one socket read go to the operating
+ * system in one write; whoever defers must flush() before acknowledging them (ingest/intake.ts does).
+ * Reading, syncing, rotating and closing flush first. Not safe for two processes: open() takes a lock file.
  */
 export class Spool {
   private segments: Segment[] = [];
   private fd = -1;
   private headPosition = 0;
+  /** Records appended with `defer`, not yet written to the operating system. */
+  private pending: Buffer[] = [];
   private dirty = false;
   /** The descriptor an fsync is under way on, and whether it must be closed when that ends. */
   private syncingFd = -1;
@@ -82,20 +86,59 @@ export class Spool {
     return this.headPosition;
   }
 
-  /** Appends a message and returns the position just past it. */
-  append(message: SpooledMessage): number {
+  /** Appends a message and returns the position just past it; with `defer`, written at the next flush(). */
+  append(message: SpooledMessage, { defer = false }: { defer?: boolean } = {}): number {
     const record = encodeRecord(message);
     const current = this.segments.at(-1)!;
     if (this.headPosition - current.base >= this.options.segmentBytes) this.rotate();
-    let written = 0;
-    while (written < record.length) written += writeSync(this.fd, record, written);
+    this.pending.push(record);
     this.headPosition += record.length;
-    this.dirty = true;
+    if (!defer) this.flush();
     return this.headPosition;
+  }
+
+  /** Bytes appended with `defer` and not yet written. */
+  get unflushedBytes(): number {
+    return this.pending.reduce((n, b) => n + b.length, 0);
+  }
+
+  /** Writes deferred records to the operating system, in one write when it takes them whole. Throws what the write throws. */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const records = this.pending;
+    this.pending = [];
+    const bytes = records.reduce((n, b) => n + b.length, 0);
+    const segment = this.segments.at(-1)!;
+    const before = this.headPosition - bytes;
+    try {
+      let written = records.length === 1 ? writeSync(this.fd, records[0]!) : writevSync(this.fd, records);
+      // A short write (rare on a regular file): the rest, record by record, from where it stopped.
+      for (const record of records) {
+        if (written >= record.length) {
+          written -= record.length;
+          continue;
+        }
+        let done = written;
+        written = 0;
+        while (done < record.length) done += writeSync(this.fd, record, done);
+      }
+    } catch (err) {
+      // Nothing of this write counts (its messages were not acknowledged): cut what part of it landed,
+      // so the log ends on a whole record, and give the positions back.
+      this.headPosition = before;
+      try {
+        ftruncateSync(this.fd, before - segment.base);
+      } catch {
+        // Recovery at the next open cuts a torn record anyway.
+      }
+      throw err;
+    }
+    this.dirty = true;
   }
 
   /** Flushes appended messages to the disk itself (fsync); cheap when nothing was appended. */
   async sync(): Promise<void> {
+    this.flush();
     if (!this.dirty || this.syncingFd >= 0 || this.fd < 0) return;
     this.dirty = false;
     const fd = (this.syncingFd = this.fd);
@@ -114,6 +157,7 @@ export class Spool {
 
   /** Reads up to `maxMessages` whole messages starting at `from` (a position a previous message ended at). */
   read(from: number, maxMessages: number): PositionedMessage[] {
+    this.flush();
     const index = this.segments.findLastIndex((s) => s.base <= from);
     const segment = this.segments[index];
     if (!segment || from >= this.headPosition || maxMessages < 1) return [];
@@ -168,6 +212,7 @@ export class Spool {
   close(): void {
     if (this.fd < 0) return;
     try {
+      this.flush();
       fsyncSync(this.fd);
       this.closeFd(this.fd);
     } finally {
@@ -208,6 +253,7 @@ export class Spool {
   }
 
   private rotate(base = this.headPosition): void {
+    this.flush();
     fsyncSync(this.fd);
     this.closeFd(this.fd);
     const segment = { base, path: join(this.options.dir, segmentName(base)) };
