@@ -43,17 +43,6 @@ export class FilteredConnection extends Duplex {
     this.socket.write(chunk, callback);
   }
 
-  /**
-   * What mqtt-packet's writeToStream corks together (a packet's header, topic and payload, and every
-   * packet written in the same tick) reaches the socket as one write instead of one per chunk.
-   */
-  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (err?: Error | null) => void): void {
-    if (this.socket.destroyed) return callback(new Error('connection closed'));
-    const data = chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk));
-    this.onBytes?.(0, data.length);
-    this.socket.write(data, callback);
-  }
-
   override _final(callback: (err?: Error | null) => void): void {
     this.socket.end(callback);
   }

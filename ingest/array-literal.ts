@@ -2,7 +2,8 @@
  * A PostgreSQL array literal ('{"a","b"}') for one column of a batch. Inserting a batch as one
  * literal per column through unnest() is about 1.6× faster than a multi-row VALUES list of the same
  * rows (PostgreSQL parses and plans one expression instead of thousands; see docs/benchmarks.md), and
- * it passes through pglite-socket, which COPY does not. Pure.
+ * it passes through pglite-socket, which COPY does not (so PGlite always, and real PostgreSQL when a
+ * batch holds a reading already stored, go this way; otherwise ingest/copy-write.ts). Pure.
  */
 const NEEDS_QUOTES = /^$|^null$|[\s,{}"\\]/i;
 

@@ -45,7 +45,7 @@ export async function runIngest(config: Config): Promise<void> {
       maxFutureSkewMs: ingest.maxFutureSkewMs,
       ranges: { ...DEFAULT_METRIC_RANGES, ...(ingest.metricRanges as object) },
     },
-    store: createBatchStore(db),
+    store: createBatchStore(db, { timeoutMs: config.database.queryTimeoutMs || undefined }),
     sources,
     partition: parsePartition(ingest.partition) as Partition,
     shareGroup: ingest.shareGroup || undefined,

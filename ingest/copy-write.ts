@@ -1,0 +1,62 @@
+import { from as copyFrom } from 'pg-copy-streams';
+import type { Writable } from 'node:stream';
+import type { Db } from '../shared/db.js';
+import { withTimeout } from '../shared/timeout.js';
+import { arrayLiteral } from './array-literal.js';
+import { dirtyBuckets, encodeCopyBinary } from './copy-binary.js';
+import type { ReadingRow } from './rows.js';
+
+/** The SQL around the COPY, formatted by the store: what comes before it and what follows in the same transaction. */
+export interface CopyStatements {
+  /** The partitions, then the series upsert RETURNING id, device, sensor, metric (its result is the last). */
+  before: string;
+  markDirty(ids: string, buckets: string): string;
+  /** Devices, rejections, the spool position. */
+  after: string[];
+}
+
+interface SeriesId { id: number; device: string; sensor: string; metric: string }
+const keyOf = (device: string, sensor: string, metric: string) => `${device}\u0000${sensor}\u0000${metric}`;
+
+/**
+ * Writes a batch with its readings sent by binary COPY straight into readings_raw, in one transaction
+ * with everything else the batch writes (the spool position included). COPY has no ON CONFLICT: a
+ * reading already stored (a redelivery after a crash between commit and PUBACK, or one delivered twice
+ * in the batch) aborts it, and this returns false so the store writes the batch the unnest() way, which
+ * skips such readings. Any other failure rolls back and is thrown, for the committer to classify.
+ */
+export async function writeWithCopy(db: Db, readings: readonly ReadingRow[], sql: CopyStatements, timeoutMs: number): Promise<boolean> {
+  const connection = await db.connect();
+  let broken = false;
+  try {
+    await connection.none('BEGIN');
+    const results = (await connection.multi(sql.before)) as unknown[][];
+    const ids = new Map((results.at(-1) as SeriesId[]).map((s) => [keyOf(s.device, s.sensor, s.metric), s.id]));
+    const idOf = (r: ReadingRow) => {
+      const id = ids.get(keyOf(r.device, r.sensor, r.metric));
+      if (id === undefined) throw new Error(`series ${r.device}/${r.sensor}/${r.metric} was not returned by the upsert`);
+      return id;
+    };
+    const copy = (connection.client as unknown as { query(stream: Writable): Writable }).query(copyFrom('COPY readings_raw (series_id, ts, value) FROM STDIN (FORMAT binary)'));
+    const copied = new Promise<void>((resolve, reject) => {
+      copy.on('finish', resolve);
+      copy.on('error', reject);
+    });
+    copy.end(encodeCopyBinary(readings, idOf));
+    await withTimeout(copied, timeoutMs, 'COPY of a batch').catch((err: unknown) => {
+      if ((err as { code?: string }).code === 'ETIMEDOUT') broken = true;
+      throw err;
+    });
+    const dirty = dirtyBuckets(readings, idOf);
+    await connection.multi([sql.markDirty(arrayLiteral(dirty.ids), arrayLiteral(dirty.buckets.map((b) => b.toISOString()))), ...sql.after].join(';\n'));
+    await connection.none('COMMIT');
+    return true;
+  } catch (err) {
+    if (!broken) await connection.none('ROLLBACK').catch(() => (broken = true));
+    if ((err as { code?: string }).code === '23505') return false;
+    throw err;
+  } finally {
+    // A connection whose COPY went silent, or that could not roll back, is closed rather than reused.
+    await connection.done(broken);
+  }
+}
