@@ -112,15 +112,16 @@ describe('a broker process', () => {
     expect(closes).toBe(0);
     expect(got).not.toContain('home/big/x');
     // The body is discarded as it is read; what peak RSS shows is the socket's 64 KiB read buffers
-    // awaiting V8's next collection (measured: +4 MiB for 4 MiB, +35 for 32, +40 for 128): bounded, and
-    // not the message. 128 MiB makes the difference from buffering plain.
+    // awaiting V8's next collection (measured: +4 MiB for 4 MiB, +35 for 32, +40 for 128, and up to +66
+    // for 128 with both cores busy in a CI run, when collections come later): bounded, and not the
+    // message. 128 MiB makes the difference from buffering plain: buffering it would add at least 128.
     const peakBefore = statusMiB(b.child.pid!, 'VmHWM');
     await sender.publishAsync('home/huge/x', Buffer.alloc(128 * 1024 * 1024, 0x42), { qos: 1 });
     await sender.publishAsync('home/after/x', '{"temperature":22}', { qos: 1 });
     await eventually('the reading after the huge one delivered', async () => (got.includes('home/after/x') ? true : undefined));
     const growth = statusMiB(b.child.pid!, 'VmHWM') - peakBefore;
     console.log(`broker peak RSS grew ${growth.toFixed(1)} MiB while a 128 MiB message streamed through`);
-    expect(growth).toBeLessThan(64);
+    expect(growth).toBeLessThan(100);
     expect(closes).toBe(0);
     const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
     expect(metrics).toMatch(/pimonitor_broker_dropped_total\{reason="oversize"\} 2/);
