@@ -56,7 +56,12 @@ export async function writeWithCopy(db: Db, readings: readonly ReadingRow[], sql
     if ((err as { code?: string }).code === '23505') return false;
     throw err;
   } finally {
-    // A connection whose COPY went silent, or that could not roll back, is closed rather than reused.
-    await connection.done(broken);
+    if (broken) {
+      // The socket is destroyed, not ended: ending it (pg sends Terminate and waits for the close) on a
+      // server that stopped answering would wait forever, and the pool's end() at shutdown with it
+      // (shared/db.ts does the same for queries that time out).
+      (connection.client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+    }
+    void Promise.resolve(connection.done(broken)).catch(() => {});
   }
 }

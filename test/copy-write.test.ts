@@ -31,3 +31,30 @@ const rowsAt = (values: Array<[device: string, iso: string, value: number]>): Re
   expect(await t.db.one("SELECT count(*)::int AS n FROM readings WHERE device = 'a'")).toEqual({ n: 3 });
   expect(await t.db.one("SELECT position::int FROM ingest_progress WHERE worker = 'copy-test'")).toEqual({ position: 2 });
 }, 30_000);
+
+(onPostgres ? test : test.skip)('a COPY to a database that stops answering fails by its timeout, and its connection does not hold the pool\'s end (shutdown)', async () => {
+  const { startProxy } = await import('./helpers/proxy.js');
+  const { connect, disconnect } = await import('../shared/db.js');
+  const target = new URL(t.url);
+  const proxy = await startProxy(target.hostname, Number(target.port || 5432));
+  const db = connect(proxy.url(t.url), { queryTimeoutMs: 1000, connectTimeoutMs: 1000 });
+  try {
+    const store = createBatchStore(db, { copy: true, timeoutMs: 1000 });
+    const warm = rowsAt([['h', '2026-11-25T11:00:00Z', 1]]);
+    await store.write({ readings: warm, series: foldSeries(warm), devices: [], rejected: [] }, progress(3));
+    // Big enough that the COPY is under way when the database goes silent.
+    const rows = rowsAt(Array.from({ length: 200_000 }, (_, i) => ['h', new Date(Date.UTC(2026, 10, 25, 12) + i * 1000).toISOString(), i] as [string, string, number]));
+    const writing = store.write({ readings: rows, series: foldSeries(rows), devices: [], rejected: [] }, progress(4));
+    writing.catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, Number(process.env.COPY_CUT_MS ?? 40)));
+    proxy.blackhole();
+    const started = Date.now();
+    await expect(writing).rejects.toThrow(/timed out|timeout/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    const ending = Date.now();
+    await disconnect(db);
+    expect(Date.now() - ending).toBeLessThan(2000);
+  } finally {
+    await proxy.stop();
+  }
+}, 30_000);
