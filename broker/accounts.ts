@@ -1,6 +1,6 @@
 import type { Db } from '../shared/db.js';
 import { generatePassword, hashPassword } from '../shared/password.js';
-import { DEVICE_KINDS, RESERVED_ROOTS, ROLES, type DeviceKind, type Role } from './policy.js';
+import { DEVICE_KINDS, NAME_ROOTED_KINDS, RESERVED_ROOTS, ROLES, type DeviceKind, type Role } from './policy.js';
 import { nameProblem } from '../shared/contract.js';
 
 export interface Account {
@@ -30,7 +30,7 @@ export async function addAccount(db: Db, name: string, role: Role, managedBy: st
   if (kind !== 'pimonitor' && role !== 'device') throw new AccountError(`--kind ${kind} is for device accounts; a ${role} account has no kind`);
   const problem = nameProblem('device', name);
   if (problem) throw new AccountError(problem.replace('device name', 'account name'));
-  if (['zigbee2mqtt', 'esphome', 'shelly'].includes(kind) && RESERVED_ROOTS.includes(name)) {
+  if (NAME_ROOTED_KINDS.includes(kind) && RESERVED_ROOTS.includes(name)) {
     throw new AccountError(`a ${kind} account publishes under <name>/, and ${name}/ is ${name === 'home' || name === 'pimonitor' ? "pimonitor's own" : 'another project\'s'} topic tree: choose another name`);
   }
   const password = generatePassword();

@@ -10,6 +10,8 @@ export type DeviceKind = (typeof DEVICE_KINDS)[number];
  * ESPHome, Shelly): an ESPHome account called `tele` could otherwise speak for every Tasmota.
  */
 export const RESERVED_ROOTS = ['home', 'pimonitor', 'homeassistant', 'tele', 'stat', 'cmnd', 'tasmota', 'esphome'];
+/** The kinds whose topics start with the account's own name. */
+export const NAME_ROOTED_KINDS: readonly DeviceKind[] = ['zigbee2mqtt', 'esphome', 'shelly'];
 
 /** Who a connected client is: an account with a role, or anonymous (allowed only while no account exists). */
 export type Principal = { kind: 'anonymous' } | { kind: 'account'; name: string; role: Role; deviceKind?: DeviceKind };

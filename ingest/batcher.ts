@@ -46,9 +46,10 @@ export function takeBatch(messages: readonly PositionedMessage[], batchMaxRows: 
   let rows = 0;
   for (const message of messages) {
     const entry = classify(message.topic, message.payload, new Date(message.receivedAt), limits, sources);
-    if (items.length > 0 && rows + rowCount(entry) > batchMaxRows) break;
+    const n = rowCount(entry);
+    if (items.length > 0 && rows + n > batchMaxRows) break;
     items.push({ message, entry });
-    rows += rowCount(entry);
+    rows += n;
   }
   return items;
 }

@@ -4,7 +4,7 @@ import type { Db } from '../shared/db.js';
 import { withTimeout } from '../shared/timeout.js';
 import { arrayLiteral } from './array-literal.js';
 import { dirtyBuckets, encodeCopyBinary } from './copy-binary.js';
-import type { ReadingRow } from './rows.js';
+import { seriesKey, type ReadingRow } from './rows.js';
 
 /** The SQL around the COPY, formatted by the store: what comes before it and what follows in the same transaction. */
 export interface CopyStatements {
@@ -16,7 +16,6 @@ export interface CopyStatements {
 }
 
 interface SeriesId { id: number; device: string; sensor: string; metric: string }
-const keyOf = (device: string, sensor: string, metric: string) => `${device}\u0000${sensor}\u0000${metric}`;
 
 /**
  * Writes a batch with its readings sent by binary COPY straight into readings_raw, in one transaction
@@ -31,9 +30,9 @@ export async function writeWithCopy(db: Db, readings: readonly ReadingRow[], sql
   try {
     await connection.none('BEGIN');
     const results = (await connection.multi(sql.before)) as unknown[][];
-    const ids = new Map((results.at(-1) as SeriesId[]).map((s) => [keyOf(s.device, s.sensor, s.metric), s.id]));
+    const ids = new Map((results.at(-1) as SeriesId[]).map((s) => [seriesKey(s.device, s.sensor, s.metric), s.id]));
     const idOf = (r: ReadingRow) => {
-      const id = ids.get(keyOf(r.device, r.sensor, r.metric));
+      const id = ids.get(seriesKey(r.device, r.sensor, r.metric));
       if (id === undefined) throw new Error(`series ${r.device}/${r.sensor}/${r.metric} was not returned by the upsert`);
       return id;
     };

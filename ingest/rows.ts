@@ -71,12 +71,14 @@ export function toRows(entries: readonly Entry[]): BatchRows {
   return { readings, series: foldSeries(readings), devices: byDevice, rejected };
 }
 
+/** A series as one map key. Names cannot contain NUL (the contract allows A-Z a-z 0-9 _ -), so it separates them safely. */
+export const seriesKey = (device: string, sensor: string, metric: string) => `${device}\0${sensor}\0${metric}`;
+
 /** One row per series with the widest times and the newest value. */
 export function foldSeries(readings: readonly ReadingRow[]): SeriesRow[] {
   const series = new Map<string, SeriesRow>();
   for (const { ts, device, sensor, metric, value } of readings) {
-    // Names cannot contain NUL (the contract allows A-Z a-z 0-9 _ -), so it separates them safely.
-    const key = `${device}\0${sensor}\0${metric}`;
+    const key = seriesKey(device, sensor, metric);
     const s = series.get(key);
     if (!s) series.set(key, { device, sensor, metric, unit: unitOf(metric), first_ts: ts, last_ts: ts, last_value: value });
     else {

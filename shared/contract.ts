@@ -199,6 +199,16 @@ export function parseTimestamp(raw: unknown): Result<{ ts: Date }> {
   return { ok: true, ts: new Date(ms) };
 }
 
+/** What every message is checked for before its payload is read: a plausible receive time, a payload within the limit. */
+export function receiptProblem(payloadBytes: number, receivedAt: Date, limits: ValidationLimits): Invalid | null {
+  const receivedMs = receivedAt.getTime();
+  if (!(receivedMs >= EARLIEST_TIMESTAMP_MS && receivedMs <= LATEST_TIMESTAMP_MS)) {
+    return invalid('clock', `the receive time ${Number.isFinite(receivedMs) ? receivedAt.toISOString() : 'is invalid and'} is not a plausible time: the receiving machine's clock is not set`);
+  }
+  if (payloadBytes > limits.maxPayloadBytes) return invalid('size', `payload is ${payloadBytes} bytes, larger than the limit of ${limits.maxPayloadBytes}`);
+  return null;
+}
+
 /**
  * Validates a reading's payload. `receivedAt` stands in for a missing `ts` and anchors the
  * future-skew check, so the clock is the caller's to inject.
@@ -210,13 +220,8 @@ export function parseReading(
   receivedAt: Date,
   limits: ValidationLimits = DEFAULT_LIMITS,
 ): Result<{ reading: Reading }> {
-  const receivedMs = receivedAt.getTime();
-  if (!(receivedMs >= EARLIEST_TIMESTAMP_MS && receivedMs <= LATEST_TIMESTAMP_MS)) {
-    return invalid('clock', `the receive time ${Number.isFinite(receivedMs) ? receivedAt.toISOString() : 'is invalid and'} is not a plausible time: the receiving machine's clock is not set`);
-  }
-  if (payload.length > limits.maxPayloadBytes) {
-    return invalid('size', `payload is ${payload.length} bytes, larger than the limit of ${limits.maxPayloadBytes}`);
-  }
+  const problem = receiptProblem(payload.length, receivedAt, limits);
+  if (problem) return problem;
   let body: unknown;
   try {
     body = JSON.parse(payload.toString('utf8'));
@@ -242,8 +247,9 @@ export function parseReading(
 
 /**
  * The checks every reading passes, whoever sent it (a pimonitor node or a device of another kind mapped
- * by shared/sources): names, metric names and values, physical ranges, how many, and a sender's clock
- * that runs ahead. `ts` is when it was taken; `receivedAt` anchors the future-skew check.
+ * by shared/sources): metric names and values, physical ranges, how many, a clock not set and a clock
+ * that runs ahead. `ts` is when it was taken; `receivedAt` anchors the future-skew check. Device and
+ * sensor names are the caller's to check (parseTopic does for home/…; shared/sources for the others).
  */
 export function checkReading(
   device: string,
@@ -253,8 +259,6 @@ export function checkReading(
   receivedAt: Date,
   limits: ValidationLimits = DEFAULT_LIMITS,
 ): Result<{ reading: Reading }> {
-  const nameIssue = nameProblem('device', device) ?? nameProblem('sensor', sensor);
-  if (nameIssue) return invalid('topic', nameIssue);
   const metrics: Metric[] = [];
   for (const [key, value] of fields) {
     const problem = metricProblem(key, value, limits.ranges);

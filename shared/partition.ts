@@ -18,7 +18,7 @@ export function parsePartition(text: string): Partition | string {
 }
 
 /** FNV-1a: stable across processes, versions and machines, unlike anything seeded. */
-function fnv1a(text: string): number {
+export function fnv1a(text: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i);

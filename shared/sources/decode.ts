@@ -4,9 +4,9 @@
  * device sent it. Pure, and total: a source that throws is a bug reported as `unexpected`, never a crash.
  */
 
-import { EARLIEST_TIMESTAMP_MS, INGEST_SUBSCRIPTION, LATEST_TIMESTAMP_MS, parseReading, parseStatus, parseTopic, TOPIC_ROOT, type ValidationLimits } from '../contract.js';
+import { INGEST_SUBSCRIPTION, parseReading, parseStatus, parseTopic, receiptProblem, TOPIC_ROOT, type ValidationLimits } from '../contract.js';
 import { safeText } from '../text.js';
-import { topicMatches, type Decoded, type Source } from './source.js';
+import { reject, topicMatches, type Decoded, type Source } from './source.js';
 
 const OWN = 'pimonitor';
 
@@ -23,7 +23,7 @@ export function sourceFor(sources: readonly Source[], topic: string): Source | u
 
 /** What names the device in `topic`, so all of one device's messages go to one ingest worker. */
 export function deviceKeyOf(sources: readonly Source[], topic: string): string {
-  const source = sources.length ? sourceFor(sources, topic) : undefined;
+  const source = sourceFor(sources, topic);
   return source ? `${source.name}\u0000${source.deviceKey(topic)}` : (topic.split('/')[1] ?? '');
 }
 
@@ -31,10 +31,8 @@ export function decodeMessage(sources: readonly Source[], topic: string, payload
   const source = sourceFor(sources, topic);
   try {
     if (!source) return own(topic, payload, receivedAt, limits);
-    const receivedMs = receivedAt.getTime();
-    // The same checks parseReading makes first: a plausible receive time and a payload within the limit.
-    if (!(receivedMs >= EARLIEST_TIMESTAMP_MS && receivedMs <= LATEST_TIMESTAMP_MS)) return { ok: false, source: source.name, code: 'clock', reason: "the receive time is not plausible: the receiving machine's clock is not set" };
-    if (payload.length > limits.maxPayloadBytes) return { ok: false, source: source.name, code: 'size', reason: `${source.name}: payload is ${payload.length} bytes, larger than the limit of ${limits.maxPayloadBytes}` };
+    const problem = receiptProblem(payload.length, receivedAt, limits);
+    if (problem) return reject(source.name, problem.code, problem.reason);
     return source.decode(topic, payload, { receivedAt, limits });
   } catch (err) {
     return { ok: false, source: source?.name ?? OWN, code: 'unexpected', reason: safeText(`decoding this message failed unexpectedly: ${(err as Error)?.message ?? err}`, 500) };

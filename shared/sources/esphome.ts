@@ -31,7 +31,7 @@ export function splitObjectId(objectId: string, component: 'sensor' | 'binary_se
 
 export function esphome(o: PresetOptions): Source {
   const prefix = o.prefix ? `${o.prefix}/` : '';
-  const at = prefix ? prefix.split('/').length - 1 : 0;
+  const at = o.prefix ? o.prefix.split('/').length : 0;
   return {
     name: o.name,
     preset: 'esphome',

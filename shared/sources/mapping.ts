@@ -4,16 +4,13 @@
  */
 
 import { EARLIEST_TIMESTAMP_MS, LATEST_TIMESTAMP_MS } from '../contract.js';
+import { fnv1a } from '../partition.js';
 import { offsetMs, wallClockToInstant } from '../time-zone.js';
 
 const MAX_NAME = 64;
 
-/** FNV-1a, for a short stable suffix that keeps shortened names apart. */
-function fnv1a(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return hash.toString(16).padStart(8, '0');
-}
+/** A short stable suffix that keeps shortened names apart. */
+const hashOf = (text: string) => fnv1a(text).toString(16).padStart(8, '0');
 
 /**
  * A legal device or sensor name (1-64 of A-Z a-z 0-9 _ -) for a name another project allows: `/`
@@ -27,8 +24,8 @@ export function legalName(text: string): string {
     .replace(/[^A-Za-z0-9_-]+/g, '_')
     .replace(/([_-])[_-]+/g, '$1')
     .replace(/^[_-]+(?=.)|(?<=.)[_-]+$/g, '');
-  if (name === '' || name === '_' || name === '-') name = `x${fnv1a(text)}`;
-  return name.length <= MAX_NAME ? name : `${name.slice(0, 55)}-${fnv1a(text)}`;
+  if (name === '' || name === '_' || name === '-') name = `x${hashOf(text)}`;
+  return name.length <= MAX_NAME ? name : `${name.slice(0, 55)}-${hashOf(text)}`;
 }
 
 /** A metric name from another project's field: "DewPoint" → dew_point, "PM2.5" → pm2_5, "1" → m1. */

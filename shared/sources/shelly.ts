@@ -49,7 +49,7 @@ function componentReading(device: string, component: string, status: unknown, ts
 
 export function shelly(o: PresetOptions): Source {
   const prefix = o.prefix ? `${o.prefix}/` : '';
-  const level = prefix ? prefix.split('/').length - 1 : 0;
+  const level = o.prefix ? o.prefix.split('/').length : 0;
   return {
     name: o.name,
     preset: 'shelly',

@@ -5,7 +5,7 @@
  * device status, a reason to reject it, or a rule that ignores it. Pure: no I/O, no clock, no throw.
  */
 
-import { checkReading, type DeviceStatus, type Invalid, type Reading, type RejectionCode, type ValidationLimits } from '../contract.js';
+import { checkReading, nameProblem, type DeviceStatus, type Invalid, type Reading, type RejectionCode, type ValidationLimits } from '../contract.js';
 import { safeText } from '../text.js';
 import { instantOf } from './mapping.js';
 
@@ -70,6 +70,9 @@ export interface MappedReading {
 export function checked(source: string, mapped: readonly MappedReading[], { receivedAt, limits }: DecodeContext, localZone?: string): Decoded {
   const readings: Reading[] = [];
   for (const { device, sensor, ts, fields } of mapped) {
+    // Mapped names are legal by construction, save one that a devicePrefix has made longer than 64.
+    const nameIssue = nameProblem('device', device) ?? nameProblem('sensor', sensor);
+    if (nameIssue) return reject(source, 'topic', nameIssue);
     const result = checkReading(device, sensor, ts, fields, receivedAt, limits);
     const hint = result.ok || result.code !== 'clock' || !localZone ? '' : ` (its time has no offset and was read as ${localZone} time: if the device keeps another zone, set this source's timeZone)`;
     if (!result.ok) return reject(source, result.code, `${device}/${sensor}: ${result.reason}${hint}`);

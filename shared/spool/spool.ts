@@ -97,11 +97,6 @@ export class Spool {
     return this.headPosition;
   }
 
-  /** Bytes appended with `defer` and not yet written. */
-  get unflushedBytes(): number {
-    return this.pending.reduce((n, b) => n + b.length, 0);
-  }
-
   /** Writes deferred records to the operating system, in one write when it takes them whole. Throws what the write throws. */
   flush(): void {
     if (this.pending.length === 0) return;
