@@ -5,6 +5,10 @@ import type { Db } from '../shared/db.js';
 import { createScratchDatabase, type ScratchDatabase } from '../test/support/scratch-database.js';
 import { migrate } from '../shared/migrate.js';
 import { cpuMicros, cpuMicrosOf, pidsNamed, rssMiB, type LoggedProcess } from '../test/support/processes.js';
+import { NODE_RED_TABLE } from './node-red-peer.js';
+
+/** Where a pipeline's rows land: pimonitor's schema, or the Node-RED peer's own table. */
+export type BenchTable = 'readings' | 'nodered_readings';
 
 /**
  * A throwaway database per run, with the schema and a statement-level trigger that stamps each
@@ -23,7 +27,15 @@ export async function createBenchDatabase(serverUrl: string): Promise<ScratchDat
       RETURN NULL;
     END $$;
     CREATE TRIGGER bench_latency AFTER INSERT ON readings_raw REFERENCING NEW TABLE AS inserted
-      FOR EACH STATEMENT EXECUTE FUNCTION bench_record();`);
+      FOR EACH STATEMENT EXECUTE FUNCTION bench_record();
+    ${NODE_RED_TABLE}
+    CREATE FUNCTION bench_record_nodered() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      INSERT INTO bench_commits SELECT i.value, clock_timestamp() FROM inserted i WHERE i.metric = 'sent';
+      RETURN NULL;
+    END $$;
+    CREATE TRIGGER bench_latency AFTER INSERT ON nodered_readings REFERENCING NEW TABLE AS inserted
+      FOR EACH STATEMENT EXECUTE FUNCTION bench_record_nodered();`);
   return scratch;
 }
 
@@ -79,11 +91,11 @@ export async function waitForCommits(db: Db, expected: number, stallMs = 15_000)
 }
 
 /** Throughput from the first publish to the last commit, latency percentiles, loss and duplicates. */
-export async function summarise(db: Db, startedAt: number, acked: number) {
+export async function summarise(db: Db, startedAt: number, acked: number, table: BenchTable = 'readings') {
   const { last, stored, rows } = await db.one<{ last: number | null; stored: number; rows: number }>(`
     SELECT (SELECT extract(epoch FROM max(committed_at)) * 1000 FROM bench_commits)::float8 AS last,
-           (SELECT count(DISTINCT (device, ts)) FROM readings WHERE metric = 'seq')::int AS stored,
-           (SELECT count(*) FROM readings WHERE metric = 'seq')::int AS rows`);
+           (SELECT count(DISTINCT (device, ts)) FROM ${table} WHERE metric = 'seq')::int AS stored,
+           (SELECT count(*) FROM ${table} WHERE metric = 'seq')::int AS rows`);
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: 3 });
   const latencies = await db.map('SELECT extract(epoch FROM committed_at) * 1000 - sent AS ms FROM bench_commits', [], (r: { ms: number }) => r.ms);
   for (const ms of latencies) histogram.recordValue(Math.max(1, Math.round(ms)));
@@ -97,7 +109,7 @@ export async function summarise(db: Db, startedAt: number, acked: number) {
 }
 
 export async function resetData(db: Db): Promise<void> {
-  await db.none('TRUNCATE readings_raw, rollup_dirty, rollup_5m, rollup_1h, rollup_1d, series, devices, rejected_messages, bench_commits');
+  await db.none('TRUNCATE readings_raw, rollup_dirty, rollup_5m, rollup_1h, rollup_1d, series, devices, rejected_messages, nodered_readings, bench_commits');
 }
 
 /** The database alone: the same rows bulk-inserted in ingest's batch size and SQL, no MQTT. */

@@ -3,15 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../shared/paths.js';
 import { spawnLogged, type LoggedProcess } from '../test/support/processes.js';
+import { freePortOnLoopback } from '../test/support/ports.js';
+import type { BenchTable } from './measure.js';
+import { startNodeRed } from './node-red-peer.js';
 
 export interface RunningPipeline {
   mqttUrl: string;
   /** The processes whose CPU and memory are measured, by role. */
   processes: Record<string, LoggedProcess>;
+  /** Where its rows land. */
+  table: BenchTable;
   stop(): Promise<void>;
 }
 
-export type PipelineName = 'ours' | 'mosquitto' | 'naive';
+export type PipelineName = 'ours' | 'mosquitto' | 'naive' | 'node-red' | 'node-red-batch';
 
 const CLI = join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');
 const env = (extra: Record<string, string>): NodeJS.ProcessEnv => ({ ...process.env, LOG_LEVEL: 'info', ...extra });
@@ -66,12 +71,15 @@ async function startMosquitto(port: number): Promise<LoggedProcess> {
   return mosquitto;
 }
 
-export async function startPipeline(name: PipelineName, databaseUrl: string, port: number): Promise<RunningPipeline> {
+export async function startPipeline(name: PipelineName, databaseUrl: string, port: number, progress: (text: string) => void): Promise<RunningPipeline> {
   const mqttUrl = `mqtt://127.0.0.1:${port}`;
-  const broker = name === 'mosquitto' ? await startMosquitto(port) : await startAedes(port, databaseUrl);
+  const nodeRed = name === 'node-red' || name === 'node-red-batch';
+  const broker = name === 'mosquitto' || nodeRed ? await startMosquitto(port) : await startAedes(port, databaseUrl);
   let subscriber: LoggedProcess;
   try {
-    if (name === 'naive') {
+    if (nodeRed) {
+      subscriber = await startNodeRed(name === 'node-red' ? 'per-message' : 'batch', port, databaseUrl, await freePortOnLoopback(), env({}), progress);
+    } else if (name === 'naive') {
       subscriber = spawnLogged(process.execPath, [join(PACKAGE_ROOT, 'dist', 'bench', 'naive-subscriber.js')], env({ DATABASE_URL: databaseUrl, MQTT_URL: mqttUrl }));
       await subscriber.waitFor('naive subscriber ready');
     } else {
@@ -83,7 +91,8 @@ export async function startPipeline(name: PipelineName, databaseUrl: string, por
   }
   return {
     mqttUrl,
-    processes: { broker, [name === 'naive' ? 'subscriber' : 'ingest']: subscriber },
+    processes: { broker, [name === 'ours' || name === 'mosquitto' ? 'ingest' : 'subscriber']: subscriber },
+    table: nodeRed ? 'nodered_readings' : 'readings',
     stop: () => stopAll([subscriber, broker]),
   };
 }

@@ -6,9 +6,12 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { freePortOnLoopback } from '../test/support/ports.js';
-import { closeAll, publishLoad } from '../test/support/load.js';
+import mqtt from 'mqtt';
+import { closeAll, loadPayload, publishLoad } from '../test/support/load.js';
+import type { Db } from '../shared/db.js';
 import { createBenchDatabase, insertDirect, observe, resetData, summarise, waitForCommits, type RunResult } from './measure.js';
-import { startPipeline, type PipelineName } from './pipelines.js';
+import { NODE_RED_BATCH } from './node-red-peer.js';
+import { startPipeline, type PipelineName, type RunningPipeline } from './pipelines.js';
 import { rssMiB } from '../test/support/processes.js';
 
 const { values: args } = parseArgs({
@@ -18,12 +21,13 @@ const { values: args } = parseArgs({
     'naive-messages': { type: 'string', default: '10000' },
     rate: { type: 'string', default: '5000' },
     seconds: { type: 'string', default: '4' },
-    pipelines: { type: 'string', default: 'ours,mosquitto,naive,database' },
+    pipelines: { type: 'string', default: 'ours,mosquitto,naive,node-red,node-red-batch,database' },
     write: { type: 'string' },
     'soak-seconds': { type: 'string', default: '0' },
   },
 });
 const runs = Number(args.runs);
+const PIPELINES: PipelineName[] = ['ours', 'mosquitto', 'naive', 'node-red', 'node-red-batch'];
 const rate = Number(args.rate);
 const chosen = args.pipelines!.split(',');
 const serverUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -35,12 +39,41 @@ const results = new Map<string, RunResult[]>();
 const record = (key: string, r: RunResult) => results.set(key, [...(results.get(key) ?? []), r]);
 const progress = (text: string) => process.stderr.write(`bench: ${text}\n`);
 
+/** Pipelines whose ceiling is measured with --naive-messages: one database round trip per message. */
+const ONE_BY_ONE = new Set<PipelineName>(['naive', 'node-red']);
+
+/**
+ * One message through before measuring: a subscriber that logs "connected" may not have subscribed
+ * yet (Node-RED says nothing when it has), and a message published before would be lost to it.
+ */
+async function primed(pipeline: RunningPipeline, db: Db): Promise<void> {
+  const client = await mqtt.connectAsync(pipeline.mqttUrl, { clientId: `bench-probe-${process.pid}`, reconnectPeriod: 0, connectTimeout: 5000 });
+  try {
+    const deadline = Date.now() + 30_000;
+    const count = async () => (await db.one<{ n: number }>(`SELECT count(*)::int AS n FROM ${pipeline.table}`)).n;
+    for (let i = 0; ; i++) {
+      if (Date.now() > deadline) throw new Error('no probe message reached the database in 30 s');
+      await client.publishAsync('home/probe/dht22', loadPayload(i, Date.now() - 3_600_000 + i, Date.now()), { qos: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      if ((await count()) > 0) break;
+    }
+    // A probe sent again may still be on its way (Node-RED's join node holds it up to a second).
+    for (let before = -1, now = await count(); now !== before; before = now, now = await count()) {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+    }
+  } finally {
+    await client.endAsync(true);
+    await resetData(db);
+  }
+}
+
 async function runPipeline(name: PipelineName, run: number): Promise<void> {
   const database = await createBenchDatabase(serverUrl);
-  const pipeline = await startPipeline(name, database.url, await freePortOnLoopback());
+  const pipeline = await startPipeline(name, database.url, await freePortOnLoopback(), progress);
   try {
+    await primed(pipeline, database.db);
     for (const mode of ['ceiling', 'rate'] as Mode[]) {
-      const total = mode === 'rate' ? rate * Number(args.seconds) : Number(name === 'naive' ? args['naive-messages'] : args.messages);
+      const total = mode === 'rate' ? rate * Number(args.seconds) : Number(ONE_BY_ONE.has(name) ? args['naive-messages'] : args.messages);
       const { result, cpu, peak, finalRss } = await observe(pipeline.processes, async () => {
         const startedAt = Date.now();
         const load = await publishLoad({ url: pipeline.mqttUrl, publishers: PUBLISHERS, total, ratePerSecond: mode === 'rate' ? rate : undefined, devicePrefix: `bench${run}` });
@@ -48,7 +81,7 @@ async function runPipeline(name: PipelineName, run: number): Promise<void> {
         await closeAll(load.clients);
         return { startedAt, acked: load.acked };
       });
-      const summary = await summarise(database.db, result.startedAt, result.acked);
+      const summary = await summarise(database.db, result.startedAt, result.acked, pipeline.table);
       const perMessage = Object.fromEntries(Object.entries(cpu).map(([role, micros]) => [role, micros / result.acked]));
       record(`${name}/${mode}`, { ...summary, acked: result.acked, cpuMicrosPerMessage: perMessage, peakRssMiB: peak, finalRssMiB: finalRss });
       progress(`run ${run}/${runs} ${name} ${mode}: ${Math.round(summary.messagesPerSecond)} msg/s, p99 ${summary.p99Ms} ms, lost ${summary.lost}`);
@@ -85,6 +118,8 @@ const LABELS: Record<string, string> = {
   ours: 'ours: Aedes + ingest (separate processes)',
   mosquitto: 'same ingest behind Mosquitto',
   naive: 'naive: one INSERT per message',
+  'node-red': 'Node-RED: MQTT in → function → postgres node, one INSERT per message',
+  'node-red-batch': `Node-RED with a join node (${NODE_RED_BATCH.messages} messages or ${NODE_RED_BATCH.seconds} s), one INSERT per batch`,
   database: 'database alone (bulk INSERT, no MQTT)',
 };
 
@@ -105,11 +140,11 @@ function table(mode: Mode): string {
 /** CPU per message of every part of the run, to show where the two cores go. */
 function cpuBreakdown(): string {
   const lines = ['| pipeline (ceiling) | load generator | broker | ingest / subscriber | PostgreSQL | total µs/msg | ⇒ msg/s if CPU-bound on all cores |', '|---|--:|--:|--:|--:|--:|--:|'];
-  for (const name of ['ours', 'mosquitto', 'naive']) {
+  for (const name of PIPELINES) {
     const rs = results.get(`${name}/ceiling`);
     if (!rs) continue;
     const part = (role: string) => medianOf(rs, (r) => r.cpuMicrosPerMessage[role]);
-    const parts = [part('load'), part('broker'), part(name === 'naive' ? 'subscriber' : 'ingest'), part('postgres')];
+    const parts = [part('load'), part('broker'), part(name === 'ours' || name === 'mosquitto' ? 'ingest' : 'subscriber'), part('postgres')];
     const total = parts.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
     lines.push(`| ${LABELS[name]} | ${parts.map((p) => fmt(p, 1)).join(' | ')} | ${fmt(total, 1)} | ${fmt((availableParallelism() * 1e6) / total)} |`);
   }
@@ -130,7 +165,7 @@ function ratios(): string {
  */
 async function soak(seconds: number): Promise<string> {
   const database = await createBenchDatabase(serverUrl);
-  const pipeline = await startPipeline('ours', database.url, await freePortOnLoopback());
+  const pipeline = await startPipeline('ours', database.url, await freePortOnLoopback(), progress);
   const samples: Array<{ s: number; broker: number; ingest: number }> = [];
   const started = Date.now();
   const sample = () => samples.push({
@@ -182,14 +217,14 @@ if (soakSeconds > 0) {
   process.exit(0);
 }
 for (let run = 1; run <= runs; run++) {
-  for (const name of ['ours', 'mosquitto', 'naive'] as PipelineName[]) if (chosen.includes(name)) await runPipeline(name, run);
+  for (const name of PIPELINES) if (chosen.includes(name)) await runPipeline(name, run);
   if (chosen.includes('database')) await runDatabaseAlone(run);
 }
 const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
 const report = [
   `Machine: ${availableParallelism()} cores (${cpus()[0]?.model.trim()}), Node ${process.version}; PostgreSQL at ${new URL(serverUrl).host}. Median of ${runs} run(s) per column; took ${Math.round((Date.now() - began) / 1000)} s.`,
   '',
-  `### Ceiling: ${PUBLISHERS} publishers, QoS 1, as fast as the broker acknowledges (${args.messages} messages; naive ${args['naive-messages']})`,
+  `### Ceiling: ${PUBLISHERS} publishers, QoS 1, as fast as the broker acknowledges (${args.messages} messages; naive and Node-RED one by one ${args['naive-messages']})`,
   '',
   table('ceiling'),
   '',
