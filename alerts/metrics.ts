@@ -11,6 +11,7 @@ export function createAlertsMetrics(worker: AlertsWorker, notifier: Notifier): R
   const sent = counter('pimonitor_alerts_notifications_sent_total', 'Notifications delivered, by route.', ['route']);
   const failed = counter('pimonitor_alerts_notifications_failed_total', 'Failed deliveries that will be retried, by route.', ['route']);
   const gaveUp = counter('pimonitor_alerts_notifications_given_up_total', 'Notifications given up after ALERTS_MAX_ATTEMPTS, by route.', ['route']);
+  const messages = new Counter({ name: 'pimonitor_alerts_messages_total', help: 'Messages evaluated against the rules (readings, statuses, diagnostics).', registers: [registry] });
   const saveFailures = new Counter({ name: 'pimonitor_alerts_save_failures_total', help: 'Failed writes of alert state, retried while messages wait.', registers: [registry] });
   new Gauge({
     name: 'pimonitor_alerts_active', help: 'Alerts that are pending, firing or recovering now.', labelNames: ['phase'], registers: [registry],
@@ -21,6 +22,7 @@ export function createAlertsMetrics(worker: AlertsWorker, notifier: Notifier): R
   });
   worker.on('changed', ({ changes }) => changes.forEach(({ event }) => event && events.inc({ kind: event.type, severity: event.severity })));
   worker.on('saveFailed', () => saveFailures.inc());
+  worker.on('handled', () => messages.inc());
   notifier.on('sent', ({ route, notifications }) => sent.inc({ route }, notifications));
   notifier.on('failed', ({ route, notifications, gaveUp: given }) => (given ? gaveUp : failed).inc({ route }, notifications));
   return registry;

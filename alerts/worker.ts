@@ -34,6 +34,8 @@ export interface AlertsWorkerEvents {
   changed: [{ changes: Change[]; notifications: number }];
   saveFailed: [{ err: unknown; attempt: number; retryInMs: number }];
   ignored: [{ topic: string; reason: string }];
+  /** A message was evaluated (and what it changed stored) and is acknowledged. */
+  handled: [{ topic: string }];
 }
 
 /**
@@ -63,7 +65,10 @@ export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
     const client = this.options.connect();
     this.client = client;
     client.handleMessage = (packet, done) => {
-      this.enqueue(() => this.handle(packet.topic, packet.payload as Buffer)).then(() => done(), (err: Error) => done(err));
+      this.enqueue(() => this.handle(packet.topic, packet.payload as Buffer)).then(() => {
+        this.emit('handled', { topic: packet.topic });
+        done();
+      }, (err: Error) => done(err));
     };
     if (!client.connected) await new Promise((resolve) => client.once('connect', resolve));
     await client.subscribeAsync(Object.fromEntries(alertSubscriptions(this.options.sources ?? []).map((t) => [t, { qos: 1 as const }])));

@@ -40,7 +40,42 @@ export class FilteredConnection extends Duplex {
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
     if (this.socket.destroyed) return callback(new Error('connection closed'));
     this.onBytes?.(0, chunk.length);
-    this.socket.write(chunk, callback);
+    this.socket.write(chunk);
+    this.taken(callback);
+  }
+
+  /**
+   * What mqtt-packet's writeToStream corks together (a packet's header, topic and payload, and every
+   * packet written to this connection in the same tick) reaches the kernel in one writev, where it
+   * was one socket write per chunk: about a third of the broker's CPU at the benchmark's ceiling.
+   */
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (err?: Error | null) => void): void {
+    if (this.socket.destroyed) return callback(new Error('connection closed'));
+    let bytes = 0;
+    this.socket.cork();
+    for (const { chunk } of chunks) {
+      bytes += chunk.length;
+      this.socket.write(chunk);
+    }
+    this.socket.uncork();
+    this.onBytes?.(0, bytes);
+    this.taken(callback);
+  }
+
+  /**
+   * A write is done when the socket took it: at once while its buffer has room, else at its 'drain'
+   * (so Aedes's drain timeout still sees a frozen reader). Not at the kernel's completion: waiting for
+   * that held every later packet to this client back by a round of the event loop.
+   */
+  private taken(callback: (err?: Error | null) => void): void {
+    if (!this.socket.writableNeedDrain) return callback();
+    const done = () => {
+      this.socket.off('drain', done);
+      this.socket.off('close', done);
+      callback(this.socket.destroyed ? new Error('connection closed') : null);
+    };
+    this.socket.on('drain', done);
+    this.socket.on('close', done);
   }
 
   override _final(callback: (err?: Error | null) => void): void {

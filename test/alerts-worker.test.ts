@@ -55,8 +55,13 @@ test('fires once after `for` on an injected clock, survives a restart without a 
     await running.worker.start();
     running.notifier.start();
     // Hovering above the threshold, and in the hysteresis band: pending, then firing once.
-    for (const value of [31, 30.5, 29.5, 31]) {
+    // The clock moves on only once the worker has taken the reading: the broker's PUBACK to the node
+    // says nothing about when the worker gets it (and the worker reads the clock when it handles it).
+    let handled = 0;
+    running.worker.on('handled', () => handled++);
+    for (const [i, value] of [31, 30.5, 29.5, 31].entries()) {
       await node.publishAsync('home/kitchen/dht22', JSON.stringify({ temperature: value }), { qos: 1 });
+      await eventually(`reading ${i + 1} handled`, async () => (handled > i ? true : undefined));
       now += MIN;
     }
     await eventually('pending stored', async () => ((await t.db.oneOrNone("SELECT 1 FROM alert_state WHERE phase = 'pending'")) ? true : undefined));
