@@ -13,7 +13,9 @@ import { createBatchStore } from '../ingest/store.js';
 const db = connect(process.env.DATABASE_URL!, { poolSize: 1, applicationName: 'naive-subscriber' });
 // One INSERT per message, as the naive subscriber people write does: never COPY.
 const store = createBatchStore(db, { copy: false });
-const client = await mqtt.connectAsync(process.env.MQTT_URL!, { clientId: `naive-${process.pid}` });
+// A persistent session, as acknowledging after the commit implies: when it falls so far behind that the
+// broker's drain timeout disconnects it (5 s without draining), its messages wait for it, not vanish.
+const client = await mqtt.connectAsync(process.env.MQTT_URL!, { clientId: 'naive-subscriber', clean: false });
 
 client.handleMessage = (packet, done) => {
   const topic = parseTopic(packet.topic);
