@@ -11,6 +11,7 @@ import { closeAll, loadPayload, publishLoad } from '../test/support/load.js';
 import type { Db } from '../shared/db.js';
 import { createBenchDatabase, insertDirect, observe, resetData, summarise, waitForCommits, type RunResult } from './measure.js';
 import { NODE_RED_BATCH } from './node-red-peer.js';
+import { batchRowsFor } from '../ingest/batcher.js';
 import { startPipeline, type PipelineName, type RunningPipeline } from './pipelines.js';
 import { rssMiB } from '../test/support/processes.js';
 
@@ -99,7 +100,9 @@ async function runDatabaseAlone(run: number): Promise<void> {
     const total = Number(args.messages);
     const startedAt = Date.now();
     const baseTs = Date.now() - 3_600_000;
-    await insertDirect(database.db, total, INGEST_BATCH_ROWS, (i, sentAt) => {
+    // Everything is waiting, so batches are as large as ingest takes when it is behind.
+    const batchRows = batchRowsFor({ backlogMessages: total, rowsPerMessage: 4, oldestWaitingSince: undefined }, { batchMaxRows: INGEST_BATCH_ROWS, flushIntervalMs: 0 });
+    await insertDirect(database.db, total, batchRows, (i, sentAt) => {
       const base = { ts: new Date(baseTs + i), device: `bench${i % PUBLISHERS}`, sensor: 'dht22' };
       return ([['temperature', 20 + (i % 50) / 10], ['humidity', 40 + (i % 200) / 10], ['seq', i], ['sent', sentAt]] as const).map(([metric, value]) => ({ ...base, metric, value }));
     });

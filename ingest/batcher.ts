@@ -37,6 +37,22 @@ export function isFull({ backlogMessages, rowsPerMessage }: FlushState, { batchM
   return backlogMessages * rowsPerMessage >= batchMaxRows;
 }
 
+/** The most full batches one commit takes when several wait (see batchRowsFor). */
+export const CATCH_UP_BATCHES = 4;
+
+/**
+ * Rows to take into the next batch. Pure. batchMaxRows while at most one full batch waits; when the
+ * database has fallen behind and several wait (or a backlog of unknown size is replayed), up to
+ * CATCH_UP_BATCHES of them in one commit: per-commit costs (the WAL flush, the series upsert, marking
+ * rollups, the spool position) are then paid once for them. Measured (docs/benchmarks.md): with a
+ * fixed 8,000 rows the ceiling rose 12 % but p99 at 5,000 msg/s went from 146 to 398 ms; taking more
+ * only when behind leaves the steady state alone.
+ */
+export function batchRowsFor({ backlogMessages, rowsPerMessage }: FlushState, { batchMaxRows }: FlushPolicy): number {
+  const fullBatches = Math.floor((backlogMessages * rowsPerMessage) / batchMaxRows);
+  return batchMaxRows * (fullBatches >= CATCH_UP_BATCHES ? CATCH_UP_BATCHES : fullBatches >= 1 ? fullBatches : 1);
+}
+
 /**
  * Classifies `messages` (in spool order) into the next batch: as many as fit in `batchMaxRows` rows, and
  * always at least one, so a message with more rows than a batch still moves. Pure.

@@ -4,7 +4,7 @@ import { deviceKeyOf, subscriptionsOf } from '../shared/sources/decode.js';
 import type { Source } from '../shared/sources/source.js';
 import type { BackoffOptions } from '../shared/backoff.js';
 import type { Spool } from '../shared/spool/spool.js';
-import { isFull, nextFlush, rowsOf, takeBatch, type FlushState, type Item } from './batcher.js';
+import { batchRowsFor, isFull, nextFlush, rowsOf, takeBatch, type FlushState, type Item } from './batcher.js';
 import { Committer, StopDeadline } from './committer.js';
 import { rowCount } from './entries.js';
 import { Intake, type ConnectBroker } from './intake.js';
@@ -263,7 +263,8 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
   }
 
   private nextBatch(): Item[] {
-    const items = takeBatch(this.spool.read(this.cursor, this.options.batchMaxRows), this.options.batchMaxRows, this.options.limits, this.options.sources);
+    const rows = batchRowsFor(this.flushState, this.options);
+    const items = takeBatch(this.spool.read(this.cursor, rows), rows, this.options.limits, this.options.sources);
     if (items.length > 0) {
       this.flushState.rowsPerMessage = rowsOf(items) / items.length;
       // Whatever arrives from now on waits for the next batch; older messages left behind keep their age.

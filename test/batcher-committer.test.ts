@@ -1,5 +1,5 @@
 import { DEFAULT_LIMITS } from '../shared/contract.js';
-import { isFull, nextFlush, takeBatch, type Item } from '../ingest/batcher.js';
+import { CATCH_UP_BATCHES, batchRowsFor, isFull, nextFlush, takeBatch, type Item } from '../ingest/batcher.js';
 import { Committer, StopDeadline } from '../ingest/committer.js';
 import type { BatchRows } from '../ingest/rows.js';
 import type { BatchStore, SpoolProgress } from '../ingest/store.js';
@@ -20,6 +20,18 @@ test.each([
 });
 
 const message = (i: number, payload: string, topic = 'home/a/b'): PositionedMessage => ({ receivedAt: Date.UTC(2026, 0, 1), topic, payload: Buffer.from(payload), end: (i + 1) * 100 });
+
+test.each([
+  ['nothing waits', 0, 1, 10],
+  ['one full batch waits', 10, 1, 10],
+  ['almost two', 19, 1, 10],
+  ['two full batches wait: one commit takes both', 5, 4, 20],
+  ['far behind: at most CATCH_UP_BATCHES', 1000, 4, 10 * CATCH_UP_BATCHES],
+  ['replaying a backlog of unknown size', Infinity, 1, 10 * CATCH_UP_BATCHES],
+  ['rows per message not known yet', 0, NaN, 10],
+] as const)('batchRowsFor: %s', (_what, backlogMessages, rowsPerMessage, expected) => {
+  expect(batchRowsFor({ backlogMessages, rowsPerMessage, oldestWaitingSince: undefined }, policy)).toBe(expected);
+});
 
 test('takeBatch: fills up to the row limit, keeps order, and always takes at least one message', () => {
   const four = JSON.stringify({ a: 1, b: 2, c: 3, d: 4 });
