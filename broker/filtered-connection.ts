@@ -64,8 +64,8 @@ export class FilteredConnection extends Duplex {
 
   /**
    * A write is done when the socket took it: at once while its buffer has room, else at its 'drain'
-   * (so Aedes's drain timeout still sees a frozen reader). Not at the kernel's completion: waiting for
-   * that held every later packet to this client back by a round of the event loop.
+   * (so Aedes's drain timeout still sees a frozen reader). Not at the socket's write callback: only one
+   * write is in flight at a time, so while one waited for it every later packet to this client waited too.
    */
   private taken(callback: (err?: Error | null) => void): void {
     if (!this.socket.writableNeedDrain) return callback();

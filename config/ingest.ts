@@ -27,7 +27,7 @@ export const ingest = {
       env: 'INGEST_SOURCES',
     },
     batchMaxRows: {
-      doc: 'Rows that make a batch full: it is written at once instead of waiting for the flush interval.',
+      doc: 'Rows that make a batch full: it is written at once instead of waiting for the flush interval. When several full batches wait (the database fell behind), one commit takes up to 4 of them.',
       format: 'positive-int',
       default: 2000,
       env: 'INGEST_BATCH_MAX_ROWS',
