@@ -26,7 +26,10 @@ export interface BrokerOptions {
   /** Filters of the configured sources (ingest.sources), which service accounts may read besides home/#. */
   readable?: readonly string[];
   /** Persistence and emitter shared with other broker processes (Redis); in memory when absent. */
-  cluster?: Pick<AedesOptions, 'persistence' | 'mq' | 'id'>;
+  cluster?: Pick<AedesOptions, 'persistence' | 'mq' | 'id'> & {
+    /** Resolves once the shared store has finished what closing clients sent it (see stop()). */
+    settle?(): Promise<void>;
+  };
 }
 
 export interface RunningBroker {
@@ -171,6 +174,12 @@ export async function startBroker({ host, port, log, authenticator, limits: over
         const servers = [server, ...extra.map((e) => e.server)];
         extra.forEach((e) => e.close());
         const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+        // Clients first, and with Redis what their closing still sends it: aedes.close() closes the
+        // emitter's connections as soon as the clients are closed, and a client's last persistence
+        // calls that came after were rejected, one of them unhandled inside Aedes (exit code 1 on
+        // SIGTERM, seen in test/broker-cluster.test.ts with both cores busy).
+        for (const client of Object.values((aedes as unknown as { clients: Record<string, Client> }).clients)) client.close();
+        await cluster?.settle?.();
         await new Promise<void>((resolve) => aedes.close(() => resolve()));
         await closed;
       })();

@@ -32,6 +32,7 @@ export interface RedisCluster {
   readonly connected: boolean;
   /** 'down' once when a connection is lost (with why), 'up' once when all are back. */
   readonly events: EventEmitter<{ down: [string]; up: [] }>;
+  settle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -100,8 +101,28 @@ export async function redisCluster({ url, keyPrefix, connectTimeoutMs = 3000 }: 
       return connected();
     },
     events,
+    // A closing client's last persistence calls (a clean session's subscriptions, its will) reach
+    // Redis a little after the client is closed; quitting before them makes ioredis reject them with
+    // "Connection is closed.", and one such rejection is not handled inside Aedes. The broker's stop()
+    // waits for this before aedes.close(), and close() again before QUIT (at most 2 s each).
+    settle: async () => {
+      await Promise.all(all.map((c) => quiet(c, 50, 2000)));
+    },
     async close() {
+      await Promise.all(all.map((c) => quiet(c, 50, 2000)));
       await Promise.all(all.map((c) => c.quit().catch(() => c.disconnect())));
     },
   };
+}
+
+/** Resolves once `conn` has had no command waiting for `quietMs`, or after `maxMs` in all. */
+async function quiet(conn: RedisClient, quietMs: number, maxMs: number): Promise<void> {
+  const pending = () => conn.commandQueue.length + ((conn as unknown as { offlineQueue?: { length: number } }).offlineQueue?.length ?? 0);
+  const deadline = Date.now() + maxMs;
+  let idleSince = pending() === 0 ? Date.now() : undefined;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    if (pending() > 0) idleSince = undefined;
+    else if ((idleSince ??= Date.now()) + quietMs <= Date.now()) return;
+  }
 }
