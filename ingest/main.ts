@@ -80,11 +80,14 @@ export async function runIngest(config: Config): Promise<void> {
   }, ingest.statsIntervalMs).unref();
 
   const stop = async () => {
+    const deadline = Date.now() + ingest.stopTimeoutMs;
     clearInterval(summary);
     await ops?.stop();
     await Promise.all([worker.stop({ timeoutMs: ingest.stopTimeoutMs }), maintenance?.stop({ timeoutMs: ingest.stopTimeoutMs })]);
     if (worker.backlogBytes > 0) log.warn({ backlogBytes: worker.backlogBytes }, 'stopped with messages still in the spool; they are written at the next start');
-    await disconnect(db);
+    // Briefly, within what is left of the deadline: a healthy server closes its connections in
+    // milliseconds, a silent one never does.
+    await disconnect(db, Math.min(300, Math.max(100, deadline - Date.now())));
   };
   stopOnSignal(stop, log, ingest.stopTimeoutMs + 5_000);
   // Started by `pimonitor up`: when it goes away (even by kill -9), stop gracefully rather than linger.

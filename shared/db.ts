@@ -56,8 +56,21 @@ export function connect(url: string, { poolSize = 4, applicationName = 'pimonito
   });
 }
 
-export async function disconnect(db: Db): Promise<void> {
-  await db.$pool.end();
+/**
+ * Ends the pool within `timeoutMs`. pg's end() sends each connection a Terminate and waits for the
+ * server to close it, which a server that stopped answering (half-open) never does: after the
+ * deadline the remaining sockets are destroyed instead, so a stop honours its own deadline.
+ */
+export async function disconnect(db: Db, timeoutMs = 2000): Promise<void> {
+  const pool = db.$pool as unknown as { end(): Promise<void>; _clients?: Array<{ connection?: { stream?: { destroy(): void } } }> };
+  const ended = pool.end().then(() => true, () => true);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+  const inTime = await Promise.race([ended, late]);
+  clearTimeout(timer);
+  if (inTime) return;
+  for (const client of pool._clients ?? []) client.connection?.stream?.destroy();
+  await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 100).unref())]);
 }
 
 export { redactUrl } from './redact.js';

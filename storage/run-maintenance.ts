@@ -35,7 +35,8 @@ export function startMaintenance(config: Config, url: string, log: Logger): { st
   return {
     async stop({ timeoutMs }) {
       await maintenance.stop({ timeoutMs });
-      await disconnect(db);
+      // Its step may still be waiting on a database that stopped answering: do not wait for it again.
+      await disconnect(db, 300);
     },
   };
 }
