@@ -90,6 +90,9 @@ export async function redisCluster({ url, keyPrefix, connectTimeoutMs = 3000 }: 
   const mq = new MQEmitterRedisPrefix(keyPrefix, { pubConn, subConn });
   // Already reported through the connections' own listeners above.
   (mq as unknown as { state: EventEmitter }).state.on('error', () => {});
+  const settle = async () => {
+    await Promise.all(all.map((c) => quiet(c, 50, 2000)));
+  };
   return {
     id: `pimonitor-broker-${randomUUID()}`,
     // aedes-persistence-redis replays at most maxSessionDelivery (default 1,000) queued messages when a
@@ -105,11 +108,9 @@ export async function redisCluster({ url, keyPrefix, connectTimeoutMs = 3000 }: 
     // Redis a little after the client is closed; quitting before them makes ioredis reject them with
     // "Connection is closed.", and one such rejection is not handled inside Aedes. The broker's stop()
     // waits for this before aedes.close(), and close() again before QUIT (at most 2 s each).
-    settle: async () => {
-      await Promise.all(all.map((c) => quiet(c, 50, 2000)));
-    },
+    settle,
     async close() {
-      await Promise.all(all.map((c) => quiet(c, 50, 2000)));
+      await settle();
       await Promise.all(all.map((c) => c.quit().catch(() => c.disconnect())));
     },
   };

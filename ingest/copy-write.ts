@@ -1,6 +1,6 @@
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Writable } from 'node:stream';
-import type { Db } from '../shared/db.js';
+import { destroySocketOf, type Db } from '../shared/db.js';
 import { withTimeout } from '../shared/timeout.js';
 import { arrayLiteral } from './array-literal.js';
 import { dirtyBuckets, encodeCopyBinary } from './copy-binary.js';
@@ -56,10 +56,9 @@ export async function writeWithCopy(db: Db, readings: readonly ReadingRow[], sql
     throw err;
   } finally {
     if (broken) {
-      // The socket is destroyed, not ended: ending it (pg sends Terminate and waits for the close) on a
-      // server that stopped answering would wait forever, and the pool's end() at shutdown with it
-      // (shared/db.ts does the same for queries that time out).
-      (connection.client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+      // Destroyed, not ended: ending waits forever on a server that stopped answering, and the
+      // pool's end() at shutdown with it.
+      destroySocketOf(connection.client);
     }
     void Promise.resolve(connection.done(broken)).catch(() => {});
   }

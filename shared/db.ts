@@ -1,5 +1,6 @@
 import pgPromise from 'pg-promise';
 import type { IDatabase } from 'pg-promise';
+import { withTimeout } from './timeout.js';
 
 /** The pg Client fields we touch when a query times out (pg has no public API for it). */
 interface PgClientInternals {
@@ -57,20 +58,26 @@ export function connect(url: string, { poolSize = 4, applicationName = 'pimonito
 }
 
 /**
- * Ends the pool within `timeoutMs`. pg's end() sends each connection a Terminate and waits for the
- * server to close it, which a server that stopped answering (half-open) never does: after the
- * deadline the remaining sockets are destroyed instead, so a stop honours its own deadline.
+ * Destroys a pg client's socket. Ending it instead (pg sends Terminate and waits for the server to
+ * close) waits forever on a server that stopped answering.
+ */
+export function destroySocketOf(client: unknown): void {
+  (client as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+}
+
+/**
+ * Ends the pool within `timeoutMs`; a server that stopped answering (half-open) never closes its
+ * connections, so after the deadline the remaining sockets are destroyed and a stop honours its own.
  */
 export async function disconnect(db: Db, timeoutMs = 2000): Promise<void> {
-  const pool = db.$pool as unknown as { end(): Promise<void>; _clients?: Array<{ connection?: { stream?: { destroy(): void } } }> };
-  const ended = pool.end().then(() => true, () => true);
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
-  const inTime = await Promise.race([ended, late]);
-  clearTimeout(timer);
-  if (inTime) return;
-  for (const client of pool._clients ?? []) client.connection?.stream?.destroy();
-  await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 100).unref())]);
+  const pool = db.$pool as unknown as { end(): Promise<void>; _clients?: unknown[] };
+  const ended = pool.end().catch(() => {});
+  try {
+    await withTimeout(ended, timeoutMs, 'closing the database pool');
+  } catch {
+    for (const client of pool._clients ?? []) destroySocketOf(client);
+    await withTimeout(ended, 100).catch(() => {});
+  }
 }
 
 export { redactUrl } from './redact.js';
