@@ -1,4 +1,5 @@
 import type { Every, ExportRow } from './export.js';
+import { csvCell, type CsvCellKind } from '../shared/csv-cell.js';
 import { formatInstant } from '../shared/time-zone.js';
 
 export const FORMATS = ['csv', 'json', 'ndjson'] as const;
@@ -6,11 +7,9 @@ export type Format = (typeof FORMATS)[number];
 
 const columnsOf = (every: Every) => (every === 'raw' ? ['time', 'device', 'sensor', 'metric', 'unit', 'value'] : ['time', 'device', 'sensor', 'metric', 'unit', 'count', 'avg', 'min', 'max']);
 
-/** RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. */
-function csvField(value: unknown): string {
-  const text = value === null || value === undefined ? '' : String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
+/** Columns that hold numbers, written as numbers; every other is text, made safe for a spreadsheet (shared/csv-cell.ts). */
+const NUMBER_COLUMNS = new Set(['value', 'count', 'avg', 'min', 'max']);
+const kindOf = (column: string): CsvCellKind => (NUMBER_COLUMNS.has(column) ? 'number' : 'text');
 
 /**
  * How rows become text: a header, each page of rows, and a footer. Times are ISO 8601 in `tz` with
@@ -24,7 +23,7 @@ export function serializer(format: Format, every: Every, tz: string) {
     case 'csv':
       return {
         header: () => `${columns.join(',')}\r\n`,
-        page: (rows: readonly ExportRow[]) => rows.map((r) => `${columns.map((c) => csvField(record(r)[c])).join(',')}\r\n`).join(''),
+        page: (rows: readonly ExportRow[]) => rows.map((r) => `${columns.map((c) => csvCell(record(r)[c], kindOf(c))).join(',')}\r\n`).join(''),
         footer: () => '',
       };
     case 'ndjson':
