@@ -39,6 +39,17 @@ export class Authenticator extends EventEmitter<{ loaded: [{ accounts: number }]
     return [...this.accounts.values()].some((a) => a.managedBy === null);
   }
 
+  /** Whether an active account of this name exists (as last loaded). */
+  has(name: string): boolean {
+    return this.accounts.has(name);
+  }
+
+  /** Who an active account is, as a connection of it would be; undefined when there is none. */
+  principalNamed(name: string): Principal | undefined {
+    const account = this.accounts.get(name);
+    return account && { kind: 'account', name: account.name, role: account.role, deviceKind: account.kind };
+  }
+
   async start(): Promise<void> {
     await this.refresh();
   }
@@ -59,7 +70,7 @@ export class Authenticator extends EventEmitter<{ loaded: [{ accounts: number }]
     const digest = createHash('sha256').update(`${account?.passwordHash}\0${given}`).digest('base64');
     if (account && (this.verified.get(username) === digest || (await this.verify(account, given)))) {
       this.verified.set(username, digest);
-      return { ok: true, principal: { kind: 'account', name: account.name, role: account.role, deviceKind: account.kind } };
+      return { ok: true, principal: this.principalNamed(account.name)! };
     }
     return this.fail(4, `bad user name or password for ${JSON.stringify(username.slice(0, 64))}`);
   }

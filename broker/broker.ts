@@ -4,6 +4,9 @@ import type { Duplex } from 'node:stream';
 import { listen } from '../shared/listen.js';
 import type { Logger } from '../shared/log.js';
 import { Authenticator } from './authenticator.js';
+import { Claims, type ClaimBackend } from './claims.js';
+import { Ownership } from './ownership.js';
+import type { Source } from '../shared/sources/source.js';
 import { createEmitter, guardRecursion } from './emitter.js';
 import { FilteredConnection } from './filtered-connection.js';
 import { createHooks, newStats, POLICY, remoteAddress, type BrokerStats } from './hooks.js';
@@ -23,12 +26,17 @@ export interface BrokerOptions {
   limits?: Partial<BrokerLimits>;
   tls?: TlsListener;
   websocket?: WebSocketListener;
-  /** Filters of the configured sources (ingest.sources), which service accounts may read besides home/#. */
-  readable?: readonly string[];
+  /**
+   * The configured sources (ingest.sources): service accounts may read their filters besides home/#, and
+   * a source account's message may not map to a device of another account.
+   */
+  sources?: readonly Source[];
   /** Persistence and emitter shared with other broker processes (Redis); in memory when absent. */
   cluster?: Pick<AedesOptions, 'persistence' | 'mq' | 'id'> & {
     /** Resolves once the shared store has finished what closing clients sent it (see stop()). */
     settle?(): Promise<void>;
+    /** Where claims (claims.ts) are shared by the brokers of the cluster. */
+    claims?: ClaimBackend;
   };
 }
 
@@ -56,7 +64,7 @@ const MAX_WEBSOCKET_FRAME_BYTES = 16 * 1024 * 1024;
  * (authenticator), publish and subscribe where (policy.ts), within which limits (limits.ts). Every
  * connection passes an OversizeFilter, so a message over the limit is dropped as Mosquitto does.
  */
-export async function startBroker({ host, port, log, authenticator, limits: overrides, cluster, tls, websocket, readable }: BrokerOptions): Promise<RunningBroker> {
+export async function startBroker({ host, port, log, authenticator, limits: overrides, cluster, tls, websocket, sources = [] }: BrokerOptions): Promise<RunningBroker> {
   const limits = { ...DEFAULT_LIMITS, ...overrides };
   const stats = newStats();
   const principals = new WeakMap<Client, Principal>();
@@ -68,6 +76,11 @@ export async function startBroker({ host, port, log, authenticator, limits: over
 
   // The newest packet id each client id was given, for its next connection (see hooks.ts preConnect).
   const lastPacketIds = new Map<string, number>();
+  const claims = new Claims(cluster?.claims);
+  await claims.start();
+  const ownership = new Ownership(claims, limits, (name) => auth.has(name), sources);
+  const clients = () => (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
+  const live = (clientId: string) => clients()[clientId];
   const aedes: Aedes = await Aedes.createBroker({
     ...cluster,
     mq,
@@ -75,7 +88,7 @@ export async function startBroker({ host, port, log, authenticator, limits: over
     drainTimeout: limits.drainTimeoutMs,
     maxTopicLevels: limits.maxTopicLevels,
     maxInflightInbound: limits.maxInflight,
-    ...createHooks({ auth, limits, log, stats, principals, drops, readable, newestPacketId: (clientId) => newestPacketId(aedes, lastPacketIds, clientId) }),
+    ...createHooks({ auth, limits, log, stats, principals, drops, ownership, live, readable: sources.flatMap((s) => s.filters), newestPacketId: (clientId) => newestPacketId(aedes, lastPacketIds, clientId) }),
   });
   const principalOf = (client: Client): Principal => principals.get(client) ?? { kind: 'anonymous' };
   aedes.on('client', (client) => {
@@ -95,11 +108,18 @@ export async function startBroker({ host, port, log, authenticator, limits: over
   });
   aedes.on('connectionError', (_client, err) => log.warn({ err: err.message }, 'connection error before CONNECT'));
 
-  // A revoked or rotated account is logged out at once, not at its next reconnect.
+  // A revoked or rotated account is logged out at once, not at its next reconnect; a revoked one's
+  // client ids, retained topics and source devices are released for others.
   authenticator?.on('changed', (names) => {
-    for (const client of Object.values((aedes as unknown as { clients: Record<string, Client> }).clients)) {
-      const who = principalOf(client);
-      if (who.kind === 'account' && names.includes(who.name)) client.close();
+    for (const client of Object.values(clients())) {
+      const who = client && principalOf(client);
+      if (who?.kind === 'account' && names.includes(who.name)) client!.close();
+    }
+    for (const name of names.filter((n) => !auth.has(n))) {
+      ownership.revoked(name).then(
+        (released) => log.info({ account: name, released: released.length }, 'account revoked: what it owned is released'),
+        (err: unknown) => log.error({ account: name, err: (err as Error)?.message ?? err }, 'could not release what a revoked account owned'),
+      );
     }
   });
 
@@ -124,6 +144,11 @@ export async function startBroker({ host, port, log, authenticator, limits: over
       }
     }, countBytes);
     client = aedes.handle(connection) as Client;
+    const handled = client;
+    // Its account's connection slot, and a clean session's client id, are free once it has gone.
+    connection.once('close', () => {
+      ownership.left(handled, principalOf(handled), live).catch((err: unknown) => log.warn({ clientId: handled.id, err: (err as Error)?.message ?? err }, 'could not release a clean session\'s client id'));
+    });
     tolerateStaleDeliveries(client, () => {
       stats.staleDeliveries++;
     });
@@ -160,7 +185,7 @@ export async function startBroker({ host, port, log, authenticator, limits: over
     port: bound,
     url: `mqtt://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${bound}`,
     get stats() {
-      return { ...stats, dropped: { ...stats.dropped } };
+      return { ...stats, dropped: { ...stats.dropped }, refused: { ...stats.refused } };
     },
     get connectedClients() {
       return aedes.connectedClients;

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import persistenceRedis from 'aedes-persistence-redis';
 import { MQEmitterRedisPrefix } from 'mqemitter-redis';
 import { ExpectedError } from '../shared/expected-error.js';
+import { redisClaims, type ClaimBackend } from './claims.js';
 import { redactUrl } from '../shared/redact.js';
 
 // The ioredis that aedes-persistence-redis itself depends on (5.x), so the connection we hand it is the
@@ -28,6 +29,8 @@ export interface RedisCluster {
   id: string;
   persistence: ReturnType<typeof persistenceRedis>;
   mq: InstanceType<typeof MQEmitterRedisPrefix>;
+  /** Who owns which client id, retained topic and source device, for every broker of the cluster. */
+  claims: ClaimBackend;
   /** All three connections (store, publish, subscribe) ready. */
   readonly connected: boolean;
   /** 'down' once when a connection is lost (with why), 'up' once when all are back. */
@@ -100,6 +103,7 @@ export async function redisCluster({ url, keyPrefix, connectTimeoutMs = 3000 }: 
     // restart would see 1,000 readings and then nothing. The queue's keys are read in one LRANGE.
     persistence: persistenceRedis({ conn: store, maxSessionDelivery: MAX_SESSION_DELIVERY }),
     mq,
+    claims: redisClaims(store),
     get connected() {
       return connected();
     },

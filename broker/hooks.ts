@@ -3,9 +3,11 @@ import type { Logger } from '../shared/log.js';
 import type { Authenticator } from './authenticator.js';
 import { topicProblem, RateLimiter, type BrokerLimits } from './limits.js';
 import { DROPPED_TOPIC } from './oversize-filter.js';
+import type { Ownership, PublishLike, Refusal, RefusalCounter } from './ownership.js';
+import { REFUSAL_COUNTERS } from './ownership.js';
 import { canPublish, canSubscribe, type Principal } from './policy.js';
 
-export const DROP_REASONS = ['oversize', 'denied', 'rate_limit', 'frozen_subscriber'] as const;
+export const DROP_REASONS = ['oversize', 'denied', 'rate_limit', 'frozen_subscriber', 'not_owner', 'quota'] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
 export interface BrokerStats {
@@ -23,6 +25,10 @@ export interface BrokerStats {
   /** Live deliveries Aedes found already delivered by a session replay (see broker.ts); not errors. */
   staleDeliveries: number;
   dropped: Record<DropReason, number>;
+  /** Connections and publishes refused for ownership or an account's quota, by what was refused. */
+  refused: Record<RefusalCounter, number>;
+  /** Stored wills (Redis) found, when due, to be messages their client may not publish: not published. */
+  droppedWills: number;
 }
 
 export const newStats = (): BrokerStats => ({
@@ -37,7 +43,9 @@ export const newStats = (): BrokerStats => ({
   bytesOut: 0,
   hookFailures: 0,
   staleDeliveries: 0,
-  dropped: { oversize: 0, denied: 0, rate_limit: 0, frozen_subscriber: 0 },
+  dropped: { oversize: 0, denied: 0, rate_limit: 0, frozen_subscriber: 0, not_owner: 0, quota: 0 },
+  refused: Object.fromEntries(REFUSAL_COUNTERS.map((c) => [c, 0])) as Record<RefusalCounter, number>,
+  droppedWills: 0,
 });
 
 /** Marks errors the broker's own policy raised: already logged once, so Aedes's clientError is not logged again. */
@@ -58,6 +66,10 @@ export interface HookContext {
   newestPacketId(clientId: string): Promise<number | undefined>;
   /** Filters of the configured sources, which service accounts may read besides home/#. */
   readable?: readonly string[];
+  /** Client ids, sessions, retained topics and source devices by account, and the accounts' quotas. */
+  ownership: Ownership;
+  /** The client connected here with this id, if any. */
+  live(clientId: string): Client | undefined;
 }
 
 /** Packet ids run 1..65535 (MQTT-2.3.1). */
@@ -77,8 +89,28 @@ export function packetIdStart(newest: number | undefined): number | undefined {
  * whose dependency fails (the account store, a password hash that cannot be checked) refuses, logs
  * and counts (Aedes has no handler around a hook's promise, and one rejection would end the process).
  */
-export function createHooks({ auth, limits, log, stats, principals, drops, newestPacketId, readable = [] }: HookContext): Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'> {
+export function createHooks({ auth, limits, log, stats, principals, drops, newestPacketId, readable = [], ownership, live }: HookContext): Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'> {
+  // The publish rate is an account's, shared by all its connections (more connections give no more);
+  // anonymous clients (loopback, before any account exists) each have their own.
   const rates = new WeakMap<Client, RateLimiter>();
+  const accountRates = new Map<string, RateLimiter>();
+  const rateFor = (who: Principal) => {
+    if (who.kind === 'anonymous') return new RateLimiter(limits.maxPublishesPerSecond);
+    const rate = accountRates.get(who.name) ?? new RateLimiter(limits.maxPublishesPerSecond);
+    accountRates.set(who.name, rate);
+    return rate;
+  };
+  // Refusals for ownership and quotas: counted each time, logged once per account and reason.
+  const refusedOnce = new Set<string>();
+  const refused = (client: Client, who: Principal, refusal: Refusal, what: string) => {
+    stats.refused[refusal.counter]++;
+    const account = who.kind === 'account' ? who.name : 'anonymous';
+    const key = `${account}\0${refusal.counter}\0${refusal.reason}`;
+    if (refusedOnce.size < 10_000 && !refusedOnce.has(key)) {
+      refusedOnce.add(key);
+      log.warn({ clientId: client.id, account, address: remoteAddress(client), refused: refusal.counter, reason: refusal.reason }, `${what} refused (logged once per account and reason)`);
+    }
+  };
   // Denials are logged once per client and topic, not per message.
   const logged = new WeakMap<Client, Set<string>>();
   const once = (client: Client, key: string) => {
@@ -92,6 +124,33 @@ export function createHooks({ auth, limits, log, stats, principals, drops, newes
   const failed = (hook: string, client: Client | null, err: unknown) => {
     stats.hookFailures++;
     log.error({ hook, clientId: client?.id, err: (err as Error)?.message ?? String(err) }, 'a broker hook failed; refusing');
+  };
+
+  /**
+   * A will Aedes publishes for a client that is gone (a broker of the cluster died; with Redis, this
+   * broker's own restart) reaches the hook with no client. It is checked again as its client's account
+   * (the holder of its client id) would be: a will refused here is not published, and since a rejection
+   * would end the process (Aedes emits it as the broker's 'error' from a timer), it is turned into the
+   * oversize stand-in, which Aedes publishes to nobody and then deletes. The broker's own messages
+   * ($SYS heartbeats) carry no client id and pass.
+   */
+  const storedWill = (packet: PublishLike & { clientId?: string; brokerId?: string }, done: (err?: Error | null) => void) => {
+    if (!packet.clientId || !packet.brokerId) return done(null);
+    const holder = ownership.holderOfClientId(packet.clientId);
+    const who = holder === undefined ? undefined : auth.principalNamed(holder);
+    const drop = (reason: string) => {
+      stats.droppedWills++;
+      log.warn({ clientId: packet.clientId, topic: packet.topic.slice(0, 100), reason }, 'a stored will was not published');
+      Object.assign(packet, { topic: DROPPED_TOPIC, retain: false });
+      done(null);
+    };
+    if (!who) return auth.requiresLogin ? drop('its client id belongs to no account') : done(null);
+    const decision = canPublish(who, packet.topic);
+    if (!decision.ok) return drop(decision.reason);
+    const answer = ownership.publishProblem(who, packet);
+    const settle = (refusal: Refusal | null) => (refusal ? drop(refusal.reason) : done(null));
+    if (!(answer instanceof Promise)) return settle(answer);
+    answer.then(settle, (err: unknown) => drop(`it could not be checked: ${(err as Error)?.message ?? err}`));
   };
 
   return {
@@ -120,7 +179,7 @@ export function createHooks({ auth, limits, log, stats, principals, drops, newes
     },
 
     authenticate(client, username, password, done) {
-      const refuse = (reason: string, returnCode: 4 | 5) => done(policyError(reason, { returnCode }), false);
+      const refuse = (reason: string, returnCode: 2 | 4 | 5) => done(policyError(reason, { returnCode }), false);
       let check: Promise<Awaited<ReturnType<Authenticator['authenticate']>>>;
       try {
         check = auth.authenticate(username, password, remoteAddress(client));
@@ -131,9 +190,22 @@ export function createHooks({ auth, limits, log, stats, principals, drops, newes
       check.then(
         (result) => {
           if (result.ok) {
-            principals.set(client, result.principal);
-            rates.set(client, new RateLimiter(limits.maxPublishesPerSecond));
-            return done(null, true);
+            // A client id, a will or a connection count that is another account's (ownership.ts).
+            const admitted = (refusal: Refusal | null) => {
+              if (refusal) {
+                refused(client, result.principal, refusal, 'connection');
+                return refuse(refusal.reason, refusal.returnCode ?? 5);
+              }
+              principals.set(client, result.principal);
+              rates.set(client, rateFor(result.principal));
+              done(null, true);
+            };
+            const admission = ownership.admit(client, result.principal, live);
+            if (!(admission instanceof Promise)) return admitted(admission);
+            return admission.then(admitted, (err: unknown) => {
+              failed('authenticate', client, err);
+              refuse('the client id could not be checked', 5);
+            });
           }
           stats.failedLogins++;
           log.warn({ clientId: client.id, address: remoteAddress(client), reason: result.reason }, 'login refused');
@@ -149,7 +221,7 @@ export function createHooks({ auth, limits, log, stats, principals, drops, newes
 
     authorizePublish(client, packet, done) {
       try {
-        if (!client) return done(null); // the broker's own publishes ($SYS, wills it replays)
+        if (!client) return storedWill(packet, done); // the broker's own publishes ($SYS, wills it replays)
         if (packet.topic === DROPPED_TOPIC) {
           const drop = drops.get(client)?.shift();
           if (drop) {
@@ -170,8 +242,24 @@ export function createHooks({ auth, limits, log, stats, principals, drops, newes
           log.warn({ clientId: client.id, topic: packet.topic.slice(0, 100), reason: problem }, 'client disconnected: over a limit');
           return done(policyError(problem));
         }
-        const decision = canPublish(principalOf(client), packet.topic);
-        if (decision.ok) return done(null);
+        const who = principalOf(client);
+        const decision = canPublish(who, packet.topic);
+        if (decision.ok) {
+          // Beyond the topic: another account's retained topic or device, the account's quotas.
+          const owned = (refusal: Refusal | null) => {
+            if (!refusal) return done(null);
+            refused(client, who, refusal, 'publish');
+            stats.deniedPublishes++;
+            stats.dropped[refusal.counter === 'retained_quota' ? 'quota' : 'not_owner']++;
+            done(policyError(refusal.reason));
+          };
+          const ownedAnswer = ownership.publishProblem(who, packet);
+          if (!(ownedAnswer instanceof Promise)) return owned(ownedAnswer);
+          return void ownedAnswer.then(owned, (err: unknown) => {
+            failed('authorizePublish', client, err);
+            done(policyError('the publish could not be checked'));
+          });
+        }
         stats.deniedPublishes++;
         stats.dropped.denied++;
         if (once(client, `publish ${packet.topic}`)) log.warn({ clientId: client.id, topic: packet.topic.slice(0, 100), reason: decision.reason }, 'publish denied');
@@ -185,7 +273,7 @@ export function createHooks({ auth, limits, log, stats, principals, drops, newes
     authorizeSubscribe(client, subscription, done) {
       try {
         const overLimit = topicProblem(subscription.topic, limits);
-        const decision = overLimit ? { ok: false as const, reason: overLimit } : canSubscribe(principalOf(client), subscription.topic, readable);
+        const decision = overLimit ? { ok: false as const, reason: overLimit } : canSubscribe(principalOf(client), subscription.topic, readable, client.id);
         if (decision.ok) return done(null, subscription);
         stats.deniedSubscriptions++;
         if (once(client, `subscribe ${subscription.topic}`)) log.warn({ clientId: client.id, topic: subscription.topic.slice(0, 100), reason: decision.reason }, 'subscribe denied');

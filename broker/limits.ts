@@ -12,6 +12,12 @@ export interface BrokerLimits {
   drainTimeoutMs: number;
   /** QoS 2 messages one client may have awaiting PUBREL; past it the client is disconnected. */
   maxInflight: number;
+  /** Connections one account may have open at once (on one broker); more are refused. */
+  maxConnectionsPerAccount: number;
+  /** Retained topics one account may hold; a retained message to one more disconnects it. */
+  maxRetainedPerAccount: number;
+  /** Bytes of retained payloads one account may hold. */
+  maxRetainedBytesPerAccount: number;
 }
 
 export const DEFAULT_LIMITS: BrokerLimits = DEFAULT_BROKER_LIMITS;

@@ -54,8 +54,9 @@ export async function startConfiguredBroker(config: Config, log: Logger, databas
       tls: b.tls.enabled ? { host: b.host, port: b.tls.port, certFile: b.tls.certFile, keyFile: b.tls.keyFile, caFile: b.tls.caFile || undefined, requireClientCert: b.tls.requireClientCert } : undefined,
       websocket: b.websocket.enabled ? { host: b.host, port: b.websocket.port } : undefined,
       cluster,
-      // Service accounts may read the configured sources' topics (shared/sources), nothing else new.
-      readable: configuredSources(config.ingest.sources).flatMap((s) => s.filters),
+      // Service accounts may read the configured sources' topics (shared/sources), nothing else new;
+      // a source account's messages may not map to another account's device.
+      sources: configuredSources(config.ingest.sources),
     });
     if (b.httpPort !== 0) {
       const redis = cluster;

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { withTimeout } from '../shared/timeout.js';
 import { DROP_REASONS, type BrokerStats } from './hooks.js';
+import { REFUSAL_COUNTERS } from './ownership.js';
 import type { RunningBroker } from './broker.js';
 
 /** Retained messages are counted at scrape time, up to this many (a scrape must stay cheap). */
@@ -30,10 +31,25 @@ export function createBrokerMetrics(broker: Pick<RunningBroker, 'stats' | 'conne
   fromStats('pimonitor_broker_denied_subscriptions_total', 'Subscriptions refused by the access policy.', (s) => s.deniedSubscriptions);
   fromStats('pimonitor_broker_stale_deliveries_total', 'Live QoS 1/2 deliveries a reconnecting session had already received from its replayed queue (skipped, not an error).', (s) => s.staleDeliveries);
   fromStats('pimonitor_broker_hook_failures_total', 'Policy checks whose dependency failed (refused, logged).', (s) => s.hookFailures);
+  fromStats('pimonitor_broker_dropped_wills_total', 'Stored wills not published because their client\'s account may not publish them.', (s) => s.droppedWills);
+  const seenRefused: Record<string, number> = {};
+  new Counter({
+    name: 'pimonitor_broker_refused_total',
+    help: 'Connections and publishes refused for ownership or an account quota: client_id (another account\'s), will (a topic its account may not publish), connections, not_owner (another account\'s retained topic), retained_quota, source_device (a source message mapping to another account\'s device).',
+    labelNames: ['what'],
+    registers: [registry],
+    collect() {
+      for (const what of REFUSAL_COUNTERS) {
+        const now = broker.stats.refused[what];
+        this.inc({ what }, Math.max(0, now - (seenRefused[what] ?? 0)));
+        seenRefused[what] = now;
+      }
+    },
+  });
   const seenDropped: Record<string, number> = {};
   new Counter({
     name: 'pimonitor_broker_dropped_total',
-    help: 'Messages dropped, by reason: oversize (acknowledged, client kept), denied and rate_limit (client disconnected), frozen_subscriber (a subscriber disconnected for not reading).',
+    help: 'Messages dropped, by reason: oversize (acknowledged, client kept), denied, rate_limit, not_owner and quota (client disconnected), frozen_subscriber (a subscriber disconnected for not reading).',
     labelNames: ['reason'],
     registers: [registry],
     collect() {

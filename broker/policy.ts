@@ -81,16 +81,17 @@ function deviceMayPublish(name: string, kind: DeviceKind, topic: string): Decisi
 }
 
 /** What each kind of device subscribes to: its commands, and Home Assistant's birth. */
-function deviceMaySubscribe(name: string, kind: DeviceKind, filter: string): Decision {
+function deviceMaySubscribe(name: string, kind: DeviceKind, filter: string, clientId: string): Decision {
   if (filter === HA_STATUS) return allow;
   const under = (root: string) => filter.startsWith(`${root}/`);
   switch (kind) {
     case 'pimonitor':
       return deny(`device ${name} may subscribe only to ${HA_STATUS}`);
     case 'tasmota':
-      // cmnd/<topic>/#, the group topic cmnd/tasmotas/# and the fallback topic cmnd/<client id>_fb/#.
-      if (under(`cmnd/${name}`) || under('cmnd/tasmotas') || /^cmnd\/[^/+#]+_fb\/#$/.test(filter)) return allow;
-      return deny(`Tasmota ${name} may subscribe only to its cmnd/ topics and ${HA_STATUS}`);
+      // cmnd/<topic>/#, the group topic cmnd/tasmotas/# and its own fallback topic cmnd/<client id>_fb/#
+      // (another Tasmota's fallback topic would let it read that device's commands).
+      if (under(`cmnd/${name}`) || under('cmnd/tasmotas') || (clientId !== '' && filter === `cmnd/${clientId}_fb/#`)) return allow;
+      return deny(`Tasmota ${name} may subscribe only to cmnd/${name}/#, cmnd/tasmotas/#, its own fallback topic cmnd/<client id>_fb/# and ${HA_STATUS}`);
     default:
       if (!RESERVED_ROOTS.includes(name) && under(name)) return allow;
       return deny(`${kind} ${name} may subscribe only within ${name}/# and to ${HA_STATUS}`);
@@ -115,12 +116,49 @@ export function filterWithin(inner: string, outer: string): boolean {
  * sources (`readable`: tele/+/SENSOR, zigbee2mqtt/#, …); alerts and readers also homeassistant/# and
  * pimonitor/#; devices only what their firmware needs. Pure.
  */
-export function canSubscribe(who: Principal, filter: string, readable: readonly string[] = []): Decision {
+export function canSubscribe(who: Principal, filter: string, readable: readonly string[] = [], clientId = ''): Decision {
   // Broker internals (cluster heartbeats, client ids) are for monitoring accounts only.
   if (filter.startsWith('$SYS')) return who.kind === 'account' && who.role === 'reader' ? allow : deny('only a reader account may subscribe to $SYS/#');
   if (who.kind === 'anonymous') return allow;
-  if (who.role === 'device') return deviceMaySubscribe(who.name, who.deviceKind ?? 'pimonitor', filter);
+  if (who.role === 'device') return deviceMaySubscribe(who.name, who.deviceKind ?? 'pimonitor', filter, clientId);
   if (within(TOPIC_ROOT, filter) || readable.some((r) => filterWithin(filter, r))) return allow;
   if (who.role !== 'ingest' && (within('homeassistant', filter) || within('pimonitor', filter))) return allow;
   return deny(`the ${who.role} account may subscribe only within ${TOPIC_ROOT}/#${who.role === 'ingest' ? '' : ', homeassistant/# and pimonitor/#'}${readable.length ? ` and the sources' topics (${readable.join(', ')})` : ''}`);
+}
+
+/**
+ * Client ids pimonitor's own processes use, and who alone may use them: a node's id names its device,
+ * and the services' ids their role, so no other account can take over (or be handed) their sessions.
+ * Prefixes, so a partitioned ingest (`pimonitor-ingest-2`) is covered too.
+ */
+export const RESERVED_CLIENT_IDS: ReadonlyArray<{ prefix: string; role: Role; what: string }> = [
+  { prefix: 'pimonitor-ingest', role: 'ingest', what: "ingest's" },
+  { prefix: 'pimonitor-alerts', role: 'alerts', what: "the alerts worker's" },
+  { prefix: 'pimonitor-web', role: 'reader', what: "the dashboard's" },
+];
+export const NODE_CLIENT_ID_PREFIX = 'pimonitor-node-';
+
+/** Why `who` may not connect with `clientId`, or null. Pure. Claims (claims.ts) cover every other id. */
+export function clientIdProblem(who: Principal, clientId: string): string | null {
+  if (who.kind === 'anonymous') return null;
+  if (clientId.startsWith(NODE_CLIENT_ID_PREFIX)) {
+    const device = clientId.slice(NODE_CLIENT_ID_PREFIX.length);
+    return who.role === 'device' && who.name === device ? null : `client id ${clientId} is the pimonitor node ${device}'s; only the device account ${device} may use it`;
+  }
+  const reserved = RESERVED_CLIENT_IDS.find((r) => clientId.startsWith(r.prefix));
+  if (reserved && who.role !== reserved.role) return `client id ${clientId} is ${reserved.what}; only a ${reserved.role} account may use it`;
+  return null;
+}
+
+/**
+ * The account a topic belongs to by its name, whoever wrote first: a device's own tree and its Home
+ * Assistant discovery topics (homeassistant/<component>/<device>/…). `isAccount` says whether a name is
+ * an account's. Pure.
+ */
+export function ownerByName(topic: string, isAccount: (name: string) => boolean): string | undefined {
+  const levels = topic.split('/');
+  const [root, second, third] = levels;
+  if (root === TOPIC_ROOT && second !== undefined && isAccount(second)) return second;
+  if (root === 'homeassistant' && levels.length >= 4 && third !== undefined && isAccount(third)) return third;
+  return undefined;
 }

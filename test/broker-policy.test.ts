@@ -76,6 +76,9 @@ test.each([
   [tasmota, 'cmnd/porch/#', true],
   [tasmota, 'cmnd/tasmotas/#', true],
   [tasmota, 'cmnd/DVES_123456_fb/#', true],
+  // Another Tasmota's fallback topic would show it that device's commands (issue 23).
+  [tasmota, 'cmnd/DVES_654321_fb/#', false],
+  [tasmota, 'cmnd/+/#', false],
   [tasmota, 'cmnd/garage/#', false],
   [bridge, 'zigbee2mqtt/#', true],
   [bridge, 'home/#', false],
@@ -84,7 +87,7 @@ test.each([
   [shelly, 'shellyplusht-08b61fcb7f3c/rpc', true],
   [shelly, '#', false],
 ])('a device of another kind subscribes %j to %s → %s', (who, filter, ok) => {
-  expect(canSubscribe(who, filter).ok).toBe(ok);
+  expect(canSubscribe(who, filter, [], 'DVES_123456').ok).toBe(ok);
 });
 
 test.each([

@@ -41,7 +41,7 @@ beforeAll(async () => {
   sources = parsed.value;
   auth = new Authenticator(() => listAccounts(t.db), { refreshMs: 200, failureDelayMs: 50 });
   await auth.start();
-  broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent'), authenticator: auth, readable: sources.flatMap((s) => s.filters) });
+  broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent'), authenticator: auth, sources });
   ingest = new IngestWorker({
     url: broker.url, clientId: 'ingest-sources', username: 'ingest', password: passwords.ingest, sources,
     batchMaxRows: 100, flushIntervalMs: 20, limits: DEFAULT_LIMITS, store: createBatchStore(t.db),

@@ -1,0 +1,130 @@
+/**
+ * Who owns what in the broker: a client id (and so its session), a retained topic, a device that a
+ * source account's messages map to. The first account to use a thing claims it; no other account may
+ * use it until the claim is released (a clean session's client id when it disconnects, everything an
+ * account held when it is revoked). Claims live where the things they guard live: in memory with the
+ * in-memory broker, in Redis (one hash, written with HSETNX) when brokers share sessions through Redis,
+ * so a claim made on one broker holds on every other.
+ *
+ * The MQTT 5 specification (section 5.4.2) asks a server to check that a client is authorised to use
+ * its client identifier; Mosquitto does not (eclipse-mosquitto issue 3219), and mochi-mqtt added it in
+ * pull request 399 ("don't allow inheriting session if username doesn't match").
+ */
+
+/** Where claims are kept beyond this process: Redis when clustered. Resolves to the holder. */
+export interface ClaimBackend {
+  load(): Promise<Array<[key: string, account: string]>>;
+  /** Claims `key` for `account` unless held; resolves to whoever holds it afterwards. */
+  claim(key: string, account: string): Promise<string>;
+  /** Releases `key` if `account` holds it. */
+  release(key: string, account: string): Promise<void>;
+}
+
+export type ClaimKind = 'client' | 'topic' | 'device';
+export const claimKey = (kind: ClaimKind, name: string) => `${kind}:${name}`;
+
+/**
+ * The claims this broker knows, answered synchronously when known here (so a client's packets keep
+ * their order), and from the backend otherwise.
+ */
+export class Claims {
+  private readonly holders = new Map<string, string>();
+  private readonly byAccount = new Map<string, Set<string>>();
+
+  constructor(private readonly backend?: ClaimBackend) {}
+
+  async start(): Promise<void> {
+    for (const [key, account] of (await this.backend?.load()) ?? []) this.remember(key, account);
+  }
+
+  holder(key: string): string | undefined {
+    return this.holders.get(key);
+  }
+
+  /** Claims `key` for `account` unless another holds it; resolves to the holder. */
+  claim(key: string, account: string): string | Promise<string> {
+    const known = this.holders.get(key);
+    if (known !== undefined) return known;
+    if (!this.backend) {
+      this.remember(key, account);
+      return account;
+    }
+    return this.backend.claim(key, account).then((holder) => {
+      this.remember(key, holder);
+      return holder;
+    });
+  }
+
+  /** Releases `key` if `account` holds it. */
+  release(key: string, account: string): Promise<void> {
+    if (this.holders.get(key) !== account) return Promise.resolve();
+    this.forget(key, account);
+    return this.backend?.release(key, account) ?? Promise.resolve();
+  }
+
+  /** The keys of one kind that `account` holds here. */
+  heldBy(account: string, kind: ClaimKind): string[] {
+    const prefix = `${kind}:`;
+    return [...(this.byAccount.get(account) ?? [])].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+  }
+
+  count(account: string, kind: ClaimKind): number {
+    const prefix = `${kind}:`;
+    let n = 0;
+    for (const k of this.byAccount.get(account) ?? []) if (k.startsWith(prefix)) n++;
+    return n;
+  }
+
+  /** Releases everything `account` holds (it was revoked); resolves to the keys released. */
+  async releaseAll(account: string): Promise<string[]> {
+    const keys = [...(this.byAccount.get(account) ?? [])];
+    await Promise.all(keys.map((k) => this.release(k, account)));
+    return keys;
+  }
+
+  private remember(key: string, account: string): void {
+    this.holders.set(key, account);
+    const held = this.byAccount.get(account) ?? new Set<string>();
+    this.byAccount.set(account, held);
+    held.add(key);
+  }
+
+  private forget(key: string, account: string): void {
+    this.holders.delete(key);
+    const held = this.byAccount.get(account);
+    held?.delete(key);
+    if (held?.size === 0) this.byAccount.delete(account);
+  }
+}
+
+/** The subset of an ioredis connection the Redis backend uses. */
+export interface RedisLike {
+  hgetall(key: string): Promise<Record<string, string>>;
+  hsetnx(key: string, field: string, value: string): Promise<number>;
+  hget(key: string, field: string): Promise<string | null>;
+  eval(script: string, keys: number, ...args: string[]): Promise<unknown>;
+}
+
+/** Deletes a field only while it still names the releasing account (another broker may have re-claimed it). */
+const RELEASE_IF_HELD = "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0";
+
+/** Claims in one Redis hash, shared by every broker of a cluster (the connection adds the key prefix). */
+export function redisClaims(redis: RedisLike, hash = 'claims'): ClaimBackend {
+  return {
+    async load() {
+      return Object.entries(await redis.hgetall(hash));
+    },
+    async claim(key, account) {
+      // A holder that releases between our HSETNX and HGET: try again (a few times; it cannot churn long).
+      for (let attempt = 0; attempt < 3; attempt++) {
+        if ((await redis.hsetnx(hash, key, account)) === 1) return account;
+        const holder = await redis.hget(hash, key);
+        if (holder !== null) return holder;
+      }
+      throw new Error(`the claim of ${key} kept changing hands`);
+    },
+    async release(key, account) {
+      await redis.eval(RELEASE_IF_HELD, 1, hash, key, account);
+    },
+  };
+}

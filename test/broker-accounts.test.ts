@@ -1,0 +1,236 @@
+import type { MqttClient } from 'mqtt';
+import { DROPPED_TOPIC } from '../broker/oversize-filter.js';
+import { parseSources } from '../shared/sources/spec.js';
+import { accountsBroker, closedWithin, type AccountsBroker } from './support/accounts.js';
+
+// Issue 23, "No account can act as another": what the owner of one valid account tried, through the
+// real broker and MQTT.js clients. Each case failed before the change.
+
+let b: AccountsBroker;
+afterEach(async () => {
+  await b?.close();
+});
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const collect = (c: MqttClient) => {
+  const got: string[] = [];
+  c.on('message', (topic, payload) => got.push(`${topic} ${payload.toString()}`));
+  return got;
+};
+
+test('client-id takeover: a device reconnecting every 350 ms with ingest\'s id reads none of another device\'s readings, and ingest loses none', async () => {
+  b = await accountsBroker([['kitchen', 'device'], ['rogue', 'device'], ['ingest', 'ingest']]);
+  const ingest = await b.connect('ingest', { clientId: 'pimonitor-ingest', clean: false });
+  await ingest.subscribeAsync('home/+/+', { qos: 1 });
+  const stored = collect(ingest);
+  const kitchen = await b.connect('kitchen', { clientId: 'pimonitor-node-kitchen' });
+  const leaked: string[] = [];
+  let attempts = 0;
+  let refusals = 0;
+  const sent: Array<Promise<unknown>> = [];
+  for (let i = 0; i < 49; i++) {
+    sent.push(kitchen.publishAsync('home/kitchen/dht22', JSON.stringify({ temperature: 20 + i / 10 }), { qos: 1 }));
+    if (i % 4 === 0) {
+      attempts++;
+      for (const clean of [false, true]) {
+        await b.connect('rogue', { clientId: 'pimonitor-ingest', clean }).then(
+          (c) => {
+            c.on('message', (topic, payload) => leaked.push(`${topic} ${payload}`));
+            return c.endAsync(true);
+          },
+          (err: Error) => {
+            expect(err.message).toMatch(/Identifier rejected/);
+            refusals++;
+          },
+        );
+      }
+    }
+    await sleep(100);
+  }
+  await Promise.all(sent);
+  await sleep(300);
+  expect(leaked).toEqual([]);
+  expect(refusals).toBe(2 * attempts);
+  expect(stored).toHaveLength(49);
+  expect(ingest.connected).toBe(true);
+  expect(b.broker.stats.refused.client_id).toBe(2 * attempts);
+}, 30_000);
+
+test('a node\'s client id is its device\'s alone: taking it does not kick the node off nor fire its will', async () => {
+  b = await accountsBroker([['kitchen', 'device'], ['rogue', 'device'], ['ha', 'reader']]);
+  const ha = await b.connect('ha');
+  await ha.subscribeAsync('home/+/status', { qos: 1 });
+  const seen = collect(ha);
+  const kitchen = await b.connect('kitchen', { clientId: 'pimonitor-node-kitchen', will: { topic: 'home/kitchen/status', payload: Buffer.from('offline'), qos: 1, retain: true } });
+  await expect(b.connect('rogue', { clientId: 'pimonitor-node-kitchen' })).rejects.toThrow(/Identifier rejected/);
+  await expect(b.connect('ha', { clientId: 'pimonitor-node-kitchen' })).rejects.toThrow(/Identifier rejected/);
+  await sleep(300);
+  expect(kitchen.connected).toBe(true);
+  expect(seen).toEqual([]);
+});
+
+test('a client id another account used first is refused; a clean session\'s id is free again once it has gone', async () => {
+  b = await accountsBroker([['kitchen', 'device'], ['rogue', 'device']]);
+  const persistent = await b.connect('kitchen', { clientId: 'DVES_0A1B2C', clean: false });
+  await persistent.endAsync();
+  await expect(b.connect('rogue', { clientId: 'DVES_0A1B2C', clean: true })).rejects.toThrow(/Identifier rejected/);
+  const clean = await b.connect('kitchen', { clientId: 'mqttjs_1234', clean: true });
+  await clean.endAsync();
+  await sleep(100);
+  const other = await b.connect('rogue', { clientId: 'mqttjs_1234', clean: true });
+  expect(other.connected).toBe(true);
+  // The same account may take its own id over (a node back from a half-open link).
+  const again = await b.connect('kitchen', { clientId: 'DVES_0A1B2C', clean: false });
+  expect(again.connected).toBe(true);
+});
+
+test('a will is checked at CONNECT: one on another device\'s status, or under $SYS, is refused', async () => {
+  b = await accountsBroker([['kitchen', 'device'], ['rogue', 'device']]);
+  for (const topic of ['home/kitchen/status', '$SYS/broker/new/clients', 'homeassistant/sensor/kitchen/t/config']) {
+    await expect(b.connect('rogue', { clientId: `rogue-${topic.length}`, will: { topic, payload: Buffer.from('offline'), qos: 1, retain: true } })).rejects.toThrow(/Not authorized/);
+  }
+  expect(b.broker.stats.refused.will).toBe(3);
+  const own = await b.connect('rogue', { will: { topic: 'home/rogue/status', payload: Buffer.from('offline'), qos: 1, retain: true } });
+  expect(own.connected).toBe(true);
+});
+
+test('a stored will is checked again before the broker publishes it for a client that is gone', async () => {
+  b = await accountsBroker([['kitchen', 'device'], ['rogue', 'device']]);
+  const rogue = await b.connect('rogue', { clientId: 'rogue-node', clean: false });
+  await rogue.endAsync();
+  // What Aedes's _clearWills hands the hook for a will it found in the store (client null).
+  const check = (topic: string) => new Promise<{ err: unknown; topic: string; retain: boolean }>((resolve) => {
+    const packet = { cmd: 'publish' as const, topic, payload: Buffer.from('offline'), qos: 1 as const, retain: true, dup: false, clientId: 'rogue-node', brokerId: 'a-dead-broker' };
+    b.broker.aedes.authorizePublish(null, packet, (err) => resolve({ err, topic: packet.topic, retain: packet.retain }));
+  });
+  expect(await check('home/kitchen/status')).toEqual({ err: null, topic: DROPPED_TOPIC, retain: false });
+  expect(await check('home/rogue/status')).toEqual({ err: null, topic: 'home/rogue/status', retain: true });
+  expect(b.broker.stats.droppedWills).toBe(1);
+});
+
+describe('shared trees and source accounts', () => {
+  const parsed = parseSources([{ preset: 'zigbee2mqtt' }, { preset: 'zigbee2mqtt', prefix: 'z2m-garage', name: 'garage' }, { preset: 'tasmota' }], 'UTC');
+  if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+  const sources = parsed.value;
+  const start = () => accountsBroker([['kitchen', 'device'], ['zigbee2mqtt', 'device', 'zigbee2mqtt'], ['z2m-garage', 'device', 'zigbee2mqtt'], ['porch', 'device', 'tasmota'], ['garden', 'device', 'tasmota'], ['ha', 'reader']], { sources });
+
+  test('a bridge cannot set a Pi node offline, write its readings, or replace its discovery', async () => {
+    b = await start();
+    for (const [topic, payload, retain] of [
+      ['zigbee2mqtt/kitchen/availability', '{"state":"offline"}', true],
+      ['zigbee2mqtt/kitchen', '{"temperature":99}', false],
+      ['homeassistant/sensor/kitchen/dht22_temperature/config', '', true],
+    ] as const) {
+      const bridge = await b.connect('zigbee2mqtt');
+      const closed = closedWithin(bridge, 3000);
+      bridge.publish(topic, payload, { qos: 1, retain });
+      expect(await closed).toBe(true);
+    }
+    expect(b.broker.stats.refused.source_device).toBe(2);
+    expect(b.broker.stats.refused.not_owner).toBe(1);
+    // Its own devices are fine.
+    const bridge = await b.connect('zigbee2mqtt');
+    await bridge.publishAsync('zigbee2mqtt/Garden Sensor', '{"temperature":12}', { qos: 1 });
+    await bridge.publishAsync('zigbee2mqtt/Garden Sensor/availability', '{"state":"online"}', { qos: 1, retain: true });
+    expect(bridge.connected).toBe(true);
+  });
+
+  test('a device one bridge made is not another bridge\'s to write', async () => {
+    b = await start();
+    const first = await b.connect('zigbee2mqtt');
+    await first.publishAsync('zigbee2mqtt/Shed', '{"temperature":8}', { qos: 1 });
+    const second = await b.connect('z2m-garage');
+    const closed = closedWithin(second, 3000);
+    second.publish('z2m-garage/Shed', '{"temperature":30}', { qos: 1 });
+    expect(await closed).toBe(true);
+    expect(b.broker.stats.refused.source_device).toBe(1);
+  });
+
+  test('a retained discovery topic belongs to the account that wrote it first; revoking that account releases it', async () => {
+    b = await start();
+    const porch = await b.connect('porch');
+    await porch.publishAsync('tasmota/discovery/A0B1C2D3E4F5/config', '{"t":"porch"}', { qos: 1, retain: true });
+    const garden = await b.connect('garden');
+    const closed = closedWithin(garden, 3000);
+    garden.publish('tasmota/discovery/A0B1C2D3E4F5/config', '', { qos: 1, retain: true });
+    expect(await closed).toBe(true);
+    const bridge = await b.connect('zigbee2mqtt');
+    await bridge.publishAsync('homeassistant/sensor/0x00158d0001e1a2b3/temperature/config', '{"name":"t"}', { qos: 1, retain: true });
+    const other = await b.connect('z2m-garage');
+    const replaced = closedWithin(other, 3000);
+    other.publish('homeassistant/sensor/0x00158d0001e1a2b3/temperature/config', '{"name":"evil"}', { qos: 1, retain: true });
+    expect(await replaced).toBe(true);
+    // The reader still sees the first bridge's config.
+    const ha = await b.connect('ha');
+    const seen = collect(ha);
+    await ha.subscribeAsync('homeassistant/sensor/+/temperature/config', { qos: 1 });
+    await sleep(200);
+    expect(seen).toEqual(['homeassistant/sensor/0x00158d0001e1a2b3/temperature/config {"name":"t"}']);
+    b.revoke('porch');
+    await b.reloaded();
+    const after = await b.connect('garden');
+    await after.publishAsync('tasmota/discovery/A0B1C2D3E4F5/config', '', { qos: 1, retain: true });
+    expect(after.connected).toBe(true);
+  });
+
+  test('a Tasmota reads only its own commands and fallback topic', async () => {
+    b = await start();
+    const porch = await b.connect('porch', { clientId: 'DVES_AAAAAA' });
+    const outcomes: string[] = [];
+    for (const topic of ['cmnd/porch/#', 'cmnd/DVES_AAAAAA_fb/#', 'cmnd/DVES_BBBBBB_fb/#', 'cmnd/garden/#']) {
+      outcomes.push(await porch.subscribeAsync(topic, { qos: 0 }).then(() => 'granted', () => 'refused'));
+    }
+    expect(outcomes).toEqual(['granted', 'granted', 'refused', 'refused']);
+  });
+});
+
+describe('quotas per account', () => {
+  test('connections per account: one more is refused, and another account is unaffected', async () => {
+    b = await accountsBroker([['kitchen', 'device'], ['rogue', 'device']], { limits: { maxConnectionsPerAccount: 3 } });
+    for (let i = 0; i < 3; i++) await b.connect('rogue', { clientId: `rogue-${i}` });
+    await expect(b.connect('rogue', { clientId: 'rogue-3' })).rejects.toThrow(/Not authorized/);
+    expect(b.broker.stats.refused.connections).toBe(1);
+    expect((await b.connect('kitchen')).connected).toBe(true);
+  });
+
+  test('retained messages per account: a flood of 60 KB retained messages stops at the quota, and what was accepted stays', async () => {
+    b = await accountsBroker([['rogue', 'device'], ['ha', 'reader']], { limits: { maxRetainedPerAccount: 50, maxRetainedBytesPerAccount: 1024 * 1024 } });
+    const big = Buffer.alloc(60 * 1024, 'x');
+    let accepted = 0;
+    let disconnects = 0;
+    const before = process.memoryUsage().rss;
+    for (let round = 0; round < 5 && accepted < 200; round++) {
+      const rogue = await b.connect('rogue');
+      const closed = closedWithin(rogue, 5000);
+      for (let i = 0; i < 40; i++) {
+        rogue.publish(`home/rogue/s${round * 40 + i}/diag`, big, { qos: 1, retain: true }, (err) => {
+          if (!err) accepted++;
+        });
+      }
+      if (await closed) disconnects++;
+    }
+    const grewMiB = (process.memoryUsage().rss - before) / 2 ** 20;
+    // 1 MiB / 60 KiB: 17 fit.
+    expect(accepted).toBeLessThanOrEqual(17);
+    expect(disconnects).toBeGreaterThanOrEqual(1);
+    expect(b.broker.stats.refused.retained_quota).toBeGreaterThanOrEqual(1);
+    const ha = await b.connect('ha');
+    const seen = collect(ha);
+    await ha.subscribeAsync('home/rogue/+/diag', { qos: 0 });
+    await sleep(300);
+    expect(seen.length).toBeLessThanOrEqual(17);
+    console.log(`retained flood: ${accepted} of 200 accepted, ${disconnects} disconnects, rss grew ${grewMiB.toFixed(1)} MiB`);
+  });
+
+  test('the publish rate is the account\'s: two connections share one budget', async () => {
+    b = await accountsBroker([['rogue', 'device']], { limits: { maxPublishesPerSecond: 50 } });
+    const one = await b.connect('rogue', { clientId: 'r1' });
+    const two = await b.connect('rogue', { clientId: 'r2' });
+    const closed = Promise.race([closedWithin(one, 3000), closedWithin(two, 3000)]);
+    for (let i = 0; i < 40; i++) {
+      one.publish('home/rogue/a', '{"v":1}', { qos: 0 });
+      two.publish('home/rogue/b', '{"v":1}', { qos: 0 });
+    }
+    expect(await closed).toBe(true);
+    expect(b.broker.stats.dropped.rate_limit).toBeGreaterThanOrEqual(1);
+  });
+});
