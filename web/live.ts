@@ -1,8 +1,10 @@
+import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { MqttClient } from 'mqtt';
 import { DEFAULT_LIMITS, INGEST_SUBSCRIPTION, parseDiag, parseDiagTopic } from '../shared/contract.js';
 import { decodeMessage, subscriptionsOf } from '../shared/sources/decode.js';
 import type { Source } from '../shared/sources/source.js';
+import { EventStreams } from './streams.js';
 
 /** One event the page gets: a reading or a status change, as JSON. */
 export type LiveEvent =
@@ -36,33 +38,42 @@ export function diagOf(payload: Buffer): SensorDiag | null {
   return { attempts: counts.diag.attempts, readings: counts.diag.readings, failures, lastError };
 }
 
-const MAX_CLIENTS = 100;
+/** Diag sensors kept per device: a node has a handful; a hostile one may publish thousands of names. */
+export const MAX_DIAG_SENSORS_PER_DEVICE = 64;
+/** Devices whose diag is kept: a house has tens. */
+export const MAX_DIAG_DEVICES = 256;
 const HEARTBEAT_MS = 15_000;
+
+export interface DiagDropped { device: string; sensor: string; reason: 'sensors' | 'devices' }
 
 /**
  * Server-sent events of the readings and status messages the broker carries, so an open page
  * updates without reload and the browser never needs broker credentials: the server subscribes
- * once, with its own account, and fans out.
+ * once, with its own account, and fans out (./streams.ts admits and drops streams). It emits
+ * `diagDropped` for each diag message beyond the caps; the entry point summarises them.
  */
-export class LiveFeed {
-  private readonly clients = new Set<ServerResponse>();
+export class LiveFeed extends EventEmitter<{ diagDropped: [DiagDropped] }> {
+  readonly streams = new EventStreams();
   /** Each sensor's newest read statistics (home/<device>/<sensor>/diag, retained), by device and sensor. */
   private readonly diag = new Map<string, Map<string, SensorDiag>>();
   private heartbeat?: NodeJS.Timeout;
+  /** Diag messages not kept because of the caps, since start. */
+  diagDropped = 0;
 
   private readonly now: () => number;
   private readonly sources: readonly Source[];
 
   constructor(private readonly client: MqttClient, { now = Date.now, sources = [] }: { now?: () => number; sources?: readonly Source[] } = {}) {
+    super();
     this.now = now;
     this.sources = sources;
     client.on('connect', () => client.subscribe([...subscriptionsOf(sources), `${INGEST_SUBSCRIPTION}/diag`], { qos: 0 }));
     client.on('message', (topic, payload) => {
       const d = parseDiagTopic(topic);
       if (d) return this.keepDiag(d.device, d.sensor, payload);
-      for (const event of liveEventsOf(topic, payload, new Date(this.now()), this.sources)) this.broadcast(event);
+      for (const event of liveEventsOf(topic, payload, new Date(this.now()), this.sources)) this.streams.send(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
     });
-    this.heartbeat = setInterval(() => this.clients.forEach((res) => res.write(': keep-alive\n\n')), HEARTBEAT_MS);
+    this.heartbeat = setInterval(() => this.streams.send(': keep-alive\n\n'), HEARTBEAT_MS);
     this.heartbeat.unref();
   }
 
@@ -71,38 +82,38 @@ export class LiveFeed {
     return Object.fromEntries(this.diag.get(device) ?? []);
   }
 
+  /** Bounded per device and in devices (issue 23, item 4): a sensor or device beyond is not kept; one already kept is updated. */
   private keepDiag(device: string, sensor: string, payload: Buffer): void {
     const parsed = diagOf(payload);
-    const sensors = this.diag.get(device) ?? new Map<string, SensorDiag>();
-    if (parsed) sensors.set(sensor, parsed);
-    else sensors.delete(sensor); // an empty retained message clears it
-    // Bounded: a house has tens of devices; a broker full of junk topics must not grow this forever.
-    if (this.diag.size < 1000 || this.diag.has(device)) this.diag.set(device, sensors);
+    const sensors = this.diag.get(device);
+    if (!parsed) {
+      // An empty retained message clears it.
+      sensors?.delete(sensor);
+      if (sensors?.size === 0) this.diag.delete(device);
+      return;
+    }
+    if (!sensors && this.diag.size >= MAX_DIAG_DEVICES) return this.dropDiag({ device, sensor, reason: 'devices' });
+    if (sensors && !sensors.has(sensor) && sensors.size >= MAX_DIAG_SENSORS_PER_DEVICE) return this.dropDiag({ device, sensor, reason: 'sensors' });
+    this.diag.set(device, (sensors ?? new Map<string, SensorDiag>()).set(sensor, parsed));
+  }
+
+  private dropDiag(d: DiagDropped): void {
+    this.diagDropped++;
+    this.emit('diagDropped', d);
   }
 
   get connected(): boolean {
     return this.client.connected;
   }
 
-  /** Takes over a response as an event stream; false when too many are open. */
-  add(res: ServerResponse): boolean {
-    if (this.clients.size >= MAX_CLIENTS) return false;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    res.write(`retry: 2000\n: ${this.client.connected ? 'live' : 'waiting for the broker'}\n\n`);
-    this.clients.add(res);
-    res.on('close', () => this.clients.delete(res));
-    return true;
-  }
-
-  private broadcast(event: LiveEvent): void {
-    const frame = `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
-    for (const res of this.clients) res.write(frame);
+  /** Takes over a response as an event stream of `client` (./doors.ts clientOf). */
+  add(res: ServerResponse, client: string): void {
+    this.streams.add(res, client, `retry: 2000\n: ${this.client.connected ? 'live' : 'waiting for the broker'}\n\n`);
   }
 
   async stop(): Promise<void> {
     clearInterval(this.heartbeat);
-    for (const res of this.clients) res.end();
-    this.clients.clear();
+    this.streams.closeAll();
     await this.client.endAsync(true).catch(() => {});
   }
 }

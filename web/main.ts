@@ -4,7 +4,7 @@ import type { Config } from '../config/index.js';
 import { databaseUrlOf } from '../config/database-url.js';
 import { connect, disconnect, redactUrl } from '../shared/db.js';
 import { createLogger } from '../shared/log.js';
-import { isLoopback } from '../shared/loopback.js';
+import { parseHostList } from '../shared/allowed-hosts.js';
 import { migrateWhenReachable } from '../shared/migrate.js';
 import { stopOnSignal } from '../shared/shutdown.js';
 import { LiveFeed } from './live.js';
@@ -26,14 +26,36 @@ export async function runWeb(config: Config): Promise<void> {
     brokerProblem = err.message;
   });
   client.on('connect', () => (brokerProblem = ''));
+  const live = new LiveFeed(client, { sources: configuredSources(config.ingest.sources) });
+  // Diag beyond the caps: the first is logged, then one line a minute with the count, as long as they come.
+  let dropped = 0;
+  let first: unknown;
+  live.on('diagDropped', (d) => {
+    if (live.diagDropped === 1) log.warn({ ...d }, 'diag not kept: a device publishes more diag topics than the web server keeps (later ones are counted)');
+    dropped++;
+    first ??= d;
+  });
+  const summary = setInterval(() => {
+    if (dropped > 0) log.warn({ dropped, example: first, total: live.diagDropped }, 'diag messages not kept in the last minute (too many sensors per device or devices)');
+    dropped = 0;
+    first = undefined;
+  }, 60_000).unref();
+  const hosts = parseHostList(config.web.hosts);
   const server = new WebServer({
-    db, live: new LiveFeed(client, { sources: configuredSources(config.ingest.sources) }), host: config.web.host, port: config.web.port,
+    db, live, host: config.web.host, port: config.web.port, allowedHosts: hosts.ok ? hosts.hosts : [],
     onError: (err, path) => log.warn({ err: (err as Error)?.message, path }, 'request failed'),
   });
+  let accountsProblem = '';
+  server.auth.on('loadFailed', ({ err }) => {
+    if (err.message !== accountsProblem) log.warn({ err: err.message }, 'reader accounts could not be reloaded; the last ones loaded stay in force');
+    accountsProblem = err.message;
+  });
+  server.auth.on('loaded', () => (accountsProblem = ''));
   stopOnSignal(async () => {
+    clearInterval(summary);
     await server.stop({ timeoutMs: 5000 });
     await disconnect(db);
   }, log, 10_000);
   await server.start();
-  log.info({ url: `http://${config.web.host.includes(':') ? `[${config.web.host}]` : config.web.host}:${server.port}/`, database: redactUrl(url), mqtt: config.mqtt.url, login: isLoopback(config.web.host) ? 'none (loopback only)' : 'a reader account' }, 'web server listening');
+  log.info({ url: `http://${config.web.host.includes(':') ? `[${config.web.host}]` : config.web.host}:${server.port}/`, database: redactUrl(url), mqtt: config.mqtt.url, hosts: ['localhost', '127.0.0.1', '[::1]', ...(hosts.ok ? hosts.hosts : [])], login: 'none from this machine; a reader account from any other or through a proxy' }, 'web server listening');
 }

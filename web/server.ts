@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../shared/paths.js';
 import type { Db } from '../shared/db.js';
 import { listen } from '../shared/listen.js';
-import { isLoopback } from '../shared/loopback.js';
 import { withTimeout } from '../shared/timeout.js';
-import { WebAuth } from './auth.js';
+import { WebAuth, type WebAuthOptions } from './auth.js';
+import { door } from './doors.js';
 import type { LiveFeed } from './live.js';
 import { parseHistoryQuery, parseLimit, tierFor, type HistoryQuery } from './params.js';
 import { deviceStats } from '../storage/device-stats.js';
@@ -22,6 +22,10 @@ export interface WebServerOptions {
   now?: () => number;
   /** A failed login waits this long before its answer. */
   failureDelayMs?: number;
+  /** Host names besides loopback the server answers to (WEB_HOSTS, parsed by shared/allowed-hosts.ts). */
+  allowedHosts?: readonly string[];
+  /** How often reader accounts are reloaded (default 5 s). */
+  accountsRefreshMs?: number;
   /** Where the built dashboard is (default dist/web/public). */
   publicDir?: string;
   /** A request failed for a reason other than its own (the database): for the log. */
@@ -66,20 +70,22 @@ class BadRequest extends Error {
 }
 
 /**
- * `pimonitor web`: the JSON API under /api/ and live events, read-only. On loopback it is open; on any
- * other address every request needs a reader account (see ./auth.ts). start() and stop({timeoutMs}).
+ * `pimonitor web`: the JSON API under /api/ and live events, read-only. ./doors.ts decides, per request,
+ * whether it is refused (a host name not ours), open (this machine, straight) or needs a reader account
+ * (./auth.ts). start() and stop({timeoutMs}).
  */
 export class WebServer {
   private server?: Server;
   private bound = 0;
-  private readonly auth: WebAuth;
+  readonly auth: WebAuth;
   private readonly now: () => number;
   private readonly assets: Map<string, { type: string; body: Buffer }>;
 
   constructor(private readonly o: WebServerOptions) {
     this.now = o.now ?? Date.now;
     this.assets = loadAssets(o.publicDir ?? PUBLIC_DIR);
-    this.auth = new WebAuth(o.db, isLoopback(o.host), this.now, o.failureDelayMs);
+    const auth: WebAuthOptions = { now: this.now, failureDelayMs: o.failureDelayMs, refreshMs: o.accountsRefreshMs };
+    this.auth = new WebAuth(o.db, auth);
   }
 
   get port(): number {
@@ -92,6 +98,7 @@ export class WebServer {
     server.requestTimeout = 15_000;
     server.headersTimeout = 10_000;
     this.server = server;
+    await this.auth.start();
     this.bound = await listen(server, this.o.port, this.o.host, 'WEB_PORT (web.port)');
   }
 
@@ -99,6 +106,7 @@ export class WebServer {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    this.auth.stop();
     await this.o.live?.stop();
     await Promise.race([new Promise<void>((resolve) => server.close(() => resolve())), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
     server.closeAllConnections();
@@ -133,10 +141,15 @@ export class WebServer {
       } catch {
         return json(400, { error: 'not a URL' });
       }
-      const denied = await this.auth.check(req);
-      if (denied) {
-        res.setHeader('www-authenticate', 'Basic realm="pimonitor", charset="UTF-8"');
-        return json(401, { error: denied });
+      const d = door(req.socket.remoteAddress, req.headers, this.o.allowedHosts ?? []);
+      if (d.kind === 'refuse') return json(d.status, { error: d.error });
+      if (d.kind === 'login') {
+        const answer = await this.auth.check(req.headers.authorization, d.client);
+        if (!answer.ok) {
+          if (answer.status === 401) res.setHeader('www-authenticate', 'Basic realm="pimonitor", charset="UTF-8"');
+          if (answer.retryAfterS) res.setHeader('retry-after', String(answer.retryAfterS));
+          return json(answer.status, { error: answer.error });
+        }
       }
       const p = url.searchParams;
       const asset = this.assets.get(url.pathname === '/' ? '/index.html' : url.pathname);
@@ -181,8 +194,7 @@ export class WebServer {
           return json(200, await q.rejected(this.o.db, parseLimit(p.get('limit'), 50, 500)));
         case '/api/events':
           if (!this.o.live) return json(404, { error: 'live events need the broker (MQTT_URL)' });
-          if (!this.o.live.add(res)) return json(503, { error: 'too many open event streams' });
-          return;
+          return this.o.live.add(res, d.client);
         default:
           return json(404, { error: `no such page: ${url.pathname.slice(0, 100)}`, api: ['/api/latest', '/api/devices', '/api/history', '/api/history.csv', '/api/alerts', '/api/rejected', '/api/events'] });
       }
