@@ -92,6 +92,12 @@ export const ingest = {
       default: {},
       env: 'INGEST_METRIC_RANGES',
     },
+    maxNewSeriesPerDevicePerHour: {
+      doc: 'New series (device, sensor, metric) one device may create per hour of receive time; readings that would create more are stored in rejected_messages (code quota) until the hour has room again, while its existing series are stored as before. 0 turns the quota off.',
+      format: 'nat',
+      default: 200,
+      env: 'INGEST_MAX_NEW_SERIES_PER_DEVICE_PER_HOUR',
+    },
     statsIntervalMs: {
       doc: 'How often ingest logs a summary line (received, stored, rejected), in milliseconds.',
       format: 'positive-int',

@@ -8,10 +8,21 @@ import type { Source } from '../shared/sources/source.js';
  * `source` names who read it: `pimonitor`, or a configured source (shared/sources).
  */
 export type Entry =
-  | { kind: 'readings'; source: string; readings: Reading[]; receivedAt: Date }
+  | { kind: 'readings'; source: string; readings: Reading[]; receivedAt: Date; refused?: Refusal }
   | { kind: 'status'; source: string; device: string; status: DeviceStatus; receivedAt: Date }
   | { kind: 'ignored'; source: string; topic: string; reason: string; receivedAt: Date }
   | { kind: 'rejected'; source: string; topic: string; payload: Buffer; code: RejectionCode; reason: string; receivedAt: Date };
+
+/**
+ * Readings of a message that ingest refused while storing the rest (ingest/series-quota.ts): the message
+ * is also stored in rejected_messages with this code and reason.
+ */
+export interface Refusal {
+  topic: string;
+  payload: Buffer;
+  code: RejectionCode;
+  reason: string;
+}
 
 /**
  * Pure: never throws, so no message can stop the worker. The contract and the sources are total (fuzz

@@ -49,6 +49,7 @@ export async function runIngest(config: Config): Promise<void> {
     sources,
     partition: parsePartition(ingest.partition) as Partition,
     shareGroup: ingest.shareGroup || undefined,
+    maxNewSeriesPerDevicePerHour: ingest.maxNewSeriesPerDevicePerHour,
   });
   logWorkerEvents(worker, log, mqtt.url);
   const maintenance = config.storage.maintenance ? startMaintenance(config, url, log) : undefined;
@@ -110,6 +111,8 @@ function logWorkerEvents(worker: IngestWorker, log: Logger, mqttUrl: string): vo
   });
   worker.on('brokerError', (err) => log.error({ err: err.message, url: mqttUrl }, 'broker refused the connection'));
   worker.on('rejected', ({ topic, code, reason, source }) => log.debug({ topic, code, reason, source }, 'message rejected'));
+  worker.on('seriesQuotaReached', ({ device, limit, until }) =>
+    log.warn({ device, limit, until: until.toISOString() }, 'a device created its quota of new series for the hour; readings of further new series are rejected (code quota) until then (INGEST_MAX_NEW_SERIES_PER_DEVICE_PER_HOUR)'));
   worker.on('isolated', ({ topic, error, storedAs }) =>
     storedAs === 'skipped'
       ? log.error({ topic, error }, 'the database refused a message even as a rejection; skipped it (counted in pimonitor_ingest_dropped_total)')

@@ -21,6 +21,8 @@ export function createIngestMetrics(worker: IngestWorker): Registry {
   fromStats('pimonitor_ingest_replayed_messages_total', 'Messages written from the spool after a restart.', 'replayed');
   fromStats('pimonitor_ingest_dropped_total', 'Messages the database refused even as a rejection: skipped, with only their spool position written.', 'dropped');
   fromStats('pimonitor_ingest_subscribe_refused_total', 'Times the broker refused the subscription after a (re)connect.', 'subscribeRefused');
+  fromStats('pimonitor_ingest_series_created_total', 'New series (device, sensor, metric) admitted by the quota of new series per device per hour; 0 while the quota is off.', 'seriesCreated');
+  fromStats('pimonitor_ingest_series_refused_total', 'Readings (metric values) refused because they would have created a series past their device\'s quota for the hour (INGEST_MAX_NEW_SERIES_PER_DEVICE_PER_HOUR); their messages are in rejected_messages with code quota.', 'seriesRefused');
   // Per source and outcome, read from the worker's totals at scrape time like the counters above.
   const seenBySource = new Map<string, number>();
   new Counter({

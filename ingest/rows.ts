@@ -43,6 +43,8 @@ export function toRows(entries: readonly Entry[]): BatchRows {
           seeDevice(device, entry.receivedAt);
           for (const { metric, value } of metrics) readings.push({ ts, device, sensor, metric, value });
         }
+        // Part of the message was refused (ingest/series-quota.ts): the whole message is kept as a rejection too.
+        if (entry.refused) rejected.push(rejectedRow({ ...entry.refused, receivedAt: entry.receivedAt }));
         break;
       case 'ignored':
         break;
@@ -55,20 +57,24 @@ export function toRows(entries: readonly Entry[]): BatchRows {
         break;
       }
       case 'rejected':
-        rejected.push({
-          received_at: entry.receivedAt,
-          // The payload is bytea and kept as it came; the texts are made storable (no NUL, valid UTF-8).
-          topic: safeText(entry.topic, REJECTED_TOPIC_KEEP_CHARS),
-          payload: entry.payload.subarray(0, REJECTED_PAYLOAD_KEEP_BYTES),
-          payload_bytes: entry.payload.length,
-          code: entry.code,
-          reason: safeText(entry.reason, MAX_REASON_CHARS + 500),
-        });
+        rejected.push(rejectedRow(entry));
         break;
     }
   }
   const byDevice = [...devices.values()].sort((a, b) => byCodeUnits(a.device, b.device));
   return { readings, series: foldSeries(readings), devices: byDevice, rejected };
+}
+
+function rejectedRow(r: { topic: string; payload: Buffer; code: string; reason: string; receivedAt: Date }): RejectedRow {
+  return {
+    received_at: r.receivedAt,
+    // The payload is bytea and kept as it came; the texts are made storable (no NUL, valid UTF-8).
+    topic: safeText(r.topic, REJECTED_TOPIC_KEEP_CHARS),
+    payload: r.payload.subarray(0, REJECTED_PAYLOAD_KEEP_BYTES),
+    payload_bytes: r.payload.length,
+    code: r.code,
+    reason: safeText(r.reason, MAX_REASON_CHARS + 500),
+  };
 }
 
 /** A series as one map key. Names cannot contain NUL (the contract allows A-Z a-z 0-9 _ -), so it separates them safely. */

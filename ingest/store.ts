@@ -3,6 +3,7 @@ import { pgp, type Db } from '../shared/db.js';
 import { SQL_DIR } from '../shared/paths.js';
 import { arrayLiteral } from './array-literal.js';
 import type { BatchRows, ReadingRow } from './rows.js';
+import type { KnownSeries } from './series-quota.js';
 import { writeWithCopy } from './copy-write.js';
 
 const { ColumnSet } = pgp.helpers;
@@ -21,6 +22,7 @@ const upsertDevices = sqlFile('upsert-devices.sql');
 const saveProgress = sqlFile('save-progress.sql');
 const prepareRaw = sqlFile('prepare-raw.sql');
 const markDirty = sqlFile('mark-dirty.sql');
+const knownSeries = sqlFile('known-series.sql');
 
 /** How far a worker's spool is written; stored with every batch. */
 export interface SpoolProgress {
@@ -37,6 +39,8 @@ export interface BatchStore {
   write(rows: BatchRows, progress: SpoolProgress): Promise<void>;
   /** The position committed for `worker` in spool `spoolId`, or null if none (or another spool's). */
   committedPosition(worker: string, spoolId: string): Promise<number | null>;
+  /** Every series with its creation time, to seed the quota of new series (none when absent). */
+  knownSeries?(): Promise<KnownSeries[]>;
 }
 
 export interface BatchStoreOptions {
@@ -78,6 +82,9 @@ export function createBatchStore(db: Db, { copy = 'auto', timeoutMs = 30_000 }: 
     async committedPosition(worker, spoolId) {
       const row = await db.oneOrNone<{ spool_id: string; position: string }>('SELECT spool_id, position FROM ingest_progress WHERE worker = $1', [worker]);
       return row && row.spool_id === spoolId ? Number(row.position) : null;
+    },
+    knownSeries() {
+      return db.map(knownSeries, [], (r: { device: string; sensor: string; metric: string; age_ms: number | null }) => ({ device: r.device, sensor: r.sensor, metric: r.metric, ageMs: r.age_ms }));
     },
   };
 }

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { RejectionCode, ValidationLimits } from '../shared/contract.js';
+import type { ValidationLimits } from '../shared/contract.js';
 import { deviceKeyOf, subscriptionsOf } from '../shared/sources/decode.js';
 import type { Source } from '../shared/sources/source.js';
 import type { BackoffOptions } from '../shared/backoff.js';
@@ -10,6 +10,10 @@ import { rowCount } from './entries.js';
 import { Intake, type ConnectBroker } from './intake.js';
 import { owns, type Partition } from '../shared/partition.js';
 import type { BatchStore } from './store.js';
+import { SeriesQuota } from './series-quota.js';
+import type { IngestEvents, IngestStats } from './worker-events.js';
+
+export type { IngestEvents, IngestStats, SourceCounts } from './worker-events.js';
 
 export interface IngestOptions {
   url: string;
@@ -31,47 +35,12 @@ export interface IngestOptions {
   partition?: Partition;
   /** Subscribe as $share/<group>/… (brokers with shared subscriptions). */
   shareGroup?: string;
+  /** New series one device may create per hour of receive time (ingest/series-quota.ts); no quota when absent or 0. */
+  maxNewSeriesPerDevicePerHour?: number;
   backoff?: BackoffOptions;
   /** Injected so tests can drive the transport and the clock. */
   connect?: ConnectBroker;
   now?: () => number;
-}
-
-export interface IngestStats {
-  messages: number;
-  /** Messages of devices another worker's partition owns: acknowledged and left to that worker. */
-  skipped: number;
-  rowsWritten: number;
-  rejected: number;
-  batches: number;
-  replayed: number;
-  /** Messages the database refused even as a rejection: only their spool position was written. */
-  dropped: number;
-  /** Times the broker refused the subscription after a reconnect. */
-  subscribeRefused: number;
-  /** Per source (`pimonitor` for home/…): messages stored as readings or status, rejected, ignored by rule. */
-  bySource: Record<string, SourceCounts>;
-}
-
-export interface SourceCounts {
-  stored: number;
-  rejected: number;
-  ignored: number;
-}
-
-export interface IngestEvents {
-  connected: [];
-  disconnected: [];
-  brokerError: [Error];
-  subscribeRefused: [{ reason: string; retryInMs: number }];
-  replaying: [{ bytes: number }];
-  flushed: [{ rows: number; messages: number; ms: number }];
-  rejected: [{ topic: string; code: RejectionCode; reason: string; source: string }];
-  isolated: [{ topic: string; error: string; storedAs: string }];
-  writeFailed: [{ err: unknown; attempt: number; retryInMs: number }];
-  syncFailed: [Error];
-  /** Something failed where nothing could be done but report it (a flush during stop). */
-  failed: [{ during: string; err: unknown }];
 }
 
 /**
@@ -87,7 +56,7 @@ export interface IngestEvents {
  * call twice, never rejects. Core events are emitted; the entry point decides what to log.
  */
 export class IngestWorker extends EventEmitter<IngestEvents> {
-  readonly stats: IngestStats = { messages: 0, skipped: 0, rowsWritten: 0, rejected: 0, batches: 0, replayed: 0, dropped: 0, subscribeRefused: 0, bySource: {} };
+  readonly stats: IngestStats = { messages: 0, skipped: 0, rowsWritten: 0, rejected: 0, batches: 0, replayed: 0, dropped: 0, subscribeRefused: 0, seriesCreated: 0, seriesRefused: 0, bySource: {} };
   /** Spool position up to which the database has everything. */
   private cursor = 0;
   /** The spool head at start: messages before it that were committed after start were replayed. */
@@ -101,11 +70,13 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
   private readonly spool: Spool;
   private readonly intake: Intake;
   private readonly committer: Committer;
+  private readonly quota?: SeriesQuota;
 
   constructor(private readonly options: IngestOptions) {
     super();
     this.now = options.now ?? Date.now;
     this.spool = options.spool;
+    if (options.maxNewSeriesPerDevicePerHour) this.quota = new SeriesQuota(options.maxNewSeriesPerDevicePerHour);
     const partition = options.partition ?? { index: 0, count: 1 };
     const sources = options.sources ?? [];
     const subscriptions = subscriptionsOf(sources).map((f) => (options.shareGroup ? `$share/${options.shareGroup}/${f}` : f));
@@ -166,6 +137,8 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
     const { spool, clientId } = this.options;
     try {
       const committed = await this.options.store.committedPosition(clientId, spool.id);
+      // Before the replay: the series the database has are not new, and its last hour counts.
+      if (this.quota) this.quota.seed((await this.options.store.knownSeries?.()) ?? [], this.now());
       if (committed !== null && committed > spool.head) spool.skipTo(committed);
       this.cursor = Math.max(committed ?? 0, spool.start);
       this.replayUntil = spool.head;
@@ -270,7 +243,16 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
       // Whatever arrives from now on waits for the next batch; older messages left behind keep their age.
       if (items.at(-1)!.message.end === this.spool.head) this.flushState.oldestWaitingSince = undefined;
     }
-    return items;
+    return this.quota ? items.map((item) => this.admit(this.quota!, item)) : items;
+  }
+
+  /** Decided once, when the message is taken into a batch: a retried or split batch keeps the decision. */
+  private admit(quota: SeriesQuota, item: Item): Item {
+    const { item: admitted, created, refused, reached } = quota.admit(item);
+    this.stats.seriesCreated += created;
+    this.stats.seriesRefused += refused;
+    if (reached) this.emit('seriesQuotaReached', { ...reached, limit: quota.limit });
+    return admitted;
   }
 
   private committed(items: Array<Item & { fallback?: string }>): void {
@@ -292,6 +274,10 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
       } else {
         counts.stored++;
         this.stats.rowsWritten += rowCount(entry);
+        if (entry.kind === 'readings' && entry.refused) {
+          this.stats.rejected++;
+          this.emit('rejected', { topic: entry.refused.topic, code: entry.refused.code, reason: entry.refused.reason, source: entry.source });
+        }
       }
     }
     this.intake.release(() => this.hasRoom());

@@ -76,7 +76,7 @@ export const DEFAULT_LIMITS: ValidationLimits = {
  * What kind of problem a message has: a small fixed set, so metrics can count by it; `reason` is the
  * human text with the offending value.
  */
-export const REJECTION_CODES = ['topic', 'status', 'json', 'shape', 'size', 'metric', 'range', 'timestamp', 'clock', 'database', 'unexpected'] as const;
+export const REJECTION_CODES = ['topic', 'status', 'json', 'shape', 'size', 'metric', 'range', 'timestamp', 'clock', 'database', 'unexpected', 'quota'] as const;
 export type RejectionCode = (typeof REJECTION_CODES)[number];
 export type Invalid = { ok: false; code: RejectionCode; reason: string };
 export type Result<T> = ({ ok: true } & T) | Invalid;

@@ -1,0 +1,45 @@
+import type { RejectionCode } from '../shared/contract.js';
+
+/** What an ingest worker counts (read by ingest/metrics.ts at scrape time) and the events it emits. */
+export interface IngestStats {
+  messages: number;
+  /** Messages of devices another worker's partition owns: acknowledged and left to that worker. */
+  skipped: number;
+  rowsWritten: number;
+  rejected: number;
+  batches: number;
+  replayed: number;
+  /** Messages the database refused even as a rejection: only their spool position was written. */
+  dropped: number;
+  /** Times the broker refused the subscription after a reconnect. */
+  subscribeRefused: number;
+  /** New series admitted by the quota of new series per device per hour (ingest/series-quota.ts); 0 without one. */
+  seriesCreated: number;
+  /** Readings (metric values) refused by that quota: they would have created a series past a device's hour. */
+  seriesRefused: number;
+  /** Per source (`pimonitor` for home/…): messages stored as readings or status, rejected, ignored by rule. */
+  bySource: Record<string, SourceCounts>;
+}
+
+export interface SourceCounts {
+  stored: number;
+  rejected: number;
+  ignored: number;
+}
+
+export interface IngestEvents {
+  connected: [];
+  disconnected: [];
+  brokerError: [Error];
+  subscribeRefused: [{ reason: string; retryInMs: number }];
+  replaying: [{ bytes: number }];
+  flushed: [{ rows: number; messages: number; ms: number }];
+  rejected: [{ topic: string; code: RejectionCode; reason: string; source: string }];
+  isolated: [{ topic: string; error: string; storedAs: string }];
+  writeFailed: [{ err: unknown; attempt: number; retryInMs: number }];
+  syncFailed: [Error];
+  /** Something failed where nothing could be done but report it (a flush during stop). */
+  failed: [{ during: string; err: unknown }];
+  /** A device reached its quota of new series for the hour: once per episode, not per message. */
+  seriesQuotaReached: [{ device: string; limit: number; until: Date }];
+}
