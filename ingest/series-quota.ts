@@ -1,6 +1,5 @@
 import type { Metric, Reading } from '../shared/contract.js';
 import type { Item } from './batcher.js';
-import { seriesKey } from './rows.js';
 
 /** The setting a refusal names, so whoever reads rejected_messages knows what to raise (config/ingest.ts). */
 export const SERIES_QUOTA_SETTING = 'INGEST_MAX_NEW_SERIES_PER_DEVICE_PER_HOUR';
@@ -37,14 +36,16 @@ interface DeviceWindow {
 
 /**
  * The quota of new series per device per hour (issue 23: one device account made 96,338 series in
- * 0.7 s). A series ingest knows costs one Set lookup; only a series not known yet is counted, in a
+ * 0.7 s). A series ingest knows costs a lookup (device, sensor, metric); only a series not known yet is counted, in a
  * sliding hour of receive time (the spool's receivedAt, so a replay decides as the first pass did).
  * It keeps every series key it knows (seeded from the database at start, then each one it admits), and
  * per device the creation times of the last hour. Not pure, but no clock and no I/O: time is each
  * message's receive time, so tests drive it with plain numbers.
  */
 export class SeriesQuota {
-  private readonly known = new Set<string>();
+  /** device → sensor → metrics: no key string is built per reading, unlike rows.ts seriesKey. */
+  private readonly known = new Map<string, Map<string, Set<string>>>();
+  private knownCount = 0;
   private readonly windows = new Map<string, DeviceWindow>();
   private lastSweepMs = -Infinity;
 
@@ -62,7 +63,7 @@ export class SeriesQuota {
   seed(series: Iterable<KnownSeries>, nowMs: number): void {
     const recent: Array<[string, number]> = [];
     for (const { device, sensor, metric, ageMs } of series) {
-      this.known.add(seriesKey(device, sensor, metric));
+      this.learn(device, sensor, metric);
       if (ageMs !== null && ageMs < this.windowMs) recent.push([device, nowMs - Math.max(0, ageMs)]);
     }
     recent.sort((a, b) => a[1] - b[1]);
@@ -70,13 +71,14 @@ export class SeriesQuota {
   }
 
   get knownSeries(): number {
-    return this.known.size;
+    return this.knownCount;
   }
 
   /** Decides one message at its receive time; anything but readings passes unchanged. */
   admit(item: Item): Admission {
     const { entry, message } = item;
     if (entry.kind !== 'readings') return { item, created: 0, refused: 0 };
+    if (this.allKnown(entry.readings)) return { item, created: 0, refused: 0 };
     const at = entry.receivedAt.getTime();
     this.sweep(at);
     let created = 0;
@@ -87,15 +89,14 @@ export class SeriesQuota {
     entry.readings.forEach((reading, r) => {
       let metrics: Metric[] | undefined;
       reading.metrics.forEach((m, i) => {
-        const key = seriesKey(reading.device, reading.sensor, m.metric);
-        let admitted = this.known.has(key);
+        let admitted = this.isKnown(reading.device, reading.sensor, m.metric);
         if (!admitted) {
           const window = this.windowOf(reading.device);
           this.expire(window, at);
           if (window.times.length < this.limit) {
             this.record(window, at);
             window.refusing = false;
-            this.known.add(key);
+            this.learn(reading.device, reading.sensor, m.metric);
             created++;
             admitted = true;
           } else {
@@ -119,6 +120,29 @@ export class SeriesQuota {
       ? { message, entry: { ...entry, readings: kept, refused: { topic: message.topic, payload: message.payload, ...refusal } } }
       : { message, entry: { kind: 'rejected', source: entry.source, topic: message.topic, payload: message.payload, ...refusal, receivedAt: entry.receivedAt } };
     return { item: next, created, refused: refusedNames.length, reached };
+  }
+
+  /** The hot path: a message of series ingest knows costs a few Map lookups and nothing else. */
+  private allKnown(readings: readonly Reading[]): boolean {
+    for (const { device, sensor, metrics } of readings) {
+      const known = this.known.get(device)?.get(sensor);
+      if (!known) return false;
+      for (const { metric } of metrics) if (!known.has(metric)) return false;
+    }
+    return true;
+  }
+
+  private isKnown(device: string, sensor: string, metric: string): boolean {
+    return this.known.get(device)?.get(sensor)?.has(metric) ?? false;
+  }
+
+  private learn(device: string, sensor: string, metric: string): void {
+    let sensors = this.known.get(device);
+    if (!sensors) this.known.set(device, (sensors = new Map()));
+    let metrics = sensors.get(sensor);
+    if (!metrics) sensors.set(sensor, (metrics = new Set()));
+    if (!metrics.has(metric)) this.knownCount++;
+    metrics.add(metric);
   }
 
   private windowOf(device: string): DeviceWindow {
