@@ -1,3 +1,5 @@
+import { MAX_PORT, POSTGRES_DEFAULT_MAX_CONNECTIONS, TIMEOUT_MS } from './bounds.js';
+
 export const database = {
   database: {
     url: {
@@ -9,21 +11,24 @@ export const database = {
     },
     poolSize: {
       doc: 'Connections each process keeps to PostgreSQL.',
-      format: 'positive-int',
+      format: 'count',
       default: 4,
       env: 'DATABASE_POOL_SIZE',
+      bounds: { min: 1, belowMin: 'a process needs a connection', max: POSTGRES_DEFAULT_MAX_CONNECTIONS, aboveMax: 'PostgreSQL allows 100 connections by default (max_connections), shared by every process' },
     },
     queryTimeoutMs: {
       doc: 'A database query with no answer for this long fails and is retried on a new connection (a server or network that went silent). Migrations have none.',
-      format: 'positive-int',
+      format: 'duration-ms',
       default: 30_000,
       env: 'DATABASE_QUERY_TIMEOUT_MS',
+      bounds: TIMEOUT_MS,
     },
     connectTimeoutMs: {
       doc: 'Opening a database connection fails after this long.',
-      format: 'positive-int',
+      format: 'duration-ms',
       default: 5_000,
       env: 'DATABASE_CONNECT_TIMEOUT_MS',
+      bounds: TIMEOUT_MS,
     },
     embedded: {
       host: {
@@ -37,12 +42,14 @@ export const database = {
         format: 'port',
         default: 5433,
         env: 'PGLITE_PORT',
+        bounds: { min: 1, belowMin: 'the other processes connect to the embedded database at this port, so it cannot be picked at start', max: MAX_PORT, aboveMax: 'port numbers are 16 bits' },
       },
       maxConnections: {
         doc: 'Concurrent connections to the embedded database (ingest pool + psql sessions).',
-        format: 'positive-int',
+        format: 'count',
         default: 16,
         env: 'PGLITE_MAX_CONNECTIONS',
+        bounds: { min: 1, belowMin: 'ingest needs a connection', max: POSTGRES_DEFAULT_MAX_CONNECTIONS, aboveMax: 'PGlite serves every connection from one engine, a query at a time: past PostgreSQL\'s default of 100 they only wait' },
       },
     },
   },

@@ -4,9 +4,11 @@ import { nameProblem, type Range } from '../shared/contract.js';
 import { parsePartition } from '../shared/partition.js';
 import { isTimeZone } from '../shared/time-zone.js';
 import { parseSources } from '../shared/sources/spec.js';
+import { registerBoundedFormats } from './bounds.js';
 
 /** Custom convict formats, registered once before any schema is built. */
 export function registerFormats(): void {
+  registerBoundedFormats();
   convict.addFormat({
     name: 'url-or-empty',
     validate(value: unknown) {

@@ -1,11 +1,14 @@
 import convict from 'convict';
 import { readFileSync } from 'node:fs';
 import { redactUrl } from '../shared/redact.js';
+import { parseSources } from '../shared/sources/spec.js';
+import { boundsOf, isBoundedFormat, topicLevels, type BoundedFormat, type Bounds } from './bounds.js';
 import { broker } from './broker.js';
 import { common } from './common.js';
 import { database } from './database.js';
 import { registerFormats } from './formats.js';
 import { ingest } from './ingest.js';
+import { collisions, listenersOf } from './listeners.js';
 import { mqtt } from './mqtt.js';
 import { node } from './node.js';
 import { storage } from './storage.js';
@@ -25,6 +28,8 @@ interface Setting {
   doc: string;
   env: string;
   sensitive: boolean;
+  /** The format and allowed range of a whole-number setting (config/bounds.ts). */
+  bounded?: { format: BoundedFormat; bounds: Bounds };
 }
 
 export interface SettingValue extends Setting {
@@ -77,7 +82,7 @@ export function loadConfig({ file, env = process.env }: LoadOptions = {}): Loade
     throw new ConfigError(lines.filter((l) => !inside(l)).map((line) => explain(line, sourceOf, shownValue)));
   }
   const config = conf.getProperties();
-  const problems = crossFieldProblems(config, sourceOf);
+  const problems = crossFieldProblems(config, sourceOf, (key) => settings.find((s) => s.key === key)?.env ?? key);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     config,
@@ -128,7 +133,11 @@ function explain(line: string, sourceOf: (key: string) => string, shownValue: (k
   if (undeclared) return `${undeclared[1]} (${sourceOf(undeclared[1]!)}): not a known setting (see \`pimonitor config --explain\`)`;
   const keyed = /^([\w.]+): (.*)$/.exec(line);
   if (keyed) {
-    const value = keyed[2]!.includes(': value was ') ? undefined : shownValue(keyed[1]!);
+    // A message that opens with the value as given (config/bounds.ts) does not repeat it after.
+    const repeated = /^(.*): value was (.*)$/s.exec(keyed[2]!);
+    if (repeated && repeated[1]!.startsWith(`${repeated[2]} `)) return `${keyed[1]} (${sourceOf(keyed[1]!)}): ${repeated[1]}`;
+    const shown = shownValue(keyed[1]!);
+    const value = keyed[2]!.includes(': value was ') || (shown !== undefined && keyed[2]!.startsWith(`${shown} `)) ? undefined : shown;
     return `${keyed[1]} (${sourceOf(keyed[1]!)}): ${keyed[2]}${value === undefined ? '' : `: value was ${value}`}`;
   }
   return line;
@@ -138,7 +147,9 @@ function listSettings(node: object, prefix = ''): Setting[] {
   return Object.entries(node).flatMap(([name, spec]): Setting[] => {
     const key = prefix ? `${prefix}.${name}` : name;
     if (spec && typeof spec === 'object' && 'doc' in spec) {
-      return [{ key, doc: String(spec.doc), env: String(spec.env), sensitive: Boolean((spec as { sensitive?: boolean }).sensitive) }];
+      const { format } = spec as { format?: unknown };
+      const bounded = isBoundedFormat(format) ? { format, bounds: boundsOf(format, spec as { bounds?: Partial<Bounds> }) } : undefined;
+      return [{ key, doc: String(spec.doc), env: String(spec.env), sensitive: Boolean((spec as { sensitive?: boolean }).sensitive), ...(bounded && { bounded }) }];
     }
     return listSettings(spec as object, key);
   });
@@ -159,8 +170,32 @@ function redact(setting: Setting, value: unknown): unknown {
 }
 
 /** Checks convict cannot express key by key; every problem at once. */
-function crossFieldProblems(config: Config, sourceOf: (key: string) => string): string[] {
+function crossFieldProblems(config: Config, sourceOf: (key: string) => string, envOf: (key: string) => string): string[] {
   const problems: string[] = [];
+  const named = (key: string) => `${key} (${sourceOf(key)})`;
+  // Two listeners on one port: the second fails at start (or, under `pimonitor up`, restarts forever).
+  for (const pair of collisions(listenersOf(config))) {
+    // Named first is the one set by hand, where a mistake is likelier than in a default.
+    const [mine, other] = sourceOf(pair[1].key) === 'default' && sourceOf(pair[0].key) !== 'default' ? pair : [pair[1], pair[0]];
+    problems.push(`${named(mine.key)}: port ${mine.port} on ${mine.host} is also ${other.key}'s (${sourceOf(other.key)}, on ${other.host}): two listeners cannot share a port; change ${envOf(mine.key)} or ${envOf(other.key)}`);
+  }
+  if (config.broker.embedded) {
+    // The embedded broker refuses a subscription past its limits, and ingest would wait for it forever.
+    const sources = parseSources(config.ingest.sources, 'UTC');
+    const filters = sources.ok ? sources.value.flatMap((s) => s.filters) : [];
+    const deepest = filters.reduce<string | undefined>((a, f) => (a === undefined || topicLevels(f) > topicLevels(a) ? f : a), undefined);
+    if (deepest && topicLevels(deepest) > config.broker.maxTopicLevels) {
+      problems.push(`${named('broker.maxTopicLevels')}: ${config.broker.maxTopicLevels} is fewer than the ${topicLevels(deepest)} levels of ${deepest}, which ingest.sources subscribes to; the broker would refuse it`);
+    }
+    const longest = filters.reduce<string | undefined>((a, f) => (a === undefined || f.length > a.length ? f : a), undefined);
+    if (longest && longest.length > config.broker.maxTopicLength) {
+      problems.push(`${named('broker.maxTopicLength')}: ${config.broker.maxTopicLength} is shorter than ${longest} (${longest.length} characters), which ingest.sources subscribes to; the broker would refuse it`);
+    }
+  }
+  // The embedded database serves every process of `pimonitor up`; ingest's pool alone must fit.
+  if (config.database.url === '' && config.database.poolSize > config.database.embedded.maxConnections) {
+    problems.push(`${named('database.poolSize')}: ${config.database.poolSize} is more than the ${config.database.embedded.maxConnections} connections of database.embedded.maxConnections (${sourceOf('database.embedded.maxConnections')}): the embedded database would refuse some of ingest's`);
+  }
   const { tls } = config.broker;
   if (tls.enabled) {
     for (const key of ['certFile', 'keyFile'] as const) {

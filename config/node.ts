@@ -1,3 +1,4 @@
+import { MAX_BUFFER_BYTES, MAX_TIMER_MS, TIMER_LIMIT } from './bounds.js';
 import { defaultDeviceName } from './formats.js';
 
 export const node = {
@@ -10,9 +11,10 @@ export const node = {
     },
     intervalMs: {
       doc: 'How often each sensor is read and published, in milliseconds, unless a sensor sets its own intervalMs.',
-      format: 'positive-int',
+      format: 'duration-ms',
       default: 10_000,
       env: 'NODE_INTERVAL_MS',
+      bounds: { min: 100, belowMin: 'no sensor is worth reading more often (each driver checks its own minimum at start: 2 s for a DHT22)', max: MAX_TIMER_MS, aboveMax: TIMER_LIMIT },
     },
     sensors: {
       doc: 'The sensors of this node: a list of {"type", "name", "intervalMs"?, "calibration"?, "maxChangePerMinute"?, driver options}; see README "Sensor nodes".',
@@ -28,9 +30,10 @@ export const node = {
     },
     outboxMaxBytes: {
       doc: 'Disk kept for readings while the broker is away; 0 sizes it for 7 days at the configured intervals. Past it the oldest are dropped.',
-      format: 'nat',
+      format: 'bytes',
       default: 0,
       env: 'NODE_OUTBOX_MAX_BYTES',
+      bounds: { min: 64 * 1024, belowMin: 'an outbox that small keeps almost nothing while the broker is away', max: MAX_BUFFER_BYTES, aboveMax: 'the outbox is a buffer for a broker outage, not an archive', or: { value: 0, means: 'to size it for 7 days of readings' } },
     },
     clockSyncFile: {
       doc: 'A file that exists once the system clock is synchronised; until then readings are held, never stamped 1970. Empty trusts the clock.',
@@ -40,15 +43,17 @@ export const node = {
     },
     diagIntervalMs: {
       doc: 'How often each sensor\'s read statistics are published to home/<device>/<sensor>/diag.',
-      format: 'positive-int',
+      format: 'duration-ms',
       default: 60_000,
       env: 'NODE_DIAG_INTERVAL_MS',
+      bounds: { min: 1000, belowMin: 'diag messages are retained statistics: more often than every second only loads the broker', max: MAX_TIMER_MS, aboveMax: TIMER_LIMIT },
     },
     statusLedPin: {
       doc: 'BCM GPIO of a status LED that blinks at each delivered reading; -1 for none.',
-      format: 'int',
+      format: 'count',
       default: -1,
       env: 'NODE_STATUS_LED_PIN',
+      bounds: { min: 0, max: 1023, aboveMax: 'a Raspberry Pi\'s GPIO numbers are below 1024 (the BCM number, or 512 + it on kernels from 6.6)', or: { value: -1, means: 'for none' } },
     },
     discovery: {
       enabled: {

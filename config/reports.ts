@@ -1,3 +1,5 @@
+import { ATTEMPTS, TIMEOUT_MS } from './bounds.js';
+
 /** Scheduled reports: what each contains, when it goes, and to whom (e-mail through alerts.smtp, or a directory). */
 export const reports = {
   reports: {
@@ -15,15 +17,17 @@ export const reports = {
     },
     sendTimeoutMs: {
       doc: 'A report e-mail the SMTP server has not taken within this long has failed and is retried.',
-      format: 'positive-int',
+      format: 'duration-ms',
       default: 60_000,
       env: 'REPORTS_SEND_TIMEOUT_MS',
+      bounds: TIMEOUT_MS,
     },
     maxAttempts: {
       doc: 'Attempts to deliver one run of a report (retries back off from 1 to 30 minutes) before it is given up and logged.',
-      format: 'positive-int',
+      format: 'count',
       default: 8,
       env: 'REPORTS_MAX_ATTEMPTS',
+      bounds: ATTEMPTS,
     },
   },
 };

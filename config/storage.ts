@@ -1,41 +1,49 @@
+import { DAYS, MAX_TIMER_MS, TIMER_LIMIT } from './bounds.js';
+
 /** How long each tier of data is kept, and the rollup job's settings. Read by ingest's maintenance job and the CLI. */
 export const storage = {
   storage: {
     retentionRawDays: {
       doc: 'Days raw readings are kept; older months are dropped whole (0 keeps them forever). Readings older than this are refused with a reason.',
-      format: 'nat',
+      format: 'days',
       default: 90,
       env: 'RETENTION_RAW_DAYS',
+      bounds: DAYS,
     },
     retention5mDays: {
       doc: 'Days 5-minute rollups are kept (0: forever; about 170 bytes per series per 5 minutes).',
-      format: 'nat',
+      format: 'days',
       default: 0,
       env: 'RETENTION_5M_DAYS',
+      bounds: DAYS,
     },
     retention1hDays: {
       doc: 'Days hourly rollups are kept (0: forever).',
-      format: 'nat',
+      format: 'days',
       default: 0,
       env: 'RETENTION_1H_DAYS',
+      bounds: DAYS,
     },
     retention1dDays: {
       doc: 'Days daily rollups are kept (0: forever).',
-      format: 'nat',
+      format: 'days',
       default: 0,
       env: 'RETENTION_1D_DAYS',
+      bounds: DAYS,
     },
     retentionRejectedDays: {
       doc: 'Days rejected messages are kept for diagnosis (0: forever).',
-      format: 'nat',
+      format: 'days',
       default: 30,
       env: 'RETENTION_REJECTED_DAYS',
+      bounds: DAYS,
     },
     compactAfterDays: {
       doc: 'Days after a month ends before the maintenance job rewrites its raw and 5-minute partitions in key order (each series\' rows together: far fewer pages to read); 0 never does (`pimonitor db compact` still can).',
-      format: 'nat',
+      format: 'days',
       default: 3,
       env: 'COMPACT_AFTER_DAYS',
+      bounds: DAYS,
     },
     rollupTimeZone: {
       doc: 'Time zone whose midnights bound the daily rollups (an IANA name such as Europe/Berlin); empty: this machine\'s zone.',
@@ -51,9 +59,10 @@ export const storage = {
     },
     maintenanceIntervalMs: {
       doc: 'How often the maintenance job rolls up new readings, in milliseconds; readings_5m/1h/1d are up to date between runs anyway.',
-      format: 'positive-int',
+      format: 'duration-ms',
       default: 60_000,
       env: 'MAINTENANCE_INTERVAL_MS',
+      bounds: { min: 1000, belowMin: 'each run queries the database: more often only loads it', max: MAX_TIMER_MS, aboveMax: TIMER_LIMIT },
     },
   },
 };

@@ -1,3 +1,4 @@
+import { PORT_OR_ANY } from './bounds.js';
 import { parseHostList } from '../shared/allowed-hosts.js';
 
 /** `pimonitor web`: the JSON API and live events the dashboard (and scripts) use. */
@@ -24,6 +25,7 @@ export const web = {
       format: 'port',
       default: 8080,
       env: 'WEB_PORT',
+      bounds: PORT_OR_ANY,
     },
     clientId: {
       doc: 'MQTT client id of the web server\'s subscription to live readings.',

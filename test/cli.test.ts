@@ -107,8 +107,8 @@ describe('configuration on the command line', () => {
     const { code, output } = await runCli(['up'], { MQTT_PORT: '70000', INGEST_BATCH_MAX_ROWS: 'lots' });
     expect(code).toBe(2);
     expect(output).toContain('pimonitor: invalid configuration (2 problems):');
-    expect(output).toContain('broker.port (env MQTT_PORT): ports must be within range 0 - 65535: value was 70000');
-    expect(output).toContain('ingest.batchMaxRows (env INGEST_BATCH_MAX_ROWS): must be a whole number of at least 1');
+    expect(output).toContain('broker.port (env MQTT_PORT): 70000 is more than 65535: port numbers are 16 bits');
+    expect(output).toContain('ingest.batchMaxRows (env INGEST_BATCH_MAX_ROWS): "lots" is not a whole number (1-100000)');
   });
 
   test('`config` prints the effective configuration with secrets redacted', async () => {

@@ -60,7 +60,7 @@ test('the storage settings name their problems', () => {
     return [];
   })();
   expect(problems).toEqual([
-    expect.stringMatching(/^storage\.retentionRawDays \(env RETENTION_RAW_DAYS\): must be a positive integer/),
+    'storage.retentionRawDays (env RETENTION_RAW_DAYS): -3 is less than 0 days: it cannot be negative',
     'storage.rollupTimeZone (env ROLLUP_TIME_ZONE): must be an IANA time zone such as Europe/Berlin or UTC, or empty for this machine\'s zone: value was "Mars/Olympus"',
   ]);
 });
