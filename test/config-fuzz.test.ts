@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { withinBounds } from '../config/bounds.js';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { FUZZ_SEED, fuzzRuns } from './support/hostile.js';
 
@@ -77,4 +78,65 @@ test('keys no setting can have are named before convict sees them (it throws a T
       `storage.retentionRawDays."" (file ${path}): not a setting name (see \`pimonitor config --explain\`)`,
     ]);
   }
+});
+
+const bounded = loadConfig({ env: {} }).describe().filter((s) => s.bounded);
+/** Around each bound, huge and odd: what a typo or a hostile file gives. */
+const numberLike = (min: number, max: number) => fc.oneof(
+  fc.integer({ min: min - 3, max: min + 3 }),
+  fc.integer({ min: max - 3, max: max + 3 }),
+  fc.integer({ min: -(2 ** 31), max: 2 ** 31 }),
+  fc.constantFrom(2 ** 31 - 1, 2 ** 31, 2 ** 53, 2 ** 53 + 2, 1e21, -0, 0.5, 1e308),
+);
+const given = (min: number, max: number) => fc.oneof(
+  numberLike(min, max).map(String),
+  numberLike(min, max).map((n) => ` ${n}\t`),
+  fc.constantFrom('', ' ', 'abc', '1e3', '12abc', '0x10', '1_000', '+5', '--1', 'Infinity', 'NaN', '99999999999999999999999', '٣'),
+  fc.string({ maxLength: 12 }),
+);
+
+test('a whole-number setting loads within its bounds, or is refused naming it and its variable (property)', () => {
+  const cases = fc.constantFrom(...bounded).chain((s) => given(s.bounded!.bounds.min, s.bounded!.bounds.max).map((raw) => ({ s, raw })));
+  fc.assert(
+    fc.property(cases, ({ s, raw }) => {
+      let loaded: ReturnType<typeof loadConfig> | undefined;
+      try {
+        loaded = loadConfig({ env: { [s.env]: raw } });
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        // Its own line, or a cross-field one naming it too (a pool larger than the embedded database's connections).
+        expect((err as ConfigError).problems.some((p) => p.startsWith(`${s.key} (env ${s.env}): `) || p.includes(` ${s.key} (env ${s.env})`))).toBe(true);
+        return;
+      }
+      const value = loaded.describe().find((x) => x.key === s.key)!.value;
+      expect(withinBounds(value, s.bounded!.bounds)).toBe(true);
+      // Loaded means all of it was that number.
+      expect(raw.trim()).toBe(String(value));
+    }),
+    { seed: FUZZ_SEED, numRuns: fuzzRuns(1500) },
+  );
+});
+
+test('a whole-number setting from a file loads within its bounds or is refused naming it (property)', () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'pimonitor-config-bounded-')), 'config.json');
+  const cases = fc.constantFrom(...bounded).chain((s) => fc.oneof(numberLike(s.bounded!.bounds.min, s.bounded!.bounds.max), given(0, 1), fc.jsonValue({ maxDepth: 1 })).map((raw) => ({ s, raw })));
+  fc.assert(
+    fc.property(cases, ({ s, raw }) => {
+      const tree: Record<string, unknown> = {};
+      const parts = s.key.split('.');
+      parts.reduce<Record<string, unknown>>((node, part, i) => (node[part] = i === parts.length - 1 ? raw : {}) as Record<string, unknown>, tree);
+      writeFileSync(path, JSON.stringify(tree));
+      let loaded: ReturnType<typeof loadConfig> | undefined;
+      try {
+        loaded = loadConfig({ file: path, env: {} });
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        // An object where the number belongs is named by its odd keys (database.poolSize.""), else by the setting.
+        expect((err as ConfigError).problems.some((p) => p.startsWith(s.key) || p.includes(` ${s.key} (file ${path})`))).toBe(true);
+        return;
+      }
+      expect(withinBounds(loaded.describe().find((x) => x.key === s.key)!.value, s.bounded!.bounds)).toBe(true);
+    }),
+    { seed: FUZZ_SEED, numRuns: fuzzRuns(800) },
+  );
 });
