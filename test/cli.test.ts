@@ -111,6 +111,13 @@ describe('configuration on the command line', () => {
     expect(output).toContain('ingest.batchMaxRows (env INGEST_BATCH_MAX_ROWS): "lots" is not a whole number (1-100000)');
   });
 
+  test('two listeners on one port exit 2 before anything starts, naming both settings (issue 23: MQTT_WS restarted the dashboard forever)', async () => {
+    // runCli sets WEB_PORT=0 (a free port); 8080 is its default.
+    const { code, output } = await runCli(['up'], { MQTT_WS: 'true', MQTT_WS_PORT: '8080', WEB_PORT: '8080', DATA_DIR: mkdtempSync(join(tmpdir(), 'pimonitor-ports-')) });
+    expect(code).toBe(2);
+    expect(output).toContain('web.port (env WEB_PORT): port 8080 on 127.0.0.1 is also broker.websocket.port\'s (env MQTT_WS_PORT, on 0.0.0.0): two listeners cannot share a port; change WEB_PORT or MQTT_WS_PORT');
+  });
+
   test('`config` prints the effective configuration with secrets redacted', async () => {
     const { code, output } = await runCli(['config'], { DATABASE_URL: 'postgres://pi:hunter2@db.lan/pimonitor', MQTT_PORT: '1884' });
     expect(code).toBe(0);
