@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { listen } from '../shared/listen.js';
 import type { Logger } from '../shared/log.js';
 import { Authenticator } from './authenticator.js';
-import { Claims, type ClaimBackend } from './claims.js';
+import { Claims, type ClaimBackend, type ClaimChange } from './claims.js';
 import { Ownership } from './ownership.js';
 import type { Source } from '../shared/sources/source.js';
 import { createEmitter, guardRecursion } from './emitter.js';
@@ -53,6 +53,8 @@ export interface RunningBroker {
   stop(): Promise<void>;
 }
 
+/** Where the brokers of a cluster tell each other about claims (claims.ts); forwarded to no client. */
+const CLAIMS_TOPIC = '$SYS/pimonitor/claims';
 /** Messages Aedes routes at once before it queues; Aedes's default. */
 const CONCURRENCY = 100;
 /** A WebSocket frame is buffered whole by `ws` before any filter sees it: this bounds that buffer. */
@@ -76,7 +78,20 @@ export async function startBroker({ host, port, log, authenticator, limits: over
 
   // The newest packet id each client id was given, for its next connection (see hooks.ts preConnect).
   const lastPacketIds = new Map<string, number>();
-  const claims = new Claims(cluster?.claims);
+  // With a cluster, what one broker claims or releases is told to the others over the shared emitter.
+  const claims = new Claims(cluster?.claims, (change) => mq.emit({ topic: CLAIMS_TOPIC, payload: Buffer.from(JSON.stringify({ ...change, from: brokerId })) } as never));
+  const brokerId = cluster?.id ?? 'local';
+  if (cluster?.claims) {
+    await new Promise<void>((resolve) => mq.on(CLAIMS_TOPIC, (packet: { payload: Buffer }, cb: () => void) => {
+      try {
+        const change = JSON.parse(packet.payload.toString()) as ClaimChange & { from: string };
+        if (change.from !== brokerId) claims.heard(change);
+      } catch {
+        // Only brokers publish here (no client may publish under $SYS/).
+      }
+      cb();
+    }, resolve));
+  }
   await claims.start();
   const ownership = new Ownership(claims, limits, (name) => auth.has(name), sources);
   const clients = () => (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;

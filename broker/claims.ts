@@ -21,6 +21,12 @@ export interface ClaimBackend {
 }
 
 export type ClaimKind = 'client' | 'topic' | 'device';
+/** A claim made or released, told to the other brokers of a cluster so their answers stay current. */
+export interface ClaimChange {
+  key: string;
+  account: string;
+  held: boolean;
+}
 export const claimKey = (kind: ClaimKind, name: string) => `${kind}:${name}`;
 
 /**
@@ -31,7 +37,19 @@ export class Claims {
   private readonly holders = new Map<string, string>();
   private readonly byAccount = new Map<string, Set<string>>();
 
-  constructor(private readonly backend?: ClaimBackend) {}
+  /** `announce` tells the other brokers of a cluster what this one claimed or released. */
+  constructor(private readonly backend?: ClaimBackend, private readonly announce: (change: ClaimChange) => void = () => {}) {}
+
+  /** What another broker claimed or released. */
+  heard(change: ClaimChange): void {
+    if (change.held) {
+      const previous = this.holders.get(change.key);
+      if (previous !== undefined) this.forget(change.key, previous);
+      this.remember(change.key, change.account);
+    } else if (this.holders.get(change.key) === change.account) {
+      this.forget(change.key, change.account);
+    }
+  }
 
   async start(): Promise<void> {
     for (const [key, account] of (await this.backend?.load()) ?? []) this.remember(key, account);
@@ -51,6 +69,7 @@ export class Claims {
     }
     return this.backend.claim(key, account).then((holder) => {
       this.remember(key, holder);
+      if (holder === account) this.announce({ key, account, held: true });
       return holder;
     });
   }
@@ -59,7 +78,8 @@ export class Claims {
   release(key: string, account: string): Promise<void> {
     if (this.holders.get(key) !== account) return Promise.resolve();
     this.forget(key, account);
-    return this.backend?.release(key, account) ?? Promise.resolve();
+    if (!this.backend) return Promise.resolve();
+    return this.backend.release(key, account).then(() => this.announce({ key, account, held: false }));
   }
 
   /** The keys of one kind that `account` holds here. */

@@ -50,6 +50,8 @@ export const newStats = (): BrokerStats => ({
 
 /** Marks errors the broker's own policy raised: already logged once, so Aedes's clientError is not logged again. */
 export const POLICY = Symbol('pimonitor policy');
+/** Topics only brokers use among themselves. */
+const INTERNAL_PREFIX = '$SYS/pimonitor/';
 const policyError = <T extends object>(message: string, extra?: T): Error & T => Object.assign(new Error(message), { [POLICY]: true }, extra) as Error & T;
 
 export const remoteAddress = (client: Client) => (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress;
@@ -285,8 +287,9 @@ export function createHooks({ auth, limits, log, stats, principals, drops, newes
     },
 
     authorizeForward(_client, packet) {
-      // Stand-ins for dropped messages go to nobody, live or from a persistent session's queue.
-      if (packet.topic === DROPPED_TOPIC) return null;
+      // Stand-ins for dropped messages, and what the brokers tell each other under $SYS/pimonitor/,
+      // go to nobody, live or from a persistent session's queue.
+      if (packet.topic === DROPPED_TOPIC || packet.topic.startsWith(INTERNAL_PREFIX)) return null;
       stats.messagesOut++;
       return packet;
     },

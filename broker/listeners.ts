@@ -3,6 +3,7 @@ import { createServer as createHttpServer } from 'node:http';
 import type { Server } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
+import { originAllowed } from '../shared/allowed-hosts.js';
 import { listen } from '../shared/listen.js';
 
 export interface TlsListener {
@@ -18,6 +19,12 @@ export interface TlsListener {
 export interface WebSocketListener {
   host: string;
   port: number;
+  /**
+   * Host names besides loopback whose pages may connect from a browser (WEB_HOSTS, parsed by
+   * shared/allowed-hosts.ts parseHostList). A WebSocket whose Origin names another site is refused
+   * with 403 before any MQTT; one without Origin (not a browser) goes on to the login. Default: none.
+   */
+  allowedHosts?: readonly string[];
 }
 
 type Handle = (stream: import('node:stream').Duplex, request?: import('node:http').IncomingMessage) => unknown;
@@ -52,7 +59,16 @@ export async function listenWebSocket(handle: Handle, options: WebSocketListener
     res.end('MQTT over WebSocket: connect with a WebSocket client (subprotocol mqtt)\n');
   });
   // ws refuses a larger frame itself, as the TCP listeners' packet-size guard does.
-  const wss = new WebSocketServer({ server: http, maxPayload: maxPacketBytes });
+  // A page of another site must not use a visitor's browser (on the LAN, or this machine) as its client
+  // to the broker: browsers always send Origin, and cannot forge it (issue 23, item 5).
+  const allowed = options.allowedHosts ?? [];
+  const wss = new WebSocketServer({
+    server: http, maxPayload: maxPacketBytes,
+    verifyClient: ({ origin }: { origin?: string }, done: (ok: boolean, code?: number, message?: string) => void) => {
+      if (originAllowed(origin, allowed)) return done(true);
+      done(false, 403, 'Origin not allowed: add the page\'s host name to WEB_HOSTS');
+    },
+  });
   wss.on('connection', (ws, request) => {
     const stream = createWebSocketStream(ws);
     // The policy reads the peer address from the stream, as from a TCP socket.

@@ -123,9 +123,13 @@ export class Ownership {
     if (!packet.retain) return null;
     const bytes = Buffer.byteLength(packet.payload);
     if (bytes === 0) {
-      // An empty retained message clears the topic: the claim goes with it.
-      this.forgetBytes(packet.topic, who.name);
-      return then(this.claims.release(key, who.name), () => null);
+      // An empty retained message clears the topic, and the claim goes with it; a topic nobody here
+      // knows of may still be held on another broker of the cluster, so it is claimed to be released.
+      return then(this.claims.claim(key, who.name), (claimed) => {
+        if (claimed !== who.name) return { reason: `${packet.topic} is retained by account ${claimed}; only it may replace or clear it`, counter: 'not_owner' } as Refusal;
+        this.forgetBytes(packet.topic, who.name);
+        return this.claims.release(key, who.name).then(() => null);
+      });
     }
     const already = this.retainedBytes.get(packet.topic) ?? 0;
     const total = (this.bytesOf.get(who.name) ?? 0) - already + bytes;
