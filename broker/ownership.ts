@@ -113,7 +113,8 @@ export class Ownership {
     if (byName !== undefined && byName !== who.name) return `${will.topic} belongs to account ${byName}`;
     const holder = this.claims.holder(claimKey('topic', will.topic));
     if (holder !== undefined && holder !== who.name) return `${will.topic} is retained by account ${holder}`;
-    return null;
+    const devices = this.sourceDevicesProblem(who, will, false);
+    return devices instanceof Promise ? null : (devices?.reason ?? null);
   }
 
   private retainedProblem(who: Principal & { kind: 'account' }, packet: PublishLike): Maybe<Refusal | null> {
@@ -151,7 +152,7 @@ export class Ownership {
    * The devices a source account's message maps to (through the configured sources, as ingest will map
    * it) must be its own: not another account's name, and not a device another account mapped to first.
    */
-  private sourceDevicesProblem(who: Principal & { kind: 'account' }, packet: PublishLike): Maybe<Refusal | null> {
+  private sourceDevicesProblem(who: Principal & { kind: 'account' }, packet: PublishLike, claim = true): Maybe<Refusal | null> {
     if (who.role !== 'device' || !(who.deviceKind === 'tasmota' || NAME_ROOTED_KINDS.includes(who.deviceKind ?? 'pimonitor'))) return null;
     if (!sourceFor(this.sources, packet.topic)) return null;
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
@@ -160,6 +161,8 @@ export class Ownership {
     const problems: Array<Maybe<Refusal | null>> = devices.map((device) => {
       if (device === who.name) return null;
       if (this.isAccount(device)) return { reason: `${packet.topic} maps to device ${device}, which is account ${device}'s`, counter: 'source_device' };
+      const known = this.claims.holder(claimKey('device', device));
+      if (!claim) return known === undefined || known === who.name ? null : { reason: `${packet.topic} maps to device ${device}, which account ${known}'s messages made first`, counter: 'source_device' };
       return then(this.claims.claim(claimKey('device', device), who.name), (holder) =>
         holder === who.name ? null : ({ reason: `${packet.topic} maps to device ${device}, which account ${holder}'s messages made first`, counter: 'source_device' } as Refusal));
     });
