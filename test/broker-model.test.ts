@@ -80,8 +80,8 @@ async function run(commands: Command[]): Promise<void> {
     for (const cmd of commands) {
       const open = conns.filter((c) => c.open);
       if (cmd.op === 'connect') {
-        const clientId = CLIENT_IDS[cmd.id];
-        const willTopic = cmd.will === undefined ? undefined : TOPICS[cmd.will];
+        const clientId = CLIENT_IDS[cmd.id]!;
+        const willTopic = cmd.will === undefined ? undefined : TOPICS[cmd.will]!;
         const willPayload = willTopic && payloadFor(willTopic, ++n);
         if (willTopic) senders.set(willPayload!, cmd.who);
         const expected = model.mayConnect(cmd.who, clientId, willTopic);
@@ -104,7 +104,7 @@ async function run(commands: Command[]): Promise<void> {
       } else if (cmd.op === 'publish') {
         const conn = open[cmd.conn % Math.max(1, open.length)];
         if (!conn) continue;
-        const topic = TOPICS[cmd.topic];
+        const topic = TOPICS[cmd.topic]!;
         const payload = cmd.empty && cmd.retain ? '' : payloadFor(topic, ++n);
         if (payload) senders.set(payload, conn.who);
         const allowed = model.mayPublish(conn.who, topic, payload);
@@ -116,7 +116,7 @@ async function run(commands: Command[]): Promise<void> {
       } else if (cmd.op === 'subscribe') {
         const conn = open[cmd.conn % Math.max(1, open.length)];
         if (!conn) continue;
-        const filter = FILTERS[cmd.filter];
+        const filter = FILTERS[cmd.filter]!;
         const granted = await conn.client.subscribeAsync(filter, { qos: 1 }).then(() => true, () => false);
         if (granted !== modelMayRead(conn.who, filter, conn.clientId)) problems.push(`${conn.who} (${conn.clientId}) subscribing to ${filter}: ${granted ? 'granted' : 'refused'}`);
       } else {
