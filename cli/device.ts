@@ -65,11 +65,11 @@ export function addDeviceCommands(program: Command, load: (o: { config?: string 
 
   device
     .command('revoke <name>')
-    .description('revoke an account; its clients are disconnected within seconds')
+    .description('revoke an account; its clients are disconnected, and its client ids, retained topics and devices released for others, within seconds')
     .addOption(configOption())
     .action(async (name: string, o: { config?: string }) => {
       await withDb(o, async (db) => (await accounts()).revokeAccount(db, name));
-      console.log(`account ${name} revoked`);
+      console.log(`account ${name} revoked: within 5 s the broker disconnects its clients and releases its client ids, retained topics and devices`);
     });
 
   device
