@@ -72,8 +72,11 @@ export class EventStreams {
   private close(id: number): void {
     const s = this.open.get(id);
     this.open.delete(id);
-    s?.res.end();
-    if (s && s.res.writableLength > 0) s.res.destroy(); // not reading: end() alone would wait for it
+    if (!s) return;
+    // Ended, and the connection with it (keep-alive would hold it open); not reading, it is cut.
+    if (s.res.writableLength > 0) return void s.res.destroy();
+    s.res.end();
+    s.res.socket?.end();
   }
 
   closeAll(): void {
