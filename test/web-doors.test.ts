@@ -58,7 +58,7 @@ test('Host: loopback names and WEB_HOSTS answer; any other name (a rebinding pag
 
 test('through a proxy (Forwarded, X-Forwarded-For) a request needs a reader account, though it comes from loopback', async () => {
   expect((await get('/api/alerts', local())).status).toBe(200);
-  for (const proxied of [{ 'x-forwarded-for': '192.168.1.50' }, { forwarded: 'for=192.168.1.50;proto=https' }, { 'x-real-ip': '192.168.1.50' }]) {
+  for (const proxied of [{ 'x-forwarded-for': '192.168.1.50' }, { forwarded: 'for=192.168.1.50;proto=https' }, { 'x-real-ip': '192.168.1.50' }] as Record<string, string>[]) {
     expect((await get('/api/alerts', { ...local(), ...proxied })).status).toBe(401);
     expect((await get('/api/alerts', { ...local(), ...proxied, authorization: basic('viewer', viewer) })).status).toBe(200);
   }

@@ -101,7 +101,8 @@ test('a reader that stops reading is dropped; one that reads keeps its stream', 
   const res = await fetch(`${stack.base}/api/events`, { signal: healthy.signal });
   let healthyBytes = 0;
   const reading = (async () => {
-    for await (const chunk of res.body!) healthyBytes += chunk.length;
+    const reader = res.body!.getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) healthyBytes += r.value.length;
   })().catch(() => {});
 
   // Readings with 60 long metric names: a frame of about 4 KB each, until the server gives up on the reader.
@@ -185,7 +186,7 @@ test('the MQTT WebSocket listener refuses a browser page of another site (Origin
     let connected = false;
     refused.on('connect', () => (connected = true));
     refused.on('error', () => {});
-    await new Promise((resolve) => refused.once('close', resolve));
+    await new Promise<void>((resolve) => refused.once('close', () => resolve()));
     expect(connected).toBe(false);
     refused.end(true);
   } finally {
