@@ -1,4 +1,5 @@
 import { configuredSources } from '../shared/sources/spec.js';
+import { parseHostList } from '../shared/allowed-hosts.js';
 import type { Config } from '../config/index.js';
 import { databaseUrlOf } from '../config/database-url.js';
 import { connect, disconnect, redactUrl, type Db } from '../shared/db.js';
@@ -19,6 +20,11 @@ function accountLoader(db: Db) {
       throw err;
     });
 }
+
+const allowedHostsOf = (text: string): string[] => {
+  const parsed = parseHostList(text);
+  return parsed.ok ? parsed.hosts : [];
+};
 
 /** The broker as configured: accounts from the database, limits, Redis when clustered, /metrics and /healthz. */
 export async function startConfiguredBroker(config: Config, log: Logger, databaseUrl = databaseUrlOf(config)): Promise<RunningBroker & { db: Db; opsPort?: number }> {
@@ -52,7 +58,8 @@ export async function startConfiguredBroker(config: Config, log: Logger, databas
       authenticator,
       limits: b,
       tls: b.tls.enabled ? { host: b.host, port: b.tls.port, certFile: b.tls.certFile, keyFile: b.tls.keyFile, caFile: b.tls.caFile || undefined, requireClientCert: b.tls.requireClientCert } : undefined,
-      websocket: b.websocket.enabled ? { host: b.host, port: b.websocket.port } : undefined,
+      // Browser pages may connect from the hosts the dashboard accepts (WEB_HOSTS, checked at load).
+      websocket: b.websocket.enabled ? { host: b.host, port: b.websocket.port, allowedHosts: allowedHostsOf(config.web.hosts) } : undefined,
       cluster,
       // Service accounts may read the configured sources' topics (shared/sources), nothing else new;
       // a source account's messages may not map to another account's device.
