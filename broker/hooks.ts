@@ -252,7 +252,7 @@ export function createHooks({ auth, limits, log, stats, principals, drops, newes
             if (!refusal) return done(null);
             refused(client, who, refusal, 'publish');
             stats.deniedPublishes++;
-            stats.dropped[refusal.counter === 'retained_quota' ? 'quota' : 'not_owner']++;
+            stats.dropped[refusal.counter === 'retained_quota' || refusal.counter === 'device_quota' ? 'quota' : 'not_owner']++;
             done(policyError(refusal.reason));
           };
           const ownedAnswer = ownership.publishProblem(who, packet);

@@ -18,6 +18,8 @@ export interface BrokerLimits {
   maxRetainedPerAccount: number;
   /** Bytes of retained payloads one account may hold. */
   maxRetainedBytesPerAccount: number;
+  /** Devices one source account's messages may map to (shared/sources); one more disconnects it. */
+  maxDevicesPerAccount: number;
 }
 
 export const DEFAULT_LIMITS: BrokerLimits = DEFAULT_BROKER_LIMITS;

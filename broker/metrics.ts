@@ -35,7 +35,7 @@ export function createBrokerMetrics(broker: Pick<RunningBroker, 'stats' | 'conne
   const seenRefused: Record<string, number> = {};
   new Counter({
     name: 'pimonitor_broker_refused_total',
-    help: 'Connections and publishes refused for ownership or an account quota: client_id (another account\'s), will (a topic its account may not publish), connections, not_owner (another account\'s retained topic), retained_quota, source_device (a source message mapping to another account\'s device).',
+    help: 'Connections and publishes refused for ownership or an account quota: client_id (another account\'s), will (a topic its account may not publish), connections, not_owner (another account\'s retained topic), retained_quota, source_device (a source message mapping to another account\'s device), device_quota.',
     labelNames: ['what'],
     registers: [registry],
     collect() {

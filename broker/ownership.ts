@@ -8,7 +8,7 @@ import { canPublish, clientIdProblem, NAME_ROOTED_KINDS, ownerByName, type Princ
 
 /** Why a CONNECT or PUBLISH is refused, and the counter it goes to. */
 export type Refusal = { reason: string; counter: RefusalCounter; returnCode?: 2 | 5 };
-export const REFUSAL_COUNTERS = ['client_id', 'will', 'connections', 'not_owner', 'retained_quota', 'source_device'] as const;
+export const REFUSAL_COUNTERS = ['client_id', 'will', 'connections', 'not_owner', 'retained_quota', 'source_device', 'device_quota'] as const;
 export type RefusalCounter = (typeof REFUSAL_COUNTERS)[number];
 
 export interface PublishLike {
@@ -35,7 +35,7 @@ export class Ownership {
 
   constructor(
     private readonly claims: Claims,
-    private readonly limits: Pick<BrokerLimits, 'maxConnectionsPerAccount' | 'maxRetainedPerAccount' | 'maxRetainedBytesPerAccount'>,
+    private readonly limits: Pick<BrokerLimits, 'maxConnectionsPerAccount' | 'maxRetainedPerAccount' | 'maxRetainedBytesPerAccount' | 'maxDevicesPerAccount'>,
     private readonly isAccount: (name: string) => boolean,
     private readonly sources: readonly Source[] = [],
   ) {}
@@ -163,6 +163,10 @@ export class Ownership {
       if (this.isAccount(device)) return { reason: `${packet.topic} maps to device ${device}, which is account ${device}'s`, counter: 'source_device' };
       const known = this.claims.holder(claimKey('device', device));
       if (!claim) return known === undefined || known === who.name ? null : { reason: `${packet.topic} maps to device ${device}, which account ${known}'s messages made first`, counter: 'source_device' };
+      // A bridge inventing a new friendly name per message would make devices without end.
+      if (known === undefined && this.claims.count(who.name, 'device') >= this.limits.maxDevicesPerAccount) {
+        return { reason: `${packet.topic} maps to a new device ${device}, and account ${who.name} already speaks for ${this.limits.maxDevicesPerAccount} (MQTT_MAX_DEVICES_PER_ACCOUNT)`, counter: 'device_quota' };
+      }
       return then(this.claims.claim(claimKey('device', device), who.name), (holder) =>
         holder === who.name ? null : ({ reason: `${packet.topic} maps to device ${device}, which account ${holder}'s messages made first`, counter: 'source_device' } as Refusal));
     });

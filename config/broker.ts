@@ -15,6 +15,8 @@ export const DEFAULT_BROKER_LIMITS = {
   // Zigbee2MQTT bridge a discovery config per entity of its network (hundreds).
   maxRetainedPerAccount: 2000,
   maxRetainedBytesPerAccount: 8 * 1024 * 1024,
+  // A Zigbee network rarely passes 200 devices; every friendly name a bridge invents is one more.
+  maxDevicesPerAccount: 1000,
 };
 
 export const broker = {
@@ -131,6 +133,13 @@ export const broker = {
       default: DEFAULT_BROKER_LIMITS.maxRetainedBytesPerAccount,
       env: 'MQTT_MAX_RETAINED_BYTES_PER_ACCOUNT',
       bounds: { min: 1024, belowMin: 'a node could not retain its status and diag messages', max: 2 ** 30, aboveMax: 'retained messages live in the broker\'s memory (or Redis)' },
+    },
+    maxDevicesPerAccount: {
+      doc: 'Devices one source account (Tasmota, Zigbee2MQTT, ESPHome, Shelly) may speak for through the configured sources; a message making one more disconnects it, and is counted.',
+      format: 'count',
+      default: DEFAULT_BROKER_LIMITS.maxDevicesPerAccount,
+      env: 'MQTT_MAX_DEVICES_PER_ACCOUNT',
+      bounds: { min: 1, belowMin: 'a bridge could not speak for any device', max: 1_000_000, aboveMax: 'each device is a row the dashboard lists: a million is a flood, not a network' },
     },
     drainTimeoutMs: {
       doc: 'A subscriber that stops reading (a frozen dashboard) is disconnected after this long, so it cannot stall delivery to others.',

@@ -221,6 +221,20 @@ describe('quotas per account', () => {
     console.log(`retained flood: ${accepted} of 200 accepted, ${disconnects} disconnects, rss grew ${grewMiB.toFixed(1)} MiB`);
   });
 
+  test('devices per source account: a bridge inventing a new friendly name per message stops at the quota', async () => {
+    const parsed = parseSources('zigbee2mqtt', 'UTC');
+    if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+    b = await accountsBroker([['zigbee2mqtt', 'device', 'zigbee2mqtt']], { sources: parsed.value, limits: { maxDevicesPerAccount: 5 } });
+    const bridge = await b.connect('zigbee2mqtt');
+    for (let i = 0; i < 5; i++) await bridge.publishAsync(`zigbee2mqtt/sensor ${i}`, '{"temperature":20}', { qos: 1 });
+    // Known devices are fine; the sixth is one too many.
+    await bridge.publishAsync('zigbee2mqtt/sensor 0', '{"temperature":21}', { qos: 1 });
+    const closed = closedWithin(bridge, 3000);
+    bridge.publish('zigbee2mqtt/sensor 5', '{"temperature":20}', { qos: 1 });
+    expect(await closed).toBe(true);
+    expect(b.broker.stats.refused.device_quota).toBe(1);
+  });
+
   test('the publish rate is the account\'s: two connections share one budget', async () => {
     b = await accountsBroker([['rogue', 'device']], { limits: { maxPublishesPerSecond: 50 } });
     const one = await b.connect('rogue', { clientId: 'r1' });
