@@ -146,6 +146,10 @@ test(`diag is kept for at most ${MAX_DIAG_SENSORS_PER_DEVICE} sensors per device
     expect(live().diagnostics(`d${MAX_DIAG_DEVICES - 2}`)).toHaveProperty('s');
     expect(live().diagnostics(`d${MAX_DIAG_DEVICES - 1}`)).toEqual({});
     expect([events.filter((r) => r === 'sensors').length, events.filter((r) => r === 'devices').length]).toEqual([36, 45]);
+    // Counted where people look: the dashboard's /metrics.
+    const metrics = await (await fetch(`${stack.base}/metrics`)).text();
+    expect(Number(/^pimonitor_web_diag_dropped_total (\d+)$/m.exec(metrics)?.[1])).toBe(live().diagDropped);
+    expect(metrics).toMatch(/^pimonitor_web_event_streams_opened_total \d+$/m);
     // A sensor already kept is still updated, and cleared by an empty retained message.
     await publisher.publishAsync('home/kitchen/s0/diag', JSON.stringify({ attempts: 20, readings: 20 }), { qos: 1, retain: true });
     await eventually('s0 updated', async () => ((live().diagnostics('kitchen').s0 as { attempts: number }).attempts === 20 ? true : undefined));

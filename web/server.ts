@@ -8,6 +8,7 @@ import { withTimeout } from '../shared/timeout.js';
 import { WebAuth, type WebAuthOptions } from './auth.js';
 import { door } from './doors.js';
 import type { LiveFeed } from './live.js';
+import { createWebMetrics } from './metrics.js';
 import { parseHistoryQuery, parseLimit, tierFor, type HistoryQuery } from './params.js';
 import { deviceStats } from '../storage/device-stats.js';
 import { exportRows } from '../storage/export.js';
@@ -78,6 +79,7 @@ export class WebServer {
   private server?: Server;
   private bound = 0;
   readonly auth: WebAuth;
+  private readonly metrics: ReturnType<typeof createWebMetrics>;
   private readonly now: () => number;
   private readonly assets: Map<string, { type: string; body: Buffer }>;
 
@@ -86,6 +88,7 @@ export class WebServer {
     this.assets = loadAssets(o.publicDir ?? PUBLIC_DIR);
     const auth: WebAuthOptions = { now: this.now, failureDelayMs: o.failureDelayMs, refreshMs: o.accountsRefreshMs };
     this.auth = new WebAuth(o.db, auth);
+    this.metrics = createWebMetrics(this.auth, o.live);
   }
 
   get port(): number {
@@ -169,6 +172,9 @@ export class WebServer {
           const broker = this.o.live ? this.o.live.connected : true;
           return json(database && broker ? 200 : 503, { ok: database && broker, database, broker });
         }
+        case '/metrics':
+          res.writeHead(200, { 'content-type': this.metrics.contentType, 'cache-control': 'no-store' });
+          return void res.end(await this.metrics.metrics());
         case '/api/latest':
           return json(200, await q.latest(this.o.db));
         case '/api/devices': {
