@@ -32,34 +32,19 @@ export function createBrokerMetrics(broker: Pick<RunningBroker, 'stats' | 'conne
   fromStats('pimonitor_broker_stale_deliveries_total', 'Live QoS 1/2 deliveries a reconnecting session had already received from its replayed queue (skipped, not an error).', (s) => s.staleDeliveries);
   fromStats('pimonitor_broker_hook_failures_total', 'Policy checks whose dependency failed (refused, logged).', (s) => s.hookFailures);
   fromStats('pimonitor_broker_dropped_wills_total', 'Stored wills not published because their client\'s account may not publish them.', (s) => s.droppedWills);
-  const seenRefused: Record<string, number> = {};
-  new Counter({
-    name: 'pimonitor_broker_refused_total',
-    help: 'Connections and publishes refused for ownership or an account quota: client_id (another account\'s), will (a topic its account may not publish), connections, not_owner (another account\'s retained topic), retained_quota, source_device (a source message mapping to another account\'s device), device_quota.',
-    labelNames: ['what'],
-    registers: [registry],
-    collect() {
-      for (const what of REFUSAL_COUNTERS) {
-        const now = broker.stats.refused[what];
-        this.inc({ what }, Math.max(0, now - (seenRefused[what] ?? 0)));
-        seenRefused[what] = now;
+  /** A counter per label value, read from one of the stats' records at scrape time. */
+  const byLabel = <K extends string>(name: string, help: string, label: string, keys: readonly K[], read: (s: BrokerStats) => Record<K, number>) => {
+    const seen: Partial<Record<K, number>> = {};
+    new Counter({ name, help, labelNames: [label], registers: [registry], collect() {
+      for (const key of keys) {
+        const now = read(broker.stats)[key];
+        this.inc({ [label]: key }, Math.max(0, now - (seen[key] ?? 0)));
+        seen[key] = now;
       }
-    },
-  });
-  const seenDropped: Record<string, number> = {};
-  new Counter({
-    name: 'pimonitor_broker_dropped_total',
-    help: 'Messages dropped, by reason: oversize (acknowledged, client kept), denied, rate_limit, not_owner and quota (client disconnected), frozen_subscriber (a subscriber disconnected for not reading).',
-    labelNames: ['reason'],
-    registers: [registry],
-    collect() {
-      for (const reason of DROP_REASONS) {
-        const now = broker.stats.dropped[reason];
-        this.inc({ reason }, Math.max(0, now - (seenDropped[reason] ?? 0)));
-        seenDropped[reason] = now;
-      }
-    },
-  });
+    } });
+  };
+  byLabel('pimonitor_broker_refused_total', 'Connections and publishes refused for ownership or an account quota: client_id (another account\'s), will (a topic its account may not publish), connections, not_owner (another account\'s retained topic), retained_quota, source_device (a source message mapping to another account\'s device), device_quota.', 'what', REFUSAL_COUNTERS, (s) => s.refused);
+  byLabel('pimonitor_broker_dropped_total', 'Messages dropped, by reason: oversize (acknowledged, client kept), denied, rate_limit, not_owner and quota (client disconnected), frozen_subscriber (a subscriber disconnected for not reading).', 'reason', DROP_REASONS, (s) => s.dropped);
   new Gauge({ name: 'pimonitor_broker_connections', help: 'Clients connected now.', registers: [registry], collect() {
     this.set(broker.connectedClients);
   } });

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { redisCluster, type RedisCluster } from '../broker/cluster.js';
 import { accountsBroker, closedWithin, type AccountsBroker } from './support/accounts.js';
-import { needsRedis } from './support/services.js';
+import { dropRedisKeys, needsRedis } from './support/services.js';
 
 // Issue 23 on a cluster: claims made on one broker hold on the other, and outlive a broker's restart,
 // as the sessions and retained messages they guard do (both live in Redis).
@@ -20,11 +19,7 @@ async function member(): Promise<AccountsBroker> {
 afterAll(async () => {
   for (const x of opened.reverse()) await x.close().catch(() => {});
   if (redisTest === test.skip) return;
-  const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
-  redis.on('error', () => {});
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
+  await dropRedisKeys(prefix);
 }, 30_000);
 
 redisTest('a client id and a retained topic claimed on one broker are refused to another account on the other, and after a restart', async () => {

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { CliProcess } from './helpers/cli.js';
 import { startCli } from './helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { freePort } from './helpers/net.js';
-import { needsRedis } from './support/services.js';
+import { dropRedisKeys, needsRedis } from './support/services.js';
 
 const redisTest = await needsRedis('the Redis cluster tests');
 
@@ -24,11 +23,7 @@ afterAll(async () => {
   await Promise.all(brokers.map((b) => b.exited));
   await t?.stop();
   if (redisTest === test.skip) return;
-  const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
-  redis.on('error', () => {});
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
+  await dropRedisKeys(prefix);
 }, 30_000);
 
 async function clusteredBroker(port: number): Promise<CliProcess> {
