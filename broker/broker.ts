@@ -37,6 +37,8 @@ export interface BrokerOptions {
     settle?(): Promise<void>;
     /** Where claims (claims.ts) are shared by the brokers of the cluster. */
     claims?: ClaimBackend;
+    /** 'up' when the shared store is back after an outage (claims announced meanwhile were missed). */
+    events?: { on(event: 'up', listener: () => void): unknown };
   };
 }
 
@@ -93,6 +95,9 @@ export async function startBroker({ host, port, log, authenticator, limits: over
     }, resolve));
   }
   await claims.start();
+  cluster?.events?.on('up', () => {
+    claims.reload().catch((err: unknown) => log.warn({ err: (err as Error)?.message ?? err }, 'could not reload the claims after Redis came back; the next outage recovery tries again'));
+  });
   const ownership = new Ownership(claims, limits, (name) => auth.has(name), sources);
   const clients = () => (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
   const live = (clientId: string) => clients()[clientId];
@@ -160,10 +165,8 @@ export async function startBroker({ host, port, log, authenticator, limits: over
     }, countBytes);
     client = aedes.handle(connection) as Client;
     const handled = client;
-    // Its account's connection slot, and a clean session's client id, are free once it has gone.
-    connection.once('close', () => {
-      ownership.left(handled, principalOf(handled), live).catch((err: unknown) => log.warn({ clientId: handled.id, err: (err as Error)?.message ?? err }, 'could not release a clean session\'s client id'));
-    });
+    // Its account's connection slot is free once it has gone.
+    connection.once('close', () => ownership.left(handled, principalOf(handled)));
     tolerateStaleDeliveries(client, () => {
       stats.staleDeliveries++;
     });

@@ -18,7 +18,15 @@ export interface ClaimBackend {
   claim(key: string, account: string): Promise<string>;
   /** Releases `key` if `account` holds it. */
   release(key: string, account: string): Promise<void>;
+  /** Gives `key` to `to` if `from` holds it; resolves to the holder afterwards. */
+  transfer(key: string, from: string, to: string): Promise<string>;
 }
+
+/**
+ * Who holds a client id its account lost by revocation: nobody may inherit its session, so the next
+ * account to use the id takes it over with a clean start (ownership.ts).
+ */
+export const REVOKED = '\u0000revoked';
 
 export type ClaimKind = 'client' | 'topic' | 'device';
 /** A claim made or released, told to the other brokers of a cluster so their answers stay current. */
@@ -43,8 +51,6 @@ export class Claims {
   /** What another broker claimed or released. */
   heard(change: ClaimChange): void {
     if (change.held) {
-      const previous = this.holders.get(change.key);
-      if (previous !== undefined) this.forget(change.key, previous);
       this.remember(change.key, change.account);
     } else if (this.holders.get(change.key) === change.account) {
       this.forget(change.key, change.account);
@@ -53,6 +59,45 @@ export class Claims {
 
   async start(): Promise<void> {
     for (const [key, account] of (await this.backend?.load()) ?? []) this.remember(key, account);
+  }
+
+  /**
+   * Reads every claim again from the backend (after an outage, when announcements may have been
+   * missed); what is held here alone is kept.
+   */
+  async reload(): Promise<void> {
+    if (!this.backend) return;
+    const fresh = new Map(await this.backend.load());
+    for (const [key, account] of [...this.holders]) if (fresh.get(key) !== account) this.forget(key, account);
+    for (const [key, account] of fresh) if (this.holders.get(key) !== account) this.remember(key, account);
+  }
+
+  /** Marks `key` as used now by its holder, so it is the last of its account's claims to be evicted. */
+  touch(key: string, account: string): void {
+    const held = this.byAccount.get(account);
+    if (!held?.delete(key)) return;
+    held.add(key);
+  }
+
+  /** The least recently used key of `kind` that `account` holds here, skipping those `keep` says. */
+  oldest(account: string, kind: ClaimKind, keep: (name: string) => boolean): string | undefined {
+    const prefix = `${kind}:`;
+    for (const k of this.byAccount.get(account) ?? []) if (k.startsWith(prefix) && !keep(k.slice(prefix.length))) return k;
+    return undefined;
+  }
+
+  /** Gives `key` to `to` if `from` holds it; resolves to the holder afterwards. */
+  transfer(key: string, from: string, to: string): string | Promise<string> {
+    if (this.holders.get(key) !== from) return this.holders.get(key) ?? this.claim(key, to);
+    const move = (holder: string) => {
+      if (holder === to) {
+        this.forget(key, from);
+        this.remember(key, to);
+        this.announce({ key, account: to, held: true });
+      }
+      return holder;
+    };
+    return this.backend ? this.backend.transfer(key, from, to).then(move) : move(to);
   }
 
   holder(key: string): string | undefined {
@@ -103,6 +148,8 @@ export class Claims {
   }
 
   private remember(key: string, account: string): void {
+    const previous = this.holders.get(key);
+    if (previous !== undefined && previous !== account) this.forget(key, previous);
     this.holders.set(key, account);
     const held = this.byAccount.get(account) ?? new Set<string>();
     this.byAccount.set(account, held);
@@ -125,6 +172,8 @@ export interface RedisLike {
   eval(script: string, keys: number, ...args: string[]): Promise<unknown>;
 }
 
+/** Moves a field to another account only while it still names the one giving it up (or nobody). */
+const TRANSFER_IF_HELD = "local h = redis.call('HGET', KEYS[1], ARGV[1]) if h == ARGV[2] or not h then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) return ARGV[3] end return h";
 /** Deletes a field only while it still names the releasing account (another broker may have re-claimed it). */
 const RELEASE_IF_HELD = "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0";
 
@@ -145,6 +194,10 @@ export function redisClaims(redis: RedisLike, hash = 'claims'): ClaimBackend {
     },
     async release(key, account) {
       await redis.eval(RELEASE_IF_HELD, 1, hash, key, account);
+    },
+    async transfer(key, from, to) {
+      const holder = await redis.eval(TRANSFER_IF_HELD, 1, hash, key, from, to);
+      return typeof holder === 'string' ? holder : to;
     },
   };
 }

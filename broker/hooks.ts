@@ -3,7 +3,7 @@ import type { Logger } from '../shared/log.js';
 import type { Authenticator } from './authenticator.js';
 import { topicProblem, RateLimiter, type BrokerLimits } from './limits.js';
 import { DROPPED_TOPIC } from './oversize-filter.js';
-import type { Ownership, PublishLike, Refusal, RefusalCounter } from './ownership.js';
+import type { Admission, Ownership, PublishLike, Refusal, RefusalCounter } from './ownership.js';
 import { REFUSAL_COUNTERS } from './ownership.js';
 import { canPublish, canSubscribe, type Principal } from './policy.js';
 
@@ -102,17 +102,20 @@ export function createHooks({ auth, limits, log, stats, principals, drops, newes
     accountRates.set(who.name, rate);
     return rate;
   };
-  // Refusals for ownership and quotas: counted each time, logged once per account and reason.
+  // Refusals for ownership and quotas: counted each time, logged once per account and kind (the first
+  // reason is the example), so varying topics cannot fill the set; bounded by the number of accounts.
   const refusedOnce = new Set<string>();
   const refused = (client: Client, who: Principal, refusal: Refusal, what: string) => {
     stats.refused[refusal.counter]++;
     const account = who.kind === 'account' ? who.name : 'anonymous';
-    const key = `${account}\0${refusal.counter}\0${refusal.reason}`;
-    if (refusedOnce.size < 10_000 && !refusedOnce.has(key)) {
+    const key = `${account}\0${refusal.counter}`;
+    if (!refusedOnce.has(key)) {
       refusedOnce.add(key);
-      log.warn({ clientId: client.id, account, address: remoteAddress(client), refused: refusal.counter, reason: refusal.reason }, `${what} refused (logged once per account and reason)`);
+      log.warn({ clientId: client.id, account, address: remoteAddress(client), refused: refusal.counter, reason: refusal.reason }, `${what} refused (logged once per account and kind; counted in pimonitor_broker_refused_total)`);
     }
   };
+  // Each CONNECT packet until its login is decided: a session taken over from a revoked account starts clean.
+  const connectPackets = new WeakMap<Client, { clean?: boolean }>();
   // Denials are logged once per client and topic, not per message.
   const logged = new WeakMap<Client, Set<string>>();
   const once = (client: Client, key: string) => {
@@ -166,6 +169,7 @@ export function createHooks({ auth, limits, log, stats, principals, drops, newes
      * still queued: a collision would take 32,768 messages in flight.
      */
     preConnect(client, packet, done) {
+      connectPackets.set(client, packet);
       if (packet.clean || !packet.clientId) return done(null, true);
       newestPacketId(packet.clientId).then(
         (newest) => {
@@ -193,10 +197,26 @@ export function createHooks({ auth, limits, log, stats, principals, drops, newes
         (result) => {
           if (result.ok) {
             // A client id, a will or a connection count that is another account's (ownership.ts).
-            const admitted = (refusal: Refusal | null) => {
-              if (refusal) {
-                refused(client, result.principal, refusal, 'connection');
-                return refuse(refusal.reason, refusal.returnCode ?? 5);
+            const admitted = (admission: Admission) => {
+              if (!admission.ok) {
+                refused(client, result.principal, admission.refusal, 'connection');
+                return refuse(admission.refusal.reason, admission.refusal.returnCode ?? 5);
+              }
+              const who = result.principal;
+              // Revoked while its client id was being claimed.
+              if (who.kind === 'account' && !auth.has(who.name)) {
+                ownership.left(client, who);
+                return refuse('the account was revoked', 4);
+              }
+              if (admission.freshSession) {
+                // As if it asked for a clean session: the CONNACK says none was present (MQTT-3.2.2-1)
+                // and Aedes drops the stored subscriptions and queue. Once connected, a client that
+                // asked for a persistent session has one again, its own from now on.
+                const packet = connectPackets.get(client);
+                const persistent = packet?.clean === false;
+                if (packet) packet.clean = true;
+                client.clean = true;
+                if (persistent) client.once('connected', () => (client.clean = false));
               }
               principals.set(client, result.principal);
               rates.set(client, rateFor(result.principal));

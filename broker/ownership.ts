@@ -1,10 +1,10 @@
 import type { Client } from 'aedes';
-import { DEFAULT_LIMITS as CONTRACT_LIMITS } from '../shared/contract.js';
+import { LATEST_TIMESTAMP_MS, type ValidationLimits } from '../shared/contract.js';
 import { decodeMessage, sourceFor } from '../shared/sources/decode.js';
 import type { Source } from '../shared/sources/source.js';
-import { claimKey, type Claims } from './claims.js';
+import { claimKey, REVOKED, type Claims } from './claims.js';
 import type { BrokerLimits } from './limits.js';
-import { canPublish, clientIdProblem, NAME_ROOTED_KINDS, ownerByName, type Principal } from './policy.js';
+import { canPublish, clientIdProblem, HA_STATUS, NAME_ROOTED_KINDS, ownerByName, type Principal } from './policy.js';
 
 /** Why a CONNECT or PUBLISH is refused, and the counter it goes to. */
 export type Refusal = { reason: string; counter: RefusalCounter; returnCode?: 2 | 5 };
@@ -16,6 +16,21 @@ export interface PublishLike {
   payload: Buffer | string;
   retain?: boolean;
 }
+
+/** What admit() decides: refused, or admitted (with a clean start when the id's session was another's). */
+export type Admission = { ok: false; refusal: Refusal } | { ok: true; freshSession: boolean };
+
+/** Longer client ids are refused: MQTT 3.1.1 servers must take 23 characters (MQTT-3.1.3-5), firmware uses under 64. */
+export const MAX_CLIENT_ID_CHARS = 128;
+/** Client ids one account holds at most; past it, its least recently used one not connected is let go. */
+export const MAX_CLIENT_IDS_PER_ACCOUNT = 64;
+
+/**
+ * The broker reads a source account's message for the devices it maps to with limits wider than any
+ * reader's (no size, clock or range limit), so that a message a reader configured differently, or
+ * reading it later, would turn into readings is never one the broker saw as mapping to nothing.
+ */
+const PERMISSIVE_LIMITS: ValidationLimits = { maxPayloadBytes: Number.MAX_SAFE_INTEGER, maxFutureSkewMs: LATEST_TIMESTAMP_MS, ranges: {} };
 
 type Maybe<T> = T | Promise<T>;
 const then = <T, U>(value: Maybe<T>, next: (v: T) => Maybe<U>): Maybe<U> => (value instanceof Promise ? value.then(next) : next(value));
@@ -32,6 +47,8 @@ export class Ownership {
   /** Bytes of each retained topic an account set here (a restart on Redis starts it again at 0). */
   private readonly retainedBytes = new Map<string, number>();
   private readonly bytesOf = new Map<string, number>();
+  /** Claims asked for and not yet answered, by account and kind: counted against the quotas. */
+  private readonly pending = new Map<string, number>();
 
   constructor(
     private readonly claims: Claims,
@@ -41,41 +58,58 @@ export class Ownership {
   ) {}
 
   /**
-   * May `client`, logged in as `who`, connect? Its client id must not be another account's, its will
-   * must be a message it may publish, and its account under its connection quota. Claims the client id.
+   * May `client`, logged in as `who`, connect? Its client id must not be another account's (nor another
+   * account's name), its will must be a message it may publish, and its account under its connection
+   * quota. Claims the client id, which stays the account's (whether its session is clean or not) until
+   * the account has used 64 others since, or is revoked; an id taken over from a revoked account starts
+   * a clean session, so nobody inherits what was queued for it.
    */
-  admit(client: Client, who: Principal, live: (clientId: string) => Client | undefined): Maybe<Refusal | null> {
-    if (who.kind === 'anonymous') return null;
-    const reserved = clientIdProblem(who, client.id);
-    if (reserved) return { reason: reserved, counter: 'client_id', returnCode: 2 };
+  admit(client: Client, who: Principal, live: (clientId: string) => Client | undefined): Maybe<Admission> {
+    if (who.kind === 'anonymous') return { ok: true, freshSession: false };
+    const refuse = (refusal: Refusal): Admission => ({ ok: false, refusal });
+    if (client.id.length > MAX_CLIENT_ID_CHARS) return refuse({ reason: `client id of ${client.id.length} characters, more than ${MAX_CLIENT_ID_CHARS}`, counter: 'client_id', returnCode: 2 });
+    const reserved = clientIdProblem(who, client.id) ?? (client.id !== who.name && this.isAccount(client.id) ? `client id ${client.id} is the name of account ${client.id}, and only it may use it` : null);
+    if (reserved) return refuse({ reason: reserved, counter: 'client_id', returnCode: 2 });
     const will = (client as unknown as { _will?: PublishLike | null })._will;
     if (will) {
       const problem = this.mayPublishWill(who, will);
-      if (problem) return { reason: `its will: ${problem}`, counter: 'will', returnCode: 5 };
+      if (problem) return refuse({ reason: `its will: ${problem}`, counter: 'will', returnCode: 5 });
     }
     const open = [...(this.connections.get(who.name) ?? [])].filter((c) => c !== live(client.id));
     if (open.length >= this.limits.maxConnectionsPerAccount) {
-      return { reason: `account ${who.name} already has ${open.length} connections (MQTT_MAX_CONNECTIONS_PER_ACCOUNT)`, counter: 'connections', returnCode: 5 };
+      return refuse({ reason: `account ${who.name} already has ${open.length} connections (MQTT_MAX_CONNECTIONS_PER_ACCOUNT)`, counter: 'connections', returnCode: 5 });
     }
-    return then(this.claims.claim(claimKey('client', client.id), who.name), (holder) => {
-      if (holder !== who.name) return { reason: `client id ${client.id} belongs to another account`, counter: 'client_id', returnCode: 2 } as Refusal;
+    const key = claimKey('client', client.id);
+    const admitted = (holder: string, freshSession: boolean): Admission => {
+      if (holder !== who.name) return refuse({ reason: `client id ${client.id} belongs to another account`, counter: 'client_id', returnCode: 2 });
+      // A connection gone while its login was checked never takes a slot (it would never give it back).
+      if ((client.conn as { destroyed?: boolean } | undefined)?.destroyed) return refuse({ reason: 'the connection closed during its login', counter: 'connections' });
+      this.claims.touch(key, who.name);
+      this.evictClientIds(who.name, live);
       const set = this.connections.get(who.name) ?? new Set<Client>();
       this.connections.set(who.name, set);
       set.add(client);
-      return null;
-    });
+      return { ok: true, freshSession };
+    };
+    if (this.claims.holder(key) === REVOKED) return then(this.claims.transfer(key, REVOKED, who.name), (holder) => admitted(holder, true));
+    return then(this.claims.claim(key, who.name), (holder) => admitted(holder, false));
   }
 
-  /** A connection closed: its quota slot is free, and a clean session's client id is released. */
-  left(client: Client, who: Principal, live: (clientId: string) => Client | undefined): Promise<void> {
-    if (who.kind === 'anonymous') return Promise.resolve();
+  /** A connection closed: its account's connection slot is free (its client id stays the account's). */
+  left(client: Client, who: Principal): void {
+    if (who.kind === 'anonymous') return;
     const set = this.connections.get(who.name);
-    if (!set?.delete(client)) return Promise.resolve();
+    if (!set?.delete(client)) return;
     if (set.size === 0) this.connections.delete(who.name);
-    // A takeover by the same account: the newer connection holds the id now.
-    const newer = live(client.id);
-    if (!client.clean || (newer && newer !== client)) return Promise.resolve();
-    return this.claims.release(claimKey('client', client.id), who.name);
+  }
+
+  /** Past the cap, an account's least recently used client ids that are not connected are let go. */
+  private evictClientIds(account: string, live: (clientId: string) => Client | undefined): void {
+    while (this.claims.count(account, 'client') > MAX_CLIENT_IDS_PER_ACCOUNT) {
+      const oldest = this.claims.oldest(account, 'client', (id) => live(id) !== undefined);
+      if (!oldest) return;
+      void this.claims.release(oldest, account).catch(() => {});
+    }
   }
 
   /**
@@ -90,10 +124,15 @@ export class Ownership {
     return then(this.sourceDevicesProblem(who, packet), (problem) => problem ?? this.retainedProblem(who, packet));
   }
 
-  /** Everything a revoked account held is released; resolves to what it held. */
+  /**
+   * Everything a revoked account held is released; its client ids pass to nobody (REVOKED), so the
+   * next account to use one starts clean instead of inheriting the session. Resolves to what it held.
+   */
   async revoked(account: string): Promise<string[]> {
     for (const topic of this.claims.heldBy(account, 'topic')) this.forgetBytes(topic, account);
-    return this.claims.releaseAll(account);
+    const ids = this.claims.heldBy(account, 'client').map((id) => claimKey('client', id));
+    await Promise.all(ids.map((key) => this.claims.transfer(key, account, REVOKED)));
+    return [...ids, ...(await this.claims.releaseAll(account))];
   }
 
   /** The account a client id belongs to, as far as this broker knows. */
@@ -118,34 +157,56 @@ export class Ownership {
   }
 
   private retainedProblem(who: Principal & { kind: 'account' }, packet: PublishLike): Maybe<Refusal | null> {
+    // Home Assistant's birth topic is every reader's to announce on; retained, an "offline" there
+    // would greet every device that subscribes.
+    if (packet.topic === HA_STATUS) return packet.retain ? { reason: `${HA_STATUS} may not be retained`, counter: 'not_owner' } : null;
     const key = claimKey('topic', packet.topic);
     const holder = this.claims.holder(key);
-    if (holder !== undefined && holder !== who.name) return { reason: `${packet.topic} is retained by account ${holder}; only it may replace or clear it`, counter: 'not_owner' };
+    const ownName = ownerByName(packet.topic, this.isAccount) === who.name;
+    const taken = (by: string): Refusal => ({ reason: `${packet.topic} is retained by account ${by}; only it may replace or clear it`, counter: 'not_owner' });
+    // A topic an account owns by its name is its own, whoever retained it before the account existed.
+    if (holder !== undefined && holder !== who.name && !ownName) return taken(holder);
     if (!packet.retain) return null;
+    const claim = () => (ownName && holder !== undefined && holder !== who.name ? this.claims.transfer(key, holder, who.name) : this.claims.claim(key, who.name));
     const bytes = Buffer.byteLength(packet.payload);
     if (bytes === 0) {
       // An empty retained message clears the topic, and the claim goes with it; a topic nobody here
       // knows of may still be held on another broker of the cluster, so it is claimed to be released.
-      return then(this.claims.claim(key, who.name), (claimed) => {
-        if (claimed !== who.name) return { reason: `${packet.topic} is retained by account ${claimed}; only it may replace or clear it`, counter: 'not_owner' } as Refusal;
+      return then(claim(), (claimed) => {
+        if (claimed !== who.name) return taken(claimed);
         this.forgetBytes(packet.topic, who.name);
         return this.claims.release(key, who.name).then(() => null);
       });
     }
     const already = this.retainedBytes.get(packet.topic) ?? 0;
     const total = (this.bytesOf.get(who.name) ?? 0) - already + bytes;
-    if (holder === undefined && this.claims.count(who.name, 'topic') >= this.limits.maxRetainedPerAccount) {
+    const pending = `${who.name}\0topic`;
+    if (holder !== who.name && this.claims.count(who.name, 'topic') + (this.pending.get(pending) ?? 0) >= this.limits.maxRetainedPerAccount) {
       return { reason: `account ${who.name} already retains ${this.limits.maxRetainedPerAccount} topics (MQTT_MAX_RETAINED_PER_ACCOUNT)`, counter: 'retained_quota' };
     }
     if (total > this.limits.maxRetainedBytesPerAccount) {
       return { reason: `account ${who.name}'s retained messages would take ${total} bytes, more than ${this.limits.maxRetainedBytesPerAccount} (MQTT_MAX_RETAINED_BYTES_PER_ACCOUNT)`, counter: 'retained_quota' };
     }
-    return then(this.claims.claim(key, who.name), (claimed) => {
-      if (claimed !== who.name) return { reason: `${packet.topic} is retained by account ${claimed}; only it may replace or clear it`, counter: 'not_owner' } as Refusal;
-      this.retainedBytes.set(packet.topic, bytes);
-      this.bytesOf.set(who.name, total);
-      return null;
+    // Counted before the claim is answered: the packets of one socket read are checked side by side.
+    this.retainedBytes.set(packet.topic, bytes);
+    this.bytesOf.set(who.name, total);
+    this.reserve(pending, 1);
+    return then(claim(), (claimed) => {
+      this.reserve(pending, -1);
+      if (claimed === who.name) return null;
+      this.forgetBytes(packet.topic, who.name);
+      if (already > 0) {
+        this.retainedBytes.set(packet.topic, already);
+        this.bytesOf.set(who.name, (this.bytesOf.get(who.name) ?? 0) + already);
+      }
+      return taken(claimed);
     });
+  }
+
+  private reserve(key: string, by: number): void {
+    const n = (this.pending.get(key) ?? 0) + by;
+    if (n <= 0) this.pending.delete(key);
+    else this.pending.set(key, n);
   }
 
   /**
@@ -156,7 +217,7 @@ export class Ownership {
     if (who.role !== 'device' || !(who.deviceKind === 'tasmota' || NAME_ROOTED_KINDS.includes(who.deviceKind ?? 'pimonitor'))) return null;
     if (!sourceFor(this.sources, packet.topic)) return null;
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    const decoded = decodeMessage(this.sources, packet.topic, payload, new Date(), CONTRACT_LIMITS);
+    const decoded = decodeMessage(this.sources, packet.topic, payload, new Date(), PERMISSIVE_LIMITS);
     const devices = 'kind' in decoded ? (decoded.kind === 'readings' ? [...new Set(decoded.readings.map((r) => r.device))] : decoded.kind === 'status' ? [decoded.device] : []) : [];
     const problems: Array<Maybe<Refusal | null>> = devices.map((device) => {
       if (device === who.name) return null;
@@ -164,11 +225,15 @@ export class Ownership {
       const known = this.claims.holder(claimKey('device', device));
       if (!claim) return known === undefined || known === who.name ? null : { reason: `${packet.topic} maps to device ${device}, which account ${known}'s messages made first`, counter: 'source_device' };
       // A bridge inventing a new friendly name per message would make devices without end.
-      if (known === undefined && this.claims.count(who.name, 'device') >= this.limits.maxDevicesPerAccount) {
+      const pending = `${who.name}\0device`;
+      if (known === undefined && this.claims.count(who.name, 'device') + (this.pending.get(pending) ?? 0) >= this.limits.maxDevicesPerAccount) {
         return { reason: `${packet.topic} maps to a new device ${device}, and account ${who.name} already speaks for ${this.limits.maxDevicesPerAccount} (MQTT_MAX_DEVICES_PER_ACCOUNT)`, counter: 'device_quota' };
       }
-      return then(this.claims.claim(claimKey('device', device), who.name), (holder) =>
-        holder === who.name ? null : ({ reason: `${packet.topic} maps to device ${device}, which account ${holder}'s messages made first`, counter: 'source_device' } as Refusal));
+      if (known === undefined) this.reserve(pending, 1);
+      return then(this.claims.claim(claimKey('device', device), who.name), (holder) => {
+        if (known === undefined) this.reserve(pending, -1);
+        return holder === who.name ? null : ({ reason: `${packet.topic} maps to device ${device}, which account ${holder}'s messages made first`, counter: 'source_device' } as Refusal);
+      });
     });
     return problems.some((p) => p instanceof Promise) ? Promise.all(problems).then(firstOf) : firstOf(problems as Array<Refusal | null>);
   }

@@ -20,7 +20,7 @@ export type Decision = { ok: true } | { ok: false; reason: string };
 
 const allow: Decision = { ok: true };
 const deny = (reason: string): Decision => ({ ok: false, reason });
-const HA_STATUS = 'homeassistant/status';
+export const HA_STATUS = 'homeassistant/status';
 export const SYS_PREFIX = '$SYS/';
 
 /** Whether filter-or-topic `t` lies inside `root/#` (wildcards only below the root, never above it). */

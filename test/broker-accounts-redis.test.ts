@@ -10,9 +10,9 @@ const prefix = `pimonitor-test-${randomBytes(4).toString('hex')}:`;
 const opened: Array<AccountsBroker | RedisCluster> = [];
 const ACCOUNTS: Array<[string, 'device', 'zigbee2mqtt']> = [['kitchen', 'device', 'zigbee2mqtt'], ['rogue', 'device', 'zigbee2mqtt']];
 
-async function member(): Promise<AccountsBroker> {
+async function member(limits = {}): Promise<AccountsBroker> {
   const cluster = await redisCluster({ url: 'redis://127.0.0.1:6379', keyPrefix: prefix });
-  const b = await accountsBroker(ACCOUNTS, { cluster });
+  const b = await accountsBroker(ACCOUNTS, { cluster, limits });
   opened.push(cluster, b);
   return b;
 }
@@ -42,4 +42,18 @@ redisTest('a client id and a retained topic claimed on one broker are refused to
   const three = await member();
   await expect(three.connect('rogue', { clientId: 'kitchen-session' })).rejects.toThrow(/Identifier rejected/);
   expect((await three.connect('kitchen', { clientId: 'kitchen-session', clean: false })).connected).toBe(true);
+}, 30_000);
+
+redisTest('retained bytes hold with Redis when a burst is checked side by side (claims answered later)', async () => {
+  const b = await member({ maxRetainedBytesPerAccount: 1024 * 1024 });
+  const big = Buffer.alloc(60 * 1024, 'z');
+  let accepted = 0;
+  for (let round = 0; round < 3; round++) {
+    const rogue = await b.connect('rogue', { clientId: `burst-${round}` });
+    const closed = closedWithin(rogue, 5000);
+    for (let i = 0; i < 40; i++) rogue.publish(`zigbee2mqtt/burst/${round}/${i}`, big, { qos: 1, retain: true }, (err) => (err ? undefined : accepted++));
+    await closed;
+  }
+  // 1 MiB / 60 KiB: 17 fit (before, 400 of 400 were stored).
+  expect(accepted).toBeLessThanOrEqual(17);
 }, 30_000);

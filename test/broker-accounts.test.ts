@@ -68,19 +68,68 @@ test('a node\'s client id is its device\'s alone: taking it does not kick the no
   expect(seen).toEqual([]);
 });
 
-test('a client id another account used first is refused; a clean session\'s id is free again once it has gone', async () => {
-  b = await accountsBroker([['kitchen', 'device'], ['rogue', 'device']]);
-  const persistent = await b.connect('kitchen', { clientId: 'DVES_0A1B2C', clean: false });
-  await persistent.endAsync();
-  await expect(b.connect('rogue', { clientId: 'DVES_0A1B2C', clean: true })).rejects.toThrow(/Identifier rejected/);
-  const clean = await b.connect('kitchen', { clientId: 'mqttjs_1234', clean: true });
-  await clean.endAsync();
+test('a client id stays its account\'s after a clean session ends: an offline device\'s id cannot be squatted', async () => {
+  b = await accountsBroker([['porch', 'device', 'tasmota'], ['rogue', 'device']]);
+  // Tasmota connects with a clean session; while it is away, another account tries its id.
+  const porch = await b.connect('porch', { clientId: 'DVES_0A1B2C', clean: true });
+  await porch.endAsync();
   await sleep(100);
-  const other = await b.connect('rogue', { clientId: 'mqttjs_1234', clean: true });
-  expect(other.connected).toBe(true);
+  await expect(b.connect('rogue', { clientId: 'DVES_0A1B2C', clean: false })).rejects.toThrow(/Identifier rejected/);
+  await expect(b.connect('rogue', { clientId: 'DVES_0A1B2C', clean: true })).rejects.toThrow(/Identifier rejected/);
   // The same account may take its own id over (a node back from a half-open link).
-  const again = await b.connect('kitchen', { clientId: 'DVES_0A1B2C', clean: false });
-  expect(again.connected).toBe(true);
+  expect((await b.connect('porch', { clientId: 'DVES_0A1B2C', clean: true })).connected).toBe(true);
+  // An id that is another account's name (ESPHome's and Shelly's defaults) is that account's.
+  await expect(b.connect('rogue', { clientId: 'porch' })).rejects.toThrow(/Identifier rejected/);
+});
+
+test('an account holds at most 64 client ids: past it, its least recently used one not connected is let go', async () => {
+  b = await accountsBroker([['kitchen', 'device'], ['rogue', 'device']]);
+  const first = await b.connect('kitchen', { clientId: 'kitchen-0' });
+  await first.endAsync();
+  for (let i = 1; i <= 64; i++) await (await b.connect('kitchen', { clientId: `kitchen-${i}` })).endAsync();
+  await sleep(100);
+  expect((await b.connect('rogue', { clientId: 'kitchen-0' })).connected).toBe(true);
+  await expect(b.connect('rogue', { clientId: 'kitchen-64' })).rejects.toThrow(/Identifier rejected/);
+});
+
+test('a revoked account\'s persistent session is not inherited: the next account to use its id starts clean', async () => {
+  b = await accountsBroker([['kitchen', 'device'], ['nodered', 'reader'], ['rogue', 'reader']]);
+  const nodered = await b.connect('nodered', { clientId: 'nodered-1', clean: false });
+  await nodered.subscribeAsync('home/#', { qos: 1 });
+  await nodered.endAsync();
+  const kitchen = await b.connect('kitchen');
+  for (let i = 0; i < 3; i++) await kitchen.publishAsync('home/kitchen/dht22', JSON.stringify({ temperature: 20 + i }), { qos: 1 });
+  b.revoke('nodered');
+  await b.reloaded();
+  const got: string[] = [];
+  const rogue = await b.connect('rogue', { clientId: 'nodered-1', clean: false });
+  rogue.on('message', (topic) => got.push(topic));
+  await sleep(300);
+  expect(got).toEqual([]);
+  // Its session is its own from now on: it subscribes, leaves, and gets what came meanwhile.
+  await rogue.subscribeAsync('home/#', { qos: 1 });
+  await rogue.endAsync();
+  await kitchen.publishAsync('home/kitchen/dht22', '{"temperature":30}', { qos: 1 });
+  const back = await b.connect('rogue', { clientId: 'nodered-1', clean: false });
+  const later = collect(back);
+  await sleep(300);
+  expect(later).toEqual(['home/kitchen/dht22 {"temperature":30}']);
+});
+
+test('a connection closed while its login is checked leaves no slot taken', async () => {
+  const { connect: tcp } = await import('node:net');
+  const { generate } = await import('mqtt-packet');
+  b = await accountsBroker([['kitchen', 'device']], { limits: { maxConnectionsPerAccount: 3 } });
+  const connect = generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: '', keepalive: 30, username: 'kitchen', password: Buffer.from('kitchen-pw') });
+  for (let i = 0; i < 20; i++) {
+    const socket = tcp(b.broker.port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(connect);
+    await new Promise((resolve) => setImmediate(resolve));
+    socket.destroy();
+  }
+  await sleep(300);
+  for (let i = 0; i < 3; i++) expect((await b.connect('kitchen', { clientId: `k${i}` })).connected).toBe(true);
 });
 
 test('a will is checked at CONNECT: one on another device\'s status, or under $SYS, is refused', async () => {
@@ -172,6 +221,48 @@ describe('shared trees and source accounts', () => {
     expect(after.connected).toBe(true);
   });
 
+  test('no account can lock Home Assistant out: its birth topic may not be retained, nor claimed', async () => {
+    b = await start();
+    await b.add('grafana', 'reader');
+    await b.reloaded();
+    const grafana = await b.connect('grafana');
+    const closed = closedWithin(grafana, 3000);
+    grafana.publish('homeassistant/status', 'offline', { qos: 1, retain: true });
+    expect(await closed).toBe(true);
+    const ha = await b.connect('ha');
+    await ha.publishAsync('homeassistant/status', 'online', { qos: 1 });
+    await sleep(100);
+    expect(ha.connected).toBe(true);
+  });
+
+  test('a bridge cannot reach a Pi node through a message the broker would read as too early, too big or out of range', async () => {
+    b = await start();
+    const future = new Date(Date.now() + 6 * 60_000).toISOString();
+    for (const payload of [JSON.stringify({ temperature: 99, last_seen: future }), JSON.stringify({ temperature: 99, pad: 'x'.repeat(20_000) }), JSON.stringify({ humidity: 400 })]) {
+      const bridge = await b.connect('zigbee2mqtt');
+      const closed = closedWithin(bridge, 3000);
+      bridge.publish('zigbee2mqtt/kitchen', payload, { qos: 1, retain: true });
+      expect(await closed).toBe(true);
+    }
+    expect(b.broker.stats.refused.source_device).toBe(3);
+  });
+
+  test('a node\'s discovery topics are its own even when a bridge retained them before the node\'s account existed', async () => {
+    b = await start();
+    const bridge = await b.connect('zigbee2mqtt');
+    await bridge.publishAsync('homeassistant/sensor/attic/dht22_temperature/config', '{"name":"squat"}', { qos: 1, retain: true });
+    await b.add('attic', 'device');
+    await b.reloaded();
+    const attic = await b.connect('attic');
+    await attic.publishAsync('homeassistant/sensor/attic/dht22_temperature/config', '{"name":"attic temperature"}', { qos: 1, retain: true });
+    expect(attic.connected).toBe(true);
+    const ha = await b.connect('ha');
+    const seen = collect(ha);
+    await ha.subscribeAsync('homeassistant/sensor/attic/#', { qos: 1 });
+    await sleep(200);
+    expect(seen).toEqual(['homeassistant/sensor/attic/dht22_temperature/config {"name":"attic temperature"}']);
+  });
+
   test('a Tasmota reads only its own commands and fallback topic', async () => {
     b = await start();
     const porch = await b.connect('porch', { clientId: 'DVES_AAAAAA' });
@@ -219,6 +310,17 @@ describe('quotas per account', () => {
     await sleep(300);
     expect(seen.length).toBeLessThanOrEqual(17);
     console.log(`retained flood: ${accepted} of 200 accepted, ${disconnects} disconnects, rss grew ${grewMiB.toFixed(1)} MiB`);
+  });
+
+  test('retained bytes hold in a burst checked side by side (one socket read of 40 messages)', async () => {
+    b = await accountsBroker([['rogue', 'device']], { limits: { maxRetainedBytesPerAccount: 1024 * 1024, maxRetainedPerAccount: 30 } });
+    const rogue = await b.connect('rogue');
+    const big = Buffer.alloc(60 * 1024, 'y');
+    let accepted = 0;
+    const closed = closedWithin(rogue, 5000);
+    for (let i = 0; i < 40; i++) rogue.publish(`home/rogue/burst${i}/diag`, big, { qos: 1, retain: true }, (err) => (err ? undefined : accepted++));
+    expect(await closed).toBe(true);
+    expect(accepted).toBeLessThanOrEqual(17);
   });
 
   test('devices per source account: a bridge inventing a new friendly name per message stops at the quota', async () => {

@@ -18,7 +18,7 @@ const TOPICS = [
   'tasmota/discovery/AABB/config', 'cmnd/porch/POWER', 'homeassistant/status', '$SYS/x/new/clients',
 ];
 const FILTERS = ['home/#', 'homeassistant/#', 'zigbee2mqtt/#', 'cmnd/porch/#', 'homeassistant/status', '#', 'tele/+/SENSOR', 'cmnd/DVES_1_fb/#', '$SYS/#'];
-const CLIENT_IDS = ['pimonitor-ingest', 'pimonitor-node-kitchen', 'c1', 'c2', 'DVES_1'];
+const CLIENT_IDS = ['pimonitor-ingest', 'pimonitor-node-kitchen', 'c1', 'c2', 'DVES_1', 'porch'];
 
 type Command =
   | { op: 'connect'; who: ModelAccount; id: number; clean: boolean; will?: number }
@@ -65,15 +65,13 @@ async function run(commands: Command[]): Promise<void> {
     conn.client.on('message', (topic, payload) => {
       const text = payload.toString();
       if (!modelMayRead(conn.who, topic, conn.clientId)) problems.push(`${conn.who} received ${topic}, which it may not read`);
+      if (topic.startsWith('$SYS/')) return; // the broker's own ($SYS/<id>/new/subscribes …): no client may publish there
       const sender = text === 'online' ? 'zigbee2mqtt' : senders.get(text);
       if (sender === undefined) problems.push(`${conn.who} received ${topic} ${text} from nobody the test knows`);
       else if (!modelMayWriteTopic(sender, topic, text)) problems.push(`${conn.who} received ${topic} from ${sender}, who may not write it`);
     });
     conn.client.on('close', () => {
-      if (!conn.open) return;
       conn.open = false;
-      const replaced = conns.some((c) => c !== conn && c.open && c.clientId === conn.clientId);
-      model.left(conn.clientId, conn.clean, replaced);
     });
   };
   try {
@@ -107,7 +105,7 @@ async function run(commands: Command[]): Promise<void> {
         const topic = TOPICS[cmd.topic]!;
         const payload = cmd.empty && cmd.retain ? '' : payloadFor(topic, ++n);
         if (payload) senders.set(payload, conn.who);
-        const allowed = model.mayPublish(conn.who, topic, payload);
+        const allowed = model.mayPublish(conn.who, topic, payload, cmd.retain);
         const closed = closedWithin(conn.client, 3000);
         const acked = await Promise.race([conn.client.publishAsync(topic, payload, { qos: 1, retain: cmd.retain }).then(() => true, () => false), closed.then(() => false)]);
         if (allowed && acked) model.published(conn.who, topic, payload, cmd.retain);

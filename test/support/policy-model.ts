@@ -99,14 +99,15 @@ export function modelMayWriteTopic(who: ModelAccount, topic: string, payload = '
   }
 }
 
-/** Who may use which client id: ids of pimonitor's own processes are their role's alone. */
+/** Who may use which client id: ids of pimonitor's own processes, and accounts' names, are theirs alone. */
 export function modelMayUseClientId(who: ModelAccount, clientId: string): boolean {
+  if (MODEL_ACCOUNTS.includes(clientId as ModelAccount)) return clientId === who;
   if (clientId.startsWith('pimonitor-node-')) return clientId === `pimonitor-node-${who}`;
   if (clientId.startsWith('pimonitor-ingest')) return who === 'ingest';
   return true;
 }
 
-/** The state the model keeps: who holds each client id and each retained topic. */
+/** The state the model keeps: who holds each client id (for good, in these short runs) and each retained topic. */
 export class PolicyModel {
   readonly clientIds = new Map<string, ModelAccount>();
   readonly retained = new Map<string, { owner: ModelAccount; payload: string }>();
@@ -115,7 +116,7 @@ export class PolicyModel {
     if (!modelMayUseClientId(who, clientId)) return false;
     const holder = this.clientIds.get(clientId);
     if (holder !== undefined && holder !== who) return false;
-    if (willTopic !== undefined && !this.mayPublish(who, willTopic, 'x')) return false;
+    if (willTopic !== undefined && !this.mayPublish(who, willTopic, 'x', false)) return false;
     return true;
   }
 
@@ -123,15 +124,12 @@ export class PolicyModel {
     this.clientIds.set(clientId, who);
   }
 
-  /** A clean session's id is free again once it has gone (and no newer connection holds it). */
-  left(clientId: string, clean: boolean, replaced: boolean): void {
-    if (clean && !replaced) this.clientIds.delete(clientId);
-  }
-
-  mayPublish(who: ModelAccount, topic: string, payload: string): boolean {
+  /** Home Assistant's birth topic is never retained; a topic owned by name is its owner's, whoever retained it. */
+  mayPublish(who: ModelAccount, topic: string, payload: string, retain = false): boolean {
     if (!modelMayWriteTopic(who, topic, payload)) return false;
+    if (topic === 'homeassistant/status') return !retain;
     const held = this.retained.get(topic);
-    return held === undefined || held.owner === who;
+    return held === undefined || held.owner === who || ownerByName(topic) === who;
   }
 
   published(who: ModelAccount, topic: string, payload: string, retain: boolean): void {
