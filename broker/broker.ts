@@ -31,6 +31,8 @@ export interface BrokerOptions {
    * a source account's message may not map to a device of another account.
    */
   sources?: readonly Source[];
+  /** Where claims are kept beyond this process without a cluster (PostgreSQL, claims-db.ts); else in memory. */
+  claims?: ClaimBackend;
   /** Persistence and emitter shared with other broker processes (Redis); in memory when absent. */
   cluster?: Pick<AedesOptions, 'persistence' | 'mq' | 'id'> & {
     /** Resolves once the shared store has finished what closing clients sent it (see stop()). */
@@ -68,7 +70,7 @@ const MAX_WEBSOCKET_FRAME_BYTES = 16 * 1024 * 1024;
  * (authenticator), publish and subscribe where (policy.ts), within which limits (limits.ts). Every
  * connection passes an OversizeFilter, so a message over the limit is dropped as Mosquitto does.
  */
-export async function startBroker({ host, port, log, authenticator, limits: overrides, cluster, tls, websocket, sources = [] }: BrokerOptions): Promise<RunningBroker> {
+export async function startBroker({ host, port, log, authenticator, limits: overrides, cluster, tls, websocket, sources = [], claims: claimBackend }: BrokerOptions): Promise<RunningBroker> {
   const limits = { ...DEFAULT_LIMITS, ...overrides };
   const stats = newStats();
   const principals = new WeakMap<Client, Principal>();
@@ -81,7 +83,8 @@ export async function startBroker({ host, port, log, authenticator, limits: over
   // The newest packet id each client id was given, for its next connection (see hooks.ts preConnect).
   const lastPacketIds = new Map<string, number>();
   // With a cluster, what one broker claims or releases is told to the others over the shared emitter.
-  const claims = new Claims(cluster?.claims, (change) => mq.emit({ topic: CLAIMS_TOPIC, payload: Buffer.from(JSON.stringify({ ...change, from: brokerId })) } as never));
+  const announce = (change: ClaimChange) => mq.emit({ topic: CLAIMS_TOPIC, payload: Buffer.from(JSON.stringify({ ...change, from: brokerId })) } as never);
+  const claims = new Claims(cluster?.claims ?? claimBackend, cluster?.claims ? announce : undefined);
   const brokerId = cluster?.id ?? 'local';
   if (cluster?.claims) {
     await new Promise<void>((resolve) => mq.on(CLAIMS_TOPIC, (packet: { payload: Buffer }, cb: () => void) => {

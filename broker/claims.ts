@@ -13,6 +13,8 @@
 
 /** Where claims are kept beyond this process: Redis when clustered. Resolves to the holder. */
 export interface ClaimBackend {
+  /** Which keys it keeps; the others are kept in this process only. Default: all. */
+  keeps?(key: string): boolean;
   load(): Promise<Array<[key: string, account: string]>>;
   /** Claims `key` for `account` unless held; resolves to whoever holds it afterwards. */
   claim(key: string, account: string): Promise<string>;
@@ -26,7 +28,7 @@ export interface ClaimBackend {
  * Who holds a client id its account lost by revocation: nobody may inherit its session, so the next
  * account to use the id takes it over with a clean start (ownership.ts).
  */
-export const REVOKED = '\u0000revoked';
+export const REVOKED = '(revoked)'; // no account name has parentheses (shared/contract.ts nameProblem)
 
 export type ClaimKind = 'client' | 'topic' | 'device';
 /** A claim made or released, told to the other brokers of a cluster so their answers stay current. */
@@ -68,7 +70,8 @@ export class Claims {
   async reload(): Promise<void> {
     if (!this.backend) return;
     const fresh = new Map(await this.backend.load());
-    for (const [key, account] of [...this.holders]) if (fresh.get(key) !== account) this.forget(key, account);
+    const kept = (key: string) => this.backend?.keeps?.(key) ?? true;
+    for (const [key, account] of [...this.holders]) if (kept(key) && fresh.get(key) !== account) this.forget(key, account);
     for (const [key, account] of fresh) if (this.holders.get(key) !== account) this.remember(key, account);
   }
 
@@ -97,22 +100,29 @@ export class Claims {
       }
       return holder;
     };
-    return this.backend ? this.backend.transfer(key, from, to).then(move) : move(to);
+    const backend = this.backendFor(key);
+    return backend ? backend.transfer(key, from, to).then(move) : move(to);
   }
 
   holder(key: string): string | undefined {
     return this.holders.get(key);
   }
 
+  /** The backend that keeps `key`, if any. */
+  private backendFor(key: string): ClaimBackend | undefined {
+    return this.backend && (this.backend.keeps?.(key) ?? true) ? this.backend : undefined;
+  }
+
   /** Claims `key` for `account` unless another holds it; resolves to the holder. */
   claim(key: string, account: string): string | Promise<string> {
     const known = this.holders.get(key);
     if (known !== undefined) return known;
-    if (!this.backend) {
+    const backend = this.backendFor(key);
+    if (!backend) {
       this.remember(key, account);
       return account;
     }
-    return this.backend.claim(key, account).then((holder) => {
+    return backend.claim(key, account).then((holder) => {
       this.remember(key, holder);
       if (holder === account) this.announce({ key, account, held: true });
       return holder;
@@ -123,8 +133,9 @@ export class Claims {
   release(key: string, account: string): Promise<void> {
     if (this.holders.get(key) !== account) return Promise.resolve();
     this.forget(key, account);
-    if (!this.backend) return Promise.resolve();
-    return this.backend.release(key, account).then(() => this.announce({ key, account, held: false }));
+    const backend = this.backendFor(key);
+    if (!backend) return Promise.resolve();
+    return backend.release(key, account).then(() => this.announce({ key, account, held: false }));
   }
 
   /** The keys of one kind that `account` holds here. */

@@ -9,6 +9,7 @@ import { stopOnSignal } from '../shared/shutdown.js';
 import { listAccounts } from './accounts.js';
 import { Authenticator } from './authenticator.js';
 import { startBroker, type RunningBroker } from './broker.js';
+import { databaseClaims } from './claims-db.js';
 import { redisCluster, type RedisCluster } from './cluster.js';
 import { createBrokerMetrics } from './metrics.js';
 
@@ -61,6 +62,8 @@ export async function startConfiguredBroker(config: Config, log: Logger, databas
       // Browser pages may connect from the hosts the dashboard accepts (WEB_HOSTS, checked at load).
       websocket: b.websocket.enabled ? { host: b.host, port: b.websocket.port, allowedHosts: allowedHostsOf(config.web.hosts) } : undefined,
       cluster,
+      // Without Redis, client ids and source devices stay their accounts' across restarts in PostgreSQL.
+      claims: cluster ? undefined : databaseClaims(db, () => log.warn('the database has no broker_claims table yet (not migrated): client ids and devices are owned in memory until the broker restarts after a migration')),
       // Service accounts may read the configured sources' topics (shared/sources), nothing else new;
       // a source account's messages may not map to another account's device.
       sources: configuredSources(config.ingest.sources),

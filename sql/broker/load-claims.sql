@@ -1,0 +1,2 @@
+-- Every claim, for the broker's start.
+SELECT key, account FROM broker_claims
