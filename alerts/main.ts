@@ -2,6 +2,7 @@ import { configuredSources } from '../shared/sources/spec.js';
 import mqtt from 'mqtt';
 import type { Config } from '../config/index.js';
 import { databaseUrlOf } from '../config/database-url.js';
+import { validationLimitsOf } from '../config/limits.js';
 import { connect, disconnect, redactUrl } from '../shared/db.js';
 import { createLogger } from '../shared/log.js';
 import { migrateWhenReachable } from '../shared/migrate.js';
@@ -24,6 +25,8 @@ export async function runAlerts(config: Config): Promise<void> {
   let client: mqtt.MqttClient | undefined;
   const worker = new AlertsWorker(db, {
     rules, routes, tickMs: config.alerts.tickIntervalMs, sources: configuredSources(config.ingest.sources),
+    // Readings judged by the limits ingest stores them by (config/limits.ts): what ingest rejects never alerts.
+    limits: validationLimitsOf(config),
     connect: () => {
       client = mqtt.connect(config.mqtt.url, {
         clientId: config.alerts.clientId, clean: false, connectTimeout: 10_000, reconnectPeriod: 2_000,

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
-import { DEFAULT_LIMITS, parseDiag, parseDiagTopic } from '../shared/contract.js';
+import { DEFAULT_LIMITS, parseDiag, parseDiagTopic, type ValidationLimits } from '../shared/contract.js';
 import { decodeMessage, subscriptionsOf } from '../shared/sources/decode.js';
 import type { Source } from '../shared/sources/source.js';
 import { backoffMs } from '../shared/backoff.js';
@@ -19,6 +19,8 @@ export interface AlertsWorkerOptions {
   routes: readonly Route[];
   /** Devices of other projects (ingest.sources): their readings are series like any other. */
   sources?: readonly Source[];
+  /** The contract's limits as ingest applies them (config/limits.ts): a reading ingest rejects never alerts. */
+  limits?: ValidationLimits;
   /**
    * Starts connecting to the broker (clean: false, a stable client id, so messages wait while the worker
    * is down) and returns the client at once, as mqtt.connect does: the message handler must be in place
@@ -109,7 +111,7 @@ export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
       return this.store(engine.diag(diagTopic.device, diagTopic.sensor, diag.diag, at));
     }
     // The same decoding as ingest (shared/sources/decode.ts), so a Zigbee sensor alerts like a Pi's.
-    const decoded = decodeMessage(this.options.sources ?? [], topic, payload, new Date(at), DEFAULT_LIMITS);
+    const decoded = decodeMessage(this.options.sources ?? [], topic, payload, new Date(at), this.options.limits ?? DEFAULT_LIMITS);
     if ('ok' in decoded) return void this.emit('ignored', { topic, reason: decoded.reason });
     switch (decoded.kind) {
       case 'ignored':

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Config } from '../config/index.js';
 import { databaseUrlOf } from '../config/database-url.js';
-import { DEFAULT_METRIC_RANGES } from '../shared/contract.js';
+import { validationLimitsOf } from '../config/limits.js';
 import { connect, disconnect, redactUrl } from '../shared/db.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { migrateWhenReachable } from '../shared/migrate.js';
@@ -40,11 +40,7 @@ export async function runIngest(config: Config): Promise<void> {
     spool,
     spoolMaxBytes: ingest.spoolMaxBytes,
     syncIntervalMs: ingest.syncIntervalMs,
-    limits: {
-      maxPayloadBytes: ingest.maxPayloadBytes,
-      maxFutureSkewMs: ingest.maxFutureSkewMs,
-      ranges: { ...DEFAULT_METRIC_RANGES, ...(ingest.metricRanges as object) },
-    },
+    limits: validationLimitsOf(config),
     store: createBatchStore(db, { timeoutMs: config.database.queryTimeoutMs || undefined }),
     sources,
     partition: parsePartition(ingest.partition) as Partition,

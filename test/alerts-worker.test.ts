@@ -112,3 +112,27 @@ test('a Zigbee2MQTT thermometer and its availability drive alerts like a pimonit
     await worker.stop({ timeoutMs: 2000 });
   }
 }, 30_000);
+
+test('alerts judge readings by the limits ingest stores them by (config/limits.ts): what ingest rejects never fires, what it stores does', async () => {
+  const { loadConfig } = await import('../config/index.js');
+  const { validationLimitsOf } = await import('../config/limits.js');
+  const limits = validationLimitsOf(loadConfig({ env: { INGEST_METRIC_RANGES: '{"co2": [0, 5000]}', INGEST_MAX_FUTURE_SKEW_MS: '3600000' } }).config);
+  const rules: Rule[] = parse(parseRules([{ name: 'stuffy', type: 'threshold', select: '+/+/co2', above: 1500 }, { name: 'warm', type: 'threshold', select: '+/+/temperature', above: 25 }]));
+  const worker = new AlertsWorker(t.db, { rules, routes: [], limits, tickMs: 20, connect: () => mqtt.connect(broker.url, { clientId: 'alerts-limits', clean: false }) });
+  const node = await mqtt.connectAsync(broker.url, { clientId: 'office-node' });
+  let handled = 0;
+  worker.on('handled', () => handled++);
+  try {
+    await worker.start();
+    // A sensor's error value, out of the configured co2 range: ingest rejects it, so no alert.
+    await node.publishAsync('home/office/scd30', JSON.stringify({ co2: 65535 }), { qos: 1 });
+    await eventually('the bad reading handled', async () => (handled >= 1 ? true : undefined));
+    expect(worker.active.filter((a) => a.key.rule === 'stuffy')).toEqual([]);
+    // A clock 20 minutes ahead, within the configured hour: ingest stores it, so it alerts.
+    await node.publishAsync('home/office/dht22', JSON.stringify({ temperature: 30, ts: Date.now() + 20 * MIN }), { qos: 1 });
+    await eventually('the warm alert fires', async () => (worker.active.some((a) => a.key.rule === 'warm') ? true : undefined));
+  } finally {
+    await node.endAsync(true);
+    await worker.stop({ timeoutMs: 2000 });
+  }
+}, 30_000);

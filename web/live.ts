@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { MqttClient } from 'mqtt';
-import { DEFAULT_LIMITS, INGEST_SUBSCRIPTION, parseDiag, parseDiagTopic } from '../shared/contract.js';
+import { DEFAULT_LIMITS, INGEST_SUBSCRIPTION, parseDiag, parseDiagTopic, type ValidationLimits } from '../shared/contract.js';
 import { decodeMessage, subscriptionsOf } from '../shared/sources/decode.js';
 import type { Source } from '../shared/sources/source.js';
 import { EventStreams } from './streams.js';
@@ -15,8 +15,8 @@ export type LiveEvent =
  * What a broker message becomes for the page: an event per reading or status, none for anything ingest
  * would not store. Decoded as ingest does (shared/sources/decode.ts), so a Tasmota's readings show too. Pure.
  */
-export function liveEventsOf(topic: string, payload: Buffer, receivedAt: Date, sources: readonly Source[] = []): LiveEvent[] {
-  const decoded = decodeMessage(sources, topic, payload, receivedAt, DEFAULT_LIMITS);
+export function liveEventsOf(topic: string, payload: Buffer, receivedAt: Date, sources: readonly Source[] = [], limits: ValidationLimits = DEFAULT_LIMITS): LiveEvent[] {
+  const decoded = decodeMessage(sources, topic, payload, receivedAt, limits);
   if ('ok' in decoded || decoded.kind === 'ignored') return [];
   if (decoded.kind === 'status') return [{ type: 'status', device: decoded.device, status: decoded.status }];
   return decoded.readings.map((r) => ({ type: 'reading', device: r.device, sensor: r.sensor, ts: r.ts.toISOString(), values: Object.fromEntries(r.metrics.map((m) => [m.metric, m.value])) }));
@@ -62,16 +62,18 @@ export class LiveFeed extends EventEmitter<{ diagDropped: [DiagDropped] }> {
 
   private readonly now: () => number;
   private readonly sources: readonly Source[];
+  private readonly limits: ValidationLimits;
 
-  constructor(private readonly client: MqttClient, { now = Date.now, sources = [] }: { now?: () => number; sources?: readonly Source[] } = {}) {
+  constructor(private readonly client: MqttClient, { now = Date.now, sources = [], limits = DEFAULT_LIMITS }: { now?: () => number; sources?: readonly Source[]; limits?: ValidationLimits } = {}) {
     super();
     this.now = now;
     this.sources = sources;
+    this.limits = limits;
     client.on('connect', () => client.subscribe([...subscriptionsOf(sources), `${INGEST_SUBSCRIPTION}/diag`], { qos: 0 }));
     client.on('message', (topic, payload) => {
       const d = parseDiagTopic(topic);
       if (d) return this.keepDiag(d.device, d.sensor, payload);
-      for (const event of liveEventsOf(topic, payload, new Date(this.now()), this.sources)) this.streams.send(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+      for (const event of liveEventsOf(topic, payload, new Date(this.now()), this.sources, this.limits)) this.streams.send(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
     });
     this.heartbeat = setInterval(() => this.streams.send(': keep-alive\n\n'), HEARTBEAT_MS);
     this.heartbeat.unref();

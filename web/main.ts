@@ -2,6 +2,7 @@ import { configuredSources } from '../shared/sources/spec.js';
 import mqtt from 'mqtt';
 import type { Config } from '../config/index.js';
 import { databaseUrlOf } from '../config/database-url.js';
+import { validationLimitsOf } from '../config/limits.js';
 import { connect, disconnect, redactUrl } from '../shared/db.js';
 import { createLogger } from '../shared/log.js';
 import { parseHostList } from '../shared/allowed-hosts.js';
@@ -26,7 +27,8 @@ export async function runWeb(config: Config): Promise<void> {
     brokerProblem = err.message;
   });
   client.on('connect', () => (brokerProblem = ''));
-  const live = new LiveFeed(client, { sources: configuredSources(config.ingest.sources) });
+  // Readings judged by the limits ingest stores them by (config/limits.ts).
+  const live = new LiveFeed(client, { sources: configuredSources(config.ingest.sources), limits: validationLimitsOf(config) });
   // Diag beyond the caps: the first is logged, then one line a minute with the count, as long as they come.
   let dropped = 0;
   let first: unknown;
