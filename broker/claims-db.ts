@@ -1,13 +1,8 @@
-import { join } from 'node:path';
-import { pgp, type Db } from '../shared/db.js';
-import { SQL_DIR } from '../shared/paths.js';
+import type { Db } from '../shared/db.js';
+import { sqlFile as sqlFileIn } from '../shared/sql-file.js';
 import type { ClaimBackend } from './claims.js';
 
-const sqlFile = (name: string) => {
-  const file = new pgp.QueryFile(join(SQL_DIR, 'broker', name), { minify: true, noWarnings: true });
-  if (file.error) throw file.error;
-  return file;
-};
+const sqlFile = (name: string) => sqlFileIn('broker', name);
 const LOAD = sqlFile('load-claims.sql');
 const CLAIM = sqlFile('claim.sql');
 const RELEASE = sqlFile('release-claim.sql');

@@ -1,6 +1,5 @@
-import { join } from 'node:path';
 import { pgp, type Db } from '../shared/db.js';
-import { SQL_DIR } from '../shared/paths.js';
+import { sqlFile as sqlFileIn } from '../shared/sql-file.js';
 import { arrayLiteral } from './array-literal.js';
 import type { BatchRows, ReadingRow } from './rows.js';
 import type { KnownSeries } from './series-quota.js';
@@ -11,11 +10,7 @@ const seriesColumns = new ColumnSet(['device', 'sensor', 'metric', 'unit', 'firs
 const deviceColumns = new ColumnSet(['device', 'first_seen', 'last_seen', 'status', 'status_changed_at']);
 const rejectedColumns = new ColumnSet(['received_at', 'topic', 'payload', 'payload_bytes', 'code', 'reason'], { table: 'rejected_messages' });
 
-const sqlFile = (name: string) => {
-  const file = new pgp.QueryFile(join(SQL_DIR, 'ingest', name), { minify: true, noWarnings: true });
-  if (file.error) throw file.error;
-  return file;
-};
+const sqlFile = (name: string) => sqlFileIn('ingest', name);
 const insertReadings = sqlFile('insert-readings.sql');
 const upsertSeries = sqlFile('upsert-series.sql');
 const upsertDevices = sqlFile('upsert-devices.sql');

@@ -1,6 +1,5 @@
-import { join } from 'node:path';
-import { pgp, type Db } from '../shared/db.js';
-import { SQL_DIR } from '../shared/paths.js';
+import type { Db } from '../shared/db.js';
+import { sqlFile as sqlFileIn } from '../shared/sql-file.js';
 import { selects } from '../shared/selector.js';
 import type { Period } from './period.js';
 import type { Highlight, ReportSpec } from './spec.js';
@@ -62,11 +61,7 @@ export interface ReportData {
   chartStep: '5m' | '1h';
 }
 
-const sqlFile = (name: string) => {
-  const file = new pgp.QueryFile(join(SQL_DIR, 'reports', name), { minify: true, noWarnings: true });
-  if (file.error) throw file.error;
-  return file;
-};
+const sqlFile = (name: string) => sqlFileIn('reports', name);
 const SQL = {
   stats: sqlFile('stats.sql'), spacingGaps: sqlFile('spacing-gaps.sql'), points: sqlFile('points.sql'),
   highlight: sqlFile('highlight.sql'), alerts: sqlFile('alerts.sql'), status: sqlFile('status.sql'),
