@@ -3,9 +3,10 @@ import type { Logger } from '../shared/log.js';
 import type { Authenticator } from './authenticator.js';
 import { topicProblem, RateLimiter, type BrokerLimits } from './limits.js';
 import { DROPPED_TOPIC } from './oversize-filter.js';
-import type { Admission, Ownership, PublishLike, Refusal, RefusalCounter } from './ownership.js';
+import type { Admission, Ownership, Refusal, RefusalCounter } from './ownership.js';
 import { REFUSAL_COUNTERS } from './ownership.js';
 import { canPublish, canSubscribe, type Principal } from './policy.js';
+import { checkStoredWill } from './stored-will.js';
 
 export const DROP_REASONS = ['oversize', 'denied', 'rate_limit', 'frozen_subscriber', 'not_owner', 'quota'] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
@@ -131,32 +132,7 @@ export function createHooks({ auth, limits, log, stats, principals, drops, newes
     log.error({ hook, clientId: client?.id, err: (err as Error)?.message ?? String(err) }, 'a broker hook failed; refusing');
   };
 
-  /**
-   * A will Aedes publishes for a client that is gone (a broker of the cluster died; with Redis, this
-   * broker's own restart) reaches the hook with no client. It is checked again as its client's account
-   * (the holder of its client id) would be: a will refused here is not published, and since a rejection
-   * would end the process (Aedes emits it as the broker's 'error' from a timer), it is turned into the
-   * oversize stand-in, which Aedes publishes to nobody and then deletes. The broker's own messages
-   * ($SYS heartbeats) carry no client id and pass.
-   */
-  const storedWill = (packet: PublishLike & { clientId?: string; brokerId?: string }, done: (err?: Error | null) => void) => {
-    if (!packet.clientId || !packet.brokerId) return done(null);
-    const holder = ownership.holderOfClientId(packet.clientId);
-    const who = holder === undefined ? undefined : auth.principalNamed(holder);
-    const drop = (reason: string) => {
-      stats.droppedWills++;
-      log.warn({ clientId: packet.clientId, topic: packet.topic.slice(0, 100), reason }, 'a stored will was not published');
-      Object.assign(packet, { topic: DROPPED_TOPIC, retain: false });
-      done(null);
-    };
-    if (!who) return auth.requiresLogin ? drop('its client id belongs to no account') : done(null);
-    const decision = canPublish(who, packet.topic);
-    if (!decision.ok) return drop(decision.reason);
-    const answer = ownership.publishProblem(who, packet);
-    const settle = (refusal: Refusal | null) => (refusal ? drop(refusal.reason) : done(null));
-    if (!(answer instanceof Promise)) return settle(answer);
-    answer.then(settle, (err: unknown) => drop(`it could not be checked: ${(err as Error)?.message ?? err}`));
-  };
+  const storedWill = checkStoredWill({ auth, ownership, stats, log });
 
   return {
     /**
