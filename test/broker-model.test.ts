@@ -10,7 +10,7 @@ import { MODEL_ACCOUNTS, matches, modelMayRead, modelMayWriteTopic, PolicyModel,
 // against a small model of the policy (test/support/policy-model.ts). Asserted: every CONNECT and
 // SUBSCRIBE is answered as the model says; no account ever receives a message outside its read rights
 // or from a sender who may not write it; retained topics end with the writer the model says owns them.
-// Fixed seed; a longer run: FUZZ_RUNS=300 npx jest test/broker-model.test.ts (runs are a broker each).
+// Fixed seed; a longer run: npm run test:fuzz:accounts (FUZZ_RUNS=300 by default; each run is a broker).
 
 const TOPICS = [
   'home/kitchen/t', 'home/kitchen/status', 'homeassistant/sensor/kitchen/t/config', 'homeassistant/sensor/0xabc/t/config',
@@ -145,6 +145,7 @@ async function run(commands: Command[]): Promise<void> {
   }
 }
 
+const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
 test('random sessions of seven accounts against the model of the policy', async () => {
-  await fc.assert(fc.asyncProperty(fc.array(command, { minLength: 10, maxLength: 40 }), run), { seed: FUZZ_SEED, numRuns: Number(process.env.FUZZ_RUNS ?? 40), endOnFailure: true });
-}, 300_000);
+  await fc.assert(fc.asyncProperty(fc.array(command, { minLength: 10, maxLength: 40 }), run), { seed: FUZZ_SEED, numRuns: RUNS, endOnFailure: true });
+}, Math.max(300_000, RUNS * 3000));
