@@ -10,7 +10,8 @@ export type NotificationEvent = DueNotification['event'];
 const SEVERITY_RANK = { info: 0, warning: 1, critical: 2 } as const;
 
 function line(e: NotificationEvent): string {
-  return e.kind === 'resolved' ? `resolved: ${e.message}` : e.message;
+  if (e.kind !== 'resolved') return e.message;
+  return e.reason ? `resolved (${e.reason}): ${e.message}` : `resolved: ${e.message}`;
 }
 
 export function subjectOf(events: readonly NotificationEvent[]): string {
@@ -32,7 +33,7 @@ export function textOf(events: readonly NotificationEvent[]): string {
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 export function htmlOf(events: readonly NotificationEvent[]): string {
-  const rows = events.map((e) => `<tr><td style="padding:4px 8px;color:${e.kind === 'resolved' ? '#2e7d32' : e.severity === 'critical' ? '#c62828' : '#ef6c00'}">${e.kind === 'resolved' ? 'resolved' : e.severity}</td><td style="padding:4px 8px">${escape(e.message)}</td><td style="padding:4px 8px;color:#666">${escape(e.started_at.toISOString())}</td></tr>`);
+  const rows = events.map((e) => `<tr><td style="padding:4px 8px;color:${e.kind === 'resolved' ? '#2e7d32' : e.severity === 'critical' ? '#c62828' : '#ef6c00'}">${e.kind === 'resolved' ? (e.reason ? `resolved (${escape(e.reason)})` : 'resolved') : e.severity}</td><td style="padding:4px 8px">${escape(e.message)}</td><td style="padding:4px 8px;color:#666">${escape(e.started_at.toISOString())}</td></tr>`);
   return `<table style="font-family:sans-serif;font-size:14px;border-collapse:collapse">${rows.join('')}</table><p style="font-family:sans-serif;color:#666;font-size:12px">pimonitor</p>`;
 }
 
@@ -41,7 +42,7 @@ export function alertmanagerBody(route: string, events: readonly NotificationEve
   const alerts = events.map((e) => ({
     status: e.kind === 'resolved' ? 'resolved' : 'firing',
     labels: { alertname: e.rule, device: e.device, ...(e.sensor ? { sensor: e.sensor } : {}), ...(e.metric ? { metric: e.metric } : {}), severity: e.severity, ...e.labels },
-    annotations: { summary: e.message, ...(e.value === null ? {} : { value: String(e.value) }) },
+    annotations: { summary: e.message, ...(e.value === null ? {} : { value: String(e.value) }), ...(e.reason ? { reason: e.reason } : {}) },
     startsAt: e.started_at.toISOString(),
     endsAt: e.kind === 'resolved' ? e.at.toISOString() : '0001-01-01T00:00:00Z',
     generatorURL: '',

@@ -37,7 +37,7 @@ export async function runAlerts(config: Config): Promise<void> {
     },
   });
   const notifier = new Notifier(db, {
-    routes, pollMs: 1000, maxAttempts: config.alerts.maxAttempts,
+    rules, routes, pollMs: 1000, maxAttempts: config.alerts.maxAttempts,
     transports: {
       ...mail.transports,
       publish: async (topic, payload, retain) => {
@@ -48,6 +48,9 @@ export async function runAlerts(config: Config): Promise<void> {
   });
   worker.on('changed', ({ changes, notifications }) => {
     for (const { key, event } of changes) if (event) log.info({ rule: key.rule, device: key.device, sensor: key.sensor, metric: key.metric, event: event.type, severity: event.severity, inhibited: event.inhibited, notifications, message: event.message }, `alert ${event.type}`);
+  });
+  worker.on('orphansResolved', ({ outcomes }) => {
+    for (const { key, phase, resolved, routes: to } of outcomes) log.info({ rule: key.rule, device: key.device, sensor: key.sensor, metric: key.metric, phase, resolved, routes: to }, resolved ? 'alert resolved: rule removed' : 'alert of a removed rule deleted (it was never notified)');
   });
   worker.on('ignored', ({ topic, reason }) => log.debug({ topic, reason }, 'message not evaluated'));
   worker.on('saveFailed', ({ err, attempt, retryInMs }) => log.warn({ err: (err as Error).message, attempt, retryInMs }, 'storing alert state failed; retrying (messages wait)'));

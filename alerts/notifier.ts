@@ -4,10 +4,13 @@ import { Periodic } from '../shared/periodic.js';
 import type { Db } from '../shared/db.js';
 import type { NotificationEvent } from './format.js';
 import type { Route } from './routes.js';
+import type { Rule } from './rules.js';
 import { sendGroup, type Transports } from './senders.js';
 import { claimDue, markFailed, markSent, queueRepeats, type DueNotification } from './store.js';
 
 export interface NotifierOptions {
+  /** The rules of the configuration: only alerts one of them owns are repeated. */
+  rules: readonly Rule[];
   routes: readonly Route[];
   transports: Transports;
   /** How often the outbox is checked for due notifications. */
@@ -44,7 +47,7 @@ export class Notifier extends EventEmitter<NotifierEvents> {
 
   /** Sends everything due now; resolves when each group is sent or has failed. */
   async sendDue(): Promise<number> {
-    await queueRepeats(this.db, this.options.routes, this.now());
+    await queueRepeats(this.db, this.options.rules, this.options.routes, this.now());
     const due = await claimDue(this.db, this.now());
     const groups = new Map<string, DueNotification[]>();
     for (const n of due) groups.set(`${n.route}\u0000${n.event.device}`, [...(groups.get(`${n.route}\u0000${n.event.device}`) ?? []), n]);

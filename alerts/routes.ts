@@ -126,7 +126,16 @@ export function quietUntil(q: QuietHours, at: number): number | null {
 export function planNotification(route: Route, event: { type: 'fired' | 'resolved'; severity: Severity }, at: number): number | null {
   if (!route.severities.includes(event.severity)) return null;
   if (event.type === 'resolved' && !route.sendResolved) return null;
+  return dueThrough(route, event.severity, at);
+}
+
+/**
+ * When a message this route takes falls due: after group wait, then after quiet hours unless its
+ * severity goes out anyway. A resolution owed to a route that was notified of the firing uses this
+ * directly: it is owed even if the route no longer takes that severity.
+ */
+export function dueThrough(route: Route, severity: Severity, at: number): number {
   const due = at + route.groupWaitMs;
-  const quiet = route.quietHours && !route.quietHours.except.includes(event.severity) ? quietUntil(route.quietHours, due) : null;
+  const quiet = route.quietHours && !route.quietHours.except.includes(severity) ? quietUntil(route.quietHours, due) : null;
   return quiet ?? due;
 }

@@ -1,7 +1,8 @@
 import type { Db } from '../shared/db.js';
 import type { AlertKey, Change } from './engine.js';
 import type { Rule, Severity } from './rules.js';
-import { planNotification, type Route } from './routes.js';
+import { ownerOf, RULE_REMOVED } from './orphans.js';
+import { dueThrough, planNotification, type Route } from './routes.js';
 import type { AlertState, Phase } from './transitions.js';
 
 /** What the alerts worker keeps in PostgreSQL (sql/006_alerts.sql): state, events, the notification outbox. */
@@ -81,7 +82,8 @@ export interface DueNotification {
   id: string;
   route: string;
   attempts: number;
-  event: { kind: 'fired' | 'resolved'; at: Date; rule: string; device: string; sensor: string; metric: string; severity: Severity; value: number | null; message: string; labels: Record<string, string>; started_at: Date; fired_at: Date | null };
+  /** reason: why it resolved other than by its condition ('rule removed'); null (or absent) otherwise. */
+  event: { kind: 'fired' | 'resolved'; at: Date; rule: string; device: string; sensor: string; metric: string; severity: Severity; value: number | null; message: string; labels: Record<string, string>; started_at: Date; fired_at: Date | null; reason?: string | null };
 }
 
 /** How long a claimed notification is leased to this sender before another may take it. */
@@ -118,20 +120,23 @@ export async function markFailed(db: Db, ids: readonly string[], error: string, 
 /**
  * Alerts still firing whose last notification through a route is older than that route's
  * repeatInterval get a new one (quiet hours and group wait apply as to the first). Returns how many.
+ * Only alerts a rule of `rules` still owns repeat (issue 24, item 3): a state left by a removed rule
+ * is resolved at start, and a worker with another configuration must not repeat it meanwhile.
  */
-export async function queueRepeats(db: Db, routes: readonly Route[], at: number): Promise<number> {
+export async function queueRepeats(db: Db, rules: readonly Rule[], routes: readonly Route[], at: number): Promise<number> {
   const repeating = routes.filter((r) => r.repeatIntervalMs > 0);
   if (repeating.length === 0) return 0;
-  const candidates = await db.any<{ event_id: string; route: string; severity: Severity; last_sent: Date }>(`
-    SELECT e.id AS event_id, n.route, e.severity, max(n.sent_at) AS last_sent
+  const candidates = await db.any<{ event_id: string; route: string; severity: Severity; last_sent: Date; rule: string; device: string; sensor: string; metric: string }>(`
+    SELECT e.id AS event_id, n.route, e.severity, max(n.sent_at) AS last_sent, s.rule, s.device, s.sensor, s.metric
     FROM alert_state s
     JOIN alert_events e ON e.rule = s.rule AND e.device = s.device AND e.sensor = s.sensor AND e.metric = s.metric AND e.kind = 'fired' AND e.at = s.fired_at
     JOIN alert_notifications n ON n.event_id = e.id
     WHERE s.phase IN ('firing', 'recovering')
-    GROUP BY e.id, n.route, e.severity
+    GROUP BY e.id, n.route, e.severity, s.rule, s.device, s.sensor, s.metric
     HAVING bool_and(n.sent_at IS NOT NULL OR n.gave_up_at IS NOT NULL) AND max(n.sent_at) IS NOT NULL`);
   let queued = 0;
   for (const c of candidates) {
+    if (!ownerOf(rules, keyOf(c))) continue;
     const route = repeating.find((r) => r.name === c.route);
     if (!route || at - c.last_sent.getTime() < route.repeatIntervalMs) continue;
     const due = planNotification(route, { type: 'fired', severity: c.severity }, at);
@@ -140,4 +145,56 @@ export async function queueRepeats(db: Db, routes: readonly Route[], at: number)
     queued++;
   }
   return queued;
+}
+
+/** What became of one orphaned alert at start. */
+export interface OrphanOutcome {
+  key: AlertKey;
+  phase: Phase;
+  /** A resolution with reason 'rule removed' was recorded (it had fired). */
+  resolved: boolean;
+  /** The routes it is notified to: those a firing notification of it reached (or may have). */
+  routes: string[];
+}
+
+/**
+ * Resolves and deletes alerts no rule owns any more (alerts/orphans.ts), each in one transaction.
+ * What was sent is a record: a resolution with reason 'rule removed' goes to each route a firing
+ * notification of the alert went out to (or was handed to and never marked, as after a crash while
+ * sending), if it still exists and sends resolutions; an MQTT route's clears the retained message.
+ * A pending alert, or one that fired while inhibited or whose firing was never sent, is deleted with
+ * no notification; its unsent firing notifications are given up. An alert another worker has
+ * already removed is skipped, so two workers starting at once resolve it once.
+ */
+export async function resolveOrphaned(db: Db, orphaned: ReadonlyArray<{ key: AlertKey }>, routes: readonly Route[], at: number): Promise<OrphanOutcome[]> {
+  const outcomes: OrphanOutcome[] = [];
+  for (const { key } of orphaned) {
+    const where = [key.rule, key.device, key.sensor ?? '', key.metric ?? ''];
+    const outcome = await db.tx(async (t): Promise<OrphanOutcome | null> => {
+      const state = await t.oneOrNone<StateRow>('DELETE FROM alert_state WHERE rule = $1 AND device = $2 AND sensor = $3 AND metric = $4 RETURNING *', where);
+      if (!state) return null;
+      const fired = state.phase === 'pending' || !state.fired_at ? null : await t.oneOrNone<{ id: string; severity: Severity; message: string; labels: Record<string, string>; inhibited: boolean }>(`
+        SELECT id, severity, message, labels, inhibited FROM alert_events
+        WHERE rule = $1 AND device = $2 AND sensor = $3 AND metric = $4 AND kind = 'fired' AND at = $5 ORDER BY id DESC LIMIT 1`, [...where, state.fired_at]);
+      if (!fired) return { key, phase: state.phase, resolved: false, routes: [] };
+      const notified = await t.map(`SELECT DISTINCT route FROM alert_notifications
+        WHERE event_id = $1 AND (sent_at IS NOT NULL OR (attempts > 0 AND last_error IS NULL AND gave_up_at IS NULL)) ORDER BY route`,
+      [fired.id], (r: { route: string }) => r.route);
+      await t.none(`UPDATE alert_notifications SET gave_up_at = $2, last_error = $3
+        WHERE event_id = $1 AND sent_at IS NULL AND gave_up_at IS NULL`, [fired.id, new Date(at), `${RULE_REMOVED} before it was sent`]);
+      const { id } = await t.one<{ id: string }>(`INSERT INTO alert_events (at, kind, rule, device, sensor, metric, severity, value, message, labels, started_at, fired_at, inhibited, reason)
+        VALUES ($1, 'resolved', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+      [new Date(at), ...where, fired.severity, Number.isFinite(state.value) ? state.value : null, fired.message, fired.labels, state.started_at, state.fired_at, fired.inhibited, RULE_REMOVED]);
+      const to: string[] = [];
+      for (const name of notified) {
+        const route = routes.find((r) => r.name === name);
+        if (!route?.sendResolved) continue;
+        await t.none('INSERT INTO alert_notifications (event_id, route, due_at) VALUES ($1, $2, $3)', [id, name, new Date(dueThrough(route, fired.severity, at))]);
+        to.push(name);
+      }
+      return { key, phase: state.phase, resolved: true, routes: to };
+    });
+    if (outcome) outcomes.push(outcome);
+  }
+  return outcomes;
 }

@@ -9,7 +9,8 @@ import type { Db } from '../shared/db.js';
 import { AlertEngine, type Change } from './engine.js';
 import type { Route } from './routes.js';
 import type { Rule } from './rules.js';
-import { loadForRestore, saveChanges } from './store.js';
+import { partitionByOwner } from './orphans.js';
+import { loadForRestore, resolveOrphaned, saveChanges, type OrphanOutcome } from './store.js';
 
 /** What the alerts worker listens to: readings and status (home/+/+ and the sources') and sensor diagnostics. */
 export const alertSubscriptions = (sources: readonly Source[]) => [...subscriptionsOf(sources), 'home/+/+/diag'];
@@ -36,6 +37,8 @@ export interface AlertsWorkerEvents {
   changed: [{ changes: Change[]; notifications: number }];
   saveFailed: [{ err: unknown; attempt: number; retryInMs: number }];
   ignored: [{ topic: string; reason: string }];
+  /** At start: alerts no rule owns any more (removed, renamed, selector or type changed), resolved and deleted. */
+  orphansResolved: [{ outcomes: OrphanOutcome[] }];
   /** A message was evaluated (and what it changed stored) and is acknowledged. */
   handled: [{ topic: string }];
 }
@@ -62,7 +65,10 @@ export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
   async start(): Promise<void> {
     const engine = new AlertEngine(this.options.rules, this.now());
     const restored = await loadForRestore(this.db);
-    engine.restore(restored.states, restored.lastSeen, restored.offline);
+    // Alerts of rules that are gone would fire, and repeat, forever (issue 24, item 3): resolve them first.
+    const { owned, orphaned } = partitionByOwner(this.options.rules, restored.states);
+    if (orphaned.length > 0) this.emit('orphansResolved', { outcomes: await resolveOrphaned(this.db, orphaned, this.options.routes, this.now()) });
+    engine.restore(owned, restored.lastSeen, restored.offline);
     this.engine = engine;
     const client = this.options.connect();
     this.client = client;

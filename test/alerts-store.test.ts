@@ -88,13 +88,13 @@ test('an alert still firing is notified again after the route\'s repeatInterval,
   const engine = new AlertEngine(rules, t0);
   await saveChanges(t.db, engine.reading('loft', 'dht22', 'temperature', 35, t0), rules, routes, t0);
   await markSent(t.db, (await claimDue(t.db, t0)).map((d) => d.id), t0);
-  expect(await queueRepeats(t.db, routes, t0 + 59 * MIN)).toBe(0);
-  expect(await queueRepeats(t.db, routes, t0 + 60 * MIN)).toBe(1);
-  expect(await queueRepeats(t.db, routes, t0 + 61 * MIN)).toBe(0); // one is waiting already
+  expect(await queueRepeats(t.db, rules, routes, t0 + 59 * MIN)).toBe(0);
+  expect(await queueRepeats(t.db, rules, routes, t0 + 60 * MIN)).toBe(1);
+  expect(await queueRepeats(t.db, rules, routes, t0 + 61 * MIN)).toBe(0); // one is waiting already
   const repeat = await claimDue(t.db, t0 + 61 * MIN);
   expect(repeat.map((d) => d.event.kind)).toEqual(['fired']);
   await markSent(t.db, repeat.map((d) => d.id), t0 + 61 * MIN);
   await saveChanges(t.db, engine.reading('loft', 'dht22', 'temperature', 20, t0 + 90 * MIN), rules, routes, t0 + 90 * MIN);
   await markSent(t.db, (await claimDue(t.db, t0 + 90 * MIN)).map((d) => d.id), t0 + 90 * MIN);
-  expect(await queueRepeats(t.db, routes, t0 + 5 * 60 * MIN)).toBe(0);
+  expect(await queueRepeats(t.db, rules, routes, t0 + 5 * 60 * MIN)).toBe(0);
 });

@@ -46,7 +46,7 @@ test('fires once after `for` on an injected clock, survives a restart without a 
   const clock = () => now;
   const start = () => {
     const worker = new AlertsWorker(t.db, { rules, routes, tickMs: 20, now: clock, connect: () => mqtt.connect(broker.url, { clientId: 'alerts-under-test', clean: false }) });
-    const notifier = new Notifier(t.db, { routes, transports: { timeoutMs: 5000 }, pollMs: 20, maxAttempts: 5, now: clock });
+    const notifier = new Notifier(t.db, { rules, routes, transports: { timeoutMs: 5000 }, pollMs: 20, maxAttempts: 5, now: clock });
     return { worker, notifier };
   };
   const node = await mqtt.connectAsync(broker.url, { clientId: 'kitchen-node' });

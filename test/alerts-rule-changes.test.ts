@@ -1,0 +1,202 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import mqtt from 'mqtt';
+import { startBroker, type RunningBroker } from '../broker/broker.js';
+import { Notifier } from '../alerts/notifier.js';
+import { parseRoutes, type Route } from '../alerts/routes.js';
+import { parseRules, type Rule } from '../alerts/rules.js';
+import type { OrphanOutcome } from '../alerts/store.js';
+import { AlertsWorker } from '../alerts/worker.js';
+import { createLogger } from '../shared/log.js';
+import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
+import { eventually } from './helpers/net.js';
+
+// Issue 24, item 3: a rule removed, renamed or narrowed while its alert fires. Before, the alert's
+// alert_state row stayed and its firing was repeated every repeatInterval for ever. Real broker, real
+// database (PGlite, or PostgreSQL with DATABASE_URL), a webhook receiver and an MQTT route; an
+// injected clock, and the notifier's rounds run by the test (sendDue), so nothing waits on timing.
+
+const REPEAT_MS = 6_000;
+let t: TestDatabase;
+let broker: RunningBroker;
+let publisher: mqtt.MqttClient;
+let node: mqtt.MqttClient;
+type Hook = { alerts: Array<{ status: string; labels: Record<string, string>; annotations: Record<string, string> }> };
+const hooks: Hook[] = [];
+const server = createServer((req, res) => {
+  let body = '';
+  req.on('data', (c) => (body += c));
+  req.on('end', () => (hooks.push(JSON.parse(body)), res.end()));
+});
+
+beforeAll(async () => {
+  t = await createMigratedTestDatabase();
+  broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  publisher = await mqtt.connectAsync(broker.url, { clientId: 'alerts-notifier' });
+  node = await mqtt.connectAsync(broker.url, { clientId: 'the-nodes' });
+}, 60_000);
+afterAll(async () => {
+  await node?.endAsync();
+  await publisher?.endAsync();
+  await broker?.stop();
+  await new Promise((resolve) => server.close(resolve));
+  await t?.stop();
+});
+
+const parse = <T>(p: { ok: true; value: T } | { ok: false; problems: string[] }): T => {
+  if (!p.ok) throw new Error(p.problems.join('\n'));
+  return p.value;
+};
+
+let now = Date.UTC(2026, 10, 22, 12);
+const clock = () => now;
+const routes = (): Route[] => parse(parseRoutes([
+  { name: 'hook', type: 'webhook', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, groupWait: 0, repeatInterval: REPEAT_MS },
+  { name: 'ha', type: 'mqtt', groupWait: 0, repeatInterval: REPEAT_MS },
+]));
+const hot = { name: 'hot', type: 'threshold', select: '+/+/temperature', above: 30 };
+// Still configured across every restart: it shows that repeats do go out on this clock.
+const damp = { name: 'damp', type: 'threshold', select: '+/+/humidity', above: 70 };
+
+/** The worker and notifier of one run of `pimonitor alerts` with these rules. */
+async function startAlerts(rawRules: unknown[], clientId: string) {
+  const rules: Rule[] = parse(parseRules(rawRules));
+  const worker = new AlertsWorker(t.db, { rules, routes: routes(), tickMs: 20, now: clock, connect: () => mqtt.connect(broker.url, { clientId, clean: false }) });
+  const notifier = new Notifier(t.db, {
+    rules, routes: routes(), pollMs: 20, maxAttempts: 5, now: clock,
+    transports: { timeoutMs: 5000, publish: async (topic, payload, retain) => void (await publisher.publishAsync(topic, payload, { qos: 1, retain })) },
+  });
+  const orphans: OrphanOutcome[] = [];
+  worker.on('orphansResolved', ({ outcomes }) => orphans.push(...outcomes));
+  const handled = new Map<string, number>();
+  worker.on('handled', ({ topic }) => handled.set(topic, (handled.get(topic) ?? 0) + 1));
+  await worker.start();
+  /** Publishes a message and waits until the worker has evaluated it. */
+  const send = async (topic: string, payload: string, retain = false) => {
+    const before = handled.get(topic) ?? 0;
+    await node.publishAsync(topic, payload, { qos: 1, retain });
+    await eventually(`${topic} handled`, async () => ((handled.get(topic) ?? 0) > before ? true : undefined));
+  };
+  return {
+    worker, notifier, orphans, send,
+    read: (device: string, values: Record<string, number>) => send(`home/${device}/dht22`, JSON.stringify(values)),
+    stop: () => worker.stop({ timeoutMs: 2000 }),
+  };
+}
+
+/** Every alert the webhook receiver got for this device, as `rule status[ reason]`. */
+const received = (device: string) => hooks.flatMap((h) => h.alerts).filter((a) => a.labels.device === device)
+  .map((a) => [a.labels.alertname, a.status, a.annotations.reason].filter(Boolean).join(' '));
+
+/** The retained messages under pimonitor/alerts/ for this device, as the broker holds them. */
+async function retained(device: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const { persistence } = broker.aedes as unknown as { persistence: { createRetainedStream(pattern: string): AsyncIterable<{ topic: string; payload: Buffer }> } };
+  for await (const packet of persistence.createRetainedStream('pimonitor/alerts/#')) {
+    if (packet.topic.split('/')[3] === device && packet.payload.length > 0) out[packet.topic] = JSON.parse(packet.payload.toString()).rule;
+  }
+  return out;
+}
+
+/** Runs the notifier's round after letting the clock pass several repeat intervals. */
+async function passRepeatIntervals(notifier: Notifier, intervals: number) {
+  for (let i = 0; i < intervals; i++) {
+    now += REPEAT_MS + 1000;
+    await notifier.sendDue();
+  }
+}
+
+const stateRules = async (device: string) => t.db.map('SELECT rule FROM alert_state WHERE device = $1 ORDER BY rule', [device], (r: { rule: string }) => r.rule);
+
+/** hot and damp fire on this device and are notified to both routes; the worker then goes away. */
+async function fireBoth(device: string, clientId: string) {
+  const first = await startAlerts([hot, damp], clientId);
+  await first.read(device, { temperature: 35, humidity: 80 });
+  await first.notifier.sendDue();
+  expect(received(device).sort()).toEqual(['damp firing', 'hot firing']);
+  await eventually('both retained', async () => (Object.keys(await retained(device)).length === 2 ? true : undefined));
+  await first.stop();
+}
+
+test.each([
+  ['removed', [damp]],
+  ['renamed', [{ ...hot, name: 'too-hot' }, damp]],
+  ['narrowed so its selector no longer matches the series', [{ ...hot, select: 'attic/+/temperature' }, damp]],
+])('a rule %s while firing is resolved once at the next start ("rule removed", retained message cleared) and never repeated', async (how, nextRules) => {
+  const device = `room-${how.split(' ')[0]}`;
+  await fireBoth(device, `alerts-${device}`);
+
+  const next = await startAlerts(nextRules, `alerts-${device}`);
+  try {
+    expect(next.orphans).toEqual([{ key: { rule: 'hot', device, sensor: 'dht22', metric: 'temperature' }, phase: 'firing', resolved: true, routes: ['ha', 'hook'] }]);
+    expect(await stateRules(device)).toEqual(['damp']);
+    await next.notifier.sendDue();
+    expect(received(device).sort()).toEqual(['damp firing', 'hot firing', 'hot resolved rule removed']);
+    await eventually('hot no longer retained', async () => (JSON.stringify(await retained(device)) === JSON.stringify({ [`pimonitor/alerts/damp/${device}/dht22/humidity`]: 'damp' }) ? true : undefined));
+
+    // Still hot: a renamed rule's alert is a new one (fired once, under its new name); the others none.
+    await next.read(device, { temperature: 36, humidity: 81 });
+    await next.notifier.sendDue();
+    await passRepeatIntervals(next.notifier, 4);
+    const got = received(device);
+    expect(got.filter((a) => a.startsWith('hot '))).toEqual(['hot firing', 'hot resolved rule removed']);
+    expect(got.filter((a) => a === 'damp firing').length).toBeGreaterThanOrEqual(4); // repeats do go out
+    expect(new Set(got.filter((a) => a.startsWith('too-hot ')))).toEqual(new Set(how === 'renamed' ? ['too-hot firing'] : []));
+    expect(await stateRules(device)).toEqual(how === 'renamed' ? ['damp', 'too-hot'] : ['damp']);
+    expect(await t.db.map("SELECT kind, reason FROM alert_events WHERE rule = 'hot' AND device = $1 ORDER BY id", [device], (r) => r))
+      .toEqual([{ kind: 'fired', reason: null }, { kind: 'resolved', reason: 'rule removed' }]);
+  } finally {
+    await next.stop();
+  }
+
+  // A second restart with the same rules finds nothing left to resolve.
+  const again = await startAlerts(nextRules, `alerts-${device}`);
+  await again.stop();
+  expect(again.orphans).toEqual([]);
+});
+
+test('an alert of a removed rule that was never notified as firing gets no resolution: pending, fired while inhibited, fired and not sent yet', async () => {
+  const device = 'cellar';
+  const slow = { name: 'slow', type: 'threshold', select: '+/+/humidity', above: 70, for: '5m' };
+  const down = { name: 'down', type: 'offline', select: '+', routes: ['ha'] };
+  const first = await startAlerts([hot, slow, down], 'alerts-cellar');
+  // Offline: hot fires inhibited (stored, not notified); slow is pending.
+  await first.send(`home/${device}/status`, 'offline', true);
+  await first.read(device, { temperature: 35, humidity: 80 });
+  await first.notifier.sendDue();
+  expect(await t.db.map('SELECT rule, phase FROM alert_state WHERE device = $1 ORDER BY rule', [device], (r) => r)).toEqual([
+    { rule: 'down', phase: 'firing' }, { rule: 'hot', phase: 'firing' }, { rule: 'slow', phase: 'pending' },
+  ]);
+  expect(received(device)).toEqual([]); // down goes to ha only
+  await first.stop();
+
+  const second = await startAlerts([down], 'alerts-cellar');
+  await passRepeatIntervals(second.notifier, 3);
+  await second.stop();
+  expect(second.orphans.sort((a, b) => a.key.rule.localeCompare(b.key.rule))).toEqual([
+    { key: { rule: 'hot', device, sensor: 'dht22', metric: 'temperature' }, phase: 'firing', resolved: true, routes: [] },
+    { key: { rule: 'slow', device, sensor: 'dht22', metric: 'humidity' }, phase: 'pending', resolved: false, routes: [] },
+  ]);
+  expect(received(device)).toEqual([]);
+  expect(await stateRules(device)).toEqual(['down']);
+  expect(await t.db.map("SELECT rule, kind, reason FROM alert_events WHERE device = $1 AND rule <> 'down' ORDER BY id", [device], (r) => r))
+    .toEqual([{ rule: 'hot', kind: 'fired', reason: null }, { rule: 'hot', kind: 'resolved', reason: 'rule removed' }]);
+  expect(await t.db.one("SELECT count(*)::int AS n FROM alert_notifications n JOIN alert_events e ON e.id = n.event_id WHERE e.device = $1 AND e.rule <> 'down'", [device])).toEqual({ n: 0 });
+
+  // Fired and notified to no route yet (the worker stopped before the notifier's round): its firing
+  // is given up, not sent after the rule is gone, and no resolution follows.
+  await node.publishAsync(`home/${device}/status`, 'online', { qos: 1, retain: true });
+  const third = await startAlerts([hot, down], 'alerts-cellar');
+  await third.read(device, { temperature: 37 });
+  await third.stop();
+  const fourth = await startAlerts([down], 'alerts-cellar');
+  await fourth.notifier.sendDue();
+  await passRepeatIntervals(fourth.notifier, 3);
+  await fourth.stop();
+  expect(fourth.orphans).toEqual([{ key: { rule: 'hot', device, sensor: 'dht22', metric: 'temperature' }, phase: 'firing', resolved: true, routes: [] }]);
+  expect(received(device)).toEqual([]);
+  expect(await retained(device)).toEqual({});
+  expect(await t.db.map("SELECT n.route, n.sent_at IS NULL AS unsent, n.last_error FROM alert_notifications n JOIN alert_events e ON e.id = n.event_id WHERE e.device = $1 AND e.rule = 'hot' ORDER BY n.route", [device], (r) => r))
+    .toEqual([{ route: 'ha', unsent: true, last_error: 'rule removed before it was sent' }, { route: 'hook', unsent: true, last_error: 'rule removed before it was sent' }]);
+}, 30_000);
