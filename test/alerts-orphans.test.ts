@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { AlertEngine, type AlertKey } from '../alerts/engine.js';
-import { ownerOf, partitionByOwner } from '../alerts/orphans.js';
+import { alertmanagerBody, htmlOf, ntfyHeaders, subjectOf, textOf, type NotificationEvent } from '../alerts/format.js';
+import { ownerOf, partitionByOwner, RULE_REMOVED } from '../alerts/orphans.js';
 import { parseRules, type Rule } from '../alerts/rules.js';
 import { FUZZ_SEED, fuzzRuns } from './support/hostile.js';
 
@@ -83,4 +84,23 @@ test('property: an unchanged rule set orphans none of the engine\'s alerts; remo
     expect(partitionByOwner(kept, active).orphaned).toEqual(active.filter((a) => a.key.rule === removed!.name));
   }), { seed: FUZZ_SEED, numRuns: fuzzRuns(300) });
   expect(withAlerts).toBeGreaterThan(fuzzRuns(300) / 3); // not a vacuous pass: most runs have alerts
+});
+
+// Old alert_events rows have no reason (null; absent in an event built before the column): they render as before.
+const resolvedEvent = (reason: string | null | undefined): NotificationEvent => ({
+  kind: 'resolved', at: new Date('2026-11-20T12:20:00Z'), rule: 'hot', device: 'kitchen', sensor: 'dht22', metric: 'temperature', severity: 'warning',
+  value: 31, message: 'kitchen/dht22 temperature 31 °C above 30 °C for 5 min', labels: {}, started_at: new Date('2026-11-20T12:00:00Z'), fired_at: new Date('2026-11-20T12:05:00Z'),
+  ...(reason === undefined ? {} : { reason }),
+});
+test.each<[string, string | null | undefined, string, Record<string, string>]>([
+  ['an old row (reason absent)', undefined, '[warning] resolved: kitchen/dht22 temperature 31 °C above 30 °C for 5 min', {}],
+  ['a row resolved by its condition (reason null)', null, '[warning] resolved: kitchen/dht22 temperature 31 °C above 30 °C for 5 min', {}],
+  ['a rule removed', RULE_REMOVED, '[warning] resolved (rule removed): kitchen/dht22 temperature 31 °C above 30 °C for 5 min', { reason: 'rule removed' }],
+])('renders %s', (_, reason, subject, annotations) => {
+  const e = resolvedEvent(reason);
+  expect(subjectOf([e])).toBe(subject);
+  expect(ntfyHeaders([e]).Title).toBe(subject);
+  expect(textOf([e]).split('\n')[0]).toBe(subject.replace('[warning] ', ''));
+  expect(htmlOf([e])).toContain(reason ? '>resolved (rule removed)<' : '>resolved<');
+  expect(alertmanagerBody('hook', [e]).alerts[0]!.annotations).toEqual({ summary: e.message, value: '31', ...annotations });
 });
