@@ -200,3 +200,22 @@ test('an alert of a removed rule that was never notified as firing gets no resol
   expect(await t.db.map("SELECT n.route, n.sent_at IS NULL AS unsent, n.last_error FROM alert_notifications n JOIN alert_events e ON e.id = n.event_id WHERE e.device = $1 AND e.rule = 'hot' ORDER BY n.route", [device], (r) => r))
     .toEqual([{ route: 'ha', unsent: true, last_error: 'rule removed before it was sent' }, { route: 'hook', unsent: true, last_error: 'rule removed before it was sent' }]);
 }, 30_000);
+
+test('a firing handed to a sender and never marked (a crash while sending) may have gone out: its resolution is owed', async () => {
+  const device = 'porch';
+  const { claimDue } = await import('../alerts/store.js');
+  const first = await startAlerts([hot], 'alerts-porch');
+  await first.read(device, { temperature: 35 });
+  await first.stop();
+  // What the notifier does before it sends; the process dies before markSent.
+  expect((await claimDue(t.db, now)).map((n) => `${n.event.rule} ${n.route}`).sort()).toEqual(['hot ha', 'hot hook']);
+
+  const next = await startAlerts([], 'alerts-porch');
+  await next.notifier.sendDue();
+  await passRepeatIntervals(next.notifier, 3);
+  await next.stop();
+  expect(next.orphans).toEqual([{ key: { rule: 'hot', device, sensor: 'dht22', metric: 'temperature' }, phase: 'firing', resolved: true, routes: ['ha', 'hook'] }]);
+  expect(received(device)).toEqual(['hot resolved rule removed']);
+  expect(await retained(device)).toEqual({});
+  expect(await stateRules(device)).toEqual([]);
+});
