@@ -17,6 +17,11 @@ export interface Change {
   key: AlertKey;
   state: AlertState | null;
   event?: AlertEvent & { severity: Severity; message: string; labels: Readonly<Record<string, string>>; inhibited: boolean };
+  /**
+   * Its device is online (again) and it still fires: if its firing was inhibited and never notified,
+   * it is notified now (issue 24, item 2: inhibition is per alert, not per event).
+   */
+  release?: true;
 }
 
 export interface SensorDiag {
@@ -76,6 +81,12 @@ export class AlertEngine {
       if (rule.type !== 'offline' || !selects(rule.select, [device])) continue;
       const down = status === 'offline';
       changes.push(...this.apply(rule, { rule: rule.name, device }, (state) => observe(timingOf(rule), state, down, down, down ? 1 : 0, at), 0));
+    }
+    // Every online status, not only a change: after a restart the engine may not know the device was offline.
+    if (status === 'online') {
+      for (const { key, rule, state } of this.states.values()) {
+        if (key.device === device && rule.type !== 'offline' && state.phase !== 'pending') changes.push({ key, state, release: true });
+      }
     }
     return changes;
   }

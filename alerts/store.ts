@@ -2,6 +2,7 @@ import type { Db } from '../shared/db.js';
 import type { AlertKey, Change } from './engine.js';
 import type { Rule, Severity } from './rules.js';
 import { ownerOf, RULE_REMOVED } from './orphans.js';
+import { queueFiring, queueResolution, releaseInhibited } from './outbox.js';
 import { dueThrough, planNotification, type Route } from './routes.js';
 import type { AlertState, Phase } from './transitions.js';
 
@@ -40,13 +41,14 @@ export async function loadForRestore(db: Db) {
 
 /**
  * Stores what the engine says changed, in one transaction: each alert's state (or its removal), each
- * event, and for each event the notifications its routes take, due when group wait and quiet hours say.
+ * event, and for each event the notifications its routes take (alerts/outbox.ts), due when group wait
+ * and quiet hours say; a released alert's firing that inhibition held back.
  */
 export async function saveChanges(db: Db, changes: readonly Change[], rules: readonly Rule[], routes: readonly Route[], at: number): Promise<number> {
   if (changes.length === 0) return 0;
   let notifications = 0;
   await db.tx(async (t) => {
-    for (const { key, state, event } of changes) {
+    for (const { key, state, event, release } of changes) {
       const where = [key.rule, key.device, key.sensor ?? '', key.metric ?? ''];
       if (state) {
         await t.none(`INSERT INTO alert_state (rule, device, sensor, metric, phase, started_at, fired_at, recovering_since, value, updated_at)
@@ -57,19 +59,16 @@ export async function saveChanges(db: Db, changes: readonly Change[], rules: rea
       } else {
         await t.none('DELETE FROM alert_state WHERE rule = $1 AND device = $2 AND sensor = $3 AND metric = $4', where);
       }
+      const rule = rules.find((r) => r.name === key.rule);
+      if (release && state?.firedAt !== undefined) notifications += await releaseInhibited(t, key, state.firedAt, rule, routes, at);
       if (!event) continue;
       const { id } = await t.one<{ id: string }>(`INSERT INTO alert_events (at, kind, rule, device, sensor, metric, severity, value, message, labels, started_at, fired_at, inhibited)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
       [new Date(event.at), event.type, ...where, event.severity, Number.isFinite(event.value) ? event.value : null, event.message, event.labels, new Date(event.startedAt), date(event.type === 'resolved' ? event.firedAt : event.at), event.inhibited]);
-      if (event.inhibited) continue;
-      const rule = rules.find((r) => r.name === key.rule);
-      for (const route of routes) {
-        if (rule?.routes && !rule.routes.includes(route.name)) continue;
-        const due = planNotification(route, { type: event.type, severity: event.severity }, at);
-        if (due === null) continue;
-        await t.none('INSERT INTO alert_notifications (event_id, route, due_at) VALUES ($1, $2, $3)', [id, route.name, new Date(due)]);
-        notifications++;
-      }
+      // Issue 24, item 2: an inhibited firing waits for its device (releaseInhibited); a resolution goes
+      // where the firing went, inhibited or not (alerts/owed.ts).
+      if (event.type === 'resolved') notifications += await queueResolution(t, key, event.firedAt, id, routes, at);
+      else if (!event.inhibited) notifications += await queueFiring(t, id, event.severity, rule, routes, at);
     }
   });
   return notifications;

@@ -1,0 +1,74 @@
+import type { ITask } from 'pg-promise';
+import type { AlertKey } from './engine.js';
+import { decideResolution, deliveryOf, type NotificationRecord } from './owed.js';
+import { dueThrough, planNotification, type Route } from './routes.js';
+import type { Rule, Severity } from './rules.js';
+
+/**
+ * What an alert's firing and resolution put in the outbox (alert_notifications), inside the
+ * transaction that stores them (issue 24, item 2). One contract per route: a resolution goes exactly
+ * where a firing went (alerts/owed.ts decides, from the record); a firing held back by inhibition is
+ * notified when its device is back online, if the alert still fires.
+ */
+
+type Task = ITask<object>;
+
+/** The routes a rule's notifications go to (all of them, unless the rule names some). */
+export const routesOf = (rule: Rule | undefined, routes: readonly Route[]) => routes.filter((r) => !rule?.routes || rule.routes.includes(r.name));
+
+const whereOf = (key: AlertKey) => [key.rule, key.device, key.sensor ?? '', key.metric ?? ''];
+
+/** The firing event of this alert that fired at `firedAt`, or null (a state older than its events). */
+async function firingOf(t: Task, key: AlertKey, firedAt: number) {
+  return t.oneOrNone<{ id: string; severity: Severity; inhibited: boolean }>(`SELECT id, severity, inhibited FROM alert_events
+    WHERE rule = $1 AND device = $2 AND sensor = $3 AND metric = $4 AND kind = 'fired' AND at = $5 ORDER BY id DESC LIMIT 1`, [...whereOf(key), new Date(firedAt)]);
+}
+
+/** Queues a firing's notifications to the routes that take it; returns how many. */
+export async function queueFiring(t: Task, eventId: string, severity: Severity, rule: Rule | undefined, routes: readonly Route[], at: number): Promise<number> {
+  let queued = 0;
+  for (const route of routesOf(rule, routes)) {
+    const due = planNotification(route, { type: 'fired', severity }, at);
+    if (due === null) continue;
+    await t.none('INSERT INTO alert_notifications (event_id, route, due_at) VALUES ($1, $2, $3)', [eventId, route.name, new Date(due)]);
+    queued++;
+  }
+  return queued;
+}
+
+/**
+ * The resolution `resolvedId` of the alert that fired at `firedAt`: one notification to each route
+ * owed one, and held firings withdrawn (a repeat, or a firing the resolution replaces). Returns how
+ * many resolutions it queued. Routes no longer configured are not sent to.
+ */
+export async function queueResolution(t: Task, key: AlertKey, firedAt: number, resolvedId: string, routes: readonly Route[], at: number): Promise<number> {
+  const fired = await firingOf(t, key, firedAt);
+  if (!fired) return 0;
+  const rows = await t.any<NotificationRecord & { route: string; due_at: Date }>('SELECT route, due_at, sent_at, attempts, last_error, gave_up_at FROM alert_notifications WHERE event_id = $1', [fired.id]);
+  let queued = 0;
+  for (const route of routes) {
+    const firings = rows.filter((r) => r.route === route.name).map((r) => ({ delivery: deliveryOf(r), dueAt: r.due_at.getTime() }));
+    const decision = decideResolution(route, firings);
+    if (decision.withdraw) {
+      await t.none(`UPDATE alert_notifications SET gave_up_at = $3, last_error = 'resolved before it was sent'
+        WHERE event_id = $1 AND route = $2 AND sent_at IS NULL AND gave_up_at IS NULL`, [fired.id, route.name, new Date(at)]);
+    }
+    if (!decision.resolve) continue;
+    const due = Math.max(dueThrough(route, fired.severity, at), decision.notBefore ?? 0);
+    await t.none('INSERT INTO alert_notifications (event_id, route, due_at) VALUES ($1, $2, $3)', [resolvedId, route.name, new Date(due)]);
+    queued++;
+  }
+  return queued;
+}
+
+/**
+ * An alert still firing whose device is online: if its firing was inhibited and nothing of it was
+ * queued, its firing is notified now. Returns how many notifications it queued (0 when it was not
+ * held back, so any number of online messages notify it once).
+ */
+export async function releaseInhibited(t: Task, key: AlertKey, firedAt: number, rule: Rule | undefined, routes: readonly Route[], at: number): Promise<number> {
+  const fired = await firingOf(t, key, firedAt);
+  if (!fired?.inhibited) return 0;
+  const { n } = await t.one<{ n: number }>('SELECT count(*)::int AS n FROM alert_notifications WHERE event_id = $1', [fired.id]);
+  return n > 0 ? 0 : queueFiring(t, fired.id, fired.severity, rule, routes, at);
+}
