@@ -108,3 +108,20 @@ test('any sequence of readings, status, diag messages and ticks: never a throw, 
     { seed: FUZZ_SEED, numRuns: fuzzRuns(1000) },
   );
 });
+
+test('an online status releases the device\'s alerts that fire or recover (not pending ones, not the offline alert, not other devices): the store notifies those whose firing was held back', () => {
+  const engine = new AlertEngine(rules([
+    { name: 'hot', type: 'threshold', select: '+/+/temperature', above: 30 },
+    { name: 'damp', type: 'threshold', select: '+/+/humidity', above: 70, for: '5m' },
+    { name: 'down', type: 'offline', select: '+' },
+  ]), 0);
+  engine.status('shed', 'offline', 0);
+  expect(events(engine.reading('shed', 'dht22', 'temperature', 35, MIN))).toEqual([['fired', 'shed', expect.any(String), true]]);
+  engine.reading('shed', 'dht22', 'humidity', 80, MIN);
+  engine.reading('attic', 'dht22', 'temperature', 35, MIN);
+  const released = (changes: Change[]) => changes.filter((c) => c.release).map((c) => `${c.key.rule} ${c.key.device} ${c.state?.phase}`);
+  expect(released(engine.status('shed', 'online', 2 * MIN))).toEqual(['hot shed firing']);
+  expect(released(engine.status('shed', 'online', 3 * MIN))).toEqual(['hot shed firing']); // the store notifies it once
+  engine.reading('shed', 'dht22', 'temperature', 20, 4 * MIN);
+  expect(released(engine.status('shed', 'online', 5 * MIN))).toEqual([]);
+});
