@@ -1,13 +1,9 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import mqtt from 'mqtt';
-import { startBroker, type RunningBroker } from '../broker/broker.js';
 import { Notifier } from '../alerts/notifier.js';
 import { parseRoutes, type Route } from '../alerts/routes.js';
 import { parseRules, type Rule } from '../alerts/rules.js';
 import { AlertsWorker } from '../alerts/worker.js';
-import { createLogger } from '../shared/log.js';
-import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
+import { useAlertsRig } from './helpers/alerts-rig.js';
 import { eventually } from './helpers/net.js';
 
 // Issue 24, item 2: one contract for notifications, per route. A resolution goes exactly where a
@@ -16,32 +12,9 @@ import { eventually } from './helpers/net.js';
 // broker, real database (PGlite, or PostgreSQL with DATABASE_URL), a webhook receiver and an MQTT
 // route; an injected clock, the notifier's rounds run by the test (sendDue), nothing sleeps.
 
-let t: TestDatabase;
-let broker: RunningBroker;
-let publisher: mqtt.MqttClient;
-let node: mqtt.MqttClient;
 type Hook = { alerts: Array<{ status: string; labels: Record<string, string>; startsAt: string; endsAt: string }> };
-const hooks: Array<Hook & { path: string }> = [];
-const server = createServer((req, res) => {
-  let body = '';
-  req.on('data', (c) => (body += c));
-  req.on('end', () => (hooks.push({ ...JSON.parse(body), path: req.url }), res.end()));
-});
-
-beforeAll(async () => {
-  t = await createMigratedTestDatabase();
-  broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  publisher = await mqtt.connectAsync(broker.url, { clientId: 'alerts-notifier' });
-  node = await mqtt.connectAsync(broker.url, { clientId: 'the-nodes' });
-}, 60_000);
-afterAll(async () => {
-  await node?.endAsync();
-  await publisher?.endAsync();
-  await broker?.stop();
-  await new Promise((resolve) => server.close(resolve));
-  await t?.stop();
-});
+const rig = useAlertsRig<Hook>();
+const { hooks } = rig;
 
 const parse = <T>(p: { ok: true; value: T } | { ok: false; problems: string[] }): T => {
   if (!p.ok) throw new Error(p.problems.join('\n'));
@@ -51,7 +24,7 @@ const parse = <T>(p: { ok: true; value: T } | { ok: false; problems: string[] })
 const MIN = 60_000;
 let now = Date.UTC(2026, 10, 23, 9);
 const clock = () => now;
-const hookUrl = (path: string) => `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`;
+const hookUrl = (path: string) => rig.hookUrl(path);
 const routes = (): Route[] => parse(parseRoutes([
   { name: 'hook', type: 'webhook', url: hookUrl('/'), groupWait: 0, repeatInterval: '1h' },
   { name: 'ha', type: 'mqtt', groupWait: 0, repeatInterval: '1h' },
@@ -67,10 +40,10 @@ const rules: Rule[] = parse(parseRules([
 
 /** The worker and notifier of one run of `pimonitor alerts`. */
 async function startAlerts(clientId: string) {
-  const worker = new AlertsWorker(t.db, { rules, routes: routes(), tickMs: 20, now: clock, connect: () => mqtt.connect(broker.url, { clientId, clean: false }) });
-  const notifier = new Notifier(t.db, {
+  const worker = new AlertsWorker(rig.t.db, { rules, routes: routes(), tickMs: 20, now: clock, connect: () => mqtt.connect(rig.broker.url, { clientId, clean: false }) });
+  const notifier = new Notifier(rig.t.db, {
     rules, routes: routes(), pollMs: 20, maxAttempts: 5, now: clock,
-    transports: { timeoutMs: 5000, publish: async (topic, payload, retain) => void (await publisher.publishAsync(topic, payload, { qos: 1, retain })) },
+    transports: { timeoutMs: 5000, publish: async (topic, payload, retain) => void (await rig.publisher.publishAsync(topic, payload, { qos: 1, retain })) },
   });
   const handled = new Map<string, number>();
   worker.on('handled', ({ topic }) => handled.set(topic, (handled.get(topic) ?? 0) + 1));
@@ -79,7 +52,7 @@ async function startAlerts(clientId: string) {
   /** Publishes a message and waits until the worker has evaluated it. */
   const send = async (topic: string, payload: string, retain = false) => {
     const before = handled.get(topic) ?? 0;
-    await node.publishAsync(topic, payload, { qos: 1, retain });
+    await rig.node.publishAsync(topic, payload, { qos: 1, retain });
     await waitHandled(topic, before + 1);
   };
   return {
@@ -97,12 +70,12 @@ const received = (device: string, rule = 'hot', path = '/') => hooks.filter((h) 
 /** The retained messages under pimonitor/alerts/hot/<device>/ as the broker holds them. */
 async function retained(device: string): Promise<string[]> {
   const out: string[] = [];
-  const { persistence } = broker.aedes as unknown as { persistence: { createRetainedStream(pattern: string): AsyncIterable<{ topic: string; payload: Buffer }> } };
+  const { persistence } = rig.broker.aedes as unknown as { persistence: { createRetainedStream(pattern: string): AsyncIterable<{ topic: string; payload: Buffer }> } };
   for await (const packet of persistence.createRetainedStream(`pimonitor/alerts/hot/${device}/#`)) if (packet.payload.length > 0) out.push(packet.topic);
   return out;
 }
 const retainedNow = (device: string, expected: string[]) => eventually(`retained for ${device}: ${expected.join(', ')}`, async () => (JSON.stringify(await retained(device)) === JSON.stringify(expected) ? true : undefined));
-const hotState = async (device: string) => t.db.oneOrNone<{ phase: string }>("SELECT phase FROM alert_state WHERE rule = 'hot' AND device = $1", [device]);
+const hotState = async (device: string) => rig.t.db.oneOrNone<{ phase: string }>("SELECT phase FROM alert_state WHERE rule = 'hot' AND device = $1", [device]);
 /** Lets keepFiringFor run out and waits for the worker's timer to resolve hot on this device. */
 async function letResolve(device: string) {
   now += 6 * MIN;
@@ -128,7 +101,7 @@ test('(a) notified as firing, device offline, keepFiringFor runs out during the 
     await a.read('attic', { temperature: 20 }); // recovering for 5 minutes
     await a.status('attic', 'offline');
     await letResolve('attic');
-    expect(await t.db.one("SELECT inhibited FROM alert_events WHERE rule = 'hot' AND device = 'attic' AND kind = 'resolved'")).toEqual({ inhibited: true });
+    expect(await rig.t.db.one("SELECT inhibited FROM alert_events WHERE rule = 'hot' AND device = 'attic' AND kind = 'resolved'")).toEqual({ inhibited: true });
     await rounds(a.notifier);
     expect(received('attic')).toEqual(['hot firing', 'hot resolved']);
     await retainedNow('attic', []);
@@ -153,7 +126,7 @@ test('(b) fired while its device was offline and resolved before it came back: n
     await rounds(b.notifier);
     expect(received('cellar')).toEqual([]);
     expect(await retained('cellar')).toEqual([]);
-    expect(await t.db.one("SELECT count(*)::int AS n FROM alert_notifications n JOIN alert_events e ON e.id = n.event_id WHERE e.rule = 'hot' AND e.device = 'cellar'")).toEqual({ n: 0 });
+    expect(await rig.t.db.one("SELECT count(*)::int AS n FROM alert_notifications n JOIN alert_events e ON e.id = n.event_id WHERE e.rule = 'hot' AND e.device = 'cellar'")).toEqual({ n: 0 });
   } finally {
     await b.stop();
   }
@@ -191,7 +164,7 @@ test('(d) a worker restart between firing and resolution neither loses nor repea
   expect(received('porch')).toEqual(['hot firing']);
 
   // The reading that ends it arrives while the worker is down; its session keeps it.
-  await node.publishAsync('home/porch/dht22', JSON.stringify({ temperature: 20 }), { qos: 1 });
+  await rig.node.publishAsync('home/porch/dht22', JSON.stringify({ temperature: 20 }), { qos: 1 });
   const second = await startAlerts('alerts-d');
   try {
     await second.waitHandled('home/porch/dht22', 1);

@@ -1,14 +1,10 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import mqtt from 'mqtt';
-import { startBroker, type RunningBroker } from '../broker/broker.js';
 import { Notifier } from '../alerts/notifier.js';
 import { parseRoutes, type Route } from '../alerts/routes.js';
 import { parseRules, type Rule } from '../alerts/rules.js';
 import type { OrphanOutcome } from '../alerts/store.js';
 import { AlertsWorker } from '../alerts/worker.js';
-import { createLogger } from '../shared/log.js';
-import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
+import { useAlertsRig } from './helpers/alerts-rig.js';
 import { eventually } from './helpers/net.js';
 
 // Issue 24, item 3: a rule removed, renamed or narrowed while its alert fires. Before, the alert's
@@ -17,32 +13,9 @@ import { eventually } from './helpers/net.js';
 // injected clock, and the notifier's rounds run by the test (sendDue), so nothing waits on timing.
 
 const REPEAT_MS = 6_000;
-let t: TestDatabase;
-let broker: RunningBroker;
-let publisher: mqtt.MqttClient;
-let node: mqtt.MqttClient;
 type Hook = { alerts: Array<{ status: string; labels: Record<string, string>; annotations: Record<string, string> }> };
-const hooks: Hook[] = [];
-const server = createServer((req, res) => {
-  let body = '';
-  req.on('data', (c) => (body += c));
-  req.on('end', () => (hooks.push(JSON.parse(body)), res.end()));
-});
-
-beforeAll(async () => {
-  t = await createMigratedTestDatabase();
-  broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  publisher = await mqtt.connectAsync(broker.url, { clientId: 'alerts-notifier' });
-  node = await mqtt.connectAsync(broker.url, { clientId: 'the-nodes' });
-}, 60_000);
-afterAll(async () => {
-  await node?.endAsync();
-  await publisher?.endAsync();
-  await broker?.stop();
-  await new Promise((resolve) => server.close(resolve));
-  await t?.stop();
-});
+const rig = useAlertsRig<Hook>();
+const { hooks } = rig;
 
 const parse = <T>(p: { ok: true; value: T } | { ok: false; problems: string[] }): T => {
   if (!p.ok) throw new Error(p.problems.join('\n'));
@@ -52,7 +25,7 @@ const parse = <T>(p: { ok: true; value: T } | { ok: false; problems: string[] })
 let now = Date.UTC(2026, 10, 22, 12);
 const clock = () => now;
 const routes = (): Route[] => parse(parseRoutes([
-  { name: 'hook', type: 'webhook', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, groupWait: 0, repeatInterval: REPEAT_MS },
+  { name: 'hook', type: 'webhook', url: rig.hookUrl('/'), groupWait: 0, repeatInterval: REPEAT_MS },
   { name: 'ha', type: 'mqtt', groupWait: 0, repeatInterval: REPEAT_MS },
 ]));
 const hot = { name: 'hot', type: 'threshold', select: '+/+/temperature', above: 30 };
@@ -62,10 +35,10 @@ const damp = { name: 'damp', type: 'threshold', select: '+/+/humidity', above: 7
 /** The worker and notifier of one run of `pimonitor alerts` with these rules. */
 async function startAlerts(rawRules: unknown[], clientId: string) {
   const rules: Rule[] = parse(parseRules(rawRules));
-  const worker = new AlertsWorker(t.db, { rules, routes: routes(), tickMs: 20, now: clock, connect: () => mqtt.connect(broker.url, { clientId, clean: false }) });
-  const notifier = new Notifier(t.db, {
+  const worker = new AlertsWorker(rig.t.db, { rules, routes: routes(), tickMs: 20, now: clock, connect: () => mqtt.connect(rig.broker.url, { clientId, clean: false }) });
+  const notifier = new Notifier(rig.t.db, {
     rules, routes: routes(), pollMs: 20, maxAttempts: 5, now: clock,
-    transports: { timeoutMs: 5000, publish: async (topic, payload, retain) => void (await publisher.publishAsync(topic, payload, { qos: 1, retain })) },
+    transports: { timeoutMs: 5000, publish: async (topic, payload, retain) => void (await rig.publisher.publishAsync(topic, payload, { qos: 1, retain })) },
   });
   const orphans: OrphanOutcome[] = [];
   worker.on('orphansResolved', ({ outcomes }) => orphans.push(...outcomes));
@@ -75,7 +48,7 @@ async function startAlerts(rawRules: unknown[], clientId: string) {
   /** Publishes a message and waits until the worker has evaluated it. */
   const send = async (topic: string, payload: string, retain = false) => {
     const before = handled.get(topic) ?? 0;
-    await node.publishAsync(topic, payload, { qos: 1, retain });
+    await rig.node.publishAsync(topic, payload, { qos: 1, retain });
     await eventually(`${topic} handled`, async () => ((handled.get(topic) ?? 0) > before ? true : undefined));
   };
   return {
@@ -92,7 +65,7 @@ const received = (device: string) => hooks.flatMap((h) => h.alerts).filter((a) =
 /** The retained messages under pimonitor/alerts/ for this device, as the broker holds them. */
 async function retained(device: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  const { persistence } = broker.aedes as unknown as { persistence: { createRetainedStream(pattern: string): AsyncIterable<{ topic: string; payload: Buffer }> } };
+  const { persistence } = rig.broker.aedes as unknown as { persistence: { createRetainedStream(pattern: string): AsyncIterable<{ topic: string; payload: Buffer }> } };
   for await (const packet of persistence.createRetainedStream('pimonitor/alerts/#')) {
     if (packet.topic.split('/')[3] === device && packet.payload.length > 0) out[packet.topic] = JSON.parse(packet.payload.toString()).rule;
   }
@@ -107,7 +80,7 @@ async function passRepeatIntervals(notifier: Notifier, intervals: number) {
   }
 }
 
-const stateRules = async (device: string) => t.db.map('SELECT rule FROM alert_state WHERE device = $1 ORDER BY rule', [device], (r: { rule: string }) => r.rule);
+const stateRules = async (device: string) => rig.t.db.map('SELECT rule FROM alert_state WHERE device = $1 ORDER BY rule', [device], (r: { rule: string }) => r.rule);
 
 /** hot and damp fire on this device and are notified to both routes; the worker then goes away. */
 async function fireBoth(device: string, clientId: string) {
@@ -144,7 +117,7 @@ test.each([
     expect(got.filter((a) => a === 'damp firing').length).toBeGreaterThanOrEqual(4); // repeats do go out
     expect(new Set(got.filter((a) => a.startsWith('too-hot ')))).toEqual(new Set(how === 'renamed' ? ['too-hot firing'] : []));
     expect(await stateRules(device)).toEqual(how === 'renamed' ? ['damp', 'too-hot'] : ['damp']);
-    expect(await t.db.map("SELECT kind, reason FROM alert_events WHERE rule = 'hot' AND device = $1 ORDER BY id", [device], (r) => r))
+    expect(await rig.t.db.map("SELECT kind, reason FROM alert_events WHERE rule = 'hot' AND device = $1 ORDER BY id", [device], (r) => r))
       .toEqual([{ kind: 'fired', reason: null }, { kind: 'resolved', reason: 'rule removed' }]);
   } finally {
     await next.stop();
@@ -165,7 +138,7 @@ test('an alert of a removed rule that was never notified as firing gets no resol
   await first.send(`home/${device}/status`, 'offline', true);
   await first.read(device, { temperature: 35, humidity: 80 });
   await first.notifier.sendDue();
-  expect(await t.db.map('SELECT rule, phase FROM alert_state WHERE device = $1 ORDER BY rule', [device], (r) => r)).toEqual([
+  expect(await rig.t.db.map('SELECT rule, phase FROM alert_state WHERE device = $1 ORDER BY rule', [device], (r) => r)).toEqual([
     { rule: 'down', phase: 'firing' }, { rule: 'hot', phase: 'firing' }, { rule: 'slow', phase: 'pending' },
   ]);
   expect(received(device)).toEqual([]); // down goes to ha only
@@ -180,13 +153,13 @@ test('an alert of a removed rule that was never notified as firing gets no resol
   ]);
   expect(received(device)).toEqual([]);
   expect(await stateRules(device)).toEqual(['down']);
-  expect(await t.db.map("SELECT rule, kind, reason FROM alert_events WHERE device = $1 AND rule <> 'down' ORDER BY id", [device], (r) => r))
+  expect(await rig.t.db.map("SELECT rule, kind, reason FROM alert_events WHERE device = $1 AND rule <> 'down' ORDER BY id", [device], (r) => r))
     .toEqual([{ rule: 'hot', kind: 'fired', reason: null }, { rule: 'hot', kind: 'resolved', reason: 'rule removed' }]);
-  expect(await t.db.one("SELECT count(*)::int AS n FROM alert_notifications n JOIN alert_events e ON e.id = n.event_id WHERE e.device = $1 AND e.rule <> 'down'", [device])).toEqual({ n: 0 });
+  expect(await rig.t.db.one("SELECT count(*)::int AS n FROM alert_notifications n JOIN alert_events e ON e.id = n.event_id WHERE e.device = $1 AND e.rule <> 'down'", [device])).toEqual({ n: 0 });
 
   // Fired and notified to no route yet (the worker stopped before the notifier's round): its firing
   // is given up, not sent after the rule is gone, and no resolution follows.
-  await node.publishAsync(`home/${device}/status`, 'online', { qos: 1, retain: true });
+  await rig.node.publishAsync(`home/${device}/status`, 'online', { qos: 1, retain: true });
   const third = await startAlerts([hot, down], 'alerts-cellar');
   await third.read(device, { temperature: 37 });
   await third.stop();
@@ -197,7 +170,7 @@ test('an alert of a removed rule that was never notified as firing gets no resol
   expect(fourth.orphans).toEqual([{ key: { rule: 'hot', device, sensor: 'dht22', metric: 'temperature' }, phase: 'firing', resolved: true, routes: [] }]);
   expect(received(device)).toEqual([]);
   expect(await retained(device)).toEqual({});
-  expect(await t.db.map("SELECT n.route, n.sent_at IS NULL AS unsent, n.last_error FROM alert_notifications n JOIN alert_events e ON e.id = n.event_id WHERE e.device = $1 AND e.rule = 'hot' ORDER BY n.route", [device], (r) => r))
+  expect(await rig.t.db.map("SELECT n.route, n.sent_at IS NULL AS unsent, n.last_error FROM alert_notifications n JOIN alert_events e ON e.id = n.event_id WHERE e.device = $1 AND e.rule = 'hot' ORDER BY n.route", [device], (r) => r))
     .toEqual([{ route: 'ha', unsent: true, last_error: 'rule removed before it was sent' }, { route: 'hook', unsent: true, last_error: 'rule removed before it was sent' }]);
 }, 30_000);
 
@@ -208,7 +181,7 @@ test('a firing handed to a sender and never marked (a crash while sending) may h
   await first.read(device, { temperature: 35 });
   await first.stop();
   // What the notifier does before it sends; the process dies before markSent.
-  expect((await claimDue(t.db, now)).map((n) => `${n.event.rule} ${n.route}`).sort()).toEqual(['hot ha', 'hot hook']);
+  expect((await claimDue(rig.t.db, now)).map((n) => `${n.event.rule} ${n.route}`).sort()).toEqual(['hot ha', 'hot hook']);
 
   const next = await startAlerts([], 'alerts-porch');
   await next.notifier.sendDue();
