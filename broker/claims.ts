@@ -1,17 +1,18 @@
 /**
  * Who owns what in the broker: a client id (and so its session), a retained topic, a device that a
  * source account's messages map to. The first account to use a thing claims it; no other account may
- * use it until the claim is released (a clean session's client id when it disconnects, everything an
- * account held when it is revoked). Claims live where the things they guard live: in memory with the
- * in-memory broker, in Redis (one hash, written with HSETNX) when brokers share sessions through Redis,
- * so a claim made on one broker holds on every other.
+ * use it until the claim is released (a retained topic when its owner clears it, the least recently used
+ * client ids past an account's cap, everything an account held when it is revoked). Claims live where
+ * what they guard lives: client ids and devices of the in-memory broker in PostgreSQL (claims-db.ts),
+ * its retained topics in memory; everything in Redis (one hash, written with HSETNX) when brokers share
+ * sessions through Redis, so a claim made on one broker holds on every other.
  *
  * The MQTT 5 specification (section 5.4.2) asks a server to check that a client is authorised to use
  * its client identifier; Mosquitto does not (eclipse-mosquitto issue 3219), and mochi-mqtt added it in
  * pull request 399 ("don't allow inheriting session if username doesn't match").
  */
 
-/** Where claims are kept beyond this process: Redis when clustered. Resolves to the holder. */
+/** Where claims are kept beyond this process: PostgreSQL, or Redis when clustered. */
 export interface ClaimBackend {
   /** Which keys it keeps; the others are kept in this process only. Default: all. */
   keeps?(key: string): boolean;
