@@ -12,7 +12,7 @@ import { FilteredConnection } from './filtered-connection.js';
 import { createHooks, newStats, POLICY, remoteAddress, type BrokerStats } from './hooks.js';
 import { listenTls, listenWebSocket, type TlsListener, type WebSocketListener } from './listeners.js';
 import { DEFAULT_LIMITS, type BrokerLimits } from './limits.js';
-import type { Principal } from './policy.js';
+import { INTERNAL_PREFIX, type Principal } from './policy.js';
 
 export type { BrokerStats } from './hooks.js';
 
@@ -58,7 +58,7 @@ export interface RunningBroker {
 }
 
 /** Where the brokers of a cluster tell each other about claims (claims.ts); forwarded to no client. */
-const CLAIMS_TOPIC = '$SYS/pimonitor/claims';
+const CLAIMS_TOPIC = `${INTERNAL_PREFIX}claims`;
 /** Messages Aedes routes at once before it queues; Aedes's default. */
 const CONCURRENCY = 100;
 /** A WebSocket frame is buffered whole by `ws` before any filter sees it: this bounds that buffer. */

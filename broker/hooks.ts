@@ -5,7 +5,7 @@ import { topicProblem, RateLimiter, type BrokerLimits } from './limits.js';
 import { DROPPED_TOPIC } from './oversize-filter.js';
 import type { Admission, Ownership, Refusal, RefusalCounter } from './ownership.js';
 import { REFUSAL_COUNTERS } from './ownership.js';
-import { canPublish, canSubscribe, type Principal } from './policy.js';
+import { canPublish, canSubscribe, INTERNAL_PREFIX, type Principal } from './policy.js';
 import { checkStoredWill } from './stored-will.js';
 
 export const DROP_REASONS = ['oversize', 'denied', 'rate_limit', 'frozen_subscriber', 'not_owner', 'quota'] as const;
@@ -51,8 +51,6 @@ export const newStats = (): BrokerStats => ({
 
 /** Marks errors the broker's own policy raised: already logged once, so Aedes's clientError is not logged again. */
 export const POLICY = Symbol('pimonitor policy');
-/** Topics only brokers use among themselves. */
-const INTERNAL_PREFIX = '$SYS/pimonitor/';
 const policyError = <T extends object>(message: string, extra?: T): Error & T => Object.assign(new Error(message), { [POLICY]: true }, extra) as Error & T;
 
 export const remoteAddress = (client: Client) => (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress;
@@ -283,9 +281,9 @@ export function createHooks({ auth, limits, log, stats, principals, drops, newes
     },
 
     authorizeForward(_client, packet) {
-      // Stand-ins for dropped messages, and what the brokers tell each other under $SYS/pimonitor/,
-      // go to nobody, live or from a persistent session's queue.
-      if (packet.topic === DROPPED_TOPIC || packet.topic.startsWith(INTERNAL_PREFIX)) return null;
+      // The broker's own topics (stand-ins for dropped messages, what the brokers tell each other) go
+      // to nobody, live or from a persistent session's queue.
+      if (packet.topic.startsWith(INTERNAL_PREFIX)) return null;
       stats.messagesOut++;
       return packet;
     },

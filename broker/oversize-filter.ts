@@ -1,3 +1,5 @@
+import { INTERNAL_PREFIX } from './policy.js';
+
 /**
  * Watches the bytes of one MQTT connection before Aedes parses them, and handles an oversize PUBLISH as
  * Mosquitto's `message_size_limit` does: the body is read and discarded as it streams in (never
@@ -11,7 +13,7 @@
  * most four bytes) and, for an oversize PUBLISH, its variable header (MQTT-3.3.2: topic length, topic,
  * packet id when QoS > 0). MQTT 3.1.1 only, as Aedes.
  */
-export const DROPPED_TOPIC = '$SYS/pimonitor/dropped';
+export const DROPPED_TOPIC = `${INTERNAL_PREFIX}dropped`;
 
 const PUBLISH = 3;
 const MAX_LENGTH_BYTES = 4;

@@ -22,6 +22,8 @@ const allow: Decision = { ok: true };
 const deny = (reason: string): Decision => ({ ok: false, reason });
 export const HA_STATUS = 'homeassistant/status';
 export const SYS_PREFIX = '$SYS/';
+/** Topics the broker uses for itself (stand-ins for dropped messages, claims told between brokers): forwarded to no client. */
+export const INTERNAL_PREFIX = `${SYS_PREFIX}pimonitor/`;
 
 /** Whether filter-or-topic `t` lies inside `root/#` (wildcards only below the root, never above it). */
 function within(root: string, t: string): boolean {
