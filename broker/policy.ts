@@ -33,8 +33,13 @@ function within(root: string, t: string): boolean {
 
 /** Home Assistant discovery topics of one device: homeassistant/<component>/<device>/… (node_id = device). */
 function isOwnDiscovery(name: string, topic: string): boolean {
+  return discoveryNodeOf(topic) === name;
+}
+
+/** The node_id of a Home Assistant discovery topic (homeassistant/<component>/<node_id>/…), if it is one. */
+function discoveryNodeOf(topic: string): string | undefined {
   const levels = topic.split('/');
-  return levels[0] === 'homeassistant' && levels.length >= 4 && levels[2] === name;
+  return levels[0] === 'homeassistant' && levels.length >= 4 ? levels[2] : undefined;
 }
 
 /**
@@ -158,9 +163,7 @@ export function clientIdProblem(who: Principal, clientId: string): string | null
  * an account's. Pure.
  */
 export function ownerByName(topic: string, isAccount: (name: string) => boolean): string | undefined {
-  const levels = topic.split('/');
-  const [root, second, third] = levels;
-  if (root === TOPIC_ROOT && second !== undefined && isAccount(second)) return second;
-  if (root === 'homeassistant' && levels.length >= 4 && third !== undefined && isAccount(third)) return third;
-  return undefined;
+  const [root, device] = topic.split('/');
+  const named = root === TOPIC_ROOT ? device : discoveryNodeOf(topic);
+  return named !== undefined && isAccount(named) ? named : undefined;
 }
