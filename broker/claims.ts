@@ -1,3 +1,5 @@
+import { withTimeout } from '../shared/timeout.js';
+
 /**
  * Who owns what in the broker: a client id (and so its session), a retained topic, a device that a
  * source account's messages map to. The first account to use a thing claims it; no other account may
@@ -189,13 +191,17 @@ const TRANSFER_IF_HELD = "local h = redis.call('HGET', KEYS[1], ARGV[1]) if h ==
 /** Deletes a field only while it still names the releasing account (another broker may have re-claimed it). */
 const RELEASE_IF_HELD = "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0";
 
+/** How long a claim waits for Redis: ioredis queues commands while it reconnects, and a CONNECT must not wait for ever. */
+const REDIS_CLAIM_TIMEOUT_MS = 5000;
+
 /** Claims in one Redis hash, shared by every broker of a cluster (the connection adds the key prefix). */
 export function redisClaims(redis: RedisLike, hash = 'claims'): ClaimBackend {
+  const bounded = <T>(call: Promise<T>) => withTimeout(call, REDIS_CLAIM_TIMEOUT_MS, 'a claim in Redis');
   return {
     async load() {
-      return Object.entries(await redis.hgetall(hash));
+      return Object.entries(await bounded(redis.hgetall(hash)));
     },
-    async claim(key, account) {
+    claim: (key, account) => bounded((async () => {
       // A holder that releases between our HSETNX and HGET: try again (a few times; it cannot churn long).
       for (let attempt = 0; attempt < 3; attempt++) {
         if ((await redis.hsetnx(hash, key, account)) === 1) return account;
@@ -203,12 +209,12 @@ export function redisClaims(redis: RedisLike, hash = 'claims'): ClaimBackend {
         if (holder !== null) return holder;
       }
       throw new Error(`the claim of ${key} kept changing hands`);
-    },
+    })()),
     async release(key, account) {
-      await redis.eval(RELEASE_IF_HELD, 1, hash, key, account);
+      await bounded(redis.eval(RELEASE_IF_HELD, 1, hash, key, account));
     },
     async transfer(key, from, to) {
-      const holder = await redis.eval(TRANSFER_IF_HELD, 1, hash, key, from, to);
+      const holder = await bounded(redis.eval(TRANSFER_IF_HELD, 1, hash, key, from, to));
       return typeof holder === 'string' ? holder : to;
     },
   };
