@@ -2,6 +2,7 @@ import { unitOf } from '../shared/contract.js';
 import { formatDuration } from '../shared/duration.js';
 import { formatUnit, formatValue, renderMessage, type MessageValues } from './message.js';
 import { selects, type Rule, type Severity } from './rules.js';
+import { advance, catchingUp, isLate, type SeriesProgress } from './progress.js';
 import { AT_ONCE, dueAt, observe, observeSilence, observeValue, tick, type AlertEvent, type AlertState, type Step, type Timing } from './transitions.js';
 
 /** What an alert is about: a series (device/sensor/metric), a sensor (device/sensor) or a device. */
@@ -16,10 +17,15 @@ export interface AlertKey {
 export interface Change {
   key: AlertKey;
   state: AlertState | null;
-  event?: AlertEvent & { severity: Severity; message: string; labels: Readonly<Record<string, string>>; inhibited: boolean };
+  event?: AlertEvent & {
+    severity: Severity; message: string; labels: Readonly<Record<string, string>>; inhibited: boolean;
+    /** A firing made by a reading of a backlog: held until its series has caught up (alerts/progress.ts). */
+    catchingUp: boolean;
+  };
   /**
-   * Its device is online (again) and it still fires: if its firing was inhibited and never notified,
-   * it is notified now (issue 24, item 2: inhibition is per alert, not per event).
+   * Its device is online (again), or its series has caught up, and it still fires: if its firing was
+   * held back (inhibited, or made by a backlog) and never notified, it is notified now (issue 24, items
+   * 1 and 2: inhibition is per alert, not per event).
    */
   release?: true;
 }
@@ -30,6 +36,7 @@ export interface SensorDiag {
 }
 
 const keyString = (k: AlertKey) => [k.rule, k.device, k.sensor ?? '', k.metric ?? ''].join('\u0000');
+const seriesOf = (k: AlertKey) => (k.metric === undefined ? null : [k.device, k.sensor, k.metric].join('/'));
 /** Only threshold rules wait and keep firing; offline rules wait; stale and health rules act at once. */
 const timingOf = (rule: Rule): Timing => ({
   forMs: rule.type === 'threshold' || rule.type === 'offline' ? rule.forMs : 0,
@@ -41,12 +48,25 @@ const timingOf = (rule: Rule): Timing => ({
  * changed. No I/O and no clock of its own: the worker passes the time, stores the changes and sends
  * the notifications. A device whose status is offline inhibits its own threshold, stale and sensor
  * alerts: their events are marked `inhibited`, so one dead node is one notification (its offline rule).
+ *
+ * Two clocks (issue 24, item 1): a threshold rule judges each series in the time of its readings, in
+ * order; a reading no newer than the newest one evaluated changes nothing (`late` counts them). Stale,
+ * offline and health rules, and timers once a series has no newer readings, use the clock. What a
+ * backlog fires is held until its series catches up (alerts/progress.ts), then released.
  */
+/** A threshold step remembers the reading time that made it. */
+const stamped = (step: Step, ts: number): Step => (step.state ? { ...step, state: { ...step.state, observedAt: ts } } : step);
+
 export class AlertEngine {
   private readonly states = new Map<string, { key: AlertKey; rule: Rule; state: AlertState }>();
   private readonly lastSeen = new Map<string, { device: string; sensor: string; metric: string; at: number }>();
   private readonly offline = new Map<string, number>();
   private readonly diags = new Map<string, SensorDiag & { lastSuccessAt: number; rate: number }>();
+  private readonly progress = new Map<string, SeriesProgress>();
+  /** Alerts fired by a backlog, or restored, whose firing may still be held back: released when settled. */
+  private readonly held = new Set<string>();
+  /** Readings older than their series' newest: they reach storage, not the alerts. */
+  lateReadings = 0;
 
   constructor(private readonly rules: readonly Rule[], private readonly startedAt: number) {}
 
@@ -54,22 +74,43 @@ export class AlertEngine {
   restore(states: ReadonlyArray<{ key: AlertKey; state: AlertState }>, lastSeen: ReadonlyArray<{ device: string; sensor: string; metric: string; at: number }>, offline: ReadonlyArray<{ device: string; since: number }>): void {
     for (const { key, state } of states) {
       const rule = this.rules.find((r) => r.name === key.rule);
-      if (rule) this.states.set(keyString(key), { key, rule, state });
+      if (!rule) continue;
+      this.states.set(keyString(key), { key, rule, state });
+      // A firing held back before the restart is released at the first tick that finds it settled.
+      if (state.phase !== 'pending') this.held.add(keyString(key));
+      const series = seriesOf(key);
+      const known = series === null ? undefined : this.progress.get(series)?.newest;
+      if (series !== null && state.observedAt !== undefined && (known === undefined || state.observedAt > known)) {
+        this.progress.set(series, { newest: state.observedAt, arrivedAt: -Infinity, live: true });
+      }
     }
     for (const s of lastSeen) this.lastSeen.set([s.device, s.sensor, s.metric].join('/'), s);
     for (const o of offline) this.offline.set(o.device, o.since);
   }
 
-  reading(device: string, sensor: string, metric: string, value: number, at: number): Change[] {
+  /** A reading taken at `ts` (reading time), arriving at `now` (the clock; a live reading when absent). */
+  reading(device: string, sensor: string, metric: string, value: number, ts: number, now = ts): Change[] {
     const series = [device, sensor, metric];
-    this.lastSeen.set(series.join('/'), { device, sensor, metric, at });
+    const id = series.join('/');
+    if (isLate(this.progress.get(id), ts)) {
+      this.lateReadings++;
+      return [];
+    }
+    const progress = advance(ts, now);
+    this.progress.set(id, progress);
+    // Silence is measured on the clock: a reading of any age that arrives shows the sensor reports.
+    this.lastSeen.set(id, { device, sensor, metric, at: now });
     const changes: Change[] = [];
     for (const rule of this.rules) {
       if (!selects(rule.select, series)) continue;
       const key = { rule: rule.name, device, sensor, metric };
-      if (rule.type === 'threshold') changes.push(...this.apply(rule, key, (state) => observeValue(rule, state, value, at), value));
-      if (rule.type === 'stale') changes.push(...this.apply(rule, key, (state) => observe(AT_ONCE, state, false, false, 0, at), 0));
+      if (rule.type === 'threshold') {
+        const step = (state: AlertState | null) => stamped(observeValue(rule, state, value, ts), ts);
+        changes.push(...this.apply(rule, key, step, value, !progress.live));
+      }
+      if (rule.type === 'stale') changes.push(...this.apply(rule, key, (state) => observe(AT_ONCE, state, false, false, 0, now), 0));
     }
+    if (progress.live) changes.push(...this.release(now, (key) => seriesOf(key) === id));
     return changes;
   }
 
@@ -84,9 +125,11 @@ export class AlertEngine {
     }
     // Every online status, not only a change: after a restart the engine may not know the device was offline.
     if (status === 'online') {
-      for (const { key, rule, state } of this.states.values()) {
-        if (key.device === device && rule.type !== 'offline' && state.phase !== 'pending') changes.push({ key, state, release: true });
+      for (const [id, { key, rule, state }] of this.states) {
+        // One a backlog fired waits for its series to catch up (tick).
+        if (key.device === device && rule.type !== 'offline' && state.phase !== 'pending' && !this.held.has(id)) changes.push({ key, state, release: true });
       }
+      changes.push(...this.release(at, (key) => key.device === device));
     }
     return changes;
   }
@@ -104,14 +147,24 @@ export class AlertEngine {
     return this.evaluateHealth(device, sensor, at);
   }
 
-  /** Time passing: pending alerts may fire, recovering ones resolve, silent series go stale. */
+  /**
+   * Time passing: pending alerts may fire, recovering ones resolve, silent series go stale, held
+   * firings of settled series are released. A series still catching up keeps its timers: its readings
+   * will say. A timer that ran out in the past (after a backlog) is dated when it ran out.
+   */
   tick(at: number): Change[] {
     const changes: Change[] = [];
     for (const [id, entry] of [...this.states]) {
       if (entry.rule.type === 'stale' || entry.rule.type === 'sensorHealth') continue;
-      const step = tick(timingOf(entry.rule), entry.state, at);
-      if (step.state?.phase !== entry.state.phase) changes.push(this.commit(id, entry.rule, entry.key, step, entry.state.value));
+      const series = seriesOf(entry.key);
+      if (series !== null && catchingUp(this.progress.get(series), at)) continue;
+      const timing = timingOf(entry.rule);
+      const due = dueAt(timing, entry.state);
+      if (due === null || due > at) continue;
+      const step = tick(timing, entry.state, Math.max(due, entry.state.observedAt ?? due));
+      if (step.state?.phase !== entry.state.phase) changes.push(this.commit(id, entry.rule, entry.key, step, entry.state.value, false));
     }
+    changes.push(...this.release(at, () => true));
     for (const rule of this.rules) {
       if (rule.type !== 'stale') continue;
       for (const s of this.lastSeen.values()) {
@@ -156,21 +209,41 @@ export class AlertEngine {
     return changes;
   }
 
-  private apply(rule: Rule, key: AlertKey, step: (state: AlertState | null) => Step, value: number): Change[] {
+  /** Held firings (`held`) of alerts `which` selects, whose series is settled and device online. */
+  private release(at: number, which: (key: AlertKey) => boolean): Change[] {
+    const changes: Change[] = [];
+    for (const id of this.held) {
+      const entry = this.states.get(id);
+      if (!entry) {
+        this.held.delete(id);
+        continue;
+      }
+      const series = seriesOf(entry.key);
+      if (!which(entry.key) || this.offline.has(entry.key.device) || (series !== null && catchingUp(this.progress.get(series), at))) continue;
+      this.held.delete(id);
+      if (entry.state.phase !== 'pending') changes.push({ key: entry.key, state: entry.state, release: true });
+    }
+    return changes;
+  }
+
+  private apply(rule: Rule, key: AlertKey, step: (state: AlertState | null) => Step, value: number, catchingUp = false): Change[] {
     const id = keyString(key);
     const before = this.states.get(id)?.state ?? null;
     const next = step(before);
-    const change = this.commit(id, rule, key, next, value);
+    const change = this.commit(id, rule, key, next, value, catchingUp);
     // A firing alert's new value is kept here, but is not a change worth storing or sending.
     return change.event || before?.phase !== next.state?.phase ? [change] : [];
   }
 
-  private commit(id: string, rule: Rule, key: AlertKey, step: Step, value: number): Change {
+  private commit(id: string, rule: Rule, key: AlertKey, step: Step, value: number, catchingUp: boolean): Change {
     if (step.state) this.states.set(id, { key, rule, state: step.state });
     else this.states.delete(id);
+    if (!step.state) this.held.delete(id);
     if (!step.event) return { key, state: step.state };
     const inhibited = rule.type !== 'offline' && this.offline.has(key.device);
-    return { key, state: step.state, event: { ...step.event, severity: rule.severity, labels: rule.labels, inhibited, message: renderMessage(rule.message, this.values(rule, key, step.event, value)) } };
+    const held = catchingUp && step.event.type === 'fired';
+    if (held) this.held.add(id);
+    return { key, state: step.state, event: { ...step.event, severity: rule.severity, labels: rule.labels, inhibited, catchingUp: held, message: renderMessage(rule.message, this.values(rule, key, step.event, value)) } };
   }
 
   private values(rule: Rule, key: AlertKey, event: AlertEvent, value: number): MessageValues {

@@ -11,6 +11,7 @@ const SEVERITY_RANK = { info: 0, warning: 1, critical: 2 } as const;
 
 function line(e: NotificationEvent): string {
   if (e.kind !== 'resolved') return e.message;
+  if (e.past_episode) return `past episode, ${e.started_at.toISOString()} to ${e.at.toISOString()}: ${e.message}`;
   return e.reason ? `resolved (${e.reason}): ${e.message}` : `resolved: ${e.message}`;
 }
 

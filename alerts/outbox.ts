@@ -1,6 +1,6 @@
 import type { ITask } from 'pg-promise';
 import type { AlertKey } from './engine.js';
-import { decideResolution, deliveryOf, type NotificationRecord } from './owed.js';
+import { decideResolution, deliveryOf, isPastEpisode, takesPastEpisodes, type NotificationRecord } from './owed.js';
 import { dueThrough, planNotification, type Route } from './routes.js';
 import type { Rule, Severity } from './rules.js';
 
@@ -20,7 +20,7 @@ const whereOf = (key: AlertKey) => [key.rule, key.device, key.sensor ?? '', key.
 
 /** The firing event of this alert that fired at `firedAt`, or null (a state older than its events). */
 async function firingOf(t: Task, key: AlertKey, firedAt: number) {
-  return t.oneOrNone<{ id: string; severity: Severity; inhibited: boolean }>(`SELECT id, severity, inhibited FROM alert_events
+  return t.oneOrNone<{ id: string; severity: Severity; inhibited: boolean; catching_up: boolean }>(`SELECT id, severity, inhibited, catching_up FROM alert_events
     WHERE rule = $1 AND device = $2 AND sensor = $3 AND metric = $4 AND kind = 'fired' AND at = $5 ORDER BY id DESC LIMIT 1`, [...whereOf(key), new Date(firedAt)]);
 }
 
@@ -38,13 +38,18 @@ export async function queueFiring(t: Task, eventId: string, severity: Severity, 
 
 /**
  * The resolution `resolvedId` of the alert that fired at `firedAt`: one notification to each route
- * owed one, and held firings withdrawn (a repeat, or a firing the resolution replaces). Returns how
- * many resolutions it queued. Routes no longer configured are not sent to.
+ * owed one, and held firings withdrawn (a repeat, or a firing the resolution replaces); or, for an
+ * episode a backlog fired and ended, that episode (alerts/owed.ts isPastEpisode). Returns how many
+ * notifications it queued. Routes no longer configured are not sent to.
  */
-export async function queueResolution(t: Task, key: AlertKey, firedAt: number, resolvedId: string, routes: readonly Route[], at: number): Promise<number> {
+export async function queueResolution(t: Task, key: AlertKey, firedAt: number, resolvedId: string, rule: Rule | undefined, routes: readonly Route[], at: number): Promise<number> {
   const fired = await firingOf(t, key, firedAt);
   if (!fired) return 0;
   const rows = await t.any<NotificationRecord & { route: string; due_at: Date }>('SELECT route, due_at, sent_at, attempts, last_error, gave_up_at FROM alert_notifications WHERE event_id = $1', [fired.id]);
+  if (isPastEpisode({ catchingUp: fired.catching_up, inhibited: fired.inhibited }, rows.length)) {
+    await t.none('UPDATE alert_events SET past_episode = true WHERE id = $1', [resolvedId]);
+    return queueFiring(t, resolvedId, fired.severity, rule, routes.filter(takesPastEpisodes), at);
+  }
   let queued = 0;
   for (const route of routes) {
     const firings = rows.filter((r) => r.route === route.name).map((r) => ({ delivery: deliveryOf(r), dueAt: r.due_at.getTime() }));
@@ -62,13 +67,14 @@ export async function queueResolution(t: Task, key: AlertKey, firedAt: number, r
 }
 
 /**
- * An alert still firing whose device is online: if its firing was inhibited and nothing of it was
- * queued, its firing is notified now. Returns how many notifications it queued (0 when it was not
- * held back, so any number of online messages notify it once).
+ * An alert still firing whose device is online and whose series has caught up: if its firing was held
+ * back (inhibited, or made by a backlog) and nothing of it was queued, its firing is notified now,
+ * dated when it began. Returns how many notifications it queued (0 when it was not held back, so any
+ * number of releases notify it once).
  */
-export async function releaseInhibited(t: Task, key: AlertKey, firedAt: number, rule: Rule | undefined, routes: readonly Route[], at: number): Promise<number> {
+export async function releaseHeld(t: Task, key: AlertKey, firedAt: number, rule: Rule | undefined, routes: readonly Route[], at: number): Promise<number> {
   const fired = await firingOf(t, key, firedAt);
-  if (!fired?.inhibited) return 0;
+  if (!fired?.inhibited && !fired?.catching_up) return 0;
   const { n } = await t.one<{ n: number }>('SELECT count(*)::int AS n FROM alert_notifications WHERE event_id = $1', [fired.id]);
   return n > 0 ? 0 : queueFiring(t, fired.id, fired.severity, rule, routes, at);
 }

@@ -68,3 +68,16 @@ export function decideResolution(route: { sendResolved: boolean }, firings: read
   if (held.length === 0 || !route.sendResolved) return { resolve: false, notBefore: null, withdraw: false };
   return { resolve: true, notBefore: Math.min(...held.map((f) => f.dueAt)), withdraw: true };
 }
+
+/**
+ * An alert a backlog fired (an outbox replay, a restart) is held until its series catches up
+ * (alerts/progress.ts). If it resolved before that, nothing of it went out, and its resolution is its
+ * one notification, as a past episode: to every route that takes its severity, whether or not the route
+ * sends resolutions, except MQTT, where nothing is retained for an episode already over. One its device
+ * was offline for (inhibited) gets nothing, as any inhibited alert that resolved before the inhibition ended.
+ */
+export function isPastEpisode(fired: { catchingUp: boolean; inhibited: boolean }, firingNotifications: number): boolean {
+  return fired.catchingUp && !fired.inhibited && firingNotifications === 0;
+}
+
+export const takesPastEpisodes = (route: { type: string }) => route.type !== 'mqtt';

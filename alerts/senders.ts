@@ -42,6 +42,8 @@ export async function sendGroup(route: Route, events: readonly NotificationEvent
     case 'mqtt': {
       if (!t.publish) throw new Error('not connected to the broker');
       for (const e of events) {
+        // An episode over before it was notified (a backlog) has nothing to retain, or clear.
+        if (e.past_episode) continue;
         const topic = alertTopic(e.rule, e.device, e.sensor || undefined, e.metric || undefined);
         // Retained while firing, so a dashboard that connects later sees it; an empty retained message clears it.
         const payload = e.kind === 'resolved' ? '' : JSON.stringify({ rule: e.rule, device: e.device, sensor: e.sensor || undefined, metric: e.metric || undefined, severity: e.severity, value: e.value, message: e.message, startedAt: e.started_at.toISOString(), firedAt: e.at.toISOString(), labels: e.labels });

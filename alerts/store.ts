@@ -2,7 +2,7 @@ import type { Db } from '../shared/db.js';
 import type { AlertKey, Change } from './engine.js';
 import type { Rule, Severity } from './rules.js';
 import { ownerOf, RULE_REMOVED } from './orphans.js';
-import { queueFiring, queueResolution, releaseInhibited } from './outbox.js';
+import { queueFiring, queueResolution, releaseHeld } from './outbox.js';
 import { dueThrough, planNotification, type Route } from './routes.js';
 import type { AlertState, Phase } from './transitions.js';
 
@@ -18,6 +18,7 @@ interface StateRow {
   fired_at: Date | null;
   recovering_since: Date | null;
   value: number;
+  observed_at: Date | null;
 }
 
 const keyOf = (r: { rule: string; device: string; sensor: string; metric: string }): AlertKey => ({
@@ -32,6 +33,7 @@ export async function loadForRestore(db: Db) {
       phase: r.phase, startedAt: r.started_at.getTime(), value: r.value,
       ...(r.fired_at ? { firedAt: r.fired_at.getTime() } : {}),
       ...(r.recovering_since ? { recoveringSince: r.recovering_since.getTime() } : {}),
+      ...(r.observed_at ? { observedAt: r.observed_at.getTime() } : {}),
     } as AlertState,
   }));
   const lastSeen = await db.map('SELECT device, sensor, metric, last_ts FROM series', [], (r: { device: string; sensor: string; metric: string; last_ts: Date }) => ({ device: r.device, sensor: r.sensor, metric: r.metric, at: r.last_ts.getTime() }));
@@ -51,24 +53,25 @@ export async function saveChanges(db: Db, changes: readonly Change[], rules: rea
     for (const { key, state, event, release } of changes) {
       const where = [key.rule, key.device, key.sensor ?? '', key.metric ?? ''];
       if (state) {
-        await t.none(`INSERT INTO alert_state (rule, device, sensor, metric, phase, started_at, fired_at, recovering_since, value, updated_at)
-          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        await t.none(`INSERT INTO alert_state (rule, device, sensor, metric, phase, started_at, fired_at, recovering_since, value, updated_at, observed_at)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
           ON CONFLICT (rule, device, sensor, metric) DO UPDATE SET phase = EXCLUDED.phase, started_at = EXCLUDED.started_at, fired_at = EXCLUDED.fired_at,
-            recovering_since = EXCLUDED.recovering_since, value = EXCLUDED.value, updated_at = EXCLUDED.updated_at`,
-        [...where, state.phase, new Date(state.startedAt), date(state.firedAt), date(state.recoveringSince), state.value, new Date(at)]);
+            recovering_since = EXCLUDED.recovering_since, value = EXCLUDED.value, updated_at = EXCLUDED.updated_at, observed_at = EXCLUDED.observed_at`,
+        [...where, state.phase, new Date(state.startedAt), date(state.firedAt), date(state.recoveringSince), state.value, new Date(at), date(state.observedAt)]);
       } else {
         await t.none('DELETE FROM alert_state WHERE rule = $1 AND device = $2 AND sensor = $3 AND metric = $4', where);
       }
       const rule = rules.find((r) => r.name === key.rule);
-      if (release && state?.firedAt !== undefined) notifications += await releaseInhibited(t, key, state.firedAt, rule, routes, at);
+      if (release && state?.firedAt !== undefined) notifications += await releaseHeld(t, key, state.firedAt, rule, routes, at);
       if (!event) continue;
-      const { id } = await t.one<{ id: string }>(`INSERT INTO alert_events (at, kind, rule, device, sensor, metric, severity, value, message, labels, started_at, fired_at, inhibited)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
-      [new Date(event.at), event.type, ...where, event.severity, Number.isFinite(event.value) ? event.value : null, event.message, event.labels, new Date(event.startedAt), date(event.type === 'resolved' ? event.firedAt : event.at), event.inhibited]);
-      // Issue 24, item 2: an inhibited firing waits for its device (releaseInhibited); a resolution goes
-      // where the firing went, inhibited or not (alerts/owed.ts).
-      if (event.type === 'resolved') notifications += await queueResolution(t, key, event.firedAt, id, routes, at);
-      else if (!event.inhibited) notifications += await queueFiring(t, id, event.severity, rule, routes, at);
+      const { id } = await t.one<{ id: string }>(`INSERT INTO alert_events (at, kind, rule, device, sensor, metric, severity, value, message, labels, started_at, fired_at, inhibited, catching_up)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+      [new Date(event.at), event.type, ...where, event.severity, Number.isFinite(event.value) ? event.value : null, event.message, event.labels, new Date(event.startedAt), date(event.type === 'resolved' ? event.firedAt : event.at), event.inhibited, event.catchingUp]);
+      // Issue 24, items 1 and 2: an inhibited firing waits for its device, a backlog's for its series to
+      // catch up (releaseHeld); a resolution goes where the firing went, inhibited or not (alerts/owed.ts),
+      // and one of an episode a backlog fired and ended is that episode's one notification.
+      if (event.type === 'resolved') notifications += await queueResolution(t, key, event.firedAt, id, rule, routes, at);
+      else if (!event.inhibited && !event.catchingUp) notifications += await queueFiring(t, id, event.severity, rule, routes, at);
     }
   });
   return notifications;
@@ -82,7 +85,12 @@ export interface DueNotification {
   route: string;
   attempts: number;
   /** reason: why it resolved other than by its condition ('rule removed'); null (or absent) otherwise. */
-  event: { kind: 'fired' | 'resolved'; at: Date; rule: string; device: string; sensor: string; metric: string; severity: Severity; value: number | null; message: string; labels: Record<string, string>; started_at: Date; fired_at: Date | null; reason?: string | null };
+  event: {
+    kind: 'fired' | 'resolved'; at: Date; rule: string; device: string; sensor: string; metric: string; severity: Severity; value: number | null;
+    message: string; labels: Record<string, string>; started_at: Date; fired_at: Date | null; reason?: string | null;
+    /** A resolution that is the only notification of an episode a backlog fired and ended (absent: false). */
+    past_episode?: boolean;
+  };
 }
 
 /** How long a claimed notification is leased to this sender before another may take it. */

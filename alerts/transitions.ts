@@ -18,6 +18,8 @@ export interface AlertState {
   recoveringSince?: number;
   /** The last value that fed the alert. */
   value: number;
+  /** Reading time of the newest reading that changed it (threshold alerts); stored, for restarts. */
+  observedAt?: number;
 }
 
 export type AlertEvent = { type: 'fired'; at: number; value: number; startedAt: number } | { type: 'resolved'; at: number; value: number; startedAt: number; firedAt: number };

@@ -125,7 +125,8 @@ export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
       case 'status':
         return this.store(engine.status(decoded.device, decoded.status, at));
       case 'readings':
-        await this.store(decoded.readings.flatMap(({ device, sensor, metrics }) => metrics.flatMap(({ metric, value }) => engine.reading(device, sensor, metric, value, at))));
+        // Judged in reading time (a payload's ts, else the receive time): an outbox replay is the past it describes.
+        await this.store(decoded.readings.flatMap(({ device, sensor, metrics, ts }) => metrics.flatMap(({ metric, value }) => engine.reading(device, sensor, metric, value, ts.getTime(), at))));
     }
   }
 

@@ -12,7 +12,7 @@ const events = (changes: Change[]) => changes.filter((c) => c.event).map((c) => 
 test('a threshold alert fires after `for` with its values in the message, and resolves', () => {
   const engine = new AlertEngine(rules([{ name: 'hot', type: 'threshold', select: '+/+/temperature', above: 30, clear: 29, for: '5m', severity: 'critical' }]), 0);
   expect(engine.reading('kitchen', 'dht22', 'temperature', 31.2, 0)).toEqual([
-    { key: { rule: 'hot', device: 'kitchen', sensor: 'dht22', metric: 'temperature' }, state: { phase: 'pending', startedAt: 0, value: 31.2 } },
+    { key: { rule: 'hot', device: 'kitchen', sensor: 'dht22', metric: 'temperature' }, state: { phase: 'pending', startedAt: 0, value: 31.2, observedAt: 0 } },
   ]);
   expect(engine.nextDueAt()).toBe(5 * MIN);
   expect(engine.reading('kitchen', 'dht22', 'temperature', 31.4, 2 * MIN)).toEqual([]);
