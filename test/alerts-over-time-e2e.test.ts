@@ -1,0 +1,118 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { runCli, startCli, type CliProcess } from './helpers/cli.js';
+import { useAlertsRig } from './helpers/alerts-rig.js';
+import { startIngestProcess } from './helpers/ingest-process.js';
+import { eventually } from './helpers/net.js';
+
+/**
+ * Issue 24, done when: through the real processes (the broker, ingest, and `pimonitor alerts` from the
+ * build on the test database, a webhook receiver), alerts stay right over time: an outbox replay, a
+ * resolution while the device is offline, a rule removed while firing.
+ */
+
+interface Hook { status: string; alerts: Array<{ status: string; startsAt: string; endsAt: string; labels: Record<string, string>; annotations: Record<string, string> }> }
+const rig = useAlertsRig<Hook>();
+let ingest: CliProcess | undefined;
+const dataDir = mkdtempSync(join(tmpdir(), 'pimonitor-alerts-e2e-'));
+beforeAll(async () => {
+  ingest = await startIngestProcess({ databaseUrl: rig.t.url, mqttUrl: rig.broker.url, dataDir });
+}, 60_000);
+afterAll(async () => {
+  ingest?.child.kill('SIGTERM');
+  await ingest?.exited;
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const MIN = 60_000;
+const hooksFor = (device: string) => rig.hooks.filter((h) => h.alerts.some((a) => a.labels.device === device));
+const quietFor = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function startAlerts(rules: object[], clientId: string, routes: object[] = [{ name: 'hook', type: 'webhook', url: rig.hookUrl('/hook'), groupWait: 0 }]): CliProcess {
+  return startCli(['alerts'], {
+    DATABASE_URL: rig.t.url, MQTT_URL: rig.broker.url, ALERTS_CLIENT_ID: clientId, ALERTS_TICK_INTERVAL_MS: '200',
+    ALERT_RULES: JSON.stringify(rules), ALERT_ROUTES: JSON.stringify(routes),
+  });
+}
+
+async function stopped(worker: CliProcess): Promise<void> {
+  worker.child.kill('SIGTERM');
+  expect((await worker.exited).code).toBe(0);
+}
+
+test('an outbox replay of a 9-minute episode two hours old is notified once, as that episode, dated two hours ago', async () => {
+  const worker = startAlerts([{ name: 'hot', type: 'threshold', select: 'replay/+/temperature', above: 30, for: '5m' }], 'alerts-e2e-replay');
+  const node = await mqtt.connectAsync(rig.broker.url, { clientId: 'pimonitor-node-replay' });
+  try {
+    await worker.waitFor('alerts worker running');
+    // The node was offline for two hours; its outbox holds a reading a minute, hot for nine of them.
+    const from = Math.floor((Date.now() - 2 * 60 * MIN) / MIN) * MIN;
+    const values = [25, ...Array(9).fill(31), 25, 25, 25];
+    for (const [i, temperature] of values.entries()) {
+      await node.publishAsync('home/replay/dht22', JSON.stringify({ temperature, ts: from + i * MIN }), { qos: 1 });
+    }
+    const [hook] = await eventually('the episode notified', async () => (hooksFor('replay').length > 0 ? hooksFor('replay') : undefined));
+    expect(hook).toMatchObject({ status: 'resolved', alerts: [{ status: 'resolved', startsAt: new Date(from + MIN).toISOString(), endsAt: new Date(from + 10 * MIN).toISOString(), labels: { alertname: 'hot' } }] });
+    await eventually('ingest stored the backlog', async () => ((await rig.t.db.one<{ n: number }>("SELECT count(*)::int AS n FROM readings WHERE device = 'replay'")).n === values.length ? true : undefined));
+    // Past the time the series settles and a few ticks: nothing more (no firing, no second episode).
+    await quietFor(6000);
+    expect(hooksFor('replay')).toHaveLength(1);
+    expect(await rig.t.db.map("SELECT kind, past_episode FROM alert_events WHERE device = 'replay' ORDER BY id", [], (r) => [r.kind, r.past_episode])).toEqual([['fired', false], ['resolved', true]]);
+  } finally {
+    await node.endAsync();
+    await stopped(worker);
+  }
+}, 40_000);
+
+test('an alert notified as firing that resolves while its device is offline gets its resolution', async () => {
+  const worker = startAlerts([
+    { name: 'hot', type: 'threshold', select: 'shed/+/temperature', above: 30, keepFiringFor: '2s' },
+    { name: 'down', type: 'offline', select: 'shed', for: '1m' },
+  ], 'alerts-e2e-offline');
+  const node = await mqtt.connectAsync(rig.broker.url, { clientId: 'pimonitor-node-shed' });
+  try {
+    await worker.waitFor('alerts worker running');
+    await node.publishAsync('home/shed/status', 'online', { qos: 1, retain: true });
+    await node.publishAsync('home/shed/dht22', JSON.stringify({ temperature: 35 }), { qos: 1 });
+    await eventually('firing notified', async () => (hooksFor('shed').length === 1 ? true : undefined));
+    // It cools, and the node drops off before keepFiringFor runs out: the resolution happens while it is offline.
+    await node.publishAsync('home/shed/dht22', JSON.stringify({ temperature: 20 }), { qos: 1 });
+    await node.publishAsync('home/shed/status', 'offline', { qos: 1, retain: true });
+    await eventually('resolution notified', async () => (hooksFor('shed').length === 2 ? true : undefined));
+    expect(hooksFor('shed').map((h) => h.status)).toEqual(['firing', 'resolved']);
+    await quietFor(1000);
+    expect(hooksFor('shed')).toHaveLength(2);
+  } finally {
+    await node.endAsync();
+    await stopped(worker);
+  }
+}, 40_000);
+
+test('a rule removed while firing is resolved once at the next start ("rule removed"), and never repeated', async () => {
+  const hot = { name: 'cellar-damp', type: 'threshold', select: 'cellar/+/humidity', above: 80 };
+  const routes = [{ name: 'hook', type: 'webhook', url: rig.hookUrl('/hook'), groupWait: 0, repeatInterval: '1s' }];
+  let worker = startAlerts([hot], 'alerts-e2e-removed', routes);
+  const node = await mqtt.connectAsync(rig.broker.url, { clientId: 'pimonitor-node-cellar' });
+  try {
+    await worker.waitFor('alerts worker running');
+    await node.publishAsync('home/cellar/dht22', JSON.stringify({ humidity: 91 }), { qos: 1 });
+    await eventually('firing notified', async () => (hooksFor('cellar').length >= 1 ? true : undefined));
+    await stopped(worker);
+    const firings = hooksFor('cellar').length;
+    // The owner deletes the rule (another rule stays) and restarts the worker.
+    worker = startAlerts([{ name: 'other', type: 'offline', select: 'nothing-here' }], 'alerts-e2e-removed', routes);
+    await worker.waitFor('alerts worker running');
+    await eventually('resolved once', async () => (hooksFor('cellar').length === firings + 1 ? true : undefined));
+    const resolution = hooksFor('cellar').at(-1)!;
+    expect(resolution).toMatchObject({ status: 'resolved', alerts: [{ labels: { alertname: 'cellar-damp' }, annotations: { reason: 'rule removed' } }] });
+    // Three repeat intervals later: nothing repeated, nothing listed as active.
+    await quietFor(3500);
+    expect(hooksFor('cellar')).toHaveLength(firings + 1);
+    expect((await runCli(['alerts', 'list'], { DATABASE_URL: rig.t.url })).output).not.toMatch(/^cellar-damp\s/m);
+  } finally {
+    await node.endAsync();
+    await stopped(worker);
+  }
+}, 40_000);
