@@ -13,6 +13,13 @@ export function createAlertsMetrics(worker: AlertsWorker, notifier: Notifier): R
   const gaveUp = counter('pimonitor_alerts_notifications_given_up_total', 'Notifications given up after ALERTS_MAX_ATTEMPTS, by route.', ['route']);
   const messages = new Counter({ name: 'pimonitor_alerts_messages_total', help: 'Messages evaluated against the rules (readings, statuses, diagnostics).', registers: [registry] });
   const saveFailures = new Counter({ name: 'pimonitor_alerts_save_failures_total', help: 'Failed writes of alert state, retried while messages wait.', registers: [registry] });
+  new Counter({
+    name: 'pimonitor_alerts_late_readings_total', help: 'Readings older than the newest one judged for their series: stored by ingest, but they change no alert.', registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(worker.lateReadings);
+    },
+  });
   new Gauge({
     name: 'pimonitor_alerts_active', help: 'Alerts that are pending, firing or recovering now.', labelNames: ['phase'], registers: [registry],
     collect() {

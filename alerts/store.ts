@@ -128,22 +128,26 @@ export async function markFailed(db: Db, ids: readonly string[], error: string, 
  * Alerts still firing whose last notification through a route is older than that route's
  * repeatInterval get a new one (quiet hours and group wait apply as to the first). Returns how many.
  * Only alerts a rule of `rules` still owns repeat (issue 24, item 3): a state left by a removed rule
- * is resolved at start, and a worker with another configuration must not repeat it meanwhile.
+ * is resolved at start, and a worker with another configuration must not repeat it meanwhile. An
+ * alert whose device is offline is inhibited and does not repeat (its offline alert does).
  */
 export async function queueRepeats(db: Db, rules: readonly Rule[], routes: readonly Route[], at: number): Promise<number> {
   const repeating = routes.filter((r) => r.repeatIntervalMs > 0);
   if (repeating.length === 0) return 0;
-  const candidates = await db.any<{ event_id: string; route: string; severity: Severity; last_sent: Date; rule: string; device: string; sensor: string; metric: string }>(`
-    SELECT e.id AS event_id, n.route, e.severity, max(n.sent_at) AS last_sent, s.rule, s.device, s.sensor, s.metric
+  const candidates = await db.any<{ event_id: string; route: string; severity: Severity; last_sent: Date; rule: string; device: string; sensor: string; metric: string; device_status: string | null }>(`
+    SELECT e.id AS event_id, n.route, e.severity, max(n.sent_at) AS last_sent, s.rule, s.device, s.sensor, s.metric, d.status AS device_status
     FROM alert_state s
     JOIN alert_events e ON e.rule = s.rule AND e.device = s.device AND e.sensor = s.sensor AND e.metric = s.metric AND e.kind = 'fired' AND e.at = s.fired_at
     JOIN alert_notifications n ON n.event_id = e.id
+    LEFT JOIN devices d ON d.device = s.device
     WHERE s.phase IN ('firing', 'recovering')
-    GROUP BY e.id, n.route, e.severity, s.rule, s.device, s.sensor, s.metric
+    GROUP BY e.id, n.route, e.severity, s.rule, s.device, s.sensor, s.metric, d.status
     HAVING bool_and(n.sent_at IS NOT NULL OR n.gave_up_at IS NOT NULL) AND max(n.sent_at) IS NOT NULL`);
   let queued = 0;
   for (const c of candidates) {
-    if (!ownerOf(rules, keyOf(c))) continue;
+    const rule = ownerOf(rules, keyOf(c));
+    // While its device is offline an alert is inhibited: its offline alert repeats, it does not.
+    if (!rule || (c.device_status === 'offline' && rule.type !== 'offline')) continue;
     const route = repeating.find((r) => r.name === c.route);
     if (!route || at - c.last_sent.getTime() < route.repeatIntervalMs) continue;
     const due = planNotification(route, { type: 'fired', severity: c.severity }, at);

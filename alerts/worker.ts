@@ -94,6 +94,11 @@ export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
     return this.engine?.active() ?? [];
   }
 
+  /** Readings older than their series' newest, which changed no alert (alerts/progress.ts). */
+  get lateReadings(): number {
+    return this.engine?.lateReadings ?? 0;
+  }
+
   /** Runs `work` after everything queued before it. */
   enqueue(work: () => Promise<void>): Promise<void> {
     const next = this.queue.then(work);

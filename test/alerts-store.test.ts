@@ -97,4 +97,12 @@ test('an alert still firing is notified again after the route\'s repeatInterval,
   await saveChanges(t.db, engine.reading('loft', 'dht22', 'temperature', 20, t0 + 90 * MIN), rules, routes, t0 + 90 * MIN);
   await markSent(t.db, (await claimDue(t.db, t0 + 90 * MIN)).map((d) => d.id), t0 + 90 * MIN);
   expect(await queueRepeats(t.db, rules, routes, t0 + 5 * 60 * MIN)).toBe(0);
+
+  // While its device is offline an alert is inhibited: it does not repeat; back online, it does.
+  await saveChanges(t.db, engine.reading('loft', 'dht22', 'temperature', 36, t0 + 6 * 60 * MIN), rules, routes, t0 + 6 * 60 * MIN);
+  await markSent(t.db, (await claimDue(t.db, t0 + 6 * 60 * MIN)).map((d) => d.id), t0 + 6 * 60 * MIN);
+  await t.db.none("INSERT INTO devices (device, first_seen, last_seen, status) VALUES ('loft', now(), now(), 'offline')");
+  expect(await queueRepeats(t.db, rules, routes, t0 + 8 * 60 * MIN)).toBe(0);
+  await t.db.none("UPDATE devices SET status = 'online' WHERE device = 'loft'");
+  expect(await queueRepeats(t.db, rules, routes, t0 + 8 * 60 * MIN)).toBe(1);
 });
