@@ -47,7 +47,7 @@ export async function runAlerts(config: Config): Promise<void> {
     },
   });
   worker.on('changed', ({ changes, notifications }) => {
-    for (const { key, event } of changes) if (event) log.info({ rule: key.rule, device: key.device, sensor: key.sensor, metric: key.metric, event: event.type, severity: event.severity, inhibited: event.inhibited, notifications, message: event.message }, `alert ${event.type}`);
+    for (const { key, event } of changes) if (event) log.info({ rule: key.rule, device: key.device, sensor: key.sensor, metric: key.metric, event: event.type, severity: event.severity, inhibited: event.inhibited, heldUntilCaughtUp: event.catchingUp || undefined, notifications, message: event.message }, `alert ${event.type}`);
   });
   worker.on('orphansResolved', ({ outcomes }) => {
     for (const { key, phase, resolved, routes: to } of outcomes) log.info({ rule: key.rule, device: key.device, sensor: key.sensor, metric: key.metric, phase, resolved, routes: to }, resolved ? 'alert resolved: rule removed' : 'alert of a removed rule deleted (it was never notified)');
