@@ -5,32 +5,63 @@ import { resolve } from 'node:path';
 const heldHere = new Set<string>();
 
 /**
- * A lock file holding our pid, so two openers never share the embedded database directory or a spool
- * (PGlite has no lock of its own, and two writers corrupt either). A lock left by a dead process is
- * taken over. One that holds our own pid but is not held by this process was left by an earlier
- * process that had the same pid (pid 1 in a container, after a restart): it is stale too.
+ * Who holds a lock: a pid is not enough, since after a power cut and reboot the pid in a lock file
+ * belongs to some other process (issue 25, item 3). The boot and the process's start time (in clock
+ * ticks since boot, /proc/<pid>/stat field 22) name one process for good. Where /proc is missing
+ * (macOS), both are null and the pid alone decides.
  */
-export function acquirePidLock(path: string, what: string): () => void {
-  const key = resolve(path);
-  if (heldHere.has(key)) throw new Error(`${what} is already open in this process (lock file ${path}); close it first`);
+export interface LockHolder {
+  pid: number;
+  bootId: string | null;
+  startTicks: string | null;
+}
+
+const readOr = (path: string): string | null => {
   try {
-    writeFileSync(path, String(process.pid), { flag: 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    const holder = Number(readFileSync(path, 'utf8'));
-    if (holder && holder !== process.pid && isAlive(holder)) {
-      throw new Error(`${what} is in use by process ${holder} (lock file ${path}); stop that process first`);
-    }
-    writeFileSync(path, String(process.pid));
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
   }
-  heldHere.add(key);
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    heldHere.delete(key);
-    rmSync(path, { force: true });
-  };
+};
+
+/** The start time of a process, or null if it does not exist or /proc cannot say. */
+export function startTicksOf(pid: number): string | null {
+  const stat = readOr(`/proc/${pid}/stat`);
+  // The command name (field 2) is in parentheses and may hold spaces or ')': fields follow the last ')'.
+  const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields?.[19] ?? null;
+}
+
+export const bootId = (): string | null => readOr('/proc/sys/kernel/random/boot_id')?.trim() ?? null;
+
+export const thisProcess = (): LockHolder => ({ pid: process.pid, bootId: bootId(), startTicks: startTicksOf(process.pid) });
+
+/** A lock file's holder: ours (JSON), or a bare pid as earlier versions wrote it. Null if damaged. */
+export function parseHolder(text: string): LockHolder | null {
+  if (/^\s*\d+\s*$/.test(text)) return { pid: Number(text), bootId: null, startTicks: null };
+  try {
+    const h = JSON.parse(text) as Partial<LockHolder>;
+    if (Number.isInteger(h.pid) && h.pid! > 0) return { pid: h.pid!, bootId: typeof h.bootId === 'string' ? h.bootId : null, startTicks: typeof h.startTicks === 'string' ? h.startTicks : null };
+  } catch {
+    // a torn write: nobody can be holding it
+  }
+  return null;
+}
+
+/**
+ * Why a lock's holder is not running any more, or null if it may be. Pure, given what the system says
+ * now: `now.startTicksOf(pid)` is null when no such process exists.
+ */
+export function staleReason(holder: LockHolder | null, now: { pid: number; bootId: string | null; startTicksOf(pid: number): string | null; alive(pid: number): boolean; isNode(pid: number): boolean }): string | null {
+  if (!holder) return 'the lock file is damaged';
+  if (holder.pid === now.pid) return `it names this process's pid ${holder.pid}, left by an earlier process with the same pid`;
+  if (holder.bootId && now.bootId && holder.bootId !== now.bootId) return `process ${holder.pid} held it before the machine restarted`;
+  if (!now.alive(holder.pid)) return `process ${holder.pid} is not running`;
+  const ticks = now.startTicksOf(holder.pid);
+  if (holder.startTicks && ticks && holder.startTicks !== ticks) return `pid ${holder.pid} now belongs to another process`;
+  // A bare pid (an older lock) names no start time: a process that is not Node is not us.
+  if (!holder.startTicks && !now.isNode(holder.pid)) return `pid ${holder.pid} now belongs to a process that is not pimonitor`;
+  return null;
 }
 
 function isAlive(pid: number): boolean {
@@ -40,6 +71,42 @@ function isAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** Whether a process runs Node (pimonitor is a Node program); true where /proc cannot say. */
+function isNode(pid: number): boolean {
+  const cmdline = readOr(`/proc/${pid}/cmdline`);
+  return cmdline === null || /(^|\/)(node|nodejs|pimonitor)[^/\0]*\0/.test(cmdline);
+}
+
+/**
+ * A lock file naming this process, so two openers never share the embedded database directory or a
+ * spool (PGlite has no lock of its own, and two writers corrupt either). A lock whose holder is gone
+ * (not running, another boot, its pid now another process's) is taken over, and `onStale` says why.
+ */
+export function acquirePidLock(path: string, what: string, onStale?: (reason: string) => void): () => void {
+  const key = resolve(path);
+  if (heldHere.has(key)) throw new Error(`${what} is already open in this process (lock file ${path}); close it first`);
+  const me = thisProcess();
+  const content = JSON.stringify(me);
+  try {
+    writeFileSync(path, content, { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const holder = parseHolder(readOr(path) ?? '');
+    const reason = staleReason(holder, { pid: me.pid, bootId: me.bootId, startTicksOf, alive: isAlive, isNode });
+    if (reason === null) throw new Error(`${what} is in use by process ${holder!.pid} (lock file ${path}); stop that process first`);
+    writeFileSync(path, content);
+    onStale?.(reason);
+  }
+  heldHere.add(key);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    heldHere.delete(key);
+    rmSync(path, { force: true });
+  };
 }
 
 export function ensureDir(path: string): void {
