@@ -1,6 +1,5 @@
-import { unitOf } from '../shared/contract.js';
-import { formatDuration } from '../shared/duration.js';
-import { formatUnit, formatValue, renderMessage, type MessageValues } from './message.js';
+import { factsOf, type AlertFacts } from './facts.js';
+import { sentenceOf, STORED_UNITS } from './words.js';
 import { selects, type Rule, type Severity } from './rules.js';
 import { advance, catchingUp, isLate, type SeriesProgress } from './progress.js';
 import { AT_ONCE, dueAt, observe, observeSilence, observeValue, tick, type AlertEvent, type AlertState, type Step, type Timing } from './transitions.js';
@@ -18,7 +17,11 @@ export interface Change {
   key: AlertKey;
   state: AlertState | null;
   event?: AlertEvent & {
-    severity: Severity; message: string; labels: Readonly<Record<string, string>>; inhibited: boolean;
+    severity: Severity; labels: Readonly<Record<string, string>>; inhibited: boolean;
+    /** What held, against what (issue 24, item 5): each reader words the event from these, in its units. */
+    facts: AlertFacts;
+    /** The event in words in the stored units (°C, UTC): alert_events.message, for SQL and the log. */
+    message: string;
     /** A firing made by a reading of a backlog: held until its series has caught up (alerts/progress.ts). */
     catchingUp: boolean;
   };
@@ -243,24 +246,13 @@ export class AlertEngine {
     const inhibited = rule.type !== 'offline' && this.offline.has(key.device);
     const held = catchingUp && step.event.type === 'fired';
     if (held) this.held.add(id);
-    return { key, state: step.state, event: { ...step.event, severity: rule.severity, labels: rule.labels, inhibited, catchingUp: held, message: renderMessage(rule.message, this.values(rule, key, step.event, value)) } };
+    return { key, state: step.state, event: { ...step.event, severity: rule.severity, labels: rule.labels, inhibited, catchingUp: held, ...this.described(rule, key, step.event) } };
   }
 
-  private values(rule: Rule, key: AlertKey, event: AlertEvent, value: number): MessageValues {
-    const base: MessageValues = { rule: rule.name, severity: rule.severity, device: key.device, sensor: key.sensor ?? '', metric: key.metric ?? '', for: formatDuration(event.at - event.startedAt) };
-    switch (rule.type) {
-      case 'threshold': {
-        const { lo, hi } = rule.start;
-        const condition = lo !== undefined && hi !== undefined ? 'outside' : hi !== undefined ? 'above' : 'below';
-        const threshold = condition === 'outside' ? `${formatValue(lo!)} to ${formatValue(hi!)}` : formatValue((hi ?? lo)!);
-        return { ...base, value: formatValue(value), unit: formatUnit(unitOf(key.metric ?? '')), condition, threshold };
-      }
-      case 'stale':
-        return { ...base, value: formatDuration(value * 1000), for: formatDuration(value * 1000) };
-      case 'sensorHealth':
-        return { ...base, value: `${Math.round(value * 100)} % of reads failed` };
-      case 'offline':
-        return base;
-    }
+  /** An event's facts, and its words in the stored units. */
+  private described(rule: Rule, key: AlertKey, event: AlertEvent): { facts: AlertFacts; message: string } {
+    const facts = factsOf(rule, key.metric ?? '');
+    const row = { ...facts, kind: event.type, at: new Date(event.at), started_at: new Date(event.startedAt), rule: rule.name, severity: rule.severity, device: key.device, sensor: key.sensor ?? '', metric: key.metric ?? '', value: event.value, message: '' };
+    return { facts, message: sentenceOf(row, STORED_UNITS) };
   }
 }

@@ -1,22 +1,18 @@
 import type { DueNotification } from './store.js';
+import { instantOf, quantitiesOf, sentenceOf, type Reader } from './words.js';
 
 /**
- * What a group of notifications (one route, one device) says, in each form a route needs. Pure.
- * The subject leads with what, where and how much: `attic/dht22 temperature 31.2 °C above 30 °C for 5 min`.
+ * What a group of notifications (one route, one device) says, in each form a route needs, in the
+ * route's temperature unit and time zone (`reader`); the words themselves come from alerts/words.ts.
+ * Pure. The subject leads with what, where and how much: `attic/dht22 temperature 31.2 °C above 30 °C for 5 min`.
  */
 
 export type NotificationEvent = DueNotification['event'];
 
 const SEVERITY_RANK = { info: 0, warning: 1, critical: 2 } as const;
 
-function line(e: NotificationEvent): string {
-  if (e.kind !== 'resolved') return e.message;
-  if (e.past_episode) return `past episode, ${e.started_at.toISOString()} to ${e.at.toISOString()}: ${e.message}`;
-  return e.reason ? `resolved (${e.reason}): ${e.message}` : `resolved: ${e.message}`;
-}
-
-export function subjectOf(events: readonly NotificationEvent[]): string {
-  if (events.length === 1) return `[${events[0]!.severity}] ${line(events[0]!)}`;
+export function subjectOf(events: readonly NotificationEvent[], reader: Reader): string {
+  if (events.length === 1) return `[${events[0]!.severity}] ${sentenceOf(events[0]!, reader)}`;
   const worst = worstOf(events);
   const firing = events.filter((e) => e.kind === 'fired').length;
   const resolved = events.length - firing;
@@ -28,22 +24,47 @@ export function worstOf(events: readonly NotificationEvent[]): NotificationEvent
   return events.reduce((w, e) => (SEVERITY_RANK[e.severity] > SEVERITY_RANK[w] ? e.severity : w), 'info' as NotificationEvent['severity']);
 }
 
-export function textOf(events: readonly NotificationEvent[]): string {
-  return `${events.map((e) => `${line(e)}\n  rule ${e.rule}, ${e.severity}, since ${e.started_at.toISOString()}${e.kind === 'resolved' ? `, resolved ${e.at.toISOString()}` : ''}`).join('\n\n')}\n\n— pimonitor\n`;
+/** What happened to it, for the second line and the HTML's first column: firing, resolved, a past episode. */
+function stateOf(e: NotificationEvent): string {
+  if (e.kind !== 'resolved') return e.severity;
+  if (e.past_episode) return 'past episode';
+  return e.reason ? `resolved (${e.reason})` : 'resolved';
+}
+
+export function textOf(events: readonly NotificationEvent[], reader: Reader): string {
+  const details = (e: NotificationEvent) => `rule ${e.rule}, ${e.severity}, since ${instantOf(e.started_at, reader)}${e.kind === 'resolved' ? `, ${e.past_episode ? 'ended' : 'resolved'} ${instantOf(e.at, reader)}` : ''}`;
+  return `${events.map((e) => `${sentenceOf(e, reader)}\n  ${details(e)}`).join('\n\n')}\n\n— pimonitor\n`;
 }
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-export function htmlOf(events: readonly NotificationEvent[]): string {
-  const rows = events.map((e) => `<tr><td style="padding:4px 8px;color:${e.kind === 'resolved' ? '#2e7d32' : e.severity === 'critical' ? '#c62828' : '#ef6c00'}">${e.kind === 'resolved' ? (e.reason ? `resolved (${escape(e.reason)})` : 'resolved') : e.severity}</td><td style="padding:4px 8px">${escape(e.message)}</td><td style="padding:4px 8px;color:#666">${escape(e.started_at.toISOString())}</td></tr>`);
+export function htmlOf(events: readonly NotificationEvent[], reader: Reader): string {
+  const rows = events.map((e) => `<tr><td style="padding:4px 8px;color:${e.kind === 'resolved' ? '#2e7d32' : e.severity === 'critical' ? '#c62828' : '#ef6c00'}">${escape(stateOf(e))}</td><td style="padding:4px 8px">${escape(sentenceOf(e, reader))}</td><td style="padding:4px 8px;color:#666">${escape(instantOf(e.started_at, reader))}</td></tr>`);
   return `<table style="font-family:sans-serif;font-size:14px;border-collapse:collapse">${rows.join('')}</table><p style="font-family:sans-serif;color:#666;font-size:12px">pimonitor</p>`;
 }
 
-/** Alertmanager's webhook body (version 4), so receivers written for Alertmanager work unchanged. */
-export function alertmanagerBody(route: string, events: readonly NotificationEvent[]) {
+/**
+ * Alertmanager's annotations: `summary` is the words; value, unit, condition and thresholds are the
+ * quantities in the route's units, as text (annotations are strings); reason when there is one.
+ */
+function annotationsOf(e: NotificationEvent, reader: Reader): Record<string, string> {
+  const q = quantitiesOf(e, reader);
+  const text = (n: number | undefined | null) => (n === undefined || n === null ? undefined : String(Math.round(n * 1000) / 1000));
+  const entries: Array<[string, string | undefined | null]> = [
+    ['summary', sentenceOf(e, reader)], ['value', text(q.value)], ['unit', q.unit], ['condition', q.condition],
+    ['threshold', text(q.threshold)], ['thresholdLow', text(q.thresholdLow)], ['thresholdHigh', text(q.thresholdHigh)], ['reason', e.reason],
+  ];
+  return Object.fromEntries(entries.filter((x): x is [string, string] => typeof x[1] === 'string' && x[1] !== ''));
+}
+
+/**
+ * Alertmanager's webhook body (version 4), so receivers written for Alertmanager work unchanged.
+ * startsAt and endsAt are ISO 8601 in UTC, as Alertmanager's are, whatever the route's time zone.
+ */
+export function alertmanagerBody(route: string, events: readonly NotificationEvent[], reader: Reader) {
   const alerts = events.map((e) => ({
     status: e.kind === 'resolved' ? 'resolved' : 'firing',
     labels: { alertname: e.rule, device: e.device, ...(e.sensor ? { sensor: e.sensor } : {}), ...(e.metric ? { metric: e.metric } : {}), severity: e.severity, ...e.labels },
-    annotations: { summary: e.message, ...(e.value === null ? {} : { value: String(e.value) }), ...(e.reason ? { reason: e.reason } : {}) },
+    annotations: annotationsOf(e, reader),
     startsAt: e.started_at.toISOString(),
     endsAt: e.kind === 'resolved' ? e.at.toISOString() : '0001-01-01T00:00:00Z',
     generatorURL: '',
@@ -64,12 +85,22 @@ export function alertmanagerBody(route: string, events: readonly NotificationEve
   };
 }
 
+/** The retained MQTT payload of a firing alert: its words and quantities in the route's units, for Home Assistant. */
+export function mqttPayloadOf(e: NotificationEvent, reader: Reader) {
+  const { value, unit, condition, ...thresholds } = quantitiesOf(e, reader);
+  return {
+    rule: e.rule, device: e.device, sensor: e.sensor || undefined, metric: e.metric || undefined, severity: e.severity,
+    value, unit: unit ?? undefined, condition: condition ?? undefined, ...thresholds,
+    message: sentenceOf(e, reader), startedAt: e.started_at.toISOString(), firedAt: e.at.toISOString(), labels: e.labels,
+  };
+}
+
 /** ntfy's headers: priority 5 (urgent) for critical, 4 for warning, 3 otherwise; a tag emoji per state. */
-export function ntfyHeaders(events: readonly NotificationEvent[]): Record<string, string> {
+export function ntfyHeaders(events: readonly NotificationEvent[], reader: Reader): Record<string, string> {
   const worst = worstOf(events);
   const allResolved = events.every((e) => e.kind === 'resolved');
   return {
-    Title: subjectOf(events),
+    Title: subjectOf(events, reader),
     Priority: allResolved ? '3' : worst === 'critical' ? '5' : worst === 'warning' ? '4' : '3',
     Tags: allResolved ? 'white_check_mark' : worst === 'critical' ? 'rotating_light' : 'warning',
   };

@@ -1,7 +1,8 @@
-import { isTimeZone } from '../shared/time-zone.js';
-import { wallClockOf, wallClockToInstant } from '../shared/time-zone.js';
+import { isTimeZone, machineTimeZone, wallClockOf, wallClockToInstant } from '../shared/time-zone.js';
+import { isTemperatureUnit, TEMPERATURE_UNITS, type TemperatureUnit } from '../shared/units.js';
 import { durationField, parseNamedList, type Parsed } from '../shared/parse-helpers.js';
 import { SEVERITIES, type Severity } from './rules.js';
+import type { Reader } from './words.js';
 
 /**
  * Where notifications go (`alerts.routes`): e-mail, a webhook (Alertmanager's JSON), ntfy, or MQTT.
@@ -27,6 +28,10 @@ interface RouteBase {
   repeatIntervalMs: number;
   groupWaitMs: number;
   quietHours?: QuietHours;
+  /** The unit its messages give temperatures in (issue 24, item 5); C unless it says F. */
+  temperatureUnit: TemperatureUnit;
+  /** The zone its messages give times in (IANA); the system's when absent. */
+  timeZone?: string;
 }
 
 export type Route = RouteBase & (
@@ -40,7 +45,7 @@ const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const CLOCK = /^([01]\d|2[0-3]):([0-5]\d)$/;
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 const TYPE_KEYS: Record<Route['type'], string[]> = { email: ['to'], webhook: ['url', 'bearerToken'], ntfy: ['url', 'token'], mqtt: [] };
-const COMMON_KEYS = ['name', 'type', 'severities', 'sendResolved', 'repeatInterval', 'groupWait', 'quietHours'];
+const COMMON_KEYS = ['name', 'type', 'severities', 'sendResolved', 'repeatInterval', 'groupWait', 'quietHours', 'temperatureUnit', 'timeZone'];
 
 export function parseRoutes(raw: unknown): Parsed<Route[]> {
   return parseNamedList(raw, 'alerts.routes', 'route', parseRoute);
@@ -62,11 +67,15 @@ function parseRoute(item: unknown, problems: string[]): Route | null {
   const severities = r.severities === undefined ? [...SEVERITIES] : severityList(r.severities, 'severities', problems);
   if (r.sendResolved !== undefined && typeof r.sendResolved !== 'boolean') problems.push('sendResolved: must be true or false');
   const duration = (key: string, fallback: number) => durationField(r, key, fallback, problems);
+  if (r.temperatureUnit !== undefined && !isTemperatureUnit(r.temperatureUnit)) problems.push(`temperatureUnit: must be ${TEMPERATURE_UNITS.map((u) => `"${u}"`).join(' or ')} (was ${JSON.stringify(r.temperatureUnit)?.slice(0, 40)})`);
+  const timeZone = r.timeZone === undefined ? undefined : typeof r.timeZone === 'string' && isTimeZone(r.timeZone) ? r.timeZone : (problems.push(`timeZone: ${JSON.stringify(r.timeZone)?.slice(0, 60)} is not a time zone; use an IANA name such as Europe/Berlin`), undefined);
   const base: RouteBase = {
     name, severities, sendResolved: r.sendResolved !== false,
     repeatIntervalMs: duration('repeatInterval', 4 * 3_600_000),
     groupWaitMs: duration('groupWait', 30_000),
-    quietHours: r.quietHours === undefined ? undefined : parseQuietHours(r.quietHours, problems),
+    quietHours: r.quietHours === undefined ? undefined : parseQuietHours(r.quietHours, timeZone, problems),
+    temperatureUnit: r.temperatureUnit === 'F' ? 'F' : 'C',
+    ...(timeZone ? { timeZone } : {}),
   };
   const url = (key: string): string => {
     const value = r[key];
@@ -100,15 +109,21 @@ function severityList(raw: unknown, key: string, problems: string[]): Severity[]
   return [];
 }
 
-function parseQuietHours(raw: unknown, problems: string[]): QuietHours | undefined {
+/** Quiet hours are in their own timeZone, else the route's, else UTC. */
+function parseQuietHours(raw: unknown, routeTimeZone: string | undefined, problems: string[]): QuietHours | undefined {
   const q = (raw ?? {}) as Record<string, unknown>;
   const from = typeof q.from === 'string' ? CLOCK.exec(q.from) : null;
   const to = typeof q.to === 'string' ? CLOCK.exec(q.to) : null;
   if (!from || !to || q.from === q.to) problems.push('quietHours: from and to must be different times of day as HH:MM, such as 22:00 and 07:00');
-  const timeZone = q.timeZone === undefined ? 'UTC' : typeof q.timeZone === 'string' && isTimeZone(q.timeZone) ? q.timeZone : (problems.push('quietHours.timeZone: must be an IANA time zone such as Europe/Berlin'), 'UTC');
+  const timeZone = q.timeZone === undefined ? routeTimeZone ?? 'UTC' : typeof q.timeZone === 'string' && isTimeZone(q.timeZone) ? q.timeZone : (problems.push('quietHours.timeZone: must be an IANA time zone such as Europe/Berlin'), 'UTC');
   const except = q.except === undefined ? ['critical' as Severity] : severityList(q.except, 'quietHours.except', problems);
   if (!from || !to) return undefined;
   return { fromMinute: Number(from[1]) * 60 + Number(from[2]), toMinute: Number(to[1]) * 60 + Number(to[2]), timeZone, except };
+}
+
+/** How a route's messages say things: its temperature unit, its time zone (the system's when it names none). */
+export function readerOf(route: Pick<RouteBase, 'temperatureUnit' | 'timeZone'>): Reader {
+  return { temperatureUnit: route.temperatureUnit, timeZone: route.timeZone ?? machineTimeZone() };
 }
 
 /** When quiet hours that contain `at` end, or null if `at` is outside them. Across a change of clocks too. */

@@ -61,7 +61,8 @@ const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 export const PLACEHOLDERS = ['device', 'sensor', 'metric', 'value', 'unit', 'condition', 'threshold', 'for', 'rule', 'severity'] as const;
 const LEVELS: Record<RuleType, number> = { threshold: 3, stale: 3, offline: 1, sensorHealth: 2 };
 const SELECT_HELP: Record<RuleType, string> = { threshold: 'device/sensor/metric', stale: 'device/sensor/metric', offline: 'device', sensorHealth: 'device/sensor' };
-const DEFAULT_MESSAGES: Record<RuleType, string> = {
+/** The built-in wording of a firing; a resolution is worded by alerts/words.ts. */
+export const DEFAULT_MESSAGES: Record<RuleType, string> = {
   threshold: '{{device}}/{{sensor}} {{metric}} {{value}}{{unit}} {{condition}} {{threshold}}{{unit}} for {{for}}',
   stale: '{{device}}/{{sensor}} {{metric}}: no reading for {{for}}',
   offline: '{{device}} is offline',

@@ -1,7 +1,7 @@
 import { alertTopic } from '../shared/contract.js';
 import { withTimeout } from '../shared/timeout.js';
-import { alertmanagerBody, htmlOf, ntfyHeaders, subjectOf, textOf, type NotificationEvent } from './format.js';
-import type { Route } from './routes.js';
+import { alertmanagerBody, htmlOf, mqttPayloadOf, ntfyHeaders, subjectOf, textOf, type NotificationEvent } from './format.js';
+import { readerOf, type Route } from './routes.js';
 
 /** What sending needs from outside: a mailer, an MQTT publish, fetch; each call bounded by `timeoutMs`. */
 export interface Transports {
@@ -16,8 +16,9 @@ export function headerText(value: string): string {
   return /^[\x20-\x7e]*$/.test(value) ? value : `=?UTF-8?B?${Buffer.from(value, 'utf8').toString('base64')}?=`;
 }
 
-/** Sends one group (one route, one device) of notifications; rejects with a reason on any failure. */
+/** Sends one group (one route, one device) of notifications, in the route's units and time zone; rejects with a reason on any failure. */
 export async function sendGroup(route: Route, events: readonly NotificationEvent[], t: Transports): Promise<void> {
+  const reader = readerOf(route);
   const http = async (url: string, init: RequestInit) => {
     const res = await (t.fetch ?? fetch)(url, { ...init, signal: AbortSignal.timeout(t.timeoutMs) });
     if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}`);
@@ -26,18 +27,18 @@ export async function sendGroup(route: Route, events: readonly NotificationEvent
   switch (route.type) {
     case 'email': {
       if (!t.mail) throw new Error('no SMTP server configured (alerts.smtp)');
-      await withTimeout(t.mail.send({ from: t.mail.from, to: route.to, subject: subjectOf(events), text: textOf(events), html: htmlOf(events) }), t.timeoutMs, 'sending e-mail');
+      await withTimeout(t.mail.send({ from: t.mail.from, to: route.to, subject: subjectOf(events, reader), text: textOf(events, reader), html: htmlOf(events, reader) }), t.timeoutMs, 'sending e-mail');
       return;
     }
     case 'webhook':
       return http(route.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...(route.bearerToken ? { authorization: `Bearer ${route.bearerToken}` } : {}) },
-        body: JSON.stringify(alertmanagerBody(route.name, events)),
+        body: JSON.stringify(alertmanagerBody(route.name, events, reader)),
       });
     case 'ntfy': {
-      const headers = Object.fromEntries(Object.entries(ntfyHeaders(events)).map(([k, v]) => [k, headerText(v)]));
-      return http(route.url, { method: 'POST', headers: { ...headers, ...(route.token ? { authorization: `Bearer ${route.token}` } : {}) }, body: textOf(events) });
+      const headers = Object.fromEntries(Object.entries(ntfyHeaders(events, reader)).map(([k, v]) => [k, headerText(v)]));
+      return http(route.url, { method: 'POST', headers: { ...headers, ...(route.token ? { authorization: `Bearer ${route.token}` } : {}) }, body: textOf(events, reader) });
     }
     case 'mqtt': {
       if (!t.publish) throw new Error('not connected to the broker');
@@ -46,7 +47,7 @@ export async function sendGroup(route: Route, events: readonly NotificationEvent
         if (e.past_episode) continue;
         const topic = alertTopic(e.rule, e.device, e.sensor || undefined, e.metric || undefined);
         // Retained while firing, so a dashboard that connects later sees it; an empty retained message clears it.
-        const payload = e.kind === 'resolved' ? '' : JSON.stringify({ rule: e.rule, device: e.device, sensor: e.sensor || undefined, metric: e.metric || undefined, severity: e.severity, value: e.value, message: e.message, startedAt: e.started_at.toISOString(), firedAt: e.at.toISOString(), labels: e.labels });
+        const payload = e.kind === 'resolved' ? '' : JSON.stringify(mqttPayloadOf(e, reader));
         await withTimeout(t.publish(topic, payload, true), t.timeoutMs, 'publishing to the broker');
       }
     }

@@ -1,10 +1,12 @@
 import type { Db } from '../shared/db.js';
 import type { AlertKey, Change } from './engine.js';
+import type { AlertFacts } from './facts.js';
 import type { Rule, Severity } from './rules.js';
 import { ownerOf, RULE_REMOVED } from './orphans.js';
 import { queueFiring, queueResolution, releaseHeld } from './outbox.js';
 import { dueThrough, planNotification, type Route } from './routes.js';
 import type { AlertState, Phase } from './transitions.js';
+import { sentenceOf, STORED_UNITS } from './words.js';
 
 /** What the alerts worker keeps in PostgreSQL (sql/006_alerts.sql): state, events, the notification outbox. */
 
@@ -64,9 +66,12 @@ export async function saveChanges(db: Db, changes: readonly Change[], rules: rea
       const rule = rules.find((r) => r.name === key.rule);
       if (release && state?.firedAt !== undefined) notifications += await releaseHeld(t, key, state.firedAt, rule, routes, at);
       if (!event) continue;
-      const { id } = await t.one<{ id: string }>(`INSERT INTO alert_events (at, kind, rule, device, sensor, metric, severity, value, message, labels, started_at, fired_at, inhibited, catching_up)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
-      [new Date(event.at), event.type, ...where, event.severity, Number.isFinite(event.value) ? event.value : null, event.message, event.labels, new Date(event.startedAt), date(event.type === 'resolved' ? event.firedAt : event.at), event.inhibited, event.catchingUp]);
+      const f = event.facts;
+      const { id } = await t.one<{ id: string }>(`INSERT INTO alert_events (at, kind, rule, device, sensor, metric, severity, value, message, labels, started_at, fired_at, inhibited, catching_up,
+          condition, threshold_lo, threshold_hi, clear_lo, clear_hi, unit, template)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id`,
+      [new Date(event.at), event.type, ...where, event.severity, Number.isFinite(event.value) ? event.value : null, event.message, event.labels, new Date(event.startedAt), date(event.type === 'resolved' ? event.firedAt : event.at), event.inhibited, event.catchingUp,
+        f.condition, f.threshold_lo, f.threshold_hi, f.clear_lo, f.clear_hi, f.unit, f.template]);
       // Issue 24, items 1 and 2: an inhibited firing waits for its device, a backlog's for its series to
       // catch up (releaseHeld); a resolution goes where the firing went, inhibited or not (alerts/owed.ts),
       // and one of an episode a backlog fired and ended is that episode's one notification.
@@ -79,6 +84,9 @@ export async function saveChanges(db: Db, changes: readonly Change[], rules: rea
 
 const date = (ms: number | undefined) => (ms === undefined ? null : new Date(ms));
 
+/** An event's facts as stored: null in rows older than version 13 (alerts/words.ts says those by their message). */
+type NullableFacts = { [K in keyof AlertFacts]: AlertFacts[K] | null };
+
 /** A notification due now, with its event. */
 export interface DueNotification {
   id: string;
@@ -90,7 +98,7 @@ export interface DueNotification {
     message: string; labels: Record<string, string>; started_at: Date; fired_at: Date | null; reason?: string | null;
     /** A resolution that is the only notification of an episode a backlog fired and ended (absent: false). */
     past_episode?: boolean;
-  };
+  } & Partial<NullableFacts>;
 }
 
 /** How long a claimed notification is leased to this sender before another may take it. */
@@ -184,8 +192,8 @@ export async function resolveOrphaned(db: Db, orphaned: ReadonlyArray<{ key: Ale
     const outcome = await db.tx(async (t): Promise<OrphanOutcome | null> => {
       const state = await t.oneOrNone<StateRow>('DELETE FROM alert_state WHERE rule = $1 AND device = $2 AND sensor = $3 AND metric = $4 RETURNING *', where);
       if (!state) return null;
-      const fired = state.phase === 'pending' || !state.fired_at ? null : await t.oneOrNone<{ id: string; severity: Severity; message: string; labels: Record<string, string>; inhibited: boolean }>(`
-        SELECT id, severity, message, labels, inhibited FROM alert_events
+      const fired = state.phase === 'pending' || !state.fired_at ? null : await t.oneOrNone<{ id: string; severity: Severity; message: string; labels: Record<string, string>; inhibited: boolean } & NullableFacts>(`
+        SELECT id, severity, message, labels, inhibited, condition, threshold_lo, threshold_hi, clear_lo, clear_hi, unit, template FROM alert_events
         WHERE rule = $1 AND device = $2 AND sensor = $3 AND metric = $4 AND kind = 'fired' AND at = $5 ORDER BY id DESC LIMIT 1`, [...where, state.fired_at]);
       if (!fired) return { key, phase: state.phase, resolved: false, routes: [] };
       const notified = await t.map(`SELECT DISTINCT route FROM alert_notifications
@@ -193,9 +201,16 @@ export async function resolveOrphaned(db: Db, orphaned: ReadonlyArray<{ key: Ale
       [fired.id], (r: { route: string }) => r.route);
       await t.none(`UPDATE alert_notifications SET gave_up_at = $2, last_error = $3
         WHERE event_id = $1 AND sent_at IS NULL AND gave_up_at IS NULL`, [fired.id, new Date(at), `${RULE_REMOVED} before it was sent`]);
-      const { id } = await t.one<{ id: string }>(`INSERT INTO alert_events (at, kind, rule, device, sensor, metric, severity, value, message, labels, started_at, fired_at, inhibited, reason)
-        VALUES ($1, 'resolved', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
-      [new Date(at), ...where, fired.severity, Number.isFinite(state.value) ? state.value : null, fired.message, fired.labels, state.started_at, state.fired_at, fired.inhibited, RULE_REMOVED]);
+      // The facts of its firing, and its words in the stored units; one older than version 13 keeps its firing's message.
+      const facts = { condition: fired.condition, threshold_lo: fired.threshold_lo, threshold_hi: fired.threshold_hi, clear_lo: fired.clear_lo, clear_hi: fired.clear_hi, unit: fired.unit, template: fired.template };
+      const value = Number.isFinite(state.value) ? state.value : null;
+      const message = facts.condition === null ? fired.message
+        : sentenceOf({ ...facts, kind: 'resolved', at: new Date(at), started_at: state.started_at, rule: key.rule, device: key.device, sensor: key.sensor ?? '', metric: key.metric ?? '', severity: fired.severity, value, message: fired.message, reason: RULE_REMOVED }, STORED_UNITS);
+      const { id } = await t.one<{ id: string }>(`INSERT INTO alert_events (at, kind, rule, device, sensor, metric, severity, value, message, labels, started_at, fired_at, inhibited, reason,
+          condition, threshold_lo, threshold_hi, clear_lo, clear_hi, unit, template)
+        VALUES ($1, 'resolved', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id`,
+      [new Date(at), ...where, fired.severity, value, message, fired.labels, state.started_at, state.fired_at, fired.inhibited, RULE_REMOVED,
+        facts.condition, facts.threshold_lo, facts.threshold_hi, facts.clear_lo, facts.clear_hi, facts.unit, facts.template]);
       const to: string[] = [];
       for (const name of notified) {
         const route = routes.find((r) => r.name === name);

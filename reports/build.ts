@@ -51,7 +51,7 @@ export async function buildReport(db: Db, spec: ReportSpec, o: BuildOptions): Pr
   const started = performance.now();
   const data = inReportUnits(await loadReportData(db, spec, period, o.timeZone, o.now), spec.temperatureUnit);
   const queried = performance.now();
-  const layout = layoutOf(data, o.timeZone);
+  const layout = layoutOf(data, { timeZone: o.timeZone, temperatureUnit: spec.temperatureUnit });
   const stepMs = data.chartStep === '1h' ? 3_600_000 : 300_000;
   const stamp = o.runAt.toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
   const images = layout.sections.map((s, i) => ({

@@ -1,6 +1,8 @@
 import type { Db } from '../shared/db.js';
 import { sqlFile as sqlFileIn } from '../shared/sql-file.js';
 import { selects } from '../shared/selector.js';
+import { fahrenheitToCelsius } from '../shared/units.js';
+import type { EventRow } from '../alerts/words.js';
 import type { Period } from './period.js';
 import type { Highlight, ReportSpec } from './spec.js';
 
@@ -40,9 +42,10 @@ export interface HighlightResult {
   byDay: { day: Date; ms: number }[];
 }
 
-export interface AlertEvent {
-  at: Date; kind: 'fired' | 'resolved'; rule: string; device: string; sensor: string; metric: string;
-  severity: string; value: number | null; message: string; startedAt: Date; inhibited: boolean;
+/** A row of alert_events with its facts (null before version 13); alerts/words.ts says it in the report's units. */
+export interface AlertEvent extends EventRow {
+  kind: 'fired' | 'resolved';
+  inhibited: boolean;
 }
 
 export interface OfflineSpell { device: string; from: Date; to: Date | null }
@@ -133,8 +136,7 @@ export async function loadReportData(db: Db, spec: ReportSpec, period: Period, t
     highlights: await loadHighlights(db, spec, chosen, from, to, tz),
     // An alert of a selected series, or of the sensor or device it belongs to (sensor and metric empty).
     alerts: alerts
-      .filter((a) => chosen.some((s) => s.device === a.device && (!a.sensor || s.sensor === a.sensor) && (!a.metric || s.metric === a.metric)))
-      .map((a) => ({ at: a.at, kind: a.kind, rule: a.rule, device: a.device, sensor: a.sensor, metric: a.metric, severity: a.severity, value: a.value, message: a.message, startedAt: a.started_at, inhibited: a.inhibited })),
+      .filter((a: AlertEvent) => chosen.some((s) => s.device === a.device && (!a.sensor || s.sensor === a.sensor) && (!a.metric || s.metric === a.metric))),
     offline: offlineSpells(status, from),
     chartStep,
   };
@@ -179,7 +181,7 @@ async function loadHighlights(db: Db, spec: ReportSpec, chosen: SeriesRef[], fro
   for (const highlight of spec.highlight) {
     for (const series of chosen.filter((s) => selects(highlight.select, [s.device, s.sensor, s.metric]))) {
       // Thresholds are in the report's units; the rollups are in °C.
-      const toStored = (v: number) => (series.metric === 'temperature' && spec.temperatureUnit === 'F' ? ((v - 32) * 5) / 9 : v);
+      const toStored = (v: number) => (series.metric === 'temperature' && spec.temperatureUnit === 'F' ? fahrenheitToCelsius(v) : v);
       if (highlight.above !== undefined) wanted.push({ series, highlight, direction: 'above', threshold: highlight.above, stored: toStored(highlight.above) });
       if (highlight.below !== undefined) wanted.push({ series, highlight, direction: 'below', threshold: highlight.below, stored: toStored(highlight.below) });
     }

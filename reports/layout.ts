@@ -1,4 +1,5 @@
 import { formatDuration } from '../shared/duration.js';
+import { sentenceOf, type Reader } from '../alerts/words.js';
 import type { AlertEvent, Gap, ReportData, SeriesStats } from './data.js';
 import { formatDelta, formatValue, percent, timeFormatter } from './words.js';
 
@@ -36,7 +37,9 @@ export interface Layout {
   changeHeading: string;
 }
 
-export function layoutOf(data: ReportData, tz: string): Layout {
+/** `reader`: the report's time zone and temperature unit, in which its alerts are said too (alerts/words.ts). */
+export function layoutOf(data: ReportData, reader: Reader): Layout {
+  const tz = reader.timeZone;
   const periodMs = data.period.to.getTime() - data.period.from.getTime();
   const at = timeFormatter(tz, periodMs);
   const sections: SensorSection[] = [];
@@ -58,7 +61,7 @@ export function layoutOf(data: ReportData, tz: string): Layout {
   }
   return {
     sections,
-    alerts: data.alerts.map((a) => ({ at: at(a.at), kind: a.kind, severity: a.severity, message: a.message, note: noteOf(a) })),
+    alerts: data.alerts.map((a) => ({ at: at(a.at), kind: a.kind, severity: a.severity, message: sentenceOf(a, reader), note: noteOf(a) })),
     offline: data.offline.map((o) => `${o.device}: offline from ${at(o.from)} ${o.to ? `to ${at(o.to)} (${formatDuration(o.to.getTime() - o.from.getTime())})` : `until the end of the period (${formatDuration(data.until.getTime() - o.from.getTime())})`}`),
     changeHeading: `vs ${data.period.previousName.replace(/^the /, '')}`,
   };
@@ -66,7 +69,8 @@ export function layoutOf(data: ReportData, tz: string): Layout {
 
 const gapText = (g: Gap, at: (d: Date) => string) => `no readings ${at(g.from)} to ${at(g.to)} (${formatDuration(g.ms)})`;
 
+/** What the words do not say: that nobody was told, or, for an old row without facts, how long it lasted. */
 function noteOf(a: AlertEvent): string {
   if (a.inhibited) return 'not notified: device offline';
-  return a.kind === 'resolved' ? `after ${formatDuration(a.at.getTime() - a.startedAt.getTime())}` : '';
+  return a.kind === 'resolved' && !a.condition ? `after ${formatDuration(a.at.getTime() - a.started_at.getTime())}` : '';
 }

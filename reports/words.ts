@@ -1,11 +1,10 @@
+import { celsiusToFahrenheit as toF, formatReading, type TemperatureUnit } from '../shared/units.js';
 import type { ReportData, SeriesStats } from './data.js';
 
 /** Numbers, times and units as a report shows them, in its time zone and temperature unit. Pure. */
 
-const toF = (c: number) => (c * 9) / 5 + 32;
-
 /** The data with temperatures in °F when the report asks for them (the rollups keep °C). */
-export function inReportUnits(data: ReportData, unit: 'C' | 'F'): ReportData {
+export function inReportUnits(data: ReportData, unit: TemperatureUnit): ReportData {
   if (unit === 'C') return data;
   const convert = (s: SeriesStats): SeriesStats => {
     if (s.metric !== 'temperature' || s.unit !== '°C') return s;
@@ -25,8 +24,7 @@ export function inReportUnits(data: ReportData, unit: 'C' | 'F'): ReportData {
 
 /** 21.25 → "21.3 °C"; 1013.2 → "1013 hPa"; no unit → the number. */
 export function formatValue(v: number, unit: string): string {
-  const digits = Math.abs(v) >= 100 ? 0 : 1;
-  const n = v.toFixed(digits).replace(/^-0(\.0)?$/, '0$1');
+  const n = formatReading(v);
   // A no-break space: "21.3 °C" never wraps between the number and its unit.
   return unit ? `${n}\u00a0${unit}` : n;
 }

@@ -19,7 +19,7 @@ test('a threshold alert fires after `for` with its values in the message, and re
   expect(events(engine.tick(5 * MIN))).toEqual([['fired', 'kitchen', 'kitchen/dht22 temperature 31.4 °C above 30 °C for 5 min', false]]);
   expect(engine.reading('kitchen', 'dht22', 'humidity', 99, 6 * MIN)).toEqual([]);
   expect(events(engine.reading('kitchen', 'dht22', 'temperature', 29.5, 7 * MIN))).toEqual([]);
-  expect(events(engine.reading('kitchen', 'dht22', 'temperature', 28.7, 8 * MIN))).toEqual([['resolved', 'kitchen', 'kitchen/dht22 temperature 28.7 °C above 30 °C for 8 min', false]]);
+  expect(events(engine.reading('kitchen', 'dht22', 'temperature', 28.7, 8 * MIN))).toEqual([['resolved', 'kitchen', 'kitchen/dht22 temperature back to 28.7 °C (below 29 °C) after 8 min', false]]);
   expect(engine.active()).toEqual([]);
 });
 
@@ -35,15 +35,15 @@ test('an offline node is one notification: its stale and threshold alerts are in
   const later = engine.tick(30 * MIN);
   expect(events(later)).toEqual([['fired', 'shed', 'shed is offline', false]]);
   // Back online: the offline alert resolves; fresh silence counts again from here.
-  expect(events(engine.status('shed', 'online', 40 * MIN))).toEqual([['resolved', 'shed', 'shed is offline', false]]);
+  expect(events(engine.status('shed', 'online', 40 * MIN))).toEqual([['resolved', 'shed', 'shed back online after 39 min', false]]);
   expect(events(engine.tick(45 * MIN))).toEqual([['fired', 'shed', 'shed/dht22 temperature: no reading for 45 min', false], ['fired', 'shed', 'shed/dht22 humidity: no reading for 45 min', false]]);
 });
 
 test('the cold threshold alert that fired before the node went offline is marked inhibited when it resolves meanwhile', () => {
   const engine = new AlertEngine(rules([{ name: 'cold', type: 'threshold', select: '+/+/temperature', below: 5 }]), 0);
-  expect(events(engine.reading('shed', 'dht22', 'temperature', 3, 0))).toEqual([['fired', 'shed', 'shed/dht22 temperature 3 °C below 5 °C for 0 s', false]]);
+  expect(events(engine.reading('shed', 'dht22', 'temperature', 3, 0))).toEqual([['fired', 'shed', 'shed/dht22 temperature 3.0 °C below 5 °C for 0 s', false]]);
   engine.status('shed', 'offline', MIN);
-  expect(events(engine.reading('shed', 'dht22', 'temperature', 8, 2 * MIN))).toEqual([['resolved', 'shed', 'shed/dht22 temperature 8 °C below 5 °C for 2 min', true]]);
+  expect(events(engine.reading('shed', 'dht22', 'temperature', 8, 2 * MIN))).toEqual([['resolved', 'shed', 'shed/dht22 temperature back to 8.0 °C (above 5 °C) after 2 min', true]]);
 });
 
 test('stale alerts wait for the grace period after a restart, counting from when each series was last heard', () => {
@@ -61,14 +61,14 @@ test('a restored firing alert is not fired again, and resolves when its conditio
   const engine = new AlertEngine([rule!], 10 * MIN);
   engine.restore([{ key: { rule: 'hot', device: 'loft', sensor: 'dht22', metric: 'temperature' }, state: { phase: 'firing', startedAt: 0, firedAt: 0, value: 33 } }], [], []);
   expect(events(engine.reading('loft', 'dht22', 'temperature', 34, 11 * MIN))).toEqual([]);
-  expect(events(engine.reading('loft', 'dht22', 'temperature', 25, 12 * MIN))).toEqual([['resolved', 'loft', 'loft/dht22 temperature 25 °C above 30 °C for 12 min', false]]);
+  expect(events(engine.reading('loft', 'dht22', 'temperature', 25, 12 * MIN))).toEqual([['resolved', 'loft', 'loft/dht22 temperature back to 25.0 °C (below 30 °C) after 12 min', false]]);
 });
 
 test('sensor health: a failure rate over the limit between two diag messages, and a sensor with no good read', () => {
   const engine = new AlertEngine(rules([{ name: 'flaky', type: 'sensorHealth', select: '+/+', maxFailureRate: 0.5, noSuccessFor: '30m' }]), 0);
   expect(events(engine.diag('porch', 'dht22', { attempts: 100, readings: 95 }, 0))).toEqual([]);
   expect(events(engine.diag('porch', 'dht22', { attempts: 200, readings: 120 }, MIN))).toEqual([['fired', 'porch', 'porch/dht22: 75 % of reads failed', false]]);
-  expect(events(engine.diag('porch', 'dht22', { attempts: 300, readings: 215 }, 2 * MIN))).toEqual([['resolved', 'porch', 'porch/dht22: 5 % of reads failed', false]]);
+  expect(events(engine.diag('porch', 'dht22', { attempts: 300, readings: 215 }, 2 * MIN))).toEqual([['resolved', 'porch', 'porch/dht22 reading again (5 % of reads failed) after 1 min', false]]);
   // The node restarted (counters from zero), then no read succeeds.
   expect(events(engine.diag('porch', 'dht22', { attempts: 10, readings: 10 }, 3 * MIN))).toEqual([]);
   engine.diag('porch', 'dht22', { attempts: 10, readings: 10 }, 4 * MIN);

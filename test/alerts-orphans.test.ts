@@ -86,6 +86,8 @@ test('property: an unchanged rule set orphans none of the engine\'s alerts; remo
   expect(withAlerts).toBeGreaterThan(fuzzRuns(300) / 3); // not a vacuous pass: most runs have alerts
 });
 
+const UTC = { temperatureUnit: 'C', timeZone: 'UTC' } as const;
+
 // Old alert_events rows have no reason (null; absent in an event built before the column): they render as before.
 const resolvedEvent = (reason: string | null | undefined): NotificationEvent => ({
   kind: 'resolved', at: new Date('2026-11-20T12:20:00Z'), rule: 'hot', device: 'kitchen', sensor: 'dht22', metric: 'temperature', severity: 'warning',
@@ -98,9 +100,16 @@ test.each<[string, string | null | undefined, string, Record<string, string>]>([
   ['a rule removed', RULE_REMOVED, '[warning] resolved (rule removed): kitchen/dht22 temperature 31 °C above 30 °C for 5 min', { reason: 'rule removed' }],
 ])('renders %s', (_, reason, subject, annotations) => {
   const e = resolvedEvent(reason);
-  expect(subjectOf([e])).toBe(subject);
-  expect(ntfyHeaders([e]).Title).toBe(subject);
-  expect(textOf([e]).split('\n')[0]).toBe(subject.replace('[warning] ', ''));
-  expect(htmlOf([e])).toContain(reason ? '>resolved (rule removed)<' : '>resolved<');
-  expect(alertmanagerBody('hook', [e]).alerts[0]!.annotations).toEqual({ summary: e.message, value: '31', ...annotations });
+  expect(subjectOf([e], UTC)).toBe(subject);
+  expect(ntfyHeaders([e], UTC).Title).toBe(subject);
+  expect(textOf([e], UTC).split('\n')[0]).toBe(subject.replace('[warning] ', ''));
+  expect(htmlOf([e], UTC)).toContain(reason ? '>resolved (rule removed)<' : '>resolved<');
+  expect(alertmanagerBody('hook', [e], UTC).alerts[0]!.annotations).toEqual({ summary: subject.replace('[warning] ', ''), value: '31', ...annotations });
+});
+
+test('a rule removed, with the facts of its firing (schema 13): its words say so, in the route\'s units', () => {
+  const e: NotificationEvent = { ...resolvedEvent(RULE_REMOVED), condition: 'above', threshold_hi: 30, clear_hi: 30, unit: '°C', threshold_lo: null, clear_lo: null, template: null };
+  expect(subjectOf([e], UTC)).toBe('[warning] kitchen/dht22 temperature: resolved (rule removed) after 20 min, last 31.0 °C');
+  expect(subjectOf([e], { ...UTC, temperatureUnit: 'F' })).toBe('[warning] kitchen/dht22 temperature: resolved (rule removed) after 20 min, last 87.8 °F');
+  expect(alertmanagerBody('hook', [e], UTC).alerts[0]!.annotations).toMatchObject({ reason: 'rule removed', value: '31', unit: '°C', condition: 'above', threshold: '30' });
 });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { parseRoutes, planNotification, quietUntil, type Route } from '../alerts/routes.js';
+import { parseRoutes, planNotification, quietUntil, readerOf, type Route } from '../alerts/routes.js';
 import { FUZZ_SEED, fuzzRuns } from './support/hostile.js';
 
 const MIN = 60_000;
@@ -15,6 +15,7 @@ test('routes parse with their defaults; every problem is named', () => {
   expect(ok.value[0]).toEqual({
     name: 'phone', type: 'ntfy', url: 'https://ntfy.sh/my-house', token: undefined, severities: ['warning', 'critical'], sendResolved: true,
     repeatIntervalMs: 4 * 60 * MIN, groupWaitMs: 30_000, quietHours: { fromMinute: 22 * 60, toMinute: 7 * 60, timeZone: 'Europe/Berlin', except: ['critical'] },
+    temperatureUnit: 'C',
   });
   expect(ok.value[1]).toMatchObject({ type: 'email', to: ['me@example.com'], sendResolved: false, repeatIntervalMs: 12 * 60 * MIN, groupWaitMs: MIN });
 
@@ -37,9 +38,30 @@ test('routes parse with their defaults; every problem is named', () => {
   });
 });
 
+test('a route may give temperatures in °F and times in its own zone; its quiet hours follow that zone unless they name one', () => {
+  const ok = parseRoutes([
+    { name: 'us', type: 'webhook', url: 'https://x.example/hook', temperatureUnit: 'F', timeZone: 'America/New_York', quietHours: { from: '22:00', to: '07:00' } },
+    { name: 'own', type: 'mqtt', timeZone: 'America/New_York', quietHours: { from: '22:00', to: '07:00', timeZone: 'Europe/Berlin' } },
+    { name: 'plain', type: 'mqtt', quietHours: { from: '22:00', to: '07:00' } },
+  ]);
+  expect(ok.ok).toBe(true);
+  if (!ok.ok) return;
+  expect(ok.value.map((r) => [r.temperatureUnit, r.timeZone, r.quietHours?.timeZone])).toEqual([
+    ['F', 'America/New_York', 'America/New_York'], ['C', 'America/New_York', 'Europe/Berlin'], ['C', undefined, 'UTC'],
+  ]);
+  expect(readerOf(ok.value[0]!)).toEqual({ temperatureUnit: 'F', timeZone: 'America/New_York' });
+  expect(parseRoutes([{ name: 'bad', type: 'mqtt', temperatureUnit: 'K', timeZone: 'Moon/Base' }])).toEqual({
+    ok: false,
+    problems: [
+      'route 1 ("bad"): temperatureUnit: must be "C" or "F" (was "K")',
+      'route 1 ("bad"): timeZone: "Moon/Base" is not a time zone; use an IANA name such as Europe/Berlin',
+    ],
+  });
+});
+
 test('any configuration value gives routes or named problems (property)', () => {
-  const field = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom('email', 'ntfy', 'webhook', 'mqtt', 'https://x.y/z', '22:00', '07:00', ['critical'], { from: '22:00', to: '07:00', timeZone: 'Europe/Berlin' }));
-  const route = fc.dictionary(fc.constantFrom('name', 'type', 'url', 'to', 'severities', 'sendResolved', 'repeatInterval', 'groupWait', 'quietHours', 'bearerToken', 'token', 'constructor'), field);
+  const field = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom('email', 'ntfy', 'webhook', 'mqtt', 'https://x.y/z', '22:00', '07:00', ['critical'], 'F', 'C', 'Europe/Berlin', { from: '22:00', to: '07:00', timeZone: 'Europe/Berlin' }));
+  const route = fc.dictionary(fc.constantFrom('name', 'type', 'url', 'to', 'severities', 'sendResolved', 'repeatInterval', 'groupWait', 'quietHours', 'bearerToken', 'token', 'temperatureUnit', 'timeZone', 'constructor'), field);
   fc.assert(
     fc.property(fc.oneof(fc.array(route, { maxLength: 4 }), fc.jsonValue({ maxDepth: 2 })), (raw) => {
       const parsed = parseRoutes(raw);

@@ -14,8 +14,10 @@ const started = new Date('2026-11-20T12:00:00Z');
 const fired: NotificationEvent = {
   kind: 'fired', at: new Date('2026-11-20T12:05:00Z'), rule: 'hot', device: 'kitchen', sensor: 'dht22', metric: 'temperature', severity: 'critical',
   value: 31.2, message: 'kitchen/dht22 temperature 31.2 °C above 30 °C for 5 min', labels: { room: 'kitchen' }, started_at: started, fired_at: null,
+  // Its facts (schema 13): each route words it from these, in its own units.
+  condition: 'above', threshold_lo: null, threshold_hi: 30, clear_lo: null, clear_hi: 29, unit: '°C', template: null,
 };
-const resolved: NotificationEvent = { ...fired, kind: 'resolved', at: new Date('2026-11-20T12:20:00Z'), value: 28.5, message: 'kitchen/dht22 temperature 28.5 °C above 30 °C for 20 min', fired_at: fired.at };
+const resolved: NotificationEvent = { ...fired, kind: 'resolved', at: new Date('2026-11-20T12:20:00Z'), value: 28.5, message: 'kitchen/dht22 temperature back to 28.5 °C (below 29 °C) after 20 min', fired_at: fired.at };
 const route = (raw: object): Route => {
   const parsed = parseRoutes([raw]);
   if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
@@ -52,15 +54,20 @@ test('e-mail through a real SMTP server: the subject says what, where and how mu
   const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, connectionTimeout: 5000, greetingTimeout: 5000, socketTimeout: 5000 });
   try {
     const transports: Transports = { timeoutMs: 5000, mail: { from: 'pimonitor@home.lan', send: (m) => transport.sendMail(m) } };
-    await sendGroup(route({ name: 'mail', type: 'email', to: ['me@example.com'] }), [fired], transports);
+    await sendGroup(route({ name: 'mail', type: 'email', to: ['me@example.com'], timeZone: 'UTC' }), [fired], transports);
     const mail = await simpleParser(mails[0]!);
     expect(mail.subject).toBe('[critical] kitchen/dht22 temperature 31.2 °C above 30 °C for 5 min');
-    expect(mail.text).toContain('rule hot, critical, since 2026-11-20T12:00:00.000Z');
+    expect(mail.text).toContain('rule hot, critical, since 2026-11-20T12:00:00Z');
     expect(mail.html).toContain('kitchen/dht22 temperature 31.2 °C above 30 °C for 5 min');
     expect(mail.to).toMatchObject({ text: 'me@example.com' });
 
     await sendGroup(route({ name: 'mail', type: 'email', to: ['me@example.com'] }), [resolved, { ...fired, rule: 'humid', metric: 'humidity', severity: 'warning' }], transports);
     expect((await simpleParser(mails[1]!)).subject).toBe('[critical] kitchen: 1 firing, 1 resolved');
+    // A resolution reads as one, in the route's units and zone (issue 24, item 5).
+    await sendGroup(route({ name: 'mail', type: 'email', to: ['me@example.com'], temperatureUnit: 'F', timeZone: 'America/New_York' }), [resolved], transports);
+    const us = await simpleParser(mails[2]!);
+    expect(us.subject).toBe('[critical] kitchen/dht22 temperature back to 83.3 °F (below 84.2 °F) after 20 min');
+    expect(us.text).toContain('rule hot, critical, since 2026-11-20T07:00:00-05:00, resolved 2026-11-20T07:20:00-05:00');
   } finally {
     transport.close();
     await new Promise((resolve) => smtp.close(() => resolve(undefined)));
@@ -76,9 +83,15 @@ test('webhook: an Alertmanager-shaped body with a bearer token; a failing receiv
     const body = JSON.parse(hook.received[0]!.body);
     expect(body).toMatchObject({ version: '4', status: 'firing', receiver: 'hook', groupLabels: { device: 'kitchen' }, commonLabels: { alertname: 'hot', device: 'kitchen' } });
     expect(body.alerts).toEqual([
-      { status: 'firing', labels: { alertname: 'hot', device: 'kitchen', sensor: 'dht22', metric: 'temperature', severity: 'critical', room: 'kitchen' }, annotations: { summary: fired.message, value: '31.2' }, startsAt: '2026-11-20T12:00:00.000Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: 'hot/kitchen/dht22/temperature' },
-      expect.objectContaining({ status: 'resolved', endsAt: '2026-11-20T12:20:00.000Z' }),
+      { status: 'firing', labels: { alertname: 'hot', device: 'kitchen', sensor: 'dht22', metric: 'temperature', severity: 'critical', room: 'kitchen' }, annotations: { summary: fired.message, value: '31.2', unit: '°C', condition: 'above', threshold: '30' }, startsAt: '2026-11-20T12:00:00.000Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: 'hot/kitchen/dht22/temperature' },
+      expect.objectContaining({ status: 'resolved', endsAt: '2026-11-20T12:20:00.000Z', annotations: { summary: 'kitchen/dht22 temperature back to 28.5 °C (below 29 °C) after 20 min', value: '28.5', unit: '°C', condition: 'above', threshold: '30' } }),
     ]);
+    // In °F the words and the quantities convert; startsAt and endsAt stay UTC, as Alertmanager's.
+    await sendGroup(route({ name: 'hook', type: 'webhook', url: hook.url, temperatureUnit: 'F' }), [fired], { timeoutMs: 5000 });
+    expect(JSON.parse(hook.received[1]!.body).alerts[0]).toMatchObject({
+      annotations: { summary: 'kitchen/dht22 temperature 88.2 °F above 86 °F for 5 min', value: '88.16', unit: '°F', condition: 'above', threshold: '86' },
+      startsAt: '2026-11-20T12:00:00.000Z',
+    });
     await expect(sendGroup(route({ name: 'hook', type: 'webhook', url: failing.url }), [fired], { timeoutMs: 5000 })).rejects.toThrow(`${failing.url} answered HTTP 503`);
   } finally {
     await hook.close();
@@ -113,7 +126,7 @@ test('MQTT: retained while firing, cleared on resolve, so a client that connects
     await late.subscribeAsync('pimonitor/alerts/#', { qos: 1 });
     const [topic, payload] = await got;
     expect(topic).toBe('pimonitor/alerts/hot/kitchen/dht22/temperature');
-    expect(JSON.parse(payload)).toMatchObject({ rule: 'hot', device: 'kitchen', severity: 'critical', value: 31.2, message: fired.message });
+    expect(JSON.parse(payload)).toMatchObject({ rule: 'hot', device: 'kitchen', severity: 'critical', value: 31.2, unit: '°C', condition: 'above', threshold: 30, message: fired.message });
     await late.endAsync();
 
     await sendGroup(route({ name: 'ha', type: 'mqtt' }), [resolved], { timeoutMs: 5000, publish });

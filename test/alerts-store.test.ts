@@ -40,13 +40,13 @@ test('state, events and the outbox survive a restart; due notifications are leas
   const fired = restored.tick(t0 + 5 * MIN);
   expect(await saveChanges(t.db, fired, rules, routes, t0 + 5 * MIN)).toBe(1); // critical: phone only
   expect(await t.db.one("SELECT kind, rule, device, sensor, metric, severity, value, message FROM alert_events")).toEqual({
-    kind: 'fired', rule: 'hot', device: 'attic', sensor: 'dht22', metric: 'temperature', severity: 'critical', value: 31, message: 'attic/dht22 temperature 31 °C above 30 °C for 5 min',
+    kind: 'fired', rule: 'hot', device: 'attic', sensor: 'dht22', metric: 'temperature', severity: 'critical', value: 31, message: 'attic/dht22 temperature 31.0 °C above 30 °C for 5 min',
   });
 
   // Not due before its group wait; then leased once, so a second sender gets nothing.
   expect(await claimDue(t.db, t0 + 5 * MIN + 10_000)).toEqual([]);
   const due = await claimDue(t.db, t0 + 5 * MIN + 30_000);
-  expect(due).toEqual([expect.objectContaining({ route: 'phone', attempts: 1, event: expect.objectContaining({ kind: 'fired', message: 'attic/dht22 temperature 31 °C above 30 °C for 5 min' }) })]);
+  expect(due).toEqual([expect.objectContaining({ route: 'phone', attempts: 1, event: expect.objectContaining({ kind: 'fired', message: 'attic/dht22 temperature 31.0 °C above 30 °C for 5 min' }) })]);
   expect(await claimDue(t.db, t0 + 5 * MIN + 31_000)).toEqual([]);
   // A failed send comes back at its retry time; a sent one never again.
   await markFailed(t.db, due.map((d) => d.id), 'connect ECONNREFUSED', t0 + 6 * MIN, 5);

@@ -6,7 +6,8 @@ export interface Device { device: string; firstSeen: string; lastSeen: string; s
 export interface HistorySeries { metric: string; unit: string | null; t: number[]; avg: number[]; min: number[]; max: number[] }
 export interface History { device: string; sensor: string; tier: string; series: HistorySeries[] }
 export interface AlertState { rule: string; device: string; sensor: string; metric: string; phase: string; startedAt: string; value: number }
-export interface AlertEvent { id: number; at: string; kind: string; rule: string; device: string; severity: string; value: number | null; message: string; inhibited: boolean }
+/** text: the event in words (the server's alerts/words.ts); reason: why it resolved, when not by its condition. */
+export interface AlertEvent { id: number; at: string; kind: string; rule: string; device: string; severity: string; value: number | null; message: string; text: string; reason: string | null; pastEpisode: boolean; inhibited: boolean }
 export interface Rejected { receivedAt: string; topic: string; code: string | null; reason: string; bytes: number; payload: string }
 
 export async function get<T>(path: string): Promise<T> {

@@ -30,7 +30,7 @@ export async function alertsPage(main: HTMLElement): Promise<void> {
     el('h2', {}, 'Now'),
     active.length === 0 ? el('p', { class: 'muted' }, 'Nothing pending or firing.') : table(['rule', 'alert on', 'state', 'since', 'value'], active.map((a) => [a.rule, [a.device, a.sensor, a.metric].filter(Boolean).join('/'), a.phase, when(a.startedAt), String(a.value)])),
     el('h2', {}, 'Latest events'),
-    events.length === 0 ? el('p', { class: 'muted' }, 'No alert has fired yet.') : table(['at', 'event', 'severity', 'message'], events.map((e) => [when(e.at), e.kind, e.severity, e.inhibited ? `${e.message} (not notified: device offline)` : e.message])),
+    events.length === 0 ? el('p', { class: 'muted' }, 'No alert has fired yet.') : table(['at', 'event', 'severity', 'message'], events.map((e) => [when(e.at), e.pastEpisode ? 'past episode' : e.reason ? `${e.kind} (${e.reason})` : e.kind, e.severity, e.inhibited ? `${e.text} (not notified: device offline)` : e.text])),
   );
 }
 

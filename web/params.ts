@@ -1,4 +1,7 @@
+import type { Reader } from '../alerts/words.js';
 import { nameProblem } from '../shared/contract.js';
+import { isTimeZone, machineTimeZone } from '../shared/time-zone.js';
+import { isTemperatureUnit, type TemperatureUnit } from '../shared/units.js';
 
 /**
  * The query parameters of the JSON API, checked: a value, or every problem named. Pure; never throws,
@@ -67,4 +70,17 @@ export function tierFor(from: Date, to: Date): 'raw' | '5m' | '1h' | '1d' {
 export function parseLimit(raw: string | null, fallback: number, max: number): number {
   const n = raw === null ? fallback : Number(raw);
   return Number.isInteger(n) && n >= 1 ? Math.min(n, max) : fallback;
+}
+
+/**
+ * `?temperatureUnit=C|F&tz=<IANA zone>`: how /api/alerts words its events (alerts/words.ts); by default
+ * °C and this machine's zone. Problems, never a guess, for anything else.
+ */
+export function parseReader(params: URLSearchParams): Parsed<Reader> {
+  const problems: string[] = [];
+  const unit = params.get('temperatureUnit') ?? 'C';
+  if (!isTemperatureUnit(unit)) problems.push(`temperatureUnit: must be C or F (was "${unit.slice(0, 20)}")`);
+  const timeZone = params.get('tz') ?? machineTimeZone();
+  if (!isTimeZone(timeZone)) problems.push(`tz: "${timeZone.slice(0, 60)}" is not a time zone; use an IANA name such as Europe/Berlin`);
+  return problems.length ? { ok: false, problems } : { ok: true, value: { temperatureUnit: unit as TemperatureUnit, timeZone } };
 }

@@ -1,3 +1,4 @@
+import { sentenceOf, type EventRow, type Reader } from '../alerts/words.js';
 import type { Db } from '../shared/db.js';
 import { safeText } from '../shared/text.js';
 import { tierFor, type HistoryQuery } from './params.js';
@@ -41,11 +42,21 @@ export async function history(db: Db, q: HistoryQuery) {
   return { device: q.device, sensor: q.sensor, tier, from: q.from, to: q.to, series: [...series.values()] };
 }
 
-export async function alerts(db: Db, limit: number) {
-  const [active, events] = await Promise.all([
+/**
+ * Alerts now, and the latest events, each with `text`: its words in the reader's units and zone
+ * (alerts/words.ts), and `reason` when it resolved other than by its condition. `message` stays, as stored.
+ */
+export async function alerts(db: Db, limit: number, reader: Reader) {
+  const [active, rows] = await Promise.all([
     db.any(`SELECT rule, device, sensor, metric, phase, started_at AS "startedAt", fired_at AS "firedAt", value FROM alert_state ORDER BY started_at`),
-    db.any(`SELECT id, at, kind, rule, device, sensor, metric, severity, value, message, inhibited FROM alert_events ORDER BY id DESC LIMIT $1`, [limit]),
+    db.any<EventRow & { id: string; inhibited: boolean }>(`SELECT id, at, kind, rule, device, sensor, metric, severity, value, message, inhibited, started_at, reason, past_episode,
+        condition, threshold_lo, threshold_hi, clear_lo, clear_hi, unit, template
+      FROM alert_events ORDER BY id DESC LIMIT $1`, [limit]),
   ]);
+  const events = rows.map((e) => ({
+    id: e.id, at: e.at, kind: e.kind, rule: e.rule, device: e.device, sensor: e.sensor, metric: e.metric, severity: e.severity, value: e.value,
+    message: e.message, inhibited: e.inhibited, reason: e.reason ?? null, pastEpisode: e.past_episode ?? false, text: sentenceOf(e, reader),
+  }));
   return { active, events };
 }
 

@@ -9,7 +9,7 @@ import { WebAuth, type WebAuthOptions } from './auth.js';
 import { door } from './doors.js';
 import type { LiveFeed } from './live.js';
 import { createWebMetrics } from './metrics.js';
-import { parseHistoryQuery, parseLimit, tierFor, type HistoryQuery } from './params.js';
+import { parseHistoryQuery, parseLimit, parseReader, tierFor, type HistoryQuery } from './params.js';
 import { deviceStats } from '../storage/device-stats.js';
 import { exportRows } from '../storage/export.js';
 import { serializer } from '../storage/export-format.js';
@@ -194,8 +194,11 @@ export class WebServer {
           if (!parsed.ok) throw new BadRequest(parsed.problems);
           return json(200, await q.history(this.o.db, parsed.value));
         }
-        case '/api/alerts':
-          return json(200, await q.alerts(this.o.db, parseLimit(p.get('limit'), 50, 500)));
+        case '/api/alerts': {
+          const reader = parseReader(p);
+          if (!reader.ok) throw new BadRequest(reader.problems);
+          return json(200, await q.alerts(this.o.db, parseLimit(p.get('limit'), 50, 500), reader.value));
+        }
         case '/api/rejected':
           return json(200, await q.rejected(this.o.db, parseLimit(p.get('limit'), 50, 500)));
         case '/api/events':
