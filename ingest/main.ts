@@ -27,7 +27,9 @@ export async function runIngest(config: Config): Promise<void> {
   // One spool per worker id, so two workers sharing a DATA_DIR never share a spool.
   const spoolDir = resolve(config.dataDir, 'spool', ingest.clientId);
   const { spool, repair } = Spool.open({ dir: spoolDir, segmentBytes: ingest.spoolSegmentBytes });
-  if (repair.truncatedBytes > 0) log.warn({ spoolDir, bytes: repair.truncatedBytes }, 'cut a torn record off the spool (power cut?); whole records are kept');
+  if (repair.truncatedBytes > 0) log.warn({ spoolDir, bytes: repair.truncatedBytes }, 'cut a torn or damaged tail off the spool (power cut?); whole records are kept (counted in pimonitor_ingest_spool_skipped_bytes_total)');
+  spool.on('damaged', ({ from, bytes }) =>
+    log.error({ spoolDir, position: from, bytes }, 'skipped a damaged stretch of the spool (one message or more) to the next valid record (counted in pimonitor_ingest_spool_damaged_records_total)'));
 
   const sources = configuredSources(ingest.sources);
   const worker = new IngestWorker({

@@ -23,6 +23,17 @@ export function createIngestMetrics(worker: IngestWorker): Registry {
   fromStats('pimonitor_ingest_subscribe_refused_total', 'Times the broker refused the subscription after a (re)connect.', 'subscribeRefused');
   fromStats('pimonitor_ingest_series_created_total', 'New series (device, sensor, metric) admitted by the quota of new series per device per hour; 0 while the quota is off.', 'seriesCreated');
   fromStats('pimonitor_ingest_series_refused_total', 'Readings (metric values) refused because they would have created a series past their device\'s quota for the hour (INGEST_MAX_NEW_SERIES_PER_DEVICE_PER_HOUR); their messages are in rejected_messages with code quota.', 'seriesRefused');
+  // Damage the spool skipped or cut (issue 25), read at scrape time.
+  const fromDamage = (name: string, help: string, key: 'records' | 'bytes') => {
+    let seen = 0;
+    new Counter({ name, help, registers: [registry], collect() {
+      const now = worker.spoolDamage[key];
+      this.inc(now - seen);
+      seen = now;
+    } });
+  };
+  fromDamage('pimonitor_ingest_spool_damaged_records_total', 'Damaged stretches of the spool (each one message or more) skipped to the next valid record, or cut off its end at start.', 'records');
+  fromDamage('pimonitor_ingest_spool_skipped_bytes_total', 'Bytes of those damaged stretches: messages lost to damage on disk.', 'bytes');
   // Per source and outcome, read from the worker's totals at scrape time like the counters above.
   const seenBySource = new Map<string, number>();
   new Counter({

@@ -123,6 +123,11 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
     return this.spool.head - this.cursor;
   }
 
+  /** Damaged stretches of the spool skipped or cut off since start (each one message or more), and their bytes. */
+  get spoolDamage(): { records: number; bytes: number } {
+    return { records: this.spool.damagedRecords, bytes: this.spool.skippedBytes };
+  }
+
   /** Connected to the broker (it may still have refused the subscription: see `subscribed`). */
   get brokerConnected(): boolean {
     return this.intake.connected;
@@ -242,6 +247,10 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
       this.flushState.rowsPerMessage = rowsOf(items) / items.length;
       // Whatever arrives from now on waits for the next batch; older messages left behind keep their age.
       if (items.at(-1)!.message.end === this.spool.head) this.flushState.oldestWaitingSince = undefined;
+    } else {
+      // Only damage up to the head (the spool skips it once a message follows): nothing waits.
+      this.flushState.backlogMessages = 0;
+      this.flushState.oldestWaitingSince = undefined;
     }
     return this.quota ? items.map((item) => this.admit(this.quota!, item)) : items;
   }

@@ -1,7 +1,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PositionedMessage } from '../shared/spool/record.js';
-import { Spool } from '../shared/spool/spool.js';
+import { Spool, type SpoolRepair } from '../shared/spool/spool.js';
 
 export interface OutboxOptions {
   dir: string;
@@ -23,17 +23,28 @@ export class Outbox {
   private droppedBytes = 0;
   private savedPosition: number;
   private savedAt = 0;
+  /** What damage and repairs cost, not yet told to the node's log (see takeNotices). */
+  private notices: string[] = [];
 
   private constructor(
     private readonly spool: Spool,
     private readonly options: OutboxOptions,
+    repair: SpoolRepair,
   ) {
+    // A cursor inside a record (a damaged cursor file) is fine: reading resynchronises to the next record.
     this.position = Math.min(Math.max(readCursor(options.dir) ?? spool.start, spool.start), spool.head);
     this.savedPosition = this.position;
+    if (repair.truncatedBytes > 0) {
+      this.notices.push(`${repair.truncatedBytes} bytes at the end of the outbox that held no whole reading (torn by a power cut, or damaged), cut off at start`);
+    }
+    spool.on('damaged', ({ from, bytes }) => {
+      this.notices.push(`${bytes} damaged bytes of the outbox at position ${from} (one reading or more), skipped to the next valid reading`);
+    });
   }
 
   static open(options: OutboxOptions): Outbox {
-    return new Outbox(Spool.open({ dir: options.dir, segmentBytes: options.segmentBytes }).spool, options);
+    const { spool, repair } = Spool.open({ dir: options.dir, segmentBytes: options.segmentBytes });
+    return new Outbox(spool, options, repair);
   }
 
   /** Position up to which the broker has everything. */
@@ -60,9 +71,25 @@ export class Outbox {
     }
   }
 
-  /** Up to `max` messages starting at `from` (a cursor or the end of an earlier message). */
+  /** Stretches of damaged outbox skipped or cut off since start (each one reading or more), and their bytes. */
+  get damage(): { records: number; bytes: number } {
+    return { records: this.spool.damagedRecords, bytes: this.spool.skippedBytes };
+  }
+
+  /** What damage and start-up repairs cost since the last call, one line each, for the log. */
+  takeNotices(): string[] {
+    return this.notices.splice(0);
+  }
+
+  /**
+   * Up to `max` messages starting at `from` (a cursor or the end of an earlier message). Damage is
+   * skipped to the next valid reading; when nothing but damage is left, the cursor moves past it.
+   */
   read(from: number, max: number): PositionedMessage[] {
-    return this.spool.read(Math.max(from, this.position), max);
+    const start = Math.max(from, this.position);
+    const messages = this.spool.read(start, max);
+    if (messages.length === 0 && max > 0 && start === this.position && this.spool.head > start) this.ack(this.spool.head);
+    return messages;
   }
 
   /**

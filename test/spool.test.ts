@@ -71,7 +71,7 @@ test('a torn record at the tail (power cut) is cut off on open; whole records su
   reopened.close();
 });
 
-test('a corrupt record in the tail is cut off with everything after it', () => {
+test('a corrupt record in the last segment is skipped on read; the valid records after it are kept (issue 25)', () => {
   const dir = newDir();
   const { spool } = Spool.open({ dir, segmentBytes: 1 << 20 });
   const ends = Array.from({ length: 5 }, (_, i) => spool.append(message(i)));
@@ -81,8 +81,10 @@ test('a corrupt record in the tail is cut off with everything after it', () => {
   bytes[ends[2]! + 20]! ^= 0x01;
   writeFileSync(path, bytes);
   const { spool: reopened, repair } = Spool.open({ dir, segmentBytes: 1 << 20 });
-  expect(reopened.head).toBe(ends[2]);
-  expect(repair.truncatedBytes).toBe(ends[4]! - ends[2]!);
+  expect(reopened.head).toBe(ends[4]);
+  expect(repair.truncatedBytes).toBe(0);
+  expect(reopened.read(0, 10).map((m) => m.end)).toEqual([ends[0], ends[1], ends[2], ends[4]]);
+  expect([reopened.damagedRecords, reopened.skippedBytes]).toEqual([1, ends[3]! - ends[2]!]);
   reopened.close();
 });
 

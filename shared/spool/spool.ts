@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, fsync, fsyncSync, ftruncateSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync, writevSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import { closeSync, fsync, fsyncSync, ftruncateSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquirePidLock, ensureDir } from '../pid-lock.js';
-import { decodeRecords, encodeRecord, type PositionedMessage, type SpooledMessage } from './record.js';
+import { readRecords } from './read.js';
+import { encodeRecord, type PositionedMessage, type SpooledMessage } from './record.js';
+import { lastValidEnd } from './scan.js';
 
 export interface SpoolOptions {
   dir: string;
@@ -17,12 +20,21 @@ interface Segment {
 
 const SEGMENT_FILE = /^(\d{20})\.seg$/;
 const segmentName = (base: number) => `${String(base).padStart(20, '0')}.seg`;
-/** How much one read() pulls from disk at most; a batch is rarely larger. */
-const READ_CHUNK_BYTES = 1 << 20;
-
 export interface SpoolRepair {
-  /** Bytes cut from the last segment because they held a torn or corrupt record. */
+  /** Bytes cut from the end of the last segment because they held no whole, valid record (torn by a power cut, or damaged). */
   truncatedBytes: number;
+}
+
+/** A stretch of the spool that held no valid record, found by a read and skipped: [from, to). */
+export interface SpoolDamage {
+  from: number;
+  to: number;
+  bytes: number;
+}
+
+export interface SpoolEvents {
+  /** Once per stretch, the first time a read skips it; the owner logs it (the spool does not log). */
+  damaged: [SpoolDamage];
 }
 
 /**
@@ -36,7 +48,7 @@ export interface SpoolRepair {
  * system in one write; whoever defers must flush() before acknowledging them (ingest/intake.ts does).
  * Reading, syncing, rotating and closing flush first. Not safe for two processes: open() takes a lock file.
  */
-export class Spool {
+export class Spool extends EventEmitter<SpoolEvents> {
   private segments: Segment[] = [];
   private fd = -1;
   private headPosition = 0;
@@ -47,12 +59,17 @@ export class Spool {
   private syncingFd = -1;
   private closeWhenSynced = false;
   private releaseLock: () => void = () => {};
+  /** Damage is counted up to here: a stretch read again (a resend, a retried batch) is not counted twice. */
+  private damageCountedTo = 0;
+  private readonly damage = { records: 0, bytes: 0 };
 
   private constructor(
     private readonly options: SpoolOptions,
     /** Identifies this spool, so a database position is never applied to another spool's files. */
     readonly id: string,
-  ) {}
+  ) {
+    super();
+  }
 
   static open(options: SpoolOptions): { spool: Spool; repair: SpoolRepair } {
     ensureDir(options.dir);
@@ -84,6 +101,16 @@ export class Spool {
   /** The position just past the last appended message. */
   get head(): number {
     return this.headPosition;
+  }
+
+  /** Stretches of damage skipped by reads or cut off at open, since open (each lost one record or more). */
+  get damagedRecords(): number {
+    return this.damage.records;
+  }
+
+  /** Bytes of those stretches: what damage cost, since open. */
+  get skippedBytes(): number {
+    return this.damage.bytes;
   }
 
   /** Appends a message and returns the position just past it; with `defer`, written at the next flush(). */
@@ -150,35 +177,15 @@ export class Spool {
     }
   }
 
-  /** Reads up to `maxMessages` whole messages starting at `from` (a position a previous message ended at). */
+  /**
+   * Reads up to `maxMessages` whole messages starting at `from` (normally a position a previous message
+   * ended at). Damage (a record whose CRC fails, an impossible length, a `from` inside a record) is
+   * skipped to the next valid record, counted and reported once by a `damaged` event; so a read returns
+   * nothing only when no valid record lies between `from` and the head.
+   */
   read(from: number, maxMessages: number): PositionedMessage[] {
     this.flush();
-    const index = this.segments.findLastIndex((s) => s.base <= from);
-    const segment = this.segments[index];
-    if (!segment || from >= this.headPosition || maxMessages < 1) return [];
-    const segmentEnd = this.segments[index + 1]?.base ?? this.headPosition;
-    const length = Math.min(READ_CHUNK_BYTES, segmentEnd - from);
-    const buffer = Buffer.allocUnsafe(length);
-    const fd = openSync(segment.path, 'r');
-    try {
-      let got = 0;
-      while (got < length) {
-        const n = readSync(fd, buffer, got, length - got, from - segment.base + got);
-        if (n === 0) break;
-        got += n;
-      }
-      const { messages } = decodeRecords(buffer.subarray(0, got), from, maxMessages);
-      if (messages.length === 0 && got > 0) {
-        // One record larger than a chunk: read exactly it.
-        const bodyLength = buffer.readUInt32LE(0);
-        const whole = Buffer.allocUnsafe(8 + bodyLength);
-        readSync(fd, whole, 0, whole.length, from - segment.base);
-        return decodeRecords(whole, from, 1).messages;
-      }
-      return messages;
-    } finally {
-      closeSync(fd);
-    }
+    return readRecords(this.segments, this.headPosition, from, maxMessages, (start, end) => this.noteDamage(start, end));
   }
 
   /** The start of the first segment after the one holding `position`, if any: where dropping that segment leads. */
@@ -221,6 +228,15 @@ export class Spool {
     else closeSync(fd);
   }
 
+  private noteDamage(from: number, to: number): void {
+    const fresh = to - Math.max(from, this.damageCountedTo);
+    if (fresh <= 0) return;
+    this.damageCountedTo = to;
+    this.damage.records++;
+    this.damage.bytes += fresh;
+    this.emit('damaged', { from, to, bytes: to - from });
+  }
+
   private recover(): SpoolRepair {
     this.segments = readdirSync(this.options.dir)
       .map((name) => SEGMENT_FILE.exec(name))
@@ -232,10 +248,12 @@ export class Spool {
       this.fd = openSync(this.segments[0]!.path, 'a');
       return { truncatedBytes: 0 };
     }
-    // Only the last segment can end in a torn record: earlier ones were synced before rotation.
+    // Only the last segment can end in a torn record: earlier ones were synced before rotation. What
+    // follows its last valid record is cut; damage before that is left for reads to skip, so the valid
+    // records after it are kept.
     const last = this.segments.at(-1)!;
     const size = statSync(last.path).size;
-    const { validBytes } = decodeRecords(readFileSync(last.path), last.base);
+    const validBytes = lastValidEnd(readFileSync(last.path));
     this.fd = openSync(last.path, 'r+');
     if (validBytes < size) {
       ftruncateSync(this.fd, validBytes);
@@ -244,6 +262,10 @@ export class Spool {
     closeSync(this.fd);
     this.fd = openSync(last.path, 'a');
     this.headPosition = last.base + validBytes;
+    if (validBytes < size) {
+      this.damage.records++;
+      this.damage.bytes += size - validBytes;
+    }
     return { truncatedBytes: size - validBytes };
   }
 
