@@ -2,6 +2,7 @@ import { loadReportData } from '../reports/data.js';
 import { periodOf } from '../reports/period.js';
 import { parseReports, type ReportSpec } from '../reports/spec.js';
 import { summarise } from '../reports/summary.js';
+import { layoutOf } from '../reports/layout.js';
 import { inReportUnits } from '../reports/words.js';
 import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
 import { DAY_FROM, DAY_TO, expectedStats, GAP, REPORT_TZ, RUN_AT, seedHouse } from './helpers/report-data.js';
@@ -97,4 +98,20 @@ test('a report run before its period ends counts coverage and silences only up t
   expect(data.until).toEqual(now);
   const attic = data.series.find((s) => s.device === 'attic')!;
   expect(attic.gaps.some((g) => g.to > now)).toBe(false);
+});
+
+// Last in this file: it adds alert events with facts (schema 13) to the seeded day.
+test('alerts are said in the report\'s units and time zone, from their facts; old rows by their message', async () => {
+  await t.db.none(`INSERT INTO alert_events (at, kind, rule, device, sensor, metric, severity, value, message, started_at, fired_at, condition, threshold_hi, clear_hi, unit) VALUES
+    ('2026-03-29T18:00:00Z', 'fired', 'attic-warm', 'attic', 'dht22', 'temperature', 'warning', 29.5, 'stored words', '2026-03-29T17:55:00Z', '2026-03-29T18:00:00Z', 'above', 29, 28, '°C'),
+    ('2026-03-29T19:00:00Z', 'resolved', 'attic-warm', 'attic', 'dht22', 'temperature', 'warning', 27.5, 'stored words', '2026-03-29T17:55:00Z', '2026-03-29T18:00:00Z', 'above', 29, 28, '°C')`);
+  const s = spec({ temperatureUnit: 'F' });
+  const layout = layoutOf(inReportUnits(await load(s), 'F'), { timeZone: REPORT_TZ, temperatureUnit: 'F' });
+  expect(layout.alerts.map((a) => a.message)).toEqual([
+    'attic/dht22 temperature 30.9 °C above 30 °C for 5 min', // old rows: their message, as it was stored
+    'resolved: attic/dht22 temperature back to 29.1 °C', // an old resolution's message was its firing's words: said as a resolution
+    'attic/dht22 temperature 85.1 °F above 84.2 °F for 5 min',
+    'attic/dht22 temperature back to 81.5 °F (below 82.4 °F) after 1 h 5 min',
+  ]);
+  expect(layout.alerts.map((a) => a.note)).toEqual(['', 'after 3 h 20 min', '', '']);
 });

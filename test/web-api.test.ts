@@ -96,12 +96,25 @@ test('bad parameters get every problem named; other methods and pages are refuse
 test('alerts, rejected messages (payload made safe to show) and security headers', async () => {
   const alerts = await get('/api/alerts');
   expect(alerts.body.events.map((e: { kind: string }) => e.kind)).toEqual(['resolved', 'fired', 'fired']);
+  // Old rows (no facts) in words by their message; reason null.
+  expect(alerts.body.events[0]).toMatchObject({ kind: 'resolved', text: 'resolved: attic/dht22 temperature back to 29.1 °C', reason: null, pastEpisode: false });
   const rejected = await get('/api/rejected');
   expect(rejected.body[0]).toMatchObject({ topic: 'home/attic/dht22', code: 'json', reason: 'payload is not JSON', bytes: 6 });
   expect(rejected.body[0].payload).not.toMatch(/[\u0000-\u001f]/);
   expect(alerts.headers.get('content-security-policy')).toContain("default-src 'self'");
   expect(alerts.headers.get('x-content-type-options')).toBe('nosniff');
   expect(alerts.headers.get('x-frame-options')).toBe('DENY');
+});
+
+test('/api/alerts words events with facts in the units and zone asked for, with the reason; bad ones are named', async () => {
+  await t.db.none(`INSERT INTO alert_events (at, kind, rule, device, sensor, metric, severity, value, message, started_at, fired_at, reason, condition, threshold_hi, clear_hi, unit) VALUES
+    ('2026-03-30T04:00:00Z', 'resolved', 'attic-hot', 'attic', 'dht22', 'temperature', 'critical', 31, 'stored words', '2026-03-30T01:00:00Z', '2026-03-30T01:05:00Z', 'rule removed', 'above', 30, 30, '°C')`);
+  const f = await get('/api/alerts?limit=1&temperatureUnit=F&tz=Europe/Berlin');
+  expect(f.body.events).toEqual([expect.objectContaining({ kind: 'resolved', reason: 'rule removed', message: 'stored words', text: 'attic/dht22 temperature: resolved (rule removed) after 3 h, last 87.8 °F' })]);
+  const bad = await get('/api/alerts?temperatureUnit=K&tz=Moon/Base');
+  expect(bad.status).toBe(400);
+  expect(bad.body.problems).toEqual(['temperatureUnit: must be C or F (was "K")', 'tz: "Moon/Base" is not a time zone; use an IANA name such as Europe/Berlin']);
+  await t.db.none("DELETE FROM alert_events WHERE message = 'stored words'");
 });
 
 test('a reading published over MQTT reaches an open event stream within 2 s', async () => {
