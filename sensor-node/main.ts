@@ -7,7 +7,9 @@ import { stopOnSignal } from '../shared/shutdown.js';
 import { DRIVERS } from './drivers/registry.js';
 import type { DriverContext, GpioOptions, GpioPin, SensorSpec } from './drivers/types.js';
 import { HaDiscovery } from './ha-discovery.js';
-import { SensorNode } from './node.js';
+import { CONNECT_TIMEOUT_MS, SensorNode, STOP_TIMEOUT_MS } from './node.js';
+import { describeLinkProblem } from './link-problem.js';
+import { Summary } from '../shared/summary.js';
 import { Outbox } from './outbox.js';
 import { parseSensorList } from './sensor-config.js';
 import { WallClock } from './wall-clock.js';
@@ -84,25 +86,43 @@ export async function runNode(config: Config, ctx: DriverContext = hardware(conf
     discovery,
   });
   logNodeEvents(sensorNode, log, mqtt.url);
+  // The node stops by its own deadline, the process a little later, both below systemd's TimeoutStopSec (30 s).
   stopOnSignal(async () => {
-    await sensorNode.stop();
+    await sensorNode.stop({ timeoutMs: STOP_TIMEOUT_MS });
     statusLed?.unexport();
-  }, log);
+  }, log, STOP_TIMEOUT_MS + 5_000);
   log.info({ device: node.device, mqtt: mqtt.url, homeAssistant: discovery ? `${node.discovery.mode} discovery under ${node.discovery.prefix}/` : 'off', sensors: specs.map((s) => `${s.name} (${s.type})`), outbox: outboxDir, backlogBytes: outbox.pendingBytes }, 'node starting');
   await sensorNode.start();
 }
 
+/** Repeated problems are told once, then summarised this often, never one line per reading or attempt. */
+const SUMMARY_EVERY_MS = 10 * 60_000;
+
 function logNodeEvents(node: SensorNode, log: Logger, url: string): void {
   let up = false;
+  const failures = new Summary(SUMMARY_EVERY_MS);
+  const drops = new Map<string, Summary>();
   node.on('connected', () => {
     up = true;
-    log.info({ url }, 'connected to the broker');
+    const unreported = failures.flush();
+    log.info({ url, ...(failures.total > 0 ? { failedAttempts: failures.total, notLoggedSinceLast: unreported } : {}) }, 'connected to the broker');
+    failures.total = 0;
   });
   node.on('disconnected', () => {
     if (up) log.warn({ url }, 'lost the broker; readings wait in the outbox');
     up = false;
   });
+  node.on('linkProblem', ({ err }) => {
+    const attempts = failures.add(1, Date.now());
+    if (attempts === 0) return;
+    const { cause, check } = describeLinkProblem(err, url, CONNECT_TIMEOUT_MS);
+    log.warn({ url, cause, check, failedAttempts: failures.total }, failures.total === 1 ? 'cannot connect to the broker; readings wait in the outbox' : 'still cannot connect to the broker');
+  });
   node.on('held', () => log.warn('the system clock is not synchronised yet; holding readings until it is'));
-  node.on('dropped', ({ what }) => log.warn({ what }, 'dropped readings'));
+  node.on('dropped', ({ what, count }) => {
+    const summary = drops.get(what) ?? drops.set(what, new Summary(SUMMARY_EVERY_MS)).get(what)!;
+    const n = summary.add(count, Date.now());
+    if (n > 0) log.warn({ what, dropped: n, droppedInAll: summary.total }, 'dropped readings');
+  });
   node.on('reading', ({ sensor, readings, ts }) => log.debug({ sensor, ts: ts.toISOString(), ...readings }, 'reading'));
 }

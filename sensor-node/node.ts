@@ -4,7 +4,9 @@ import { backoffMs } from '../shared/backoff.js';
 import { diagTopic, encodeReading, readingTopic, statusTopic } from '../shared/contract.js';
 import type { GpioPin, Readings, SensorDriver, SensorSpec } from './drivers/types.js';
 import type { HaDiscovery } from './ha-discovery.js';
+import { NoResendStore } from './no-resend-store.js';
 import type { Outbox } from './outbox.js';
+import { withTimeout } from '../shared/timeout.js';
 import { realClock, SensorSampler, type SamplerClock } from './sampler.js';
 import type { WallClock } from './wall-clock.js';
 
@@ -23,6 +25,8 @@ export interface NodeOptions {
   /** Readings held in memory at most while the system clock is not yet synchronised. */
   maxHeld?: number;
   connect?: (url: string, options: IClientOptions) => MqttClient;
+  /** MQTT keepalive in seconds (KEEPALIVE_S); tests shorten it. */
+  keepaliveS?: number;
   samplerClock?: SamplerClock;
   random?: () => number;
 }
@@ -33,12 +37,23 @@ export interface NodeEvents {
   reading: [{ sensor: string; readings: Readings; ts: Date }];
   held: [{ count: number }];
   sent: [{ position: number }];
-  dropped: [{ what: string }];
+  /** Readings lost, `count` of them: summarised by the caller, never one line each. */
+  dropped: [{ what: string; count: number }];
+  /** A connection attempt failed (`err` undefined: no answer within CONNECT_TIMEOUT_MS). */
+  linkProblem: [{ err: unknown }];
 }
 
 /** QoS 1 messages in flight to the broker at once; enough to drain a week's backlog quickly. */
 const SEND_WINDOW = 64;
 const HOLD_CHECK_MS = 1000;
+/**
+ * MQTT keepalive: MQTT.js pings after this long without an acknowledgement and gives up 1.5 times it,
+ * so a half-open Wi-Fi link is noticed in about 23 s (at MQTT.js's 60 s default it took 90 s).
+ */
+export const KEEPALIVE_S = 15;
+export const CONNECT_TIMEOUT_MS = 10_000;
+/** stop()'s default deadline: well below systemd's TimeoutStopSec (30 s, deploy/pimonitor-node.service). */
+export const STOP_TIMEOUT_MS = 10_000;
 
 /**
  * A sensor node. Every reading is stamped with the time it was taken, written to the on-disk outbox,
@@ -83,21 +98,31 @@ export class SensorNode extends EventEmitter<NodeEvents> {
     this.connect();
   }
 
-  stop(): Promise<void> {
+  /**
+   * Stops by the deadline whatever the link does (issue 25, item 5): `offline` is announced if the
+   * broker acknowledges it in time (a half-open link never does; the Last Will says it then), the
+   * connection is closed, forcibly past the deadline, and the outbox saves its cursor and closes.
+   */
+  stop({ timeoutMs = STOP_TIMEOUT_MS }: { timeoutMs?: number } = {}): Promise<void> {
     this.stopping ??= (async () => {
-      this.timers.forEach(clearInterval);
-      this.options.discovery?.stop();
-      await Promise.all(this.samplers.map((s) => s.stop()));
-      this.releaseHeld();
-      if (this.held.length > 0) this.emit('dropped', { what: `${this.held.length} readings taken before the clock was synchronised` });
-      const client = this.client;
-      if (client?.connected) {
-        this.publishDiagnostics();
-        await client.publishAsync(statusTopic(this.options.device), 'offline', { qos: 1, retain: true }).catch(() => {});
+      const deadline = Date.now() + timeoutMs;
+      const left = (share: number) => Math.max(0, Math.min(share, deadline - Date.now()));
+      try {
+        this.timers.forEach(clearInterval);
+        this.options.discovery?.stop();
+        await withTimeout(Promise.all(this.samplers.map((s) => s.stop())), left(timeoutMs / 4), 'stopping the sensors').catch(() => {});
+        this.releaseHeld();
+        if (this.held.length > 0) this.emit('dropped', { what: 'readings taken before the clock was synchronised', count: this.held.length });
+        const client = this.client;
+        if (client?.connected) {
+          this.publishDiagnostics();
+          await withTimeout(client.publishAsync(statusTopic(this.options.device), 'offline', { qos: 1, retain: true }), left(timeoutMs / 3), 'announcing offline').catch(() => {});
+        }
+        await withTimeout(client?.endAsync() ?? Promise.resolve(), left(timeoutMs / 4), 'closing the connection').catch(() => client?.endAsync(true));
+      } finally {
+        this.options.outbox.close();
+        this.options.statusLed?.writeSync(0);
       }
-      await client?.endAsync();
-      this.options.outbox.close();
-      this.options.statusLed?.writeSync(0);
     })();
     return this.stopping;
   }
@@ -111,12 +136,23 @@ export class SensorNode extends EventEmitter<NodeEvents> {
       password: password || undefined,
       will: { topic: status, payload: Buffer.from('offline'), qos: 1, retain: true },
       reconnectPeriod: 1000,
+      keepalive: this.options.keepaliveS ?? KEEPALIVE_S,
+      connectTimeout: CONNECT_TIMEOUT_MS,
       // A refused login (a broker still loading its accounts) must not stop the node for good.
       reconnectOnConnackError: true,
+      // The outbox resends what was not acknowledged; MQTT.js must not resend it too.
+      outgoingStore: new NoResendStore(),
     });
     this.client = client;
-    client.on('error', () => {}); // refused logins reconnect too; 'disconnected' tells the caller
+    let failed = false;
+    let up = false;
+    // Refused logins reconnect too; the caller logs the cause once per streak.
+    client.on('error', (err) => {
+      failed = true;
+      this.emit('linkProblem', { err });
+    });
     client.on('connect', () => {
+      up = true;
       this.reconnects = 0;
       // Discovery before `online`, so Home Assistant knows the entities the availability is about.
       this.options.discovery?.connected(client);
@@ -129,6 +165,10 @@ export class SensorNode extends EventEmitter<NodeEvents> {
       this.options.discovery?.message(client, topic, payload);
     });
     client.on('close', () => {
+      // Closed without a CONNACK and without an error: the connect timeout (a silent port).
+      if (!up && !failed && !this.stopping) this.emit('linkProblem', { err: undefined });
+      failed = false;
+      up = false;
       this.generation++;
       this.inflight = 0;
       this.sendPosition = this.options.outbox.cursor;
@@ -139,13 +179,15 @@ export class SensorNode extends EventEmitter<NodeEvents> {
   }
 
   private onReading(sensor: string, readings: Readings, monotonicMs: number): void {
+    // The clock may have synchronised since the last check: what was held goes first, in order.
+    if (this.held.length > 0) this.releaseHeld();
     const ts = this.options.wallClock.toWall(monotonicMs);
     if (!ts) {
       // Never publish with a 1970 or last-shutdown time: hold until the clock is synchronised.
       this.held.push({ sensor, readings, monotonicMs });
       if (this.held.length > (this.options.maxHeld ?? 10_000)) {
         this.held.shift();
-        this.emit('dropped', { what: 'the oldest reading held for the clock' });
+        this.emit('dropped', { what: 'the oldest readings held for the clock', count: 1 });
       }
       if (this.held.length === 1) this.emit('held', { count: 1 });
       return;
@@ -163,6 +205,7 @@ export class SensorNode extends EventEmitter<NodeEvents> {
 
   /** Sends what the outbox holds past what is already in flight, up to the window. */
   private pump(): void {
+    this.tellOutboxDamage();
     const client = this.client;
     if (!client?.connected || this.stopping) return;
     const generation = this.generation;
@@ -180,6 +223,16 @@ export class SensorNode extends EventEmitter<NodeEvents> {
         this.blink();
         if (this.inflight === 0) this.pump();
       });
+    }
+    this.tellOutboxDamage();
+  }
+
+  /** Damage the outbox skipped to the next valid reading, or cut off at start (issue 25): told once each. */
+  private tellOutboxDamage(): void {
+    for (const what of this.options.outbox.takeNotices()) {
+      // One stretch of damage: one reading or more, as many as its bytes held.
+      const dropped = { what, count: 1 };
+      this.emit('dropped', dropped);
     }
   }
 
@@ -207,7 +260,7 @@ export class SensorNode extends EventEmitter<NodeEvents> {
     for (const sampler of this.samplers) {
       const { lastError, ...counts } = sampler.diagnostics;
       const at = lastError ? this.options.wallClock.toWall(lastError.monotonicMs)?.toISOString() ?? null : null;
-      const payload = { ...counts, lastError: lastError ? { kind: lastError.kind, message: lastError.message, at } : null };
+      const payload = { ...counts, lastError: lastError ? { kind: lastError.kind, message: lastError.message, at } : null, outboxDamage: this.options.outbox.damage };
       client.publish(diagTopic(this.options.device, sampler.spec.name), JSON.stringify(payload), { qos: 1, retain: true });
     }
   }

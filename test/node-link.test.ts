@@ -1,0 +1,138 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { startBroker, type RunningBroker } from '../broker/broker.js';
+import { createLogger } from '../shared/log.js';
+import { DRIVERS } from '../sensor-node/drivers/registry.js';
+import type { SensorSpec } from '../sensor-node/drivers/types.js';
+import { SensorNode } from '../sensor-node/node.js';
+import { Outbox } from '../sensor-node/outbox.js';
+import { WallClock } from '../sensor-node/wall-clock.js';
+import { startCli } from './helpers/cli.js';
+import { fakeContext } from './helpers/fake-hardware.js';
+import { eventually } from './helpers/net.js';
+import { startProxy, type CuttableProxy } from './helpers/proxy.js';
+import { accountsBroker } from './support/accounts.js';
+
+/**
+ * Issue 25, items 4 to 6: a node on flaky Wi-Fi. A half-open link is noticed and each reading still
+ * arrives once; SIGTERM exits by its deadline whatever the link does; a connection that cannot be
+ * made is logged once, with its cause and the setting to check.
+ */
+
+let broker: RunningBroker;
+let proxy: CuttableProxy;
+beforeEach(async () => {
+  broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
+  proxy = await startProxy('127.0.0.1', broker.port);
+});
+afterEach(async () => {
+  await proxy?.stop();
+  await broker?.stop();
+});
+
+const viaProxy = () => proxy.url(broker.url);
+const simulated = (intervalMs: number): SensorSpec => ({ type: 'simulated', name: 'dht22', intervalMs, calibration: {}, maxChangePerMinute: {}, options: {} });
+const outboxDir = () => join(mkdtempSync(join(tmpdir(), 'pimonitor-outbox-')), 'outbox');
+
+test('a half-open link is noticed within a keepalive or two, and every reading arrives exactly once (no resend by both MQTT.js and the outbox)', async () => {
+  const watcher = await mqtt.connectAsync(broker.url);
+  const seen = new Map<string, number>();
+  watcher.on('message', (topic, payload) => {
+    const key = `${topic} ${(JSON.parse(payload.toString()) as { ts: string }).ts}`;
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+  });
+  await watcher.subscribeAsync('home/flaky-wifi/dht22', { qos: 1 });
+  const spec = simulated(100);
+  const node = new SensorNode({
+    url: viaProxy(), device: 'flaky-wifi', keepaliveS: 1,
+    sensors: [{ spec, driver: DRIVERS.simulated!.create(spec, fakeContext()) }],
+    outbox: Outbox.open({ dir: outboxDir(), maxBytes: 1 << 20, segmentBytes: 1 << 16 }),
+    wallClock: new WallClock({ syncFile: '' }), diagIntervalMs: 60_000,
+  });
+  const taken: string[] = [];
+  node.on('reading', ({ ts }) => taken.push(`home/flaky-wifi/dht22 ${ts.toISOString()}`));
+  let disconnects = 0;
+  node.on('disconnected', () => disconnects++);
+  await node.start();
+  try {
+    await eventually('readings arrive', async () => (seen.size >= 5 ? true : undefined));
+    // The Wi-Fi drops without a word: packets vanish both ways, and the socket stays open.
+    proxy.blackhole();
+    await eventually('the node notices the dead link', async () => (disconnects > 0 ? true : undefined), 10_000);
+    proxy.restore();
+    await eventually('back, and the readings of the outage delivered', async () => {
+      const upTo = taken.slice(0, -2);
+      return upTo.length > 20 && upTo.every((k) => seen.has(k)) ? true : undefined;
+    }, 15_000);
+  } finally {
+    await node.stop({ timeoutMs: 3000 });
+    await watcher.endAsync();
+  }
+  const twice = [...seen].filter(([, n]) => n > 1);
+  expect(twice).toEqual([]);
+  expect([...seen.keys()].filter((k) => !taken.includes(k))).toEqual([]);
+}, 40_000);
+
+test('SIGTERM on a half-open link: the node exits 0 by its deadline, cursor saved', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pimonitor-data-'));
+  const config = join(dataDir, 'node.json');
+  writeFileSync(config, JSON.stringify({ mqtt: { url: viaProxy() }, node: { device: 'halfopen', intervalMs: 200, clockSyncFile: '', simulate: true } }));
+  const node = startCli(['node', '--config', config], { DATA_DIR: dataDir });
+  await node.waitFor('connected to the broker');
+  proxy.blackhole();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const started = Date.now();
+  node.child.kill('SIGTERM');
+  const { code } = await node.exited;
+  console.log(`node-link: SIGTERM on a half-open link exited ${code} after ${Date.now() - started} ms`);
+  expect(code).toBe(0);
+  expect(node.output()).toContain('"msg":"stopped"');
+}, 30_000);
+
+/** A port that accepts connections and never says a word. */
+async function silentPort(): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `mqtt://127.0.0.1:${(server.address() as { port: number }).port}`,
+    close: () => new Promise((resolve) => {
+      sockets.forEach((s) => s.destroy());
+      server.close(() => resolve());
+    }),
+  };
+}
+
+test.each([
+  ['a wrong password', 'refused the login', 'MQTT_USERNAME and MQTT_PASSWORD'],
+  ['an unknown host', 'does not resolve', 'MQTT_URL'],
+  ['a silent port', 'no answer from', 'MQTT_URL'],
+])('%s is logged once, with its cause and the setting to check', async (what, cause, check) => {
+  const accounts = what === 'a wrong password' ? await accountsBroker([['cellar', 'device']]) : undefined;
+  const silent = what === 'a silent port' ? await silentPort() : undefined;
+  const url = accounts?.broker.url ?? silent?.url ?? 'mqtt://no-such-broker.invalid:1883';
+  const dataDir = mkdtempSync(join(tmpdir(), 'pimonitor-data-'));
+  const config = join(dataDir, 'node.json');
+  writeFileSync(config, JSON.stringify({ mqtt: { url, username: 'cellar', password: 'not-its-password' }, node: { device: 'cellar', intervalMs: 500, clockSyncFile: '', simulate: true } }));
+  const node = startCli(['node', '--config', config], { DATA_DIR: dataDir });
+  try {
+    await node.waitFor('cannot connect to the broker', 20_000);
+    const line = node.output().split('\n').find((l) => l.includes('cannot connect to the broker'))!;
+    expect(line).toContain(cause);
+    expect(line).toContain(check);
+    // More attempts follow (backoff from 1 s), and are not logged one by one.
+    await new Promise((resolve) => setTimeout(resolve, what === 'a silent port' ? 1000 : 4000));
+    expect(node.output().split('\n').filter((l) => l.includes('connect to the broker'))).toHaveLength(1);
+  } finally {
+    node.child.kill('SIGTERM');
+    expect((await node.exited).code).toBe(0);
+    await accounts?.close();
+    await silent?.close();
+  }
+}, 40_000);
