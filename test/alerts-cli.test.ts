@@ -49,7 +49,7 @@ test('alerts test sends a sample through each route of the rule', async () => {
   received.length = 0;
   const sent = await runCli(['alerts', 'test', '--rule', 'hot'], env());
   expect(sent.code).toBe(0);
-  expect(sent.output).toContain('hook (webhook): sent "TEST: test-device/dht22 temperature 31 °C above 30 °C for 5 min"');
+  expect(sent.output).toContain('hook (webhook): sent "TEST: test-device/dht22 temperature 31.0 °C above 30 °C for 5 min"');
   expect(received.map((r) => r.url).sort()).toEqual(['/hook', '/ntfy']);
   const failing = await runCli(['alerts', 'test', '--rule', 'hot'], { ...env(), ALERT_ROUTES: JSON.stringify([{ name: 'hook', type: 'webhook', url: 'http://127.0.0.1:1/nowhere' }]) });
   expect(failing.code).toBe(1);
@@ -106,6 +106,51 @@ test('kill -9 while firing, a resolve meanwhile, a restart: no second firing not
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(received.map((r) => JSON.parse(r.body).status)).toEqual(['firing', 'resolved']);
     expect(await t.db.map("SELECT kind FROM alert_events WHERE device = 'boiler' ORDER BY id", [], (r: { kind: string }) => r.kind)).toEqual(['fired', 'resolved']);
+  } finally {
+    await node.endAsync();
+    worker.child.kill('SIGTERM');
+    await worker.exited;
+  }
+}, 40_000);
+
+test('a route in °F says °F: the real worker words a firing and its resolution in the route\'s units; SQL keeps °C; alerts list asks for its own', async () => {
+  received.length = 0;
+  const us = {
+    DATABASE_URL: t.url, MQTT_URL: broker.url, ALERTS_TICK_INTERVAL_MS: '100', ALERTS_CLIENT_ID: 'alerts-fahrenheit-test',
+    ALERT_RULES: JSON.stringify([{ name: 'warm', type: 'threshold', select: 'porch/+/temperature', above: 30, clear: 29, severity: 'critical' }]),
+    ALERT_ROUTES: JSON.stringify([
+      { name: 'us', type: 'webhook', url: `${hookUrl}/us`, groupWait: 0, temperatureUnit: 'F', timeZone: 'America/New_York' },
+      { name: 'us-phone', type: 'ntfy', url: `${hookUrl}/us-ntfy`, groupWait: 0, temperatureUnit: 'F' },
+    ]),
+  };
+  const worker = startCli(['alerts'], us);
+  const node = await mqtt.connectAsync(broker.url, { clientId: 'fahrenheit-node' });
+  const hooks = () => received.filter((r) => r.url === '/us').map((r) => JSON.parse(r.body).alerts[0]);
+  try {
+    await worker.waitFor('alerts worker running');
+    await node.publishAsync('home/porch/dht22', JSON.stringify({ temperature: 31.2 }), { qos: 1 });
+    await eventually('the firing at the webhook and ntfy', async () => (hooks().length >= 1 && received.some((r) => r.url === '/us-ntfy') ? true : undefined));
+    expect(hooks()[0]).toMatchObject({
+      status: 'firing', labels: { alertname: 'warm', device: 'porch' },
+      annotations: { summary: 'porch/dht22 temperature 88.2 °F above 86 °F for 0 s', unit: '°F', condition: 'above', threshold: '86' },
+    });
+    const title = String(received.find((r) => r.url === '/us-ntfy')!.headers.title);
+    expect(Buffer.from(/=\?UTF-8\?B\?(.*)\?=/.exec(title)![1]!, 'base64').toString()).toBe('[critical] porch/dht22 temperature 88.2 °F above 86 °F for 0 s');
+
+    await node.publishAsync('home/porch/dht22', JSON.stringify({ temperature: 25 }), { qos: 1 });
+    await eventually('the resolution at the webhook', async () => (hooks().length >= 2 ? true : undefined));
+    const resolved = hooks()[1];
+    expect(resolved).toMatchObject({ status: 'resolved', annotations: { unit: '°F', value: '77' } });
+    expect(resolved.annotations.summary).toMatch(/^porch\/dht22 temperature back to 77\.0 °F \(below 84\.2 °F\) after \d+ s$/);
+    expect(resolved.endsAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/); // Alertmanager's times stay UTC
+
+    // Stored in the contract's units, with the facts each reader words it from.
+    expect(await t.db.any("SELECT kind, message, condition, threshold_hi, clear_hi, unit FROM alert_events WHERE device = 'porch' ORDER BY id")).toEqual([
+      { kind: 'fired', message: 'porch/dht22 temperature 31.2 °C above 30 °C for 0 s', condition: 'above', threshold_hi: 30, clear_hi: 29, unit: '°C' },
+      { kind: 'resolved', message: expect.stringMatching(/^porch\/dht22 temperature back to 25\.0 °C \(below 29 °C\) after \d+ s$/), condition: 'above', threshold_hi: 30, clear_hi: 29, unit: '°C' },
+    ]);
+    const list = await runCli(['alerts', 'list', '--temperature-unit', 'F', '--tz', 'UTC'], { DATABASE_URL: t.url });
+    expect(list.output).toMatch(/resolved\s+critical\s+\d sent, \d waiting\s+porch\/dht22 temperature back to 77\.0 °F \(below 84\.2 °F\)/);
   } finally {
     await node.endAsync();
     worker.child.kill('SIGTERM');
