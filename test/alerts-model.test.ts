@@ -26,10 +26,13 @@ const DEVICES = ['d0', 'd1'];
 const RESTART_MS = 10 * SEC;
 /**
  * Known divergence 1, reported (issue 24, item 6): a restarted engine knows a series' newest reading
- * only from alert_state.observed_at, stored when an alert changes phase, so a reading older than the
- * newest evaluated before the restart is not late after it (live 20 at T; restart; 31 at T-20s fires
- * and is notified). Such readings are left out unless ALERTS_MODEL_KNOWN=1 (the model says they change
- * nothing, so leaving them out changes nothing the model expects).
+ * only from alert_state.observed_at, stored when an alert changes phase (none for a series with no
+ * alert), so a reading older than the newest evaluated before the restart is not late after it:
+ * - live 20 at T; restart; 31 at T-20s (for 0s) fires and is notified;
+ * - for 10m: live 31 at T (pending); 31 at T+3m; restart; 20 at T+2m59s drops the pending, which
+ *   the model (and the engine without the restart) fires at T+10m: a firing lost.
+ * Such readings are left out unless ALERTS_MODEL_KNOWN=1 (the model says they change nothing, so
+ * leaving them out changes nothing the model expects).
  */
 const KNOWN = process.env.ALERTS_MODEL_KNOWN === '1';
 /*
