@@ -5,7 +5,7 @@ import mqtt from 'mqtt';
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 import { startBroker } from '../broker/broker.js';
-import type { NotificationEvent } from '../alerts/format.js';
+import { htmlOf, subjectOf, textOf, type NotificationEvent } from '../alerts/format.js';
 import { parseRoutes, type Route } from '../alerts/routes.js';
 import { headerText, sendGroup, type Transports } from '../alerts/senders.js';
 import { createLogger } from '../shared/log.js';
@@ -73,6 +73,14 @@ test('e-mail through a real SMTP server: the subject says what, where and how mu
     await new Promise((resolve) => smtp.close(() => resolve(undefined)));
   }
 }, 20_000);
+
+test('a past episode says when it was, in the route\'s zone and units; its text says when it ended', () => {
+  const episode: NotificationEvent = { ...resolved, past_episode: true };
+  const reader = { temperatureUnit: 'F', timeZone: 'Europe/Berlin' } as const;
+  expect(subjectOf([episode], reader)).toBe('[critical] kitchen/dht22 temperature was above 86 °F from 13:00 to 13:20');
+  expect(textOf([episode], reader).split('\n')[1]).toBe('  rule hot, critical, since 2026-11-20T13:00:00+01:00, ended 2026-11-20T13:20:00+01:00');
+  expect(htmlOf([episode], reader)).toContain('>past episode<');
+});
 
 test('webhook: an Alertmanager-shaped body with a bearer token; a failing receiver is an error', async () => {
   const hook = await receiver();
