@@ -1,0 +1,135 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { startBroker, type RunningBroker } from '../broker/broker.js';
+import { encodeReading, readingTopic } from '../shared/contract.js';
+import { createLogger } from '../shared/log.js';
+import { DRIVERS } from '../sensor-node/drivers/registry.js';
+import type { SensorSpec } from '../sensor-node/drivers/types.js';
+import { SensorNode } from '../sensor-node/node.js';
+import { Outbox } from '../sensor-node/outbox.js';
+import { WallClock } from '../sensor-node/wall-clock.js';
+import { fakeContext } from './helpers/fake-hardware.js';
+import { eventually } from './helpers/net.js';
+
+// Issue 25, item 1, through a real node and a real broker: a damaged outbox never stops the node. A
+// 16,000-reading backlog in two 1 MiB segments (as the node writes them), damaged in one reading;
+// everything else arrives, live readings follow, the loss is logged once and shown in diag.
+
+const DEVICE = 'pi-damaged';
+const BACKLOG = 16_000;
+const SEGMENT_BYTES = 1 << 20;
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+
+let broker: RunningBroker;
+beforeEach(async () => {
+  broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
+});
+afterEach(async () => broker.stop());
+
+/** An outbox with BACKLOG readings of sensor `backlog` (temperature = their number), closed; the ends of each. */
+function backlogOutbox(): { dir: string; ends: number[] } {
+  const dir = join(mkdtempSync(join(tmpdir(), 'pimonitor-outbox-damage-')), 'outbox');
+  const outbox = Outbox.open({ dir, maxBytes: 1 << 30, segmentBytes: SEGMENT_BYTES });
+  const ends: number[] = [];
+  for (let i = 0; i < BACKLOG; i++) {
+    outbox.add(readingTopic(DEVICE, 'backlog'), encodeReading({ temperature: i, humidity: 50.5 }, new Date(T0 + i * 200)));
+    ends.push(outbox.pendingBytes);
+  }
+  outbox.close();
+  expect(readdirSync(dir).filter((f) => f.endsWith('.seg'))).toHaveLength(2);
+  return { dir, ends };
+}
+
+function damageAt(dir: string, at: number, change: (bytes: Buffer, offset: number) => void): void {
+  const segment = readdirSync(dir).filter((f) => f.endsWith('.seg')).sort().findLast((f) => Number(f.slice(0, 20)) <= at)!;
+  const bytes = readFileSync(join(dir, segment));
+  change(bytes, at - Number(segment.slice(0, 20)));
+  writeFileSync(join(dir, segment), bytes);
+}
+
+interface Outcome {
+  backlog: Set<number>;
+  live: number;
+  dropped: string[];
+  diag: { outboxDamage?: { records: number; bytes: number } } | undefined;
+  cursor: number;
+}
+
+/** Runs a node with a simulated sensor on the outbox in `dir` until the backlog (less `lost`) and live readings arrived. */
+async function runNode(dir: string, expectedBacklog: number): Promise<Outcome> {
+  const watcher = await mqtt.connectAsync(broker.url);
+  const outcome: Outcome = { backlog: new Set(), live: 0, dropped: [], diag: undefined, cursor: 0 };
+  watcher.on('message', (topic, payload) => {
+    if (topic.endsWith('/diag')) outcome.diag = JSON.parse(payload.toString());
+    else if (topic === readingTopic(DEVICE, 'backlog')) outcome.backlog.add((JSON.parse(payload.toString()) as { temperature: number }).temperature);
+    else outcome.live++;
+  });
+  await watcher.subscribeAsync(`home/${DEVICE}/#`, { qos: 1 });
+  const spec: SensorSpec = { type: 'simulated', name: 'dht22', intervalMs: 200, calibration: {}, maxChangePerMinute: {}, options: {} };
+  const outbox = Outbox.open({ dir, maxBytes: 1 << 30, segmentBytes: SEGMENT_BYTES });
+  const node = new SensorNode({
+    url: broker.url,
+    device: DEVICE,
+    sensors: [{ spec, driver: DRIVERS.simulated!.create(spec, fakeContext()) }],
+    outbox,
+    wallClock: new WallClock({ syncFile: '' }),
+    diagIntervalMs: 300,
+  });
+  node.on('dropped', ({ what }) => outcome.dropped.push(what));
+  await node.start();
+  try {
+    await eventually('the backlog, then live readings', async () => (outcome.backlog.size >= expectedBacklog && outcome.live >= 3 ? true : undefined), 60_000);
+    await eventually('diag with the outbox damage', async () => ((outcome.diag?.outboxDamage?.records ?? 0) > 0 ? true : undefined), 10_000);
+    outcome.cursor = outbox.cursor;
+  } finally {
+    await node.stop();
+    await watcher.endAsync();
+  }
+  return outcome;
+}
+
+const all = (...lost: number[]) => Array.from({ length: BACKLOG }, (_, i) => i).filter((i) => !lost.includes(i));
+
+test('one flipped payload byte in reading 5,000: the other 15,999 arrive, then live readings; logged once, shown in diag', async () => {
+  const { dir, ends } = backlogOutbox();
+  damageAt(dir, ends[4999]! + 40, (b, o) => (b[o]! ^= 0x08));
+  const outcome = await runNode(dir, BACKLOG - 1);
+  expect([...outcome.backlog].sort((a, b) => a - b)).toEqual(all(5000));
+  expect(outcome.cursor).toBeGreaterThan(ends[BACKLOG - 1]!);
+  const bytes = ends[5000]! - ends[4999]!;
+  expect(outcome.dropped).toEqual([`${bytes} damaged bytes of the outbox at position ${ends[4999]} (one reading or more), skipped to the next valid reading`]);
+  expect(outcome.diag!.outboxDamage).toEqual({ records: 1, bytes });
+}, 90_000);
+
+test('a huge length field (0x7ffffff0) in reading 5,000: the same, without a 2 GiB allocation', async () => {
+  const { dir, ends } = backlogOutbox();
+  damageAt(dir, ends[4999]!, (b, o) => b.writeUInt32LE(0x7ffffff0, o));
+  const before = process.memoryUsage().arrayBuffers;
+  const outcome = await runNode(dir, BACKLOG - 1);
+  expect([...outcome.backlog].sort((a, b) => a - b)).toEqual(all(5000));
+  expect(outcome.dropped).toHaveLength(1);
+  expect(outcome.diag!.outboxDamage).toEqual({ records: 1, bytes: ends[5000]! - ends[4999]! });
+  expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(256 << 20);
+}, 90_000);
+
+test('a cursor file 3 bytes past a reading boundary: everything after that reading arrives, nothing before it again', async () => {
+  const { dir, ends } = backlogOutbox();
+  writeFileSync(join(dir, 'cursor'), String(ends[9]! + 3));
+  const outcome = await runNode(dir, BACKLOG - 11);
+  expect([...outcome.backlog].sort((a, b) => a - b)).toEqual(all().slice(11));
+  expect(outcome.diag!.outboxDamage).toEqual({ records: 1, bytes: ends[10]! - ends[9]! - 3 });
+  expect(outcome.dropped).toHaveLength(1);
+}, 90_000);
+
+test('a torn tail cut off at start is logged once, when the node first pumps', async () => {
+  const { dir, ends } = backlogOutbox();
+  const last = readdirSync(dir).filter((f) => f.endsWith('.seg')).sort().at(-1)!;
+  writeFileSync(join(dir, last), Buffer.concat([readFileSync(join(dir, last)), Buffer.from([40, 0, 0, 0, 1, 2, 3])]));
+  const outcome = await runNode(dir, BACKLOG);
+  expect(outcome.backlog.size).toBe(BACKLOG);
+  expect(outcome.dropped).toEqual(['7 bytes at the end of the outbox that held no whole reading (torn by a power cut, or damaged), cut off at start']);
+  expect(outcome.diag!.outboxDamage).toEqual({ records: 1, bytes: 7 });
+  expect(ends).toHaveLength(BACKLOG);
+}, 90_000);
