@@ -60,27 +60,41 @@ const timingOf = (rule: Rule): Timing => ({
 /** A threshold step remembers the reading time that made it. */
 const stamped = (step: Step, ts: number): Step => (step.state ? { ...step, state: { ...step.state, observedAt: ts } } : step);
 
+/** How far a series has been judged, in reading time (alert_progress). */
+export interface SeriesNewest {
+  device: string;
+  sensor: string;
+  metric: string;
+  newest: number;
+}
+
 export class AlertEngine {
   private readonly states = new Map<string, { key: AlertKey; rule: Rule; state: AlertState }>();
   private readonly lastSeen = new Map<string, { device: string; sensor: string; metric: string; at: number }>();
   private readonly offline = new Map<string, number>();
   private readonly diags = new Map<string, SensorDiag & { lastSuccessAt: number; rate: number }>();
   private readonly progress = new Map<string, SeriesProgress>();
-  /** Alerts fired by a backlog, or restored, whose firing may still be held back: released when settled. */
-  private readonly held = new Set<string>();
+  /** Firings a backlog made: held until their series has caught up (alerts/progress.ts). */
+  private readonly backlogHeld = new Set<string>();
+  /** Firing states restored at start: whatever held them back before is released at the first chance. */
+  private readonly restored = new Set<string>();
+  /** Series whose newest reading moved since the last takeProgress(). */
+  private readonly unsaved = new Set<string>();
   /** Readings older than their series' newest: they reach storage, not the alerts. */
   lateReadings = 0;
 
   constructor(private readonly rules: readonly Rule[], private readonly startedAt: number) {}
 
   /** After a restart: the stored states, when each series was last heard from, which devices are offline. */
-  restore(states: ReadonlyArray<{ key: AlertKey; state: AlertState }>, lastSeen: ReadonlyArray<{ device: string; sensor: string; metric: string; at: number }>, offline: ReadonlyArray<{ device: string; since: number }>): void {
+  restore(states: ReadonlyArray<{ key: AlertKey; state: AlertState }>, lastSeen: ReadonlyArray<{ device: string; sensor: string; metric: string; at: number }>, offline: ReadonlyArray<{ device: string; since: number }>, progress: ReadonlyArray<SeriesNewest> = []): void {
+    // Where each series stood (alert_progress), so a reading older than that stays late after a restart.
+    for (const p of progress) this.progress.set([p.device, p.sensor, p.metric].join('/'), { newest: p.newest, arrivedAt: -Infinity, live: true });
     for (const { key, state } of states) {
       const rule = this.rules.find((r) => r.name === key.rule);
       if (!rule) continue;
       this.states.set(keyString(key), { key, rule, state });
       // A firing held back before the restart is released at the first tick that finds it settled.
-      if (state.phase !== 'pending') this.held.add(keyString(key));
+      if (state.phase !== 'pending') this.restored.add(keyString(key));
       const series = seriesOf(key);
       const known = series === null ? undefined : this.progress.get(series)?.newest;
       if (series !== null && state.observedAt !== undefined && (known === undefined || state.observedAt > known)) {
@@ -101,6 +115,7 @@ export class AlertEngine {
     }
     const progress = advance(ts, now);
     this.progress.set(id, progress);
+    this.unsaved.add(id);
     // Silence is measured on the clock: a reading of any age that arrives shows the sensor reports.
     this.lastSeen.set(id, { device, sensor, metric, at: now });
     const changes: Change[] = [];
@@ -129,8 +144,10 @@ export class AlertEngine {
     // Every online status, not only a change: after a restart the engine may not know the device was offline.
     if (status === 'online') {
       for (const [id, { key, rule, state }] of this.states) {
-        // One a backlog fired waits for its series to catch up (tick).
-        if (key.device === device && rule.type !== 'offline' && state.phase !== 'pending' && !this.held.has(id)) changes.push({ key, state, release: true });
+        // One a backlog fired waits for its series to catch up (release, below or at a tick).
+        if (key.device !== device || rule.type === 'offline' || state.phase === 'pending' || this.backlogHeld.has(id)) continue;
+        this.restored.delete(id);
+        changes.push({ key, state, release: true });
       }
       changes.push(...this.release(at, (key) => key.device === device));
     }
@@ -212,21 +229,44 @@ export class AlertEngine {
     return changes;
   }
 
-  /** Held firings (`held`) of alerts `which` selects, whose series is settled and device online. */
+  /**
+   * Firings held back by a backlog (or restored) of alerts `which` selects: once the series has caught
+   * up the backlog's hold is over; if the device is online too, the firing is released (the store
+   * notifies it if it was held back and never notified). An offline device's wait for its `online`.
+   */
   private release(at: number, which: (key: AlertKey) => boolean): Change[] {
     const changes: Change[] = [];
-    for (const id of this.held) {
+    for (const id of new Set([...this.backlogHeld, ...this.restored])) {
       const entry = this.states.get(id);
       if (!entry) {
-        this.held.delete(id);
+        this.backlogHeld.delete(id);
+        this.restored.delete(id);
         continue;
       }
       const series = seriesOf(entry.key);
-      if (!which(entry.key) || this.offline.has(entry.key.device) || (series !== null && catchingUp(this.progress.get(series), at))) continue;
-      this.held.delete(id);
+      if (!which(entry.key) || (series !== null && catchingUp(this.progress.get(series), at))) continue;
+      this.backlogHeld.delete(id);
+      if (this.offline.has(entry.key.device)) continue;
+      this.restored.delete(id);
       if (entry.state.phase !== 'pending') changes.push({ key: entry.key, state: entry.state, release: true });
     }
     return changes;
+  }
+
+  /** Where the series judged since the last call stand, for alert_progress; each is then saved. */
+  takeProgress(): SeriesNewest[] {
+    const rows = [...this.unsaved].flatMap((id) => {
+      const p = this.progress.get(id);
+      const s = this.lastSeen.get(id);
+      return p && s ? [{ device: s.device, sensor: s.sensor, metric: s.metric, newest: p.newest }] : [];
+    });
+    this.unsaved.clear();
+    return rows;
+  }
+
+  /** Rows takeProgress gave that could not be saved: saved with the next ones. */
+  unsaveProgress(rows: readonly SeriesNewest[]): void {
+    for (const r of rows) this.unsaved.add([r.device, r.sensor, r.metric].join('/'));
   }
 
   private apply(rule: Rule, key: AlertKey, step: (state: AlertState | null) => Step, value: number, catchingUp = false): Change[] {
@@ -241,11 +281,14 @@ export class AlertEngine {
   private commit(id: string, rule: Rule, key: AlertKey, step: Step, value: number, catchingUp: boolean): Change {
     if (step.state) this.states.set(id, { key, rule, state: step.state });
     else this.states.delete(id);
-    if (!step.state) this.held.delete(id);
+    if (!step.state) {
+      this.backlogHeld.delete(id);
+      this.restored.delete(id);
+    }
     if (!step.event) return { key, state: step.state };
     const inhibited = rule.type !== 'offline' && this.offline.has(key.device);
     const held = catchingUp && step.event.type === 'fired';
-    if (held) this.held.add(id);
+    if (held) this.backlogHeld.add(id);
     return { key, state: step.state, event: { ...step.event, severity: rule.severity, labels: rule.labels, inhibited, catchingUp: held, ...this.described(rule, key, step.event) } };
   }
 

@@ -4,6 +4,7 @@ import type { AlertFacts } from './facts.js';
 import type { Rule, Severity } from './rules.js';
 import { ownerOf, RULE_REMOVED } from './orphans.js';
 import { queueFiring, queueResolution, releaseHeld } from './outbox.js';
+import { loadProgress } from './progress-store.js';
 import { dueThrough, planNotification, type Route } from './routes.js';
 import type { AlertState, Phase } from './transitions.js';
 import { sentenceOf, STORED_UNITS } from './words.js';
@@ -40,7 +41,7 @@ export async function loadForRestore(db: Db) {
   }));
   const lastSeen = await db.map('SELECT device, sensor, metric, last_ts FROM series', [], (r: { device: string; sensor: string; metric: string; last_ts: Date }) => ({ device: r.device, sensor: r.sensor, metric: r.metric, at: r.last_ts.getTime() }));
   const offline = await db.map("SELECT device, coalesce(status_changed_at, last_seen) AS since FROM devices WHERE status = 'offline'", [], (r: { device: string; since: Date }) => ({ device: r.device, since: r.since.getTime() }));
-  return { states, lastSeen, offline };
+  return { states, lastSeen, offline, progress: await loadProgress(db) };
 }
 
 /**

@@ -11,6 +11,7 @@ import type { Route } from './routes.js';
 import type { Rule } from './rules.js';
 import { partitionByOwner } from './orphans.js';
 import { loadForRestore, resolveOrphaned, saveChanges, type OrphanOutcome } from './store.js';
+import { saveProgress } from './progress-store.js';
 
 /** What the alerts worker listens to: readings and status (home/+/+ and the sources') and sensor diagnostics. */
 export const alertSubscriptions = (sources: readonly Source[]) => [...subscriptionsOf(sources), 'home/+/+/diag'];
@@ -68,7 +69,7 @@ export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
     // Alerts of rules that are gone would fire, and repeat, forever (issue 24, item 3): resolve them first.
     const { owned, orphaned } = partitionByOwner(this.options.rules, restored.states);
     if (orphaned.length > 0) this.emit('orphansResolved', { outcomes: await resolveOrphaned(this.db, orphaned, this.options.routes, this.now()) });
-    engine.restore(owned, restored.lastSeen, restored.offline);
+    engine.restore(owned, restored.lastSeen, restored.offline, restored.progress);
     this.engine = engine;
     const client = this.options.connect();
     this.client = client;
@@ -81,7 +82,10 @@ export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
     if (!client.connected) await new Promise((resolve) => client.once('connect', resolve));
     await client.subscribeAsync(Object.fromEntries(alertSubscriptions(this.options.sources ?? []).map((t) => [t, { qos: 1 as const }])));
     // Time passes in the same queue as messages, at the next due timer or every tickMs.
-    this.ticks = new Periodic(() => this.enqueue(() => this.store(engine.tick(this.now()))).catch(() => {}), () => this.nextTickIn());
+    this.ticks = new Periodic(() => this.enqueue(async () => {
+      await this.store(engine.tick(this.now()));
+      await this.saveProgress();
+    }).catch(() => {}), () => this.nextTickIn());
     this.ticks.start();
   }
 
@@ -135,6 +139,18 @@ export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
     }
   }
 
+  /**
+   * How far each series has been judged (alert_progress), at every tick and stop: after a restart a
+   * reading older than that is still late. A failed write is tried again with the next one.
+   */
+  private async saveProgress(): Promise<void> {
+    const rows = this.engine?.takeProgress() ?? [];
+    await saveProgress(this.db, rows).catch((err: unknown) => {
+      this.engine?.unsaveProgress(rows);
+      this.emit('saveFailed', { err, attempt: 1, retryInMs: this.options.tickMs });
+    });
+  }
+
   /** Stores changes, retrying until the database takes them or the worker stops. */
   private async store(changes: Change[]): Promise<void> {
     if (changes.length === 0) return;
@@ -158,7 +174,7 @@ export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
     this.stopped = true;
     await this.ticks?.stop({ timeoutMs: 0 }); // a tick in progress is in the queue, awaited below
     const deadline = new Promise((resolve) => setTimeout(resolve, timeoutMs).unref());
-    await Promise.race([this.queue, deadline]);
+    await Promise.race([this.enqueue(() => this.saveProgress()).catch(() => {}), deadline]);
     await Promise.race([this.client?.endAsync(true), deadline]).catch(() => {});
   }
 }
