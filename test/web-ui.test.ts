@@ -35,9 +35,10 @@ beforeAll(async () => {
   await t.db.one('SELECT pimonitor_rollup(1000000)');
   await t.db.none("UPDATE devices SET status = 'online', status_changed_at = now() - interval '2 days'");
   await t.db.none("UPDATE devices SET status = 'offline', status_changed_at = now() - interval '5 minutes' WHERE device = 'attic'");
-  await t.db.none(`INSERT INTO alert_events (at, kind, rule, device, sensor, metric, severity, value, message, started_at, fired_at) VALUES
-    (now() - interval '3 hours', 'fired', 'attic-hot', 'attic', 'dht22', 'temperature', 'warning', 26.4, 'attic/dht22 temperature 26.4 °C above 26 °C for 5 min', now() - interval '185 minutes', now() - interval '3 hours'),
-    (now() - interval '1 hour', 'resolved', 'attic-hot', 'attic', 'dht22', 'temperature', 'warning', 25.1, 'attic/dht22 temperature back to 25.1 °C', now() - interval '185 minutes', now() - interval '3 hours')`);
+  // With their facts (schema 13): the page shows each event's words (alerts/words.ts).
+  await t.db.none(`INSERT INTO alert_events (at, kind, rule, device, sensor, metric, severity, value, message, started_at, fired_at, condition, threshold_hi, clear_hi, unit) VALUES
+    (now() - interval '3 hours', 'fired', 'attic-hot', 'attic', 'dht22', 'temperature', 'warning', 26.4, 'attic/dht22 temperature 26.4 °C above 26 °C for 5 min', now() - interval '185 minutes', now() - interval '3 hours', 'above', 26, 25.5, '°C'),
+    (now() - interval '1 hour', 'resolved', 'attic-hot', 'attic', 'dht22', 'temperature', 'warning', 25.1, 'attic/dht22 temperature back to 25.1 °C (below 25.5 °C) after 2 h 5 min', now() - interval '185 minutes', now() - interval '3 hours', 'above', 26, 25.5, '°C')`);
   await t.db.none(`INSERT INTO rejected_messages (received_at, topic, payload, payload_bytes, reason, code) VALUES
     (now() - interval '10 minutes', 'home/garage/dht22', '{"temperature": "warm"}', 23, 'temperature is not a number: "warm"', 'metric')`);
   stack = await startWebStack(t.db);
