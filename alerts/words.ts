@@ -61,6 +61,8 @@ export interface Quantities {
 }
 
 const finite = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n);
+/** A sensor-health value (failures / attempts) as people read it: "5 % of reads failed"; '' without one. */
+const failed = (rate: number | null | undefined) => (finite(rate) && finite(rate * 100) ? `${Math.round(rate * 100)} % of reads failed` : '');
 const isThreshold = (c: Condition) => c === 'above' || c === 'below' || c === 'outside';
 
 /** What the event is about: "attic/dht22 temperature", "attic/dht22", "attic". */
@@ -71,7 +73,8 @@ export function whatOf(e: Pick<EventRow, 'device' | 'sensor' | 'metric'>): strin
 /** A stored value or threshold in the reader's units (only °C changes); null when there is none. */
 function convert(e: EventRow, v: number | null | undefined, reader: Reader): number | null {
   if (!finite(v)) return null;
-  return isCondition(e.condition) && isThreshold(e.condition) ? inReaderUnits(v, e.unit ?? null, reader.temperatureUnit).value : v;
+  const x = isCondition(e.condition) && isThreshold(e.condition) ? inReaderUnits(v, e.unit ?? null, reader.temperatureUnit).value : v;
+  return finite(x) ? x : null;
 }
 
 const unitFor = (e: EventRow, reader: Reader) => (e.unit ? inReaderUnits(0, e.unit, reader.temperatureUnit).unit : null);
@@ -134,9 +137,9 @@ function placeholders(e: EventRow, condition: Condition, reader: Reader): Messag
   const v = finite(e.value) ? e.value : null;
   switch (condition) {
     case 'silent':
-      return v === null ? base : { ...base, value: formatDuration(v * 1000), for: formatDuration(v * 1000) };
+      return v === null || !finite(v * 1000) ? base : { ...base, value: formatDuration(v * 1000), for: formatDuration(v * 1000) };
     case 'failing':
-      return v === null ? base : { ...base, value: `${Math.round(v * 100)} % of reads failed` };
+      return failed(v) ? { ...base, value: failed(v) } : base;
     case 'offline':
       return base;
     default: {
@@ -156,7 +159,7 @@ function resolution(e: EventRow, condition: Condition, reader: Reader): string {
     case 'offline':
       return `${what} back online`;
     case 'failing':
-      return `${what} reading again${finite(e.value) ? ` (${Math.round(e.value * 100)} % of reads failed)` : ''}`;
+      return `${what} reading again${failed(e.value) ? ` (${failed(e.value)})` : ''}`;
     default: {
       const clear = bound(e, e.clear_lo ?? e.threshold_lo, e.clear_hi ?? e.threshold_hi, condition, reader);
       const side = condition === 'above' ? 'below' : condition === 'below' ? 'above' : 'within';

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { factsOf } from '../alerts/facts.js';
+import { factsOf, isCondition } from '../alerts/facts.js';
 import { parseRules, type Rule } from '../alerts/rules.js';
 import { quantitiesOf, sentenceOf, spanOf, STORED_UNITS, type EventRow, type Reader } from '../alerts/words.js';
 import { FUZZ_SEED, fuzzRuns } from './support/hostile.js';
@@ -95,6 +95,11 @@ test('any row, however odd, gives words and never throws, for any reader (proper
       const words = sentenceOf(e as EventRow, r);
       expect(typeof words).toBe('string');
       quantitiesOf(e as EventRow, r);
+      // Words of its own (not a stored message or a template) never leak a missing or impossible number.
+      if (isCondition(e.condition) && !e.template) {
+        const plain = { ...e, device: 'd', sensor: 's', metric: 'm', rule: 'r', severity: 'warning', message: 'x', reason: e.reason ? 'rule removed' : e.reason, unit: e.unit ? '°C' : e.unit };
+        expect(sentenceOf(plain as EventRow, r)).not.toMatch(/undefined|null|NaN|Infinity/);
+      }
     }),
     { seed: FUZZ_SEED, numRuns: fuzzRuns(2000) },
   );
