@@ -3,6 +3,7 @@ import type { AlertKey } from './engine.js';
 import { decideResolution, deliveryOf, isPastEpisode, takesPastEpisodes, type NotificationRecord } from './owed.js';
 import { dueThrough, planNotification, type Route } from './routes.js';
 import type { Rule, Severity } from './rules.js';
+import { sentenceOf, STORED_UNITS, type EventRow } from './words.js';
 
 /**
  * What an alert's firing and resolution put in the outbox (alert_notifications), inside the
@@ -47,7 +48,9 @@ export async function queueResolution(t: Task, key: AlertKey, firedAt: number, r
   if (!fired) return 0;
   const rows = await t.any<NotificationRecord & { route: string; due_at: Date }>('SELECT route, due_at, sent_at, attempts, last_error, gave_up_at FROM alert_notifications WHERE event_id = $1', [fired.id]);
   if (isPastEpisode({ catchingUp: fired.catching_up, inhibited: fired.inhibited }, rows.length)) {
-    await t.none('UPDATE alert_events SET past_episode = true WHERE id = $1', [resolvedId]);
+    // Marked, and its stored words (°C, UTC) those of an episode, not of a resolution.
+    const row = await t.one<EventRow>('UPDATE alert_events SET past_episode = true WHERE id = $1 RETURNING *', [resolvedId]);
+    await t.none('UPDATE alert_events SET message = $2 WHERE id = $1', [resolvedId, sentenceOf(row, STORED_UNITS)]);
     return queueFiring(t, resolvedId, fired.severity, rule, routes.filter(takesPastEpisodes), at);
   }
   let queued = 0;

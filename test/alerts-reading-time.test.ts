@@ -57,6 +57,8 @@ test('an outbox replay of a 9-minute episode two hours old is notified once, as 
   // Not the firing: the episode, once, to the routes that take its severity (even without sendResolved), not MQTT.
   expect(await sendDue(NOW)).toEqual([['hook', 'resolved', '12:00', '12:09', true], ['quiet', 'resolved', '12:00', '12:09', true]]);
   expect(await t.db.one('SELECT count(*)::int AS n FROM alert_notifications')).toEqual({ n: 2 });
+  // Its stored words are an episode's, in °C and UTC.
+  expect(await t.db.one("SELECT message FROM alert_events WHERE kind = 'resolved'")).toEqual({ message: 'attic/dht22 temperature was above 30 °C from 12:00 to 12:09' });
   await saveChanges(t.db, engine.tick(NOW + SETTLE_MS), r, routes, NOW + SETTLE_MS);
   expect(await sendDue(NOW + HOUR)).toEqual([]);
 });
