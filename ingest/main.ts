@@ -28,8 +28,7 @@ export async function runIngest(config: Config): Promise<void> {
   const spoolDir = resolve(config.dataDir, 'spool', ingest.clientId);
   const { spool, repair } = Spool.open({ dir: spoolDir, segmentBytes: ingest.spoolSegmentBytes });
   if (repair.truncatedBytes > 0) log.warn({ spoolDir, bytes: repair.truncatedBytes }, 'cut a torn or damaged tail off the spool (power cut?); whole records are kept (counted in pimonitor_ingest_spool_skipped_bytes_total)');
-  spool.on('damaged', ({ from, bytes }) =>
-    log.error({ spoolDir, position: from, bytes }, 'skipped a damaged stretch of the spool (one message or more) to the next valid record (counted in pimonitor_ingest_spool_damaged_records_total)'));
+  logSpoolDamage(spool, spoolDir, log);
 
   const sources = configuredSources(ingest.sources);
   const worker = new IngestWorker({
@@ -93,6 +92,23 @@ export async function runIngest(config: Config): Promise<void> {
   if (process.send) process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
   log.info({ database: redactUrl(url), mqtt: mqtt.url, clientId: ingest.clientId, partition: ingest.partition, shareGroup: ingest.shareGroup || undefined, spoolDir, sources: sources.map((s) => `${s.name} (${s.filters.join(', ')})`) }, 'ingest starting');
   await worker.start();
+}
+
+/** Damage the spool skips: the first stretch at once, then at most one summary a minute (a failing card must not flood the log). */
+function logSpoolDamage(spool: Spool, spoolDir: string, log: Logger): void {
+  let since = { stretches: 0, bytes: 0, messages: 0 };
+  let timer: NodeJS.Timeout | undefined;
+  const report = () => {
+    timer = undefined;
+    if (since.stretches === 0) return;
+    log.error({ spoolDir, ...since, skippedBytesInAll: spool.skippedBytes }, 'skipped damaged records of the spool to the next valid one (messages: about how many); counted in pimonitor_ingest_spool_damaged_records_total');
+    since = { stretches: 0, bytes: 0, messages: 0 };
+    timer = setTimeout(report, 60_000).unref();
+  };
+  spool.on('damaged', ({ bytes, records }) => {
+    since = { stretches: since.stretches + 1, bytes: since.bytes + bytes, messages: since.messages + records };
+    if (!timer) report();
+  });
 }
 
 function logWorkerEvents(worker: IngestWorker, log: Logger, mqttUrl: string): void {

@@ -227,13 +227,9 @@ export class SensorNode extends EventEmitter<NodeEvents> {
     this.tellOutboxDamage();
   }
 
-  /** Damage the outbox skipped to the next valid reading, or cut off at start (issue 25): told once each. */
+  /** Damage the outbox skipped to the next valid reading, or cut off at start (issue 25): told as readings dropped (the log summarises). */
   private tellOutboxDamage(): void {
-    for (const what of this.options.outbox.takeNotices()) {
-      // One stretch of damage: one reading or more, as many as its bytes held.
-      const dropped = { what, count: 1 };
-      this.emit('dropped', dropped);
-    }
+    for (const notice of this.options.outbox.takeNotices()) this.emit('dropped', notice);
   }
 
   /** Home Assistant restarted: it has no state for any entity until the next reading, so send the newest again. */

@@ -3,6 +3,14 @@ import { join } from 'node:path';
 import type { PositionedMessage } from '../shared/spool/record.js';
 import { Spool, type SpoolRepair } from '../shared/spool/spool.js';
 
+/** Readings lost to damage on disk: `count` is an estimate (a stretch's bytes over its neighbour's size). */
+export interface OutboxNotice {
+  what: string;
+  count: number;
+}
+
+const DAMAGED = 'damaged outbox records (about; bytes in diag outboxDamage), skipped to the next valid reading';
+
 export interface OutboxOptions {
   dir: string;
   /** Unsent bytes kept at most; past it the oldest unsent readings are dropped (and counted). */
@@ -24,7 +32,7 @@ export class Outbox {
   private savedPosition: number;
   private savedAt = 0;
   /** What damage and repairs cost, not yet told to the node's log (see takeNotices). */
-  private notices: string[] = [];
+  private notices: OutboxNotice[] = [];
 
   private constructor(
     private readonly spool: Spool,
@@ -35,11 +43,10 @@ export class Outbox {
     this.position = Math.min(Math.max(readCursor(options.dir) ?? spool.start, spool.start), spool.head);
     this.savedPosition = this.position;
     if (repair.truncatedBytes > 0) {
-      this.notices.push(`${repair.truncatedBytes} bytes at the end of the outbox that held no whole reading (torn by a power cut, or damaged), cut off at start`);
+      this.notices.push({ what: `a torn or damaged end of the outbox (${repair.truncatedBytes} bytes), cut off at start`, count: 1 });
     }
-    spool.on('damaged', ({ from, bytes }) => {
-      this.notices.push(`${bytes} damaged bytes of the outbox at position ${from} (one reading or more), skipped to the next valid reading`);
-    });
+    // One `what` for all damage, so the log tells the first at once and summarises the rest.
+    spool.on('damaged', ({ records }) => this.notices.push({ what: DAMAGED, count: records }));
   }
 
   static open(options: OutboxOptions): Outbox {
@@ -76,8 +83,8 @@ export class Outbox {
     return { records: this.spool.damagedRecords, bytes: this.spool.skippedBytes };
   }
 
-  /** What damage and start-up repairs cost since the last call, one line each, for the log. */
-  takeNotices(): string[] {
+  /** What damage and start-up repairs cost since the last call, for the log: readings lost, about. */
+  takeNotices(): OutboxNotice[] {
     return this.notices.splice(0);
   }
 

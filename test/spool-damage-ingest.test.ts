@@ -52,8 +52,8 @@ test('a damaged spool at start: ingest writes every undamaged message, counts th
   await eventually('the spooled messages', async () => ((await humidities()).length >= MESSAGES - 2 ? true : undefined), 120_000);
   expect(await humidities()).toEqual(Array.from({ length: MESSAGES }, (_, i) => i).filter((i) => i !== 2000 && i !== 4000));
   expect(events).toEqual([
-    { from: ends[1999], to: ends[2000], bytes: ends[2000]! - ends[1999]! },
-    { from: ends[3999], to: ends[4000], bytes: ends[4000]! - ends[3999]! },
+    { from: ends[1999], to: ends[2000], bytes: ends[2000]! - ends[1999]!, records: 1 },
+    { from: ends[3999], to: ends[4000], bytes: ends[4000]! - ends[3999]!, records: 1 },
   ]);
 
   // Live messages after the replay are written too.

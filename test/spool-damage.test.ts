@@ -63,7 +63,7 @@ test('16,000 readings in two segments, one flipped payload byte in reading 5,000
   const { seqs, stoppedAt } = readThrough(spool);
   expect(seqs).toEqual(except(16_000, 5000));
   expect(stoppedAt).toBe(spool.head);
-  expect(events).toEqual([{ from: ends[4999], to: ends[5000], bytes: ends[5000]! - ends[4999]! }]);
+  expect(events).toEqual([{ from: ends[4999], to: ends[5000], bytes: ends[5000]! - ends[4999]!, records: 1 }]);
   expect([spool.damagedRecords, spool.skippedBytes]).toEqual([1, ends[5000]! - ends[4999]!]);
   // Read again (a resend after a reconnect): counted and reported once.
   readThrough(spool);
@@ -102,6 +102,17 @@ test('a length that fits the segment but is wrong (a damaged length swallowing t
   const { spool } = Spool.open({ dir, segmentBytes: 1 << 20 });
   expect(readThrough(spool).seqs).toEqual(except(3000, 100));
   expect(spool.damagedRecords).toBe(1);
+  spool.close();
+});
+
+test('three damaged readings in a row are one stretch, reported with about how many readings it held', () => {
+  const { dir, ends } = backlog(500);
+  for (const i of [100, 101, 102]) damage(dir, ends[i - 1]! + 30, (b, o) => (b[o]! ^= 0x04));
+  const { spool } = Spool.open({ dir, segmentBytes: 1 << 20 });
+  const events: SpoolDamage[] = [];
+  spool.on('damaged', (d) => events.push(d));
+  expect(readThrough(spool).seqs).toEqual(except(500, 100, 101, 102));
+  expect(events).toEqual([{ from: ends[99], to: ends[102], bytes: ends[102]! - ends[99]!, records: 3 }]);
   spool.close();
 });
 

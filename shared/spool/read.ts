@@ -12,7 +12,8 @@ export const READ_CHUNK_BYTES = 1 << 20;
 
 /**
  * Reads up to `max` whole messages from spool position `from`, skipping what is not a valid record
- * (see scan.ts): each stretch skipped goes to `onDamage` as [from, to). Returns nothing only when no
+ * (see scan.ts): each stretch skipped goes to `onDamage` as [from, to), with the size of the valid
+ * record after it (to estimate how many it held). Returns nothing only when no
  * valid record lies between `from` and `head`; never allocates more than what remains of a segment.
  */
 export function readRecords(
@@ -20,14 +21,14 @@ export function readRecords(
   head: number,
   from: number,
   max: number,
-  onDamage: (from: number, to: number) => void,
+  onDamage: (from: number, to: number, nextRecordBytes?: number) => void,
 ): PositionedMessage[] {
   const out: PositionedMessage[] = [];
   // Where the next record should start: a message starting later means the bytes between were damage.
   let expected = from;
   let pos = from;
   const take = (message: ScannedMessage) => {
-    if (message.start > expected) onDamage(expected, message.start);
+    if (message.start > expected) onDamage(expected, message.start, message.end - message.start);
     const { start: _start, ...positioned } = message;
     out.push(positioned);
     expected = pos = message.end;

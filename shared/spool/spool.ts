@@ -30,6 +30,8 @@ export interface SpoolDamage {
   from: number;
   to: number;
   bytes: number;
+  /** About how many records it held: its bytes over the size of the valid record after it; at least 1. */
+  records: number;
 }
 
 export interface SpoolEvents {
@@ -185,7 +187,7 @@ export class Spool extends EventEmitter<SpoolEvents> {
    */
   read(from: number, maxMessages: number): PositionedMessage[] {
     this.flush();
-    return readRecords(this.segments, this.headPosition, from, maxMessages, (start, end) => this.noteDamage(start, end));
+    return readRecords(this.segments, this.headPosition, from, maxMessages, (start, end, next) => this.noteDamage(start, end, next));
   }
 
   /** The start of the first segment after the one holding `position`, if any: where dropping that segment leads. */
@@ -228,13 +230,13 @@ export class Spool extends EventEmitter<SpoolEvents> {
     else closeSync(fd);
   }
 
-  private noteDamage(from: number, to: number): void {
+  private noteDamage(from: number, to: number, nextRecordBytes = to - from): void {
     const fresh = to - Math.max(from, this.damageCountedTo);
     if (fresh <= 0) return;
     this.damageCountedTo = to;
     this.damage.records++;
     this.damage.bytes += fresh;
-    this.emit('damaged', { from, to, bytes: to - from });
+    this.emit('damaged', { from, to, bytes: to - from, records: Math.max(1, Math.round((to - from) / nextRecordBytes)) });
   }
 
   private recover(): SpoolRepair {
