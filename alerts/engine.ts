@@ -1,7 +1,7 @@
 import { factsOf, type AlertFacts } from './facts.js';
 import { sentenceOf, STORED_UNITS } from './words.js';
 import { selects, type Rule, type Severity } from './rules.js';
-import { advance, catchingUp, isLate, type SeriesProgress } from './progress.js';
+import { ProgressBook, type SeriesNewest } from './progress.js';
 import { AT_ONCE, dueAt, observe, observeSilence, observeValue, tick, type AlertEvent, type AlertState, type Step, type Timing } from './transitions.js';
 
 /** What an alert is about: a series (device/sensor/metric), a sensor (device/sensor) or a device. */
@@ -60,26 +60,18 @@ const timingOf = (rule: Rule): Timing => ({
 /** A threshold step remembers the reading time that made it. */
 const stamped = (step: Step, ts: number): Step => (step.state ? { ...step, state: { ...step.state, observedAt: ts } } : step);
 
-/** How far a series has been judged, in reading time (alert_progress). */
-export interface SeriesNewest {
-  device: string;
-  sensor: string;
-  metric: string;
-  newest: number;
-}
+export type { SeriesNewest } from './progress.js';
 
 export class AlertEngine {
   private readonly states = new Map<string, { key: AlertKey; rule: Rule; state: AlertState }>();
   private readonly lastSeen = new Map<string, { device: string; sensor: string; metric: string; at: number }>();
   private readonly offline = new Map<string, number>();
   private readonly diags = new Map<string, SensorDiag & { lastSuccessAt: number; rate: number }>();
-  private readonly progress = new Map<string, SeriesProgress>();
+  private readonly progress = new ProgressBook();
   /** Firings a backlog made: held until their series has caught up (alerts/progress.ts). */
   private readonly backlogHeld = new Set<string>();
   /** Firing states restored at start: whatever held them back before is released at the first chance. */
   private readonly restored = new Set<string>();
-  /** Series whose newest reading moved since the last takeProgress(). */
-  private readonly unsaved = new Set<string>();
   /** Readings older than their series' newest: they reach storage, not the alerts. */
   lateReadings = 0;
 
@@ -88,18 +80,14 @@ export class AlertEngine {
   /** After a restart: the stored states, when each series was last heard from, which devices are offline. */
   restore(states: ReadonlyArray<{ key: AlertKey; state: AlertState }>, lastSeen: ReadonlyArray<{ device: string; sensor: string; metric: string; at: number }>, offline: ReadonlyArray<{ device: string; since: number }>, progress: ReadonlyArray<SeriesNewest> = []): void {
     // Where each series stood (alert_progress), so a reading older than that stays late after a restart.
-    for (const p of progress) this.progress.set([p.device, p.sensor, p.metric].join('/'), { newest: p.newest, arrivedAt: -Infinity, live: true });
+    for (const { newest, ...series } of progress) this.progress.know(series, newest);
     for (const { key, state } of states) {
       const rule = this.rules.find((r) => r.name === key.rule);
       if (!rule) continue;
       this.states.set(keyString(key), { key, rule, state });
       // A firing held back before the restart is released at the first tick that finds it settled.
       if (state.phase !== 'pending') this.restored.add(keyString(key));
-      const series = seriesOf(key);
-      const known = series === null ? undefined : this.progress.get(series)?.newest;
-      if (series !== null && state.observedAt !== undefined && (known === undefined || state.observedAt > known)) {
-        this.progress.set(series, { newest: state.observedAt, arrivedAt: -Infinity, live: true });
-      }
+      if (key.metric !== undefined && state.observedAt !== undefined) this.progress.know({ device: key.device, sensor: key.sensor ?? '', metric: key.metric }, state.observedAt);
     }
     for (const s of lastSeen) this.lastSeen.set([s.device, s.sensor, s.metric].join('/'), s);
     for (const o of offline) this.offline.set(o.device, o.since);
@@ -109,13 +97,11 @@ export class AlertEngine {
   reading(device: string, sensor: string, metric: string, value: number, ts: number, now = ts): Change[] {
     const series = [device, sensor, metric];
     const id = series.join('/');
-    if (isLate(this.progress.get(id), ts)) {
+    const progress = this.progress.observe({ device, sensor, metric }, ts, now);
+    if (!progress) {
       this.lateReadings++;
       return [];
     }
-    const progress = advance(ts, now);
-    this.progress.set(id, progress);
-    this.unsaved.add(id);
     // Silence is measured on the clock: a reading of any age that arrives shows the sensor reports.
     this.lastSeen.set(id, { device, sensor, metric, at: now });
     const changes: Change[] = [];
@@ -177,7 +163,7 @@ export class AlertEngine {
     for (const [id, entry] of [...this.states]) {
       if (entry.rule.type === 'stale' || entry.rule.type === 'sensorHealth') continue;
       const series = seriesOf(entry.key);
-      if (series !== null && catchingUp(this.progress.get(series), at)) continue;
+      if (series !== null && this.progress.catchingUp(series, at)) continue;
       const timing = timingOf(entry.rule);
       const due = dueAt(timing, entry.state);
       if (due === null || due > at) continue;
@@ -244,7 +230,7 @@ export class AlertEngine {
         continue;
       }
       const series = seriesOf(entry.key);
-      if (!which(entry.key) || (series !== null && catchingUp(this.progress.get(series), at))) continue;
+      if (!which(entry.key) || (series !== null && this.progress.catchingUp(series, at))) continue;
       this.backlogHeld.delete(id);
       if (this.offline.has(entry.key.device)) continue;
       this.restored.delete(id);
@@ -255,18 +241,12 @@ export class AlertEngine {
 
   /** Where the series judged since the last call stand, for alert_progress; each is then saved. */
   takeProgress(): SeriesNewest[] {
-    const rows = [...this.unsaved].flatMap((id) => {
-      const p = this.progress.get(id);
-      const s = this.lastSeen.get(id);
-      return p && s ? [{ device: s.device, sensor: s.sensor, metric: s.metric, newest: p.newest }] : [];
-    });
-    this.unsaved.clear();
-    return rows;
+    return this.progress.take();
   }
 
   /** Rows takeProgress gave that could not be saved: saved with the next ones. */
   unsaveProgress(rows: readonly SeriesNewest[]): void {
-    for (const r of rows) this.unsaved.add([r.device, r.sensor, r.metric].join('/'));
+    this.progress.untake(rows);
   }
 
   private apply(rule: Rule, key: AlertKey, step: (state: AlertState | null) => Step, value: number, catchingUp = false): Change[] {

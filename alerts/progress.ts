@@ -37,3 +37,55 @@ export function advance(ts: number, now: number): SeriesProgress {
 export function catchingUp(progress: SeriesProgress | undefined, now: number): boolean {
   return progress !== undefined && !progress.live && now - progress.arrivedAt < SETTLE_MS;
 }
+
+/** How far a series has been judged, in reading time (alert_progress). */
+export interface SeriesNewest {
+  device: string;
+  sensor: string;
+  metric: string;
+  newest: number;
+}
+
+const idOf = (s: { device: string; sensor: string; metric: string }) => [s.device, s.sensor, s.metric].join('/');
+
+/** Every series' progress, and which moved since it was last saved (alert_progress). */
+export class ProgressBook {
+  private readonly bySeries = new Map<string, SeriesProgress & { series: Omit<SeriesNewest, 'newest'> }>();
+  private readonly unsaved = new Set<string>();
+
+  /** What a restart knows: a series no older than `newest`, not catching up. */
+  know(series: Omit<SeriesNewest, 'newest'>, newest: number): void {
+    const id = idOf(series);
+    const known = this.bySeries.get(id)?.newest;
+    if (known === undefined || newest > known) this.bySeries.set(id, { newest, arrivedAt: -Infinity, live: true, series });
+  }
+
+  /** A reading of `series` taken at `ts`, arriving at `now`: its new progress, or null when it is late. */
+  observe(series: Omit<SeriesNewest, 'newest'>, ts: number, now: number): SeriesProgress | null {
+    const id = idOf(series);
+    if (isLate(this.bySeries.get(id), ts)) return null;
+    const progress = advance(ts, now);
+    this.bySeries.set(id, { ...progress, series });
+    this.unsaved.add(id);
+    return progress;
+  }
+
+  catchingUp(id: string, at: number): boolean {
+    return catchingUp(this.bySeries.get(id), at);
+  }
+
+  /** The series that moved since the last call, to save; each is then taken as saved. */
+  take(): SeriesNewest[] {
+    const rows = [...this.unsaved].flatMap((id) => {
+      const p = this.bySeries.get(id);
+      return p ? [{ ...p.series, newest: p.newest }] : [];
+    });
+    this.unsaved.clear();
+    return rows;
+  }
+
+  /** Rows `take` gave that could not be saved: saved with the next ones. */
+  untake(rows: readonly SeriesNewest[]): void {
+    for (const r of rows) this.unsaved.add(idOf(r));
+  }
+}
