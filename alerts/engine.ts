@@ -94,7 +94,12 @@ export class AlertEngine {
   }
 
   /** A reading taken at `ts` (reading time), arriving at `now` (the clock; a live reading when absent). */
-  reading(device: string, sensor: string, metric: string, value: number, ts: number, now = ts): Change[] {
+  reading(device: string, sensor: string, metric: string, value: number, taken: number, now = taken): Change[] {
+    // Review (issue 24): a reading dated after its arrival (a node's clock ahead, within the skew ingest
+    // allows) is judged when it arrived. Taken at its word it would make the series' newest a time
+    // still to come, so every true reading until then would be late (the series blind for up to
+    // INGEST_MAX_FUTURE_SKEW_MS, and after a restart too, through alert_progress), and its timers dated then.
+    const ts = Math.min(taken, now);
     const series = [device, sensor, metric];
     const id = series.join('/');
     const progress = this.progress.observe({ device, sensor, metric }, ts, now);

@@ -1,0 +1,27 @@
+import { AlertEngine, type Change } from '../alerts/engine.js';
+import { parseRules, type Rule } from '../alerts/rules.js';
+
+/**
+ * Review of issue 24: nodes whose clocks are wrong. A reading's ts may be up to
+ * INGEST_MAX_FUTURE_SKEW_MS ahead of the clock (ingest stores it), or any time behind.
+ */
+
+const S = 1000;
+const MIN = 60 * S;
+const NOW = Date.UTC(2026, 10, 20, 14);
+const parse = <T>(p: { ok: true; value: T } | { ok: false; problems: string[] }): T => {
+  if (!p.ok) throw new Error(p.problems.join('\n'));
+  return p.value;
+};
+const rules = (extra: object = {}): Rule[] => parse(parseRules([{ name: 'hot', type: 'threshold', select: '+/+/temperature', above: 30, ...extra }]));
+const events = (changes: Change[]) => changes.flatMap((c) => (c.event ? [c.event.type] : []));
+
+test('one reading dated in the future (within the skew ingest allows) does not blind the series\' alerts until then', () => {
+  const engine = new AlertEngine(rules({ for: '0s' }), NOW - MIN);
+  // A node whose clock ran 4 minutes ahead, then was corrected (NTP): its readings go on in true time.
+  expect(events(engine.reading('attic', 'dht22', 'temperature', 20, NOW + 4 * MIN, NOW))).toEqual([]);
+  const seen: string[] = [];
+  for (let i = 1; i <= 6; i++) seen.push(...events(engine.reading('attic', 'dht22', 'temperature', 35, NOW + i * 10 * S, NOW + i * 10 * S)));
+  expect(seen).toEqual(['fired']);
+  expect(engine.lateReadings).toBe(0);
+});
