@@ -2,9 +2,13 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createIngestMetrics } from '../ingest/metrics.js';
+import { startBroker } from '../broker/broker.js';
+import { createLogger } from '../shared/log.js';
+import { createTestDatabase } from './helpers/database.js';
+import { startIngestProcess } from './helpers/ingest-process.js';
 import { encodeReading, readingTopic } from '../shared/contract.js';
 import { Spool, type SpoolDamage } from '../shared/spool/spool.js';
-import { eventually } from './helpers/net.js';
+import { eventually, freePort } from './helpers/net.js';
 import { startPipeline, type Pipeline } from './helpers/pipeline.js';
 
 // Issue 25, item 1, in ingest: the same damage in ingest's spool does not stall it. A spool left with
@@ -15,8 +19,7 @@ import { startPipeline, type Pipeline } from './helpers/pipeline.js';
 const MESSAGES = 6000;
 const SEGMENT_BYTES = 256 << 10;
 
-function damagedSpool(): { dir: string; ends: number[] } {
-  const dir = join(mkdtempSync(join(tmpdir(), 'pimonitor-ingest-damage-')), 'spool');
+function damagedSpool(dir = join(mkdtempSync(join(tmpdir(), 'pimonitor-ingest-damage-')), 'spool')): { dir: string; ends: number[] } {
   const { spool } = Spool.open({ dir, segmentBytes: SEGMENT_BYTES });
   const now = Date.now();
   const ends = Array.from({ length: MESSAGES }, (_, i) => spool.append({
@@ -39,7 +42,10 @@ function damagedSpool(): { dir: string; ends: number[] } {
 }
 
 let p: Pipeline | undefined;
-afterEach(async () => p?.stop());
+afterEach(async () => {
+  await p?.stop();
+  p = undefined;
+});
 
 test('a damaged spool at start: ingest writes every undamaged message, counts the two damaged ones in /metrics, and goes on with live ones', async () => {
   const { dir, ends } = damagedSpool();
@@ -68,4 +74,28 @@ test('a damaged spool at start: ingest writes every undamaged message, counts th
   expect(text).toContain(`pimonitor_ingest_spool_skipped_bytes_total ${skipped}\n`);
   expect(p.worker.spoolDamage).toEqual({ records: 2, bytes: skipped });
   expect(p.worker.backlogBytes).toBe(0);
+}, 180_000);
+
+test('pimonitor ingest (the process) on a damaged spool: one log line at once, the counts in /metrics, every undamaged message written', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pimonitor-ingest-damage-'));
+  // Where `pimonitor ingest` keeps its spool: DATA_DIR/spool/<INGEST_CLIENT_ID>.
+  const { ends } = damagedSpool(join(dataDir, 'spool', 'pimonitor-ingest'));
+  const t = await createTestDatabase();
+  const broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
+  const ingest = await startIngestProcess({ databaseUrl: t.url, mqttUrl: broker.url, dataDir, env: { INGEST_SPOOL_SEGMENT_BYTES: String(SEGMENT_BYTES), INGEST_HTTP_PORT: String(await freePort()) } });
+  try {
+    await eventually('the spooled messages', async () => ((await t.db.one("SELECT count(*)::int AS n FROM readings WHERE device = 'spooled' AND metric = 'humidity'")).n >= MESSAGES - 2 ? true : undefined), 120_000);
+    const lines = ingest.output().split('\n').filter((l) => l.includes('skipped damaged records of the spool'));
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ stretches: 1, messages: 1, bytes: ends[2000]! - ends[1999]! });
+    const url = /"metrics":"(http:[^"]+)"/.exec(ingest.output())![1]!;
+    const text = await (await fetch(url)).text();
+    expect(text).toContain('pimonitor_ingest_spool_damaged_records_total 2\n');
+    expect(text).toContain(`pimonitor_ingest_spool_skipped_bytes_total ${ends[2000]! - ends[1999]! + ends[4000]! - ends[3999]!}\n`);
+  } finally {
+    ingest.child.kill('SIGTERM');
+    expect((await ingest.exited).code).toBe(0);
+    await broker.stop();
+    await t.stop();
+  }
 }, 180_000);
