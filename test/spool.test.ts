@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { bootId, startTicksOf } from '../shared/pid-lock.js';
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,12 +115,18 @@ test('a record larger than one read chunk still reads back', () => {
   spool.close();
 });
 
-test('a second process cannot open the same spool', () => {
+test('a second process cannot open the same spool', async () => {
   const dir = newDir();
   mkdirSync(dir, { recursive: true });
-  // Another live process holds it (pid 1 always exists).
-  writeFileSync(join(dir, 'lock'), '1');
-  expect(() => Spool.open({ dir, segmentBytes: 1000 })).toThrow(`spool ${dir} is in use by process 1`);
+  // Another live pimonitor (a Node process) holds it, named as a lock names its holder (shared/pid-lock.ts).
+  const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+  try {
+    await new Promise((resolve) => other.once('spawn', resolve));
+    writeFileSync(join(dir, 'lock'), JSON.stringify({ pid: other.pid, bootId: bootId(), startTicks: startTicksOf(other.pid!) }));
+    expect(() => Spool.open({ dir, segmentBytes: 1000 })).toThrow(`spool ${dir} is in use by process ${other.pid}`);
+  } finally {
+    other.kill('SIGKILL');
+  }
 });
 
 test('the same process cannot open one spool twice; closing the first frees it, and a second close is harmless', () => {
