@@ -102,7 +102,11 @@ export class AlertEngine {
     const ts = Math.min(taken, now);
     const series = [device, sensor, metric];
     const id = series.join('/');
-    const progress = this.progress.observe({ device, sensor, metric }, ts, now);
+    // Review (issue 24): only a series some threshold rule judges has a progress in reading time (stale
+    // rules use the clock). Any other, such as each of a misbehaving device's made-up metric names, would
+    // be kept in memory and in alert_progress forever, and written at the next tick, for nothing.
+    const judged = this.rules.some((r) => r.type === 'threshold' && selects(r.select, series));
+    const progress = judged ? this.progress.observe({ device, sensor, metric }, ts, now) : { live: true };
     if (!progress) {
       this.lateReadings++;
       return [];

@@ -25,3 +25,10 @@ test('one reading dated in the future (within the skew ingest allows) does not b
   expect(seen).toEqual(['fired']);
   expect(engine.lateReadings).toBe(0);
 });
+
+test('alert_progress keeps only series a threshold rule judges: 1,000 made-up metric names of one device add no rows', () => {
+  const engine = new AlertEngine(rules({ for: '0s' }), NOW - MIN);
+  for (let i = 0; i < 1000; i++) engine.reading('attic', 'dht22', `bogus${i}`, 1, NOW, NOW);
+  engine.reading('attic', 'dht22', 'temperature', 20, NOW, NOW);
+  expect(engine.takeProgress()).toEqual([{ device: 'attic', sensor: 'dht22', metric: 'temperature', newest: NOW }]);
+});
