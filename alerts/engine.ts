@@ -198,8 +198,12 @@ export class AlertEngine {
   /** The earliest time a pending or recovering alert falls due; stale and health rules need a regular tick too. */
   nextDueAt(): number | null {
     let next: number | null = null;
-    for (const { rule, state } of this.states.values()) {
-      const due = dueAt(timingOf(rule), state);
+    for (const { key, rule, state } of this.states.values()) {
+      const timer = dueAt(timingOf(rule), state);
+      // Review (issue 24): a timer of a series catching up waits for it to settle (tick skips it until
+      // then). Due at its past due time, it made the worker tick back to back, a busy loop, until then.
+      const series = seriesOf(key);
+      const due = timer === null || series === null ? timer : Math.max(timer, this.progress.settlesAt(series));
       if (due !== null && (next === null || due < next)) next = due;
     }
     return next;

@@ -74,6 +74,12 @@ export class ProgressBook {
     return catchingUp(this.bySeries.get(id), at);
   }
 
+  /** When a series not live settles, if no more of its backlog arrives (-Infinity: it is live). */
+  settlesAt(id: string): number {
+    const p = this.bySeries.get(id);
+    return p && !p.live ? p.arrivedAt + SETTLE_MS : -Infinity;
+  }
+
   /** The series that moved since the last call, to save; each is then taken as saved. */
   take(): SeriesNewest[] {
     const rows = [...this.unsaved].flatMap((id) => {

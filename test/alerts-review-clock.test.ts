@@ -1,4 +1,5 @@
 import { AlertEngine, type Change } from '../alerts/engine.js';
+import { SETTLE_MS } from '../alerts/progress.js';
 import { parseRules, type Rule } from '../alerts/rules.js';
 
 /**
@@ -31,4 +32,14 @@ test('alert_progress keeps only series a threshold rule judges: 1,000 made-up me
   for (let i = 0; i < 1000; i++) engine.reading('attic', 'dht22', `bogus${i}`, 1, NOW, NOW);
   engine.reading('attic', 'dht22', 'temperature', 20, NOW, NOW);
   expect(engine.takeProgress()).toEqual([{ device: 'attic', sensor: 'dht22', metric: 'temperature', newest: NOW }]);
+});
+
+test('while a series catches up, its past-due timer does not make the worker tick back to back', () => {
+  // A backlog ends with the series pending (for: 5m) since two hours ago: due long past, but it waits
+  // for the series to settle. The next tick is then, not at once (at once, again and again: a busy loop).
+  const engine = new AlertEngine(rules({ for: '5m' }), NOW - 3 * 60 * MIN);
+  for (let i = 0; i < 3; i++) engine.reading('attic', 'dht22', 'temperature', 31, NOW - 2 * 60 * MIN + i * MIN, NOW);
+  expect(engine.tick(NOW + 1000)).toEqual([]);
+  expect(engine.nextDueAt()).toBe(NOW + SETTLE_MS);
+  expect(engine.tick(NOW + SETTLE_MS).flatMap((c) => (c.event ? [c.event.type] : []))).toEqual(['fired']);
 });
