@@ -27,6 +27,7 @@ export async function runIngest(config: Config): Promise<void> {
   // One spool per worker id, so two workers sharing a DATA_DIR never share a spool.
   const spoolDir = resolve(config.dataDir, 'spool', ingest.clientId);
   const { spool, repair } = Spool.open({ dir: spoolDir, segmentBytes: ingest.spoolSegmentBytes });
+  if (repair.staleLock) log.warn({ spoolDir, reason: repair.staleLock }, 'took over a stale lock on the spool');
   if (repair.truncatedBytes > 0) log.warn({ spoolDir, bytes: repair.truncatedBytes }, 'cut a torn or damaged tail off the spool (power cut?); whole records are kept (counted in pimonitor_ingest_spool_skipped_bytes_total)');
   logSpoolDamage(spool, spoolDir, log);
 

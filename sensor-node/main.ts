@@ -62,6 +62,7 @@ export async function runNode(config: Config, ctx: DriverContext = hardware(conf
   }
   const outboxDir = resolve(config.dataDir, 'outbox', node.device);
   const outbox = Outbox.open({ dir: outboxDir, maxBytes: node.outboxMaxBytes || weekOfReadingsBytes(specs), segmentBytes: 1 << 20 });
+  if (outbox.staleLock) log.warn({ outbox: outboxDir, reason: outbox.staleLock }, 'took over a stale lock on the outbox');
   const wallClock = new WallClock({ syncFile: node.clockSyncFile });
   if (node.clockSyncFile && !wallClock.syncFile) log.warn({ clockSyncFile: node.clockSyncFile }, 'no systemd-timesyncd here: trusting the system clock once it reads 2024 or later');
   const statusLed = node.statusLedPin >= 0 ? await ctx.openGpio(node.statusLedPin, { direction: 'out' }) : undefined;

@@ -34,11 +34,15 @@ export class Outbox {
   /** What damage and repairs cost, not yet told to the node's log (see takeNotices). */
   private notices: OutboxNotice[] = [];
 
+  /** Why the lock was taken over at open (its holder is gone), or null: for the log. */
+  readonly staleLock: string | null;
+
   private constructor(
     private readonly spool: Spool,
     private readonly options: OutboxOptions,
     repair: SpoolRepair,
   ) {
+    this.staleLock = repair.staleLock;
     // A cursor inside a record (a damaged cursor file) is fine: reading resynchronises to the next record.
     this.position = Math.min(Math.max(readCursor(options.dir) ?? spool.start, spool.start), spool.head);
     this.savedPosition = this.position;

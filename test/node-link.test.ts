@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import type { SensorSpec } from '../sensor-node/drivers/types.js';
 import { SensorNode } from '../sensor-node/node.js';
 import { Outbox } from '../sensor-node/outbox.js';
 import { WallClock } from '../sensor-node/wall-clock.js';
+import { bootId } from '../shared/pid-lock.js';
 import { startCli } from './helpers/cli.js';
 import { fakeContext } from './helpers/fake-hardware.js';
 import { eventually } from './helpers/net.js';
@@ -136,3 +138,30 @@ test.each([
     await silent?.close();
   }
 }, 40_000);
+
+test('after a power cut, a lock whose pid now belongs to another program does not block the start: one log line, and readings flow', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pimonitor-data-'));
+  const config = join(dataDir, 'node.json');
+  writeFileSync(config, JSON.stringify({ mqtt: { url: broker.url }, node: { device: 'rebooted', intervalMs: 200, clockSyncFile: '', simulate: true } }));
+  // The lock the node left before the power cut: its pid now runs `sleep`, started at another time.
+  const squatter = spawn('sleep', ['30'], { stdio: 'ignore' });
+  await new Promise((resolve) => squatter.once('spawn', resolve));
+  mkdirSync(join(dataDir, 'outbox', 'rebooted'), { recursive: true });
+  writeFileSync(join(dataDir, 'outbox', 'rebooted', 'lock'), JSON.stringify({ pid: squatter.pid, bootId: bootId(), startTicks: '1' }));
+  const watcher = await mqtt.connectAsync(broker.url);
+  let readings = 0;
+  watcher.on('message', () => readings++);
+  await watcher.subscribeAsync('home/rebooted/dht22', { qos: 1 });
+  const node = startCli(['node', '--config', config], { DATA_DIR: dataDir });
+  try {
+    await eventually('readings flow', async () => (readings >= 3 ? true : undefined), 15_000);
+    const lines = node.output().split('\n').filter((l) => l.includes('stale lock'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`pid ${squatter.pid} now belongs to another process`);
+  } finally {
+    node.child.kill('SIGTERM');
+    expect((await node.exited).code).toBe(0);
+    squatter.kill('SIGKILL');
+    await watcher.endAsync();
+  }
+}, 30_000);

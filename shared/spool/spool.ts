@@ -23,6 +23,8 @@ const segmentName = (base: number) => `${String(base).padStart(20, '0')}.seg`;
 export interface SpoolRepair {
   /** Bytes cut from the end of the last segment because they held no whole, valid record (torn by a power cut, or damaged). */
   truncatedBytes: number;
+  /** Why the lock file was taken over (its holder is gone: a power cut, a reboot), or null. */
+  staleLock: string | null;
 }
 
 /** A stretch of the spool that held no valid record, found by a read and skipped: [from, to). */
@@ -75,7 +77,8 @@ export class Spool extends EventEmitter<SpoolEvents> {
 
   static open(options: SpoolOptions): { spool: Spool; repair: SpoolRepair } {
     ensureDir(options.dir);
-    const releaseLock = acquirePidLock(join(options.dir, 'lock'), `spool ${options.dir}`);
+    let staleLock: string | null = null;
+    const releaseLock = acquirePidLock(join(options.dir, 'lock'), `spool ${options.dir}`, (reason) => (staleLock = reason));
     try {
       const idFile = join(options.dir, 'id');
       let id: string;
@@ -87,7 +90,7 @@ export class Spool extends EventEmitter<SpoolEvents> {
       }
       const spool = new Spool(options, id);
       spool.releaseLock = releaseLock;
-      const repair = spool.recover();
+      const repair = { ...spool.recover(), staleLock };
       return { spool, repair };
     } catch (err) {
       releaseLock();
@@ -239,7 +242,7 @@ export class Spool extends EventEmitter<SpoolEvents> {
     this.emit('damaged', { from, to, bytes: to - from, records: Math.max(1, Math.round((to - from) / nextRecordBytes)) });
   }
 
-  private recover(): SpoolRepair {
+  private recover(): Omit<SpoolRepair, 'staleLock'> {
     this.segments = readdirSync(this.options.dir)
       .map((name) => SEGMENT_FILE.exec(name))
       .filter((m): m is RegExpExecArray => m !== null)
