@@ -175,7 +175,8 @@ export class AlertEngine {
       if (series !== null && this.progress.catchingUp(series, at)) continue;
       const timing = timingOf(entry.rule);
       const due = dueAt(timing, entry.state);
-      if (due === null || due > at) continue;
+      // A series whose clock is behind (alerts/progress.ts) times its alerts on its own clock.
+      if (due === null || due > at - (series === null ? 0 : this.progress.lagOf(series))) continue;
       const step = tick(timing, entry.state, Math.max(due, entry.state.observedAt ?? due));
       if (step.state?.phase !== entry.state.phase) changes.push(this.commit(id, entry.rule, entry.key, step, entry.state.value, false));
     }
@@ -203,7 +204,7 @@ export class AlertEngine {
       // Review (issue 24): a timer of a series catching up waits for it to settle (tick skips it until
       // then). Due at its past due time, it made the worker tick back to back, a busy loop, until then.
       const series = seriesOf(key);
-      const due = timer === null || series === null ? timer : Math.max(timer, this.progress.settlesAt(series));
+      const due = timer === null || series === null ? timer : Math.max(timer + this.progress.lagOf(series), this.progress.settlesAt(series));
       if (due !== null && (next === null || due < next)) next = due;
     }
     return next;

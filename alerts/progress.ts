@@ -5,6 +5,10 @@
  * (more than LIVE_LAG_MS behind the clock when it arrived) and more keep arriving (the last within
  * SETTLE_MS). While it catches up, its timers do not run on the clock and what it fires is held;
  * once it is live or settled, both go on. Pure.
+ *
+ * A node whose clock is behind is not a backlog (review of issue 24): its readings arrive as fast as
+ * they are taken, each as late as the last. Such a series is live, and its timers run on its own
+ * clock, the wall clock less its lag, so `for` and `keepFiringFor` keep their length.
  */
 
 /** A reading this close to the clock when it arrives is live (a node's clock may be off a little). */
@@ -19,7 +23,12 @@ export interface SeriesProgress {
   arrivedAt: number;
   /** It was live when it arrived. */
   live: boolean;
+  /** How far the series' clock is behind the wall clock: a live series' lag (0 for one not live). */
+  lag: number;
 }
+
+/** A backlog arrives within milliseconds; readings this far apart on the clock, or more, may be a clock behind. */
+export const STEADY_MIN_GAP_MS = 1000;
 
 /**
  * Whether a reading taken at `ts` is older than the newest one evaluated for its series. One of the
@@ -29,8 +38,13 @@ export function isLate(progress: SeriesProgress | undefined, ts: number): boolea
   return progress !== undefined && ts < progress.newest;
 }
 
-export function advance(ts: number, now: number): SeriesProgress {
-  return { newest: ts, arrivedAt: now, live: now - ts <= LIVE_LAG_MS };
+export function advance(prev: SeriesProgress | undefined, ts: number, now: number): SeriesProgress {
+  const lag = Math.max(0, now - ts);
+  // A backlog arrives much faster than it was taken; a clock behind delivers at the pace it takes.
+  const gap = prev === undefined ? 0 : now - prev.arrivedAt;
+  const steady = prev !== undefined && prev.arrivedAt > -Infinity && gap >= STEADY_MIN_GAP_MS && ts - prev.newest <= 1.5 * gap;
+  const live = lag <= LIVE_LAG_MS || steady;
+  return { newest: ts, arrivedAt: now, live, lag: live ? lag : 0 };
 }
 
 /** Still receiving a backlog: its timers wait, its firings are held. A series not heard from is settled. */
@@ -57,14 +71,15 @@ export class ProgressBook {
   know(series: Omit<SeriesNewest, 'newest'>, newest: number): void {
     const id = idOf(series);
     const known = this.bySeries.get(id)?.newest;
-    if (known === undefined || newest > known) this.bySeries.set(id, { newest, arrivedAt: -Infinity, live: true, series });
+    if (known === undefined || newest > known) this.bySeries.set(id, { newest, arrivedAt: -Infinity, live: true, lag: 0, series });
   }
 
   /** A reading of `series` taken at `ts`, arriving at `now`: its new progress, or null when it is late. */
   observe(series: Omit<SeriesNewest, 'newest'>, ts: number, now: number): SeriesProgress | null {
     const id = idOf(series);
-    if (isLate(this.bySeries.get(id), ts)) return null;
-    const progress = advance(ts, now);
+    const prev = this.bySeries.get(id);
+    if (isLate(prev, ts)) return null;
+    const progress = advance(prev, ts, now);
     this.bySeries.set(id, { ...progress, series });
     this.unsaved.add(id);
     return progress;
@@ -72,6 +87,11 @@ export class ProgressBook {
 
   catchingUp(id: string, at: number): boolean {
     return catchingUp(this.bySeries.get(id), at);
+  }
+
+  /** How far the series' own clock is behind the wall clock (0: unknown, or not live). */
+  lagOf(id: string): number {
+    return this.bySeries.get(id)?.lag ?? 0;
   }
 
   /** When a series not live settles, if no more of its backlog arrives (-Infinity: it is live). */

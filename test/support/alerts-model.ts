@@ -74,6 +74,8 @@ interface Series {
   newest: number;
   arrivedAt: number;
   live: boolean;
+  /** How far behind the clock a live series runs; its timers run that much later. */
+  lag: number;
 }
 
 export class AlertsModel {
@@ -102,8 +104,10 @@ export class AlertsModel {
   reading(device: string, value: number, ts: number): void {
     const s = this.series.get(device);
     if (s && ts < s.newest) return; // late: changes nothing
-    const live = this.now - ts <= MODEL_LIVE_MS;
-    this.series.set(device, { newest: ts, arrivedAt: this.now, live });
+    // A clock behind, not a backlog: at least a second after the last one, and not running ahead of it by more than half.
+    const steady = s !== undefined && s.arrivedAt > -Infinity && this.now - s.arrivedAt >= 1000 && ts - s.newest <= 1.5 * (this.now - s.arrivedAt);
+    const live = this.now - ts <= MODEL_LIVE_MS || steady;
+    this.series.set(device, { newest: ts, arrivedAt: this.now, live, lag: live ? Math.max(0, this.now - ts) : 0 });
     for (const rule of this.rules) {
       const key = `${rule.name}/${device}`;
       const a = this.alerts.get(key);
@@ -149,8 +153,9 @@ export class AlertsModel {
     this.now += ms;
     for (const [key, a] of [...this.alerts]) {
       if (this.catchingUp(a.device)) continue;
-      if (a.phase === 'pending' && a.startedAt + a.rule.forMs <= this.now) this.fire(a, a.startedAt + a.rule.forMs, false);
-      else if (a.phase === 'recovering' && a.recoveringSince! + a.rule.keepFiringForMs <= this.now) this.resolve(key, a, a.recoveringSince! + a.rule.keepFiringForMs);
+      const seriesNow = this.now - (this.series.get(a.device)?.lag ?? 0);
+      if (a.phase === 'pending' && a.startedAt + a.rule.forMs <= seriesNow) this.fire(a, a.startedAt + a.rule.forMs, false);
+      else if (a.phase === 'recovering' && a.recoveringSince! + a.rule.keepFiringForMs <= seriesNow) this.resolve(key, a, a.recoveringSince! + a.rule.keepFiringForMs);
     }
     this.release(() => true);
   }
@@ -162,6 +167,8 @@ export class AlertsModel {
    */
   restart(ms: number, rules: ModelRule[]): void {
     this.now += ms;
+    // Kept: each series' newest reading. Forgotten until its next reading: when it arrived and how late it runs.
+    for (const [device, s] of this.series) this.series.set(device, { newest: s.newest, arrivedAt: -Infinity, live: true, lag: 0 });
     for (const [key, a] of [...this.alerts]) {
       if (rules.some((r) => r.name === a.rule.name)) continue;
       this.alerts.delete(key);
