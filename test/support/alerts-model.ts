@@ -201,11 +201,6 @@ export class AlertsModel {
     return this.outbox.length === 0;
   }
 
-  /** An alert of the device fired and was never notified, held by nothing but its device being offline. */
-  heldByInhibitionOnly(device: string): boolean {
-    return [...this.alerts.values()].some((a) => a.device === device && a.phase !== 'pending' && !a.firing && !a.backlogHold);
-  }
-
   /** The device's series is receiving a backlog: its newest reading was not live and arrived less than MODEL_SETTLE_MS ago. */
   catchingUp(device: string): boolean {
     const s = this.series.get(device);
