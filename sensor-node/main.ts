@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../shared/paths.js';
 import type { Config } from '../config/index.js';
@@ -11,6 +11,7 @@ import { CONNECT_TIMEOUT_MS, SensorNode, STOP_TIMEOUT_MS } from './node.js';
 import { describeLinkProblem } from './link-problem.js';
 import { Summary } from '../shared/summary.js';
 import { Outbox } from './outbox.js';
+import { diskOf, outboxSizing } from './outbox-size.js';
 import { parseSensorList } from './sensor-config.js';
 import { WallClock } from './wall-clock.js';
 
@@ -61,7 +62,9 @@ export async function runNode(config: Config, ctx: DriverContext = hardware(conf
     throw new NodeConfigError('no sensors configured: list them in node.sensors (see README "Sensors"), or run with --simulate to publish a simulated DHT22');
   }
   const outboxDir = resolve(config.dataDir, 'outbox', node.device);
-  const outbox = Outbox.open({ dir: outboxDir, maxBytes: node.outboxMaxBytes || weekOfReadingsBytes(specs), segmentBytes: 1 << 20 });
+  mkdirSync(outboxDir, { recursive: true });
+  const sizing = outboxSizing({ configured: node.outboxMaxBytes, weekBytes: weekOfReadingsBytes(specs), ...diskOf(outboxDir, config.dataDir) });
+  const outbox = Outbox.open({ dir: outboxDir, maxBytes: sizing.maxBytes, segmentBytes: sizing.segmentBytes });
   if (outbox.staleLock) log.warn({ outbox: outboxDir, reason: outbox.staleLock }, 'took over a stale lock on the outbox');
   const wallClock = new WallClock({ syncFile: node.clockSyncFile });
   if (node.clockSyncFile && !wallClock.syncFile) log.warn({ clockSyncFile: node.clockSyncFile }, 'no systemd-timesyncd here: trusting the system clock once it reads 2024 or later');
@@ -92,7 +95,7 @@ export async function runNode(config: Config, ctx: DriverContext = hardware(conf
     await sensorNode.stop({ timeoutMs: STOP_TIMEOUT_MS });
     statusLed?.unexport();
   }, log, STOP_TIMEOUT_MS + 5_000);
-  log.info({ device: node.device, mqtt: mqtt.url, homeAssistant: discovery ? `${node.discovery.mode} discovery under ${node.discovery.prefix}/` : 'off', sensors: specs.map((s) => `${s.name} (${s.type})`), outbox: outboxDir, backlogBytes: outbox.pendingBytes }, 'node starting');
+  log.info({ device: node.device, mqtt: mqtt.url, homeAssistant: discovery ? `${node.discovery.mode} discovery under ${node.discovery.prefix}/` : 'off', sensors: specs.map((s) => `${s.name} (${s.type})`), outbox: outboxDir, backlogBytes: outbox.pendingBytes, outboxMaxBytes: sizing.maxBytes, outboxLimitedBy: sizing.limitedBy, reservedForSystem: sizing.reserveBytes }, 'node starting');
   await sensorNode.start();
 }
 
@@ -118,6 +121,10 @@ function logNodeEvents(node: SensorNode, log: Logger, url: string): void {
     if (attempts === 0) return;
     const { cause, check } = describeLinkProblem(err, url, CONNECT_TIMEOUT_MS);
     log.warn({ url, cause, check, failedAttempts: failures.total }, failures.total === 1 ? 'cannot connect to the broker; readings wait in the outbox' : 'still cannot connect to the broker');
+  });
+  node.on('diskTrouble', ({ trouble }) => {
+    if (trouble) log.error({ code: trouble.code, err: trouble.message }, 'the outbox cannot store readings (is DATA_DIR full?): sending them straight to the broker while it is up, dropping the oldest while it is away');
+    else log.info('the outbox stores readings again');
   });
   node.on('held', () => log.warn('the system clock is not synchronised yet; holding readings until it is'));
   node.on('dropped', ({ what, count }) => {

@@ -39,6 +39,8 @@ export interface NodeEvents {
   sent: [{ position: number }];
   /** Readings lost, `count` of them: summarised by the caller, never one line each. */
   dropped: [{ what: string; count: number }];
+  /** The outbox cannot store readings (`trouble`: the error), or can again (null). */
+  diskTrouble: [{ trouble: NodeJS.ErrnoException | null }];
   /** A connection attempt failed (`err` undefined: no answer within CONNECT_TIMEOUT_MS). */
   linkProblem: [{ err: unknown }];
 }
@@ -71,6 +73,8 @@ export class SensorNode extends EventEmitter<NodeEvents> {
   /** Bumped on every disconnect, so acknowledgements of an earlier connection are ignored. */
   private generation = 0;
   private reconnects = 0;
+  /** The outbox could not store the last reading (a full or failing card). */
+  private diskTrouble = false;
   private stopping?: Promise<void>;
   /** The newest delivered reading of each sensor, re-sent when Home Assistant comes back (same ts: ingest stores it once). */
   private readonly lastSent = new Map<string, Buffer>();
@@ -192,9 +196,30 @@ export class SensorNode extends EventEmitter<NodeEvents> {
       if (this.held.length === 1) this.emit('held', { count: 1 });
       return;
     }
-    this.options.outbox.add(readingTopic(this.options.device, sensor), encodeReading(readings, ts));
+    this.store(readingTopic(this.options.device, sensor), encodeReading(readings, ts));
     this.emit('reading', { sensor, readings, ts });
     this.pump();
+  }
+
+  /**
+   * Into the outbox; when the disk cannot take it (issue 25, item 2), straight to the broker if it is
+   * there, else it is lost (the outbox first drops its oldest unsent readings to make room). The
+   * trouble is told once when it starts and once when it ends, never as a sensor's read error.
+   */
+  private store(topic: string, payload: Buffer): void {
+    const outbox = this.options.outbox;
+    const client = this.client;
+    const stored = outbox.add(topic, payload, { mayDrop: !client?.connected });
+    this.tellOutboxDamage();
+    if (stored === 'stored') {
+      if (this.diskTrouble) this.emit('diskTrouble', { trouble: null });
+      this.diskTrouble = false;
+      return;
+    }
+    if (!this.diskTrouble) this.emit('diskTrouble', { trouble: outbox.lastError });
+    this.diskTrouble = true;
+    if (client?.connected) client.publish(topic, payload, { qos: 1 });
+    else this.emit('dropped', { what: 'readings the outbox could not store while the broker was away', count: 1 });
   }
 
   private releaseHeld(): void {

@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PositionedMessage } from '../shared/spool/record.js';
 import { Spool, type SpoolRepair } from '../shared/spool/spool.js';
@@ -10,6 +10,14 @@ export interface OutboxNotice {
 }
 
 const DAMAGED = 'damaged outbox records (about; bytes in diag outboxDamage), skipped to the next valid reading';
+const OVER_CAP = 'the oldest unsent readings, over the outbox cap (NODE_OUTBOX_MAX_BYTES)';
+const NO_ROOM = 'the oldest unsent readings, to make room on a full disk';
+
+/** A write that failed for want of space: room can be made by deleting what the outbox holds. */
+export const isDiskFull = (err: unknown) => ['ENOSPC', 'EDQUOT'].includes((err as NodeJS.ErrnoException)?.code ?? '');
+
+/** What became of a reading given to add(). */
+export type Added = 'stored' | 'notStored';
 
 export interface OutboxOptions {
   dir: string;
@@ -72,14 +80,54 @@ export class Outbox {
     return this.droppedBytes;
   }
 
-  add(topic: string, payload: Buffer): void {
-    this.spool.append({ receivedAt: Date.now(), topic, payload });
-    while (this.pendingBytes > this.options.maxBytes) {
-      const next = this.spool.segmentAfter(this.position);
-      if (next === undefined) break;
-      this.droppedBytes += next - this.position;
-      this.ack(next);
+  /**
+   * Stores a reading, and keeps the cap to within a reading: past it, the oldest unsent ones are
+   * dropped (counted, and told in takeNotices). When the disk is full (issue 25, item 2), room is made
+   * first from what was already delivered, then, with `mayDrop` (the broker is away), from the oldest
+   * unsent readings; `notStored` when no room could be made (the node then sends it straight through,
+   * or it is lost). Other write errors (a read-only or failing card) are `notStored` at once; `lastError` says which.
+   */
+  add(topic: string, payload: Buffer, { mayDrop = true }: { mayDrop?: boolean } = {}): Added {
+    for (;;) {
+      try {
+        this.spool.append({ receivedAt: Date.now(), topic, payload });
+        this.lastError = null;
+        break;
+      } catch (err) {
+        this.lastError = err as NodeJS.ErrnoException;
+        if (!isDiskFull(err) || !this.makeRoom(mayDrop)) return 'notStored';
+      }
     }
+    this.dropOldest(this.options.maxBytes, OVER_CAP);
+    return 'stored';
+  }
+
+  /** Why the last add() could not store, or null: for the log. */
+  lastError: NodeJS.ErrnoException | null = null;
+
+  /** Space from what is delivered, else (if allowed) by dropping the oldest unsent readings, a segment's worth at a time. */
+  private makeRoom(mayDrop: boolean): boolean {
+    if (this.pendingBytes === 0) return this.spool.restartAtHead();
+    if (!mayDrop) return false;
+    const next = this.spool.segmentAfter(this.position) ?? this.spool.head;
+    this.dropOldest(this.spool.head - next, NO_ROOM);
+    // Deleted now, even if the cursor cannot be saved on the full disk: a restart starts at the first segment left.
+    this.spool.release(this.position);
+    return this.pendingBytes === 0 ? this.spool.restartAtHead() : true;
+  }
+
+  /** Drops the oldest unsent readings, reading by reading, until at most `keep` bytes are unsent. */
+  private dropOldest(keep: number, what: string): void {
+    let count = 0;
+    const from = this.position;
+    while (this.pendingBytes > keep) {
+      const [oldest] = this.spool.read(this.position, 1);
+      this.ack(oldest?.end ?? this.spool.head);
+      count++;
+    }
+    if (count === 0) return;
+    this.droppedBytes += this.position - from;
+    this.notices.push({ what, count });
   }
 
   /** Stretches of damaged outbox skipped or cut off since start (each one reading or more), and their bytes. */
@@ -113,16 +161,31 @@ export class Outbox {
     if (Date.now() - this.savedAt >= CURSOR_SAVE_INTERVAL_MS) this.saveCursor();
   }
 
+  /**
+   * Saves the cursor and closes the spool (releasing its lock), also when the disk is full: the cursor
+   * then stays as last saved, and what the broker had since is sent again at the next start.
+   */
   close(): void {
-    this.saveCursor();
-    this.spool.close();
+    try {
+      this.saveCursor();
+    } finally {
+      this.spool.close();
+    }
   }
 
+  /** Writes the cursor (atomically, by rename); a full disk keeps the last one saved, and tries again later. */
   private saveCursor(): void {
     if (this.position === this.savedPosition) return;
     const file = join(this.options.dir, 'cursor');
-    writeFileSync(`${file}.tmp`, String(this.position));
-    renameSync(`${file}.tmp`, file);
+    try {
+      writeFileSync(`${file}.tmp`, String(this.position));
+      renameSync(`${file}.tmp`, file);
+    } catch (err) {
+      this.lastError = err as NodeJS.ErrnoException;
+      rmSync(`${file}.tmp`, { force: true });
+      this.savedAt = Date.now();
+      return;
+    }
     this.savedPosition = this.position;
     this.savedAt = Date.now();
     this.spool.release(this.position);

@@ -206,6 +206,19 @@ export class Spool extends EventEmitter<SpoolEvents> {
   }
 
   /**
+   * Everything up to the head is delivered: a new, empty segment takes the appends, and the old ones
+   * are deleted, so a full disk gets back the space of what was already delivered (issue 25, item 2).
+   * Returns whether anything was freed.
+   */
+  restartAtHead(): boolean {
+    const current = this.segments.at(-1)!;
+    if (this.headPosition === current.base && this.segments.length === 1) return false;
+    if (this.headPosition > current.base) this.rotate();
+    this.release(this.headPosition);
+    return true;
+  }
+
+  /**
    * Starts the log at `position` when the spool holds nothing after it: the database is ahead of these
    * files (a new DATA_DIR, or spool files removed by hand), and positions must keep growing.
    */
