@@ -5,6 +5,7 @@ import { parseRules, type Rule } from '../alerts/rules.js';
 import { AlertsWorker } from '../alerts/worker.js';
 import { useAlertsRig } from './helpers/alerts-rig.js';
 import { eventually } from './helpers/net.js';
+import { parse } from './helpers/parsed.js';
 
 // Issue 24, item 2: one contract for notifications, per route. A resolution goes exactly where a
 // firing went, whatever inhibition (the device offline) or restarts happen between them; an alert
@@ -15,11 +16,6 @@ import { eventually } from './helpers/net.js';
 type Hook = { alerts: Array<{ status: string; labels: Record<string, string>; startsAt: string; endsAt: string }> };
 const rig = useAlertsRig<Hook>();
 const { hooks } = rig;
-
-const parse = <T>(p: { ok: true; value: T } | { ok: false; problems: string[] }): T => {
-  if (!p.ok) throw new Error(p.problems.join('\n'));
-  return p.value;
-};
 
 const MIN = 60_000;
 let now = Date.UTC(2026, 10, 23, 9);

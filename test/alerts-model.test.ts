@@ -8,6 +8,7 @@ import { saveProgress } from '../alerts/progress-store.js';
 import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
 import { FUZZ_SEED } from './support/hostile.js';
 import { AlertsModel, type ModelMessage, type ModelRoute, type ModelRule } from './support/alerts-model.js';
+import { parse } from './helpers/parsed.js';
 
 // Issue 24, item 6: random histories of one or two devices (live readings, bursts of past readings,
 // late ones, online/offline, clock ticks, restarts from the database, rules removed or renamed at a
@@ -37,10 +38,6 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => t?.stop());
 
-const parse = <T>(p: { ok: true; value: T } | { ok: false; problems: string[] }): T => {
-  if (!p.ok) throw new Error(p.problems.join('\n'));
-  return p.value;
-};
 const seconds = (ms: number) => `${ms / 1000}s`;
 
 const rulesOf = (rules: readonly ModelRule[]): Rule[] => parse(parseRules(rules.map((r) => ({

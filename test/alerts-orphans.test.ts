@@ -4,13 +4,9 @@ import { alertmanagerBody, htmlOf, ntfyHeaders, subjectOf, textOf, type Notifica
 import { ownerOf, partitionByOwner, RULE_REMOVED } from '../alerts/orphans.js';
 import { parseRules, type Rule } from '../alerts/rules.js';
 import { FUZZ_SEED, fuzzRuns } from './support/hostile.js';
+import { parse } from './helpers/parsed.js';
 
 // Issue 24, item 3: which stored alerts a rule set still owns. Pure; no database, no broker.
-
-const parse = <T>(p: { ok: true; value: T } | { ok: false; problems: string[] }): T => {
-  if (!p.ok) throw new Error(p.problems.join('\n'));
-  return p.value;
-};
 
 const rules: Rule[] = parse(parseRules([
   { name: 'hot', type: 'threshold', select: '+/+/temperature', above: 30 },

@@ -4,6 +4,7 @@ import { parseRoutes, type Route } from '../alerts/routes.js';
 import { parseRules, type Rule } from '../alerts/rules.js';
 import { claimDue, loadForRestore, markSent, saveChanges } from '../alerts/store.js';
 import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
+import { parse } from './helpers/parsed.js';
 
 /**
  * Issue 24, item 1: alerts judge readings in the time they were taken. A backlog (an outbox replay, a
@@ -22,10 +23,6 @@ beforeEach(async () => {
   await t.db.none('TRUNCATE alert_state, alert_events, alert_notifications');
 });
 
-const parse = <T>(p: { ok: true; value: T } | { ok: false; problems: string[] }): T => {
-  if (!p.ok) throw new Error(p.problems.join('\n'));
-  return p.value;
-};
 const rules = (extra: object = {}): Rule[] => parse(parseRules([{ name: 'hot', type: 'threshold', select: '+/+/temperature', above: 30, for: '5m', ...extra }]));
 const routes: Route[] = parse(parseRoutes([
   { name: 'hook', type: 'webhook', url: 'http://127.0.0.1:9/hook', groupWait: 0, sendResolved: true },

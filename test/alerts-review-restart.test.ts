@@ -3,6 +3,7 @@ import { parseRoutes, type Route } from '../alerts/routes.js';
 import { parseRules, type Rule } from '../alerts/rules.js';
 import { claimDue, loadForRestore, queueRepeats, saveChanges } from '../alerts/store.js';
 import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
+import { parse } from './helpers/parsed.js';
 
 /** Review of issue 24: a firing held by inhibition across a restart, while its device stays offline. */
 
@@ -14,10 +15,6 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => t?.stop());
 
-const parse = <T>(p: { ok: true; value: T } | { ok: false; problems: string[] }): T => {
-  if (!p.ok) throw new Error(p.problems.join('\n'));
-  return p.value;
-};
 const rules: Rule[] = parse(parseRules([{ name: 'hot', type: 'threshold', select: '+/+/temperature', above: 30, for: '0s' }]));
 const routes: Route[] = parse(parseRoutes([{ name: 'hook', type: 'webhook', url: 'http://127.0.0.1:9/hook', groupWait: 0, sendResolved: true, repeatInterval: '1m' }]));
 const sent = async (at: number) => (await claimDue(t.db, at)).map((d) => [d.route, d.event.kind]);

@@ -1,15 +1,12 @@
 import { AlertEngine, type Change } from '../alerts/engine.js';
 import { parseRules, type Rule } from '../alerts/rules.js';
+import { parse } from './helpers/parsed.js';
 
 /** Review of issue 24 (not fixed, debatable design): a node whose clock is minutes behind, reading live. */
 
 const S = 1000;
 const MIN = 60 * S;
 const NOW = Date.UTC(2026, 10, 20, 14);
-const parse = <T>(p: { ok: true; value: T } | { ok: false; problems: string[] }): T => {
-  if (!p.ok) throw new Error(p.problems.join('\n'));
-  return p.value;
-};
 const rules = (extra: object = {}): Rule[] => parse(parseRules([{ name: 'hot', type: 'threshold', select: '+/+/temperature', above: 30, ...extra }]));
 const events = (changes: Change[]) => changes.flatMap((c) => (c.event ? [`${c.event.type}${c.event.catchingUp ? ' (held)' : ''}`] : c.release ? ['release'] : []));
 

@@ -6,6 +6,7 @@ import type { OrphanOutcome } from '../alerts/store.js';
 import { AlertsWorker } from '../alerts/worker.js';
 import { useAlertsRig } from './helpers/alerts-rig.js';
 import { eventually } from './helpers/net.js';
+import { parse } from './helpers/parsed.js';
 
 // Issue 24, item 3: a rule removed, renamed or narrowed while its alert fires. Before, the alert's
 // alert_state row stayed and its firing was repeated every repeatInterval for ever. Real broker, real
@@ -16,11 +17,6 @@ const REPEAT_MS = 6_000;
 type Hook = { alerts: Array<{ status: string; labels: Record<string, string>; annotations: Record<string, string> }> };
 const rig = useAlertsRig<Hook>();
 const { hooks } = rig;
-
-const parse = <T>(p: { ok: true; value: T } | { ok: false; problems: string[] }): T => {
-  if (!p.ok) throw new Error(p.problems.join('\n'));
-  return p.value;
-};
 
 let now = Date.UTC(2026, 10, 22, 12);
 const clock = () => now;

@@ -4,6 +4,7 @@ import { parseRules, type Rule } from '../alerts/rules.js';
 import { claimDue, loadForRestore, markFailed, markSent, queueRepeats, saveChanges } from '../alerts/store.js';
 import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
 import { writeBatch } from './helpers/storage.js';
+import { parse } from './helpers/parsed.js';
 
 const MIN = 60_000;
 let t: TestDatabase;
@@ -11,11 +12,6 @@ beforeAll(async () => {
   t = await createMigratedTestDatabase();
 }, 60_000);
 afterAll(async () => t?.stop());
-
-const parse = <T>(p: { ok: true; value: T } | { ok: false; problems: string[] }): T => {
-  if (!p.ok) throw new Error(p.problems.join('\n'));
-  return p.value;
-};
 
 test('state, events and the outbox survive a restart; due notifications are leased, sent or retried', async () => {
   const rules: Rule[] = parse(parseRules([

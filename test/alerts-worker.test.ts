@@ -9,6 +9,7 @@ import { AlertsWorker } from '../alerts/worker.js';
 import { createLogger } from '../shared/log.js';
 import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
 import { eventually } from './helpers/net.js';
+import { parse } from './helpers/parsed.js';
 
 const MIN = 60_000;
 let t: TestDatabase;
@@ -30,11 +31,6 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
   await t?.stop();
 });
-
-const parse = <T>(p: { ok: true; value: T } | { ok: false; problems: string[] }): T => {
-  if (!p.ok) throw new Error(p.problems.join('\n'));
-  return p.value;
-};
 
 test('fires once after `for` on an injected clock, survives a restart without a second notification, and sends the resolve that came meanwhile', async () => {
   const rules: Rule[] = parse(parseRules([
