@@ -38,10 +38,11 @@ export const thisProcess = (): LockHolder => ({ pid: process.pid, bootId: bootId
 
 /** A lock file's holder: ours (JSON), or a bare pid as earlier versions wrote it. Null if damaged. */
 export function parseHolder(text: string): LockHolder | null {
-  if (/^\s*\d+\s*$/.test(text)) return { pid: Number(text), bootId: null, startTicks: null };
+  // Pid 0 is no process (kill(0, 0) would ask the whole process group): a damaged lock.
+  if (/^\s*\d+\s*$/.test(text)) return Number(text) > 0 && Number.isSafeInteger(Number(text)) ? { pid: Number(text), bootId: null, startTicks: null } : null;
   try {
     const h = JSON.parse(text) as Partial<LockHolder>;
-    if (Number.isInteger(h.pid) && h.pid! > 0) return { pid: h.pid!, bootId: typeof h.bootId === 'string' ? h.bootId : null, startTicks: typeof h.startTicks === 'string' ? h.startTicks : null };
+    if (Number.isSafeInteger(h.pid) && h.pid! > 0) return { pid: h.pid!, bootId: typeof h.bootId === 'string' ? h.bootId : null, startTicks: typeof h.startTicks === 'string' ? h.startTicks : null };
   } catch {
     // a torn write: nobody can be holding it
   }
