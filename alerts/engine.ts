@@ -1,7 +1,7 @@
 import { factsOf, type AlertFacts } from './facts.js';
 import { sentenceOf, STORED_UNITS } from './words.js';
 import { selects, type Rule, type Severity } from './rules.js';
-import { ProgressBook, type SeriesNewest } from './progress.js';
+import { ProgressBook, seriesIdOf, type SeriesNewest } from './progress.js';
 import { AT_ONCE, dueAt, observe, observeSilence, observeValue, tick, type AlertEvent, type AlertState, type Step, type Timing } from './transitions.js';
 
 /** What an alert is about: a series (device/sensor/metric), a sensor (device/sensor) or a device. */
@@ -39,7 +39,7 @@ export interface SensorDiag {
 }
 
 const keyString = (k: AlertKey) => [k.rule, k.device, k.sensor ?? '', k.metric ?? ''].join('\u0000');
-const seriesOf = (k: AlertKey) => (k.metric === undefined ? null : [k.device, k.sensor, k.metric].join('/'));
+const seriesOf = (k: AlertKey) => (k.metric === undefined ? null : seriesIdOf({ device: k.device, sensor: k.sensor ?? '', metric: k.metric }));
 /** Only threshold rules wait and keep firing; offline rules wait; stale and health rules act at once. */
 const timingOf = (rule: Rule): Timing => ({
   forMs: rule.type === 'threshold' || rule.type === 'offline' ? rule.forMs : 0,
@@ -89,7 +89,7 @@ export class AlertEngine {
       if (state.phase !== 'pending') this.restored.add(keyString(key));
       if (key.metric !== undefined && state.observedAt !== undefined) this.progress.know({ device: key.device, sensor: key.sensor ?? '', metric: key.metric }, state.observedAt);
     }
-    for (const s of lastSeen) this.lastSeen.set([s.device, s.sensor, s.metric].join('/'), s);
+    for (const s of lastSeen) this.lastSeen.set(seriesIdOf(s), s);
     for (const o of offline) this.offline.set(o.device, o.since);
   }
 
@@ -101,7 +101,7 @@ export class AlertEngine {
     // INGEST_MAX_FUTURE_SKEW_MS, and after a restart too, through alert_progress), and its timers dated then.
     const ts = Math.min(taken, now);
     const series = [device, sensor, metric];
-    const id = series.join('/');
+    const id = seriesIdOf({ device, sensor, metric });
     // Review (issue 24): only a series some threshold rule judges has a progress in reading time (stale
     // rules use the clock). Any other, such as each of a misbehaving device's made-up metric names, would
     // be kept in memory and in alert_progress forever, and written at the next tick, for nothing.

@@ -60,7 +60,8 @@ export interface SeriesNewest {
   newest: number;
 }
 
-const idOf = (s: { device: string; sensor: string; metric: string }) => [s.device, s.sensor, s.metric].join('/');
+/** The one key of a series, for every map the engine and this book keep by series. */
+export const seriesIdOf = (s: { device: string; sensor: string; metric: string }) => [s.device, s.sensor, s.metric].join('/');
 
 /** Every series' progress, and which moved since it was last saved (alert_progress). */
 export class ProgressBook {
@@ -69,14 +70,14 @@ export class ProgressBook {
 
   /** What a restart knows: a series no older than `newest`, not catching up. */
   know(series: Omit<SeriesNewest, 'newest'>, newest: number): void {
-    const id = idOf(series);
+    const id = seriesIdOf(series);
     const known = this.bySeries.get(id)?.newest;
     if (known === undefined || newest > known) this.bySeries.set(id, { newest, arrivedAt: -Infinity, live: true, lag: 0, series });
   }
 
   /** A reading of `series` taken at `ts`, arriving at `now`: its new progress, or null when it is late. */
   observe(series: Omit<SeriesNewest, 'newest'>, ts: number, now: number): SeriesProgress | null {
-    const id = idOf(series);
+    const id = seriesIdOf(series);
     const prev = this.bySeries.get(id);
     if (isLate(prev, ts)) return null;
     const progress = advance(prev, ts, now);
@@ -112,6 +113,6 @@ export class ProgressBook {
 
   /** Rows `take` gave that could not be saved: saved with the next ones. */
   untake(rows: readonly SeriesNewest[]): void {
-    for (const r of rows) this.unsaved.add(idOf(r));
+    for (const r of rows) this.unsaved.add(seriesIdOf(r));
   }
 }
