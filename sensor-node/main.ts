@@ -108,9 +108,8 @@ function logNodeEvents(node: SensorNode, log: Logger, url: string): void {
   const drops = new Map<string, Summary>();
   node.on('connected', () => {
     up = true;
-    const unreported = failures.flush();
-    log.info({ url, ...(failures.total > 0 ? { failedAttempts: failures.total, notLoggedSinceLast: unreported } : {}) }, 'connected to the broker');
-    failures.total = 0;
+    const { unreported, total } = failures.endStreak();
+    log.info({ url, ...(total > 0 ? { failedAttempts: total, notLoggedSinceLast: unreported } : {}) }, 'connected to the broker');
   });
   node.on('disconnected', () => {
     if (up) log.warn({ url }, 'lost the broker; readings wait in the outbox');

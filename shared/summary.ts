@@ -6,13 +6,13 @@
 export class Summary {
   private unreported = 0;
   private reportedAt: number | null = null;
-  total = 0;
+  private counted = 0;
 
   constructor(private readonly everyMs: number) {}
 
   /** Counts `n` at `now`; returns how many to report now (0: stay quiet). */
   add(n: number, now: number): number {
-    this.total += n;
+    this.counted += n;
     this.unreported += n;
     if (this.reportedAt !== null && now - this.reportedAt < this.everyMs) return 0;
     this.reportedAt = now;
@@ -21,11 +21,17 @@ export class Summary {
     return due;
   }
 
-  /** The end of a streak: how many were not reported yet; the next occurrence is reported at once. */
-  flush(): number {
-    const due = this.unreported;
+  /** How many were counted in this streak (since start, or the last endStreak). */
+  get total(): number {
+    return this.counted;
+  }
+
+  /** The end of a streak: how many it counted and how many were not reported yet; the next occurrence is reported at once. */
+  endStreak(): { unreported: number; total: number } {
+    const ended = { unreported: this.unreported, total: this.counted };
     this.unreported = 0;
+    this.counted = 0;
     this.reportedAt = null;
-    return due;
+    return ended;
   }
 }
