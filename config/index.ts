@@ -7,6 +7,7 @@ import { broker } from './broker.js';
 import { common } from './common.js';
 import { database } from './database.js';
 import { registerFormats } from './formats.js';
+import { tierProblems } from './retention-tiers.js';
 import { ingest } from './ingest.js';
 import { collisions, listenersOf } from './listeners.js';
 import { mqtt } from './mqtt.js';
@@ -196,6 +197,8 @@ function crossFieldProblems(config: Config, sourceOf: (key: string) => string, e
   if (config.database.url === '' && config.database.poolSize > config.database.embedded.maxConnections) {
     problems.push(`${named('database.poolSize')}: ${config.database.poolSize} is more than the ${config.database.embedded.maxConnections} connections of database.embedded.maxConnections (${sourceOf('database.embedded.maxConnections')}): the embedded database would refuse some of ingest's`);
   }
+  // A tier kept less long than the one it is built from rebuilds late hours and days from partial data.
+  problems.push(...tierProblems(config.storage, named, envOf));
   const { tls } = config.broker;
   if (tls.enabled) {
     for (const key of ['certFile', 'keyFile'] as const) {

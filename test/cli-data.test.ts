@@ -95,7 +95,8 @@ test('db shows disk use; db rollup --rebuild recomputes; db compact rewrites pas
   expect(compact.output).toMatch(/^readings_raw_2026_03: \d+ kB → \d+ kB$/m);
   expect((await run('db', 'compact')).output).toContain('nothing to compact');
 
-  const keep = { ...env, RETENTION_RAW_DAYS: '90', RETENTION_1H_DAYS: '100' };
+  // Each tier keeps at least as long as the one it is built from (raw <= 5m <= 1h), or the config is refused.
+  const keep = { ...env, RETENTION_RAW_DAYS: '90', RETENTION_5M_DAYS: '90', RETENTION_1H_DAYS: '100' };
   const dry = await runCli(['retention', '--dry-run'], keep);
   expect(dry.output).toMatch(/^would drop readings_raw_2026_03 \(readings_raw, 2026-03-01 to 2026-04-01\): 432 rows, \d+ kB$/m);
   expect(dry.output).toMatch(/^would delete from rollup_1h before .*: 72 rows, about .*$/m);

@@ -118,6 +118,13 @@ describe('configuration on the command line', () => {
     expect(output).toContain('web.port (env WEB_PORT): port 8080 on 127.0.0.1 is also broker.websocket.port\'s (env MQTT_WS_PORT, on 0.0.0.0): two listeners cannot share a port; change WEB_PORT or MQTT_WS_PORT');
   });
 
+  test('retention tiers that do not nest exit 2 before anything starts, naming the settings (issue 26: a late hour was rebuilt from one 5-minute bucket)', async () => {
+    const { code, output } = await runCli(['up'], { RETENTION_RAW_DAYS: '90', RETENTION_5M_DAYS: '30', DATA_DIR: mkdtempSync(join(tmpdir(), 'pimonitor-tiers-')) });
+    expect(code).toBe(2);
+    expect(output).toContain('storage.retention5mDays (env RETENTION_5M_DAYS): keeps 5-minute rollups 30 days, less long than storage.retentionRawDays (env RETENTION_RAW_DAYS) keeps the raw readings they are built from (90 days)');
+    expect(output).toContain('set RETENTION_5M_DAYS to 90 or more, or 0 (forever)');
+  });
+
   test('`config` prints the effective configuration with secrets redacted', async () => {
     const { code, output } = await runCli(['config'], { DATABASE_URL: 'postgres://pi:hunter2@db.lan/pimonitor', MQTT_PORT: '1884' });
     expect(code).toBe(0);
