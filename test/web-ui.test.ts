@@ -10,7 +10,9 @@ import { launchChromium, needsChromium } from './support/services.js';
 /**
  * The dashboard in headless Chromium against a real server, database and broker: the overview shows
  * the devices, a reading published over MQTT appears on the open page without reload, the history
- * chart draws a week and a year. WEB_SCREENSHOTS=docs writes the README's screenshots (desktop, phone).
+ * chart draws a week and a year; on a fresh database with three readings, the chart spans the range asked
+ * for and draws them as points (issue 26). WEB_SCREENSHOTS=docs writes the README's screenshots (desktop,
+ * phone). One Chromium for the file.
  */
 
 let t: TestDatabase;
@@ -45,7 +47,11 @@ beforeAll(async () => {
   ({ broker, base } = stack);
 }, 120_000);
 
+let chromium: Awaited<ReturnType<typeof launchChromium>> | undefined;
+const browserOnce = async () => (chromium ??= await launchChromium());
+
 afterAll(async () => {
+  await chromium?.close();
   await stack?.stop();
   await t?.stop();
 });
@@ -54,7 +60,7 @@ const withChromium = await needsChromium('the web dashboard in a browser');
 const shots = process.env.WEB_SCREENSHOTS;
 
 withChromium('overview, live update, history of a week and a year, devices: in Chromium on a desktop and a phone', async () => {
-  const browser = await launchChromium();
+  const browser = await browserOnce();
   const publisher = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
   try {
     for (const [width, name] of [[1100, 'desktop'], [390, 'phone']] as const) {
@@ -119,6 +125,48 @@ withChromium('overview, live update, history of a week and a year, devices: in C
     }
   } finally {
     await publisher.endAsync();
-    await browser.close();
   }
 }, 120_000);
+
+withChromium('a fresh database with three readings: History spans the range asked for, draws them as points, and says "1 point"', async () => {
+  const fresh = await createMigratedTestDatabase();
+  const web = await startWebStack(fresh.db).catch(async (err) => {
+    await fresh.stop();
+    throw err;
+  });
+  // Three readings a minute apart in the last whole 5-minute bucket: one 5-minute mean in 24 h, three readings in 1 h.
+  const bucket = Math.floor(Date.now() / 300_000) * 300_000 - 300_000;
+  await writeBatch(fresh.db, [21.0, 21.4, 21.2].map((value, i) => ({ device: 'pi', metric: 'temperature', ts: new Date(bucket + (i + 1) * 60_000), value })));
+  const page = await (await browserOnce()).newPage({ viewport: { width: 1100, height: 800 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  try {
+    for (const [hash, hours, title, footer] of [['#/history', 24, 'temperature (°C) · 5m means', '1 point'], ['#/history?metric=temperature&range=-1h', 1, 'temperature (°C) · every reading', '3 points']] as const) {
+      const asked = Date.now();
+      await page.goto(`${web.base}/${hash}`);
+      await page.waitForFunction((t) => document.querySelector('.chart h3')?.textContent === t && document.querySelector('.chart p.muted'), title);
+      const seen = await page.evaluate(() => {
+        const chart = document.querySelector<HTMLElement>('.chart')!;
+        const canvas = chart.querySelector('canvas')!;
+        const { data, width } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+        // The series' own red (#d62728), opaque: its line and points; the min-max band is faint.
+        const red: number[] = [];
+        for (let i = 0; i < data.length; i += 4) if (data[i]! > 180 && data[i + 1]! < 80 && data[i + 2]! < 80 && data[i + 3]! > 200) red.push((i / 4) % width);
+        return { from: chart.dataset.xFrom!, to: chart.dataset.xTo!, footer: chart.querySelector('p.muted')!.textContent!, red: red.length, redX: red.length ? Math.min(...red) / width : -1 };
+      });
+      const [from, to] = [Date.parse(seen.from), Date.parse(seen.to)];
+      // The x axis spans the hours asked for, the readings are drawn, and the count reads as English.
+      expect({ hours: (to - from) / 3_600_000, drawn: seen.red > 20, footer: seen.footer.split(' · ')[0] }).toEqual({ hours, drawn: true, footer });
+      expect(to).toBeGreaterThanOrEqual(asked - 1000);
+      expect(to).toBeLessThanOrEqual(Date.now() + 1000);
+      // Where they belong: in the last minutes of the range, at the right of the plot.
+      expect(seen.redX).toBeGreaterThan(hours === 24 ? 0.9 : 0.75);
+      if (shots) await page.screenshot({ path: `${shots}/web-history-fresh-${hours}h.png`, fullPage: true });
+    }
+    expect(errors).toEqual([]);
+  } finally {
+    await page.close();
+    await web.stop();
+    await fresh.stop();
+  }
+}, 60_000);

@@ -4,7 +4,8 @@ export interface Latest { device: string; sensor: string; metric: string; value:
 export interface SensorDiag { attempts: number; readings: number; failures: Record<string, number>; lastError: { kind: string; message: string; at: string | null } | null }
 export interface Device { device: string; firstSeen: string; lastSeen: string; status: string | null; sensors: string[]; series: number; values: number; rawValues: number; bytes: number; diag: Record<string, SensorDiag> }
 export interface HistorySeries { metric: string; unit: string | null; t: number[]; avg: number[]; min: number[]; max: number[] }
-export interface History { device: string; sensor: string; tier: string; series: HistorySeries[] }
+/** from, to: the range asked for (ISO 8601), which the chart spans however few readings are in it. */
+export interface History { device: string; sensor: string; tier: string; from: string; to: string; series: HistorySeries[] }
 export interface AlertState { rule: string; device: string; sensor: string; metric: string; phase: string; startedAt: string; value: number }
 /** text: the event in words (the server's alerts/words.ts); reason: why it resolved, when not by its condition. */
 export interface AlertEvent { id: number; at: string; kind: string; rule: string; device: string; severity: string; value: number | null; message: string; text: string; reason: string | null; pastEpisode: boolean; inhibited: boolean }

@@ -1,5 +1,6 @@
 import uPlot from 'uplot';
 import { get, history, type Latest } from './api.js';
+import { counted, pointsWhenSparse, requestedRange } from './chart-scale.js';
 import { byMetric, el } from './dom.js';
 
 const RANGES: [string, string][] = [['1 h', '-1h'], ['24 h', '-24h'], ['7 d', '-7d'], ['30 d', '-30d'], ['1 year', '-52w']];
@@ -57,9 +58,13 @@ export async function historyPage(main: HTMLElement, params: URLSearchParams): P
     return (chosen.length === 1 ? [t, s.avg, s.min, s.max] : [t, s.avg]) as uPlot.AlignedData;
   });
   const data = tables.length === 1 ? tables[0]! : uPlot.join(tables);
+  const span = [Date.parse(results[0]?.from ?? '') / 1000, Date.parse(results[0]?.to ?? '') / 1000] as const;
+  const spanOk = span[0] < span[1]; // NaN (no answer, an older server) is not: uPlot spans the readings then
   const series: uPlot.Series[] = [{}];
   chosen.forEach((c, i) => {
-    series.push({ label: c, stroke: COLOURS[i % COLOURS.length], width: 2, spanGaps: false, points: { show: false } });
+    // A reading without a neighbour has no line: with few readings in view, each is drawn as a dot.
+    const colour = COLOURS[i % COLOURS.length]!;
+    series.push({ label: c, stroke: colour, width: 2, spanGaps: false, points: { show: pointsWhenSparse, size: 8, fill: colour } });
     if (chosen.length === 1) {
       series.push({ label: 'min', stroke: 'transparent', points: { show: false } }, { label: 'max', stroke: 'transparent', points: { show: false } });
     }
@@ -70,13 +75,16 @@ export async function historyPage(main: HTMLElement, params: URLSearchParams): P
     series,
     bands: chosen.length === 1 ? [{ series: [3, 2], fill: 'rgba(214, 39, 40, 0.12)' }] : [],
     axes: [{ stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.15)' } }, { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.15)' }, size: 56 }],
-    scales: { x: { time: true } },
+    // The range asked for (-24h, or the pickers'), not the span of the readings in it.
+    scales: { x: { time: true, ...(spanOk ? { range: requestedRange(span[0], span[1]) } : {}) } },
+    // What the x axis spans, on the element: for a reader's tools and the browser test.
+    hooks: { draw: [(u) => Object.assign(box.dataset, { xFrom: isoOf(u.scales.x?.min), xTo: isoOf(u.scales.x?.max) })] },
   };
   const plot = new uPlot(opts, data, box);
   const resize = () => plot.setSize({ width: Math.max(280, box.clientWidth - 16), height: 320 });
   window.addEventListener('resize', resize);
   const points = data[0]?.length ?? 0;
-  box.append(el('p', { class: 'muted' }, `${points.toLocaleString()} points · CSV: `, ...chosen.flatMap((c, i) => {
+  box.append(el('p', { class: 'muted' }, `${counted(points, 'point')} · CSV: `, ...chosen.flatMap((c, i) => {
     const [device, sensor] = c.split('/') as [string, string];
     const href = `/api/history.csv?${new URLSearchParams({ device, sensor, metric, ...(custom ? custom : { from: range }) })}`;
     return [i ? ', ' : '', el('a', { href, download: '' }, c)];
@@ -86,6 +94,8 @@ export async function historyPage(main: HTMLElement, params: URLSearchParams): P
     plot.destroy();
   };
 }
+
+const isoOf = (seconds: number | undefined) => (seconds !== undefined && Number.isFinite(seconds) ? new Date(seconds * 1000).toISOString() : '');
 
 /** An ISO instant as the value of a datetime-local input (local time, minutes). */
 function local(iso: string): string {
