@@ -8,4 +8,5 @@ export default {
   // Most tests start a database, a broker or a process: 5 s is too short on a busy Pi or CI machine.
   // Tests that take longer say so themselves.
   testTimeout: 30_000,
+  reporters: ['default', '<rootDir>/test/reporters/slowest-files.js'],
 };

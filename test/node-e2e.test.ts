@@ -110,7 +110,11 @@ test('a failing DHT22 shows in its diag counts, and none of its bad values becom
   }
 }, 60_000);
 
-test('broker away for 30 s and the node restarted meanwhile: every reading taken arrives once, with its original ts', async () => {
+// The issue's outage was 30 s; CI runs 12 s (the same path: the node restarts a third of the way in, with
+// its outbox full of readings the broker never saw). NODE_E2E_OUTAGE_SECONDS=30 runs the issue's own.
+const OUTAGE_MS = Number(process.env.NODE_E2E_OUTAGE_SECONDS ?? 12) * 1000;
+
+test(`broker away for ${OUTAGE_MS / 1000} s and the node restarted meanwhile: every reading taken arrives once, with its original ts`, async () => {
   const sys = sysfs();
   const dataDir = mkdtempSync(join(tmpdir(), 'pimonitor-data-'));
   const config = nodeConfig(p.broker.url, sys.root);
@@ -121,14 +125,14 @@ test('broker away for 30 s and the node restarted meanwhile: every reading taken
   const port = p.broker.port;
   await p.broker.stop();
   const outageStarted = Date.now();
-  await new Promise((resolve) => setTimeout(resolve, 10_000));
+  await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS / 3));
   first.child.kill('SIGTERM');
   expect((await first.exited).code).toBe(0);
   const second = startCli(['node', '--config', config], env);
   try {
-    await new Promise((resolve) => setTimeout(resolve, 30_000 - (Date.now() - outageStarted)));
+    await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS - (Date.now() - outageStarted)));
     const takenDuringOutage = logged(second);
-    expect(takenDuringOutage.size).toBeGreaterThan(20);
+    expect(takenDuringOutage.size).toBeGreaterThan(OUTAGE_MS / 1000);
     p.broker = await startBroker({ host: '127.0.0.1', port, log: createLogger('broker', 'silent') });
 
     const mustArrive = new Set([...logged(first), ...takenDuringOutage]);
@@ -149,7 +153,7 @@ test('broker away for 30 s and the node restarted meanwhile: every reading taken
     [DEVICE],
   );
   expect(rows).toBe(distinct);
-}, 150_000);
+}, 90_000 + OUTAGE_MS * 2);
 
 test('readings taken before the clock is synchronised are held, then stored with the time they were taken', async () => {
   const spec: SensorSpec = { type: 'simulated', name: 'dht22', intervalMs: 300, calibration: {}, maxChangePerMinute: {}, options: {} };
