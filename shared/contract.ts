@@ -11,6 +11,9 @@
  */
 
 import { safeText } from './text.js';
+import { EARLIEST_TIMESTAMP_MS, instantProblem, LATEST_TIMESTAMP_MS, parseIsoTime } from './timestamp.js';
+
+export { EARLIEST_TIMESTAMP_MS, LATEST_TIMESTAMP_MS } from './timestamp.js';
 
 export const TOPIC_ROOT = 'home';
 /** What ingest subscribes to: every reading and every status message, nothing deeper. */
@@ -23,15 +26,6 @@ const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const METRIC_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 /** One payload may carry this many metrics; more is a misbehaving sender, not a sensor. */
 export const MAX_METRICS_PER_READING = 64;
-/** A Pi without a real-time clock boots in 1970 or at its last shutdown; nothing real predates this. */
-export const EARLIEST_TIMESTAMP_MS = Date.UTC(2000, 0, 1);
-/**
- * The last instant a `ts` may name. A JavaScript Date holds ±8.64e15 ms and PostgreSQL's timestamptz
- * up to 294276 AD, but ISO 8601 with a four-digit year ends here, and nothing a sensor reports is later.
- */
-export const LATEST_TIMESTAMP_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
-/** ISO 8601 with a date, a time and an explicit offset: a local time without one is ambiguous. */
-const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 export type Range = readonly [min: number, max: number];
 export const DEFAULT_METRIC_RANGES: Readonly<Record<string, Range>> = {
@@ -39,23 +33,8 @@ export const DEFAULT_METRIC_RANGES: Readonly<Record<string, Range>> = {
   humidity: [0, 100],
 };
 
-/** Units of the metrics pimonitor knows; stored with each series so tables and charts can show them. */
-export const METRIC_UNITS: Readonly<Record<string, string>> = {
-  temperature: '°C',
-  humidity: '%',
-  pressure: 'hPa',
-  co2: 'ppm',
-  illuminance: 'lx',
-  voltage: 'V',
-  current: 'A',
-  power: 'W',
-  energy: 'kWh',
-  battery: '%',
-};
-
-export function unitOf(metric: string): string | null {
-  return Object.hasOwn(METRIC_UNITS, metric) ? METRIC_UNITS[metric]! : null;
-}
+/** Units of the metrics pimonitor knows, stored with each series: one table, in shared/units.ts. */
+export { METRIC_UNITS, unitOf } from './units.js';
 
 export interface ValidationLimits {
   /** Largest accepted payload in bytes. */
@@ -175,7 +154,7 @@ export function parseStatus(payload: Buffer): Result<{ status: DeviceStatus }> {
   return { ok: true, status };
 }
 
-/** Parses a `ts` field: ISO 8601 with an offset, or epoch milliseconds. */
+/** Parses a `ts` field: ISO 8601 with an offset (a local time without one is ambiguous), or epoch milliseconds. */
 export function parseTimestamp(raw: unknown): Result<{ ts: Date }> {
   let ms: number;
   if (typeof raw === 'number') {
@@ -186,17 +165,16 @@ export function parseTimestamp(raw: unknown): Result<{ ts: Date }> {
     if (raw >= EARLIEST_TIMESTAMP_MS / 1000 && raw < 1e11) return invalid('timestamp', `ts ${raw} looks like epoch seconds; send epoch milliseconds or ISO 8601`);
     ms = raw;
   } else if (typeof raw === 'string') {
-    if (!ISO_WITH_OFFSET.test(raw)) return invalid('timestamp', `ts "${raw.slice(0, 40)}" is not ISO 8601 with an offset (e.g. 2026-01-31T12:00:00Z)`);
-    ms = Date.parse(raw);
-    if (Number.isNaN(ms) || !isCalendarDate(raw)) return invalid('timestamp', `ts "${raw}" is not a valid date`);
+    // shared/timestamp.ts: Date.parse would roll 2026-02-31 over to March.
+    const iso = parseIsoTime(raw);
+    if (iso.ok ? iso.instantMs === null : iso.problem === 'format') return invalid('timestamp', `ts "${raw.slice(0, 40)}" is not ISO 8601 with an offset (e.g. 2026-01-31T12:00:00Z)`);
+    if (!iso.ok || iso.instantMs === null) return invalid('timestamp', `ts "${raw}" is not a valid date`);
+    ms = iso.instantMs;
   } else {
     return invalid('timestamp', `ts must be an ISO 8601 string or epoch milliseconds, not ${describeType(raw)}`);
   }
-  if (ms < EARLIEST_TIMESTAMP_MS) {
-    const shown = ms >= -8.64e15 ? new Date(ms).toISOString() : String(ms);
-    return invalid('clock', `ts ${shown} is before 2000-01-01: the sender's clock is not set`);
-  }
-  return { ok: true, ts: new Date(ms) };
+  const problem = instantProblem(ms, 'ts', String(raw));
+  return problem ? invalid(problem.code, problem.reason) : { ok: true, ts: new Date(ms) };
 }
 
 /** What every message is checked for before its payload is read: a plausible receive time, a payload within the limit. */
@@ -269,8 +247,8 @@ export function checkReading(
   if (metrics.length > MAX_METRICS_PER_READING) {
     return invalid('size', `payload has ${metrics.length} metrics, more than the limit of ${MAX_METRICS_PER_READING}`);
   }
-  if (!(ts.getTime() <= LATEST_TIMESTAMP_MS)) return invalid('timestamp', 'the reading\'s time is not a valid date');
-  if (ts.getTime() < EARLIEST_TIMESTAMP_MS) return invalid('clock', `ts ${ts.toISOString()} is before 2000-01-01: the sender's clock is not set`);
+  const when = instantProblem(ts.getTime(), 'ts', String(ts.getTime()));
+  if (when) return invalid(when.code, when.reason);
   const skewMs = ts.getTime() - receivedAt.getTime();
   if (skewMs > limits.maxFutureSkewMs) {
     return invalid(
@@ -292,13 +270,6 @@ function metricProblem(name: string, value: unknown, ranges: ValidationLimits['r
     return invalid('range', `${name} ${value} out of range ${range[0]}..${range[1]}`);
   }
   return null;
-}
-
-/** Date.parse rolls 2026-02-31 over to March; a reading stamped with an impossible date is suspect. */
-function isCalendarDate(iso: string): boolean {
-  const [, year, month, day, hour, minute, second] = Array.from(/^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(iso) ?? [], (v) => Number(v ?? 0));
-  const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
-  return month! >= 1 && month! <= 12 && day! >= 1 && day! <= daysInMonth && hour! < 24 && minute! < 60 && second! < 60;
 }
 
 function describeType(value: unknown): string {

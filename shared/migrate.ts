@@ -6,6 +6,7 @@ import { connect, disconnect, pgp, type Db } from './db.js';
 import type { Logger } from './log.js';
 import { redactUrl } from './redact.js';
 import { SQL_DIR } from './paths.js';
+import { syncMetricUnits } from './unit-sync.js';
 
 /** Serialises migrations between processes (two ingest workers starting at once). Any constant will do. */
 const MIGRATION_LOCK_KEY = 0x70_69_6d_6f; // "pimo"
@@ -65,6 +66,8 @@ export async function migrate(db: Db, onApplied: (m: Migration) => void = () => 
     }
   }
   const { version } = await db.one<{ version: number }>('SELECT coalesce(max(version), 0)::int AS version FROM schema_migrations');
+  // The units table is the code's (shared/units.ts); a test's own migration directory has none.
+  if (version === migrations.length && dir === SQL_DIR) await syncMetricUnits(db, MIGRATION_LOCK_KEY);
   return { applied, version, newerThanCode: version > migrations.length };
 }
 

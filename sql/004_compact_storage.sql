@@ -16,8 +16,8 @@ ALTER TABLE series ADD COLUMN last_value double precision;
 COMMENT ON TABLE series IS 'Every (device, sensor, metric) ever seen: its id in readings_raw and the rollups, unit, first and newest reading time, and newest value; kept by ingest.';
 COMMENT ON COLUMN series.unit IS 'Unit of the metric where pimonitor knows it (°C, %), else NULL.';
 COMMENT ON COLUMN series.last_value IS 'Value of the reading at last_ts.';
--- Units pimonitor knows, for rows inserted through the readings view; keep in step with METRIC_UNITS
--- in shared/contract.ts (a test compares them).
+-- Units pimonitor knows, for rows inserted through the readings view. Since version 15 it reads the
+-- table metric_units, written from shared/units.ts METRIC_UNITS (sql/015_metric_units.sql).
 CREATE FUNCTION pimonitor_unit_of(metric text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN (SELECT unit FROM (VALUES ('temperature', '°C'), ('humidity', '%'), ('pressure', 'hPa'), ('co2', 'ppm'),

@@ -27,7 +27,7 @@ test('applies every migration once, records it, and is safe to run again (also c
     (r: { table_name: string }) => r.table_name,
   );
   expect(tables.filter((name) => !/_\d{4}_\d{2}$/.test(name))).toEqual([
-    'alert_events', 'alert_notifications', 'alert_progress', 'alert_state', 'broker_claims', 'compacted_partitions', 'device_status_log', 'devices', 'ingest_progress', 'latest_readings', 'mqtt_accounts', 'readings', 'readings_1d', 'readings_1h', 'readings_5m', 'readings_raw',
+    'alert_events', 'alert_notifications', 'alert_progress', 'alert_state', 'broker_claims', 'compacted_partitions', 'device_status_log', 'devices', 'ingest_progress', 'latest_readings', 'metric_units', 'mqtt_accounts', 'readings', 'readings_1d', 'readings_1h', 'readings_5m', 'readings_raw',
     'rejected_messages', 'report_runs', 'rollup_1d', 'rollup_1h', 'rollup_5m', 'rollup_5m_live', 'rollup_dirty', 'schema_migrations', 'series', 'storage_settings',
   ]);
 });
@@ -61,10 +61,17 @@ test('a failing migration rolls back and is not recorded', async () => {
   }
 });
 
-test('the database knows the same units as the contract (rows inserted through the readings view get them)', async () => {
+test('the database reads the one table of units (shared/units.ts); series stored without a unit get theirs at the next start', async () => {
   await migrate(t.db);
-  const { METRIC_UNITS } = await import('../shared/contract.js');
+  const { METRIC_UNITS } = await import('../shared/units.js');
   const inDb = await t.db.one<{ units: Record<string, string | null> }>(
     'SELECT json_object_agg(m, pimonitor_unit_of(m)) AS units FROM unnest($1::text[]) m', [[...Object.keys(METRIC_UNITS), 'no_such_metric']]);
   expect(inDb.units).toEqual({ ...METRIC_UNITS, no_such_metric: null });
+  expect(inDb.units).toMatchObject({ dew_point: '°C', sea_pressure: 'hPa', apparent_power: 'VA', reactive_power: 'var', energy_today: 'kWh' });
+  // An older version stored these without a unit (it did not know them); a table edited by hand is written again.
+  await t.db.none("INSERT INTO series (device, sensor, metric, first_ts, last_ts) VALUES ('old', 'bme280', 'dew_point', now(), now()), ('old', 'energy', 'voltage_2', now(), now()), ('old', 'energy', 'power_factor', now(), now())");
+  await t.db.none("UPDATE metric_units SET unit = 'K' WHERE metric = 'temperature'");
+  await migrate(t.db);
+  expect(await t.db.map("SELECT metric, unit FROM series WHERE device = 'old' ORDER BY metric", [], (r: { metric: string; unit: string | null }) => `${r.metric} ${r.unit}`)).toEqual(['dew_point °C', 'power_factor null', 'voltage_2 V']);
+  expect(await t.db.one("SELECT pimonitor_unit_of('temperature') AS unit")).toEqual({ unit: '°C' });
 });

@@ -26,6 +26,22 @@ test('sources test with the configured sources: an ignored and a rejected messag
   expect((await runCli(['sources', 'list'], env)).output).toContain('esphome\tesphome\t+/sensor/+/state +/binary_sensor/+/state +/status');
 }, 60_000);
 
+test('sources test: every quantity has its unit, also after a conversion; a source time that is no date is refused as the contract refuses it on home/…', async () => {
+  const tasmota = await runCli(['sources', 'test', '--preset', 'tasmota', '--topic', 'tele/porch/SENSOR', '--payload', '{"Time":"2026-11-25T11:00:00","BME280":{"DewPoint":47.3,"SeaPressure":29.93},"ENERGY":{"ApparentPower":1250,"ReactivePower":350,"Today":0.25},"PressureUnit":"inHg","TempUnit":"F"}', '--time-zone', 'Europe/Berlin', '--at', '2026-11-25T10:00:05Z']);
+  expect(tasmota.code).toBe(0);
+  for (const line of ['porch/bme280/dew_point = 8.5 °C at', 'porch/bme280/sea_pressure = 1013.546108 hPa at', 'porch/energy/apparent_power = 1250 VA at', 'porch/energy/reactive_power = 350 var at', 'porch/energy/energy_today = 0.25 kWh at']) expect(tasmota.output).toContain(line);
+  const shelly = await runCli(['sources', 'test', '--preset', 'shelly', '--topic', 'shellyplus1pm-a8032ab12345/status/switch:0', '--payload', '{"id":0,"apower":58.2,"temperature":{"tC":41.2,"tF":106.2}}']);
+  expect(shelly.output).toContain('shellyplus1pm-a8032ab12345/switch-0/device_temperature = 41.2 °C at');
+  // 2026-02-31 is not 3 March: Date.parse would roll it over; the contract's parser (shared/timestamp.ts) refuses it, for both.
+  const at = '2026-03-03T10:00:05Z';
+  expect(await runCli(['sources', 'test', '--preset', 'zigbee2mqtt', '--topic', 'zigbee2mqtt/plug', '--payload', '{"power":120,"last_seen":"2026-02-31T10:00Z"}', '--at', at])).toMatchObject({
+    code: 1, output: expect.stringContaining('rejected (timestamp), kept in rejected_messages with the reason:\n  zigbee2mqtt: last_seen: time "2026-02-31T10:00Z" is not a valid date'),
+  });
+  expect(await runCli(['sources', 'test', '--topic', 'home/plug/meter', '--payload', '{"power":120,"ts":"2026-02-31T10:00Z"}', '--at', at])).toMatchObject({
+    code: 1, output: expect.stringContaining('rejected (timestamp), kept in rejected_messages with the reason:\n  ts "2026-02-31T10:00Z" is not a valid date'),
+  });
+}, 60_000);
+
 test('device add --kind: the account of a Tasmota, where to enter it, and the names a kind may not take', async () => {
   const env = { DATABASE_URL: t.url };
   const added = await runCli(['device', 'add', 'porch', '--kind', 'tasmota'], env);

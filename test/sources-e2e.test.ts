@@ -91,6 +91,16 @@ test('Tasmota: a SENSOR with several sensors and local time, the LWT as status',
   expect(await t.db.one("SELECT unit FROM series WHERE device = 'porch' AND metric = 'temperature' LIMIT 1")).toEqual({ unit: '°C' });
 });
 
+test('units are stored for every quantity, also after a conversion: dew point and sea-level pressure sent in °F and inHg, apparent and reactive power, a Shelly\'s switch temperature', async () => {
+  const [porch, ht] = [await login('porch'), await login('shellyplusht-08b61fcb7f3c')];
+  await publish(porch, 'tele/porch/SENSOR', '{"Time":"2026-11-25T11:01:00","BME280":{"Temperature":76.1,"DewPoint":47.3,"SeaPressure":29.93},"ENERGY":{"ApparentPower":1250,"ReactivePower":350,"Today":0.25,"Yesterday":0.5},"PressureUnit":"inHg","TempUnit":"F"}');
+  await publish(ht, 'shellyplusht-08b61fcb7f3c/status/switch:0', '{"id":0,"apower":58.2,"temperature":{"tC":41.2,"tF":106.2}}');
+  await settled();
+  const units = await t.db.map("SELECT sensor || '/' || metric || ' ' || coalesce(unit, '-') AS u FROM series WHERE (device = 'porch' AND sensor IN ('bme280', 'energy')) OR sensor = 'switch-0' ORDER BY 1", [], (r: { u: string }) => r.u);
+  expect(units).toEqual(['bme280/dew_point °C', 'bme280/sea_pressure hPa', 'bme280/temperature °C', 'energy/apparent_power VA', 'energy/energy_today kWh', 'energy/energy_yesterday kWh', 'energy/reactive_power var', 'switch-0/device_temperature °C', 'switch-0/power W']);
+  expect(await readings('porch')).toContain('bme280/dew_point=8.5@2026-11-25T10:01:00');
+});
+
 test('Zigbee2MQTT: a friendly name with a space and a slash, mV to V, availability in JSON; bridge messages ignored', async () => {
   const bridge = await login('zigbee2mqtt');
   await publish(bridge, 'zigbee2mqtt/bridge/state', '{"state":"online"}', true);

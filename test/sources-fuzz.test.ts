@@ -1,6 +1,7 @@
 import fc from 'fast-check';
-import { DEFAULT_LIMITS, MAX_REASON_CHARS } from '../shared/contract.js';
+import { DEFAULT_LIMITS, MAX_REASON_CHARS, parseTimestamp } from '../shared/contract.js';
 import { decodeMessage } from '../shared/sources/decode.js';
+import { instantOf } from '../shared/sources/mapping.js';
 import { parseSources } from '../shared/sources/spec.js';
 import type { Source } from '../shared/sources/source.js';
 import { liveEventsOf } from '../web/live.js';
@@ -64,3 +65,21 @@ test('any configuration value for ingest.sources: sources or named problems, nev
     { seed: FUZZ_SEED, numRuns: fuzzRuns(5_000) },
   );
 });
+
+test('a time with an offset means the same to a source as to the contract: one parser, so impossible dates, offsets and ranges are refused alike', () => {
+  const two = (max: number) => fc.integer({ min: 0, max }).map((n) => String(n).padStart(2, '0'));
+  const iso = fc
+    .tuple(fc.constantFrom('1999', '2000', '2024', '2026', '2100', '9999', '0050'), two(13), two(32), two(25), two(61), fc.option(two(61)), fc.option(fc.constantFrom('.5', '.123', '.999999999')), fc.constantFrom('Z', '+01:00', '-05:30', '+0200', '+23:59', '+24:00', '-00:60', '+14:00'))
+    .map(([y, mo, d, h, mi, s, frac, offset]) => `${y}-${mo}-${d}T${h}:${mi}${s === null ? '' : `:${s}${frac ?? ''}`}${offset}`);
+  fc.assert(
+    fc.property(iso, (text) => {
+      const contract = parseTimestamp(text);
+      const source = instantOf(text, 'Europe/Berlin', new Date(LATE));
+      expect(source.ok).toBe(contract.ok);
+      if (contract.ok && source.ok) expect(source.ts.getTime()).toBe(contract.ts.getTime());
+      if (!contract.ok && !source.ok) expect(source.code).toBe(contract.code);
+    }),
+    { seed: FUZZ_SEED, numRuns: fuzzRuns(5_000) },
+  );
+});
+const LATE = Date.UTC(9999, 0, 1);

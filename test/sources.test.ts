@@ -47,7 +47,7 @@ describe('Tasmota', () => {
   test('ENERGY of a plug (https://tasmota.github.io/docs/Power-Monitoring-Calibration/): Total is energy in kWh, texts left out', () => {
     const d = decode('tele/washer/SENSOR', '{"Time":"2026-11-25T11:00:00","ENERGY":{"TotalStartTime":"2019-12-23T17:02:03","Total":12.345,"Yesterday":0.5,"Today":0.25,"Period":3,"Power":1200,"ApparentPower":1250,"ReactivePower":350,"Factor":0.96,"Voltage":231,"Current":5.41}}');
     expect(rows(d).map((r) => r.split(' @')[0])).toEqual([
-      'washer/energy energy=12.345', 'washer/energy energy_yesterday=0.5', 'washer/energy energy_today=0.25', 'washer/energy period=3', 'washer/energy power=1200',
+      'washer/energy energy=12.345', 'washer/energy energy_yesterday=0.5', 'washer/energy energy_today=0.25', 'washer/energy energy_period=3', 'washer/energy power=1200',
       'washer/energy apparent_power=1250', 'washer/energy reactive_power=350', 'washer/energy power_factor=0.96', 'washer/energy voltage=231', 'washer/energy current=5.41',
     ]);
   });

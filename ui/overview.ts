@@ -1,3 +1,4 @@
+import { unitOf } from '../shared/units.js';
 import { get, history, type AlertState, type Latest } from './api.js';
 import { age, byMetric, el, formatValue, sparkline } from './dom.js';
 import type { LiveEvent } from './live.js';
@@ -67,7 +68,7 @@ export async function overview(main: HTMLElement, live: EventTarget): Promise<()
     const key = `${event.device}/${event.sensor}`;
     let t = tiles.get(key);
     if (!t) tiles.set(key, (t = { key, device: event.device, sensor: event.sensor, status: 'online', ts: event.ts, values: new Map() }));
-    for (const [metric, value] of Object.entries(event.values)) t.values.set(metric, { value, unit: t.values.get(metric)?.unit ?? UNITS[metric] ?? null });
+    for (const [metric, value] of Object.entries(event.values)) t.values.set(metric, { value, unit: t.values.get(metric)?.unit ?? unitOf(metric) });
     t.ts = event.ts > t.ts ? event.ts : t.ts;
     const spark = nodes.get(key)?.querySelector('.spark');
     const node = render(t);
@@ -81,5 +82,3 @@ export async function overview(main: HTMLElement, live: EventTarget): Promise<()
     clearInterval(ages);
   };
 }
-
-const UNITS: Record<string, string> = { temperature: '°C', humidity: '%', pressure: 'hPa', co2: 'ppm', illuminance: 'lx', voltage: 'V', current: 'A', power: 'W', energy: 'kWh', battery: '%' };

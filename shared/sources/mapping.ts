@@ -3,9 +3,9 @@
  * names, units and times. Pure.
  */
 
-import { EARLIEST_TIMESTAMP_MS, LATEST_TIMESTAMP_MS } from '../contract.js';
 import { fnv1a } from '../partition.js';
 import { offsetMs, wallClockToInstant } from '../time-zone.js';
+import { instantProblem, parseIsoTime } from '../timestamp.js';
 
 const MAX_NAME = 64;
 
@@ -75,38 +75,33 @@ export function numberOf(value: unknown): number | undefined {
   return undefined;
 }
 
-const ISO_LOCAL = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$/;
-const ISO_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
-
 /** `local`: the time had no offset and was read in the zone given (so a wrong zone shows as a clock error). */
-export type TimeResult = { ok: true; ts: Date; local?: boolean } | { ok: false; reason: string };
+export type TimeResult = { ok: true; ts: Date; local?: boolean } | { ok: false; code: 'timestamp' | 'clock'; reason: string };
 
 /**
  * When a device says a reading was taken: epoch seconds (below 1e11, so until the year 5138) or
  * milliseconds, ISO 8601 with an offset, or ISO 8601 without one in `timeZone` (Tasmota's "Time",
- * Zigbee2MQTT's ISO_8601_local). A local time the clocks show twice (the autumn hour) is the one
- * nearer the receive time; one they skip (spring) is the time after the gap.
+ * Zigbee2MQTT's ISO_8601_local). The ISO forms, the calendar and the range are the contract's
+ * (shared/timestamp.ts). A local time the clocks show twice (the autumn hour) is the one nearer the
+ * receive time; one they skip (spring) is the time after the gap.
  */
 export function instantOf(value: unknown, timeZone: string, receivedAt: Date): TimeResult {
+  const shown = JSON.stringify(value)?.slice(0, 40) ?? String(value);
   let ms: number;
   let local = false;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) return { ok: false, reason: `time ${value} is not epoch seconds or milliseconds` };
+    if (!Number.isFinite(value) || value < 0) return { ok: false, code: 'timestamp', reason: `time ${value} is not epoch seconds or milliseconds` };
     ms = value < 1e11 ? Math.round(value * 1000) : Math.round(value);
-  } else if (typeof value === 'string' && ISO_OFFSET.test(value)) {
-    ms = Date.parse(value);
-  } else if (typeof value === 'string' && ISO_LOCAL.test(value)) {
-    const [, y, mo, d, h, mi, s = '0', frac = '0'] = ISO_LOCAL.exec(value)!;
-    const wall = Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +s, Math.round(Number(`0.${frac}`) * 1000));
-    const check = new Date(wall);
-    if (check.getUTCMonth() !== +mo! - 1 || check.getUTCDate() !== +d! || +h! > 23 || +mi! > 59 || +s > 59) return { ok: false, reason: `time "${value}" is not a valid date` };
-    ms = localInstant(wall, timeZone, receivedAt.getTime());
-    local = true;
+  } else if (typeof value === 'string') {
+    const iso = parseIsoTime(value);
+    if (!iso.ok) return { ok: false, code: 'timestamp', reason: iso.problem === 'date' ? `time ${shown} is not a valid date` : `time ${shown} is not ISO 8601 or epoch seconds or milliseconds` };
+    local = iso.instantMs === null;
+    ms = iso.instantMs ?? localInstant(iso.wallMs, timeZone, receivedAt.getTime());
   } else {
-    return { ok: false, reason: `time ${JSON.stringify(value)?.slice(0, 40)} is not ISO 8601 or epoch seconds or milliseconds` };
+    return { ok: false, code: 'timestamp', reason: `time ${shown} is not ISO 8601 or epoch seconds or milliseconds` };
   }
-  if (!(ms >= -8.64e15 && ms <= LATEST_TIMESTAMP_MS)) return { ok: false, reason: `time ${JSON.stringify(value)?.slice(0, 40)} is not a valid date` };
-  if (ms < EARLIEST_TIMESTAMP_MS) return { ok: false, reason: `time ${new Date(ms).toISOString()} is before 2000-01-01: the device's clock is not set` };
+  const problem = instantProblem(ms, 'time', shown);
+  if (problem) return { ok: false, ...problem };
   return local ? { ok: true, ts: new Date(ms), local } : { ok: true, ts: new Date(ms) };
 }
 

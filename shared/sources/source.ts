@@ -86,7 +86,7 @@ export function checked(source: string, mapped: readonly MappedReading[], { rece
 export function readingTime(source: string, field: string, raw: unknown, timeZone: string, { receivedAt }: DecodeContext): { ok: true; ts: Date; localZone?: string } | { ok: false; rejected: Decoded } {
   if (raw === undefined || raw === null) return { ok: true, ts: receivedAt };
   const time = instantOf(raw, timeZone, receivedAt);
-  if (!time.ok) return { ok: false, rejected: reject(source, time.reason.includes('clock') ? 'clock' : 'timestamp', `${field}: ${time.reason}`) };
+  if (!time.ok) return { ok: false, rejected: reject(source, time.code, `${field}: ${time.reason}`) };
   return { ok: true, ts: time.ts, localZone: time.local ? timeZone : undefined };
 }
 

@@ -23,6 +23,8 @@ const ALIASES: Readonly<Record<string, string>> = {
   Today: 'energy_today',
   Yesterday: 'energy_yesterday',
   Factor: 'power_factor',
+  Period: 'energy_period', // Wh since the last TelePeriod
+  Gas: 'gas_resistance', // BME680, kΩ
 };
 /** Top-level fields that describe the message, not a sensor. */
 const MESSAGE_FIELDS = new Set(['Time', 'TempUnit', 'PressureUnit', 'SpeedUnit']);
