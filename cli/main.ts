@@ -10,6 +10,7 @@ import { addAlertsCommands } from './alerts-commands.js';
 import { addReportCommands } from './report-commands.js';
 import { addSourcesCommands } from './sources-commands.js';
 import { ExpectedError } from '../shared/expected-error.js';
+import { watchParent } from '../shared/shutdown.js';
 import { withMigratedDatabase } from './with-database.js';
 
 // Each command loads its own modules when it runs: a sensor node on a Pi Zero must not pay for the
@@ -25,6 +26,9 @@ function load(options: CommonOptions, overrides: Record<string, string | undefin
   for (const [key, value] of Object.entries(overrides)) if (value !== undefined) env[key] = value;
   return loadConfig({ file: options.config, env });
 }
+
+// A child of `pimonitor up` exits when `up` is gone, even while it is still starting.
+watchParent();
 
 const program = new Command('pimonitor')
   .description('Self-hosted telemetry for Raspberry Pi sensors: MQTT in, PostgreSQL out.')

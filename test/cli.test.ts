@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,10 +24,11 @@ describe('pimonitor up', () => {
   });
   afterAll(async () => serverDb?.stop());
 
-  test('runs the pipeline: a published reading and a simulated node land as rows; SIGTERM exits 0', async () => {
+  test('runs the pipeline: a published reading and a simulated node land as rows; kill -9 leaves no child behind; SIGTERM exits 0', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'pimonitor-up-'));
     const [mqttPort, pgPort] = [await freePort(), await freePort()];
-    const env: Record<string, string> = { DATA_DIR: dataDir, MQTT_PORT: String(mqttPort), PGLITE_PORT: String(pgPort), INGEST_FLUSH_INTERVAL_MS: '50' };
+    // A fixed dashboard port, as a user has (8080): the next `up` must get it back.
+    const env: Record<string, string> = { DATA_DIR: dataDir, MQTT_PORT: String(mqttPort), PGLITE_PORT: String(pgPort), INGEST_FLUSH_INTERVAL_MS: '50', WEB_PORT: String(await freePort()) };
     if (serverDb) env.DATABASE_URL = serverDb.url;
     const up = startCli(['up'], env);
     await up.waitFor('subscribed to the broker');
@@ -65,24 +66,41 @@ describe('pimonitor up', () => {
     } finally {
       node.child.kill('SIGKILL');
       await disconnect(db);
-      up.child.kill('SIGTERM');
+      up.child.kill(usingServer ? 'SIGTERM' : 'SIGKILL');
     }
-    expect(await up.exited).toEqual({ code: 0, signal: null });
-    expect(up.output()).toContain('"msg":"stopped"');
+    if (usingServer) {
+      expect(await up.exited).toEqual({ code: 0, signal: null });
+      expect(up.output()).toContain('"msg":"stopped"');
+      return;
+    }
 
-    if (!usingServer) {
-      // The embedded database persists under DATA_DIR: a second start sees the first one's rows.
-      const again = startCli(['up'], env);
-      await again.waitFor('subscribed to the broker');
-      const db2 = connect(dbUrl, { poolSize: 1 });
-      try {
-        expect(await db2.one("SELECT count(*)::int AS n FROM readings WHERE device = 'kitchen'")).toEqual({ n: 2 });
-      } finally {
-        await disconnect(db2);
-        again.child.kill('SIGINT');
-      }
-      expect((await again.exited).code).toBe(0);
+    // Issue 26: `up` killed with kill -9 (the OOM killer) left its web server holding the dashboard's
+    // port. Every child notices its IPC channel close and stops; the next `up` starts whole.
+    const children = [...up.output().matchAll(/"pid":(\d+),"command":"(\w+)"/g)].map((m) => ({ pid: Number(m[1]), command: m[2]! }));
+    expect(children.map((c) => c.command).sort()).toEqual(['ingest', 'web']);
+    try {
+      await eventually('every child of the killed `up` to exit', async () => (children.every((c) => !existsSync(`/proc/${c.pid}`)) ? true : undefined), 8_000);
+    } finally {
+      for (const c of children.filter((c) => existsSync(`/proc/${c.pid}`))) process.kill(c.pid, 'SIGKILL');
     }
+    expect(up.output()).toContain('"signal":"parent gone","msg":"stopping"');
+
+    // The embedded database persists under DATA_DIR: the next start sees the first one's rows, and its dashboard answers.
+    const again = startCli(['up'], env);
+    await again.waitFor('subscribed to the broker');
+    const db2 = connect(dbUrl, { poolSize: 1 });
+    try {
+      expect(await db2.one("SELECT count(*)::int AS n FROM readings WHERE device = 'kitchen'")).toEqual({ n: 2 });
+      await again.waitFor('"msg":"web server listening"');
+      const page = await fetch(`http://127.0.0.1:${env.WEB_PORT}/`, { signal: AbortSignal.timeout(5000) });
+      expect([page.status, page.headers.get('content-type')]).toEqual([200, expect.stringContaining('text/html')]);
+    } finally {
+      await disconnect(db2);
+      again.child.kill('SIGTERM');
+    }
+    expect(await again.exited).toEqual({ code: 0, signal: null });
+    expect(again.output()).toContain('"msg":"stopped"');
+    expect(again.output()).not.toContain('EADDRINUSE');
   }, 60_000);
 
   test('a busy port fails at start, naming the port and the setting to change', async () => {
