@@ -1,6 +1,7 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuiltReport } from './build.js';
+import { replaceDirectory } from './swap-dir.js';
 
 /**
  * Where a made report goes: an e-mail (HTML and text parts, each chart an inline cid: image, so it
@@ -26,23 +27,16 @@ export function mailOf(report: BuiltReport, from: string): Mail {
 }
 
 /**
- * Writes the report as `<dir>/index.html` with its images, atomically: into a temporary directory that
- * is then renamed, so a reader (a web server, a sync tool) never sees half a report.
+ * Writes the report as `<dir>/index.html` with its images, atomically: `<dir>` is a link to a hidden
+ * build written in full first, and a new link is renamed over it (reports/swap-dir.ts), so a reader (a
+ * web server, a sync tool) never sees half a report nor none, and a failed write leaves the last one.
  */
 export async function writeReportFiles(report: BuiltReport, dir: string): Promise<string> {
-  const tmp = `${dir}.tmp-${process.pid}`;
-  await rm(tmp, { recursive: true, force: true });
-  await mkdir(tmp, { recursive: true });
-  try {
-    await Promise.all(report.images.map((i) => writeFile(join(tmp, i.filename), i.png)));
-    await writeFile(join(tmp, 'index.html'), report.fileHtml);
-    await writeFile(join(tmp, 'report.txt'), report.text);
-    await rm(dir, { recursive: true, force: true });
-    await rename(tmp, dir);
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
+  await replaceDirectory(dir, async (build) => {
+    await Promise.all(report.images.map((i) => writeFile(join(build, i.filename), i.png)));
+    await writeFile(join(build, 'index.html'), report.fileHtml);
+    await writeFile(join(build, 'report.txt'), report.text);
+  });
   return join(dir, 'index.html');
 }
 
