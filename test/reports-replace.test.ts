@@ -41,14 +41,14 @@ while (!fs.existsSync(done)) {
 console.log(JSON.stringify({ ...seen, versions: seen.versions.size }));
 `;
 
-test('a reader never finds the report missing or partial while it is replaced over and over', async () => {
+test('a reader never finds the report missing or partial while it is replaced 60 times', async () => {
   const root = mkdtempSync(join(tmpdir(), 'pimonitor-report-swap-'));
   const dir = join(root, 'reports', 'morning-2026-03-28-2300');
   await writeReportFiles(reportOf(0), dir);
   const reader = spawnLogged(process.execPath, ['-e', READER, dir, join(root, 'done')], process.env);
   try {
     await reader.waitFor('ready');
-    for (let n = 1; n <= 150; n++) await writeReportFiles(reportOf(n), dir);
+    for (let n = 1; n <= 60; n++) await writeReportFiles(reportOf(n), dir);
   } finally {
     writeFileSync(join(root, 'done'), '');
   }
@@ -56,7 +56,7 @@ test('a reader never finds the report missing or partial while it is replaced ov
   const seen = JSON.parse(reader.output().trim().split('\n').pop()!);
   expect({ missing: seen.missing, partial: seen.partial, first: seen.first }).toEqual({ missing: 0, partial: 0, first: '' });
   expect(seen.versions).toBeGreaterThan(1); // it did read while the report changed
-  expect(readFileSync(join(dir, 'index.html'), 'utf8')).toContain('version 150');
+  expect(readFileSync(join(dir, 'index.html'), 'utf8')).toContain('version 60');
 }, 30_000);
 
 test('a write that fails keeps the report there was, and leaves nothing of itself', async () => {
