@@ -84,7 +84,7 @@ export function addDataCommands(program: Command, load: Load): void {
       const parsed = parseExportOptions(o, new Date(), systemTimeZone());
       if (!parsed.ok) throw new ExpectedError(parsed.reason);
       const { query, format, tz, out } = parsed.value;
-      const { exportRows } = await import('../storage/export.js');
+      const { exportRows, ExportInterrupted } = await import('../storage/export.js');
       const sink: Writable = out ? createWriteStream(out) : process.stdout;
       // Piped into `head`: the reader has gone, which is not an error.
       if (!out) process.stdout.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' ? process.exit(0) : undefined));
@@ -95,14 +95,23 @@ export function addDataCommands(program: Command, load: Load): void {
       const s = serializer(format, query.every, tz);
       const bar = progressBar();
       let rows = 0;
-      await withMigratedDatabase(load(o).config, 'pimonitor-export', async (db) => {
-        await write(s.header());
-        for await (const page of exportRows(db, query, (fraction) => bar.update(fraction, rows))) {
-          rows += page.length;
-          await write(s.page(page));
-        }
-        await write(s.footer());
-      });
+      try {
+        await withMigratedDatabase(load(o).config, 'pimonitor-export', async (db) => {
+          await write(s.header());
+          for await (const page of exportRows(db, query, (fraction) => bar.update(fraction, rows))) {
+            rows += page.length;
+            await write(s.page(page));
+          }
+          await write(s.footer());
+        });
+      } catch (err) {
+        if (!(err instanceof ExportInterrupted)) throw err;
+        // What was written stays (whole rows, in time order), and the exit status and stderr say it is a part.
+        if (process.stderr.isTTY) process.stderr.write('\n');
+        if (out) await new Promise((resolve) => sink.end(resolve));
+        throw new ExpectedError(`export incomplete: the database failed after ${formatCount(err.rows)} rows (${(err.cause as Error)?.message ?? String(err.cause)}); `
+          + `${out ?? 'the output'} has the rows before ${formatInstant(err.reached, tz)} only; the rest: --from ${formatInstant(err.reached, tz)}`);
+      }
       bar.done(rows);
       if (out) {
         sink.end();

@@ -51,14 +51,26 @@ export function nextWindowMs(windowMs: number, rows: number): number {
 }
 
 /**
+ * The database failed partway: what was written before is whole rows, but only those before `reached`
+ * (`rows` of them). A reader of the output must be told it is incomplete.
+ */
+export class ExportInterrupted extends Error {
+  constructor(readonly rows: number, readonly reached: Date, override readonly cause: unknown) {
+    super(`the database failed after ${rows} rows, at ${reached.toISOString()}: ${(cause as Error)?.message ?? String(cause)}`);
+  }
+}
+
+/**
  * Streams the rows of [from, to) in time order (then device, sensor, metric), one window of time per
  * query: memory stays flat however long the range, no transaction or cursor stays open (PGlite serves
  * one at a time), and each page is found by the indexes (series and time) rather than by an OFFSET.
+ * A query that fails throws ExportInterrupted, saying how far it got.
  */
 export async function* exportRows(db: Db, q: ExportQuery, onProgress: (fraction: number) => void = () => {}): AsyncGenerator<ExportRow[]> {
   const source = SOURCES[q.every];
   const span = q.to.getTime() - q.from.getTime();
   let windowMs = source.startWindowMs;
+  let total = 0;
   for (let start = q.from.getTime(); start < q.to.getTime();) {
     const end = Math.min(start + windowMs, q.to.getTime());
     const rows = await db.any<ExportRow>(
@@ -66,7 +78,11 @@ export async function* exportRows(db: Db, q: ExportQuery, onProgress: (fraction:
        WHERE ${source.time} >= $1 AND ${source.time} < $2
          AND ($3::text[] IS NULL OR device = ANY($3)) AND ($4::text[] IS NULL OR sensor = ANY($4)) AND ($5::text[] IS NULL OR metric = ANY($5))
        ORDER BY ${source.time}, device, sensor, metric`,
-      [new Date(start), new Date(end), q.devices ?? null, q.sensors ?? null, q.metrics ?? null]);
+      [new Date(start), new Date(end), q.devices ?? null, q.sensors ?? null, q.metrics ?? null])
+      .catch((err: unknown) => {
+        throw new ExportInterrupted(total, new Date(start), err);
+      });
+    total += rows.length;
     if (rows.length > 0) yield rows;
     onProgress(span > 0 ? (end - q.from.getTime()) / span : 1);
     windowMs = nextWindowMs(end - start, rows.length);

@@ -45,7 +45,9 @@ export async function runWeb(config: Config): Promise<void> {
   const hosts = parseHostList(config.web.hosts);
   const server = new WebServer({
     db, live, host: config.web.host, port: config.web.port, allowedHosts: hosts.ok ? hosts.hosts : [],
-    onError: (err, path) => log.warn({ err: (err as Error)?.message, path }, 'request failed'),
+    onError: (err, path, aborted) => (aborted
+      ? log.error({ err: (err as Error)?.message, path }, 'download cut short: the database failed partway; the connection was aborted so the client sees a failed download')
+      : log.warn({ err: (err as Error)?.message, path }, 'request failed')),
   });
   let accountsProblem = '';
   server.auth.on('loadFailed', ({ err }) => {

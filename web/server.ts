@@ -29,8 +29,11 @@ export interface WebServerOptions {
   accountsRefreshMs?: number;
   /** Where the built dashboard is (default dist/web/public). */
   publicDir?: string;
-  /** A request failed for a reason other than its own (the database): for the log. */
-  onError?: (err: unknown, path: string) => void;
+  /**
+   * A request failed for a reason other than its own (the database): for the log. `aborted`: its answer
+   * had begun (a CSV download), so its connection was cut rather than ended, for the client to see it failed.
+   */
+  onError?: (err: unknown, path: string, aborted: boolean) => void;
 }
 
 /** Sent with every answer: nothing of ours is framed, sniffed, or loaded from anywhere else. */
@@ -208,9 +211,15 @@ export class WebServer {
           return json(404, { error: `no such page: ${url.pathname.slice(0, 100)}`, api: ['/api/latest', '/api/devices', '/api/history', '/api/history.csv', '/api/alerts', '/api/rejected', '/api/events'] });
       }
     } catch (err) {
-      if (res.headersSent) return void res.end();
+      if (res.headersSent) {
+        // A status 200 is on its way with part of the body: ending it cleanly would make a broken download
+        // look whole. Destroyed, a chunked answer lacks its last chunk: the browser shows a failed download,
+        // curl exits 18.
+        this.o.onError?.(err, (req.url ?? '').slice(0, 200), true);
+        return void res.destroy();
+      }
       if (err instanceof BadRequest) return json(400, { error: 'bad request', problems: err.problems });
-      this.o.onError?.(err, (req.url ?? '').slice(0, 200));
+      this.o.onError?.(err, (req.url ?? '').slice(0, 200), false);
       // The database's own words stay in the server's log; the page gets what it can act on.
       return json(503, { error: 'the database did not answer; try again' });
     }

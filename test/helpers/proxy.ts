@@ -9,6 +9,11 @@ export interface CuttableProxy {
    * a half-open peer (a crashed host, a dropped route, a NAT that forgot the flow).
    */
   blackhole(): void;
+  /**
+   * Cuts (as cut()) the moment a client sends a chunk that `matches` says yes to, before forwarding it:
+   * a database that fails at a chosen query, say the second page of an export. Once.
+   */
+  cutOn(matches: (chunk: Buffer) => boolean): void;
   restore(): void;
   stop(): Promise<void>;
 }
@@ -16,6 +21,7 @@ export interface CuttableProxy {
 /** A TCP proxy in front of the database that a test can cut, black-hole and restore. */
 export async function startProxy(targetHost: string, targetPort: number): Promise<CuttableProxy> {
   let mode: 'forward' | 'cut' | 'blackhole' = 'forward';
+  let trigger: ((chunk: Buffer) => boolean) | undefined;
   const sockets = new Set<Socket>();
   const track = (s: Socket) => {
     sockets.add(s);
@@ -30,11 +36,21 @@ export async function startProxy(targetHost: string, targetPort: number): Promis
     const upstream = connect(targetPort, targetHost);
     track(upstream);
     // Forward chunk by chunk, so black-holing can silently drop what follows.
-    client.on('data', (chunk) => mode === 'forward' && upstream.write(chunk));
+    client.on('data', (chunk: Buffer) => {
+      if (mode === 'forward' && trigger?.(chunk)) {
+        trigger = undefined;
+        return cut();
+      }
+      if (mode === 'forward') upstream.write(chunk);
+    });
     upstream.on('data', (chunk) => mode === 'forward' && client.write(chunk));
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
+  const cut = () => {
+    mode = 'cut';
+    for (const s of sockets) s.destroy();
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   return {
@@ -44,12 +60,12 @@ export async function startProxy(targetHost: string, targetPort: number): Promis
       u.port = String(port);
       return u.toString();
     },
-    cut() {
-      mode = 'cut';
-      for (const s of sockets) s.destroy();
-    },
+    cut,
     blackhole() {
       mode = 'blackhole';
+    },
+    cutOn(matches) {
+      trigger = matches;
     },
     restore() {
       mode = 'forward';
