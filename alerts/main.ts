@@ -24,7 +24,7 @@ export async function runAlerts(config: Config): Promise<void> {
   const mail = await mailTransport(config);
   let client: mqtt.MqttClient | undefined;
   const worker = new AlertsWorker(db, {
-    rules, routes, tickMs: config.alerts.tickIntervalMs, sources: configuredSources(config.ingest.sources),
+    rules, routes, tickMs: config.alerts.tickIntervalMs, sources: configuredSources(config.ingest.sources, config.node.discovery.prefix),
     // Readings judged by the limits ingest stores them by (config/limits.ts): what ingest rejects never alerts.
     limits: validationLimitsOf(config),
     connect: () => {

@@ -66,7 +66,7 @@ export async function startConfiguredBroker(config: Config, log: Logger, databas
       claims: cluster ? undefined : databaseClaims(db, () => log.warn('the database has no broker_claims table yet (not migrated): client ids and devices are owned in memory until the broker restarts after a migration')),
       // Service accounts may read the configured sources' topics (shared/sources), nothing else new;
       // a source account's messages may not map to another account's device.
-      sources: configuredSources(config.ingest.sources),
+      sources: configuredSources(config.ingest.sources, config.node.discovery.prefix),
     });
     if (b.httpPort !== 0) {
       const redis = cluster;

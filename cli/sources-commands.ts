@@ -43,10 +43,14 @@ export function addSourcesCommands(program: Command, load: (o: { config?: string
     .addOption(configOption())
     .action(async (o: { config?: string }) => {
       const { configuredSources } = await import('../shared/sources/spec.js');
-      const list = configuredSources(load(o).config.ingest.sources);
+      const { fencedRoots } = await import('../shared/sources/territory.js');
+      const { config } = load(o);
+      const list = configuredSources(config.ingest.sources, config.node.discovery.prefix);
       if (list.length === 0) return console.log('no sources: only pimonitor\'s own home/<device>/<sensor>. Add some with INGEST_SOURCES=tasmota,zigbee2mqtt (see README "Devices you already have").');
       console.log(['name', 'preset', 'topics'].join('\t'));
       for (const s of list) console.log([s.name, s.preset, s.filters.join(' ')].join('\t'));
+      if (list.some((s) => s.filters.some((f) => f.startsWith('+/'))))
+        console.log(`A + first level never takes another system's topics: ${fencedRoots(list, config.node.discovery.prefix).map((r) => `${r}/`).join(' ')} are left to their owners.`);
     });
 
   sources
@@ -76,9 +80,9 @@ async function chosenSources(load: (o: { config?: string }) => LoadedConfig, o: 
   const { machineTimeZone } = await import('../shared/time-zone.js');
   if (o.preset === undefined) {
     if (o.timeZone !== undefined) throw new ExpectedError('--time-zone goes with --preset (a configured source has its own timeZone)');
-    return configuredSources(load(o).config.ingest.sources);
+    return configuredSources(load(o).config.ingest.sources, load(o).config.node.discovery.prefix);
   }
-  const parsed = parseSources([{ preset: o.preset, ...(o.timeZone !== undefined ? { timeZone: o.timeZone } : {}) }], machineTimeZone());
+  const parsed = parseSources([{ preset: o.preset, ...(o.timeZone !== undefined ? { timeZone: o.timeZone } : {}) }], machineTimeZone(), load(o).config.node.discovery.prefix);
   if (!parsed.ok) throw new ExpectedError(parsed.problems.map((p) => p.replace(/^source 1 \([^)]*\): (preset|timeZone): /, (_, key: string) => `--${key === 'timeZone' ? 'time-zone' : key}: `)).join('\n'));
   return parsed.value;
 }

@@ -1,5 +1,5 @@
 import type { DeviceStatus, Reading, RejectionCode, ValidationLimits } from '../shared/contract.js';
-import { decodeMessage } from '../shared/sources/decode.js';
+import { decodeMessage, renamedDevice } from '../shared/sources/decode.js';
 import type { Source } from '../shared/sources/source.js';
 
 /**
@@ -8,10 +8,16 @@ import type { Source } from '../shared/sources/source.js';
  * `source` names who read it: `pimonitor`, or a configured source (shared/sources).
  */
 export type Entry =
-  | { kind: 'readings'; source: string; readings: Reading[]; receivedAt: Date; refused?: Refusal }
-  | { kind: 'status'; source: string; device: string; status: DeviceStatus; receivedAt: Date }
+  | { kind: 'readings'; source: string; readings: Reading[]; receivedAt: Date; refused?: Refusal; renamed?: Renamed }
+  | { kind: 'status'; source: string; device: string; status: DeviceStatus; receivedAt: Date; renamed?: Renamed }
   | { kind: 'ignored'; source: string; topic: string; reason: string; receivedAt: Date }
   | { kind: 'rejected'; source: string; topic: string; payload: Buffer; code: RejectionCode; reason: string; receivedAt: Date };
+
+/** A source's device name that is not a legal name, and the name it is stored under (shared/sources/mapping.ts legalName). */
+export interface Renamed {
+  name: string;
+  device: string;
+}
 
 /**
  * Readings of a message that ingest refused while storing the rest (ingest/series-quota.ts): the message
@@ -33,13 +39,22 @@ export function classify(topic: string, payload: Buffer, receivedAt: Date, limit
   const decoded = decodeMessage(sources, topic, payload, receivedAt, limits);
   if ('ok' in decoded) return { kind: 'rejected', source: decoded.source, topic, payload, code: decoded.code, reason: decoded.reason, receivedAt };
   switch (decoded.kind) {
-    case 'readings':
-      return { ...decoded, receivedAt };
-    case 'status':
-      return { ...decoded, receivedAt };
+    case 'readings': {
+      const renamed = renamedIn(sources, topic, decoded.readings[0]?.device);
+      return renamed ? { ...decoded, receivedAt, renamed } : { ...decoded, receivedAt };
+    }
+    case 'status': {
+      const renamed = renamedIn(sources, topic, decoded.device);
+      return renamed ? { ...decoded, receivedAt, renamed } : { ...decoded, receivedAt };
+    }
     case 'ignored':
       return { ...decoded, topic, receivedAt };
   }
+}
+
+function renamedIn(sources: readonly Source[], topic: string, device: string | undefined): Renamed | undefined {
+  const name = sources.length > 0 ? renamedDevice(sources, topic) : null;
+  return name !== null && device !== undefined ? { name, device } : undefined;
 }
 
 /** Database rows an entry becomes; what batch sizes and the memory bound count. */

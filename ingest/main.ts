@@ -31,7 +31,7 @@ export async function runIngest(config: Config): Promise<void> {
   if (repair.truncatedBytes > 0) log.warn({ spoolDir, bytes: repair.truncatedBytes }, 'cut a torn or damaged tail off the spool (power cut?); whole records are kept (counted in pimonitor_ingest_spool_skipped_bytes_total)');
   logSpoolDamage(spool, spoolDir, log);
 
-  const sources = configuredSources(ingest.sources);
+  const sources = configuredSources(ingest.sources, config.node.discovery.prefix);
   const worker = new IngestWorker({
     url: mqtt.url,
     clientId: ingest.clientId,
@@ -126,6 +126,7 @@ function logWorkerEvents(worker: IngestWorker, log: Logger, mqttUrl: string): vo
   });
   worker.on('brokerError', (err) => log.error({ err: err.message, url: mqttUrl }, 'broker refused the connection'));
   worker.on('rejected', ({ topic, code, reason, source }) => log.debug({ topic, code, reason, source }, 'message rejected'));
+  worker.on('renamed', ({ source, name, device, count }) => log.warn({ source, name, device, count }, `device name "${name}" is not a legal name (1-64 of A-Z a-z 0-9 _ -): stored as ${device}, with a hash so names that read alike stay apart; rename it at the device to choose`));
   worker.on('seriesQuotaReached', ({ device, limit, until }) =>
     log.warn({ device, limit, until: until.toISOString() }, 'a device created its quota of new series for the hour; readings of further new series are rejected (code quota) until then (INGEST_MAX_NEW_SERIES_PER_DEVICE_PER_HOUR)'));
   worker.on('isolated', ({ topic, error, storedAs }) =>

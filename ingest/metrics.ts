@@ -22,6 +22,7 @@ export function createIngestMetrics(worker: IngestWorker): Registry {
   fromStats('pimonitor_ingest_dropped_total', 'Messages the database refused even as a rejection: skipped, with only their spool position written.', 'dropped');
   fromStats('pimonitor_ingest_subscribe_refused_total', 'Times the broker refused the subscription after a (re)connect.', 'subscribeRefused');
   fromStats('pimonitor_ingest_series_created_total', 'New series (device, sensor, metric) admitted by the quota of new series per device per hour; 0 while the quota is off.', 'seriesCreated');
+  fromStats('pimonitor_ingest_source_renamed_names_total', 'Device names of sources (a Zigbee2MQTT friendly name "Living Room") that are not legal names, each stored under a name of its own with a hash (Living_Room_2fedc8); counted once per name, each also logged once as a warning.', 'renamedNames');
   fromStats('pimonitor_ingest_series_refused_total', 'Readings (metric values) refused because they would have created a series past their device\'s quota for the hour (INGEST_MAX_NEW_SERIES_PER_DEVICE_PER_HOUR); their messages are in rejected_messages with code quota.', 'seriesRefused');
   // Damage the spool skipped or cut (issue 25), read at scrape time.
   const fromDamage = (name: string, help: string, key: 'records' | 'bytes') => {

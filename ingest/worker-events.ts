@@ -17,6 +17,8 @@ export interface IngestStats {
   seriesCreated: number;
   /** Readings (metric values) refused by that quota: they would have created a series past a device's hour. */
   seriesRefused: number;
+  /** Source device names that are not legal names, each stored under a name of its own (counted once per name). */
+  renamedNames: number;
   /** Per source (`pimonitor` for home/…): messages stored as readings or status, rejected, ignored by rule. */
   bySource: Record<string, SourceCounts>;
 }
@@ -42,4 +44,6 @@ export interface IngestEvents {
   failed: [{ during: string; err: unknown }];
   /** A device reached its quota of new series for the hour: once per episode, not per message. */
   seriesQuotaReached: [{ device: string; limit: number; until: Date }];
+  /** A source's device name that is not legal was first stored, under `device`: once per name; `count` such names so far. */
+  renamed: [{ source: string; name: string; device: string; count: number }];
 }

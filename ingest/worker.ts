@@ -10,6 +10,7 @@ import { rowCount } from './entries.js';
 import { Intake, type ConnectBroker } from './intake.js';
 import { owns, type Partition } from '../shared/partition.js';
 import type { BatchStore } from './store.js';
+import { FirstSeen } from './first-seen.js';
 import { SeriesQuota } from './series-quota.js';
 import type { IngestEvents, IngestStats } from './worker-events.js';
 
@@ -56,7 +57,8 @@ export interface IngestOptions {
  * call twice, never rejects. Core events are emitted; the entry point decides what to log.
  */
 export class IngestWorker extends EventEmitter<IngestEvents> {
-  readonly stats: IngestStats = { messages: 0, skipped: 0, rowsWritten: 0, rejected: 0, batches: 0, replayed: 0, dropped: 0, subscribeRefused: 0, seriesCreated: 0, seriesRefused: 0, bySource: {} };
+  readonly stats: IngestStats = { messages: 0, skipped: 0, rowsWritten: 0, rejected: 0, batches: 0, replayed: 0, dropped: 0, subscribeRefused: 0, seriesCreated: 0, seriesRefused: 0, renamedNames: 0, bySource: {} };
+  private readonly renamed = new FirstSeen(10_000);
   /** Spool position up to which the database has everything. */
   private cursor = 0;
   /** The spool head at start: messages before it that were committed after start were replayed. */
@@ -283,6 +285,7 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
       } else {
         counts.stored++;
         this.stats.rowsWritten += rowCount(entry);
+        if (entry.renamed && this.renamed.add(`${entry.source}\u0000${entry.renamed.name}`)) this.emit('renamed', { source: entry.source, ...entry.renamed, count: ++this.stats.renamedNames });
         if (entry.kind === 'readings' && entry.refused) {
           this.stats.rejected++;
           this.emit('rejected', { topic: entry.refused.topic, code: entry.refused.code, reason: entry.refused.reason, source: entry.source });

@@ -42,6 +42,19 @@ test('sources test: every quantity has its unit, also after a conversion; a sour
   });
 }, 60_000);
 
+test('sources test: Home Assistant\'s status is not an ESPHome node (nor under a configured discovery prefix); names that read alike stay apart', async () => {
+  expect(await runCli(['sources', 'test', '--preset', 'esphome', '--topic', 'homeassistant/status', '--payload', 'offline'])).toMatchObject({
+    code: 1, output: expect.stringContaining("ignored by the esphome source's rule (not stored, counted on /metrics): homeassistant/ is Home Assistant's topic tree, not a device of the esphome source"),
+  });
+  expect(await runCli(['sources', 'test', '--topic', 'hass/status', '--payload', 'online'], { INGEST_SOURCES: 'esphome,zigbee2mqtt', HA_DISCOVERY_PREFIX: 'hass' })).toMatchObject({ code: 1, output: expect.stringContaining("hass/ is Home Assistant's topic tree") });
+  expect(await runCli(['sources', 'test', '--preset', 'shelly', '--topic', 'zigbee2mqtt/online', '--payload', 'true'])).toMatchObject({ code: 1, output: expect.stringContaining("zigbee2mqtt/ is Zigbee2MQTT's topic tree, not a device of the shelly source") });
+  expect((await runCli(['sources', 'test', '--preset', 'esphome', '--topic', 'livingroom/status', '--payload', 'offline'])).output).toContain('device status: livingroom is offline (read by esphome)');
+  expect((await runCli(['sources', 'list'], { INGEST_SOURCES: 'esphome' })).output).toContain("A + first level never takes another system's topics: home/ pimonitor/ homeassistant/ tele/ stat/ cmnd/ tasmota/ zigbee2mqtt/ are left to their owners.");
+  const spaced = await runCli(['sources', 'test', '--preset', 'zigbee2mqtt', '--topic', 'zigbee2mqtt/Living Room', '--payload', '{"temperature":20}', '--at', '2026-11-25T10:00:05Z']);
+  expect(spaced.output).toContain('Living_Room_2fedc8/zigbee/temperature = 20 °C at');
+  expect((await runCli(['sources', 'test', '--preset', 'zigbee2mqtt', '--topic', 'zigbee2mqtt/Living_Room', '--payload', '{"temperature":20}', '--at', '2026-11-25T10:00:05Z'])).output).toContain('  Living_Room/zigbee/temperature = 20 °C at');
+}, 60_000);
+
 test('device add --kind: the account of a Tasmota, where to enter it, and the names a kind may not take', async () => {
   const env = { DATABASE_URL: t.url };
   const added = await runCli(['device', 'add', 'porch', '--kind', 'tasmota'], env);

@@ -108,11 +108,24 @@ test('Zigbee2MQTT: a friendly name with a space and a slash, mV to V, availabili
   await publish(bridge, 'zigbee2mqtt/Living Room/Thermometer/availability', '{"state":"online"}', true);
   await publish(bridge, 'zigbee2mqtt/hall switch', '{"action":"single"}');
   await settled();
-  expect((await readings('Living_Room-Thermometer')).map((r) => r.split('@')[0])).toEqual([
+  expect((await readings('Living_Room-Thermometer_dc3e4f')).map((r) => r.split('@')[0])).toEqual([
     'zigbee/battery=100', 'zigbee/humidity=58.86', 'zigbee/linkquality=126', 'zigbee/pressure=1007.5', 'zigbee/temperature=20.44', 'zigbee/voltage=3.005',
   ]);
-  expect(await status('Living_Room-Thermometer')).toBe('online');
-  expect(await t.db.one("SELECT count(*)::int AS n FROM devices WHERE device IN ('bridge', 'hall_switch')")).toEqual({ n: 0 });
+  expect(await status('Living_Room-Thermometer_dc3e4f')).toBe('online');
+  expect(await t.db.one("SELECT count(*)::int AS n FROM devices WHERE device LIKE 'bridge%' OR device LIKE 'hall_switch%'")).toEqual({ n: 0 });
+});
+
+test('Zigbee2MQTT names that read alike stay apart: "Living Room", "Living.Room" and "Living_Room" are three devices; each renamed one is said once and counted', async () => {
+  const bridge = await login('zigbee2mqtt');
+  const renamed: string[] = [];
+  ingest.on('renamed', ({ name, device }) => renamed.push(`${name} -> ${device}`));
+  const before = ingest.stats.renamedNames;
+  for (const [name, t] of [['Living Room', 20], ['Living.Room', 21], ['Living_Room', 22], ['Living Room', 23]] as const) await publish(bridge, `zigbee2mqtt/${name}`, JSON.stringify({ temperature: t }));
+  await settled();
+  expect(await t.db.map("SELECT device, max(value) AS v FROM readings WHERE device LIKE 'Living%Room%' AND device NOT LIKE '%Thermometer%' GROUP BY device ORDER BY device", [], (r: { device: string; v: number }) => `${r.device}=${r.v}`)).toEqual(['Living_Room=22', 'Living_Room_068020=21', 'Living_Room_2fedc8=23']);
+  expect(renamed).toEqual(['Living Room -> Living_Room_2fedc8', 'Living.Room -> Living_Room_068020']);
+  expect(ingest.stats.renamedNames).toBe(before + 2);
+  expect(await createIngestMetrics(ingest).metrics()).toMatch(/pimonitor_ingest_source_renamed_names_total [1-9]/);
 });
 
 test('ESPHome: plain numbers per entity, birth message as status', async () => {

@@ -3,29 +3,33 @@
  * names, units and times. Pure.
  */
 
+import { nameProblem } from '../contract.js';
 import { fnv1a } from '../partition.js';
 import { offsetMs, wallClockToInstant } from '../time-zone.js';
 import { instantProblem, parseIsoTime } from '../timestamp.js';
 
-const MAX_NAME = 64;
+/** Room for the sanitised name before `_` and the hash. */
+const KEPT = 64 - 7;
 
-/** A short stable suffix that keeps shortened names apart. */
-const hashOf = (text: string) => fnv1a(text).toString(16).padStart(8, '0');
+/** Six hex digits of the original name: the same in every process and after every restart. */
+const hashOf = (text: string) => (fnv1a(text) >>> 8).toString(16).padStart(6, '0');
 
 /**
- * A legal device or sensor name (1-64 of A-Z a-z 0-9 _ -) for a name another project allows: `/`
- * becomes `-`, every other character outside the set (spaces, dots, accents) `_`, runs of them one;
- * longer than 64 keeps the first 55 and a hash of the whole ("Living Room/Thermometer" →
- * "Living_Room-Thermometer").
+ * A legal device or sensor name (1-64 of A-Z a-z 0-9 _ -) for a name another project allows. A name
+ * that is legal already is kept as it is. Any other is made legal (`/` becomes `-`, every other
+ * character outside the set `_`, runs of them one, none at the ends) and gets `_` and six hex digits of
+ * a hash of the original, so two names that would read alike stay two devices: "Living Room",
+ * "Living.Room" and "Living_Room" are Living_Room_<hash>, Living_Room_<another> and Living_Room.
+ * Deterministic, without state: every process, and every restart, names a device alike.
  */
 export function legalName(text: string): string {
-  let name = text
+  if (nameProblem('device', text) === null) return text;
+  const sanitised = text
     .replace(/\//g, '-')
     .replace(/[^A-Za-z0-9_-]+/g, '_')
     .replace(/([_-])[_-]+/g, '$1')
-    .replace(/^[_-]+(?=.)|(?<=.)[_-]+$/g, '');
-  if (name === '' || name === '_' || name === '-') name = `x${hashOf(text)}`;
-  return name.length <= MAX_NAME ? name : `${name.slice(0, 55)}-${hashOf(text)}`;
+    .replace(/^[_-]+|[_-]+$/g, '');
+  return `${(sanitised || 'x').slice(0, KEPT).replace(/[_-]+$/, '')}_${hashOf(text)}`;
 }
 
 /** A metric name from another project's field: "DewPoint" → dew_point, "PM2.5" → pm2_5, "1" → m1. */

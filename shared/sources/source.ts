@@ -34,6 +34,11 @@ export interface Source {
   deviceKey(topic: string): string;
   /** Decodes a message on one of its filters. Never throws (decodeMessage catches what would). */
   decode(topic: string, payload: Buffer, context: DecodeContext): Decoded;
+  /**
+   * Why a topic its wildcards match is another's (Home Assistant's, pimonitor's, another source's:
+   * shared/sources/territory.ts), or null. Set by parseSources, which knows all of them.
+   */
+  foreign?(topic: string): string | null;
 }
 
 /** Whether `topic` matches MQTT filter `filter` (+ one level, # the rest). Pure. */

@@ -4,33 +4,38 @@
  * sources or every problem, named by the source's number and name; never an exception.
  */
 
-import { TOPIC_ROOT } from '../contract.js';
 import { parseNamedList, type Parsed } from '../parse-helpers.js';
 import { isTimeZone, machineTimeZone } from '../time-zone.js';
 import { custom, type CustomOptions } from './custom.js';
 import { isUnit, UNIT_CONVERSIONS, type Unit } from './mapping.js';
 import { isPreset, PRESET_NAMES, PRESETS, type PresetOptions } from './presets.js';
 import type { Source } from './source.js';
+import { fenced, HOME_ASSISTANT_PREFIX, OWN_ROOTS } from './territory.js';
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const DEVICE_PREFIX = /^[A-Za-z0-9_-]{0,32}$/;
 const PRESET_KEYS = ['preset', 'name', 'prefix', 'devicePrefix', 'timeZone', 'temperatureUnit', 'sensor'];
 const CUSTOM_KEYS = ['preset', 'name', 'topic', 'payload', 'metrics', 'metric', 'sensor', 'time', 'timeZone', 'units', 'devicePrefix', 'availability'];
-/** Topic roots that are pimonitor's own: a source there would read them twice. */
-const RESERVED_ROOTS = [TOPIC_ROOT, 'pimonitor', 'homeassistant'];
+/** Topic roots that are pimonitor's own or Home Assistant's: a source there would read them twice. */
+const RESERVED_ROOTS = [...OWN_ROOTS, HOME_ASSISTANT_PREFIX];
 
-export function parseSources(raw: unknown, defaultTimeZone: string): Parsed<Source[]> {
+/**
+ * `discoveryPrefix`: Home Assistant's (node.discovery.prefix), left out of every wildcard with
+ * pimonitor's trees and the other sources' roots (shared/sources/territory.ts).
+ */
+export function parseSources(raw: unknown, defaultTimeZone: string, discoveryPrefix?: string): Parsed<Source[]> {
   if (raw === '' || raw === undefined || raw === null) return { ok: true, value: [] };
   const list = typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter(Boolean) : raw;
   // A preset's name is the preset's unless given, so problems are labelled with it too.
   const withName = (item: unknown) => (typeof item === 'string' ? { preset: item, name: item } : item && typeof item === 'object' && !('name' in item) && 'preset' in item && typeof item.preset === 'string' ? { ...item, name: item.preset } : item);
   const named = Array.isArray(list) ? list.map(withName) : list;
-  return parseNamedList(named, 'ingest.sources', 'source', (item, problems) => parseSource(item, defaultTimeZone, problems));
+  const parsed = parseNamedList(named, 'ingest.sources', 'source', (item, problems) => parseSource(item, defaultTimeZone, problems));
+  return parsed.ok ? { ok: true, value: fenced(parsed.value, discoveryPrefix) } : parsed;
 }
 
 /** The configured sources with times read in this machine's zone unless a source names one; throws what the configuration check already named. */
-export function configuredSources(raw: unknown): Source[] {
-  const parsed = parseSources(raw, machineTimeZone());
+export function configuredSources(raw: unknown, discoveryPrefix?: string): Source[] {
+  const parsed = parseSources(raw, machineTimeZone(), discoveryPrefix);
   if (!parsed.ok) throw new Error(`ingest.sources: ${parsed.problems.join('; ')}`);
   return parsed.value;
 }

@@ -5,8 +5,8 @@
  * zigbee2mqtt/<friendly name>/availability of {"state":"online"} (or plain `online` with
  * legacy_availability_payload).
  *
- * Device = the friendly name made legal (shared/sources/mapping.ts legalName: "Living Room/Thermometer"
- * → Living_Room-Thermometer); sensor = `zigbee` (or the source's `sensor`); metrics = the numeric and
+ * Device = the friendly name, made legal if it is not (shared/sources/mapping.ts legalName: "Living
+ * Room/Thermometer" → Living_Room-Thermometer_dc3e4f); sensor = `zigbee` (or the source's `sensor`); metrics = the numeric and
  * true/false fields. zigbee2mqtt/bridge/#, …/set and …/get are not readings and are ignored.
  */
 
