@@ -1,4 +1,5 @@
 import { diagTopic, readingTopic, statusTopic } from '../shared/contract.js';
+import { unitOf } from '../shared/units.js';
 
 /**
  * Home Assistant MQTT discovery for one node: what to publish so that its sensors appear in Home
@@ -39,19 +40,19 @@ export interface DiscoveryMessage {
 type Platform = 'sensor' | 'binary_sensor';
 interface Entity { id: string; platform: Platform; config: Record<string, unknown> }
 
-/** What Home Assistant knows of each metric pimonitor names: device class, unit, precision, state class. */
-const SENSOR_CLASSES: Readonly<Record<string, { dev_cla: string; unit_of_meas: string; sug_dsp_prc: number; stat_cla?: string }>> = {
-  temperature: { dev_cla: 'temperature', unit_of_meas: '°C', sug_dsp_prc: 1 },
-  humidity: { dev_cla: 'humidity', unit_of_meas: '%', sug_dsp_prc: 1 },
-  pressure: { dev_cla: 'atmospheric_pressure', unit_of_meas: 'hPa', sug_dsp_prc: 1 },
-  co2: { dev_cla: 'carbon_dioxide', unit_of_meas: 'ppm', sug_dsp_prc: 0 },
-  illuminance: { dev_cla: 'illuminance', unit_of_meas: 'lx', sug_dsp_prc: 0 },
-  voltage: { dev_cla: 'voltage', unit_of_meas: 'V', sug_dsp_prc: 2 },
-  current: { dev_cla: 'current', unit_of_meas: 'A', sug_dsp_prc: 2 },
-  power: { dev_cla: 'power', unit_of_meas: 'W', sug_dsp_prc: 1 },
+/** What Home Assistant knows of each metric pimonitor names: device class, precision, state class (the unit is unitOf's). */
+const SENSOR_CLASSES: Readonly<Record<string, { dev_cla: string; sug_dsp_prc: number; stat_cla?: string }>> = {
+  temperature: { dev_cla: 'temperature', sug_dsp_prc: 1 },
+  humidity: { dev_cla: 'humidity', sug_dsp_prc: 1 },
+  pressure: { dev_cla: 'atmospheric_pressure', sug_dsp_prc: 1 },
+  co2: { dev_cla: 'carbon_dioxide', sug_dsp_prc: 0 },
+  illuminance: { dev_cla: 'illuminance', sug_dsp_prc: 0 },
+  voltage: { dev_cla: 'voltage', sug_dsp_prc: 2 },
+  current: { dev_cla: 'current', sug_dsp_prc: 2 },
+  power: { dev_cla: 'power', sug_dsp_prc: 1 },
   // Energy is a meter reading: Home Assistant's statistics need total_increasing, not measurement.
-  energy: { dev_cla: 'energy', unit_of_meas: 'kWh', sug_dsp_prc: 3, stat_cla: 'total_increasing' },
-  battery: { dev_cla: 'battery', unit_of_meas: '%', sug_dsp_prc: 0 },
+  energy: { dev_cla: 'energy', sug_dsp_prc: 3, stat_cla: 'total_increasing' },
+  battery: { dev_cla: 'battery', sug_dsp_prc: 0 },
 };
 
 /** Binary sensor device classes by the metric name a GPIO input is given. */
@@ -88,7 +89,8 @@ export function entitiesOf(o: DiscoveryOptions, sensors: readonly DiscoverySenso
         entities.push({ id, platform: 'binary_sensor', config: { ...common, ...(cla ? { dev_cla: cla } : {}), pl_on: '1', pl_off: '0' } });
       } else {
         const known = SENSOR_CLASSES[metric];
-        entities.push({ id, platform: 'sensor', config: { ...common, ...(known ?? {}), stat_cla: known?.stat_cla ?? 'measurement' } });
+        const unit = unitOf(metric);
+        entities.push({ id, platform: 'sensor', config: { ...common, ...(known ?? {}), ...(unit ? { unit_of_meas: unit } : {}), stat_cla: known?.stat_cla ?? 'measurement' } });
       }
     }
     // The node's read statistics for the sensor (home/<device>/<sensor>/diag, retained), on the device page.

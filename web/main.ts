@@ -28,7 +28,7 @@ export async function runWeb(config: Config): Promise<void> {
   });
   client.on('connect', () => (brokerProblem = ''));
   // Readings judged by the limits ingest stores them by (config/limits.ts).
-  const live = new LiveFeed(client, { sources: configuredSources(config.ingest.sources), limits: validationLimitsOf(config) });
+  const live = new LiveFeed(client, { sources: configuredSources(config.ingest.sources, config.node.discovery.prefix), limits: validationLimitsOf(config) });
   // Diag beyond the caps: the first is logged, then one line a minute with the count, as long as they come.
   let dropped = 0;
   let first: unknown;

@@ -34,7 +34,7 @@ export function parseSources(raw: unknown, defaultTimeZone: string, discoveryPre
 }
 
 /** The configured sources with times read in this machine's zone unless a source names one; throws what the configuration check already named. */
-export function configuredSources(raw: unknown, discoveryPrefix?: string): Source[] {
+export function configuredSources(raw: unknown, discoveryPrefix: string): Source[] {
   const parsed = parseSources(raw, machineTimeZone(), discoveryPrefix);
   if (!parsed.ok) throw new Error(`ingest.sources: ${parsed.problems.join('; ')}`);
   return parsed.value;
