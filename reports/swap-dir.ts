@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readlink, rename, rm, symlink, utimes } from 'node:fs/promises';
+import * as fs from 'node:fs/promises';
+import { lstat, mkdir, readdir, readlink, rename, rm, utimes } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -12,15 +13,24 @@ import { basename, dirname, join } from 'node:path';
  * A build no link points to any more is kept SUPERSEDED_KEPT_MS after it was replaced (a reader that
  * followed the old link just before still finds its files), then removed by a later replacement in the
  * same parent, as are builds whose link was deleted and the leftovers of an interrupted write.
+ *
+ * A file system without symbolic links (FAT or exFAT on a USB stick, an SMB share, Windows without the
+ * right to make them) gets the next best: the old directory renamed aside, the new one renamed in, the
+ * old kept as above. A reader may then find none for the instant between the two renames.
  */
 export const SUPERSEDED_KEPT_MS = 10 * 60_000;
 
 /** `.<name>.<pid>-<8 hex>`, with `.partial` while it is written or `.link` for the link before the rename. */
 const ENTRY = /^\.(.+)\.(\d+-[0-9a-f]{8})(\.partial|\.link)?$/;
 const newId = () => `${process.pid}-${randomBytes(4).toString('hex')}`;
+/** What symlink(2) says on a file system, or for a user, that cannot make links. */
+const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EINVAL', 'EACCES']);
+
+/** The one call whose failure means "no links here"; a parameter so a test can be such a file system. */
+export interface SwapFs { symlink: (target: string, path: string) => Promise<void> }
 
 /** Replaces `dir` by what `fill` writes into the directory it is given; the old one stays if anything fails. */
-export async function replaceDirectory(dir: string, fill: (build: string) => Promise<void>, now: () => number = Date.now): Promise<void> {
+export async function replaceDirectory(dir: string, fill: (build: string) => Promise<void>, now: () => number = Date.now, io: SwapFs = fs): Promise<void> {
   const parent = dirname(dir);
   const name = basename(dir);
   const build = `.${name}.${newId()}`;
@@ -36,23 +46,47 @@ export async function replaceDirectory(dir: string, fill: (build: string) => Pro
   }
   const link = join(parent, `${build}.link`);
   try {
-    await symlink(build, link);
-    const previous = await readlink(dir).catch(() => undefined);
-    await rename(link, dir).catch(async (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EISDIR') throw err;
-      // A plain directory (a report from before links): moved aside once, then the link takes its place.
-      const aside = `.${name}.${newId()}`;
-      await rename(dir, join(parent, aside));
-      await rename(link, dir);
-      await utimes(join(parent, aside), now() / 1000, now() / 1000);
+    const linked = await io.symlink(build, link).then(() => true, (err: NodeJS.ErrnoException) => {
+      if (!NO_LINKS.has(err.code ?? '')) throw err;
+      return false;
     });
-    if (previous !== undefined && ENTRY.test(previous)) await utimes(join(parent, previous), now() / 1000, now() / 1000).catch(() => {});
+    if (linked) {
+      const previous = await readlink(dir).catch(() => undefined);
+      await rename(link, dir).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EISDIR') throw err;
+        // A plain directory (a report from before links): moved aside once, then the link takes its place.
+        const aside = `.${name}.${newId()}`;
+        await rename(dir, join(parent, aside));
+        await rename(link, dir);
+        await utimes(join(parent, aside), now() / 1000, now() / 1000);
+      });
+      if (previous !== undefined && ENTRY.test(previous)) await utimes(join(parent, previous), now() / 1000, now() / 1000).catch(() => {});
+    } else {
+      await renameInto(parent, name, build, now());
+    }
   } catch (err) {
     await rm(link, { force: true });
     await rm(join(parent, build), { recursive: true, force: true });
     throw err;
   }
   await sweep(parent, now());
+}
+
+/** Without links: `dir` aside (if there is one), the build renamed to `dir`; the old put back if that fails. */
+async function renameInto(parent: string, name: string, build: string, now: number): Promise<void> {
+  const dir = join(parent, name);
+  const aside = join(parent, `.${name}.${newId()}`);
+  const moved = await rename(dir, aside).then(() => true, (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return false;
+    throw err;
+  });
+  try {
+    await rename(join(parent, build), dir);
+  } catch (err) {
+    if (moved) await rename(aside, dir);
+    throw err;
+  }
+  if (moved) await utimes(aside, now / 1000, now / 1000).catch(() => {});
 }
 
 /** Removes builds, partial builds and links of `parent` that nothing points to and are older than SUPERSEDED_KEPT_MS. */
