@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import fc from 'fast-check';
 import { AlertEngine, type AlertKey } from '../alerts/engine.js';
 import { alertmanagerBody, htmlOf, ntfyHeaders, subjectOf, textOf, type NotificationEvent } from '../alerts/format.js';

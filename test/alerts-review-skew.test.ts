@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import { AlertEngine, type Change } from '../alerts/engine.js';
 import { parseRules, type Rule } from '../alerts/rules.js';
 import { parse } from './helpers/parsed.js';

@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import fc from 'fast-check';
 import { formatDuration, parseDuration } from '../shared/duration.js';
 import { parseRules, selects, type ThresholdRule } from '../alerts/rules.js';

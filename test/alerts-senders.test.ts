@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { simpleParser } from 'mailparser';

@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import fc from 'fast-check';
 import { factsOf, isCondition } from '../alerts/facts.js';
 import { parseRules, type Rule } from '../alerts/rules.js';

@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import { DEFAULT_LIMITS } from '../shared/contract.js';
 import { CATCH_UP_BATCHES, batchRowsFor, isFull, nextFlush, takeBatch, type Item } from '../ingest/batcher.js';
 import { Committer, StopDeadline } from '../ingest/committer.js';

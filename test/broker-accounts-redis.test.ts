@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import { randomBytes } from 'node:crypto';
 import { redisCluster, type RedisCluster } from '../broker/cluster.js';
 import { accountsBroker, closedWithin, type AccountsBroker } from './support/accounts.js';

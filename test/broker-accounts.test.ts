@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import type { MqttClient } from 'mqtt';
 import { DROPPED_TOPIC } from '../broker/oversize-filter.js';
 import { parseSources } from '../shared/sources/spec.js';

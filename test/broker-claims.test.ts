@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import { jest } from '@jest/globals';
 import { redisClaims, type RedisLike } from '../broker/claims.js';
 

@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import mqemitter from 'mqemitter';
 import { createEmitter, guardRecursion } from '../broker/emitter.js';
 

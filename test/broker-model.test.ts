@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import fc from 'fast-check';
 import type { MqttClient } from 'mqtt';
 import { parseSources } from '../shared/sources/spec.js';

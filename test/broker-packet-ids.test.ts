@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import { connect as tcp, type Socket } from 'node:net';
 import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';

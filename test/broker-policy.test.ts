@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import { canPublish, canSubscribe, type Principal } from '../broker/policy.js';
 
 const device: Principal = { kind: 'account', name: 'kitchen', role: 'device' };

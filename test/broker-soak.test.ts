@@ -18,7 +18,7 @@ import { needsRedis } from './support/services.js';
  * CI runs a bounded variant; the long run: SOAK_MESSAGES=300000 npm run test:soak (about 2 minutes).
  */
 // The embedded PGlite (in this test's own process) writes a few thousand rows a second here: fewer messages.
-const MEMORY_MESSAGES = Number(process.env.SOAK_MESSAGES ?? (process.env.DATABASE_URL ? 100_000 : 25_000));
+const MEMORY_MESSAGES = Number(process.env.SOAK_MESSAGES ?? (process.env.DATABASE_URL ? 40_000 : 20_000));
 const ROWS_PER_MESSAGE = 4;
 const redisTest = await needsRedis('the broker soak test with Redis persistence');
 
@@ -40,7 +40,7 @@ afterEach(async () => {
 const LOAD_SECONDS = Number(process.env.SOAK_SECONDS ?? 12);
 // Aedes replays a Redis-stored session one message and one Redis round trip at a time (measured: about
 // 400 messages a second to a reconnecting ingest), so the Redis run sends fewer.
-const REDIS_MESSAGES = Number(process.env.SOAK_REDIS_MESSAGES ?? 20_000);
+const REDIS_MESSAGES = Number(process.env.SOAK_REDIS_MESSAGES ?? 10_000);
 
 async function loadAndKill(persistence: 'memory' | 'redis') {
   const MESSAGES = persistence === 'redis' ? REDIS_MESSAGES : MEMORY_MESSAGES;

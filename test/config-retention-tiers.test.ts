@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import fc from 'fast-check';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { FUZZ_SEED, fuzzRuns } from './support/hostile.js';

@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import {
   DEFAULT_LIMITS,
   encodeReading,

@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import fc from 'fast-check';
 import { csvCell } from '../shared/csv-cell.js';
 import { serializer } from '../storage/export-format.js';

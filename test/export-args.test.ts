@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import fc from 'fast-check';
 import { parseExportOptions } from '../cli/export-args.js';
 import { formatInstant, parseTimeArg } from '../cli/time-args.js';

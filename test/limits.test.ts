@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config/index.js';
 import { validationLimitsOf } from '../config/limits.js';

@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import { DRIVERS } from '../sensor-node/drivers/registry.js';
 import { SensorReadError, SensorSetupError, type SensorSpec } from '../sensor-node/drivers/types.js';
 import { fakeContext, fakeSysfs, FakePin, scriptedDhtBinding } from './helpers/fake-hardware.js';

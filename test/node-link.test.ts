@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';

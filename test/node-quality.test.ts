@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import { calibrate, rangeProblem, SpikeFilter } from '../sensor-node/quality.js';
 import { parseSensorList } from '../sensor-node/sensor-config.js';
 import { WallClock } from '../sensor-node/wall-clock.js';

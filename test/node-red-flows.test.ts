@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALERT_TOPIC_ROOT, encodeReading, INGEST_SUBSCRIPTION, TOPIC_ROOT } from '../shared/contract.js';

@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';

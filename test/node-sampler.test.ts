@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import { getEventListeners } from 'node:events';
 import { DRIVERS } from '../sensor-node/drivers/registry.js';
 import type { Readings, SensorSpec } from '../sensor-node/drivers/types.js';

@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import { request } from 'node:http';
 import fc from 'fast-check';
 import { Registry } from 'prom-client';

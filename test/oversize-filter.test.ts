@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import fc from 'fast-check';
 import mqttPacket from 'mqtt-packet';
 import { DROPPED_TOPIC, OversizeFilter, type FilterEvent } from '../broker/oversize-filter.js';

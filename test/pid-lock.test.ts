@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import fc from 'fast-check';
 import { sensorChartSvg } from '../reports/chart.js';
 import type { SeriesStats } from '../reports/data.js';

@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import fc from 'fast-check';
 import { dueRun, nextRunAfter, periodOf } from '../reports/period.js';
 import { parseReports, PERIODS } from '../reports/spec.js';

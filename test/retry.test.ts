@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import { backoffMs } from '../shared/backoff.js';
 import { classifyDbError } from '../shared/db-errors.js';
 

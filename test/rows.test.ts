@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import { classify } from '../ingest/entries.js';
 import { REJECTED_PAYLOAD_KEEP_BYTES, toRows } from '../ingest/rows.js';
 import { DEFAULT_LIMITS } from '../shared/contract.js';

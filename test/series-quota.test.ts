@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import fc from 'fast-check';
 import type { Item } from '../ingest/batcher.js';
 import { classify } from '../ingest/entries.js';

@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import fc from 'fast-check';
 import { DEFAULT_LIMITS } from '../shared/contract.js';
 import { decodeMessage } from '../shared/sources/decode.js';

@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_LIMITS } from '../shared/contract.js';

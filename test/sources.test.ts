@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import { DEFAULT_LIMITS } from '../shared/contract.js';
 import { decodeMessage, deviceKeyOf, sourceFor, subscriptionsOf } from '../shared/sources/decode.js';
 import { instantOf, legalName, metricName } from '../shared/sources/mapping.js';

@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import { jest } from '@jest/globals';
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

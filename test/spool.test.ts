@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import { spawn } from 'node:child_process';
 import { bootId, startTicksOf } from '../shared/pid-lock.js';
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';

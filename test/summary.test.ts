@@ -1,3 +1,4 @@
+// @engine-independent: opens no database (jest.config.js)
 import fc from 'fast-check';
 import { describeLinkProblem } from '../sensor-node/link-problem.js';
 import { Summary } from '../shared/summary.js';

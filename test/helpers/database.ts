@@ -2,6 +2,7 @@ import { createScratchDatabase } from '../support/scratch-database.js';
 import { connect, disconnect, type Db } from '../../shared/db.js';
 import { startEmbeddedDatabase } from '../../shared/embedded-db.js';
 import { migrate } from '../../shared/migrate.js';
+import { isEngineIndependent } from '../support/engine-independent.mjs';
 
 export interface TestDatabase {
   url: string;
@@ -15,6 +16,8 @@ export interface TestDatabase {
  * under test talks the wire protocol either way.
  */
 export async function createTestDatabase(): Promise<TestDatabase> {
+  const file = expect.getState().testPath;
+  if (file && isEngineIndependent(file)) throw new Error(`${file} is marked engine-independent but opens a database: remove the mark, or the PGlite pass skips it`);
   const serverUrl = process.env.DATABASE_URL;
   if (serverUrl) {
     const scratch = await createScratchDatabase(serverUrl, 'pimonitor_test');
