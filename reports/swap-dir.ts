@@ -26,8 +26,14 @@ const newId = () => `${process.pid}-${randomBytes(4).toString('hex')}`;
 /** What symlink(2) says on a file system, or for a user, that cannot make links. */
 const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EINVAL', 'EACCES']);
 
-/** The one call whose failure means "no links here"; a parameter so a test can be such a file system. */
-export interface SwapFs { symlink: (target: string, path: string) => Promise<void> }
+/**
+ * symlink: the one call whose failure means "no links here"; rename: the one that puts the new link in
+ * place. Parameters so a test can be such a file system, or run another writer at that instant.
+ */
+export interface SwapFs {
+  symlink: (target: string, path: string) => Promise<void>;
+  rename?: (from: string, to: string) => Promise<void>;
+}
 
 /** Replaces `dir` by what `fill` writes into the directory it is given; the old one stays if anything fails. */
 export async function replaceDirectory(dir: string, fill: (build: string) => Promise<void>, now: () => number = Date.now, io: SwapFs = fs): Promise<void> {
@@ -51,16 +57,19 @@ export async function replaceDirectory(dir: string, fill: (build: string) => Pro
       return false;
     });
     if (linked) {
+      // The build being replaced is touched first: another writer's sweep, running at the instant it is
+      // no longer linked, must find it recent, not as old as it was written, and leave it to its readers.
       const previous = await readlink(dir).catch(() => undefined);
-      await rename(link, dir).catch(async (err: NodeJS.ErrnoException) => {
+      if (previous !== undefined && ENTRY.test(previous)) await utimes(join(parent, previous), now() / 1000, now() / 1000).catch(() => {});
+      await (io.rename ?? rename)(link, dir).catch(async (err: NodeJS.ErrnoException) => {
         if (err.code !== 'EISDIR') throw err;
-        // A plain directory (a report from before links): moved aside once, then the link takes its place.
+        // A plain directory (a report from before links): moved aside once (touched first, as above),
+        // then the link takes its place.
         const aside = `.${name}.${newId()}`;
+        await utimes(dir, now() / 1000, now() / 1000);
         await rename(dir, join(parent, aside));
         await rename(link, dir);
-        await utimes(join(parent, aside), now() / 1000, now() / 1000);
       });
-      if (previous !== undefined && ENTRY.test(previous)) await utimes(join(parent, previous), now() / 1000, now() / 1000).catch(() => {});
     } else {
       await renameInto(parent, name, build, now());
     }
