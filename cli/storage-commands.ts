@@ -41,7 +41,7 @@ kept             raw ${keep(s.retentionRawDays)}, 5m ${keep(s.retention5mDays)},
     });
 
   db.command('rollup')
-    .description('roll up readings not yet in readings_5m/1h/1d tables now (the ingest worker does it every minute)')
+    .description('roll up every reading not yet in the rollup tables now, buckets still filling too (the ingest worker rolls each 5-minute bucket up a minute after it ends)')
     .addOption(configOption())
     .option('--rebuild', 'recompute every rollup from the raw readings kept')
     .action(async (o: { config?: string; rebuild?: boolean }) => {
@@ -49,7 +49,7 @@ kept             raw ${keep(s.retentionRawDays)}, 5m ${keep(s.retention5mDays)},
       const bar = progressBar();
       const done = await withMigratedDatabase(load(o).config, 'pimonitor-rollup', async (conn) => {
         if (o.rebuild) console.error(`marked ${formatCount(await markAllForRollup(conn))} buckets to recompute`);
-        return rollUp(conn, { onProgress: (p) => bar.update(p.done / p.total, p.done) });
+        return rollUp(conn, { allOpen: true, onProgress: (p) => bar.update(p.done / p.total, p.done) });
       });
       bar.done(done);
       console.log(`rolled up ${formatCount(done)} 5-minute buckets`);

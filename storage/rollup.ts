@@ -8,15 +8,17 @@ export interface RollupProgress {
 }
 
 /**
- * Rolls up every dirty bucket, `maxBuckets` per transaction (pimonitor_rollup in sql/005_rollups.sql), so ingest is
- * never held up for long and an interrupted run loses nothing. Returns the buckets done; 0 if another
- * process was rolling up (it will finish the work).
+ * Rolls up every dirty bucket that has closed, `maxBuckets` per transaction (pimonitor_rollup in
+ * sql/017_rollup_closed_buckets.sql), so ingest is never held up for long and an interrupted run loses
+ * nothing. A bucket still filling is left for a later run: rolling it up each minute cost more the
+ * fuller it was (issue 28); the readings_* views are exact either way. `allOpen` takes open ones too.
+ * Returns the buckets done; 0 if another process was rolling up (it will finish the work).
  */
-export async function rollUp(db: Db, { maxBuckets = 5000, onProgress }: { maxBuckets?: number; onProgress?: (p: RollupProgress) => void } = {}): Promise<number> {
-  const { total } = await db.one<{ total: number }>('SELECT count(*)::int AS total FROM rollup_dirty');
+export async function rollUp(db: Db, { maxBuckets = 5000, allOpen = false, onProgress }: { maxBuckets?: number; allOpen?: boolean; onProgress?: (p: RollupProgress) => void } = {}): Promise<number> {
+  const { total } = await db.one<{ total: number }>('SELECT count(*)::int AS total FROM rollup_dirty WHERE $1 OR pimonitor_rollup_due(bucket)', [allOpen]);
   let done = 0;
   for (;;) {
-    const { n } = await db.one<{ n: number | null }>('SELECT pimonitor_rollup($1) AS n', [maxBuckets]);
+    const { n } = await db.one<{ n: number | null }>('SELECT pimonitor_rollup($1, $2) AS n', [maxBuckets, allOpen]);
     if (!n) return done;
     done += n;
     onProgress?.({ done, total: Math.max(total, done) });

@@ -48,7 +48,7 @@ export async function diskUsage(db: Db): Promise<DiskUsage> {
     WITH oldest AS (SELECT min(ts) AS ts FROM readings_raw)
     SELECT (SELECT ts FROM oldest) AS oldest,
       (SELECT coalesce(sum(count), 0) FROM rollup_5m_live WHERE bucket >= pimonitor_bucket_5m((SELECT ts FROM oldest))) AS values,
-      (SELECT count(*)::int FROM rollup_dirty) AS backlog,
+      (SELECT count(*)::int FROM rollup_dirty WHERE pimonitor_rollup_due(bucket)) AS backlog,
       pg_database_size(current_database()) AS database`);
   const raw = tables.find((t) => t.table === 'readings_raw')!;
   // Counted from the 5-minute rollups: exact, and far cheaper than counting raw rows.
