@@ -37,3 +37,30 @@ export const pointsWhenSparse: Exclude<uPlot.Series.Points.Show, boolean> = (u, 
 export function counted(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString()} ${n === 1 ? one : many}`;
 }
+
+/** A pause longer than this many times a series' usual step between readings breaks its line. */
+const GAP_STEPS = 3;
+
+/**
+ * The table with a null row in each pause much longer than its usual step (the median), so the line
+ * breaks there (uPlot draws no line across a null with spanGaps false) instead of joining readings
+ * days apart, as the reports do. Pure.
+ */
+export function breakGaps(table: uPlot.AlignedData): uPlot.AlignedData {
+  const t = table[0] as number[];
+  if (t.length < 3) return table;
+  const steps = t.slice(1).map((x, i) => x - t[i]!).sort((a, b) => a - b);
+  const limit = GAP_STEPS * steps[Math.floor(steps.length / 2)]!;
+  const rows: number[] = [];
+  for (let i = 1; i < t.length; i++) if (t[i]! - t[i - 1]! > limit) rows.push(i);
+  if (rows.length === 0) return table;
+  return table.map((column, c) => {
+    const out: Array<number | null | undefined> = [];
+    let from = 0;
+    for (const i of rows) {
+      out.push(...(column as Array<number | null | undefined>).slice(from, i), c === 0 ? (t[i - 1]! + t[i]!) / 2 : null);
+      from = i;
+    }
+    return [...out, ...(column as Array<number | null | undefined>).slice(from)];
+  }) as uPlot.AlignedData;
+}

@@ -1,6 +1,6 @@
 import uPlot from 'uplot';
 import { get, history, type Latest } from './api.js';
-import { counted, pointsWhenSparse, requestedRange } from './chart-scale.js';
+import { breakGaps, counted, pointsWhenSparse, requestedRange } from './chart-scale.js';
 import { byMetric, el } from './dom.js';
 
 const RANGES: [string, string][] = [['1 h', '-1h'], ['24 h', '-24h'], ['7 d', '-7d'], ['30 d', '-30d'], ['1 year', '-52w']];
@@ -55,8 +55,10 @@ export async function historyPage(main: HTMLElement, params: URLSearchParams): P
     const s = r.series[0];
     if (!s) return [[], []] as unknown as uPlot.AlignedData;
     const t = s.t.map((ms) => ms / 1000);
-    return (chosen.length === 1 ? [t, s.avg, s.min, s.max] : [t, s.avg]) as uPlot.AlignedData;
+    return breakGaps((chosen.length === 1 ? [t, s.avg, s.min, s.max] : [t, s.avg]) as uPlot.AlignedData);
   });
+  // Each sensor's readings: the joined table has a row per distinct time, and the gaps' null rows.
+  const points = results.reduce((n, r) => n + (r.series[0]?.t.length ?? 0), 0);
   const data = tables.length === 1 ? tables[0]! : uPlot.join(tables);
   const span = [Date.parse(results[0]?.from ?? '') / 1000, Date.parse(results[0]?.to ?? '') / 1000] as const;
   const spanOk = span[0] < span[1]; // NaN (no answer, an older server) is not: uPlot spans the readings then
@@ -83,7 +85,6 @@ export async function historyPage(main: HTMLElement, params: URLSearchParams): P
   const plot = new uPlot(opts, data, box);
   const resize = () => plot.setSize({ width: Math.max(280, box.clientWidth - 16), height: 320 });
   window.addEventListener('resize', resize);
-  const points = data[0]?.length ?? 0;
   box.append(el('p', { class: 'muted' }, `${counted(points, 'point')} · CSV: `, ...chosen.flatMap((c, i) => {
     const [device, sensor] = c.split('/') as [string, string];
     const href = `/api/history.csv?${new URLSearchParams({ device, sensor, metric, ...(custom ? custom : { from: range }) })}`;
