@@ -7,6 +7,8 @@ import { Authenticator } from './authenticator.js';
 import { Claims, type ClaimBackend, type ClaimChange } from './claims.js';
 import { Ownership } from './ownership.js';
 import type { Source } from '../shared/sources/source.js';
+import { ackAfterStore } from './ack-after-store.js';
+import { tolerateStaleDeliveries } from './stale-deliveries.js';
 import { createEmitter, guardRecursion } from './emitter.js';
 import { FilteredConnection } from './filtered-connection.js';
 import { createHooks, newStats, POLICY, remoteAddress, type BrokerStats } from './hooks.js';
@@ -33,7 +35,9 @@ export interface BrokerOptions {
   sources?: readonly Source[];
   /** Where claims are kept beyond this process without a cluster (PostgreSQL, claims-db.ts); else in memory. */
   claims?: ClaimBackend;
-  /** Persistence and emitter shared with other broker processes (Redis); in memory when absent. */
+  /** This broker's own persistence (journal/persistence.ts), stopped with it; ignored with a cluster. */
+  persistence?: NonNullable<AedesOptions['persistence']> & { stop(options?: { timeoutMs?: number }): Promise<void> };
+  /** Shared with other broker processes (Redis); in memory when absent. */
   cluster?: Pick<AedesOptions, 'persistence' | 'mq' | 'id'> & {
     /** Resolves once the shared store has finished what closing clients sent it (see stop()). */
     settle?(): Promise<void>;
@@ -70,7 +74,7 @@ const MAX_WEBSOCKET_FRAME_BYTES = 16 * 1024 * 1024;
  * (authenticator), publish and subscribe where (policy.ts), within which limits (limits.ts). Every
  * connection passes an OversizeFilter, so a message over the limit is dropped as Mosquitto does.
  */
-export async function startBroker({ host, port, log, authenticator, limits: overrides, cluster, tls, websocket, sources = [], claims: claimBackend }: BrokerOptions): Promise<RunningBroker> {
+export async function startBroker({ host, port, log, authenticator, limits: overrides, cluster, persistence: ownPersistence, tls, websocket, sources = [], claims: claimBackend }: BrokerOptions): Promise<RunningBroker> {
   const limits = { ...DEFAULT_LIMITS, ...overrides };
   const stats = newStats();
   const principals = new WeakMap<Client, Principal>();
@@ -104,8 +108,10 @@ export async function startBroker({ host, port, log, authenticator, limits: over
   const ownership = new Ownership(claims, limits, (name) => auth.has(name), sources);
   const clients = () => (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
   const live = (clientId: string) => clients()[clientId];
+  const persistence = cluster?.persistence ? undefined : ownPersistence;
   const aedes: Aedes = await Aedes.createBroker({
     ...cluster,
+    ...(persistence ? { persistence } : {}),
     mq,
     concurrency: CONCURRENCY,
     drainTimeout: limits.drainTimeoutMs,
@@ -113,6 +119,7 @@ export async function startBroker({ host, port, log, authenticator, limits: over
     maxInflightInbound: limits.maxInflight,
     ...createHooks({ auth, limits, log, stats, principals, drops, ownership, live, readable: sources.flatMap((s) => s.filters), newestPacketId: (clientId) => newestPacketId(aedes, lastPacketIds, clientId) }),
   });
+  ackAfterStore(aedes); // a QoS 1 PUBACK only once the message is stored
   const principalOf = (client: Client): Principal => principals.get(client) ?? { kind: 'anonymous' };
   aedes.on('client', (client) => {
     stats.connects++;
@@ -198,6 +205,7 @@ export async function startBroker({ host, port, log, authenticator, limits: over
   } catch (err) {
     for (const s of [server, ...extra.map((e) => e.server)]) if (s.listening) s.close();
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    await persistence?.stop();
     throw err;
   }
   log.info({ host, port: bound, login: auth.requiresLogin ? 'required' : 'anonymous on loopback only, until an account exists' }, 'MQTT broker listening');
@@ -228,6 +236,7 @@ export async function startBroker({ host, port, log, authenticator, limits: over
         await cluster?.settle?.();
         await new Promise<void>((resolve) => aedes.close(() => resolve()));
         await closed;
+        await persistence?.stop({ timeoutMs: 5000 }); // after what the closing clients changed
       })();
       return stopped;
     },
@@ -268,27 +277,6 @@ async function newestPacketId(aedes: Aedes, remembered: Map<string, number>, cli
     if (++scanned >= MAX_SCANNED_PACKETS) break;
   }
   return newest;
-}
-
-/**
- * A persistent session reconnecting under load: Aedes replays the stored queue while live deliveries of
- * the same messages are still on their way (each deferred by a setImmediate in client.deliverQoS). When
- * the replay has already delivered and cleared a message, the live delivery's outgoingUpdate finds no
- * such packet, and Aedes's writeQoS (its own comment: "is this right, or we should ignore this?")
- * emits it as a client error, which disconnects the subscriber; moscajs/aedes issue 543 is the same
- * error from overlapping subscriptions. In the soak test this disconnected ingest mid-replay again and
- * again. The message was delivered, so the error is only counted: the delivery is complete (writeQoS
- * then calls the delivery's callback) and the client stays connected.
- */
-function tolerateStaleDeliveries(client: Client, counted: () => void): void {
-  const emit = client.emit.bind(client);
-  client.emit = ((event: string | symbol, ...args: unknown[]) => {
-    if (event === 'error' && (args[0] as Error | undefined)?.message === 'no such packet') {
-      counted();
-      return true;
-    }
-    return emit(event, ...args);
-  }) as typeof client.emit;
 }
 
 function describe(who: Principal): string {

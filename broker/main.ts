@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { configuredSources } from '../shared/sources/spec.js';
 import { parseHostList } from '../shared/allowed-hosts.js';
 import type { Config } from '../config/index.js';
@@ -11,6 +12,7 @@ import { Authenticator } from './authenticator.js';
 import { startBroker, type RunningBroker } from './broker.js';
 import { databaseClaims } from './claims-db.js';
 import { redisCluster, type RedisCluster } from './cluster.js';
+import { FilePersistence } from './journal/persistence.js';
 import { createBrokerMetrics } from './metrics.js';
 
 /** Accounts from the database; no mqtt_accounts table yet (nothing migrated) means no accounts. */
@@ -62,6 +64,7 @@ export async function startConfiguredBroker(config: Config, log: Logger, databas
       // Browser pages may connect from the hosts the dashboard accepts (WEB_HOSTS, checked at load).
       websocket: b.websocket.enabled ? { host: b.host, port: b.websocket.port, allowedHosts: allowedHostsOf(config.web.hosts) } : undefined,
       cluster,
+      persistence: b.persistence === 'file' ? new FilePersistence({ dir: join(config.dataDir, 'broker'), log, fsyncIntervalMs: b.journalFsyncMs, compactBytes: b.journalCompactBytes }) : undefined,
       // Without Redis, client ids and source devices stay their accounts' across restarts in PostgreSQL.
       claims: cluster ? undefined : databaseClaims(db, () => log.warn('the database has no broker_claims table yet (not migrated): client ids and devices are owned in memory until the broker restarts after a migration')),
       // Service accounts may read the configured sources' topics (shared/sources), nothing else new;

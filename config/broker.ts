@@ -53,10 +53,24 @@ export const broker = {
       port: { doc: 'Port of the WebSocket listener (9001, as is usual for MQTT over WebSocket; 8080 is the dashboard\'s).', format: 'port', default: 9001, env: 'MQTT_WS_PORT', bounds: PORT_OR_ANY },
     },
     persistence: {
-      doc: 'Where the broker keeps sessions, retained and queued messages: memory, or redis (survives restarts; lets several brokers form one).',
-      format: ['memory', 'redis'],
+      doc: 'Where the broker keeps sessions, retained and queued messages: file (memory, with every change journaled under DATA_DIR/broker before it is acknowledged: survives a crash), memory (lost when the broker stops), or redis (lets several brokers form one).',
+      format: ['file', 'memory', 'redis'],
       default: 'memory',
       env: 'BROKER_PERSISTENCE',
+    },
+    journalFsyncMs: {
+      doc: 'With broker.persistence=file, how often the journal is fsynced: a power cut loses at most this much of what was acknowledged; a crash of the process loses nothing.',
+      format: 'duration-ms',
+      default: 1000,
+      env: 'BROKER_JOURNAL_FSYNC_MS',
+      bounds: { min: 10, belowMin: 'an fsync that often costs more than the messages it keeps', max: 60_000, aboveMax: 'a power cut would lose over a minute of acknowledged messages' },
+    },
+    journalCompactBytes: {
+      doc: 'With broker.persistence=file, the journal is rewritten as a snapshot of what is still held when it grows past this.',
+      format: 'bytes',
+      default: 64 * 1024 * 1024,
+      env: 'BROKER_JOURNAL_COMPACT_BYTES',
+      bounds: { min: 64 * 1024, belowMin: 'the journal would be rewritten every few messages', max: 2 ** 31, aboveMax: 'the journal is read whole at start' },
     },
     redisUrl: {
       doc: 'Redis for broker.persistence=redis, e.g. redis://:password@127.0.0.1:6379/0.',

@@ -1,0 +1,233 @@
+import { createRequire } from 'node:module';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Logger } from '../../shared/log.js';
+import { applyOp, pruneIndex, replayOps, snapshotOps, StateIndex, type MemoryStore } from './apply.js';
+import { encodeOp, storedPacket, storedSubscription, type Op } from './ops.js';
+import { parseJournal } from './read.js';
+import { JournalWriter } from './writer.js';
+
+type Memory = MemoryStore & {
+  createRetainedStreamCombi(patterns: string[]): Readable;
+  countOffline(): Promise<unknown>;
+  subscriptionsByTopic(topic: string): Promise<unknown>;
+  streamWill(brokers?: unknown): Readable;
+  getClientList(topic: string): Readable;
+  destroy(): Promise<void>;
+};
+// Aedes's own in-memory persistence, without the callback layer its main export adds.
+const MemoryPersistence = createRequire(import.meta.url)('aedes-persistence/asyncPersistence.js') as new () => Memory;
+
+export interface FilePersistenceOptions {
+  /** Directory of the journal (DATA_DIR/broker). */
+  dir: string;
+  log: Logger;
+  /** fsync cadence: a power cut loses at most this window; a crash of the process loses nothing. */
+  fsyncIntervalMs: number;
+  /** The journal is compacted (rewritten as a snapshot of the live state) when it grows past this. */
+  compactBytes: number;
+}
+
+type Client = { id: string };
+type PacketLike = Parameters<typeof storedPacket>[0];
+
+/**
+ * Aedes's in-memory persistence, with every change journaled to an append-only file before it is
+ * made and before its promise resolves: Aedes acknowledges a QoS 1 message only once it is queued
+ * for the persistent sessions that want it (see ack-after-store.ts), so once it is in this file.
+ * Reads are served from memory. At setup the journal is replayed (a torn last record cut off, damage
+ * skipped and counted) and compacted; it is compacted again whenever it outgrows `compactBytes`.
+ */
+export class FilePersistence {
+  private readonly memory = new MemoryPersistence();
+  private readonly index = new StateIndex();
+  private writer: JournalWriter | undefined;
+  private compacting = false;
+  private compactAt: number;
+  private stopping: Promise<void> | undefined;
+  readonly path: string;
+
+  constructor(private readonly options: FilePersistenceOptions) {
+    this.path = join(options.dir, 'journal.log');
+    this.compactAt = options.compactBytes;
+  }
+
+  get broker(): unknown {
+    return (this.memory as unknown as { broker: unknown }).broker;
+  }
+
+  /** Called by Aedes at start (must be an async function): replays the journal, then compacts it. */
+  async setup(broker: unknown): Promise<void> {
+    const started = Date.now();
+    await this.memory.setup(broker);
+    await mkdir(this.options.dir, { recursive: true });
+    const bytes = await readFile(this.path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return Buffer.alloc(0);
+      throw err;
+    });
+    const parsed = parseJournal(bytes);
+    const replayed = await replayOps(this.memory, this.index, parsed.ops);
+    await pruneIndex(this.memory, this.index);
+    const size = await this.writeSnapshot();
+    this.writer = await JournalWriter.open(this.path, {
+      fsyncIntervalMs: this.options.fsyncIntervalMs,
+      onFailure: (err) => this.options.log.error({ journal: this.path, err: err.message }, 'cannot write the broker journal (disk full?): publishes are not acknowledged until it can be written (logged once)'),
+      onRecovery: () => this.options.log.info({ journal: this.path }, 'the broker journal can be written again'),
+    });
+    this.writer.size = size;
+    this.compactAt = Math.max(this.options.compactBytes, 2 * size);
+    const fields = { journal: this.path, bytes: bytes.length, operations: parsed.ops.length, refused: replayed.refused, clients: this.index.clients.size, snapshotBytes: size, ms: Date.now() - started };
+    if (parsed.damagedBytes > 0 || parsed.unreadable > 0) this.options.log.warn({ ...fields, damagedBytes: parsed.damagedBytes, unreadable: parsed.unreadable }, 'broker journal had damaged records: skipped');
+    if (bytes.length > parsed.validEnd) this.options.log.warn({ ...fields, tornBytes: bytes.length - parsed.validEnd }, 'broker journal ended in a torn record (a crash mid-write): cut off');
+    this.options.log.info(fields, 'broker journal replayed');
+  }
+
+  /** Writes the live state as a new journal (temporary file, fsync, rename, fsync of the directory). */
+  private async writeSnapshot(): Promise<number> {
+    const ops = await snapshotOps(this.memory, this.index);
+    const now = Date.now();
+    const bytes = Buffer.concat(ops.map((op) => encodeOp(op, now)));
+    const temporary = `${this.path}.tmp`;
+    await rm(temporary, { force: true });
+    const file = await open(temporary, 'w');
+    try {
+      await file.writeFile(bytes);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temporary, this.path);
+    const dir = await open(this.options.dir, 'r');
+    await dir.sync().finally(() => dir.close());
+    return bytes.length;
+  }
+
+  private compact(): void {
+    if (this.compacting || !this.writer) return;
+    this.compacting = true;
+    this.writer
+      .between(async (old) => {
+        await pruneIndex(this.memory, this.index);
+        const size = await this.writeSnapshot();
+        await old.close().catch(() => {});
+        this.compactAt = Math.max(this.options.compactBytes, 2 * size);
+        return { file: await open(this.path, 'a'), size };
+      })
+      .catch((err: Error) => this.options.log.error({ journal: this.path, err: err.message }, 'could not compact the broker journal; it keeps growing until the next attempt'))
+      .finally(() => {
+        this.compacting = false;
+      });
+  }
+
+  /** Journals `op`, then applies it to memory; resolves with what memory returned. */
+  private async record(op: Op): Promise<never> {
+    if (!this.writer) throw new Error('the broker journal is not open');
+    await this.writer.append(encodeOp(op, Date.now()));
+    this.index.track(op);
+    const result = applyOp(this.memory, op);
+    if (this.writer.size > this.compactAt) this.compact();
+    return result as Promise<never>;
+  }
+
+  storeRetained(packet: PacketLike) {
+    return this.record({ op: 'retain', packet: storedPacket(packet) });
+  }
+  addSubscriptions(client: Client, subs: Parameters<typeof storedSubscription>[0][]) {
+    return this.record({ op: 'subscribe', clientId: client.id, subs: subs.map(storedSubscription) });
+  }
+  removeSubscriptions(client: Client, topics: string[]) {
+    return this.record({ op: 'unsubscribe', clientId: client.id, topics: [...topics] });
+  }
+  cleanSubscriptions(client: Client) {
+    return this.record({ op: 'cleanSubscriptions', clientId: client.id });
+  }
+  async outgoingEnqueue(sub: { clientId: string }, packet: PacketLike) {
+    return this.outgoingEnqueueCombi([sub], packet);
+  }
+  async outgoingEnqueueCombi(subs: Array<{ clientId: string }>, packet: PacketLike) {
+    // Most messages have no persistent session to queue for: nothing to journal.
+    if (subs.length === 0) return;
+    return this.record({ op: 'enqueue', clientIds: subs.map((s) => s.clientId), packet: storedPacket(packet) });
+  }
+  outgoingUpdate(client: Client, packet: PacketLike) {
+    return this.record({ op: 'update', clientId: client.id, packet: storedPacket(packet) });
+  }
+  async outgoingClearMessageId(client: Client, packet: { messageId?: number }) {
+    if (!packet.messageId) return this.memory.outgoingClearMessageId(client, packet);
+    return this.record({ op: 'clear', clientId: client.id, messageId: packet.messageId });
+  }
+  incomingStorePacket(client: Client, packet: PacketLike) {
+    return this.record({ op: 'incoming', clientId: client.id, packet: storedPacket(packet) });
+  }
+  async incomingDelPacket(client: Client, packet: { messageId?: number }) {
+    if (!packet.messageId) return this.memory.incomingDelPacket(client, packet);
+    return this.record({ op: 'incomingDel', clientId: client.id, messageId: packet.messageId });
+  }
+  cleanIncoming(client: Client) {
+    return this.record({ op: 'cleanIncoming', clientId: client.id });
+  }
+  async putWill(client: Client, packet: PacketLike & { brokerId?: string }) {
+    // As the in-memory store does: the will is stamped with this broker and client.
+    const broker = this.broker as { id?: string } | undefined;
+    packet.brokerId = broker?.id;
+    (packet as { clientId?: string }).clientId = client.id;
+    return this.record({ op: 'will', clientId: client.id, packet: storedPacket(packet) });
+  }
+  delWill(client: Client) {
+    return this.record({ op: 'delWill', clientId: client.id });
+  }
+
+  createRetainedStream(pattern: string) {
+    return this.memory.createRetainedStream(pattern);
+  }
+  createRetainedStreamCombi(patterns: string[]) {
+    return this.memory.createRetainedStreamCombi(patterns);
+  }
+  subscriptionsByClient(client: Client) {
+    return this.memory.subscriptionsByClient(client);
+  }
+  countOffline() {
+    return this.memory.countOffline();
+  }
+  subscriptionsByTopic(topic: string) {
+    return this.memory.subscriptionsByTopic(topic);
+  }
+  outgoingStream(client: Client) {
+    return this.memory.outgoingStream(client);
+  }
+  incomingGetPacket(client: Client, packet: { messageId?: number }) {
+    return this.memory.incomingGetPacket(client, packet);
+  }
+  getWill(client: Client) {
+    return this.memory.getWill(client);
+  }
+  streamWill(brokers?: unknown) {
+    return this.memory.streamWill(brokers);
+  }
+  getClientList(topic: string) {
+    return this.memory.getClientList(topic);
+  }
+
+  /** Writes what is pending, fsyncs and closes the journal, within `timeoutMs`; safe to call twice. */
+  stop({ timeoutMs = 5000 }: { timeoutMs?: number } = {}): Promise<void> {
+    this.stopping ??= (async () => {
+      if (!this.writer) return;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          this.options.log.warn({ journal: this.path, timeoutMs }, 'the broker journal did not close in time; its last writes may not be fsynced');
+          resolve();
+        }, timeoutMs);
+      });
+      await Promise.race([this.writer.close(), late]);
+      clearTimeout(timer);
+    })();
+    return this.stopping;
+  }
+
+  /** Aedes's name for stop(). */
+  destroy(): Promise<void> {
+    return this.stop();
+  }
+}

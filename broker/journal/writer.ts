@@ -1,0 +1,118 @@
+import { open, type FileHandle } from 'node:fs/promises';
+
+interface Pending {
+  record: Buffer;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+export interface WriterOptions {
+  /** How often written records are fsynced; a power cut loses at most this window, a process crash nothing. */
+  fsyncIntervalMs: number;
+  /** Told once when a write fails (a full disk) and once when writes succeed again. */
+  onFailure(err: Error): void;
+  onRecovery(): void;
+}
+
+/**
+ * Appends records to one file: every record handed in during a tick goes out in one write, and each
+ * append resolves only once its bytes are in the file (the kernel's page cache: a process crash keeps
+ * them). A failed write rejects its records and cuts the file back to where it was, so no torn
+ * record is left between whole ones. fsync runs on a cadence, not per write.
+ */
+export class JournalWriter {
+  private pending: Pending[] = [];
+  /** Every write and every `between` run, one after another. */
+  private chain: Promise<void> = Promise.resolve();
+  private scheduled = false;
+  private dirty = false;
+  private failing = false;
+  private closed = false;
+  private readonly timer: NodeJS.Timeout;
+
+  private constructor(private file: FileHandle, public size: number, private readonly options: WriterOptions) {
+    this.timer = setInterval(() => void this.sync().catch(() => {}), options.fsyncIntervalMs);
+    this.timer.unref();
+  }
+
+  static async open(path: string, options: WriterOptions): Promise<JournalWriter> {
+    const file = await open(path, 'a');
+    const { size } = await file.stat();
+    return new JournalWriter(file, size, options);
+  }
+
+  append(record: Buffer): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the broker journal is closed'));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ record, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /**
+   * Runs `fn` between two writes, with nothing written meanwhile; what is appended waits. `fn` may
+   * swap the file (compaction): it gets the current one and returns the one to go on with.
+   */
+  between(fn: (file: FileHandle, size: number) => Promise<{ file: FileHandle; size: number }>): Promise<void> {
+    const run = this.chain.then(async () => {
+      const next = await fn(this.file, this.size);
+      this.file = next.file;
+      this.size = next.size;
+    });
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.chain = this.chain.then(() => this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    const bytes = batch.length === 1 ? batch[0]!.record : Buffer.concat(batch.map((p) => p.record));
+    try {
+      let written = 0;
+      while (written < bytes.length) written += (await this.file.write(bytes, written)).bytesWritten;
+      this.size += bytes.length;
+      this.dirty = true;
+      if (this.failing) {
+        this.failing = false;
+        this.options.onRecovery();
+      }
+      for (const p of batch) p.resolve();
+    } catch (err) {
+      await this.file.truncate(this.size).catch(() => {});
+      if (!this.failing) {
+        this.failing = true;
+        this.options.onFailure(err as Error);
+      }
+      for (const p of batch) p.reject(err as Error);
+    }
+  }
+
+  /** fsyncs what was written since the last time. */
+  async sync(): Promise<void> {
+    if (!this.dirty) return;
+    this.dirty = false;
+    await this.file.datasync();
+  }
+
+  /** Writes what is pending, fsyncs and closes the file; safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return this.chain;
+    this.closed = true;
+    clearInterval(this.timer);
+    this.chain = this.chain.then(() => this.flush()).then(async () => {
+      await this.sync().catch(() => {});
+      await this.file.close();
+    });
+    return this.chain;
+  }
+}
