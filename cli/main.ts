@@ -10,6 +10,7 @@ import { addAlertsCommands } from './alerts-commands.js';
 import { addReportCommands } from './report-commands.js';
 import { addSourcesCommands } from './sources-commands.js';
 import { ExpectedError } from '../shared/expected-error.js';
+import { databaseProblem } from '../shared/database-problem.js';
 import { watchParent } from '../shared/shutdown.js';
 import { withMigratedDatabase } from './with-database.js';
 
@@ -124,6 +125,11 @@ program.parseAsync().catch((err: unknown) => {
   }
   if (err instanceof ListenError || err instanceof ExpectedError) {
     console.error(`pimonitor: ${err.message}`);
+    process.exit(1);
+  }
+  const database = databaseProblem(err);
+  if (database) {
+    console.error(`pimonitor: ${database}`);
     process.exit(1);
   }
   console.error('pimonitor: failed:', err);

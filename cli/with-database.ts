@@ -3,18 +3,7 @@ import { databaseUrlOf } from '../config/database-url.js';
 import type { Db } from '../shared/db.js';
 import type { Migration, MigrationResult } from '../shared/migrate.js';
 import { ExpectedError } from '../shared/expected-error.js';
-
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN']);
-
-/** A connection that never opened, said in words, with what to do; null for any other error. */
-function unreachable(err: unknown, url: string, embedded: boolean): ExpectedError | null {
-  const code = (err as { code?: string })?.code;
-  const timedOut = err instanceof Error && /timeout/i.test(err.message);
-  if (!(code && UNREACHABLE.has(code)) && !timedOut) return null;
-  return new ExpectedError(embedded
-    ? `cannot reach the embedded database at ${url} (${code ?? 'timeout'}): start it with \`pimonitor up\` (or \`npm start\`), or set DATABASE_URL to your PostgreSQL`
-    : `cannot reach the database at ${url} (${code ?? 'timeout'}): is PostgreSQL running, and is DATABASE_URL right?`);
-}
+import { databaseProblem } from '../shared/database-problem.js';
 
 /**
  * For one-shot commands: connects to the configured database, brings its schema up to date, runs
@@ -35,7 +24,8 @@ export async function withMigratedDatabase<T>(
     try {
       migrated = await migrate(db, onApplied);
     } catch (err) {
-      throw unreachable(err, redactUrl(url), !config.database.url) ?? err;
+      const problem = databaseProblem(err, { url: redactUrl(url), embedded: !config.database.url });
+      throw problem ? new ExpectedError(problem) : err;
     }
     return await work(db, { ...migrated, url });
   } finally {
