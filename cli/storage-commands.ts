@@ -26,7 +26,8 @@ export function addStorageCommands(program: Command, load: Load): void {
     .option('--json', 'print JSON instead of a table')
     .action(async (o: { config?: string; json?: boolean }) => {
       const { config } = load(o);
-      const usage = await withMigratedDatabase(config, 'pimonitor-db', async (conn) => (await import('../storage/usage.js')).diskUsage(conn));
+      const { diskUsage, PER_VALUE_FROM } = await import('../storage/usage.js');
+      const usage = await withMigratedDatabase(config, 'pimonitor-db', diskUsage);
       if (o.json) return console.log(JSON.stringify({ ...usage, retention: config.storage }, null, 2));
       console.log(formatTable(['table', 'rows', 'size', 'partitions'],
         usage.tables.map((t) => [t.table, `${t.estimated ? '≈' : ''}${formatCount(t.rows)}`, formatBytes(t.bytes), t.partitions ? String(t.partitions) : '-'])));
@@ -34,7 +35,7 @@ export function addStorageCommands(program: Command, load: Load): void {
       const s = config.storage;
       console.log(`
 database         ${formatBytes(usage.databaseBytes)}
-per raw value    ${usage.rawBytesPerValue === null ? '-' : `${usage.rawBytesPerValue.toFixed(1)} bytes (with indexes)`}
+per raw value    ${usage.rawBytesPerValue === null ? `- (said from ${formatCount(PER_VALUE_FROM)} readings on; a new database's pages are made for many)` : `${usage.rawBytesPerValue.toFixed(1)} bytes (with indexes)`}
 oldest raw       ${usage.oldestRaw?.toISOString() ?? '-'}
 rollup backlog   ${formatCount(usage.rollupBacklog)} 5-minute buckets
 kept             raw ${keep(s.retentionRawDays)}, 5m ${keep(s.retention5mDays)}, 1h ${keep(s.retention1hDays)}, 1d ${keep(s.retention1dDays)}, rejected ${keep(s.retentionRejectedDays)}`);

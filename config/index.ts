@@ -182,7 +182,7 @@ function crossFieldProblems(config: Config, sourceOf: (key: string) => string, e
   }
   if (config.broker.embedded) {
     // The embedded broker refuses a subscription past its limits, and ingest would wait for it forever.
-    const sources = parseSources(config.ingest.sources, 'UTC');
+    const sources = parseSources(config.ingest.sources, 'UTC', config.node.discovery.prefix);
     const filters = sources.ok ? sources.value.flatMap((s) => s.filters) : [];
     const deepest = filters.reduce<string | undefined>((a, f) => (a === undefined || topicLevels(f) > topicLevels(a) ? f : a), undefined);
     if (deepest && topicLevels(deepest) > config.broker.maxTopicLevels) {

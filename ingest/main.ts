@@ -126,7 +126,13 @@ function logWorkerEvents(worker: IngestWorker, log: Logger, mqttUrl: string): vo
   });
   worker.on('brokerError', (err) => log.error({ err: err.message, url: mqttUrl }, 'broker refused the connection'));
   worker.on('rejected', ({ topic, code, reason, source }) => log.debug({ topic, code, reason, source }, 'message rejected'));
-  worker.on('renamed', ({ source, name, device, count }) => log.warn({ source, name, device, count }, `device name "${name}" is not a legal name (1-64 of A-Z a-z 0-9 _ -): stored as ${device}, with a hash so names that read alike stay apart; rename it at the device to choose`));
+  // A bridge inventing names could fill the card with these lines: the first hundred are logged, all counted.
+  const RENAMES_LOGGED = 100;
+  worker.on('renamed', ({ source, name, device, count }) => {
+    if (count > RENAMES_LOGGED) return;
+    log.warn({ source, name, device, count }, `device name "${name}" is not a legal name (1-64 of A-Z a-z 0-9 _ -): stored as ${device}, with a hash so names that read alike stay apart; rename it at the device to choose`);
+    if (count === RENAMES_LOGGED) log.warn({ count }, `${RENAMES_LOGGED} renamed device names logged; further ones are counted in pimonitor_ingest_source_renamed_names_total, not logged`);
+  });
   worker.on('seriesQuotaReached', ({ device, limit, until }) =>
     log.warn({ device, limit, until: until.toISOString() }, 'a device created its quota of new series for the hour; readings of further new series are rejected (code quota) until then (INGEST_MAX_NEW_SERIES_PER_DEVICE_PER_HOUR)'));
   worker.on('isolated', ({ topic, error, storedAs }) =>

@@ -25,6 +25,9 @@ export interface DiskUsage {
   rollupBacklog: number;
 }
 
+/** Fewer raw values than this, and bytes per value is not given (the empty partitions' pages dominate). */
+export const PER_VALUE_FROM = 10_000;
+
 export async function diskUsage(db: Db): Promise<DiskUsage> {
   const tables = await db.map(`
     WITH rels AS (
@@ -57,7 +60,8 @@ export async function diskUsage(db: Db): Promise<DiskUsage> {
   return {
     databaseBytes: Number(database),
     tables,
-    rawBytesPerValue: raw.rows > 0 ? raw.bytes / raw.rows : null,
+    // A new database's few values share pages and indexes made for many: the ratio says nothing yet.
+    rawBytesPerValue: raw.rows >= PER_VALUE_FROM ? raw.bytes / raw.rows : null,
     oldestRaw: oldest,
     rollupBacklog: backlog,
   };

@@ -127,7 +127,7 @@ export class WebServer {
     res.write(format.header());
     for await (const rows of exportRows(this.o.db, { from: h.from, to: h.to, every, devices: [h.device], sensors: [h.sensor], ...(h.metric ? { metrics: [h.metric] } : {}) })) {
       // Backpressure, and a download the browser cancelled stops the export instead of waiting for ever.
-      if (!res.write(format.page(rows))) await new Promise((resolve) => (res.once('drain', resolve), res.once('close', resolve)));
+      if (!res.write(format.page(rows))) await drainedOrClosed(res);
       if (res.destroyed) return;
     }
     res.end(format.footer());
@@ -224,4 +224,17 @@ export class WebServer {
       return json(503, { error: 'the database did not answer; try again' });
     }
   }
+}
+
+/** Waits for the response to drain or close, and leaves no listener behind (a long download waits thousands of times). */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
