@@ -152,8 +152,11 @@ withChromium('a fresh database with three readings: History spans the range aske
         // The series' own red (#d62728), opaque: its line and points; the min-max band is faint.
         const red: number[] = [];
         for (let i = 0; i < data.length; i += 4) if (data[i]! > 180 && data[i + 1]! < 80 && data[i + 2]! < 80 && data[i + 3]! > 200) red.push((i / 4) % width);
-        return { from: chart.dataset.xFrom!, to: chart.dataset.xTo!, footer: chart.querySelector('p.muted')!.textContent!, red: red.length, redX: red.length ? Math.min(...red) / width : -1 };
+        const picked = [...document.querySelectorAll<HTMLInputElement>('input[type=datetime-local]')].map((i) => new Date(i.value).getTime());
+        return { from: chart.dataset.xFrom!, to: chart.dataset.xTo!, footer: chart.querySelector('p.muted')!.textContent!, red: red.length, redX: red.length ? Math.min(...red) / width : -1, pickedHours: (picked[1]! - picked[0]!) / 3_600_000 };
       });
+      // The date pickers start from the range shown, not always the last week (they are minute-precise).
+      expect(Math.round(seen.pickedHours)).toBe(hours);
       const [from, to] = [Date.parse(seen.from), Date.parse(seen.to)];
       // The x axis spans the hours asked for, the readings are drawn, and the count reads as English.
       expect({ hours: (to - from) / 3_600_000, drawn: seen.red > 20, footer: seen.footer.split(' · ')[0] }).toEqual({ hours, drawn: true, footer });

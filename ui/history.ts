@@ -3,7 +3,9 @@ import { get, history, type Latest } from './api.js';
 import { breakGaps, counted, pointsWhenSparse, requestedRange } from './chart-scale.js';
 import { byMetric, el } from './dom.js';
 
-const RANGES: [string, string][] = [['1 h', '-1h'], ['24 h', '-24h'], ['7 d', '-7d'], ['30 d', '-30d'], ['1 year', '-52w']];
+const HOUR_MS = 3_600_000;
+/** The preset ranges: label, the API's range, and its length (what the date pickers show when it is chosen). */
+const RANGES: [string, string, number][] = [['1 h', '-1h', HOUR_MS], ['24 h', '-24h', 24 * HOUR_MS], ['7 d', '-7d', 168 * HOUR_MS], ['30 d', '-30d', 720 * HOUR_MS], ['1 year', '-52w', 52 * 168 * HOUR_MS]];
 const COLOURS = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
 
 /** History: one metric of several sensors on one chart (compare rooms), over a chosen range; min/max band for one. */
@@ -23,7 +25,8 @@ export async function historyPage(main: HTMLElement, params: URLSearchParams): P
   const wanted = (params.get('sensors') ?? '').split(',').filter((s) => candidates.includes(s));
   const chosen = wanted.length > 0 ? wanted : candidates.slice(0, COLOURS.length);
   const link = (p: Record<string, string>) => `#/history?${new URLSearchParams({ metric, ...(custom && !p.range ? custom : { range }), sensors: chosen.join(','), ...p })}`;
-  const pickFrom = el('input', { type: 'datetime-local', 'aria-label': 'from', value: local(custom?.from ?? new Date(Date.now() - 7 * 86_400_000).toISOString()) });
+  const presetMs = RANGES.find(([, r]) => r === range)?.[2] ?? 24 * HOUR_MS;
+  const pickFrom = el('input', { type: 'datetime-local', 'aria-label': 'from', value: local(custom?.from ?? new Date(Date.now() - presetMs).toISOString()) });
   const pickTo = el('input', { type: 'datetime-local', 'aria-label': 'to', value: local(custom?.to ?? new Date().toISOString()) });
   const show = el('button', { type: 'button', class: custom ? 'active' : '' }, 'Show');
   show.addEventListener('click', () => {
