@@ -14,6 +14,13 @@ export function sparkline(values: number[]): SVGSVGElement {
   svg.setAttribute('viewBox', '0 0 100 30');
   svg.setAttribute('preserveAspectRatio', 'none');
   const finite = values.filter(Number.isFinite);
+  if (finite.length === 1) {
+    // One reading (a new sensor): a short mark at the right, where the line will grow from, not nothing.
+    const mark = document.createElementNS(SVG, 'path');
+    mark.setAttribute('d', 'M94,15L100,15');
+    mark.setAttribute('vector-effect', 'non-scaling-stroke');
+    svg.append(mark);
+  }
   if (finite.length > 1) {
     const lo = Math.min(...finite);
     const hi = Math.max(...finite);
