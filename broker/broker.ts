@@ -9,6 +9,7 @@ import { Ownership } from './ownership.js';
 import type { Source } from '../shared/sources/source.js';
 import { ackAfterStore } from './ack-after-store.js';
 import { tolerateStaleDeliveries } from './stale-deliveries.js';
+import { exactDedupe } from './exact-dedupe.js';
 import { createEmitter, guardRecursion } from './emitter.js';
 import { FilteredConnection } from './filtered-connection.js';
 import { createHooks, newStats, POLICY, remoteAddress, type BrokerStats } from './hooks.js';
@@ -177,6 +178,7 @@ export async function startBroker({ host, port, log, authenticator, limits: over
     const handled = client;
     // Its account's connection slot is free once it has gone.
     connection.once('close', () => ownership.left(handled, principalOf(handled)));
+    exactDedupe(client);
     tolerateStaleDeliveries(client, () => {
       stats.staleDeliveries++;
     });

@@ -55,7 +55,7 @@ export const broker = {
     persistence: {
       doc: 'Where the broker keeps sessions, retained and queued messages: file (memory, with every change journaled under DATA_DIR/broker before it is acknowledged: survives a crash), memory (lost when the broker stops), or redis (lets several brokers form one).',
       format: ['file', 'memory', 'redis'],
-      default: 'memory',
+      default: 'file',
       env: 'BROKER_PERSISTENCE',
     },
     journalFsyncMs: {

@@ -1,4 +1,7 @@
 import mqtt from 'mqtt';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { statusMiB } from './support/processes.js';
 import type { Account } from '../broker/accounts.js';
 import { Authenticator } from '../broker/authenticator.js';
@@ -90,7 +93,7 @@ describe('a broker process', () => {
   const start = async (env: Record<string, string> = {}) => {
     const port = await freePort();
     const httpPort = await freePort();
-    broker = startCli(['broker'], { DATABASE_URL: t.url, MQTT_HOST: '127.0.0.1', MQTT_PORT: String(port), BROKER_HTTP_PORT: String(httpPort), LOG_LEVEL: 'info', ...env });
+    broker = startCli(['broker'], { DATA_DIR: mkdtempSync(join(tmpdir(), 'pimonitor-hostile-')), DATABASE_URL: t.url, MQTT_HOST: '127.0.0.1', MQTT_PORT: String(port), BROKER_HTTP_PORT: String(httpPort), LOG_LEVEL: 'info', ...env });
     await broker.waitFor('MQTT broker listening');
     return { url: `mqtt://127.0.0.1:${port}`, port, httpPort, process: broker };
   };

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect as tcp, type Socket } from 'node:net';
 import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
@@ -170,7 +173,7 @@ describe('a broker process', () => {
 
   const start = async () => {
     const port = await freePort();
-    const broker = startCli(['broker'], { DATABASE_URL: t.db!.url, MQTT_HOST: '127.0.0.1', MQTT_PORT: String(port), LOG_LEVEL: 'warn' });
+    const broker = startCli(['broker'], { DATA_DIR: mkdtempSync(join(tmpdir(), 'pimonitor-robustness-')), DATABASE_URL: t.db!.url, MQTT_HOST: '127.0.0.1', MQTT_PORT: String(port), LOG_LEVEL: 'warn' });
     await eventually('broker listening', async () => {
       const ok = await new Promise<boolean>((resolve) => {
         const s = tcp(port, '127.0.0.1').once('connect', () => (s.destroy(), resolve(true))).once('error', () => resolve(false));

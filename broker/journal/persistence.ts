@@ -3,6 +3,7 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../../shared/log.js';
+import { acquirePidLock } from '../../shared/pid-lock.js';
 import { applyOp, pruneIndex, replayOps, snapshotOps, StateIndex, type MemoryStore } from './apply.js';
 import { encodeOp, storedPacket, storedSubscription, type Op } from './ops.js';
 import { parseJournal } from './read.js';
@@ -46,6 +47,7 @@ export class FilePersistence {
   private compacting = false;
   private compactAt: number;
   private stopping: Promise<void> | undefined;
+  private releaseLock: (() => void) | undefined;
   readonly path: string;
 
   constructor(private readonly options: FilePersistenceOptions) {
@@ -62,6 +64,9 @@ export class FilePersistence {
     const started = Date.now();
     await this.memory.setup(broker);
     await mkdir(this.options.dir, { recursive: true });
+    // Two brokers on one journal would each replay the other's records.
+    this.releaseLock = acquirePidLock(join(this.options.dir, 'lock'), `broker journal ${this.options.dir}`, (reason) =>
+      this.options.log.info({ journal: this.path, reason }, 'took over the lock of a broker that is gone'));
     const bytes = await readFile(this.path).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return Buffer.alloc(0);
       throw err;
@@ -212,7 +217,7 @@ export class FilePersistence {
   /** Writes what is pending, fsyncs and closes the journal, within `timeoutMs`; safe to call twice. */
   stop({ timeoutMs = 5000 }: { timeoutMs?: number } = {}): Promise<void> {
     this.stopping ??= (async () => {
-      if (!this.writer) return;
+      if (!this.writer) return this.releaseLock?.();
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<void>((resolve) => {
         timer = setTimeout(() => {
@@ -222,6 +227,7 @@ export class FilePersistence {
       });
       await Promise.race([this.writer.close(), late]);
       clearTimeout(timer);
+      this.releaseLock?.();
     })();
     return this.stopping;
   }

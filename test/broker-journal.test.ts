@@ -1,0 +1,172 @@
+// @engine-independent: opens no database (jest.config.js)
+import fc from 'fast-check';
+import { appendFileSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { FUZZ_SEED, fuzzRuns } from './support/hostile.js';
+import { applyOp, replayOps, snapshotOps, StateIndex, type MemoryStore } from '../broker/journal/apply.js';
+import { encodeOp, type Op, type StoredPacket } from '../broker/journal/ops.js';
+import { parseJournal } from '../broker/journal/read.js';
+import { FilePersistence } from '../broker/journal/persistence.js';
+import { createLogger } from '../shared/log.js';
+
+const Memory = createRequire(import.meta.url)('aedes-persistence/asyncPersistence.js') as new () => MemoryStore;
+const broker = { id: 'broker-a' };
+const fresh = async () => {
+  const store = new Memory();
+  await store.setup(broker);
+  return store;
+};
+
+/** Everything a store holds, for comparing two: the state the journal must give back. */
+async function stateOf(store: MemoryStore, clients: Iterable<string>) {
+  const retained: unknown[] = [];
+  for await (const p of store.createRetainedStream('#')) retained.push(p);
+  const perClient: Record<string, unknown> = {};
+  for (const id of [...new Set(clients)].sort()) {
+    const queue: unknown[] = [];
+    for await (const p of store.outgoingStream({ id })) queue.push({ ...p, payload: Buffer.from(p.payload).toString('hex') });
+    const incoming = [];
+    for (let m = 1; m <= 4; m++) incoming.push(await store.incomingGetPacket({ id }, { messageId: m }).then((p) => (p as StoredPacket).topic, () => null));
+    perClient[id] = { subs: await store.subscriptionsByClient({ id }), queue, incoming, will: await store.getWill({ id }) };
+  }
+  return { retained: retained.map((p) => ({ ...(p as object), payload: Buffer.from((p as StoredPacket).payload).toString('hex') })), perClient };
+}
+
+const clientId = fc.constantFrom('ingest', 'ha', 'node-1');
+const topic = fc.constantFrom('home/a/dht22', 'home/b/bme280', 'home/a/status', '$SYS/x');
+const messageId = fc.integer({ min: 1, max: 4 });
+const packet = fc.record({
+  cmd: fc.constant('publish'),
+  topic,
+  payload: fc.uint8Array({ maxLength: 8 }).map((a) => Buffer.from(a)),
+  qos: fc.constantFrom(0, 1, 2),
+  retain: fc.boolean(),
+  dup: fc.constant(false),
+  brokerId: fc.constantFrom('broker-a', 'broker-b'),
+  brokerCounter: fc.integer({ min: 1, max: 6 }),
+  messageId: fc.option(messageId, { nil: undefined }),
+}) as fc.Arbitrary<StoredPacket>;
+const op: fc.Arbitrary<Op> = fc.oneof(
+  packet.map((p) => ({ op: 'retain' as const, packet: p })),
+  fc.record({ op: fc.constant('subscribe' as const), clientId, subs: fc.array(fc.record({ topic: fc.constantFrom('home/#', 'home/+/dht22', '$SYS/#'), qos: fc.constantFrom(0, 1, 2) }), { minLength: 1, maxLength: 3 }) }),
+  fc.record({ op: fc.constant('unsubscribe' as const), clientId, topics: fc.array(fc.constantFrom('home/#', 'home/+/dht22'), { maxLength: 2 }) }),
+  fc.record({ op: fc.constant('cleanSubscriptions' as const), clientId }),
+  fc.record({ op: fc.constant('enqueue' as const), clientIds: fc.array(clientId, { maxLength: 3 }), packet }),
+  fc.record({ op: fc.constant('update' as const), clientId, packet }),
+  fc.record({ op: fc.constant('clear' as const), clientId, messageId }),
+  fc.record({ op: fc.constant('incoming' as const), clientId, packet: packet.map((p) => ({ ...p, messageId: p.messageId ?? 1 })) }),
+  fc.record({ op: fc.constant('incomingDel' as const), clientId, messageId }),
+  fc.record({ op: fc.constant('cleanIncoming' as const), clientId }),
+  fc.record({ op: fc.constant('will' as const), clientId, packet }),
+  fc.record({ op: fc.constant('delWill' as const), clientId }),
+);
+const clientsOf = (ops: Op[]) => ops.flatMap((o) => ('clientIds' in o ? o.clientIds : 'clientId' in o ? [o.clientId] : []));
+
+/** Applies ops as the live broker does (each refused one refused alike); returns the store. */
+async function live(ops: Op[]) {
+  const store = await fresh();
+  for (const o of ops) await applyOp(store, o).catch(() => {});
+  return store;
+}
+
+test('replaying the journal of any sequence of operations gives the same state as making them; so does its snapshot', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(op, { maxLength: 40 }), async (ops) => {
+      const expected = await stateOf(await live(ops), clientsOf(ops));
+      const bytes = Buffer.concat(ops.map((o) => encodeOp(o, 1)));
+      const parsed = parseJournal(bytes);
+      expect(parsed).toMatchObject({ validEnd: bytes.length, damagedBytes: 0, unreadable: 0 });
+      const replayed = await fresh();
+      const index = new StateIndex();
+      await replayOps(replayed, index, parsed.ops);
+      expect(await stateOf(replayed, clientsOf(ops))).toEqual(expected);
+      const fromSnapshot = await fresh();
+      await replayOps(fromSnapshot, new StateIndex(), parseJournal(Buffer.concat((await snapshotOps(replayed, index)).map((o) => encodeOp(o, 2)))).ops);
+      const snapshot = await stateOf(fromSnapshot, clientsOf(ops));
+      // A snapshot keeps each queued packet's id; only the order of fields may differ.
+      expect(JSON.parse(JSON.stringify(snapshot))).toEqual(JSON.parse(JSON.stringify(expected)));
+    }),
+    { seed: FUZZ_SEED, numRuns: fuzzRuns(300) },
+  );
+});
+
+test('a torn last record is cut off; a damaged record is skipped and counted, and those after it kept', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(op, { minLength: 3, maxLength: 20 }), fc.nat(), fc.nat(), async (ops, tearAt, damageAt) => {
+      const records = ops.map((o) => encodeOp(o, 1));
+      const whole = Buffer.concat(records);
+      const lastStart = whole.length - records.at(-1)!.length;
+      const torn = whole.subarray(0, lastStart + (tearAt % (records.at(-1)!.length - 1)) + 1);
+      const parsedTorn = parseJournal(torn);
+      expect(parsedTorn).toMatchObject({ validEnd: lastStart, damagedBytes: 0 });
+      expect(parsedTorn.ops).toHaveLength(ops.length - 1);
+
+      const victim = damageAt % (records.length - 1);
+      const damaged = Buffer.from(whole);
+      const victimStart = records.slice(0, victim).reduce((n, r) => n + r.length, 0);
+      const flip = victimStart + 8 + (damageAt % (records[victim]!.length - 8));
+      damaged.writeUInt8(damaged.readUInt8(flip) ^ 0xff, flip);
+      const parsed = parseJournal(damaged);
+      expect(parsed.ops).toHaveLength(ops.length - 1);
+      expect(parsed.damagedBytes).toBe(records[victim]!.length);
+      expect(parsed.validEnd).toBe(whole.length);
+    }),
+    { seed: FUZZ_SEED, numRuns: fuzzRuns(300) },
+  );
+});
+
+const log = createLogger('broker', 'silent');
+const persistenceIn = (dir: string) => new FilePersistence({ dir, log, fsyncIntervalMs: 1000, compactBytes: 64 * 1024 });
+const message = (n: number) => ({ cmd: 'publish', topic: 'home/a/dht22', payload: Buffer.from(`{"n":${n}}`), qos: 1, retain: false, dup: false, brokerId: 'broker-a', brokerCounter: n });
+
+test('FilePersistence: what resolved is there after a restart (a torn tail cut off), and the journal is compacted at start and as it grows', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pimonitor-journal-'));
+  const first = persistenceIn(dir);
+  await first.setup(broker);
+  await first.addSubscriptions({ id: 'ingest' }, [{ topic: 'home/#', qos: 1 }]);
+  await Promise.all(Array.from({ length: 2000 }, (_, i) => first.outgoingEnqueueCombi([{ clientId: 'ingest' }], message(i + 1))));
+  // Delivered and acknowledged: 1,990 of them; so the journal outgrew 64 KiB and was compacted.
+  for (let i = 1; i <= 1990; i++) {
+    await first.outgoingUpdate({ id: 'ingest' }, { ...message(i), messageId: (i % 60_000) + 1 });
+    await first.outgoingClearMessageId({ id: 'ingest' }, { messageId: (i % 60_000) + 1 });
+  }
+  expect(statSync(first.path).size).toBeLessThan(3 * 64 * 1024);
+  // Everything resolved is in the file, as after a crash; stop() only lets this process open it again.
+  await first.stop();
+  // Then a record torn halfway, as a crash mid-write leaves it.
+  const record = encodeOp({ op: 'clear', clientId: 'ingest', messageId: 1992 }, 1);
+  appendFileSync(first.path, record.subarray(0, 10));
+  const second = persistenceIn(dir);
+  await second.setup(broker);
+  const queued: number[] = [];
+  for await (const p of second.outgoingStream({ id: 'ingest' })) queued.push(p.brokerCounter as number);
+  expect(queued).toEqual(Array.from({ length: 10 }, (_, i) => 1991 + i));
+  expect(await second.subscriptionsByClient({ id: 'ingest' })).toEqual([{ topic: 'home/#', qos: 1 }]);
+  // The restart's compaction left a whole journal: the torn bytes are gone.
+  expect(parseJournal(readFileSync(second.path))).toMatchObject({ validEnd: statSync(second.path).size });
+  await second.stop();
+  await second.stop();
+});
+
+test('FilePersistence: a journal that cannot be written fails the operation (no PUBACK) and is not left torn', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pimonitor-journal-'));
+  const p = persistenceIn(dir);
+  await p.setup(broker);
+  await p.addSubscriptions({ id: 'ingest' }, [{ topic: 'home/#', qos: 1 }]);
+  // A full disk, as the writer meets it: its next write throws ENOSPC.
+  const writer = (p as unknown as { writer: { file: { write: () => Promise<never> } } }).writer;
+  const realWrite = writer.file.write.bind(writer.file);
+  writer.file.write = () => Promise.reject(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+  await expect(p.outgoingEnqueueCombi([{ clientId: 'ingest' }], message(1))).rejects.toThrow('ENOSPC');
+  let queued = 0;
+  for await (const _ of p.outgoingStream({ id: 'ingest' })) queued++;
+  expect(queued).toBe(0);
+  writer.file.write = realWrite;
+  await p.outgoingEnqueueCombi([{ clientId: 'ingest' }], message(2));
+  await p.stop();
+  const parsed = parseJournal(readFileSync(p.path));
+  expect(parsed).toMatchObject({ validEnd: statSync(p.path).size, damagedBytes: 0 });
+  expect(parsed.ops.filter((o) => o.op === 'enqueue')).toHaveLength(1);
+});
