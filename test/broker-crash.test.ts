@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
+import { connect, disconnect, type Db } from '../shared/db.js';
 import { closeAll, publishLoad } from './support/load.js';
 import { startCli, type CliProcess } from './helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
@@ -19,13 +20,17 @@ import { eventually, freePort } from './helpers/net.js';
 const MESSAGES = Number(process.env.CRASH_MESSAGES ?? 4000);
 const PERSISTENCE = process.env.CRASH_PERSISTENCE ?? 'file';
 const ROWS_PER_MESSAGE = 4;
+const usingServer = Boolean(process.env.DATABASE_URL);
 
 let t: TestDatabase | undefined;
 let broker: CliProcess | undefined;
 let ingest: CliProcess | undefined;
+let upDb: Db | undefined;
 const publishers: MqttClient[] = [];
 afterEach(async () => {
   await closeAll(publishers.splice(0)).catch(() => {});
+  if (upDb) await disconnect(upDb);
+  upDb = undefined;
   ingest?.child.kill('SIGKILL');
   broker?.child.kill('SIGKILL');
   await Promise.all([ingest?.exited, broker?.exited]);
@@ -33,6 +38,25 @@ afterEach(async () => {
   await t?.stop();
   t = undefined;
 }, 60_000);
+
+const countsIn = (db: Db) => () =>
+  db.one<{ rows: number; messages: number }>("SELECT count(*)::int AS rows, count(DISTINCT (device, ts))::int AS messages FROM readings WHERE device LIKE 'crash%'");
+
+/** Ten QoS 1 publishers with persistent sessions; `kill` runs at the PUBACK of two thirds of the messages. */
+function loadKilledAt(url: string, kill: () => void) {
+  const killAt = Math.floor((MESSAGES * 2) / 3);
+  let acks = 0;
+  let killed = false;
+  const load = publishLoad({
+    url, publishers: 10, total: MESSAGES, devicePrefix: 'crash', onConnected: (clients) => publishers.push(...clients),
+    onAck: () => {
+      if (++acks !== killAt) return;
+      killed = true;
+      kill();
+    },
+  });
+  return { load, killAt, killed: () => eventually('the kill', async () => (killed ? true : undefined)) };
+}
 
 test(`broker killed -9 at two thirds of ${MESSAGES.toLocaleString('en')} QoS 1 messages, restarted on the same data directory (${PERSISTENCE}): every acknowledged message stored exactly once`, async () => {
   t = await createTestDatabase();
@@ -53,22 +77,12 @@ test(`broker killed -9 at two thirds of ${MESSAGES.toLocaleString('en')} QoS 1 m
   };
   broker = await startBroker();
   ingest = await startIngestProcess({ databaseUrl: t.url, mqttUrl: url, dataDir: mkdtempSync(join(tmpdir(), 'pimonitor-crash-ingest-')), readyTimeoutMs: 60_000 });
-  const counts = () =>
-    t!.db.one<{ rows: number; messages: number }>("SELECT count(*)::int AS rows, count(DISTINCT (device, ts))::int AS messages FROM readings WHERE device LIKE 'crash%'");
+  const counts = countsIn(t.db);
   // Killed mid-stream, at the PUBACK of two thirds: what was acknowledged and not yet stored is the broker's.
-  const killAt = Math.floor((MESSAGES * 2) / 3);
-  let acks = 0;
-  let killed: CliProcess | undefined;
-  const load = publishLoad({
-    url, publishers: 10, total: MESSAGES, devicePrefix: 'crash', onConnected: (clients) => publishers.push(...clients),
-    onAck: () => {
-      if (++acks !== killAt) return;
-      killed = broker;
-      killed!.child.kill('SIGKILL');
-    },
-  });
-  await eventually('the kill', async () => killed);
-  expect((await killed!.exited).signal).toBe('SIGKILL');
+  const killedBroker = broker;
+  const { load, killAt, killed } = loadKilledAt(url, () => killedBroker.child.kill('SIGKILL'));
+  await killed();
+  expect((await killedBroker.exited).signal).toBe('SIGKILL');
   const storedAtKill = (await counts()).messages;
   broker = await startBroker();
 
@@ -83,4 +97,54 @@ test(`broker killed -9 at two thirds of ${MESSAGES.toLocaleString('en')} QoS 1 m
   if (PERSISTENCE === 'file') expect(broker.output()).toContain('broker journal replayed');
   console.log(`broker crash (${PERSISTENCE}): killed at ${killAt} acknowledged and ${storedAtKill} stored; after restart all ${MESSAGES} stored, 0 lost, 0 doubled`);
   await closeAll(publishers.splice(0));
+}, 300_000);
+
+test(`pimonitor up killed -9 (with its children) at two thirds of ${MESSAGES.toLocaleString('en')} QoS 1 messages, started again on the same data directory: every acknowledged message stored exactly once`, async () => {
+  if (usingServer) t = await createTestDatabase();
+  const [mqttPort, pgPort, webPort] = [await freePort(), await freePort(), await freePort()];
+  const env: Record<string, string> = { DATA_DIR: mkdtempSync(join(tmpdir(), 'pimonitor-crash-up-')), MQTT_PORT: String(mqttPort), PGLITE_PORT: String(pgPort), WEB_PORT: String(webPort), MQTT_MAX_PUBLISHES_PER_SECOND: '1000000', INGEST_FLUSH_INTERVAL_MS: '50', BROKER_PERSISTENCE: PERSISTENCE };
+  if (t) env.DATABASE_URL = t.url;
+  const startUp = async () => {
+    const up = startCli(['up'], env);
+    await up.waitFor('subscribed to the broker', 60_000);
+    return up;
+  };
+  let up = await startUp();
+  [broker, ingest] = [up, up];
+  const url = `mqtt://127.0.0.1:${mqttPort}`;
+  const dbUrl = t?.url ?? `postgres://postgres@127.0.0.1:${pgPort}/postgres`;
+  // The whole of `up` at once, as a power supply's brown-out or the OOM killer would: itself and its children.
+  const killAll = (victim: CliProcess) => {
+    const children = [...victim.output().matchAll(/"pid":(\d+),"command":"(\w+)"/g)].map((m) => Number(m[1]));
+    for (const pid of [victim.child.pid!, ...children]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  const killedUp = up;
+  const { load, killAt, killed } = loadKilledAt(url, () => killAll(killedUp));
+  await killed();
+  expect((await killedUp.exited).signal).toBe('SIGKILL');
+  up = await startUp();
+  [broker, ingest] = [up, up];
+  upDb = connect(dbUrl, { poolSize: 1 });
+  const counts = countsIn(upDb);
+  const { acked } = await load;
+  expect(acked).toBe(MESSAGES);
+  await eventually(`all ${MESSAGES} messages stored`, async () => ((await counts()).rows >= MESSAGES * ROWS_PER_MESSAGE ? true : undefined), 60_000).catch(async (err: Error) => {
+    const have = await counts();
+    throw new Error(`${err.message}: have ${have.messages} (${MESSAGES - have.messages} acknowledged messages lost)`);
+  });
+  expect(await counts()).toEqual({ rows: MESSAGES * ROWS_PER_MESSAGE, messages: MESSAGES });
+  console.log(`up crash (${PERSISTENCE}): killed at ${killAt} acknowledged; after restart all ${MESSAGES} stored, 0 lost, 0 doubled`);
+  await closeAll(publishers.splice(0));
+  await disconnect(upDb);
+  upDb = undefined;
+  // A clean stop flushes and closes the journal.
+  up.child.kill('SIGTERM');
+  expect(await up.exited).toEqual({ code: 0, signal: null });
+  [broker, ingest] = [undefined, undefined];
 }, 300_000);
