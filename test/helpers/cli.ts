@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnLogged, type LoggedProcess } from '../support/processes.js';
 import { PACKAGE_ROOT } from '../../shared/paths.js';
@@ -12,7 +13,10 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   // No fixed ports for the ops endpoints: tests run side by side. A test that wants one sets it.
   // Tests publish readings dated early 2026, which 90 days of raw retention would refuse; the
   // retention tests set it themselves.
-  return { ...rest, LOG_LEVEL: 'info', BROKER_HTTP_PORT: '0', INGEST_HTTP_PORT: '0', ALERTS_HTTP_PORT: '0', WEB_PORT: '0', RETENTION_RAW_DAYS: '0', ...env };
+  // A data directory of its own (the broker's journal, the node's outbox, PGlite's files), never the
+  // checkout's ./data: tests side by side would share it, and a run would replay an earlier run's outbox.
+  // A test that restarts a process on the same directory passes DATA_DIR itself.
+  return { ...rest, LOG_LEVEL: 'info', BROKER_HTTP_PORT: '0', INGEST_HTTP_PORT: '0', ALERTS_HTTP_PORT: '0', WEB_PORT: '0', RETENTION_RAW_DAYS: '0', DATA_DIR: mkdtempSync(join(tmpdir(), 'pimonitor-cli-')), ...env };
 }
 
 /** Starts `pimonitor <args>` from the build, as a user would run it. */
