@@ -22,8 +22,9 @@ export default {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', ...independent.map((f) => `/test/${f.replaceAll('.', '\\.')}$`)],
   // Most files wait on processes, sockets and databases rather than compute: jest's default (cores - 1,
-  // so one worker on a 2-core machine) leaves the machine idle. PIMONITOR_TEST_WORKERS overrides.
-  maxWorkers: Number(process.env.PIMONITOR_TEST_WORKERS ?? Math.max(3, availableParallelism() + 1)),
+  // so one worker on a 2-core machine) leaves the machine idle. At most 6: each file may hold a PGlite,
+  // a broker and a few Node processes (a few hundred MB). PIMONITOR_TEST_WORKERS overrides.
+  maxWorkers: Number(process.env.PIMONITOR_TEST_WORKERS ?? Math.min(6, Math.max(3, availableParallelism() + 1))),
   // Most tests start a database, a broker or a process: 5 s is too short on a busy Pi or CI machine.
   // Tests that take longer say so themselves.
   testTimeout: 30_000,
