@@ -3,26 +3,36 @@ import type { Client } from 'aedes';
 type Deliver = (packet: object, cb: () => void) => void;
 type Delivering = Client & { deliverQoS: Deliver; deliver0: Deliver; duplicates: Record<string, number> };
 
+/** Deliveries remembered per client: copies of one message for overlapping subscriptions arrive within one emit. */
+const WINDOW = 1024;
+
 /**
  * Aedes skips a delivery as a duplicate when its broker counter is not above the highest this client
  * was given (lib/client.js dedupe: `duplicates[brokerId] < brokerCounter`). That is meant for one
- * message matching two of a client's subscriptions, but it also drops a message that merely reaches
- * the emitter after a later one: the counter is taken when a publish starts, and publishes finish in
- * the order their persistence calls do. With the PUBACK after the store (ack-after-store.ts), a
- * node's retained `online` (stored first) lost the race to its readings and reached no subscriber
- * (test/cli.test.ts). Here a duplicate is what it is meant to be: the same message object handed to
- * this client again by the same emit; the counter check is then left nothing to refuse.
+ * message matching two of a client's subscriptions (each subscription hands over its own copy,
+ * lib/handlers/subscribe.js), but it also drops a message that merely reaches the emitter after a
+ * later one: the counter is taken when a publish starts, and publishes finish in the order their
+ * persistence calls do (a retained message makes one more). A node's retained `online` after connect
+ * then reached no subscriber (test/cli.test.ts, test/broker-exact-dedupe.test.ts: 0 of 20). Here a
+ * duplicate is what it is meant to be: a message (broker id and counter) this client was handed
+ * among its last WINDOW deliveries; Aedes's counter check is then left nothing to refuse.
  */
 export function exactDedupe(client: Client): void {
   const c = client as Delivering;
-  const seen = new WeakSet<object>();
+  const seen = new Set<string>();
+  const order: string[] = [];
   const deliverQoS = c.deliverQoS;
   const deliver0 = c.deliver0;
   const once = (original: Deliver): Deliver => (packet, cb) => {
-    if (seen.has(packet)) return void setImmediate(cb);
-    seen.add(packet);
-    const id = (packet as { brokerId?: string }).brokerId;
-    if (id !== undefined) delete c.duplicates[id];
+    const { brokerId, brokerCounter } = packet as { brokerId?: string | null; brokerCounter?: number };
+    if (brokerId && brokerCounter !== undefined) {
+      const key = `${brokerId}:${brokerCounter}`;
+      if (seen.has(key)) return void setImmediate(cb);
+      seen.add(key);
+      order.push(key);
+      if (order.length > WINDOW) seen.delete(order.shift()!);
+      delete c.duplicates[brokerId];
+    }
     original(packet, cb);
   };
   const qos0 = once(deliver0);
