@@ -152,7 +152,7 @@ withChromium('a fresh database with three readings: History spans the range aske
         // The series' own red (#d62728), opaque: its line and points; the min-max band is faint.
         const red: number[] = [];
         for (let i = 0; i < data.length; i += 4) if (data[i]! > 180 && data[i + 1]! < 80 && data[i + 2]! < 80 && data[i + 3]! > 200) red.push((i / 4) % width);
-        const picked = [...document.querySelectorAll<HTMLInputElement>('input[type=datetime-local]')].map((i) => new Date(i.value).getTime());
+        const picked = Array.from(document.querySelectorAll<HTMLInputElement>('input[type=datetime-local]'), (i) => new Date(i.value).getTime());
         return { from: chart.dataset.xFrom!, to: chart.dataset.xTo!, footer: chart.querySelector('p.muted')!.textContent!, red: red.length, redX: red.length ? Math.min(...red) / width : -1, pickedHours: (picked[1]! - picked[0]!) / 3_600_000 };
       });
       // The date pickers start from the range shown, not always the last week (they are minute-precise).
