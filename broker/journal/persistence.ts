@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../../shared/log.js';
@@ -45,6 +46,7 @@ export class FilePersistence {
   private readonly index = new StateIndex();
   private writer: JournalWriter | undefined;
   private compacting = false;
+  private compactFailed = false;
   private compactAt: number;
   private stopping: Promise<void> | undefined;
   private releaseLock: (() => void) | undefined;
@@ -74,7 +76,8 @@ export class FilePersistence {
     const parsed = parseJournal(bytes);
     const replayed = await replayOps(this.memory, this.index, parsed.ops);
     await pruneIndex(this.memory, this.index);
-    const size = await this.writeSnapshot();
+    const { size, file: snapshot } = await this.writeSnapshot();
+    await snapshot.close();
     this.writer = await JournalWriter.open(this.path, {
       fsyncIntervalMs: this.options.fsyncIntervalMs,
       onFailure: (err) => this.options.log.error({ journal: this.path, err: err.message }, 'cannot write the broker journal (disk full?): publishes are not acknowledged until it can be written (logged once)'),
@@ -88,38 +91,66 @@ export class FilePersistence {
     this.options.log.info(fields, 'broker journal replayed');
   }
 
-  /** Writes the live state as a new journal (temporary file, fsync, rename, fsync of the directory). */
-  private async writeSnapshot(): Promise<number> {
+  /**
+   * Writes the live state as a new journal (temporary file, fsync, rename, fsync of the directory) and
+   * returns its size and a handle to append to it, opened before the rename: once the new journal is in
+   * place, nothing is ever appended to the old one (its name is gone; what went there would be lost).
+   */
+  private async writeSnapshot(): Promise<{ size: number; file: FileHandle }> {
     const ops = await snapshotOps(this.memory, this.index);
     const now = Date.now();
     const bytes = Buffer.concat(ops.map((op) => encodeOp(op, now)));
     const temporary = `${this.path}.tmp`;
-    await rm(temporary, { force: true });
-    const file = await open(temporary, 'w');
+    let appendTo: FileHandle | undefined;
     try {
-      await file.writeFile(bytes);
-      await file.sync();
-    } finally {
-      await file.close();
+      await rm(temporary, { force: true, recursive: true });
+      const file = await open(temporary, 'w');
+      try {
+        await file.writeFile(bytes);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      appendTo = await open(temporary, 'a');
+      await rename(temporary, this.path);
+    } catch (err) {
+      // Nothing replaced: the old journal stays; the partial copy must not take the card's last space.
+      await appendTo?.close().catch(() => {});
+      await rm(temporary, { force: true, recursive: true }).catch(() => {});
+      throw err;
     }
-    await rename(temporary, this.path);
-    const dir = await open(this.options.dir, 'r');
-    await dir.sync().finally(() => dir.close());
-    return bytes.length;
+    // The rename is done: a directory that cannot be fsynced (EIO, no descriptors) is said, not undone.
+    try {
+      const dir = await open(this.options.dir, 'r');
+      await dir.sync().finally(() => dir.close());
+    } catch (err) {
+      this.options.log.warn({ journal: this.path, err: (err as Error).message }, 'could not fsync the broker journal\'s directory after compacting; a power cut now may bring back the old journal');
+    }
+    return { size: bytes.length, file: appendTo };
   }
 
   private compact(): void {
     if (this.compacting || !this.writer) return;
     this.compacting = true;
     this.writer
-      .between(async (old) => {
+      .between(async (old, oldSize) => {
         await pruneIndex(this.memory, this.index);
-        const size = await this.writeSnapshot();
-        await old.close().catch(() => {});
-        this.compactAt = Math.max(this.options.compactBytes, 2 * size);
-        return { file: await open(this.path, 'a'), size };
+        try {
+          const next = await this.writeSnapshot();
+          await old.close().catch(() => {});
+          this.compactAt = Math.max(this.options.compactBytes, 2 * next.size);
+          if (this.compactFailed) this.options.log.info({ journal: this.path }, 'the broker journal compacts again');
+          this.compactFailed = false;
+          return next;
+        } catch (err) {
+          // Not again at the next record (each try rewrites the whole state): when it has grown as much again.
+          this.compactAt = 2 * oldSize;
+          if (!this.compactFailed) this.options.log.error({ journal: this.path, err: (err as Error).message, retryAtBytes: this.compactAt }, 'could not compact the broker journal; it grows until the next attempt (logged once until one succeeds)');
+          this.compactFailed = true;
+          return { file: old, size: oldSize };
+        }
       })
-      .catch((err: Error) => this.options.log.error({ journal: this.path, err: err.message }, 'could not compact the broker journal; it keeps growing until the next attempt'))
+      .catch((err: Error) => this.options.log.error({ journal: this.path, err: err.message }, 'could not compact the broker journal'))
       .finally(() => {
         this.compacting = false;
       });

@@ -101,7 +101,12 @@ export class JournalWriter {
   async sync(): Promise<void> {
     if (!this.dirty) return;
     this.dirty = false;
-    await this.file.datasync();
+    try {
+      await this.file.datasync();
+    } catch (err) {
+      this.dirty = true; // tried again at the next tick
+      throw err;
+    }
   }
 
   /** Writes what is pending, fsyncs and closes the file; safe to call twice. */
