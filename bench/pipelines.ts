@@ -16,7 +16,10 @@ export interface RunningPipeline {
   stop(): Promise<void>;
 }
 
-export type PipelineName = 'ours' | 'mosquitto' | 'naive' | 'node-red' | 'node-red-batch';
+export type PipelineName = 'ours' | 'ours-memory' | 'mosquitto' | 'naive' | 'node-red' | 'node-red-batch';
+
+/** The pipelines whose subscriber is pimonitor's ingest (the others' is a baseline's). */
+export const withIngest = (name: PipelineName): boolean => name === 'ours' || name === 'ours-memory' || name === 'mosquitto';
 
 const CLI = join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');
 const env = (extra: Record<string, string>): NodeJS.ProcessEnv => ({ ...process.env, LOG_LEVEL: 'info', ...extra });
@@ -48,9 +51,12 @@ async function startIngest(databaseUrl: string, mqttUrl: string): Promise<Logged
   return ingest;
 }
 
-async function startAedes(port: number, databaseUrl: string): Promise<LoggedProcess> {
+/** `persistence`: the default (file: the journal under DATA_DIR, issue 27) or memory (what it was before). */
+async function startAedes(port: number, databaseUrl: string, persistence: 'file' | 'memory'): Promise<LoggedProcess> {
   const broker = spawnLogged(process.execPath, [...profile('broker'), CLI, 'broker'], env({
     DATABASE_URL: databaseUrl,
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'pimonitor-bench-broker-')),
+    BROKER_PERSISTENCE: persistence,
     MQTT_HOST: '127.0.0.1',
     MQTT_PORT: String(port),
     LOG_LEVEL: 'warn',
@@ -74,7 +80,7 @@ async function startMosquitto(port: number): Promise<LoggedProcess> {
 export async function startPipeline(name: PipelineName, databaseUrl: string, port: number, progress: (text: string) => void): Promise<RunningPipeline> {
   const mqttUrl = `mqtt://127.0.0.1:${port}`;
   const nodeRed = name === 'node-red' || name === 'node-red-batch';
-  const broker = name === 'mosquitto' || nodeRed ? await startMosquitto(port) : await startAedes(port, databaseUrl);
+  const broker = name === 'mosquitto' || nodeRed ? await startMosquitto(port) : await startAedes(port, databaseUrl, name === 'ours-memory' ? 'memory' : 'file');
   let subscriber: LoggedProcess;
   try {
     if (nodeRed) {
@@ -91,7 +97,7 @@ export async function startPipeline(name: PipelineName, databaseUrl: string, por
   }
   return {
     mqttUrl,
-    processes: { broker, [name === 'ours' || name === 'mosquitto' ? 'ingest' : 'subscriber']: subscriber },
+    processes: { broker, [withIngest(name) ? 'ingest' : 'subscriber']: subscriber },
     table: nodeRed ? 'nodered_readings' : 'readings',
     stop: () => stopAll([subscriber, broker]),
   };

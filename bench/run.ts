@@ -12,7 +12,7 @@ import type { Db } from '../shared/db.js';
 import { createBenchDatabase, insertDirect, observe, resetData, summarise, waitForCommits, type RunResult } from './measure.js';
 import { NODE_RED_BATCH } from './node-red-peer.js';
 import { batchRowsFor } from '../ingest/batcher.js';
-import { startPipeline, type PipelineName, type RunningPipeline } from './pipelines.js';
+import { startPipeline, withIngest, type PipelineName, type RunningPipeline } from './pipelines.js';
 import { rssMiB } from '../test/support/processes.js';
 
 const { values: args } = parseArgs({
@@ -22,13 +22,13 @@ const { values: args } = parseArgs({
     'naive-messages': { type: 'string', default: '10000' },
     rate: { type: 'string', default: '5000' },
     seconds: { type: 'string', default: '4' },
-    pipelines: { type: 'string', default: 'ours,mosquitto,naive,node-red,node-red-batch,database' },
+    pipelines: { type: 'string', default: 'ours,ours-memory,mosquitto,naive,node-red,node-red-batch,database' },
     write: { type: 'string' },
     'soak-seconds': { type: 'string', default: '0' },
   },
 });
 const runs = Number(args.runs);
-const PIPELINES: PipelineName[] = ['ours', 'mosquitto', 'naive', 'node-red', 'node-red-batch'];
+const PIPELINES: PipelineName[] = ['ours', 'ours-memory', 'mosquitto', 'naive', 'node-red', 'node-red-batch'];
 const rate = Number(args.rate);
 const chosen = args.pipelines!.split(',');
 const serverUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -118,7 +118,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const medianOf = (rs: RunResult[], pick: (r: RunResult) => number | undefined) => median(rs.map(pick).filter((x): x is number => x !== undefined));
 const fmt = (x: number, digits = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '–');
 const LABELS: Record<string, string> = {
-  ours: 'ours: Aedes + ingest (separate processes)',
+  ours: 'ours: Aedes + ingest (separate processes), the broker\'s journal (default)',
+  'ours-memory': 'ours with the broker\'s store in memory (BROKER_PERSISTENCE=memory: a crash loses what it acknowledged)',
   mosquitto: 'same ingest behind Mosquitto',
   naive: 'naive: one INSERT per message',
   'node-red': 'Node-RED: MQTT in → function → postgres node, one INSERT per message',
@@ -147,7 +148,7 @@ function cpuBreakdown(): string {
     const rs = results.get(`${name}/ceiling`);
     if (!rs) continue;
     const part = (role: string) => medianOf(rs, (r) => r.cpuMicrosPerMessage[role]);
-    const parts = [part('load'), part('broker'), part(name === 'ours' || name === 'mosquitto' ? 'ingest' : 'subscriber'), part('postgres')];
+    const parts = [part('load'), part('broker'), part(withIngest(name) ? 'ingest' : 'subscriber'), part('postgres')];
     const total = parts.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
     lines.push(`| ${LABELS[name]} | ${parts.map((p) => fmt(p, 1)).join(' | ')} | ${fmt(total, 1)} | ${fmt((availableParallelism() * 1e6) / total)} |`);
   }
