@@ -34,7 +34,8 @@ export function ackAfterStore(aedes: Aedes): void {
     return publish(packet, client, done);
   };
   hooked.authorizePublish = (client, packet, done) => {
-    if (!client) return authorize(client, packet, done);
+    // QoS 0 is published by Aedes's handler as before; MQTT orders a topic's messages per QoS.
+    if (!client || packet.qos !== 1) return authorize(client, packet, done);
     // The turn is taken on arrival, before authorizing, so a slow authorization cannot be overtaken.
     const mineByTopic = turns.get(client) ?? new Map<string, Promise<void>>();
     turns.set(client, mineByTopic);
@@ -42,16 +43,18 @@ export function ackAfterStore(aedes: Aedes): void {
     let finished!: () => void;
     const mine = new Promise<void>((resolve) => (finished = resolve));
     mineByTopic.set(packet.topic, mine);
+    const next = () => {
+      finished();
+      if (mineByTopic.get(packet.topic) === mine) mineByTopic.delete(packet.topic);
+    };
     authorize(client, packet, (err?: Error | null) => {
-      const next = () => {
-        finished();
-        if (mineByTopic.get(packet.topic) === mine) mineByTopic.delete(packet.topic);
-      };
+      if (err) {
+        // Refused: nothing to publish, and the client is closed at once, as before (a flooder is
+        // disconnected once, not once per message still in its socket read).
+        void previous.then(next);
+        return done(err);
+      }
       void previous.then(() => {
-        if (err || packet.qos !== 1) {
-          next();
-          return done(err ?? null);
-        }
         publish(packet, client, (failed) => {
           next();
           if (failed) return done(failed);
