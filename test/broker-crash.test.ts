@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,9 @@ const MESSAGES = Number(process.env.CRASH_MESSAGES ?? 4000);
 const PERSISTENCE = process.env.CRASH_PERSISTENCE ?? 'file';
 const ROWS_PER_MESSAGE = 4;
 const usingServer = Boolean(process.env.DATABASE_URL);
+// With Redis, each run's sessions and queues under keys of its own: a run that failed left ingest's
+// queue behind, and the next runs stored it too.
+const redisKeys = (): Record<string, string> => (PERSISTENCE === 'redis' ? { REDIS_KEY_PREFIX: `pimonitor-crash-${randomBytes(4).toString('hex')}:` } : {});
 
 let t: TestDatabase | undefined;
 let broker: CliProcess | undefined;
@@ -63,6 +67,7 @@ test(`broker killed -9 at two thirds of ${MESSAGES.toLocaleString('en')} QoS 1 m
   const port = await freePort();
   const url = `mqtt://127.0.0.1:${port}`;
   const brokerDir = mkdtempSync(join(tmpdir(), 'pimonitor-crash-broker-'));
+  const keys = redisKeys(); // the same after the restart: the broker must find what it kept
   const startBroker = async () => {
     const started = startCli(['broker'], {
       DATABASE_URL: t!.url,
@@ -71,6 +76,7 @@ test(`broker killed -9 at two thirds of ${MESSAGES.toLocaleString('en')} QoS 1 m
       MQTT_PORT: String(port),
       MQTT_MAX_PUBLISHES_PER_SECOND: '1000000',
       BROKER_PERSISTENCE: PERSISTENCE,
+      ...keys,
     });
     await started.waitFor('MQTT broker listening');
     return started;
@@ -102,7 +108,7 @@ test(`broker killed -9 at two thirds of ${MESSAGES.toLocaleString('en')} QoS 1 m
 test(`pimonitor up killed -9 (with its children) at two thirds of ${MESSAGES.toLocaleString('en')} QoS 1 messages, started again on the same data directory: every acknowledged message stored exactly once`, async () => {
   if (usingServer) t = await createTestDatabase();
   const [mqttPort, pgPort, webPort] = [await freePort(), await freePort(), await freePort()];
-  const env: Record<string, string> = { DATA_DIR: mkdtempSync(join(tmpdir(), 'pimonitor-crash-up-')), MQTT_PORT: String(mqttPort), PGLITE_PORT: String(pgPort), WEB_PORT: String(webPort), MQTT_MAX_PUBLISHES_PER_SECOND: '1000000', INGEST_FLUSH_INTERVAL_MS: '50', BROKER_PERSISTENCE: PERSISTENCE };
+  const env: Record<string, string> = { DATA_DIR: mkdtempSync(join(tmpdir(), 'pimonitor-crash-up-')), MQTT_PORT: String(mqttPort), PGLITE_PORT: String(pgPort), WEB_PORT: String(webPort), MQTT_MAX_PUBLISHES_PER_SECOND: '1000000', INGEST_FLUSH_INTERVAL_MS: '50', BROKER_PERSISTENCE: PERSISTENCE, ...redisKeys() };
   if (t) env.DATABASE_URL = t.url;
   const startUp = async () => {
     const up = startCli(['up'], env);
