@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { storedPacket, storedSubscription, type Op, type StoredPacket, type StoredSubscription } from './ops.js';
+import { assignOf, storedPacket, storedSubscription, type Op, type StoredPacket, type StoredSubscription } from './ops.js';
 
 /** The part of Aedes's in-memory persistence (aedes-persistence asyncPersistence.js) the journal drives. */
 export interface MemoryStore {
@@ -68,6 +68,9 @@ export async function applyOp(store: MemoryStore, op: Op): Promise<unknown> {
       return store.outgoingEnqueueCombi(op.clientIds.map((clientId) => ({ clientId })), { ...op.packet });
     case 'update':
       return store.outgoingUpdate({ id: op.clientId }, { ...op.packet });
+    case 'assign':
+      // Only replay knows the packet an assign names (QueuedPackets); applied here, it is refused.
+      throw new Error('an assign is replayed with the packet it names');
     case 'clear':
       return store.outgoingClearMessageId({ id: op.clientId }, { messageId: op.messageId });
     case 'incoming':
@@ -89,14 +92,39 @@ export async function applyOp(store: MemoryStore, op: Op): Promise<unknown> {
   }
 }
 
+/**
+ * The packets queued during a replay, by the broker and counter they were queued with, for the assigns
+ * that name them (ops.ts assignOf). Kept until the replay ends, cleared ones too: an update of a packet
+ * Aedes took off one queue can still land in another (aedes-persistence asyncPersistence.js
+ * outgoingUpdate puts it in place of a packet of another broker with the same id). What it holds is at
+ * most the journal read at start, which compaction bounds.
+ */
+class QueuedPackets {
+  private readonly byName = new Map<string, StoredPacket>();
+
+  /** The operation to apply for `op`: an assign as the update it stands for, undefined if it names no packet. */
+  track(op: Op): Op | undefined {
+    if (op.op === 'enqueue' && op.packet.brokerId !== undefined && op.packet.brokerCounter !== undefined) {
+      this.byName.set(`${op.packet.brokerId}:${op.packet.brokerCounter}`, op.packet);
+    } else if (op.op === 'assign') {
+      const packet = this.byName.get(`${op.brokerId}:${op.brokerCounter}`);
+      return packet && { op: 'update', clientId: op.clientId, packet: { ...packet, messageId: op.messageId } };
+    }
+    return op;
+  }
+}
+
 /** Replays operations into the store; an operation the store refuses is counted, never fatal. */
 export async function replayOps(store: MemoryStore, index: StateIndex, ops: Iterable<Op>): Promise<{ applied: number; refused: number }> {
+  const queued = new QueuedPackets();
   let applied = 0;
   let refused = 0;
   for (const op of ops) {
     index.track(op);
+    const full = queued.track(op);
     try {
-      await applyOp(store, op);
+      if (!full) throw new Error('an assign names no queued packet');
+      await applyOp(store, full);
       applied++;
     } catch {
       refused++;
@@ -120,7 +148,7 @@ export async function snapshotOps(store: MemoryStore, index: StateIndex): Promis
     for await (const queued of store.outgoingStream(client)) {
       const packet = storedPacket(queued);
       ops.push({ op: 'enqueue', clientIds: [clientId], packet });
-      if (packet.messageId !== undefined) ops.push({ op: 'update', clientId, packet });
+      if (packet.messageId !== undefined) ops.push(assignOf(clientId, packet));
     }
     for (const messageId of index.incoming.get(clientId) ?? []) {
       const packet = await store.incomingGetPacket(client, { messageId }).catch(() => undefined);

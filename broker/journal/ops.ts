@@ -3,8 +3,11 @@ import { encodeRecord, type SpooledMessage } from '../../shared/spool/record.js'
 /**
  * What the broker's journal records: one operation on Aedes's persistence per record, in the spool's
  * record format (shared/spool/record.ts: length, CRC-32, body), with the operation's name where a
- * spooled message has its topic and its arguments as JSON where it has its payload. Only what
- * changes the state is recorded; replaying the operations in order rebuilds it (apply.ts). Pure.
+ * spooled message has its topic. Where it has its payload: a version byte (1), the u32 length of the
+ * operation's arguments as JSON, that JSON (a packet without its payload) and the packet's payload as
+ * raw bytes. The first journals (before version 1) held only the JSON, the payload in base64: they
+ * start with `{` and are still read. Only what changes the state is recorded; replaying the
+ * operations in order rebuilds it (apply.ts). Pure.
  */
 
 /** The fields of a stored packet that matter; a delivery's packet also carries its client and callbacks. */
@@ -39,6 +42,9 @@ export type Op =
   | { op: 'cleanSubscriptions'; clientId: string }
   | { op: 'enqueue'; clientIds: string[]; packet: StoredPacket }
   | { op: 'update'; clientId: string; packet: StoredPacket }
+  // An update that only gives a queued packet its id, named by the broker and counter it was queued
+  // with: the packet is not written again (it was, when it was queued). See assignOf.
+  | { op: 'assign'; clientId: string; brokerId: string; brokerCounter: number; messageId: number }
   | { op: 'clear'; clientId: string; messageId: number }
   | { op: 'incoming'; clientId: string; packet: StoredPacket }
   | { op: 'incomingDel'; clientId: string; messageId: number }
@@ -46,7 +52,7 @@ export type Op =
   | { op: 'will'; clientId: string; packet: StoredPacket }
   | { op: 'delWill'; clientId: string };
 
-export const OP_NAMES: ReadonlySet<string> = new Set(['retain', 'subscribe', 'unsubscribe', 'cleanSubscriptions', 'enqueue', 'update', 'clear', 'incoming', 'incomingDel', 'cleanIncoming', 'will', 'delWill']);
+export const OP_NAMES: ReadonlySet<string> = new Set(['retain', 'subscribe', 'unsubscribe', 'cleanSubscriptions', 'enqueue', 'update', 'assign', 'clear', 'incoming', 'incomingDel', 'cleanIncoming', 'will', 'delWill']);
 
 type Loose = Partial<StoredPacket> & { payload?: Buffer | Uint8Array | string };
 
@@ -72,18 +78,50 @@ export function storedSubscription(s: StoredSubscription): StoredSubscription {
   return out;
 }
 
-/** JSON of an operation's arguments: a packet's payload as base64 (`payload64`). */
-function argsJson(op: Op): string {
-  const { op: _name, ...args } = op;
-  const packet = 'packet' in args ? args.packet : undefined;
-  if (!packet) return JSON.stringify(args);
-  const { payload, ...rest } = packet;
-  return JSON.stringify({ ...args, packet: { ...rest, payload64: payload.toString('base64') } });
+/**
+ * The journal's form of Aedes's `outgoingUpdate(client, packet)`: Aedes calls it when it sends a queued
+ * packet, with that packet and the id it now has; the id is all that changes (aedes-persistence
+ * asyncPersistence.js outgoingUpdate matches the queued packet by brokerId and brokerCounter). Replay
+ * takes the packet from the operation that queued it (apply.ts). A packet without both names is
+ * journaled whole.
+ */
+export function assignOf(clientId: string, packet: StoredPacket): Op {
+  const { brokerId, brokerCounter, messageId } = packet;
+  if (brokerId === undefined || brokerCounter === undefined || messageId === undefined) return { op: 'update', clientId, packet };
+  return { op: 'assign', clientId, brokerId, brokerCounter, messageId };
 }
+
+const VERSION = 1;
+const EMPTY: Buffer = Buffer.alloc(0);
 
 /** One operation as one record. `at` is when it was journaled (ms), kept in the record's time field. */
 export function encodeOp(op: Op, at: number): Buffer {
-  return encodeRecord({ receivedAt: at, topic: op.op, payload: Buffer.from(argsJson(op)) });
+  const { op: name, ...args } = op;
+  let raw = EMPTY;
+  let json: string;
+  if ('packet' in args) {
+    const { payload, ...rest } = args.packet;
+    raw = payload;
+    json = JSON.stringify({ ...args, packet: rest });
+  } else {
+    json = JSON.stringify(args);
+  }
+  const jsonBytes = Buffer.byteLength(json);
+  const body = Buffer.allocUnsafe(5 + jsonBytes + raw.length);
+  body.writeUInt8(VERSION, 0);
+  body.writeUInt32LE(jsonBytes, 1);
+  body.write(json, 5);
+  raw.copy(body, 5 + jsonBytes);
+  return encodeRecord({ receivedAt: at, topic: name, payload: body });
+}
+
+/** The arguments' JSON and the packet's payload of a record's body, in either form; undefined if neither. */
+function split(body: Buffer): { json: string; raw: Buffer | undefined } | undefined {
+  if (body[0] === 0x7b) return { json: body.toString('utf8'), raw: undefined }; // '{': before version 1
+  if (body.length < 5 || body[0] !== VERSION) return undefined;
+  const end = 5 + body.readUInt32LE(1);
+  if (end > body.length) return undefined;
+  return { json: body.toString('utf8', 5, end), raw: body.subarray(end) };
 }
 
 /**
@@ -92,9 +130,11 @@ export function encodeOp(op: Op, at: number): Buffer {
  */
 export function decodeOp(record: Pick<SpooledMessage, 'topic' | 'payload'>): Op | undefined {
   if (!OP_NAMES.has(record.topic)) return undefined;
+  const parts = split(record.payload);
+  if (!parts) return undefined;
   let args: Record<string, unknown>;
   try {
-    args = JSON.parse(record.payload.toString('utf8')) as Record<string, unknown>;
+    args = JSON.parse(parts.json) as Record<string, unknown>;
   } catch {
     return undefined;
   }
@@ -102,9 +142,11 @@ export function decodeOp(record: Pick<SpooledMessage, 'topic' | 'payload'>): Op 
   const op = { ...args, op: record.topic } as Record<string, unknown>;
   if ('packet' in op) {
     const packet = op.packet as { payload64?: unknown; topic?: unknown } | null;
-    if (!packet || typeof packet !== 'object' || typeof packet.payload64 !== 'string' || typeof packet.topic !== 'string') return undefined;
-    const { payload64, ...rest } = packet as { payload64: string };
-    op.packet = { ...rest, payload: Buffer.from(payload64, 'base64') };
+    if (!packet || typeof packet !== 'object' || typeof packet.topic !== 'string') return undefined;
+    const { payload64, ...rest } = packet;
+    if (parts.raw === undefined && typeof payload64 !== 'string') return undefined;
+    // A copy: a packet kept in the queue must not pin the whole journal read at start.
+    op.packet = { ...rest, payload: parts.raw === undefined ? Buffer.from(payload64 as string, 'base64') : Buffer.from(parts.raw) };
   }
   return valid(op) ? (op as Op) : undefined;
 }
@@ -126,6 +168,8 @@ function valid(op: Record<string, unknown>): boolean {
     case 'incoming':
     case 'will':
       return isId(op.clientId);
+    case 'assign':
+      return isId(op.clientId) && isId(op.brokerId) && Number.isInteger(op.brokerCounter) && isMessageId(op.messageId);
     case 'clear':
     case 'incomingDel':
       return isId(op.clientId) && isMessageId(op.messageId);

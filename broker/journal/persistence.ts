@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from '../../shared/log.js';
 import { acquirePidLock } from '../../shared/pid-lock.js';
 import { applyOp, pruneIndex, replayOps, snapshotOps, StateIndex, type MemoryStore } from './apply.js';
-import { encodeOp, storedPacket, storedSubscription, type Op } from './ops.js';
+import { assignOf, encodeOp, storedPacket, storedSubscription, type Op } from './ops.js';
 import { parseJournal } from './read.js';
 import { JournalWriter } from './writer.js';
 
@@ -156,12 +156,15 @@ export class FilePersistence {
       });
   }
 
-  /** Journals `op`, then applies it to memory; resolves with what memory returned. */
-  private async record(op: Op): Promise<never> {
+  /**
+   * Journals `op`, then applies it to memory (`applied` when what is journaled is shorter: an assign
+   * for the update Aedes made); resolves with what memory returned.
+   */
+  private async record(op: Op, applied: Op = op): Promise<never> {
     if (!this.writer) throw new Error('the broker journal is not open');
     await this.writer.append(encodeOp(op, Date.now()));
     this.index.track(op);
-    const result = applyOp(this.memory, op);
+    const result = applyOp(this.memory, applied);
     if (this.writer.size > this.compactAt) this.compact();
     return result as Promise<never>;
   }
@@ -187,7 +190,8 @@ export class FilePersistence {
     return this.record({ op: 'enqueue', clientIds: subs.map((s) => s.clientId), packet: storedPacket(packet) });
   }
   outgoingUpdate(client: Client, packet: PacketLike) {
-    return this.record({ op: 'update', clientId: client.id, packet: storedPacket(packet) });
+    const stored = storedPacket(packet);
+    return this.record(assignOf(client.id, stored), { op: 'update', clientId: client.id, packet: stored });
   }
   async outgoingClearMessageId(client: Client, packet: { messageId?: number }) {
     if (!packet.messageId) return this.memory.outgoingClearMessageId(client, packet);
