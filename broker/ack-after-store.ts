@@ -1,4 +1,5 @@
 import type { Aedes, AedesOptions, AedesPublishPacket, Client, PublishPacket } from 'aedes';
+import { POLICY } from './hooks.js';
 
 type AuthorizePublish = NonNullable<AedesOptions['authorizePublish']>;
 
@@ -15,11 +16,21 @@ type AuthorizePublish = NonNullable<AedesOptions['authorizePublish']>;
  * then leaves once storeRetained, the queueing and the delivery to connected subscribers are done,
  * and its own call of broker.publish for the same packet is answered at once (it was published). A
  * publish that fails (the journal cannot be written: a full disk) fails the handler: no PUBACK, the
- * client is disconnected and resends its message when it reconnects.
+ * client is disconnected and resends its message when it reconnects. The journal said so once; the
+ * client's error is not logged again at each of its tries.
+ *
+ * Aedes's connect handler deletes the client's stored will with `persistence.delWill(client).finally(…)`
+ * (lib/handlers/connect.js:217), so a delWill that fails (the journal on a full disk) was an
+ * unhandled rejection, which ended the broker at the first reconnect of a refused publisher (found
+ * with a full tmpfs, test/broker-full-disk.test.ts). Here it resolves instead: the will stays stored
+ * as it was, and the connect goes on (the client's will, if any, is stored next, and fails the connect).
  */
 export function ackAfterStore(aedes: Aedes): void {
   const hooked = aedes as unknown as { authorizePublish: AuthorizePublish };
   const authorize = hooked.authorizePublish;
+  const persistence = (aedes as unknown as { persistence: { delWill(client: unknown): Promise<unknown> } }).persistence;
+  const delWill = persistence.delWill.bind(persistence);
+  persistence.delWill = (client) => delWill(client).catch(() => undefined);
   const published = new WeakSet<object>();
   // A client's publishes to one topic are published in the order they arrived (MQTT 3.1.1 §4.6: a topic's
   // messages reach subscribers in the order their publisher sent them). Aedes hands a whole socket read
@@ -57,7 +68,7 @@ export function ackAfterStore(aedes: Aedes): void {
       void previous.then(() => {
         publish(packet, client, (failed) => {
           next();
-          if (failed) return done(failed);
+          if (failed) return done(Object.assign(new Error(failed.message), { [POLICY]: true }));
           published.add(packet);
           done(null);
         });

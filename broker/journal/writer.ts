@@ -9,9 +9,16 @@ interface Pending {
 export interface WriterOptions {
   /** How often written records are fsynced; a power cut loses at most this window, a process crash nothing. */
   fsyncIntervalMs: number;
-  /** Told once when a write fails (a full disk) and once when writes succeed again. */
+  /**
+   * Told once when a write fails (a full disk) and once when writes succeed again and none failed for
+   * `quietMs`: a full disk lets small writes through between failed ones (the space a failed
+   * write gave back), and each publisher's reconnect fails again; without the wait, every try was a
+   * failure and a recovery in the log.
+   */
   onFailure(err: Error): void;
   onRecovery(): void;
+  /** How long writes must go without a failure, after one succeeded, to count as recovery; default 5 s. */
+  quietMs?: number;
 }
 
 /**
@@ -27,6 +34,8 @@ export class JournalWriter {
   private scheduled = false;
   private dirty = false;
   private failing = false;
+  private lastFailure = 0;
+  private recovery: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly timer: NodeJS.Timeout;
 
@@ -82,19 +91,30 @@ export class JournalWriter {
       while (written < bytes.length) written += (await this.file.write(bytes, written)).bytesWritten;
       this.size += bytes.length;
       this.dirty = true;
-      if (this.failing) {
-        this.failing = false;
-        this.options.onRecovery();
-      }
+      if (this.failing) this.recoverLater();
       for (const p of batch) p.resolve();
     } catch (err) {
       await this.file.truncate(this.size).catch(() => {});
+      this.lastFailure = Date.now();
       if (!this.failing) {
         this.failing = true;
         this.options.onFailure(err as Error);
       }
       for (const p of batch) p.reject(err as Error);
     }
+  }
+
+  /** Says "recovered" once a write has succeeded and none failed for `quietMs` since the last failure. */
+  private recoverLater(): void {
+    if (this.recovery) return;
+    const quietMs = this.options.quietMs ?? 5000;
+    this.recovery = setTimeout(() => {
+      this.recovery = undefined;
+      if (!this.failing || Date.now() - this.lastFailure < quietMs) return; // failed again: the next success tries again
+      this.failing = false;
+      this.options.onRecovery();
+    }, Math.max(0, this.lastFailure + quietMs - Date.now()));
+    this.recovery.unref();
   }
 
   /** fsyncs what was written since the last time. */
@@ -114,6 +134,7 @@ export class JournalWriter {
     if (this.closed) return this.chain;
     this.closed = true;
     clearInterval(this.timer);
+    clearTimeout(this.recovery);
     this.chain = this.chain.then(() => this.flush()).then(async () => {
       await this.sync().catch(() => {});
       await this.file.close();
