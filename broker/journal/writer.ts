@@ -35,6 +35,7 @@ export class JournalWriter {
   private dirty = false;
   private failing = false;
   private lastFailure = 0;
+  private lastSuccess = 0;
   private recovery: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly timer: NodeJS.Timeout;
@@ -91,6 +92,7 @@ export class JournalWriter {
       while (written < bytes.length) written += (await this.file.write(bytes, written)).bytesWritten;
       this.size += bytes.length;
       this.dirty = true;
+      this.lastSuccess = Date.now();
       if (this.failing) this.recoverLater();
       for (const p of batch) p.resolve();
     } catch (err) {
@@ -110,7 +112,10 @@ export class JournalWriter {
     const quietMs = this.options.quietMs ?? 5000;
     this.recovery = setTimeout(() => {
       this.recovery = undefined;
-      if (!this.failing || Date.now() - this.lastFailure < quietMs) return; // failed again: the next success tries again
+      if (!this.failing) return;
+      // Failed again since: wait from that failure, if a write has succeeded after it (the writes
+      // after the disk was freed may all be done before this fires).
+      if (Date.now() - this.lastFailure < quietMs) return void (this.lastSuccess > this.lastFailure && this.recoverLater());
       this.failing = false;
       this.options.onRecovery();
     }, Math.max(0, this.lastFailure + quietMs - Date.now()));
