@@ -3,6 +3,12 @@ import { POLICY } from './hooks.js';
 
 type AuthorizePublish = NonNullable<AedesOptions['authorizePublish']>;
 
+/** A persistence that applies a message's operations at once and says when they are written (journal/persistence.ts). */
+interface Journaled {
+  mark?(): number;
+  settled?(from: number): Promise<void>;
+}
+
 /**
  * A QoS 1 PUBACK only once the message is stored. Aedes 1.2 writes the PUBACK first and only then
  * publishes (node_modules/aedes/lib/handlers/publish.js:92-96: `write(client, new PubAck(packet), …
@@ -14,8 +20,13 @@ type AuthorizePublish = NonNullable<AedesOptions['authorizePublish']>;
  *
  * Here the publish runs inside authorizePublish, after the policy allowed it: the handler's PUBACK
  * then leaves once storeRetained, the queueing and the delivery to connected subscribers are done,
- * and its own call of broker.publish for the same packet is answered at once (it was published). A
- * publish that fails (the journal cannot be written: a full disk) fails the handler: no PUBACK, the
+ * and its own call of broker.publish for the same packet is answered at once (it was published). With
+ * the broker's journal, publishing does not wait for the disk: the PUBACK waits until everything
+ * journaled since the publish began is in the file (`settled`), while the topic's next message is
+ * published, so the messages of a tick are written together (one step at a time, the journal halved
+ * the broker's ceiling: docs/benchmarks.md). If a write among them failed, the publish is refused as
+ * below; subscribers may have had the message already, and get it again when the publisher resends
+ * it (ingest stores a reading once: its key). A publish that fails (the journal cannot be written: a full disk) fails the handler: no PUBACK, the
  * client is disconnected and resends its message when it reconnects. The journal said so once; the
  * client's error is not logged again at each of its tries.
  *
@@ -28,7 +39,7 @@ type AuthorizePublish = NonNullable<AedesOptions['authorizePublish']>;
 export function ackAfterStore(aedes: Aedes): void {
   const hooked = aedes as unknown as { authorizePublish: AuthorizePublish };
   const authorize = hooked.authorizePublish;
-  const persistence = (aedes as unknown as { persistence: { delWill(client: unknown): Promise<unknown> } }).persistence;
+  const persistence = (aedes as unknown as { persistence: Journaled & { delWill(client: unknown): Promise<unknown> } }).persistence;
   const delWill = persistence.delWill.bind(persistence);
   persistence.delWill = (client) => delWill(client).catch(() => undefined);
   const published = new WeakSet<object>();
@@ -66,13 +77,21 @@ export function ackAfterStore(aedes: Aedes): void {
         return done(err);
       }
       void previous.then(() => {
+        const from = persistence.mark?.();
         publish(packet, client, (failed) => {
+          // The next message of the topic goes on; this one's PUBACK waits for what its publishing journaled.
           next();
-          if (failed) return done(Object.assign(new Error(failed.message), { [POLICY]: true }));
-          published.add(packet);
-          done(null);
+          const refuse = (err: Error) => done(Object.assign(new Error(err.message), { [POLICY]: true }));
+          if (failed) return refuse(failed);
+          const stored = from === undefined ? undefined : persistence.settled!(from);
+          if (!stored) return acknowledge();
+          stored.then(acknowledge, refuse);
         });
       });
+      const acknowledge = () => {
+        published.add(packet);
+        done(null);
+      };
     });
   };
 }

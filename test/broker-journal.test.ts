@@ -173,7 +173,7 @@ test('FilePersistence: what resolved is there after a restart (a torn tail cut o
   await second.stop();
 });
 
-test('FilePersistence: a journal that cannot be written fails the operation (no PUBACK) and is not left torn', async () => {
+test('FilePersistence: a journal that cannot be written refuses the PUBACK (settled rejects) and is not left torn; a subscription fails at once', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pimonitor-journal-'));
   const p = persistenceIn(dir);
   await p.setup(broker);
@@ -182,16 +182,21 @@ test('FilePersistence: a journal that cannot be written fails the operation (no 
   const writer = (p as unknown as { writer: { file: { write: () => Promise<never> } } }).writer;
   const realWrite = writer.file.write.bind(writer.file);
   writer.file.write = () => Promise.reject(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
-  await expect(p.outgoingEnqueueCombi([{ clientId: 'ingest' }], message(1))).rejects.toThrow('ENOSPC');
-  let queued = 0;
-  for await (const _ of p.outgoingStream({ id: 'ingest' })) queued++;
-  expect(queued).toBe(0);
+  // A message's way through is applied at once; what its PUBACK waits for fails.
+  const before = p.mark();
+  await p.outgoingEnqueueCombi([{ clientId: 'ingest' }], message(1));
+  await expect(p.settled(before)).rejects.toThrow('ENOSPC');
+  // What a client is answered for at once fails at once.
+  await expect(p.addSubscriptions({ id: 'ha' }, [{ topic: 'home/#', qos: 1 }])).rejects.toThrow('ENOSPC');
   writer.file.write = realWrite;
+  const after = p.mark();
   await p.outgoingEnqueueCombi([{ clientId: 'ingest' }], message(2));
+  await expect(p.settled(after)).resolves.toBeUndefined();
   await p.stop();
   const parsed = parseJournal(readFileSync(p.path));
   expect(parsed).toMatchObject({ validEnd: statSync(p.path).size, damagedBytes: 0 });
-  expect(parsed.ops.filter((o) => o.op === 'enqueue')).toHaveLength(1);
+  // Message 1 was never journaled: its publisher, refused, sends it again.
+  expect(parsed.ops.filter((o) => o.op === 'enqueue').map((o) => (o as { packet: StoredPacket }).packet.brokerCounter)).toEqual([2]);
 });
 
 test('a journal written before version 1 (payload in base64 inside JSON) is still read, and a message costs its payload once', async () => {

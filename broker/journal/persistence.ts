@@ -158,19 +158,35 @@ export class FilePersistence {
 
   /**
    * Journals `op`, then applies it to memory (`applied` when what is journaled is shorter: an assign
-   * for the update Aedes made); resolves with what memory returned.
+   * for the update Aedes made); resolves with what memory returned. What a client is answered for at
+   * once (a subscription, a will, a QoS 2 message) resolves once it is in the file. The operations of
+   * a message's way through (retain, queue, send, clear) are applied at once, in the order they came:
+   * what they are for, the publisher's PUBACK, waits for `settled` (ack-after-store.ts), so the
+   * journal writes whatever came meanwhile together instead of one step at a time. While the journal
+   * is being compacted, every operation waits for its write (the snapshot must not see it twice).
    */
-  private async record(op: Op, applied: Op = op): Promise<never> {
+  private async record(op: Op, applied: Op = op, quick = false): Promise<never> {
     if (!this.writer) throw new Error('the broker journal is not open');
-    await this.writer.append(encodeOp(op, Date.now()));
+    const bytes = encodeOp(op, Date.now());
+    if (quick && !this.compacting) this.writer.appendQuietly(bytes);
+    else await this.writer.append(bytes);
     this.index.track(op);
     const result = applyOp(this.memory, applied);
     if (this.writer.size > this.compactAt) this.compact();
     return result as Promise<never>;
   }
 
+  /** The journal's mark now; `settled(mark)` resolves once all handed in since is written. */
+  mark(): number {
+    return this.writer?.mark ?? 0;
+  }
+
+  settled(from: number): Promise<void> {
+    return this.writer ? this.writer.settled(from) : Promise.resolve();
+  }
+
   storeRetained(packet: PacketLike) {
-    return this.record({ op: 'retain', packet: storedPacket(packet) });
+    return this.record({ op: 'retain', packet: storedPacket(packet) }, undefined, true);
   }
   addSubscriptions(client: Client, subs: Parameters<typeof storedSubscription>[0][]) {
     return this.record({ op: 'subscribe', clientId: client.id, subs: subs.map(storedSubscription) });
@@ -187,15 +203,15 @@ export class FilePersistence {
   async outgoingEnqueueCombi(subs: Array<{ clientId: string }>, packet: PacketLike) {
     // Most messages have no persistent session to queue for: nothing to journal.
     if (subs.length === 0) return;
-    return this.record({ op: 'enqueue', clientIds: subs.map((s) => s.clientId), packet: storedPacket(packet) });
+    return this.record({ op: 'enqueue', clientIds: subs.map((s) => s.clientId), packet: storedPacket(packet) }, undefined, true);
   }
   outgoingUpdate(client: Client, packet: PacketLike) {
     const stored = storedPacket(packet);
-    return this.record(assignOf(client.id, stored), { op: 'update', clientId: client.id, packet: stored });
+    return this.record(assignOf(client.id, stored), { op: 'update', clientId: client.id, packet: stored }, true);
   }
   async outgoingClearMessageId(client: Client, packet: { messageId?: number }) {
     if (!packet.messageId) return this.memory.outgoingClearMessageId(client, packet);
-    return this.record({ op: 'clear', clientId: client.id, messageId: packet.messageId });
+    return this.record({ op: 'clear', clientId: client.id, messageId: packet.messageId }, undefined, true);
   }
   incomingStorePacket(client: Client, packet: PacketLike) {
     return this.record({ op: 'incoming', clientId: client.id, packet: storedPacket(packet) });

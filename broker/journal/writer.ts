@@ -1,9 +1,12 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import { WriteOutcomes } from './outcomes.js';
 
 interface Pending {
   record: Buffer;
-  resolve: () => void;
-  reject: (err: Error) => void;
+  /** Its number: records are numbered in the order they were handed in (outcomes.ts). */
+  seq: number;
+  resolve?: () => void;
+  reject?: (err: Error) => void;
 }
 
 export interface WriterOptions {
@@ -22,13 +25,18 @@ export interface WriterOptions {
 }
 
 /**
- * Appends records to one file: every record handed in during a tick goes out in one write, and each
- * append resolves only once its bytes are in the file (the kernel's page cache: a process crash keeps
- * them). A failed write rejects its records and cuts the file back to where it was, so no torn
- * record is left between whole ones. fsync runs on a cadence, not per write.
+ * Appends records to one file: every record handed in during a tick, or while the previous write was
+ * under way, goes out in one write. An append resolves only once its bytes are in the file (the
+ * kernel's page cache: a process crash keeps them); a quiet append has no promise, and `settled`
+ * says when everything handed in since a mark is written. A failed write rejects its records and cuts
+ * the file back to where it was, so no torn record is left between whole ones. fsync runs on a
+ * cadence, not per write.
  */
 export class JournalWriter {
   private pending: Pending[] = [];
+  /** The number of the last record handed in. */
+  private appended = 0;
+  private readonly outcomes = new WriteOutcomes();
   /** Every write and every `between` run, one after another. */
   private chain: Promise<void> = Promise.resolve();
   private scheduled = false;
@@ -54,17 +62,35 @@ export class JournalWriter {
   append(record: Buffer): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the broker journal is closed'));
     return new Promise((resolve, reject) => {
-      this.pending.push({ record, resolve, reject });
+      this.pending.push({ record, seq: ++this.appended, resolve, reject });
       this.schedule();
     });
   }
 
+  /** Hands a record in without a promise of its own: `settled` says when it is in the file. */
+  appendQuietly(record: Buffer): void {
+    if (this.closed) throw new Error('the broker journal is closed');
+    this.pending.push({ record, seq: ++this.appended });
+    this.schedule();
+  }
+
+  /** The number of the last record handed in, for `settled`. */
+  get mark(): number {
+    return this.appended;
+  }
+
+  /** Resolves once every record handed in after `from` until now is in the file; rejects if one failed. */
+  settled(from: number): Promise<void> {
+    return this.outcomes.settled(from, this.appended);
+  }
+
   /**
-   * Runs `fn` between two writes, with nothing written meanwhile; what is appended waits. `fn` may
-   * swap the file (compaction): it gets the current one and returns the one to go on with.
+   * Runs `fn` between two writes, with nothing written meanwhile, once what was handed in before is
+   * written; what is appended meanwhile waits. `fn` may swap the file (compaction): it gets the current
+   * one and returns the one to go on with.
    */
   between(fn: (file: FileHandle, size: number) => Promise<{ file: FileHandle; size: number }>): Promise<void> {
-    const run = this.chain.then(async () => {
+    const run = this.chain.then(() => this.flush()).then(async () => {
       const next = await fn(this.file, this.size);
       this.file = next.file;
       this.size = next.size;
@@ -94,7 +120,8 @@ export class JournalWriter {
       this.dirty = true;
       this.lastSuccess = Date.now();
       if (this.failing) this.recoverLater();
-      for (const p of batch) p.resolve();
+      this.outcomes.report(batch[0]!.seq, batch.at(-1)!.seq);
+      for (const p of batch) p.resolve?.();
     } catch (err) {
       await this.file.truncate(this.size).catch(() => {});
       this.lastFailure = Date.now();
@@ -102,7 +129,8 @@ export class JournalWriter {
         this.failing = true;
         this.options.onFailure(err as Error);
       }
-      for (const p of batch) p.reject(err as Error);
+      this.outcomes.report(batch[0]!.seq, batch.at(-1)!.seq, err as Error);
+      for (const p of batch) p.reject?.(err as Error);
     }
   }
 
@@ -143,6 +171,7 @@ export class JournalWriter {
     this.chain = this.chain.then(() => this.flush()).then(async () => {
       await this.sync().catch(() => {});
       await this.file.close();
+      this.outcomes.abandon(new Error('the broker journal is closed'));
     });
     return this.chain;
   }
