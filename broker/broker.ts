@@ -10,6 +10,7 @@ import type { Source } from '../shared/sources/source.js';
 import { ackAfterStore } from './ack-after-store.js';
 import { tolerateStaleDeliveries } from './stale-deliveries.js';
 import { exactDedupe } from './exact-dedupe.js';
+import { connackFirst } from './connack-first.js';
 import { createEmitter, guardRecursion } from './emitter.js';
 import { FilteredConnection } from './filtered-connection.js';
 import { createHooks, newStats, POLICY, remoteAddress, type BrokerStats } from './hooks.js';
@@ -121,6 +122,7 @@ export async function startBroker({ host, port, log, authenticator, limits: over
     ...createHooks({ auth, limits, log, stats, principals, drops, ownership, live, readable: sources.flatMap((s) => s.filters), newestPacketId: (clientId) => newestPacketId(aedes, lastPacketIds, clientId) }),
   });
   ackAfterStore(aedes); // a QoS 1 PUBACK only once the message is stored
+  const holdUntilConnack = connackFirst(aedes); // nothing to a client before its CONNACK
   const principalOf = (client: Client): Principal => principals.get(client) ?? { kind: 'anonymous' };
   aedes.on('client', (client) => {
     stats.connects++;
@@ -179,6 +181,7 @@ export async function startBroker({ host, port, log, authenticator, limits: over
     // Its account's connection slot is free once it has gone.
     connection.once('close', () => ownership.left(handled, principalOf(handled)));
     exactDedupe(client);
+    holdUntilConnack(client);
     tolerateStaleDeliveries(client, () => {
       stats.staleDeliveries++;
     });
