@@ -63,27 +63,28 @@ const held = (client: MqttClient) => (client.outgoingStore as unknown as { _infl
 const occurrences = (text: string, of: string) => text.split(of).length - 1;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-fullDiskTest(`a full disk under the broker's journal: ${MESSAGES.toLocaleString('en')} QoS 1 messages are acknowledged only once written, held by their publishers meanwhile, and all stored exactly once after the disk grows`, async () => {
+/**
+ * The broker on a `size` tmpfs, ingest's persistent session subscribed and gone, and PUBLISHERS QoS 1
+ * publishers with persistent sessions sending MESSAGES readings at once; resolves when the disk is full
+ * (the failure logged, PUBACKs stopped for a second).
+ */
+async function fillDisk(size: string) {
   t = await createTestDatabase();
   const [port, opsPort] = [await freePort(), await freePort()];
   const url = `mqtt://127.0.0.1:${port}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'pimonitor-full-disk-broker-'));
-  mount('-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dataDir);
+  mount('-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dataDir);
   mounted = dataDir;
-  const journal = join(dataDir, 'broker', 'journal.log');
   const startBroker = async () => {
     const started = startCli(['broker'], {
       DATABASE_URL: t!.url, DATA_DIR: dataDir, MQTT_HOST: '127.0.0.1', MQTT_PORT: String(port), BROKER_HTTP_PORT: String(opsPort),
       MQTT_MAX_PUBLISHES_PER_SECOND: '1000000', BROKER_PERSISTENCE: 'file', BROKER_JOURNAL_COMPACT_BYTES: String(64 * 1024),
     });
+    broker = started;
     await started.waitFor('MQTT broker listening');
     return started;
   };
-  const ops = async (path: string) => {
-    const res = await fetch(`http://127.0.0.1:${opsPort}${path}`);
-    return { status: res.status, body: await res.text() };
-  };
-  broker = await startBroker();
+  await startBroker();
   // Ingest subscribes once (its persistent session), then goes away: the broker queues for it in the journal.
   const ingestDir = mkdtempSync(join(tmpdir(), 'pimonitor-full-disk-ingest-'));
   ingest = await startIngestProcess({ databaseUrl: t.url, mqttUrl: url, dataDir: ingestDir });
@@ -105,9 +106,7 @@ fullDiskTest(`a full disk under the broker's journal: ${MESSAGES.toLocaleString(
       return client.publishAsync(topic, loadPayload(seq, baseTs + i, Date.now()), { qos: 1 }).then(() => void acked.add(seq));
     });
   });
-
-  // (a) The disk fills: PUBACKs stop, and what was not acknowledged stays with its publisher.
-  await broker.waitFor(FAILURE_LOG, 60_000);
+  await broker!.waitFor(FAILURE_LOG, 60_000);
   let last = -1;
   await eventually('the PUBACKs to stop', async () => {
     const now = acked.size;
@@ -115,11 +114,47 @@ fullDiskTest(`a full disk under the broker's journal: ${MESSAGES.toLocaleString(
     last = now;
     return still ? true : (await sleep(1000), undefined);
   }, 60_000);
+
+  /** The disk grows: every message acknowledged; then ingest drains its queue and every message is stored once. */
+  const growAndDrain = async () => {
+    mount('-o', 'remount,size=64m', dataDir);
+    await Promise.all(all);
+    expect(acked.size).toBe(MESSAGES);
+    expect(clients.reduce((n, c) => n + held(c), 0)).toBe(0);
+    ingest = await startIngestProcess({ databaseUrl: t!.url, mqttUrl: url, dataDir: ingestDir, readyTimeoutMs: 60_000 });
+    const counts = () => t!.db.one<{ rows: number; messages: number }>("SELECT count(*)::int AS rows, count(DISTINCT (device, ts))::int AS messages FROM readings WHERE device LIKE 'fulldisk%'");
+    await eventually(`all ${MESSAGES} messages stored`, async () => ((await counts()).rows >= MESSAGES * ROWS_PER_MESSAGE ? true : undefined), 60_000).catch(async (err: Error) => {
+      throw new Error(`${err.message}: have ${JSON.stringify(await counts())}; broker said:\n${broker!.output().slice(-3000)}`);
+    });
+    await sleep(500); // nothing more arrives late
+    expect(await counts()).toEqual({ rows: MESSAGES * ROWS_PER_MESSAGE, messages: MESSAGES });
+    expect(await t!.db.one('SELECT count(*)::int AS n FROM rejected_messages')).toEqual({ n: 0 });
+  };
+  /** Publishers, ingest and the broker closed as a user would; the broker stops cleanly. */
+  const stopAll = async () => {
+    await Promise.all(publishers.splice(0).map((c) => c.endAsync()));
+    for (const p of [ingest, broker]) p?.child.kill('SIGTERM');
+    expect((await broker!.exited).code).toBe(0);
+    await ingest?.exited;
+    [ingest, broker] = [undefined, undefined];
+  };
+  const ops = async (path: string) => {
+    const res = await fetch(`http://127.0.0.1:${opsPort}${path}`);
+    return { status: res.status, body: (await res.text()).trim() };
+  };
+  const df = () => execFileSync('df', ['-k', '--output=used,size', dataDir], { encoding: 'utf8' }).trim().split('\n').pop()!.trim().split(/\s+/).join(' of ') + ' KiB';
+  return { acked, clients, journal: join(dataDir, 'broker', 'journal.log'), startBroker, growAndDrain, stopAll, ops, df };
+}
+
+fullDiskTest(`a full disk under the broker's journal: ${MESSAGES.toLocaleString('en')} QoS 1 messages are acknowledged only once written, held by their publishers meanwhile, and all stored exactly once after the disk grows`, async () => {
+  const { acked, clients, journal, growAndDrain, stopAll, ops, df } = await fillDisk('1m');
+  // (a) The disk is full: PUBACKs stopped, and what was not acknowledged stays with its publisher.
+  const ackedAtFull = acked.size;
   await sleep(3000); // the publishers reconnect and resend meanwhile; each try fails again
   const ackedWhileFull = acked.size;
   const heldWhileFull = clients.reduce((n, c) => n + held(c), 0);
-  const retries = (broker.output().match(/"clientId":"fulldisk-pub-\d","address"[^\n]*"client connected"/g) ?? []).length - PUBLISHERS;
-  expect(ackedWhileFull).toBe(last);
+  const retries = (broker!.output().match(/"clientId":"fulldisk-pub-\d","address"[^\n]*"client connected"/g) ?? []).length - PUBLISHERS;
+  expect(ackedWhileFull).toBe(ackedAtFull);
   expect(ackedWhileFull).toBeGreaterThan(0);
   expect(ackedWhileFull).toBeLessThan(MESSAGES);
   expect(heldWhileFull).toBe(MESSAGES - ackedWhileFull);
@@ -128,37 +163,36 @@ fullDiskTest(`a full disk under the broker's journal: ${MESSAGES.toLocaleString(
   const payloads = [text, ...[...text.matchAll(/"payload64":"([^"]*)"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('latin1'))].join('\n');
   const journaled = new Set([...payloads.matchAll(/"seq":(\d+),/g)].map((m) => Number(m[1])));
   expect([...acked].filter((seq) => !journaled.has(seq))).toEqual([]);
-  expect(broker.child.exitCode).toBeNull();
-  const brokerLog = broker.output();
+  expect(broker!.child.exitCode).toBeNull();
+  const brokerLog = broker!.output();
   expect(occurrences(brokerLog, FAILURE_LOG)).toBe(1);
   // Each refused try is not logged again as the client's error (the journal said it).
   const clientErrors = brokerLog.split('\n').filter((l) => l.includes('"msg":"client error"'));
   expect(clientErrors.filter((l) => l.includes('ENOSPC'))).toEqual([]);
-  const health = await ops('/healthz');
-  const metricsUp = (await ops('/metrics')).status;
-  const df = execFileSync('df', ['-k', dataDir], { encoding: 'utf8' }).trim().split('\n').pop();
+  const [health, metrics, used] = [await ops('/healthz'), await ops('/metrics'), df()];
 
-  // (b) The disk grows: the publishers' resent messages are acknowledged.
-  mount('-o', 'remount,size=64m', dataDir);
-  await Promise.all(all);
-  expect(acked.size).toBe(MESSAGES);
-  expect(clients.reduce((n, c) => n + held(c), 0)).toBe(0);
-  // Ingest comes back and drains its queue: every message stored once.
-  ingest = await startIngestProcess({ databaseUrl: t.url, mqttUrl: url, dataDir: ingestDir, readyTimeoutMs: 60_000 });
-  const counts = () => t!.db.one<{ rows: number; messages: number }>("SELECT count(*)::int AS rows, count(DISTINCT (device, ts))::int AS messages FROM readings WHERE device LIKE 'fulldisk%'");
-  await eventually(`all ${MESSAGES} messages stored`, async () => ((await counts()).rows >= MESSAGES * ROWS_PER_MESSAGE ? true : undefined), 60_000).catch(async (err: Error) => {
-    throw new Error(`${err.message}: have ${JSON.stringify(await counts())}; broker said:\n${broker!.output().slice(-3000)}`);
-  });
-  await sleep(500); // nothing more arrives late
-  await broker.waitFor('the broker journal can be written again');
-  expect(await counts()).toEqual({ rows: MESSAGES * ROWS_PER_MESSAGE, messages: MESSAGES });
-  expect(await t.db.one('SELECT count(*)::int AS n FROM rejected_messages')).toEqual({ n: 0 });
-  expect(occurrences(broker.output(), FAILURE_LOG)).toBe(1);
-  console.log(`full disk: ${ackedWhileFull} of ${MESSAGES} acknowledged when the 1 MiB disk filled (${df}), ${heldWhileFull} held by the publishers through ${retries} reconnects, 1 failure logged (and ${clientErrors.length} other client errors); /healthz ${health.status} ${health.body.trim()}, /metrics ${metricsUp}; after growing it all ${MESSAGES} acknowledged and stored once`);
+  // (b) The disk grows: the publishers' resent messages are acknowledged, and stored once.
+  await growAndDrain();
+  await broker!.waitFor('the broker journal can be written again');
+  expect(occurrences(broker!.output(), FAILURE_LOG)).toBe(1);
+  console.log(`full disk: ${ackedWhileFull} of ${MESSAGES} acknowledged when the disk filled (${used}), ${heldWhileFull} held by the publishers through ${retries} reconnects, the failure logged once (other client errors: ${clientErrors.length}); /healthz ${health.status} ${health.body}, /metrics ${metrics.status}; after growing it all ${MESSAGES} acknowledged and stored once`);
+  await stopAll();
+}, 240_000);
 
-  await Promise.all(publishers.splice(0).map((c) => c.endAsync()));
-  for (const p of [ingest, broker]) p.child.kill('SIGTERM');
-  expect((await broker.exited).code).toBe(0);
-  await ingest.exited;
-  [ingest, broker] = [undefined, undefined];
+/*
+ * Known bug, not fixed here (broker/journal/persistence.ts is another change's): FilePersistence.setup
+ * compacts the journal into journal.log.tmp before it opens it, and on a full disk that write fails
+ * (ENOSPC), setup throws and the broker exits 1, at every restart: a crash loop until space is freed.
+ * `.failing` until setup keeps the journal it replayed when the snapshot cannot be written.
+ */
+fullDiskTest.failing('the broker restarted (kill -9) on a full disk starts on the journal it has, and acknowledges again once the disk grows', async () => {
+  const { acked, startBroker, growAndDrain, stopAll } = await fillDisk('512k');
+  const ackedAtFull = acked.size;
+  broker!.child.kill('SIGKILL');
+  await broker!.exited;
+  await startBroker();
+  await broker!.waitFor('broker journal replayed');
+  await growAndDrain();
+  console.log(`restart on a full disk: ${ackedAtFull} of ${MESSAGES} acknowledged when it filled; restarted on it, and after growing it all ${MESSAGES} stored once`);
+  await stopAll();
 }, 240_000);
