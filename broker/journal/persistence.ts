@@ -1,25 +1,13 @@
-import { createRequire } from 'node:module';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, truncate } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import type { Logger } from '../../shared/log.js';
 import { acquirePidLock } from '../../shared/pid-lock.js';
-import { applyOp, pruneIndex, replayOps, snapshotOps, StateIndex, type MemoryStore } from './apply.js';
+import { applyOp, pruneIndex, replayOps, snapshotOps, StateIndex } from './apply.js';
 import { assignOf, encodeOp, storedPacket, storedSubscription, type Op } from './ops.js';
 import { parseJournal } from './read.js';
+import { ReadThrough } from './read-through.js';
 import { JournalWriter } from './writer.js';
-
-type Memory = MemoryStore & {
-  createRetainedStreamCombi(patterns: string[]): Readable;
-  countOffline(): Promise<unknown>;
-  subscriptionsByTopic(topic: string): Promise<unknown>;
-  streamWill(brokers?: unknown): Readable;
-  getClientList(topic: string): Readable;
-  destroy(): Promise<void>;
-};
-// Aedes's own in-memory persistence, without the callback layer its main export adds.
-const MemoryPersistence = createRequire(import.meta.url)('aedes-persistence/asyncPersistence.js') as new () => Memory;
 
 export interface FilePersistenceOptions {
   /** Directory of the journal (DATA_DIR/broker). */
@@ -35,14 +23,13 @@ type Client = { id: string };
 type PacketLike = Parameters<typeof storedPacket>[0];
 
 /**
- * Aedes's in-memory persistence, with every change journaled to an append-only file before it is
- * made and before its promise resolves: Aedes acknowledges a QoS 1 message only once it is queued
- * for the persistent sessions that want it (see ack-after-store.ts), so once it is in this file.
- * Reads are served from memory. At setup the journal is replayed (a torn last record cut off, damage
+ * Aedes's in-memory persistence, with every change journaled to an append-only file: a message's
+ * operations take effect at once and its PUBACK waits until they are in the file (`mark`/`settled`,
+ * used by ack-after-store.ts); the others resolve once written (see `record`). Reads are served from
+ * memory (read-through.ts). At setup the journal is replayed (a torn last record cut off, damage
  * skipped and counted) and compacted; it is compacted again whenever it outgrows `compactBytes`.
  */
-export class FilePersistence {
-  private readonly memory = new MemoryPersistence();
+export class FilePersistence extends ReadThrough {
   private readonly index = new StateIndex();
   private writer: JournalWriter | undefined;
   private compacting = false;
@@ -53,6 +40,7 @@ export class FilePersistence {
   readonly path: string;
 
   constructor(private readonly options: FilePersistenceOptions) {
+    super();
     this.path = join(options.dir, 'journal.log');
     this.compactAt = options.compactBytes;
   }
@@ -76,8 +64,7 @@ export class FilePersistence {
     const parsed = parseJournal(bytes);
     const replayed = await replayOps(this.memory, this.index, parsed.ops);
     await pruneIndex(this.memory, this.index);
-    const { size, file: snapshot } = await this.writeSnapshot();
-    await snapshot.close();
+    const size = await this.compactAtStart(bytes.length, parsed.validEnd);
     this.writer = await JournalWriter.open(this.path, {
       fsyncIntervalMs: this.options.fsyncIntervalMs,
       onFailure: (err) => this.options.log.error({ journal: this.path, err: err.message }, 'cannot write the broker journal (disk full?): publishes are not acknowledged until it can be written (logged once)'),
@@ -89,6 +76,24 @@ export class FilePersistence {
     if (parsed.damagedBytes > 0 || parsed.unreadable > 0) this.options.log.warn({ ...fields, damagedBytes: parsed.damagedBytes, unreadable: parsed.unreadable }, 'broker journal had damaged records: skipped');
     if (bytes.length > parsed.validEnd) this.options.log.warn({ ...fields, tornBytes: bytes.length - parsed.validEnd }, 'broker journal ended in a torn record (a crash mid-write): cut off');
     this.options.log.info(fields, 'broker journal replayed');
+  }
+
+  /**
+   * The journal rewritten as a snapshot of what was replayed; its size. If the snapshot cannot be
+   * written (a full disk), the broker goes on with the journal as it is, its torn tail cut off, rather
+   * than failing every start until there is room (test/broker-full-disk.test.ts).
+   */
+  private async compactAtStart(bytes: number, validEnd: number): Promise<number> {
+    try {
+      const { size, file } = await this.writeSnapshot();
+      await file.close();
+      return size;
+    } catch (err) {
+      this.compactFailed = true;
+      this.options.log.error({ journal: this.path, err: (err as Error).message, bytes: validEnd }, 'could not compact the broker journal at start (disk full?): going on with it as it is');
+      if (bytes > validEnd) await truncate(this.path, validEnd);
+      return validEnd;
+    }
   }
 
   /**
@@ -232,37 +237,6 @@ export class FilePersistence {
   }
   delWill(client: Client) {
     return this.record({ op: 'delWill', clientId: client.id });
-  }
-
-  createRetainedStream(pattern: string) {
-    return this.memory.createRetainedStream(pattern);
-  }
-  createRetainedStreamCombi(patterns: string[]) {
-    return this.memory.createRetainedStreamCombi(patterns);
-  }
-  subscriptionsByClient(client: Client) {
-    return this.memory.subscriptionsByClient(client);
-  }
-  countOffline() {
-    return this.memory.countOffline();
-  }
-  subscriptionsByTopic(topic: string) {
-    return this.memory.subscriptionsByTopic(topic);
-  }
-  outgoingStream(client: Client) {
-    return this.memory.outgoingStream(client);
-  }
-  incomingGetPacket(client: Client, packet: { messageId?: number }) {
-    return this.memory.incomingGetPacket(client, packet);
-  }
-  getWill(client: Client) {
-    return this.memory.getWill(client);
-  }
-  streamWill(brokers?: unknown) {
-    return this.memory.streamWill(brokers);
-  }
-  getClientList(topic: string) {
-    return this.memory.getClientList(topic);
   }
 
   /** Writes what is pending, fsyncs and closes the journal, within `timeoutMs`; safe to call twice. */
