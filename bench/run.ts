@@ -198,7 +198,7 @@ async function soak(seconds: number): Promise<string> {
       return `| ${role} | ${fmt(early)} | ${fmt(late)} | ${fmt(Math.max(...samples.map((x) => x[role])))} | ${fmt((100 * (late - early)) / early, 1)} % |`;
     };
     return [
-      `### Soak: ours at ${rate} messages/s for ${seconds} s (${load.acked} messages, lost ${summary.lost}, p99 ${summary.p99Ms} ms)`,
+      `### Soak: ours at ${rate} messages/s for ${seconds} s (${load.acked} messages, lost ${summary.lost}, duplicated ${summary.duplicated}, p99 ${summary.p99Ms} ms)`,
       '',
       '| process | mean RSS MiB, 2nd minute | mean RSS MiB, last minute | peak RSS MiB | change |',
       '|---|--:|--:|--:|--:|',

@@ -11,7 +11,7 @@ export function arrayLiteral(values: ReadonlyArray<string | number>): string {
   const parts = values.map((v) => {
     if (typeof v === 'number') {
       if (!Number.isFinite(v)) throw new Error(`cannot store ${v}`);
-      return String(v);
+      return Object.is(v, -0) ? '-0' : String(v); // String(-0) is '0'; COPY stores -0 as it is
     }
     // Quoting is needed only for what the array parser treats specially; names and ISO times rarely are.
     return NEEDS_QUOTES.test(v) ? `"${v.replace(/["\\]/g, '\\$&')}"` : v;

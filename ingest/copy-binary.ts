@@ -31,17 +31,3 @@ export function encodeCopyBinary(readings: readonly ReadingRow[], seriesId: (r: 
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
-const BUCKET_MS = 5 * 60_000;
-
-/** The 5-minute buckets (pimonitor_bucket_5m: date_bin from 2000-01-01) of each series the rows touch, sorted. Pure. */
-export function dirtyBuckets(readings: readonly ReadingRow[], seriesId: (r: ReadingRow) => number): { ids: number[]; buckets: Date[] } {
-  const seen = new Map<string, [number, number]>();
-  for (const r of readings) {
-    const id = seriesId(r);
-    const bucket = PG_EPOCH_MS + Math.floor((r.ts.getTime() - PG_EPOCH_MS) / BUCKET_MS) * BUCKET_MS;
-    seen.set(`${id}:${bucket}`, [id, bucket]);
-  }
-  // One lock order for every writer (as insert-readings.sql's ORDER BY): no deadlock between two workers.
-  const sorted = [...seen.values()].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  return { ids: sorted.map(([id]) => id), buckets: sorted.map(([, b]) => new Date(b)) };
-}

@@ -3,14 +3,15 @@ import type { Writable } from 'node:stream';
 import { destroySocketOf, type Db } from '../shared/db.js';
 import { withTimeout } from '../shared/timeout.js';
 import { arrayLiteral } from './array-literal.js';
-import { dirtyBuckets, encodeCopyBinary } from './copy-binary.js';
+import { encodeCopyBinary } from './copy-binary.js';
 import { seriesKey, type ReadingRow } from './rows.js';
 
 /** The SQL around the COPY, formatted by the store: what comes before it and what follows in the same transaction. */
 export interface CopyStatements {
   /** The partitions, then the series upsert RETURNING id, device, sensor, metric (its result is the last). */
   before: string;
-  markDirty(ids: string, buckets: string): string;
+  /** Merges the copied readings into the rollups; each argument an array literal, one element per reading. */
+  addRollups(ids: string, ts: string, value: string): string;
   /** Devices, rejections, the spool position. */
   after: string[];
 }
@@ -46,8 +47,9 @@ export async function writeWithCopy(db: Db, readings: readonly ReadingRow[], sql
       if ((err as { code?: string }).code === 'ETIMEDOUT') broken = true;
       throw err;
     });
-    const dirty = dirtyBuckets(readings, idOf);
-    await connection.multi([sql.markDirty(arrayLiteral(dirty.ids), arrayLiteral(dirty.buckets.map((b) => b.toISOString()))), ...sql.after].join(';\n'));
+    // The COPY succeeded, so every reading was inserted: all of them go into the rollups.
+    const merge = sql.addRollups(arrayLiteral(readings.map(idOf)), arrayLiteral(readings.map((r) => r.ts.toISOString())), arrayLiteral(readings.map((r) => r.value)));
+    await connection.multi([merge, ...sql.after].join(';\n'));
     await connection.none('COMMIT');
     return true;
   } catch (err) {

@@ -16,7 +16,7 @@ const upsertSeries = sqlFile('upsert-series.sql');
 const upsertDevices = sqlFile('upsert-devices.sql');
 const saveProgress = sqlFile('save-progress.sql');
 const prepareRaw = sqlFile('prepare-raw.sql');
-const markDirty = sqlFile('mark-dirty.sql');
+const addRollups = sqlFile('add-rollups.sql');
 const knownSeries = sqlFile('known-series.sql');
 
 /** How far a worker's spool is written; stored with every batch. */
@@ -66,7 +66,7 @@ export function createBatchStore(db: Db, { copy = 'auto', timeoutMs = 30_000 }: 
       // Inside a caller's transaction (db is a task context, without connect()) the batch is one more statement.
       if (readings.length && typeof (db as Partial<Pick<Db, 'connect'>>).connect === 'function' && (await canCopy())) {
         const before = [...prepare, `${upsert[0]} RETURNING id, device, sensor, metric`].join(';\n');
-        const done = await writeWithCopy(db, readings, { before, after, markDirty: (ids, buckets) => pgp.as.format(markDirty, { ids, buckets }) }, timeoutMs);
+        const done = await writeWithCopy(db, readings, { before, after, addRollups: (ids, ts, value) => pgp.as.format(addRollups, { ids, ts, value }) }, timeoutMs);
         if (done) return;
       }
       // Partitions first, then series (the readings insert looks their ids up), then readings; one

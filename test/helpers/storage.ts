@@ -1,7 +1,7 @@
 import type { Entry } from '../../ingest/entries.js';
 import { toRows } from '../../ingest/rows.js';
 import { createBatchStore } from '../../ingest/store.js';
-import type { Db } from '../../shared/db.js';
+import { pgp, type Db } from '../../shared/db.js';
 
 export interface Sample {
   device: string;
@@ -11,7 +11,7 @@ export interface Sample {
   value: number;
 }
 
-/** Writes samples the way ingest does (one batch, series ids, dirty buckets), without a broker. */
+/** Writes samples the way ingest does (one batch, series ids, merged into the rollups), without a broker. */
 export async function writeBatch(db: Db, samples: readonly Sample[]): Promise<void> {
   const entries: Entry[] = samples.map(({ device, sensor = 'dht22', metric = 'temperature', ts, value }) => ({
     kind: 'readings',
@@ -20,6 +20,17 @@ export async function writeBatch(db: Db, samples: readonly Sample[]): Promise<vo
     receivedAt: ts,
   }));
   await createBatchStore(db).write(toRows(entries), { worker: 'test', spoolId: '00000000-0000-4000-8000-000000000000', position: 0 });
+}
+
+const viewColumns = new pgp.helpers.ColumnSet(['ts', 'device', 'sensor', 'metric', 'value'], { table: 'readings' });
+
+/**
+ * Writes samples the way an import does: INSERT INTO the `readings` view, whose trigger stores each new
+ * reading and marks its bucket in rollup_dirty for the rollup job (a repeated reading is ignored).
+ */
+export async function writeThroughView(db: Db, samples: readonly Sample[]): Promise<void> {
+  const rows = samples.map(({ device, sensor = 'dht22', metric = 'temperature', ts, value }) => ({ ts, device, sensor, metric, value }));
+  await db.none(pgp.helpers.insert(rows, viewColumns));
 }
 
 /** Empties readings, rollups and the catalogue between cases of a property test. */
