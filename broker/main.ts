@@ -54,6 +54,7 @@ export async function startConfiguredBroker(config: Config, log: Logger, databas
       cluster.events.on('down', (reason) => log.error({ redis: redactUrl(b.redisUrl), err: reason }, 'lost Redis (REDIS_URL); reconnecting, and queueing meanwhile'));
       cluster.events.on('up', () => log.info({ redis: redactUrl(b.redisUrl) }, 'Redis is back'));
     }
+    const journal = b.persistence === 'file' ? new FilePersistence({ dir: join(config.dataDir, 'broker'), log, fsyncIntervalMs: b.journalFsyncMs, compactBytes: b.journalCompactBytes }) : undefined;
     const broker = await startBroker({
       host: b.host,
       port: b.port,
@@ -64,7 +65,7 @@ export async function startConfiguredBroker(config: Config, log: Logger, databas
       // Browser pages may connect from the hosts the dashboard accepts (WEB_HOSTS, checked at load).
       websocket: b.websocket.enabled ? { host: b.host, port: b.websocket.port, allowedHosts: allowedHostsOf(config.web.hosts) } : undefined,
       cluster,
-      persistence: b.persistence === 'file' ? new FilePersistence({ dir: join(config.dataDir, 'broker'), log, fsyncIntervalMs: b.journalFsyncMs, compactBytes: b.journalCompactBytes }) : undefined,
+      persistence: journal,
       // Without Redis, client ids and source devices stay their accounts' across restarts in PostgreSQL.
       claims: cluster ? undefined : databaseClaims(db, () => log.warn('the database has no broker_claims table yet (not migrated): client ids and devices are owned in memory until the broker restarts after a migration')),
       // Service accounts may read the configured sources' topics (shared/sources), nothing else new;
@@ -74,9 +75,9 @@ export async function startConfiguredBroker(config: Config, log: Logger, databas
     if (b.httpPort !== 0) {
       const redis = cluster;
       const health = { async check() {
-        return { listening: true, ...(redis ? { redis: redis.connected } : {}) };
+        return { listening: true, ...(redis ? { redis: redis.connected } : {}), ...(journal ? { journal: journal.writable } : {}) };
       } };
-      ops = await startOpsServer(createBrokerMetrics(broker, redis && (() => redis.connected)), health, b.httpHost, b.httpPort, 'BROKER_HTTP_PORT (broker.httpPort)').catch(async (err: unknown) => {
+      ops = await startOpsServer(createBrokerMetrics(broker, redis && (() => redis.connected), journal && (() => journal.writable)), health, b.httpHost, b.httpPort, 'BROKER_HTTP_PORT (broker.httpPort)').catch(async (err: unknown) => {
         await broker.stop();
         throw err;
       });

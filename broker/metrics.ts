@@ -11,7 +11,7 @@ const RETAINED_COUNT_CAP = 100_000;
  * Prometheus metrics of the broker, read from its counters at scrape time (nothing is added per message
  * on the hot path but an integer increment). Its own registry, so tests stay apart.
  */
-export function createBrokerMetrics(broker: Pick<RunningBroker, 'stats' | 'connectedClients' | 'aedes'>, redisConnected?: () => boolean): Registry {
+export function createBrokerMetrics(broker: Pick<RunningBroker, 'stats' | 'connectedClients' | 'aedes'>, redisConnected?: () => boolean, journalWritable?: () => boolean): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'pimonitor_broker_' });
   const fromStats = (name: string, help: string, read: (s: BrokerStats) => number) => {
@@ -54,6 +54,11 @@ export function createBrokerMetrics(broker: Pick<RunningBroker, 'stats' | 'conne
   if (redisConnected) {
     new Gauge({ name: 'pimonitor_broker_redis_connected', help: '1 while every Redis connection is ready.', registers: [registry], collect() {
       this.set(redisConnected() ? 1 : 0);
+    } });
+  }
+  if (journalWritable) {
+    new Gauge({ name: 'pimonitor_broker_journal_writable', help: '1 while the broker\'s journal (DATA_DIR/broker) can be written; 0 after a failed write (a full disk: publishes are not acknowledged) until writes go 5 s without failing.', registers: [registry], collect() {
+      this.set(journalWritable() ? 1 : 0);
     } });
   }
   return registry;

@@ -170,11 +170,16 @@ fullDiskTest(`a full disk under the broker's journal: ${MESSAGES.toLocaleString(
   const clientErrors = brokerLog.split('\n').filter((l) => l.includes('"msg":"client error"'));
   expect(clientErrors.filter((l) => l.includes('ENOSPC'))).toEqual([]);
   const [health, metrics, used] = [await ops('/healthz'), await ops('/metrics'), df()];
+  // Visible where people look: /healthz fails and names the journal, /metrics has the gauge at 0.
+  expect(health).toMatchObject({ status: 503 });
+  expect(JSON.parse(health.body)).toMatchObject({ ok: false, journal: false });
+  expect(metrics.body).toMatch(/^pimonitor_broker_journal_writable 0$/m);
 
   // (b) The disk grows: the publishers' resent messages are acknowledged, and stored once.
   await growAndDrain();
   await broker!.waitFor('the broker journal can be written again');
   expect(occurrences(broker!.output(), FAILURE_LOG)).toBe(1);
+  expect(JSON.parse((await ops('/healthz')).body)).toMatchObject({ ok: true, journal: true });
   console.log(`full disk: ${ackedWhileFull} of ${MESSAGES} acknowledged when the disk filled (${used}), ${heldWhileFull} held by the publishers through ${retries} reconnects, the failure logged once (other client errors: ${clientErrors.length}); /healthz ${health.status} ${health.body}, /metrics ${metrics.status}; after growing it all ${MESSAGES} acknowledged and stored once`);
   await stopAll();
 }, 240_000);

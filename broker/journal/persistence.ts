@@ -181,6 +181,11 @@ export class FilePersistence extends ReadThrough {
     return result as Promise<never>;
   }
 
+  /** False while the journal cannot be written (a full disk): publishes are not acknowledged. */
+  get writable(): boolean {
+    return this.writer?.writable ?? true;
+  }
+
   /** The journal's mark now; `settled(mark)` resolves once all handed in since is written. */
   mark(): number {
     return this.writer?.mark ?? 0;

@@ -74,6 +74,11 @@ export class JournalWriter {
     this.schedule();
   }
 
+  /** False from a failed write until writes have gone `quietMs` without failing (what onRecovery says). */
+  get writable(): boolean {
+    return !this.failing;
+  }
+
   /** The number of the last record handed in, for `settled`. */
   get mark(): number {
     return this.appended;
