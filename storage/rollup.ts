@@ -9,8 +9,10 @@ export interface RollupProgress {
 
 /**
  * Rolls up every dirty bucket that has closed, `maxBuckets` per transaction (pimonitor_rollup in
- * sql/017_rollup_closed_buckets.sql), so ingest is never held up for long and an interrupted run loses
- * nothing. A bucket still filling is left for a later run: rolling it up each minute cost more the
+ * sql/018_rollups_merged_by_ingest.sql). Ingest merges its own batches into the rollups and marks
+ * nothing; buckets are dirty when written another way (INSERT INTO readings, a rebuild). Small
+ * transactions, so a batch merging into a bucket being rewritten waits little, and an interrupted run
+ * loses nothing. A bucket still filling is left for a later run: rolling it up each minute cost more the
  * fuller it was (issue 28); the readings_* views are exact either way. `allOpen` takes open ones too.
  * Returns the buckets done; 0 if another process was rolling up (it will finish the work).
  */
