@@ -59,6 +59,8 @@ async function startAedes(port: number, databaseUrl: string, persistence: 'file'
     BROKER_PERSISTENCE: persistence,
     MQTT_HOST: '127.0.0.1',
     MQTT_PORT: String(port),
+    // No metrics endpoint: its fixed default port fails the start when another broker runs on the machine.
+    BROKER_HTTP_PORT: '0',
     LOG_LEVEL: 'warn',
     // A load generator is a flood by design: lift the per-client rate limit (a node sends a few a minute).
     MQTT_MAX_PUBLISHES_PER_SECOND: '1000000',

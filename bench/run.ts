@@ -13,7 +13,7 @@ import { createBenchDatabase, insertDirect, observe, resetData, summarise, waitF
 import { NODE_RED_BATCH } from './node-red-peer.js';
 import { batchRowsFor } from '../ingest/batcher.js';
 import { startPipeline, withIngest, type PipelineName, type RunningPipeline } from './pipelines.js';
-import { rssMiB } from '../test/support/processes.js';
+import { soak, sustainedCeiling, sustainedTable, type SustainedResult } from './sustained.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -25,6 +25,13 @@ const { values: args } = parseArgs({
     pipelines: { type: 'string', default: 'ours,ours-memory,mosquitto,naive,node-red,node-red-batch,database' },
     write: { type: 'string' },
     'soak-seconds': { type: 'string', default: '0' },
+    // Issue 28 item 2: after the run, the highest paced rate each ingest pipeline holds (not in the default run).
+    sustained: { type: 'boolean', default: false },
+    'sustained-seconds': { type: 'string', default: '300' },
+    'probe-seconds': { type: 'string', default: '30' },
+    probes: { type: 'string', default: '5' },
+    confirms: { type: 'string', default: '2' },
+    'sustained-start': { type: 'string', default: '0.7' },
   },
 });
 const runs = Number(args.runs);
@@ -163,59 +170,10 @@ function ratios(): string {
     .join('\n');
 }
 
-/**
- * Ours at the fixed rate for a long time, sampling memory every 5 s: the first minute is warm-up,
- * the second is compared with the last.
- */
-async function soak(seconds: number): Promise<string> {
-  const database = await createBenchDatabase(serverUrl);
-  const pipeline = await startPipeline('ours', database.url, await freePortOnLoopback(), progress);
-  const samples: Array<{ s: number; broker: number; ingest: number }> = [];
-  const started = Date.now();
-  const sample = () => samples.push({
-    s: (Date.now() - started) / 1000,
-    broker: rssMiB(pipeline.processes.broker!.child.pid!),
-    ingest: rssMiB(pipeline.processes.ingest!.child.pid!),
-  });
-  const timer = setInterval(() => {
-    sample();
-    if (samples.length % 12 === 0) progress(`soak ${Math.round(samples.at(-1)!.s)} s: ingest RSS ${fmt(samples.at(-1)!.ingest)} MiB`);
-  }, 5000);
-  try {
-    const load = await publishLoad({ url: pipeline.mqttUrl, publishers: PUBLISHERS, total: rate * seconds, ratePerSecond: rate, devicePrefix: 'soak' });
-    await waitForCommits(database.db, load.acked);
-    sample();
-    const summary = await summarise(database.db, started, load.acked);
-    await closeAll(load.clients);
-    const mean = (from: number, to: number, role: 'broker' | 'ingest') => {
-      const xs = samples.filter((x) => x.s >= from && x.s < to).map((x) => x[role]);
-      return xs.reduce((a, b) => a + b, 0) / xs.length;
-    };
-    const end = samples.at(-1)!.s;
-    const row = (role: 'broker' | 'ingest') => {
-      const early = mean(60, 120, role);
-      const late = mean(end - 60, end + 1, role);
-      return `| ${role} | ${fmt(early)} | ${fmt(late)} | ${fmt(Math.max(...samples.map((x) => x[role])))} | ${fmt((100 * (late - early)) / early, 1)} % |`;
-    };
-    return [
-      `### Soak: ours at ${rate} messages/s for ${seconds} s (${load.acked} messages, lost ${summary.lost}, duplicated ${summary.duplicated}, p99 ${summary.p99Ms} ms)`,
-      '',
-      '| process | mean RSS MiB, 2nd minute | mean RSS MiB, last minute | peak RSS MiB | change |',
-      '|---|--:|--:|--:|--:|',
-      row('broker'),
-      row('ingest'),
-    ].join('\n');
-  } finally {
-    clearInterval(timer);
-    await pipeline.stop();
-    await database.drop();
-  }
-}
-
 const began = Date.now();
 const soakSeconds = Number(args['soak-seconds']);
 if (soakSeconds > 0) {
-  const report = await soak(soakSeconds);
+  const report = await soak(serverUrl, rate, soakSeconds, PUBLISHERS, progress);
   console.log(`\n${report}\n`);
   if (args.write) writeFileSync(args.write, `${report}\n\nProduced by \`npm run bench -- ${process.argv.slice(2).join(' ')}\`.\n`);
   process.exit(0);
@@ -223,6 +181,23 @@ if (soakSeconds > 0) {
 for (let run = 1; run <= runs; run++) {
   for (const name of PIPELINES) if (chosen.includes(name)) await runPipeline(name, run);
   if (chosen.includes('database')) await runDatabaseAlone(run);
+}
+const sustained: SustainedResult[] = [];
+const sustainedOptions = {
+  serverUrl,
+  publishers: PUBLISHERS,
+  probeSeconds: Number(args['probe-seconds']),
+  sustainedSeconds: Number(args['sustained-seconds']),
+  probes: Number(args.probes),
+  confirms: Number(args.confirms),
+  stepDown: 0.8,
+  startFraction: Number(args['sustained-start']),
+  p99LimitMs: 1000,
+  progress,
+};
+// The pipelines behind pimonitor's ingest, each from the burst ceiling this run measured.
+for (const name of args.sustained ? PIPELINES.filter((n) => withIngest(n) && results.has(`${n}/ceiling`)) : []) {
+  sustained.push(await sustainedCeiling(name, medianOf(results.get(`${name}/ceiling`)!, (r) => r.messagesPerSecond), sustainedOptions));
 }
 const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
 const report = [
@@ -243,6 +218,7 @@ const report = [
   `### Latency: ${rate} messages/s offered for ${args.seconds} s`,
   '',
   table('rate'),
+  ...(sustained.length > 0 ? ['', sustainedTable(sustained, LABELS, sustainedOptions)] : []),
 ].join('\n');
 console.log(`\n${report}\n`);
 if (args.write) {
