@@ -53,7 +53,13 @@ export function ackAfterStore(aedes: Aedes): void {
   const publish = aedes.publish.bind(aedes) as unknown as (packet: AedesPublishPacket | PublishPacket, client: Client | null, done: (err?: Error | null) => void) => void;
   (aedes as unknown as { publish: typeof publish }).publish = (packet, client, done) => {
     if (typeof client !== 'function' && published.delete(packet)) return done?.(null);
-    return publish(packet, client, done);
+    // QoS 2: Aedes stores the message as received, publishes it and sends PUBREC from the publish's
+    // callback (lib/handlers/publish.js:79-84); a resent one is then only answered. So the PUBREC too
+    // waits until what publishing journaled is written, or a crash lost a message the client was told
+    // it could forget (found by review).
+    const from = client && typeof client !== 'function' && packet.qos === 2 ? persistence.mark?.() : undefined;
+    if (from === undefined) return publish(packet, client, done);
+    return publish(packet, client, (err) => (err ? done(err) : persistence.settled!(from).then(() => done(null), done)));
   };
   hooked.authorizePublish = (client, packet, done) => {
     // QoS 0 is published by Aedes's handler as before; MQTT orders a topic's messages per QoS.

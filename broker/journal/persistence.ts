@@ -33,6 +33,8 @@ export class FilePersistence extends ReadThrough {
   private readonly index = new StateIndex();
   private writer: JournalWriter | undefined;
   private compacting = false;
+  /** Operations handed to the journal and not yet applied to memory (waiting for their write). */
+  private waiting = 0;
   private compactFailed = false;
   private compactAt: number;
   private stopping: Promise<void> | undefined;
@@ -168,13 +170,22 @@ export class FilePersistence extends ReadThrough {
    * a message's way through (retain, queue, send, clear) are applied at once, in the order they came:
    * what they are for, the publisher's PUBACK, waits for `settled` (ack-after-store.ts), so the
    * journal writes whatever came meanwhile together instead of one step at a time. While the journal
-   * is being compacted, every operation waits for its write (the snapshot must not see it twice).
+   * is being compacted (the snapshot must not see an operation twice), or while another operation
+   * waits for its write (memory must take them in the file's order), every operation waits for its own.
    */
   private async record(op: Op, applied: Op = op, quick = false): Promise<never> {
     if (!this.writer) throw new Error('the broker journal is not open');
     const bytes = encodeOp(op, Date.now());
-    if (quick && !this.compacting) this.writer.appendQuietly(bytes);
-    else await this.writer.append(bytes);
+    // Memory takes operations in the journal's order: none goes ahead while one waits for its write.
+    if (quick && !this.compacting && this.waiting === 0) this.writer.appendQuietly(bytes);
+    else {
+      this.waiting++;
+      try {
+        await this.writer.append(bytes);
+      } finally {
+        this.waiting--;
+      }
+    }
     this.index.track(op);
     const result = applyOp(this.memory, applied);
     if (this.writer.size > this.compactAt) this.compact();
@@ -217,7 +228,8 @@ export class FilePersistence extends ReadThrough {
   }
   outgoingUpdate(client: Client, packet: PacketLike) {
     const stored = storedPacket(packet);
-    return this.record(assignOf(client.id, stored), { op: 'update', clientId: client.id, packet: stored }, true);
+    // A PUBREL (QoS 2 to a subscriber) is written before it is sent: after a crash, PUBREL again, not the message.
+    return this.record(assignOf(client.id, stored), { op: 'update', clientId: client.id, packet: stored }, stored.cmd === 'publish');
   }
   async outgoingClearMessageId(client: Client, packet: { messageId?: number }) {
     if (!packet.messageId) return this.memory.outgoingClearMessageId(client, packet);

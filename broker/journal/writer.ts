@@ -129,11 +129,7 @@ export class JournalWriter {
       for (const p of batch) p.resolve?.();
     } catch (err) {
       await this.file.truncate(this.size).catch(() => {});
-      this.lastFailure = Date.now();
-      if (!this.failing) {
-        this.failing = true;
-        this.options.onFailure(err as Error);
-      }
+      this.failed(err as Error);
       this.outcomes.report(batch[0]!.seq, batch.at(-1)!.seq, err as Error);
       for (const p of batch) p.reject?.(err as Error);
     }
@@ -163,8 +159,18 @@ export class JournalWriter {
       await this.file.datasync();
     } catch (err) {
       this.dirty = true; // tried again at the next tick
+      // Where space runs out only at writeback (NFS, thin provisioning), fsync is the first to know:
+      // said and shown as a failed write, though what it covered was acknowledged already.
+      this.failed(err as Error);
       throw err;
     }
+  }
+
+  private failed(err: Error): void {
+    this.lastFailure = Date.now();
+    if (this.failing) return;
+    this.failing = true;
+    this.options.onFailure(err);
   }
 
   /** Writes what is pending, fsyncs and closes the file; safe to call twice. */
