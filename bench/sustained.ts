@@ -81,7 +81,8 @@ export async function soak(serverUrl: string, rate: number, seconds: number, pub
     ].join('\n');
   } finally {
     await pipeline.stop();
-    await database.drop();
+    // A database still in use at the end (a process slow to let go) must not throw away what was measured.
+    await database.drop().catch((err: Error) => progress(`soak: could not drop its database (${err.message}); drop it by hand`));
   }
 }
 
@@ -139,7 +140,7 @@ export async function sustainedCeiling(name: PipelineName, burst: number, o: Sus
       }
     } finally {
       await pipeline.stop();
-      await database.drop();
+      await database.drop().catch((err: Error) => o.progress(`could not drop a bench database (${err.message}); drop it by hand`));
     }
   }
   if (lo === 0) {
@@ -163,7 +164,7 @@ export async function sustainedCeiling(name: PipelineName, burst: number, o: Sus
       if (ok) break;
     } finally {
       await pipeline.stop();
-      await database.drop();
+      await database.drop().catch((err: Error) => o.progress(`could not drop a bench database (${err.message}); drop it by hand`));
     }
   }
   return result;
