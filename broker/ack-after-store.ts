@@ -26,8 +26,9 @@ interface Journaled {
  * published, so the messages of a tick are written together (one step at a time, the journal halved
  * the broker's ceiling: docs/benchmarks.md). If a write among them failed, the publish is refused as
  * below; subscribers may have had the message already, and get it again when the publisher resends
- * it (ingest stores a reading once: its key). A publish that fails (the journal cannot be written: a full disk) fails the handler: no PUBACK, the
- * client is disconnected and resends its message when it reconnects. The journal said so once; the
+ * it (ingest stores a reading once: its key). A publish that fails (the journal cannot be written:
+ * a full disk) fails the handler: no PUBACK, the client is disconnected and resends its message when
+ * it reconnects. The journal said so once; the
  * client's error is not logged again at each of its tries.
  *
  * Aedes's connect handler deletes the client's stored will with `persistence.delWill(client).finally(…)`
