@@ -54,6 +54,26 @@ LANGUAGE sql STABLE AS $$
   GROUP BY p.series_id, date_trunc(unit, p.bucket, tz)
 $$;
 
+-- Merges partial aggregates into one tier (rollup_5m, rollup_1h or rollup_1d), in (series_id, bucket)
+-- order: count and sum added, min and max with the earlier time of equal extremes, the earlier first
+-- and the later last. One statement for the three tiers, which share their columns.
+CREATE FUNCTION pimonitor_merge_into(tier regclass, parts rollup_5m[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE format($merge$
+  INSERT INTO %s AS r SELECT * FROM unnest($1) AS p ORDER BY p.series_id, p.bucket
+  ON CONFLICT (series_id, bucket) DO UPDATE SET
+    count = r.count + EXCLUDED.count, sum = r.sum + EXCLUDED.sum,
+    min = LEAST(r.min, EXCLUDED.min), max = GREATEST(r.max, EXCLUDED.max),
+    min_at = CASE WHEN EXCLUDED.min < r.min OR (EXCLUDED.min = r.min AND EXCLUDED.min_at < r.min_at) THEN EXCLUDED.min_at ELSE r.min_at END,
+    max_at = CASE WHEN EXCLUDED.max > r.max OR (EXCLUDED.max = r.max AND EXCLUDED.max_at < r.max_at) THEN EXCLUDED.max_at ELSE r.max_at END,
+    first_at = LEAST(r.first_at, EXCLUDED.first_at),
+    first_value = CASE WHEN EXCLUDED.first_at < r.first_at THEN EXCLUDED.first_value ELSE r.first_value END,
+    last_at = GREATEST(r.last_at, EXCLUDED.last_at),
+    last_value = CASE WHEN EXCLUDED.last_at > r.last_at THEN EXCLUDED.last_value ELSE r.last_value END
+  $merge$, tier) USING parts;
+END $$;
+
 -- What ingest calls with the readings it has just inserted (none that were already stored): merges their
 -- partial aggregates into the 5-minute, hour and day rollups; returns the 5-minute buckets touched.
 -- Rows are merged in one lock order, tier by tier and by (series_id, bucket), the order the job locks in.
@@ -71,38 +91,9 @@ BEGIN
   parts := ARRAY(SELECT p FROM pimonitor_aggregate_rows(ids, stamps, vals) AS p ORDER BY p.series_id, p.bucket);
   PERFORM pimonitor_create_partitions('rollup_5m', ARRAY(SELECT p.bucket FROM unnest(parts) AS p));
 
-  INSERT INTO rollup_5m AS r SELECT * FROM unnest(parts) AS p ORDER BY p.series_id, p.bucket
-  ON CONFLICT (series_id, bucket) DO UPDATE SET
-    count = r.count + EXCLUDED.count, sum = r.sum + EXCLUDED.sum,
-    min = LEAST(r.min, EXCLUDED.min), max = GREATEST(r.max, EXCLUDED.max),
-    min_at = CASE WHEN EXCLUDED.min < r.min OR (EXCLUDED.min = r.min AND EXCLUDED.min_at < r.min_at) THEN EXCLUDED.min_at ELSE r.min_at END,
-    max_at = CASE WHEN EXCLUDED.max > r.max OR (EXCLUDED.max = r.max AND EXCLUDED.max_at < r.max_at) THEN EXCLUDED.max_at ELSE r.max_at END,
-    first_at = LEAST(r.first_at, EXCLUDED.first_at),
-    first_value = CASE WHEN EXCLUDED.first_at < r.first_at THEN EXCLUDED.first_value ELSE r.first_value END,
-    last_at = GREATEST(r.last_at, EXCLUDED.last_at),
-    last_value = CASE WHEN EXCLUDED.last_at > r.last_at THEN EXCLUDED.last_value ELSE r.last_value END;
-
-  INSERT INTO rollup_1h AS r SELECT * FROM pimonitor_merge_parts(parts, 'hour', 'UTC') AS p ORDER BY p.series_id, p.bucket
-  ON CONFLICT (series_id, bucket) DO UPDATE SET
-    count = r.count + EXCLUDED.count, sum = r.sum + EXCLUDED.sum,
-    min = LEAST(r.min, EXCLUDED.min), max = GREATEST(r.max, EXCLUDED.max),
-    min_at = CASE WHEN EXCLUDED.min < r.min OR (EXCLUDED.min = r.min AND EXCLUDED.min_at < r.min_at) THEN EXCLUDED.min_at ELSE r.min_at END,
-    max_at = CASE WHEN EXCLUDED.max > r.max OR (EXCLUDED.max = r.max AND EXCLUDED.max_at < r.max_at) THEN EXCLUDED.max_at ELSE r.max_at END,
-    first_at = LEAST(r.first_at, EXCLUDED.first_at),
-    first_value = CASE WHEN EXCLUDED.first_at < r.first_at THEN EXCLUDED.first_value ELSE r.first_value END,
-    last_at = GREATEST(r.last_at, EXCLUDED.last_at),
-    last_value = CASE WHEN EXCLUDED.last_at > r.last_at THEN EXCLUDED.last_value ELSE r.last_value END;
-
-  INSERT INTO rollup_1d AS r SELECT * FROM pimonitor_merge_parts(parts, 'day', tz) AS p ORDER BY p.series_id, p.bucket
-  ON CONFLICT (series_id, bucket) DO UPDATE SET
-    count = r.count + EXCLUDED.count, sum = r.sum + EXCLUDED.sum,
-    min = LEAST(r.min, EXCLUDED.min), max = GREATEST(r.max, EXCLUDED.max),
-    min_at = CASE WHEN EXCLUDED.min < r.min OR (EXCLUDED.min = r.min AND EXCLUDED.min_at < r.min_at) THEN EXCLUDED.min_at ELSE r.min_at END,
-    max_at = CASE WHEN EXCLUDED.max > r.max OR (EXCLUDED.max = r.max AND EXCLUDED.max_at < r.max_at) THEN EXCLUDED.max_at ELSE r.max_at END,
-    first_at = LEAST(r.first_at, EXCLUDED.first_at),
-    first_value = CASE WHEN EXCLUDED.first_at < r.first_at THEN EXCLUDED.first_value ELSE r.first_value END,
-    last_at = GREATEST(r.last_at, EXCLUDED.last_at),
-    last_value = CASE WHEN EXCLUDED.last_at > r.last_at THEN EXCLUDED.last_value ELSE r.last_value END;
+  PERFORM pimonitor_merge_into('rollup_5m', parts);
+  PERFORM pimonitor_merge_into('rollup_1h', ARRAY(SELECT p FROM pimonitor_merge_parts(parts, 'hour', 'UTC') AS p));
+  PERFORM pimonitor_merge_into('rollup_1d', ARRAY(SELECT p FROM pimonitor_merge_parts(parts, 'day', tz) AS p));
   RETURN cardinality(parts);
 END $$;
 COMMENT ON FUNCTION pimonitor_rollup_add(integer[], timestamptz[], double precision[]) IS 'Merges newly inserted readings (series ids, times, values) into rollup_5m, rollup_1h and rollup_1d; ingest calls it in the transaction that inserts them.';
