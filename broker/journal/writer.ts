@@ -5,8 +5,6 @@ interface Pending {
   record: Buffer;
   /** Its number: records are numbered in the order they were handed in (outcomes.ts). */
   seq: number;
-  resolve?: () => void;
-  reject?: (err: Error) => void;
 }
 
 export interface WriterOptions {
@@ -61,10 +59,9 @@ export class JournalWriter {
 
   append(record: Buffer): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the broker journal is closed'));
-    return new Promise((resolve, reject) => {
-      this.pending.push({ record, seq: ++this.appended, resolve, reject });
-      this.schedule();
-    });
+    const from = this.appended;
+    this.appendQuietly(record);
+    return this.settled(from);
   }
 
   /** Hands a record in without a promise of its own: `settled` says when it is in the file. */
@@ -126,12 +123,10 @@ export class JournalWriter {
       this.lastSuccess = Date.now();
       if (this.failing) this.recoverLater();
       this.outcomes.report(batch[0]!.seq, batch.at(-1)!.seq);
-      for (const p of batch) p.resolve?.();
     } catch (err) {
       await this.file.truncate(this.size).catch(() => {});
       this.failed(err as Error);
       this.outcomes.report(batch[0]!.seq, batch.at(-1)!.seq, err as Error);
-      for (const p of batch) p.reject?.(err as Error);
     }
   }
 
