@@ -25,6 +25,8 @@ const { values: args } = parseArgs({
     pipelines: { type: 'string', default: 'ours,ours-memory,mosquitto,naive,node-red,node-red-batch,database' },
     write: { type: 'string' },
     'soak-seconds': { type: 'string', default: '0' },
+    // With --soak-seconds: soak at this fraction of ours's burst ceiling, measured first in the same run (else at --rate).
+    'soak-fraction': { type: 'string', default: '0' },
     // Issue 28 item 2: after the run, the highest paced rate each ingest pipeline holds (not in the default run).
     sustained: { type: 'boolean', default: false },
     'sustained-seconds': { type: 'string', default: '300' },
@@ -173,7 +175,18 @@ function ratios(): string {
 const began = Date.now();
 const soakSeconds = Number(args['soak-seconds']);
 if (soakSeconds > 0) {
-  const report = await soak(serverUrl, rate, soakSeconds, PUBLISHERS, progress);
+  const fraction = Number(args['soak-fraction']);
+  let soakRate = rate;
+  let why = '';
+  if (fraction > 0) {
+    for (let run = 1; run <= runs; run++) await runPipeline('ours', run);
+    const burst = medianOf(results.get('ours/ceiling') ?? [], (r) => r.messagesPerSecond);
+    if (!(burst > 0)) throw new Error('the burst ceiling of ours could not be measured; nothing to soak at');
+    soakRate = Math.round((burst * fraction) / 100) * 100;
+    why = `Rate: ${fmt(100 * fraction)} % of ours's burst ceiling measured first in this run (${fmt(burst)} msg/s, median of ${runs}; ${args.messages} messages, ${PUBLISHERS} publishers). Machine: ${availableParallelism()} cores (${cpus()[0]?.model.trim()}), Node ${process.version}.`;
+    progress(`soak: burst ceiling ${fmt(burst)} msg/s; soaking at ${fmt(soakRate)} msg/s for ${soakSeconds} s`);
+  }
+  const report = await soak(serverUrl, soakRate, soakSeconds, PUBLISHERS, progress, why);
   console.log(`\n${report}\n`);
   if (args.write) writeFileSync(args.write, `${report}\n\nProduced by \`npm run bench -- ${process.argv.slice(2).join(' ')}\`.\n`);
   process.exit(0);

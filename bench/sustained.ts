@@ -6,7 +6,7 @@ import { freePortOnLoopback } from '../test/support/ports.js';
 import { closeAll, publishLoad } from '../test/support/load.js';
 import { rssMiB } from '../test/support/processes.js';
 import type { Db } from '../shared/db.js';
-import { createBenchDatabase, resetData, summarise, waitForCommits } from './measure.js';
+import { createBenchDatabase, p99ByWindow, resetData, summarise, waitForCommits } from './measure.js';
 import { startPipeline, type PipelineName, type RunningPipeline } from './pipelines.js';
 
 type Role = 'broker' | 'ingest';
@@ -56,8 +56,11 @@ const mean = (samples: Sample[], from: number, to: number, role: Role) => {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
 };
 
-/** Ours at a fixed rate for a long time: the first minute is warm-up, the second is compared with the last. */
-export async function soak(serverUrl: string, rate: number, seconds: number, publishers: number, progress: (text: string) => void): Promise<string> {
+/**
+ * Ours at a fixed rate for a long time: the first minute is warm-up, the second is compared with the
+ * last; p99 by 5-minute window shows whether commits fall behind. `why` says where the rate came from.
+ */
+export async function soak(serverUrl: string, rate: number, seconds: number, publishers: number, progress: (text: string) => void, why = ''): Promise<string> {
   const database = await createBenchDatabase(serverUrl);
   const pipeline = await startPipeline('ours', database.url, await freePortOnLoopback(), progress);
   try {
@@ -66,18 +69,24 @@ export async function soak(serverUrl: string, rate: number, seconds: number, pub
     };
     const { acked, summary, samples } = await paced(pipeline, database.db, { rate, seconds, publishers, prefix: 'soak', onSample });
     const end = samples.at(-1)!.s;
+    const windows = await p99ByWindow(database.db, 300);
     const row = (role: Role) => {
       const early = mean(samples, 60, 120, role);
       const late = mean(samples, end - 60, end + 1, role);
       return `| ${role} | ${fmt(early)} | ${fmt(late)} | ${fmt(Math.max(...samples.map((x) => x[role])))} | ${fmt((100 * (late - early)) / early, 1)} % |`;
     };
     return [
-      `### Soak: ours at ${rate} messages/s for ${seconds} s (${acked} messages, lost ${summary.lost}, duplicated ${summary.duplicated}, p99 ${summary.p99Ms} ms)`,
+      `### Soak: ours at ${fmt(rate)} messages/s for ${seconds} s (${fmt(acked)} messages, lost ${summary.lost}, duplicated ${summary.duplicated}, p99 ${fmt(summary.p99Ms)} ms)`,
       '',
+      ...(why ? [why, ''] : []),
       '| process | mean RSS MiB, 2nd minute | mean RSS MiB, last minute | peak RSS MiB | change |',
       '|---|--:|--:|--:|--:|',
       row('broker'),
       row('ingest'),
+      '',
+      '| publish window (s from the first) | messages | p99 ms |',
+      '|---|--:|--:|',
+      ...windows.map((w) => `| ${w.from}–${w.from + 300} | ${fmt(w.messages)} | ${fmt(w.p99Ms)} |`),
     ].join('\n');
   } finally {
     await pipeline.stop();
