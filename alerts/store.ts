@@ -4,6 +4,7 @@ import type { AlertFacts } from './facts.js';
 import type { Rule, Severity } from './rules.js';
 import { ownerOf, RULE_REMOVED } from './orphans.js';
 import { queueFiring, queueResolution, releaseHeld } from './outbox.js';
+import { decideResolution, deliveryOf, type NotificationRecord } from './owed.js';
 import { loadProgress } from './progress-store.js';
 import { dueThrough, planNotification, type Route } from './routes.js';
 import type { AlertState, Phase } from './transitions.js';
@@ -173,17 +174,19 @@ export interface OrphanOutcome {
   phase: Phase;
   /** A resolution with reason 'rule removed' was recorded (it had fired). */
   resolved: boolean;
-  /** The routes it is notified to: those a firing notification of it reached (or may have). */
+  /** The routes its resolution goes to: those a firing notification of it reached (or may have), or was still to reach. */
   routes: string[];
 }
 
 /**
  * Resolves and deletes alerts no rule owns any more (alerts/orphans.ts), each in one transaction.
- * What was sent is a record: a resolution with reason 'rule removed' goes to each route a firing
- * notification of the alert went out to (or was handed to and never marked, as after a crash while
- * sending), if it still exists and sends resolutions; an MQTT route's clears the retained message.
- * A pending alert, or one that fired while inhibited or whose firing was never sent, is deleted with
- * no notification; its unsent firing notifications are given up. An alert another worker has
+ * What was sent is a record, read as for any resolution (alerts/owed.ts decideResolution): a
+ * resolution with reason 'rule removed' goes to each route a firing notification of the alert went
+ * out to (or was handed to and never marked, as after a crash while sending), if it still exists and
+ * sends resolutions; an MQTT route's clears the retained message. A firing still held (group wait,
+ * quiet hours) and its resolution are one message, the resolution, when the firing would have gone.
+ * Unsent firing notifications are given up: none goes out after its rule is gone. A pending alert, or
+ * one that fired while inhibited, is deleted with no notification. An alert another worker has
  * already removed is skipped, so two workers starting at once resolve it once.
  */
 export async function resolveOrphaned(db: Db, orphaned: ReadonlyArray<{ key: AlertKey }>, routes: readonly Route[], at: number): Promise<OrphanOutcome[]> {
@@ -197,9 +200,8 @@ export async function resolveOrphaned(db: Db, orphaned: ReadonlyArray<{ key: Ale
         SELECT id, severity, message, labels, inhibited, condition, threshold_lo, threshold_hi, clear_lo, clear_hi, unit, template FROM alert_events
         WHERE rule = $1 AND device = $2 AND sensor = $3 AND metric = $4 AND kind = 'fired' AND at = $5 ORDER BY id DESC LIMIT 1`, [...where, state.fired_at]);
       if (!fired) return { key, phase: state.phase, resolved: false, routes: [] };
-      const notified = await t.map(`SELECT DISTINCT route FROM alert_notifications
-        WHERE event_id = $1 AND (sent_at IS NOT NULL OR (attempts > 0 AND last_error IS NULL AND gave_up_at IS NULL)) ORDER BY route`,
-      [fired.id], (r: { route: string }) => r.route);
+      const rows = await t.any<NotificationRecord & { route: string; due_at: Date }>('SELECT route, due_at, sent_at, attempts, last_error, gave_up_at FROM alert_notifications WHERE event_id = $1', [fired.id]);
+      // Its firing notifications not sent yet never will be; what each route is owed, alerts/owed.ts says.
       await t.none(`UPDATE alert_notifications SET gave_up_at = $2, last_error = $3
         WHERE event_id = $1 AND sent_at IS NULL AND gave_up_at IS NULL`, [fired.id, new Date(at), `${RULE_REMOVED} before it was sent`]);
       // The facts of its firing, and its words in the stored units; one older than version 13 keeps its firing's message.
@@ -213,13 +215,14 @@ export async function resolveOrphaned(db: Db, orphaned: ReadonlyArray<{ key: Ale
       [new Date(at), ...where, fired.severity, value, message, fired.labels, state.started_at, state.fired_at, fired.inhibited, RULE_REMOVED,
         facts.condition, facts.threshold_lo, facts.threshold_hi, facts.clear_lo, facts.clear_hi, facts.unit, facts.template]);
       const to: string[] = [];
-      for (const name of notified) {
-        const route = routes.find((r) => r.name === name);
-        if (!route?.sendResolved) continue;
-        await t.none('INSERT INTO alert_notifications (event_id, route, due_at) VALUES ($1, $2, $3)', [id, name, new Date(dueThrough(route, fired.severity, at))]);
-        to.push(name);
+      for (const route of routes) {
+        const decision = decideResolution(route, rows.filter((r) => r.route === route.name).map((r) => ({ delivery: deliveryOf(r), dueAt: r.due_at.getTime() })));
+        if (!decision.resolve) continue;
+        const due = Math.max(dueThrough(route, fired.severity, at), decision.notBefore ?? 0);
+        await t.none('INSERT INTO alert_notifications (event_id, route, due_at) VALUES ($1, $2, $3)', [id, route.name, new Date(due)]);
+        to.push(route.name);
       }
-      return { key, phase: state.phase, resolved: true, routes: to };
+      return { key, phase: state.phase, resolved: true, routes: to.sort() };
     });
     if (outcome) outcomes.push(outcome);
   }

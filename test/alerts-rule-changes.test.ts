@@ -24,16 +24,21 @@ const routes = (): Route[] => parse(parseRoutes([
   { name: 'hook', type: 'webhook', url: rig.hookUrl('/'), groupWait: 0, repeatInterval: REPEAT_MS },
   { name: 'ha', type: 'mqtt', groupWait: 0, repeatInterval: REPEAT_MS },
 ]));
+// Quiet from 12:00 to 13:00 UTC, the hour the clock starts in.
+const nightRoutes = (): Route[] => parse(parseRoutes([
+  { name: 'night', type: 'webhook', url: rig.hookUrl('/night'), groupWait: 0, quietHours: { from: '12:00', to: '13:00', timeZone: 'UTC' } },
+  { name: 'ha', type: 'mqtt', groupWait: 0, repeatInterval: REPEAT_MS },
+]));
 const hot = { name: 'hot', type: 'threshold', select: '+/+/temperature', above: 30 };
 // Still configured across every restart: it shows that repeats do go out on this clock.
 const damp = { name: 'damp', type: 'threshold', select: '+/+/humidity', above: 70 };
 
 /** The worker and notifier of one run of `pimonitor alerts` with these rules. */
-async function startAlerts(rawRules: unknown[], clientId: string) {
+async function startAlerts(rawRules: unknown[], clientId: string, routesOf = routes) {
   const rules: Rule[] = parse(parseRules(rawRules));
-  const worker = new AlertsWorker(rig.t.db, { rules, routes: routes(), tickMs: 20, now: clock, connect: () => mqtt.connect(rig.broker.url, { clientId, clean: false }) });
+  const worker = new AlertsWorker(rig.t.db, { rules, routes: routesOf(), tickMs: 20, now: clock, connect: () => mqtt.connect(rig.broker.url, { clientId, clean: false }) });
   const notifier = new Notifier(rig.t.db, {
-    rules, routes: routes(), pollMs: 20, maxAttempts: 5, now: clock,
+    rules, routes: routesOf(), pollMs: 20, maxAttempts: 5, now: clock,
     transports: { timeoutMs: 5000, publish: async (topic, payload, retain) => void (await rig.publisher.publishAsync(topic, payload, { qos: 1, retain })) },
   });
   const orphans: OrphanOutcome[] = [];
@@ -125,7 +130,7 @@ test.each([
   expect(again.orphans).toEqual([]);
 });
 
-test('an alert of a removed rule that was never notified as firing gets no resolution: pending, fired while inhibited, fired and not sent yet', async () => {
+test('an alert of a removed rule that was never notified as firing gets no resolution: pending, fired while inhibited', async () => {
   const device = 'cellar';
   const slow = { name: 'slow', type: 'threshold', select: '+/+/humidity', above: 70, for: '5m' };
   const down = { name: 'down', type: 'offline', select: '+', routes: ['ha'] };
@@ -153,21 +158,47 @@ test('an alert of a removed rule that was never notified as firing gets no resol
     .toEqual([{ rule: 'hot', kind: 'fired', reason: null }, { rule: 'hot', kind: 'resolved', reason: 'rule removed' }]);
   expect(await rig.t.db.one("SELECT count(*)::int AS n FROM alert_notifications n JOIN alert_events e ON e.id = n.event_id WHERE e.device = $1 AND e.rule <> 'down'", [device])).toEqual({ n: 0 });
 
-  // Fired and notified to no route yet (the worker stopped before the notifier's round): its firing
-  // is given up, not sent after the rule is gone, and no resolution follows.
-  await rig.node.publishAsync(`home/${device}/status`, 'online', { qos: 1, retain: true });
-  const third = await startAlerts([hot, down], 'alerts-cellar');
-  await third.read(device, { temperature: 37 });
-  await third.stop();
-  const fourth = await startAlerts([down], 'alerts-cellar');
-  await fourth.notifier.sendDue();
-  await passRepeatIntervals(fourth.notifier, 3);
-  await fourth.stop();
-  expect(fourth.orphans).toEqual([{ key: { rule: 'hot', device, sensor: 'dht22', metric: 'temperature' }, phase: 'firing', resolved: true, routes: [] }]);
-  expect(received(device)).toEqual([]);
+}, 30_000);
+
+test('a firing still held when its rule is removed and its resolution are one message, the resolution, when the firing would have gone (issue 24, items 2 and 3)', async () => {
+  const device = 'loft';
+  const unsent = (rule: string) => rig.t.db.map(`SELECT e.kind, n.route, n.due_at, n.sent_at IS NULL AS unsent, n.last_error FROM alert_notifications n JOIN alert_events e ON e.id = n.event_id
+    WHERE e.device = $1 AND e.rule = $2 ORDER BY n.id`, [device, rule], (r) => r);
+  // Not sent yet (the worker stopped before the notifier's round): given up, and the resolution goes in its place.
+  const first = await startAlerts([hot], 'alerts-loft');
+  await first.read(device, { temperature: 37 });
+  await first.stop();
+  const second = await startAlerts([], 'alerts-loft');
+  await second.notifier.sendDue();
+  await passRepeatIntervals(second.notifier, 3);
+  await second.stop();
+  expect(second.orphans).toEqual([{ key: { rule: 'hot', device, sensor: 'dht22', metric: 'temperature' }, phase: 'firing', resolved: true, routes: ['ha', 'hook'] }]);
+  expect(received(device)).toEqual(['hot resolved rule removed']);
   expect(await retained(device)).toEqual({});
-  expect(await rig.t.db.map("SELECT n.route, n.sent_at IS NULL AS unsent, n.last_error FROM alert_notifications n JOIN alert_events e ON e.id = n.event_id WHERE e.device = $1 AND e.rule = 'hot' ORDER BY n.route", [device], (r) => r))
-    .toEqual([{ route: 'ha', unsent: true, last_error: 'rule removed before it was sent' }, { route: 'hook', unsent: true, last_error: 'rule removed before it was sent' }]);
+  expect((await unsent('hot')).map((r) => [r.kind, r.route, r.unsent, r.last_error])).toEqual([
+    ['fired', 'hook', true, 'rule removed before it was sent'], ['fired', 'ha', true, 'rule removed before it was sent'],
+    ['resolved', 'hook', false, null], ['resolved', 'ha', false, null],
+  ]);
+
+  // Held by quiet hours, the rule removed before they end: nothing during them, one message at their end.
+  now = Date.UTC(2026, 10, 23, 12, 10);
+  const warm = { name: 'warm', type: 'threshold', select: '+/+/temperature', above: 30 };
+  const third = await startAlerts([warm], 'alerts-loft', nightRoutes);
+  await third.read(device, { temperature: 36 });
+  await third.notifier.sendDue();
+  await third.stop();
+  const fourth = await startAlerts([], 'alerts-loft', nightRoutes);
+  // Due when the held firing was: at the end of the quiet hours (the MQTT route had its firing: now).
+  expect((await unsent('warm')).filter((r) => r.kind === 'resolved').map((r) => [r.route, r.due_at.toISOString()]))
+    .toEqual([['night', '2026-11-23T13:00:00.000Z'], ['ha', '2026-11-23T12:10:00.000Z']]);
+  await fourth.notifier.sendDue();
+  expect(hooks.filter((h) => h.path === '/night')).toEqual([]);
+  now = Date.UTC(2026, 10, 23, 13, 0, 1);
+  await fourth.notifier.sendDue();
+  await fourth.stop();
+  expect(fourth.orphans).toEqual([{ key: { rule: 'warm', device, sensor: 'dht22', metric: 'temperature' }, phase: 'firing', resolved: true, routes: ['ha', 'night'] }]);
+  const night = hooks.filter((h) => h.path === '/night').flatMap((h) => h.alerts).map((a) => [a.labels.alertname, a.status, a.annotations.reason]);
+  expect(night).toEqual([['warm', 'resolved', 'rule removed']]);
 }, 30_000);
 
 test('a firing handed to a sender and never marked (a crash while sending) may have gone out: its resolution is owed', async () => {

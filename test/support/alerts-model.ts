@@ -163,7 +163,9 @@ export class AlertsModel {
   /**
    * A restart after `ms`, with these rules: nothing is forgotten; the alerts of a rule no longer in
    * the set (removed, or renamed: same parameters, another name) are resolved as 'rule removed',
-   * notified where their firing went out, if the route sends resolutions.
+   * notified where their firing went out or was to go, if the route sends resolutions: a firing still
+   * held and its resolution are one message, the resolution, as when the condition ends (issue 24,
+   * item 2). A held firing to a route without resolutions is not sent after its rule is gone.
    */
   restart(ms: number, rules: ModelRule[]): void {
     this.now += ms;
@@ -176,7 +178,7 @@ export class AlertsModel {
       for (const q of a.firing.values()) {
         this.outbox = this.outbox.filter((o) => o !== q); // never sent: never will be
         const route = this.route(q.route);
-        if (q.sent && route.sendResolved) {
+        if (route.sendResolved) {
           this.queue(route, { ...this.messageOf(a, 'resolved', this.now), reason: RULE_REMOVED_REASON });
         }
       }
