@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../shared/paths.js';
 import type { Config } from '../config/index.js';
@@ -16,6 +16,7 @@ import { parseSensorList } from './sensor-config.js';
 import { WallClock } from './wall-clock.js';
 
 import { ExpectedError } from '../shared/expected-error.js';
+import { ensureWritableDir } from '../shared/writable-dir.js';
 
 /** A node configuration problem: shown without a stack trace. */
 export class NodeConfigError extends ExpectedError {}
@@ -62,7 +63,7 @@ export async function runNode(config: Config, ctx: DriverContext = hardware(conf
     throw new NodeConfigError('no sensors configured: list them in node.sensors (see README "Sensors"), or run with --simulate to publish a simulated DHT22');
   }
   const outboxDir = resolve(config.dataDir, 'outbox', node.device);
-  mkdirSync(outboxDir, { recursive: true });
+  ensureWritableDir(outboxDir);
   const sizing = outboxSizing({ configured: node.outboxMaxBytes, weekBytes: weekOfReadingsBytes(specs), ...diskOf(outboxDir, config.dataDir) });
   const outbox = Outbox.open({ dir: outboxDir, maxBytes: sizing.maxBytes, segmentBytes: sizing.segmentBytes });
   if (outbox.staleLock) log.warn({ outbox: outboxDir, reason: outbox.staleLock }, 'took over a stale lock on the outbox');

@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { ensureWritableDir } from './writable-dir.js';
 
 /** Locks this process holds, by absolute path: a second open in the same process is refused too. */
 const heldHere = new Set<string>();
@@ -110,6 +111,7 @@ export function acquirePidLock(path: string, what: string, onStale?: (reason: st
   };
 }
 
+/** Makes a directory under DATA_DIR; one that cannot be written is said plainly (shared/writable-dir.ts). */
 export function ensureDir(path: string): void {
-  mkdirSync(path, { recursive: true });
+  ensureWritableDir(path);
 }
