@@ -126,7 +126,7 @@ function logNodeEvents(node: SensorNode, log: Logger, url: string): void {
     if (trouble) log.error({ code: trouble.code, err: trouble.message }, 'the outbox cannot store readings (is DATA_DIR full?): sending them straight to the broker while it is up, dropping the oldest while it is away');
     else log.info('the outbox stores readings again');
   });
-  node.on('held', () => log.warn('the system clock is not synchronised yet; holding readings until it is'));
+  node.on('held', () => log.warn('the system clock is not synchronised yet; holding readings in the outbox until it is (they leave first, with the times they were taken)'));
   node.on('dropped', ({ what, count }) => {
     const summary = drops.get(what) ?? drops.set(what, new Summary(SUMMARY_EVERY_MS)).get(what)!;
     const n = summary.add(count, Date.now());

@@ -4,7 +4,9 @@ import { backoffMs } from '../shared/backoff.js';
 import { diagTopic, encodeReading, readingTopic, statusTopic } from '../shared/contract.js';
 import type { GpioPin, Readings, SensorDriver, SensorSpec } from './drivers/types.js';
 import type { HaDiscovery } from './ha-discovery.js';
+import { decodeHeld, dateHeld, encodeHeld } from './held.js';
 import { NoResendStore } from './no-resend-store.js';
+import { bootId } from '../shared/pid-lock.js';
 import type { Outbox } from './outbox.js';
 import { withTimeout } from '../shared/timeout.js';
 import { realClock, SensorSampler, type SamplerClock } from './sampler.js';
@@ -22,8 +24,6 @@ export interface NodeOptions {
   statusLed?: GpioPin;
   /** Home Assistant discovery, when enabled. */
   discovery?: HaDiscovery;
-  /** Readings held in memory at most while the system clock is not yet synchronised. */
-  maxHeld?: number;
   connect?: (url: string, options: IClientOptions) => MqttClient;
   /** MQTT keepalive in seconds (KEEPALIVE_S); tests shorten it. */
   keepaliveS?: number;
@@ -66,7 +66,9 @@ export const STOP_TIMEOUT_MS = 10_000;
 export class SensorNode extends EventEmitter<NodeEvents> {
   private client?: MqttClient;
   private samplers: SensorSampler[] = [];
-  private held: Array<{ sensor: string; readings: Readings; monotonicMs: number }> = [];
+  /** Readings are being held for the clock (told once per streak). */
+  private holding = false;
+  private readonly boot = bootId();
   private timers: NodeJS.Timeout[] = [];
   private sendPosition = 0;
   private inflight = 0;
@@ -97,7 +99,10 @@ export class SensorNode extends EventEmitter<NodeEvents> {
     }
     const { discovery } = this.options;
     if (discovery) this.on('reading', ({ sensor, readings }) => discovery.readingMetrics(this.client, sensor, Object.keys(readings)));
-    this.timers.push(setInterval(() => this.releaseHeld(), HOLD_CHECK_MS));
+    // Readings held for the clock leave once it is synchronised (pump dates them).
+    this.timers.push(setInterval(() => this.pump(), HOLD_CHECK_MS));
+    // Start-up repairs (a torn tail cut off) are told now, not at the first reading or connection.
+    this.tellOutboxDamage();
     this.timers.push(setInterval(() => this.publishDiagnostics(), this.options.diagIntervalMs));
     this.connect();
   }
@@ -115,8 +120,6 @@ export class SensorNode extends EventEmitter<NodeEvents> {
         this.timers.forEach(clearInterval);
         this.options.discovery?.stop();
         await withTimeout(Promise.all(this.samplers.map((s) => s.stop())), left(timeoutMs / 4), 'stopping the sensors').catch(() => {});
-        this.releaseHeld();
-        if (this.held.length > 0) this.emit('dropped', { what: 'readings taken before the clock was synchronised', count: this.held.length });
         const client = this.client;
         if (client?.connected) {
           this.publishDiagnostics();
@@ -183,19 +186,18 @@ export class SensorNode extends EventEmitter<NodeEvents> {
   }
 
   private onReading(sensor: string, readings: Readings, monotonicMs: number): void {
-    // The clock may have synchronised since the last check: what was held goes first, in order.
-    if (this.held.length > 0) this.releaseHeld();
-    const ts = this.options.wallClock.toWall(monotonicMs);
+    const clock = this.options.wallClock;
+    const ts = clock.toWall(monotonicMs);
     if (!ts) {
-      // Never publish with a 1970 or last-shutdown time: hold until the clock is synchronised.
-      this.held.push({ sensor, readings, monotonicMs });
-      if (this.held.length > (this.options.maxHeld ?? 10_000)) {
-        this.held.shift();
-        this.emit('dropped', { what: 'the oldest readings held for the clock', count: 1 });
-      }
-      if (this.held.length === 1) this.emit('held', { count: 1 });
+      // Never publish with a 1970 or last-shutdown time: held in the outbox, in order, dated when sent.
+      if (!this.holding) this.emit('held', { count: 1 });
+      this.holding = true;
+      const held = encodeHeld(readingTopic(this.options.device, sensor), { sensor, boot: this.boot, bootMs: clock.toBootMs(monotonicMs), readings });
+      this.store(held.topic, held.payload, { held: true });
       return;
     }
+    // Readings held before leave first: they are ahead of this one in the outbox.
+    this.holding = false;
     this.store(readingTopic(this.options.device, sensor), encodeReading(readings, ts));
     this.emit('reading', { sensor, readings, ts });
     this.pump();
@@ -206,7 +208,7 @@ export class SensorNode extends EventEmitter<NodeEvents> {
    * there, else it is lost (the outbox first drops its oldest unsent readings to make room). The
    * trouble is told once when it starts and once when it ends, never as a sensor's read error.
    */
-  private store(topic: string, payload: Buffer): void {
+  private store(topic: string, payload: Buffer, { held = false } = {}): void {
     const outbox = this.options.outbox;
     const client = this.client;
     const stored = outbox.add(topic, payload, { mayDrop: !client?.connected });
@@ -218,14 +220,9 @@ export class SensorNode extends EventEmitter<NodeEvents> {
     }
     if (!this.diskTrouble) this.emit('diskTrouble', { trouble: outbox.lastError });
     this.diskTrouble = true;
-    if (client?.connected) client.publish(topic, payload, { qos: 1 });
+    if (held) this.emit('dropped', { what: 'readings held for the clock that the outbox could not store', count: 1 });
+    else if (client?.connected) client.publish(topic, payload, { qos: 1 });
     else this.emit('dropped', { what: 'readings the outbox could not store while the broker was away', count: 1 });
-  }
-
-  private releaseHeld(): void {
-    if (this.held.length === 0 || !this.options.wallClock.isSynchronized()) return;
-    const held = this.held.splice(0);
-    for (const h of held) this.onReading(h.sensor, h.readings, h.monotonicMs);
   }
 
   /** Sends what the outbox holds past what is already in flight, up to the window. */
@@ -236,14 +233,27 @@ export class SensorNode extends EventEmitter<NodeEvents> {
     const generation = this.generation;
     this.sendPosition = Math.max(this.sendPosition, this.options.outbox.cursor);
     for (const message of this.options.outbox.read(this.sendPosition, SEND_WINDOW - this.inflight)) {
+      const held = decodeHeld(message.topic, message.payload);
+      const dating = held && dateHeld(held, this.options.wallClock, this.boot);
+      if (dating?.kind === 'wait') break;
+      if (dating?.kind === 'undatable') {
+        // The cursor moves past it only once everything before it is acknowledged.
+        if (this.inflight > 0) break;
+        this.options.outbox.ack(message.end);
+        this.sendPosition = message.end;
+        this.emit('dropped', { what: 'readings held for the clock in an earlier boot (a power cut before it synchronised): their time cannot be known', count: 1 });
+        continue;
+      }
+      const { topic, payload } = dating?.kind === 'dated' ? { topic: held!.topic, payload: dating.payload } : message;
+      if (dating?.kind === 'dated') this.emit('reading', { sensor: held!.sensor, readings: held!.readings, ts: dating.ts });
       this.inflight++;
       this.sendPosition = message.end;
       // MQTT-4.6.0-2: PUBACKs come back in the order the PUBLISHes went, so each ack moves the cursor.
-      client.publish(message.topic, message.payload, { qos: 1 }, (err) => {
+      client.publish(topic, payload, { qos: 1 }, (err) => {
         if (generation !== this.generation || err) return;
         this.inflight--;
         this.options.outbox.ack(message.end);
-        this.lastSent.set(message.topic, message.payload);
+        this.lastSent.set(topic, payload);
         this.emit('sent', { position: message.end });
         this.blink();
         if (this.inflight === 0) this.pump();

@@ -8,6 +8,8 @@ export interface WallClockOptions {
   /** A file that exists once the system clock is synchronised (systemd-timesyncd); '' trusts the clock. */
   syncFile: string;
   monotonicNow?: () => number;
+  /** The system's monotonic clock (since boot, shared by every process of one boot), in ms. */
+  systemMonotonicNow?: () => number;
   wallNow?: () => number;
   exists?: (path: string) => boolean;
 }
@@ -20,6 +22,7 @@ export interface WallClockOptions {
 export class WallClock {
   private synced = false;
   private readonly monotonicNow: () => number;
+  private readonly systemMonotonicNow: () => number;
   private readonly wallNow: () => number;
   private readonly exists: (path: string) => boolean;
 
@@ -28,6 +31,8 @@ export class WallClock {
 
   constructor(options: WallClockOptions) {
     this.monotonicNow = options.monotonicNow ?? (() => performance.now());
+    // A clock given without its system counterpart (tests) is taken as the system's.
+    this.systemMonotonicNow = options.systemMonotonicNow ?? (options.monotonicNow ?? (() => Number(process.hrtime.bigint()) / 1e6));
     this.wallNow = options.wallNow ?? Date.now;
     this.exists = options.exists ?? existsSync;
     // Without systemd-timesyncd (chrony, ntpd) the file never appears: then only plausibility counts.
@@ -47,5 +52,15 @@ export class WallClock {
   toWall(monotonicMs: number): Date | undefined {
     if (!this.isSynchronized()) return undefined;
     return new Date(Math.round(this.wallNow() - (this.monotonicNow() - monotonicMs)));
+  }
+
+  /** A monotonic instant of this process on the system's monotonic clock: comparable across restarts of the node within one boot. */
+  toBootMs(monotonicMs: number): number {
+    return monotonicMs + (this.systemMonotonicNow() - this.monotonicNow());
+  }
+
+  /** The reverse of toBootMs. */
+  fromBootMs(bootMs: number): number {
+    return bootMs - (this.systemMonotonicNow() - this.monotonicNow());
   }
 }
