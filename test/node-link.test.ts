@@ -1,6 +1,6 @@
 // @engine-independent: opens no database (jest.config.js)
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { SensorNode } from '../sensor-node/node.js';
 import { Outbox } from '../sensor-node/outbox.js';
 import { WallClock } from '../sensor-node/wall-clock.js';
 import { bootId } from '../shared/pid-lock.js';
+import { PACKAGE_ROOT } from '../shared/paths.js';
 import { startCli } from './helpers/cli.js';
 import { fakeContext } from './helpers/fake-hardware.js';
 import { eventually } from './helpers/net.js';
@@ -79,20 +80,53 @@ test('a half-open link is noticed within a keepalive or two, and every reading a
   expect([...seen.keys()].filter((k) => !taken.includes(k))).toEqual([]);
 }, 40_000);
 
-test('SIGTERM on a half-open link: the node exits 0 by its deadline, cursor saved', async () => {
+/** systemd's TimeoutStopSec for the node (deploy/pimonitor-node.service), in ms: SIGTERM must be done well before. */
+const timeoutStopMs = () => Number(/^TimeoutStopSec=(\d+)$/m.exec(readFileSync(join(PACKAGE_ROOT, 'deploy', 'pimonitor-node.service'), 'utf8'))![1]) * 1000;
+
+/** SIGTERM to a node whose broker link is dead (`freeze` it first): exit 0 below TimeoutStopSec, cursor saved, lock released. */
+async function sigtermWhenFrozen(what: string, url: string, freeze: () => void): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pimonitor-data-'));
   const config = join(dataDir, 'node.json');
-  writeFileSync(config, JSON.stringify({ mqtt: { url: viaProxy() }, node: { device: 'halfopen', intervalMs: 200, clockSyncFile: '', simulate: true } }));
+  writeFileSync(config, JSON.stringify({ mqtt: { url }, node: { device: 'halfopen', intervalMs: 200, clockSyncFile: '', simulate: true } }));
   const node = startCli(['node', '--config', config], { DATA_DIR: dataDir });
   await node.waitFor('connected to the broker');
-  proxy.blackhole();
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  freeze();
   await new Promise((resolve) => setTimeout(resolve, 500));
   const started = Date.now();
   node.child.kill('SIGTERM');
   const { code } = await node.exited;
-  console.log(`node-link: SIGTERM on a half-open link exited ${code} after ${Date.now() - started} ms`);
+  const tookMs = Date.now() - started;
+  console.log(`node-link: SIGTERM ${what} exited ${code} after ${tookMs} ms (TimeoutStopSec ${timeoutStopMs() / 1000} s)`);
   expect(code).toBe(0);
+  expect(tookMs).toBeLessThan(timeoutStopMs() / 2);
   expect(node.output()).toContain('"msg":"stopped"');
+  const outbox = join(dataDir, 'outbox', 'halfopen');
+  expect(Number(readFileSync(join(outbox, 'cursor'), 'utf8'))).toBeGreaterThan(0);
+  expect(existsSync(join(outbox, 'lock'))).toBe(false);
+}
+
+test('SIGTERM on a half-open link: the node exits 0 by its deadline, cursor saved', async () => {
+  await sigtermWhenFrozen('on a half-open link', viaProxy(), () => proxy.blackhole());
+}, 30_000);
+
+test('SIGTERM with the broker frozen (SIGSTOP): the same', async () => {
+  // A broker in a process of its own, so that it can be stopped dead with its socket open.
+  const script = `const { startBroker } = await import(${JSON.stringify(join(PACKAGE_ROOT, 'dist', 'broker', 'broker.js'))});
+    const { createLogger } = await import(${JSON.stringify(join(PACKAGE_ROOT, 'dist', 'shared', 'log.js'))});
+    const b = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
+    console.log('port ' + b.port);`;
+  const frozen = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      frozen.stdout!.on('data', (d: Buffer) => /port (\d+)/.test(d.toString()) && resolve(Number(/port (\d+)/.exec(d.toString())![1])));
+      frozen.once('exit', () => reject(new Error('the broker process exited')));
+    });
+    await sigtermWhenFrozen('with the broker frozen (SIGSTOP)', `mqtt://127.0.0.1:${port}`, () => frozen.kill('SIGSTOP'));
+  } finally {
+    frozen.kill('SIGKILL');
+    if (frozen.exitCode === null && frozen.signalCode === null) await new Promise((resolve) => frozen.once('exit', resolve));
+  }
 }, 30_000);
 
 /** A port that accepts connections and never says a word. */
