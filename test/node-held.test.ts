@@ -1,5 +1,5 @@
 // @engine-independent: opens no database (jest.config.js)
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -9,10 +9,12 @@ import { createLogger } from '../shared/log.js';
 import { DRIVERS } from '../sensor-node/drivers/registry.js';
 import type { SensorSpec } from '../sensor-node/drivers/types.js';
 import { encodeHeld } from '../sensor-node/held.js';
+import { bootId } from '../shared/pid-lock.js';
 import { SensorNode } from '../sensor-node/node.js';
 import { Outbox } from '../sensor-node/outbox.js';
 import { WallClock } from '../sensor-node/wall-clock.js';
 import { fakeContext } from './helpers/fake-hardware.js';
+import { startCli } from './helpers/cli.js';
 import { eventually } from './helpers/net.js';
 
 /**
@@ -123,3 +125,28 @@ test('a reading held in an earlier boot (a power cut before the clock synchronis
   expect(arrived[0]).toBe(dated);
   expect(dropped).toEqual([{ what: expect.stringContaining('earlier boot'), count: 1 }]);
 }, 20_000);
+
+test('pimonitor node holding past its outbox cap (a clock that never synchronises): one line about the drops, not one per reading', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pimonitor-held-cli-'));
+  const outbox = openOutbox(join(dataDir, 'outbox', DEVICE));
+  const held = encodeHeld(TOPIC, { sensor: 'dht22', boot: bootId(), bootMs: 1, readings: { temperature: 20.5, humidity: 50.25 } });
+  for (let i = 0; i < 1000; i++) outbox.add(held.topic, held.payload);
+  expect(outbox.pendingBytes).toBeGreaterThan(2 * 65_536);
+  outbox.close();
+  const config = join(dataDir, 'node.json');
+  // The sync file's directory exists and the file never appears: the clock is never trusted.
+  writeFileSync(config, JSON.stringify({ mqtt: { url: broker.url }, node: { device: DEVICE, intervalMs: 100, clockSyncFile: join(dataDir, 'synchronized'), simulate: true, outboxMaxBytes: 65_536 } }));
+  const node = startCli(['node', '--config', config], { DATA_DIR: dataDir });
+  try {
+    await node.waitFor('dropped readings');
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+  } finally {
+    node.child.kill('SIGTERM');
+    expect((await node.exited).code).toBe(0);
+  }
+  const lines = (text: string) => node.output().split('\n').filter((l) => l.includes(text));
+  expect(lines('dropped readings')).toHaveLength(1);
+  expect(lines('dropped readings')[0]).toContain('over the outbox cap');
+  expect(lines('holding readings')).toHaveLength(1);
+  expect(arrived).toEqual([]);
+}, 30_000);
