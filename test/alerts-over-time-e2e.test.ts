@@ -14,17 +14,19 @@ import { eventually } from './helpers/net.js';
  */
 
 interface Hook { status: string; alerts: Array<{ status: string; startsAt: string; endsAt: string; labels: Record<string, string>; annotations: Record<string, string> }> }
-const rig = useAlertsRig<Hook>();
 let ingest: CliProcess | undefined;
 const dataDir = mkdtempSync(join(tmpdir(), 'pimonitor-alerts-e2e-'));
-beforeAll(async () => {
-  ingest = await startIngestProcess({ databaseUrl: rig.t.url, mqttUrl: rig.broker.url, dataDir });
-}, 60_000);
+// Declared before the rig's, so it runs first (Jest runs afterAll hooks in the order declared): ingest
+// lets go of the database before the rig drops it (PostgreSQL refuses to drop one still in use).
 afterAll(async () => {
   ingest?.child.kill('SIGTERM');
   await ingest?.exited;
   rmSync(dataDir, { recursive: true, force: true });
 });
+const rig = useAlertsRig<Hook>();
+beforeAll(async () => {
+  ingest = await startIngestProcess({ databaseUrl: rig.t.url, mqttUrl: rig.broker.url, dataDir });
+}, 60_000);
 
 const MIN = 60_000;
 const hooksFor = (device: string) => rig.hooks.filter((h) => h.alerts.some((a) => a.labels.device === device));
@@ -110,7 +112,34 @@ test('a rule removed while firing is resolved once at the next start ("rule remo
     // Three repeat intervals later: nothing repeated, nothing listed as active.
     await quietFor(3500);
     expect(hooksFor('cellar')).toHaveLength(firings + 1);
-    expect((await runCli(['alerts', 'list'], { DATABASE_URL: rig.t.url })).output).not.toMatch(/^cellar-damp\s/m);
+    const list = (await runCli(['alerts', 'list'], { DATABASE_URL: rig.t.url })).output;
+    expect(list).not.toMatch(/^cellar-damp\s/m);
+    // alerts list says why it resolved (the event column, and its words).
+    expect(list).toMatch(/resolved \(rule removed\).*cellar\/dht22 humidity: resolved \(rule removed\)/);
+    const json = JSON.parse((await runCli(['alerts', 'list', '--json'], { DATABASE_URL: rig.t.url })).output) as { events: Array<{ kind: string; reason: string | null; message: string }> };
+    expect(json.events.filter((e) => e.kind === 'resolved' && e.message.includes('cellar'))).toEqual([expect.objectContaining({ reason: 'rule removed' })]);
+  } finally {
+    await node.endAsync();
+    await stopped(worker);
+  }
+}, 40_000);
+
+test('an alert with a route in °F says °F (the firing and its resolution), and ingest stores the readings in °C', async () => {
+  const routes = [{ name: 'us', type: 'webhook', url: rig.hookUrl('/us'), groupWait: 0, temperatureUnit: 'F' }];
+  const worker = startAlerts([{ name: 'porch-warm', type: 'threshold', select: 'porch/+/temperature', above: 30, clear: 29 }], 'alerts-e2e-fahrenheit', routes);
+  const node = await mqtt.connectAsync(rig.broker.url, { clientId: 'pimonitor-node-porch' });
+  const us = () => rig.hooks.filter((h) => h.path === '/us').flatMap((h) => h.alerts);
+  try {
+    await worker.waitFor('alerts worker running');
+    await node.publishAsync('home/porch/dht22', JSON.stringify({ temperature: 31.2 }), { qos: 1 });
+    await eventually('firing notified', async () => (us().length === 1 ? true : undefined));
+    await node.publishAsync('home/porch/dht22', JSON.stringify({ temperature: 25 }), { qos: 1 });
+    await eventually('resolution notified', async () => (us().length === 2 ? true : undefined));
+    expect(us().map((a) => [a.status, a.annotations.summary, a.annotations.unit])).toEqual([
+      ['firing', 'porch/dht22 temperature 88.2 °F above 86 °F for 0 s', '°F'],
+      ['resolved', expect.stringMatching(/^porch\/dht22 temperature back to 77\.0 °F \(below 84\.2 °F\) after \d+ s$/), '°F'],
+    ]);
+    await eventually('ingest stored both', async () => ((await rig.t.db.map("SELECT value FROM readings WHERE device = 'porch' ORDER BY ts", [], (r: { value: number }) => r.value)).join() === '31.2,25' ? true : undefined));
   } finally {
     await node.endAsync();
     await stopped(worker);
