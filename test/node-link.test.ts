@@ -59,13 +59,16 @@ test('a half-open link is noticed within a keepalive or two, and every reading a
   const taken: string[] = [];
   node.on('reading', ({ ts }) => taken.push(`home/flaky-wifi/dht22 ${ts.toISOString()}`));
   let disconnects = 0;
-  node.on('disconnected', () => disconnects++);
+  let noticedAt = 0;
+  node.on('disconnected', () => (noticedAt ||= Date.now(), disconnects++));
   await node.start();
   try {
     await eventually('readings arrive', async () => (seen.size >= 5 ? true : undefined));
     // The Wi-Fi drops without a word: packets vanish both ways, and the socket stays open.
     proxy.blackhole();
+    const cutAt = Date.now();
     await eventually('the node notices the dead link', async () => (disconnects > 0 ? true : undefined), 10_000);
+    console.log(`node-link: a half-open link noticed after ${noticedAt - cutAt} ms (keepalive 1 s)`);
     proxy.restore();
     await eventually('back, and the readings of the outage delivered', async () => {
       const upTo = taken.slice(0, -2);
@@ -76,6 +79,7 @@ test('a half-open link is noticed within a keepalive or two, and every reading a
     await watcher.endAsync();
   }
   const twice = [...seen].filter(([, n]) => n > 1);
+  console.log(`node-link (half-open): ${taken.length} taken, ${taken.filter((k) => seen.has(k)).length} delivered, ${twice.length} duplicates over ${disconnects} reconnect(s)`);
   expect(twice).toEqual([]);
   expect([...seen.keys()].filter((k) => !taken.includes(k))).toEqual([]);
 }, 40_000);
@@ -193,6 +197,7 @@ test('after a power cut, a lock whose pid now belongs to another program does no
     const lines = node.output().split('\n').filter((l) => l.includes('stale lock'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(`pid ${squatter.pid} now belongs to another process`);
+    console.log(`node-link (stale lock): started, ${readings} readings delivered, ${lines.length} log line about the lock`);
   } finally {
     node.child.kill('SIGTERM');
     expect((await node.exited).code).toBe(0);

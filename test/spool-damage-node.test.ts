@@ -61,16 +61,20 @@ interface Outcome {
   dropped: Array<{ what: string; count: number }>;
   diag: { outboxDamage?: { records: number; bytes: number } } | undefined;
   cursor: number;
+  /** Backlog messages received in all, copies included. */
+  received: number;
 }
 
 /** Runs a node with a simulated sensor on the outbox in `dir` until the backlog (less `lost`) and live readings arrived. */
 async function runNode(dir: string, expectedBacklog: number, cursorPast = 0): Promise<Outcome> {
   const watcher = await mqtt.connectAsync(broker.url);
-  const outcome: Outcome = { backlog: new Set(), live: 0, dropped: [], diag: undefined, cursor: 0 };
+  const outcome: Outcome = { backlog: new Set(), live: 0, dropped: [], diag: undefined, cursor: 0, received: 0 };
   watcher.on('message', (topic, payload) => {
     if (topic.endsWith('/diag')) outcome.diag = JSON.parse(payload.toString());
-    else if (topic === readingTopic(DEVICE, 'backlog')) outcome.backlog.add((JSON.parse(payload.toString()) as { temperature: number }).temperature);
-    else outcome.live++;
+    else if (topic === readingTopic(DEVICE, 'backlog')) {
+      outcome.received++;
+      outcome.backlog.add((JSON.parse(payload.toString()) as { temperature: number }).temperature);
+    } else outcome.live++;
   });
   await watcher.subscribeAsync(`home/${DEVICE}/#`, { qos: 1 });
   const spec: SensorSpec = { type: 'simulated', name: 'dht22', intervalMs: 200, calibration: {}, maxChangePerMinute: {}, options: {} };
@@ -96,6 +100,8 @@ async function runNode(dir: string, expectedBacklog: number, cursorPast = 0): Pr
     await node.stop();
     await watcher.endAsync();
   }
+  const what = expect.getState().currentTestName?.split(':')[0];
+  console.log(`spool-damage-node (${what}): ${outcome.backlog.size} of ${BACKLOG} backlog readings delivered (${expectedBacklog} expected: all but the damaged and those acknowledged before), ${outcome.received - outcome.backlog.size} duplicates; ${outcome.live} live after; ${outcome.dropped.length} drop notice(s)`);
   return outcome;
 }
 
@@ -132,7 +138,7 @@ test('a cursor file 3 bytes past a reading boundary: everything after that readi
   expect(outcome.dropped).toEqual([{ what: DAMAGED, count: 1 }]);
 }, 90_000);
 
-test('a torn tail cut off at start is logged once, when the node first pumps', async () => {
+test('a torn tail cut off at start is logged once, when the node starts', async () => {
   const { dir, ends } = backlogOutbox();
   const last = readdirSync(dir).filter((f) => f.endsWith('.seg')).sort().at(-1)!;
   writeFileSync(join(dir, last), Buffer.concat([readFileSync(join(dir, last)), Buffer.from([40, 0, 0, 0, 1, 2, 3])]));
