@@ -9,6 +9,10 @@ import { startBroker, type RunningBroker } from '../broker/broker.js';
 import { createLogger } from '../shared/log.js';
 import { MIN_OUTBOX_BYTES, outboxSizing } from '../sensor-node/outbox-size.js';
 import { Outbox } from '../sensor-node/outbox.js';
+import { DRIVERS } from '../sensor-node/drivers/registry.js';
+import { SensorNode } from '../sensor-node/node.js';
+import { WallClock } from '../sensor-node/wall-clock.js';
+import { fakeContext } from './helpers/fake-hardware.js';
 import { startCli } from './helpers/cli.js';
 import { eventually } from './helpers/net.js';
 import { FUZZ_SEED, fuzzRuns } from './support/hostile.js';
@@ -172,3 +176,45 @@ requireRoot('a card filled while the broker is away: the oldest unsent readings 
   expect(lines(output, 'dropped readings').length).toBeLessThanOrEqual(3);
   expect(lines(output, 'sensor').filter((l) => l.includes('"io"'))).toEqual([]);
 }, 40_000);
+
+test('a card that cannot take readings while unsent ones wait and the broker is up: told once when it starts and once when it ends, every reading sent straight through', async () => {
+  const outbox = Outbox.open({ dir: join(mkdtempSync(join(tmpdir(), 'pimonitor-outbox-')), 'outbox'), maxBytes: 1 << 20, segmentBytes: 1 << 16 });
+  // The outbox-level refusal is tested on a real full tmpfs above; here it is simulated, to see what the node makes of it.
+  let full = false;
+  const add = outbox.add.bind(outbox);
+  outbox.add = (topic, payload, options) => {
+    if (!full) return add(topic, payload, options);
+    outbox.lastError = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    return 'notStored';
+  };
+  const watcher = await mqtt.connectAsync(broker.url);
+  const seen = new Set<string>();
+  watcher.on('message', (_t, payload) => seen.add((JSON.parse(payload.toString()) as { ts: string }).ts));
+  await watcher.subscribeAsync('home/full-through/dht22', { qos: 1 });
+  const spec = { type: 'simulated', name: 'dht22', intervalMs: 100, calibration: {}, maxChangePerMinute: {}, options: {} };
+  const node = new SensorNode({
+    url: broker.url, device: 'full-through', sensors: [{ spec, driver: DRIVERS.simulated!.create(spec, fakeContext()) }],
+    outbox, wallClock: new WallClock({ syncFile: '' }), diagIntervalMs: 60_000,
+  });
+  const taken: string[] = [];
+  const trouble: Array<string | null> = [];
+  const dropped: number[] = [];
+  node.on('reading', ({ ts }) => taken.push(ts.toISOString()));
+  node.on('diskTrouble', ({ trouble: t }) => trouble.push(t?.code ?? null));
+  node.on('dropped', ({ count }) => dropped.push(count));
+  await node.start();
+  try {
+    await eventually('connected and sending', async () => (seen.size >= 3 ? true : undefined));
+    full = true;
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    full = false;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await eventually('every reading taken delivered', async () => (taken.slice(0, -1).every((ts) => seen.has(ts)) ? true : undefined));
+  } finally {
+    await node.stop();
+    await watcher.endAsync();
+  }
+  console.log(`node-full-card (outbox refusing, broker up): ${taken.length} readings taken, ${taken.filter((ts) => seen.has(ts)).length} delivered, trouble told ${trouble.length} times`);
+  expect(trouble).toEqual(['ENOSPC', null]);
+  expect(dropped).toEqual([]);
+});
