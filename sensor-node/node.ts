@@ -4,7 +4,7 @@ import { backoffMs } from '../shared/backoff.js';
 import { diagTopic, encodeReading, readingTopic, statusTopic } from '../shared/contract.js';
 import type { GpioPin, Readings, SensorDriver, SensorSpec } from './drivers/types.js';
 import type { HaDiscovery } from './ha-discovery.js';
-import { decodeHeld, dateHeld, encodeHeld } from './held.js';
+import { HeldDating, outgoing } from './held.js';
 import { NoResendStore } from './no-resend-store.js';
 import { bootId } from '../shared/pid-lock.js';
 import type { Outbox } from './outbox.js';
@@ -29,6 +29,8 @@ export interface NodeOptions {
   keepaliveS?: number;
   samplerClock?: SamplerClock;
   random?: () => number;
+  /** This boot's id (tests); read from /proc by default, null where it cannot be. */
+  bootId?: string | null;
 }
 
 export interface NodeEvents {
@@ -68,7 +70,7 @@ export class SensorNode extends EventEmitter<NodeEvents> {
   private samplers: SensorSampler[] = [];
   /** Readings are being held for the clock (told once per streak). */
   private holding = false;
-  private readonly boot = bootId();
+  private readonly dating: HeldDating;
   private timers: NodeJS.Timeout[] = [];
   private sendPosition = 0;
   private inflight = 0;
@@ -83,6 +85,7 @@ export class SensorNode extends EventEmitter<NodeEvents> {
 
   constructor(private readonly options: NodeOptions) {
     super();
+    this.dating = new HeldDating(options.wallClock, options.outbox.dir, 'bootId' in options ? options.bootId ?? null : bootId());
   }
 
   /** Diagnostics of every sensor, by name. */
@@ -192,7 +195,7 @@ export class SensorNode extends EventEmitter<NodeEvents> {
       // Never publish with a 1970 or last-shutdown time: held in the outbox, in order, dated when sent.
       if (!this.holding) this.emit('held', { count: 1 });
       this.holding = true;
-      const held = encodeHeld(readingTopic(this.options.device, sensor), { sensor, boot: this.boot, bootMs: clock.toBootMs(monotonicMs), readings });
+      const held = this.dating.hold(readingTopic(this.options.device, sensor), sensor, readings, monotonicMs);
       this.store(held.topic, held.payload, { held: true });
       return;
     }
@@ -225,40 +228,38 @@ export class SensorNode extends EventEmitter<NodeEvents> {
     else this.emit('dropped', { what: 'readings the outbox could not store while the broker was away', count: 1 });
   }
 
-  /** Sends what the outbox holds past what is already in flight, up to the window. */
+  /**
+   * Sends what the outbox holds past what is already in flight, up to the window; held readings are
+   * dated as they go, and ones that cannot be dated are dropped without taking the window's room (held.ts).
+   */
   private pump(): void {
     this.tellOutboxDamage();
+    // This boot's anchor is taken as soon as the clock is synchronised, broker or not (clock-anchor.ts).
+    this.dating.anchor();
     const client = this.client;
     if (!client?.connected || this.stopping) return;
     const generation = this.generation;
     this.sendPosition = Math.max(this.sendPosition, this.options.outbox.cursor);
-    for (const message of this.options.outbox.read(this.sendPosition, SEND_WINDOW - this.inflight)) {
-      const held = decodeHeld(message.topic, message.payload);
-      const dating = held && dateHeld(held, this.options.wallClock, this.boot);
-      if (dating?.kind === 'wait') break;
-      if (dating?.kind === 'undatable') {
-        // The cursor moves past it only once everything before it is acknowledged.
-        if (this.inflight > 0) break;
-        this.options.outbox.ack(message.end);
-        this.sendPosition = message.end;
-        this.emit('dropped', { what: 'readings held for the clock in an earlier boot (a power cut before it synchronised): their time cannot be known', count: 1 });
-        continue;
-      }
-      const { topic, payload } = dating?.kind === 'dated' ? { topic: held!.topic, payload: dating.payload } : message;
-      if (dating?.kind === 'dated') this.emit('reading', { sensor: held!.sensor, readings: held!.readings, ts: dating.ts });
+    const dropped = new Map<string, number>();
+    for (const { end, topic, payload, held } of outgoing(this.options.outbox, this.sendPosition, SEND_WINDOW - this.inflight, this.dating, () => this.inflight === 0, dropped)) {
+      if (held) this.emit('reading', held);
       this.inflight++;
-      this.sendPosition = message.end;
+      this.sendPosition = end;
       // MQTT-4.6.0-2: PUBACKs come back in the order the PUBLISHes went, so each ack moves the cursor.
       client.publish(topic, payload, { qos: 1 }, (err) => {
         if (generation !== this.generation || err) return;
         this.inflight--;
-        this.options.outbox.ack(message.end);
+        this.options.outbox.ack(end);
         this.lastSent.set(topic, payload);
-        this.emit('sent', { position: message.end });
+        this.emit('sent', { position: end });
         this.blink();
         if (this.inflight === 0) this.pump();
       });
     }
+    this.sendPosition = Math.max(this.sendPosition, this.options.outbox.cursor);
+    for (const [what, count] of dropped) this.emit('dropped', { what, count });
+    // A run of undatable ones longer than one turn looks at: the rest at once, not at the next reading.
+    if (dropped.size > 0 && this.inflight === 0) setImmediate(() => this.pump());
     this.tellOutboxDamage();
   }
 

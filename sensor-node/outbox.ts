@@ -66,6 +66,11 @@ export class Outbox {
     return new Outbox(spool, options, repair);
   }
 
+  /** The outbox's directory (its lock is held: what else the node keeps there is its own). */
+  get dir(): string {
+    return this.options.dir;
+  }
+
   /** Position up to which the broker has everything. */
   get cursor(): number {
     return this.position;

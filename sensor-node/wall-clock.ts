@@ -59,8 +59,9 @@ export class WallClock {
     return monotonicMs + (this.systemMonotonicNow() - this.monotonicNow());
   }
 
-  /** The reverse of toBootMs. */
-  fromBootMs(bootMs: number): number {
-    return bootMs - (this.systemMonotonicNow() - this.monotonicNow());
+  /** Wall time minus the system's monotonic time (an instant's bootMs plus this is its wall time), or undefined while not synchronised. */
+  bootOffsetMs(): number | undefined {
+    if (!this.isSynchronized()) return undefined;
+    return this.wallNow() - this.systemMonotonicNow();
   }
 }

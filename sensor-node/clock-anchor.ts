@@ -1,0 +1,79 @@
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+
+/** Boots whose anchor is kept: held readings older than this many boots ago cannot be dated. */
+const KEEP_BOOTS = 16;
+/** A save that failed (a full card) is tried again at most this often. */
+const RETRY_MS = 60_000;
+
+interface Anchor {
+  boot: string;
+  /** Wall time minus the system's monotonic time, in ms, as first seen once the clock was synchronised. */
+  offsetMs: number;
+}
+
+/**
+ * Each boot's tie between its monotonic clock and the wall, taken once, when its clock is first seen
+ * synchronised, and kept on disk beside the outbox. A held reading is dated from it, so it gets the same
+ * ts however often it is sent (a reconnect, a crash before the cursor was saved: ingest's key then
+ * stores it once) and whatever the clock did since; and one held in an earlier boot whose clock did
+ * synchronise (the broker away, then a power cut) can still be dated after the reboot.
+ */
+export class ClockAnchors {
+  private anchors: Anchor[];
+  private unsaved = false;
+  private triedAt = 0;
+
+  constructor(private readonly file: string) {
+    this.anchors = readAnchors(file);
+  }
+
+  /** The boot's anchor, or undefined when none was taken (its clock never synchronised, or unknown here). */
+  of(boot: string): number | undefined {
+    if (this.unsaved && Date.now() - this.triedAt >= RETRY_MS) this.save();
+    return this.anchors.find((a) => a.boot === boot)?.offsetMs;
+  }
+
+  /** Takes the boot's anchor unless it has one already (an earlier process of this boot took it); the one kept. */
+  take(boot: string, offsetMs: number): number {
+    const known = this.of(boot);
+    if (known !== undefined) return known;
+    this.anchors = [...this.anchors.filter((a) => a.boot !== boot), { boot, offsetMs }].slice(-KEEP_BOOTS);
+    this.save();
+    return offsetMs;
+  }
+
+  /** Atomically and durably (a power cut is why it is kept); a full card keeps it in memory and tries later. */
+  private save(): void {
+    this.triedAt = Date.now();
+    const tmp = `${this.file}.tmp`;
+    try {
+      const fd = openSync(tmp, 'w');
+      try {
+        writeSync(fd, JSON.stringify(this.anchors));
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, this.file);
+      this.unsaved = false;
+    } catch {
+      this.unsaved = true;
+      try {
+        rmSync(tmp, { force: true });
+      } catch {
+        // a read-only card: nothing was written either
+      }
+    }
+  }
+}
+
+function readAnchors(file: string): Anchor[] {
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    if (!Array.isArray(parsed)) return [];
+    return parsed.filter((a): a is Anchor => typeof a?.boot === 'string' && Number.isFinite(a?.offsetMs));
+  } catch {
+    // None yet, or damaged: held readings of earlier boots cannot be dated (dropped and counted).
+    return [];
+  }
+}
