@@ -1,6 +1,6 @@
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, readlinkSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import { ExpectedError } from './expected-error.js';
 
 /** A directory pimonitor must write (under DATA_DIR) cannot be made or written: said plainly, no stack. */
@@ -21,6 +21,8 @@ export function ensureWritableDir(dir: string, setting = 'DATA_DIR'): void {
 }
 
 function whyUnwritable(dir: string, err: unknown): string {
+  const inTheWay = notADirectory(resolve(dir));
+  if (inTheWay) return inTheWay;
   let at = resolve(dir);
   while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
   try {
@@ -32,6 +34,29 @@ function whyUnwritable(dir: string, err: unknown): string {
   }
   const { code, message } = err as NodeJS.ErrnoException;
   return code ? `${code} (${message})` : String(err);
+}
+
+/**
+ * What stands where a directory of the path should be: a symbolic link to nothing (DATA_DIR on a drive
+ * that is not mounted: Node's mkdir says ENOENT), a link loop, or a file. Null when nothing does.
+ */
+function notADirectory(path: string): string | null {
+  const parts = path.split(sep).filter(Boolean);
+  for (let i = 1, at = ''; i <= parts.length; i++) {
+    at = sep + parts.slice(0, i).join(sep);
+    let link = false;
+    try {
+      link = lstatSync(at).isSymbolicLink();
+      if (!statSync(at).isDirectory()) return `${at} is a file, not a directory`;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') return `${at} is a symbolic link that leads back to itself`;
+      if (code === 'ENOENT' && link) return `${at} is a symbolic link to ${readlinkSync(at)}, which does not exist (a drive not mounted?)`;
+      // Not there (it is to be made from here) or not to be looked into: the permission check says why.
+      return null;
+    }
+  }
+  return null;
 }
 
 function userName(): string {

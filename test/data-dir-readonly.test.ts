@@ -1,10 +1,10 @@
 // @engine-independent: opens no database (jest.config.js)
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Spool } from '../shared/spool/spool.js';
-import { UnwritableDirError } from '../shared/writable-dir.js';
+import { ensureWritableDir, UnwritableDirError } from '../shared/writable-dir.js';
 import { runCli } from './helpers/cli.js';
 
 /**
@@ -55,4 +55,37 @@ requireRoot('a spool (ingest, the node) in an existing directory of a read-only 
   }
   expect(thrown).toBeInstanceOf(UnwritableDirError);
   expect((thrown as Error).message).toMatch(/is on a read-only filesystem.*DATA_DIR/);
+});
+
+/** What ensureWritableDir says of `dir`, or 'ok'. */
+function said(dir: string): string {
+  try {
+    ensureWritableDir(dir);
+    return 'ok';
+  } catch (err) {
+    expect(err).toBeInstanceOf(UnwritableDirError);
+    return (err as Error).message;
+  }
+}
+
+test('DATA_DIR a symbolic link to a drive that is not mounted: said so, not "ENOENT … mkdir"', () => {
+  const base = mkdtempSync(join(tmpdir(), 'pimonitor-link-'));
+  const dataDir = join(base, 'pimonitor');
+  symlinkSync(join(base, 'usb', 'pimonitor'), dataDir);
+  const message = said(join(dataDir, 'outbox', 'node'));
+  expect(message).toContain(`${dataDir} is a symbolic link to ${join(base, 'usb', 'pimonitor')}, which does not exist`);
+  expect(message).not.toContain('ENOENT');
+});
+
+test('a file where DATA_DIR or a directory under it should be, and a symbolic link loop: said so, not ENOTDIR or ELOOP', () => {
+  const base = mkdtempSync(join(tmpdir(), 'pimonitor-link-'));
+  writeFileSync(join(base, 'afile'), '');
+  expect(said(join(base, 'afile', 'outbox', 'node'))).toContain(`${join(base, 'afile')} is a file, not a directory`);
+  symlinkSync(join(base, 'loop-b'), join(base, 'loop-a'));
+  symlinkSync(join(base, 'loop-a'), join(base, 'loop-b'));
+  expect(said(join(base, 'loop-a', 'outbox'))).toContain(`${join(base, 'loop-a')} is a symbolic link that leads back to itself`);
+  // A symbolic link to a directory that is there is fine.
+  mkdirSync(join(base, 'real'));
+  symlinkSync(join(base, 'real'), join(base, 'good'));
+  expect(said(join(base, 'good', 'outbox', 'node'))).toBe('ok');
 });
