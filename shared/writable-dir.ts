@@ -1,6 +1,6 @@
-import { accessSync, constants, existsSync, lstatSync, mkdirSync, readlinkSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { dirname, resolve, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { ExpectedError } from './expected-error.js';
 
 /** A directory pimonitor must write (under DATA_DIR) cannot be made or written: said plainly, no stack. */
@@ -14,9 +14,31 @@ export class UnwritableDirError extends ExpectedError {}
 export function ensureWritableDir(dir: string, setting = 'DATA_DIR'): void {
   try {
     mkdirSync(dir, { recursive: true });
-    accessSync(dir, constants.W_OK);
+    if (!writable(dir)) accessSync(dir, constants.W_OK);
   } catch (err) {
     throw new UnwritableDirError(`cannot write to ${resolve(dir)} (under ${setting}): ${whyUnwritable(dir, err)}; set ${setting} to a writable directory (the systemd unit's StateDirectory makes /var/lib/pimonitor)`, { cause: err });
+  }
+}
+
+/**
+ * access() answers for the real uid without capabilities: a process that may write by CAP_DAC_OVERRIDE
+ * is told EACCES. When it says so, a file is made and removed to be sure (only then: on a full card
+ * making one could fail, and the node must start on a full card).
+ */
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch (err) {
+    if (!['EACCES', 'EPERM'].includes((err as NodeJS.ErrnoException).code ?? '')) return false;
+  }
+  const probe = join(dir, `.write-check-${process.pid}`);
+  try {
+    closeSync(openSync(probe, 'wx'));
+    rmSync(probe);
+    return true;
+  } catch (err) {
+    return ['ENOSPC', 'EDQUOT', 'EEXIST'].includes((err as NodeJS.ErrnoException).code ?? '');
   }
 }
 

@@ -1,8 +1,9 @@
 // @engine-independent: opens no database (jest.config.js)
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../shared/paths.js';
 import { Spool } from '../shared/spool/spool.js';
 import { ensureWritableDir, UnwritableDirError } from '../shared/writable-dir.js';
 import { runCli } from './helpers/cli.js';
@@ -88,4 +89,16 @@ test('a file where DATA_DIR or a directory under it should be, and a symbolic li
   mkdirSync(join(base, 'real'));
   symlinkSync(join(base, 'real'), join(base, 'good'));
   expect(said(join(base, 'good', 'outbox', 'node'))).toBe('ok');
+});
+
+requireRoot('a directory the user may write only by a capability (CAP_DAC_OVERRIDE, which access() does not count): not refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pimonitor-cap-'));
+  chmodSync(dir, 0o755);
+  const module = join(PACKAGE_ROOT, 'dist', 'shared', 'writable-dir.js');
+  const script = `import(${JSON.stringify(module)}).then(({ ensureWritableDir }) => { ensureWritableDir(${JSON.stringify(dir)}); require('fs').writeFileSync(${JSON.stringify(join(dir, 'written'))}, 'x'); console.log('written'); })`;
+  const asNobody = ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=+dac_override', '--ambient-caps=+dac_override'];
+  expect(execFileSync('setpriv', [...asNobody, process.execPath, '-e', script], { encoding: 'utf8' }).trim()).toBe('written');
+  // Without the capability: refused, plainly.
+  const refused = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script], { encoding: 'utf8' });
+  expect(refused.stderr).toContain(`${dir} is not writable by user nobody`);
 });
