@@ -173,3 +173,20 @@ withChromium('a fresh database with three readings: History spans the range aske
     await fresh.stop();
   }
 }, 60_000);
+
+withChromium("the alerts page says a past episode in the browser's time zone, as its other times are", async () => {
+  // 03:00 to 03:09 UTC yesterday: 12:00 to 12:09 in Tokyo (UTC+9 all year), whatever zone the server is in.
+  await t.db.none(`INSERT INTO alert_events (at, kind, rule, device, sensor, metric, severity, value, message, started_at, fired_at, condition, threshold_hi, clear_hi, unit, past_episode)
+    SELECT d + interval '3 hours 9 minutes', 'resolved', 'attic-hot', 'attic', 'dht22', 'temperature', 'warning', 31.2, 'attic/dht22 temperature was above 30 °C', d + interval '3 hours', d + interval '3 hours', 'above', 30, 29.5, '°C', true
+      FROM (SELECT date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '1 day' AS d) day`);
+  const context = await (await browserOnce()).newContext({ timezoneId: 'Asia/Tokyo', viewport: { width: 1100, height: 800 } });
+  try {
+    const page = await context.newPage();
+    await page.goto(`${base}/#/alerts`);
+    await page.waitForFunction(() => document.body.textContent!.includes('was above 30'), undefined, { timeout: 10_000 });
+    const row = await page.$$eval('tbody tr', (rows) => rows.map((r) => r.textContent ?? '').find((text) => text.includes('was above 30')));
+    expect(row).toContain('from 12:00 to 12:09');
+  } finally {
+    await context.close();
+  }
+}, 60_000);

@@ -17,5 +17,16 @@ export async function get<T>(path: string): Promise<T> {
   return (await res.json()) as T;
 }
 
+/**
+ * /api/alerts worded in this browser's time zone, as the page's other times are (alerts/words.ts says a
+ * past episode's "from 12:00 to 12:09" in the zone it is given); a zone the server does not know is
+ * answered 400, and then the server's own zone is used rather than no page.
+ */
+export async function alerts<T>(limit: number): Promise<T> {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const plain = `/api/alerts?limit=${limit}`;
+  return zone ? get<T>(`${plain}&tz=${encodeURIComponent(zone)}`).catch(() => get<T>(plain)) : get<T>(plain);
+}
+
 export const history = (device: string, sensor: string, from: string, metric?: string, to?: string) =>
   get<History>(`/api/history?${new URLSearchParams({ device, sensor, from, ...(metric ? { metric } : {}), ...(to ? { to } : {}) })}`);

@@ -1,4 +1,4 @@
-import { get, type AlertEvent, type AlertState, type Device, type Rejected, type SensorDiag } from './api.js';
+import { alerts, get, type AlertEvent, type AlertState, type Device, type Rejected, type SensorDiag } from './api.js';
 import { age, el, when } from './dom.js';
 
 const table = (head: string[], rows: (string | Node)[][]) =>
@@ -25,7 +25,7 @@ function bytes(n: number): string {
 }
 
 export async function alertsPage(main: HTMLElement): Promise<void> {
-  const { active, events } = await get<{ active: AlertState[]; events: AlertEvent[] }>('/api/alerts?limit=100');
+  const { active, events } = await alerts<{ active: AlertState[]; events: AlertEvent[] }>(100);
   main.replaceChildren(
     el('h2', {}, 'Now'),
     active.length === 0 ? el('p', { class: 'muted' }, 'Nothing pending or firing.') : table(['rule', 'alert on', 'state', 'since', 'value'], active.map((a) => [a.rule, [a.device, a.sensor, a.metric].filter(Boolean).join('/'), a.phase, when(a.startedAt), String(a.value)])),
