@@ -6,26 +6,37 @@ import { runCli, startCli, type CliProcess } from './helpers/cli.js';
 import { useAlertsRig } from './helpers/alerts-rig.js';
 import { startIngestProcess } from './helpers/ingest-process.js';
 import { eventually } from './helpers/net.js';
+import { freePortOnLoopback } from './support/ports.js';
 
 /**
- * Issue 24, done when: through the real processes (the broker, ingest, and `pimonitor alerts` from the
- * build on the test database, a webhook receiver), alerts stay right over time: an outbox replay, a
+ * Issue 24, done when: through the real processes (`pimonitor broker`, ingest, and `pimonitor alerts`
+ * from the build on the test database, a webhook receiver), alerts stay right over time: an outbox replay, a
  * resolution while the device is offline, a rule removed while firing.
  */
 
 interface Hook { status: string; alerts: Array<{ status: string; startsAt: string; endsAt: string; labels: Record<string, string>; annotations: Record<string, string> }> }
+let broker: CliProcess | undefined;
 let ingest: CliProcess | undefined;
+let mqttUrl: string;
 const dataDir = mkdtempSync(join(tmpdir(), 'pimonitor-alerts-e2e-'));
 // Declared before the rig's, so it runs first (Jest runs afterAll hooks in the order declared): ingest
 // lets go of the database before the rig drops it (PostgreSQL refuses to drop one still in use).
 afterAll(async () => {
   ingest?.child.kill('SIGTERM');
   await ingest?.exited;
+  broker?.child.kill('SIGTERM');
+  await broker?.exited;
   rmSync(dataDir, { recursive: true, force: true });
 });
 const rig = useAlertsRig<Hook>();
 beforeAll(async () => {
-  ingest = await startIngestProcess({ databaseUrl: rig.t.url, mqttUrl: rig.broker.url, dataDir });
+  // The broker as its own process too (`pimonitor broker`, its journal in a directory of its own); the
+  // rig's in-process broker is not used here.
+  const port = await freePortOnLoopback();
+  broker = startCli(['broker'], { DATABASE_URL: rig.t.url, DATA_DIR: join(dataDir, 'broker'), MQTT_HOST: '127.0.0.1', MQTT_PORT: String(port) });
+  await broker.waitFor('MQTT broker listening');
+  mqttUrl = `mqtt://127.0.0.1:${port}`;
+  ingest = await startIngestProcess({ databaseUrl: rig.t.url, mqttUrl, dataDir });
 }, 60_000);
 
 const MIN = 60_000;
@@ -34,7 +45,7 @@ const quietFor = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms
 
 function startAlerts(rules: object[], clientId: string, routes: object[] = [{ name: 'hook', type: 'webhook', url: rig.hookUrl('/hook'), groupWait: 0 }]): CliProcess {
   return startCli(['alerts'], {
-    DATABASE_URL: rig.t.url, MQTT_URL: rig.broker.url, ALERTS_CLIENT_ID: clientId, ALERTS_TICK_INTERVAL_MS: '200',
+    DATABASE_URL: rig.t.url, MQTT_URL: mqttUrl, ALERTS_CLIENT_ID: clientId, ALERTS_TICK_INTERVAL_MS: '200',
     ALERT_RULES: JSON.stringify(rules), ALERT_ROUTES: JSON.stringify(routes),
   });
 }
@@ -46,7 +57,7 @@ async function stopped(worker: CliProcess): Promise<void> {
 
 test('an outbox replay of a 9-minute episode two hours old is notified once, as that episode, dated two hours ago', async () => {
   const worker = startAlerts([{ name: 'hot', type: 'threshold', select: 'replay/+/temperature', above: 30, for: '5m' }], 'alerts-e2e-replay');
-  const node = await mqtt.connectAsync(rig.broker.url, { clientId: 'pimonitor-node-replay' });
+  const node = await mqtt.connectAsync(mqttUrl, { clientId: 'pimonitor-node-replay' });
   try {
     await worker.waitFor('alerts worker running');
     // The node was offline for two hours; its outbox holds a reading a minute, hot for nine of them.
@@ -73,7 +84,7 @@ test('an alert notified as firing that resolves while its device is offline gets
     { name: 'hot', type: 'threshold', select: 'shed/+/temperature', above: 30, keepFiringFor: '2s' },
     { name: 'down', type: 'offline', select: 'shed', for: '1m' },
   ], 'alerts-e2e-offline');
-  const node = await mqtt.connectAsync(rig.broker.url, { clientId: 'pimonitor-node-shed' });
+  const node = await mqtt.connectAsync(mqttUrl, { clientId: 'pimonitor-node-shed' });
   try {
     await worker.waitFor('alerts worker running');
     await node.publishAsync('home/shed/status', 'online', { qos: 1, retain: true });
@@ -96,7 +107,7 @@ test('a rule removed while firing is resolved once at the next start ("rule remo
   const hot = { name: 'cellar-damp', type: 'threshold', select: 'cellar/+/humidity', above: 80 };
   const routes = [{ name: 'hook', type: 'webhook', url: rig.hookUrl('/hook'), groupWait: 0, repeatInterval: '1s' }];
   let worker = startAlerts([hot], 'alerts-e2e-removed', routes);
-  const node = await mqtt.connectAsync(rig.broker.url, { clientId: 'pimonitor-node-cellar' });
+  const node = await mqtt.connectAsync(mqttUrl, { clientId: 'pimonitor-node-cellar' });
   try {
     await worker.waitFor('alerts worker running');
     await node.publishAsync('home/cellar/dht22', JSON.stringify({ humidity: 91 }), { qos: 1 });
@@ -127,7 +138,7 @@ test('a rule removed while firing is resolved once at the next start ("rule remo
 test('an alert with a route in °F says °F (the firing and its resolution), and ingest stores the readings in °C', async () => {
   const routes = [{ name: 'us', type: 'webhook', url: rig.hookUrl('/us'), groupWait: 0, temperatureUnit: 'F' }];
   const worker = startAlerts([{ name: 'porch-warm', type: 'threshold', select: 'porch/+/temperature', above: 30, clear: 29 }], 'alerts-e2e-fahrenheit', routes);
-  const node = await mqtt.connectAsync(rig.broker.url, { clientId: 'pimonitor-node-porch' });
+  const node = await mqtt.connectAsync(mqttUrl, { clientId: 'pimonitor-node-porch' });
   const us = () => rig.hooks.filter((h) => h.path === '/us').flatMap((h) => h.alerts);
   try {
     await worker.waitFor('alerts worker running');
