@@ -6,7 +6,7 @@ import type { NotificationEvent } from './format.js';
 import type { Route } from './routes.js';
 import type { Rule } from './rules.js';
 import { sendGroup, type Transports } from './senders.js';
-import { claimDue, markFailed, markSent, queueRepeats, type DueNotification } from './store.js';
+import { claimDue, markFailed, markSent, queueRepeats, withdrawSupersededClears, type DueNotification } from './store.js';
 
 export interface NotifierOptions {
   /** The rules of the configuration: only alerts one of them owns are repeated. */
@@ -48,7 +48,11 @@ export class Notifier extends EventEmitter<NotifierEvents> {
   /** Sends everything due now; resolves when each group is sent or has failed. */
   async sendDue(): Promise<number> {
     await queueRepeats(this.db, this.options.rules, this.options.routes, this.now());
-    const due = await claimDue(this.db, this.now());
+    const claimed = await claimDue(this.db, this.now());
+    // An MQTT clear of an alert that has fired again since, and been published, would clear the new firing.
+    const clears = claimed.filter((n) => n.event.kind === 'resolved' && this.options.routes.find((r) => r.name === n.route)?.type === 'mqtt');
+    const superseded = new Set(await withdrawSupersededClears(this.db, clears.map((n) => n.id), this.now()));
+    const due = claimed.filter((n) => !superseded.has(String(n.id)));
     const groups = new Map<string, DueNotification[]>();
     for (const n of due) groups.set(`${n.route}\u0000${n.event.device}`, [...(groups.get(`${n.route}\u0000${n.event.device}`) ?? []), n]);
     await Promise.all([...groups.values()].map((group) => this.sendOne(group)));

@@ -126,6 +126,24 @@ export async function markSent(db: Db, ids: readonly string[], at: number): Prom
   await db.none('UPDATE alert_notifications SET sent_at = $2, last_error = NULL WHERE id = ANY($1::bigint[])', [ids, new Date(at)]);
 }
 
+/**
+ * Of these claimed resolutions to an MQTT route, those whose alert fired again since (a later firing
+ * event of the same rule and series) with that firing published to the same route: the retained
+ * message is the later firing's, and an empty one would clear an alert that fires (a rule removed
+ * and added back while the old resolution waited for quiet hours, now critical). Given up as
+ * superseded, not sent; returns their ids. The later episode's own resolution clears it in turn.
+ */
+export async function withdrawSupersededClears(db: Db, ids: readonly string[], at: number): Promise<string[]> {
+  if (ids.length === 0) return [];
+  return db.map(`UPDATE alert_notifications n SET gave_up_at = $2, last_error = 'superseded: a later firing of this alert was published since'
+    FROM alert_events e
+    WHERE n.id = ANY($1::bigint[]) AND e.id = n.event_id AND e.kind = 'resolved' AND EXISTS (
+      SELECT 1 FROM alert_events f JOIN alert_notifications m ON m.event_id = f.id
+      WHERE f.kind = 'fired' AND f.rule = e.rule AND f.device = e.device AND f.sensor = e.sensor AND f.metric = e.metric
+        AND f.at > e.fired_at AND m.route = n.route AND m.sent_at IS NOT NULL)
+    RETURNING n.id`, [ids, new Date(at)], (r: { id: string | number }) => String(r.id));
+}
+
 /** Retries later, or gives up after `maxAttempts` (the failure stays in last_error). */
 export async function markFailed(db: Db, ids: readonly string[], error: string, retryAt: number, maxAttempts: number): Promise<void> {
   await db.none(`UPDATE alert_notifications SET last_error = $2,

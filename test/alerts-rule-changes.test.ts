@@ -219,3 +219,37 @@ test('a firing handed to a sender and never marked (a crash while sending) may h
   expect(await retained(device)).toEqual({});
   expect(await stateRules(device)).toEqual([]);
 });
+
+test('a rule removed, then added again as critical, while its held resolution waits for quiet hours: the old resolution does not clear the new firing retained on MQTT', async () => {
+  const device = 'study';
+  const quietHa = (): Route[] => parse(parseRoutes([{ name: 'ha', type: 'mqtt', groupWait: 0, quietHours: { from: '12:00', to: '13:00', timeZone: 'UTC' } }]));
+  const topic = `pimonitor/alerts/hot/${device}/dht22/temperature`;
+  now = Date.UTC(2026, 10, 24, 11, 50);
+  const first = await startAlerts([hot], 'alerts-study', quietHa);
+  await first.read(device, { temperature: 35 });
+  await first.notifier.sendDue();
+  await eventually('hot retained', async () => ((await retained(device))[topic] ? true : undefined));
+  await first.stop();
+  // Removed in quiet hours: its resolution waits for 13:00.
+  now = Date.UTC(2026, 10, 24, 12, 10);
+  const second = await startAlerts([], 'alerts-study', quietHa);
+  await second.notifier.sendDue();
+  await second.stop();
+  expect(second.orphans.map((o) => o.routes)).toEqual([['ha']]);
+  // Back as critical (quiet hours let it through): a new alert, fired and retained at once.
+  now = Date.UTC(2026, 10, 24, 12, 20);
+  const third = await startAlerts([{ ...hot, severity: 'critical' }], 'alerts-study', quietHa);
+  try {
+    await third.read(device, { temperature: 36 });
+    await third.notifier.sendDue();
+    await eventually('hot retained again', async () => ((await retained(device))[topic] ? true : undefined));
+    now = Date.UTC(2026, 10, 24, 13, 0, 1);
+    await third.notifier.sendDue();
+    expect(await stateRules(device)).toEqual(['hot']);
+    // The retained message is the firing one still (a flush through the broker first).
+    await rig.publisher.publishAsync(`pimonitor/flush/${device}`, 'x', { qos: 1 });
+    expect(await retained(device)).toEqual({ [topic]: 'hot' });
+  } finally {
+    await third.stop();
+  }
+}, 30_000);
