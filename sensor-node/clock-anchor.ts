@@ -1,9 +1,15 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 
 /** Boots whose anchor is kept: held readings older than this many boots ago cannot be dated. */
 const KEEP_BOOTS = 16;
 /** A save that failed (a full card) is tried again at most this often. */
 const RETRY_MS = 60_000;
+/** KEEP_BOOTS anchors take about 1.5 KB: a larger file is not this program's, and is not read (a huge one stalled start-up). */
+const MAX_FILE_BYTES = 64 << 10;
+/** A boot id is a UUID (or unknown-boot:UUID); a longer one is not this program's. */
+const MAX_BOOT_CHARS = 64;
+/** The largest magnitude a Date holds: an offset beyond it dates nothing. */
+const MAX_DATE_MS = 8.64e15;
 
 interface Anchor {
   boot: string;
@@ -69,9 +75,22 @@ export class ClockAnchors {
 
 function readAnchors(file: string): Anchor[] {
   try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    // Outside input (a damaged or foreign file): not waited on (a FIFO), its size checked before anything is read.
+    const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    let text: string;
+    try {
+      const stat = fstatSync(fd);
+      if (!stat.isFile() || stat.size > MAX_FILE_BYTES) return [];
+      text = readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
+    const parsed = JSON.parse(text) as unknown;
     if (!Array.isArray(parsed)) return [];
-    return parsed.filter((a): a is Anchor => typeof a?.boot === 'string' && Number.isFinite(a?.offsetMs));
+    return parsed
+      .filter((a): a is Anchor => typeof a?.boot === 'string' && a.boot.length <= MAX_BOOT_CHARS && Number.isFinite(a?.offsetMs) && Math.abs(a.offsetMs) <= MAX_DATE_MS)
+      .map(({ boot, offsetMs }) => ({ boot, offsetMs }))
+      .slice(-KEEP_BOOTS);
   } catch {
     // None yet, or damaged: held readings of earlier boots cannot be dated (dropped and counted).
     return [];

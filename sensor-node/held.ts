@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { encodeReading } from '../shared/contract.js';
+import { EARLIEST_TIMESTAMP_MS, LATEST_TIMESTAMP_MS } from '../shared/timestamp.js';
 import { ClockAnchors } from './clock-anchor.js';
 import type { Readings } from './drivers/types.js';
 import type { Outbox } from './outbox.js';
@@ -52,6 +53,9 @@ export type Dating =
 
 export const EARLIER_BOOT = 'readings held for the clock in an earlier boot whose clock never synchronised (a power cut first): their time cannot be known';
 const UNREADABLE = 'readings held for the clock whose record in the outbox cannot be read';
+export const OUT_OF_RANGE = 'readings held for the clock that their boot\'s tie to the wall (clock-anchors.json) dates before 2000 or after now: the file is damaged';
+/** How far past the wall clock a held reading's time may fall (rounding, a clock slewed since the anchor). */
+const AHEAD_MS = 60_000;
 
 /** Dates held readings: this boot's, once its clock is synchronised; an earlier boot's, if its clock was. */
 export class HeldDating {
@@ -79,7 +83,11 @@ export class HeldDating {
     if (held.sensor === '') return { kind: 'undatable', why: UNREADABLE };
     const offset = held.boot === this.boot ? this.anchor() : held.boot === null ? undefined : this.anchors.of(held.boot);
     if (offset === undefined) return held.boot === this.boot ? { kind: 'wait' } : { kind: 'undatable', why: EARLIER_BOOT };
-    const ts = new Date(Math.round(held.bootMs + offset));
+    const ms = Math.round(held.bootMs + offset);
+    // A reading is never taken after now, nor before 2000 (ingest's floor): a time outside is a damaged anchor, not a reading's.
+    const now = this.clock.now();
+    if (!(ms >= EARLIEST_TIMESTAMP_MS && ms <= (now === undefined ? LATEST_TIMESTAMP_MS : now + AHEAD_MS))) return { kind: 'undatable', why: OUT_OF_RANGE };
+    const ts = new Date(ms);
     return { kind: 'dated', ts, payload: encodeReading(held.readings, ts) };
   }
 }

@@ -59,6 +59,11 @@ export class WallClock {
     return monotonicMs + (this.systemMonotonicNow() - this.monotonicNow());
   }
 
+  /** The wall time now, or undefined while the clock is not synchronised. */
+  now(): number | undefined {
+    return this.isSynchronized() ? this.wallNow() : undefined;
+  }
+
   /** Wall time minus the system's monotonic time (an instant's bootMs plus this is its wall time), or undefined while not synchronised. */
   bootOffsetMs(): number | undefined {
     if (!this.isSynchronized()) return undefined;
