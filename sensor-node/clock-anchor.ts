@@ -1,10 +1,14 @@
 import { closeSync, constants, fstatSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 
-/** Boots whose anchor is kept: held readings older than this many boots ago cannot be dated. */
-const KEEP_BOOTS = 16;
+/**
+ * Boots whose anchor is kept: held readings older than this many boots ago cannot be dated. At 16, a
+ * week's outage of the broker with daily-or-worse power cuts lost the first boot's readings; 256 take
+ * about 25 KB, written once per boot.
+ */
+const KEEP_BOOTS = 256;
 /** A save that failed (a full card) is tried again at most this often. */
 const RETRY_MS = 60_000;
-/** KEEP_BOOTS anchors take about 1.5 KB: a larger file is not this program's, and is not read (a huge one stalled start-up). */
+/** KEEP_BOOTS anchors take at most about 30 KB: a larger file is not this program's, and is not read (a huge one stalled start-up). */
 const MAX_FILE_BYTES = 64 << 10;
 /** A boot id is a UUID (or unknown-boot:UUID); a longer one is not this program's. */
 const MAX_BOOT_CHARS = 64;

@@ -51,7 +51,7 @@ export type Dating =
   | { kind: 'undatable'; why: string }
   | { kind: 'dated'; ts: Date; payload: Buffer };
 
-export const EARLIER_BOOT = 'readings held for the clock in an earlier boot whose clock never synchronised (a power cut first): their time cannot be known';
+export const EARLIER_BOOT = 'readings held for the clock in an earlier boot whose clock never synchronised (a power cut first), or did more than 256 boots ago: their time cannot be known';
 const UNREADABLE = 'readings held for the clock whose record in the outbox cannot be read';
 export const OUT_OF_RANGE = 'readings held for the clock that their boot\'s tie to the wall (clock-anchors.json) dates before 2000 or after now: the file is damaged';
 /** How far past the wall clock a held reading's time may fall (rounding, a clock slewed since the anchor). */

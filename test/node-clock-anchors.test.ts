@@ -86,3 +86,11 @@ test('clock-anchors.json that is a FIFO does not block start-up waiting for a wr
     writer.kill();
   }
 });
+
+test('readings held in a boot whose clock synchronised can still be dated after 20 more boots (power cuts while the broker is away)', () => {
+  const dir = dirOf();
+  // Each boot takes its anchor once its clock is synchronised (pump does so every second, broker or not).
+  for (let boot = 0; boot <= 20; boot++) new HeldDating(synced(), dir, `boot-${boot}`).anchor();
+  const dating = new HeldDating(synced(), dir, 'boot-21');
+  expect(dating.date(held('boot-0')).kind).toBe('dated');
+});
