@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 
 /**
  * Boots whose anchor is kept: held readings older than this many boots ago cannot be dated. At 16, a
@@ -59,7 +59,9 @@ export class ClockAnchors {
     try {
       const fd = openSync(tmp, 'w');
       try {
-        writeSync(fd, JSON.stringify(this.anchors));
+        // writeFileSync writes on after a short write, so a card that fills midway throws ENOSPC here and the
+        // old file stays (writeSync returned the short count, and the cut-off JSON replaced every anchor).
+        writeFileSync(fd, JSON.stringify(this.anchors));
         fsyncSync(fd);
       } finally {
         closeSync(fd);

@@ -1,6 +1,6 @@
 // @engine-independent: opens no database (jest.config.js)
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -93,4 +93,28 @@ test('readings held in a boot whose clock synchronised can still be dated after 
   for (let boot = 0; boot <= 20; boot++) new HeldDating(synced(), dir, `boot-${boot}`).anchor();
   const dating = new HeldDating(synced(), dir, 'boot-21');
   expect(dating.date(held('boot-0')).kind).toBe('dated');
+});
+
+const isRoot = process.getuid?.() === 0;
+(isRoot ? test : test.skip)('a card that fills while the anchors are saved keeps the anchors it had (a short write is not kept as the file)', () => {
+  const card = mkdtempSync(join(tmpdir(), 'pimonitor-anchor-card-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', card]);
+  try {
+    for (let boot = 0; boot < 200; boot++) new HeldDating(synced(), card, `0a1b2c3d-0000-4000-8000-${String(boot).padStart(12, '0')}`).anchor();
+    const kept = statSync(join(card, 'clock-anchors.json')).size;
+    expect(kept).toBeGreaterThan(8192);
+    // Fill the card to within one page: the next save writes the first page and then meets ENOSPC.
+    const fill = openSync(join(card, 'filler'), 'w');
+    try {
+      for (;;) writeSync(fill, Buffer.alloc(1024));
+    } catch {
+      // full
+    }
+    closeSync(fill);
+    truncateSync(join(card, 'filler'), statSync(join(card, 'filler')).size - 4096);
+    new HeldDating(synced(), card, 'a-boot-on-a-full-card').anchor();
+    expect(new HeldDating(synced(), card, 'the-next-boot').date(held('0a1b2c3d-0000-4000-8000-000000000000')).kind).toBe('dated');
+  } finally {
+    execFileSync('umount', ['-l', card]);
+  }
 });
