@@ -42,7 +42,10 @@ export async function sendGroup(route: Route, events: readonly NotificationEvent
     }
     case 'mqtt': {
       if (!t.publish) throw new Error('not connected to the broker');
-      for (const e of events) {
+      // Each topic's last message is its latest episode's: a group holds events in the order they were
+      // stored, and a removed rule's resolution is dated at the restart, after a new firing dated by its reading.
+      const byEpisode = [...events].sort((a, b) => episodeOf(a) - episodeOf(b) || Number(a.kind === 'resolved') - Number(b.kind === 'resolved'));
+      for (const e of byEpisode) {
         // An episode over before it was notified (a backlog) has nothing to retain, or clear.
         if (e.past_episode) continue;
         const topic = alertTopic(e.rule, e.device, e.sensor || undefined, e.metric || undefined);
@@ -53,3 +56,6 @@ export async function sendGroup(route: Route, events: readonly NotificationEvent
     }
   }
 }
+
+/** When the episode an event belongs to fired (a firing's own time). */
+const episodeOf = (e: NotificationEvent) => (e.fired_at ?? e.at).getTime();

@@ -253,3 +253,31 @@ test('a rule removed, then added again as critical, while its held resolution wa
     await third.stop();
   }
 }, 30_000);
+
+test('a rule removed and added back, its new firing dated before the removal (a node clock behind): both held to 13:00, the retained message is the new firing', async () => {
+  const device = 'den';
+  const quietHa = (): Route[] => parse(parseRoutes([{ name: 'ha', type: 'mqtt', groupWait: 0, quietHours: { from: '12:00', to: '13:00', timeZone: 'UTC' } }]));
+  const topic = `pimonitor/alerts/hot/${device}/dht22/temperature`;
+  now = Date.UTC(2026, 10, 25, 11, 50);
+  const first = await startAlerts([hot], 'alerts-den', quietHa);
+  await first.read(device, { temperature: 35 });
+  await first.notifier.sendDue();
+  await eventually('hot retained', async () => ((await retained(device))[topic] ? true : undefined));
+  await first.stop();
+  now = Date.UTC(2026, 10, 25, 12, 10);
+  await (await startAlerts([], 'alerts-den', quietHa)).stop();
+  now = Date.UTC(2026, 10, 25, 12, 20);
+  const third = await startAlerts([hot], 'alerts-den', quietHa);
+  try {
+    await third.read(device, { temperature: 36, ts: Date.UTC(2026, 10, 25, 12, 5) });
+    await third.notifier.sendDue();
+    now = Date.UTC(2026, 10, 25, 13, 0, 1);
+    await third.read(device, { temperature: 36 });
+    await third.notifier.sendDue();
+    expect(await stateRules(device)).toEqual(['hot']);
+    await rig.publisher.publishAsync(`pimonitor/flush/${device}`, 'x', { qos: 1 });
+    expect(await retained(device)).toEqual({ [topic]: 'hot' });
+  } finally {
+    await third.stop();
+  }
+}, 30_000);
