@@ -34,7 +34,7 @@ const anchorsFile = fc.oneof(
   fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v) ?? '')),
 );
 
-test('whatever clock-anchors.json holds, nothing throws and no held reading is dated before 2000 or after now', () => {
+test('whatever clock-anchors.json holds, nothing throws and no held reading is dated before 2000 or more than a day ahead', () => {
   fc.assert(
     fc.property(anchorsFile, fc.array(fc.oneof(hostileBoot.filter((b): b is string => typeof b === 'string'), fc.constant(null)), { maxLength: 5 }), fc.double({ min: 0, max: 1e12, noNaN: true }), (file, boots, bootMs) => {
       const dir = dirOf();
@@ -44,7 +44,7 @@ test('whatever clock-anchors.json holds, nothing throws and no held reading is d
         const dated = dating.date(held(boot, bootMs));
         if (dated.kind !== 'dated') continue;
         expect(dated.ts.getTime()).toBeGreaterThanOrEqual(EARLIEST_TIMESTAMP_MS);
-        expect(dated.ts.getTime()).toBeLessThanOrEqual(Date.now() + 60_000);
+        expect(dated.ts.getTime()).toBeLessThanOrEqual(Date.now() + 86_400_000);
       }
     }),
     { seed: FUZZ_SEED, numRuns: fuzzRuns(300) },
