@@ -57,15 +57,18 @@ export interface ResolutionDecision {
  *   held repeats are withdrawn either way.
  * - A firing still held (quiet hours, group wait, a retry) and never out: firing and resolution go as
  *   one message, the resolution, when the firing would have gone; a route without sendResolved keeps
- *   its firing, so it still hears of the episode once.
+ *   its firing, so it still hears of the episode once; except an MQTT one, whose retained firing of an
+ *   alert already over nothing would clear: withdrawn.
  * - No firing notification (the alert fired while inhibited and resolved before the inhibition ended),
  *   or only given-up ones: nothing.
  */
-export function decideResolution(route: { sendResolved: boolean }, firings: readonly FiringRecord[]): ResolutionDecision {
+export function decideResolution(route: { sendResolved: boolean; type?: string }, firings: readonly FiringRecord[]): ResolutionDecision {
   const out = firings.some((f) => f.delivery === 'sent' || f.delivery === 'claimed');
   const held = firings.filter((f) => f.delivery === 'held');
   if (out) return { resolve: route.sendResolved, notBefore: null, withdraw: held.length > 0 || firings.some((f) => f.delivery === 'claimed') };
-  if (held.length === 0 || !route.sendResolved) return { resolve: false, notBefore: null, withdraw: false };
+  // An MQTT route retains a firing until a resolution clears it: one without resolutions retains
+  // nothing for an episode already over, as for a past episode (takesPastEpisodes).
+  if (held.length === 0 || !route.sendResolved) return { resolve: false, notBefore: null, withdraw: held.length > 0 && route.type === 'mqtt' };
   return { resolve: true, notBefore: Math.min(...held.map((f) => f.dueAt)), withdraw: true };
 }
 

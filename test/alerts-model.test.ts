@@ -114,6 +114,10 @@ const FOUND: Array<[{ rules: ModelRule[]; routes: ModelRoute[]; steps: Step[] }]
   // (Before: the held firing was given up and the route heard nothing.)
   [{ rules: [rule({})], routes: [{ name: 'r0', mqtt: false, sendResolved: true, groupWaitMs: 30 * SEC, severities: ['warning', 'critical'] }, { name: 'r1', mqtt: true, sendResolved: false, groupWaitMs: 30 * SEC, severities: ['warning', 'critical'] }],
     steps: [{ op: 'live', device: 0, value: 31 }, { op: 'restart', change: 'remove', which: 0 }, { op: 'tick', ms: MIN }] }],
+  // Fired and over within a 30 s group wait: an MQTT route without sendResolved retains nothing (before:
+  // its firing was published, retained, at the end of the wait and never cleared). Review of 867ffb8.
+  [{ rules: [rule({})], routes: [{ name: 'r0', mqtt: true, sendResolved: false, groupWaitMs: 30 * SEC, severities: ['warning', 'critical'] }],
+    steps: [{ op: 'live', device: 0, value: 31 }, { op: 'live', device: 0, value: 20 }, { op: 'tick', ms: MIN }] }],
 ];
 
 const stats = { runs: 0, fired: 0, resolved: 0, pastEpisodes: 0, ruleRemoved: 0, late: 0 };

@@ -10,7 +10,7 @@ const f = (delivery: FiringDelivery, dueAt = T): FiringRecord => ({ delivery, du
 const on = { sendResolved: true };
 const off = { sendResolved: false };
 
-test.each<[string, { sendResolved: boolean }, FiringRecord[], ReturnType<typeof decideResolution>]>([
+test.each<[string, { sendResolved: boolean; type?: string }, FiringRecord[], ReturnType<typeof decideResolution>]>([
   ['no firing notification (fired while inhibited, resolved before its device came back)', on, [], { resolve: false, notBefore: null, withdraw: false }],
   ['a firing sent', on, [f('sent')], { resolve: true, notBefore: null, withdraw: false }],
   ['a firing claimed and never marked (a crash while sending): possibly sent', on, [f('claimed')], { resolve: true, notBefore: null, withdraw: true }],
@@ -21,6 +21,8 @@ test.each<[string, { sendResolved: boolean }, FiringRecord[], ReturnType<typeof 
   ['only given-up firings: never out, nothing owed', on, [f('gaveUp'), f('gaveUp')], { resolve: false, notBefore: null, withdraw: false }],
   ['a route without sendResolved, firing sent: no resolution, held repeat withdrawn', off, [f('sent'), f('held')], { resolve: false, notBefore: null, withdraw: true }],
   ['a route without sendResolved, firing held: it still goes out, once', off, [f('held', T + 9)], { resolve: false, notBefore: null, withdraw: false }],
+  // Review of 867ffb8: a retained firing published at 13:00 for an alert over at 12:20 would never be cleared.
+  ['an mqtt route without sendResolved, firing held: withdrawn, nothing retained for an episode already over', { ...off, type: 'mqtt' }, [f('held', T + 9)], { resolve: false, notBefore: null, withdraw: true }],
   ['a route without sendResolved, nothing', off, [], { resolve: false, notBefore: null, withdraw: false }],
 ])('%s', (_, route, firings, expected) => {
   expect(decideResolution(route, firings)).toEqual(expected);

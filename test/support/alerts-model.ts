@@ -245,8 +245,10 @@ export class AlertsModel {
       // Exactly one resolution where the firing went (or goes: then the resolution replaces it).
       for (const q of a.firing.values()) {
         const route = this.route(q.route);
-        if (!route.sendResolved) continue;
+        // An MQTT route without resolutions retains no firing of an alert already over.
+        if (!route.sendResolved && !(route.mqtt && !q.sent)) continue;
         if (!q.sent) this.outbox = this.outbox.filter((o) => o !== q);
+        if (!route.sendResolved) continue;
         this.queue(route, this.messageOf(a, 'resolved', at));
       }
     } else if (a.firedByBacklog && !a.firedInhibited) {
