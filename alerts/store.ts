@@ -201,7 +201,7 @@ export interface OrphanOutcome {
  * What was sent is a record, read as for any resolution (alerts/owed.ts decideResolution): a
  * resolution with reason 'rule removed' goes to each route a firing notification of the alert went
  * out to (or was handed to and never marked, as after a crash while sending), if it still exists and
- * sends resolutions; an MQTT route's clears the retained message. A firing still held (group wait,
+ * sends resolutions; an MQTT route's clears the retained message, with sendResolved or without. A firing still held (group wait,
  * quiet hours) and its resolution are one message, the resolution, when the firing would have gone.
  * Unsent firing notifications are given up: none goes out after its rule is gone. A pending alert, or
  * one that fired while inhibited, is deleted with no notification. An alert another worker has
@@ -234,7 +234,8 @@ export async function resolveOrphaned(db: Db, orphaned: ReadonlyArray<{ key: Ale
         facts.condition, facts.threshold_lo, facts.threshold_hi, facts.clear_lo, facts.clear_hi, facts.unit, facts.template]);
       const to: string[] = [];
       for (const route of routes) {
-        const decision = decideResolution(route, rows.filter((r) => r.route === route.name).map((r) => ({ delivery: deliveryOf(r), dueAt: r.due_at.getTime() })));
+        // An MQTT route clears what it retained, sendResolved or not: nothing else will for a rule that is gone.
+        const decision = decideResolution(route.type === 'mqtt' ? { sendResolved: true } : route, rows.filter((r) => r.route === route.name).map((r) => ({ delivery: deliveryOf(r), dueAt: r.due_at.getTime() })));
         if (!decision.resolve) continue;
         const due = Math.max(dueThrough(route, fired.severity, at), decision.notBefore ?? 0);
         await t.none('INSERT INTO alert_notifications (event_id, route, due_at) VALUES ($1, $2, $3)', [id, route.name, new Date(due)]);

@@ -118,6 +118,10 @@ const FOUND: Array<[{ rules: ModelRule[]; routes: ModelRoute[]; steps: Step[] }]
   // its firing was published, retained, at the end of the wait and never cleared). Review of 867ffb8.
   [{ rules: [rule({})], routes: [{ name: 'r0', mqtt: true, sendResolved: false, groupWaitMs: 30 * SEC, severities: ['warning', 'critical'] }],
     steps: [{ op: 'live', device: 0, value: 31 }, { op: 'live', device: 0, value: 20 }, { op: 'tick', ms: MIN }] }],
+  // Fired and retained on an MQTT route without sendResolved, then its rule removed: the retained
+  // message is cleared all the same (issue 24, item 3); before, it stayed for a rule that is gone.
+  [{ rules: [rule({})], routes: [{ name: 'r0', mqtt: true, sendResolved: false, groupWaitMs: 0, severities: ['warning', 'critical'] }],
+    steps: [{ op: 'live', device: 0, value: 31 }, { op: 'tick', ms: MIN }, { op: 'restart', change: 'remove', which: 0 }, { op: 'tick', ms: MIN }] }],
 ];
 
 const stats = { runs: 0, fired: 0, resolved: 0, pastEpisodes: 0, ruleRemoved: 0, late: 0 };
@@ -223,7 +227,8 @@ async function run({ rules: initialRules, routes: modelRoutes, steps }: { rules:
       // A firing not yet sent when it resolved (group wait, or both between two rounds of the sender)
       // goes out as one message, the resolution. (Two episodes may share a firing time: a reading of
       // the same time as the one that ended the first.)
-      const one = route.sendResolved ? '(fired,resolved|resolved|past)' : '(fired|past)';
+      // An MQTT route without sendResolved clears its retained message when the rule is removed.
+      const one = route.sendResolved ? '(fired,resolved|resolved|past)' : route.mqtt ? '(fired,resolved|fired|resolved|past)' : '(fired|past)';
       const ok = new RegExp(`^${one}(,${one})*$`).test(kinds.join());
       if (!ok) throw new Error(`route ${route.name} (sendResolved ${route.sendResolved}) got ${kinds.join(', ')} for ${k}`);
     }

@@ -178,7 +178,8 @@ export class AlertsModel {
       for (const q of a.firing.values()) {
         this.outbox = this.outbox.filter((o) => o !== q); // never sent: never will be
         const route = this.route(q.route);
-        if (route.sendResolved) {
+        // An MQTT route clears its retained message for a rule that is gone, sendResolved or not.
+        if (route.sendResolved || route.mqtt) {
           this.queue(route, { ...this.messageOf(a, 'resolved', this.now), reason: RULE_REMOVED_REASON });
         }
       }
