@@ -201,8 +201,9 @@ export interface OrphanOutcome {
  * What was sent is a record, read as for any resolution (alerts/owed.ts decideResolution): a
  * resolution with reason 'rule removed' goes to each route a firing notification of the alert went
  * out to (or was handed to and never marked, as after a crash while sending), if it still exists and
- * sends resolutions; an MQTT route's clears the retained message, with sendResolved or without. A firing still held (group wait,
- * quiet hours) and its resolution are one message, the resolution, when the firing would have gone.
+ * sends resolutions; an MQTT route's clears the retained message, with sendResolved or without. A
+ * firing still held (group wait, quiet hours) and its resolution are one message, the resolution, when
+ * the firing would have gone.
  * Unsent firing notifications are given up: none goes out after its rule is gone. A pending alert, or
  * one that fired while inhibited, is deleted with no notification. An alert another worker has
  * already removed is skipped, so two workers starting at once resolve it once.
