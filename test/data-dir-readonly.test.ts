@@ -1,6 +1,6 @@
 // @engine-independent: opens no database (jest.config.js)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../shared/paths.js';
@@ -94,11 +94,18 @@ test('a file where DATA_DIR or a directory under it should be, and a symbolic li
 requireRoot('a directory the user may write only by a capability (CAP_DAC_OVERRIDE, which access() does not count): not refused', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pimonitor-cap-'));
   chmodSync(dir, 0o755);
-  const module = join(PACKAGE_ROOT, 'dist', 'shared', 'writable-dir.js');
+  // The module is copied where user nobody can read it: the checkout may sit under a directory only
+  // root may enter (mktemp -d makes 0700 ones, and CI clones into one).
+  const code = mkdtempSync(join(tmpdir(), 'pimonitor-cap-code-'));
+  chmodSync(code, 0o755);
+  writeFileSync(join(code, 'package.json'), '{"type":"module"}');
+  for (const file of ['writable-dir.js', 'expected-error.js']) copyFileSync(join(PACKAGE_ROOT, 'dist', 'shared', file), join(code, file));
+  const module = join(code, 'writable-dir.js');
   const script = `import(${JSON.stringify(module)}).then(({ ensureWritableDir }) => { ensureWritableDir(${JSON.stringify(dir)}); require('fs').writeFileSync(${JSON.stringify(join(dir, 'written'))}, 'x'); console.log('written'); })`;
   const asNobody = ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=+dac_override', '--ambient-caps=+dac_override'];
   expect(execFileSync('setpriv', [...asNobody, process.execPath, '-e', script], { encoding: 'utf8' }).trim()).toBe('written');
   // Without the capability: refused, plainly.
   const refused = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script], { encoding: 'utf8' });
   expect(refused.stderr).toContain(`${dir} is not writable by user nobody`);
+  for (const made of [dir, code]) rmSync(made, { recursive: true, force: true });
 });
