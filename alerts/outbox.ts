@@ -25,16 +25,43 @@ async function firingOf(t: Task, key: AlertKey, firedAt: number) {
     WHERE rule = $1 AND device = $2 AND sensor = $3 AND metric = $4 AND kind = 'fired' AND at = $5 ORDER BY id DESC LIMIT 1`, [...whereOf(key), new Date(firedAt)]);
 }
 
+/** Queues one notification of event `eventId` to `route`, due at `due` (in a transaction, or not). */
+export const queueNotification = (t: { none(query: string, values: unknown[]): Promise<null> }, eventId: string, route: string, due: number) =>
+  t.none('INSERT INTO alert_notifications (event_id, route, due_at) VALUES ($1, $2, $3)', [eventId, route, new Date(due)]);
+
 /** Queues a firing's notifications to the routes that take it; returns how many. */
 export async function queueFiring(t: Task, eventId: string, severity: Severity, rule: Rule | undefined, routes: readonly Route[], at: number): Promise<number> {
   let queued = 0;
   for (const route of routesOf(rule, routes)) {
     const due = planNotification(route, { type: 'fired', severity }, at);
     if (due === null) continue;
-    await t.none('INSERT INTO alert_notifications (event_id, route, due_at) VALUES ($1, $2, $3)', [eventId, route.name, new Date(due)]);
+    await queueNotification(t, eventId, route.name, due);
     queued++;
   }
   return queued;
+}
+
+/** The notifications of a firing event, as alerts/owed.ts reads them per route. */
+export function firingRecordsOf(t: Task, firedId: string) {
+  return t.any<NotificationRecord & { route: string; due_at: Date }>('SELECT route, due_at, sent_at, attempts, last_error, gave_up_at FROM alert_notifications WHERE event_id = $1', [firedId]);
+}
+
+/**
+ * Queues the resolution `resolvedId` of a firing whose notifications are `records` to each route owed
+ * one (alerts/owed.ts decideResolution, the route read as `readAs` says); `withdraw` is told of each
+ * route whose held firings the resolution replaces. Returns the routes it queued to.
+ */
+export async function queueOwedResolutions(t: Task, records: Awaited<ReturnType<typeof firingRecordsOf>>, resolvedId: string, severity: Severity, routes: readonly Route[], at: number,
+  { readAs = (route: Route): Pick<Route, 'sendResolved' | 'type'> => route, withdraw = async (_route: Route): Promise<unknown> => undefined } = {}): Promise<string[]> {
+  const to: string[] = [];
+  for (const route of routes) {
+    const decision = decideResolution(readAs(route), records.filter((r) => r.route === route.name).map((r) => ({ delivery: deliveryOf(r), dueAt: r.due_at.getTime() })));
+    if (decision.withdraw) await withdraw(route);
+    if (!decision.resolve) continue;
+    await queueNotification(t, resolvedId, route.name, Math.max(dueThrough(route, severity, at), decision.notBefore ?? 0));
+    to.push(route.name);
+  }
+  return to;
 }
 
 /**
@@ -46,27 +73,16 @@ export async function queueFiring(t: Task, eventId: string, severity: Severity, 
 export async function queueResolution(t: Task, key: AlertKey, firedAt: number, resolvedId: string, rule: Rule | undefined, routes: readonly Route[], at: number): Promise<number> {
   const fired = await firingOf(t, key, firedAt);
   if (!fired) return 0;
-  const rows = await t.any<NotificationRecord & { route: string; due_at: Date }>('SELECT route, due_at, sent_at, attempts, last_error, gave_up_at FROM alert_notifications WHERE event_id = $1', [fired.id]);
+  const rows = await firingRecordsOf(t, fired.id);
   if (isPastEpisode({ catchingUp: fired.catching_up, inhibited: fired.inhibited }, rows.length)) {
     // Marked, and its stored words (°C, UTC) those of an episode, not of a resolution.
     const row = await t.one<EventRow>('UPDATE alert_events SET past_episode = true WHERE id = $1 RETURNING *', [resolvedId]);
     await t.none('UPDATE alert_events SET message = $2 WHERE id = $1', [resolvedId, sentenceOf(row, STORED_UNITS)]);
     return queueFiring(t, resolvedId, fired.severity, rule, routes.filter(takesPastEpisodes), at);
   }
-  let queued = 0;
-  for (const route of routes) {
-    const firings = rows.filter((r) => r.route === route.name).map((r) => ({ delivery: deliveryOf(r), dueAt: r.due_at.getTime() }));
-    const decision = decideResolution(route, firings);
-    if (decision.withdraw) {
-      await t.none(`UPDATE alert_notifications SET gave_up_at = $3, last_error = 'resolved before it was sent'
-        WHERE event_id = $1 AND route = $2 AND sent_at IS NULL AND gave_up_at IS NULL`, [fired.id, route.name, new Date(at)]);
-    }
-    if (!decision.resolve) continue;
-    const due = Math.max(dueThrough(route, fired.severity, at), decision.notBefore ?? 0);
-    await t.none('INSERT INTO alert_notifications (event_id, route, due_at) VALUES ($1, $2, $3)', [resolvedId, route.name, new Date(due)]);
-    queued++;
-  }
-  return queued;
+  const withdraw = (route: Route) => t.none(`UPDATE alert_notifications SET gave_up_at = $3, last_error = 'resolved before it was sent'
+    WHERE event_id = $1 AND route = $2 AND sent_at IS NULL AND gave_up_at IS NULL`, [fired.id, route.name, new Date(at)]);
+  return (await queueOwedResolutions(t, rows, resolvedId, fired.severity, routes, at, { withdraw })).length;
 }
 
 /**

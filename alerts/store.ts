@@ -3,10 +3,9 @@ import type { AlertKey, Change } from './engine.js';
 import type { AlertFacts } from './facts.js';
 import type { Rule, Severity } from './rules.js';
 import { ownerOf, RULE_REMOVED } from './orphans.js';
-import { queueFiring, queueResolution, releaseHeld } from './outbox.js';
-import { decideResolution, deliveryOf, type NotificationRecord } from './owed.js';
+import { firingRecordsOf, queueFiring, queueNotification, queueOwedResolutions, queueResolution, releaseHeld } from './outbox.js';
 import { loadProgress } from './progress-store.js';
-import { dueThrough, planNotification, type Route } from './routes.js';
+import { planNotification, type Route } from './routes.js';
 import type { AlertState, Phase } from './transitions.js';
 import { sentenceOf, STORED_UNITS } from './words.js';
 
@@ -180,7 +179,7 @@ export async function queueRepeats(db: Db, rules: readonly Rule[], routes: reado
     if (!route || at - c.last_sent.getTime() < route.repeatIntervalMs) continue;
     const due = planNotification(route, { type: 'fired', severity: c.severity }, at);
     if (due === null) continue;
-    await db.none('INSERT INTO alert_notifications (event_id, route, due_at) VALUES ($1, $2, $3)', [c.event_id, c.route, new Date(due)]);
+    await queueNotification(db, c.event_id, c.route, due);
     queued++;
   }
   return queued;
@@ -219,7 +218,7 @@ export async function resolveOrphaned(db: Db, orphaned: ReadonlyArray<{ key: Ale
         SELECT id, severity, message, labels, inhibited, condition, threshold_lo, threshold_hi, clear_lo, clear_hi, unit, template FROM alert_events
         WHERE rule = $1 AND device = $2 AND sensor = $3 AND metric = $4 AND kind = 'fired' AND at = $5 ORDER BY id DESC LIMIT 1`, [...where, state.fired_at]);
       if (!fired) return { key, phase: state.phase, resolved: false, routes: [] };
-      const rows = await t.any<NotificationRecord & { route: string; due_at: Date }>('SELECT route, due_at, sent_at, attempts, last_error, gave_up_at FROM alert_notifications WHERE event_id = $1', [fired.id]);
+      const rows = await firingRecordsOf(t, fired.id);
       // Its firing notifications not sent yet never will be; what each route is owed, alerts/owed.ts says.
       await t.none(`UPDATE alert_notifications SET gave_up_at = $2, last_error = $3
         WHERE event_id = $1 AND sent_at IS NULL AND gave_up_at IS NULL`, [fired.id, new Date(at), `${RULE_REMOVED} before it was sent`]);
@@ -233,15 +232,8 @@ export async function resolveOrphaned(db: Db, orphaned: ReadonlyArray<{ key: Ale
         VALUES ($1, 'resolved', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id`,
       [new Date(at), ...where, fired.severity, value, message, fired.labels, state.started_at, state.fired_at, fired.inhibited, RULE_REMOVED,
         facts.condition, facts.threshold_lo, facts.threshold_hi, facts.clear_lo, facts.clear_hi, facts.unit, facts.template]);
-      const to: string[] = [];
-      for (const route of routes) {
-        // An MQTT route clears what it retained, sendResolved or not: nothing else will for a rule that is gone.
-        const decision = decideResolution(route.type === 'mqtt' ? { sendResolved: true } : route, rows.filter((r) => r.route === route.name).map((r) => ({ delivery: deliveryOf(r), dueAt: r.due_at.getTime() })));
-        if (!decision.resolve) continue;
-        const due = Math.max(dueThrough(route, fired.severity, at), decision.notBefore ?? 0);
-        await t.none('INSERT INTO alert_notifications (event_id, route, due_at) VALUES ($1, $2, $3)', [id, route.name, new Date(due)]);
-        to.push(route.name);
-      }
+      // An MQTT route clears what it retained, sendResolved or not: nothing else will for a rule that is gone.
+      const to = await queueOwedResolutions(t, rows, id, fired.severity, routes, at, { readAs: (route) => (route.type === 'mqtt' ? { ...route, sendResolved: true } : route) });
       return { key, phase: state.phase, resolved: true, routes: to.sort() };
     });
     if (outcome) outcomes.push(outcome);
