@@ -1,5 +1,5 @@
 import { MAX_BUFFER_BYTES, MAX_SPOOL_SEGMENT_BYTES, MAX_TIMER_MS, MQTT_MAX_PACKET_BYTES, PORT_OR_OFF, TIMER_LIMIT } from './bounds.js';
-import { DEFAULT_LIMITS } from '../shared/contract.js';
+import { DEFAULT_LIMITS, MAX_FUTURE_SKEW_MS } from '../shared/contract.js';
 
 export const ingest = {
   ingest: {
@@ -94,7 +94,7 @@ export const ingest = {
       format: 'duration-ms',
       default: DEFAULT_LIMITS.maxFutureSkewMs,
       env: 'INGEST_MAX_FUTURE_SKEW_MS',
-      bounds: { min: 0, max: 86_400_000, aboveMax: 'a clock more than a day ahead is wrong, not skewed' },
+      bounds: { min: 0, max: MAX_FUTURE_SKEW_MS, aboveMax: 'a clock more than a day ahead is wrong, not skewed' },
     },
     metricRanges: {
       doc: 'Physical ranges of known metrics as JSON {"metric": [min, max]}; merged over the built-in temperature and humidity ranges.',

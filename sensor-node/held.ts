@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { encodeReading } from '../shared/contract.js';
+import { encodeReading, MAX_FUTURE_SKEW_MS } from '../shared/contract.js';
 import { EARLIEST_TIMESTAMP_MS, LATEST_TIMESTAMP_MS } from '../shared/timestamp.js';
 import { ClockAnchors } from './clock-anchor.js';
 import type { Readings } from './drivers/types.js';
@@ -54,11 +54,6 @@ export type Dating =
 export const EARLIER_BOOT = 'readings held for the clock in an earlier boot whose clock never synchronised (a power cut first), or did more than 256 boots ago: their time cannot be known';
 const UNREADABLE = 'readings held for the clock whose record in the outbox cannot be read';
 export const OUT_OF_RANGE = 'readings held for the clock that their boot\'s tie to the wall (clock-anchors.json) dates before 2000 or more than a day after now: the file is damaged';
-/**
- * How far past the wall clock a held reading's time may fall (a clock stepped back since the anchor):
- * the most INGEST_MAX_FUTURE_SKEW_MS allows, so nothing some ingest would store is dropped here.
- */
-const AHEAD_MS = 86_400_000;
 
 /** Dates held readings: this boot's, once its clock is synchronised; an earlier boot's, if its clock was. */
 export class HeldDating {
@@ -87,9 +82,10 @@ export class HeldDating {
     const offset = held.boot === this.boot ? this.anchor() : held.boot === null ? undefined : this.anchors.of(held.boot);
     if (offset === undefined) return held.boot === this.boot ? { kind: 'wait' } : { kind: 'undatable', why: EARLIER_BOOT };
     const ms = Math.round(held.bootMs + offset);
-    // A reading is never taken after now, nor before 2000 (ingest's floor): a time before 2000 or more than a day ahead is a damaged anchor's.
+    // A reading is never taken after now, nor before 2000 (ingest's floor): a time before 2000, or further
+    // ahead than any INGEST_MAX_FUTURE_SKEW_MS allows (a clock stepped back since the anchor), is a damaged anchor's.
     const now = this.clock.now();
-    if (!(ms >= EARLIEST_TIMESTAMP_MS && ms <= (now === undefined ? LATEST_TIMESTAMP_MS : now + AHEAD_MS))) return { kind: 'undatable', why: OUT_OF_RANGE };
+    if (!(ms >= EARLIEST_TIMESTAMP_MS && ms <= (now === undefined ? LATEST_TIMESTAMP_MS : now + MAX_FUTURE_SKEW_MS))) return { kind: 'undatable', why: OUT_OF_RANGE };
     const ts = new Date(ms);
     return { kind: 'dated', ts, payload: encodeReading(held.readings, ts) };
   }

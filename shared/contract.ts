@@ -45,6 +45,9 @@ export interface ValidationLimits {
   ranges: Readonly<Record<string, Range>>;
 }
 
+/** The most `maxFutureSkewMs` may be: a clock more than a day ahead is wrong, not skewed. */
+export const MAX_FUTURE_SKEW_MS = 86_400_000;
+
 export const DEFAULT_LIMITS: ValidationLimits = {
   maxPayloadBytes: 16 * 1024,
   maxFutureSkewMs: 5 * 60_000,
