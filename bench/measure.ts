@@ -90,8 +90,10 @@ export async function waitForCommits(db: Db, expected: number, stallMs = 15_000)
   }
 }
 
-/** Milliseconds from 1 to an hour, three significant digits. */
-const latencyHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: 3 });
+/** Latencies are kept up to an hour (longer ones count as an hour). */
+const MAX_LATENCY_MS = 3_600_000;
+/** Milliseconds from 1 to MAX_LATENCY_MS, three significant digits. */
+const latencyHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: MAX_LATENCY_MS, numberOfSignificantValueDigits: 3 });
 
 /**
  * Throughput from the first publish to the last commit, latency percentiles, loss and duplicates.
@@ -111,7 +113,7 @@ export async function summarise(db: Db, startedAt: number, acked: number, table:
   const histogram = latencyHistogram();
   // Grouped by the millisecond in the database: a soak's 19 million latencies are a few thousand rows.
   const counts = await db.map('SELECT greatest(1, round(extract(epoch FROM committed_at) * 1000 - sent))::float8 AS ms, count(*)::float8 AS n FROM bench_commits GROUP BY 1', [], (r: { ms: number; n: number }) => r);
-  for (const { ms, n } of counts) histogram.recordValueWithCount(Math.min(ms, 3_600_000), n);
+  for (const { ms, n } of counts) histogram.recordValueWithCount(Math.min(ms, MAX_LATENCY_MS), n);
   return {
     messagesPerSecond: last ? acked / ((last - startedAt) / 1000) : 0,
     p50Ms: histogram.getValueAtPercentile(50),
@@ -133,7 +135,7 @@ export async function p99ByWindow(db: Db, windowSeconds: number): Promise<{ from
   const windows = new Map<number, { histogram: ReturnType<typeof latencyHistogram>; messages: number }>();
   for (const { w, ms, n } of rows) {
     const window = windows.get(w) ?? { histogram: latencyHistogram(), messages: 0 };
-    window.histogram.recordValueWithCount(Math.min(ms, 3_600_000), n);
+    window.histogram.recordValueWithCount(Math.min(ms, MAX_LATENCY_MS), n);
     window.messages += n;
     windows.set(w, window);
   }

@@ -28,8 +28,7 @@ interface Journaled {
  * below; subscribers may have had the message already, and get it again when the publisher resends
  * it (ingest stores a reading once: its key). A publish that fails (the journal cannot be written:
  * a full disk) fails the handler: no PUBACK, the client is disconnected and resends its message when
- * it reconnects. The journal said so once; the
- * client's error is not logged again at each of its tries.
+ * it reconnects. The journal said so once; the client's error is not logged again at each of its tries.
  *
  * Aedes's connect handler deletes the client's stored will with `persistence.delWill(client).finally(…)`
  * (lib/handlers/connect.js:217), so a delWill that fails (the journal on a full disk) was an
