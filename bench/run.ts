@@ -176,6 +176,10 @@ const began = Date.now();
 const soakSeconds = Number(args['soak-seconds']);
 if (soakSeconds > 0) {
   const fraction = Number(args['soak-fraction']);
+  if (!(fraction >= 0 && fraction <= 1)) {
+    progress(`--soak-fraction: a fraction of the burst ceiling from 0 to 1 (0 soaks at --rate), was "${args['soak-fraction']}"`);
+    process.exit(2);
+  }
   let soakRate = rate;
   let why = '';
   if (fraction > 0) {
