@@ -2,8 +2,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { startBroker } from '../broker/broker.js';
-import { createLogger } from '../shared/log.js';
 import { DRIVERS } from '../sensor-node/drivers/registry.js';
 import type { SensorSpec } from '../sensor-node/drivers/types.js';
 import { SensorNode } from '../sensor-node/node.js';
@@ -122,8 +120,7 @@ test(`broker away for ${OUTAGE_MS / 1000} s and the node restarted meanwhile: ev
   const first = startCli(['node', '--config', config], env);
   await eventually('rows from all four sensors', async () => ((await p.database.db.one('SELECT count(DISTINCT sensor)::int AS n FROM readings WHERE device = $1', [DEVICE])).n === 4 ? true : undefined), 20_000);
 
-  const port = p.broker.port;
-  await p.broker.stop();
+  const startBrokerAgain = await p.stopBroker();
   const outageStarted = Date.now();
   await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS / 3));
   first.child.kill('SIGTERM');
@@ -133,13 +130,17 @@ test(`broker away for ${OUTAGE_MS / 1000} s and the node restarted meanwhile: ev
     await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS - (Date.now() - outageStarted)));
     const takenDuringOutage = logged(second);
     expect(takenDuringOutage.size).toBeGreaterThan(OUTAGE_MS / 1000);
-    p.broker = await startBroker({ host: '127.0.0.1', port, log: createLogger('broker', 'silent') });
+    await startBrokerAgain();
 
     const mustArrive = new Set([...logged(first), ...takenDuringOutage]);
+    let missing: string[] = [];
     await eventually('every reading of the outage', async () => {
       const have = await stored();
-      return [...mustArrive].every((r) => have.has(r)) ? true : undefined;
-    }, 90_000);
+      missing = [...mustArrive].filter((r) => !have.has(r));
+      return missing.length === 0 ? true : undefined;
+    }, 90_000).catch((err: Error) => {
+      throw new Error(`${err.message}; ${missing.length} of ${mustArrive.size} not stored, first: ${missing.slice(0, 5).join(', ')}`);
+    });
   } finally {
     second.child.kill('SIGTERM');
     expect((await second.exited).code).toBe(0);

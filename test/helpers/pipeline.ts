@@ -1,5 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { startBroker, type RunningBroker } from '../../broker/broker.js';
+import { FilePersistence } from '../../broker/journal/persistence.js';
 import { DEFAULT_LIMITS } from '../../shared/contract.js';
 import { createLogger } from '../../shared/log.js';
 import { createBatchStore } from '../../ingest/store.js';
@@ -16,13 +17,23 @@ export interface Pipeline {
   broker: RunningBroker;
   worker: IngestWorker;
   publisher: MqttClient;
+  /**
+   * Stops the broker; the function it returns starts it again on its port and its journal, as
+   * `pimonitor broker` restarts: what it acknowledged and had not yet delivered to ingest is delivered
+   * after (an in-memory broker would lose it, and the product never runs one).
+   */
+  stopBroker(): Promise<() => Promise<void>>;
   stop(): Promise<void>;
 }
 
-/** The real thing in-process: a fresh database, Aedes on an ephemeral port, the ingest worker, a client. */
+const brokerLog = createLogger('broker', 'silent');
+const journalIn = (dir: string) => new FilePersistence({ dir, log: brokerLog, fsyncIntervalMs: 1000, compactBytes: 64 << 20 });
+
+/** The real thing in-process: a fresh database, Aedes with its journal on an ephemeral port, the ingest worker, a client. */
 export async function startPipeline(overrides: Partial<IngestOptions> = {}): Promise<Pipeline> {
   const database = await createMigratedTestDatabase();
-  const broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
+  const journalDir = mkdtempSync(join(tmpdir(), 'pimonitor-journal-'));
+  const broker = await startBroker({ host: '127.0.0.1', port: 0, log: brokerLog, persistence: journalIn(journalDir) });
   const worker = new IngestWorker({
     url: broker.url,
     clientId: 'ingest-under-test',
@@ -42,6 +53,13 @@ export async function startPipeline(overrides: Partial<IngestOptions> = {}): Pro
     broker,
     worker,
     publisher,
+    async stopBroker() {
+      const { port } = pipeline.broker;
+      await pipeline.broker.stop();
+      return async () => {
+        pipeline.broker = await startBroker({ host: '127.0.0.1', port, log: brokerLog, persistence: journalIn(journalDir) });
+      };
+    },
     async stop() {
       await publisher.endAsync(true);
       await worker.stop();
