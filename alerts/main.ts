@@ -1,5 +1,6 @@
 import { configuredSources } from '../shared/sources/spec.js';
-import mqtt from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { connectMqtt } from '../shared/mqtt-connect.js';
 import type { Config } from '../config/index.js';
 import { databaseUrlOf } from '../config/database-url.js';
 import { validationLimitsOf } from '../config/limits.js';
@@ -22,16 +23,16 @@ export async function runAlerts(config: Config): Promise<void> {
   await migrateWhenReachable(url, { connectTimeoutMs: config.database.connectTimeoutMs, applicationName: 'pimonitor-alerts-migrate', log });
   const db = connect(url, { poolSize: 2, applicationName: 'pimonitor-alerts', queryTimeoutMs: config.database.queryTimeoutMs, connectTimeoutMs: config.database.connectTimeoutMs });
   const mail = await mailTransport(config);
-  let client: mqtt.MqttClient | undefined;
+  let client: MqttClient | undefined;
   const worker = new AlertsWorker(db, {
     rules, routes, tickMs: config.alerts.tickIntervalMs, sources: configuredSources(config.ingest.sources, config.node.discovery.prefix),
     // Readings judged by the limits ingest stores them by (config/limits.ts): what ingest rejects never alerts.
     limits: validationLimitsOf(config),
     connect: () => {
-      client = mqtt.connect(config.mqtt.url, {
+      client = connectMqtt(config.mqtt.url, {
         clientId: config.alerts.clientId, clean: false, connectTimeout: 10_000, reconnectPeriod: 2_000,
         username: config.mqtt.username || undefined, password: config.mqtt.password || undefined,
-      });
+      }, ({ from, to, switches }) => log.warn({ from, to, switches }, 'failed over to another broker of MQTT_URL (same client id and session)'));
       client.on('error', (err) => log.warn({ err: err.message }, 'broker connection problem'));
       return client;
     },
@@ -66,7 +67,7 @@ export async function runAlerts(config: Config): Promise<void> {
         return { database, broker: worker.brokerConnected };
       },
     };
-    ops = await startOpsServer(createAlertsMetrics(worker, notifier), health, httpHost, httpPort, 'ALERTS_HTTP_PORT (alerts.httpPort)');
+    ops = await startOpsServer(createAlertsMetrics(worker, notifier, () => client), health, httpHost, httpPort, 'ALERTS_HTTP_PORT (alerts.httpPort)');
   }
   stopOnSignal(async () => {
     await ops?.stop();

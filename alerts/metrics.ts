@@ -1,11 +1,14 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { MqttClient } from 'mqtt';
+import { registerBrokerSwitches } from '../shared/mqtt-metrics.js';
 import type { Notifier } from './notifier.js';
 import type { AlertsWorker } from './worker.js';
 
 /** Prometheus metrics of the alerts worker: transitions, deliveries and failures per route, what is active. */
-export function createAlertsMetrics(worker: AlertsWorker, notifier: Notifier): Registry {
+export function createAlertsMetrics(worker: AlertsWorker, notifier: Notifier, brokerClient: () => MqttClient | undefined = () => undefined): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'pimonitor_alerts_' });
+  registerBrokerSwitches(registry, 'pimonitor_alerts_', brokerClient);
   const counter = (name: string, help: string, labelNames: string[]) => new Counter({ name, help, labelNames, registers: [registry] });
   const events = counter('pimonitor_alerts_events_total', 'Alerts that fired or resolved, by kind and severity (inhibited ones included).', ['kind', 'severity']);
   const sent = counter('pimonitor_alerts_notifications_sent_total', 'Notifications delivered, by route.', ['route']);

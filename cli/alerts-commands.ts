@@ -76,7 +76,7 @@ export function addAlertsCommands(program: Command, load: Load): void {
       const chosen = routes.filter((r) => (rule.routes ? rule.routes.includes(r.name) : r.severities.includes(rule.severity)));
       if (chosen.length === 0) throw new ExpectedError(`rule ${rule.name} (${rule.severity}) goes to no route; add one to alerts.routes`);
       const mail = await mailTransport(config);
-      const mqtt = chosen.some((r) => r.type === 'mqtt') ? await (await import('mqtt')).default.connectAsync(config.mqtt.url, { connectTimeout: 5000, reconnectPeriod: 0, username: config.mqtt.username || undefined, password: config.mqtt.password || undefined }) : undefined;
+      const mqtt = chosen.some((r) => r.type === 'mqtt') ? await (await import('../shared/mqtt-connect.js')).connectMqttOnce(config.mqtt.url, { connectTimeout: 5000, username: config.mqtt.username || undefined, password: config.mqtt.password || undefined }) : undefined;
       let failed = 0;
       try {
         const event = sampleEvent(rule, new Date());

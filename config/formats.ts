@@ -1,6 +1,7 @@
 import convict from 'convict';
 import { hostname } from 'node:os';
 import { nameProblem, type Range } from '../shared/contract.js';
+import { parseBrokerList } from '../shared/mqtt-connect.js';
 import { parsePartition } from '../shared/partition.js';
 import { isTimeZone } from '../shared/time-zone.js';
 import { parseSources } from '../shared/sources/spec.js';
@@ -22,9 +23,8 @@ export function registerFormats(): void {
   convict.addFormat({
     name: 'mqtt-url',
     validate(value: unknown) {
-      if (typeof value !== 'string' || !/^(mqtts?|wss?|tcp|tls):\/\/[^/]+/.test(value)) {
-        throw new Error('must be an MQTT URL such as mqtt://127.0.0.1:1883 (mqtt, mqtts, ws or wss)');
-      }
+      const list = parseBrokerList(value);
+      if (!list.ok) throw new Error(list.reason);
     },
   });
   convict.addFormat({

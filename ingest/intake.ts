@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
-import mqtt, { type IClientOptions } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { backoffMs } from '../shared/backoff.js';
+import { connectMqtt as connectBrokers, type SwitchEvent } from '../shared/mqtt-connect.js';
 import { withTimeout } from '../shared/timeout.js';
 
 /** The part of an MQTT.js client that intake uses; tests can hand in their own. */
@@ -13,8 +14,9 @@ export interface BrokerClient {
   endAsync(force?: boolean): Promise<void>;
 }
 
-export type ConnectBroker = (url: string, options: IClientOptions) => BrokerClient;
-export const connectMqtt: ConnectBroker = (url, options) => mqtt.connect(url, options) as unknown as BrokerClient;
+/** `url` may list several brokers (shared/mqtt-connect.ts); `onSwitch` hears each move from one to another. */
+export type ConnectBroker = (url: string, options: IClientOptions, onSwitch?: (event: SwitchEvent) => void) => BrokerClient;
+export const connectMqtt: ConnectBroker = (url, options, onSwitch) => connectBrokers(url, options, onSwitch) as MqttClient as unknown as BrokerClient;
 
 export interface IntakeOptions {
   url: string;
@@ -39,6 +41,8 @@ export interface IntakeEvents {
   /** The broker refused the subscription (SUBACK 0x80) or the SUBSCRIBE failed: connected, yet nothing arrives. */
   subscribeRefused: [{ reason: string; retryInMs: number }];
   disconnected: [];
+  /** Connected to another broker of the list than last time (failover). */
+  brokerSwitched: [SwitchEvent];
   brokerError: [Error];
   /** flush() failed: the connection is dropped unacknowledged, so the broker delivers those messages again. */
   flushFailed: [Error];
@@ -90,7 +94,7 @@ export class Intake extends EventEmitter<IntakeEvents> {
     // reconnectOnConnackError: a login refused once (a password rotation under way) must not stop ingest for good.
     // resubscribe: false, because intake subscribes on every connect itself and must see each answer;
     // MQTT.js's own resubscription reports nothing, and skips a filter it believes it already has.
-    const client = connect(url, { clientId, clean: false, username: username || undefined, password: password || undefined, reconnectPeriod: 1000, reconnectOnConnackError: true, resubscribe: false });
+    const client = connect(url, { clientId, clean: false, username: username || undefined, password: password || undefined, reconnectPeriod: 1000, reconnectOnConnackError: true, resubscribe: false }, (event) => this.emit('brokerSwitched', event));
     this.client = client;
     client.handleMessage = (packet, done) => {
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);

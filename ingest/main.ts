@@ -125,6 +125,7 @@ function logWorkerEvents(worker: IngestWorker, log: Logger, mqttUrl: string): vo
     brokerUp = false;
   });
   worker.on('brokerError', (err) => log.error({ err: err.message, url: mqttUrl }, 'broker refused the connection'));
+  worker.on('brokerSwitched', ({ from, to, switches }) => log.warn({ from, to, switches }, 'failed over to another broker of MQTT_URL (same client id and session)'));
   worker.on('rejected', ({ topic, code, reason, source }) => log.debug({ topic, code, reason, source }, 'message rejected'));
   // A bridge inventing names could fill the card with these lines: the first hundred are logged, all counted.
   const RENAMES_LOGGED = 100;

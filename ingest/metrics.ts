@@ -20,6 +20,7 @@ export function createIngestMetrics(worker: IngestWorker): Registry {
   fromStats('pimonitor_ingest_rows_inserted_total', 'Reading rows written to the database (a redelivered duplicate is then ignored by the key).', 'rowsWritten');
   fromStats('pimonitor_ingest_replayed_messages_total', 'Messages written from the spool after a restart.', 'replayed');
   fromStats('pimonitor_ingest_dropped_total', 'Messages the database refused even as a rejection: skipped, with only their spool position written.', 'dropped');
+  fromStats('pimonitor_ingest_broker_switches_total', 'Times ingest connected to another broker of its list (MQTT_URL with several) than the one before: failovers.', 'brokerSwitches');
   fromStats('pimonitor_ingest_subscribe_refused_total', 'Times the broker refused the subscription after a (re)connect.', 'subscribeRefused');
   fromStats('pimonitor_ingest_series_created_total', 'New series (device, sensor, metric) admitted by the quota of new series per device per hour; 0 while the quota is off.', 'seriesCreated');
   fromStats('pimonitor_ingest_source_renamed_names_total', 'Device names of sources (a Zigbee2MQTT friendly name "Living Room") that are not legal names, each stored under a name of its own with a hash (Living_Room_2fedc8); counted once per name, each also logged once as a warning.', 'renamedNames');

@@ -13,6 +13,8 @@ export interface IngestStats {
   dropped: number;
   /** Times the broker refused the subscription after a reconnect. */
   subscribeRefused: number;
+  /** Times ingest connected to another broker of MQTT_URL's list than the one before (failover). */
+  brokerSwitches: number;
   /** New series admitted by the quota of new series per device per hour (ingest/series-quota.ts); 0 without one. */
   seriesCreated: number;
   /** Readings (metric values) refused by that quota: they would have created a series past a device's hour. */
@@ -33,6 +35,7 @@ export interface IngestEvents {
   connected: [];
   disconnected: [];
   brokerError: [Error];
+  brokerSwitched: [{ from: string; to: string; switches: number }];
   subscribeRefused: [{ reason: string; retryInMs: number }];
   replaying: [{ bytes: number }];
   flushed: [{ rows: number; messages: number; ms: number }];

@@ -57,7 +57,7 @@ export interface IngestOptions {
  * call twice, never rejects. Core events are emitted; the entry point decides what to log.
  */
 export class IngestWorker extends EventEmitter<IngestEvents> {
-  readonly stats: IngestStats = { messages: 0, skipped: 0, rowsWritten: 0, rejected: 0, batches: 0, replayed: 0, dropped: 0, subscribeRefused: 0, seriesCreated: 0, seriesRefused: 0, renamedNames: 0, bySource: {} };
+  readonly stats: IngestStats = { messages: 0, skipped: 0, rowsWritten: 0, rejected: 0, batches: 0, replayed: 0, dropped: 0, subscribeRefused: 0, brokerSwitches: 0, seriesCreated: 0, seriesRefused: 0, renamedNames: 0, bySource: {} };
   private readonly renamed = new FirstSeen(10_000);
   /** Spool position up to which the database has everything. */
   private cursor = 0;
@@ -102,6 +102,10 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
     this.intake.on('subscribed', () => this.emit('connected'));
     this.intake.on('disconnected', () => this.emit('disconnected'));
     this.intake.on('brokerError', (err) => this.emit('brokerError', err));
+    this.intake.on('brokerSwitched', (event) => {
+      this.stats.brokerSwitches++;
+      this.emit('brokerSwitched', event);
+    });
     this.intake.on('flushFailed', (err) => this.emit('failed', { during: 'writing received messages to the spool (not acknowledged: the broker sends them again)', err }));
     this.intake.on('subscribeRefused', (info) => {
       this.stats.subscribeRefused++;

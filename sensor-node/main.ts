@@ -112,6 +112,7 @@ function logNodeEvents(node: SensorNode, log: Logger, url: string): void {
     const { unreported, total } = failures.endStreak();
     log.info({ url, ...(total > 0 ? { failedAttempts: total, notLoggedSinceLast: unreported } : {}) }, 'connected to the broker');
   });
+  node.on('brokerSwitched', ({ from, to, switches }) => log.warn({ from, to, switches }, 'failed over to another broker of MQTT_URL'));
   node.on('disconnected', () => {
     if (up) log.warn({ url }, 'lost the broker; readings wait in the outbox');
     up = false;

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { backoffMs } from '../shared/backoff.js';
 import { diagTopic, encodeReading, readingTopic, statusTopic } from '../shared/contract.js';
+import { connectMqtt, type SwitchEvent } from '../shared/mqtt-connect.js';
 import type { GpioPin, Readings, SensorDriver, SensorSpec } from './drivers/types.js';
 import type { HaDiscovery } from './ha-discovery.js';
 import { HeldDating, outgoing } from './held.js';
@@ -24,7 +25,7 @@ export interface NodeOptions {
   statusLed?: GpioPin;
   /** Home Assistant discovery, when enabled. */
   discovery?: HaDiscovery;
-  connect?: (url: string, options: IClientOptions) => MqttClient;
+  connect?: (url: string, options: IClientOptions, onSwitch?: (event: SwitchEvent) => void) => MqttClient;
   /** MQTT keepalive in seconds (KEEPALIVE_S); tests shorten it. */
   keepaliveS?: number;
   samplerClock?: SamplerClock;
@@ -45,6 +46,8 @@ export interface NodeEvents {
   diskTrouble: [{ trouble: NodeJS.ErrnoException | null }];
   /** A connection attempt failed (`err` undefined: no answer within CONNECT_TIMEOUT_MS). */
   linkProblem: [{ err: unknown }];
+  /** Connected to another broker of MQTT_URL's list than last time (failover). */
+  brokerSwitched: [SwitchEvent];
 }
 
 /** QoS 1 messages in flight to the broker at once; enough to drain a week's backlog quickly. */
@@ -140,7 +143,7 @@ export class SensorNode extends EventEmitter<NodeEvents> {
   private connect(): void {
     const { url, device, username, password } = this.options;
     const status = statusTopic(device);
-    const client = (this.options.connect ?? mqtt.connect)(url, {
+    const client = (this.options.connect ?? connectMqtt)(url, {
       clientId: `pimonitor-node-${device}`,
       username: username || undefined,
       password: password || undefined,
@@ -152,7 +155,7 @@ export class SensorNode extends EventEmitter<NodeEvents> {
       reconnectOnConnackError: true,
       // The outbox resends what was not acknowledged; MQTT.js must not resend it too.
       outgoingStore: new NoResendStore(),
-    });
+    }, (event) => this.emit('brokerSwitched', event));
     this.client = client;
     let failed = false;
     let up = false;

@@ -104,6 +104,11 @@ export class LiveFeed extends EventEmitter<{ diagDropped: [DiagDropped] }> {
     this.emit('diagDropped', d);
   }
 
+  /** The MQTT client it reads (for its failover count on /metrics). */
+  get brokerClient(): MqttClient {
+    return this.client;
+  }
+
   get connected(): boolean {
     return this.client.connected;
   }

@@ -1,5 +1,5 @@
 import { configuredSources } from '../shared/sources/spec.js';
-import mqtt from 'mqtt';
+import { connectMqtt } from '../shared/mqtt-connect.js';
 import type { Config } from '../config/index.js';
 import { databaseUrlOf } from '../config/database-url.js';
 import { validationLimitsOf } from '../config/limits.js';
@@ -17,10 +17,10 @@ export async function runWeb(config: Config): Promise<void> {
   const url = databaseUrlOf(config);
   await migrateWhenReachable(url, { connectTimeoutMs: config.database.connectTimeoutMs, applicationName: 'pimonitor-web-migrate', log });
   const db = connect(url, { poolSize: 4, applicationName: 'pimonitor-web', queryTimeoutMs: Math.min(config.database.queryTimeoutMs, 10_000), connectTimeoutMs: config.database.connectTimeoutMs });
-  const client = mqtt.connect(config.mqtt.url, {
+  const client = connectMqtt(config.mqtt.url, {
     clientId: config.web.clientId, clean: true, connectTimeout: 10_000, reconnectPeriod: 2_000,
     username: config.mqtt.username || undefined, password: config.mqtt.password || undefined,
-  });
+  }, ({ from, to, switches }) => log.warn({ from, to, switches }, 'failed over to another broker of MQTT_URL; live updates go on'));
   let brokerProblem = '';
   client.on('error', (err) => {
     if (err.message !== brokerProblem) log.warn({ err: err.message }, 'broker connection problem; live updates wait');

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
+import { registerBrokerSwitches } from '../shared/mqtt-metrics.js';
 import type { WebAuth } from './auth.js';
 import type { LiveFeed } from './live.js';
 
@@ -21,6 +22,7 @@ export function createWebMetrics(auth: WebAuth, live?: LiveFeed): Registry {
   counter('pimonitor_web_login_failures_total', 'Logins refused for a wrong user name or password.', () => auth.stats.failures);
   counter('pimonitor_web_logins_throttled_total', 'Logins answered 429 or 503 without a check: a client backing off after failures, or the checks busy.', () => auth.stats.refusedBackoff + auth.stats.refusedBusy);
   if (live) {
+    registerBrokerSwitches(registry, 'pimonitor_web_', () => live.brokerClient);
     counter('pimonitor_web_event_streams_opened_total', 'Event streams (/api/events) opened.', () => live.streams.stats.opened);
     counter('pimonitor_web_event_streams_replaced_total', 'Event streams closed to admit a newer one (over the per-address or total cap).', () => live.streams.stats.replaced);
     counter('pimonitor_web_event_streams_dropped_slow_total', 'Event streams dropped because their reader stopped reading.', () => live.streams.stats.droppedSlow);
