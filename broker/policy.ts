@@ -25,17 +25,6 @@ export const SYS_PREFIX = '$SYS/';
 /** Topics the broker uses for itself (stand-ins for dropped messages, claims told between brokers): forwarded to no client. */
 export const INTERNAL_PREFIX = `${SYS_PREFIX}pimonitor/`;
 
-/** Whether filter-or-topic `t` lies inside `root/#` (wildcards only below the root, never above it). */
-function within(root: string, t: string): boolean {
-  const [first] = t.split('/');
-  return first === root;
-}
-
-/** Home Assistant discovery topics of one device: homeassistant/<component>/<device>/… (node_id = device). */
-function isOwnDiscovery(name: string, topic: string): boolean {
-  return discoveryNodeOf(topic) === name;
-}
-
 /** The node_id of a Home Assistant discovery topic (homeassistant/<component>/<node_id>/…), if it is one. */
 function discoveryNodeOf(topic: string): string | undefined {
   const levels = topic.split('/');
@@ -55,52 +44,96 @@ export function canPublish(who: Principal, topic: string): Decision {
     case 'device':
       return deviceMayPublish(who.name, who.deviceKind ?? 'pimonitor', topic);
     case 'alerts':
-      if (topic.startsWith('pimonitor/alerts/')) return allow;
-      return deny('the alerts account may publish only to pimonitor/alerts/#');
     case 'reader':
-      if (topic === HA_STATUS) return allow;
-      return deny(`a reader account may publish only ${HA_STATUS}`);
+      if (grantsOf(who.name, who.role).publish.some((g) => grantCovers(g, topic))) return allow;
+      return deny(who.role === 'alerts' ? 'the alerts account may publish only to pimonitor/alerts/#' : `a reader account may publish only ${HA_STATUS}`);
     case 'ingest':
       return deny('the ingest account may not publish');
   }
 }
 
-/** Each kind of device writes where its firmware does, under its own name only. */
-function deviceMayPublish(name: string, kind: DeviceKind, topic: string): Decision {
-  const under = (root: string) => topic.startsWith(`${root}/`);
+/**
+ * The topics an account may use, as data: what canPublish and canSubscribe grant by name, role and
+ * kind, and what the NATS export (nats-permissions.ts) writes as subject permissions. A pattern's levels
+ * are matched one for one (`+` any one level); a trailing `#` stands for one level or more, so
+ * `home/kitchen/#` covers home/kitchen/t but not home/kitchen itself, as NATS's `>` does. A filter is
+ * matched with its own wildcards as plain levels: cmnd/x/# is covered by cmnd/x/#, cmnd/+/# is not.
+ * Rules that are not a topic pattern stay in code: $SYS/, readers' $SYS, the configured sources'
+ * filters (`readable`) and a Tasmota's fallback topic keyed by its client id.
+ */
+export function grantsOf(name: string, role: Role, kind: DeviceKind = 'pimonitor'): { publish: string[]; subscribe: string[] } {
+  switch (role) {
+    case 'device':
+      return deviceGrants(name, kind);
+    case 'ingest':
+      return { publish: [], subscribe: [TOPIC_ROOT, `${TOPIC_ROOT}/#`] };
+    case 'alerts':
+      return { publish: ['pimonitor/alerts/#'], subscribe: SERVICE_READS };
+    case 'reader':
+      return { publish: [HA_STATUS], subscribe: SERVICE_READS };
+  }
+}
+const SERVICE_READS = [TOPIC_ROOT, `${TOPIC_ROOT}/#`, 'homeassistant', 'homeassistant/#', 'pimonitor', 'pimonitor/#'];
+
+function deviceGrants(name: string, kind: DeviceKind): { publish: string[]; subscribe: string[] } {
+  const nameRooted = !RESERVED_ROOTS.includes(name);
   switch (kind) {
     case 'pimonitor':
-      if (under(`${TOPIC_ROOT}/${name}`) || isOwnDiscovery(name, topic)) return allow;
-      return deny(`device ${name} may publish only to ${TOPIC_ROOT}/${name}/# and its own discovery topics`);
+      return { publish: [`${TOPIC_ROOT}/${name}/#`, ownDiscovery(name)], subscribe: [HA_STATUS] };
     case 'tasmota':
-      // Tasmota's own discovery (tasmota/discovery/<MAC>/…) is keyed by MAC, not by its topic.
-      if (under(`tele/${name}`) || under(`stat/${name}`) || under('tasmota/discovery')) return allow;
-      return deny(`Tasmota ${name} may publish only to tele/${name}/#, stat/${name}/# and tasmota/discovery/#`);
+      // Tasmota's own discovery (tasmota/discovery/<MAC>/…) is keyed by MAC, not by its topic. It reads
+      // cmnd/<topic>/# and the group topic cmnd/tasmotas/#.
+      return { publish: [`tele/${name}/#`, `stat/${name}/#`, 'tasmota/discovery/#'], subscribe: [HA_STATUS, `cmnd/${name}/#`, 'cmnd/tasmotas/#'] };
     case 'zigbee2mqtt':
       // A bridge speaks for every device of its network, and its discovery names them by IEEE address.
-      if (!RESERVED_ROOTS.includes(name) && (under(name) || under('homeassistant'))) return allow;
+      return { publish: nameRooted ? [`${name}/#`, 'homeassistant/#'] : [], subscribe: [HA_STATUS, ...(nameRooted ? [`${name}/#`] : [])] };
+    case 'esphome':
+      return { publish: nameRooted ? [`${name}/#`, ownDiscovery(name)] : [], subscribe: [HA_STATUS, ...(nameRooted ? [`${name}/#`] : [])] };
+    case 'shelly':
+      return { publish: nameRooted ? [`${name}/#`] : [], subscribe: [HA_STATUS, ...(nameRooted ? [`${name}/#`] : [])] };
+  }
+}
+/** Home Assistant discovery topics of one device: homeassistant/<component>/<device>/… (node_id = device). */
+const ownDiscovery = (name: string) => `homeassistant/+/${name}/#`;
+
+/** Whether grant pattern `grant` (see grantsOf) covers topic or filter `t`. Pure. */
+export function grantCovers(grant: string, t: string): boolean {
+  const g = grant.split('/');
+  const l = t.split('/');
+  for (let i = 0; i < g.length; i++) {
+    if (g[i] === '#' && i === g.length - 1) return l.length > i;
+    if (i >= l.length || (g[i] !== '+' && g[i] !== l[i])) return false;
+  }
+  return g.length === l.length;
+}
+
+/** Each kind of device writes where its firmware does, under its own name only. */
+function deviceMayPublish(name: string, kind: DeviceKind, topic: string): Decision {
+  if (grantsOf(name, 'device', kind).publish.some((g) => grantCovers(g, topic))) return allow;
+  switch (kind) {
+    case 'pimonitor':
+      return deny(`device ${name} may publish only to ${TOPIC_ROOT}/${name}/# and its own discovery topics`);
+    case 'tasmota':
+      return deny(`Tasmota ${name} may publish only to tele/${name}/#, stat/${name}/# and tasmota/discovery/#`);
+    case 'zigbee2mqtt':
       return deny(`Zigbee2MQTT bridge ${name} may publish only to ${name}/# and homeassistant/#`);
     case 'esphome':
     case 'shelly':
-      if (!RESERVED_ROOTS.includes(name) && (under(name) || (kind === 'esphome' && isOwnDiscovery(name, topic)))) return allow;
       return deny(`${kind === 'esphome' ? 'ESPHome' : 'Shelly'} ${name} may publish only to ${name}/#${kind === 'esphome' ? ' and its own discovery topics' : ''}`);
   }
 }
 
 /** What each kind of device subscribes to: its commands, and Home Assistant's birth. */
 function deviceMaySubscribe(name: string, kind: DeviceKind, filter: string, clientId: string): Decision {
-  if (filter === HA_STATUS) return allow;
-  const under = (root: string) => filter.startsWith(`${root}/`);
+  if (grantsOf(name, 'device', kind).subscribe.some((g) => grantCovers(g, filter))) return allow;
   switch (kind) {
     case 'pimonitor':
       return deny(`device ${name} may subscribe only to ${HA_STATUS}`);
     case 'tasmota':
-      // cmnd/<topic>/#, the group topic cmnd/tasmotas/# and its own fallback topic cmnd/<client id>_fb/#
-      // (another Tasmota's fallback topic would let it read that device's commands).
-      if (under(`cmnd/${name}`) || under('cmnd/tasmotas') || (clientId !== '' && filter === `cmnd/${clientId}_fb/#`)) return allow;
+      // Its own fallback topic cmnd/<client id>_fb/# (another Tasmota's would let it read that device's commands).
+      if (clientId !== '' && filter === `cmnd/${clientId}_fb/#`) return allow;
       return deny(`Tasmota ${name} may subscribe only to cmnd/${name}/#, cmnd/tasmotas/#, its own fallback topic cmnd/<client id>_fb/# and ${HA_STATUS}`);
     default:
-      if (!RESERVED_ROOTS.includes(name) && under(name)) return allow;
       return deny(`${kind} ${name} may subscribe only within ${name}/# and to ${HA_STATUS}`);
   }
 }
@@ -128,8 +161,7 @@ export function canSubscribe(who: Principal, filter: string, readable: readonly 
   if (filter.startsWith('$SYS')) return who.kind === 'account' && who.role === 'reader' ? allow : deny('only a reader account may subscribe to $SYS/#');
   if (who.kind === 'anonymous') return allow;
   if (who.role === 'device') return deviceMaySubscribe(who.name, who.deviceKind ?? 'pimonitor', filter, clientId);
-  if (within(TOPIC_ROOT, filter) || readable.some((r) => filterWithin(filter, r))) return allow;
-  if (who.role !== 'ingest' && (within('homeassistant', filter) || within('pimonitor', filter))) return allow;
+  if (grantsOf(who.name, who.role).subscribe.some((g) => grantCovers(g, filter)) || readable.some((r) => filterWithin(filter, r))) return allow;
   return deny(`the ${who.role} account may subscribe only within ${TOPIC_ROOT}/#${who.role === 'ingest' ? '' : ', homeassistant/# and pimonitor/#'}${readable.length ? ` and the sources' topics (${readable.join(', ')})` : ''}`);
 }
 
