@@ -83,6 +83,8 @@ export function loadConfig({ file, env = process.env }: LoadOptions = {}): Loade
     throw new ConfigError(lines.filter((l) => !inside(l)).map((line) => explain(line, sourceOf, shownValue)));
   }
   const config = conf.getProperties();
+  // A list of brokers in a file is kept as MQTT_URL writes it, so the setting has one type everywhere.
+  if (Array.isArray(config.mqtt.url)) config.mqtt.url = (config.mqtt.url as string[]).join(',');
   const problems = crossFieldProblems(config, sourceOf, (key) => settings.find((s) => s.key === key)?.env ?? key);
   if (problems.length > 0) throw new ConfigError(problems);
   return {

@@ -1,5 +1,8 @@
 // @engine-independent: opens no database (jest.config.js)
 import fc from 'fast-check';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { startBroker, type RunningBroker } from '../broker/broker.js';
 import { loadConfig } from '../config/index.js';
@@ -54,6 +57,9 @@ test('parseBrokerList never throws: any value is a list of URLs or one reason', 
 test('MQTT_URL takes a list, and a bad entry stops the start with the setting and the entry named', () => {
   expect(loadConfig({ env: { MQTT_URL: 'mqtt://n1:1883,mqtt://n2:1883' } }).config.mqtt.url).toBe('mqtt://n1:1883,mqtt://n2:1883');
   expect(() => loadConfig({ env: { MQTT_URL: 'mqtt://n1:1883,n2:1883' } })).toThrow(/mqtt\.url \(env MQTT_URL\): must be an MQTT URL .*broker 2 of 2 \("n2:1883"\)/);
+  const file = join(mkdtempSync(join(tmpdir(), 'pimonitor-config-')), 'config.json');
+  writeFileSync(file, JSON.stringify({ mqtt: { url: ['mqtt://n1:1883', 'mqtt://n2:1883'] } }));
+  expect(loadConfig({ file, env: {} }).config.mqtt.url).toBe('mqtt://n1:1883,mqtt://n2:1883');
 });
 
 const log = createLogger('broker', 'silent');
