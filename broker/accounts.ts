@@ -1,7 +1,9 @@
 import type { Db } from '../shared/db.js';
+import bcrypt from 'bcryptjs';
 import { generatePassword, hashPassword } from '../shared/password.js';
 import { DEVICE_KINDS, NAME_ROOTED_KINDS, RESERVED_ROOTS, ROLES, type DeviceKind, type Role } from './policy.js';
 import { nameProblem } from '../shared/contract.js';
+import type { ExportedAccount } from './nats-config.js';
 
 export interface Account {
   name: string;
@@ -14,12 +16,28 @@ export interface Account {
 
 export class AccountError extends Error {}
 
+/**
+ * The same password as a bcrypt hash, for nats-server's users (`device export --nats`; schema 19). Cost 10:
+ * the passwords are 144 random bits, which no cost makes guessable or not, and nats-server checks the hash
+ * at every connect (a Pi's NATS node included).
+ */
+const natsHash = (password: string) => bcrypt.hash(password, 10);
+
 /** Active accounts: what the broker authenticates against. */
 export async function listAccounts(db: Db): Promise<Account[]> {
   return db.map(
     'SELECT name, role, kind, password_hash, managed_by FROM mqtt_accounts WHERE revoked_at IS NULL ORDER BY name',
     [],
     (r: { name: string; role: Role; kind: DeviceKind; password_hash: string; managed_by: string | null }) => ({ name: r.name, role: r.role, kind: r.kind, passwordHash: r.password_hash, managedBy: r.managed_by }),
+  );
+}
+
+/** Active accounts with their bcrypt hashes (null before schema 19), for `device export --nats`. */
+export async function listAccountsForNats(db: Db): Promise<ExportedAccount[]> {
+  return db.map(
+    'SELECT name, role, kind, nats_password_hash, managed_by FROM mqtt_accounts WHERE revoked_at IS NULL ORDER BY name',
+    [],
+    (r: { name: string; role: Role; kind: DeviceKind; nats_password_hash: string | null; managed_by: string | null }) => ({ name: r.name, role: r.role, kind: r.kind, natsPasswordHash: r.nats_password_hash, managedBy: r.managed_by }),
   );
 }
 
@@ -35,12 +53,13 @@ export async function addAccount(db: Db, name: string, role: Role, managedBy: st
   }
   const password = generatePassword();
   const created = await db.oneOrNone(
-    `INSERT INTO mqtt_accounts (name, role, password_hash, managed_by, kind) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO mqtt_accounts (name, role, password_hash, managed_by, kind, nats_password_hash) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (name) DO UPDATE SET role = EXCLUDED.role, kind = EXCLUDED.kind, password_hash = EXCLUDED.password_hash,
+       nats_password_hash = EXCLUDED.nats_password_hash,
        created_at = now(), rotated_at = NULL, revoked_at = NULL, managed_by = EXCLUDED.managed_by
      WHERE mqtt_accounts.revoked_at IS NOT NULL
      RETURNING name`,
-    [name, role, await hashPassword(password), managedBy, kind],
+    [name, role, await hashPassword(password), managedBy, kind, await natsHash(password)],
   );
   if (!created) throw new AccountError(`account ${name} exists; \`pimonitor device rotate ${name}\` gives it a new password`);
   return password;
@@ -50,8 +69,8 @@ export async function addAccount(db: Db, name: string, role: Role, managedBy: st
 export async function rotateAccount(db: Db, name: string): Promise<string> {
   const password = generatePassword();
   const rotated = await db.oneOrNone(
-    'UPDATE mqtt_accounts SET password_hash = $2, rotated_at = now() WHERE name = $1 AND revoked_at IS NULL RETURNING name',
-    [name, await hashPassword(password)],
+    'UPDATE mqtt_accounts SET password_hash = $2, nats_password_hash = $3, rotated_at = now() WHERE name = $1 AND revoked_at IS NULL RETURNING name',
+    [name, await hashPassword(password), await natsHash(password)],
   );
   if (!rotated) throw new AccountError(`no active account named ${name} (see \`pimonitor device list\`)`);
   return password;

@@ -3,6 +3,7 @@ import { configOption } from './options.js';
 import type { LoadedConfig } from '../config/index.js';
 import { ExpectedError } from '../shared/expected-error.js';
 import { withMigratedDatabase } from './with-database.js';
+import { addDeviceExportCommand } from './device-export.js';
 
 const ROLE_HELP = 'device (publishes its own readings), ingest, alerts, or reader (Home Assistant, Node-RED)';
 const KIND_HELP = 'what the device runs: pimonitor (home/<name>/#), tasmota (tele/<name>/#, stat/<name>/#; name = its Topic), zigbee2mqtt (<name>/#; name = its base topic), esphome (<name>/#; name = its topic prefix) or shelly (<name>/#; name = its MQTT prefix)';
@@ -80,4 +81,6 @@ export function addDeviceCommands(program: Command, load: (o: { config?: string 
       const password = await withDb(o, async (db) => (await accounts()).rotateAccount(db, name));
       console.log(`new password for ${name}, shown only now:\n\n  ${password}\n`);
     });
+
+  addDeviceExportCommand(device, load);
 }

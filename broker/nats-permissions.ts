@@ -1,0 +1,129 @@
+import { canSubscribe, grantsOf, type DeviceKind, type Role } from './policy.js';
+
+/**
+ * The embedded broker's policy (policy.ts) as NATS user permissions, for nats-server's MQTT listener
+ * (2.9, Debian's): what `pimonitor device export --nats` writes. Pure.
+ *
+ * What nats-server does with an MQTT client, from its source (server/mqtt.go at v2.9.10) and tried on
+ * 2.9.10 itself (test/nats-accounts.test.ts):
+ * - a topic is a subject level for level, `/` → `.`, `+` → `*`, `#` → `>`, an empty level the token `/`
+ *   (mqttToNATSSubjectConversion); a topic with `.` or ` ` is refused and the client disconnected;
+ * - a filter ending in `/#` is two subscriptions, `x.>` and `x` (mqttNeedSubForLevelUp), and both must be
+ *   permitted or the SUBACK says failure;
+ * - permissions are checked as NATS checks a subscription: the subject's tokens are matched as written
+ *   against the allow list (a filter's `*` is matched by `*` or by a `*` of the permission, not by a name);
+ * - a QoS 1 subscription is a JetStream consumer delivering on `$MQTT.sub.<nuid>`, which the client
+ *   subscribes to itself (processJSConsumer): it needs `$MQTT.sub.>`. Nothing else: acknowledgements,
+ *   retained messages, sessions and wills go through the server's internal clients, and a will or a
+ *   retained message is checked against the user's publish permissions like any publish. MQTT clients may
+ *   not subscribe to `$MQTT.sub.…` themselves (the server refuses the filter), so the grant gives them
+ *   nothing else; a NATS-protocol client could, which is why every exported user is MQTT-only
+ *   (allowed_connection_types);
+ * - a publish outside the permissions is dropped (logged as a Publish Violation); a QoS 1 publish is still
+ *   acknowledged, and the client stays connected;
+ * - an empty or missing allow list allows everything: an account that may publish nothing gets `deny: [">"]`.
+ */
+
+/** The subscription a QoS 1 MQTT subscriber needs besides its topics (see above). */
+export const MQTT_QOS1_DELIVERY = '$MQTT.sub.>';
+
+export interface NatsPermissions {
+  publish: { allow: string[] } | { deny: string[] };
+  subscribe: { allow: string[] };
+  /** Where the export is stricter than the embedded broker, said in the output. */
+  notes: string[];
+}
+
+/**
+ * The NATS subject nats-server 2.9 uses for an MQTT topic or filter, or null where it refuses the topic
+ * (`.` or whitespace in it) or the config file could not carry it (a quote, a backslash).
+ * mqttToNATSSubjectConversion works byte by byte; per level it amounts to this (each empty level is the
+ * token `/`): test/nats-permissions.test.ts checks the two against each other.
+ */
+export function natsSubjectOf(mqtt: string): string | null {
+  // eslint-disable-next-line no-control-regex
+  if (mqtt === '' || /[.\s"\\\u0000-\u001f\u007f]/.test(mqtt)) return null;
+  return mqtt
+    .split('/')
+    .map((level) => (level === '' ? '/' : level === '+' ? '*' : level === '#' ? '>' : level))
+    .join('.');
+}
+
+/** The subjects nats-server subscribes to for `filter`: its own, and `x` for `x/#` (mqttNeedSubForLevelUp). */
+export function natsSubscriptionsOf(filter: string): string[] | null {
+  const subject = natsSubjectOf(filter);
+  if (subject === null) return null;
+  return subject.length >= 3 && subject.endsWith('.>') ? [subject, subject.slice(0, -2)] : [subject];
+}
+
+/**
+ * Whether NATS permission subject `pattern` matches `subject`, as nats-server's sublist does for a
+ * permission check: `*` any one token, a final `>` one token or more, the subject's own tokens (a `*` or
+ * `>` of a wildcard subscription included) compared as written.
+ */
+export function natsMatches(pattern: string, subject: string): boolean {
+  const p = pattern.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '>' && i === p.length - 1) return s.length > i;
+    if (i >= s.length || (p[i] !== '*' && p[i] !== s[i])) return false;
+  }
+  return p.length === s.length;
+}
+
+const unique = (xs: string[]) => [...new Set(xs)];
+
+/**
+ * The permissions of one account: its grants (policy.ts grantsOf) in subject form, the configured
+ * sources' filters (`readable`) for service accounts, `$SYS` for readers, and `$MQTT.sub.>`. Where NATS
+ * cannot say what the policy says, stricter, with a note.
+ */
+export function natsPermissionsOf(account: { name: string; role: Role; kind?: DeviceKind }, readable: readonly string[] = []): NatsPermissions {
+  const { name, role } = account;
+  const kind = role === 'device' ? account.kind ?? 'pimonitor' : undefined;
+  const grants = grantsOf(name, role, kind);
+  const notes: string[] = [];
+  const subjects = (patterns: readonly string[], what: string, expand: (p: string) => string[] | null) =>
+    patterns.flatMap((p) => {
+      const out = expand(p);
+      if (out === null) notes.push(`${what} ${p} is not exported: nats-server cannot map it to a subject`);
+      return out ?? [];
+    });
+
+  const publish = unique(subjects(grants.publish, 'publishing to', (p) => [natsSubjectOf(p)].filter((s): s is string => s !== null)));
+  // A grant x/# covers what is strictly below x (as `>` does); NATS also subscribes `x` for the filter
+  // x/#, so `x` is allowed too: the filter `x` then passes, which reads nothing x/# does not.
+  const reads = [...grants.subscribe];
+  if (role !== 'device') reads.push(...readable.filter((r) => !r.startsWith('$SYS')));
+  if (role === 'reader') reads.push('$SYS', '$SYS/#');
+  let subscribe = unique(subjects(reads, 'subscribing to', natsSubscriptionsOf));
+
+  // A permission ending in `*` also matches a subscription ending in `>` (tokens compared as written): with
+  // `p` permitted too, the filter p/# would pass, which reads more than p/+. Stricter: leave p/+ out.
+  const principal = { kind: 'account' as const, name, role, deviceKind: kind };
+  for (const s of subscribe.filter((x) => x.endsWith('.*'))) {
+    const parent = s.slice(0, -2);
+    const all = [`${parent}.>`, parent];
+    const filter = `${mqttOf(parent)}/#`;
+    if (all.every((x) => subscribe.some((p) => natsMatches(p, x))) && !canSubscribe(principal, filter, readable).ok) {
+      subscribe = subscribe.filter((x) => x !== s);
+      notes.push(`subscribing to ${mqttOf(s)} is not exported: NATS would then also allow ${filter}, which the embedded broker refuses`);
+    }
+  }
+  if (kind === 'tasmota') {
+    notes.push('its fallback topic cmnd/<client id>_fb/# is not exported: NATS permissions cannot name the client id, so that subscription is refused');
+  }
+  return {
+    publish: publish.length > 0 ? { allow: publish } : { deny: ['>'] },
+    subscribe: { allow: [...subscribe, MQTT_QOS1_DELIVERY] },
+    notes,
+  };
+}
+
+/** The MQTT form of a subject this module wrote (for notes and checks). */
+function mqttOf(subject: string): string {
+  return subject
+    .split('.')
+    .map((t) => (t === '/' ? '' : t === '*' ? '+' : t === '>' ? '#' : t))
+    .join('/');
+}
