@@ -36,17 +36,18 @@ export interface NatsPermissions {
 
 /**
  * The NATS subject nats-server 2.9 uses for an MQTT topic or filter, or null where it refuses the topic
- * (`.` or whitespace in it) or the config file could not carry it (a quote, a backslash).
+ * (`.` or whitespace in it), the config file could not carry it (a quote, a backslash) or it is no valid
+ * MQTT filter (a wildcard inside a level, # before the end).
  * mqttToNATSSubjectConversion works byte by byte; per level it amounts to this (each empty level is the
  * token `/`): test/nats-permissions.test.ts checks the two against each other.
  */
 export function natsSubjectOf(mqtt: string): string | null {
   // eslint-disable-next-line no-control-regex
   if (mqtt === '' || /[.\s"\\\u0000-\u001f\u007f]/.test(mqtt)) return null;
-  return mqtt
-    .split('/')
-    .map((level) => (level === '' ? '/' : level === '+' ? '*' : level === '#' ? '>' : level))
-    .join('.');
+  const levels = mqtt.split('/');
+  // A wildcard is a whole level, and # the last (MQTT-4.7.1): anything else is no topic or filter.
+  if (levels.some((l, i) => (/[+#]/.test(l) && l.length > 1) || (l === '#' && i < levels.length - 1))) return null;
+  return levels.map((level) => (level === '' ? '/' : level === '+' ? '*' : level === '#' ? '>' : level)).join('.');
 }
 
 /** The subjects nats-server subscribes to for `filter`: its own, and `x` for `x/#` (mqttNeedSubForLevelUp). */
