@@ -4,7 +4,7 @@ import { foldSeries, type ReadingRow } from '../ingest/rows.js';
 import type { Db } from '../shared/db.js';
 import { createScratchDatabase, type ScratchDatabase } from '../test/support/scratch-database.js';
 import { migrate } from '../shared/migrate.js';
-import { cpuMicros, cpuMicrosOf, pidsNamed, rssMiB, type LoggedProcess } from '../test/support/processes.js';
+import { cpuMicrosOf, pidsNamed, rssMiB } from '../test/support/processes.js';
 import { NODE_RED_TABLE } from './node-red-peer.js';
 
 /** Where a pipeline's rows land: pimonitor's schema, or the Node-RED peer's own table. */
@@ -52,12 +52,12 @@ export interface RunResult {
   duplicated: number;
 }
 
-/** Samples the processes' memory while `work` runs and measures their CPU across it. */
-export async function observe<T>(processes: Record<string, LoggedProcess>, work: () => Promise<T>) {
-  const pids = Object.entries(processes).map(([role, p]) => [role, p.child.pid!] as const);
-  const peak: Record<string, number> = Object.fromEntries(pids.map(([role, pid]) => [role, rssMiB(pid)]));
-  const sample = () => pids.forEach(([role, pid]) => (peak[role] = Math.max(peak[role]!, rssMiB(pid))));
-  const cpuBefore = Object.fromEntries(pids.map(([role, pid]) => [role, cpuMicros(pid)]));
+/** Samples the processes' memory while `work` runs and measures their CPU across it; a role's several processes are summed. */
+export async function observe<T>(roles: Record<string, number[]>, work: () => Promise<T>) {
+  const pids = Object.entries(roles);
+  const peak: Record<string, number> = Object.fromEntries(pids.map(([role, ps]) => [role, rssOf(ps)]));
+  const sample = () => pids.forEach(([role, ps]) => (peak[role] = Math.max(peak[role]!, rssOf(ps))));
+  const cpuBefore = Object.fromEntries(pids.map(([role, ps]) => [role, cpuMicrosOf(ps)]));
   // Where the rest of the two cores go: this process (the load generator) and PostgreSQL, if local.
   const postgres = pidsNamed('postgres');
   const postgresBefore = cpuMicrosOf(postgres);
@@ -66,16 +66,19 @@ export async function observe<T>(processes: Record<string, LoggedProcess>, work:
   try {
     const result = await work();
     sample();
-    const cpu = Object.fromEntries(pids.map(([role, pid]) => [role, cpuMicros(pid) - cpuBefore[role]!]));
+    const cpu = Object.fromEntries(pids.map(([role, ps]) => [role, cpuMicrosOf(ps) - cpuBefore[role]!]));
     const load = process.cpuUsage(loadBefore);
     cpu.load = load.user + load.system;
     if (postgres.length > 0) cpu.postgres = cpuMicrosOf(postgres) - postgresBefore;
-    const finalRss = Object.fromEntries(pids.map(([role, pid]) => [role, rssMiB(pid)]));
+    const finalRss = Object.fromEntries(pids.map(([role, ps]) => [role, rssOf(ps)]));
     return { result, cpu, peak, finalRss };
   } finally {
     clearInterval(timer);
   }
 }
+
+/** Resident memory of processes together, in MiB. */
+export const rssOf = (pids: number[]): number => pids.reduce((sum, pid) => sum + rssMiB(pid), 0);
 
 /** Waits until the database holds `expected` messages, or nothing has arrived for `stallMs`. */
 export async function waitForCommits(db: Db, expected: number, stallMs = 15_000): Promise<void> {

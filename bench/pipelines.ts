@@ -6,20 +6,22 @@ import { spawnLogged, type LoggedProcess } from '../test/support/processes.js';
 import { freePortOnLoopback } from '../test/support/ports.js';
 import type { BenchTable } from './measure.js';
 import { startNodeRed } from './node-red-peer.js';
+import { isNats, startNatsBrokers, type NatsPipelineName } from './nats-pipeline.js';
 
 export interface RunningPipeline {
+  /** Where the load generator publishes. */
   mqttUrl: string;
-  /** The processes whose CPU and memory are measured, by role. */
-  processes: Record<string, LoggedProcess>;
+  /** The processes whose CPU and memory are measured, by role (summed when a role has several, a cluster's nodes). */
+  pids: Record<string, number[]>;
   /** Where its rows land. */
   table: BenchTable;
   stop(): Promise<void>;
 }
 
-export type PipelineName = 'ours' | 'ours-memory' | 'mosquitto' | 'naive' | 'node-red' | 'node-red-batch';
+export type PipelineName = 'ours' | 'ours-memory' | 'mosquitto' | 'naive' | 'node-red' | 'node-red-batch' | NatsPipelineName;
 
 /** The pipelines whose subscriber is pimonitor's ingest (the others' is a baseline's). */
-export const withIngest = (name: PipelineName): boolean => name === 'ours' || name === 'ours-memory' || name === 'mosquitto';
+export const withIngest = (name: PipelineName): boolean => name === 'ours' || name === 'ours-memory' || name === 'mosquitto' || isNats(name);
 
 const CLI = join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');
 const env = (extra: Record<string, string>): NodeJS.ProcessEnv => ({ ...process.env, LOG_LEVEL: 'info', ...extra });
@@ -79,7 +81,29 @@ async function startMosquitto(port: number): Promise<LoggedProcess> {
   return mosquitto;
 }
 
+/** The same ingest behind NATS nodes on ports of their own (`port` is not used). */
+async function startNatsPipeline(name: NatsPipelineName, databaseUrl: string, progress: (text: string) => void): Promise<RunningPipeline> {
+  const nats = await startNatsBrokers(name, progress);
+  let ingest: LoggedProcess;
+  try {
+    ingest = await startIngest(databaseUrl, nats.ingestUrl);
+  } catch (err) {
+    await nats.stop();
+    throw err;
+  }
+  return {
+    mqttUrl: nats.publishUrl,
+    pids: { ...nats.pids, ingest: [ingest.child.pid!] },
+    table: 'readings',
+    stop: async () => {
+      await stopAll([ingest]);
+      await nats.stop();
+    },
+  };
+}
+
 export async function startPipeline(name: PipelineName, databaseUrl: string, port: number, progress: (text: string) => void): Promise<RunningPipeline> {
+  if (isNats(name)) return startNatsPipeline(name, databaseUrl, progress);
   const mqttUrl = `mqtt://127.0.0.1:${port}`;
   const nodeRed = name === 'node-red' || name === 'node-red-batch';
   const broker = name === 'mosquitto' || nodeRed ? await startMosquitto(port) : await startAedes(port, databaseUrl, name === 'ours-memory' ? 'memory' : 'file');
@@ -99,7 +123,7 @@ export async function startPipeline(name: PipelineName, databaseUrl: string, por
   }
   return {
     mqttUrl,
-    processes: { broker, [withIngest(name) ? 'ingest' : 'subscriber']: subscriber },
+    pids: { broker: [broker.child.pid!], [withIngest(name) ? 'ingest' : 'subscriber']: [subscriber.child.pid!] },
     table: nodeRed ? 'nodered_readings' : 'readings',
     stop: () => stopAll([subscriber, broker]),
   };

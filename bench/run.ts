@@ -13,6 +13,7 @@ import { createBenchDatabase, insertDirect, observe, resetData, summarise, waitF
 import { NODE_RED_BATCH } from './node-red-peer.js';
 import { batchRowsFor } from '../ingest/batcher.js';
 import { startPipeline, withIngest, type PipelineName, type RunningPipeline } from './pipelines.js';
+import { isNats, NATS_MAX_ACK_PENDING, NATS_MISSING, natsNodesLine, natsServerInstalled } from './nats-pipeline.js';
 import { soak, sustainedCeiling, sustainedTable, type SustainedResult } from './sustained.js';
 
 const { values: args } = parseArgs({
@@ -37,9 +38,14 @@ const { values: args } = parseArgs({
   },
 });
 const runs = Number(args.runs);
-const PIPELINES: PipelineName[] = ['ours', 'ours-memory', 'mosquitto', 'naive', 'node-red', 'node-red-batch'];
+const PIPELINES: PipelineName[] = ['ours', 'ours-memory', 'mosquitto', 'nats', 'nats-cluster', 'naive', 'node-red', 'node-red-batch'];
 const rate = Number(args.rate);
 const chosen = args.pipelines!.split(',');
+// NATS is not in the default run: when named without nats-server installed, one line and exit 2.
+if (chosen.some(isNats) && !natsServerInstalled()) {
+  process.stderr.write(`bench: ${NATS_MISSING}\n`);
+  process.exit(2);
+}
 const serverUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const PUBLISHERS = 10;
 const INGEST_BATCH_ROWS = 2000;
@@ -84,7 +90,7 @@ async function runPipeline(name: PipelineName, run: number): Promise<void> {
     await primed(pipeline, database.db);
     for (const mode of ['ceiling', 'rate'] as Mode[]) {
       const total = mode === 'rate' ? rate * Number(args.seconds) : Number(ONE_BY_ONE.has(name) ? args['naive-messages'] : args.messages);
-      const { result, cpu, peak, finalRss } = await observe(pipeline.processes, async () => {
+      const { result, cpu, peak, finalRss } = await observe(pipeline.pids, async () => {
         const startedAt = Date.now();
         const load = await publishLoad({ url: pipeline.mqttUrl, publishers: PUBLISHERS, total, ratePerSecond: mode === 'rate' ? rate : undefined, devicePrefix: `bench${run}` });
         await waitForCommits(database.db, load.acked);
@@ -130,6 +136,8 @@ const LABELS: Record<string, string> = {
   ours: 'ours: Aedes + ingest (separate processes), the broker\'s journal (default)',
   'ours-memory': 'ours with the broker\'s store in memory (BROKER_PERSISTENCE=memory: a crash loses what it acknowledged)',
   mosquitto: 'same ingest behind Mosquitto',
+  nats: `same ingest behind one NATS node (MQTT on JetStream, file store; max_ack_pending ${NATS_MAX_ACK_PENDING})`,
+  'nats-cluster': `same ingest behind a 3-node NATS cluster (publishers on node 1, ingest on nodes 2,3; R3 streams; max_ack_pending ${NATS_MAX_ACK_PENDING}; broker = sum of 3 nodes)`,
   naive: 'naive: one INSERT per message',
   'node-red': 'Node-RED: MQTT in → function → postgres node, one INSERT per message',
   'node-red-batch': `Node-RED with a join node (${NODE_RED_BATCH.messages} messages or ${NODE_RED_BATCH.seconds} s), one INSERT per batch`,
@@ -227,6 +235,7 @@ const report = [
   'CPU per message by part (µs), where the two cores go:',
   '',
   cpuBreakdown(),
+  ...(results.has('nats-cluster/ceiling') ? ['', natsNodesLine(LABELS['nats-cluster']!, (role) => medianOf(results.get('nats-cluster/ceiling')!, (r) => r.cpuMicrosPerMessage[role]), fmt)] : []),
   '',
   'Throughput of ours as a ratio of each baseline, same run:',
   '',

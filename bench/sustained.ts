@@ -4,9 +4,8 @@
  */
 import { freePortOnLoopback } from '../test/support/ports.js';
 import { closeAll, publishLoad } from '../test/support/load.js';
-import { rssMiB } from '../test/support/processes.js';
 import type { Db } from '../shared/db.js';
-import { createBenchDatabase, p99ByWindow, resetData, summarise, waitForCommits } from './measure.js';
+import { createBenchDatabase, p99ByWindow, resetData, rssOf, summarise, waitForCommits } from './measure.js';
 import { startPipeline, type PipelineName, type RunningPipeline } from './pipelines.js';
 
 type Role = 'broker' | 'ingest';
@@ -31,7 +30,7 @@ export async function paced(pipeline: RunningPipeline, db: Db, options: { rate: 
   const started = Date.now();
   const samples: Sample[] = [];
   const sample = () => {
-    const s = { s: (Date.now() - started) / 1000, broker: rssMiB(pipeline.processes.broker!.child.pid!), ingest: rssMiB(pipeline.processes.ingest!.child.pid!) };
+    const s = { s: (Date.now() - started) / 1000, broker: rssOf(pipeline.pids.broker!), ingest: rssOf(pipeline.pids.ingest!) };
     samples.push(s);
     return s;
   };
