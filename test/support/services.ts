@@ -68,3 +68,10 @@ export async function dropRedisKeys(prefix: string): Promise<void> {
     redis.disconnect();
   }
 }
+
+/** Debian's nats-server (2.9), which the NATS tests start on their own ports (NATS_SERVER overrides its path). */
+export async function needsNats(what: string): Promise<jest.It> {
+  const { existsSync } = await import('node:fs');
+  const path = process.env.NATS_SERVER ?? '/usr/sbin/nats-server';
+  return testWhen(existsSync(path) ? null : `${path} is missing; install it with \`apt-get install -y nats-server\` (or set NATS_SERVER)`, what);
+}
