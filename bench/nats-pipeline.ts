@@ -81,3 +81,24 @@ export function natsNodesLine(label: string, cpuOf: (role: string) => number, fm
   const nodes = ['n1', 'n2', 'n3'].map((n) => `${n} ${fmt(cpuOf(`broker ${n}`), 1)}`);
   return `- ${label}: broker CPU µs/msg by node (n1 takes the publishes; ingest is on n2 or n3): ${nodes.join(', ')}`;
 }
+
+/**
+ * Each NATS pipeline against ours and Mosquitto from the same run: throughput (ceiling), p99 at the
+ * fixed rate, the broker's CPU per message and the whole pipeline's (load generator, broker, ingest,
+ * PostgreSQL). `figure(name, mode, pick)` is the run's median, NaN when that pipeline did not run.
+ */
+export function natsRatios(
+  figure: (name: string, mode: 'ceiling' | 'rate', pick: (r: { messagesPerSecond: number; p99Ms: number; cpuMicrosPerMessage: Record<string, number> }) => number | undefined) => number,
+  fmt: (x: number, digits?: number) => string,
+): string[] {
+  const total = (c: Record<string, number>) => ['load', 'broker', 'ingest', 'postgres'].reduce((sum, role) => sum + (c[role] ?? 0), 0);
+  const lines: string[] = [];
+  for (const nats of NATS_PIPELINES) {
+    for (const base of ['ours', 'mosquitto']) {
+      const ratio = (mode: 'ceiling' | 'rate', pick: Parameters<typeof figure>[2]) => fmt(figure(nats, mode, pick) / figure(base, mode, pick), 2);
+      if (!Number.isFinite(figure(nats, 'ceiling', (r) => r.messagesPerSecond)) || !Number.isFinite(figure(base, 'ceiling', (r) => r.messagesPerSecond))) continue;
+      lines.push(`- ${nats} ÷ ${base}: throughput **${ratio('ceiling', (r) => r.messagesPerSecond)}×**, p99 at the fixed rate ${ratio('rate', (r) => r.p99Ms)}×, broker CPU µs/msg ${ratio('ceiling', (r) => r.cpuMicrosPerMessage.broker)}× (ceiling) / ${ratio('rate', (r) => r.cpuMicrosPerMessage.broker)}× (fixed rate), whole pipeline CPU µs/msg ${ratio('ceiling', (r) => total(r.cpuMicrosPerMessage))}× (ceiling)`);
+    }
+  }
+  return lines.length > 0 ? ['', 'NATS as a ratio of ours and of Mosquitto, same run (above 1: NATS has more of it):', '', ...lines] : [];
+}

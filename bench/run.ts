@@ -13,7 +13,7 @@ import { createBenchDatabase, insertDirect, observe, resetData, summarise, waitF
 import { NODE_RED_BATCH } from './node-red-peer.js';
 import { batchRowsFor } from '../ingest/batcher.js';
 import { startPipeline, withIngest, type PipelineName, type RunningPipeline } from './pipelines.js';
-import { isNats, NATS_MAX_ACK_PENDING, NATS_MISSING, natsNodesLine, natsServerInstalled } from './nats-pipeline.js';
+import { isNats, NATS_MAX_ACK_PENDING, NATS_MISSING, natsNodesLine, natsRatios, natsServerInstalled } from './nats-pipeline.js';
 import { soak, sustainedCeiling, sustainedTable, type SustainedResult } from './sustained.js';
 
 const { values: args } = parseArgs({
@@ -240,6 +240,7 @@ const report = [
   'Throughput of ours as a ratio of each baseline, same run:',
   '',
   ratios(),
+  ...natsRatios((name, mode, pick) => medianOf(results.get(`${name}/${mode}`) ?? [], pick), fmt),
   '',
   `### Latency: ${rate} messages/s offered for ${args.seconds} s`,
   '',
