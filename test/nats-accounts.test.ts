@@ -219,8 +219,9 @@ live('an account revoked or added is one export and one reload away', async () =
   await expect(login('garage')).rejects.toThrow(/Not authorized|Bad username or password/);
 
   // 2.9.10 deletes a removed user's MQTT sessions after the reload, and with several of them it can
-  // time out (4 s) while a new client's session is loaded: a client connecting then is refused once,
-  // and connects when it tries again, as every pimonitor client does.
+  // time out (4 s, 'unable to delete session') while a new client's session is loaded: a client
+  // connecting then may wait that long or be refused once ('loading session record … timeout'), and
+  // connects when it tries again, as every pimonitor client does.
   const attic = await loginRetrying('attic');
   await attic.publishAsync('home/attic/dht22', 'new', { qos: 1 });
   await until("the new account's reading", () => inbox(ingest).includes('home/attic/dht22 new'));
