@@ -22,10 +22,11 @@ export { natsServerInstalled };
  * - max_ack_pending: QoS 1 messages sent to one subscription and not yet PUBACKed (default 1024,
  *   at most 65535 over a session's subscriptions). Ingest PUBACKs once a message is in its spool, so
  *   this is the window between the broker and ingest; see docs/benchmarks.md, "NATS (issue 29)".
- * - stream_replicas (cluster only): 3, written out. Unset, nats-server 2.9 derives it from the routes
- *   a node lists (mqttDetermineReplicas, at most 3); it gave R3 here too (/jsz: $MQTT_msgs, $MQTT_sess,
- *   $MQTT_rmsgs all R3, consumers inheriting it), but a deployment should not depend on how its
- *   routes are written: an R2 stream stops taking messages while one of its two nodes is down.
+ * - stream_replicas (cluster only): 3, written out (test/support/nats.ts writes the same for a
+ *   cluster when it is not given). Unset, nats-server 2.9 sizes the MQTT streams from the servers it
+ *   sees at the first MQTT connect (mqttDetermineReplicas, at most 3): R3 in one check here (/jsz:
+ *   $MQTT_msgs, $MQTT_sess, $MQTT_rmsgs R3, consumers inheriting it), R2 when probed early (that
+ *   file's commit), and an R2 stream stops taking messages while one of its two nodes is down.
  */
 export const NATS_MAX_ACK_PENDING = Number(process.env.BENCH_NATS_MAX_ACK_PENDING ?? 1024);
 const mqttExtra = (nodes: 1 | 3) => [`max_ack_pending: ${NATS_MAX_ACK_PENDING}`, ...(nodes === 3 ? ['stream_replicas: 3'] : [])].join('\n  ');
