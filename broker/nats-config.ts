@@ -17,6 +17,8 @@ export interface NatsUsersExport {
   exported: string[];
   /** Accounts left out for want of a bcrypt hash: a new password (`device rotate`) gives them one. */
   missing: ExportedAccount[];
+  /** Service accounts refused, on NATS, a configured source's filter they may read on the embedded broker. */
+  narrowed: Array<{ name: string; role: Role; filters: string[] }>;
 }
 
 /** What nats-server 2.9 takes as a bcrypt hash (server/auth.go validBcryptPrefix), with a full body. */
@@ -57,6 +59,7 @@ function userBlock(name: string, hash: string, perms: { publish: Rule; subscribe
 export function natsUsersConf(accounts: readonly ExportedAccount[], readable: readonly string[], generatedAt: Date): NatsUsersExport {
   const exported: string[] = [];
   const missing: ExportedAccount[] = [];
+  const narrowed: NatsUsersExport['narrowed'] = [];
   const users: string[] = [];
   for (const a of [...accounts].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))) {
     if (a.natsPasswordHash === null || !BCRYPT.test(a.natsPasswordHash)) {
@@ -67,6 +70,8 @@ export function natsUsersConf(accounts: readonly ExportedAccount[], readable: re
     const what = a.role === 'device' ? `device (${a.kind ?? 'pimonitor'})` : a.role;
     users.push(...userBlock(a.name, a.natsPasswordHash, perms, [`${a.name}: ${what}`, ...perms.notes.map((n) => `stricter than the embedded broker: ${n}`)]));
     exported.push(a.name);
+    const filters = perms.refused.filter((f) => readable.includes(f));
+    if (a.role !== 'device' && filters.length > 0) narrowed.push({ name: a.name, role: a.role, filters });
   }
   if (exported.length === 0) {
     users.push(...userBlock(NOBODY_USER, NOBODY_HASH, { publish: { deny: ['>'] }, subscribe: { deny: ['>'] } }, [
@@ -88,5 +93,5 @@ export function natsUsersConf(accounts: readonly ExportedAccount[], readable: re
     '# pimonitor-web* for those roles). NATS cannot tie a client id to a user: any of these users may connect with',
     '# any client id, and taking a connected client\'s id disconnects that client.',
   ];
-  return { text: [...header, 'authorization {', '  users = [', ...users, '  ]', '}', ''].join('\n'), exported, missing };
+  return { text: [...header, 'authorization {', '  users = [', ...users, '  ]', '}', ''].join('\n'), exported, missing, narrowed };
 }

@@ -32,6 +32,8 @@ export interface NatsPermissions {
   subscribe: { allow: string[] };
   /** Where the export is stricter than the embedded broker, said in the output. */
   notes: string[];
+  /** Filters it may subscribe to on the embedded broker that it may not on NATS (a client asking for one gets SUBACK 0x80). */
+  refused: string[];
 }
 
 /**
@@ -84,10 +86,14 @@ export function natsPermissionsOf(account: { name: string; role: Role; kind?: De
   const kind = role === 'device' ? account.kind ?? 'pimonitor' : undefined;
   const grants = grantsOf(name, role, kind);
   const notes: string[] = [];
+  const refused: string[] = [];
   const subjects = (patterns: readonly string[], what: string, expand: (p: string) => string[] | null) =>
     patterns.flatMap((p) => {
       const out = expand(p);
-      if (out === null) notes.push(`${what} ${p} is not exported: nats-server cannot map it to a subject`);
+      if (out === null) {
+        notes.push(`${what} ${p} is not exported: nats-server cannot map it to a subject`);
+        if (what === 'subscribing to') refused.push(p);
+      }
       return out ?? [];
     });
 
@@ -109,6 +115,7 @@ export function natsPermissionsOf(account: { name: string; role: Role; kind?: De
     if (all.every((x) => subscribe.some((p) => natsMatches(p, x))) && !canSubscribe(principal, filter, readable).ok) {
       subscribe = subscribe.filter((x) => x !== s);
       notes.push(`subscribing to ${mqttOf(s)} is not exported: NATS would then also allow ${filter}, which the embedded broker refuses`);
+      refused.push(mqttOf(s));
     }
   }
   if (kind === 'tasmota') {
@@ -118,6 +125,7 @@ export function natsPermissionsOf(account: { name: string; role: Role; kind?: De
     publish: publish.length > 0 ? { allow: publish } : { deny: ['>'] },
     subscribe: { allow: [...subscribe, MQTT_QOS1_DELIVERY] },
     notes,
+    refused,
   };
 }
 

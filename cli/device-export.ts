@@ -62,6 +62,9 @@ export function addDeviceExportCommand(device: Command, load: (o: { config?: str
       if (o.output !== undefined && o.output !== '-') await writeWhole(o.output, result.text);
       else process.stdout.write(result.text);
       for (const a of result.missing) process.stderr.write(`not exported: ${fixFor(a, config.dataDir)}\n`);
+      for (const n of result.narrowed) {
+        process.stderr.write(`account ${n.name} (${n.role}) may not subscribe to ${n.filters.join(', ')} on NATS, which cannot say it without allowing more (see its comment in the file)${n.role === 'ingest' ? '; pimonitor ingest does not start when a filter is refused' : ''}: give those sources' devices a topic prefix of their own (the source's "prefix" in INGEST_SOURCES) so that their filters do not overlap\n`);
+      }
       if (result.exported.length === 0) {
         process.stderr.write(accounts.length === 0
           ? 'no active account: nats-server gets one user who can do nothing (with none it would accept anyone). Add accounts with `pimonitor device add <name>`.\n'

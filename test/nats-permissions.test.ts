@@ -121,6 +121,7 @@ test('the subjects of each kind of account', () => {
     publish: { allow: ['home.kitchen.>', 'homeassistant.*.kitchen.>'] },
     subscribe: { allow: ['homeassistant.status', MQTT_QOS1_DELIVERY] },
     notes: [],
+    refused: [],
   });
   // An empty allow list would allow everything: ingest publishes nothing by a deny.
   expect(perms('ingest', 'ingest', undefined, ['tele/+/SENSOR', 'zigbee2mqtt/#']).publish).toEqual({ deny: ['>'] });
@@ -134,6 +135,9 @@ test('the subjects of each kind of account', () => {
   const quirk = perms('ingest', 'ingest', undefined, ['p/+', 'p']);
   expect(quirk.subscribe.allow).toEqual(['home', 'home.>', 'p', MQTT_QOS1_DELIVERY]);
   expect(quirk.notes.join()).toMatch(/p\/\+ is not exported/);
+  expect(quirk.refused).toEqual(['p/+']);
+  // As ESPHome's (+/status) and Shelly's (+/status/+) default filters do together.
+  expect(perms('ingest', 'ingest', undefined, ['+/status', '+/status/+']).refused).toEqual(['+/status/+']);
 });
 
 const hash = `$2b$10$${'a'.repeat(53)}`;
@@ -152,6 +156,9 @@ test('the users file: every active account with a bcrypt hash, MQTT-only; the ot
   // Balanced braces and brackets: one authorization block.
   expect(out.text.split('{').length).toBe(out.text.split('}').length);
   expect(out.text.split('[').length).toBe(out.text.split(']').length);
+
+  // A service account refused a source's filter on NATS is named, for stderr.
+  expect(natsUsersConf([acct('ingest', 'ingest'), acct('z', 'device', { kind: 'zigbee2mqtt' })], ['+/status', '+/status/+'], at).narrowed).toEqual([{ name: 'ingest', role: 'ingest', filters: ['+/status/+'] }]);
 
   // No user at all would make nats-server accept anyone with every permission.
   const none = natsUsersConf([acct('old', 'device', { natsPasswordHash: null })], [], at);
