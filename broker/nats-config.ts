@@ -33,8 +33,8 @@ export const NOBODY_USER = 'pimonitor-no-account-exported';
 const q = (s: string) => `"${s}"`;
 const list = (xs: readonly string[]) => `[${xs.map(q).join(', ')}]`;
 
-type Rule = { allow: string[] } | { deny: string[] };
-const rule = (r: Rule) => ('allow' in r ? `allow: ${list(r.allow)}` : `deny: ${list(r.deny)}`);
+type Rule = { allow?: string[]; deny?: string[] };
+const rule = (r: Rule) => [r.allow && `allow: ${list(r.allow)}`, r.deny && `deny: ${list(r.deny)}`].filter(Boolean).join(', ');
 
 function userBlock(name: string, hash: string, perms: { publish: Rule; subscribe: Rule }, comments: string[]): string[] {
   return [

@@ -29,7 +29,7 @@ export const MQTT_QOS1_DELIVERY = '$MQTT.sub.>';
 
 export interface NatsPermissions {
   publish: { allow: string[] } | { deny: string[] };
-  subscribe: { allow: string[] };
+  subscribe: { allow: string[]; deny?: string[] };
   /** Where the export is stricter than the embedded broker, said in the output. */
   notes: string[];
   /** Filters it may subscribe to on the embedded broker that it may not on NATS (a client asking for one gets SUBACK 0x80). */
@@ -97,7 +97,10 @@ export function natsPermissionsOf(account: { name: string; role: Role; kind?: De
       return out ?? [];
     });
 
-  const publish = unique(subjects(grants.publish, 'publishing to', (p) => [natsSubjectOf(p)].filter((s): s is string => s !== null)));
+  const publish = unique(subjects(grants.publish, 'publishing to', (p) => {
+    const subject = natsSubjectOf(p);
+    return subject === null ? null : [subject];
+  }));
   // A grant x/# covers what is strictly below x (as `>` does); NATS also subscribes `x` for the filter
   // x/#, so `x` is allowed too: the filter `x` then passes, which reads nothing x/# does not.
   const reads = [...grants.subscribe];
@@ -105,16 +108,21 @@ export function natsPermissionsOf(account: { name: string; role: Role; kind?: De
   if (role === 'reader') reads.push('$SYS', '$SYS/#');
   let subscribe = unique(subjects(reads, 'subscribing to', natsSubscriptionsOf));
 
-  // A permission ending in `*` also matches a subscription ending in `>` (tokens compared as written): with
-  // `p` permitted too, the filter p/# would pass, which reads more than p/+. Stricter: leave p/+ out.
+  // A permission p.* also matches a subscription's `>` (tokens compared as written): with some x under p
+  // permitted too (p itself, or a pattern that meets it), the filter x/# would pass, reading all below x
+  // where the policy gives one level. Stricter: leave p/+ out.
   const principal = { kind: 'account' as const, name, role, deviceKind: kind };
   for (const s of subscribe.filter((x) => x.endsWith('.*'))) {
-    const parent = s.slice(0, -2);
-    const all = [`${parent}.>`, parent];
-    const filter = `${mqttOf(parent)}/#`;
-    if (all.every((x) => subscribe.some((p) => natsMatches(p, x))) && !canSubscribe(principal, filter, readable).ok) {
+    const parent = s.slice(0, -2).split('.');
+    const widened = subscribe.some((a) => {
+      const at = a.split('.');
+      if (at.length !== parent.length || at.includes('>')) return false;
+      const meet = parent.map((t, i) => (t === '*' ? at[i]! : at[i] === '*' || at[i] === t ? t : null));
+      return !meet.includes(null) && !canSubscribe(principal, `${mqttOf(meet.join('.'))}/#`, readable).ok;
+    });
+    if (widened) {
       subscribe = subscribe.filter((x) => x !== s);
-      notes.push(`subscribing to ${mqttOf(s)} is not exported: NATS would then also allow ${filter}, which the embedded broker refuses`);
+      notes.push(`subscribing to ${mqttOf(s)} is not exported: NATS would then also allow subscribing to everything below ${mqttOf(parent.join('.'))}/, which the embedded broker refuses`);
       refused.push(mqttOf(s));
     }
   }
@@ -123,7 +131,8 @@ export function natsPermissionsOf(account: { name: string; role: Role; kind?: De
   }
   return {
     publish: publish.length > 0 ? { allow: publish } : { deny: ['>'] },
-    subscribe: { allow: [...subscribe, MQTT_QOS1_DELIVERY] },
+    // A pattern starting with `*` (a source's +/status) matches $SYS/status as written: only readers read $SYS.
+    subscribe: { allow: [...subscribe, MQTT_QOS1_DELIVERY], ...(role !== 'reader' && subscribe.some((x) => x.startsWith('*')) ? { deny: ['$SYS', '$SYS.>'] } : {}) },
     notes,
     refused,
   };

@@ -42,7 +42,7 @@ function natsAllows(perms: { allow?: string[]; deny?: string[] }, subject: strin
 }
 
 const NAMES = ['kitchen', 'garage', 'z2m', 'esp', 'shellies', 'porch', 'ha', 'ingest', 'p', 'home', 'tele', 'homeassistant', 'pimonitor', 'cmnd', 'tasmota'];
-const SOURCE_FILTERS = ['tele/+/SENSOR', 'tele/+/LWT', 'zigbee2mqtt/#', 'z2m/#', 'shellies/+/status/+', 'shellies/+/online', 'esp/+/status', '+/sensor/+/state', 'p/+', 'p', 'home/+/x', '$SYS/x'];
+const SOURCE_FILTERS = ['tele/+/SENSOR', 'tele/+/LWT', 'zigbee2mqtt/#', 'z2m/#', 'shellies/+/status/+', 'shellies/+/online', 'esp/+/status', '+/sensor/+/state', '+/status', '+/status/+', 'x/status', 'p/+', 'p', 'home/+/x', '$SYS/x'];
 const LEVELS = [...NAMES, 'status', 'sensor', 'stat', 'tasmotas', 'discovery', 'alerts', 'SENSOR', 'LWT', 'online', 'state', 'config', 'x', '', '$SYS', '$SYSx', '$MQTT', 'sub', 'zigbee2mqtt', 'a.b', 'a b', 'DVES_1_fb'];
 
 const account = fc.record({
@@ -81,6 +81,7 @@ test('a publish is allowed by the exported permissions exactly when the embedded
       const subject = natsSubjectOf(t);
       const perms = natsPermissionsOf(a, a.readable);
       const policy = canPublish(principalOf(a), t).ok;
+      if (t.startsWith('$')) expect({ topic: t, policy }).toEqual({ topic: t, policy: false });
       // A topic nats-server cannot carry ('.', ' ') is refused whoever sends it: stricter, never looser.
       if (subject === null) return;
       expect({ account: a.name, role: a.role, kind: a.kind, topic: t, nats: natsAllows(perms.publish as never, subject) }).toEqual({ account: a.name, role: a.role, kind: a.kind, topic: t, nats: policy });
@@ -103,7 +104,11 @@ test('a subscription is allowed by the exported permissions when the embedded br
       const case_ = { account: a.name, role: a.role, kind: a.kind, readable: a.readable, filter: f, clientId, nats, policy };
       // Never looser: what NATS lets it subscribe to, the embedded broker lets it read (x for x/#, the one
       // filter NATS needs allowed beside x/#, reads a part of x/#).
-      if (nats && !policy) expect({ ...case_, parentOfAllowed: !f.endsWith('#') && canSubscribe(who, `${f}/#`, a.readable, clientId).ok }).toEqual({ ...case_, parentOfAllowed: true });
+      // And a filter under $SYS… other than $SYS itself (a source's filter starting with + matches
+      // $SYSTEM/x as written, and NATS cannot say "a level starting with $SYS"): no account may publish a
+      // topic starting with $ (the property above), so nothing can arrive there.
+      const unreadable = f.startsWith('$SYS') && !/^\$SYS(\/|$)/.test(f);
+      if (nats && !policy && !unreadable) expect({ ...case_, parentOfAllowed: !f.endsWith('#') && canSubscribe(who, `${f}/#`, a.readable, clientId).ok }).toEqual({ ...case_, parentOfAllowed: true });
       // Never stricter, but where NATS cannot say it: a topic it cannot carry, a Tasmota's fallback topic
       // (client id), a $SYS… filter other than $SYS and $SYS/…, and a p/+ left out (see nats-permissions.ts).
       const unsayable = subs === null || f === `cmnd/${clientId}_fb/#` || (/^\$SYS[^/]/.test(f)) || perms.notes.some((n) => n.includes('NATS would then also allow'));
@@ -127,6 +132,9 @@ test('the subjects of each kind of account', () => {
   expect(perms('ingest', 'ingest', undefined, ['tele/+/SENSOR', 'zigbee2mqtt/#']).publish).toEqual({ deny: ['>'] });
   expect(perms('ingest', 'ingest', undefined, ['tele/+/SENSOR', 'zigbee2mqtt/#']).subscribe.allow).toEqual(['home', 'home.>', 'tele.*.SENSOR', 'zigbee2mqtt.>', 'zigbee2mqtt', MQTT_QOS1_DELIVERY]);
   expect(perms('alerts', 'alerts').publish).toEqual({ allow: ['pimonitor.alerts.>'] });
+  // ESPHome's +/status matches $SYS/status as written: only readers read $SYS.
+  expect(perms('ingest', 'ingest', undefined, ['+/status']).subscribe).toEqual({ allow: ['home', 'home.>', '*.status', MQTT_QOS1_DELIVERY], deny: ['$SYS', '$SYS.>'] });
+  expect(perms('ha', 'reader', undefined, ['+/status']).subscribe.deny).toBeUndefined();
   expect(perms('ha', 'reader').subscribe.allow).toContain('$SYS.>');
   expect(perms('porch', 'device', 'tasmota').notes.join()).toMatch(/fallback topic/);
   // A zigbee2mqtt account named after a reserved root may publish nothing.
@@ -138,6 +146,9 @@ test('the subjects of each kind of account', () => {
   expect(quirk.refused).toEqual(['p/+']);
   // As ESPHome's (+/status) and Shelly's (+/status/+) default filters do together.
   expect(perms('ingest', 'ingest', undefined, ['+/status', '+/status/+']).refused).toEqual(['+/status/+']);
+  // Also when what meets p is not p itself: x/status and +/status/+ would let x/status/# through.
+  expect(perms('ingest', 'ingest', undefined, ['x/status', '+/status/+']).refused).toEqual(['+/status/+']);
+  expect(perms('ingest', 'ingest', undefined, ['x/status', '+/online/+']).refused).toEqual([]);
 });
 
 const hash = `$2b$10$${'a'.repeat(53)}`;
