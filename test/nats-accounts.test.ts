@@ -33,7 +33,7 @@ async function account(name: string, role: Role, kind?: DeviceKind): Promise<voi
 
 /** `pimonitor device export --nats --output users.conf`, as a user runs it. */
 async function exportUsers(): Promise<string> {
-  const { code, output } = await runCli(['device', 'export', '--nats', '--output', usersConf()], { DATABASE_URL: database.url });
+  const { code, output } = await runCli(['device', 'export', '--nats', '--output', usersConf()], { DATABASE_URL: database.url, INGEST_SOURCES: '["tasmota"]' });
   if (code !== 0) throw new Error(`device export exited ${code}:\n${output}`);
   return output;
 }
@@ -122,6 +122,7 @@ beforeAll(async () => {
   await account('ingest', 'ingest');
   await account('alerts', 'alerts');
   await account('ha', 'reader');
+  await account('porch', 'device', 'tasmota');
   await exportUsers();
   cluster = await startNatsCluster({
     nodes: 1,
@@ -199,6 +200,20 @@ live('alerts publishes retained messages under pimonitor/alerts/ only; a reader 
   await kitchen.publishAsync('home/kitchen/dht22', 'fresh', { qos: 1 });
   await until('a reading', () => got.includes('home/kitchen/dht22 fresh'));
   expect(got.filter((m) => m.includes('forged'))).toEqual([]);
+}, TIMEOUT);
+
+live("a Tasmota writes its own tele/ topics, which ingest reads through the source's filter, and reads its commands but not its fallback topic", async () => {
+  const ingest = await login('ingest', { clientId: 'pimonitor-ingest-4' });
+  expect(await subscribe(ingest, 'tele/+/SENSOR')).toEqual([1]);
+  const porch = await login('porch', { clientId: 'DVES_1A2B3C' });
+  expect(await subscribe(porch, 'cmnd/porch/#')).toEqual([1]);
+  expect(await subscribe(porch, 'cmnd/tasmotas/#')).toEqual([1]);
+  // Allowed on the embedded broker for this client id; NATS cannot name it, so it is refused (stricter).
+  expect(await subscribe(porch, 'cmnd/DVES_1A2B3C_fb/#')).toEqual([128]);
+  await porch.publishAsync('tele/garage/SENSOR', '{"forged":1}', { qos: 1 });
+  await porch.publishAsync('tele/porch/SENSOR', '{"own":1}', { qos: 1 });
+  await until("the Tasmota's reading", () => inbox(ingest).includes('tele/porch/SENSOR {"own":1}'));
+  expect(inbox(ingest)).toEqual(['tele/porch/SENSOR {"own":1}']);
 }, TIMEOUT);
 
 live('the exported users may log in over MQTT only, not over the NATS protocol', async () => {
