@@ -22,18 +22,26 @@ import { needsNats } from './support/services.js';
  */
 const natsTest = await needsNats('the NATS failover test');
 /**
- * On nats-server 2.9.10 this fails in about half the runs: 1-5 acknowledged readings published just
- * after the kill never reach ingest, while JetStream counts them delivered and acknowledged
- * (docs/scale-out.md, "Measured"). Until a nats-server keeps them, it runs on request only, so that it
- * does not turn every CI run red: NATS_FAILOVER_TEST=1 (and NATS_SERVER=<path> to try another build).
+ * nats-server 2.9.10 (Debian's) loses 1-9 acknowledged messages in about half the runs when a node
+ * dies: acknowledged to their publisher within a second or two of the kill (before it or after), held by
+ * the stream, counted delivered and acknowledged
+ * by the consumer whose leader moved, never sent (plain MQTT.js subscribers too, below; consumers of
+ * one replica lose none but stall until their node is back). nats-server pull request 6469 ("stuck
+ * consumer after leader change", 2.10.26/2.11) is the nearest upstream fix; docs/scale-out.md,
+ * "Measured". So by default the test runs and holds pimonitor to everything it owns (the failover,
+ * both partitions, nothing stored twice) and allows that loss only in its bounds: at most
+ * KNOWN_LOSS readings, each acknowledged within LOSS_WINDOW_MS of the kill. NATS_FAILOVER_TEST=1 is strict (0 lost), for a
+ * nats-server that keeps them (NATS_SERVER=<path>).
  */
-const failoverTest: jest.It = process.env.NATS_FAILOVER_TEST === '1' ? natsTest : (() => {
-  console.warn('skipping the NATS failover test: nats-server 2.9.10 loses acknowledged readings at a node\'s death in about half the runs (docs/scale-out.md, "Measured"); NATS_FAILOVER_TEST=1 runs it');
-  return test.skip;
-})();
+const PUBLISHERS = 10;
+const strict = process.env.NATS_FAILOVER_TEST === '1';
+// Seen: up to 17 of 6,000 (one or two per publisher) in 16 runs, 8 of them with both cores busy.
+const KNOWN_LOSS = strict ? 0 : 5 * PUBLISHERS;
+/** How far from the kill (by the publisher's PUBACK) a reading nats-server lost may have been acknowledged. */
+const LOSS_WINDOW_MS = 3000;
+const failoverTest = natsTest;
 const TOTAL = Number(process.env.NATS_FAILOVER_MESSAGES ?? 6000);
 const RATE = Number(process.env.NATS_FAILOVER_RATE ?? 1500);
-const PUBLISHERS = 10;
 const PREFIX = 'natsfo';
 /** Rows one load message makes (temperature, humidity, seq, sent: test/support/load.ts). */
 const ROWS_PER_MESSAGE = 4;
@@ -109,7 +117,7 @@ function ingestOn(mqttUrl: string, partition: string, clientId: string): Promise
   });
 }
 
-failoverTest('node 2 killed with -9 mid-stream and left down: ingest fails over to node 3, every acknowledged reading is stored once, and partition 1/2 on node 3 stores its devices', async () => {
+failoverTest('node 2 killed with -9 mid-stream and left down: ingest fails over to node 3 and stores every acknowledged reading once (but for nats-server 2.9\'s known loss at the kill), and partition 1/2 on node 3 stores its devices', async () => {
   const devices = Array.from({ length: PUBLISHERS }, (_, p) => deviceOf(p));
   const shares = [0, 1].map((i) => devices.filter((_, p) => partitionOf(p) === i));
   expect(shares[0]!.length).toBeGreaterThan(0);
@@ -124,6 +132,8 @@ failoverTest('node 2 killed with -9 mid-stream and left down: ingest fails over 
   let acked = 0;
   let killed: Promise<void> | undefined;
   const lastAckedBeforeKill: number[] = [];
+  const ackedAt = new Map<number, number>();
+  let killedAt = 0;
   const load = await publishLoad({
     url: n1.mqttUrl,
     publishers: PUBLISHERS,
@@ -131,10 +141,14 @@ failoverTest('node 2 killed with -9 mid-stream and left down: ingest fails over 
     ratePerSecond: RATE,
     devicePrefix: PREFIX,
     onConnected: (clients) => (publishers = clients),
-    onAck: (seq, p) => {
+    onAck: (seq, p, at) => {
       if (!killed) lastAckedBeforeKill[p] = seq;
+      ackedAt.set(seq, at);
       // Mid-stream: a third of the readings acknowledged, two thirds still to come.
-      if (++acked === Math.floor(TOTAL / 3)) killed = n2.kill9();
+      if (++acked === Math.floor(TOTAL / 3)) {
+        killedAt = Date.now();
+        killed = n2.kill9();
+      }
     },
   });
   publishers = load.clients;
@@ -142,18 +156,30 @@ failoverTest('node 2 killed with -9 mid-stream and left down: ingest fails over 
   expect(n2.running()).toBe(false);
   expect(load.acked).toBe(TOTAL);
 
-  // Every reading was acknowledged to its publisher: all must arrive, through node 3 once node 2 is gone.
+  // Every reading was acknowledged to its publisher: all must arrive, through node 3 once node 2 is gone
+  // (but for nats-server's own loss, see KNOWN_LOSS: then the count must have settled for 5 s).
+  let last = { messages: -1, since: Date.now() };
   const all = await eventually(`all ${TOTAL} readings stored`, async () => {
     const now = await stored(devices);
-    return now.messages === TOTAL ? now : undefined;
+    if (now.messages !== last.messages) last = { messages: now.messages, since: Date.now() };
+    return now.messages === TOTAL || (now.messages >= TOTAL - KNOWN_LOSS && Date.now() - last.since > 5000) ? now : undefined;
   }, 90_000).catch(async (err: unknown) => {
     throw new Error(`${String(err)}; stored ${JSON.stringify(await stored(devices))}, missing ${(await missing(devices)).slice(0, 20).join(' ')} (last acked before the kill: ${lastAckedBeforeKill.join(' ')}), partition 0 ${JSON.stringify(await stored(shares[0]!))}, partition 1 ${JSON.stringify(await stored(shares[1]!))}; received by ingest 0/2 ${received(first)}, by 1/2 ${received(second)}\n${await jetStreamState()}\ningest 0/2:\n${first.output().slice(-3000)}`);
   });
-  expect(all).toEqual({ rows: TOTAL * ROWS_PER_MESSAGE, messages: TOTAL });
+  // Nothing stored twice, and what is missing is nats-server's loss: acknowledged around the kill.
+  expect(all.rows).toBe(all.messages * ROWS_PER_MESSAGE);
+  const lost = await missing(devices);
+  const fromKill = (m: string) => ackedAt.get(Number(m.split(':')[1]))! - killedAt;
+  const outside = lost.filter((m) => Math.abs(fromKill(m)) > LOSS_WINDOW_MS);
+  expect({ few: lost.length <= KNOWN_LOSS, outside }).toEqual({ few: true, outside: [] });
+  if (lost.length > 0) console.warn(`nats-failover: nats-server lost ${lost.length} acknowledged reading(s), acknowledged ${lost.map((m) => `${m} at ${fromKill(m)} ms`).join(', ')} from the kill; allowed up to ${KNOWN_LOSS} within ${LOSS_WINDOW_MS} ms (see KNOWN_LOSS)`);
 
-  // Each partition stored its own devices, whole: 0/2 across the failover, 1/2 on node 3 throughout.
+  // Each partition stored its own devices, whole but for that loss: 0/2 across the failover, 1/2 on node 3 throughout.
   const perDevice = Math.ceil(TOTAL / PUBLISHERS);
-  for (const share of shares) expect(await stored(share)).toEqual({ rows: share.length * perDevice * ROWS_PER_MESSAGE, messages: share.length * perDevice });
+  for (const share of shares) {
+    const lostHere = lost.filter((m) => share.includes(m.split(':')[0]!)).length;
+    expect(await stored(share)).toEqual({ rows: (share.length * perDevice - lostHere) * ROWS_PER_MESSAGE, messages: share.length * perDevice - lostHere });
+  }
   expect(first.output()).toContain('failed over to another broker of MQTT_URL');
   expect(first.output()).toContain(`"to":"${n3.mqttUrl}"`);
   expect(second.output()).not.toContain('failed over');
@@ -163,9 +189,9 @@ failoverTest('node 2 killed with -9 mid-stream and left down: ingest fails over 
 /**
  * The same kill with no pimonitor code in the way: two plain MQTT.js subscribers with persistent QoS 1
  * sessions (one given node 2 then node 3, one on node 3 only). It tells a loss in nats-server from one
- * in ingest: on 2.9.10 these too missed 1-7 acknowledged messages, in 3 runs of 7.
+ * in ingest: on 2.9.10 these too missed 1-9 acknowledged messages, in 5 runs of 13.
  */
-failoverTest('plain MQTT.js subscribers get every message acknowledged to its publisher when node 2 is killed with -9', async () => {
+failoverTest('plain MQTT.js subscribers get every message acknowledged to its publisher when node 2 is killed with -9, but for nats-server 2.9\'s known loss at the kill', async () => {
   const nats = await startNatsCluster({ nodes: 3 });
   const [n1, n2, n3] = nats.nodes as [NatsCluster['nodes'][0], NatsCluster['nodes'][0], NatsCluster['nodes'][0]];
   const subscribers: MqttClient[] = [];
@@ -187,12 +213,31 @@ failoverTest('plain MQTT.js subscribers get every message acknowledged to its pu
     }
     let acked = 0;
     let killed: Promise<void> | undefined;
-    const load = await publishLoad({ url: n1.mqttUrl, publishers: PUBLISHERS, total: TOTAL, ratePerSecond: RATE, devicePrefix: 'rawfo', onConnected: (c) => (raw = c), onAck: () => { if (++acked === Math.floor(TOTAL / 3)) killed = n2.kill9(); } });
+    const ackedAt = new Map<number, number>();
+    let killedAt = 0;
+    const load = await publishLoad({ url: n1.mqttUrl, publishers: PUBLISHERS, total: TOTAL, ratePerSecond: RATE, devicePrefix: 'rawfo', onConnected: (c) => (raw = c), onAck: (seq, _p, at) => {
+      ackedAt.set(seq, at);
+      if (++acked === Math.floor(TOTAL / 3)) {
+        killedAt = Date.now();
+        killed = n2.kill9();
+      }
+    } });
     raw = load.clients;
     await killed;
     const missingOf = (s: Set<number>) => Array.from({ length: TOTAL }, (_, i) => i).filter((i) => !s.has(i));
-    await eventually('every acknowledged message at both subscribers', async () => (seen.every((s) => s.size === TOTAL) ? true : undefined), 60_000).catch(() => {});
-    expect({ viaNode2Then3: missingOf(seen[0]!), onNode3: missingOf(seen[1]!) }).toEqual({ viaNode2Then3: [], onNode3: [] });
+    // All, or all but nats-server's loss with the counts unchanged for 5 s (its ack wait is 30 s: what it
+    // meant to send again would have come).
+    let last = { sizes: '', since: Date.now() };
+    await eventually('every acknowledged message at both subscribers', async () => {
+      const sizes = seen.map((s) => s.size).join();
+      if (sizes !== last.sizes) last = { sizes, since: Date.now() };
+      return seen.every((s) => s.size === TOTAL) || (seen.every((s) => s.size >= TOTAL - KNOWN_LOSS) && Date.now() - last.since > 5000) ? true : undefined;
+    }, 60_000).catch(() => {});
+    // Within nats-server's known loss (KNOWN_LOSS): a few, acknowledged around the kill.
+    const lost = { viaNode2Then3: missingOf(seen[0]!), onNode3: missingOf(seen[1]!) };
+    const bounded = (l: number[]) => ({ few: l.length <= KNOWN_LOSS, outside: l.filter((seq) => Math.abs(ackedAt.get(seq)! - killedAt) > LOSS_WINDOW_MS) });
+    expect({ viaNode2Then3: bounded(lost.viaNode2Then3), onNode3: bounded(lost.onNode3) }).toEqual({ viaNode2Then3: { few: true, outside: [] }, onNode3: { few: true, outside: [] } });
+    if (lost.viaNode2Then3.length + lost.onNode3.length > 0) console.warn(`nats-failover: nats-server lost ${JSON.stringify(lost)} (allowed up to ${KNOWN_LOSS} each, see KNOWN_LOSS)`);
   } finally {
     await closeAll(raw).catch(() => {});
     subscribers.forEach((c) => c.end(true));
