@@ -107,21 +107,22 @@ function logNodeEvents(node: SensorNode, log: Logger, url: string): void {
   let up = false;
   const failures = new Summary(SUMMARY_EVERY_MS);
   const drops = new Map<string, Summary>();
-  node.on('connected', () => {
+  node.on('connected', ({ broker }) => {
     up = true;
     const { unreported, total } = failures.endStreak();
-    log.info({ url, ...(total > 0 ? { failedAttempts: total, notLoggedSinceLast: unreported } : {}) }, 'connected to the broker');
+    log.info({ url, broker, ...(total > 0 ? { failedAttempts: total, notLoggedSinceLast: unreported } : {}) }, 'connected to the broker');
   });
   node.on('brokerSwitched', ({ from, to, switches }) => log.warn({ from, to, switches }, 'failed over to another broker of MQTT_URL'));
   node.on('disconnected', () => {
     if (up) log.warn({ url }, 'lost the broker; readings wait in the outbox');
     up = false;
   });
-  node.on('linkProblem', ({ err }) => {
+  node.on('linkProblem', ({ err, broker }) => {
     const attempts = failures.add(1, Date.now());
     if (attempts === 0) return;
-    const { cause, check } = describeLinkProblem(err, url, CONNECT_TIMEOUT_MS);
-    log.warn({ url, cause, check, failedAttempts: failures.total }, failures.total === 1 ? 'cannot connect to the broker; readings wait in the outbox' : 'still cannot connect to the broker');
+    // With a list, the broker of it that failed, not the whole list as if it were one URL.
+    const { cause, check } = describeLinkProblem(err, broker ?? url, CONNECT_TIMEOUT_MS);
+    log.warn({ url, broker, cause, check, failedAttempts: failures.total }, failures.total === 1 ? 'cannot connect to the broker; readings wait in the outbox' : 'still cannot connect to the broker');
   });
   node.on('diskTrouble', ({ trouble }) => {
     if (trouble) log.error({ code: trouble.code, err: trouble.message }, 'the outbox cannot store readings (is DATA_DIR full?): sending them straight to the broker while it is up, dropping the oldest while it is away');

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { backoffMs } from '../shared/backoff.js';
 import { diagTopic, encodeReading, readingTopic, statusTopic } from '../shared/contract.js';
-import { connectMqtt, type SwitchEvent } from '../shared/mqtt-connect.js';
+import { brokerOf, brokerState, connectMqtt, type SwitchEvent } from '../shared/mqtt-connect.js';
 import type { GpioPin, Readings, SensorDriver, SensorSpec } from './drivers/types.js';
 import type { HaDiscovery } from './ha-discovery.js';
 import { HeldDating, outgoing } from './held.js';
@@ -35,7 +35,7 @@ export interface NodeOptions {
 }
 
 export interface NodeEvents {
-  connected: [];
+  connected: [{ broker?: string }]; // the one of MQTT_URL's list, as scheme://host:port
   disconnected: [];
   reading: [{ sensor: string; readings: Readings; ts: Date }];
   held: [{ count: number }];
@@ -44,8 +44,8 @@ export interface NodeEvents {
   dropped: [{ what: string; count: number }];
   /** The outbox cannot store readings (`trouble`: the error), or can again (null). */
   diskTrouble: [{ trouble: NodeJS.ErrnoException | null }];
-  /** A connection attempt failed (`err` undefined: no answer within CONNECT_TIMEOUT_MS). */
-  linkProblem: [{ err: unknown }];
+  /** A connection attempt failed (`err` undefined: no answer within CONNECT_TIMEOUT_MS) at `broker` (one of MQTT_URL's list). */
+  linkProblem: [{ err: unknown; broker?: string }];
   /** Connected to another broker of MQTT_URL's list than last time (failover). */
   brokerSwitched: [SwitchEvent];
 }
@@ -162,7 +162,7 @@ export class SensorNode extends EventEmitter<NodeEvents> {
     // Refused logins reconnect too; the caller logs the cause once per streak.
     client.on('error', (err) => {
       failed = true;
-      this.emit('linkProblem', { err });
+      this.emit('linkProblem', { err, broker: brokerOf(client) });
     });
     client.on('connect', () => {
       up = true;
@@ -170,7 +170,7 @@ export class SensorNode extends EventEmitter<NodeEvents> {
       // Discovery before `online`, so Home Assistant knows the entities the availability is about.
       this.options.discovery?.connected(client);
       client.publish(status, 'online', { qos: 1, retain: true });
-      this.emit('connected');
+      this.emit('connected', { broker: brokerState(client).current });
       this.publishDiagnostics();
       this.pump();
     });
@@ -179,7 +179,7 @@ export class SensorNode extends EventEmitter<NodeEvents> {
     });
     client.on('close', () => {
       // Closed without a CONNACK and without an error: the connect timeout (a silent port).
-      if (!up && !failed && !this.stopping) this.emit('linkProblem', { err: undefined });
+      if (!up && !failed && !this.stopping) this.emit('linkProblem', { err: undefined, broker: brokerOf(client) });
       failed = false;
       up = false;
       this.generation++;

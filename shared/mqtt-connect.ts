@@ -96,9 +96,7 @@ export function connectMqtt(urls: unknown, options: IClientOptions, onSwitch?: (
     client.on('reconnect', () => delete (client.options as { servername?: string }).servername);
   }
   client.on('connect', () => {
-    const { protocol, hostname, host, port } = client.options as { protocol?: string; hostname?: string; host?: string; port?: number };
-    const h = hostname ?? host ?? '';
-    const now = `${protocol}://${h.includes(':') ? `[${h}]` : h}:${port}`;
+    const now = brokerOf(client);
     if (state.current !== undefined && state.current !== now) {
       state.switches++;
       onSwitch?.({ from: state.current, to: now, switches: state.switches });
@@ -106,6 +104,18 @@ export function connectMqtt(urls: unknown, options: IClientOptions, onSwitch?: (
     state.current = now;
   });
   return client;
+}
+
+const DEFAULT_PORTS: Record<string, number> = { mqtt: 1883, tcp: 1883, mqtts: 8883, tls: 8883, ssl: 8883, ws: 80, wss: 443 };
+
+/**
+ * The broker a client is connected to or last tried, as scheme://host:port (MQTT.js sets host, port
+ * and protocol before each attempt; a URL without a port is shown with its scheme's default).
+ */
+export function brokerOf(client: MqttClient): string {
+  const { protocol, hostname, host, port } = client.options as { protocol?: string; hostname?: string; host?: string; port?: number };
+  const h = hostname || host || '';
+  return `${protocol}://${h.includes(':') ? `[${h}]` : h}:${port || DEFAULT_PORTS[protocol ?? ''] || ''}`;
 }
 
 /**
