@@ -1,4 +1,5 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { ExpectedError } from './expected-error.js';
 
 /**
  * The one way every part of pimonitor connects to MQTT (issue 29): a broker, or a list of brokers
@@ -120,18 +121,31 @@ export function brokerOf(client: MqttClient): string {
 
 /**
  * For a command that runs once: connects to the first broker of the list that answers within
- * `connectTimeout`, without reconnecting; rejects with the last broker's error.
+ * `connectTimeout`, without reconnecting; when none does, rejects with one ExpectedError naming each
+ * broker and its cause (the CLI prints it without a stack).
  */
 export async function connectMqttOnce(urls: unknown, options: IClientOptions): Promise<MqttClient> {
   const list = parseBrokerList(urls);
-  if (!list.ok) throw new Error(`MQTT_URL ${list.reason}`);
-  let lastError: unknown;
+  if (!list.ok) throw new ExpectedError(`MQTT_URL ${list.reason}`);
+  const causes: string[] = [];
   for (const url of list.urls) {
     try {
       return await mqtt.connectAsync(url, { ...options, reconnectPeriod: 0 }, false);
     } catch (err) {
-      lastError = err;
+      causes.push(`${redacted(url)} (${(err instanceof Error ? err.message : String(err)).replace(/^Error: /, '')})`);
     }
   }
-  throw lastError;
+  throw new ExpectedError(`no broker of MQTT_URL answered: ${causes.join('; ')}`);
+}
+
+/** A URL without its password, for a message. */
+function redacted(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.password) return url;
+    u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
 }
