@@ -129,13 +129,45 @@ export function natsPermissionsOf(account: { name: string; role: Role; kind?: De
   if (kind === 'tasmota') {
     notes.push('its fallback topic cmnd/<client id>_fb/# is not exported: NATS permissions cannot name the client id, so that subscription is refused');
   }
+  // A pattern starting with `*` (a source's +/status) matches $SYS/status as written: only readers read $SYS.
+  // It also matches what nats-server publishes in the users' account (checked on 2.9.10: a reader given a
+  // source's +/+/+ received every client's session record on $MQTT.sess.<hash>): denied, each as the part
+  // of the pattern that meets it, so nats-server checks each message such a subscription would get.
+  const wild = subscribe.filter((x) => x.startsWith('*') || x === '>');
+  const deny = unique([
+    ...(role !== 'reader' && wild.length > 0 ? ['$SYS', '$SYS.>'] : []),
+    ...wild.flatMap((x) => SERVER_ROOTS.filter((r) => role !== 'reader' || r !== '$SYS').flatMap((r) => [natsMeet(x, r), natsMeet(x, `${r}.>`)])).filter((d): d is string => d !== null),
+  ]);
   return {
     publish: publish.length > 0 ? { allow: publish } : { deny: ['>'] },
-    // A pattern starting with `*` (a source's +/status) matches $SYS/status as written: only readers read $SYS.
-    subscribe: { allow: [...subscribe, MQTT_QOS1_DELIVERY], ...(role !== 'reader' && subscribe.some((x) => x.startsWith('*')) ? { deny: ['$SYS', '$SYS.>'] } : {}) },
+    subscribe: { allow: [...subscribe, MQTT_QOS1_DELIVERY], ...(deny.length > 0 ? { deny } : {}) },
     notes,
     refused,
   };
+}
+
+/**
+ * Subject roots nats-server 2.9 publishes on in the account of its MQTT users (sessions, stored QoS 1 and
+ * retained messages, its JetStream requests and API), none of which an MQTT client may read on the embedded
+ * broker (no account may publish a topic starting with $). Not $MQTT.sub: a QoS 1 subscriber's own
+ * deliveries, which it must be allowed to subscribe to.
+ */
+export const SERVER_ROOTS = ['$MQTT.sess', '$MQTT.msgs', '$MQTT.rmsgs', '$MQTT.JSA', '$MQTT.JSC', '$JS', '$JSC', '$KV', '$O', '$NRG', '$SYS'];
+
+/** The subjects two permission patterns both match, as one pattern, or null if none. Pure. */
+export function natsMeet(a: string, b: string): string | null {
+  const x = a.split('.');
+  const y = b.split('.');
+  const out: string[] = [];
+  for (let i = 0; ; i++) {
+    // A final > stands for one token or more: what is left of the other pattern, if anything is.
+    if (x[i] === '>' && i === x.length - 1) return i < y.length ? [...out, ...y.slice(i)].join('.') : null;
+    if (y[i] === '>' && i === y.length - 1) return i < x.length ? [...out, ...x.slice(i)].join('.') : null;
+    if (i === x.length || i === y.length) return x.length === y.length ? out.join('.') : null;
+    if (x[i] === '*') out.push(y[i]!);
+    else if (y[i] === '*' || y[i] === x[i]) out.push(x[i]!);
+    else return null;
+  }
 }
 
 /** The MQTT form of a subject this module wrote (for notes and checks). */

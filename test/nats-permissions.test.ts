@@ -1,7 +1,7 @@
 // @engine-independent: opens no database (jest.config.js)
 import fc from 'fast-check';
 import { canPublish, canSubscribe, DEVICE_KINDS, ROLES, type DeviceKind, type Principal, type Role } from '../broker/policy.js';
-import { natsPermissionsOf, natsSubjectOf, natsSubscriptionsOf, MQTT_QOS1_DELIVERY } from '../broker/nats-permissions.js';
+import { natsMatches, natsMeet, natsPermissionsOf, natsSubjectOf, natsSubscriptionsOf, MQTT_QOS1_DELIVERY } from '../broker/nats-permissions.js';
 import { natsUsersConf, NOBODY_USER, type ExportedAccount } from '../broker/nats-config.js';
 import { FUZZ_SEED, fuzzRuns } from './support/hostile.js';
 
@@ -133,8 +133,19 @@ test('the subjects of each kind of account', () => {
   expect(perms('ingest', 'ingest', undefined, ['tele/+/SENSOR', 'zigbee2mqtt/#']).subscribe.allow).toEqual(['home', 'home.>', 'tele.*.SENSOR', 'zigbee2mqtt.>', 'zigbee2mqtt', MQTT_QOS1_DELIVERY]);
   expect(perms('alerts', 'alerts').publish).toEqual({ allow: ['pimonitor.alerts.>'] });
   // ESPHome's +/status matches $SYS/status as written: only readers read $SYS.
-  expect(perms('ingest', 'ingest', undefined, ['+/status']).subscribe).toEqual({ allow: ['home', 'home.>', '*.status', MQTT_QOS1_DELIVERY], deny: ['$SYS', '$SYS.>'] });
-  expect(perms('ha', 'reader', undefined, ['+/status']).subscribe.deny).toBeUndefined();
+  const esphome = perms('ingest', 'ingest', undefined, ['+/status']).subscribe;
+  expect(esphome.allow).toEqual(['home', 'home.>', '*.status', MQTT_QOS1_DELIVERY]);
+  expect(esphome.deny).toEqual(expect.arrayContaining(['$SYS', '$SYS.>', '$SYS.status', '$JS.status']));
+  expect(perms('ha', 'reader', undefined, ['+/status']).subscribe.deny).not.toContain('$SYS.status');
+  // ...and what nats-server publishes for itself: with a source's +/+/+, a reader received every client's
+  // session record ($MQTT.sess.<hash>: client id, subscriptions) on 2.9.10. Each such root is denied as the
+  // part of the pattern that meets it (a subset of the subscription, so nats-server checks each message),
+  // and never the reader's own QoS 1 deliveries.
+  const generic = perms('ha', 'reader', undefined, ['+/+/+']).subscribe;
+  expect(generic.deny).toEqual(expect.arrayContaining(['$MQTT.sess.*', '$MQTT.msgs.*', '$MQTT.JSA.*', '$JS.*.*']));
+  expect(generic.deny!.some((d) => natsMatches(d, '$MQTT.sub.abc'))).toBe(false);
+  for (const s of ['$MQTT.sess.3gESAcIz', '$MQTT.msgs.x', '$JS.API.INFO', '$KV.b.k']) expect(generic.deny!.some((d) => natsMatches(d, s))).toBe(true);
+  expect([natsMeet('a.>', 'a'), natsMeet('*.status', '$SYS.>'), natsMeet('>', '$JS.>'), natsMeet('*.x', '$MQTT.sess.>')]).toEqual([null, '$SYS.status', '$JS.>', null]);
   expect(perms('ha', 'reader').subscribe.allow).toContain('$SYS.>');
   expect(perms('porch', 'device', 'tasmota').notes.join()).toMatch(/fallback topic/);
   // A zigbee2mqtt account named after a reserved root may publish nothing.
