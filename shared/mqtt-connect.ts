@@ -16,8 +16,15 @@ export type BrokerList = { ok: true; urls: string[] } | { ok: false; reason: str
 
 /** A broker URL, or a list of them as one comma-separated string or an array. Pure; never throws. */
 export function parseBrokerList(value: unknown): BrokerList {
+  const split = parseEntries(typeof value === 'string' ? value.split(',') : value, Array.isArray(value));
+  // One URL with a comma in its password or query (valid before MQTT_URL took lists) is one broker.
+  if (!split.ok && typeof value === 'string' && value.includes(',') && urlProblem(value.trim(), false) === null) return { ok: true, urls: [value.trim()] };
+  return split;
+}
+
+function parseEntries(value: unknown, fromArray: boolean): BrokerList {
   const fail = (problem: string): BrokerList => ({ ok: false, reason: `must be an MQTT URL such as ${EXAMPLE}: ${problem}` });
-  const entries = typeof value === 'string' ? value.split(',') : Array.isArray(value) ? value : undefined;
+  const entries = Array.isArray(value) ? value : undefined;
   if (!entries) return fail(`got ${value === null ? 'null' : typeof value}, not text or a list of text`);
   if (entries.length === 0) return fail('the list is empty');
   if (entries.length > MAX_BROKERS) return fail(`${entries.length} brokers are listed, at most ${MAX_BROKERS} may be`);
@@ -25,7 +32,8 @@ export function parseBrokerList(value: unknown): BrokerList {
   for (const [i, entry] of entries.entries()) {
     const which = entries.length > 1 ? `broker ${i + 1} of ${entries.length}` : 'it';
     if (typeof entry !== 'string' || entry.trim() === '') return fail(`${which} is empty or not text`);
-    const problem = urlProblem(entry.trim(), entries.length > 1);
+    // A file's list is joined into MQTT_URL's form (config/index.ts): a comma would split the entry.
+    const problem = fromArray && entries.length > 1 && entry.includes(',') ? 'has a comma in it, which would read as two brokers' : urlProblem(entry.trim(), entries.length > 1);
     if (problem) return fail(`${which} (${JSON.stringify(entry.trim().slice(0, 100))}) ${problem}`);
     urls.push(entry.trim());
   }

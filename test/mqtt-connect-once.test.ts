@@ -29,3 +29,15 @@ test('no broker of the list answers: one error naming each broker and its cause'
     await new Promise((resolve) => server.close(resolve));
   }
 }, 20_000);
+
+test('one URL with a comma in its password or query is one broker, as before lists (it was split and refused)', async () => {
+  const { parseBrokerList } = await import('../shared/mqtt-connect.js');
+  expect(parseBrokerList('mqtt://user:pa,ss@n1:1883')).toEqual({ ok: true, urls: ['mqtt://user:pa,ss@n1:1883'] });
+  expect(parseBrokerList('wss://n1/mqtt?tags=a,b')).toEqual({ ok: true, urls: ['wss://n1/mqtt?tags=a,b'] });
+  expect(parseBrokerList(['mqtt://user:pa,ss@n1:1883'])).toEqual({ ok: true, urls: ['mqtt://user:pa,ss@n1:1883'] });
+  // A list stays a list, and its mistakes are still named entry by entry.
+  expect(parseBrokerList('mqtt://a,mqtt://b')).toEqual({ ok: true, urls: ['mqtt://a', 'mqtt://b'] });
+  expect(parseBrokerList('mqtt://n1:1883,n2:1883')).toMatchObject({ ok: false, reason: expect.stringContaining('broker 2 of 2 ("n2:1883")') });
+  // In a file's list an entry with a comma would read as two once joined into MQTT_URL: refused.
+  expect(parseBrokerList(['mqtt://a:1/?x=1,2', 'mqtt://b:2'])).toMatchObject({ ok: false, reason: expect.stringContaining('broker 1 of 2 ("mqtt://a:1/?x=1,2") has a comma') });
+});
