@@ -76,7 +76,8 @@ export async function rotateAccount(db: Db, name: string): Promise<string> {
   return password;
 }
 
+/** Revokes an account; its bcrypt hash for NATS goes too (the export leaves it out either way). */
 export async function revokeAccount(db: Db, name: string): Promise<void> {
-  const revoked = await db.oneOrNone('UPDATE mqtt_accounts SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL RETURNING name', [name]);
+  const revoked = await db.oneOrNone('UPDATE mqtt_accounts SET revoked_at = now(), nats_password_hash = NULL WHERE name = $1 AND revoked_at IS NULL RETURNING name', [name]);
   if (!revoked) throw new AccountError(`no active account named ${name} (see \`pimonitor device list\`)`);
 }
