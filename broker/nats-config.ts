@@ -92,7 +92,8 @@ export function natsUsersConf(accounts: readonly ExportedAccount[], readable: re
     '# $MQTT.sub.> for QoS 1 deliveries; each user may log in over MQTT only. Not carried over: the client ids the',
     '# embedded broker reserves (pimonitor-node-<device> for that device, pimonitor-ingest*, pimonitor-alerts*,',
     '# pimonitor-web* for those roles). NATS cannot tie a client id to a user: any of these users may connect with',
-    '# any client id, and taking a connected client\'s id disconnects that client.',
+    '# any client id, and taking a connected client\'s id disconnects that client; taking it with a clean session',
+    '# also deletes that client\'s stored session (a stopped ingest\'s queued readings are lost).',
   ];
   return { text: [...header, 'authorization {', '  users = [', ...users, '  ]', '}', ''].join('\n'), exported, missing, narrowed };
 }

@@ -216,6 +216,21 @@ live("a Tasmota writes its own tele/ topics, which ingest reads through the sour
   expect(inbox(ingest)).toEqual(['tele/porch/SENSOR {"own":1}']);
 }, TIMEOUT);
 
+live("not carried over, as the README says: a device taking ingest's client id with a clean session deletes the readings kept for it", async () => {
+  const first = await login('ingest', { clientId: 'pimonitor-ingest-5', clean: false });
+  expect(await subscribe(first, 'home/#')).toEqual([1]);
+  await first.endAsync();
+  const garage = await login('garage');
+  await garage.publishAsync('home/garage/kept', '1', { qos: 1 });
+  // The embedded broker refuses this id to any account but ingest (policy.ts clientIdProblem); NATS cannot.
+  const thief = await login('kitchen', { clientId: 'pimonitor-ingest-5', clean: true });
+  await thief.endAsync();
+  const again = await login('ingest', { clientId: 'pimonitor-ingest-5', clean: false });
+  await new Promise((r) => setTimeout(r, 1500));
+  // Without the thief it would arrive (the test above): the session, its subscription and the reading are gone.
+  expect(inbox(again)).toEqual([]);
+}, TIMEOUT);
+
 live('the exported users may log in over MQTT only, not over the NATS protocol', async () => {
   expect(await natsProtocolLogin(cluster!.nodes[0]!.clientPort, 'ingest', passwords.get('ingest')!)).toMatch(/-ERR 'Authorization Violation'/);
 }, TIMEOUT);
