@@ -14,7 +14,7 @@ function fixFor(account: ExportedAccount, dataDir: string): string {
 }
 
 /** Writes `text` to `file` whole or not at all (a reloading nats-server never reads half of it), mode 600. */
-async function writeWhole(file: string, text: string): Promise<void> {
+export async function writeWhole(file: string, text: string): Promise<void> {
   const { writeFileSync, renameSync, rmSync, statSync } = await import('node:fs');
   const { dirname } = await import('node:path');
   const dir = dirname(file);
@@ -28,7 +28,10 @@ async function writeWhole(file: string, text: string): Promise<void> {
   if (statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new ExpectedError(`--output ${file} is a directory; give a file name (users.conf)`);
   const temporary = `${file}.${process.pid}.tmp`;
   try {
-    writeFileSync(temporary, text, { mode: 0o600 });
+    // A new file (wx: never one already there, such as a link planted to where the hashes would be
+    // written, which would also keep its own mode).
+    rmSync(temporary, { force: true });
+    writeFileSync(temporary, text, { mode: 0o600, flag: 'wx' });
     renameSync(temporary, file);
   } catch (err) {
     rmSync(temporary, { force: true });
