@@ -31,6 +31,13 @@ const NOBODY_HASH = `$2a$10$${'.'.repeat(53)}`;
 export const NOBODY_USER = 'pimonitor-no-account-exported';
 
 const q = (s: string) => `"${s}"`;
+/**
+ * A comment's text on one line: nats-server ends a comment at \r as at \n, and a note quotes a source's
+ * filter as configured (a preset's prefix may hold a \r), so the rest would be read as configuration (a
+ * user of its own). Control characters are written as \u escapes.
+ */
+// eslint-disable-next-line no-control-regex
+const commentText = (c: string) => c.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 const list = (xs: readonly string[]) => `[${xs.map(q).join(', ')}]`;
 
 type Rule = { allow?: string[]; deny?: string[] };
@@ -38,7 +45,7 @@ const rule = (r: Rule) => [r.allow && `allow: ${list(r.allow)}`, r.deny && `deny
 
 function userBlock(name: string, hash: string, perms: { publish: Rule; subscribe: Rule }, comments: string[]): string[] {
   return [
-    ...comments.map((c) => `    # ${c}`),
+    ...comments.map((c) => `    # ${commentText(c)}`),
     '    {',
     `      user: ${q(name)}`,
     `      password: ${q(hash)}`,

@@ -189,3 +189,13 @@ test('the users file: every active account with a bcrypt hash, MQTT-only; the ot
   expect(none.text).toContain('publish: { deny: [">"] }');
   expect(none.text).toContain('subscribe: { deny: [">"] }');
 });
+
+test("a source's filter quoted in a comment cannot end the comment: no line of configuration comes from it", () => {
+  // Checked on 2.9.10 before this was fixed: with this filter (a zigbee2mqtt preset's prefix may hold a \r)
+  // the file was valid and "evil" logged in over the NATS protocol with every permission.
+  const evil = 'z\r    { user: "evil", password: "pw" }\r    #';
+  const out = natsUsersConf([acct('ingest', 'ingest')], [`${evil}/#`, 'y\u2028x/#', 'n\nm/#'], new Date());
+  for (const line of out.text.split('\n')) expect(line).not.toMatch(/[\r\u2028\u2029]/);
+  expect(out.text).toContain('subscribing to z\\u000d    { user');
+  expect(out.text.match(/^ *user: /gm)).toEqual(['      user: ']);
+});
