@@ -20,11 +20,15 @@ function reachable(host: string, port: number, timeoutMs = 1000): Promise<boolea
   });
 }
 
-/** `test` when the problem is null, else `test.skip` after saying why (or an error, in CI). */
-export function testWhen(problem: string | null, what: string): jest.It {
+/**
+ * `test` when the problem is null, else `test.skip` after saying why (or an error, in CI). The line goes
+ * to stderr itself: jest drops a console.warn of a file whose tests are all skipped when it runs
+ * several files (workers), so `npm test` would skip without a word.
+ */
+export function testWhen(problem: string | null, what: string, ci = inCi): jest.It {
   if (!problem) return test;
-  if (inCi) throw new Error(`${what}: ${problem} (CI=true requires it)`);
-  console.warn(`skipping ${what}: ${problem}`);
+  if (ci) throw new Error(`${what}: ${problem} (CI=true requires it)`);
+  process.stderr.write(`skipping ${what}: ${problem}\n`);
   return test.skip;
 }
 
