@@ -18,7 +18,7 @@ export type BrokerList = { ok: true; urls: string[] } | { ok: false; reason: str
 export function parseBrokerList(value: unknown): BrokerList {
   const split = parseEntries(typeof value === 'string' ? value.split(',') : value, Array.isArray(value));
   // One URL with a comma in its password or query (valid before MQTT_URL took lists) is one broker.
-  if (!split.ok && typeof value === 'string' && value.includes(',') && urlProblem(value.trim(), false) === null) return { ok: true, urls: [value.trim()] };
+  if (!split.ok && typeof value === 'string' && value.includes(',') && urlProblem(value.trim(), false) === null && !hostOf(value.trim()).includes(',')) return { ok: true, urls: [value.trim()] };
   return split;
 }
 
@@ -41,6 +41,9 @@ function parseEntries(value: unknown, fromArray: boolean): BrokerList {
   if (twice) return fail(`${twice} is listed twice`);
   return { ok: true, urls };
 }
+
+/** The host of a URL that urlProblem accepted ('mqtt://a,mqtt://b' has the host 'a,mqtt': a list, not one URL). */
+const hostOf = (text: string): string => new URL(text).hostname;
 
 function urlProblem(text: string, inList: boolean): string | null {
   let url: URL;
