@@ -102,10 +102,7 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
     this.intake.on('subscribed', () => this.emit('connected'));
     this.intake.on('disconnected', () => this.emit('disconnected'));
     this.intake.on('brokerError', (err) => this.emit('brokerError', err));
-    this.intake.on('brokerSwitched', (event) => {
-      this.stats.brokerSwitches++;
-      this.emit('brokerSwitched', event);
-    });
+    this.intake.on('brokerSwitched', (event) => this.emit('brokerSwitched', { ...event, switches: ++this.stats.brokerSwitches }));
     this.intake.on('flushFailed', (err) => this.emit('failed', { during: 'writing received messages to the spool (not acknowledged: the broker sends them again)', err }));
     this.intake.on('subscribeRefused', (info) => {
       this.stats.subscribeRefused++;

@@ -145,8 +145,7 @@ export class SensorNode extends EventEmitter<NodeEvents> {
     const status = statusTopic(device);
     const client = (this.options.connect ?? connectMqtt)(url, {
       clientId: `pimonitor-node-${device}`,
-      username: username || undefined,
-      password: password || undefined,
+      username: username || undefined, password: password || undefined,
       will: { topic: status, payload: Buffer.from('offline'), qos: 1, retain: true },
       reconnectPeriod: 1000,
       keepalive: this.options.keepaliveS ?? KEEPALIVE_S,
@@ -157,8 +156,7 @@ export class SensorNode extends EventEmitter<NodeEvents> {
       outgoingStore: new NoResendStore(),
     }, (event) => this.emit('brokerSwitched', event));
     this.client = client;
-    let failed = false;
-    let up = false;
+    let [failed, up] = [false, false];
     // Refused logins reconnect too; the caller logs the cause once per streak.
     client.on('error', (err) => {
       failed = true;
