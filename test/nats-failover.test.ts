@@ -30,15 +30,16 @@ const natsTest = await needsNats('the NATS failover test');
  * consumer after leader change", 2.10.26/2.11) is the nearest upstream fix; docs/scale-out.md,
  * "Measured". So by default the test runs and holds pimonitor to everything it owns (the failover,
  * both partitions, nothing stored twice) and allows that loss only in its bounds: at most
- * KNOWN_LOSS readings, each acknowledged within LOSS_WINDOW_MS of the kill. NATS_FAILOVER_TEST=1 is strict (0 lost), for a
+ * KNOWN_LOSS readings, none acknowledged more than LOSS_BEFORE_KILL_MS before the kill (seen: 284 ms
+ * before it to 2.6 s after). NATS_FAILOVER_TEST=1 is strict (0 lost), for a
  * nats-server that keeps them (NATS_SERVER=<path>).
  */
 const PUBLISHERS = 10;
 const strict = process.env.NATS_FAILOVER_TEST === '1';
 // Seen: up to 17 of 6,000 (one or two per publisher) in 16 runs, 8 of them with both cores busy.
 const KNOWN_LOSS = strict ? 0 : 5 * PUBLISHERS;
-/** How far from the kill (by the publisher's PUBACK) a reading nats-server lost may have been acknowledged. */
-const LOSS_WINDOW_MS = 3000;
+/** How long before the kill (by the publisher's PUBACK) a reading nats-server lost may have been acknowledged; after it, any. */
+const LOSS_BEFORE_KILL_MS = 2000;
 const failoverTest = natsTest;
 const TOTAL = Number(process.env.NATS_FAILOVER_MESSAGES ?? 6000);
 const RATE = Number(process.env.NATS_FAILOVER_RATE ?? 1500);
@@ -170,9 +171,9 @@ failoverTest('node 2 killed with -9 mid-stream and left down: ingest fails over 
   expect(all.rows).toBe(all.messages * ROWS_PER_MESSAGE);
   const lost = await missing(devices);
   const fromKill = (m: string) => ackedAt.get(Number(m.split(':')[1]))! - killedAt;
-  const outside = lost.filter((m) => Math.abs(fromKill(m)) > LOSS_WINDOW_MS);
+  const outside = lost.filter((m) => fromKill(m) < -LOSS_BEFORE_KILL_MS);
   expect({ few: lost.length <= KNOWN_LOSS, outside }).toEqual({ few: true, outside: [] });
-  if (lost.length > 0) console.warn(`nats-failover: nats-server lost ${lost.length} acknowledged reading(s), acknowledged ${lost.map((m) => `${m} at ${fromKill(m)} ms`).join(', ')} from the kill; allowed up to ${KNOWN_LOSS} within ${LOSS_WINDOW_MS} ms (see KNOWN_LOSS)`);
+  if (lost.length > 0) console.warn(`nats-failover: nats-server lost ${lost.length} acknowledged reading(s), acknowledged ${lost.map((m) => `${m} at ${fromKill(m)} ms`).join(', ')} from the kill; allowed up to ${KNOWN_LOSS} from ${LOSS_BEFORE_KILL_MS} ms before it (see KNOWN_LOSS)`);
 
   // Each partition stored its own devices, whole but for that loss: 0/2 across the failover, 1/2 on node 3 throughout.
   const perDevice = Math.ceil(TOTAL / PUBLISHERS);
@@ -235,7 +236,7 @@ failoverTest('plain MQTT.js subscribers get every message acknowledged to its pu
     }, 60_000).catch(() => {});
     // Within nats-server's known loss (KNOWN_LOSS): a few, acknowledged around the kill.
     const lost = { viaNode2Then3: missingOf(seen[0]!), onNode3: missingOf(seen[1]!) };
-    const bounded = (l: number[]) => ({ few: l.length <= KNOWN_LOSS, outside: l.filter((seq) => Math.abs(ackedAt.get(seq)! - killedAt) > LOSS_WINDOW_MS) });
+    const bounded = (l: number[]) => ({ few: l.length <= KNOWN_LOSS, outside: l.filter((seq) => ackedAt.get(seq)! - killedAt < -LOSS_BEFORE_KILL_MS) });
     expect({ viaNode2Then3: bounded(lost.viaNode2Then3), onNode3: bounded(lost.onNode3) }).toEqual({ viaNode2Then3: { few: true, outside: [] }, onNode3: { few: true, outside: [] } });
     if (lost.viaNode2Then3.length + lost.onNode3.length > 0) console.warn(`nats-failover: nats-server lost ${JSON.stringify(lost)} (allowed up to ${KNOWN_LOSS} each, see KNOWN_LOSS)`);
   } finally {

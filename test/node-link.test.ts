@@ -60,13 +60,14 @@ test('a half-open link is noticed within a keepalive or two, and every reading a
   node.on('reading', ({ ts }) => taken.push(`home/flaky-wifi/dht22 ${ts.toISOString()}`));
   let disconnects = 0;
   let noticedAt = 0;
+  let cutAt = Infinity;
   node.on('disconnected', () => (noticedAt ||= Date.now(), disconnects++));
   await node.start();
   try {
     await eventually('readings arrive', async () => (seen.size >= 5 ? true : undefined));
     // The Wi-Fi drops without a word: packets vanish both ways, and the socket stays open.
     proxy.blackhole();
-    const cutAt = Date.now();
+    cutAt = Date.now();
     await eventually('the node notices the dead link', async () => (disconnects > 0 ? true : undefined), 10_000);
     console.log(`node-link: a half-open link noticed after ${noticedAt - cutAt} ms (keepalive 1 s)`);
     proxy.restore();
@@ -80,7 +81,11 @@ test('a half-open link is noticed within a keepalive or two, and every reading a
   }
   const twice = [...seen].filter(([, n]) => n > 1);
   console.log(`node-link (half-open): ${taken.length} taken, ${taken.filter((k) => seen.has(k)).length} delivered, ${twice.length} duplicates over ${disconnects} reconnect(s)`);
-  expect(twice).toEqual([]);
+  // A reading whose PUBLISH got through just before the cut and whose PUBACK did not is sent again by
+  // the outbox: QoS 1's at-least-once, which ingest's key stores once. Resent by MQTT.js as well, every
+  // reading taken during the outage would come twice.
+  expect(twice.filter(([k]) => Date.parse(k.split(' ')[1]!) >= cutAt)).toEqual([]);
+  expect(twice.length).toBeLessThanOrEqual(3);
   expect([...seen.keys()].filter((k) => !taken.includes(k))).toEqual([]);
 }, 40_000);
 
