@@ -1,4 +1,4 @@
-import { canSubscribe, grantsOf, type DeviceKind, type Role } from './policy.js';
+import { canSubscribe, grantsOf, tokensMatch, type DeviceKind, type Role } from './policy.js';
 
 /**
  * The embedded broker's policy (policy.ts) as NATS user permissions, for nats-server's MQTT listener
@@ -64,15 +64,7 @@ export function natsSubscriptionsOf(filter: string): string[] | null {
  * permission check: `*` any one token, a final `>` one token or more, the subject's own tokens (a `*` or
  * `>` of a wildcard subscription included) compared as written.
  */
-export function natsMatches(pattern: string, subject: string): boolean {
-  const p = pattern.split('.');
-  const s = subject.split('.');
-  for (let i = 0; i < p.length; i++) {
-    if (p[i] === '>' && i === p.length - 1) return s.length > i;
-    if (i >= s.length || (p[i] !== '*' && p[i] !== s[i])) return false;
-  }
-  return p.length === s.length;
-}
+export const natsMatches = (pattern: string, subject: string): boolean => tokensMatch(pattern.split('.'), subject.split('.'), '*', '>');
 
 const unique = (xs: string[]) => [...new Set(xs)];
 

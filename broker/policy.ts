@@ -96,16 +96,21 @@ function deviceGrants(name: string, kind: DeviceKind): { publish: string[]; subs
 /** Home Assistant discovery topics of one device: homeassistant/<component>/<device>/… (node_id = device). */
 const ownDiscovery = (name: string) => `homeassistant/+/${name}/#`;
 
-/** Whether grant pattern `grant` (see grantsOf) covers topic or filter `t`. Pure. */
-export function grantCovers(grant: string, t: string): boolean {
-  const g = grant.split('/');
-  const l = t.split('/');
-  for (let i = 0; i < g.length; i++) {
-    if (g[i] === '#' && i === g.length - 1) return l.length > i;
-    if (i >= l.length || (g[i] !== '+' && g[i] !== l[i])) return false;
+/**
+ * Whether the tokens of a pattern match those of a topic or subject: `one` any one token, a final
+ * `many` one token or more, every other token (a wildcard of a filter included) as written. Pure; the
+ * grants below use it with MQTT's + and #, the NATS export (nats-permissions.ts) with * and >.
+ */
+export function tokensMatch(pattern: readonly string[], tokens: readonly string[], one: string, many: string): boolean {
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] === many && i === pattern.length - 1) return tokens.length > i;
+    if (i >= tokens.length || (pattern[i] !== one && pattern[i] !== tokens[i])) return false;
   }
-  return g.length === l.length;
+  return pattern.length === tokens.length;
 }
+
+/** Whether grant pattern `grant` (see grantsOf) covers topic or filter `t`. Pure. */
+export const grantCovers = (grant: string, t: string): boolean => tokensMatch(grant.split('/'), t.split('/'), '+', '#');
 
 /** Each kind of device writes where its firmware does, under its own name only. */
 function deviceMayPublish(name: string, kind: DeviceKind, topic: string): Decision {
