@@ -10,6 +10,8 @@ import { ExpectedError } from './expected-error.js';
 /** More than this is a mistake (a pasted file), not a cluster. */
 export const MAX_BROKERS = 16;
 const SCHEMES = new Set(['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ws:', 'wss:']);
+/** The port of a scheme when a URL gives none, as MQTT.js connects to it. */
+const DEFAULT_PORTS: Record<string, number> = { mqtt: 1883, tcp: 1883, mqtts: 8883, tls: 8883, ssl: 8883, ws: 80, wss: 443 };
 const EXAMPLE = 'mqtt://127.0.0.1:1883, or several: mqtt://n1:1883,mqtt://n2:1883';
 
 export type BrokerList = { ok: true; urls: string[] } | { ok: false; reason: string };
@@ -96,7 +98,7 @@ export function connectMqtt(urls: unknown, options: IClientOptions, onSwitch?: (
     const url = new URL(u);
     const secure = url.protocol === 'mqtts:' || url.protocol === 'tls:';
     const protocol = secure ? 'mqtts' as const : 'mqtt' as const;
-    return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port) || (secure ? 8883 : 1883), protocol };
+    return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port) || DEFAULT_PORTS[protocol]!, protocol };
   });
   const client = mqtt.connect(first!, servers ? { ...options, servers } : options);
   const state: BrokerState = { urls: list.urls, current: undefined, switches: 0 };
@@ -117,8 +119,6 @@ export function connectMqtt(urls: unknown, options: IClientOptions, onSwitch?: (
   });
   return client;
 }
-
-const DEFAULT_PORTS: Record<string, number> = { mqtt: 1883, tcp: 1883, mqtts: 8883, tls: 8883, ssl: 8883, ws: 80, wss: 443 };
 
 /**
  * The broker a client is connected to or last tried, as scheme://host:port (MQTT.js sets host, port
