@@ -4,7 +4,8 @@
  *
  * 1. Bytes per metric value: the same values, written in ingest's batches and order (all series
  *    interleaved, 2000 rows a batch), into schema version 1's table (the baseline, in this run) and
- *    into readings_raw; then readings_raw after `pimonitor db compact`.
+ *    into readings_raw; then readings_raw after `pimonitor db compact`, then all of it archived
+ *    (bench/storage-archive.ts: archived bytes per value, one series' day from raw and from the archive).
  * 2. EXPLAIN (ANALYZE, BUFFERS) of the README's and the cookbook's queries on --big values.
  * 3. `pimonitor export` of all of them: time and the peak memory of the process.
  */
@@ -18,6 +19,8 @@ import { migrate } from '../shared/migrate.js';
 import { PACKAGE_ROOT } from '../shared/paths.js';
 import { compactPartitions } from '../storage/compact.js';
 import { markAllForRollup, rollUp } from '../storage/rollup.js';
+import { planArchive, runArchive } from '../storage/archive.js';
+import { archiveFigures, explain } from './storage-archive.js';
 import { createScratchDatabase } from '../test/support/scratch-database.js';
 import { rssMiB, spawnLogged } from '../test/support/processes.js';
 
@@ -77,24 +80,8 @@ async function bytesPerValue(total: number): Promise<string> {
     const compacted = await compactPartitions(db, { olderThan: new Date(8.64e15) });
     await db.none('VACUUM ANALYZE');
     const rawCompact = await relationBytes(db, 'readings_raw');
-    // An archive form for months that no longer change, measured, not built: one row per series and
-    // day, times as milliseconds into the day and values as arrays, compressed by TOAST.
-    await db.none(`CREATE TABLE bench_archive AS
-      SELECT series_id, date_trunc('day', ts, 'UTC') AS day,
-        array_agg((extract(epoch FROM ts - date_trunc('day', ts, 'UTC')) * 1000)::int4 ORDER BY ts) AS offsets,
-        array_agg(value ORDER BY ts) AS vals
-      FROM readings_raw GROUP BY 1, 2;
-      ALTER TABLE bench_archive ADD PRIMARY KEY (series_id, day)`);
-    await db.none('VACUUM ANALYZE bench_archive');
-    const archive = await relationBytes(db, 'bench_archive');
-    const archiveDay = "SELECT a.day + make_interval(secs => o / 1000.0) AS ts, v FROM bench_archive a, unnest(a.offsets, a.vals) AS u(o, v) WHERE a.series_id = 3 AND a.day = '2026-10-02'";
-    const rawDay = "SELECT ts, value FROM readings_raw WHERE series_id = 3 AND ts >= '2026-10-02' AND ts < '2026-10-03'";
-    const median = async (sql: string) => {
-      const ms = [];
-      for (let r = 0; r < 5; r++) ms.push((await explain(db, sql)).ms);
-      return ms.sort((a, b) => a - b)[2]!;
-    };
-    const [archiveMs, rawMs] = [await median(archiveDay), await median(rawDay)];
+    // Then the archive tier (bench/storage-archive.ts): every month of these values archived.
+    const archived = await archiveFigures(db, total, '2026-10-02');
     const per = (bytes: number) => (bytes / total).toFixed(1);
     return [
       `### Bytes per metric value (${total.toLocaleString('en-US')} values, ${SERIES} series, every ${INTERVAL_MS / 1000} s, written interleaved in batches of ${BATCH_ROWS} as ingest writes them)`,
@@ -104,9 +91,7 @@ async function bytesPerValue(total: number): Promise<string> {
       `| schema 1: readings (ts, device, sensor, metric, value), key over the names (baseline, same run) | ${v1.toLocaleString('en-US')} | ${per(v1)} | 1.00 |`,
       `| readings_raw (series_id, ts, value), key (series_id, ts), monthly partitions, BRIN on ts | ${raw.toLocaleString('en-US')} | **${per(raw)}** | ${(raw / v1).toFixed(2)} |`,
       `| readings_raw after \`pimonitor db compact\` (${compacted.length} partition(s) rewritten in key order) | ${rawCompact.toLocaleString('en-US')} | **${per(rawCompact)}** | ${(rawCompact / v1).toFixed(2)} |`,
-      `| archive form, measured only: one row per series and day, int4[] of ms into the day + float8[] of values, TOAST-compressed | ${archive.toLocaleString('en-US')} | ${per(archive)} | ${(archive / v1).toFixed(2)} |`,
-      '',
-      `Reading one series for one day (8,640 values): ${rawMs.toFixed(1)} ms from readings_raw (after compact), ${archiveMs.toFixed(1)} ms from the archive form (one row to decompress and unnest).`,
+      archived,
       '',
       `Rollups of the same values: 5-minute ${rollups['5m'].toLocaleString('en-US')} bytes (${(rollups['5m'] / buckets5m).toFixed(0)} bytes per series and bucket, ${(rollups['5m'] / total).toFixed(1)} per raw value), hourly ${rollups['1h'].toLocaleString('en-US')}, daily ${rollups['1d'].toLocaleString('en-US')}.`,
     ].join('\n');
@@ -135,13 +120,6 @@ const QUERIES: QueryCase[] = [
   { name: 'past month: one series, one day, raw', sql: "SELECT ts, value FROM readings WHERE device = 'bedroom' AND metric = 'temperature' AND ts >= date_trunc('month', now(), 'UTC') - interval '20 days' AND ts < date_trunc('month', now(), 'UTC') - interval '19 days'" },
   { name: 'past month: one series, the whole month, 5-minute rollup', sql: "SELECT bucket, avg FROM readings_5m WHERE device = 'bedroom' AND metric = 'temperature' AND bucket >= date_trunc('month', now(), 'UTC') - interval '1 month' AND bucket < date_trunc('month', now(), 'UTC')" },
 ];
-
-async function explain(db: Db, sql: string): Promise<{ ms: number; hit: number; read: number }> {
-  type Plan = [{ Plan: { 'Shared Hit Blocks': number; 'Shared Read Blocks': number }; 'Execution Time': number; 'Planning Time': number }];
-  const row = await db.one<{ 'QUERY PLAN': Plan }>(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${sql}`);
-  const top = row['QUERY PLAN'][0];
-  return { ms: top['Execution Time'] + top['Planning Time'], hit: top.Plan['Shared Hit Blocks'], read: top.Plan['Shared Read Blocks'] };
-}
 
 /** Parts 2 and 3: the queries on --big values, and exporting all of them. */
 async function bigQueriesAndExport(total: number, runs: number): Promise<string> {
@@ -195,6 +173,12 @@ async function bigQueriesAndExport(total: number, runs: number): Promise<string>
     const compacted = await compactPartitions(db, { olderThan: new Date(Date.UTC(new Date(end).getUTCFullYear(), new Date(end).getUTCMonth(), 1)) });
     await db.none('VACUUM ANALYZE');
     const after = await timings();
+    // Then those months archived (the maintenance job's work ARCHIVE_AFTER_DAYS after each ended).
+    const archivedAt = Date.now();
+    const moved = await runArchive(db, await planArchive(db, new Date(Date.UTC(new Date(end).getUTCFullYear(), new Date(end).getUTCMonth(), 1))));
+    const archiveSeconds = (Date.now() - archivedAt) / 1000;
+    await db.none('VACUUM ANALYZE');
+    const archived = await timings();
     const cell = (t: { ms: number; hit: number; read: number }) => `${t.ms.toFixed(1)} | ${t.hit.toLocaleString('en-US')} / ${t.read.toLocaleString('en-US')}`;
 
     const lines = [
@@ -202,9 +186,11 @@ async function bigQueriesAndExport(total: number, runs: number): Promise<string>
       '',
       `EXPLAIN (ANALYZE, BUFFERS), planning + execution, median of ${runs} warm runs; buffers are 8 kB pages (hit in shared buffers / read). Then again after \`pimonitor db compact\` of the months that have ended (${compacted.map((c) => c.name).join(', ')}).`,
       '',
-      '| query | ms | buffers hit / read | after compact: ms | buffers hit / read |',
-      '|---|--:|--:|--:|--:|',
-      ...QUERIES.map((q, i) => `| ${q.name} | ${cell(before[i]!)} | ${cell(after[i]!)} |`),
+      `Then after \`pimonitor db archive\` of those months (${moved.readings.toLocaleString('en-US')} readings, ${moved.chunks} series-months in ${archiveSeconds.toFixed(0)} s): \`readings\` reads them from readings_archive.`,
+      '',
+      '| query | ms | buffers hit / read | after compact: ms | buffers hit / read | after archive: ms | buffers hit / read |',
+      '|---|--:|--:|--:|--:|--:|--:|',
+      ...QUERIES.map((q, i) => `| ${q.name} | ${cell(before[i]!)} | ${cell(after[i]!)} | ${cell(archived[i]!)} |`),
     ];
 
     // Part 3: export everything through the CLI, as a user would, to /dev/null.

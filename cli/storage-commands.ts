@@ -5,6 +5,7 @@ import type { RetentionItem } from '../storage/retention.js';
 import { progressBar } from './progress.js';
 import { formatBytes, formatCount, formatTable } from './text-output.js';
 import { withMigratedDatabase } from './with-database.js';
+import { addArchiveCommand } from './archive-command.js';
 
 type Load = (o: { config?: string }) => LoadedConfig;
 const day = (d: Date) => d.toISOString().slice(0, 10);
@@ -36,9 +37,12 @@ export function addStorageCommands(program: Command, load: Load): void {
       console.log(`
 database         ${formatBytes(usage.databaseBytes)}
 per raw value    ${usage.rawBytesPerValue === null ? `- (said from ${formatCount(PER_VALUE_FROM)} readings on; a new database's pages are made for many)` : `${usage.rawBytesPerValue.toFixed(1)} bytes (with indexes)`}
+per archived     ${usage.archivedBytesPerValue === null ? `- (${formatCount(usage.archivedValues)} values archived; said from ${formatCount(PER_VALUE_FROM)} on)`
+    : `${usage.archivedBytesPerValue.toFixed(1)} bytes (with indexes and TOAST; ${formatCount(usage.archivedValues)} values)`}
 oldest raw       ${usage.oldestRaw?.toISOString() ?? '-'}
 rollup backlog   ${formatCount(usage.rollupBacklog)} 5-minute buckets
-kept             raw ${keep(s.retentionRawDays)}, 5m ${keep(s.retention5mDays)}, 1h ${keep(s.retention1hDays)}, 1d ${keep(s.retention1dDays)}, rejected ${keep(s.retentionRejectedDays)}`);
+archived after   ${s.archiveAfterDays > 0 ? `${s.archiveAfterDays} days after a month ends` : 'never (ARCHIVE_AFTER_DAYS=0)'}
+kept             readings ${keep(s.retentionRawDays)}, 5m ${keep(s.retention5mDays)}, 1h ${keep(s.retention1hDays)}, 1d ${keep(s.retention1dDays)}, rejected ${keep(s.retentionRejectedDays)}`);
     });
 
   db.command('rollup')
@@ -61,14 +65,18 @@ kept             raw ${keep(s.retentionRawDays)}, 5m ${keep(s.retention5mDays)},
     .addOption(configOption())
     .action(async (o: { config?: string }) => {
       const { compactPartitions } = await import('../storage/compact.js');
+      const { archiveBefore } = await import('../storage/archive.js');
       const now = new Date();
-      const results = await withMigratedDatabase(load(o).config, 'pimonitor-compact', (conn) =>
-        compactPartitions(conn, { olderThan: now, onPartition: (p) => console.error(`compacting ${p.name} (${formatBytes(p.bytes)})…`) }));
+      const { config } = load(o);
+      const results = await withMigratedDatabase(config, 'pimonitor-compact', (conn) =>
+        compactPartitions(conn, { olderThan: now, archiveBefore: archiveBefore(now, config.storage.archiveAfterDays), onPartition: (p) => console.error(`compacting ${p.name} (${formatBytes(p.bytes)})…`) }));
       if (results.length === 0) return console.log('nothing to compact: every month that has ended is compacted already.');
       for (const r of results) console.log(`${r.name}: ${formatBytes(r.bytesBefore)} → ${formatBytes(r.bytesAfter)}`);
       const saved = results.reduce((n, r) => n + r.bytesBefore - r.bytesAfter, 0);
       console.log(`freed ${formatBytes(saved)}`);
     });
+
+  addArchiveCommand(db, load);
 
   program
     .command('retention')

@@ -7,6 +7,17 @@ export interface CompactResult {
   bytesAfter: number;
 }
 
+export interface CompactOptions {
+  /** Partitions of months that ended before this are compacted. */
+  olderThan: Date;
+  /**
+   * Raw partitions of months that ended before this are left alone: they are the archive's to move
+   * (storage/archive.ts), and a CLUSTER would copy a month that is about to be emptied. Null: archiving off.
+   */
+  archiveBefore?: Date | null;
+  onPartition?: (p: PartitionInfo) => void;
+}
+
 /**
  * Rewrites closed monthly partitions (raw readings and 5-minute rollups of months that ended before
  * `olderThan`) in key order with CLUSTER. Ingest and the rollup job write all series interleaved, so
@@ -17,11 +28,12 @@ export interface CompactResult {
  * Cost: CLUSTER locks the partition while it runs (a batch with late data for that month waits or,
  * past DATABASE_QUERY_TIMEOUT_MS, is retried) and needs free disk for one more copy of that partition.
  */
-export async function compactPartitions(db: Db, { olderThan, onPartition }: { olderThan: Date; onPartition?: (p: PartitionInfo) => void }): Promise<CompactResult[]> {
+export async function compactPartitions(db: Db, { olderThan, archiveBefore = null, onPartition }: CompactOptions): Promise<CompactResult[]> {
   const done = new Set(await db.map('SELECT partition FROM compacted_partitions', [], (r: { partition: string }) => r.partition));
   const results: CompactResult[] = [];
   for (const p of await listPartitions(db)) {
     if (p.to > olderThan || done.has(p.name)) continue;
+    if (p.parent === 'readings_raw' && archiveBefore && p.to <= archiveBefore) continue;
     // Two ingest workers may both run maintenance: the first takes the partition, the second skips it.
     const compacted = await db.tx(async (t) => {
       const { locked } = await t.one<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [`compact ${p.name}`]);

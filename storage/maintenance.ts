@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Db } from '../shared/db.js';
 import { Periodic } from '../shared/periodic.js';
+import { archiveBefore, planArchive, runArchive, type ArchiveResult } from './archive.js';
 import { compactPartitions, type CompactResult } from './compact.js';
 import { createPartitionsAhead } from './partitions.js';
 import { applyRetention, planRetention, type RetentionItem, type RetentionPolicy } from './retention.js';
@@ -16,6 +17,10 @@ export interface MaintenanceOptions {
   retentionEveryMs?: number;
   /** Days after a month ends before its raw partition is compacted; 0 never. */
   compactAfterDays: number;
+  /** Days after a month ends before its raw readings are archived (storage/archive.ts); 0 (the default here) never. */
+  archiveAfterDays?: number;
+  /** Time each round may spend archiving before it leaves the rest for the next round. */
+  archiveBudgetMs?: number;
   now?: () => number;
 }
 
@@ -23,16 +28,19 @@ export interface MaintenanceEvents {
   rolledUp: [{ buckets: number; ms: number }];
   retained: [{ item: RetentionItem }];
   compacted: [CompactResult];
+  archived: [ArchiveResult & { ms: number }];
   partitionsCreated: [{ count: number }];
   settingsApplied: [{ timeZoneChanged: boolean }];
   failed: [{ during: string; err: unknown }];
 }
 
 const HOUR_MS = 3_600_000;
+const ARCHIVE_BUDGET_MS = 20_000;
 
 /**
  * The storage upkeep that runs beside ingest: rolls up dirty buckets every interval, and every hour
- * makes next month's partitions, applies retention and compacts the partitions of months past. A
+ * makes next month's partitions, applies retention, compacts the partitions of months past and
+ * archives the months due (in rounds of ARCHIVE_BUDGET_MS, every interval until none is left). A
  * failure is reported and tried again at the next run; it never stops ingest. Several workers may run
  * it: the rollup and each compaction take a lock, and a second runner finds nothing to do.
  */
@@ -40,6 +48,8 @@ export class Maintenance extends EventEmitter<MaintenanceEvents> {
   private readonly loop: Periodic;
   private settingsApplied = false;
   private lastRetentionAt = -Infinity;
+  /** Whether the last archiving round left work (a time budget spent, a month busy): go on next round. */
+  private archivePending = false;
   private readonly now: () => number;
 
   constructor(private readonly db: Db, private readonly options: MaintenanceOptions) {
@@ -72,14 +82,29 @@ export class Maintenance extends EventEmitter<MaintenanceEvents> {
       if (this.options.compactAfterDays > 0) {
         await this.step('compact', async () => {
           const olderThan = new Date(this.now() - this.options.compactAfterDays * 86_400_000);
-          for (const result of await compactPartitions(this.db, { olderThan })) this.emit('compacted', result);
+          const before = archiveBefore(new Date(this.now()), this.options.archiveAfterDays ?? 0);
+          for (const result of await compactPartitions(this.db, { olderThan, archiveBefore: before })) this.emit('compacted', result);
         });
       }
+      this.archivePending = true;
     }
+    await this.archive();
     await this.step('rollup', async () => {
       const started = Date.now();
       const buckets = await rollUp(this.db);
       if (buckets > 0) this.emit('rolledUp', { buckets, ms: Date.now() - started });
+    });
+  }
+
+  /** Archives the months due, one series and month per transaction, for at most archiveBudgetMs a round. */
+  private async archive(): Promise<void> {
+    const before = archiveBefore(new Date(this.now()), this.options.archiveAfterDays ?? 0);
+    if (!before || !this.archivePending) return;
+    await this.step('archive', async () => {
+      const started = Date.now();
+      const result = await runArchive(this.db, await planArchive(this.db, before), { budgetMs: this.options.archiveBudgetMs ?? ARCHIVE_BUDGET_MS });
+      this.archivePending = !result.complete;
+      if (result.chunks > 0 || result.released.length > 0) this.emit('archived', { ...result, ms: Date.now() - started });
     });
   }
 

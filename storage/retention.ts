@@ -11,12 +11,18 @@ export interface RetentionPolicy {
   rejectedDays: number;
 }
 
-/** Tables trimmed row by row: small ones (rollups per hour and day, rejected messages). */
+/**
+ * Tables trimmed row by row: small ones (rollups per hour and day, rejected messages), and the archive
+ * (a row per series and day), which goes a whole month at a time, as raw partitions do: its cutoff is the
+ * start of the month that holds the raw cutoff (pimonitor_prepare_raw refuses readings before it).
+ */
 const ROW_TABLES = [
-  { table: 'rollup_1h', column: 'bucket', days: (p: RetentionPolicy) => p.hourDays },
-  { table: 'rollup_1d', column: 'bucket', days: (p: RetentionPolicy) => p.dayDays },
-  { table: 'rejected_messages', column: 'received_at', days: (p: RetentionPolicy) => p.rejectedDays },
+  { table: 'readings_archive', column: 'day', days: (p: RetentionPolicy) => p.rawDays, wholeMonths: true },
+  { table: 'rollup_1h', column: 'bucket', days: (p: RetentionPolicy) => p.hourDays, wholeMonths: false },
+  { table: 'rollup_1d', column: 'bucket', days: (p: RetentionPolicy) => p.dayDays, wholeMonths: false },
+  { table: 'rejected_messages', column: 'received_at', days: (p: RetentionPolicy) => p.rejectedDays, wholeMonths: false },
 ] as const;
+const monthOf = (d: Date) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
 type RowTable = (typeof ROW_TABLES)[number]['table'];
 
 const MONTHLY_DAYS: Record<MonthlyTable, (p: RetentionPolicy) => number> = {
@@ -45,9 +51,10 @@ export async function planRetention(db: Db, policy: RetentionPolicy, now: Date):
     const { rows } = await db.one<{ rows: number }>('SELECT count(*)::int AS rows FROM $1:name', [p.name]);
     items.push({ kind: 'partition', table: p.parent, name: p.name, from: p.from, to: p.to, rows, bytes: p.bytes });
   }
-  for (const { table, column, days } of ROW_TABLES) {
-    const before = cutoffOf(now, days(policy));
-    if (!before) continue;
+  for (const { table, column, days, wholeMonths } of ROW_TABLES) {
+    const cutoff = cutoffOf(now, days(policy));
+    if (!cutoff) continue;
+    const before = wholeMonths ? monthOf(cutoff) : cutoff;
     const { rows, bytes } = await db.one<{ rows: number; bytes: string }>(
       // Bytes are the table's size shared out per row: an estimate, as freed rows are reused, not returned.
       `SELECT count(*)::int AS rows,
@@ -58,7 +65,10 @@ export async function planRetention(db: Db, policy: RetentionPolicy, now: Date):
   return items;
 }
 
-/** Rows deleted per statement, so no single DELETE holds locks or bloats WAL for long. */
+/**
+ * Rows deleted per statement, so no single DELETE holds locks or bloats WAL for long (an archive row is a
+ * series' day: 10,000 of them are 27 years of one series).
+ */
 const DELETE_CHUNK_ROWS = 10_000;
 
 /**
@@ -66,7 +76,7 @@ const DELETE_CHUNK_ROWS = 10_000;
  * be waiting), then dropped whole; rows go in small chunks. `onItem` is told after each item.
  */
 export async function applyRetention(db: Db, plan: readonly RetentionItem[], onItem: (item: RetentionItem) => void = () => {}): Promise<void> {
-  if (plan.some((i) => i.kind === 'partition' && i.table === 'readings_raw')) await rollUp(db);
+  if (plan.some((i) => i.table === 'readings_raw' || i.table === 'readings_archive')) await rollUp(db);
   for (const item of plan) {
     if (item.kind === 'partition') {
       await db.tx(async (t) => {
@@ -82,6 +92,7 @@ export async function applyRetention(db: Db, plan: readonly RetentionItem[], onI
           [item.table, item.column, item.before, DELETE_CHUNK_ROWS]);
         if (rowCount < DELETE_CHUNK_ROWS) break;
       }
+      if (item.table === 'readings_archive') await db.none('DELETE FROM rollup_dirty WHERE bucket < $1', [item.before]);
     }
     onItem(item);
   }

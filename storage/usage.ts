@@ -1,7 +1,10 @@
 import type { Db } from '../shared/db.js';
+import { sqlFile } from '../shared/sql-file.js';
+
+const usageSql = sqlFile('storage', 'usage.sql');
 
 /** The tables worth watching on a small disk, largest first in a normal installation. */
-const TABLES = ['readings_raw', 'rollup_5m', 'rollup_1h', 'rollup_1d', 'rollup_dirty', 'rejected_messages', 'series', 'devices'] as const;
+const TABLES = ['readings_raw', 'readings_archive', 'rollup_5m', 'rollup_1h', 'rollup_1d', 'rollup_dirty', 'rejected_messages', 'series', 'devices'] as const;
 
 const EXACT_BELOW_ROWS = 1_000_000;
 
@@ -20,6 +23,9 @@ export interface DiskUsage {
   tables: TableUsage[];
   /** readings_raw bytes per stored value, or null while empty. */
   rawBytesPerValue: number | null;
+  /** Values in readings_archive (months past, sql/020_archive.sql), and its bytes per value (null below PER_VALUE_FROM). */
+  archivedValues: number;
+  archivedBytesPerValue: number | null;
   oldestRaw: Date | null;
   /** 5-minute buckets waiting for the rollup job. */
   rollupBacklog: number;
@@ -43,25 +49,29 @@ export async function diskUsage(db: Db): Promise<DiskUsage> {
   (r: { table: string; bytes: string; rows: string; partitions: string }): TableUsage => ({ table: r.table, bytes: Number(r.bytes), rows: Number(r.rows), estimated: true, partitions: Number(r.partitions) }));
   // Counting is cheap below a million rows, and an estimate of 0 for a table not yet analysed misleads.
   for (const t of tables) {
-    if (t.table === 'readings_raw' || t.rows >= EXACT_BELOW_ROWS) continue;
+    if (t.table === 'readings_raw' || t.table === 'readings_archive' || t.rows >= EXACT_BELOW_ROWS) continue;
     t.rows = (await db.one<{ n: number }>('SELECT count(*)::int AS n FROM $1:name', [t.table])).n;
     t.estimated = false;
   }
-  const { oldest, values, backlog, database } = await db.one<{ oldest: Date | null; values: string; backlog: number; database: string }>(`
-    WITH oldest AS (SELECT min(ts) AS ts FROM readings_raw)
-    SELECT (SELECT ts FROM oldest) AS oldest,
-      (SELECT coalesce(sum(count), 0) FROM rollup_5m_live WHERE bucket >= pimonitor_bucket_5m((SELECT ts FROM oldest))) AS values,
-      (SELECT count(*)::int FROM rollup_dirty WHERE pimonitor_rollup_due(bucket)) AS backlog,
-      pg_database_size(current_database()) AS database`);
+  // Raw values are those the rollups count from the oldest raw reading on, less the archived ones among
+  // them (late readings of an archived month leave raw readings older than archived ones).
+  const { oldest, values, archived, archivedSince, backlog, database } = await db.one<{
+    oldest: Date | null; values: string; archived: string; archivedSince: string; backlog: number; database: string;
+  }>(usageSql);
   const raw = tables.find((t) => t.table === 'readings_raw')!;
   // Counted from the 5-minute rollups: exact, and far cheaper than counting raw rows.
-  raw.rows = Number(values);
+  raw.rows = Number(values) - Number(archivedSince);
   raw.estimated = false;
+  const archive = tables.find((t) => t.table === 'readings_archive')!;
+  archive.rows = Number(archived);
+  archive.estimated = false;
   return {
     databaseBytes: Number(database),
     tables,
     // A new database's few values share pages and indexes made for many: the ratio says nothing yet.
     rawBytesPerValue: raw.rows >= PER_VALUE_FROM ? raw.bytes / raw.rows : null,
+    archivedValues: archive.rows,
+    archivedBytesPerValue: archive.rows >= PER_VALUE_FROM ? archive.bytes / archive.rows : null,
     oldestRaw: oldest,
     rollupBacklog: backlog,
   };

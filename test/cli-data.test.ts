@@ -82,7 +82,7 @@ test('a database that cannot be reached is named, with what to do', async () => 
   expect(embedded.output).toContain('cannot reach the embedded database at postgres://postgres@127.0.0.1:1/postgres (ECONNREFUSED): start it with `pimonitor up`');
 }, CLI_MS);
 
-test('db shows disk use; db rollup --rebuild recomputes; db compact rewrites past months; retention removes what its dry run listed', async () => {
+test('db shows disk use; db rollup --rebuild recomputes; db compact rewrites past months; db archive folds them; retention removes what its dry run listed', async () => {
   const usage = JSON.parse((await run('db', '--json')).output);
   expect(usage.tables.find((x: { table: string }) => x.table === 'readings_raw')).toMatchObject({ rows: samples.length, partitions: 1, estimated: false });
   // A few hundred readings: the ratio would say thousands of bytes each, alarming for nothing.
@@ -92,21 +92,32 @@ test('db shows disk use; db rollup --rebuild recomputes; db compact rewrites pas
   expect(rebuild.output).toContain(`marked ${samples.length} buckets to recompute`);
   expect(rebuild.output).toContain(`rolled up ${samples.length} 5-minute buckets`);
 
-  const compact = await run('db', 'compact');
+  // Archiving on (the default), a raw month due for the archive is not compacted: the archive empties it.
+  expect((await run('db', 'compact')).output).not.toContain('readings_raw_2026_03');
+  const compact = await runCli(['db', 'compact'], { ...env, ARCHIVE_AFTER_DAYS: '0' });
   expect(compact.output).toMatch(/^readings_raw_2026_03: \d+ kB → \d+ kB$/m);
-  expect((await run('db', 'compact')).output).toContain('nothing to compact');
+  expect((await runCli(['db', 'compact'], { ...env, ARCHIVE_AFTER_DAYS: '0' })).output).toContain('nothing to compact');
+
+  expect((await run('db', 'archive', '--dry-run')).output)
+    .toMatch(/^would archive readings_raw_2026_03 \(2026-03-01 to 2026-04-01\): 3 series, \d+ kB raw\ndry run: nothing moved$/m);
+  expect(await t.db.one('SELECT count(*)::int AS n FROM readings_archive')).toEqual({ n: 0 });
+  expect((await run('db', 'archive')).output).toContain(`archived ${samples.length} readings in 3 series-months; emptied readings_raw_2026_03`);
+  expect((await run('db', 'archive')).output).toContain('nothing to archive');
+  expect((await run('db')).output).toMatch(/^per archived\s+- \(432 values archived; said from 10,000 on\)$/m);
+  expect(await t.db.one('SELECT count(*)::int AS n FROM readings')).toEqual({ n: samples.length });
 
   // Each tier keeps at least as long as the one it is built from (raw <= 5m <= 1h), or the config is refused.
   const keep = { ...env, RETENTION_RAW_DAYS: '90', RETENTION_5M_DAYS: '90', RETENTION_1H_DAYS: '100' };
   const dry = await runCli(['retention', '--dry-run'], keep);
-  expect(dry.output).toMatch(/^would drop readings_raw_2026_03 \(readings_raw, 2026-03-01 to 2026-04-01\): 432 rows, \d+ kB$/m);
+  expect(dry.output).toMatch(/^would drop readings_raw_2026_03 \(readings_raw, 2026-03-01 to 2026-04-01\): 0 rows, \d+ kB$/m);
+  expect(dry.output).toMatch(/^would delete from readings_archive before 2026-\d\d-01T00:00:00.000Z: \d+ rows, about .*$/m);
   expect(dry.output).toMatch(/^would delete from rollup_1h before .*: 72 rows, about .*$/m);
   expect(dry.output).toContain('(dry run: nothing removed)');
-  expect(await t.db.one('SELECT count(*)::int AS n FROM readings_raw')).toEqual({ n: 432 });
+  expect(await t.db.one('SELECT count(*)::int AS n FROM readings')).toEqual({ n: 432 });
   const real = await runCli(['retention'], keep);
-  expect(real.output).toMatch(/^dropped readings_raw_2026_03 .*: 432 rows/m);
+  expect(real.output).toMatch(/^dropped readings_raw_2026_03 .*: 0 rows/m);
   expect(real.output).toMatch(/^deleted from rollup_1h before .*: 72 rows/m);
-  expect(await t.db.one('SELECT count(*)::int AS n FROM readings_raw')).toEqual({ n: 0 });
+  expect(await t.db.one('SELECT count(*)::int AS n FROM readings')).toEqual({ n: 0 });
   // The daily rollups stay: a year from now, March 2026 can still be compared.
   expect(await t.db.one('SELECT sum(count)::int AS n FROM readings_1d')).toEqual({ n: 432 });
   expect((await runCli(['retention', '--dry-run'], keep)).output).toContain('nothing to remove');

@@ -24,7 +24,7 @@ test('5-minute rollups kept less long than raw readings are refused, naming both
   expect(problemsOf({ RETENTION_RAW_DAYS: '0', RETENTION_5M_DAYS: '400', RETENTION_1H_DAYS: '400' })).toEqual([
     expect.stringMatching(/^storage\.retention5mDays \(env RETENTION_5M_DAYS\): keeps 5-minute rollups 400 days, less long than storage\.retentionRawDays \(env RETENTION_RAW_DAYS\) keeps the raw readings they are built from \(forever\): .*; set RETENTION_5M_DAYS to 0 \(forever\)$/),
   ]);
-  expect(problemsOf({ RETENTION_5M_DAYS: '120', RETENTION_1D_DAYS: '100' })).toEqual([
+  expect(problemsOf({ RETENTION_RAW_DAYS: '90', RETENTION_5M_DAYS: '120', RETENTION_1D_DAYS: '100' })).toEqual([
     expect.stringMatching(/^storage\.retention1dDays \(env RETENTION_1D_DAYS\): keeps daily rollups 100 days, less long than storage\.retention5mDays \(env RETENTION_5M_DAYS\) keeps the 5-minute rollups they are built from \(120 days\)/),
   ]);
   expect(problemsOf({})).toEqual([]);

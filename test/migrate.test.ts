@@ -27,7 +27,7 @@ test('applies every migration once, records it, and is safe to run again (also c
     (r: { table_name: string }) => r.table_name,
   );
   expect(tables.filter((name) => !/_\d{4}_\d{2}$/.test(name))).toEqual([
-    'alert_events', 'alert_notifications', 'alert_progress', 'alert_state', 'broker_claims', 'compacted_partitions', 'device_status_log', 'devices', 'ingest_progress', 'latest_readings', 'metric_units', 'mqtt_accounts', 'readings', 'readings_1d', 'readings_1h', 'readings_5m', 'readings_raw',
+    'alert_events', 'alert_notifications', 'alert_progress', 'alert_state', 'broker_claims', 'compacted_partitions', 'device_status_log', 'devices', 'ingest_progress', 'latest_readings', 'metric_units', 'mqtt_accounts', 'readings', 'readings_1d', 'readings_1h', 'readings_5m', 'readings_archive', 'readings_raw',
     'rejected_messages', 'report_runs', 'rollup_1d', 'rollup_1h', 'rollup_5m', 'rollup_5m_live', 'rollup_dirty', 'schema_migrations', 'series', 'storage_settings',
   ]);
 });

@@ -35,7 +35,7 @@ export async function writeThroughView(db: Db, samples: readonly Sample[]): Prom
 
 /** Empties readings, rollups and the catalogue between cases of a property test. */
 export async function emptyStorage(db: Db): Promise<void> {
-  await db.none('TRUNCATE readings_raw, rollup_5m, rollup_1h, rollup_1d, rollup_dirty, series, devices RESTART IDENTITY');
+  await db.none('TRUNCATE readings_raw, readings_archive, rollup_5m, rollup_1h, rollup_1d, rollup_dirty, series, devices RESTART IDENTITY');
 }
 
 export const TIERS = {
@@ -47,14 +47,17 @@ export type Tier = keyof typeof TIERS;
 
 const COLUMNS = "series_id, bucket, count, round(sum::numeric, 6) AS sum, min, max, min_at, max_at, first_at, first_value, last_at, last_value";
 
-/** Every bucket of a tier aggregated from raw readings in one query: what the rollups must equal. */
-export async function fromScratch(db: Db, tier: Tier, tz = 'UTC'): Promise<unknown[]> {
+/**
+ * Every bucket of a tier aggregated from raw readings in one query: what the rollups must equal.
+ * `source` is a table or view of (series_id, ts, value): readings_raw, or a test's own history.
+ */
+export async function fromScratch(db: Db, tier: Tier, tz = 'UTC', source = 'readings_raw'): Promise<unknown[]> {
   return db.any(`
     SELECT ${COLUMNS} FROM (
       SELECT series_id, ${TIERS[tier].bucket(tz)} AS bucket, count(*)::int AS count, sum(value) AS sum, min(value) AS min, max(value) AS max,
         (array_agg(ts ORDER BY value, ts))[1] AS min_at, (array_agg(ts ORDER BY value DESC, ts))[1] AS max_at,
         min(ts) AS first_at, (array_agg(value ORDER BY ts))[1] AS first_value, max(ts) AS last_at, (array_agg(value ORDER BY ts DESC))[1] AS last_value
-      FROM readings_raw GROUP BY 1, 2) x
+      FROM ${source} GROUP BY 1, 2) x
     ORDER BY series_id, bucket`);
 }
 
