@@ -52,7 +52,9 @@ export async function archiveFigures(db: Db, total: number, day: string): Promis
   const [viewMs, betweenMs, recentMs] = [await median(db, viewDay(day)), await median(db, betweenDay(day)), await median(db, recentHour)];
   const per = (b: number) => (b / total).toFixed(1);
   return [
-    `| readings_archive (series_id, day, n, ms int4[], vals float8[]), one row per series and UTC day, pglz TOAST, key (series_id, day): \`pimonitor db archive\` of all of it (${result.readings.toLocaleString('en-US')} readings, ${result.chunks} series-months, ${seconds.toFixed(1)} s) | ${bytes.toLocaleString('en-US')} | **${per(bytes)}** | |`,
+    `| readings_archive: one row per series and UTC day, times as offsets from the day's median interval (int4[]) and values `
+      + `(float8[]), pglz TOAST, key (series_id, day); \`pimonitor db archive\` of all of it (${result.readings.toLocaleString('en-US')} `
+      + `readings, ${result.chunks} series-months, ${seconds.toFixed(1)} s) | ${bytes.toLocaleString('en-US')} | **${per(bytes)}** | |`,
     '',
     `Archive: ${rows.toLocaleString('en-US')} rows for ${values.toLocaleString('en-US')} values (up to ${maxN.toLocaleString('en-US')} a row), ${(bytes / values).toFixed(2)} bytes per value.`,
     '',

@@ -41,6 +41,22 @@ const progress = (text: string) => process.stderr.write(`bench: ${text}\n`);
 const DEVICES = ['living-room', 'bedroom', 'kitchen', 'bathroom', 'attic', 'cellar', 'garage', 'office', 'nursery', 'greenhouse'];
 const seriesName = (i: number) => ({ device: DEVICES[Math.floor(i / 2) % DEVICES.length]! + (i >= 2 * DEVICES.length ? `-${Math.floor(i / 20)}` : ''), sensor: 'dht22', metric: i % 2 ? 'humidity' : 'temperature' });
 
+/**
+ * When a node's reading of `tick` is taken, in ms after the 10-s grid, as sensor-node/sampler.ts times
+ * them (deterministic): each cycle starts 1-3 ms late on the last one's start (timers fire late, and the
+ * lateness adds up), and 3 readings in 10 come from a retry 0.5-2.5 s into the cycle (a DHT22 fails
+ * often). Both metrics of a node share the time. Called in tick order.
+ */
+function nodeTiming(series: number): (i: number, tick: number) => number {
+  const drift = new Array<number>(series).fill(0);
+  return (i, tick) => {
+    const node = Math.floor(i / 2);
+    const hash = ((Math.imul(tick + 1, 2654435761) ^ Math.imul(node + 1, 40503)) >>> 0) % 100_003;
+    if (i % 2 === 0 && tick > 0) drift[node]! += 1 + (hash % 3);
+    return drift[node]! + (hash % 10 < 3 ? 500 + (hash % 2000) : 0);
+  };
+}
+
 const relationBytes = async (db: Db, name: string) =>
   Number((await db.one<{ bytes: string }>(
     'SELECT sum(pg_total_relation_size(relid)) AS bytes FROM (SELECT relid FROM pg_partition_tree($1::regclass) UNION SELECT $1::regclass) r', [name])).bytes);
@@ -55,6 +71,7 @@ async function bytesPerValue(total: number): Promise<string> {
       CREATE INDEX v1_readings_ts_brin ON v1_readings USING brin (ts)`);
     const store = createBatchStore(db);
     const start = Date.UTC(2026, 9, 1);
+    const timing = nodeTiming(SERIES);
     let written = 0;
     for (let step = 0; written < total; step++) {
       const batch: ReadingRow[] = [];
@@ -63,7 +80,8 @@ async function bytesPerValue(total: number): Promise<string> {
         const tick = Math.floor(written / SERIES);
         // A daily swing plus a DHT22's ±0.5 of jitter (deterministic), in its 0.1 steps.
         const jitter = (((tick * 7919 + i * 104729) % 11) - 5) / 10;
-        batch.push({ ...seriesName(i), ts: new Date(start + tick * INTERVAL_MS), value: Math.round((20 + Math.sin(tick / 500 + i) * 5 + jitter) * 10) / 10 });
+        const ts = new Date(start + tick * INTERVAL_MS + timing(i, tick));
+        batch.push({ ...seriesName(i), ts, value: Math.round((20 + Math.sin(tick / 500 + i) * 5 + jitter) * 10) / 10 });
       }
       await store.write({ readings: batch, series: foldSeries(batch), devices: [], rejected: [] }, { worker: 'bench', spoolId: '00000000-0000-4000-8000-000000000000', position: step });
       await db.none(`INSERT INTO v1_readings SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::float8[]) ON CONFLICT DO NOTHING`,
@@ -84,7 +102,7 @@ async function bytesPerValue(total: number): Promise<string> {
     const archived = await archiveFigures(db, total, '2026-10-02');
     const per = (bytes: number) => (bytes / total).toFixed(1);
     return [
-      `### Bytes per metric value (${total.toLocaleString('en-US')} values, ${SERIES} series, every ${INTERVAL_MS / 1000} s, written interleaved in batches of ${BATCH_ROWS} as ingest writes them)`,
+      `### Bytes per metric value (${total.toLocaleString('en-US')} values, ${SERIES} series, every ${INTERVAL_MS / 1000} s as a node times them, written interleaved in batches of ${BATCH_ROWS} as ingest writes them)`,
       '',
       '| layout | bytes on disk | bytes per value | ÷ schema 1 |',
       '|---|--:|--:|--:|',

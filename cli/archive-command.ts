@@ -24,14 +24,18 @@ export function addArchiveCommand(db: Command, load: Load): void {
       const { config } = load(o);
       const { archiveBefore, planArchive, runArchive } = await import('../storage/archive.js');
       const now = new Date();
-      const before = o.all ? new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)) : archiveBefore(now, config.storage.archiveAfterDays);
+      const before = o.all
+        ? new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1))
+        : archiveBefore(now, config.storage.archiveAfterDays);
       if (!before) {
         console.log('archiving is off (ARCHIVE_AFTER_DAYS=0): --all archives every month that has ended.');
         return;
       }
       await withMigratedDatabase(config, 'pimonitor-archive', async (conn) => {
         const plan = await planArchive(conn, before);
-        if (plan.length === 0) return console.log(`nothing to archive: no raw readings left in months that ended before ${day(before)}.`);
+        if (plan.length === 0) {
+          return console.log(`nothing to archive: no raw readings left in months that ended before ${day(before)}.`);
+        }
         for (const m of plan) {
           console.log(`${o.dryRun ? 'would archive' : 'archiving'} ${m.partition} (${day(m.from)} to ${day(m.to)}): `
             + `${formatCount(m.seriesIds.length)} series, ${formatBytes(m.bytes)} raw`);
@@ -42,7 +46,9 @@ export function addArchiveCommand(db: Command, load: Load): void {
         bar.done(result.readings);
         console.log(`archived ${formatCount(result.readings)} readings in ${formatCount(result.chunks)} series-months`
           + (result.released.length ? `; emptied ${result.released.join(', ')}` : ''));
-        if (result.busy > 0) console.log(`${formatCount(result.busy)} series-months were being written by ingest: run again to archive them`);
+        if (result.busy > 0) {
+          console.log(`${formatCount(result.busy)} series-months were being written by ingest: run again for them`);
+        }
       });
     });
 }

@@ -4,7 +4,9 @@ import { DAYS, MAX_TIMER_MS, TIMER_LIMIT } from './bounds.js';
 export const storage = {
   storage: {
     retentionRawDays: {
-      doc: 'Days readings are kept at all, raw or archived (ARCHIVE_AFTER_DAYS); older months are dropped whole (0 keeps them forever). Readings older than this are refused with a reason. 3653 (ten years) keeps ten DHT22 nodes in about 8 GB with the archive on.',
+      doc: 'Days readings are kept at all, raw or archived (ARCHIVE_AFTER_DAYS); older months are dropped whole '
+        + '(0 keeps them forever). Readings older than this are refused with a reason. 3653 (ten years) keeps ten '
+        + 'DHT22 nodes in about 7 GB with the archive on.',
       format: 'days',
       default: 3653,
       env: 'RETENTION_RAW_DAYS',
@@ -46,7 +48,10 @@ export const storage = {
       bounds: DAYS,
     },
     archiveAfterDays: {
-      doc: 'Days after a month ends before the maintenance job folds its readings into the archive (readings_archive: one compressed row per series and day, about 5 bytes per value against 84 raw; `readings` reads both); late readings for an archived month still land, and are folded in at the next run. 0 never archives (`pimonitor db archive` still can).',
+      doc: 'Days after a month ends before the maintenance job folds its readings into the archive (readings_archive: '
+        + 'one compressed row per series and day, about 2.5 bytes per value against 84 raw; `readings` reads both); late '
+        + 'readings for an archived month still land, and are folded in at the next run. 0 never archives '
+        + '(`pimonitor db archive` still can).',
       format: 'days',
       default: 7,
       env: 'ARCHIVE_AFTER_DAYS',

@@ -55,6 +55,12 @@ export async function planArchive(db: Db, before: Date): Promise<ArchiveMonth[]>
   return months;
 }
 
+export interface RunArchiveOptions {
+  /** Time after which no further chunk is started (the maintenance job's share of a round). */
+  budgetMs?: number;
+  onProgress?: (p: ArchiveProgress) => void;
+}
+
 /**
  * Moves the planned months into the archive, one series and month per transaction
  * (pimonitor_archive_series_month), so a late reading of that month waits for one chunk at most and
@@ -62,8 +68,9 @@ export async function planArchive(db: Db, before: Date): Promise<ArchiveMonth[]>
  * for the next run. A month left without raw readings has its partition emptied (TRUNCATE: the
  * deleted rows' space back at once). Stops taking chunks once `budgetMs` is spent.
  */
-export async function runArchive(db: Db, plan: readonly ArchiveMonth[],
-  { budgetMs = Infinity, onProgress }: { budgetMs?: number; onProgress?: (p: ArchiveProgress) => void } = {}): Promise<ArchiveResult> {
+export async function runArchive(db: Db, plan: readonly ArchiveMonth[], options: RunArchiveOptions = {},
+): Promise<ArchiveResult> {
+  const { budgetMs = Infinity, onProgress } = options;
   const started = Date.now();
   const total = plan.reduce((n, m) => n + m.seriesIds.length, 0);
   const result: ArchiveResult = { readings: 0, chunks: 0, busy: 0, released: [], complete: true };
@@ -83,7 +90,8 @@ export async function runArchive(db: Db, plan: readonly ArchiveMonth[],
       onProgress?.({ done: ++done, total, readings: result.readings, partition: month.partition });
     }
     if (!whole) continue;
-    const { released } = await db.one<{ released: boolean }>(archiveRelease, { partition: month.partition, month: month.from });
+    const release = { partition: month.partition, month: month.from };
+    const { released } = await db.one<{ released: boolean }>(archiveRelease, release);
     if (released) result.released.push(month.partition);
   }
   result.complete = result.busy === 0;

@@ -1,5 +1,6 @@
 import { archiveBefore, planArchive, runArchive } from '../storage/archive.js';
 import { compactPartitions } from '../storage/compact.js';
+import { Maintenance } from '../storage/maintenance.js';
 import { applyRetention, planRetention } from '../storage/retention.js';
 import { diskUsage } from '../storage/usage.js';
 import { applyStorageSettings } from '../storage/settings.js';
@@ -60,7 +61,9 @@ test('a late reading for an archived day lands raw, reaches the rollups, and is 
   expect(await t.db.one('SELECT max, count FROM rollup_5m WHERE bucket = $1', [at(OCT + 86_400_000)])).toEqual({ max: 42, count: 2 });
   const result = await archiveAll();
   expect(result).toMatchObject({ readings: 1, chunks: 1, released: ['readings_raw_2026_10'] });
-  expect(await t.db.one('SELECT n, ms[1:3] AS first FROM readings_archive WHERE day = $1', [at(OCT + 86_400_000)])).toEqual({ n: 289, first: [0, 150_000, 300_000] });
+  const day = at(OCT + 86_400_000);
+  expect(await t.db.one(`SELECT n, step_ms, ARRAY(SELECT u.ts FROM pimonitor_archive_unpack(day, step_ms, offsets, vals) AS u LIMIT 3) AS first
+    FROM readings_archive WHERE day = $1`, [day])).toEqual({ n: 289, step_ms: 300_000, first: [0, 150_000, 300_000].map((ms) => at(day.getTime() + ms)) });
   expect(await counts()).toEqual({ raw: 0, archived: october.length + 1, view: october.length + 1, rolled: october.length + 1 });
 });
 
@@ -103,6 +106,28 @@ test('pimonitor db counts archived values and their bytes apart from raw ones', 
   expect(usage.tables.find((x) => x.table === 'readings_archive')).toMatchObject({ rows: october.length, estimated: false });
   expect(usage.tables.find((x) => x.table === 'readings_raw')).toMatchObject({ rows: 1 });
   expect(usage.archivedValues).toBe(october.length);
+});
+
+test('the maintenance job archives a month ARCHIVE_AFTER_DAYS after it ends, in rounds of its time budget', async () => {
+  await writeBatch(t.db, october);
+  const policy = { rawDays: 0, fiveMinuteDays: 0, hourDays: 0, dayDays: 0, rejectedDays: 0 };
+  const round = async (now: number, budgetMs?: number) => {
+    const m = new Maintenance(t.db, {
+      settings: { rawKeepDays: 0, rollupTimeZone: 'UTC' }, retention: policy, intervalMs: 60_000, compactAfterDays: 0,
+      archiveAfterDays: 7, archiveBudgetMs: budgetMs, now: () => now,
+    });
+    const archived: unknown[] = [];
+    const failed: unknown[] = [];
+    m.on('archived', (e) => archived.push(e));
+    m.on('failed', (e) => failed.push(e));
+    await m.runOnce();
+    expect(failed).toEqual([]);
+    return archived;
+  };
+  expect(await round(Date.UTC(2026, 10, 7, 12))).toEqual([]); // October ended 6.5 days ago
+  expect(await round(Date.UTC(2026, 10, 8, 12), 0)).toEqual([]); // due, but no time in this round
+  expect(await round(Date.UTC(2026, 10, 8, 12))).toEqual([expect.objectContaining({ readings: october.length, complete: true })]);
+  expect(await counts()).toMatchObject({ raw: 0, archived: october.length });
 });
 
 // PGlite runs one transaction at a time: the race needs PostgreSQL.

@@ -3,7 +3,9 @@ import { planArchive, runArchive } from '../storage/archive.js';
 import { rollUp } from '../storage/rollup.js';
 import { applyStorageSettings } from '../storage/settings.js';
 import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
-import { emptyStorage, fromScratch, stored, TIERS, writeBatch, writeThroughView, type Sample, type Tier } from './helpers/storage.js';
+import {
+  emptyStorage, fromScratch, stored, TIERS, writeBatch, writeThroughView, type Sample, type Tier,
+} from './helpers/storage.js';
 import { FUZZ_SEED, fuzzRuns } from './support/hostile.js';
 
 // The archive tier (sql/020_archive.sql): any history, archived at any points, with late readings and
@@ -23,7 +25,8 @@ beforeEach(async () => emptyStorage(t.db));
 
 const key = (s: Sample) => `${s.device}/${s.metric}/${s.ts.toISOString()}`;
 // A reading's value is a function of what it is, so a redelivery carries the same value (as MQTT's does).
-const valueOf = (device: string, metric: string, ms: number) => ((ms / 1000 + device.length * 7 + metric.length) % 800) / 10 - 20;
+const valueOf = (device: string, metric: string, ms: number) =>
+  ((ms / 1000 + device.length * 7 + metric.length) % 800) / 10 - 20;
 
 /** The history as the `readings` view shows it, in (device, metric, ts) order. */
 async function readBack(): Promise<{ device: string; metric: string; ts: Date; value: number }[]> {
@@ -34,7 +37,8 @@ async function readBack(): Promise<{ device: string; metric: string; ts: Date; v
 async function expectRollupsOf(history: readonly Sample[]): Promise<void> {
   await t.db.none('DROP TABLE IF EXISTS expected_history');
   await t.db.none(`CREATE TEMPORARY TABLE expected_history AS
-    SELECT s.id AS series_id, h.ts, h.value FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::float8[]) AS h(device, metric, ts, value)
+    SELECT s.id AS series_id, h.ts, h.value
+    FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::float8[]) AS h(device, metric, ts, value)
     JOIN series s ON s.device = h.device AND s.sensor = 'dht22' AND s.metric = h.metric`,
   [history.map((s) => s.device), history.map((s) => s.metric), history.map((s) => s.ts), history.map((s) => s.value)]);
   for (const tier of tiers) {
@@ -62,16 +66,40 @@ const sample = fc.record({
   return { device, metric, ts: new Date(at), value: valueOf(device, metric, at) };
 });
 const MONTH_ENDS = [Date.UTC(2026, 9, 1), Date.UTC(2026, 10, 1), Date.UTC(2026, 11, 1)];
+const samples = (maxLength: number) => fc.array(sample, { minLength: 1, maxLength });
 const step = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('batch' as const), samples: fc.array(sample, { minLength: 1, maxLength: 15 }) }) },
-  // Readings delivered again: some of everything written so far (archived ones included).
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('redeliver' as const), pick: fc.array(fc.nat(), { minLength: 1, maxLength: 8 }), view: fc.boolean() }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('archive' as const), before: fc.constantFrom(...MONTH_ENDS) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('view' as const), samples: fc.array(sample, { minLength: 1, maxLength: 5 }) }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('batch' as const), samples: samples(15) }) },
+  // Readings delivered again: some of everything written so far (archived ones included), by ingest or the view.
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('redeliver' as const),
+      pick: fc.array(fc.nat(), { minLength: 1, maxLength: 8 }),
+      view: fc.boolean(),
+    }),
+  },
+  // Archived readings only, delivered again (on PostgreSQL such a batch's COPY succeeds: its check must fail it).
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('redeliverArchived' as const), count: fc.integer({ min: 1, max: 3 }) }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('archive' as const), before: fc.constantFrom(...MONTH_ENDS) }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('view' as const), samples: samples(5) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'rollup' as const }) },
 );
 
-test('any history, archived at any points with late readings and redeliveries between, reads back once each, and the rollups agree (property)', async () => {
+/** Up to `count` archived readings, as they were delivered. */
+const someArchived = (count: number) => t.db.any<Sample>(`
+  SELECT s.device, s.metric, u.ts, u.value
+  FROM readings_archive a JOIN series s ON s.id = a.series_id
+  CROSS JOIN LATERAL pimonitor_archive_unpack(a.day, a.step_ms, a.offsets, a.vals) AS u
+  ORDER BY a.series_id, u.ts LIMIT $1`, [count]);
+
+test('any history, archived at any points with late and redelivered readings between, reads back once each, '
+  + 'and the rollups agree (property)', async () => {
   let archivedRuns = 0;
   await fc.assert(
     fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 10 }), async (steps) => {
@@ -92,6 +120,9 @@ test('any history, archived at any points with late readings and redeliveries be
         } else if (st.kind === 'redeliver' && written.length > 0) {
           const again = st.pick.map((i) => written[i % written.length]!);
           await (st.view ? writeThroughView(t.db, again) : writeBatch(t.db, again));
+        } else if (st.kind === 'redeliverArchived') {
+          const again = await someArchived(st.count);
+          if (again.length > 0) await writeBatch(t.db, again);
         } else if (st.kind === 'archive') {
           await runArchive(t.db, await planArchive(t.db, new Date(st.before)));
         } else if (st.kind === 'rollup') {
@@ -99,7 +130,8 @@ test('any history, archived at any points with late readings and redeliveries be
         }
       }
       const expected = [...history.values()]
-        .sort((a, b) => a.device.localeCompare(b.device) || a.metric!.localeCompare(b.metric!) || a.ts.getTime() - b.ts.getTime())
+        .sort((a, b) => a.device.localeCompare(b.device) || a.metric!.localeCompare(b.metric!)
+          || a.ts.getTime() - b.ts.getTime())
         .map(({ device, metric, ts, value }) => ({ device, metric, ts, value }));
       expect(await readBack()).toEqual(expected);
       await expectRollupsOf([...history.values()]);

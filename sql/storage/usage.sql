@@ -6,7 +6,9 @@ SELECT (SELECT ts FROM oldest) AS oldest,
   (SELECT coalesce(sum(count), 0) FROM rollup_5m_live WHERE bucket >= (SELECT bucket FROM oldest)) AS values,
   (SELECT coalesce(sum(n), 0) FROM readings_archive) AS archived,
   (SELECT coalesce(sum(CASE WHEN a.day >= o.bucket THEN a.n
-     ELSE (SELECT count(*) FROM unnest(a.ms) AS m(ms) WHERE a.day + m.ms * interval '1 millisecond' >= o.bucket) END), 0)
+     ELSE (SELECT count(*) FROM pimonitor_archive_unpack(a.day, a.step_ms, a.offsets, a.vals) AS u
+           WHERE u.ts >= o.bucket)
+     END), 0)
    FROM readings_archive a, oldest o WHERE a.day + interval '1 day' > o.bucket) AS "archivedSince",
   (SELECT count(*)::int FROM rollup_dirty WHERE pimonitor_rollup_due(bucket)) AS backlog,
   pg_database_size(current_database()) AS database
