@@ -42,6 +42,19 @@ test('archiving moves a past month into one row per series and day, empties its 
   expect(await planArchive(t.db, at(NOV))).toEqual([]);
 });
 
+test('a day of readings every 10 s is compressed to a few bytes a value (pglz, on PGlite and PostgreSQL)', async () => {
+  // As a node times them: a little late each cycle, now and then a retry seconds in.
+  const day = Array.from({ length: 8640 }, (_, i) => ({
+    device: 'attic', ts: at(OCT + 86_400_000 + i * 10_000 + i * 2 + (i % 7 === 3 ? 900 : 0)), value: 20 + ((i >> 6) % 30) / 10,
+  }));
+  for (let i = 0; i < day.length; i += 2000) await writeBatch(t.db, day.slice(i, i + 2000));
+  await archiveAll();
+  const { n, bytes } = await t.db.one<{ n: number; bytes: number }>(
+    'SELECT sum(n)::int AS n, sum(pg_column_size(offsets) + pg_column_size(vals))::int AS bytes FROM readings_archive');
+  expect(n).toBe(8640);
+  expect(bytes / n).toBeLessThan(3); // uncompressed: 12 bytes a value
+});
+
 test('a redelivered archived reading is not stored again nor counted again, by ingest (COPY or INSERT) or the view', async () => {
   await writeBatch(t.db, october);
   await archiveAll();
