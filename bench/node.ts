@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startBroker } from '../broker/broker.js';
 import { PACKAGE_ROOT } from '../shared/paths.js';
+import { serviceNodeFlags } from './service-flags.js';
 import { createLogger } from '../shared/log.js';
 import { freePortOnLoopback } from '../test/support/ports.js';
 import { anonymousRssMiB, cpuMicros, rssMiB, spawnLogged } from '../test/support/processes.js';
 
 // A node reads a few sensors a second: the interpreter is fast enough, and without the JIT and with
 // a small young generation it fits a Pi Zero (see docs/benchmarks.md).
-const NODE_FLAGS = '--jitless --max-semi-space-size=1 --max-old-space-size=64';
+const NODE_FLAGS = serviceNodeFlags('pimonitor-node.service').join(' ');
 
 const { values: args } = parseArgs({
   options: {

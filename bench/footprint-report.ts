@@ -1,0 +1,83 @@
+import type { ProcSample } from './proc-tree.js';
+
+interface Seen { first: ProcSample; last: ProcSample; peakRss: number }
+
+/** Samples of a set of processes over time: first and last sample of each, its peak RSS, the peak of their sum. */
+export class Tracker {
+  readonly byPid = new Map<number, Seen>();
+  private latest: ProcSample[] = [];
+  peakTotal = 0;
+
+  add(samples: ReadonlyArray<ProcSample | undefined>): void {
+    this.latest = samples.filter((s): s is ProcSample => s !== undefined);
+    for (const s of this.latest) {
+      const seen = this.byPid.get(s.pid);
+      if (seen) {
+        seen.last = s;
+        seen.peakRss = Math.max(seen.peakRss, s.rssMiB);
+      } else {
+        this.byPid.set(s.pid, { first: s, last: s, peakRss: s.rssMiB });
+      }
+    }
+    this.peakTotal = Math.max(this.peakTotal, this.totalNow());
+  }
+
+  totalNow(): number {
+    return this.latest.reduce((sum, s) => sum + s.rssMiB, 0);
+  }
+
+  /** What the processes need together: each one's own memory, and the shared file pages (node itself) once. */
+  neededNow(): number {
+    return this.latest.reduce((sum, s) => sum + s.anonMiB, 0) + Math.max(0, ...this.latest.map((s) => s.fileMiB));
+  }
+}
+
+export interface FootprintRun {
+  server: Tracker;
+  nodes: Tracker;
+  seconds: number;
+  minutes: number;
+  nodeCount: number;
+  intervalMs: number;
+  storedValues: number;
+  /** The server's RSS in all at its peak while it started (a new DATA_DIR: the database is created). */
+  startupPeak: number;
+  exits: { up: number | null; nodes: number; stopMs: number };
+}
+
+const MIB = 1024 * 1024;
+const perHour = (bytes: number, seconds: number) => ((bytes / MIB) * 3600) / seconds;
+const cpuPercent = (seen: Seen, seconds: number) => (100 * (seen.last.cpuSeconds - seen.first.cpuSeconds)) / seconds;
+
+function row(name: string, seen: Seen, seconds: number): string {
+  const written = perHour(seen.last.writeBytes - seen.first.writeBytes, seconds);
+  const calls = perHour(seen.last.writeCalls - seen.first.writeCalls, seconds);
+  return `| ${name} | ${seen.last.rssMiB.toFixed(1)} | ${seen.peakRss.toFixed(1)} | ${cpuPercent(seen, seconds).toFixed(2)} | ${written.toFixed(2)} | ${calls.toFixed(2)} |`;
+}
+
+/** The Markdown section `npm run bench:footprint` prints (and docs/benchmarks.md quotes). */
+export function footprintReport(run: FootprintRun): string {
+  const { server, nodes, seconds } = run;
+  const serverRows = [...server.byPid.values()].map((seen) => row(seen.last.role, seen, seconds));
+  const sum = (pick: (seen: Seen) => number) => [...server.byPid.values()].reduce((total, seen) => total + pick(seen), 0);
+  const nodeSeen = [...nodes.byPid.values()];
+  const worstNode = nodeSeen.reduce<Seen | undefined>((worst, seen) => (!worst || seen.peakRss > worst.peakRss ? seen : worst), undefined);
+  const meanNode = (pick: (seen: Seen) => number) => nodeSeen.reduce((total, seen) => total + pick(seen), 0) / Math.max(1, nodeSeen.length);
+  const expected = Math.floor((seconds * 1000) / run.intervalMs) * run.nodeCount * 2;
+  return [
+    `### Footprint: \`pimonitor up\` on embedded defaults, ${run.nodeCount} nodes every ${run.intervalMs / 1000} s, ${run.minutes} min (Node ${process.version})`,
+    '',
+    '| process | RSS MiB at the end | peak RSS MiB | CPU % of one core | written to storage MiB/h | write() MiB/h |',
+    '|---|--:|--:|--:|--:|--:|',
+    ...serverRows,
+    `| **server, all processes** | **${server.totalNow().toFixed(1)}** | **${server.peakTotal.toFixed(1)}** (sum at its peak) | ${sum((s) => cpuPercent(s, seconds)).toFixed(2)} | ${perHour(sum((s) => s.last.writeBytes - s.first.writeBytes), seconds).toFixed(2)} | ${perHour(sum((s) => s.last.writeCalls - s.first.writeCalls), seconds).toFixed(2)} |`,
+    ...(worstNode ? [row('a node (the largest)', worstNode, seconds)] : []),
+    `| a node (mean of ${nodeSeen.length}) | ${meanNode((s) => s.last.rssMiB).toFixed(1)} | ${meanNode((s) => s.peakRss).toFixed(1)} | ${meanNode((s) => cpuPercent(s, seconds)).toFixed(2)} | ${perHour(meanNode((s) => s.last.writeBytes - s.first.writeBytes), seconds).toFixed(2)} | ${perHour(meanNode((s) => s.last.writeCalls - s.first.writeCalls), seconds).toFixed(2)} |`,
+    '',
+    `Memory the board needs for the server (each process's own memory, RssAnon, plus one copy of the pages of node and its libraries the processes share): **${server.neededNow().toFixed(1)} MiB**.`
+      + ` First start, on a new DATA_DIR (the database is created in a process of its own): ${run.startupPeak.toFixed(1)} MiB at the peak.`,
+    `Values stored: ${run.storedValues} (about ${expected} taken in the measured ${Math.round(seconds)} s, plus start-up and the last flush).`
+      + ` Stop: \`up\` exited ${run.exits.up}, ${run.exits.nodes} node(s) exited non-zero.`,
+    `Budget (issue 30): the server ≤ 256 MiB in all, a node ≤ 60 MiB. Produced by \`npm run bench:footprint -- --minutes ${run.minutes} --nodes ${run.nodeCount} --interval-ms ${run.intervalMs}\`.`,
+  ].join('\n');
+}

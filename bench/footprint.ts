@@ -1,0 +1,114 @@
+/**
+ * `npm run bench:footprint`: `pimonitor up` as deploy/pimonitor.service runs it, on embedded defaults (PGlite, the embedded broker and its
+ * journal, ingest, the dashboard) with --nodes sensor nodes (`pimonitor node` with one simulated DHT22,
+ * run with deploy/pimonitor-node.service's flags) publishing every --interval-ms, for --minutes after
+ * start-up. Prints RSS per process (at the end and its peak), the server's total, CPU % of one core
+ * and bytes written per hour per process (/proc/<pid>/io), and checks every reading was stored.
+ * Issue 30's budget: the server ≤ 256 MiB in all, a node ≤ 60 MiB.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { connect, disconnect } from '../shared/db.js';
+import { PACKAGE_ROOT } from '../shared/paths.js';
+import { freePortOnLoopback } from '../test/support/ports.js';
+import { spawnLogged, type LoggedProcess } from '../test/support/processes.js';
+import { footprintReport, Tracker } from './footprint-report.js';
+import { sample, treeOf } from './proc-tree.js';
+import { serviceCommand } from './service-flags.js';
+
+const { values: args } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '10' },
+    nodes: { type: 'string', default: '10' },
+    'interval-ms': { type: 'string', default: '10000' },
+    write: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    // Node flags for the server's processes (NODE_OPTIONS), to measure an alternative.
+    'server-node-options': { type: 'string', default: '' },
+  },
+});
+const minutes = Number(args.minutes);
+const nodeCount = Number(args.nodes);
+const intervalMs = Number(args['interval-ms']);
+const MAIN = join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');
+const SAMPLE_MS = 2000;
+
+// DATA_DIR on the machine's disk, not a tmpfs: /proc/<pid>/io counts only writes bound for storage.
+const dir = mkdtempSync(join(tmpdir(), 'pimonitor-bench-footprint-'));
+const [mqttPort, webPort, pglitePort] = [await freePortOnLoopback(), await freePortOnLoopback(), await freePortOnLoopback()];
+const baseEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'info', DATABASE_URL: undefined, MQTT_URL: undefined, NODE_OPTIONS: undefined };
+// As deploy/pimonitor.service runs it: its flags and environment (but DATA_DIR, the bench's own).
+const service = serviceCommand('pimonitor.service');
+const up = spawnLogged(process.execPath, [...service.flags, MAIN, 'up'], {
+  ...service.env,
+  ...baseEnv, NODE_OPTIONS: args['server-node-options'] || undefined, DATA_DIR: join(dir, 'server'), MQTT_PORT: String(mqttPort), WEB_PORT: String(webPort), PGLITE_PORT: String(pglitePort),
+});
+const nodes: LoggedProcess[] = [];
+// Start-up, sampled often: the first start creates the database, the peak of a server's life.
+const startup = new Tracker();
+const startupTimer = setInterval(() => startup.add(treeOf(up.child.pid!).map(sample)), 100);
+try {
+  await up.waitFor('pipeline up', 180_000);
+  await up.waitFor('subscribed to the broker', 60_000);
+  clearInterval(startupTimer);
+  const nodeService = serviceCommand('pimonitor-node.service');
+  for (let i = 0; i < nodeCount; i += 1) {
+    const nodeDir = join(dir, `node-${i}`);
+    mkdirSync(nodeDir);
+    writeFileSync(join(nodeDir, 'node.json'), JSON.stringify({
+      mqtt: { url: `mqtt://127.0.0.1:${mqttPort}` },
+      node: { device: `footprint-${i}`, clockSyncFile: '', sensors: [{ type: 'simulated', name: 'dht22', intervalMs }] },
+    }));
+    nodes.push(spawnLogged(process.execPath, [...nodeService.flags, MAIN, 'node', '--config', join(nodeDir, 'node.json')], { ...nodeService.env, ...baseEnv, DATA_DIR: nodeDir }));
+  }
+  await Promise.all(nodes.map((n) => n.waitFor('connected to the broker', 60_000)));
+  process.stderr.write(`bench:footprint: pimonitor up and ${nodeCount} nodes running; measuring for ${minutes} min\n`);
+
+  const server = new Tracker();
+  const nodeTracker = new Tracker();
+  const take = () => {
+    server.add(treeOf(up.child.pid!).map(sample));
+    nodeTracker.add(nodes.map((n) => sample(n.child.pid!)));
+  };
+  take();
+  const started = Date.now();
+  const dashboard = `http://127.0.0.1:${webPort}`;
+  let tick = 0;
+  const timer = setInterval(() => {
+    take();
+    tick += 1;
+    // Someone looks at the dashboard once a minute: the page and its latest values.
+    if (tick % Math.round(60_000 / SAMPLE_MS) === 0) {
+      void fetch(`${dashboard}/`).then((r) => r.arrayBuffer()).catch(() => {});
+      void fetch(`${dashboard}/api/latest`).then((r) => r.arrayBuffer()).catch(() => {});
+      process.stderr.write(`bench:footprint: ${Math.round((Date.now() - started) / 60_000)} of ${minutes} min, server ${server.totalNow().toFixed(0)} MiB\n`);
+    }
+  }, SAMPLE_MS);
+  await new Promise((resolve) => setTimeout(resolve, minutes * 60_000));
+  clearInterval(timer);
+  take();
+  const seconds = (Date.now() - started) / 1000;
+
+  const stopped = Date.now();
+  for (const n of nodes) n.child.kill('SIGTERM');
+  const nodeExits = await Promise.all(nodes.map((n) => n.exited));
+  // What the nodes took is in the database once ingest has flushed (its interval is 1 s at most).
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const db = connect(`postgres://postgres@127.0.0.1:${pglitePort}/postgres`, { poolSize: 1 });
+  const stored = await db.one<{ n: number }>("SELECT count(*)::int AS n FROM readings WHERE device LIKE 'footprint-%'").finally(() => disconnect(db));
+  up.child.kill('SIGTERM');
+  const upExit = await up.exited;
+  const report = footprintReport({
+    server, nodes: nodeTracker, seconds, minutes, nodeCount, intervalMs, storedValues: stored.n, startupPeak: startup.peakTotal,
+    exits: { up: upExit.code, nodes: nodeExits.filter((e) => e.code !== 0).length, stopMs: Date.now() - stopped },
+  });
+  console.log(`\n${report}\n`);
+  if (args.write) writeFileSync(args.write, `${report}\n`);
+} finally {
+  clearInterval(startupTimer);
+  for (const n of nodes) n.child.kill('SIGKILL');
+  up.child.kill('SIGKILL');
+  if (!args.keep) rmSync(dir, { recursive: true, force: true });
+}
