@@ -23,7 +23,10 @@ interface SeriesId { id: number; device: string; sensor: string; metric: string 
  * with everything else the batch writes (the spool position included). COPY has no ON CONFLICT: a
  * reading already stored (a redelivery after a crash between commit and PUBACK, or one delivered twice
  * in the batch) aborts it, and this returns false so the store writes the batch the unnest() way, which
- * skips such readings. Any other failure rolls back and is thrown, for the committer to classify.
+ * skips such readings. COPY sees only readings_raw: a redelivered reading of an archived month goes in,
+ * and the rollup merge after it (add-rollups.sql) fails the batch with the same 23505, so it is written
+ * the unnest() way too (sql/020_archive.sql). Any other failure rolls back and is thrown, for the
+ * committer to classify.
  */
 export async function writeWithCopy(db: Db, readings: readonly ReadingRow[], sql: CopyStatements, timeoutMs: number): Promise<boolean> {
   const connection = await db.connect();
@@ -47,7 +50,8 @@ export async function writeWithCopy(db: Db, readings: readonly ReadingRow[], sql
       if ((err as { code?: string }).code === 'ETIMEDOUT') broken = true;
       throw err;
     });
-    // The COPY succeeded, so every reading was inserted: all of them go into the rollups.
+    // The COPY succeeded, so every reading was new to readings_raw: all of them go into the rollups,
+    // unless the archive holds one (then the merge fails with 23505, below).
     const merge = sql.addRollups(arrayLiteral(readings.map(idOf)), arrayLiteral(readings.map((r) => r.ts.toISOString())), arrayLiteral(readings.map((r) => r.value)));
     await connection.multi([merge, ...sql.after].join(';\n'));
     await connection.none('COMMIT');
