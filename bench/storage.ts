@@ -193,7 +193,8 @@ async function bigQueriesAndExport(total: number, runs: number): Promise<string>
     const after = await timings();
     // Then those months archived (the maintenance job's work ARCHIVE_AFTER_DAYS after each ended).
     const archivedAt = Date.now();
-    const moved = await runArchive(db, await planArchive(db, new Date(Date.UTC(new Date(end).getUTCFullYear(), new Date(end).getUTCMonth(), 1))));
+    const thisMonth = new Date(Date.UTC(new Date(end).getUTCFullYear(), new Date(end).getUTCMonth(), 1));
+    const moved = await runArchive(db, await planArchive(db, thisMonth));
     const archiveSeconds = (Date.now() - archivedAt) / 1000;
     await db.none('VACUUM ANALYZE');
     const archived = await timings();
@@ -204,9 +205,11 @@ async function bigQueriesAndExport(total: number, runs: number): Promise<string>
       '',
       `EXPLAIN (ANALYZE, BUFFERS), planning + execution, median of ${runs} warm runs; buffers are 8 kB pages (hit in shared buffers / read). Then again after \`pimonitor db compact\` of the months that have ended (${compacted.map((c) => c.name).join(', ')}).`,
       '',
-      `Then after \`pimonitor db archive\` of those months (${moved.readings.toLocaleString('en-US')} readings, ${moved.chunks} series-months in ${archiveSeconds.toFixed(0)} s): \`readings\` reads them from readings_archive.`,
+      `Then after \`pimonitor db archive\` of those months (${moved.readings.toLocaleString('en-US')} readings, `
+        + `${moved.chunks} series-months in ${archiveSeconds.toFixed(0)} s): \`readings\` reads them from readings_archive.`,
       '',
-      '| query | ms | buffers hit / read | after compact: ms | buffers hit / read | after archive: ms | buffers hit / read |',
+      '| query | ms | buffers hit / read | after compact: ms | buffers hit / read '
+        + '| after archive: ms | buffers hit / read |',
       '|---|--:|--:|--:|--:|--:|--:|',
       ...QUERIES.map((q, i) => `| ${q.name} | ${cell(before[i]!)} | ${cell(after[i]!)} | ${cell(archived[i]!)} |`),
     ];

@@ -33,12 +33,15 @@ export function addStorageCommands(program: Command, load: Load): void {
       console.log(formatTable(['table', 'rows', 'size', 'partitions'],
         usage.tables.map((t) => [t.table, `${t.estimated ? '≈' : ''}${formatCount(t.rows)}`, formatBytes(t.bytes), t.partitions ? String(t.partitions) : '-'])));
       const keep = (days: number) => (days > 0 ? `${days} days` : 'forever');
+      const archived = usage.archivedBytesPerValue === null
+        ? `- (${formatCount(usage.archivedValues)} values archived; said from ${formatCount(PER_VALUE_FROM)} on)`
+        : `${usage.archivedBytesPerValue.toFixed(1)} bytes (with index and TOAST; `
+          + `${formatCount(usage.archivedValues)} values)`;
       const s = config.storage;
       console.log(`
 database         ${formatBytes(usage.databaseBytes)}
 per raw value    ${usage.rawBytesPerValue === null ? `- (said from ${formatCount(PER_VALUE_FROM)} readings on; a new database's pages are made for many)` : `${usage.rawBytesPerValue.toFixed(1)} bytes (with indexes)`}
-per archived     ${usage.archivedBytesPerValue === null ? `- (${formatCount(usage.archivedValues)} values archived; said from ${formatCount(PER_VALUE_FROM)} on)`
-    : `${usage.archivedBytesPerValue.toFixed(1)} bytes (with indexes and TOAST; ${formatCount(usage.archivedValues)} values)`}
+per archived     ${archived}
 oldest raw       ${usage.oldestRaw?.toISOString() ?? '-'}
 rollup backlog   ${formatCount(usage.rollupBacklog)} 5-minute buckets
 archived after   ${s.archiveAfterDays > 0 ? `${s.archiveAfterDays} days after a month ends` : 'never (ARCHIVE_AFTER_DAYS=0)'}
@@ -69,7 +72,11 @@ kept             readings ${keep(s.retentionRawDays)}, 5m ${keep(s.retention5mDa
       const now = new Date();
       const { config } = load(o);
       const results = await withMigratedDatabase(config, 'pimonitor-compact', (conn) =>
-        compactPartitions(conn, { olderThan: now, archiveBefore: archiveBefore(now, config.storage.archiveAfterDays), onPartition: (p) => console.error(`compacting ${p.name} (${formatBytes(p.bytes)})…`) }));
+        compactPartitions(conn, {
+          olderThan: now,
+          archiveBefore: archiveBefore(now, config.storage.archiveAfterDays),
+          onPartition: (p) => console.error(`compacting ${p.name} (${formatBytes(p.bytes)})…`),
+        }));
       if (results.length === 0) return console.log('nothing to compact: every month that has ended is compacted already.');
       for (const r of results) console.log(`${r.name}: ${formatBytes(r.bytesBefore)} → ${formatBytes(r.bytesAfter)}`);
       const saved = results.reduce((n, r) => n + r.bytesBefore - r.bytesAfter, 0);

@@ -28,7 +28,8 @@ export interface CompactOptions {
  * Cost: CLUSTER locks the partition while it runs (a batch with late data for that month waits or,
  * past DATABASE_QUERY_TIMEOUT_MS, is retried) and needs free disk for one more copy of that partition.
  */
-export async function compactPartitions(db: Db, { olderThan, archiveBefore = null, onPartition }: CompactOptions): Promise<CompactResult[]> {
+export async function compactPartitions(db: Db, options: CompactOptions): Promise<CompactResult[]> {
+  const { olderThan, archiveBefore = null, onPartition } = options;
   const done = new Set(await db.map('SELECT partition FROM compacted_partitions', [], (r: { partition: string }) => r.partition));
   const results: CompactResult[] = [];
   for (const p of await listPartitions(db)) {

@@ -30,7 +30,10 @@ export interface ExportRow {
 
 const SOURCES: Record<Every, { select: string; view: string; time: string; startWindowMs: number }> = {
   // The readings view's rows, but reading only the archived days of the window (sql/020_archive.sql).
-  raw: { select: 'ts AS time, device, sensor, metric, unit, value', view: 'pimonitor_readings_between($1, $2)', time: 'ts', startWindowMs: 15 * 60_000 },
+  raw: {
+    select: 'ts AS time, device, sensor, metric, unit, value', view: 'pimonitor_readings_between($1, $2)', time: 'ts',
+    startWindowMs: 15 * 60_000,
+  },
   '5m': { select: 'bucket AS time, device, sensor, metric, unit, count, avg, min, max', view: 'readings_5m', time: 'bucket', startWindowMs: 86_400_000 },
   '1h': { select: 'bucket AS time, device, sensor, metric, unit, count, avg, min, max', view: 'readings_1h', time: 'bucket', startWindowMs: 7 * 86_400_000 },
   '1d': { select: 'bucket AS time, device, sensor, metric, unit, count, avg, min, max', view: 'readings_1d', time: 'bucket', startWindowMs: 90 * 86_400_000 },

@@ -83,7 +83,8 @@ export class Maintenance extends EventEmitter<MaintenanceEvents> {
         await this.step('compact', async () => {
           const olderThan = new Date(this.now() - this.options.compactAfterDays * 86_400_000);
           const before = archiveBefore(new Date(this.now()), this.options.archiveAfterDays ?? 0);
-          for (const result of await compactPartitions(this.db, { olderThan, archiveBefore: before })) this.emit('compacted', result);
+          const results = await compactPartitions(this.db, { olderThan, archiveBefore: before });
+          for (const result of results) this.emit('compacted', result);
         });
       }
       this.archivePending = true;
@@ -102,9 +103,11 @@ export class Maintenance extends EventEmitter<MaintenanceEvents> {
     if (!before || !this.archivePending) return;
     await this.step('archive', async () => {
       const started = Date.now();
-      const result = await runArchive(this.db, await planArchive(this.db, before), { budgetMs: this.options.archiveBudgetMs ?? ARCHIVE_BUDGET_MS });
+      const plan = await planArchive(this.db, before);
+      const result = await runArchive(this.db, plan, { budgetMs: this.options.archiveBudgetMs ?? ARCHIVE_BUDGET_MS });
       this.archivePending = !result.complete;
-      if (result.chunks > 0 || result.released.length > 0) this.emit('archived', { ...result, ms: Date.now() - started });
+      const ms = Date.now() - started;
+      if (result.chunks > 0 || result.released.length > 0) this.emit('archived', { ...result, ms });
     });
   }
 

@@ -20,7 +20,8 @@ const ROW_TABLES = [
   { table: 'readings_archive', column: 'day', days: (p: RetentionPolicy) => p.rawDays, wholeMonths: true },
   { table: 'rollup_1h', column: 'bucket', days: (p: RetentionPolicy) => p.hourDays, wholeMonths: false },
   { table: 'rollup_1d', column: 'bucket', days: (p: RetentionPolicy) => p.dayDays, wholeMonths: false },
-  { table: 'rejected_messages', column: 'received_at', days: (p: RetentionPolicy) => p.rejectedDays, wholeMonths: false },
+  { table: 'rejected_messages', column: 'received_at', days: (p: RetentionPolicy) => p.rejectedDays,
+    wholeMonths: false },
 ] as const;
 const monthOf = (d: Date) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
 type RowTable = (typeof ROW_TABLES)[number]['table'];

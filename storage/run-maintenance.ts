@@ -23,7 +23,8 @@ export function startMaintenance(config: Config, url: string, log: Logger): { st
   maintenance.on('partitionsCreated', ({ count }) => log.info({ count }, 'created monthly partitions ahead'));
   maintenance.on('retained', ({ item }) => log.info({ table: item.table, ...(item.kind === 'partition' ? { partition: item.name } : { before: item.before }), rows: item.rows, bytes: item.bytes }, 'retention removed old data'));
   maintenance.on('compacted', ({ name, bytesBefore, bytesAfter }) => log.info({ partition: name, bytesBefore, bytesAfter }, 'compacted a past month\'s raw readings'));
-  maintenance.on('archived', ({ readings, chunks, busy, released, complete, ms }) => log.info({ readings, chunks, busy, released, complete, ms }, 'archived past months\' raw readings'));
+  maintenance.on('archived', ({ readings, chunks, busy, released, complete, ms }) =>
+    log.info({ readings, chunks, busy, released, complete, ms }, 'archived past months\' raw readings'));
   maintenance.on('rolledUp', ({ buckets, ms }) => {
     if (failures > 0) log.info({ afterFailures: failures }, 'maintenance works again');
     failures = 0;

@@ -23,7 +23,10 @@ export interface DiskUsage {
   tables: TableUsage[];
   /** readings_raw bytes per stored value, or null while empty. */
   rawBytesPerValue: number | null;
-  /** Values in readings_archive (months past, sql/020_archive.sql), and its bytes per value (null below PER_VALUE_FROM). */
+  /**
+   * Values in readings_archive (months past, sql/020_archive.sql), and its bytes per value; null below
+   * PER_VALUE_FROM.
+   */
   archivedValues: number;
   archivedBytesPerValue: number | null;
   oldestRaw: Date | null;
