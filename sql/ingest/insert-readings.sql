@@ -9,7 +9,7 @@ WITH batch AS (
   FROM unnest(${ts}::timestamptz[], ${device}::text[], ${sensor}::text[], ${metric}::text[], ${value}::float8[])
     AS b(ts, device, sensor, metric, value)
   JOIN series s USING (device, sensor, metric)
-), archived AS (
+), archived AS MATERIALIZED ( -- once for the batch, not once per reading (the planner would inline it)
   SELECT p.* FROM (SELECT array_agg(series_id) AS ids, array_agg(ts) AS stamps FROM batch) x
   CROSS JOIN LATERAL pimonitor_archived(x.ids, x.stamps) p
 ), inserted AS (
