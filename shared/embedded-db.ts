@@ -1,8 +1,13 @@
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { explainListenError } from './listen.js';
 import { acquirePidLock, ensureDir } from './pid-lock.js';
+import { tuneWasmCompiler } from './wasm-tier.js';
 
 export interface EmbeddedDatabaseOptions {
   /** Directory of the database files, or 'memory://' for a throwaway database (tests). */
@@ -11,6 +16,12 @@ export interface EmbeddedDatabaseOptions {
   port: number;
   /** psql, ingest's pool and the operator's tools share PGlite through the socket's multiplexer. */
   maxConnections: number;
+  /** PostgreSQL's shared_buffers, in MiB (config database.embedded.sharedBuffersMb). */
+  sharedBuffersMb: number;
+  /** V8's optimizing compiler for PGlite's code (config database.embedded.wasmTierUp; see wasm-tier.ts). */
+  wasmTierUp: boolean;
+  /** Told once before a new directory is created (about 10 s on a Pi). */
+  onCreate?: () => void;
 }
 
 export interface EmbeddedDatabase {
@@ -27,7 +38,8 @@ const IN_MEMORY = 'memory://';
  * wire protocol, so ingest uses the same pg-promise code as against a real server, and psql works.
  */
 export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
-  const { dataDir, host, port, maxConnections } = options;
+  const { dataDir, host, port, maxConnections, sharedBuffersMb, wasmTierUp } = options;
+  const startParams = [...PGlite.defaultStartParams, ...memorySettings(sharedBuffersMb)];
   let releaseLock = () => {};
   if (dataDir !== IN_MEMORY) {
     ensureDir(dataDir);
@@ -35,7 +47,12 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   }
   let db: PGlite | undefined;
   try {
-    db = await PGlite.create(dataDir);
+    if (dataDir !== IN_MEMORY && !existsSync(join(dataDir, 'PG_VERSION'))) {
+      options.onCreate?.();
+      await initializeInChild(dataDir, startParams, wasmTierUp);
+    }
+    tuneWasmCompiler(wasmTierUp);
+    db = await PGlite.create(dataDir, { startParams });
     const server = new PGLiteSocketServer({ db, host, port, maxConnections });
     try {
       await server.start();
@@ -57,6 +74,27 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
     await db?.close().catch(() => {});
     releaseLock();
     throw err;
+  }
+}
+
+/**
+ * PGlite's WebAssembly memory grows to what PostgreSQL touches and is never given back, so each cache
+ * PostgreSQL sizes for a server is sized here for a board: shared_buffers from the configuration (128 MB
+ * by default); maintenance_work_mem (64 MB by default, taken by CLUSTER when a month is compacted, and
+ * by index builds) at 16 MB.
+ */
+function memorySettings(sharedBuffersMb: number): string[] {
+  return ['-c', `shared_buffers=${sharedBuffersMb}MB`, '-c', 'maintenance_work_mem=16MB'];
+}
+
+/** Creates a new database directory in a process of its own, which gives back initdb's memory as it exits. */
+async function initializeInChild(dataDir: string, startParams: string[], wasmTierUp: boolean): Promise<void> {
+  const script = fileURLToPath(new URL('./pglite-init.js', import.meta.url));
+  try {
+    await promisify(execFile)(process.execPath, [script, dataDir, JSON.stringify(startParams), String(wasmTierUp)], { timeout: 10 * 60_000 });
+  } catch (err) {
+    const { stderr, message } = err as { stderr?: string; message: string };
+    throw new Error(`creating the embedded database in ${dataDir} failed: ${(stderr || message).trim().split('\n').slice(-3).join(' ')}`);
   }
 }
 

@@ -4,16 +4,28 @@ import type { Config } from '../config/index.js';
 import { databaseUrlOf } from '../config/database-url.js';
 import { validationLimitsOf } from '../config/limits.js';
 import { connect, disconnect, redactUrl } from '../shared/db.js';
-import { createLogger } from '../shared/log.js';
+import { createLogger, type Logger } from '../shared/log.js';
 import { parseHostList } from '../shared/allowed-hosts.js';
 import { migrateWhenReachable } from '../shared/migrate.js';
 import { stopOnSignal } from '../shared/shutdown.js';
 import { LiveFeed } from './live.js';
 import { WebServer } from './server.js';
 
+/** The dashboard while it runs: `pimonitor web` alone, or inside `pimonitor up`. */
+export interface RunningWeb {
+  /** Closes the server, its live feed's MQTT client and its database pool; safe to call twice. */
+  stop(): Promise<void>;
+}
+
 /** `pimonitor web`: the JSON API and live events, until SIGINT/SIGTERM. */
 export async function runWeb(config: Config): Promise<void> {
   const log = createLogger('web', config.log.level);
+  const web = await startWeb(config, log);
+  stopOnSignal(() => web.stop(), log, 10_000);
+}
+
+/** Starts the dashboard (the JSON API, live events and the page) on config.web, reading config.database and config.mqtt. */
+export async function startWeb(config: Config, log: Logger): Promise<RunningWeb> {
   const url = databaseUrlOf(config);
   await migrateWhenReachable(url, { connectTimeoutMs: config.database.connectTimeoutMs, applicationName: 'pimonitor-web-migrate', log });
   const db = connect(url, { poolSize: 4, applicationName: 'pimonitor-web', queryTimeoutMs: Math.min(config.database.queryTimeoutMs, 10_000), connectTimeoutMs: config.database.connectTimeoutMs });
@@ -55,11 +67,20 @@ export async function runWeb(config: Config): Promise<void> {
     accountsProblem = err.message;
   });
   server.auth.on('loaded', () => (accountsProblem = ''));
-  stopOnSignal(async () => {
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= (async () => {
     clearInterval(summary);
     await server.stop({ timeoutMs: 5000 });
+    // The live feed ends the MQTT client when the server stops it; one that never started is ended here.
+    await client.endAsync(true).catch(() => {});
     await disconnect(db);
-  }, log, 10_000);
-  await server.start();
+  })());
+  try {
+    await server.start();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
   log.info({ url: `http://${config.web.host.includes(':') ? `[${config.web.host}]` : config.web.host}:${server.port}/`, database: redactUrl(url), mqtt: config.mqtt.url, hosts: ['localhost', '127.0.0.1', '[::1]', ...(hosts.ok ? hosts.hosts : [])], login: 'none from this machine; a reader account from any other or through a proxy' }, 'web server listening');
+  return { stop };
 }
