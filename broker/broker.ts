@@ -2,6 +2,7 @@ import { Aedes, type AedesOptions, type Client } from 'aedes';
 import { createServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { listen } from '../shared/listen.js';
+import { withoutPacketNumberCache } from '../shared/mqtt-number-cache.js';
 import type { Logger } from '../shared/log.js';
 import { Authenticator } from './authenticator.js';
 import { Claims, type ClaimBackend, type ClaimChange } from './claims.js';
@@ -77,6 +78,7 @@ const MAX_WEBSOCKET_FRAME_BYTES = 16 * 1024 * 1024;
  * connection passes an OversizeFilter, so a message over the limit is dropped as Mosquitto does.
  */
 export async function startBroker({ host, port, log, authenticator, limits: overrides, cluster, persistence: ownPersistence, tls, websocket, sources = [], claims: claimBackend }: BrokerOptions): Promise<RunningBroker> {
+  withoutPacketNumberCache();
   const limits = { ...DEFAULT_LIMITS, ...overrides };
   const stats = newStats();
   const principals = new WeakMap<Client, Principal>();

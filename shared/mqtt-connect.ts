@@ -1,3 +1,4 @@
+import { withoutPacketNumberCache } from './mqtt-number-cache.js';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { ExpectedError } from './expected-error.js';
 
@@ -100,6 +101,7 @@ export function connectMqtt(urls: unknown, options: IClientOptions, onSwitch?: (
     const protocol = secure ? 'mqtts' as const : 'mqtt' as const;
     return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port) || DEFAULT_PORTS[protocol]!, protocol };
   });
+  withoutPacketNumberCache();
   const client = mqtt.connect(first!, servers ? { ...options, servers } : options);
   const state: BrokerState = { urls: list.urls, current: undefined, switches: 0 };
   states.set(client, state);

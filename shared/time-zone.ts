@@ -36,8 +36,13 @@ export function machineTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }
 
-/** Whether Intl knows the zone (IANA names such as Europe/Berlin, and UTC). */
+/**
+ * Whether Intl knows the zone (IANA names such as Europe/Berlin, and UTC). UTC is answered without
+ * Intl: every command checks the configuration's zones, mostly UTC, and a first Intl.DateTimeFormat
+ * with a zone maps in about 8 MiB of ICU data, a seventh of a sensor node's memory.
+ */
 export function isTimeZone(name: string): boolean {
+  if (name === 'UTC') return true;
   try {
     new Intl.DateTimeFormat('en', { timeZone: name });
     return true;
