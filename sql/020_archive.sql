@@ -39,6 +39,8 @@ CREATE TABLE readings_archive (
   PRIMARY KEY (series_id, day)
 );
 ALTER TABLE readings_archive ALTER COLUMN offsets SET COMPRESSION pglz, ALTER COLUMN vals SET COMPRESSION pglz;
+-- A period of all series (pimonitor_readings_between, export): a few kB per series and year.
+CREATE INDEX readings_archive_day ON readings_archive (day);
 COMMENT ON TABLE readings_archive IS 'Readings of months past, one row per series and UTC day, TOAST-compressed '
   'arrays (pimonitor_archive_unpack reads a row). Query the readings view; a reading is here or in readings_raw, '
   'never both.';
