@@ -33,6 +33,12 @@ async function readBack(): Promise<{ device: string; metric: string; ts: Date; v
   return t.db.any("SELECT device, metric, ts, value FROM readings WHERE sensor = 'dht22' ORDER BY device, metric, ts");
 }
 
+/** The same through pimonitor_readings_between (export's path), of [from, to). */
+async function readBetween(from: Date, to: Date): Promise<Awaited<ReturnType<typeof readBack>>> {
+  return t.db.any(`SELECT device, metric, ts, value FROM pimonitor_readings_between($1, $2) WHERE sensor = 'dht22'
+    ORDER BY device, metric, ts`, [from, to]);
+}
+
 /** Every tier, view and (after the job) table, equal to aggregates of `history`. */
 async function expectRollupsOf(history: readonly Sample[]): Promise<void> {
   await t.db.none('DROP TABLE IF EXISTS expected_history');
@@ -91,6 +97,13 @@ const step = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'rollup' as const }) },
 );
 
+// A window of the history for pimonitor_readings_between: any start, up to two days (edges off the second).
+const window = fc
+  .record({ from: fc.integer({ min: -86_400, max: SPAN_S }), seconds: fc.integer({ min: 0, max: 2 * 86_400 }) })
+  .map(({ from, seconds }) => ({
+    from: new Date(START + from * 1000 + 500), to: new Date(START + (from + seconds) * 1000 + 500),
+  }));
+
 /** Up to `count` archived readings, as they were delivered. */
 const someArchived = (count: number) => t.db.any<Sample>(`
   SELECT s.device, s.metric, u.ts, u.value
@@ -102,7 +115,7 @@ test('any history, archived at any points with late and redelivered readings bet
   + 'and the rollups agree (property)', async () => {
   let archivedRuns = 0;
   await fc.assert(
-    fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 10 }), async (steps) => {
+    fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 10 }), window, async (steps, { from, to }) => {
       await emptyStorage(t.db);
       const history = new Map<string, Sample>();
       const written: Sample[] = [];
@@ -134,6 +147,7 @@ test('any history, archived at any points with late and redelivered readings bet
           || a.ts.getTime() - b.ts.getTime())
         .map(({ device, metric, ts, value }) => ({ device, metric, ts, value }));
       expect(await readBack()).toEqual(expected);
+      expect(await readBetween(from, to)).toEqual(expected.filter((r) => r.ts >= from && r.ts < to));
       await expectRollupsOf([...history.values()]);
       if ((await t.db.one<{ n: number }>('SELECT count(*)::int AS n FROM readings_archive')).n > 0) archivedRuns++;
     }),
