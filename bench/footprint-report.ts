@@ -46,6 +46,10 @@ export interface FootprintRun {
 }
 
 const MIB = 1024 * 1024;
+
+/** Values the nodes took in `seconds`: each simulated DHT22 reading is two (temperature, humidity). */
+export const valuesTaken = (seconds: number, intervalMs: number, nodeCount: number): number =>
+  Math.floor((seconds * 1000) / intervalMs) * nodeCount * 2;
 const perHour = (bytes: number, seconds: number) => ((bytes / MIB) * 3600) / seconds;
 const cpuPercent = (seen: Seen, seconds: number) => (100 * (seen.last.cpuSeconds - seen.first.cpuSeconds)) / seconds;
 
@@ -63,7 +67,7 @@ export function footprintReport(run: FootprintRun): string {
   const nodeSeen = [...nodes.byPid.values()];
   const worstNode = nodeSeen.reduce<Seen | undefined>((worst, seen) => (!worst || seen.peakRss > worst.peakRss ? seen : worst), undefined);
   const meanNode = (pick: (seen: Seen) => number) => nodeSeen.reduce((total, seen) => total + pick(seen), 0) / Math.max(1, nodeSeen.length);
-  const expected = Math.floor((seconds * 1000) / run.intervalMs) * run.nodeCount * 2;
+  const expected = valuesTaken(seconds, run.intervalMs, run.nodeCount);
   return [
     `### Footprint: \`pimonitor up\` on embedded defaults, ${run.nodeCount} nodes every ${run.intervalMs / 1000} s, ${run.minutes} min (Node ${process.version})`,
     '',

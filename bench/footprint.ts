@@ -6,7 +6,7 @@
  * and bytes written per hour per process (/proc/<pid>/io), and checks every reading was stored.
  * Issue 30's budget: the server ≤ 256 MiB in all, a node ≤ 60 MiB.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,7 +14,7 @@ import { connect, disconnect } from '../shared/db.js';
 import { PACKAGE_ROOT } from '../shared/paths.js';
 import { freePortOnLoopback } from '../test/support/ports.js';
 import { spawnLogged, type LoggedProcess } from '../test/support/processes.js';
-import { footprintReport, Tracker } from './footprint-report.js';
+import { footprintReport, Tracker, valuesTaken } from './footprint-report.js';
 import { sample, treeOf } from './proc-tree.js';
 import { serviceCommand } from './service-flags.js';
 
@@ -25,6 +25,8 @@ const { values: args } = parseArgs({
     'interval-ms': { type: 'string', default: '10000' },
     write: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    // Where DATA_DIRs go (the system's temporary directory by default); it must be on a disk.
+    dir: { type: 'string' },
     // Node flags for the server's processes (NODE_OPTIONS), to measure an alternative.
     'server-node-options': { type: 'string', default: '' },
   },
@@ -35,15 +37,21 @@ const intervalMs = Number(args['interval-ms']);
 const MAIN = join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');
 const SAMPLE_MS = 2000;
 
-// DATA_DIR on the machine's disk, not a tmpfs: /proc/<pid>/io counts only writes bound for storage.
-const dir = mkdtempSync(join(tmpdir(), 'pimonitor-bench-footprint-'));
-const [mqttPort, webPort, pglitePort] = [await freePortOnLoopback(), await freePortOnLoopback(), await freePortOnLoopback()];
+// DATA_DIR on a disk, not a tmpfs: /proc/<pid>/io counts only writes bound for storage.
+const TMPFS_MAGIC = 0x01021994;
+const dir = mkdtempSync(join(args.dir ?? tmpdir(), 'pimonitor-bench-footprint-'));
+if (statfsSync(dir).type === TMPFS_MAGIC) {
+  rmSync(dir, { recursive: true, force: true });
+  throw new Error(`${args.dir ?? tmpdir()} is a tmpfs, where nothing is written to storage: give --dir a directory on a disk`);
+}
+const [mqttPort, webPort, pglitePort, brokerHttpPort, ingestHttpPort] = await Promise.all([1, 2, 3, 4, 5].map(() => freePortOnLoopback()));
 const baseEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'info', DATABASE_URL: undefined, MQTT_URL: undefined, NODE_OPTIONS: undefined };
 // As deploy/pimonitor.service runs it: its flags and environment (but DATA_DIR, the bench's own).
 const service = serviceCommand('pimonitor.service');
 const up = spawnLogged(process.execPath, [...service.flags, MAIN, 'up'], {
   ...service.env,
   ...baseEnv, NODE_OPTIONS: args['server-node-options'] || undefined, DATA_DIR: join(dir, 'server'), MQTT_PORT: String(mqttPort), WEB_PORT: String(webPort), PGLITE_PORT: String(pglitePort),
+  BROKER_HTTP_PORT: String(brokerHttpPort), INGEST_HTTP_PORT: String(ingestHttpPort),
 });
 const nodes: LoggedProcess[] = [];
 // Start-up, sampled often: the first start creates the database, the peak of a server's life.
@@ -106,6 +114,12 @@ try {
   });
   console.log(`\n${report}\n`);
   if (args.write) writeFileSync(args.write, `${report}\n`);
+  // Every reading the nodes took in the measured time must be stored (start-up and the last flush add some).
+  const taken = valuesTaken(seconds, intervalMs, nodeCount);
+  if (stored.n < taken) {
+    console.error(`bench:footprint: ${stored.n} values stored, fewer than the ${taken} the nodes took in the measured time`);
+    process.exitCode = 1;
+  }
 } finally {
   clearInterval(startupTimer);
   for (const n of nodes) n.child.kill('SIGKILL');

@@ -47,31 +47,39 @@ export async function runUp(config: Config, configFile: string | undefined): Pro
       alertsEnv = { ...childEnv, MQTT_USERNAME: alertsLogin!.username, MQTT_PASSWORD: alertsLogin!.password };
       webLogin = readerLogin!;
     }
-    // The web dashboard and API (WEB_PORT, on loopback unless WEB_HOST says otherwise), in this process:
-    // a Node process of its own costs about 80 MiB of a 512 MB board, and the dashboard, like the broker
-    // here, only reads MQTT and SQL. `pimonitor web` runs it alone where that is wanted.
-    webServer = await startWeb({
-      ...config,
-      database: { ...config.database, url: databaseUrl },
-      mqtt: { ...config.mqtt, url: childEnv.MQTT_URL ?? config.mqtt.url, ...(webLogin ?? {}) },
-    }, createLogger('web', config.log.level));
     const withConfig = configFile ? ['--config', configFile] : [];
     const ingest = superviseChild(['ingest', ...withConfig], childEnv, log);
     // The alerts worker runs when there are rules to evaluate.
     const alerts = (config.alerts.rules as unknown[]).length > 0 ? superviseChild(['alerts', ...withConfig], alertsEnv ?? childEnv, log) : undefined;
     // The report scheduler runs when there are reports; it needs only the database.
     const reports = (config.reports.list as unknown[]).length > 0 ? superviseChild(['report', ...withConfig], { ...childEnv, MQTT_PASSWORD: undefined }, log) : undefined;
-    stopOnSignal(async () => {
+    const stopChildren = async () => {
       await webServer?.stop();
       await reports?.stop();
       await alerts?.stop();
       await ingest.stop();
+    };
+    stopOnSignal(async () => {
+      await stopChildren();
       await broker?.stop();
       await database?.stop();
     }, log);
+    // The web dashboard and API (WEB_PORT, on loopback unless WEB_HOST says otherwise), in this process:
+    // a Node process of its own costs about 80 MiB of a 512 MB board, and the dashboard, like the broker
+    // here, only reads MQTT and SQL. `pimonitor web` runs it alone where that is wanted. A port it
+    // cannot have stops `up`, as a busy MQTT or database port does.
+    try {
+      webServer = await startWeb({
+        ...config,
+        database: { ...config.database, url: databaseUrl },
+        mqtt: { ...config.mqtt, url: childEnv.MQTT_URL ?? config.mqtt.url, ...(webLogin ?? {}) },
+      }, createLogger('web', config.log.level));
+    } catch (err) {
+      await stopChildren();
+      throw err;
+    }
     log.info({ database: redactUrl(databaseUrl), mqtt: childEnv.MQTT_URL ?? config.mqtt.url, dashboard: `http://${config.web.host}:${config.web.port}/` }, 'pipeline up');
   } catch (err) {
-    await webServer?.stop();
     await broker?.stop();
     await database?.stop();
     throw err;

@@ -8,19 +8,22 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // The build's two steps each write one of these last: the server (tsc) and the dashboard (ui/build.mjs).
 const OUTPUTS = ['dist/cli/main.js', 'dist/web/public/app.js'].map((file) => join(root, file));
-// Everything in the checkout but what the build writes or never reads (a changed test or script only
-// costs a build that was not needed).
-const NOT_SOURCES = new Set(['node_modules', 'dist', 'data', 'docs', '.git']);
+// What the build reads: TypeScript, the dashboard's HTML and CSS, and the package and compiler settings,
+// anywhere in the checkout but in what the build writes or never reads (a changed test only costs a build
+// that was not needed). Logs, data directories and coverage reports are not sources.
+const NOT_SOURCES = new Set(['node_modules', 'dist', 'data', 'docs', 'coverage', '.git']);
+const SOURCE_FILE = /\.(ts|mts|mjs|json|html|css)$/;
 
 function newest(path) {
   if (!existsSync(path)) return 0;
   const info = statSync(path);
-  if (!info.isDirectory()) return info.mtimeMs;
-  return readdirSync(path).reduce((latest, entry) => Math.max(latest, newest(join(path, entry))), info.mtimeMs);
+  if (!info.isDirectory()) return SOURCE_FILE.test(path) ? info.mtimeMs : 0;
+  // Files only: a directory's own time changes whenever anything is written in it (a DATA_DIR, a log).
+  return readdirSync(path).filter((entry) => !NOT_SOURCES.has(entry)).reduce((latest, entry) => Math.max(latest, newest(join(path, entry))), 0);
 }
 
 const built = Math.min(...OUTPUTS.map((file) => (existsSync(file) ? statSync(file).mtimeMs : 0)));
-const changed = Math.max(...readdirSync(root).filter((entry) => !NOT_SOURCES.has(entry)).map((entry) => newest(join(root, entry))));
+const changed = newest(root);
 if (changed > built) {
   process.stderr.write(built ? 'pimonitor: sources changed since the last build; building\n' : 'pimonitor: first start; building\n');
   execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });

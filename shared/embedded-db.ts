@@ -1,12 +1,9 @@
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { explainListenError } from './listen.js';
 import { acquirePidLock, ensureDir } from './pid-lock.js';
+import { createInChild, hasDatabase } from './pglite-create.js';
 import { tuneWasmCompiler } from './wasm-tier.js';
 
 export interface EmbeddedDatabaseOptions {
@@ -47,9 +44,9 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   }
   let db: PGlite | undefined;
   try {
-    if (dataDir !== IN_MEMORY && !existsSync(join(dataDir, 'PG_VERSION'))) {
+    if (dataDir !== IN_MEMORY && !hasDatabase(dataDir)) {
       options.onCreate?.();
-      await initializeInChild(dataDir, startParams, wasmTierUp);
+      await createInChild(dataDir, startParams, wasmTierUp);
     }
     tuneWasmCompiler(wasmTierUp);
     db = await PGlite.create(dataDir, { startParams });
@@ -85,17 +82,6 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
  */
 function memorySettings(sharedBuffersMb: number): string[] {
   return ['-c', `shared_buffers=${sharedBuffersMb}MB`, '-c', 'maintenance_work_mem=16MB'];
-}
-
-/** Creates a new database directory in a process of its own, which gives back initdb's memory as it exits. */
-async function initializeInChild(dataDir: string, startParams: string[], wasmTierUp: boolean): Promise<void> {
-  const script = fileURLToPath(new URL('./pglite-init.js', import.meta.url));
-  try {
-    await promisify(execFile)(process.execPath, [script, dataDir, JSON.stringify(startParams), String(wasmTierUp)], { timeout: 10 * 60_000 });
-  } catch (err) {
-    const { stderr, message } = err as { stderr?: string; message: string };
-    throw new Error(`creating the embedded database in ${dataDir} failed: ${(stderr || message).trim().split('\n').slice(-3).join(' ')}`);
-  }
 }
 
 function pathName(dir: string): string {

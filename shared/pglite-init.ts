@@ -1,14 +1,21 @@
 /**
- * Creates a new embedded database directory, run as a child process of its own
- * (`node dist/shared/pglite-init.js <dir> <startParams JSON>`; see initializeInChild in embedded-db.ts).
- * PGlite 0.5 builds a new directory with a second WebAssembly module (initdb) and a tar of its result
- * in memory, about 500 MiB of memory it does not give back to the process that opens the database;
- * an exited process gives it all back.
+ * `node dist/shared/pglite-init.js <dir> <startParams as JSON> <tierUp: true|false>`, forked by
+ * createInChild (shared/pglite-create.ts): creates a new embedded database in <dir> and exits. It
+ * exits as well when its parent goes, and says what failed in one line starting "pimonitor-init: ".
  */
 import { PGlite } from '@electric-sql/pglite';
 import { tuneWasmCompiler } from './wasm-tier.js';
 
+process.on('disconnect', () => process.exit(1));
 const [dataDir, startParams, tierUp] = process.argv.slice(2);
-tuneWasmCompiler(tierUp === 'true');
-const db = await PGlite.create(dataDir!, { startParams: JSON.parse(startParams!) as string[] });
-await db.close();
+try {
+  tuneWasmCompiler(tierUp === 'true');
+  const db = await PGlite.create(dataDir!, { startParams: JSON.parse(startParams!) as string[] });
+  await db.close();
+  process.exit(0);
+} catch (err) {
+  // PGlite's file errors are Emscripten's ErrnoError { errno }, with no message of their own.
+  const { message, errno, code } = err as { message?: string; errno?: number; code?: string };
+  process.stderr.write(`pimonitor-init: ${message || code || (errno === undefined ? String(err) : `file system error (Emscripten errno ${errno}) under ${dataDir}`)}\n`);
+  process.exit(1);
+}
