@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../shared/paths.js';
 import { wallClockToInstant } from '../shared/time-zone.js';
+import { planArchive, runArchive } from '../storage/archive.js';
 import { rollUp } from '../storage/rollup.js';
 import { applyStorageSettings } from '../storage/settings.js';
 import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
@@ -53,6 +54,15 @@ beforeAll(async () => {
   const samples = seed();
   for (let i = 0; i < samples.length; i += 2000) await writeBatch(t.db, samples.slice(i, i + 2000));
   await rollUp(t.db);
+  // The attic's temperatures of November 2026 go to the archive, the rest stays raw: the queries read
+  // across both tiers (dew-point joins an archived temperature with a raw humidity).
+  const attic = await t.db.one<{ id: number }>(
+    "SELECT id FROM series WHERE device = 'attic' AND metric = 'temperature'");
+  const plan = (await planArchive(t.db, new Date('2026-12-01T00:00:00Z')))
+    .filter((m) => m.partition === 'readings_raw_2026_11')
+    .map((m) => ({ ...m, seriesIds: m.seriesIds.filter((id) => id === attic.id) }));
+  expect(plan.map((m) => m.seriesIds)).toEqual([[attic.id]]);
+  await runArchive(t.db, plan);
   await t.db.none(`INSERT INTO rejected_messages (received_at, topic, payload, payload_bytes, code, reason) VALUES
     ('2026-11-20 10:00Z', 'home/attic/dht22', 'x', 1, 'json', 'payload is not JSON'),
     ('2026-11-20 11:00Z', 'home/attic/dht22', 'y', 1, 'json', 'payload is not JSON'),
@@ -98,6 +108,13 @@ const EXPECTED: Record<string, (rows: Record<string, unknown>[]) => void> = {
   ]),
   disk: (rows) => expect(rows.map((r) => r.relation).sort()).toEqual(['readings_raw', 'rejected_messages', 'rollup_1d', 'rollup_1h', 'rollup_5m']),
 };
+
+test('the seed has an archived series-month beside raw ones', async () => {
+  const { archived, raw } = await t.db.one<{ archived: number; raw: number }>(`SELECT
+    (SELECT count(DISTINCT series_id) FROM readings_archive WHERE day >= '2026-11-01')::int AS archived,
+    (SELECT count(DISTINCT series_id) FROM readings_raw WHERE ts >= '2026-11-01')::int AS raw`);
+  expect({ archived, raw }).toEqual({ archived: 1, raw: 3 });
+});
 
 test('every query in docs/sql.md has an expected answer here, and every expectation a query', () => {
   expect([...cookbook().keys()].sort()).toEqual(Object.keys(EXPECTED).sort());
