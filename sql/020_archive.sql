@@ -219,7 +219,9 @@ BEGIN
   -- Each day is then encoded anew around its median interval (see the top).
   WITH gone AS (
     DELETE FROM readings_raw
-    WHERE series_id = sid AND ts >= month AND ts < month + interval '1 month' AND ts = date_trunc('milliseconds', ts)
+    -- The month's end in UTC: timestamptz + interval adds a month in the session's time zone.
+    WHERE series_id = sid AND ts >= month AND ts < ((month AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC'
+      AND ts = date_trunc('milliseconds', ts)
     RETURNING ts, value
   ), merged AS (
     SELECT DISTINCT ON (y.day, y.ts) y.day, y.ts, y.value FROM (

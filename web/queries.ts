@@ -22,10 +22,10 @@ export async function history(db: Db, q: HistoryQuery) {
   const args = [q.device, q.sensor, q.metric ?? null, q.from, q.to];
   const rows = tier === 'raw'
     ? await db.any<{ metric: string; unit: string | null; t: Date; avg: number; min: number; max: number }>(`
-        SELECT s.metric, s.unit, r.ts AS t, r.value AS avg, r.value AS min, r.value AS max
-        FROM series s JOIN readings_raw r ON r.series_id = s.id
-        WHERE s.device = $1 AND s.sensor = $2 AND ($3::text IS NULL OR s.metric = $3) AND r.ts >= $4 AND r.ts < $5
-        ORDER BY s.metric, r.ts`, args)
+        SELECT metric, unit, ts AS t, value AS avg, value AS min, value AS max
+        FROM pimonitor_readings_between($4, $5)
+        WHERE device = $1 AND sensor = $2 AND ($3::text IS NULL OR metric = $3)
+        ORDER BY metric, ts`, args)
     : await db.any<{ metric: string; unit: string | null; t: Date; avg: number; min: number; max: number }>(`
         SELECT metric, unit, bucket AS t, avg, min, max FROM $6:name
         WHERE device = $1 AND sensor = $2 AND ($3::text IS NULL OR metric = $3) AND bucket >= $4 AND bucket < $5
