@@ -11,8 +11,9 @@ export interface CompactOptions {
   /** Partitions of months that ended before this are compacted. */
   olderThan: Date;
   /**
-   * Raw partitions of months that ended before this are left alone: they are the archive's to move
-   * (storage/archive.ts), and a CLUSTER would copy a month that is about to be emptied. Null: archiving off.
+   * Set when archiving is on (the date before which months are archived): raw partitions are then left
+   * alone, as the archive's to move (storage/archive.ts). A CLUSTER would copy a month a few days before
+   * it is emptied (COMPACT_AFTER_DAYS 3, ARCHIVE_AFTER_DAYS 7). Null: archiving off.
    */
   archiveBefore?: Date | null;
   onPartition?: (p: PartitionInfo) => void;
@@ -34,7 +35,7 @@ export async function compactPartitions(db: Db, options: CompactOptions): Promis
   const results: CompactResult[] = [];
   for (const p of await listPartitions(db)) {
     if (p.to > olderThan || done.has(p.name)) continue;
-    if (p.parent === 'readings_raw' && archiveBefore && p.to <= archiveBefore) continue;
+    if (p.parent === 'readings_raw' && archiveBefore) continue;
     // Two ingest workers may both run maintenance: the first takes the partition, the second skips it.
     const compacted = await db.tx(async (t) => {
       const { locked } = await t.one<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [`compact ${p.name}`]);
