@@ -28,7 +28,7 @@ export async function runUp(config: Config, configFile: string | undefined): Pro
       const { host, port, maxConnections, sharedBuffersMb, wasmTierUp } = config.database.embedded;
       database = await startEmbeddedDatabase({
         dataDir: join(config.dataDir, 'pg'), host, port, maxConnections, sharedBuffersMb, wasmTierUp,
-        onCreate: () => log.info({ dataDir: resolve(config.dataDir, 'pg') }, 'creating the embedded database (first start; about 10 s on a Pi)'),
+        onCreate: () => log.info({ dataDir: resolve(config.dataDir, 'pg') }, 'creating the embedded database (first start: a few seconds, longer on a small board)'),
       });
       databaseUrl = database.url;
       log.info({ dataDir: resolve(config.dataDir, 'pg'), psql: `psql -h ${host} -p ${database.port} -U postgres` }, 'embedded PostgreSQL (PGlite) listening');

@@ -17,7 +17,7 @@ export interface EmbeddedDatabaseOptions {
   sharedBuffersMb: number;
   /** V8's optimizing compiler for PGlite's code (config database.embedded.wasmTierUp; see wasm-tier.ts). */
   wasmTierUp: boolean;
-  /** Told once before a new directory is created (about 10 s on a Pi). */
+  /** Told once before a new directory is created (a few seconds; longer on a small board). */
   onCreate?: () => void;
 }
 
