@@ -4,6 +4,8 @@ import { Maintenance } from '../storage/maintenance.js';
 import { applyRetention, planRetention } from '../storage/retention.js';
 import { diskUsage } from '../storage/usage.js';
 import { applyStorageSettings } from '../storage/settings.js';
+import { history } from '../web/queries.js';
+import type { HistoryQuery } from '../web/params.js';
 import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
 import { emptyStorage, writeBatch, writeThroughView } from './helpers/storage.js';
 
@@ -174,3 +176,36 @@ onPostgres('a month ingest is writing is left for the next run; no reading is st
   expect(await archiveAll()).toMatchObject({ readings: october.length + 1, busy: 0, complete: true });
   expect(await counts()).toEqual(once(0, october.length + 1));
 });
+
+// From the archive's hostile review: the dashboard's raw tier reads archived days too, and a month is
+// moved by its UTC bounds whatever the session's time zone (PostgreSQL takes the server's).
+test('/api/history of a few hours of an archived day shows the readings it showed before archiving', async () => {
+  await writeBatch(t.db, Array.from({ length: 288 }, (_, i) => ({ device: 'attic', ts: at(OCT + DAY_MS + i * 300_000), value: i })));
+  const q = { device: 'attic', sensor: 'dht22', metric: 'temperature', from: at(OCT + DAY_MS), to: at(OCT + DAY_MS + 3 * 3_600_000) } as HistoryQuery;
+  const before = await history(t.db, q);
+  await runArchive(t.db, await planArchive(t.db, at(NOV)));
+  expect((await t.db.one<{ n: number }>('SELECT count(*)::int AS n FROM readings_raw')).n).toBe(0);
+  const after = await history(t.db, q);
+  expect(after.tier).toBe('raw');
+  expect(after.series).toEqual(before.series);
+  expect(after.series[0]?.t).toHaveLength(36);
+});
+
+for (const zone of ['America/New_York', 'Europe/Berlin']) {
+  test(`a month is moved by its UTC bounds in a session in ${zone}: the last day stays in, the next month's first hour out`, async () => {
+    await writeBatch(t.db, [
+      { device: 'attic', ts: at(OCT + 30 * DAY_MS + 12 * 3_600_000), value: 1 },
+      { device: 'attic', ts: at(OCT + 30 * DAY_MS + 23.5 * 3_600_000), value: 2 },
+      { device: 'attic', ts: at(NOV + 1_800_000), value: 3 },
+    ]);
+    const { id } = await t.db.one<{ id: number }>("SELECT id FROM series WHERE device = 'attic'");
+    const moved = await t.db.tx(async (x) => {
+      await x.one('SELECT set_config($1, $2, true)', ['TimeZone', zone]);
+      return (await x.one<{ moved: number }>('SELECT pimonitor_archive_series_month($1, $2) AS moved', [id, at(OCT)])).moved;
+    });
+    expect(moved).toBe(2);
+    const raw = await t.db.map('SELECT ts FROM readings_raw ORDER BY ts', [], (r: { ts: Date }) => r.ts.getTime());
+    expect(raw).toEqual([NOV + 1_800_000]);
+    expect((await t.db.one<{ n: number }>('SELECT count(*)::int AS n FROM readings')).n).toBe(3);
+  });
+}
