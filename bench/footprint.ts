@@ -1,10 +1,11 @@
 /**
- * `npm run bench:footprint`: `pimonitor up` as deploy/pimonitor.service runs it, on embedded defaults (PGlite, the embedded broker and its
- * journal, ingest, the dashboard) with --nodes sensor nodes (`pimonitor node` with one simulated DHT22,
- * run with deploy/pimonitor-node.service's flags) publishing every --interval-ms, for --minutes after
- * start-up. Prints RSS per process (at the end and its peak), the server's total, CPU % of one core
- * and bytes written per hour per process (/proc/<pid>/io), and checks every reading was stored.
- * Issue 30's budget: the server ≤ 256 MiB in all, a node ≤ 60 MiB.
+ * `npm run bench:footprint`: `pimonitor up` as deploy/pimonitor.service runs it, on embedded defaults
+ * (PGlite, the embedded broker and its journal, ingest, the dashboard), with --nodes sensor nodes
+ * (`pimonitor node` with one simulated DHT22, as deploy/pimonitor-node.service runs it) publishing every
+ * --interval-ms, for --minutes after start-up. Prints RSS per process (at the end and its peak), the
+ * server's total, CPU % of one core and bytes written per hour per process (/proc/<pid>/io); exits 1
+ * when fewer values were stored than the nodes took. Issue 30's budget: the server ≤ 256 MiB in all,
+ * a node ≤ 60 MiB.
  */
 import { mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,15 +43,22 @@ const TMPFS_MAGIC = 0x01021994;
 const dir = mkdtempSync(join(args.dir ?? tmpdir(), 'pimonitor-bench-footprint-'));
 if (statfsSync(dir).type === TMPFS_MAGIC) {
   rmSync(dir, { recursive: true, force: true });
-  throw new Error(`${args.dir ?? tmpdir()} is a tmpfs, where nothing is written to storage: give --dir a directory on a disk`);
+  throw new Error(`${args.dir ?? tmpdir()} is a tmpfs, where nothing is written to storage: `
+    + 'give --dir a directory on a disk');
 }
-const [mqttPort, webPort, pglitePort, brokerHttpPort, ingestHttpPort] = await Promise.all([1, 2, 3, 4, 5].map(() => freePortOnLoopback()));
-const baseEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'info', DATABASE_URL: undefined, MQTT_URL: undefined, NODE_OPTIONS: undefined };
+const [mqttPort, webPort, pglitePort, brokerHttpPort, ingestHttpPort] =
+  await Promise.all([1, 2, 3, 4, 5].map(() => freePortOnLoopback()));
+const baseEnv: NodeJS.ProcessEnv = {
+  ...process.env, LOG_LEVEL: 'info', DATABASE_URL: undefined, MQTT_URL: undefined, NODE_OPTIONS: undefined,
+};
 // As deploy/pimonitor.service runs it: its flags and environment (but DATA_DIR, the bench's own).
 const service = serviceCommand('pimonitor.service');
 const up = spawnLogged(process.execPath, [...service.flags, MAIN, 'up'], {
   ...service.env,
-  ...baseEnv, NODE_OPTIONS: args['server-node-options'] || undefined, DATA_DIR: join(dir, 'server'), MQTT_PORT: String(mqttPort), WEB_PORT: String(webPort), PGLITE_PORT: String(pglitePort),
+  ...baseEnv,
+  NODE_OPTIONS: args['server-node-options'] || undefined,
+  DATA_DIR: join(dir, 'server'),
+  MQTT_PORT: String(mqttPort), WEB_PORT: String(webPort), PGLITE_PORT: String(pglitePort),
   BROKER_HTTP_PORT: String(brokerHttpPort), INGEST_HTTP_PORT: String(ingestHttpPort),
 });
 const nodes: LoggedProcess[] = [];
@@ -67,9 +75,12 @@ try {
     mkdirSync(nodeDir);
     writeFileSync(join(nodeDir, 'node.json'), JSON.stringify({
       mqtt: { url: `mqtt://127.0.0.1:${mqttPort}` },
-      node: { device: `footprint-${i}`, clockSyncFile: '', sensors: [{ type: 'simulated', name: 'dht22', intervalMs }] },
+      node: {
+        device: `footprint-${i}`, clockSyncFile: '', sensors: [{ type: 'simulated', name: 'dht22', intervalMs }],
+      },
     }));
-    nodes.push(spawnLogged(process.execPath, [...nodeService.flags, MAIN, 'node', '--config', join(nodeDir, 'node.json')], { ...nodeService.env, ...baseEnv, DATA_DIR: nodeDir }));
+    const argv = [...nodeService.flags, MAIN, 'node', '--config', join(nodeDir, 'node.json')];
+    nodes.push(spawnLogged(process.execPath, argv, { ...nodeService.env, ...baseEnv, DATA_DIR: nodeDir }));
   }
   await Promise.all(nodes.map((n) => n.waitFor('connected to the broker', 60_000)));
   process.stderr.write(`bench:footprint: pimonitor up and ${nodeCount} nodes running; measuring for ${minutes} min\n`);
@@ -91,7 +102,8 @@ try {
     if (tick % Math.round(60_000 / SAMPLE_MS) === 0) {
       void fetch(`${dashboard}/`).then((r) => r.arrayBuffer()).catch(() => {});
       void fetch(`${dashboard}/api/latest`).then((r) => r.arrayBuffer()).catch(() => {});
-      process.stderr.write(`bench:footprint: ${Math.round((Date.now() - started) / 60_000)} of ${minutes} min, server ${server.totalNow().toFixed(0)} MiB\n`);
+      const done = Math.round((Date.now() - started) / 60_000);
+      process.stderr.write(`bench:footprint: ${done} of ${minutes} min, server ${server.totalNow().toFixed(0)} MiB\n`);
     }
   }, SAMPLE_MS);
   await new Promise((resolve) => setTimeout(resolve, minutes * 60_000));
@@ -105,11 +117,13 @@ try {
   // What the nodes took is in the database once ingest has flushed (its interval is 1 s at most).
   await new Promise((resolve) => setTimeout(resolve, 3000));
   const db = connect(`postgres://postgres@127.0.0.1:${pglitePort}/postgres`, { poolSize: 1 });
-  const stored = await db.one<{ n: number }>("SELECT count(*)::int AS n FROM readings WHERE device LIKE 'footprint-%'").finally(() => disconnect(db));
+  const stored = await db.one<{ n: number }>("SELECT count(*)::int AS n FROM readings WHERE device LIKE 'footprint-%'")
+    .finally(() => disconnect(db));
   up.child.kill('SIGTERM');
   const upExit = await up.exited;
   const report = footprintReport({
-    server, nodes: nodeTracker, seconds, minutes, nodeCount, intervalMs, storedValues: stored.n, startupPeak: startup.peakTotal,
+    server, nodes: nodeTracker, seconds, minutes, nodeCount, intervalMs,
+    storedValues: stored.n, startupPeak: startup.peakTotal,
     exits: { up: upExit.code, nodes: nodeExits.filter((e) => e.code !== 0).length, stopMs: Date.now() - stopped },
   });
   console.log(`\n${report}\n`);
@@ -117,7 +131,8 @@ try {
   // Every reading the nodes took in the measured time must be stored (start-up and the last flush add some).
   const taken = valuesTaken(seconds, intervalMs, nodeCount);
   if (stored.n < taken) {
-    console.error(`bench:footprint: ${stored.n} values stored, fewer than the ${taken} the nodes took in the measured time`);
+    console.error(`bench:footprint: ${stored.n} values stored, fewer than the ${taken} the nodes took`
+      + ' in the measured time');
     process.exitCode = 1;
   }
 } finally {

@@ -6,7 +6,7 @@ export interface ProcSample {
   /** The pimonitor subcommand (`up`, `ingest`, `web`, …) or the command name. */
   role: string;
   rssMiB: number;
-  /** Of which the process's own memory (RssAnon), and pages of files such as the node binary (RssFile) that processes share. */
+  /** Of which the process's own memory (RssAnon), and pages of files such as the node binary (RssFile), shared. */
   anonMiB: number;
   fileMiB: number;
   /** CPU time used so far (user + system), in seconds. */
@@ -46,7 +46,8 @@ function roleOf(pid: number): string {
   return main >= 0 ? (argv[main + 1] ?? 'pimonitor') : (read(`/proc/${pid}/comm`)?.trim() ?? String(pid));
 }
 
-const statusMiB = (status: string, field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) / 1024;
+const statusMiB = (status: string, field: string) =>
+  Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) / 1024;
 
 /** One sample of a process, or undefined when it has gone. */
 export function sample(pid: number): ProcSample | undefined {

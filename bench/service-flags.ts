@@ -16,7 +16,8 @@ export function serviceCommand(unit: string): ServiceCommand {
   const text = readFileSync(join(PACKAGE_ROOT, 'deploy', unit), 'utf8');
   const execStart = /^ExecStart=\S*node((?:\s+--\S+)*)\s/m.exec(text);
   if (!execStart) throw new Error(`deploy/${unit}: no ExecStart running node`);
-  const env = Object.fromEntries([...text.matchAll(/^Environment=([A-Z_][A-Z0-9_]*)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+  const settings = [...text.matchAll(/^Environment=([A-Z_][A-Z0-9_]*)=(.*)$/gm)];
+  const env = Object.fromEntries(settings.map((m) => [m[1]!, m[2]!]));
   return { flags: execStart[1]!.trim().split(/\s+/).filter(Boolean), env };
 }
 

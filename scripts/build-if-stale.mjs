@@ -19,12 +19,14 @@ function newest(path) {
   const info = statSync(path);
   if (!info.isDirectory()) return SOURCE_FILE.test(path) ? info.mtimeMs : 0;
   // Files only: a directory's own time changes whenever anything is written in it (a DATA_DIR, a log).
-  return readdirSync(path).filter((entry) => !NOT_SOURCES.has(entry)).reduce((latest, entry) => Math.max(latest, newest(join(path, entry))), 0);
+  const entries = readdirSync(path).filter((entry) => !NOT_SOURCES.has(entry));
+  return entries.reduce((latest, entry) => Math.max(latest, newest(join(path, entry))), 0);
 }
 
 const built = Math.min(...OUTPUTS.map((file) => (existsSync(file) ? statSync(file).mtimeMs : 0)));
 const changed = newest(root);
 if (changed > built) {
-  process.stderr.write(built ? 'pimonitor: sources changed since the last build; building\n' : 'pimonitor: first start; building\n');
+  const why = built ? 'sources changed since the last build' : 'first start';
+  process.stderr.write(`pimonitor: ${why}; building\n`);
   execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
 }
