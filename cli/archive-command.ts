@@ -2,11 +2,10 @@ import type { Command } from 'commander';
 import { configOption } from './options.js';
 import type { LoadedConfig } from '../config/index.js';
 import { progressBar } from './progress.js';
-import { formatBytes, formatCount } from './text-output.js';
+import { formatBytes, formatCount, formatDay as day } from './text-output.js';
 import { withMigratedDatabase } from './with-database.js';
 
 type Load = (o: { config?: string }) => LoadedConfig;
-const day = (d: Date) => d.toISOString().slice(0, 10);
 
 /**
  * `pimonitor db archive [--dry-run] [--all]`: folds the raw readings of months past into the archive
@@ -23,10 +22,9 @@ export function addArchiveCommand(db: Command, load: Load): void {
     .action(async (o: { config?: string; dryRun?: boolean; all?: boolean }) => {
       const { config } = load(o);
       const { archiveBefore, planArchive, runArchive } = await import('../storage/archive.js');
+      const { monthStartUtc } = await import('../storage/partitions.js');
       const now = new Date();
-      const before = o.all
-        ? new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1))
-        : archiveBefore(now, config.storage.archiveAfterDays);
+      const before = o.all ? monthStartUtc(now) : archiveBefore(now, config.storage.archiveAfterDays);
       if (!before) {
         console.log('archiving is off (ARCHIVE_AFTER_DAYS=0): --all archives every month that has ended.');
         return;

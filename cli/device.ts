@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { configOption } from './options.js';
 import type { LoadedConfig } from '../config/index.js';
 import { ExpectedError } from '../shared/expected-error.js';
+import { formatDay } from './text-output.js';
 import { withMigratedDatabase } from './with-database.js';
 import { addDeviceExportCommand } from './device-export.js';
 
@@ -57,7 +58,7 @@ export function addDeviceCommands(program: Command, load: (o: { config?: string 
         db.any<{ name: string; role: string; kind: string; created_at: Date; rotated_at: Date | null; revoked_at: Date | null; managed_by: string | null }>(
           'SELECT name, role, kind, created_at, rotated_at, revoked_at, managed_by FROM mqtt_accounts ORDER BY name'));
       if (rows.length === 0) return console.log('no accounts: anonymous clients are accepted on loopback only. Add one with `pimonitor device add <name>`.');
-      const day = (d: Date | null) => (d ? d.toISOString().slice(0, 10) : '-');
+      const day = (d: Date | null) => (d ? formatDay(d) : '-');
       console.log(['name', 'role', 'kind', 'created', 'rotated', 'state'].join('\t'));
       for (const r of rows) {
         console.log([r.name, r.role, r.role === 'device' ? r.kind : '-', day(r.created_at), day(r.rotated_at), r.revoked_at ? `revoked ${day(r.revoked_at)}` : r.managed_by ? `active (managed by ${r.managed_by})` : 'active'].join('\t'));

@@ -3,12 +3,11 @@ import { configOption } from './options.js';
 import type { LoadedConfig } from '../config/index.js';
 import type { RetentionItem } from '../storage/retention.js';
 import { progressBar } from './progress.js';
-import { formatBytes, formatCount, formatTable } from './text-output.js';
+import { formatBytes, formatCount, formatDay as day, formatTable } from './text-output.js';
 import { withMigratedDatabase } from './with-database.js';
 import { addArchiveCommand } from './archive-command.js';
 
 type Load = (o: { config?: string }) => LoadedConfig;
-const day = (d: Date) => d.toISOString().slice(0, 10);
 
 /** What one retention item removes, in a line. Pure. */
 export function describeRetentionItem(item: RetentionItem): string {
@@ -68,13 +67,12 @@ kept             readings ${keep(s.retentionRawDays)}, 5m ${keep(s.retention5mDa
     .addOption(configOption())
     .action(async (o: { config?: string }) => {
       const { compactPartitions } = await import('../storage/compact.js');
-      const { archiveBefore } = await import('../storage/archive.js');
       const now = new Date();
       const { config } = load(o);
       const results = await withMigratedDatabase(config, 'pimonitor-compact', (conn) =>
         compactPartitions(conn, {
           olderThan: now,
-          archiveBefore: archiveBefore(now, config.storage.archiveAfterDays),
+          archiving: config.storage.archiveAfterDays > 0,
           onPartition: (p) => console.error(`compacting ${p.name} (${formatBytes(p.bytes)})…`),
         }));
       if (results.length === 0) return console.log('nothing to compact: every month that has ended is compacted already.');

@@ -32,6 +32,9 @@ export function formatAge(ms: number): string {
 }
 
 /** 1234567 → "1,234,567". */
+/** A date as YYYY-MM-DD (UTC). */
+export const formatDay = (d: Date): string => d.toISOString().slice(0, 10);
+
 export function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }

@@ -4,6 +4,7 @@ import { arrayLiteral } from './array-literal.js';
 import type { BatchRows, ReadingRow } from './rows.js';
 import type { KnownSeries } from './series-quota.js';
 import { writeWithCopy } from './copy-write.js';
+import { monthStartUtc } from '../storage/partitions.js';
 
 const { ColumnSet } = pgp.helpers;
 const seriesColumns = new ColumnSet(['device', 'sensor', 'metric', 'unit', 'first_ts', 'last_ts', 'last_value']);
@@ -98,6 +99,6 @@ export function formatReadingsInsert(readings: readonly ReadingRow[]): string {
 /** The first instant (UTC) of each calendar month the readings fall in: raw partitions are monthly. */
 export function monthsOf(readings: readonly ReadingRow[]): string[] {
   const months = new Set<number>();
-  for (const { ts } of readings) months.add(Date.UTC(ts.getUTCFullYear(), ts.getUTCMonth(), 1));
+  for (const { ts } of readings) months.add(monthStartUtc(ts).getTime());
   return [...months].map((ms) => new Date(ms).toISOString());
 }

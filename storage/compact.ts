@@ -11,11 +11,11 @@ export interface CompactOptions {
   /** Partitions of months that ended before this are compacted. */
   olderThan: Date;
   /**
-   * Set when archiving is on (the date before which months are archived): raw partitions are then left
-   * alone, as the archive's to move (storage/archive.ts). A CLUSTER would copy a month a few days before
-   * it is emptied (COMPACT_AFTER_DAYS 3, ARCHIVE_AFTER_DAYS 7). Null: archiving off.
+   * Whether archiving is on (ARCHIVE_AFTER_DAYS > 0): raw partitions are then left alone, as the archive's
+   * to move (storage/archive.ts). A CLUSTER would copy a month a few days before it is emptied
+   * (COMPACT_AFTER_DAYS 3, ARCHIVE_AFTER_DAYS 7).
    */
-  archiveBefore?: Date | null;
+  archiving?: boolean;
   onPartition?: (p: PartitionInfo) => void;
 }
 
@@ -30,12 +30,12 @@ export interface CompactOptions {
  * past DATABASE_QUERY_TIMEOUT_MS, is retried) and needs free disk for one more copy of that partition.
  */
 export async function compactPartitions(db: Db, options: CompactOptions): Promise<CompactResult[]> {
-  const { olderThan, archiveBefore = null, onPartition } = options;
+  const { olderThan, archiving = false, onPartition } = options;
   const done = new Set(await db.map('SELECT partition FROM compacted_partitions', [], (r: { partition: string }) => r.partition));
   const results: CompactResult[] = [];
   for (const p of await listPartitions(db)) {
     if (p.to > olderThan || done.has(p.name)) continue;
-    if (p.parent === 'readings_raw' && archiveBefore) continue;
+    if (p.parent === 'readings_raw' && archiving) continue;
     // Two ingest workers may both run maintenance: the first takes the partition, the second skips it.
     const compacted = await db.tx(async (t) => {
       const { locked } = await t.one<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [`compact ${p.name}`]);

@@ -82,8 +82,8 @@ export class Maintenance extends EventEmitter<MaintenanceEvents> {
       if (this.options.compactAfterDays > 0) {
         await this.step('compact', async () => {
           const olderThan = new Date(this.now() - this.options.compactAfterDays * 86_400_000);
-          const before = archiveBefore(new Date(this.now()), this.options.archiveAfterDays ?? 0);
-          const results = await compactPartitions(this.db, { olderThan, archiveBefore: before });
+          const archiving = (this.options.archiveAfterDays ?? 0) > 0;
+          const results = await compactPartitions(this.db, { olderThan, archiving });
           for (const result of results) this.emit('compacted', result);
         });
       }

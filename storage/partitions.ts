@@ -12,6 +12,9 @@ export interface MonthPartition {
   to: Date;
 }
 
+/** The first instant of the calendar month (UTC) that holds `d`: the start of its partition. Pure. */
+export const monthStartUtc = (d: Date): Date => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
+
 const PARTITION_NAME = /^(readings_raw|rollup_5m)_(\d{4})_(\d{2})$/;
 
 /** The partition a name stands for, or null for a table pimonitor did not make. Pure. */

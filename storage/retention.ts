@@ -1,5 +1,5 @@
 import type { Db } from '../shared/db.js';
-import { listPartitions, type MonthlyTable } from './partitions.js';
+import { listPartitions, monthStartUtc, type MonthlyTable } from './partitions.js';
 import { rollUp } from './rollup.js';
 
 /** Days each tier is kept; 0 keeps it forever. */
@@ -23,7 +23,6 @@ const ROW_TABLES = [
   { table: 'rejected_messages', column: 'received_at', days: (p: RetentionPolicy) => p.rejectedDays,
     wholeMonths: false },
 ] as const;
-const monthOf = (d: Date) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
 type RowTable = (typeof ROW_TABLES)[number]['table'];
 
 const MONTHLY_DAYS: Record<MonthlyTable, (p: RetentionPolicy) => number> = {
@@ -55,7 +54,7 @@ export async function planRetention(db: Db, policy: RetentionPolicy, now: Date):
   for (const { table, column, days, wholeMonths } of ROW_TABLES) {
     const cutoff = cutoffOf(now, days(policy));
     if (!cutoff) continue;
-    const before = wholeMonths ? monthOf(cutoff) : cutoff;
+    const before = wholeMonths ? monthStartUtc(cutoff) : cutoff;
     const { rows, bytes } = await db.one<{ rows: number; bytes: string }>(
       // Bytes are the table's size shared out per row: an estimate, as freed rows are reused, not returned.
       `SELECT count(*)::int AS rows,

@@ -1,4 +1,4 @@
-import { archiveBefore, planArchive, runArchive } from '../storage/archive.js';
+import { planArchive, runArchive } from '../storage/archive.js';
 import { compactPartitions } from '../storage/compact.js';
 import { Maintenance } from '../storage/maintenance.js';
 import { applyRetention, planRetention } from '../storage/retention.js';
@@ -120,7 +120,7 @@ test('rollups rebuilt from scratch (--rebuild) include archived readings', async
 test('retention removes archived months with the raw ones; compaction leaves months due to be archived', async () => {
   await writeBatch(t.db, [...october, { device: 'attic', ts: at(NOV + 1000), value: 1 }]);
   const now = at(Date.UTC(2027, 0, 10));
-  const compacted = await compactPartitions(t.db, { olderThan: now, archiveBefore: archiveBefore(now, 7) });
+  const compacted = await compactPartitions(t.db, { olderThan: now, archiving: true });
   expect(compacted.map((r) => r.name)).toEqual(['rollup_5m_2026_10', 'rollup_5m_2026_11']);
   await archiveAll();
   const policy = { rawDays: 60, fiveMinuteDays: 0, hourDays: 0, dayDays: 0, rejectedDays: 0 };
