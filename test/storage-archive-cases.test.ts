@@ -3,22 +3,13 @@ import { compactPartitions } from '../storage/compact.js';
 import { Maintenance } from '../storage/maintenance.js';
 import { applyRetention, planRetention } from '../storage/retention.js';
 import { diskUsage } from '../storage/usage.js';
-import { applyStorageSettings } from '../storage/settings.js';
 import { history } from '../web/queries.js';
 import type { HistoryQuery } from '../web/params.js';
-import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
-import { emptyStorage, writeBatch, writeThroughView } from './helpers/storage.js';
+import { useStorageDatabase, writeBatch, writeThroughView } from './helpers/storage.js';
 
 // The archive tier's cases one by one (sql/020_archive.sql, storage/archive.ts); the property test is
 // test/storage-archive.test.ts.
-let t: TestDatabase;
-
-beforeAll(async () => {
-  t = await createMigratedTestDatabase();
-  await applyStorageSettings(t.db, { rawKeepDays: 0, rollupTimeZone: 'UTC' });
-}, 60_000);
-afterAll(async () => t?.stop());
-beforeEach(async () => emptyStorage(t.db));
+const t = useStorageDatabase('UTC');
 
 const OCT = Date.UTC(2026, 9, 1);
 const NOV = Date.UTC(2026, 10, 1);

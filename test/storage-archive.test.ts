@@ -1,10 +1,8 @@
 import fc from 'fast-check';
 import { planArchive, runArchive } from '../storage/archive.js';
 import { rollUp } from '../storage/rollup.js';
-import { applyStorageSettings } from '../storage/settings.js';
-import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
 import {
-  emptyStorage, fromScratch, stored, TIERS, writeBatch, writeThroughView, type Sample, type Tier,
+  emptyStorage, fromScratch, useStorageDatabase, stored, TIERS, writeBatch, writeThroughView, type Sample, type Tier,
 } from './helpers/storage.js';
 import { FUZZ_SEED, fuzzRuns } from './support/hostile.js';
 
@@ -14,14 +12,7 @@ import { FUZZ_SEED, fuzzRuns } from './support/hostile.js';
 // of an archived reading must fail it and fall back); on PGlite by INSERT … ON CONFLICT.
 const TZ = 'Europe/Berlin';
 const tiers = Object.keys(TIERS) as Tier[];
-let t: TestDatabase;
-
-beforeAll(async () => {
-  t = await createMigratedTestDatabase();
-  await applyStorageSettings(t.db, { rawKeepDays: 0, rollupTimeZone: TZ });
-}, 60_000);
-afterAll(async () => t?.stop());
-beforeEach(async () => emptyStorage(t.db));
+const t = useStorageDatabase(TZ);
 
 const key = (s: Sample) => `${s.device}/${s.metric}/${s.ts.toISOString()}`;
 // A reading's value is a function of what it is, so a redelivery carries the same value (as MQTT's does).

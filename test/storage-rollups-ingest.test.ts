@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { rollUp } from '../storage/rollup.js';
-import { applyStorageSettings } from '../storage/settings.js';
-import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
-import { emptyStorage, fromScratch, stored, TIERS, writeBatch, writeThroughView, type Sample, type Tier } from './helpers/storage.js';
+import {
+  emptyStorage, fromScratch, stored, TIERS, useStorageDatabase, writeBatch, writeThroughView, type Sample, type Tier,
+} from './helpers/storage.js';
 import { FUZZ_SEED, fuzzRuns } from './support/hostile.js';
 
 // Ingest merges each batch into rollup_5m, rollup_1h and rollup_1d in its own transaction (issue 28,
@@ -11,14 +11,7 @@ import { FUZZ_SEED, fuzzRuns } from './support/hostile.js';
 // repeat); on PGlite always by unnest(): both write paths are covered.
 const TZ = 'Asia/Kathmandu'; // +05:45: its days start at 18:15 UTC, not on an hour
 const tiers = Object.keys(TIERS) as Tier[];
-let t: TestDatabase;
-
-beforeAll(async () => {
-  t = await createMigratedTestDatabase();
-  await applyStorageSettings(t.db, { rawKeepDays: 0, rollupTimeZone: TZ });
-}, 60_000);
-afterAll(async () => t?.stop());
-beforeEach(async () => emptyStorage(t.db));
+const t = useStorageDatabase(TZ);
 
 const dirtyCount = async () => (await t.db.one<{ n: number }>('SELECT count(*)::int AS n FROM rollup_dirty')).n;
 async function expectTables(expected: 'table' | 'view'): Promise<void> {

@@ -1,20 +1,14 @@
 import fc from 'fast-check';
 import { rollUp } from '../storage/rollup.js';
 import { applyStorageSettings } from '../storage/settings.js';
-import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
-import { emptyStorage, fromScratch, stored, TIERS, writeBatch, writeThroughView, type Sample, type Tier } from './helpers/storage.js';
+import {
+  emptyStorage, fromScratch, stored, TIERS, useStorageDatabase, writeBatch, writeThroughView, type Sample, type Tier,
+} from './helpers/storage.js';
 import { FUZZ_SEED, fuzzRuns } from './support/hostile.js';
 
 const TZ = 'Europe/Berlin';
 const tiers = Object.keys(TIERS) as Tier[];
-let t: TestDatabase;
-
-beforeAll(async () => {
-  t = await createMigratedTestDatabase();
-  await applyStorageSettings(t.db, { rawKeepDays: 0, rollupTimeZone: TZ });
-}, 60_000);
-afterAll(async () => t?.stop());
-beforeEach(async () => emptyStorage(t.db));
+const t = useStorageDatabase(TZ);
 
 async function expectRollupsEqualRaw(): Promise<void> {
   for (const tier of tiers) {

@@ -2,6 +2,8 @@ import type { Entry } from '../../ingest/entries.js';
 import { toRows } from '../../ingest/rows.js';
 import { createBatchStore } from '../../ingest/store.js';
 import { pgp, type Db } from '../../shared/db.js';
+import { applyStorageSettings } from '../../storage/settings.js';
+import { createMigratedTestDatabase, type TestDatabase } from './database.js';
 
 export interface Sample {
   device: string;
@@ -31,6 +33,21 @@ const viewColumns = new pgp.helpers.ColumnSet(['ts', 'device', 'sensor', 'metric
 export async function writeThroughView(db: Db, samples: readonly Sample[]): Promise<void> {
   const rows = samples.map(({ device, sensor = 'dht22', metric = 'temperature', ts, value }) => ({ ts, device, sensor, metric, value }));
   await db.none(pgp.helpers.insert(rows, viewColumns));
+}
+
+/**
+ * The storage tests' database: migrated once for the file, raw readings kept forever and daily rollups in
+ * `rollupTimeZone`, emptied before each case. `db` is there once the file's beforeAll has run.
+ */
+export function useStorageDatabase(rollupTimeZone: string): { readonly db: Db } {
+  let t: TestDatabase | undefined;
+  beforeAll(async () => {
+    t = await createMigratedTestDatabase();
+    await applyStorageSettings(t.db, { rawKeepDays: 0, rollupTimeZone });
+  }, 60_000);
+  afterAll(async () => t?.stop());
+  beforeEach(async () => emptyStorage(t!.db));
+  return { get db() { return t!.db; } };
 }
 
 /** Empties readings, rollups and the catalogue between cases of a property test. */
