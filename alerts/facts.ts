@@ -1,5 +1,5 @@
 import { unitOf } from '../shared/contract.js';
-import { DEFAULT_MESSAGES, type Rule, type RuleType } from './rules.js';
+import { DEFAULT_MESSAGES, THRESHOLD_CONDITIONS, thresholdCondition, type Rule, type RuleType } from './rules.js';
 
 /**
  * What an alert event is about, beyond its series and times (issue 24, item 5): what held, against
@@ -8,7 +8,7 @@ import { DEFAULT_MESSAGES, type Rule, type RuleType } from './rules.js';
  * each reader. Pure.
  */
 
-export const CONDITIONS = ['above', 'below', 'outside', 'silent', 'offline', 'failing'] as const;
+export const CONDITIONS = [...THRESHOLD_CONDITIONS, 'silent', 'offline', 'failing'] as const;
 export type Condition = (typeof CONDITIONS)[number];
 
 export interface AlertFacts {
@@ -38,7 +38,7 @@ export function factsOf(rule: Rule, metric: string): AlertFacts {
   switch (rule.type) {
     case 'threshold': {
       const { start, clear } = rule;
-      const condition = start.lo !== undefined && start.hi !== undefined ? 'outside' : start.hi !== undefined ? 'above' : 'below';
+      const condition = thresholdCondition(start);
       return { condition, threshold_lo: start.lo ?? null, threshold_hi: start.hi ?? null, clear_lo: clear.lo ?? null, clear_hi: clear.hi ?? null, unit: unitOf(metric), template };
     }
     case 'stale':

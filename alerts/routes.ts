@@ -1,5 +1,6 @@
 import { isTimeZone, machineTimeZone, wallClockOf, wallClockToInstant } from '../shared/time-zone.js';
 import { isTemperatureUnit, TEMPERATURE_UNITS, type TemperatureUnit } from '../shared/units.js';
+import { isName } from '../shared/contract.js';
 import { durationField, parseNamedList, type Parsed } from '../shared/parse-helpers.js';
 import { SEVERITIES, type Severity } from './rules.js';
 import type { Reader } from './words.js';
@@ -41,7 +42,6 @@ export type Route = RouteBase & (
   | { type: 'mqtt' }
 );
 
-const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const CLOCK = /^([01]\d|2[0-3]):([0-5]\d)$/;
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 const TYPE_KEYS: Record<Route['type'], string[]> = { email: ['to'], webhook: ['url', 'bearerToken'], ntfy: ['url', 'token'], mqtt: [] };
@@ -62,13 +62,20 @@ function parseRoute(item: unknown, problems: string[]): Route | null {
     problems.push(`type: must be one of email, webhook, ntfy, mqtt (was ${JSON.stringify(r.type)?.slice(0, 40)})`);
     return null;
   }
-  for (const key of Object.keys(r)) if (!COMMON_KEYS.includes(key) && !TYPE_KEYS[type].includes(key)) problems.push(`${key.slice(0, 40)}: not a setting of a ${type} route`);
-  const name = typeof r.name === 'string' && NAME.test(r.name) ? r.name : (problems.push('name: must be 1 to 64 letters, digits, - or _'), '');
+  for (const key of Object.keys(r)) {
+    if (!COMMON_KEYS.includes(key) && !TYPE_KEYS[type].includes(key)) problems.push(`${key.slice(0, 40)}: not a setting of a ${type} route`);
+  }
+  if (!isName(r.name)) problems.push('name: must be 1 to 64 letters, digits, - or _');
+  const name = isName(r.name) ? r.name : '';
   const severities = r.severities === undefined ? [...SEVERITIES] : severityList(r.severities, 'severities', problems);
   if (r.sendResolved !== undefined && typeof r.sendResolved !== 'boolean') problems.push('sendResolved: must be true or false');
   const duration = (key: string, fallback: number) => durationField(r, key, fallback, problems);
-  if (r.temperatureUnit !== undefined && !isTemperatureUnit(r.temperatureUnit)) problems.push(`temperatureUnit: must be ${TEMPERATURE_UNITS.map((u) => `"${u}"`).join(' or ')} (was ${JSON.stringify(r.temperatureUnit)?.slice(0, 40)})`);
-  const timeZone = r.timeZone === undefined ? undefined : typeof r.timeZone === 'string' && isTimeZone(r.timeZone) ? r.timeZone : (problems.push(`timeZone: ${JSON.stringify(r.timeZone)?.slice(0, 60)} is not a time zone; use an IANA name such as Europe/Berlin`), undefined);
+  if (r.temperatureUnit !== undefined && !isTemperatureUnit(r.temperatureUnit)) {
+    const units = TEMPERATURE_UNITS.map((u) => `"${u}"`).join(' or ');
+    problems.push(`temperatureUnit: must be ${units} (was ${JSON.stringify(r.temperatureUnit)?.slice(0, 40)})`);
+  }
+  const zoneProblem = `timeZone: ${JSON.stringify(r.timeZone)?.slice(0, 60)} is not a time zone; use an IANA name such as Europe/Berlin`;
+  const timeZone = zoneSetting(r.timeZone, undefined, zoneProblem, problems);
   const base: RouteBase = {
     name, severities, sendResolved: r.sendResolved !== false,
     repeatIntervalMs: duration('repeatInterval', 4 * 3_600_000),
@@ -87,7 +94,12 @@ function parseRoute(item: unknown, problems: string[]): Route | null {
     problems.push(`${key}: must be an http:// or https:// URL`);
     return '';
   };
-  const secret = (key: string) => (r[key] === undefined ? undefined : typeof r[key] === 'string' && r[key] ? (r[key] as string) : (problems.push(`${key}: must be text`), undefined));
+  const secret = (key: string): string | undefined => {
+    const value = r[key];
+    if (value === undefined || (typeof value === 'string' && value)) return value;
+    problems.push(`${key}: must be text`);
+    return undefined;
+  };
   switch (type) {
     case 'email': {
       const to = Array.isArray(r.to) ? r.to : typeof r.to === 'string' ? [r.to] : [];
@@ -114,11 +126,23 @@ function parseQuietHours(raw: unknown, routeTimeZone: string | undefined, proble
   const q = (raw ?? {}) as Record<string, unknown>;
   const from = typeof q.from === 'string' ? CLOCK.exec(q.from) : null;
   const to = typeof q.to === 'string' ? CLOCK.exec(q.to) : null;
-  if (!from || !to || q.from === q.to) problems.push('quietHours: from and to must be different times of day as HH:MM, such as 22:00 and 07:00');
-  const timeZone = q.timeZone === undefined ? routeTimeZone ?? 'UTC' : typeof q.timeZone === 'string' && isTimeZone(q.timeZone) ? q.timeZone : (problems.push('quietHours.timeZone: must be an IANA time zone such as Europe/Berlin'), 'UTC');
+  if (!from || !to || q.from === q.to) {
+    problems.push('quietHours: from and to must be different times of day as HH:MM, such as 22:00 and 07:00');
+  }
+  const zoneProblem = 'quietHours.timeZone: must be an IANA time zone such as Europe/Berlin';
+  const timeZone = q.timeZone === undefined ? routeTimeZone ?? 'UTC' : zoneSetting(q.timeZone, 'UTC', zoneProblem, problems);
   const except = q.except === undefined ? ['critical' as Severity] : severityList(q.except, 'quietHours.except', problems);
   if (!from || !to) return undefined;
-  return { fromMinute: Number(from[1]) * 60 + Number(from[2]), toMinute: Number(to[1]) * 60 + Number(to[2]), timeZone, except };
+  const minuteOf = (clock: RegExpExecArray) => Number(clock[1]) * 60 + Number(clock[2]);
+  return { fromMinute: minuteOf(from), toMinute: minuteOf(to), timeZone, except };
+}
+
+/** A time zone setting: absent is `fallback`; one that names no zone is `problem` (and `fallback`). */
+function zoneSetting<F extends string | undefined>(raw: unknown, fallback: F, problem: string, problems: string[]): string | F {
+  if (raw === undefined) return fallback;
+  if (typeof raw === 'string' && isTimeZone(raw)) return raw;
+  problems.push(problem);
+  return fallback;
 }
 
 /** How a route's messages say things: its temperature unit, its time zone (the system's when it names none). */

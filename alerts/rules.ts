@@ -1,3 +1,4 @@
+import { isName } from '../shared/contract.js';
 import { durationField, parseNamedList, type Parsed } from '../shared/parse-helpers.js';
 import { parseSelector, type Selector } from '../shared/selector.js';
 export { selects } from '../shared/selector.js';
@@ -54,10 +55,19 @@ export interface SensorHealthRule extends RuleBase {
   noSuccessForMs?: number;
 }
 
+/** The sides a threshold rule's start lies on: above `above`, below `below`, outside `[low, high]`. */
+export const THRESHOLD_CONDITIONS = ['above', 'below', 'outside'] as const;
+export type ThresholdCondition = (typeof THRESHOLD_CONDITIONS)[number];
+
+/** Which side a start threshold lies on: both bounds outside, only hi above, only lo below. */
+export function thresholdCondition(start: ThresholdRule['start']): ThresholdCondition {
+  if (start.lo !== undefined && start.hi !== undefined) return 'outside';
+  return start.hi !== undefined ? 'above' : 'below';
+}
+
 export type Rule = ThresholdRule | StaleRule | OfflineRule | SensorHealthRule;
 export type RuleType = Rule['type'];
 
-const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 export const PLACEHOLDERS = ['device', 'sensor', 'metric', 'value', 'unit', 'condition', 'threshold', 'for', 'rule', 'severity'] as const;
 const LEVELS: Record<RuleType, number> = { threshold: 3, stale: 3, offline: 1, sensorHealth: 2 };
 const SELECT_HELP: Record<RuleType, string> = { threshold: 'device/sensor/metric', stale: 'device/sensor/metric', offline: 'device', sensorHealth: 'device/sensor' };
@@ -96,13 +106,16 @@ function parseRule(item: unknown, problems: string[]): Rule | null {
   for (const key of Object.keys(r)) {
     if (!COMMON_KEYS.includes(key) && !KEYS[type].includes(key)) problems.push(`${key.slice(0, 40)}: not a setting of a ${type} rule (it has ${[...COMMON_KEYS, ...KEYS[type]].join(', ')})`);
   }
-  const name = typeof r.name === 'string' && NAME.test(r.name) ? r.name : (problems.push('name: must be 1 to 64 letters, digits, - or _ (it is part of MQTT topics)'), '');
+  if (!isName(r.name)) problems.push('name: must be 1 to 64 letters, digits, - or _ (it is part of MQTT topics)');
+  const name = isName(r.name) ? r.name : '';
   const select = parseSelector(r.select, LEVELS[type], SELECT_HELP[type], problems);
-  const severity = r.severity === undefined ? 'warning' : (SEVERITIES as readonly unknown[]).includes(r.severity) ? (r.severity as Severity) : (problems.push(`severity: must be one of ${SEVERITIES.join(', ')}`), 'warning');
+  const isSeverity = (SEVERITIES as readonly unknown[]).includes(r.severity);
+  if (r.severity !== undefined && !isSeverity) problems.push(`severity: must be one of ${SEVERITIES.join(', ')}`);
+  const severity = isSeverity ? (r.severity as Severity) : 'warning';
   const labels = parseLabels(r.labels, problems);
   const message = r.message === undefined ? DEFAULT_MESSAGES[type] : parseTemplate(r.message, problems);
   const duration = <F extends number | undefined>(key: string, fallback: F) => durationField(r, key, fallback, problems);
-  const routes = r.routes === undefined ? undefined : Array.isArray(r.routes) && r.routes.length > 0 && r.routes.every((x) => typeof x === 'string' && NAME.test(x)) ? (r.routes as string[]) : (problems.push('routes: must be a list of route names'), undefined);
+  const routes = parseRouteNames(r.routes, problems);
   const base = { name, select, severity, labels, message, ...(routes ? { routes } : {}) };
   switch (type) {
     case 'threshold': {
@@ -128,9 +141,18 @@ function parseRule(item: unknown, problems: string[]): Rule | null {
   }
 }
 
+/** The routes a rule names; undefined (all routes) when absent. */
+function parseRouteNames(raw: unknown, problems: string[]): string[] | undefined {
+  if (raw === undefined) return undefined;
+  if (Array.isArray(raw) && raw.length > 0 && raw.every(isName)) return raw;
+  problems.push('routes: must be a list of route names');
+  return undefined;
+}
+
 function parseLabels(raw: unknown, problems: string[]): Record<string, string> {
   if (raw === undefined) return {};
-  const ok = raw !== null && typeof raw === 'object' && !Array.isArray(raw) && Object.entries(raw).every(([k, v]) => NAME.test(k) && typeof v === 'string' && v.length <= 200);
+  const ok = raw !== null && typeof raw === 'object' && !Array.isArray(raw)
+    && Object.entries(raw).every(([k, v]) => isName(k) && typeof v === 'string' && v.length <= 200);
   if (!ok) problems.push('labels: must be an object of names (letters, digits, - or _) to strings');
   return ok ? { ...(raw as Record<string, string>) } : {};
 }
@@ -150,7 +172,7 @@ const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.is
 const isPair = (v: unknown): v is [number, number] => Array.isArray(v) && v.length === 2 && isNumber(v[0]) && isNumber(v[1]) && v[0] < v[1];
 
 function parseThreshold(r: Record<string, unknown>, problems: string[]): Pick<ThresholdRule, 'start' | 'clear'> | null {
-  const given = ['above', 'below', 'outside'].filter((k) => r[k] !== undefined);
+  const given = THRESHOLD_CONDITIONS.filter((k) => r[k] !== undefined);
   if (given.length !== 1) {
     problems.push(`needs exactly one of above, below or outside (has ${given.length ? given.join(', ') : 'none'})`);
     return null;

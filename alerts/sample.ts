@@ -1,6 +1,6 @@
 import { factsOf } from './facts.js';
 import type { NotificationEvent } from './format.js';
-import type { Rule } from './rules.js';
+import { thresholdCondition, type Rule, type ThresholdRule } from './rules.js';
 import { sentenceOf, STORED_UNITS } from './words.js';
 
 /**
@@ -12,7 +12,7 @@ export function sampleEvent(rule: Rule, at: Date): NotificationEvent {
   const device = name(0, 'test-device');
   const sensor = rule.type === 'offline' ? '' : name(1, 'dht22');
   const metric = rule.type === 'threshold' || rule.type === 'stale' ? name(2, 'temperature') : '';
-  const value = rule.type === 'threshold' ? (rule.start.hi !== undefined ? rule.start.hi + 1 : rule.start.lo! - 1) : rule.type === 'stale' ? rule.afterMs / 1000 : 1;
+  const value = rule.type === 'threshold' ? pastThreshold(rule) : rule.type === 'stale' ? rule.afterMs / 1000 : 1;
   const facts = factsOf(rule, metric);
   const event = {
     ...facts, template: `TEST: ${rule.message}`,
@@ -20,4 +20,9 @@ export function sampleEvent(rule: Rule, at: Date): NotificationEvent {
     labels: { ...rule.labels, test: 'true' }, started_at: new Date(at.getTime() - 5 * 60_000), fired_at: at,
   };
   return { ...event, message: sentenceOf(event, STORED_UNITS) };
+}
+
+/** A value on the firing side of a threshold rule's start: one below its low bound, else one above its high. */
+function pastThreshold({ start }: ThresholdRule): number {
+  return thresholdCondition(start) === 'below' ? start.lo! - 1 : start.hi! + 1;
 }

@@ -3,7 +3,7 @@ import { formatInstant } from '../shared/time-zone.js';
 import { formatReading, inReaderUnits, type TemperatureUnit } from '../shared/units.js';
 import { isCondition, ruleTypeOf, type Condition } from './facts.js';
 import { formatUnit, formatValue, renderMessage, type MessageValues } from './message.js';
-import { DEFAULT_MESSAGES } from './rules.js';
+import { DEFAULT_MESSAGES, THRESHOLD_CONDITIONS } from './rules.js';
 
 /**
  * The one place an alert event becomes words (issue 24, item 5), for a reader with its own temperature
@@ -63,7 +63,7 @@ export interface Quantities {
 const finite = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n);
 /** A sensor-health value (failures / attempts) as people read it: "5 % of reads failed"; '' without one. */
 const failed = (rate: number | null | undefined) => (finite(rate) && finite(rate * 100) ? `${Math.round(rate * 100)} % of reads failed` : '');
-const isThreshold = (c: Condition) => c === 'above' || c === 'below' || c === 'outside';
+const isThreshold = (c: Condition) => (THRESHOLD_CONDITIONS as readonly Condition[]).includes(c);
 
 /** What the event is about: "attic/dht22 temperature", "attic/dht22", "attic". */
 export function whatOf(e: Pick<EventRow, 'device' | 'sensor' | 'metric'>): string {

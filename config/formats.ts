@@ -1,6 +1,6 @@
 import convict from 'convict';
 import { hostname } from 'node:os';
-import { nameProblem, type Range } from '../shared/contract.js';
+import { isName, nameProblem, type Range } from '../shared/contract.js';
 import { parseBrokerList } from '../shared/mqtt-connect.js';
 import { parsePartition } from '../shared/partition.js';
 import { isTimeZone } from '../shared/time-zone.js';
@@ -52,7 +52,7 @@ export function registerFormats(): void {
     name: 'topic-level',
     validate(value: unknown) {
       // Home Assistant's discovery prefix: one topic level of letters, digits, - and _ (no / + # or NUL).
-      if (typeof value !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(value)) throw new Error('must be one topic level of letters, digits, - or _, such as homeassistant');
+      if (!isName(value)) throw new Error('must be one topic level of letters, digits, - or _, such as homeassistant');
     },
   });
   convict.addFormat({

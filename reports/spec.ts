@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import { isName } from '../shared/contract.js';
 import { durationField, parseNamedList, type Parsed } from '../shared/parse-helpers.js';
 import { parseSelector, type Selector } from '../shared/selector.js';
 import { isTimeZone } from '../shared/time-zone.js';
@@ -36,7 +37,6 @@ export interface ReportSpec {
   temperatureUnit: 'C' | 'F';
 }
 
-const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 // Deliberately loose: the SMTP server is the judge; this catches a missing @ or a list in one string.
 const ADDRESS = /^[^\s@,;<>]+@[^\s@,;<>]+$/;
 const KEYS = ['name', 'schedule', 'timeZone', 'period', 'title', 'to', 'directory', 'select', 'gapsLongerThan', 'highlight', 'temperatureUnit'];
@@ -53,7 +53,7 @@ function parseReport(item: unknown, problems: string[]): ReportSpec | null {
   }
   const r = item as Record<string, unknown>;
   for (const key of Object.keys(r)) if (!KEYS.includes(key)) problems.push(`${key}: not a report setting (settings: ${KEYS.join(', ')})`);
-  const name = typeof r.name === 'string' && NAME.test(r.name) ? r.name : '';
+  const name = isName(r.name) ? r.name : '';
   if (!name) problems.push('name: must be 1 to 64 letters, digits, - or _ (it names files and the run history)');
   let timeZone: string | undefined;
   if (r.timeZone !== undefined) {

@@ -22,8 +22,14 @@ export const STATUS_LEVEL = 'status';
 export const DEVICE_STATUSES = ['online', 'offline'] as const;
 export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
 
-const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-const METRIC_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+/**
+ * A name: of a device, a sensor, a rule, a route, a report, a source, a label, or one topic level of
+ * pimonitor's own. The one definition; every other check uses NAME_PATTERN or isName.
+ */
+export const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const isName = (value: unknown): value is string => typeof value === 'string' && NAME_PATTERN.test(value);
+/** A metric's name: a letter, then letters, digits or _ (it becomes a column of exports and a JSON key). */
+export const METRIC_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 /** One payload may carry this many metrics; more is a misbehaving sender, not a sensor. */
 export const MAX_METRICS_PER_READING = 64;
 

@@ -10,6 +10,7 @@
  * metric from {metric} or `metric`). Time from `time` (a path), else the receive time.
  */
 
+import { levelsMatch } from '../topic-filter.js';
 import { statusOf } from './availability.js';
 import { convert, legalName, metricName, NUMBER_TEXT, numberOf, type Unit } from './mapping.js';
 import { checked, ignore, isRecord, jsonObject, readingTime, reject, type Decoded, type DecodeContext, type Source } from './source.js';
@@ -35,17 +36,13 @@ export const filterOf = (pattern: string) => pattern.split('/').map((l) => (PLAC
 
 /** The placeholders' values when `topic` matches `pattern`, else null. */
 export function matchPattern(pattern: string, topic: string): Record<string, string> | null {
-  const p = pattern.split('/');
-  const t = topic.split('/');
   const found: Record<string, string> = {};
-  for (let i = 0; i < p.length; i++) {
-    if (p[i] === '#') return found;
-    if (i >= t.length) return null;
-    const placeholder = PLACEHOLDER.exec(p[i]!);
-    if (placeholder) found[placeholder[1]!] = t[i]!;
-    else if (p[i] !== '+' && p[i] !== t[i]) return null;
-  }
-  return p.length === t.length ? found : null;
+  const isWildcard = (level: string) => level === '+' || PLACEHOLDER.test(level);
+  const capture = (level: string, value: string) => {
+    const placeholder = PLACEHOLDER.exec(level);
+    if (placeholder) found[placeholder[1]!] = value;
+  };
+  return levelsMatch(pattern.split('/'), topic.split('/'), isWildcard, capture) ? found : null;
 }
 
 const at = (value: unknown, path: string): unknown => path.split('.').reduce<unknown>((v, key) => (isRecord(v) || Array.isArray(v) ? (v as Record<string, unknown>)[key] : undefined), value);

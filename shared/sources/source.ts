@@ -41,19 +41,8 @@ export interface Source {
   foreign?(topic: string): string | null;
 }
 
-/** Whether `topic` matches MQTT filter `filter` (+ one level, # the rest). Pure. */
-export function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  // MQTT-4.7.2-1: filters starting with a wildcard do not match topics starting with $.
-  if (topic.startsWith('$') && (f[0] === '+' || f[0] === '#')) return false;
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true;
-    if (i >= t.length) return false;
-    if (f[i] !== '+' && f[i] !== t[i]) return false;
-  }
-  return f.length === t.length;
-}
+/** Whether `topic` matches MQTT filter `filter`: shared/topic-filter.ts. */
+export { topicMatches } from '../topic-filter.js';
 
 /** A rejection of `source`, its reason starting with the source's name so a stored row says who read it. */
 export const reject = (source: string, code: RejectionCode, reason: string): Decoded => ({ ok: false, source, code, reason: safeText(`${source}: ${reason}`, 500) });

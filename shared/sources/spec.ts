@@ -4,6 +4,7 @@
  * sources or every problem, named by the source's number and name; never an exception.
  */
 
+import { METRIC_PATTERN, NAME_PATTERN } from '../contract.js';
 import { parseNamedList, type Parsed } from '../parse-helpers.js';
 import { isTimeZone, machineTimeZone } from '../time-zone.js';
 import { custom, type CustomOptions } from './custom.js';
@@ -12,7 +13,6 @@ import { isPreset, PRESET_NAMES, PRESETS, type PresetOptions } from './presets.j
 import type { Source } from './source.js';
 import { fenced, HOME_ASSISTANT_PREFIX, OWN_ROOTS } from './territory.js';
 
-const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const DEVICE_PREFIX = /^[A-Za-z0-9_-]{0,32}$/;
 const PRESET_KEYS = ['preset', 'name', 'prefix', 'devicePrefix', 'timeZone', 'temperatureUnit', 'sensor'];
 const CUSTOM_KEYS = ['preset', 'name', 'topic', 'payload', 'metrics', 'metric', 'sensor', 'time', 'timeZone', 'units', 'devicePrefix', 'availability'];
@@ -54,7 +54,7 @@ function parseSource(item: unknown, defaultTimeZone: string, problems: string[])
   const keys = isCustom ? CUSTOM_KEYS : PRESET_KEYS;
   for (const key of Object.keys(s)) if (!keys.includes(key)) problems.push(`${key}: not a setting of ${isCustom ? 'a custom source' : 'a preset'} (settings: ${keys.join(', ')})`);
   const name = s.name ?? (isCustom ? undefined : s.preset);
-  if (typeof name !== 'string' || !NAME.test(name)) problems.push('name: must be 1 to 64 letters, digits, - or _');
+  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) problems.push('name: must be 1 to 64 letters, digits, - or _');
   const devicePrefix = s.devicePrefix ?? '';
   if (typeof devicePrefix !== 'string' || !DEVICE_PREFIX.test(devicePrefix)) problems.push('devicePrefix: must be up to 32 letters, digits, - or _ (e.g. "z-")');
   const timeZone = s.timeZone ?? defaultTimeZone;
@@ -74,7 +74,7 @@ function parseCustom(s: Record<string, unknown>, common: Pick<CustomOptions, 'na
   if (payload !== 'json' && payload !== 'number') problems.push('payload: must be "json" (an object) or "number" (a plain number)');
   const metrics = s.metrics === undefined ? undefined : stringMap(s.metrics, 'metrics', 'a dotted path such as main.temp', problems);
   const units = s.units === undefined ? {} : stringMap(s.units, 'units', `one of ${Object.keys(UNIT_CONVERSIONS).join(', ')}`, problems, isUnit);
-  const metric = optionalName(s.metric, 'metric', problems, /^[A-Za-z][A-Za-z0-9_]{0,63}$/);
+  const metric = optionalName(s.metric, 'metric', problems, METRIC_PATTERN);
   if (s.time !== undefined && (typeof s.time !== 'string' || s.time === '')) problems.push('time: must be the dotted path of the time in the payload');
   let availability: CustomOptions['availability'];
   if (s.availability !== undefined) {
@@ -91,10 +91,10 @@ function parseCustom(s: Record<string, unknown>, common: Pick<CustomOptions, 'na
   return custom({ ...common, topic, payload: payload as 'json' | 'number', metrics, metric, time: s.time as string | undefined, units: units as Record<string, Unit>, availability });
 }
 
-function optionalName(v: unknown, key: string, problems: string[], pattern = NAME): string | undefined {
+function optionalName(v: unknown, key: string, problems: string[], pattern = NAME_PATTERN): string | undefined {
   if (v === undefined) return undefined;
   if (typeof v === 'string' && pattern.test(v)) return v;
-  problems.push(`${key}: must be 1 to 64 letters, digits${pattern === NAME ? ', - or _' : ' or _, starting with a letter'}`);
+  problems.push(`${key}: must be 1 to 64 letters, digits${pattern === NAME_PATTERN ? ', - or _' : ' or _, starting with a letter'}`);
   return undefined;
 }
 
@@ -105,7 +105,7 @@ function stringMap(v: unknown, key: string, what: string, problems: string[], va
   }
   const entries = Object.entries(v as Record<string, unknown>);
   for (const [k, x] of entries) {
-    if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(k)) problems.push(`${key}: "${k.slice(0, 40)}" is not a metric name (a letter, then letters, digits or _)`);
+    if (!METRIC_PATTERN.test(k)) problems.push(`${key}: "${k.slice(0, 40)}" is not a metric name (a letter, then letters, digits or _)`);
     if (!valid(x)) problems.push(`${key}.${k.slice(0, 40)}: must be ${what}`);
   }
   if (key === 'metrics' && entries.length === 0) problems.push('metrics: name at least one metric, or leave it out to take every numeric field');
