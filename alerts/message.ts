@@ -7,11 +7,6 @@ export function renderMessage(template: string, values: MessageValues): string {
   return template.replace(/\{\{\s*([^}]*?)\s*\}\}/g, (_, name: string) => values[name as keyof MessageValues] ?? '');
 }
 
-/** A value as people read it: at most two decimals, no float noise (21.300000000000001 → 21.3). */
-export function formatValue(value: number): string {
-  return Number.isInteger(value) ? String(value) : String(Math.round(value * 100) / 100);
-}
-
 /** A unit as it follows a number: " °C", " %", "" when unknown. */
 export function formatUnit(unit: string | null | undefined): string {
   return unit ? ` ${unit}` : '';

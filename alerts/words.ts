@@ -1,8 +1,9 @@
 import { formatDuration } from '../shared/duration.js';
 import { formatInstant } from '../shared/time-zone.js';
-import { formatReading, inReaderUnits, type TemperatureUnit } from '../shared/units.js';
+import { inReaderUnits, type TemperatureUnit } from '../shared/units.js';
+import { formatNumber } from '../shared/value-format.js';
 import { isCondition, ruleTypeOf, type Condition } from './facts.js';
-import { formatUnit, formatValue, renderMessage, type MessageValues } from './message.js';
+import { formatUnit, renderMessage, type MessageValues } from './message.js';
 import { DEFAULT_MESSAGES, THRESHOLD_CONDITIONS } from './rules.js';
 
 /**
@@ -114,16 +115,17 @@ function legacy(e: EventRow, reader: Reader): string {
 /** "27.0 °C" in the reader's units; '' without a value. */
 function reading(e: EventRow, v: number | null | undefined, reader: Reader): string {
   const x = convert(e, v, reader);
-  return x === null ? '' : `${formatReading(x)}${formatUnit(unitFor(e, reader))}`;
+  return x === null ? '' : `${formatNumber(x)}${formatUnit(unitFor(e, reader))}`;
 }
 
 /** "30", "18 to 26": a threshold as configured, in the reader's units; '' when unknown. */
 function boundNumber(e: EventRow, lo: number | null | undefined, hi: number | null | undefined, condition: Condition, reader: Reader): string {
   const l = convert(e, lo, reader);
   const h = convert(e, hi, reader);
-  if (condition === 'outside') return l !== null && h !== null ? `${formatValue(l)} to ${formatValue(h)}` : '';
+  const setting = (n: number) => formatNumber(n, 'setting');
+  if (condition === 'outside') return l !== null && h !== null ? `${setting(l)} to ${setting(h)}` : '';
   const x = condition === 'below' ? l : h;
-  return x === null ? '' : formatValue(x);
+  return x === null ? '' : setting(x);
 }
 
 /** The same with its unit: "30 °C", "18 to 26 °C". */
@@ -145,7 +147,7 @@ function placeholders(e: EventRow, condition: Condition, reader: Reader): Messag
     default: {
       const x = convert(e, v, reader);
       const threshold = boundNumber(e, e.threshold_lo, e.threshold_hi, condition, reader);
-      return { ...base, value: x === null ? '' : formatReading(x), unit: formatUnit(unitFor(e, reader)), condition, threshold };
+      return { ...base, value: x === null ? '' : formatNumber(x), unit: formatUnit(unitFor(e, reader)), condition, threshold };
     }
   }
 }

@@ -1,4 +1,5 @@
 import { CHART_HEIGHT, CHART_WIDTH, colourOf } from './chart.js';
+import { escapeHtml as escape } from '../shared/html.js';
 import type { Layout } from './layout.js';
 
 /**
@@ -15,7 +16,6 @@ export interface Heading {
   command: string;
 }
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const FONT = "-apple-system,'Segoe UI',Helvetica,Arial,sans-serif";
 const CARD = 'background:#ffffff;border:1px solid #e3e5e8;border-radius:6px;padding:10px;margin:0 0 12px';
 const TH = 'text-align:right;padding:4px;border-bottom:1px solid #e3e5e8;color:#666;font-weight:normal';

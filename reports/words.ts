@@ -1,4 +1,5 @@
-import { celsiusToFahrenheit as toF, formatReading, type TemperatureUnit } from '../shared/units.js';
+import { inReaderUnits, type TemperatureUnit } from '../shared/units.js';
+import { formatNumber, roundReading } from '../shared/value-format.js';
 import type { ReportData, SeriesStats } from './data.js';
 
 /** Numbers, times and units as a report shows them, in its time zone and temperature unit. Pure. */
@@ -6,32 +7,35 @@ import type { ReportData, SeriesStats } from './data.js';
 /** The data with temperatures in °F when the report asks for them (the rollups keep °C). */
 export function inReportUnits(data: ReportData, unit: TemperatureUnit): ReportData {
   if (unit === 'C') return data;
+  // Only temperature itself, as reports always have: a dew point stays in the unit it is stored in.
+  const readerUnit = (s: { metric: string; unit: string }) => (s.metric === 'temperature' ? inReaderUnits(0, s.unit, unit).unit ?? s.unit : s.unit);
   const convert = (s: SeriesStats): SeriesStats => {
-    if (s.metric !== 'temperature' || s.unit !== '°C') return s;
+    if (readerUnit(s) === s.unit) return s;
+    const to = (v: number) => inReaderUnits(v, s.unit, unit).value;
     return {
-      ...s, unit: '°F', mean: toF(s.mean), min: toF(s.min), max: toF(s.max), last: toF(s.last),
-      previous: s.previous && { mean: toF(s.previous.mean), min: toF(s.previous.min), max: toF(s.previous.max) },
-      points: s.points.map((p) => ({ t: p.t, avg: toF(p.avg), min: toF(p.min), max: toF(p.max) })),
+      ...s, unit: readerUnit(s), mean: to(s.mean), min: to(s.min), max: to(s.max), last: to(s.last),
+      previous: s.previous && { mean: to(s.previous.mean), min: to(s.previous.min), max: to(s.previous.max) },
+      points: s.points.map((p) => ({ t: p.t, avg: to(p.avg), min: to(p.min), max: to(p.max) })),
     };
   };
   return {
     ...data,
     series: data.series.map(convert),
-    silent: data.silent.map((s) => (s.metric === 'temperature' && s.unit === '°C' ? { ...s, unit: '°F' } : s)),
-    highlights: data.highlights.map((h) => (h.series.metric === 'temperature' && h.series.unit === '°C' ? { ...h, series: { ...h.series, unit: '°F' } } : h)),
+    silent: data.silent.map((s) => (readerUnit(s) === s.unit ? s : { ...s, unit: readerUnit(s) })),
+    highlights: data.highlights.map((h) => (readerUnit(h.series) === h.series.unit ? h : { ...h, series: { ...h.series, unit: readerUnit(h.series) } })),
   };
 }
 
 /** 21.25 → "21.3 °C"; 1013.2 → "1013 hPa"; no unit → the number. */
 export function formatValue(v: number, unit: string): string {
-  const n = formatReading(v);
+  const n = formatNumber(v);
   // A no-break space: "21.3 °C" never wraps between the number and its unit.
   return unit ? `${n}\u00a0${unit}` : n;
 }
 
 /** The change against the previous period: "+0.8 °C", "−1.2 %", "±0 °C". */
 export function formatDelta(d: number, unit: string): string {
-  const rounded = Math.abs(d) >= 100 ? Math.round(d) : Math.round(d * 10) / 10;
+  const rounded = roundReading(d);
   if (rounded === 0) return `±0${unit ? `\u00a0${unit}` : ''}`;
   return `${rounded > 0 ? '+' : '−'}${formatValue(Math.abs(rounded), unit)}`;
 }

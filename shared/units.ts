@@ -73,8 +73,3 @@ export const fahrenheitToCelsius = (f: number): number => ((f - 32) * 5) / 9;
 export function inReaderUnits(value: number, unit: string | null, temperatureUnit: TemperatureUnit): { value: number; unit: string | null } {
   return unit === '°C' && temperatureUnit === 'F' ? { value: celsiusToFahrenheit(value), unit: '°F' } : { value, unit };
 }
-
-/** A reading as people read it: one decimal, none from 100 up (21.25 → "21.3", 1013.2 → "1013"), never "-0.0". */
-export function formatReading(v: number): string {
-  return v.toFixed(Math.abs(v) >= 100 ? 0 : 1).replace(/^-0(\.0)?$/, '0$1');
-}

@@ -1,3 +1,5 @@
+import { formatNumber } from '../shared/value-format.js';
+
 /** Small DOM helpers: elements from tags, attributes and children; text is always text (no innerHTML). */
 export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string | null | undefined)[]): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -34,8 +36,9 @@ export function sparkline(values: number[]): SVGSVGElement {
   return svg;
 }
 
+/** A reading and its unit as the tiles show them (shared/value-format.ts: 21.3, 1013). */
 export function formatValue(v: number, unit: string | null): [string, string] {
-  return [Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(1), unit ?? ''];
+  return [formatNumber(v), unit ?? ''];
 }
 
 export function age(ts: string | number, now = Date.now()): string {
