@@ -1,4 +1,5 @@
 import type { Db } from '../shared/db.js';
+import { sqlFile } from '../shared/sql-file.js';
 import { safeText } from '../shared/text.js';
 
 /**
@@ -8,6 +9,16 @@ import { safeText } from '../shared/text.js';
  * database do not both send a run; a crash after sending and before marking sends it again once.
  */
 
+const SQL = {
+  last: sqlFile('reports', 'run-last.sql'),
+  record: sqlFile('reports', 'run-record.sql'),
+  claim: sqlFile('reports', 'run-claim.sql'),
+  delivered: sqlFile('reports', 'run-delivered.sql'),
+  failed: sqlFile('reports', 'run-failed.sql'),
+  nextRetry: sqlFile('reports', 'run-next-retry.sql'),
+  recent: sqlFile('reports', 'runs-recent.sql'),
+};
+
 export interface RunRow {
   report: string;
   scheduled_for: Date;
@@ -15,41 +26,51 @@ export interface RunRow {
 }
 
 export async function lastScheduled(db: Db, report: string): Promise<Date | null> {
-  const row = await db.one<{ last: Date | null }>('SELECT max(scheduled_for) AS last FROM report_runs WHERE report = $1', [report]);
+  const row = await db.one<{ last: Date | null }>(SQL.last, { report });
   return row.last;
 }
 
 /** Records a run as due now; a run recorded already (by another scheduler) is left as it is. */
-export async function recordRun(db: Db, report: string, scheduledFor: Date, period: { from: Date; to: Date }, now: Date): Promise<void> {
-  await db.none(`INSERT INTO report_runs (report, scheduled_for, period_from, period_to, next_attempt_at)
-    VALUES ($1, $2, $3, $4, $5) ON CONFLICT (report, scheduled_for) DO NOTHING`, [report, scheduledFor, period.from, period.to, now]);
+export async function recordRun(
+  db: Db, report: string, scheduledFor: Date, period: { from: Date; to: Date }, now: Date,
+): Promise<void> {
+  await db.none(SQL.record, { report, scheduledFor, from: period.from, to: period.to, now });
 }
 
 /** Takes the lease of every undelivered run of `report` that is due at `now`, oldest first. */
 export async function claimDueRuns(db: Db, report: string, now: Date, leaseMs: number): Promise<RunRow[]> {
-  return db.any<RunRow>(`UPDATE report_runs SET attempts = attempts + 1, next_attempt_at = $2::timestamptz + $3 * interval '1 millisecond'
-    WHERE report = $1 AND delivered_at IS NULL AND gave_up_at IS NULL AND next_attempt_at <= $2
-    RETURNING report, scheduled_for, attempts`, [report, now, leaseMs]).then((rows) => rows.sort((a, b) => a.scheduled_for.getTime() - b.scheduled_for.getTime()));
+  const rows = await db.any<RunRow>(SQL.claim, { report, now, leaseMs });
+  return rows.sort((a, b) => a.scheduled_for.getTime() - b.scheduled_for.getTime());
 }
 
 export async function markDelivered(db: Db, run: RunRow, now: Date): Promise<void> {
-  await db.none('UPDATE report_runs SET delivered_at = $3, last_error = NULL WHERE report = $1 AND scheduled_for = $2', [run.report, run.scheduled_for, now]);
+  await db.none(SQL.delivered, { report: run.report, scheduledFor: run.scheduled_for, now });
 }
 
 /** A failed attempt: retried at `retryAt`, or given up (null). */
 export async function markFailed(db: Db, run: RunRow, error: string, retryAt: Date | null, now: Date): Promise<void> {
-  await db.none(`UPDATE report_runs SET last_error = $3, next_attempt_at = coalesce($4, next_attempt_at), gave_up_at = CASE WHEN $4::timestamptz IS NULL THEN $5::timestamptz END
-    WHERE report = $1 AND scheduled_for = $2`, [run.report, run.scheduled_for, safeText(error, 1000), retryAt, now]);
+  await db.none(SQL.failed, {
+    report: run.report, scheduledFor: run.scheduled_for, error: safeText(error, 1000), retryAt, now,
+  });
 }
 
 /** The earliest retry waiting, for the scheduler's next wake-up. */
 export async function nextRetryAt(db: Db, reports: readonly string[]): Promise<Date | null> {
-  const row = await db.one<{ at: Date | null }>('SELECT min(next_attempt_at) AS at FROM report_runs WHERE report = ANY($1) AND delivered_at IS NULL AND gave_up_at IS NULL', [reports]);
+  const row = await db.one<{ at: Date | null }>(SQL.nextRetry, { reports });
   return row.at;
 }
 
-export interface RunHistory { report: string; scheduled_for: Date; period_from: Date; period_to: Date; attempts: number; delivered_at: Date | null; gave_up_at: Date | null; last_error: string | null }
+export interface RunHistory {
+  report: string;
+  scheduled_for: Date;
+  period_from: Date;
+  period_to: Date;
+  attempts: number;
+  delivered_at: Date | null;
+  gave_up_at: Date | null;
+  last_error: string | null;
+}
 
 export async function recentRuns(db: Db, limit: number): Promise<RunHistory[]> {
-  return db.any<RunHistory>('SELECT report, scheduled_for, period_from, period_to, attempts, delivered_at, gave_up_at, last_error FROM report_runs ORDER BY scheduled_for DESC LIMIT $1', [limit]);
+  return db.any<RunHistory>(SQL.recent, { limit });
 }

@@ -11,7 +11,9 @@ SELECT series_id,
   percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN count > 1
     THEN extract(epoch FROM last_at - first_at) * 1000 / (count - 1)
     ELSE extract(epoch FROM first_at - before) * 1000 END) AS spacing_ms,
-  coalesce(array_agg(before ORDER BY bucket) FILTER (WHERE first_at - before > $4 * interval '1 millisecond'), '{}') AS gap_from,
-  coalesce(array_agg(first_at ORDER BY bucket) FILTER (WHERE first_at - before > $4 * interval '1 millisecond'), '{}') AS gap_to
+  coalesce(array_agg(before ORDER BY bucket)
+    FILTER (WHERE first_at - before > $4 * interval '1 millisecond'), '{}') AS gap_from,
+  coalesce(array_agg(first_at ORDER BY bucket)
+    FILTER (WHERE first_at - before > $4 * interval '1 millisecond'), '{}') AS gap_to
 FROM b
 GROUP BY series_id
