@@ -1,7 +1,8 @@
+import type { ParsedWithReason } from '../shared/parse-helpers.js';
 import { isTimeZone } from '../shared/time-zone.js';
 import { EVERY, type Every, type ExportQuery } from '../storage/export.js';
 import { FORMATS, type Format } from '../storage/export-format.js';
-import { parseTimeArg, type Parsed } from './time-args.js';
+import { parseTimeArg } from './time-args.js';
 
 export interface ExportOptions {
   from?: string;
@@ -25,7 +26,7 @@ export interface ExportPlan {
 const list = (text: string | undefined) => (text === undefined ? undefined : text.split(',').map((s) => s.trim()).filter(Boolean));
 
 /** The options of `pimonitor export` checked and resolved, or every problem with them named. Pure. */
-export function parseExportOptions(o: ExportOptions, now: Date, defaultTz: string): Parsed<ExportPlan> {
+export function parseExportOptions(o: ExportOptions, now: Date, defaultTz: string): ParsedWithReason<ExportPlan> {
   const problems: string[] = [];
   const tz = o.tz ?? defaultTz;
   if (!isTimeZone(tz)) problems.push(`--tz "${tz.slice(0, 60)}" is not a time zone; use an IANA name such as Europe/Berlin or UTC`);

@@ -4,16 +4,16 @@
  * value or a reason, never an exception.
  */
 
+import type { ParsedWithReason } from '../shared/parse-helpers.js';
 import { wallClockToInstant } from '../shared/time-zone.js';
 
 const RELATIVE = /^-(\d{1,6})(s|m|h|d|w)$/;
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
-
-export function parseTimeArg(text: string, now: Date, tz: string): Parsed<Date> {
-  const bad = (why: string): Parsed<Date> => ({ ok: false, reason: `"${text.slice(0, 60)}" is not a time: ${why}; use now, -7d, -12h, 2026-11-01 or 2026-11-01T08:00:00+01:00` });
+export function parseTimeArg(text: string, now: Date, tz: string): ParsedWithReason<Date> {
+  const example = 'use now, -7d, -12h, 2026-11-01 or 2026-11-01T08:00:00+01:00';
+  const bad = (why: string): ParsedWithReason<Date> => ({ ok: false, reason: `"${text.slice(0, 60)}" is not a time: ${why}; ${example}` });
   const trimmed = text.trim();
   if (trimmed === 'now') return { ok: true, value: now };
   const rel = RELATIVE.exec(trimmed);

@@ -4,6 +4,9 @@ import { parseDuration } from './duration.js';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problems: string[] };
 
+/** A Parsed whose problems are said as one text, `reason` (the command line's: one problem a line). */
+export type ParsedWithReason<T> = Extract<Parsed<T>, { ok: true }> | { ok: false; reason: string };
+
 /**
  * A configuration list of named items (`alerts.rules`, `alerts.routes`): each item's problems prefixed
  * with its number and name (`rule 2 ("attic-hot"): …`), names unique, absent meaning none.
