@@ -1,5 +1,13 @@
 import type { Db } from '../shared/db.js';
+import { sqlFile } from '../shared/sql-file.js';
 import { listPartitions, type PartitionInfo } from './partitions.js';
+
+const compactedPartitions = sqlFile('storage', 'compacted-partitions.sql');
+const compactLock = sqlFile('storage', 'compact-lock.sql');
+const compacted = sqlFile('storage', 'compacted.sql');
+const compactCluster = sqlFile('storage', 'compact-cluster.sql');
+const compactRecord = sqlFile('storage', 'compact-record.sql');
+const relationBytes = sqlFile('storage', 'relation-bytes.sql');
 
 export interface CompactResult {
   name: string;
@@ -31,23 +39,24 @@ export interface CompactOptions {
  */
 export async function compactPartitions(db: Db, options: CompactOptions): Promise<CompactResult[]> {
   const { olderThan, archiving = false, onPartition } = options;
-  const done = new Set(await db.map('SELECT partition FROM compacted_partitions', [], (r: { partition: string }) => r.partition));
+  const done = new Set(await db.map(compactedPartitions, [], (row: { partition: string }) => row.partition));
   const results: CompactResult[] = [];
-  for (const p of await listPartitions(db)) {
-    if (p.to > olderThan || done.has(p.name)) continue;
-    if (p.parent === 'readings_raw' && archiving) continue;
+  for (const partition of await listPartitions(db)) {
+    if (partition.to > olderThan || done.has(partition.name)) continue;
+    if (partition.parent === 'readings_raw' && archiving) continue;
     // Two ingest workers may both run maintenance: the first takes the partition, the second skips it.
-    const compacted = await db.tx(async (t) => {
-      const { locked } = await t.one<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [`compact ${p.name}`]);
-      if (!locked || (await t.oneOrNone('SELECT 1 FROM compacted_partitions WHERE partition = $1', [p.name]))) return false;
-      onPartition?.(p);
-      await t.none('CLUSTER $1:name USING $2:name', [p.name, `${p.name}_pkey`]);
-      await t.none('INSERT INTO compacted_partitions (partition) VALUES ($1)', [p.name]);
+    const named = { partition: partition.name };
+    const rewritten = await db.tx(async (t) => {
+      const { locked } = await t.one<{ locked: boolean }>(compactLock, named);
+      if (!locked || (await t.oneOrNone(compacted, named))) return false;
+      onPartition?.(partition);
+      await t.none(compactCluster, { ...named, primaryKey: `${partition.name}_pkey` });
+      await t.none(compactRecord, named);
       return true;
     });
-    if (!compacted) continue;
-    const { bytes } = await db.one<{ bytes: string }>('SELECT pg_total_relation_size($1::regclass) AS bytes', [p.name]);
-    results.push({ name: p.name, bytesBefore: p.bytes, bytesAfter: Number(bytes) });
+    if (!rewritten) continue;
+    const { bytes } = await db.one<{ bytes: string }>(relationBytes, { table: partition.name });
+    results.push({ name: partition.name, bytesBefore: partition.bytes, bytesAfter: Number(bytes) });
   }
   return results;
 }

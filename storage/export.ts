@@ -1,4 +1,5 @@
 import type { Db } from '../shared/db.js';
+import { sqlFile } from '../shared/sql-file.js';
 
 export const EVERY = ['raw', '5m', '1h', '1d'] as const;
 export type Every = (typeof EVERY)[number];
@@ -28,15 +29,18 @@ export interface ExportRow {
   max?: number;
 }
 
-const SOURCES: Record<Every, { select: string; view: string; time: string; startWindowMs: number }> = {
-  // The readings view's rows, but reading only the archived days of the window (sql/020_archive.sql).
-  raw: {
-    select: 'ts AS time, device, sensor, metric, unit, value', view: 'pimonitor_readings_between($1, $2)', time: 'ts',
-    startWindowMs: 15 * 60_000,
-  },
-  '5m': { select: 'bucket AS time, device, sensor, metric, unit, count, avg, min, max', view: 'readings_5m', time: 'bucket', startWindowMs: 86_400_000 },
-  '1h': { select: 'bucket AS time, device, sensor, metric, unit, count, avg, min, max', view: 'readings_1h', time: 'bucket', startWindowMs: 7 * 86_400_000 },
-  '1d': { select: 'bucket AS time, device, sensor, metric, unit, count, avg, min, max', view: 'readings_1d', time: 'bucket', startWindowMs: 90 * 86_400_000 },
+const exportRaw = sqlFile('storage', 'export-raw.sql');
+const exportRollups = sqlFile('storage', 'export-rollups.sql');
+
+/**
+ * Where each tier's rows are read (the readings view's rows through pimonitor_readings_between for raw,
+ * sql/020_archive.sql), and the first window's length.
+ */
+const SOURCES: Record<Every, { query: typeof exportRaw; view?: string; startWindowMs: number }> = {
+  raw: { query: exportRaw, startWindowMs: 15 * 60_000 },
+  '5m': { query: exportRollups, view: 'readings_5m', startWindowMs: 86_400_000 },
+  '1h': { query: exportRollups, view: 'readings_1h', startWindowMs: 7 * 86_400_000 },
+  '1d': { query: exportRollups, view: 'readings_1d', startWindowMs: 90 * 86_400_000 },
 };
 
 /**
@@ -60,7 +64,8 @@ export function nextWindowMs(windowMs: number, rows: number): number {
  */
 export class ExportInterrupted extends Error {
   constructor(readonly rows: number, readonly reached: Date, override readonly cause: unknown) {
-    super(`the database failed after ${rows} rows, at ${reached.toISOString()}: ${(cause as Error)?.message ?? String(cause)}`);
+    const why = (cause as Error)?.message ?? String(cause);
+    super(`the database failed after ${rows} rows, at ${reached.toISOString()}: ${why}`);
   }
 }
 
@@ -70,25 +75,22 @@ export class ExportInterrupted extends Error {
  * one at a time), and each page is found by the indexes (series and time) rather than by an OFFSET.
  * A query that fails throws ExportInterrupted, saying how far it got.
  */
-export async function* exportRows(db: Db, q: ExportQuery, onProgress: (fraction: number) => void = () => {}): AsyncGenerator<ExportRow[]> {
-  const source = SOURCES[q.every];
-  const span = q.to.getTime() - q.from.getTime();
+export async function* exportRows(db: Db, query: ExportQuery, onProgress: (fraction: number) => void = () => {},
+): AsyncGenerator<ExportRow[]> {
+  const source = SOURCES[query.every];
+  const filters = { devices: query.devices ?? null, sensors: query.sensors ?? null, metrics: query.metrics ?? null };
+  const span = query.to.getTime() - query.from.getTime();
   let windowMs = source.startWindowMs;
   let total = 0;
-  for (let start = q.from.getTime(); start < q.to.getTime();) {
-    const end = Math.min(start + windowMs, q.to.getTime());
-    const rows = await db.any<ExportRow>(
-      `SELECT ${source.select} FROM ${source.view}
-       WHERE ${source.time} >= $1 AND ${source.time} < $2
-         AND ($3::text[] IS NULL OR device = ANY($3)) AND ($4::text[] IS NULL OR sensor = ANY($4)) AND ($5::text[] IS NULL OR metric = ANY($5))
-       ORDER BY ${source.time}, device, sensor, metric`,
-      [new Date(start), new Date(end), q.devices ?? null, q.sensors ?? null, q.metrics ?? null])
-      .catch((err: unknown) => {
-        throw new ExportInterrupted(total, new Date(start), err);
-      });
+  for (let start = query.from.getTime(); start < query.to.getTime();) {
+    const end = Math.min(start + windowMs, query.to.getTime());
+    const window = { view: source.view, from: new Date(start), to: new Date(end), ...filters };
+    const rows = await db.any<ExportRow>(source.query, window).catch((err: unknown) => {
+      throw new ExportInterrupted(total, new Date(start), err);
+    });
     total += rows.length;
     if (rows.length > 0) yield rows;
-    onProgress(span > 0 ? (end - q.from.getTime()) / span : 1);
+    onProgress(span > 0 ? (end - query.from.getTime()) / span : 1);
     windowMs = nextWindowMs(end - start, rows.length);
     start = end;
   }

@@ -1,4 +1,10 @@
 import type { Db } from '../shared/db.js';
+import { sqlFile } from '../shared/sql-file.js';
+
+const listPartitionsSql = sqlFile('storage', 'list-partitions.sql');
+const createPartitions = sqlFile('storage', 'create-partitions.sql');
+/** How long a statement of the running transaction waits for a lock (storage/retention.ts uses it too). */
+export const setLockTimeout = sqlFile('storage', 'set-lock-timeout.sql');
 
 /** Tables partitioned by calendar month (UTC), their partitions named <parent>_YYYY_MM. */
 export const MONTHLY_TABLES = ['readings_raw', 'rollup_5m'] as const;
@@ -19,12 +25,13 @@ const PARTITION_NAME = /^(readings_raw|rollup_5m)_(\d{4})_(\d{2})$/;
 
 /** The partition a name stands for, or null for a table pimonitor did not make. Pure. */
 export function parsePartitionName(name: string): MonthPartition | null {
-  const m = PARTITION_NAME.exec(name);
-  if (!m) return null;
-  const year = Number(m[2]);
-  const month = Number(m[3]) - 1;
+  const match = PARTITION_NAME.exec(name);
+  if (!match) return null;
+  const year = Number(match[2]);
+  const month = Number(match[3]) - 1;
   if (month < 0 || month > 11) return null;
-  return { parent: m[1] as MonthlyTable, name, from: new Date(Date.UTC(year, month, 1)), to: new Date(Date.UTC(year, month + 1, 1)) };
+  const from = new Date(Date.UTC(year, month, 1));
+  return { parent: match[1] as MonthlyTable, name, from, to: new Date(Date.UTC(year, month + 1, 1)) };
 }
 
 export interface PartitionInfo extends MonthPartition {
@@ -33,14 +40,11 @@ export interface PartitionInfo extends MonthPartition {
 
 /** Every monthly partition, oldest first, with its size on disk including indexes. */
 export async function listPartitions(db: Db): Promise<PartitionInfo[]> {
-  const rows = await db.any<{ name: string; bytes: string }>(`
-    SELECT c.relname AS name, pg_total_relation_size(c.oid) AS bytes
-    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
-    WHERE p.relname = ANY($1) AND p.relnamespace = 'public'::regnamespace`, [MONTHLY_TABLES]);
+  const rows = await db.any<{ name: string; bytes: string }>(listPartitionsSql, { tables: MONTHLY_TABLES });
   return rows
-    .flatMap((r) => {
-      const p = parsePartitionName(r.name);
-      return p ? [{ ...p, bytes: Number(r.bytes) }] : [];
+    .flatMap((row) => {
+      const partition = parsePartitionName(row.name);
+      return partition ? [{ ...partition, bytes: Number(row.bytes) }] : [];
     })
     .sort((a, b) => a.from.getTime() - b.from.getTime() || a.name.localeCompare(b.name));
 }
@@ -53,10 +57,10 @@ export async function listPartitions(db: Db): Promise<PartitionInfo[]> {
 export async function createPartitionsAhead(db: Db, now: Date): Promise<number> {
   const next = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
   return db.tx(async (t) => {
-    await t.none("SET LOCAL lock_timeout = '3s'");
+    await t.none(setLockTimeout, { timeout: '3s' });
     let created = 0;
     for (const table of MONTHLY_TABLES) {
-      const { n } = await t.one<{ n: number }>('SELECT pimonitor_create_partitions($1, ARRAY[$2, $3]::timestamptz[]) AS n', [table, now, next]);
+      const { n } = await t.one<{ n: number }>(createPartitions, { table, now, next });
       created += n;
     }
     return created;

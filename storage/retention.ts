@@ -1,6 +1,13 @@
 import type { Db } from '../shared/db.js';
-import { listPartitions, monthStartUtc, type MonthlyTable } from './partitions.js';
+import { sqlFile } from '../shared/sql-file.js';
+import { listPartitions, monthStartUtc, setLockTimeout, type MonthlyTable } from './partitions.js';
 import { rollUp } from './rollup.js';
+import { countRows } from './usage.js';
+
+const retentionRows = sqlFile('storage', 'retention-rows.sql');
+const dropPartition = sqlFile('storage', 'drop-partition.sql');
+const deleteRowsChunk = sqlFile('storage', 'delete-rows-chunk.sql');
+const forgetDirty = sqlFile('storage', 'forget-dirty.sql');
 
 /** Days each tier is kept; 0 keeps it forever. */
 export interface RetentionPolicy {
@@ -45,21 +52,17 @@ export function cutoffOf(now: Date, days: number): Date | null {
  */
 export async function planRetention(db: Db, policy: RetentionPolicy, now: Date): Promise<RetentionItem[]> {
   const items: RetentionItem[] = [];
-  for (const p of await listPartitions(db)) {
-    const cutoff = cutoffOf(now, MONTHLY_DAYS[p.parent](policy));
-    if (!cutoff || p.to > cutoff) continue;
-    const { rows } = await db.one<{ rows: number }>('SELECT count(*)::int AS rows FROM $1:name', [p.name]);
-    items.push({ kind: 'partition', table: p.parent, name: p.name, from: p.from, to: p.to, rows, bytes: p.bytes });
+  for (const partition of await listPartitions(db)) {
+    const cutoff = cutoffOf(now, MONTHLY_DAYS[partition.parent](policy));
+    if (!cutoff || partition.to > cutoff) continue;
+    const { parent, name, from, to, bytes } = partition;
+    items.push({ kind: 'partition', table: parent, name, from, to, rows: await countRows(db, name), bytes });
   }
   for (const { table, column, days, wholeMonths } of ROW_TABLES) {
     const cutoff = cutoffOf(now, days(policy));
     if (!cutoff) continue;
     const before = wholeMonths ? monthStartUtc(cutoff) : cutoff;
-    const { rows, bytes } = await db.one<{ rows: number; bytes: string }>(
-      // Bytes are the table's size shared out per row: an estimate, as freed rows are reused, not returned.
-      `SELECT count(*)::int AS rows,
-        round(count(*) * pg_total_relation_size($1) / greatest((SELECT count(*) FROM $1:name), 1)) AS bytes
-       FROM $1:name WHERE $2:name < $3`, [table, column, before]);
+    const { rows, bytes } = await db.one<{ rows: number; bytes: string }>(retentionRows, { table, column, before });
     if (rows > 0) items.push({ kind: 'rows', table, column, before, rows, bytes: Number(bytes) });
   }
   return items;
@@ -69,36 +72,39 @@ export async function planRetention(db: Db, policy: RetentionPolicy, now: Date):
  * Rows deleted per statement, so no single DELETE holds locks or bloats WAL for long (an archive row is a
  * series' day: 10,000 of them are 27 years of one series).
  */
-const DELETE_CHUNK_ROWS = 10_000;
+const CHUNK_ROWS = 10_000;
 
 /**
  * Removes what planRetention listed. Raw partitions are rolled up first (late readings in them may still
  * be waiting), then dropped whole; rows go in small chunks. `onItem` is told after each item.
  */
-export async function applyRetention(db: Db, plan: readonly RetentionItem[], onItem: (item: RetentionItem) => void = () => {}): Promise<void> {
-  if (plan.some((i) => i.table === 'readings_raw' || i.table === 'readings_archive')) await rollUp(db);
+export async function applyRetention(db: Db, plan: readonly RetentionItem[],
+  onItem: (item: RetentionItem) => void = () => {}): Promise<void> {
+  if (plan.some((item) => item.table === 'readings_raw' || item.table === 'readings_archive')) await rollUp(db);
   for (const item of plan) {
     if (item.kind === 'partition') {
       await db.tx(async (t) => {
         // A DROP waiting behind a long query would hold every insert up behind it; give up instead.
-        await t.none("SET LOCAL lock_timeout = '5s'");
-        await t.none('DROP TABLE IF EXISTS $1:name', [item.name]);
-        if (item.table === 'readings_raw') await t.none('DELETE FROM rollup_dirty WHERE bucket < $1', [item.to]);
+        await t.none(setLockTimeout, { timeout: '5s' });
+        await t.none(dropPartition, { partition: item.name });
+        if (item.table === 'readings_raw') await t.none(forgetDirty, { before: item.to });
       });
     } else {
+      const chunk = { table: item.table, column: item.column, before: item.before, limit: CHUNK_ROWS };
       for (;;) {
-        const { rowCount } = await db.result(
-          'DELETE FROM $1:name WHERE ctid = ANY (ARRAY(SELECT ctid FROM $1:name WHERE $2:name < $3 LIMIT $4))',
-          [item.table, item.column, item.before, DELETE_CHUNK_ROWS]);
-        if (rowCount < DELETE_CHUNK_ROWS) break;
+        const { rowCount } = await db.result(deleteRowsChunk, chunk);
+        if (rowCount < CHUNK_ROWS) break;
       }
-      if (item.table === 'readings_archive') await db.none('DELETE FROM rollup_dirty WHERE bucket < $1', [item.before]);
+      if (item.table === 'readings_archive') await db.none(forgetDirty, { before: item.before });
     }
     onItem(item);
   }
 }
 
-export function retentionPolicyOf(storage: { retentionRawDays: number; retention5mDays: number; retention1hDays: number; retention1dDays: number; retentionRejectedDays: number }): RetentionPolicy {
+export function retentionPolicyOf(storage: {
+  retentionRawDays: number; retention5mDays: number; retention1hDays: number; retention1dDays: number;
+  retentionRejectedDays: number;
+}): RetentionPolicy {
   return {
     rawDays: storage.retentionRawDays,
     fiveMinuteDays: storage.retention5mDays,

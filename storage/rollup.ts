@@ -1,4 +1,9 @@
 import type { Db } from '../shared/db.js';
+import { sqlFile } from '../shared/sql-file.js';
+
+const rollupBacklog = sqlFile('storage', 'rollup-backlog.sql');
+const rollupRun = sqlFile('storage', 'rollup-run.sql');
+const rollupMarkAll = sqlFile('storage', 'rollup-mark-all.sql');
 
 export interface RollupProgress {
   /** 5-minute buckets rolled up so far in this run. */
@@ -16,11 +21,13 @@ export interface RollupProgress {
  * fuller it was (issue 28); the readings_* views are exact either way. `allOpen` takes open ones too.
  * Returns the buckets done; 0 if another process was rolling up (it will finish the work).
  */
-export async function rollUp(db: Db, { maxBuckets = 5000, allOpen = false, onProgress }: { maxBuckets?: number; allOpen?: boolean; onProgress?: (p: RollupProgress) => void } = {}): Promise<number> {
-  const { total } = await db.one<{ total: number }>('SELECT count(*)::int AS total FROM rollup_dirty WHERE $1 OR pimonitor_rollup_due(bucket)', [allOpen]);
+export async function rollUp(db: Db, { maxBuckets = 5000, allOpen = false, onProgress }: {
+  maxBuckets?: number; allOpen?: boolean; onProgress?: (progress: RollupProgress) => void;
+} = {}): Promise<number> {
+  const { total } = await db.one<{ total: number }>(rollupBacklog, { allOpen });
   let done = 0;
   for (;;) {
-    const { n } = await db.one<{ n: number | null }>('SELECT pimonitor_rollup($1, $2) AS n', [maxBuckets, allOpen]);
+    const { n } = await db.one<{ n: number | null }>(rollupRun, { maxBuckets, allOpen });
     if (!n) return done;
     done += n;
     onProgress?.({ done, total: Math.max(total, done) });
@@ -29,6 +36,6 @@ export async function rollUp(db: Db, { maxBuckets = 5000, allOpen = false, onPro
 
 /** Marks every bucket with raw readings for rollup (a rebuild); returns how many. */
 export async function markAllForRollup(db: Db): Promise<number> {
-  const { n } = await db.one<{ n: string }>('SELECT pimonitor_rollup_mark_all() AS n');
+  const { n } = await db.one<{ n: string }>(rollupMarkAll);
   return Number(n);
 }

@@ -5,12 +5,22 @@ import { Maintenance } from './maintenance.js';
 import { retentionPolicyOf } from './retention.js';
 import { storageSettingsOf } from './settings.js';
 
-/** A rollup or retention step may take minutes on a Pi after a long outage; ingest's 30 s would cut it off. */
+/**
+ * A rollup or retention step may take minutes on a Pi after a long outage; ingest's 30 s would cut it
+ * off.
+ */
 const MAINTENANCE_QUERY_TIMEOUT_MS = 10 * 60_000;
 
-/** Starts the maintenance job on a connection of its own (it never takes one ingest needs), logging what it does. */
-export function startMaintenance(config: Config, url: string, log: Logger): { stop(o: { timeoutMs: number }): Promise<void> } {
-  const db = connect(url, { poolSize: 1, applicationName: 'pimonitor-maintenance', queryTimeoutMs: MAINTENANCE_QUERY_TIMEOUT_MS, connectTimeoutMs: config.database.connectTimeoutMs });
+/**
+ * Starts the maintenance job on a connection of its own (it never takes one ingest needs), logging what
+ * it does.
+ */
+export function startMaintenance(config: Config, url: string, log: Logger,
+): { stop(options: { timeoutMs: number }): Promise<void> } {
+  const db = connect(url, {
+    poolSize: 1, applicationName: 'pimonitor-maintenance', queryTimeoutMs: MAINTENANCE_QUERY_TIMEOUT_MS,
+    connectTimeoutMs: config.database.connectTimeoutMs,
+  });
   const maintenance = new Maintenance(db, {
     settings: storageSettingsOf(config),
     retention: retentionPolicyOf(config.storage),
@@ -19,10 +29,17 @@ export function startMaintenance(config: Config, url: string, log: Logger): { st
     archiveAfterDays: config.storage.archiveAfterDays,
   });
   let failures = 0;
-  maintenance.on('settingsApplied', ({ timeZoneChanged }) => timeZoneChanged && log.info({ timeZone: storageSettingsOf(config).rollupTimeZone }, 'daily rollups recomputed for the new time zone'));
+  maintenance.on('settingsApplied', ({ timeZoneChanged }) => {
+    if (!timeZoneChanged) return;
+    log.info({ timeZone: storageSettingsOf(config).rollupTimeZone }, 'daily rollups recomputed for the new time zone');
+  });
   maintenance.on('partitionsCreated', ({ count }) => log.info({ count }, 'created monthly partitions ahead'));
-  maintenance.on('retained', ({ item }) => log.info({ table: item.table, ...(item.kind === 'partition' ? { partition: item.name } : { before: item.before }), rows: item.rows, bytes: item.bytes }, 'retention removed old data'));
-  maintenance.on('compacted', ({ name, bytesBefore, bytesAfter }) => log.info({ partition: name, bytesBefore, bytesAfter }, 'compacted a past month\'s raw readings'));
+  maintenance.on('retained', ({ item }) => log.info({
+    table: item.table, ...(item.kind === 'partition' ? { partition: item.name } : { before: item.before }),
+    rows: item.rows, bytes: item.bytes,
+  }, 'retention removed old data'));
+  maintenance.on('compacted', ({ name, bytesBefore, bytesAfter }) =>
+    log.info({ partition: name, bytesBefore, bytesAfter }, 'compacted a past month\'s raw readings'));
   maintenance.on('archived', ({ readings, chunks, busy, released, complete, ms }) =>
     log.info({ readings, chunks, busy, released, complete, ms }, 'archived past months\' raw readings'));
   maintenance.on('rolledUp', ({ buckets, ms }) => {
@@ -32,7 +49,9 @@ export function startMaintenance(config: Config, url: string, log: Logger): { st
   });
   // One line per kind of failure while it lasts, not one a minute.
   maintenance.on('failed', ({ during, err }) => {
-    if (failures++ === 0 || failures % 60 === 0) log.warn({ during, err: (err as Error)?.message ?? String(err), failures }, 'maintenance step failed; trying again next run');
+    if (failures++ !== 0 && failures % 60 !== 0) return;
+    const message = (err as Error)?.message ?? String(err);
+    log.warn({ during, err: message, failures }, 'maintenance step failed; trying again next run');
   });
   maintenance.start();
   return {

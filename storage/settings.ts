@@ -1,7 +1,14 @@
 import type { Config } from '../config/index.js';
 import type { Db } from '../shared/db.js';
+import { sqlFile } from '../shared/sql-file.js';
 
-/** What the database itself must know of the storage settings (pimonitor_prepare_raw and the rollups read them). */
+const setRawKeep = sqlFile('storage', 'set-raw-keep.sql');
+const setRollupTimeZone = sqlFile('storage', 'set-rollup-time-zone.sql');
+
+/**
+ * What the database itself must know of the storage settings (pimonitor_prepare_raw and the rollups read
+ * them).
+ */
 export interface StorageSettings {
   /** Raw readings older than this many days are dropped and refused; 0 keeps them forever. */
   rawKeepDays: number;
@@ -14,14 +21,18 @@ export function systemTimeZone(): string {
 }
 
 export function storageSettingsOf(config: Config): StorageSettings {
-  return { rawKeepDays: config.storage.retentionRawDays, rollupTimeZone: config.storage.rollupTimeZone || systemTimeZone() };
+  return {
+    rawKeepDays: config.storage.retentionRawDays,
+    rollupTimeZone: config.storage.rollupTimeZone || systemTimeZone(),
+  };
 }
 
 /** Writes the settings to storage_settings; a new time zone recomputes the daily rollups it can. */
-export async function applyStorageSettings(db: Db, { rawKeepDays, rollupTimeZone }: StorageSettings): Promise<{ timeZoneChanged: boolean }> {
+export async function applyStorageSettings(db: Db, { rawKeepDays, rollupTimeZone }: StorageSettings,
+): Promise<{ timeZoneChanged: boolean }> {
   return db.tx(async (t) => {
-    await t.none('UPDATE storage_settings SET raw_keep = CASE WHEN $1 > 0 THEN make_interval(days => $1) END', [rawKeepDays]);
-    const { changed } = await t.one<{ changed: boolean }>('SELECT pimonitor_set_rollup_time_zone($1) AS changed', [rollupTimeZone]);
+    await t.none(setRawKeep, { rawKeepDays });
+    const { changed } = await t.one<{ changed: boolean }>(setRollupTimeZone, { rollupTimeZone });
     return { timeZoneChanged: changed };
   });
 }

@@ -2,9 +2,14 @@ import type { Db } from '../shared/db.js';
 import { sqlFile } from '../shared/sql-file.js';
 
 const usageSql = sqlFile('storage', 'usage.sql');
+const tableUsage = sqlFile('storage', 'table-usage.sql');
+const countRowsSql = sqlFile('storage', 'count-rows.sql');
 
 /** The tables worth watching on a small disk, largest first in a normal installation. */
-const TABLES = ['readings_raw', 'readings_archive', 'rollup_5m', 'rollup_1h', 'rollup_1d', 'rollup_dirty', 'rejected_messages', 'series', 'devices'] as const;
+const TABLES = [
+  'readings_raw', 'readings_archive', 'rollup_5m', 'rollup_1h', 'rollup_1d', 'rollup_dirty', 'rejected_messages',
+  'series', 'devices',
+] as const;
 
 const EXACT_BELOW_ROWS = 1_000_000;
 
@@ -37,35 +42,34 @@ export interface DiskUsage {
 /** Fewer raw values than this, and bytes per value is not given (the empty partitions' pages dominate). */
 export const PER_VALUE_FROM = 10_000;
 
+/** The rows of a table or partition, counted. */
+export async function countRows(db: Db, table: string): Promise<number> {
+  return (await db.one<{ rows: number }>(countRowsSql, { table })).rows;
+}
+
 export async function diskUsage(db: Db): Promise<DiskUsage> {
-  const tables = await db.map(`
-    WITH rels AS (
-      -- A partitioned table's partitions, or a plain table itself (pg_partition_tree gives it no rows).
-      SELECT t.name, r.relid FROM unnest($1::text[]) AS t(name),
-        LATERAL (SELECT relid FROM pg_partition_tree(t.name::regclass) UNION SELECT t.name::regclass) r
-    )
-    SELECT name AS table, sum(pg_total_relation_size(relid)) AS bytes,
-      coalesce(sum(greatest(c.reltuples, 0)) FILTER (WHERE c.relkind = 'r'), 0) AS rows,
-      count(*) FILTER (WHERE c.relkind = 'r' AND c.relispartition) AS partitions
-    FROM rels JOIN pg_class c ON c.oid = rels.relid
-    GROUP BY name ORDER BY array_position($1::text[], name::text)`, [TABLES],
-  (r: { table: string; bytes: string; rows: string; partitions: string }): TableUsage => ({ table: r.table, bytes: Number(r.bytes), rows: Number(r.rows), estimated: true, partitions: Number(r.partitions) }));
+  const tables = await db.map(tableUsage, { tables: TABLES },
+    (row: { table: string; bytes: string; rows: string; partitions: string }): TableUsage => ({
+      table: row.table, bytes: Number(row.bytes), rows: Number(row.rows), estimated: true,
+      partitions: Number(row.partitions),
+    }));
   // Counting is cheap below a million rows, and an estimate of 0 for a table not yet analysed misleads.
-  for (const t of tables) {
-    if (t.table === 'readings_raw' || t.table === 'readings_archive' || t.rows >= EXACT_BELOW_ROWS) continue;
-    t.rows = (await db.one<{ n: number }>('SELECT count(*)::int AS n FROM $1:name', [t.table])).n;
-    t.estimated = false;
+  for (const table of tables) {
+    const countedElsewhere = table.table === 'readings_raw' || table.table === 'readings_archive';
+    if (countedElsewhere || table.rows >= EXACT_BELOW_ROWS) continue;
+    table.rows = await countRows(db, table.table);
+    table.estimated = false;
   }
   // Raw values are those the rollups count from the oldest raw reading on, less the archived ones among
   // them (late readings of an archived month leave raw readings older than archived ones).
   const { oldest, values, archived, archivedSince, backlog, database } = await db.one<{
     oldest: Date | null; values: string; archived: string; archivedSince: string; backlog: number; database: string;
   }>(usageSql);
-  const raw = tables.find((t) => t.table === 'readings_raw')!;
+  const raw = tables.find((table) => table.table === 'readings_raw')!;
   // Counted from the 5-minute rollups: exact, and far cheaper than counting raw rows.
   raw.rows = Number(values) - Number(archivedSince);
   raw.estimated = false;
-  const archive = tables.find((t) => t.table === 'readings_archive')!;
+  const archive = tables.find((table) => table.table === 'readings_archive')!;
   archive.rows = Number(archived);
   archive.estimated = false;
   return {

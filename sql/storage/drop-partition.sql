@@ -1,0 +1,2 @@
+-- Drops a monthly partition whole (retention).
+DROP TABLE IF EXISTS ${partition:name}
