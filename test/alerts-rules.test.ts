@@ -169,13 +169,13 @@ test('stale: silent series fire only after the grace period from the worker\'s s
   expect(back).toEqual({ state: null, event: expect.objectContaining({ type: 'resolved' }) });
 });
 
-test('the README\'s alerts example is a valid configuration', async () => {
+test('the alerts example of docs/alerts.md is a valid configuration', async () => {
   const { readFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { PACKAGE_ROOT } = await import('../shared/paths.js');
   const { parseRoutes } = await import('../alerts/routes.js');
-  const readme = readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8');
-  const block = /## Alerts[\s\S]*?```json\n([\s\S]*?)```/.exec(readme)![1]!;
+  const page = readFileSync(join(PACKAGE_ROOT, 'docs', 'alerts.md'), 'utf8');
+  const block = /^# Alerts[\s\S]*?```json\n([\s\S]*?)```/m.exec(page)![1]!;
   const { alerts } = JSON.parse(block);
   expect(parseRules(alerts.rules)).toMatchObject({ ok: true, value: { length: 5 } });
   expect(parseRoutes(alerts.routes)).toMatchObject({ ok: true, value: { length: 2 } });

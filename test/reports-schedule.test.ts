@@ -131,12 +131,12 @@ test('values, changes and shares read as people write them', () => {
   expect([percent(1), percent(0.874), percent(0.05)]).toEqual(['100 %', '87.4 %', '5 %']);
 });
 
-test('the README\'s reports example is a valid configuration', async () => {
+test('the reports example of docs/reports.md is a valid configuration', async () => {
   const { readFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { PACKAGE_ROOT } = await import('../shared/paths.js');
-  const readme = readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8');
-  const block = /## Reports[\s\S]*?```json\n([\s\S]*?)```/.exec(readme)![1]!;
+  const page = readFileSync(join(PACKAGE_ROOT, 'docs', 'reports.md'), 'utf8');
+  const block = /^# Reports[\s\S]*?```json\n([\s\S]*?)```/m.exec(page)![1]!;
   const parsed = parseReports(JSON.parse(block).reports.list);
   expect(parsed).toMatchObject({ ok: true, value: [{ name: 'morning', period: 'yesterday' }, { name: 'weekly', period: 'last week', directory: './data/reports' }] });
 });

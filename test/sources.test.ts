@@ -237,12 +237,12 @@ test('the dashboard\'s live feed shows a Tasmota\'s sensors as events like a nod
   expect(liveEventsOf('tele/porch/LWT', Buffer.from('Offline'), received, ALL)).toEqual([{ type: 'status', device: 'porch', status: 'offline' }]);
 });
 
-test('the README\'s sources example is a valid configuration', async () => {
+test('the sources example of docs/devices.md is a valid configuration', async () => {
   const { readFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { PACKAGE_ROOT } = await import('../shared/paths.js');
-  const readme = readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8');
-  const block = /or in the configuration file, with options:\n\n```json\n([\s\S]*?)\n```/.exec(readme)?.[1];
+  const page = readFileSync(join(PACKAGE_ROOT, 'docs', 'devices.md'), 'utf8');
+  const block = /or in the configuration file, with options:\n\n```json\n([\s\S]*?)\n```/.exec(page)?.[1];
   expect(block).toBeDefined();
   const parsed = parseSources((JSON.parse(block!) as { ingest: { sources: unknown } }).ingest.sources, 'UTC');
   expect(parsed.ok && parsed.value.map((s) => s.name)).toEqual(['zigbee2mqtt', 'tasmota', 'esphome', 'weather']);

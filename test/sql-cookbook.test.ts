@@ -124,9 +124,13 @@ test.each(Object.keys(EXPECTED))('docs/sql.md: %s', async (name) => {
   EXPECTED[name]!(await answer(name));
 });
 
-test('every SQL statement in the README runs on this schema', async () => {
-  const readme = readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8');
-  const statements = [...readme.matchAll(/```sql\n([\s\S]*?)```/g)]
+test('every SQL statement in the README and the docs pages runs on this schema', async () => {
+  const { readdirSync } = await import('node:fs');
+  // docs/sql.md is checked above, each query against its expected answer.
+  const pages = ['README.md', ...readdirSync(join(PACKAGE_ROOT, 'docs'))
+    .filter((name) => name.endsWith('.md') && name !== 'sql.md').map((name) => join('docs', name))];
+  const text = pages.map((page) => readFileSync(join(PACKAGE_ROOT, page), 'utf8')).join('\n');
+  const statements = [...text.matchAll(/```sql\n([\s\S]*?)```/g)]
     .flatMap((m) => m[1]!.split(/;\s*$/m))
     .map((s) => s.replace(/^--.*$/gm, '').trim())
     .filter(Boolean);
