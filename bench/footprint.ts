@@ -15,6 +15,7 @@ import { connect, disconnect } from '../shared/db.js';
 import { PACKAGE_ROOT } from '../shared/paths.js';
 import { freePortOnLoopback } from '../test/support/ports.js';
 import { spawnLogged, type LoggedProcess } from '../test/support/processes.js';
+import { benchSql } from './bench-sql.js';
 import { footprintReport, Tracker, valuesTaken } from './footprint-report.js';
 import { sample, treeOf } from './proc-tree.js';
 import { serviceCommand } from './service-flags.js';
@@ -37,6 +38,7 @@ const nodeCount = Number(args.nodes);
 const intervalMs = Number(args['interval-ms']);
 const MAIN = join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');
 const SAMPLE_MS = 2000;
+const storedValues = benchSql('footprint-stored.sql');
 
 // DATA_DIR on a disk, not a tmpfs: /proc/<pid>/io counts only writes bound for storage.
 const TMPFS_MAGIC = 0x01021994;
@@ -117,7 +119,7 @@ try {
   // What the nodes took is in the database once ingest has flushed (its interval is 1 s at most).
   await new Promise((resolve) => setTimeout(resolve, 3000));
   const db = connect(`postgres://postgres@127.0.0.1:${pglitePort}/postgres`, { poolSize: 1 });
-  const stored = await db.one<{ n: number }>("SELECT count(*)::int AS n FROM readings WHERE device LIKE 'footprint-%'")
+  const stored = await db.one<{ n: number }>(storedValues)
     .finally(() => disconnect(db));
   up.child.kill('SIGTERM');
   const upExit = await up.exited;

@@ -5,7 +5,16 @@ import type { Db } from '../shared/db.js';
 import { createScratchDatabase, type ScratchDatabase } from '../test/support/scratch-database.js';
 import { migrate } from '../shared/migrate.js';
 import { cpuMicrosOf, pidsNamed, rssMiB } from '../test/support/processes.js';
-import { NODE_RED_TABLE } from './node-red-peer.js';
+import { benchSql, BENCH_SPOOL_ID } from './bench-sql.js';
+
+const noderedTable = benchSql('nodered-table.sql');
+const commitTriggers = benchSql('commit-triggers.sql');
+const countRows = benchSql('count-rows.sql');
+const summaryReadings = benchSql('summary-readings.sql');
+const summaryPeer = benchSql('summary-peer.sql');
+const latencyCounts = benchSql('latency-counts.sql');
+const latencyByWindow = benchSql('latency-by-window.sql');
+const resetDataSql = benchSql('reset-data.sql');
 
 /** Where a pipeline's rows land: pimonitor's schema, or the Node-RED peer's own table. */
 export type BenchTable = 'readings' | 'nodered_readings';
@@ -19,23 +28,8 @@ export async function createBenchDatabase(serverUrl: string): Promise<ScratchDat
   const scratch = await createScratchDatabase(serverUrl, 'pimonitor_bench', 2);
   const { db } = scratch;
   await migrate(db);
-  await db.none(`
-    CREATE UNLOGGED TABLE bench_commits (sent double precision NOT NULL, committed_at timestamptz NOT NULL);
-    CREATE FUNCTION bench_record() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      INSERT INTO bench_commits SELECT i.value, clock_timestamp() FROM inserted i JOIN series s ON s.id = i.series_id WHERE s.metric = 'sent';
-      RETURN NULL;
-    END $$;
-    CREATE TRIGGER bench_latency AFTER INSERT ON readings_raw REFERENCING NEW TABLE AS inserted
-      FOR EACH STATEMENT EXECUTE FUNCTION bench_record();
-    ${NODE_RED_TABLE}
-    CREATE FUNCTION bench_record_nodered() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      INSERT INTO bench_commits SELECT i.value, clock_timestamp() FROM inserted i WHERE i.metric = 'sent';
-      RETURN NULL;
-    END $$;
-    CREATE TRIGGER bench_latency AFTER INSERT ON nodered_readings REFERENCING NEW TABLE AS inserted
-      FOR EACH STATEMENT EXECUTE FUNCTION bench_record_nodered();`);
+  await db.none(noderedTable);
+  await db.none(commitTriggers);
   return scratch;
 }
 
@@ -52,7 +46,10 @@ export interface RunResult {
   duplicated: number;
 }
 
-/** Samples the processes' memory while `work` runs and measures their CPU across it; a role's several processes are summed. */
+/**
+ * Samples the processes' memory while `work` runs and measures their CPU across it; a role's several
+ * processes are summed.
+ */
 export async function observe<T>(roles: Record<string, number[]>, work: () => Promise<T>) {
   const pids = Object.entries(roles);
   const peak: Record<string, number> = Object.fromEntries(pids.map(([role, ps]) => [role, rssOf(ps)]));
@@ -85,7 +82,7 @@ export async function waitForCommits(db: Db, expected: number, stallMs = 15_000)
   let last = -1;
   let lastChange = Date.now();
   for (;;) {
-    const { n } = await db.one<{ n: number }>('SELECT count(*)::int AS n FROM bench_commits');
+    const { n } = await db.one<{ n: number }>(countRows, { table: 'bench_commits' });
     if (n >= expected) return;
     if (n !== last) [last, lastChange] = [n, Date.now()];
     if (Date.now() - lastChange > stallMs) return;
@@ -96,7 +93,8 @@ export async function waitForCommits(db: Db, expected: number, stallMs = 15_000)
 /** Latencies are kept up to an hour (longer ones count as an hour). */
 const MAX_LATENCY_MS = 3_600_000;
 /** Milliseconds from 1 to MAX_LATENCY_MS, three significant digits. */
-const latencyHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: MAX_LATENCY_MS, numberOfSignificantValueDigits: 3 });
+const latencyHistogram = () =>
+  hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: MAX_LATENCY_MS, numberOfSignificantValueDigits: 3 });
 
 /**
  * Throughput from the first publish to the last commit, latency percentiles, loss and duplicates.
@@ -107,15 +105,12 @@ const latencyHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTra
  */
 export async function summarise(db: Db, startedAt: number, acked: number, table: BenchTable = 'readings') {
   const { last, stored, rows } = await db.one<{ last: number | null; stored: number; rows: number }>(
-    table === 'readings'
-      ? `SELECT (extract(epoch FROM max(committed_at)) * 1000)::float8 AS last, count(*)::int AS stored, count(*)::int AS rows FROM bench_commits`
-      : `SELECT (SELECT extract(epoch FROM max(committed_at)) * 1000 FROM bench_commits)::float8 AS last,
-                (SELECT count(DISTINCT (device, ts)) FROM ${table} WHERE metric = 'seq')::int AS stored,
-                (SELECT count(*) FROM ${table} WHERE metric = 'seq')::int AS rows`,
+    table === 'readings' ? summaryReadings : summaryPeer,
+    { table },
   );
   const histogram = latencyHistogram();
   // Grouped by the millisecond in the database: a soak's 19 million latencies are a few thousand rows.
-  const counts = await db.map('SELECT greatest(1, round(extract(epoch FROM committed_at) * 1000 - sent))::float8 AS ms, count(*)::float8 AS n FROM bench_commits GROUP BY 1', [], (r: { ms: number; n: number }) => r);
+  const counts = await db.map(latencyCounts, [], (r: { ms: number; n: number }) => r);
   for (const { ms, n } of counts) histogram.recordValueWithCount(Math.min(ms, MAX_LATENCY_MS), n);
   return {
     messagesPerSecond: last ? acked / ((last - startedAt) / 1000) : 0,
@@ -127,12 +122,13 @@ export async function summarise(db: Db, startedAt: number, acked: number, table:
 }
 
 /** p99 publish-to-commit latency in each `windowSeconds` from the first publish, to show a trend (or none). */
-export async function p99ByWindow(db: Db, windowSeconds: number): Promise<{ from: number; messages: number; p99Ms: number }[]> {
+export async function p99ByWindow(
+  db: Db,
+  windowSeconds: number,
+): Promise<{ from: number; messages: number; p99Ms: number }[]> {
   const rows = await db.map(
-    `SELECT floor((sent - (SELECT min(sent) FROM bench_commits)) / ($1 * 1000.0))::int AS w,
-            greatest(1, round(extract(epoch FROM committed_at) * 1000 - sent))::float8 AS ms, count(*)::float8 AS n
-       FROM bench_commits GROUP BY 1, 2`,
-    [windowSeconds],
+    latencyByWindow,
+    { seconds: windowSeconds },
     (r: { w: number; ms: number; n: number }) => r,
   );
   const windows = new Map<number, { histogram: ReturnType<typeof latencyHistogram>; messages: number }>();
@@ -142,21 +138,30 @@ export async function p99ByWindow(db: Db, windowSeconds: number): Promise<{ from
     window.messages += n;
     windows.set(w, window);
   }
-  return [...windows.entries()].sort(([a], [b]) => a - b).map(([w, { histogram, messages }]) => ({ from: w * windowSeconds, messages, p99Ms: histogram.getValueAtPercentile(99) }));
+  return [...windows.entries()].sort(([a], [b]) => a - b).map(([w, { histogram, messages }]) =>
+    ({ from: w * windowSeconds, messages, p99Ms: histogram.getValueAtPercentile(99) }));
 }
 
 export async function resetData(db: Db): Promise<void> {
-  await db.none('TRUNCATE readings_raw, rollup_dirty, rollup_5m, rollup_1h, rollup_1d, series, devices, rejected_messages, nodered_readings, bench_commits');
+  await db.none(resetDataSql);
 }
 
 /** The database alone: the same rows bulk-inserted in ingest's batch size and SQL, no MQTT. */
-export async function insertDirect(db: Db, messages: number, batchRows: number, rowsOf: (i: number, sentAt: number) => ReadingRow[]): Promise<void> {
+export async function insertDirect(
+  db: Db,
+  messages: number,
+  batchRows: number,
+  rowsOf: (i: number, sentAt: number) => ReadingRow[],
+): Promise<void> {
   const store = createBatchStore(db);
   let batch: ReadingRow[] = [];
   for (let i = 0; i < messages; i++) {
     batch.push(...rowsOf(i, Date.now()));
     if (batch.length >= batchRows || i === messages - 1) {
-      await store.write({ readings: batch, series: foldSeries(batch), devices: [], rejected: [] }, { worker: 'bench', spoolId: '00000000-0000-4000-8000-000000000000', position: i });
+      await store.write(
+        { readings: batch, series: foldSeries(batch), devices: [], rejected: [] },
+        { worker: 'bench', spoolId: BENCH_SPOOL_ID, position: i },
+      );
       batch = [];
     }
   }

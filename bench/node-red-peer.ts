@@ -19,7 +19,9 @@ import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from '
 import { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pgp } from '../shared/db.js';
 import { spawnLogged, type LoggedProcess } from '../test/support/processes.js';
+import { benchSql } from './bench-sql.js';
 
 const NODE = 'node-red-contrib-postgres-multi';
 const NODE_VERSION = '0.2.0';
@@ -30,9 +32,8 @@ export type NodeRedVariant = 'per-message' | 'batch';
 /** Messages a batch collects before one INSERT, and the longest the first of them waits. */
 export const NODE_RED_BATCH = { messages: 500, seconds: 1 };
 
-export const NODE_RED_TABLE = `
-  CREATE TABLE nodered_readings (ts timestamptz NOT NULL, device text NOT NULL, sensor text NOT NULL, metric text NOT NULL, value double precision);
-  CREATE INDEX ON nodered_readings (device, sensor, metric, ts);`;
+/** The head of the peer's INSERT (sql/bench/nodered-insert-head.sql); its function node adds the rows. */
+const STATEMENT_HEAD: string = pgp.as.format(benchSql('nodered-insert-head.sql'));
 
 /** BENCH_CACHE_DIR, else $XDG_CACHE_HOME or ~/.cache, /pimonitor/bench-node-red. */
 export function nodeRedCacheDir(): string {
@@ -71,7 +72,7 @@ return msg;`;
 // The node's README form: msg.payload is a list of queries. Parameters are positional (`params: [1]`,
 // its second example): its named form (`$name` with an object) rewrites the SQL once per name, which
 // at a batch's 10,000 parameters cost 2 ms of CPU per message (measured), so the peer is not held to it.
-const TO_INSERT = `
+const TO_STATEMENT = `
 const rows = [].concat(...(Array.isArray(msg.payload[0]) ? msg.payload : [msg.payload]));
 if (rows.length === 0) return null;
 const params = [];
@@ -79,7 +80,7 @@ const values = rows.map((r) => {
   const n = params.push(r.ts, r.device, r.sensor, r.metric, r.value);
   return '($' + (n - 4) + ', $' + (n - 3) + ', $' + (n - 2) + ', $' + (n - 1) + ', $' + n + ')';
 });
-msg.payload = [{ query: 'INSERT INTO nodered_readings (ts, device, sensor, metric, value) VALUES ' + values.join(', '), params }];
+msg.payload = [{ query: ${JSON.stringify(STATEMENT_HEAD + ' ')} + values.join(', '), params }];
 return msg;`;
 
 /** The flow: per message, or with a core join node collecting NODE_RED_BATCH messages first. */
@@ -91,7 +92,7 @@ export function nodeRedFlow(variant: NodeRedVariant, mqttPort: number, database:
   const input = node('in', { type: 'mqtt in', topic: 'home/+/+', qos: '1', datatype: 'json', broker: 'broker', nl: false, rap: true, rh: 0, inputs: 0 }, ['rows']);
   const rows = node('rows', { type: 'function', name: 'to rows', func: TO_ROWS, outputs: 1 }, [variant === 'batch' ? 'join' : 'insert']);
   const join = node('join', { type: 'join', mode: 'custom', build: 'array', property: 'payload', propertyType: 'msg', key: 'topic', joiner: '\\n', joinerType: 'str', accumulate: false, timeout: String(NODE_RED_BATCH.seconds), count: String(NODE_RED_BATCH.messages), reduceRight: false }, ['insert']);
-  const insert = node('insert', { type: 'function', name: 'to INSERT', func: TO_INSERT, outputs: 1 }, ['pg']);
+  const insert = node('insert', { type: 'function', name: 'to INSERT', func: TO_STATEMENT, outputs: 1 }, ['pg']);
   const pg = node('pg', { type: 'postgres', postgresdb: 'db', name: '', output: false, outputs: 0 }, []);
   const flow = [tab, broker, db, input, rows, ...(variant === 'batch' ? [join] : []), insert, pg];
   return { flow, credentials: { db: { user: decodeURIComponent(database.username || 'postgres'), password: decodeURIComponent(database.password) } } };

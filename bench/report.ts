@@ -16,6 +16,7 @@ import { periodOf } from '../reports/period.js';
 import { loadRasteriser, type Rasteriser } from '../reports/rasterise.js';
 import { parseReports, type PeriodKind, type ReportSpec } from '../reports/spec.js';
 import { createScratchDatabase } from '../test/support/scratch-database.js';
+import { benchSql } from './bench-sql.js';
 
 const { values: args } = parseArgs({ options: { days: { type: 'string', default: '365' }, runs: { type: 'string', default: '5' } } });
 const DAYS = Number(args.days);
@@ -23,24 +24,24 @@ const RUNS = Number(args.runs);
 const TZ = 'Europe/Berlin';
 const serverUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const progress = (text: string) => process.stderr.write(`bench: ${text}\n`);
+const seedSeries = benchSql('report-seed-series.sql');
+const monthPartitions = benchSql('report-partitions.sql');
+const seedReadings = benchSql('report-seed-readings.sql');
+const vacuumAnalyze = benchSql('vacuum-analyze.sql');
+const STATS = { readings_5m: benchSql('report-stats-rollups.sql'), readings_raw: benchSql('report-stats-raw.sql') };
 const DEVICES = ['living-room', 'bedroom', 'kitchen', 'bathroom', 'attic', 'cellar', 'garage', 'office', 'nursery', 'greenhouse'];
 
 async function seed(db: Db, end: Date): Promise<number> {
   const start = new Date(end.getTime() - DAYS * 86_400_000);
-  await db.none(`INSERT INTO series (device, sensor, metric, first_ts, last_ts, unit)
-    SELECT d, 'dht22', m, $1, $2, CASE m WHEN 'temperature' THEN '°C' ELSE '%' END FROM unnest($3::text[]) d, unnest(ARRAY['temperature', 'humidity']) m`, [start, end, DEVICES]);
-  await db.one(`SELECT pimonitor_create_partitions('readings_raw', ARRAY(SELECT generate_series(date_trunc('month', $1::timestamptz, 'UTC'), $2::timestamptz, interval '1 month')))`, [start, end]);
+  await db.none(seedSeries, { from: start, to: end, devices: DEVICES });
+  await db.one(monthPartitions, { from: start, to: end });
   // A daily wave, a yearly one and noise; month by month, so no statement holds a year in memory.
   let rows = 0;
   const recent = new Date(end.getTime() - 35 * 86_400_000);
   for (let from = start; from < end; from = new Date(Math.min(from.getTime() + 30 * 86_400_000, from < recent ? recent.getTime() : Infinity))) {
     const to = new Date(Math.min(end.getTime(), from.getTime() + 30 * 86_400_000, from < recent ? recent.getTime() : Infinity));
     const every = from < recent ? '5 minutes' : '1 minute';
-    const result = await db.result(`INSERT INTO readings_raw (series_id, ts, value)
-      SELECT s.id, ts, CASE s.metric WHEN 'temperature'
-        THEN 20 + 3 * sin(extract(epoch FROM ts) / 86400 * 2 * pi()) + 6 * sin(extract(epoch FROM ts) / 31557600 * 2 * pi()) + s.id * 0.1 + random() * 0.3
-        ELSE 50 + 10 * cos(extract(epoch FROM ts) / 86400 * 2 * pi()) + random() END
-      FROM series s, generate_series($1::timestamptz, $2::timestamptz - interval '1 second', $3::interval) ts`, [from, to, every]);
+    const result = await db.result(seedReadings, { from, to, every });
     rows += result.rowCount;
     progress(`seeded ${rows.toLocaleString('en')} readings`);
   }
@@ -48,7 +49,7 @@ async function seed(db: Db, end: Date): Promise<number> {
   const started = Date.now();
   await rollUp(db, { maxBuckets: 50_000, onProgress: (p) => progress(`rolled up ${JSON.stringify(p)}`) });
   progress(`rollups from scratch in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  await db.none('VACUUM ANALYZE');
+  await db.none(vacuumAnalyze);
   return rows;
 }
 
@@ -72,15 +73,10 @@ async function timeReport(db: Db, spec: ReportSpec, runAt: Date, rasteriser: Ras
 
 /** The report's statistics (count, mean, min and max with when, last) per series, from the rollups or (the baseline) from raw. */
 async function statsMs(db: Db, from: Date, to: Date, source: 'readings_5m' | 'readings_raw'): Promise<number> {
-  const sql = source === 'readings_5m'
-    ? `SELECT series_id, sum(count), sum(sum) / sum(count), min(min), (array_agg(min_at ORDER BY min))[1], max(max), (array_agg(max_at ORDER BY max DESC))[1], (array_agg(last_value ORDER BY last_at DESC))[1]
-       FROM readings_5m WHERE bucket >= $1 AND bucket < $2 GROUP BY series_id`
-    : `SELECT series_id, count(*), avg(value), min(value), (array_agg(ts ORDER BY value))[1], max(value), (array_agg(ts ORDER BY value DESC))[1], (array_agg(value ORDER BY ts DESC))[1]
-       FROM readings_raw WHERE ts >= $1 AND ts < $2 GROUP BY series_id`;
   const times: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const started = performance.now();
-    await db.any(sql, [from, to]);
+    await db.any(STATS[source], { from, to });
     times.push(performance.now() - started);
   }
   return median(times);

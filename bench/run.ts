@@ -11,6 +11,7 @@ import { closeAll, loadPayload, publishLoad } from '../test/support/load.js';
 import type { Db } from '../shared/db.js';
 import { createBenchDatabase, insertDirect, observe, resetData, summarise, waitForCommits, type RunResult } from './measure.js';
 import { NODE_RED_BATCH } from './node-red-peer.js';
+import { benchSql } from './bench-sql.js';
 import { batchRowsFor } from '../ingest/batcher.js';
 import { startPipeline, withIngest, type PipelineName, type RunningPipeline } from './pipelines.js';
 import { isNats, NATS_MAX_ACK_PENDING, NATS_MISSING, natsNodesLine, natsRatios, natsServerInstalled } from './nats-pipeline.js';
@@ -48,6 +49,7 @@ if (chosen.some(isNats) && !natsServerInstalled()) {
 }
 const serverUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const PUBLISHERS = 10;
+const countRows = benchSql('count-rows.sql');
 const INGEST_BATCH_ROWS = 2000;
 
 type Mode = 'ceiling' | 'rate';
@@ -66,7 +68,7 @@ async function primed(pipeline: RunningPipeline, db: Db): Promise<void> {
   const client = await mqtt.connectAsync(pipeline.mqttUrl, { clientId: `bench-probe-${process.pid}`, reconnectPeriod: 0, connectTimeout: 5000 });
   try {
     const deadline = Date.now() + 30_000;
-    const count = async () => (await db.one<{ n: number }>(`SELECT count(*)::int AS n FROM ${pipeline.table}`)).n;
+    const count = async () => (await db.one<{ n: number }>(countRows, { table: pipeline.table })).n;
     for (let i = 0; ; i++) {
       if (Date.now() > deadline) throw new Error('no probe message reached the database in 30 s');
       await client.publishAsync('home/probe/dht22', loadPayload(i, Date.now() - 3_600_000 + i, Date.now()), { qos: 1 });

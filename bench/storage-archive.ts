@@ -3,8 +3,21 @@
  * and what reading one series' day costs, from readings_raw and from the archive. Used by
  * bench/storage.ts part 1, on the database whose raw bytes it has just measured.
  */
-import type { Db } from '../shared/db.js';
+import { pgp, type Db } from '../shared/db.js';
 import { planArchive, runArchive } from '../storage/archive.js';
+import { benchSql, type BenchQuery as Query } from './bench-sql.js';
+
+const explainSql = benchSql('explain.sql');
+const relationBytesSql = benchSql('relation-bytes.sql');
+const vacuumAnalyze = benchSql('vacuum-analyze.sql');
+const archiveRows = benchSql('archive-rows.sql');
+const archiveSeriesDays = benchSql('archive-series-days.sql');
+/** One series, one whole UTC day: as a user asks `readings`, as export asks it (pimonitor_readings_between). */
+const viewDay = benchSql('archive-view-day.sql');
+const betweenDay = benchSql('archive-between-day.sql');
+const rawDay = benchSql('archive-raw-day.sql');
+/** The last hour of that series, none of it archived: what the archive adds to a query needing none of it. */
+const recentHour = benchSql('archive-recent-hour.sql');
 
 type Plan = [{
   Plan: { 'Shared Hit Blocks': number; 'Shared Read Blocks': number };
@@ -12,32 +25,28 @@ type Plan = [{
   'Planning Time': number;
 }];
 
-/** EXPLAIN (ANALYZE, BUFFERS) of `sql`: planning + execution time, pages hit and read. */
-export async function explain(db: Db, sql: string): Promise<{ ms: number; hit: number; read: number }> {
-  const row = await db.one<{ 'QUERY PLAN': Plan }>(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${sql}`);
+/** EXPLAIN (ANALYZE, BUFFERS) of `query` with `values`: planning + execution time, pages hit and read. */
+export async function explain(
+  db: Db,
+  query: Query,
+  values?: object,
+): Promise<{ ms: number; hit: number; read: number }> {
+  const row = await db.one<{ 'QUERY PLAN': Plan }>(explainSql, { query: pgp.as.format(query, values) });
   const top = row['QUERY PLAN'][0];
   const { 'Shared Hit Blocks': hit, 'Shared Read Blocks': read } = top.Plan;
   return { ms: top['Execution Time'] + top['Planning Time'], hit, read };
 }
 
-const median = async (db: Db, sql: string, runs = 5) => {
+const median = async (db: Db, query: Query, values?: object, runs = 5) => {
   const ms: number[] = [];
-  for (let r = 0; r < runs; r++) ms.push((await explain(db, sql)).ms);
+  for (let r = 0; r < runs; r++) ms.push((await explain(db, query, values)).ms);
   return ms.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
 };
 
 const relationBytes = async (db: Db, name: string) =>
-  Number((await db.one<{ bytes: string }>('SELECT pg_total_relation_size($1::regclass) AS bytes', [name])).bytes);
+  Number((await db.one<{ bytes: string }>(relationBytesSql, { table: name })).bytes);
 
 const count = (n: number) => n.toLocaleString('en-US');
-const ONE_SERIES = "device = 'bedroom' AND sensor = 'dht22' AND metric = 'temperature'";
-const dayRange = (day: string) => `ts >= '${day}' AND ts < timestamptz '${day}' + interval '1 day'`;
-/** One series, one whole UTC day: as a user asks `readings`, and as export asks it (pimonitor_readings_between). */
-const viewDay = (day: string) => `SELECT ts, value FROM readings WHERE ${ONE_SERIES} AND ${dayRange(day)}`;
-const betweenDay = (day: string) => `SELECT ts, value FROM pimonitor_readings_between('${day}', `
-  + `timestamptz '${day}' + interval '1 day') WHERE ${ONE_SERIES}`;
-/** The last hour of that series, none of it archived: what the archive adds to a query that needs none of it. */
-const recentHour = `SELECT ts, value FROM readings WHERE ${ONE_SERIES} AND ts >= now() - interval '1 hour'`;
 
 /**
  * Archives every month of `db` (its readings are all in months past), then measures: archived bytes per
@@ -46,19 +55,17 @@ const recentHour = `SELECT ts, value FROM readings WHERE ${ONE_SERIES} AND ts >=
  * archived series-day that a readings query with a time filter pays (the view cannot skip those rows).
  */
 export async function archiveFigures(db: Db, total: number, day: string): Promise<string> {
-  const rawMs = await median(db, viewDay(day));
-  const rawDirectMs = await median(db, `SELECT ts, value FROM readings_raw WHERE series_id = 3 AND ${dayRange(day)}`);
+  const rawMs = await median(db, viewDay, { day });
+  const rawDirectMs = await median(db, rawDay, { day });
   const started = Date.now();
   const result = await runArchive(db, await planArchive(db, new Date(8.64e15)));
   const seconds = (Date.now() - started) / 1000;
-  await db.none('VACUUM ANALYZE');
+  await db.none(vacuumAnalyze);
   const bytes = await relationBytes(db, 'readings_archive');
-  const { rows, values, maxN } = await db.one<{ rows: number; values: number; maxN: number }>(
-    'SELECT count(*)::int AS rows, sum(n)::int AS values, max(n) AS "maxN" FROM readings_archive');
-  const { days } = await db.one<{ days: number }>(
-    `SELECT count(*)::int AS days FROM readings_archive a JOIN series s ON s.id = a.series_id WHERE ${ONE_SERIES}`);
-  const viewMs = await median(db, viewDay(day));
-  const betweenMs = await median(db, betweenDay(day));
+  const { rows, values, maxN } = await db.one<{ rows: number; values: number; maxN: number }>(archiveRows);
+  const { days } = await db.one<{ days: number }>(archiveSeriesDays);
+  const viewMs = await median(db, viewDay, { day });
+  const betweenMs = await median(db, betweenDay, { day });
   const recentMs = await median(db, recentHour);
   return [
     "| readings_archive: one row per series and UTC day, times as offsets from the day's median interval "
