@@ -1,4 +1,6 @@
-import type { DueNotification } from './store.js';
+import type { DueNotification } from './delivery.js';
+import { escapeHtml as escape } from '../shared/html.js';
+import { formatNumber } from '../shared/value-format.js';
 import { instantOf, quantitiesOf, sentenceOf, type Reader } from './words.js';
 
 /**
@@ -21,7 +23,9 @@ export function subjectOf(events: readonly NotificationEvent[], reader: Reader):
 }
 
 export function worstOf(events: readonly NotificationEvent[]): NotificationEvent['severity'] {
-  return events.reduce((w, e) => (SEVERITY_RANK[e.severity] > SEVERITY_RANK[w] ? e.severity : w), 'info' as NotificationEvent['severity']);
+  type Severity = NotificationEvent['severity'];
+  const worse = (w: Severity, e: NotificationEvent) => (SEVERITY_RANK[e.severity] > SEVERITY_RANK[w] ? e.severity : w);
+  return events.reduce(worse, 'info');
 }
 
 /** What happened to it, for the second line and the HTML's first column: firing, resolved, a past episode. */
@@ -32,14 +36,21 @@ function stateOf(e: NotificationEvent): string {
 }
 
 export function textOf(events: readonly NotificationEvent[], reader: Reader): string {
-  const details = (e: NotificationEvent) => `rule ${e.rule}, ${e.severity}, since ${instantOf(e.started_at, reader)}${e.kind === 'resolved' ? `, ${e.past_episode ? 'ended' : 'resolved'} ${instantOf(e.at, reader)}` : ''}`;
+  const ended = (e: NotificationEvent) =>
+    (e.kind === 'resolved' ? `, ${e.past_episode ? 'ended' : 'resolved'} ${instantOf(e.at, reader)}` : '');
+  const details = (e: NotificationEvent) =>
+    `rule ${e.rule}, ${e.severity}, since ${instantOf(e.started_at, reader)}${ended(e)}`;
   return `${events.map((e) => `${sentenceOf(e, reader)}\n  ${details(e)}`).join('\n\n')}\n\n— pimonitor\n`;
 }
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 export function htmlOf(events: readonly NotificationEvent[], reader: Reader): string {
-  const rows = events.map((e) => `<tr><td style="padding:4px 8px;color:${e.kind === 'resolved' ? '#2e7d32' : e.severity === 'critical' ? '#c62828' : '#ef6c00'}">${escape(stateOf(e))}</td><td style="padding:4px 8px">${escape(sentenceOf(e, reader))}</td><td style="padding:4px 8px;color:#666">${escape(instantOf(e.started_at, reader))}</td></tr>`);
-  return `<table style="font-family:sans-serif;font-size:14px;border-collapse:collapse">${rows.join('')}</table><p style="font-family:sans-serif;color:#666;font-size:12px">pimonitor</p>`;
+  const cell = (style: string, text: string) => `<td style="padding:4px 8px${style}">${escape(text)}</td>`;
+  const colour = (e: NotificationEvent) =>
+    (e.kind === 'resolved' ? '#2e7d32' : e.severity === 'critical' ? '#c62828' : '#ef6c00');
+  const rows = events.map((e) => `<tr>${cell(`;color:${colour(e)}`, stateOf(e))}${cell('', sentenceOf(e, reader))}`
+    + `${cell(';color:#666', instantOf(e.started_at, reader))}</tr>`);
+  return `<table style="font-family:sans-serif;font-size:14px;border-collapse:collapse">${rows.join('')}</table>`
+    + '<p style="font-family:sans-serif;color:#666;font-size:12px">pimonitor</p>';
 }
 
 /**
@@ -48,10 +59,12 @@ export function htmlOf(events: readonly NotificationEvent[], reader: Reader): st
  */
 function annotationsOf(e: NotificationEvent, reader: Reader): Record<string, string> {
   const q = quantitiesOf(e, reader);
-  const text = (n: number | undefined | null) => (n === undefined || n === null ? undefined : String(Math.round(n * 1000) / 1000));
+  const text = (n: number | undefined | null) =>
+    (n === undefined || n === null ? undefined : formatNumber(n, 'machine'));
   const entries: Array<[string, string | undefined | null]> = [
     ['summary', sentenceOf(e, reader)], ['value', text(q.value)], ['unit', q.unit], ['condition', q.condition],
-    ['threshold', text(q.threshold)], ['thresholdLow', text(q.thresholdLow)], ['thresholdHigh', text(q.thresholdHigh)], ['reason', e.reason],
+    ['threshold', text(q.threshold)], ['thresholdLow', text(q.thresholdLow)], ['thresholdHigh', text(q.thresholdHigh)],
+    ['reason', e.reason],
   ];
   return Object.fromEntries(entries.filter((x): x is [string, string] => typeof x[1] === 'string' && x[1] !== ''));
 }
@@ -63,7 +76,11 @@ function annotationsOf(e: NotificationEvent, reader: Reader): Record<string, str
 export function alertmanagerBody(route: string, events: readonly NotificationEvent[], reader: Reader) {
   const alerts = events.map((e) => ({
     status: e.kind === 'resolved' ? 'resolved' : 'firing',
-    labels: { alertname: e.rule, device: e.device, ...(e.sensor ? { sensor: e.sensor } : {}), ...(e.metric ? { metric: e.metric } : {}), severity: e.severity, ...e.labels },
+    labels: {
+      alertname: e.rule, device: e.device,
+      ...(e.sensor ? { sensor: e.sensor } : {}), ...(e.metric ? { metric: e.metric } : {}),
+      severity: e.severity, ...e.labels,
+    },
     annotations: annotationsOf(e, reader),
     startsAt: e.started_at.toISOString(),
     endsAt: e.kind === 'resolved' ? e.at.toISOString() : '0001-01-01T00:00:00Z',
@@ -91,7 +108,8 @@ export function mqttPayloadOf(e: NotificationEvent, reader: Reader) {
   return {
     rule: e.rule, device: e.device, sensor: e.sensor || undefined, metric: e.metric || undefined, severity: e.severity,
     value, unit: unit ?? undefined, condition: condition ?? undefined, ...thresholds,
-    message: sentenceOf(e, reader), startedAt: e.started_at.toISOString(), firedAt: e.at.toISOString(), labels: e.labels,
+    message: sentenceOf(e, reader), startedAt: e.started_at.toISOString(), firedAt: e.at.toISOString(),
+    labels: e.labels,
   };
 }
 

@@ -6,7 +6,8 @@ import type { NotificationEvent } from './format.js';
 import type { Route } from './routes.js';
 import type { Rule } from './rules.js';
 import { sendGroup, type Transports } from './senders.js';
-import { claimDue, markFailed, markSent, queueRepeats, withdrawSupersededClears, type DueNotification } from './store.js';
+import { claimDue, markFailed, markSent, withdrawSupersededClears, type DueNotification } from './delivery.js';
+import { queueRepeats } from './repeats.js';
 
 export interface NotifierOptions {
   /** The rules of the configuration: only alerts one of them owns are repeated. */
@@ -38,7 +39,8 @@ export class Notifier extends EventEmitter<NotifierEvents> {
   constructor(private readonly db: Db, private readonly options: NotifierOptions) {
     super();
     this.now = options.now ?? Date.now;
-    this.loop = new Periodic(() => this.sendDue().then(() => {}, (err: unknown) => void this.emit('error', { err })), () => options.pollMs);
+    const round = () => this.sendDue().then(() => {}, (err: unknown) => void this.emit('error', { err }));
+    this.loop = new Periodic(round, () => options.pollMs);
   }
 
   start(): void {
@@ -50,29 +52,40 @@ export class Notifier extends EventEmitter<NotifierEvents> {
     await queueRepeats(this.db, this.options.rules, this.options.routes, this.now());
     const claimed = await claimDue(this.db, this.now());
     // An MQTT clear of an alert that has fired again since, and been published, would clear the new firing.
-    const clears = claimed.filter((n) => n.event.kind === 'resolved' && this.options.routes.find((r) => r.name === n.route)?.type === 'mqtt');
-    const superseded = new Set(await withdrawSupersededClears(this.db, clears.map((n) => n.id), this.now()));
-    const due = claimed.filter((n) => !superseded.has(String(n.id)));
+    const typeOf = (routeName: string) => this.options.routes.find((route) => route.name === routeName)?.type;
+    const clears = claimed.filter((notification) =>
+      notification.event.kind === 'resolved' && typeOf(notification.route) === 'mqtt');
+    const clearIds = clears.map((notification) => notification.id);
+    const superseded = new Set(await withdrawSupersededClears(this.db, clearIds, this.now()));
+    const due = claimed.filter((notification) => !superseded.has(String(notification.id)));
+    // One message per route and device.
     const groups = new Map<string, DueNotification[]>();
-    for (const n of due) groups.set(`${n.route}\u0000${n.event.device}`, [...(groups.get(`${n.route}\u0000${n.event.device}`) ?? []), n]);
+    for (const notification of due) {
+      const groupKey = `${notification.route}\u0000${notification.event.device}`;
+      groups.set(groupKey, [...(groups.get(groupKey) ?? []), notification]);
+    }
     await Promise.all([...groups.values()].map((group) => this.sendOne(group)));
     return due.length;
   }
 
   private async sendOne(group: DueNotification[]): Promise<void> {
     const routeName = group[0]!.route;
-    const ids = group.map((n) => n.id);
-    const route = this.options.routes.find((r) => r.name === routeName);
-    const attempt = Math.max(...group.map((n) => n.attempts));
+    const ids = group.map((notification) => notification.id);
+    const route = this.options.routes.find((candidate) => candidate.name === routeName);
+    const attempt = Math.max(...group.map((notification) => notification.attempts));
     try {
       if (!route) throw new Error(`route ${routeName} is no longer configured`);
-      await sendGroup(route, group.map((n) => n.event as NotificationEvent), this.options.transports);
+      const events = group.map((notification) => notification.event as NotificationEvent);
+      await sendGroup(route, events, this.options.transports);
       await markSent(this.db, ids, this.now());
       this.emit('sent', { route: routeName, notifications: group.length });
     } catch (err) {
       const error = (err as Error)?.message ?? String(err);
-      await markFailed(this.db, ids, error, this.now() + backoffMs(attempt, { initialMs: 5_000, maxMs: 30 * 60_000 }), this.options.maxAttempts);
-      this.emit('failed', { route: routeName, notifications: group.length, error, attempt, gaveUp: attempt >= this.options.maxAttempts });
+      const { maxAttempts } = this.options;
+      const retryAt = this.now() + backoffMs(attempt, { initialMs: 5_000, maxMs: 30 * 60_000 });
+      await markFailed(this.db, ids, error, retryAt, maxAttempts);
+      const gaveUp = attempt >= maxAttempts;
+      this.emit('failed', { route: routeName, notifications: group.length, error, attempt, gaveUp });
     }
   }
 

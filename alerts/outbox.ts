@@ -1,9 +1,11 @@
-import type { ITask } from 'pg-promise';
+import type { IBaseProtocol, ITask } from 'pg-promise';
+import { sqlFile } from '../shared/sql-file.js';
 import type { AlertKey } from './engine.js';
 import { decideResolution, deliveryOf, isPastEpisode, takesPastEpisodes, type NotificationRecord } from './owed.js';
 import { dueThrough, planNotification, type Route } from './routes.js';
 import type { Rule, Severity } from './rules.js';
-import { sentenceOf, STORED_UNITS, type EventRow } from './words.js';
+import { firingEventOf, markPastEpisode, setEventMessage } from './state-store.js';
+import { sentenceOf, STORED_UNITS } from './words.js';
 
 /**
  * What an alert's firing and resolution put in the outbox (alert_notifications), inside the
@@ -14,23 +16,25 @@ import { sentenceOf, STORED_UNITS, type EventRow } from './words.js';
 
 type Task = ITask<object>;
 
+const sql = {
+  queueNotification: sqlFile('alerts', 'queue-notification.sql'),
+  firingRecords: sqlFile('alerts', 'firing-records.sql'),
+  countNotifications: sqlFile('alerts', 'count-notifications.sql'),
+  withdrawHeld: sqlFile('alerts', 'withdraw-held.sql'),
+  giveUpUnsent: sqlFile('alerts', 'give-up-unsent.sql'),
+};
+
 /** The routes a rule's notifications go to (all of them, unless the rule names some). */
-export const routesOf = (rule: Rule | undefined, routes: readonly Route[]) => routes.filter((r) => !rule?.routes || rule.routes.includes(r.name));
-
-const whereOf = (key: AlertKey) => [key.rule, key.device, key.sensor ?? '', key.metric ?? ''];
-
-/** The firing event of this alert that fired at `firedAt`, or null (a state older than its events). */
-async function firingOf(t: Task, key: AlertKey, firedAt: number) {
-  return t.oneOrNone<{ id: string; severity: Severity; inhibited: boolean; catching_up: boolean }>(`SELECT id, severity, inhibited, catching_up FROM alert_events
-    WHERE rule = $1 AND device = $2 AND sensor = $3 AND metric = $4 AND kind = 'fired' AND at = $5 ORDER BY id DESC LIMIT 1`, [...whereOf(key), new Date(firedAt)]);
-}
+export const routesOf = (rule: Rule | undefined, routes: readonly Route[]) =>
+  routes.filter((route) => !rule?.routes || rule.routes.includes(route.name));
 
 /** Queues one notification of event `eventId` to `route`, due at `due` (in a transaction, or not). */
-export const queueNotification = (t: { none(query: string, values: unknown[]): Promise<null> }, eventId: string, route: string, due: number) =>
-  t.none('INSERT INTO alert_notifications (event_id, route, due_at) VALUES ($1, $2, $3)', [eventId, route, new Date(due)]);
+export const queueNotification = (t: IBaseProtocol<object>, eventId: string, route: string, due: number) =>
+  t.none(sql.queueNotification, { eventId, route, due: new Date(due) });
 
 /** Queues a firing's notifications to the routes that take it; returns how many. */
-export async function queueFiring(t: Task, eventId: string, severity: Severity, rule: Rule | undefined, routes: readonly Route[], at: number): Promise<number> {
+export async function queueFiring(t: Task, eventId: string, severity: Severity, rule: Rule | undefined,
+  routes: readonly Route[], at: number): Promise<number> {
   let queued = 0;
   for (const route of routesOf(rule, routes)) {
     const due = planNotification(route, { type: 'fired', severity }, at);
@@ -43,7 +47,12 @@ export async function queueFiring(t: Task, eventId: string, severity: Severity, 
 
 /** The notifications of a firing event, as alerts/owed.ts reads them per route. */
 export function firingRecordsOf(t: Task, firedId: string) {
-  return t.any<NotificationRecord & { route: string; due_at: Date }>('SELECT route, due_at, sent_at, attempts, last_error, gave_up_at FROM alert_notifications WHERE event_id = $1', [firedId]);
+  return t.any<NotificationRecord & { route: string; due_at: Date }>(sql.firingRecords, { eventId: firedId });
+}
+
+/** Gives up every notification of firing `firedId` not sent yet, saying `error`. */
+export async function giveUpUnsent(t: Task, firedId: string, error: string, at: number): Promise<void> {
+  await t.none(sql.giveUpUnsent, { eventId: firedId, error, at: new Date(at) });
 }
 
 /**
@@ -51,11 +60,15 @@ export function firingRecordsOf(t: Task, firedId: string) {
  * one (alerts/owed.ts decideResolution, the route read as `readAs` says); `withdraw` is told of each
  * route whose held firings the resolution replaces. Returns the routes it queued to.
  */
-export async function queueOwedResolutions(t: Task, records: Awaited<ReturnType<typeof firingRecordsOf>>, resolvedId: string, severity: Severity, routes: readonly Route[], at: number,
-  { readAs = (route: Route): Pick<Route, 'sendResolved' | 'type'> => route, withdraw = async (_route: Route): Promise<unknown> => undefined } = {}): Promise<string[]> {
+export async function queueOwedResolutions(t: Task, records: Awaited<ReturnType<typeof firingRecordsOf>>,
+  resolvedId: string, severity: Severity, routes: readonly Route[], at: number,
+  { readAs = (route: Route): Pick<Route, 'sendResolved' | 'type'> => route,
+    withdraw = async (_route: Route): Promise<unknown> => undefined } = {}): Promise<string[]> {
   const to: string[] = [];
   for (const route of routes) {
-    const decision = decideResolution(readAs(route), records.filter((r) => r.route === route.name).map((r) => ({ delivery: deliveryOf(r), dueAt: r.due_at.getTime() })));
+    const firings = records.filter((record) => record.route === route.name)
+      .map((record) => ({ delivery: deliveryOf(record), dueAt: record.due_at.getTime() }));
+    const decision = decideResolution(readAs(route), firings);
     if (decision.withdraw) await withdraw(route);
     if (!decision.resolve) continue;
     await queueNotification(t, resolvedId, route.name, Math.max(dueThrough(route, severity, at), decision.notBefore ?? 0));
@@ -70,19 +83,19 @@ export async function queueOwedResolutions(t: Task, records: Awaited<ReturnType<
  * episode a backlog fired and ended, that episode (alerts/owed.ts isPastEpisode). Returns how many
  * notifications it queued. Routes no longer configured are not sent to.
  */
-export async function queueResolution(t: Task, key: AlertKey, firedAt: number, resolvedId: string, rule: Rule | undefined, routes: readonly Route[], at: number): Promise<number> {
-  const fired = await firingOf(t, key, firedAt);
+export async function queueResolution(t: Task, key: AlertKey, firedAt: number, resolvedId: string,
+  rule: Rule | undefined, routes: readonly Route[], at: number): Promise<number> {
+  const fired = await firingEventOf(t, key, new Date(firedAt));
   if (!fired) return 0;
-  const rows = await firingRecordsOf(t, fired.id);
-  if (isPastEpisode({ catchingUp: fired.catching_up, inhibited: fired.inhibited }, rows.length)) {
+  const records = await firingRecordsOf(t, fired.id);
+  if (isPastEpisode({ catchingUp: fired.catching_up, inhibited: fired.inhibited }, records.length)) {
     // Marked, and its stored words (°C, UTC) those of an episode, not of a resolution.
-    const row = await t.one<EventRow>('UPDATE alert_events SET past_episode = true WHERE id = $1 RETURNING *', [resolvedId]);
-    await t.none('UPDATE alert_events SET message = $2 WHERE id = $1', [resolvedId, sentenceOf(row, STORED_UNITS)]);
+    const row = await markPastEpisode(t, resolvedId);
+    await setEventMessage(t, resolvedId, sentenceOf(row, STORED_UNITS));
     return queueFiring(t, resolvedId, fired.severity, rule, routes.filter(takesPastEpisodes), at);
   }
-  const withdraw = (route: Route) => t.none(`UPDATE alert_notifications SET gave_up_at = $3, last_error = 'resolved before it was sent'
-    WHERE event_id = $1 AND route = $2 AND sent_at IS NULL AND gave_up_at IS NULL`, [fired.id, route.name, new Date(at)]);
-  return (await queueOwedResolutions(t, rows, resolvedId, fired.severity, routes, at, { withdraw })).length;
+  const withdraw = (route: Route) => t.none(sql.withdrawHeld, { eventId: fired.id, route: route.name, at: new Date(at) });
+  return (await queueOwedResolutions(t, records, resolvedId, fired.severity, routes, at, { withdraw })).length;
 }
 
 /**
@@ -91,9 +104,10 @@ export async function queueResolution(t: Task, key: AlertKey, firedAt: number, r
  * dated when it began. Returns how many notifications it queued (0 when it was not held back, so any
  * number of releases notify it once).
  */
-export async function releaseHeld(t: Task, key: AlertKey, firedAt: number, rule: Rule | undefined, routes: readonly Route[], at: number): Promise<number> {
-  const fired = await firingOf(t, key, firedAt);
+export async function releaseHeld(t: Task, key: AlertKey, firedAt: number, rule: Rule | undefined,
+  routes: readonly Route[], at: number): Promise<number> {
+  const fired = await firingEventOf(t, key, new Date(firedAt));
   if (!fired?.inhibited && !fired?.catching_up) return 0;
-  const { n } = await t.one<{ n: number }>('SELECT count(*)::int AS n FROM alert_notifications WHERE event_id = $1', [fired.id]);
-  return n > 0 ? 0 : queueFiring(t, fired.id, fired.severity, rule, routes, at);
+  const { count } = await t.one<{ count: number }>(sql.countNotifications, { eventId: fired.id });
+  return count > 0 ? 0 : queueFiring(t, fired.id, fired.severity, rule, routes, at);
 }

@@ -6,11 +6,13 @@ import type { Source } from '../shared/sources/source.js';
 import { backoffMs } from '../shared/backoff.js';
 import { Periodic } from '../shared/periodic.js';
 import type { Db } from '../shared/db.js';
+import { waitAtMost } from '../shared/timeout.js';
 import { AlertEngine, type Change } from './engine.js';
 import type { Route } from './routes.js';
 import type { Rule } from './rules.js';
 import { partitionByOwner } from './orphans.js';
-import { loadForRestore, resolveOrphaned, saveChanges, type OrphanOutcome } from './store.js';
+import { resolveOrphaned, type OrphanOutcome } from './resolve-orphans.js';
+import { loadForRestore, saveChanges } from './store.js';
 import { saveProgress } from './progress-store.js';
 
 /** What the alerts worker listens to: readings and status (home/+/+ and the sources') and sensor diagnostics. */
@@ -26,7 +28,8 @@ export interface AlertsWorkerOptions {
   /**
    * Starts connecting to the broker (clean: false, a stable client id, so messages wait while the worker
    * is down) and returns the client at once, as mqtt.connect does: the message handler must be in place
-   * before the CONNACK, or the messages queued meanwhile would be acknowledged unhandled.
+   * before the CONNACK, or the messages queued meanwhile would be acknowledged unhandled. Called once, by
+   * start(); the worker owns the client and ends it in stop(); others publish through publish().
    */
   connect: () => MqttClient;
   /** How often time is let pass for pending, recovering and stale alerts. */
@@ -56,6 +59,7 @@ export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
   /** Messages and ticks are handled one at a time, in order. */
   private queue: Promise<void> = Promise.resolve();
   private stopped = false;
+  private started?: Promise<void>;
   private readonly now: () => number;
 
   constructor(private readonly db: Db, private readonly options: AlertsWorkerOptions) {
@@ -63,14 +67,25 @@ export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
     this.now = options.now ?? Date.now;
   }
 
-  async start(): Promise<void> {
+  /** Restores the engine, connects and subscribes; a second call returns the first one's promise. */
+  start(): Promise<void> {
+    this.started ??= this.run();
+    return this.started;
+  }
+
+  private async run(): Promise<void> {
     const engine = new AlertEngine(this.options.rules, this.now());
     const restored = await loadForRestore(this.db);
     // Alerts of rules that are gone would fire, and repeat, forever (issue 24, item 3): resolve them first.
     const { owned, orphaned } = partitionByOwner(this.options.rules, restored.states);
-    if (orphaned.length > 0) this.emit('orphansResolved', { outcomes: await resolveOrphaned(this.db, orphaned, this.options.routes, this.now()) });
+    if (orphaned.length > 0) {
+      const outcomes = await resolveOrphaned(this.db, orphaned, this.options.routes, this.now());
+      this.emit('orphansResolved', { outcomes });
+    }
     engine.restore(owned, restored.lastSeen, restored.offline, restored.progress);
     this.engine = engine;
+    // Stopped meanwhile: nothing is connected that stop() would not end.
+    if (this.stopped) return;
     const client = this.options.connect();
     this.client = client;
     client.handleMessage = (packet, done) => {
@@ -80,7 +95,9 @@ export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
       }, (err: Error) => done(err));
     };
     if (!client.connected) await new Promise((resolve) => client.once('connect', resolve));
-    await client.subscribeAsync(Object.fromEntries(alertSubscriptions(this.options.sources ?? []).map((t) => [t, { qos: 1 as const }])));
+    const topics = alertSubscriptions(this.options.sources ?? []);
+    await client.subscribeAsync(Object.fromEntries(topics.map((topic) => [topic, { qos: 1 as const }])));
+    if (this.stopped) return;
     // Time passes in the same queue as messages, at the next due timer or every tickMs.
     this.ticks = new Periodic(() => this.enqueue(async () => {
       await this.store(engine.tick(this.now()));
@@ -91,6 +108,18 @@ export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
 
   get brokerConnected(): boolean {
     return this.client?.connected ?? false;
+  }
+
+  /** The broker client this worker connected (for its metrics); undefined before start(). */
+  get brokerClient(): MqttClient | undefined {
+    return this.client;
+  }
+
+  /** Publishes on the worker's broker connection (QoS 1); rejects when it is not connected. */
+  async publish(topic: string, payload: string, retain: boolean): Promise<void> {
+    const client = this.client;
+    if (!client?.connected) throw new Error('not connected to the broker');
+    await client.publishAsync(topic, payload, { qos: 1, retain });
   }
 
   /** The engine, for listing what is active. */
@@ -126,7 +155,8 @@ export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
       return this.store(engine.diag(diagTopic.device, diagTopic.sensor, diag.diag, at));
     }
     // The same decoding as ingest (shared/sources/decode.ts), so a Zigbee sensor alerts like a Pi's.
-    const decoded = decodeMessage(this.options.sources ?? [], topic, payload, new Date(at), this.options.limits ?? DEFAULT_LIMITS);
+    const limits = this.options.limits ?? DEFAULT_LIMITS;
+    const decoded = decodeMessage(this.options.sources ?? [], topic, payload, new Date(at), limits);
     if ('ok' in decoded) return void this.emit('ignored', { topic, reason: decoded.reason });
     switch (decoded.kind) {
       case 'ignored':
@@ -135,7 +165,8 @@ export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
         return this.store(engine.status(decoded.device, decoded.status, at));
       case 'readings':
         // Judged in reading time (a payload's ts, else the receive time): an outbox replay is the past it describes.
-        await this.store(decoded.readings.flatMap(({ device, sensor, metrics, ts }) => metrics.flatMap(({ metric, value }) => engine.reading(device, sensor, metric, value, ts.getTime(), at))));
+        await this.store(decoded.readings.flatMap(({ device, sensor, metrics, ts }) =>
+          metrics.flatMap(({ metric, value }) => engine.reading(device, sensor, metric, value, ts.getTime(), at))));
     }
   }
 
@@ -156,7 +187,8 @@ export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
     if (changes.length === 0) return;
     for (let attempt = 1; ; attempt++) {
       try {
-        const notifications = await saveChanges(this.db, changes, this.options.rules, this.options.routes, this.now());
+        const { rules, routes } = this.options;
+        const notifications = await saveChanges(this.db, changes, rules, routes, this.now());
         this.emit('changed', { changes, notifications });
         return;
       } catch (err) {
@@ -173,8 +205,9 @@ export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
     if (this.stopped) return;
     this.stopped = true;
     await this.ticks?.stop({ timeoutMs: 0 }); // a tick in progress is in the queue, awaited below
-    const deadline = new Promise((resolve) => setTimeout(resolve, timeoutMs).unref());
-    await Promise.race([this.enqueue(() => this.saveProgress()).catch(() => {}), deadline]);
-    await Promise.race([this.client?.endAsync(true), deadline]).catch(() => {});
+    // One deadline for both: saving where the series stand, then ending the client this worker connected.
+    const deadline = Date.now() + timeoutMs;
+    await waitAtMost(this.enqueue(() => this.saveProgress()), timeoutMs);
+    await waitAtMost(this.client?.endAsync(true), deadline - Date.now());
   }
 }

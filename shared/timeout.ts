@@ -9,3 +9,17 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what = 'database
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * Waits for `promise` to settle, at most `ms`; never throws. Resolves true when it settled in time
+ * (fulfilled or rejected), false at the deadline (it is not cancelled). For a stop's bounded waits.
+ */
+export function waitAtMost(promise: Promise<unknown> | undefined, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, ms));
+    timer.unref();
+  });
+  const settled = Promise.resolve(promise).then(() => true as const, () => true as const);
+  return Promise.race([settled, deadline]).finally(() => clearTimeout(timer));
+}

@@ -2,7 +2,8 @@ import { AlertEngine, type Change } from '../alerts/engine.js';
 import { LIVE_LAG_MS, SETTLE_MS } from '../alerts/progress.js';
 import { parseRoutes, type Route } from '../alerts/routes.js';
 import { parseRules, type Rule } from '../alerts/rules.js';
-import { claimDue, loadForRestore, markSent, saveChanges } from '../alerts/store.js';
+import { claimDue, markSent } from '../alerts/delivery.js';
+import { loadForRestore, saveChanges } from '../alerts/store.js';
 import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
 import { parse } from './helpers/parsed.js';
 

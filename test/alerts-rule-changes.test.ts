@@ -2,7 +2,7 @@ import mqtt from 'mqtt';
 import { Notifier } from '../alerts/notifier.js';
 import { parseRoutes, type Route } from '../alerts/routes.js';
 import { parseRules, type Rule } from '../alerts/rules.js';
-import type { OrphanOutcome } from '../alerts/store.js';
+import type { OrphanOutcome } from '../alerts/resolve-orphans.js';
 import { AlertsWorker } from '../alerts/worker.js';
 import { useAlertsRig } from './helpers/alerts-rig.js';
 import { eventually } from './helpers/net.js';
@@ -203,7 +203,7 @@ test('a firing still held when its rule is removed and its resolution are one me
 
 test('a firing handed to a sender and never marked (a crash while sending) may have gone out: its resolution is owed', async () => {
   const device = 'porch';
-  const { claimDue } = await import('../alerts/store.js');
+  const { claimDue } = await import('../alerts/delivery.js');
   const first = await startAlerts([hot], 'alerts-porch');
   await first.read(device, { temperature: 35 });
   await first.stop();

@@ -1,7 +1,9 @@
 import { AlertEngine } from '../alerts/engine.js';
 import { parseRoutes, type Route } from '../alerts/routes.js';
 import { parseRules, type Rule } from '../alerts/rules.js';
-import { claimDue, loadForRestore, markFailed, markSent, queueRepeats, saveChanges } from '../alerts/store.js';
+import { claimDue, markFailed, markSent } from '../alerts/delivery.js';
+import { queueRepeats } from '../alerts/repeats.js';
+import { loadForRestore, saveChanges } from '../alerts/store.js';
 import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
 import { writeBatch } from './helpers/storage.js';
 import { parse } from './helpers/parsed.js';

@@ -1,0 +1,1 @@
+SELECT count(*)::int AS count FROM alert_notifications WHERE event_id = ${eventId}

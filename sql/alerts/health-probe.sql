@@ -1,0 +1,2 @@
+-- The health check's question to the database: does it answer.
+SELECT 1

@@ -1,0 +1,1 @@
+UPDATE alert_events SET message = ${message} WHERE id = ${id}
