@@ -1,18 +1,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
-import { addAccount, listAccounts } from '../broker/accounts.js';
-import { Authenticator } from '../broker/authenticator.js';
-import { startBroker, type RunningBroker } from '../broker/broker.js';
+import type { MqttClient } from 'mqtt';
 import { ingest as ingestSettings } from '../config/ingest.js';
 import { createIngestMetrics } from '../ingest/metrics.js';
 import { createBatchStore } from '../ingest/store.js';
 import { IngestWorker } from '../ingest/worker.js';
 import { DEFAULT_LIMITS } from '../shared/contract.js';
-import { createLogger } from '../shared/log.js';
 import { Spool } from '../shared/spool/spool.js';
-import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
+import { useAccountsPipeline } from './helpers/accounts-pipeline.js';
 import { eventually } from './helpers/net.js';
 
 // Issue 23, item 4: 1,500 publishes of 64 new metrics each from one device account made 96,338 series
@@ -24,19 +20,14 @@ const QUOTA = ingestSettings.ingest.maxNewSeriesPerDevicePerHour.default;
 const FLOOD_MESSAGES = 1500;
 const FLOOD_METRICS = 64;
 
-let t: TestDatabase;
-let auth: Authenticator;
-let broker: RunningBroker;
 let worker: IngestWorker;
 let registry: ReturnType<typeof createIngestMetrics>;
-const clients: MqttClient[] = [];
-const passwords: Record<string, string> = {};
 let sent = 0;
 
 const startWorker = async () => {
   worker = new IngestWorker({
-    url: broker.url, clientId: 'ingest-quota', username: 'ingest', password: passwords.ingest,
-    batchMaxRows: 2000, flushIntervalMs: 20, limits: DEFAULT_LIMITS, store: createBatchStore(t.db),
+    url: rig.broker.url, clientId: 'ingest-quota', username: 'ingest', password: rig.passwords.ingest,
+    batchMaxRows: 2000, flushIntervalMs: 20, limits: DEFAULT_LIMITS, store: createBatchStore(rig.t.db),
     spool: Spool.open({ dir: join(mkdtempSync(join(tmpdir(), 'pimonitor-spool-')), 's'), segmentBytes: 4 << 20 }).spool,
     spoolMaxBytes: 64 << 20, syncIntervalMs: 1000,
     maxNewSeriesPerDevicePerHour: QUOTA,
@@ -46,38 +37,22 @@ const startWorker = async () => {
   await worker.start();
 };
 
-beforeAll(async () => {
-  t = await createMigratedTestDatabase();
-  for (const name of ['kitchen', 'garage']) passwords[name] = await addAccount(t.db, name, 'device');
-  passwords.ingest = await addAccount(t.db, 'ingest', 'ingest');
-  auth = new Authenticator(() => listAccounts(t.db), { refreshMs: 200, failureDelayMs: 50 });
-  await auth.start();
-  broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent'), authenticator: auth });
-  await startWorker();
-}, 30_000);
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.endAsync(true)));
-  await worker?.stop();
-  await broker?.stop();
-  auth?.stop();
-  await t?.stop();
-}, 30_000);
-
-const login = async (name: string): Promise<MqttClient> => {
-  const c = await mqtt.connectAsync(broker.url, { username: name, password: passwords[name], reconnectPeriod: 0 });
-  clients.push(c);
-  return c;
-};
+const rig = useAccountsPipeline({
+  devices: [['kitchen'], ['garage']],
+  startIngest: () => startWorker(),
+  stopIngest: () => worker?.stop(),
+});
+const { login } = rig;
 const publish = async (c: MqttClient, topic: string, payload: object) => {
   sent++;
   await c.publishAsync(topic, JSON.stringify(payload), { qos: 1 });
 };
 const settled = (timeoutMs = 60_000) => eventually(`${sent} messages written`, async () => (worker.stats.messages >= sent && worker.backlogBytes === 0 ? true : undefined), timeoutMs);
-const count = (sql: string, params: unknown[] = []) => t.db.one<{ n: number }>(sql, params).then((r) => r.n);
+const count = (sql: string, params: unknown[] = []) => rig.t.db.one<{ n: number }>(sql, params).then((r) => r.n);
 const seriesOf = (device: string) => count('SELECT count(*)::int AS n FROM series WHERE device = $1', [device]);
 const quotaRejections = () => count("SELECT count(*)::int AS n FROM rejected_messages WHERE code = 'quota'");
 const values = (device: string, sensor: string) =>
-  t.db.map('SELECT metric, value FROM readings WHERE device = $1 AND sensor = $2 ORDER BY metric, ts', [device, sensor], (r: { metric: string; value: number }) => `${r.metric}=${r.value}`);
+  rig.t.db.map('SELECT metric, value FROM readings WHERE device = $1 AND sensor = $2 ORDER BY metric, ts', [device, sensor], (r: { metric: string; value: number }) => `${r.metric}=${r.value}`);
 
 test(`a flood of ${FLOOD_MESSAGES}×${FLOOD_METRICS} new metrics from one device account creates ${QUOTA} series and is rejected beyond them, by name`, async () => {
   const kitchen = await login('kitchen');
@@ -105,10 +80,10 @@ test(`a flood of ${FLOOD_MESSAGES}×${FLOOD_METRICS} new metrics from one device
   // kept as a rejection too; every later one is refused whole.
   const full = Math.floor((QUOTA - 2) / FLOOD_METRICS);
   expect(await quotaRejections()).toBe(FLOOD_MESSAGES - full);
-  const partly = await t.db.one<{ reason: string; topic: string }>("SELECT topic, reason FROM rejected_messages WHERE code = 'quota' ORDER BY id LIMIT 1");
+  const partly = await rig.t.db.one<{ reason: string; topic: string }>("SELECT topic, reason FROM rejected_messages WHERE code = 'quota' ORDER BY id LIMIT 1");
   expect(partly.topic).toBe('home/kitchen/flood');
   expect(partly.reason).toMatch(new RegExp(`^device kitchen created ${QUOTA} new series in the last hour \\(INGEST_MAX_NEW_SERIES_PER_DEVICE_PER_HOUR=${QUOTA}\\); "flood/foo_\\d+", .* and \\d+ more are refused until \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z; the rest of this message and the series the device already has are stored$`));
-  const whole = await t.db.one<{ reason: string }>("SELECT reason FROM rejected_messages WHERE code = 'quota' ORDER BY id DESC LIMIT 1");
+  const whole = await rig.t.db.one<{ reason: string }>("SELECT reason FROM rejected_messages WHERE code = 'quota' ORDER BY id DESC LIMIT 1");
   expect(whole.reason).toMatch(/"flood\/foo_\d+", .* and 59 more are refused until .*; the series the device already has are still stored$/);
 
   const metrics = await registry.metrics();
@@ -128,7 +103,7 @@ test('after a restart the device\'s hour is still full (counted from series.crea
   await settled();
   expect(await seriesOf('kitchen')).toBe(QUOTA);
   expect(await values('kitchen', 'dht22')).toEqual(['humidity=40', 'humidity=41', 'humidity=42', 'temperature=21.5', 'temperature=22', 'temperature=23']);
-  const last = await t.db.one<{ reason: string }>("SELECT reason FROM rejected_messages WHERE code = 'quota' ORDER BY id DESC LIMIT 1");
+  const last = await rig.t.db.one<{ reason: string }>("SELECT reason FROM rejected_messages WHERE code = 'quota' ORDER BY id DESC LIMIT 1");
   expect(last.reason).toMatch(/^device kitchen created \d+ new series in the last hour .*"dht22\/dew_point" is refused until .*; the rest of this message/);
   expect(await values('garage', 'bme280')).toEqual(['gas=1200', 'humidity=80', 'pressure=1010', 'temperature=8', 'temperature=9']);
   expect(await count("SELECT count(*)::int AS n FROM series WHERE created_at IS NULL")).toBe(0);

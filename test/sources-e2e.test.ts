@@ -1,80 +1,56 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
-import { addAccount, listAccounts } from '../broker/accounts.js';
-import { Authenticator } from '../broker/authenticator.js';
-import { startBroker, type RunningBroker } from '../broker/broker.js';
+import type { MqttClient } from 'mqtt';
 import type { DeviceKind } from '../broker/policy.js';
 import { createIngestMetrics } from '../ingest/metrics.js';
 import { createBatchStore } from '../ingest/store.js';
 import { IngestWorker } from '../ingest/worker.js';
 import { DEFAULT_LIMITS } from '../shared/contract.js';
-import { createLogger } from '../shared/log.js';
 import { subscriptionsOf } from '../shared/sources/decode.js';
 import { parseSources } from '../shared/sources/spec.js';
-import type { Source } from '../shared/sources/source.js';
 import { Spool } from '../shared/spool/spool.js';
-import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
+import { useAccountsPipeline } from './helpers/accounts-pipeline.js';
 import { eventually } from './helpers/net.js';
 
 // Recorded payloads of each preset (the pages they come from are cited in test/sources.test.ts),
 // published by device accounts of each kind through the real broker, read by the real ingest with
 // INGEST_SOURCES=tasmota,zigbee2mqtt,esphome,shelly, and found in PostgreSQL (or PGlite).
 
-let t: TestDatabase;
-let auth: Authenticator;
-let broker: RunningBroker;
 let ingest: IngestWorker;
-let sources: Source[];
-const clients: MqttClient[] = [];
-const passwords: Record<string, string> = {};
 const ACCOUNTS: Array<[name: string, kind: DeviceKind]> = [['porch', 'tasmota'], ['zigbee2mqtt', 'zigbee2mqtt'], ['livingroom', 'esphome'], ['shellyplusht-08b61fcb7f3c', 'shelly']];
 let sent = 0;
 
-beforeAll(async () => {
-  t = await createMigratedTestDatabase();
-  for (const [name, kind] of ACCOUNTS) passwords[name] = await addAccount(t.db, name, 'device', null, kind);
-  passwords.ingest = await addAccount(t.db, 'ingest', 'ingest');
-  const parsed = parseSources('tasmota,zigbee2mqtt,esphome,shelly', 'Europe/Berlin');
-  if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
-  sources = parsed.value;
-  auth = new Authenticator(() => listAccounts(t.db), { refreshMs: 200, failureDelayMs: 50 });
-  await auth.start();
-  broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent'), authenticator: auth, sources });
-  ingest = new IngestWorker({
-    url: broker.url, clientId: 'ingest-sources', username: 'ingest', password: passwords.ingest, sources,
-    batchMaxRows: 100, flushIntervalMs: 20, limits: DEFAULT_LIMITS, store: createBatchStore(t.db),
-    spool: Spool.open({ dir: join(mkdtempSync(join(tmpdir(), 'pimonitor-spool-')), 's'), segmentBytes: 1 << 20 }).spool,
-    spoolMaxBytes: 1 << 24, syncIntervalMs: 1000,
-  });
-  await ingest.start();
-}, 30_000);
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.endAsync(true)));
-  await ingest?.stop();
-  await broker?.stop();
-  auth?.stop();
-  await t?.stop();
-}, 30_000);
-
-const login = async (name: string): Promise<MqttClient> => {
-  const c = await mqtt.connectAsync(broker.url, { username: name, password: passwords[name], reconnectPeriod: 0 });
-  clients.push(c);
-  return c;
-};
+const parsed = parseSources('tasmota,zigbee2mqtt,esphome,shelly', 'Europe/Berlin');
+if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
+const sources = parsed.value;
+const rig = useAccountsPipeline({
+  devices: ACCOUNTS,
+  sources,
+  async startIngest({ t, broker, passwords }) {
+    ingest = new IngestWorker({
+      url: broker.url, clientId: 'ingest-sources', username: 'ingest', password: passwords.ingest, sources,
+      batchMaxRows: 100, flushIntervalMs: 20, limits: DEFAULT_LIMITS, store: createBatchStore(t.db),
+      spool: Spool.open({ dir: join(mkdtempSync(join(tmpdir(), 'pimonitor-spool-')), 's'), segmentBytes: 1 << 20 }).spool,
+      spoolMaxBytes: 1 << 24, syncIntervalMs: 1000,
+    });
+    await ingest.start();
+  },
+  stopIngest: () => ingest?.stop(),
+});
+const { login } = rig;
 const publish = async (c: MqttClient, topic: string, payload: string, retain = false) => {
   await c.publishAsync(topic, payload, { qos: 1, retain });
   sent++;
 };
 const settled = () => eventually(`${sent} messages written`, async () => (ingest.stats.messages >= sent && ingest.backlogBytes === 0 ? true : undefined));
 const readings = (device: string) =>
-  t.db.map(
+  rig.t.db.map(
     "SELECT sensor, metric, value, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') AS ts FROM readings WHERE device = $1 ORDER BY sensor, metric, ts",
     [device],
     (r: { sensor: string; metric: string; value: number; ts: string }) => `${r.sensor}/${r.metric}=${r.value}@${r.ts}`,
   );
-const status = (device: string) => t.db.oneOrNone<{ status: string }>('SELECT status FROM devices WHERE device = $1', [device]).then((r) => r?.status);
+const status = (device: string) => rig.t.db.oneOrNone<{ status: string }>('SELECT status FROM devices WHERE device = $1', [device]).then((r) => r?.status);
 
 test('ingest subscribes to every source\'s topics with its ingest account', () => {
   expect(ingest.subscribed).toBe(true);
@@ -88,7 +64,7 @@ test('Tasmota: a SENSOR with several sensors and local time, the LWT as status',
   await settled();
   expect(await readings('porch')).toEqual(['am2301/humidity=58.2@2026-11-25T10:00:00', 'am2301/temperature=24.6@2026-11-25T10:00:00', 'ds18b20-1/temperature=13.3@2026-11-25T10:00:00']);
   expect(await status('porch')).toBe('online');
-  expect(await t.db.one("SELECT unit FROM series WHERE device = 'porch' AND metric = 'temperature' LIMIT 1")).toEqual({ unit: '°C' });
+  expect(await rig.t.db.one("SELECT unit FROM series WHERE device = 'porch' AND metric = 'temperature' LIMIT 1")).toEqual({ unit: '°C' });
 });
 
 test('units are stored for every quantity, also after a conversion: dew point and sea-level pressure sent in °F and inHg, apparent and reactive power, a Shelly\'s switch temperature', async () => {
@@ -96,7 +72,7 @@ test('units are stored for every quantity, also after a conversion: dew point an
   await publish(porch, 'tele/porch/SENSOR', '{"Time":"2026-11-25T11:01:00","BME280":{"Temperature":76.1,"DewPoint":47.3,"SeaPressure":29.93},"ENERGY":{"ApparentPower":1250,"ReactivePower":350,"Today":0.25,"Yesterday":0.5},"PressureUnit":"inHg","TempUnit":"F"}');
   await publish(ht, 'shellyplusht-08b61fcb7f3c/status/switch:0', '{"id":0,"apower":58.2,"temperature":{"tC":41.2,"tF":106.2}}');
   await settled();
-  const units = await t.db.map("SELECT sensor || '/' || metric || ' ' || coalesce(unit, '-') AS u FROM series WHERE (device = 'porch' AND sensor IN ('bme280', 'energy')) OR sensor = 'switch-0' ORDER BY 1", [], (r: { u: string }) => r.u);
+  const units = await rig.t.db.map("SELECT sensor || '/' || metric || ' ' || coalesce(unit, '-') AS u FROM series WHERE (device = 'porch' AND sensor IN ('bme280', 'energy')) OR sensor = 'switch-0' ORDER BY 1", [], (r: { u: string }) => r.u);
   expect(units).toEqual(['bme280/dew_point °C', 'bme280/sea_pressure hPa', 'bme280/temperature °C', 'energy/apparent_power VA', 'energy/energy_today kWh', 'energy/energy_yesterday kWh', 'energy/reactive_power var', 'switch-0/device_temperature °C', 'switch-0/power W']);
   expect(await readings('porch')).toContain('bme280/dew_point=8.5@2026-11-25T10:01:00');
 });
@@ -112,7 +88,7 @@ test('Zigbee2MQTT: a friendly name with a space and a slash, mV to V, availabili
     'zigbee/battery=100', 'zigbee/humidity=58.86', 'zigbee/linkquality=126', 'zigbee/pressure=1007.5', 'zigbee/temperature=20.44', 'zigbee/voltage=3.005',
   ]);
   expect(await status('Living_Room-Thermometer_dc3e4f')).toBe('online');
-  expect(await t.db.one("SELECT count(*)::int AS n FROM devices WHERE device LIKE 'bridge%' OR device LIKE 'hall_switch%'")).toEqual({ n: 0 });
+  expect(await rig.t.db.one("SELECT count(*)::int AS n FROM devices WHERE device LIKE 'bridge%' OR device LIKE 'hall_switch%'")).toEqual({ n: 0 });
 });
 
 test('Zigbee2MQTT names that read alike stay apart: "Living Room", "Living.Room" and "Living_Room" are three devices; each renamed one is said once and counted', async () => {
@@ -122,7 +98,7 @@ test('Zigbee2MQTT names that read alike stay apart: "Living Room", "Living.Room"
   const before = ingest.stats.renamedNames;
   for (const [name, t] of [['Living Room', 20], ['Living.Room', 21], ['Living_Room', 22], ['Living Room', 23]] as const) await publish(bridge, `zigbee2mqtt/${name}`, JSON.stringify({ temperature: t }));
   await settled();
-  expect(await t.db.map("SELECT device, max(value) AS v FROM readings WHERE device LIKE 'Living%Room%' AND device NOT LIKE '%Thermometer%' GROUP BY device ORDER BY device", [], (r: { device: string; v: number }) => `${r.device}=${r.v}`)).toEqual(['Living_Room=22', 'Living_Room_068020=21', 'Living_Room_2fedc8=23']);
+  expect(await rig.t.db.map("SELECT device, max(value) AS v FROM readings WHERE device LIKE 'Living%Room%' AND device NOT LIKE '%Thermometer%' GROUP BY device ORDER BY device", [], (r: { device: string; v: number }) => `${r.device}=${r.v}`)).toEqual(['Living_Room=22', 'Living_Room_068020=21', 'Living_Room_2fedc8=23']);
   expect(renamed).toEqual(['Living Room -> Living_Room_2fedc8', 'Living.Room -> Living_Room_068020']);
   expect(ingest.stats.renamedNames).toBe(before + 2);
   expect(await createIngestMetrics(ingest).metrics()).toMatch(/pimonitor_ingest_source_renamed_names_total [1-9]/);
@@ -157,7 +133,7 @@ test('the odd ones are rejected with the source and a reason, and counted per so
   await publish(node, 'livingroom/sensor/living_room_temperature/state', 'nan');
   await publish(porch, 'tele/porch/SENSOR', '{"Time":"2026-11-25T11:05:00","AM2301":{"Temperature":24.8,"Humidity":58}}');
   await settled();
-  expect(await t.db.map("SELECT topic, code, reason FROM rejected_messages ORDER BY id", [], (r: { topic: string; code: string; reason: string }) => `${r.topic} ${r.code} ${r.reason}`)).toEqual([
+  expect(await rig.t.db.map("SELECT topic, code, reason FROM rejected_messages ORDER BY id", [], (r: { topic: string; code: string; reason: string }) => `${r.topic} ${r.code} ${r.reason}`)).toEqual([
     'tele/porch/SENSOR json tasmota: payload is not JSON: "Offline"',
     'zigbee2mqtt/lamp json zigbee2mqtt: payload is not JSON: "ON"',
     'livingroom/sensor/living_room_temperature/state metric esphome: livingroom/living_room: temperature is nan (the sensor gave no value)',
