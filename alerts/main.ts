@@ -59,17 +59,22 @@ export async function runAlerts(config: Config): Promise<void> {
   });
   worker.on('orphansResolved', ({ outcomes }) => {
     for (const { key, phase, resolved, routes: to } of outcomes) {
-      log.info({ rule: key.rule, device: key.device, sensor: key.sensor, metric: key.metric, phase, resolved, routes: to },
+      const alert = { rule: key.rule, device: key.device, sensor: key.sensor, metric: key.metric };
+      log.info({ ...alert, phase, resolved, routes: to },
         resolved ? 'alert resolved: rule removed' : 'alert of a removed rule deleted (it was never notified)');
     }
   });
   worker.on('ignored', ({ topic, reason }) => log.debug({ topic, reason }, 'message not evaluated'));
   worker.on('saveFailed', ({ err, attempt, retryInMs }) =>
-    log.warn({ err: (err as Error).message, attempt, retryInMs }, 'storing alert state failed; retrying (messages wait)'));
+    log.warn({ err: (err as Error).message, attempt, retryInMs },
+      'storing alert state failed; retrying (messages wait)'));
   notifier.on('sent', (sent) => log.info(sent, 'notification sent'));
   notifier.on('failed', (failure) =>
-    (failure.gaveUp ? log.error(failure, 'notification given up') : log.warn(failure, 'notification failed; retrying later')));
-  notifier.on('error', ({ err }) => log.warn({ err: (err as Error)?.message }, 'checking the notification outbox failed'));
+    (failure.gaveUp
+      ? log.error(failure, 'notification given up')
+      : log.warn(failure, 'notification failed; retrying later')));
+  notifier.on('error', ({ err }) =>
+    log.warn({ err: (err as Error)?.message }, 'checking the notification outbox failed'));
   let ops: OpsServer | undefined;
   const { httpHost, httpPort } = config.alerts;
   if (httpPort !== 0) {
@@ -93,7 +98,8 @@ export async function runAlerts(config: Config): Promise<void> {
   await worker.start();
   notifier.start();
   log.info({
-    database: redactUrl(url), mqtt: config.mqtt.url, metrics: ops ? `http://${httpHost}:${ops.port}/metrics` : undefined,
+    database: redactUrl(url), mqtt: config.mqtt.url,
+    metrics: ops ? `http://${httpHost}:${ops.port}/metrics` : undefined,
     rules: rules.map((rule) => rule.name), routes: routes.map((route) => `${route.name} (${route.type})`),
   }, 'alerts worker running');
 }

@@ -37,7 +37,8 @@ export function ownerOf(rules: readonly Rule[], key: AlertKey): Rule | null {
 }
 
 /** Splits stored alerts into those a rule still owns and the orphaned ones, each in its order. */
-export function partitionByOwner<T extends { key: AlertKey }>(rules: readonly Rule[], alerts: readonly T[]): { owned: T[]; orphaned: T[] } {
+export function partitionByOwner<T extends { key: AlertKey }>(rules: readonly Rule[],
+  alerts: readonly T[]): { owned: T[]; orphaned: T[] } {
   const owned: T[] = [];
   const orphaned: T[] = [];
   for (const alert of alerts) (ownerOf(rules, alert.key) ? owned : orphaned).push(alert);

@@ -71,7 +71,8 @@ export async function queueOwedResolutions(t: Task, records: Awaited<ReturnType<
     const decision = decideResolution(readAs(route), firings);
     if (decision.withdraw) await withdraw(route);
     if (!decision.resolve) continue;
-    await queueNotification(t, resolvedId, route.name, Math.max(dueThrough(route, severity, at), decision.notBefore ?? 0));
+    const due = Math.max(dueThrough(route, severity, at), decision.notBefore ?? 0);
+    await queueNotification(t, resolvedId, route.name, due);
     to.push(route.name);
   }
   return to;
@@ -94,7 +95,8 @@ export async function queueResolution(t: Task, key: AlertKey, firedAt: number, r
     await setEventMessage(t, resolvedId, sentenceOf(row, STORED_UNITS));
     return queueFiring(t, resolvedId, fired.severity, rule, routes.filter(takesPastEpisodes), at);
   }
-  const withdraw = (route: Route) => t.none(sql.withdrawHeld, { eventId: fired.id, route: route.name, at: new Date(at) });
+  const withdraw = (route: Route) =>
+    t.none(sql.withdrawHeld, { eventId: fired.id, route: route.name, at: new Date(at) });
   return (await queueOwedResolutions(t, records, resolvedId, fired.severity, routes, at, { withdraw })).length;
 }
 

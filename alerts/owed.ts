@@ -28,7 +28,7 @@ export interface NotificationRecord {
 export function deliveryOf(n: NotificationRecord): FiringDelivery {
   if (n.sent_at) return 'sent';
   if (n.gave_up_at) return 'gaveUp';
-  // As the orphans' resolution decides (alerts/store.ts resolveOrphaned): leased with no error yet.
+  // As the orphans' resolution decides (alerts/resolve-orphans.ts): leased with no error yet.
   if (n.attempts > 0 && n.last_error === null) return 'claimed';
   return 'held';
 }
@@ -62,13 +62,19 @@ export interface ResolutionDecision {
  * - No firing notification (the alert fired while inhibited and resolved before the inhibition ended),
  *   or only given-up ones: nothing.
  */
-export function decideResolution(route: { sendResolved: boolean; type?: string }, firings: readonly FiringRecord[]): ResolutionDecision {
+export function decideResolution(route: { sendResolved: boolean; type?: string },
+  firings: readonly FiringRecord[]): ResolutionDecision {
   const out = firings.some((f) => f.delivery === 'sent' || f.delivery === 'claimed');
   const held = firings.filter((f) => f.delivery === 'held');
-  if (out) return { resolve: route.sendResolved, notBefore: null, withdraw: held.length > 0 || firings.some((f) => f.delivery === 'claimed') };
+  if (out) {
+    const withdraw = held.length > 0 || firings.some((firing) => firing.delivery === 'claimed');
+    return { resolve: route.sendResolved, notBefore: null, withdraw };
+  }
   // An MQTT route retains a firing until a resolution clears it: one without resolutions retains
   // nothing for an episode already over, as for a past episode (takesPastEpisodes).
-  if (held.length === 0 || !route.sendResolved) return { resolve: false, notBefore: null, withdraw: held.length > 0 && route.type === 'mqtt' };
+  if (held.length === 0 || !route.sendResolved) {
+    return { resolve: false, notBefore: null, withdraw: held.length > 0 && route.type === 'mqtt' };
+  }
   return { resolve: true, notBefore: Math.min(...held.map((f) => f.dueAt)), withdraw: true };
 }
 
@@ -79,7 +85,8 @@ export function decideResolution(route: { sendResolved: boolean; type?: string }
  * sends resolutions, except MQTT, where nothing is retained for an episode already over. One its device
  * was offline for (inhibited) gets nothing, as any inhibited alert that resolved before the inhibition ended.
  */
-export function isPastEpisode(fired: { catchingUp: boolean; inhibited: boolean }, firingNotifications: number): boolean {
+export function isPastEpisode(fired: { catchingUp: boolean; inhibited: boolean },
+  firingNotifications: number): boolean {
   return fired.catchingUp && !fired.inhibited && firingNotifications === 0;
 }
 

@@ -42,7 +42,8 @@ export function advance(prev: SeriesProgress | undefined, ts: number, now: numbe
   const lag = Math.max(0, now - ts);
   // A backlog arrives much faster than it was taken; a clock behind delivers at the pace it takes.
   const gap = prev === undefined ? 0 : now - prev.arrivedAt;
-  const steady = prev !== undefined && prev.arrivedAt > -Infinity && gap >= STEADY_MIN_GAP_MS && ts - prev.newest <= 1.5 * gap;
+  const steady = prev !== undefined && prev.arrivedAt > -Infinity && gap >= STEADY_MIN_GAP_MS
+    && ts - prev.newest <= 1.5 * gap;
   const live = lag <= LIVE_LAG_MS || steady;
   return { newest: ts, arrivedAt: now, live, lag: live ? lag : 0 };
 }
@@ -61,7 +62,8 @@ export interface SeriesNewest {
 }
 
 /** The one key of a series, for every map the engine and this book keep by series. */
-export const seriesIdOf = (s: { device: string; sensor: string; metric: string }) => [s.device, s.sensor, s.metric].join('/');
+export const seriesIdOf = (series: { device: string; sensor: string; metric: string }) =>
+  [series.device, series.sensor, series.metric].join('/');
 
 /** Every series' progress, and which moved since it was last saved (alert_progress). */
 export class ProgressBook {
@@ -72,7 +74,9 @@ export class ProgressBook {
   know(series: Omit<SeriesNewest, 'newest'>, newest: number): void {
     const id = seriesIdOf(series);
     const known = this.bySeries.get(id)?.newest;
-    if (known === undefined || newest > known) this.bySeries.set(id, { newest, arrivedAt: -Infinity, live: true, lag: 0, series });
+    if (known === undefined || newest > known) {
+      this.bySeries.set(id, { newest, arrivedAt: -Infinity, live: true, lag: 0, series });
+    }
   }
 
   /** A reading of `series` taken at `ts`, arriving at `now`: its new progress, or null when it is late. */

@@ -44,7 +44,8 @@ export function repeatDue(candidate: RepeatCandidate, rules: readonly Rule[], ro
 }
 
 /** Queues the repeats due at `at` (repeatDue says which); returns how many. */
-export async function queueRepeats(db: Db, rules: readonly Rule[], routes: readonly Route[], at: number): Promise<number> {
+export async function queueRepeats(db: Db, rules: readonly Rule[], routes: readonly Route[],
+  at: number): Promise<number> {
   if (!routes.some((route) => route.repeatIntervalMs > 0)) return 0;
   const candidates = await db.any<RepeatCandidate>(repeatCandidates);
   let queued = 0;

@@ -13,7 +13,10 @@ export interface OrphanOutcome {
   phase: Phase;
   /** A resolution with reason 'rule removed' was recorded (it had fired). */
   resolved: boolean;
-  /** The routes its resolution goes to: those a firing notification of it reached (or may have), or was still to reach. */
+  /**
+   * The routes its resolution goes to: those a firing notification of it reached (or may have), or was
+   * still to reach.
+   */
   routes: string[];
 }
 

@@ -43,7 +43,9 @@ export async function saveChanges(db: Db, changes: readonly Change[], rules: rea
     await saveStates(t, changes, at);
     for (const { key, state, event, release } of changes) {
       const rule = rules.find((candidate) => candidate.name === key.rule);
-      if (release && state?.firedAt !== undefined) notifications += await releaseHeld(t, key, state.firedAt, rule, routes, at);
+      if (release && state?.firedAt !== undefined) {
+        notifications += await releaseHeld(t, key, state.firedAt, rule, routes, at);
+      }
       if (!event) continue;
       const id = await insertEvent(t, {
         ...columnsOf(key), ...event.facts, at: new Date(event.at), kind: event.type, severity: event.severity,
@@ -54,8 +56,9 @@ export async function saveChanges(db: Db, changes: readonly Change[], rules: rea
       // Issue 24, items 1 and 2: an inhibited firing waits for its device, a backlog's for its series to
       // catch up (releaseHeld); a resolution goes where the firing went, inhibited or not (alerts/owed.ts),
       // and one of an episode a backlog fired and ended is that episode's one notification.
-      if (event.type === 'resolved') notifications += await queueResolution(t, key, event.firedAt, id, rule, routes, at);
-      else if (!event.inhibited && !event.catchingUp) {
+      if (event.type === 'resolved') {
+        notifications += await queueResolution(t, key, event.firedAt, id, rule, routes, at);
+      } else if (!event.inhibited && !event.catchingUp) {
         notifications += await queueFiring(t, id, event.severity, rule, routes, at);
       }
     }

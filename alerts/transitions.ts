@@ -22,7 +22,9 @@ export interface AlertState {
   observedAt?: number;
 }
 
-export type AlertEvent = { type: 'fired'; at: number; value: number; startedAt: number } | { type: 'resolved'; at: number; value: number; startedAt: number; firedAt: number };
+export type AlertEvent =
+  | { type: 'fired'; at: number; value: number; startedAt: number }
+  | { type: 'resolved'; at: number; value: number; startedAt: number; firedAt: number };
 
 export interface Step {
   /** null: inactive. */
@@ -53,7 +55,8 @@ export const AT_ONCE: Timing = { forMs: 0, keepFiringForMs: 0 };
  * One observation of the condition at `at`: `starts` says whether it would begin an alert, `holds`
  * whether an alert already begun carries on (looser, for hysteresis). Then the timers are checked.
  */
-export function observe(timing: Timing, state: AlertState | null, starts: boolean, holds: boolean, value: number, at: number): Step {
+export function observe(timing: Timing, state: AlertState | null, starts: boolean, holds: boolean, value: number,
+  at: number): Step {
   if (!state) return starts ? tick(timing, { phase: 'pending', startedAt: at, value }, at) : { state: null };
   switch (state.phase) {
     case 'pending':
@@ -71,10 +74,13 @@ export function observe(timing: Timing, state: AlertState | null, starts: boolea
 export function tick(timing: Timing, state: AlertState | null, at: number): Step {
   if (!state) return { state: null };
   if (state.phase === 'pending' && at - state.startedAt >= timing.forMs) {
-    return { state: { ...state, phase: 'firing', firedAt: at }, event: { type: 'fired', at, value: state.value, startedAt: state.startedAt } };
+    const event = { type: 'fired' as const, at, value: state.value, startedAt: state.startedAt };
+    return { state: { ...state, phase: 'firing', firedAt: at }, event };
   }
   if (state.phase === 'recovering' && at - state.recoveringSince! >= timing.keepFiringForMs) {
-    return { state: null, event: { type: 'resolved', at, value: state.value, startedAt: state.startedAt, firedAt: state.firedAt! } };
+    const { value, startedAt, firedAt } = state;
+    const event = { type: 'resolved' as const, at, value, startedAt, firedAt: firedAt! };
+    return { state: null, event };
   }
   return { state };
 }
@@ -95,7 +101,8 @@ export function dueAt(timing: Timing, state: AlertState | null): number | null {
  * A stale rule: the condition is "no reading for afterMs", and it cannot start within graceMs of the
  * worker's start (a series it has not heard from since a restart is not dead yet). A reading resolves it.
  */
-export function observeSilence(rule: { afterMs: number; graceMs: number }, state: AlertState | null, lastSeen: number, workerStartedAt: number, at: number): Step {
+export function observeSilence(rule: { afterMs: number; graceMs: number }, state: AlertState | null, lastSeen: number,
+  workerStartedAt: number, at: number): Step {
   const silent = at - lastSeen >= rule.afterMs && at - workerStartedAt >= rule.graceMs;
   return observe(AT_ONCE, state, silent, silent, Math.round((at - lastSeen) / 1000), at);
 }

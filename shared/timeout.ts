@@ -5,7 +5,8 @@
 export function withTimeout<T>(promise: Promise<T>, ms: number, what = 'database call'): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`${what} timed out after ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
+    const error = () => Object.assign(new Error(`${what} timed out after ${ms} ms`), { code: 'ETIMEDOUT' });
+    timer = setTimeout(() => reject(error()), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
