@@ -3,7 +3,10 @@ import { POLICY } from './hooks.js';
 
 type AuthorizePublish = NonNullable<AedesOptions['authorizePublish']>;
 
-/** A persistence that applies a message's operations at once and says when they are written (journal/persistence.ts). */
+/**
+ * A persistence that applies a message's operations at once and says when they are written
+ * (journal/persistence.ts).
+ */
 interface Journaled {
   mark?(): number;
   settled?(from: number): Promise<void>;
@@ -16,30 +19,31 @@ interface Journaled {
  * persistent sessions (aedes.js:384 publishFuncsQoS: storeRetained, enqueueOffline →
  * persistence.outgoingEnqueueCombi, emitPacket). So a publisher is told "stored" while the message is
  * still on its way to the persistence: a crash in between loses an acknowledged message, whatever the
- * persistence (with Redis, the round trip is the window: issue 27 measured 200-400 lost of 20,000).
+ * persistence (with Redis, the round trip is the window: issue 27).
  *
  * Here the publish runs inside authorizePublish, after the policy allowed it: the handler's PUBACK
  * then leaves once storeRetained, the queueing and the delivery to connected subscribers are done,
  * and its own call of broker.publish for the same packet is answered at once (it was published). With
  * the broker's journal, publishing does not wait for the disk: the PUBACK waits until everything
  * journaled since the publish began is in the file (`settled`), while the topic's next message is
- * published, so the messages of a tick are written together (one step at a time, the journal halved
- * the broker's ceiling: docs/benchmarks.md). If a write among them failed, the publish is refused as
- * below; subscribers may have had the message already, and get it again when the publisher resends
- * it (ingest stores a reading once: its key). A publish that fails (the journal cannot be written:
+ * published, so the messages of a tick are written together (written one step at a time, the journal
+ * would cost much of the broker's ceiling: docs/benchmarks.md). If a write among them failed, the
+ * publish is refused as below; subscribers may have had the message already, and get it again when the
+ * publisher resends it (ingest stores a reading once: its key). A publish that fails (the journal cannot be written:
  * a full disk) fails the handler: no PUBACK, the client is disconnected and resends its message when
  * it reconnects. The journal said so once; the client's error is not logged again at each of its tries.
  *
  * Aedes's connect handler deletes the client's stored will with `persistence.delWill(client).finally(…)`
- * (lib/handlers/connect.js:217), so a delWill that fails (the journal on a full disk) was an
- * unhandled rejection, which ended the broker at the first reconnect of a refused publisher (found
- * with a full tmpfs, test/broker-full-disk.test.ts). Here it resolves instead: the will stays stored
- * as it was, and the connect goes on (the client's will, if any, is stored next, and fails the connect).
+ * (lib/handlers/connect.js:217), so a delWill that fails (the journal on a full disk) would be an
+ * unhandled rejection, ending the broker at the first reconnect of a refused publisher
+ * (test/broker-full-disk.test.ts). Here it resolves instead: the will stays stored as it was, and the
+ * connect goes on (the client's will, if any, is stored next, and fails the connect).
  */
 export function ackAfterStore(aedes: Aedes): void {
   const hooked = aedes as unknown as { authorizePublish: AuthorizePublish };
   const authorize = hooked.authorizePublish;
-  const persistence = (aedes as unknown as { persistence: Journaled & { delWill(client: unknown): Promise<unknown> } }).persistence;
+  type WillStore = { delWill(client: unknown): Promise<unknown> };
+  const persistence = (aedes as unknown as { persistence: Journaled & WillStore }).persistence;
   const delWill = persistence.delWill.bind(persistence);
   persistence.delWill = (client) => delWill(client).catch(() => undefined);
   const published = new WeakSet<object>();
@@ -47,19 +51,26 @@ export function ackAfterStore(aedes: Aedes): void {
   // messages reach subscribers in the order their publisher sent them). Aedes hands a whole socket read
   // to its handlers at once, authorization may answer later for one message than for the next (an
   // ownership look-up), and a retained message takes one more store step than a plain one: without a
-  // turn each, a plain message overtook a retained one before it (found by review: 2 inversions in 200).
-  // Other topics of the same client go on meanwhile.
+  // turn each, a plain message could overtake a retained one before it. Other topics of the same client go
+  // on meanwhile.
   const turns = new WeakMap<Client, Map<string, Promise<void>>>();
-  const publish = aedes.publish.bind(aedes) as unknown as (packet: AedesPublishPacket | PublishPacket, client: Client | null, done: (err?: Error | null) => void) => void;
+  type Publish = (
+    packet: AedesPublishPacket | PublishPacket,
+    client: Client | null,
+    done: (err?: Error | null) => void,
+  ) => void;
+  const publish = aedes.publish.bind(aedes) as unknown as Publish;
   (aedes as unknown as { publish: typeof publish }).publish = (packet, client, done) => {
     if (typeof client !== 'function' && published.delete(packet)) return done?.(null);
     // QoS 2: Aedes stores the message as received, publishes it and sends PUBREC from the publish's
     // callback (lib/handlers/publish.js:79-84); a resent one is then only answered. So the PUBREC too
-    // waits until what publishing journaled is written, or a crash lost a message the client was told
-    // it could forget (found by review).
+    // waits until what publishing journaled is written: else a crash could lose a message the client
+    // was told it could forget.
     const from = client && typeof client !== 'function' && packet.qos === 2 ? persistence.mark?.() : undefined;
     if (from === undefined) return publish(packet, client, done);
-    return publish(packet, client, (err) => (err ? done(err) : persistence.settled!(from).then(() => done(null), done)));
+    return publish(packet, client, (err) =>
+      err ? done(err) : persistence.settled!(from).then(() => done(null), done),
+    );
   };
   hooked.authorizePublish = (client, packet, done) => {
     // QoS 0 is published by Aedes's handler as before; MQTT orders a topic's messages per QoS.

@@ -22,7 +22,15 @@ export { isLoopback } from '../shared/loopback.js';
  * accepted on loopback only; once one exists, every client must log in. Accounts are loaded from
  * PostgreSQL and refreshed, so the broker keeps working when the database is briefly away.
  */
-export class Authenticator extends EventEmitter<{ loaded: [{ accounts: number }]; changed: [string[]]; loadFailed: [{ err: Error; retryInMs: number }]; loadRecovered: []; hashUnusable: [{ name: string; err: Error }] }> {
+type AuthenticatorEvents = {
+  loaded: [{ accounts: number }];
+  changed: [string[]];
+  loadFailed: [{ err: Error; retryInMs: number }];
+  loadRecovered: [];
+  hashUnusable: [{ name: string; err: Error }];
+};
+
+export class Authenticator extends EventEmitter<AuthenticatorEvents> {
   private accounts = new Map<string, Account>();
   private verified = new Map<string, string>();
   private timer?: NodeJS.Timeout;
@@ -59,14 +67,24 @@ export class Authenticator extends EventEmitter<{ loaded: [{ accounts: number }]
     clearTimeout(this.timer);
   }
 
-  async authenticate(username: string | undefined, password: Buffer | undefined, remoteAddress: string | undefined): Promise<AuthResult> {
+  async authenticate(
+    username: string | undefined,
+    password: Buffer | undefined,
+    remoteAddress: string | undefined,
+  ): Promise<AuthResult> {
     if (!username) {
       if (!this.requiresLogin && isLoopback(remoteAddress)) return { ok: true, principal: { kind: 'anonymous' } };
-      return this.fail(5, this.requiresLogin ? 'a user name and password are required' : 'anonymous clients are accepted only on loopback until an account exists');
+      return this.fail(
+        5,
+        this.requiresLogin
+          ? 'a user name and password are required'
+          : 'anonymous clients are accepted only on loopback until an account exists',
+      );
     }
     const account = this.accounts.get(username);
     const given = password?.toString('utf8') ?? '';
-    // A password verified against the current hash is remembered (as a digest), so reconnect storms stay cheap.
+    // A password verified against the current hash is remembered (as a digest), so reconnect storms stay
+    // cheap.
     const digest = createHash('sha256').update(`${account?.passwordHash}\0${given}`).digest('base64');
     if (account && (this.verified.get(username) === digest || (await this.verify(account, given)))) {
       this.verified.set(username, digest);
@@ -75,7 +93,10 @@ export class Authenticator extends EventEmitter<{ loaded: [{ accounts: number }]
     return this.fail(4, `bad user name or password for ${JSON.stringify(username.slice(0, 64))}`);
   }
 
-  /** A stored hash that cannot be checked (malformed, or a cost above this machine's limit) refuses the login; it never throws. */
+  /**
+   * A stored hash that cannot be checked (malformed, or a cost above this machine's limit) refuses the
+   * login; it never throws.
+   */
   private async verify(account: Account, given: string): Promise<boolean> {
     try {
       return await verifyPassword(given, account.passwordHash);
@@ -90,7 +111,10 @@ export class Authenticator extends EventEmitter<{ loaded: [{ accounts: number }]
     return { ok: false, returnCode, reason };
   }
 
-  /** Reloads the accounts, then schedules the next reload: every refreshMs, backing off while the database is away. */
+  /**
+   * Reloads the accounts, then schedules the next reload: every refreshMs, backing off while the database
+   * is away.
+   */
   private async refresh(): Promise<void> {
     let fresh: Account[];
     try {
@@ -106,7 +130,9 @@ export class Authenticator extends EventEmitter<{ loaded: [{ accounts: number }]
     this.failures = 0;
     this.schedule(this.options.refreshMs ?? 5000);
     const next = new Map(fresh.map((a) => [a.name, a]));
-    const changed = [...this.accounts.values()].filter((a) => next.get(a.name)?.passwordHash !== a.passwordHash).map((a) => a.name);
+    const changed = [...this.accounts.values()]
+      .filter((account) => next.get(account.name)?.passwordHash !== account.passwordHash)
+      .map((account) => account.name);
     this.accounts = next;
     for (const name of changed) this.verified.delete(name);
     if (!this.loadedOnce || changed.length > 0) this.emit('loaded', { accounts: next.size });

@@ -14,12 +14,14 @@ import { exactDedupe } from './exact-dedupe.js';
 import { connackFirst } from './connack-first.js';
 import { createEmitter, guardRecursion } from './emitter.js';
 import { FilteredConnection } from './filtered-connection.js';
-import { createHooks, newStats, POLICY, remoteAddress, type BrokerStats } from './hooks.js';
+import { createHooks, POLICY, remoteAddress } from './hooks.js';
 import { listenTls, listenWebSocket, type TlsListener, type WebSocketListener } from './listeners.js';
 import { DEFAULT_LIMITS, type BrokerLimits } from './limits.js';
+import { newestPacketId, rememberPacketId } from './packet-ids.js';
 import { INTERNAL_PREFIX, type Principal } from './policy.js';
+import { newStats, type BrokerStats } from './stats.js';
 
-export type { BrokerStats } from './hooks.js';
+export type { BrokerStats } from './stats.js';
 
 export interface BrokerOptions {
   host: string;
@@ -36,10 +38,15 @@ export interface BrokerOptions {
    * a source account's message may not map to a device of another account.
    */
   sources?: readonly Source[];
-  /** Where claims are kept beyond this process without a cluster (PostgreSQL, claims-db.ts); else in memory. */
+  /**
+   * Where claims are kept beyond this process without a cluster (PostgreSQL, claims-db.ts); else in
+   * memory.
+   */
   claims?: ClaimBackend;
   /** This broker's own persistence (journal/persistence.ts), stopped with it; ignored with a cluster. */
-  persistence?: NonNullable<AedesOptions['persistence']> & { stop(options?: { timeoutMs?: number }): Promise<void> };
+  persistence?: NonNullable<AedesOptions['persistence']> & {
+    stop(options?: { timeoutMs?: number }): Promise<void>;
+  };
   /** Shared with other broker processes (Redis); in memory when absent. */
   cluster?: Pick<AedesOptions, 'persistence' | 'mq' | 'id'> & {
     /** Resolves once the shared store has finished what closing clients sent it (see stop()). */
@@ -77,7 +84,9 @@ const MAX_WEBSOCKET_FRAME_BYTES = 16 * 1024 * 1024;
  * (authenticator), publish and subscribe where (policy.ts), within which limits (limits.ts). Every
  * connection passes an OversizeFilter, so a message over the limit is dropped as Mosquitto does.
  */
-export async function startBroker({ host, port, log, authenticator, limits: overrides, cluster, persistence: ownPersistence, tls, websocket, sources = [], claims: claimBackend }: BrokerOptions): Promise<RunningBroker> {
+export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
+  const { host, port, log, authenticator, limits: overrides, cluster, tls, websocket, sources = [] } = options;
+  const { persistence: ownPersistence, claims: claimBackend } = options;
   withoutPacketNumberCache();
   const limits = { ...DEFAULT_LIMITS, ...overrides };
   const stats = newStats();
@@ -86,12 +95,15 @@ export async function startBroker({ host, port, log, authenticator, limits: over
   // Without accounts, the rule is the one an authenticator with none applies: anonymous on loopback only.
   const auth = authenticator ?? new Authenticator(async () => [], { failureDelayMs: 0 });
   // See emitter.ts: the recursion guard, and + matching empty levels only where the store does too.
-  const mq = cluster?.mq ? guardRecursion(cluster.mq) : createEmitter({ concurrency: CONCURRENCY, matchEmptyLevels: false });
+  const mq = cluster?.mq
+    ? guardRecursion(cluster.mq)
+    : createEmitter({ concurrency: CONCURRENCY, matchEmptyLevels: false });
 
   // The newest packet id each client id was given, for its next connection (see hooks.ts preConnect).
   const lastPacketIds = new Map<string, number>();
   // With a cluster, what one broker claims or releases is told to the others over the shared emitter.
-  const announce = (change: ClaimChange) => mq.emit({ topic: CLAIMS_TOPIC, payload: Buffer.from(JSON.stringify({ ...change, from: brokerId })) } as never);
+  const announce = (change: ClaimChange) =>
+    mq.emit({ topic: CLAIMS_TOPIC, payload: Buffer.from(JSON.stringify({ ...change, from: brokerId })) } as never);
   const claims = new Claims(cluster?.claims ?? claimBackend, cluster?.claims ? announce : undefined);
   const brokerId = cluster?.id ?? 'local';
   if (cluster?.claims) {
@@ -107,7 +119,12 @@ export async function startBroker({ host, port, log, authenticator, limits: over
   }
   await claims.start();
   cluster?.events?.on('up', () => {
-    claims.reload().catch((err: unknown) => log.warn({ err: (err as Error)?.message ?? err }, 'could not reload the claims after Redis came back; the next outage recovery tries again'));
+    claims.reload().catch((err: unknown) =>
+      log.warn(
+        { err: (err as Error)?.message ?? err },
+        'could not reload the claims after Redis came back; the next outage recovery tries again',
+      ),
+    );
   });
   const ownership = new Ownership(claims, limits, (name) => auth.has(name), sources);
   const clients = () => (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
@@ -121,14 +138,28 @@ export async function startBroker({ host, port, log, authenticator, limits: over
     drainTimeout: limits.drainTimeoutMs,
     maxTopicLevels: limits.maxTopicLevels,
     maxInflightInbound: limits.maxInflight,
-    ...createHooks({ auth, limits, log, stats, principals, drops, ownership, live, readable: sources.flatMap((s) => s.filters), newestPacketId: (clientId) => newestPacketId(aedes, lastPacketIds, clientId) }),
+    ...createHooks({
+      auth,
+      limits,
+      log,
+      stats,
+      principals,
+      drops,
+      ownership,
+      live,
+      readable: sources.flatMap((source) => source.filters),
+      newestPacketId: (clientId) => newestPacketId(aedes, lastPacketIds, clientId),
+    }),
   });
   ackAfterStore(aedes); // a QoS 1 PUBACK only once the message is stored
   const holdUntilConnack = connackFirst(aedes); // nothing to a client before its CONNACK
   const principalOf = (client: Client): Principal => principals.get(client) ?? { kind: 'anonymous' };
   aedes.on('client', (client) => {
     stats.connects++;
-    log.info({ clientId: client.id, address: remoteAddress(client), as: describe(principalOf(client)) }, 'client connected');
+    log.info(
+      { clientId: client.id, address: remoteAddress(client), as: describe(principalOf(client)) },
+      'client connected',
+    );
   });
   aedes.on('publish', (_packet, client) => {
     if (client) stats.messagesIn++;
@@ -152,8 +183,13 @@ export async function startBroker({ host, port, log, authenticator, limits: over
     }
     for (const name of names.filter((n) => !auth.has(n))) {
       ownership.revoked(name).then(
-        (released) => log.info({ account: name, released: released.length }, 'account revoked: what it owned is released'),
-        (err: unknown) => log.error({ account: name, err: (err as Error)?.message ?? err }, 'could not release what a revoked account owned'),
+        (released) =>
+          log.info({ account: name, released: released.length }, 'account revoked: what it owned is released'),
+        (err: unknown) =>
+          log.error(
+            { account: name, err: (err as Error)?.message ?? err },
+            'could not release what a revoked account owned',
+          ),
       );
     }
   });
@@ -175,7 +211,10 @@ export async function startBroker({ host, port, log, authenticator, limits: over
         queue.push({ topic: event.topic, bytes: event.bytes });
       } else {
         stats.disconnectedForLimits++;
-        log.warn({ clientId: client?.id, address: connection.remoteAddress, reason: event.reason }, 'client disconnected: malformed or oversize packet');
+        log.warn(
+          { clientId: client?.id, address: connection.remoteAddress, reason: event.reason },
+          'client disconnected: malformed or oversize packet',
+        );
       }
     }, countBytes);
     client = aedes.handle(connection) as Client;
@@ -201,7 +240,8 @@ export async function startBroker({ host, port, log, authenticator, limits: over
       const listener = await listenTls(handle, tls, limits.maxConnections);
       extra.push({ server: listener.server, close: () => {} });
       tlsPort = listener.port;
-      log.info({ host: tls.host, port: tlsPort, clientCertificates: tls.requireClientCert ? 'required' : tls.caFile ? 'optional' : 'no' }, 'MQTT over TLS listening');
+      const clientCertificates = tls.requireClientCert ? 'required' : tls.caFile ? 'optional' : 'no';
+      log.info({ host: tls.host, port: tlsPort, clientCertificates }, 'MQTT over TLS listening');
     }
     if (websocket) {
       const listener = await listenWebSocket(handle, websocket, MAX_WEBSOCKET_FRAME_BYTES);
@@ -210,12 +250,13 @@ export async function startBroker({ host, port, log, authenticator, limits: over
       log.info({ host: websocket.host, port: websocketPort }, 'MQTT over WebSocket listening');
     }
   } catch (err) {
-    for (const s of [server, ...extra.map((e) => e.server)]) if (s.listening) s.close();
+    for (const opened of [server, ...extra.map((e) => e.server)]) if (opened.listening) opened.close();
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await persistence?.stop();
     throw err;
   }
-  log.info({ host, port: bound, login: auth.requiresLogin ? 'required' : 'anonymous on loopback only, until an account exists' }, 'MQTT broker listening');
+  const login = auth.requiresLogin ? 'required' : 'anonymous on loopback only, until an account exists';
+  log.info({ host, port: bound, login }, 'MQTT broker listening');
   let stopped: Promise<void> | undefined;
   return {
     port: bound,
@@ -236,10 +277,10 @@ export async function startBroker({ host, port, log, authenticator, limits: over
         extra.forEach((e) => e.close());
         const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
         // Clients first, and with Redis what their closing still sends it: aedes.close() closes the
-        // emitter's connections as soon as the clients are closed, and a client's last persistence
-        // calls that came after were rejected, one of them unhandled inside Aedes (exit code 1 on
-        // SIGTERM, seen in test/broker-cluster.test.ts with both cores busy).
-        for (const client of Object.values((aedes as unknown as { clients: Record<string, Client> }).clients)) client.close();
+        // emitter's connections as soon as the clients are closed, so a client's last persistence calls
+        // after that would be rejected, one of them unhandled inside Aedes (the process would exit with
+        // code 1 on SIGTERM; test/broker-cluster.test.ts covers it).
+        for (const client of Object.values(clients())) client!.close();
         await cluster?.settle?.();
         await new Promise<void>((resolve) => aedes.close(() => resolve()));
         await closed;
@@ -248,42 +289,6 @@ export async function startBroker({ host, port, log, authenticator, limits: over
       return stopped;
     },
   };
-}
-
-/** Client ids remembered at most; the oldest is forgotten first (its next connection scans its queue). */
-const MAX_REMEMBERED_CLIENTS = 10_000;
-/** A queue scan reads at most this many stored packets: with Redis each is a round trip. */
-const MAX_SCANNED_PACKETS = 5_000;
-
-type WithNextId = Client & { _nextId?: number };
-const newestOf = (next: number) => ((next - 2 + 65_535) % 65_535) + 1;
-
-function rememberPacketId(remembered: Map<string, number>, client: WithNextId): void {
-  if (!client.id || client._nextId === undefined) return;
-  remembered.delete(client.id);
-  remembered.set(client.id, newestOf(client._nextId));
-  if (remembered.size > MAX_REMEMBERED_CLIENTS) remembered.delete(remembered.keys().next().value!);
-}
-
-/**
- * The newest packet id a reconnecting session may still have queued, cheapest source first: the
- * connection it is replacing (still registered during a takeover), the id remembered when its last
- * connection here closed, or else (a broker restarted on Redis, another broker of the cluster) the
- * last id in the head of its stored queue.
- */
-async function newestPacketId(aedes: Aedes, remembered: Map<string, number>, clientId: string): Promise<number | undefined> {
-  const live = (aedes as unknown as { clients: Record<string, WithNextId | undefined> }).clients[clientId];
-  if (live?._nextId !== undefined) return newestOf(live._nextId);
-  const known = remembered.get(clientId);
-  if (known !== undefined) return known;
-  const persistence = (aedes as unknown as { persistence: { outgoingStream(client: { id: string }): AsyncIterable<{ messageId?: number }> } }).persistence;
-  let newest: number | undefined;
-  let scanned = 0;
-  for await (const packet of persistence.outgoingStream({ id: clientId })) {
-    if (packet.messageId) newest = packet.messageId;
-    if (++scanned >= MAX_SCANNED_PACKETS) break;
-  }
-  return newest;
 }
 
 function describe(who: Principal): string {

@@ -11,6 +11,8 @@ const TRANSFER = sqlFile('transfer-claim.sql');
 /** PostgreSQL's "undefined_table": the schema is older than the claims (nothing migrated yet). */
 const UNDEFINED_TABLE = '42P01';
 
+type ClaimRow = { key: string; account: string };
+
 /**
  * Claims of client ids and source devices in PostgreSQL (broker_claims), for the in-memory broker:
  * they outlive its restarts, as the accounts and devices they guard do. Retained topics' claims stay
@@ -32,9 +34,12 @@ export function databaseClaims(db: Db, onMissing: () => void = () => {}): ClaimB
   };
   return {
     keeps: (key) => key.startsWith('client:') || key.startsWith('device:'),
-    load: () => orMemory(() => db.map(LOAD, [], (r: { key: string; account: string }) => [r.key, r.account] as [string, string]), []),
-    claim: (key, account) => orMemory(async () => (await db.one<{ account: string }>(CLAIM, { key, account })).account, account),
+    load: () =>
+      orMemory(() => db.map(LOAD, [], (row: ClaimRow) => [row.key, row.account] as [string, string]), []),
+    claim: (key, account) =>
+      orMemory(async () => (await db.one<{ account: string }>(CLAIM, { key, account })).account, account),
     release: (key, account) => orMemory(async () => void (await db.none(RELEASE, { key, account })), undefined),
-    transfer: (key, from, to) => orMemory(async () => (await db.one<{ account: string }>(TRANSFER, { key, from, to })).account, to),
+    transfer: (key, from, to) =>
+      orMemory(async () => (await db.one<{ account: string }>(TRANSFER, { key, from, to })).account, to),
   };
 }

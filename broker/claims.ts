@@ -51,7 +51,10 @@ export class Claims {
   private readonly byAccount = new Map<string, Set<string>>();
 
   /** `announce` tells the other brokers of a cluster what this one claimed or released. */
-  constructor(private readonly backend?: ClaimBackend, private readonly announce: (change: ClaimChange) => void = () => {}) {}
+  constructor(
+    private readonly backend?: ClaimBackend,
+    private readonly announce: (change: ClaimChange) => void = () => {},
+  ) {}
 
   /** What another broker claimed or released. */
   heard(change: ClaimChange): void {
@@ -74,7 +77,9 @@ export class Claims {
     if (!this.backend) return;
     const fresh = new Map(await this.backend.load());
     const kept = (key: string) => this.backend?.keeps?.(key) ?? true;
-    for (const [key, account] of [...this.holders]) if (kept(key) && fresh.get(key) !== account) this.forget(key, account);
+    for (const [key, account] of [...this.holders]) {
+      if (kept(key) && fresh.get(key) !== account) this.forget(key, account);
+    }
     for (const [key, account] of fresh) if (this.holders.get(key) !== account) this.remember(key, account);
   }
 
@@ -88,7 +93,9 @@ export class Claims {
   /** The least recently used key of `kind` that `account` holds here, skipping those `keep` says. */
   oldest(account: string, kind: ClaimKind, keep: (name: string) => boolean): string | undefined {
     const prefix = `${kind}:`;
-    for (const k of this.byAccount.get(account) ?? []) if (k.startsWith(prefix) && !keep(k.slice(prefix.length))) return k;
+    for (const key of this.byAccount.get(account) ?? []) {
+      if (key.startsWith(prefix) && !keep(key.slice(prefix.length))) return key;
+    }
     return undefined;
   }
 
@@ -144,14 +151,16 @@ export class Claims {
   /** The keys of one kind that `account` holds here. */
   heldBy(account: string, kind: ClaimKind): string[] {
     const prefix = `${kind}:`;
-    return [...(this.byAccount.get(account) ?? [])].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+    return [...(this.byAccount.get(account) ?? [])]
+      .filter((key) => key.startsWith(prefix))
+      .map((key) => key.slice(prefix.length));
   }
 
   count(account: string, kind: ClaimKind): number {
     const prefix = `${kind}:`;
-    let n = 0;
-    for (const k of this.byAccount.get(account) ?? []) if (k.startsWith(prefix)) n++;
-    return n;
+    let count = 0;
+    for (const key of this.byAccount.get(account) ?? []) if (key.startsWith(prefix)) count++;
+    return count;
   }
 
   /** Releases everything `account` holds (it was revoked); resolves to the keys released. */
@@ -187,11 +196,22 @@ export interface RedisLike {
 }
 
 /** Moves a field to another account only while it still names the one giving it up (or nobody). */
-const TRANSFER_IF_HELD = "local h = redis.call('HGET', KEYS[1], ARGV[1]) if h == ARGV[2] or not h then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) return ARGV[3] end return h";
-/** Deletes a field only while it still names the releasing account (another broker may have re-claimed it). */
-const RELEASE_IF_HELD = "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0";
+const TRANSFER_IF_HELD =
+  "local h = redis.call('HGET', KEYS[1], ARGV[1]) " +
+  "if h == ARGV[2] or not h then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) return ARGV[3] end " +
+  'return h';
+/**
+ * Deletes a field only while it still names the releasing account (another broker may have re-claimed
+ * it).
+ */
+const RELEASE_IF_HELD =
+  "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end " +
+  'return 0';
 
-/** How long a claim waits for Redis: ioredis queues commands while it reconnects, and a CONNECT must not wait for ever. */
+/**
+ * How long a claim waits for Redis: ioredis queues commands while it reconnects, and a CONNECT must not
+ * wait for ever.
+ */
 const REDIS_CLAIM_TIMEOUT_MS = 5000;
 
 /** Claims in one Redis hash, shared by every broker of a cluster (the connection adds the key prefix). */

@@ -40,19 +40,34 @@ export interface RedisCluster {
 }
 
 const connectionOf = (url: string) => {
-  const u = new URL(url);
-  return { host: u.hostname, port: Number(u.port || 6379), password: u.password ? decodeURIComponent(u.password) : undefined, db: Number(u.pathname.slice(1) || 0) };
+  const parsed = new URL(url);
+  return {
+    host: parsed.hostname,
+    port: Number(parsed.port || 6379),
+    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+    db: Number(parsed.pathname.slice(1) || 0),
+  };
 };
 
 /** Fails with a message naming the setting when Redis cannot be reached. */
 async function checkReachable(url: string, timeoutMs: number): Promise<void> {
-  const probe = new Redis({ ...connectionOf(url), lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const probe = new Redis({
+    ...connectionOf(url),
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   probe.on('error', () => {});
   try {
     await probe.connect();
     await probe.ping();
   } catch (err) {
-    throw new ExpectedError(`cannot reach Redis at ${redactUrl(url)} (BROKER_PERSISTENCE=redis): ${(err as Error).message}. Start Redis, or set REDIS_URL (broker.redisUrl) to where it runs.`);
+    throw new ExpectedError(
+      `cannot reach Redis at ${redactUrl(url)} (BROKER_PERSISTENCE=redis): ${(err as Error).message}. ` +
+        'Start Redis, or set REDIS_URL (broker.redisUrl) to where it runs.',
+    );
   } finally {
     probe.disconnect();
   }
@@ -67,10 +82,15 @@ async function checkReachable(url: string, timeoutMs: number): Promise<void> {
  * where an 'error' with no listener ends the process. ioredis reconnects by itself and queues commands
  * meanwhile, so an outage is logged once and recovered from without a restart.
  */
-export async function redisCluster({ url, keyPrefix, connectTimeoutMs = 3000 }: RedisClusterOptions): Promise<RedisCluster> {
+export async function redisCluster(clusterOptions: RedisClusterOptions): Promise<RedisCluster> {
+  const { url, keyPrefix, connectTimeoutMs = 3000 } = clusterOptions;
   await checkReachable(url, connectTimeoutMs);
   const events = new EventEmitter<{ down: [string]; up: [] }>();
-  const options = { ...connectionOf(url), connectTimeout: connectTimeoutMs, retryStrategy: (times: number) => Math.min(200 * times, 5000) };
+  const options = {
+    ...connectionOf(url),
+    connectTimeout: connectTimeoutMs,
+    retryStrategy: (times: number) => Math.min(200 * times, 5000),
+  };
   const store = new Redis({ ...options, keyPrefix });
   const pubConn = new Redis(options);
   const subConn = new Redis(options);
@@ -122,7 +142,8 @@ export async function redisCluster({ url, keyPrefix, connectTimeoutMs = 3000 }: 
 
 /** Resolves once `conn` has had no command waiting for `quietMs`, or after `maxMs` in all. */
 async function quiet(conn: RedisClient, quietMs: number, maxMs: number): Promise<void> {
-  const pending = () => conn.commandQueue.length + ((conn as unknown as { offlineQueue?: { length: number } }).offlineQueue?.length ?? 0);
+  const offlineQueue = () => (conn as unknown as { offlineQueue?: { length: number } }).offlineQueue;
+  const pending = () => conn.commandQueue.length + (offlineQueue()?.length ?? 0);
   const deadline = Date.now() + maxMs;
   let idleSince = pending() === 0 ? Date.now() : undefined;
   while (Date.now() < deadline) {

@@ -13,9 +13,8 @@ type Delivering = Client & { deliverQoS: Deliver; deliver0: Deliver };
  * the CONNACK: its PUBACK is queued until connected (lib/client.js _sendPacket → _storePacket, with the
  * packet handler's callback), so the client handles no further packet, the CONNACK behind it included,
  * until its connack timeout (30 s) closes the connection (mqttjs/MQTT.js issue 1001 is this stall
- * with mosca). Issue 27's crash test with BROKER_PERSISTENCE=redis: ingest reconnecting to the restarted
- * broker while the publishers resent got a PUBLISH first in about half the runs, and its queue (6,655
- * messages) waited 30 s for the second connection; on two busy cores, longer than the test's minute.
+ * with mosca). With BROKER_PERSISTENCE=redis, ingest reconnecting to a restarted broker while the
+ * publishers resend is such a client: its whole queue would wait 30 s for its next connection (issue 27).
  *
  * So a delivery to a client without its CONNACK yet is held, in order, and made once the CONNACK is
  * written; if the connection closes first, the held deliveries are dropped (their callbacks called):
@@ -26,7 +25,7 @@ export function connackFirst(aedes: Aedes): (client: Client) => void {
   const waiting = new WeakMap<Client, (sent: boolean) => void>();
   aedes.on('connackSent', (connack, client) => waiting.get(client)?.(connack.returnCode === 0));
   return (client) => {
-    const c = client as Delivering;
+    const delivering = client as Delivering;
     let held: Array<(sent: boolean) => void> | undefined = [];
     const release = (sent: boolean) => {
       const now = held;
@@ -35,13 +34,13 @@ export function connackFirst(aedes: Aedes): (client: Client) => void {
       for (const run of now ?? []) run(sent);
     };
     waiting.set(client, release);
-    c.conn.once('close', () => release(false));
+    delivering.conn.once('close', () => release(false));
     const gate = (original: Deliver): Deliver => (packet, cb) => {
       if (!held) return original(packet, cb);
       held.push((sent) => (sent ? original(packet, cb) : setImmediate(cb)));
     };
-    const [deliverQoS, deliver0] = [c.deliverQoS, c.deliver0];
-    c.deliverQoS = gate(deliverQoS);
-    c.deliver0 = gate(deliver0);
+    const [deliverQoS, deliver0] = [delivering.deliverQoS, delivering.deliver0];
+    delivering.deliverQoS = gate(deliverQoS);
+    delivering.deliver0 = gate(deliver0);
   };
 }

@@ -11,7 +11,8 @@ type MQEmitter = ReturnType<typeof mqemitter>;
  *    message's listeners complete synchronously (no subscriber, or a subscriber whose socket takes
  *    the write at once), `released` runs again inside it: `_do → fastparallel → released → _do …`, one
  *    frame set per queued message, until `RangeError: Maximum call stack size exceeded` kills the
- *    broker. Seen with ten publishers at full speed and a persistent subscriber killed with -9.
+ *    broker: reachable whenever many messages queue at the limit (publishers at full speed while a
+ *    persistent subscriber is gone).
  *    The guard below turns the recursion into a loop (a trampoline): a `_do` started while another
  *    is on the stack is queued and run by the outermost one when it returns. Order and concurrency
  *    accounting are unchanged; nothing is deferred to a later tick, so throughput is unchanged too
@@ -21,12 +22,13 @@ type MQEmitter = ReturnType<typeof mqemitter>;
  *    `home/+/+` matches `home//x`), but aedes-persistence's in-memory store matches without it. A
  *    QoS 1 message on such a topic is then delivered live to a persistent session but never stored
  *    for it, the subscriber's PUBACK names a packet the store does not have ("no such packet"), and
- *    Aedes disconnects the subscriber: one publish to `home//x` disconnected ingest, and the message
- *    was lost. With the in-memory store, the emitter here matches as the store does (empty levels
+ *    Aedes disconnects the subscriber: one publish to `home//x` would disconnect ingest and lose the
+ *    message. With the in-memory store, the emitter here matches as the store does (empty levels
  *    match no wildcard; moscajs/aedes issue 373 discusses the rule); Redis persistence matches empty
  *    levels, and so does its emitter.
  */
-export function createEmitter({ concurrency, matchEmptyLevels }: { concurrency: number; matchEmptyLevels: boolean }): MQEmitter {
+export function createEmitter(options: { concurrency: number; matchEmptyLevels: boolean }): MQEmitter {
+  const { concurrency, matchEmptyLevels } = options;
   return guardRecursion(mqemitter({ concurrency, matchEmptyLevels }));
 }
 
@@ -38,7 +40,9 @@ interface Internals {
 export function guardRecursion<T extends object>(emitter: T): T {
   const target = emitter as unknown as Internals;
   const original = target._do;
-  if (typeof original !== 'function') throw new Error('mqemitter has no _do: the recursion guard does not fit this version');
+  if (typeof original !== 'function') {
+    throw new Error('mqemitter has no _do: the recursion guard does not fit this version');
+  }
   const pending: Array<[unknown, unknown]> = [];
   let running = false;
   target._do = function guardedDo(this: Internals, message: unknown, callback: unknown) {

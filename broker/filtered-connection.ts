@@ -12,7 +12,12 @@ export class FilteredConnection extends Duplex {
   readonly remoteAddress?: string;
   private readonly onBytes?: (inBytes: number, outBytes: number) => void;
 
-  constructor(private readonly socket: Socketish, limits: { maxPayloadBytes: number; maxPacketBytes: number }, onEvent: (event: FilterEvent) => void, onBytes?: (inBytes: number, outBytes: number) => void) {
+  constructor(
+    private readonly socket: Socketish,
+    limits: { maxPayloadBytes: number; maxPacketBytes: number },
+    onEvent: (event: FilterEvent) => void,
+    onBytes?: (inBytes: number, outBytes: number) => void,
+  ) {
     super({ allowHalfOpen: false });
     this.remoteAddress = socket.remoteAddress;
     const filter = new OversizeFilter(limits.maxPayloadBytes, limits.maxPacketBytes);
@@ -46,8 +51,8 @@ export class FilteredConnection extends Duplex {
 
   /**
    * What mqtt-packet's writeToStream corks together (a packet's header, topic and payload, and every
-   * packet written to this connection in the same tick) reaches the kernel in one writev, where it
-   * was one socket write per chunk: about a third of the broker's CPU at the benchmark's ceiling.
+   * packet written to this connection in the same tick) reaches the kernel in one writev, not one socket
+   * write per chunk (the cost of per-chunk writes is in docs/benchmarks.md).
    */
   override _writev(chunks: Array<{ chunk: Buffer }>, callback: (err?: Error | null) => void): void {
     if (this.socket.destroyed) return callback(new Error('connection closed'));
@@ -64,8 +69,9 @@ export class FilteredConnection extends Duplex {
 
   /**
    * A write is done when the socket took it: at once while its buffer has room, else at its 'drain'
-   * (so Aedes's drain timeout still sees a frozen reader). Not at the socket's write callback: only one
-   * write is in flight at a time, so while one waited for it every later packet to this client waited too.
+   * (so Aedes's drain timeout still sees a frozen reader). Not at the socket's write callback: a Writable
+   * has one write in flight at a time, so waiting for that callback would hold every later packet to this
+   * client behind the kernel's answer.
    */
   private taken(callback: (err?: Error | null) => void): void {
     if (!this.socket.writableNeedDrain) return callback();

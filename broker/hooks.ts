@@ -3,57 +3,25 @@ import type { Logger } from '../shared/log.js';
 import type { Authenticator } from './authenticator.js';
 import { topicProblem, RateLimiter, type BrokerLimits } from './limits.js';
 import { DROPPED_TOPIC } from './oversize-filter.js';
-import type { Admission, Ownership, Refusal, RefusalCounter } from './ownership.js';
-import { REFUSAL_COUNTERS } from './ownership.js';
+import type { Admission, Ownership, Refusal } from './ownership.js';
 import { canPublish, canSubscribe, INTERNAL_PREFIX, type Principal } from './policy.js';
+import type { BrokerStats } from './stats.js';
 import { checkStoredWill } from './stored-will.js';
+import { packetIdStart } from './packet-ids.js';
 
-export const DROP_REASONS = ['oversize', 'denied', 'rate_limit', 'frozen_subscriber', 'not_owner', 'quota'] as const;
-export type DropReason = (typeof DROP_REASONS)[number];
+export { packetIdStart } from './packet-ids.js';
+export { DROP_REASONS, newStats, type BrokerStats, type DropReason } from './stats.js';
 
-export interface BrokerStats {
-  failedLogins: number;
-  deniedPublishes: number;
-  deniedSubscriptions: number;
-  disconnectedForLimits: number;
-  connects: number;
-  messagesIn: number;
-  messagesOut: number;
-  bytesIn: number;
-  bytesOut: number;
-  /** Hooks whose dependency failed (a login check that threw): refused, logged, counted. */
-  hookFailures: number;
-  /** Live deliveries Aedes found already delivered by a session replay (see broker.ts); not errors. */
-  staleDeliveries: number;
-  dropped: Record<DropReason, number>;
-  /** Connections and publishes refused for ownership or an account's quota, by what was refused. */
-  refused: Record<RefusalCounter, number>;
-  /** Stored wills (Redis) found, when due, to be messages their client may not publish: not published. */
-  droppedWills: number;
-}
-
-export const newStats = (): BrokerStats => ({
-  failedLogins: 0,
-  deniedPublishes: 0,
-  deniedSubscriptions: 0,
-  disconnectedForLimits: 0,
-  connects: 0,
-  messagesIn: 0,
-  messagesOut: 0,
-  bytesIn: 0,
-  bytesOut: 0,
-  hookFailures: 0,
-  staleDeliveries: 0,
-  dropped: { oversize: 0, denied: 0, rate_limit: 0, frozen_subscriber: 0, not_owner: 0, quota: 0 },
-  refused: Object.fromEntries(REFUSAL_COUNTERS.map((c) => [c, 0])) as Record<RefusalCounter, number>,
-  droppedWills: 0,
-});
-
-/** Marks errors the broker's own policy raised: already logged once, so Aedes's clientError is not logged again. */
+/**
+ * Marks errors the broker's own policy raised: already logged once, so Aedes's clientError is not logged
+ * again.
+ */
 export const POLICY = Symbol('pimonitor policy');
-const policyError = <T extends object>(message: string, extra?: T): Error & T => Object.assign(new Error(message), { [POLICY]: true }, extra) as Error & T;
+const policyError = <T extends object>(message: string, extra?: T): Error & T =>
+  Object.assign(new Error(message), { [POLICY]: true }, extra) as Error & T;
 
-export const remoteAddress = (client: Client) => (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress;
+export const remoteAddress = (client: Client) =>
+  (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress;
 
 export interface HookContext {
   auth: Authenticator;
@@ -73,24 +41,18 @@ export interface HookContext {
   live(clientId: string): Client | undefined;
 }
 
-/** Packet ids run 1..65535 (MQTT-2.3.1). */
-const MAX_PACKET_ID = 65_535;
-
-/**
- * Where a reconnecting persistent session's packet ids should start: half the id space away from the
- * newest id it may still have queued. Pure. See preConnect below.
- */
-export function packetIdStart(newest: number | undefined): number | undefined {
-  if (newest === undefined) return undefined;
-  return ((newest - 1 + (MAX_PACKET_ID + 1) / 2) % MAX_PACKET_ID) + 1;
-}
+type BrokerHooks = Pick<
+  AedesOptions,
+  'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'
+>;
 
 /**
  * The broker's policy as Aedes hooks, deny by default. No hook throws or rejects out into Aedes: a hook
  * whose dependency fails (the account store, a password hash that cannot be checked) refuses, logs
  * and counts (Aedes has no handler around a hook's promise, and one rejection would end the process).
  */
-export function createHooks({ auth, limits, log, stats, principals, drops, newestPacketId, readable = [], ownership, live }: HookContext): Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'> {
+export function createHooks(context: HookContext): BrokerHooks {
+  const { auth, limits, log, stats, principals, drops, newestPacketId, readable = [], ownership, live } = context;
   // The publish rate is an account's, shared by all its connections (more connections give no more);
   // anonymous clients (loopback, before any account exists) each have their own.
   const rates = new WeakMap<Client, RateLimiter>();
@@ -110,10 +72,20 @@ export function createHooks({ auth, limits, log, stats, principals, drops, newes
     const key = `${account}\0${refusal.counter}`;
     if (!refusedOnce.has(key)) {
       refusedOnce.add(key);
-      log.warn({ clientId: client.id, account, address: remoteAddress(client), refused: refusal.counter, reason: refusal.reason }, `${what} refused (logged once per account and kind; counted in pimonitor_broker_refused_total)`);
+      log.warn(
+        {
+          clientId: client.id,
+          account,
+          address: remoteAddress(client),
+          refused: refusal.counter,
+          reason: refusal.reason,
+        },
+        `${what} refused (logged once per account and kind; counted in pimonitor_broker_refused_total)`,
+      );
     }
   };
-  // Each CONNECT packet until its login is decided: a session taken over from a revoked account starts clean.
+  // Each CONNECT packet until its login is decided: a session taken over from a revoked account starts
+  // clean.
   const connectPackets = new WeakMap<Client, { clean?: boolean }>();
   // Denials are logged once per client and topic, not per message.
   const logged = new WeakMap<Client, Set<string>>();
@@ -127,21 +99,14 @@ export function createHooks({ auth, limits, log, stats, principals, drops, newes
   const principalOf = (client: Client): Principal => principals.get(client) ?? { kind: 'anonymous' };
   const failed = (hook: string, client: Client | null, err: unknown) => {
     stats.hookFailures++;
-    log.error({ hook, clientId: client?.id, err: (err as Error)?.message ?? String(err) }, 'a broker hook failed; refusing');
+    const message = (err as Error)?.message ?? String(err);
+    log.error({ hook, clientId: client?.id, err: message }, 'a broker hook failed; refusing');
   };
 
   const storedWill = checkStoredWill({ auth, ownership, stats, log });
 
   return {
-    /**
-     * Aedes starts each connection's packet ids at a random number (lib/client.js), and a persistent
-     * session's stored queue keeps the ids its messages were last sent with. When a new id equals one
-     * still queued, the subscriber's PUBACK clears whichever comes first in the queue (aedes-persistence
-     * outgoingClearMessageId): often the other, not yet delivered message, which is then lost. This
-     * lost readings when ingest was killed with -9 under load (151 to 200 of 100,000 in the runs that hit it).
-     * So a reconnecting persistent session starts its ids half the id space away from the newest id
-     * still queued: a collision would take 32,768 messages in flight.
-     */
+    /** A reconnecting persistent session's packet ids start away from those still queued (packet-ids.ts). */
     preConnect(client, packet, done) {
       connectPackets.set(client, packet);
       if (packet.clean || !packet.clientId) return done(null, true);
@@ -159,7 +124,8 @@ export function createHooks({ auth, limits, log, stats, principals, drops, newes
     },
 
     authenticate(client, username, password, done) {
-      const refuse = (reason: string, returnCode: 2 | 4 | 5) => done(policyError(reason, { returnCode }), false);
+      const refuse = (reason: string, returnCode: 2 | 4 | 5) =>
+        done(policyError(reason, { returnCode }), false);
       let check: Promise<Awaited<ReturnType<Authenticator['authenticate']>>>;
       try {
         check = auth.authenticate(username, password, remoteAddress(client));
@@ -204,7 +170,10 @@ export function createHooks({ auth, limits, log, stats, principals, drops, newes
             });
           }
           stats.failedLogins++;
-          log.warn({ clientId: client.id, address: remoteAddress(client), reason: result.reason }, 'login refused');
+          log.warn(
+            { clientId: client.id, address: remoteAddress(client), reason: result.reason },
+            'login refused',
+          );
           refuse(result.reason, result.returnCode);
         },
         (err: unknown) => {
@@ -224,18 +193,30 @@ export function createHooks({ auth, limits, log, stats, principals, drops, newes
             // The stand-in for an oversize message: acknowledged by Aedes, forwarded to nobody.
             stats.dropped.oversize++;
             if (once(client, `oversize ${drop.topic}`)) {
-              log.warn({ clientId: client.id, topic: drop.topic.slice(0, 100), bytes: drop.bytes, limit: limits.maxPayloadBytes }, 'message over the size limit dropped; the client stays connected (logged once per client and topic)');
+              log.warn(
+                {
+                  clientId: client.id,
+                  topic: drop.topic.slice(0, 100),
+                  bytes: drop.bytes,
+                  limit: limits.maxPayloadBytes,
+                },
+                'message over the size limit dropped; the client stays connected (logged once per client and topic)',
+              );
             }
             return done(null);
           }
         }
         const rateLimited = rates.get(client)?.take() === false;
-        const problem = topicProblem(packet.topic, limits) ?? (rateLimited ? `more than ${limits.maxPublishesPerSecond} publishes a second` : null);
+        const rateProblem = rateLimited ? `more than ${limits.maxPublishesPerSecond} publishes a second` : null;
+        const problem = topicProblem(packet.topic, limits) ?? rateProblem;
         if (problem) {
           // MQTT 3.1.1 has no way to refuse one PUBLISH: the connection is closed (MQTT-3.3.5-2).
           stats.disconnectedForLimits++;
           stats.dropped[rateLimited ? 'rate_limit' : 'denied']++;
-          log.warn({ clientId: client.id, topic: packet.topic.slice(0, 100), reason: problem }, 'client disconnected: over a limit');
+          log.warn(
+            { clientId: client.id, topic: packet.topic.slice(0, 100), reason: problem },
+            'client disconnected: over a limit',
+          );
           return done(policyError(problem));
         }
         const who = principalOf(client);
@@ -246,7 +227,8 @@ export function createHooks({ auth, limits, log, stats, principals, drops, newes
             if (!refusal) return done(null);
             refused(client, who, refusal, 'publish');
             stats.deniedPublishes++;
-            stats.dropped[refusal.counter === 'retained_quota' || refusal.counter === 'device_quota' ? 'quota' : 'not_owner']++;
+            const overQuota = refusal.counter === 'retained_quota' || refusal.counter === 'device_quota';
+            stats.dropped[overQuota ? 'quota' : 'not_owner']++;
             done(policyError(refusal.reason));
           };
           const ownedAnswer = ownership.publishProblem(who, packet);
@@ -258,7 +240,12 @@ export function createHooks({ auth, limits, log, stats, principals, drops, newes
         }
         stats.deniedPublishes++;
         stats.dropped.denied++;
-        if (once(client, `publish ${packet.topic}`)) log.warn({ clientId: client.id, topic: packet.topic.slice(0, 100), reason: decision.reason }, 'publish denied');
+        if (once(client, `publish ${packet.topic}`)) {
+          log.warn(
+            { clientId: client.id, topic: packet.topic.slice(0, 100), reason: decision.reason },
+            'publish denied',
+          );
+        }
         done(policyError(decision.reason));
       } catch (err) {
         failed('authorizePublish', client, err);
@@ -269,10 +256,17 @@ export function createHooks({ auth, limits, log, stats, principals, drops, newes
     authorizeSubscribe(client, subscription, done) {
       try {
         const overLimit = topicProblem(subscription.topic, limits);
-        const decision = overLimit ? { ok: false as const, reason: overLimit } : canSubscribe(principalOf(client), subscription.topic, readable, client.id);
+        const decision = overLimit
+          ? { ok: false as const, reason: overLimit }
+          : canSubscribe(principalOf(client), subscription.topic, readable, client.id);
         if (decision.ok) return done(null, subscription);
         stats.deniedSubscriptions++;
-        if (once(client, `subscribe ${subscription.topic}`)) log.warn({ clientId: client.id, topic: subscription.topic.slice(0, 100), reason: decision.reason }, 'subscribe denied');
+        if (once(client, `subscribe ${subscription.topic}`)) {
+          log.warn(
+            { clientId: client.id, topic: subscription.topic.slice(0, 100), reason: decision.reason },
+            'subscribe denied',
+          );
+        }
         done(null, null); // a failure code in the SUBACK; the client stays connected
       } catch (err) {
         failed('authorizeSubscribe', client, err);

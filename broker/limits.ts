@@ -26,7 +26,9 @@ export const DEFAULT_LIMITS: BrokerLimits = DEFAULT_BROKER_LIMITS;
 
 /** Why a topic breaks the limits, or null. Pure. */
 export function topicProblem(topic: string, limits: BrokerLimits): string | null {
-  if (topic.length > limits.maxTopicLength) return `topic is ${topic.length} characters, more than ${limits.maxTopicLength}`;
+  if (topic.length > limits.maxTopicLength) {
+    return `topic is ${topic.length} characters, more than ${limits.maxTopicLength}`;
+  }
   if (topic.split('/').length > limits.maxTopicLevels) return `topic has more than ${limits.maxTopicLevels} levels`;
   return null;
 }
@@ -42,9 +44,9 @@ export class RateLimiter {
   }
 
   take(): boolean {
-    const t = this.now();
-    this.tokens = Math.min(this.ratePerSecond, this.tokens + ((t - this.last) / 1000) * this.ratePerSecond);
-    this.last = t;
+    const nowMs = this.now();
+    this.tokens = Math.min(this.ratePerSecond, this.tokens + ((nowMs - this.last) / 1000) * this.ratePerSecond);
+    this.last = nowMs;
     if (this.tokens < 1) return false;
     this.tokens--;
     return true;

@@ -30,12 +30,17 @@ export interface WebSocketListener {
 type Handle = (stream: import('node:stream').Duplex, request?: import('node:http').IncomingMessage) => unknown;
 
 /** MQTT over TLS (8883): the same broker, with certificates read from files. */
-export async function listenTls(handle: Handle, options: TlsListener, maxConnections: number): Promise<{ server: Server; port: number }> {
+export async function listenTls(
+  handle: Handle,
+  options: TlsListener,
+  maxConnections: number,
+): Promise<{ server: Server; port: number }> {
   const read = (path: string, what: string) => {
     try {
       return readFileSync(path);
     } catch (err) {
-      throw new Error(`TLS ${what} ${path} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new Error(`TLS ${what} ${path} cannot be read: ${why}`);
     }
   };
   const server = createTlsServer(
@@ -53,7 +58,11 @@ export async function listenTls(handle: Handle, options: TlsListener, maxConnect
 }
 
 /** MQTT over WebSocket, for dashboards in a browser (subprotocol "mqtt"). */
-export async function listenWebSocket(handle: Handle, options: WebSocketListener, maxPacketBytes: number): Promise<{ server: Server; port: number; close(): void }> {
+export async function listenWebSocket(
+  handle: Handle,
+  options: WebSocketListener,
+  maxPacketBytes: number,
+): Promise<{ server: Server; port: number; close(): void }> {
   const http = createHttpServer((_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain' });
     res.end('MQTT over WebSocket: connect with a WebSocket client (subprotocol mqtt)\n');

@@ -29,16 +29,37 @@ const allowedHostsOf = (text: string): string[] => {
   return parsed.ok ? parsed.hosts : [];
 };
 
-/** The broker as configured: accounts from the database, limits, Redis when clustered, /metrics and /healthz. */
-export async function startConfiguredBroker(config: Config, log: Logger, databaseUrl = databaseUrlOf(config)): Promise<RunningBroker & { db: Db; opsPort?: number }> {
-  const { broker: b } = config;
-  const db = connect(databaseUrl, { poolSize: 1, applicationName: 'pimonitor-broker', queryTimeoutMs: 5000, connectTimeoutMs: config.database.connectTimeoutMs });
-  const authenticator = new Authenticator(accountLoader(db), { failureDelayMs: b.failedLoginDelayMs });
+/**
+ * The broker as configured: accounts from the database, limits, Redis when clustered, /metrics and
+ * /healthz.
+ */
+export async function startConfiguredBroker(
+  config: Config,
+  log: Logger,
+  databaseUrl = databaseUrlOf(config),
+): Promise<RunningBroker & { db: Db; opsPort?: number }> {
+  const { broker: brokerConfig } = config;
+  const db = connect(databaseUrl, {
+    poolSize: 1,
+    applicationName: 'pimonitor-broker',
+    queryTimeoutMs: 5000,
+    connectTimeoutMs: config.database.connectTimeoutMs,
+  });
+  const authenticator = new Authenticator(accountLoader(db), { failureDelayMs: brokerConfig.failedLoginDelayMs });
   authenticator.on('loadFailed', ({ err, retryInMs }) =>
-    log.warn({ database: redactUrl(databaseUrl), err: err.message, retryInMs }, 'cannot load MQTT accounts (DATABASE_URL): using the last ones loaded (none yet: anonymous on loopback only); retrying with backoff'));
+    log.warn(
+      { database: redactUrl(databaseUrl), err: err.message, retryInMs },
+      'cannot load MQTT accounts (DATABASE_URL): using the last ones loaded (none yet: anonymous on loopback only); ' +
+        'retrying with backoff',
+    ));
   authenticator.on('loadRecovered', () => log.info('MQTT accounts can be loaded again'));
   authenticator.on('loaded', ({ accounts }) => log.info({ accounts }, 'MQTT accounts loaded'));
-  authenticator.on('hashUnusable', ({ name, err }) => log.error({ account: name, err: err.message }, 'the stored password hash of this account cannot be checked; its logins are refused (pimonitor device rotate fixes it)'));
+  authenticator.on('hashUnusable', ({ name, err }) =>
+    log.error(
+      { account: name, err: err.message },
+      'the stored password hash of this account cannot be checked; its logins are refused ' +
+        '(pimonitor device rotate fixes it)',
+    ));
   let cluster: RedisCluster | undefined;
   let ops: OpsServer | undefined;
   const cleanUp = async () => {
@@ -49,39 +70,79 @@ export async function startConfiguredBroker(config: Config, log: Logger, databas
   };
   try {
     await authenticator.start();
-    if (b.persistence === 'redis') {
-      cluster = await redisCluster({ url: b.redisUrl, keyPrefix: b.redisKeyPrefix });
-      cluster.events.on('down', (reason) => log.error({ redis: redactUrl(b.redisUrl), err: reason }, 'lost Redis (REDIS_URL); reconnecting, and queueing meanwhile'));
-      cluster.events.on('up', () => log.info({ redis: redactUrl(b.redisUrl) }, 'Redis is back'));
+    if (brokerConfig.persistence === 'redis') {
+      cluster = await redisCluster({ url: brokerConfig.redisUrl, keyPrefix: brokerConfig.redisKeyPrefix });
+      cluster.events.on('down', (reason) =>
+        log.error(
+          { redis: redactUrl(brokerConfig.redisUrl), err: reason },
+          'lost Redis (REDIS_URL); reconnecting, and queueing meanwhile',
+        ));
+      cluster.events.on('up', () => log.info({ redis: redactUrl(brokerConfig.redisUrl) }, 'Redis is back'));
     }
-    const journal = b.persistence === 'file' ? new FilePersistence({ dir: join(config.dataDir, 'broker'), log, fsyncIntervalMs: b.journalFsyncMs, compactBytes: b.journalCompactBytes }) : undefined;
+    const journal =
+      brokerConfig.persistence === 'file'
+        ? new FilePersistence({
+            dir: join(config.dataDir, 'broker'),
+            log,
+            fsyncIntervalMs: brokerConfig.journalFsyncMs,
+            compactBytes: brokerConfig.journalCompactBytes,
+          })
+        : undefined;
+    const tls = brokerConfig.tls.enabled
+      ? {
+          host: brokerConfig.host,
+          port: brokerConfig.tls.port,
+          certFile: brokerConfig.tls.certFile,
+          keyFile: brokerConfig.tls.keyFile,
+          caFile: brokerConfig.tls.caFile || undefined,
+          requireClientCert: brokerConfig.tls.requireClientCert,
+        }
+      : undefined;
+    const claimsTableMissing = () =>
+      log.warn(
+        'the database has no broker_claims table yet (not migrated): client ids and devices are owned in memory ' +
+          'until the broker restarts after a migration',
+      );
     const broker = await startBroker({
-      host: b.host,
-      port: b.port,
+      host: brokerConfig.host,
+      port: brokerConfig.port,
       log,
       authenticator,
-      limits: b,
-      tls: b.tls.enabled ? { host: b.host, port: b.tls.port, certFile: b.tls.certFile, keyFile: b.tls.keyFile, caFile: b.tls.caFile || undefined, requireClientCert: b.tls.requireClientCert } : undefined,
+      limits: brokerConfig,
+      tls,
       // Browser pages may connect from the hosts the dashboard accepts (WEB_HOSTS, checked at load).
-      websocket: b.websocket.enabled ? { host: b.host, port: b.websocket.port, allowedHosts: allowedHostsOf(config.web.hosts) } : undefined,
+      websocket: brokerConfig.websocket.enabled
+        ? { host: brokerConfig.host, port: brokerConfig.websocket.port, allowedHosts: allowedHostsOf(config.web.hosts) }
+        : undefined,
       cluster,
       persistence: journal,
       // Without Redis, client ids and source devices stay their accounts' across restarts in PostgreSQL.
-      claims: cluster ? undefined : databaseClaims(db, () => log.warn('the database has no broker_claims table yet (not migrated): client ids and devices are owned in memory until the broker restarts after a migration')),
+      claims: cluster ? undefined : databaseClaims(db, claimsTableMissing),
       // Service accounts may read the configured sources' topics (shared/sources), nothing else new;
       // a source account's messages may not map to another account's device.
       sources: configuredSources(config.ingest.sources, config.node.discovery.prefix),
     });
-    if (b.httpPort !== 0) {
+    if (brokerConfig.httpPort !== 0) {
       const redis = cluster;
       const health = { async check() {
-        return { listening: true, ...(redis ? { redis: redis.connected } : {}), ...(journal ? { journal: journal.writable } : {}) };
+        return {
+          listening: true,
+          ...(redis ? { redis: redis.connected } : {}),
+          ...(journal ? { journal: journal.writable } : {}),
+        };
       } };
-      ops = await startOpsServer(createBrokerMetrics(broker, redis && (() => redis.connected), journal && (() => journal.writable)), health, b.httpHost, b.httpPort, 'BROKER_HTTP_PORT (broker.httpPort)').catch(async (err: unknown) => {
+      const metrics = createBrokerMetrics(
+        broker,
+        redis && (() => redis.connected),
+        journal && (() => journal.writable),
+      );
+      const { httpHost, httpPort } = brokerConfig;
+      const setting = 'BROKER_HTTP_PORT (broker.httpPort)';
+      ops = await startOpsServer(metrics, health, httpHost, httpPort, setting).catch(async (err: unknown) => {
         await broker.stop();
         throw err;
       });
-      log.info({ metrics: `http://${b.httpHost}:${ops.port}/metrics` }, 'broker metrics and health endpoint listening');
+      log.info({ metrics: `http://${httpHost}:${ops.port}/metrics` }, 'broker metrics and health endpoint listening');
     }
     return {
       ...broker,

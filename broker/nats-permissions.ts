@@ -32,7 +32,10 @@ export interface NatsPermissions {
   subscribe: { allow: string[]; deny?: string[] };
   /** Where the export is stricter than the embedded broker, said in the output. */
   notes: string[];
-  /** Filters it may subscribe to on the embedded broker that it may not on NATS (a client asking for one gets SUBACK 0x80). */
+  /**
+   * Filters it may subscribe to on the embedded broker that it may not on NATS (a client asking for one gets
+   * SUBACK 0x80).
+   */
   refused: string[];
 }
 
@@ -64,7 +67,8 @@ export function natsSubscriptionsOf(filter: string): string[] | null {
  * permission check: `*` any one token, a final `>` one token or more, the subject's own tokens (a `*` or
  * `>` of a wildcard subscription included) compared as written.
  */
-export const natsMatches = (pattern: string, subject: string): boolean => tokensMatch(pattern.split('.'), subject.split('.'), '*', '>');
+export const natsMatches = (pattern: string, subject: string): boolean =>
+  tokensMatch(pattern.split('.'), subject.split('.'), '*', '>');
 
 const unique = (xs: string[]) => [...new Set(xs)];
 
@@ -73,20 +77,23 @@ const unique = (xs: string[]) => [...new Set(xs)];
  * sources' filters (`readable`) for service accounts, `$SYS` for readers, and `$MQTT.sub.>`. Where NATS
  * cannot say what the policy says, stricter, with a note.
  */
-export function natsPermissionsOf(account: { name: string; role: Role; kind?: DeviceKind }, readable: readonly string[] = []): NatsPermissions {
+export function natsPermissionsOf(
+  account: { name: string; role: Role; kind?: DeviceKind },
+  readable: readonly string[] = [],
+): NatsPermissions {
   const { name, role } = account;
   const kind = role === 'device' ? account.kind ?? 'pimonitor' : undefined;
   const grants = grantsOf(name, role, kind);
   const notes: string[] = [];
   const refused: string[] = [];
-  const subjects = (patterns: readonly string[], what: string, expand: (p: string) => string[] | null) =>
-    patterns.flatMap((p) => {
-      const out = expand(p);
-      if (out === null) {
-        notes.push(`${what} ${p} is not exported: nats-server cannot map it to a subject`);
-        if (what === 'subscribing to') refused.push(p);
+  const subjects = (patterns: readonly string[], what: string, expand: (pattern: string) => string[] | null) =>
+    patterns.flatMap((pattern) => {
+      const expanded = expand(pattern);
+      if (expanded === null) {
+        notes.push(`${what} ${pattern} is not exported: nats-server cannot map it to a subject`);
+        if (what === 'subscribing to') refused.push(pattern);
       }
-      return out ?? [];
+      return expanded ?? [];
     });
 
   const publish = unique(subjects(grants.publish, 'publishing to', (p) => {
@@ -104,32 +111,42 @@ export function natsPermissionsOf(account: { name: string; role: Role; kind?: De
   // permitted too (p itself, or a pattern that meets it), the filter x/# would pass, reading all below x
   // where the policy gives one level. Stricter: leave p/+ out.
   const principal = { kind: 'account' as const, name, role, deviceKind: kind };
-  for (const s of subscribe.filter((x) => x.endsWith('.*'))) {
-    const parent = s.slice(0, -2).split('.');
-    const widened = subscribe.some((a) => {
-      const at = a.split('.');
-      if (at.length !== parent.length || at.includes('>')) return false;
-      const meet = parent.map((t, i) => (t === '*' ? at[i]! : at[i] === '*' || at[i] === t ? t : null));
+  for (const oneLevel of subscribe.filter((subject) => subject.endsWith('.*'))) {
+    const parent = oneLevel.slice(0, -2).split('.');
+    const widened = subscribe.some((other) => {
+      const otherTokens = other.split('.');
+      if (otherTokens.length !== parent.length || otherTokens.includes('>')) return false;
+      const meet = parent.map((token, i) => {
+        if (token === '*') return otherTokens[i]!;
+        return otherTokens[i] === '*' || otherTokens[i] === token ? token : null;
+      });
       return !meet.includes(null) && !canSubscribe(principal, `${mqttOf(meet.join('.'))}/#`, readable).ok;
     });
     if (widened) {
-      subscribe = subscribe.filter((x) => x !== s);
-      notes.push(`subscribing to ${mqttOf(s)} is not exported: NATS would then also allow subscribing to everything below ${mqttOf(parent.join('.'))}/, which the embedded broker refuses`);
-      refused.push(mqttOf(s));
+      subscribe = subscribe.filter((subject) => subject !== oneLevel);
+      notes.push(
+        `subscribing to ${mqttOf(oneLevel)} is not exported: NATS would then also allow subscribing to ` +
+          `everything below ${mqttOf(parent.join('.'))}/, which the embedded broker refuses`,
+      );
+      refused.push(mqttOf(oneLevel));
     }
   }
   if (kind === 'tasmota') {
-    notes.push('its fallback topic cmnd/<client id>_fb/# is not exported: NATS permissions cannot name the client id, so that subscription is refused');
+    notes.push(
+      'its fallback topic cmnd/<client id>_fb/# is not exported: NATS permissions cannot name the client id, ' +
+        'so that subscription is refused',
+    );
   }
   // A pattern starting with `*` (a source's +/status) matches $SYS/status as written: only readers read $SYS.
   // It also matches what nats-server publishes in the users' account (checked on 2.9.10: a reader given a
   // source's +/+/+ received every client's session record on $MQTT.sess.<hash>): denied, each as the part
   // of the pattern that meets it, so nats-server checks each message such a subscription would get.
-  const wild = subscribe.filter((x) => x.startsWith('*') || x === '>');
-  const deny = unique([
-    ...(role !== 'reader' && wild.length > 0 ? ['$SYS', '$SYS.>'] : []),
-    ...wild.flatMap((x) => SERVER_ROOTS.filter((r) => role !== 'reader' || r !== '$SYS').flatMap((r) => [natsMeet(x, r), natsMeet(x, `${r}.>`)])).filter((d): d is string => d !== null),
-  ]);
+  const wild = subscribe.filter((subject) => subject.startsWith('*') || subject === '>');
+  const deniedRoots = SERVER_ROOTS.filter((root) => role !== 'reader' || root !== '$SYS');
+  const serverSubjects = wild
+    .flatMap((subject) => deniedRoots.flatMap((root) => [natsMeet(subject, root), natsMeet(subject, `${root}.>`)]))
+    .filter((met): met is string => met !== null);
+  const deny = unique([...(role !== 'reader' && wild.length > 0 ? ['$SYS', '$SYS.>'] : []), ...serverSubjects]);
   return {
     publish: publish.length > 0 ? { allow: publish } : { deny: ['>'] },
     subscribe: { allow: [...subscribe, MQTT_QOS1_DELIVERY], ...(deny.length > 0 ? { deny } : {}) },
@@ -144,7 +161,19 @@ export function natsPermissionsOf(account: { name: string; role: Role; kind?: De
  * broker (no account may publish a topic starting with $). Not $MQTT.sub: a QoS 1 subscriber's own
  * deliveries, which it must be allowed to subscribe to.
  */
-export const SERVER_ROOTS = ['$MQTT.sess', '$MQTT.msgs', '$MQTT.rmsgs', '$MQTT.JSA', '$MQTT.JSC', '$JS', '$JSC', '$KV', '$O', '$NRG', '$SYS'];
+export const SERVER_ROOTS = [
+  '$MQTT.sess',
+  '$MQTT.msgs',
+  '$MQTT.rmsgs',
+  '$MQTT.JSA',
+  '$MQTT.JSC',
+  '$JS',
+  '$JSC',
+  '$KV',
+  '$O',
+  '$NRG',
+  '$SYS',
+];
 
 /** The subjects two permission patterns both match, as one pattern, or null if none. Pure. */
 export function natsMeet(a: string, b: string): string | null {

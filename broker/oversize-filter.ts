@@ -19,7 +19,9 @@ const PUBLISH = 3;
 const MAX_LENGTH_BYTES = 4;
 const marker = Buffer.from(DROPPED_TOPIC);
 
-export type FilterEvent = { kind: 'dropped'; topic: string; qos: number; bytes: number } | { kind: 'close'; reason: string };
+export type FilterEvent =
+  | { kind: 'dropped'; topic: string; qos: number; bytes: number }
+  | { kind: 'close'; reason: string };
 
 export interface Filtered {
   /** Bytes for Aedes, in order. */
@@ -48,7 +50,8 @@ export class OversizeFilter {
     const out: Filtered = { pass: [], events: [] };
     let passFrom = -1; // start of a run of chunk bytes passed through unchanged
     const flushRun = (end: number) => {
-      if (passFrom >= 0 && end > passFrom) out.pass.push(passFrom === 0 && end === chunk.length ? chunk : chunk.subarray(passFrom, end));
+      const run = passFrom >= 0 && end > passFrom;
+      if (run) out.pass.push(passFrom === 0 && end === chunk.length ? chunk : chunk.subarray(passFrom, end));
       passFrom = -1;
     };
     let i = 0;
@@ -142,7 +145,8 @@ export class OversizeFilter {
     const packetId = qos > 0 ? this.variable.slice(2 + topicLength) : [];
     const remainingLength = 2 + marker.length + packetId.length;
     // DUP and QoS kept, RETAIN cleared: the stand-in must never replace a retained message.
-    out.pass.push(Buffer.from([first & 0b1111_1110, remainingLength, marker.length >> 8, marker.length & 0xff, ...marker, ...packetId]));
+    const topicLengthBytes = [marker.length >> 8, marker.length & 0xff];
+    out.pass.push(Buffer.from([first & 0b1111_1110, remainingLength, ...topicLengthBytes, ...marker, ...packetId]));
     out.events.push({ kind: 'dropped', topic, qos, bytes: this.length });
     this.state = this.remaining === 0 ? 'header' : 'discard';
     this.header = [];

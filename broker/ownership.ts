@@ -1,14 +1,23 @@
 import type { Client } from 'aedes';
-import { LATEST_TIMESTAMP_MS, type ValidationLimits } from '../shared/contract.js';
-import { decodeMessage, sourceFor } from '../shared/sources/decode.js';
 import type { Source } from '../shared/sources/source.js';
 import { claimKey, REVOKED, type Claims } from './claims.js';
 import type { BrokerLimits } from './limits.js';
-import { canPublish, clientIdProblem, HA_STATUS, NAME_ROOTED_KINDS, ownerByName, type Principal } from './policy.js';
+import { then, type Maybe } from './maybe.js';
+import { PendingClaims } from './pending-claims.js';
+import { canPublish, clientIdProblem, HA_STATUS, ownerByName, type Principal } from './policy.js';
+import { SourceDevices } from './source-devices.js';
 
 /** Why a CONNECT or PUBLISH is refused, and the counter it goes to. */
 export type Refusal = { reason: string; counter: RefusalCounter; returnCode?: 2 | 5 };
-export const REFUSAL_COUNTERS = ['client_id', 'will', 'connections', 'not_owner', 'retained_quota', 'source_device', 'device_quota'] as const;
+export const REFUSAL_COUNTERS = [
+  'client_id',
+  'will',
+  'connections',
+  'not_owner',
+  'retained_quota',
+  'source_device',
+  'device_quota',
+] as const;
 export type RefusalCounter = (typeof REFUSAL_COUNTERS)[number];
 
 export interface PublishLike {
@@ -20,20 +29,13 @@ export interface PublishLike {
 /** What admit() decides: refused, or admitted (with a clean start when the id's session was another's). */
 export type Admission = { ok: false; refusal: Refusal } | { ok: true; freshSession: boolean };
 
-/** Longer client ids are refused: MQTT 3.1.1 servers must take 23 characters (MQTT-3.1.3-5), firmware uses under 64. */
+/**
+ * Longer client ids are refused: MQTT 3.1.1 servers must take 23 characters (MQTT-3.1.3-5), firmware uses
+ * under 64.
+ */
 export const MAX_CLIENT_ID_CHARS = 128;
 /** Client ids one account holds at most; past it, its least recently used one not connected is let go. */
 export const MAX_CLIENT_IDS_PER_ACCOUNT = 64;
-
-/**
- * The broker reads a source account's message for the devices it maps to with limits wider than any
- * reader's (no size, clock or range limit), so that a message a reader configured differently, or
- * reading it later, would turn into readings is never one the broker saw as mapping to nothing.
- */
-const PERMISSIVE_LIMITS: ValidationLimits = { maxPayloadBytes: Number.MAX_SAFE_INTEGER, maxFutureSkewMs: LATEST_TIMESTAMP_MS, ranges: {} };
-
-type Maybe<T> = T | Promise<T>;
-const then = <T, U>(value: Maybe<T>, next: (v: T) => Maybe<U>): Maybe<U> => (value instanceof Promise ? value.then(next) : next(value));
 
 /**
  * Who owns what, and the per-account quotas (connections, retained messages and bytes): the checks that
@@ -47,15 +49,20 @@ export class Ownership {
   /** Bytes of each retained topic an account set here (a restart on Redis starts it again at 0). */
   private readonly retainedBytes = new Map<string, number>();
   private readonly bytesOf = new Map<string, number>();
-  /** Claims asked for and not yet answered, by account and kind: counted against the quotas. */
-  private readonly pending = new Map<string, number>();
+  private readonly pending = new PendingClaims();
+  private readonly sourceDevices: SourceDevices;
 
   constructor(
     private readonly claims: Claims,
-    private readonly limits: Pick<BrokerLimits, 'maxConnectionsPerAccount' | 'maxRetainedPerAccount' | 'maxRetainedBytesPerAccount' | 'maxDevicesPerAccount'>,
+    private readonly limits: Pick<
+      BrokerLimits,
+      'maxConnectionsPerAccount' | 'maxRetainedPerAccount' | 'maxRetainedBytesPerAccount' | 'maxDevicesPerAccount'
+    >,
     private readonly isAccount: (name: string) => boolean,
-    private readonly sources: readonly Source[] = [],
-  ) {}
+    sources: readonly Source[] = [],
+  ) {
+    this.sourceDevices = new SourceDevices(claims, this.pending, isAccount, sources, limits.maxDevicesPerAccount);
+  }
 
   /**
    * May `client`, logged in as `who`, connect? Its client id must not be another account's (nor another
@@ -67,23 +74,34 @@ export class Ownership {
   admit(client: Client, who: Principal, live: (clientId: string) => Client | undefined): Maybe<Admission> {
     if (who.kind === 'anonymous') return { ok: true, freshSession: false };
     const refuse = (refusal: Refusal): Admission => ({ ok: false, refusal });
-    if (client.id.length > MAX_CLIENT_ID_CHARS) return refuse({ reason: `client id of ${client.id.length} characters, more than ${MAX_CLIENT_ID_CHARS}`, counter: 'client_id', returnCode: 2 });
-    const reserved = clientIdProblem(who, client.id) ?? (client.id !== who.name && this.isAccount(client.id) ? `client id ${client.id} is the name of account ${client.id}, and only it may use it` : null);
+    if (client.id.length > MAX_CLIENT_ID_CHARS) {
+      const reason = `client id of ${client.id.length} characters, more than ${MAX_CLIENT_ID_CHARS}`;
+      return refuse({ reason, counter: 'client_id', returnCode: 2 });
+    }
+    const anotherAccountsName = client.id !== who.name && this.isAccount(client.id);
+    const nameProblem = `client id ${client.id} is the name of account ${client.id}, and only it may use it`;
+    const reserved = clientIdProblem(who, client.id) ?? (anotherAccountsName ? nameProblem : null);
     if (reserved) return refuse({ reason: reserved, counter: 'client_id', returnCode: 2 });
     const will = (client as unknown as { _will?: PublishLike | null })._will;
     if (will) {
       const problem = this.mayPublishWill(who, will);
       if (problem) return refuse({ reason: `its will: ${problem}`, counter: 'will', returnCode: 5 });
     }
-    const open = [...(this.connections.get(who.name) ?? [])].filter((c) => c !== live(client.id));
+    const open = [...(this.connections.get(who.name) ?? [])].filter((other) => other !== live(client.id));
     if (open.length >= this.limits.maxConnectionsPerAccount) {
-      return refuse({ reason: `account ${who.name} already has ${open.length} connections (MQTT_MAX_CONNECTIONS_PER_ACCOUNT)`, counter: 'connections', returnCode: 5 });
+      const reason = `account ${who.name} already has ${open.length} connections (MQTT_MAX_CONNECTIONS_PER_ACCOUNT)`;
+      return refuse({ reason, counter: 'connections', returnCode: 5 });
     }
     const key = claimKey('client', client.id);
     const admitted = (holder: string, freshSession: boolean): Admission => {
-      if (holder !== who.name) return refuse({ reason: `client id ${client.id} belongs to another account`, counter: 'client_id', returnCode: 2 });
+      if (holder !== who.name) {
+        const reason = `client id ${client.id} belongs to another account`;
+        return refuse({ reason, counter: 'client_id', returnCode: 2 });
+      }
       // A connection gone while its login was checked never takes a slot (it would never give it back).
-      if ((client.conn as { destroyed?: boolean } | undefined)?.destroyed) return refuse({ reason: 'the connection closed during its login', counter: 'connections' });
+      if ((client.conn as { destroyed?: boolean } | undefined)?.destroyed) {
+        return refuse({ reason: 'the connection closed during its login', counter: 'connections' });
+      }
       this.claims.touch(key, who.name);
       this.evictClientIds(who.name, live);
       const set = this.connections.get(who.name) ?? new Set<Client>();
@@ -91,7 +109,9 @@ export class Ownership {
       set.add(client);
       return { ok: true, freshSession };
     };
-    if (this.claims.holder(key) === REVOKED) return then(this.claims.transfer(key, REVOKED, who.name), (holder) => admitted(holder, true));
+    if (this.claims.holder(key) === REVOKED) {
+      return then(this.claims.transfer(key, REVOKED, who.name), (holder) => admitted(holder, true));
+    }
     return then(this.claims.claim(key, who.name), (holder) => admitted(holder, false));
   }
 
@@ -120,8 +140,10 @@ export class Ownership {
   publishProblem(who: Principal, packet: PublishLike): Maybe<Refusal | null> {
     if (who.kind === 'anonymous') return null;
     const byName = ownerByName(packet.topic, this.isAccount);
-    if (byName !== undefined && byName !== who.name) return { reason: `${packet.topic} belongs to account ${byName}`, counter: 'not_owner' };
-    return then(this.sourceDevicesProblem(who, packet), (problem) => problem ?? this.retainedProblem(who, packet));
+    if (byName !== undefined && byName !== who.name) {
+      return { reason: `${packet.topic} belongs to account ${byName}`, counter: 'not_owner' };
+    }
+    return then(this.sourceDevices.problem(who, packet), (problem) => problem ?? this.retainedProblem(who, packet));
   }
 
   /**
@@ -152,22 +174,28 @@ export class Ownership {
     if (byName !== undefined && byName !== who.name) return `${will.topic} belongs to account ${byName}`;
     const holder = this.claims.holder(claimKey('topic', will.topic));
     if (holder !== undefined && holder !== who.name) return `${will.topic} is retained by account ${holder}`;
-    const devices = this.sourceDevicesProblem(who, will, false);
+    const devices = this.sourceDevices.problem(who, will, false);
     return devices instanceof Promise ? null : (devices?.reason ?? null);
   }
 
   private retainedProblem(who: Principal & { kind: 'account' }, packet: PublishLike): Maybe<Refusal | null> {
     // Home Assistant's birth topic is every reader's to announce on; retained, an "offline" there
     // would greet every device that subscribes.
-    if (packet.topic === HA_STATUS) return packet.retain ? { reason: `${HA_STATUS} may not be retained`, counter: 'not_owner' } : null;
+    if (packet.topic === HA_STATUS) {
+      return packet.retain ? { reason: `${HA_STATUS} may not be retained`, counter: 'not_owner' } : null;
+    }
     const key = claimKey('topic', packet.topic);
     const holder = this.claims.holder(key);
     const ownName = ownerByName(packet.topic, this.isAccount) === who.name;
-    const taken = (by: string): Refusal => ({ reason: `${packet.topic} is retained by account ${by}; only it may replace or clear it`, counter: 'not_owner' });
+    const taken = (by: string): Refusal => ({
+      reason: `${packet.topic} is retained by account ${by}; only it may replace or clear it`,
+      counter: 'not_owner',
+    });
     // A topic an account owns by its name is its own, whoever retained it before the account existed.
     if (holder !== undefined && holder !== who.name && !ownName) return taken(holder);
     if (!packet.retain) return null;
-    const claim = () => (ownName && holder !== undefined && holder !== who.name ? this.claims.transfer(key, holder, who.name) : this.claims.claim(key, who.name));
+    const takeOver = ownName && holder !== undefined && holder !== who.name;
+    const claim = () => (takeOver ? this.claims.transfer(key, holder, who.name) : this.claims.claim(key, who.name));
     const bytes = Buffer.byteLength(packet.payload);
     if (bytes === 0) {
       // An empty retained message clears the topic, and the claim goes with it; a topic nobody here
@@ -180,19 +208,25 @@ export class Ownership {
     }
     const already = this.retainedBytes.get(packet.topic) ?? 0;
     const total = (this.bytesOf.get(who.name) ?? 0) - already + bytes;
-    const pending = `${who.name}\0topic`;
-    if (holder !== who.name && this.claims.count(who.name, 'topic') + (this.pending.get(pending) ?? 0) >= this.limits.maxRetainedPerAccount) {
-      return { reason: `account ${who.name} already retains ${this.limits.maxRetainedPerAccount} topics (MQTT_MAX_RETAINED_PER_ACCOUNT)`, counter: 'retained_quota' };
+    const retains = this.claims.count(who.name, 'topic') + this.pending.of(who.name, 'topic');
+    if (holder !== who.name && retains >= this.limits.maxRetainedPerAccount) {
+      const reason =
+        `account ${who.name} already retains ${this.limits.maxRetainedPerAccount} topics ` +
+        '(MQTT_MAX_RETAINED_PER_ACCOUNT)';
+      return { reason, counter: 'retained_quota' };
     }
     if (total > this.limits.maxRetainedBytesPerAccount) {
-      return { reason: `account ${who.name}'s retained messages would take ${total} bytes, more than ${this.limits.maxRetainedBytesPerAccount} (MQTT_MAX_RETAINED_BYTES_PER_ACCOUNT)`, counter: 'retained_quota' };
+      const reason =
+        `account ${who.name}'s retained messages would take ${total} bytes, ` +
+        `more than ${this.limits.maxRetainedBytesPerAccount} (MQTT_MAX_RETAINED_BYTES_PER_ACCOUNT)`;
+      return { reason, counter: 'retained_quota' };
     }
     // Counted before the claim is answered: the packets of one socket read are checked side by side.
     this.retainedBytes.set(packet.topic, bytes);
     this.bytesOf.set(who.name, total);
-    this.reserve(pending, 1);
+    this.pending.add(who.name, 'topic', 1);
     return then(claim(), (claimed) => {
-      this.reserve(pending, -1);
+      this.pending.add(who.name, 'topic', -1);
       if (claimed === who.name) return null;
       this.forgetBytes(packet.topic, who.name);
       if (already > 0) {
@@ -203,41 +237,6 @@ export class Ownership {
     });
   }
 
-  private reserve(key: string, by: number): void {
-    const n = (this.pending.get(key) ?? 0) + by;
-    if (n <= 0) this.pending.delete(key);
-    else this.pending.set(key, n);
-  }
-
-  /**
-   * The devices a source account's message maps to (through the configured sources, as ingest will map
-   * it) must be its own: not another account's name, and not a device another account mapped to first.
-   */
-  private sourceDevicesProblem(who: Principal & { kind: 'account' }, packet: PublishLike, claim = true): Maybe<Refusal | null> {
-    if (who.role !== 'device' || !(who.deviceKind === 'tasmota' || NAME_ROOTED_KINDS.includes(who.deviceKind ?? 'pimonitor'))) return null;
-    if (!sourceFor(this.sources, packet.topic)) return null;
-    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    const decoded = decodeMessage(this.sources, packet.topic, payload, new Date(), PERMISSIVE_LIMITS);
-    const devices = 'kind' in decoded ? (decoded.kind === 'readings' ? [...new Set(decoded.readings.map((r) => r.device))] : decoded.kind === 'status' ? [decoded.device] : []) : [];
-    const problems: Array<Maybe<Refusal | null>> = devices.map((device) => {
-      if (device === who.name) return null;
-      if (this.isAccount(device)) return { reason: `${packet.topic} maps to device ${device}, which is account ${device}'s`, counter: 'source_device' };
-      const known = this.claims.holder(claimKey('device', device));
-      if (!claim) return known === undefined || known === who.name ? null : { reason: `${packet.topic} maps to device ${device}, which account ${known}'s messages made first`, counter: 'source_device' };
-      // A bridge inventing a new friendly name per message would make devices without end.
-      const pending = `${who.name}\0device`;
-      if (known === undefined && this.claims.count(who.name, 'device') + (this.pending.get(pending) ?? 0) >= this.limits.maxDevicesPerAccount) {
-        return { reason: `${packet.topic} maps to a new device ${device}, and account ${who.name} already speaks for ${this.limits.maxDevicesPerAccount} (MQTT_MAX_DEVICES_PER_ACCOUNT)`, counter: 'device_quota' };
-      }
-      if (known === undefined) this.reserve(pending, 1);
-      return then(this.claims.claim(claimKey('device', device), who.name), (holder) => {
-        if (known === undefined) this.reserve(pending, -1);
-        return holder === who.name ? null : ({ reason: `${packet.topic} maps to device ${device}, which account ${holder}'s messages made first`, counter: 'source_device' } as Refusal);
-      });
-    });
-    return problems.some((p) => p instanceof Promise) ? Promise.all(problems).then(firstOf) : firstOf(problems as Array<Refusal | null>);
-  }
-
   private forgetBytes(topic: string, account: string): void {
     const bytes = this.retainedBytes.get(topic);
     if (bytes === undefined) return;
@@ -245,5 +244,3 @@ export class Ownership {
     this.bytesOf.set(account, Math.max(0, (this.bytesOf.get(account) ?? 0) - bytes));
   }
 }
-
-const firstOf = (problems: Array<Refusal | null>): Refusal | null => problems.find((p) => p !== null) ?? null;

@@ -22,7 +22,10 @@ const allow: Decision = { ok: true };
 const deny = (reason: string): Decision => ({ ok: false, reason });
 export const HA_STATUS = 'homeassistant/status';
 export const SYS_PREFIX = '$SYS/';
-/** Topics the broker uses for itself (stand-ins for dropped messages, claims told between brokers): forwarded to no client. */
+/**
+ * Topics the broker uses for itself (stand-ins for dropped messages, claims told between brokers):
+ * forwarded to no client.
+ */
 export const INTERNAL_PREFIX = `${SYS_PREFIX}pimonitor/`;
 
 /** The node_id of a Home Assistant discovery topic (homeassistant/<component>/<node_id>/…), if it is one. */
@@ -46,7 +49,11 @@ export function canPublish(who: Principal, topic: string): Decision {
     case 'alerts':
     case 'reader':
       if (grantsOf(who.name, who.role).publish.some((g) => grantCovers(g, topic))) return allow;
-      return deny(who.role === 'alerts' ? 'the alerts account may publish only to pimonitor/alerts/#' : `a reader account may publish only ${HA_STATUS}`);
+      return deny(
+        who.role === 'alerts'
+          ? 'the alerts account may publish only to pimonitor/alerts/#'
+          : `a reader account may publish only ${HA_STATUS}`,
+      );
     case 'ingest':
       return deny('the ingest account may not publish');
   }
@@ -61,7 +68,7 @@ export function canPublish(who: Principal, topic: string): Decision {
  * Rules that are not a topic pattern stay in code: $SYS/, readers' $SYS, the configured sources'
  * filters (`readable`) and a Tasmota's fallback topic keyed by its client id.
  */
-export function grantsOf(name: string, role: Role, kind: DeviceKind = 'pimonitor'): { publish: string[]; subscribe: string[] } {
+export function grantsOf(name: string, role: Role, kind: DeviceKind = 'pimonitor'): Grants {
   switch (role) {
     case 'device':
       return deviceGrants(name, kind);
@@ -74,23 +81,28 @@ export function grantsOf(name: string, role: Role, kind: DeviceKind = 'pimonitor
   }
 }
 const SERVICE_READS = [TOPIC_ROOT, `${TOPIC_ROOT}/#`, 'homeassistant', 'homeassistant/#', 'pimonitor', 'pimonitor/#'];
+type Grants = { publish: string[]; subscribe: string[] };
 
-function deviceGrants(name: string, kind: DeviceKind): { publish: string[]; subscribe: string[] } {
+function deviceGrants(name: string, kind: DeviceKind): Grants {
   const nameRooted = !RESERVED_ROOTS.includes(name);
+  const ownTree = nameRooted ? [`${name}/#`] : [];
   switch (kind) {
     case 'pimonitor':
       return { publish: [`${TOPIC_ROOT}/${name}/#`, ownDiscovery(name)], subscribe: [HA_STATUS] };
     case 'tasmota':
       // Tasmota's own discovery (tasmota/discovery/<MAC>/…) is keyed by MAC, not by its topic. It reads
       // cmnd/<topic>/# and the group topic cmnd/tasmotas/#.
-      return { publish: [`tele/${name}/#`, `stat/${name}/#`, 'tasmota/discovery/#'], subscribe: [HA_STATUS, `cmnd/${name}/#`, 'cmnd/tasmotas/#'] };
+      return {
+        publish: [`tele/${name}/#`, `stat/${name}/#`, 'tasmota/discovery/#'],
+        subscribe: [HA_STATUS, `cmnd/${name}/#`, 'cmnd/tasmotas/#'],
+      };
     case 'zigbee2mqtt':
       // A bridge speaks for every device of its network, and its discovery names them by IEEE address.
-      return { publish: nameRooted ? [`${name}/#`, 'homeassistant/#'] : [], subscribe: [HA_STATUS, ...(nameRooted ? [`${name}/#`] : [])] };
+      return { publish: nameRooted ? [`${name}/#`, 'homeassistant/#'] : [], subscribe: [HA_STATUS, ...ownTree] };
     case 'esphome':
-      return { publish: nameRooted ? [`${name}/#`, ownDiscovery(name)] : [], subscribe: [HA_STATUS, ...(nameRooted ? [`${name}/#`] : [])] };
+      return { publish: nameRooted ? [`${name}/#`, ownDiscovery(name)] : [], subscribe: [HA_STATUS, ...ownTree] };
     case 'shelly':
-      return { publish: nameRooted ? [`${name}/#`] : [], subscribe: [HA_STATUS, ...(nameRooted ? [`${name}/#`] : [])] };
+      return { publish: nameRooted ? [`${name}/#`] : [], subscribe: [HA_STATUS, ...ownTree] };
   }
 }
 /** Home Assistant discovery topics of one device: homeassistant/<component>/<device>/… (node_id = device). */
@@ -124,7 +136,9 @@ function deviceMayPublish(name: string, kind: DeviceKind, topic: string): Decisi
       return deny(`Zigbee2MQTT bridge ${name} may publish only to ${name}/# and homeassistant/#`);
     case 'esphome':
     case 'shelly':
-      return deny(`${kind === 'esphome' ? 'ESPHome' : 'Shelly'} ${name} may publish only to ${name}/#${kind === 'esphome' ? ' and its own discovery topics' : ''}`);
+      return kind === 'esphome'
+        ? deny(`ESPHome ${name} may publish only to ${name}/# and its own discovery topics`)
+        : deny(`Shelly ${name} may publish only to ${name}/#`);
   }
 }
 
@@ -135,9 +149,13 @@ function deviceMaySubscribe(name: string, kind: DeviceKind, filter: string, clie
     case 'pimonitor':
       return deny(`device ${name} may subscribe only to ${HA_STATUS}`);
     case 'tasmota':
-      // Its own fallback topic cmnd/<client id>_fb/# (another Tasmota's would let it read that device's commands).
+      // Its own fallback topic cmnd/<client id>_fb/# (another Tasmota's would let it read that device's
+      // commands).
       if (clientId !== '' && filter === `cmnd/${clientId}_fb/#`) return allow;
-      return deny(`Tasmota ${name} may subscribe only to cmnd/${name}/#, cmnd/tasmotas/#, its own fallback topic cmnd/<client id>_fb/# and ${HA_STATUS}`);
+      return deny(
+        `Tasmota ${name} may subscribe only to cmnd/${name}/#, cmnd/tasmotas/#, ` +
+          `its own fallback topic cmnd/<client id>_fb/# and ${HA_STATUS}`,
+      );
     default:
       return deny(`${kind} ${name} may subscribe only within ${name}/# and to ${HA_STATUS}`);
   }
@@ -161,13 +179,24 @@ export function filterWithin(inner: string, outer: string): boolean {
  * sources (`readable`: tele/+/SENSOR, zigbee2mqtt/#, …); alerts and readers also homeassistant/# and
  * pimonitor/#; devices only what their firmware needs. Pure.
  */
-export function canSubscribe(who: Principal, filter: string, readable: readonly string[] = [], clientId = ''): Decision {
+export function canSubscribe(
+  who: Principal,
+  filter: string,
+  readable: readonly string[] = [],
+  clientId = '',
+): Decision {
   // Broker internals (cluster heartbeats, client ids) are for monitoring accounts only.
-  if (filter.startsWith('$SYS')) return who.kind === 'account' && who.role === 'reader' ? allow : deny('only a reader account may subscribe to $SYS/#');
+  if (filter.startsWith('$SYS')) {
+    const reader = who.kind === 'account' && who.role === 'reader';
+    return reader ? allow : deny('only a reader account may subscribe to $SYS/#');
+  }
   if (who.kind === 'anonymous') return allow;
   if (who.role === 'device') return deviceMaySubscribe(who.name, who.deviceKind ?? 'pimonitor', filter, clientId);
-  if (grantsOf(who.name, who.role).subscribe.some((g) => grantCovers(g, filter)) || readable.some((r) => filterWithin(filter, r))) return allow;
-  return deny(`the ${who.role} account may subscribe only within ${TOPIC_ROOT}/#${who.role === 'ingest' ? '' : ', homeassistant/# and pimonitor/#'}${readable.length ? ` and the sources' topics (${readable.join(', ')})` : ''}`);
+  const granted = grantsOf(who.name, who.role).subscribe.some((grant) => grantCovers(grant, filter));
+  if (granted || readable.some((sourceFilter) => filterWithin(filter, sourceFilter))) return allow;
+  const alsoReads = who.role === 'ingest' ? '' : ', homeassistant/# and pimonitor/#';
+  const sources = readable.length ? ` and the sources' topics (${readable.join(', ')})` : '';
+  return deny(`the ${who.role} account may subscribe only within ${TOPIC_ROOT}/#${alsoReads}${sources}`);
 }
 
 /**
@@ -187,10 +216,13 @@ export function clientIdProblem(who: Principal, clientId: string): string | null
   if (who.kind === 'anonymous') return null;
   if (clientId.startsWith(NODE_CLIENT_ID_PREFIX)) {
     const device = clientId.slice(NODE_CLIENT_ID_PREFIX.length);
-    return who.role === 'device' && who.name === device ? null : `client id ${clientId} is the pimonitor node ${device}'s; only the device account ${device} may use it`;
+    if (who.role === 'device' && who.name === device) return null;
+    return `client id ${clientId} is the pimonitor node ${device}'s; only the device account ${device} may use it`;
   }
   const reserved = RESERVED_CLIENT_IDS.find((r) => clientId.startsWith(r.prefix));
-  if (reserved && who.role !== reserved.role) return `client id ${clientId} is ${reserved.what}; only a ${reserved.role} account may use it`;
+  if (reserved && who.role !== reserved.role) {
+    return `client id ${clientId} is ${reserved.what}; only a ${reserved.role} account may use it`;
+  }
   return null;
 }
 

@@ -1,11 +1,12 @@
 import type { Logger } from '../shared/log.js';
 import type { Authenticator } from './authenticator.js';
-import type { BrokerStats } from './hooks.js';
+import type { BrokerStats } from './stats.js';
 import { DROPPED_TOPIC } from './oversize-filter.js';
 import type { Ownership, PublishLike, Refusal } from './ownership.js';
 import { canPublish } from './policy.js';
 
 type StoredWill = PublishLike & { clientId?: string; brokerId?: string };
+type StoredWillContext = { auth: Authenticator; ownership: Ownership; stats: BrokerStats; log: Logger };
 
 /**
  * A will Aedes publishes for a client that is gone (a broker of the cluster died; with Redis, this
@@ -15,14 +16,17 @@ type StoredWill = PublishLike & { clientId?: string; brokerId?: string };
  * _clearWills), it is turned into the oversize stand-in, which Aedes publishes to nobody and then
  * deletes. The broker's own messages ($SYS heartbeats) carry no client id and pass.
  */
-export function checkStoredWill({ auth, ownership, stats, log }: { auth: Authenticator; ownership: Ownership; stats: BrokerStats; log: Logger }) {
+export function checkStoredWill({ auth, ownership, stats, log }: StoredWillContext) {
   return (packet: StoredWill, done: (err?: Error | null) => void): void => {
     if (!packet.clientId || !packet.brokerId) return done(null);
     const holder = ownership.holderOfClientId(packet.clientId);
     const who = holder === undefined ? undefined : auth.principalNamed(holder);
     const drop = (reason: string) => {
       stats.droppedWills++;
-      log.warn({ clientId: packet.clientId, topic: packet.topic.slice(0, 100), reason }, 'a stored will was not published');
+      log.warn(
+        { clientId: packet.clientId, topic: packet.topic.slice(0, 100), reason },
+        'a stored will was not published',
+      );
       Object.assign(packet, { topic: DROPPED_TOPIC, retain: false });
       done(null);
     };

@@ -1,5 +1,12 @@
 import type { Readable } from 'node:stream';
-import { assignOf, storedPacket, storedSubscription, type Op, type StoredPacket, type StoredSubscription } from './ops.js';
+import {
+  assignOf,
+  storedPacket,
+  storedSubscription,
+  type Op,
+  type StoredPacket,
+  type StoredSubscription,
+} from './ops.js';
 
 /** The part of Aedes's in-memory persistence (aedes-persistence asyncPersistence.js) the journal drives. */
 export interface MemoryStore {
@@ -115,7 +122,11 @@ class QueuedPackets {
 }
 
 /** Replays operations into the store; an operation the store refuses is counted, never fatal. */
-export async function replayOps(store: MemoryStore, index: StateIndex, ops: Iterable<Op>): Promise<{ applied: number; refused: number }> {
+export async function replayOps(
+  store: MemoryStore,
+  index: StateIndex,
+  ops: Iterable<Op>,
+): Promise<{ applied: number; refused: number }> {
   const queued = new QueuedPackets();
   let applied = 0;
   let refused = 0;

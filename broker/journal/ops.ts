@@ -52,20 +52,43 @@ export type Op =
   | { op: 'will'; clientId: string; packet: StoredPacket }
   | { op: 'delWill'; clientId: string };
 
-export const OP_NAMES: ReadonlySet<string> = new Set(['retain', 'subscribe', 'unsubscribe', 'cleanSubscriptions', 'enqueue', 'update', 'assign', 'clear', 'incoming', 'incomingDel', 'cleanIncoming', 'will', 'delWill']);
+export const OP_NAMES: ReadonlySet<string> = new Set([
+  'retain',
+  'subscribe',
+  'unsubscribe',
+  'cleanSubscriptions',
+  'enqueue',
+  'update',
+  'assign',
+  'clear',
+  'incoming',
+  'incomingDel',
+  'cleanIncoming',
+  'will',
+  'delWill',
+]);
 
 type Loose = Partial<StoredPacket> & { payload?: Buffer | Uint8Array | string };
 
 /** The persisted fields of a packet, payload always a Buffer. */
-export function storedPacket(p: Loose): StoredPacket {
-  const payload = p.payload === undefined ? Buffer.alloc(0) : Buffer.isBuffer(p.payload) ? p.payload : Buffer.from(p.payload as Uint8Array | string);
-  const out: StoredPacket = { cmd: p.cmd ?? 'publish', topic: p.topic ?? '', payload, qos: p.qos ?? 0, retain: p.retain ?? false, dup: p.dup ?? false };
-  if (p.brokerId !== undefined) out.brokerId = p.brokerId;
-  if (p.brokerCounter !== undefined) out.brokerCounter = p.brokerCounter;
-  if (p.messageId !== undefined && p.messageId !== null) out.messageId = p.messageId;
-  if (p.clientId !== undefined) out.clientId = p.clientId;
-  if (p.messageExpiry !== undefined) out.messageExpiry = p.messageExpiry;
-  if (p.properties !== undefined) out.properties = p.properties;
+export function storedPacket(packet: Loose): StoredPacket {
+  const given = packet.payload;
+  const payload =
+    given === undefined ? Buffer.alloc(0) : Buffer.isBuffer(given) ? given : Buffer.from(given as Uint8Array | string);
+  const out: StoredPacket = {
+    cmd: packet.cmd ?? 'publish',
+    topic: packet.topic ?? '',
+    payload,
+    qos: packet.qos ?? 0,
+    retain: packet.retain ?? false,
+    dup: packet.dup ?? false,
+  };
+  if (packet.brokerId !== undefined) out.brokerId = packet.brokerId;
+  if (packet.brokerCounter !== undefined) out.brokerCounter = packet.brokerCounter;
+  if (packet.messageId !== undefined && packet.messageId !== null) out.messageId = packet.messageId;
+  if (packet.clientId !== undefined) out.clientId = packet.clientId;
+  if (packet.messageExpiry !== undefined) out.messageExpiry = packet.messageExpiry;
+  if (packet.properties !== undefined) out.properties = packet.properties;
   return out;
 }
 
@@ -87,7 +110,8 @@ export function storedSubscription(s: StoredSubscription): StoredSubscription {
  */
 export function assignOf(clientId: string, packet: StoredPacket): Op {
   const { brokerId, brokerCounter, messageId } = packet;
-  if (brokerId === undefined || brokerCounter === undefined || messageId === undefined) return { op: 'update', clientId, packet };
+  const named = brokerId !== undefined && brokerCounter !== undefined && messageId !== undefined;
+  if (!named) return { op: 'update', clientId, packet };
   return { op: 'assign', clientId, brokerId, brokerCounter, messageId };
 }
 
@@ -146,7 +170,8 @@ export function decodeOp(record: Pick<SpooledMessage, 'topic' | 'payload'>): Op 
     const { payload64, ...rest } = packet;
     if (parts.raw === undefined && typeof payload64 !== 'string') return undefined;
     // A copy: a packet kept in the queue must not pin the whole journal read at start.
-    op.packet = { ...rest, payload: parts.raw === undefined ? Buffer.from(payload64 as string, 'base64') : Buffer.from(parts.raw) };
+    const payload = parts.raw === undefined ? Buffer.from(payload64 as string, 'base64') : Buffer.from(parts.raw);
+    op.packet = { ...rest, payload };
   }
   return valid(op) ? (op as Op) : undefined;
 }
@@ -159,7 +184,11 @@ function valid(op: Record<string, unknown>): boolean {
     case 'retain':
       return true;
     case 'subscribe':
-      return isId(op.clientId) && Array.isArray(op.subs) && op.subs.every((s) => s && typeof s.topic === 'string' && Number.isInteger(s.qos));
+      return (
+        isId(op.clientId) &&
+        Array.isArray(op.subs) &&
+        op.subs.every((sub) => sub && typeof sub.topic === 'string' && Number.isInteger(sub.qos))
+      );
     case 'unsubscribe':
       return isId(op.clientId) && Array.isArray(op.topics) && op.topics.every((t) => typeof t === 'string');
     case 'enqueue':

@@ -30,9 +30,9 @@ export class WriteOutcomes {
     while (this.failed.length > 0 && this.failed[0]![1] < last - this.keep) this.failed.shift();
     if (this.waiters.length === 0) return;
     const waiting: typeof this.waiters = [];
-    for (const w of this.waiters) {
-      if (w.to > this.processed) waiting.push(w);
-      else this.settle(w.from, w.to, w.resolve, w.reject);
+    for (const waiter of this.waiters) {
+      if (waiter.to > this.processed) waiting.push(waiter);
+      else this.settle(waiter.from, waiter.to, waiter.resolve, waiter.reject);
     }
     this.waiters = waiting;
   }
@@ -48,7 +48,7 @@ export class WriteOutcomes {
 
   /** Fails whatever still waits (the journal closed before writing it). */
   abandon(err: Error): void {
-    for (const w of this.waiters.splice(0)) w.reject(err);
+    for (const waiter of this.waiters.splice(0)) waiter.reject(err);
   }
 
   private settle(from: number, to: number, resolve: () => void, reject: (err: Error) => void): void {

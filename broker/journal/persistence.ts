@@ -1,12 +1,12 @@
-import { mkdir, open, readFile, rename, rm, truncate } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
+import { mkdir, readFile, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../shared/log.js';
 import { acquirePidLock } from '../../shared/pid-lock.js';
-import { applyOp, pruneIndex, replayOps, snapshotOps, StateIndex } from './apply.js';
+import { applyOp, pruneIndex, replayOps, StateIndex } from './apply.js';
 import { assignOf, encodeOp, storedPacket, storedSubscription, type Op } from './ops.js';
 import { parseJournal } from './read.js';
 import { ReadThrough } from './read-through.js';
+import { writeSnapshot } from './snapshot.js';
 import { JournalWriter } from './writer.js';
 
 export interface FilePersistenceOptions {
@@ -57,8 +57,9 @@ export class FilePersistence extends ReadThrough {
     await this.memory.setup(broker);
     await mkdir(this.options.dir, { recursive: true });
     // Two brokers on one journal would each replay the other's records.
+    const log = this.options.log;
     this.releaseLock = acquirePidLock(join(this.options.dir, 'lock'), `broker journal ${this.options.dir}`, (reason) =>
-      this.options.log.info({ journal: this.path, reason }, 'took over the lock of a broker that is gone'));
+      log.info({ journal: this.path, reason }, 'took over the lock of a broker that is gone'));
     const bytes = await readFile(this.path).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return Buffer.alloc(0);
       throw err;
@@ -69,15 +70,34 @@ export class FilePersistence extends ReadThrough {
     const size = await this.compactAtStart(bytes.length, parsed.validEnd);
     this.writer = await JournalWriter.open(this.path, {
       fsyncIntervalMs: this.options.fsyncIntervalMs,
-      onFailure: (err) => this.options.log.error({ journal: this.path, err: err.message }, 'cannot write the broker journal (disk full?): publishes are not acknowledged until it can be written (logged once)'),
-      onRecovery: () => this.options.log.info({ journal: this.path }, 'the broker journal can be written again'),
+      onFailure: (err) =>
+        log.error(
+          { journal: this.path, err: err.message },
+          'cannot write the broker journal (disk full?): publishes are not acknowledged until it can be written ' +
+            '(logged once)',
+        ),
+      onRecovery: () => log.info({ journal: this.path }, 'the broker journal can be written again'),
     });
     this.writer.size = size;
     this.compactAt = Math.max(this.options.compactBytes, 2 * size);
-    const fields = { journal: this.path, bytes: bytes.length, operations: parsed.ops.length, refused: replayed.refused, clients: this.index.clients.size, snapshotBytes: size, ms: Date.now() - started };
-    if (parsed.damagedBytes > 0 || parsed.unreadable > 0) this.options.log.warn({ ...fields, damagedBytes: parsed.damagedBytes, unreadable: parsed.unreadable }, 'broker journal had damaged records: skipped');
-    if (bytes.length > parsed.validEnd) this.options.log.warn({ ...fields, tornBytes: bytes.length - parsed.validEnd }, 'broker journal ended in a torn record (a crash mid-write): cut off');
-    this.options.log.info(fields, 'broker journal replayed');
+    const fields = {
+      journal: this.path,
+      bytes: bytes.length,
+      operations: parsed.ops.length,
+      refused: replayed.refused,
+      clients: this.index.clients.size,
+      snapshotBytes: size,
+      ms: Date.now() - started,
+    };
+    if (parsed.damagedBytes > 0 || parsed.unreadable > 0) {
+      const damage = { damagedBytes: parsed.damagedBytes, unreadable: parsed.unreadable };
+      log.warn({ ...fields, ...damage }, 'broker journal had damaged records: skipped');
+    }
+    if (bytes.length > parsed.validEnd) {
+      const torn = { tornBytes: bytes.length - parsed.validEnd };
+      log.warn({ ...fields, ...torn }, 'broker journal ended in a torn record (a crash mid-write): cut off');
+    }
+    log.info(fields, 'broker journal replayed');
   }
 
   /**
@@ -92,48 +112,17 @@ export class FilePersistence extends ReadThrough {
       return size;
     } catch (err) {
       this.compactFailed = true;
-      this.options.log.error({ journal: this.path, err: (err as Error).message, bytes: validEnd }, 'could not compact the broker journal at start (disk full?): going on with it as it is');
+      this.options.log.error(
+        { journal: this.path, err: (err as Error).message, bytes: validEnd },
+        'could not compact the broker journal at start (disk full?): going on with it as it is',
+      );
       if (bytes > validEnd) await truncate(this.path, validEnd);
       return validEnd;
     }
   }
 
-  /**
-   * Writes the live state as a new journal (temporary file, fsync, rename, fsync of the directory) and
-   * returns its size and a handle to append to it, opened before the rename: once the new journal is in
-   * place, nothing is ever appended to the old one (its name is gone; what went there would be lost).
-   */
-  private async writeSnapshot(): Promise<{ size: number; file: FileHandle }> {
-    const ops = await snapshotOps(this.memory, this.index);
-    const now = Date.now();
-    const bytes = Buffer.concat(ops.map((op) => encodeOp(op, now)));
-    const temporary = `${this.path}.tmp`;
-    let appendTo: FileHandle | undefined;
-    try {
-      await rm(temporary, { force: true, recursive: true });
-      const file = await open(temporary, 'w');
-      try {
-        await file.writeFile(bytes);
-        await file.sync();
-      } finally {
-        await file.close();
-      }
-      appendTo = await open(temporary, 'a');
-      await rename(temporary, this.path);
-    } catch (err) {
-      // Nothing replaced: the old journal stays; the partial copy must not take the card's last space.
-      await appendTo?.close().catch(() => {});
-      await rm(temporary, { force: true, recursive: true }).catch(() => {});
-      throw err;
-    }
-    // The rename is done: a directory that cannot be fsynced (EIO, no descriptors) is said, not undone.
-    try {
-      const dir = await open(this.options.dir, 'r');
-      await dir.sync().finally(() => dir.close());
-    } catch (err) {
-      this.options.log.warn({ journal: this.path, err: (err as Error).message }, 'could not fsync the broker journal\'s directory after compacting; a power cut now may bring back the old journal');
-    }
-    return { size: bytes.length, file: appendTo };
+  private writeSnapshot() {
+    return writeSnapshot(this.memory, this.index, { path: this.path, dir: this.options.dir, log: this.options.log });
   }
 
   private compact(): void {
@@ -152,12 +141,19 @@ export class FilePersistence extends ReadThrough {
         } catch (err) {
           // Not again at the next record (each try rewrites the whole state): when it has grown as much again.
           this.compactAt = 2 * oldSize;
-          if (!this.compactFailed) this.options.log.error({ journal: this.path, err: (err as Error).message, retryAtBytes: this.compactAt }, 'could not compact the broker journal; it grows until the next attempt (logged once until one succeeds)');
+          if (!this.compactFailed) {
+            this.options.log.error(
+              { journal: this.path, err: (err as Error).message, retryAtBytes: this.compactAt },
+              'could not compact the broker journal; it grows until the next attempt (logged once until one succeeds)',
+            );
+          }
           this.compactFailed = true;
           return { file: old, size: oldSize };
         }
       })
-      .catch((err: Error) => this.options.log.error({ journal: this.path, err: err.message }, 'could not compact the broker journal'))
+      .catch((err: Error) =>
+        this.options.log.error({ journal: this.path, err: err.message }, 'could not compact the broker journal'),
+      )
       .finally(() => {
         this.compacting = false;
       });
@@ -224,12 +220,15 @@ export class FilePersistence extends ReadThrough {
   async outgoingEnqueueCombi(subs: Array<{ clientId: string }>, packet: PacketLike) {
     // Most messages have no persistent session to queue for: nothing to journal.
     if (subs.length === 0) return;
-    return this.record({ op: 'enqueue', clientIds: subs.map((s) => s.clientId), packet: storedPacket(packet) }, undefined, true);
+    const op: Op = { op: 'enqueue', clientIds: subs.map((sub) => sub.clientId), packet: storedPacket(packet) };
+    return this.record(op, undefined, true);
   }
   outgoingUpdate(client: Client, packet: PacketLike) {
     const stored = storedPacket(packet);
-    // A PUBREL (QoS 2 to a subscriber) is written before it is sent: after a crash, PUBREL again, not the message.
-    return this.record(assignOf(client.id, stored), { op: 'update', clientId: client.id, packet: stored }, stored.cmd === 'publish');
+    // A PUBREL (QoS 2 to a subscriber) is written before it is sent: after a crash, PUBREL again, not the
+    // message.
+    const update: Op = { op: 'update', clientId: client.id, packet: stored };
+    return this.record(assignOf(client.id, stored), update, stored.cmd === 'publish');
   }
   async outgoingClearMessageId(client: Client, packet: { messageId?: number }) {
     if (!packet.messageId) return this.memory.outgoingClearMessageId(client, packet);
@@ -263,7 +262,10 @@ export class FilePersistence extends ReadThrough {
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<void>((resolve) => {
         timer = setTimeout(() => {
-          this.options.log.warn({ journal: this.path, timeoutMs }, 'the broker journal did not close in time; its last writes may not be fsynced');
+          this.options.log.warn(
+            { journal: this.path, timeoutMs },
+            'the broker journal did not close in time; its last writes may not be fsynced',
+          );
           resolve();
         }, timeoutMs);
       });

@@ -8,13 +8,16 @@ interface Pending {
 }
 
 export interface WriterOptions {
-  /** How often written records are fsynced; a power cut loses at most this window, a process crash nothing. */
+  /**
+   * How often written records are fsynced; a power cut loses at most this window, a process crash
+   * nothing.
+   */
   fsyncIntervalMs: number;
   /**
    * Told once when a write fails (a full disk) and once when writes succeed again and none failed for
    * `quietMs`: a full disk lets small writes through between failed ones (the space a failed
-   * write gave back), and each publisher's reconnect fails again; without the wait, every try was a
-   * failure and a recovery in the log.
+   * write gave back), and each publisher's reconnect fails again; without the wait, every try would log
+   * a failure and a recovery.
    */
   onFailure(err: Error): void;
   onRecovery(): void;
@@ -139,7 +142,10 @@ export class JournalWriter {
       if (!this.failing) return;
       // Failed again since: wait from that failure, if a write has succeeded after it (the writes
       // after the disk was freed may all be done before this fires).
-      if (Date.now() - this.lastFailure < quietMs) return void (this.lastSuccess > this.lastFailure && this.recoverLater());
+      if (Date.now() - this.lastFailure < quietMs) {
+        if (this.lastSuccess > this.lastFailure) this.recoverLater();
+        return;
+      }
       this.failing = false;
       this.options.onRecovery();
     }, Math.max(0, this.lastFailure + quietMs - Date.now()));
