@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MqttClient } from 'mqtt';
 import { connect, disconnect, type Db } from '../shared/db.js';
 import { closeAll, publishLoad } from './support/load.js';
 import { startCli, type CliProcess } from './helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { createTestDatabase } from './helpers/database.js';
+import { useBrokerAndIngestProcesses } from './helpers/broker-ingest-processes.js';
 import { startIngestProcess } from './helpers/ingest-process.js';
 import { freePort } from './helpers/net.js';
 
@@ -26,22 +26,11 @@ const usingServer = Boolean(process.env.DATABASE_URL);
 // queue behind, and the next runs stored it too.
 const redisKeys = (): Record<string, string> => (PERSISTENCE === 'redis' ? { REDIS_KEY_PREFIX: `pimonitor-crash-${randomBytes(4).toString('hex')}:` } : {});
 
-let t: TestDatabase | undefined;
-let broker: CliProcess | undefined;
-let ingest: CliProcess | undefined;
 let upDb: Db | undefined;
-const publishers: MqttClient[] = [];
-afterEach(async () => {
-  await closeAll(publishers.splice(0)).catch(() => {});
+const run = useBrokerAndIngestProcesses(async () => {
   if (upDb) await disconnect(upDb);
   upDb = undefined;
-  ingest?.child.kill('SIGKILL');
-  broker?.child.kill('SIGKILL');
-  await Promise.all([ingest?.exited, broker?.exited]);
-  [ingest, broker] = [undefined, undefined];
-  await t?.stop();
-  t = undefined;
-}, 60_000);
+});
 
 /**
  * Waits for `count()` to reach `target` while it keeps growing: fails when it has not grown for
@@ -81,7 +70,7 @@ function loadKilledAt(url: string, kill: () => void) {
   let acks = 0;
   let killed = false;
   const load = publishLoad({
-    url, publishers: 10, total: MESSAGES, devicePrefix: 'crash', onConnected: (clients) => publishers.push(...clients),
+    url, publishers: 10, total: MESSAGES, devicePrefix: 'crash', onConnected: (clients) => run.publishers.push(...clients),
     onAck: () => {
       if (++acks !== killAt) return;
       killed = true;
@@ -92,14 +81,14 @@ function loadKilledAt(url: string, kill: () => void) {
 }
 
 test(`broker killed -9 at two thirds of ${MESSAGES.toLocaleString('en')} QoS 1 messages, restarted on the same data directory (${PERSISTENCE}): every acknowledged message stored exactly once`, async () => {
-  t = await createTestDatabase();
+  run.t = await createTestDatabase();
   const port = await freePort();
   const url = `mqtt://127.0.0.1:${port}`;
   const brokerDir = mkdtempSync(join(tmpdir(), 'pimonitor-crash-broker-'));
   const keys = redisKeys(); // the same after the restart: the broker must find what it kept
   const startBroker = async () => {
     const started = startCli(['broker'], {
-      DATABASE_URL: t!.url,
+      DATABASE_URL: run.t!.url,
       DATA_DIR: brokerDir,
       MQTT_HOST: '127.0.0.1',
       MQTT_PORT: String(port),
@@ -114,35 +103,35 @@ test(`broker killed -9 at two thirds of ${MESSAGES.toLocaleString('en')} QoS 1 m
     });
     return started;
   };
-  broker = await startBroker();
-  ingest = await startIngestProcess({ databaseUrl: t.url, mqttUrl: url, dataDir: mkdtempSync(join(tmpdir(), 'pimonitor-crash-ingest-')), readyTimeoutMs: 60_000 });
-  const counts = countsIn(t.db);
+  run.broker = await startBroker();
+  run.ingest = await startIngestProcess({ databaseUrl: run.t.url, mqttUrl: url, dataDir: mkdtempSync(join(tmpdir(), 'pimonitor-crash-ingest-')), readyTimeoutMs: 60_000 });
+  const counts = countsIn(run.t.db);
   // Killed mid-stream, at the PUBACK of two thirds: what was acknowledged and not yet stored is the broker's.
-  const killedBroker = broker;
+  const killedBroker = run.broker;
   const { load, killAt, killed } = loadKilledAt(url, () => killedBroker.child.kill('SIGKILL'));
   await killed();
   expect((await killedBroker.exited).signal).toBe('SIGKILL');
   const storedAtKill = (await counts()).messages;
-  broker = await startBroker();
+  run.broker = await startBroker();
 
   const { acked } = await load;
   expect(acked).toBe(MESSAGES);
   const drain = await progressing('messages stored after the restart', async () => (await counts()).rows / ROWS_PER_MESSAGE, MESSAGES).catch(async (err: Error) => {
     const have = await counts();
-    throw new Error(`${err.message}: have ${have.messages} (${MESSAGES - have.messages} acknowledged messages not stored); broker said:\n${broker!.output().slice(-2000)}`);
+    throw new Error(`${err.message}: have ${have.messages} (${MESSAGES - have.messages} acknowledged messages not stored); broker said:\n${run.broker!.output().slice(-2000)}`);
   });
   expect(await counts()).toEqual({ rows: MESSAGES * ROWS_PER_MESSAGE, messages: MESSAGES });
-  expect(await t.db.one('SELECT count(*)::int AS n FROM rejected_messages')).toEqual({ n: 0 });
-  if (PERSISTENCE === 'file') expect(broker.output()).toContain('broker journal replayed');
+  expect(await run.t.db.one('SELECT count(*)::int AS n FROM rejected_messages')).toEqual({ n: 0 });
+  if (PERSISTENCE === 'file') expect(run.broker.output()).toContain('broker journal replayed');
   console.log(`broker crash (${PERSISTENCE}): killed at ${killAt} acknowledged and ${storedAtKill} stored; after restart all ${MESSAGES} stored, 0 lost, 0 doubled (the rest stored ${drain.seconds.toFixed(1)} s after the last PUBACK, longest pause ${(drain.longestPauseMs / 1000).toFixed(1)} s)`);
-  await closeAll(publishers.splice(0));
+  await closeAll(run.publishers.splice(0));
 }, 300_000);
 
 test(`pimonitor up killed -9 (with its children) at two thirds of ${MESSAGES.toLocaleString('en')} QoS 1 messages, started again on the same data directory: every acknowledged message stored exactly once`, async () => {
-  if (usingServer) t = await createTestDatabase();
+  if (usingServer) run.t = await createTestDatabase();
   const [mqttPort, pgPort, webPort] = [await freePort(), await freePort(), await freePort()];
   const env: Record<string, string> = { DATA_DIR: mkdtempSync(join(tmpdir(), 'pimonitor-crash-up-')), MQTT_PORT: String(mqttPort), PGLITE_PORT: String(pgPort), WEB_PORT: String(webPort), MQTT_MAX_PUBLISHES_PER_SECOND: '1000000', INGEST_FLUSH_INTERVAL_MS: '50', BROKER_PERSISTENCE: PERSISTENCE, ...redisKeys() };
-  if (t) env.DATABASE_URL = t.url;
+  if (run.t) env.DATABASE_URL = run.t.url;
   const startUp = async () => {
     const up = startCli(['up'], env);
     // Killed if it does not get there: afterEach only knows the processes a start returned.
@@ -154,9 +143,9 @@ test(`pimonitor up killed -9 (with its children) at two thirds of ${MESSAGES.toL
     return up;
   };
   let up = await startUp();
-  [broker, ingest] = [up, up];
+  [run.broker, run.ingest] = [up, up];
   const url = `mqtt://127.0.0.1:${mqttPort}`;
-  const dbUrl = t?.url ?? `postgres://postgres@127.0.0.1:${pgPort}/postgres`;
+  const dbUrl = run.t?.url ?? `postgres://postgres@127.0.0.1:${pgPort}/postgres`;
   // The whole of `up` at once, as a power supply's brown-out or the OOM killer would: itself and its children.
   const killAll = (victim: CliProcess) => {
     const children = [...victim.output().matchAll(/"pid":(\d+),"command":"(\w+)"/g)].map((m) => Number(m[1]));
@@ -173,7 +162,7 @@ test(`pimonitor up killed -9 (with its children) at two thirds of ${MESSAGES.toL
   await killed();
   expect((await killedUp.exited).signal).toBe('SIGKILL');
   up = await startUp();
-  [broker, ingest] = [up, up];
+  [run.broker, run.ingest] = [up, up];
   upDb = connect(dbUrl, { poolSize: 1 });
   const counts = countsIn(upDb);
   const { acked } = await load;
@@ -184,11 +173,11 @@ test(`pimonitor up killed -9 (with its children) at two thirds of ${MESSAGES.toL
   });
   expect(await counts()).toEqual({ rows: MESSAGES * ROWS_PER_MESSAGE, messages: MESSAGES });
   console.log(`up crash (${PERSISTENCE}): killed at ${killAt} acknowledged; after restart all ${MESSAGES} stored, 0 lost, 0 doubled (the rest stored ${drain.seconds.toFixed(1)} s after the last PUBACK, longest pause ${(drain.longestPauseMs / 1000).toFixed(1)} s)`);
-  await closeAll(publishers.splice(0));
+  await closeAll(run.publishers.splice(0));
   await disconnect(upDb);
   upDb = undefined;
   // A clean stop flushes and closes the journal.
   up.child.kill('SIGTERM');
   expect(await up.exited).toEqual({ code: 0, signal: null });
-  [broker, ingest] = [undefined, undefined];
+  [run.broker, run.ingest] = [undefined, undefined];
 }, 300_000);

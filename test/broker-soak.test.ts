@@ -2,11 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { MqttClient } from 'mqtt';
-import { closeAll, publishLoad } from './support/load.js';
+import { publishLoad } from './support/load.js';
 import { rssMiB } from './support/processes.js';
-import { startCli, type CliProcess } from './helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from './helpers/database.js';
+import { startCli } from './helpers/cli.js';
+import { createTestDatabase } from './helpers/database.js';
+import { useBrokerAndIngestProcesses } from './helpers/broker-ingest-processes.js';
 import { startIngestProcess } from './helpers/ingest-process.js';
 import { eventually, freePort } from './helpers/net.js';
 import { needsRedis } from './support/services.js';
@@ -22,19 +22,7 @@ const MEMORY_MESSAGES = Number(process.env.SOAK_MESSAGES ?? (process.env.DATABAS
 const ROWS_PER_MESSAGE = 4;
 const redisTest = await needsRedis('the broker soak test with Redis persistence');
 
-let t: TestDatabase | undefined;
-let broker: CliProcess | undefined;
-let ingest: CliProcess | undefined;
-const publishers: MqttClient[] = [];
-afterEach(async () => {
-  await closeAll(publishers.splice(0)).catch(() => {});
-  ingest?.child.kill('SIGKILL');
-  broker?.child.kill('SIGKILL');
-  await Promise.all([ingest?.exited, broker?.exited]);
-  [ingest, broker] = [undefined, undefined];
-  await t?.stop();
-  t = undefined;
-}, 60_000);
+const run = useBrokerAndIngestProcesses();
 
 // Spread over this long (as fast as the machine goes when that is slower), so ingest is killed several times.
 const LOAD_SECONDS = Number(process.env.SOAK_SECONDS ?? 12);
@@ -44,11 +32,11 @@ const REDIS_MESSAGES = Number(process.env.SOAK_REDIS_MESSAGES ?? 10_000);
 
 async function loadAndKill(persistence: 'memory' | 'redis') {
   const MESSAGES = persistence === 'redis' ? REDIS_MESSAGES : MEMORY_MESSAGES;
-  t = await createTestDatabase();
+  run.t = await createTestDatabase();
   const port = await freePort();
   const url = `mqtt://127.0.0.1:${port}`;
-  broker = startCli(['broker'], {
-    DATABASE_URL: t.url,
+  run.broker = startCli(['broker'], {
+    DATABASE_URL: run.t.url,
     MQTT_HOST: '127.0.0.1',
     MQTT_PORT: String(port),
     BROKER_HTTP_PORT: '0',
@@ -57,50 +45,50 @@ async function loadAndKill(persistence: 'memory' | 'redis') {
     BROKER_PERSISTENCE: persistence,
     REDIS_KEY_PREFIX: `pimonitor-soak-${randomBytes(4).toString('hex')}:`,
   });
-  await broker.waitFor('MQTT broker listening');
+  await run.broker.waitFor('MQTT broker listening');
   const dataDir = mkdtempSync(join(tmpdir(), 'pimonitor-soak-'));
-  const startIngest = () => startIngestProcess({ databaseUrl: t!.url, mqttUrl: url, dataDir, readyTimeoutMs: 60_000 });
-  ingest = await startIngest();
+  const startIngest = () => startIngestProcess({ databaseUrl: run.t!.url, mqttUrl: url, dataDir, readyTimeoutMs: 60_000 });
+  run.ingest = await startIngest();
   const ingestLogs: string[] = [];
   const devicePrefix = `soak${persistence}`;
   let done = false;
-  const load = publishLoad({ url, publishers: 10, total: MESSAGES, ratePerSecond: MESSAGES / LOAD_SECONDS, devicePrefix, onConnected: (clients) => publishers.push(...clients) }).finally(() => (done = true));
+  const load = publishLoad({ url, publishers: 10, total: MESSAGES, ratePerSecond: MESSAGES / LOAD_SECONDS, devicePrefix, onConnected: (clients) => run.publishers.push(...clients) }).finally(() => (done = true));
   let kills = 0;
   let peakRss = 0;
   let slowestRestartMs = 0;
   const started = Date.now();
   while (!done) {
     await new Promise((resolve) => setTimeout(resolve, 1000 + Math.random() * 1500));
-    peakRss = Math.max(peakRss, rssMiB(broker.child.pid!));
-    expect(broker.child.exitCode).toBeNull();
+    peakRss = Math.max(peakRss, rssMiB(run.broker.child.pid!));
+    expect(run.broker.child.exitCode).toBeNull();
     if (done) break;
-    ingest.child.kill('SIGKILL');
-    await ingest.exited;
-    ingestLogs.push(ingest.output());
+    run.ingest.child.kill('SIGKILL');
+    await run.ingest.exited;
+    ingestLogs.push(run.ingest.output());
     kills++;
     const restartedAt = Date.now();
-    ingest = await startIngest();
+    run.ingest = await startIngest();
     slowestRestartMs = Math.max(slowestRestartMs, Date.now() - restartedAt);
   }
   const { acked } = await load;
   const loadSeconds = (Date.now() - started) / 1000;
   expect(acked).toBe(MESSAGES);
   const counts = () =>
-    t!.db.one<{ rows: number; messages: number }>("SELECT count(*)::int AS rows, count(DISTINCT (device, ts))::int AS messages FROM readings WHERE device LIKE $1 || '%'", [devicePrefix]);
+    run.t!.db.one<{ rows: number; messages: number }>("SELECT count(*)::int AS rows, count(DISTINCT (device, ts))::int AS messages FROM readings WHERE device LIKE $1 || '%'", [devicePrefix]);
   await eventually(`all ${MESSAGES} messages stored`, async () => ((await counts()).rows >= MESSAGES * ROWS_PER_MESSAGE ? true : undefined), 120_000).catch(async (err: Error) => {
     if (process.env.SOAK_DEBUG_DIR) {
       const { writeFileSync } = await import('node:fs');
-      writeFileSync(`${process.env.SOAK_DEBUG_DIR}/broker-${persistence}.log`, broker!.output());
-      writeFileSync(`${process.env.SOAK_DEBUG_DIR}/ingest-${persistence}.log`, [...ingestLogs, ingest!.output()].join('\n---\n'));
-      const missing = await t!.db.any("SELECT device, count(*)::int/4 AS n, min(ts) AS first, max(ts) AS last FROM readings WHERE device LIKE $1 || '%' GROUP BY device ORDER BY device", [devicePrefix]);
+      writeFileSync(`${process.env.SOAK_DEBUG_DIR}/broker-${persistence}.log`, run.broker!.output());
+      writeFileSync(`${process.env.SOAK_DEBUG_DIR}/ingest-${persistence}.log`, [...ingestLogs, run.ingest!.output()].join('\n---\n'));
+      const missing = await run.t!.db.any("SELECT device, count(*)::int/4 AS n, min(ts) AS first, max(ts) AS last FROM readings WHERE device LIKE $1 || '%' GROUP BY device ORDER BY device", [devicePrefix]);
       writeFileSync(`${process.env.SOAK_DEBUG_DIR}/stored-${persistence}.json`, JSON.stringify(missing, null, 1));
     }
-    throw new Error(`${err.message}: have ${JSON.stringify(await counts())}; broker said:\n${broker!.output().slice(-3000)}`);
+    throw new Error(`${err.message}: have ${JSON.stringify(await counts())}; broker said:\n${run.broker!.output().slice(-3000)}`);
   });
   expect(await counts()).toEqual({ rows: MESSAGES * ROWS_PER_MESSAGE, messages: MESSAGES });
-  peakRss = Math.max(peakRss, rssMiB(broker.child.pid!));
-  expect(broker.child.exitCode).toBeNull();
-  expect(broker.output()).not.toMatch(/Maximum call stack|RangeError/);
+  peakRss = Math.max(peakRss, rssMiB(run.broker.child.pid!));
+  expect(run.broker.child.exitCode).toBeNull();
+  expect(run.broker.output()).not.toMatch(/Maximum call stack|RangeError/);
   console.log(`soak (${persistence}): ${MESSAGES} messages published in ${loadSeconds.toFixed(0)} s, all stored after ${((Date.now() - started) / 1000).toFixed(0)} s, ingest killed ${kills} times, broker peak RSS ${peakRss.toFixed(0)} MiB, slowest ingest restart ${slowestRestartMs} ms, 0 lost, 0 doubled`);
   // With Redis, a reconnect sometimes waits about 30 s for its CONNACK (MQTT.js's connect timeout, then
   // a second try; not understood yet), which leaves time for fewer kills.
