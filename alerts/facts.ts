@@ -39,13 +39,18 @@ export function factsOf(rule: Rule, metric: string): AlertFacts {
     case 'threshold': {
       const { start, clear } = rule;
       const condition = thresholdCondition(start);
-      return { condition, threshold_lo: start.lo ?? null, threshold_hi: start.hi ?? null, clear_lo: clear.lo ?? null, clear_hi: clear.hi ?? null, unit: unitOf(metric), template };
+      return {
+        condition, threshold_lo: start.lo ?? null, threshold_hi: start.hi ?? null, clear_lo: clear.lo ?? null,
+        clear_hi: clear.hi ?? null, unit: unitOf(metric), template,
+      };
     }
     case 'stale':
-      return { ...none, condition: 'silent', threshold_hi: rule.afterMs / 1000, clear_hi: rule.afterMs / 1000, unit: 's' };
+      return { ...none, condition: 'silent', threshold_hi: rule.afterMs / 1000, clear_hi: rule.afterMs / 1000,
+        unit: 's' };
     case 'offline':
       return { ...none, condition: 'offline' };
     case 'sensorHealth':
-      return { ...none, condition: 'failing', threshold_hi: rule.maxFailureRate ?? null, clear_hi: rule.maxFailureRate ?? null };
+      const rate = rule.maxFailureRate ?? null;
+      return { ...none, condition: 'failing', threshold_hi: rate, clear_hi: rate };
   }
 }
