@@ -47,10 +47,11 @@ export function archiveBefore(now: Date, afterDays: number): Date | null {
  */
 export async function planArchive(db: Db, before: Date): Promise<ArchiveMonth[]> {
   const months: ArchiveMonth[] = [];
-  for (const p of await listPartitions(db)) {
-    if (p.parent !== 'readings_raw' || p.to > before) continue;
-    const seriesIds = await db.map(archiveSeries, { partition: p.name }, (r: { id: number }) => r.id);
-    if (seriesIds.length > 0) months.push({ partition: p.name, from: p.from, to: p.to, seriesIds, bytes: p.bytes });
+  for (const partition of await listPartitions(db)) {
+    if (partition.parent !== 'readings_raw' || partition.to > before) continue;
+    const { name, from, to, bytes } = partition;
+    const seriesIds = await db.map(archiveSeries, { partition: name }, (row: { id: number }) => row.id);
+    if (seriesIds.length > 0) months.push({ partition: name, from, to, seriesIds, bytes });
   }
   return months;
 }
@@ -58,7 +59,7 @@ export async function planArchive(db: Db, before: Date): Promise<ArchiveMonth[]>
 export interface RunArchiveOptions {
   /** Time after which no further chunk is started (the maintenance job's share of a round). */
   budgetMs?: number;
-  onProgress?: (p: ArchiveProgress) => void;
+  onProgress?: (progress: ArchiveProgress) => void;
 }
 
 /**
@@ -72,7 +73,7 @@ export async function runArchive(db: Db, plan: readonly ArchiveMonth[], options:
 ): Promise<ArchiveResult> {
   const { budgetMs = Infinity, onProgress } = options;
   const started = Date.now();
-  const total = plan.reduce((n, m) => n + m.seriesIds.length, 0);
+  const total = plan.reduce((sum, month) => sum + month.seriesIds.length, 0);
   const result: ArchiveResult = { readings: 0, chunks: 0, busy: 0, released: [], complete: true };
   let done = 0;
   for (const month of plan) {

@@ -24,7 +24,7 @@ export interface CompactOptions {
    * (COMPACT_AFTER_DAYS 3, ARCHIVE_AFTER_DAYS 7).
    */
   archiving?: boolean;
-  onPartition?: (p: PartitionInfo) => void;
+  onPartition?: (partition: PartitionInfo) => void;
 }
 
 /**

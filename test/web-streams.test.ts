@@ -18,7 +18,7 @@ import { writeBatch } from './helpers/storage.js';
 let t: TestDatabase;
 let stack: Awaited<ReturnType<typeof startWebStack>>;
 let viewer: string;
-const live = () => (stack.server as unknown as { o: { live: import('../web/live.js').LiveFeed } }).o.live;
+const live = () => stack.live;
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 beforeAll(async () => {

@@ -28,7 +28,13 @@ export interface WebAuthOptions {
 export type AuthAnswer = { ok: true } | { ok: false; status: 401 | 429 | 503; error: string; retryAfterS?: number };
 
 /** How many checks ran, and how many were refused before one. For tests and the log. */
-export interface AuthStats { verifications: number; maxConcurrent: number; refusedBusy: number; refusedBackoff: number; failures: number }
+export interface AuthStats {
+  verifications: number;
+  maxConcurrent: number;
+  refusedBusy: number;
+  refusedBackoff: number;
+  failures: number;
+}
 
 /**
  * Who may read the web API from another machine or through a proxy (./doors.ts decides when a login is
@@ -54,9 +60,9 @@ export class WebAuth extends EventEmitter<{ loaded: [{ readers: number }]; loadF
   private readonly now: () => number;
   readonly stats: AuthStats = { verifications: 0, maxConcurrent: 0, refusedBusy: 0, refusedBackoff: 0, failures: 0 };
 
-  constructor(private readonly db: Db, private readonly o: WebAuthOptions = {}) {
+  constructor(private readonly db: Db, private readonly options: WebAuthOptions = {}) {
     super();
-    this.now = o.now ?? Date.now;
+    this.now = options.now ?? Date.now;
   }
 
   async start(): Promise<void> {
@@ -81,7 +87,7 @@ export class WebAuth extends EventEmitter<{ loaded: [{ readers: number }]; loadF
       // The accounts last loaded stay in force; the database may be restarting.
       this.emit('loadFailed', { err: err as Error });
     }
-    if (!this.stopped) (this.timer = setTimeout(() => void this.reload(), this.o.refreshMs ?? 5000)).unref();
+    if (!this.stopped) (this.timer = setTimeout(() => void this.reload(), this.options.refreshMs ?? 5000)).unref();
   }
 
   /** Whether an `Authorization` header from `client` (./doors.ts clientOf) logs in a reader. */
@@ -97,8 +103,12 @@ export class WebAuth extends EventEmitter<{ loaded: [{ readers: number }]; loadF
 
     const waiting = this.backoffLeftMs(client);
     if (waiting > 0) return this.refuseBackoff(waiting);
-    if ((this.inFlight.get(client) ?? 0) >= MAX_CHECKS_PER_CLIENT) return this.refuseBusy('too many logins from your address at once; try again', 429);
-    if (this.running >= MAX_CONCURRENT_CHECKS && this.queue.length >= MAX_QUEUED_CHECKS) return this.refuseBusy('too many logins being checked; try again in a few seconds', 503);
+    if ((this.inFlight.get(client) ?? 0) >= MAX_CHECKS_PER_CLIENT) {
+      return this.refuseBusy('too many logins from your address at once; try again', 429);
+    }
+    if (this.running >= MAX_CONCURRENT_CHECKS && this.queue.length >= MAX_QUEUED_CHECKS) {
+      return this.refuseBusy('too many logins being checked; try again in a few seconds', 503);
+    }
     this.inFlight.set(client, (this.inFlight.get(client) ?? 0) + 1);
     try {
       await this.turn();
@@ -118,11 +128,11 @@ export class WebAuth extends EventEmitter<{ loaded: [{ readers: number }]; loadF
         return { ok: true };
       }
       this.fail(client);
-      await new Promise((resolve) => setTimeout(resolve, this.o.failureDelayMs ?? 1000));
+      await new Promise((resolve) => setTimeout(resolve, this.options.failureDelayMs ?? 1000));
       return { ok: false, status: 401, error: 'wrong user name or password (a reader account is needed)' };
     } finally {
-      const n = (this.inFlight.get(client) ?? 1) - 1;
-      if (n > 0) this.inFlight.set(client, n);
+      const left = (this.inFlight.get(client) ?? 1) - 1;
+      if (left > 0) this.inFlight.set(client, left);
       else this.inFlight.delete(client);
     }
   }
@@ -155,24 +165,28 @@ export class WebAuth extends EventEmitter<{ loaded: [{ readers: number }]; loadF
   }
 
   private backoffLeftMs(client: string): number {
-    const f = this.failures.get(client);
-    return f ? Math.max(0, f.blockedUntil - this.now()) : 0;
+    const failure = this.failures.get(client);
+    return failure ? Math.max(0, failure.blockedUntil - this.now()) : 0;
   }
 
   private fail(client: string): void {
     this.stats.failures++;
-    const f = this.failures.get(client) ?? { count: 0, blockedUntil: 0 };
+    const failure = this.failures.get(client) ?? { count: 0, blockedUntil: 0 };
     this.failures.delete(client); // re-inserted last: the map's order is the forgetting order
-    f.count++;
-    if (f.count >= FREE_FAILURES) f.blockedUntil = this.now() + Math.min(BACKOFF.maxMs, BACKOFF.initialMs * 2 ** (f.count - FREE_FAILURES));
-    this.failures.set(client, f);
+    failure.count++;
+    if (failure.count >= FREE_FAILURES) {
+      const waitMs = Math.min(BACKOFF.maxMs, BACKOFF.initialMs * 2 ** (failure.count - FREE_FAILURES));
+      failure.blockedUntil = this.now() + waitMs;
+    }
+    this.failures.set(client, failure);
     if (this.failures.size > MAX_CLIENTS_TRACKED) this.failures.delete(this.failures.keys().next().value!);
   }
 
   private refuseBackoff(ms: number): AuthAnswer {
     this.stats.refusedBackoff++;
     const retryAfterS = Math.ceil(ms / 1000);
-    return { ok: false, status: 429, error: `too many wrong passwords from your address; try again in ${retryAfterS} s`, retryAfterS };
+    const error = `too many wrong passwords from your address; try again in ${retryAfterS} s`;
+    return { ok: false, status: 429, error, retryAfterS };
   }
 
   private refuseBusy(error: string, status: 429 | 503): AuthAnswer {

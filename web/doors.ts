@@ -8,11 +8,16 @@ export type Door =
   | { kind: 'login'; client: string }
   | { kind: 'open'; client: string };
 
-/** Headers a proxy adds: a request carrying any came through one, whoever sent it first (RFC 7239; the de-facto X-Forwarded-*). */
-const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'via'] as const;
+/**
+ * Headers a proxy adds: a request carrying any came through one, whoever sent it first (RFC 7239; the
+ * de-facto X-Forwarded-*).
+ */
+const PROXY_HEADERS = [
+  'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'via',
+] as const;
 
 export function cameThroughProxy(headers: IncomingHttpHeaders): boolean {
-  return PROXY_HEADERS.some((h) => headers[h] !== undefined);
+  return PROXY_HEADERS.some((header) => headers[header] !== undefined);
 }
 
 /**
@@ -23,9 +28,14 @@ export function cameThroughProxy(headers: IncomingHttpHeaders): boolean {
 export function clientOf(peer: string | undefined, headers: IncomingHttpHeaders): string {
   const address = peer ?? 'unknown';
   if (!isLoopback(peer)) return address;
-  const forwarded = typeof headers.forwarded === 'string' ? [...headers.forwarded.matchAll(/for="?\[?([^\]";,]+)/gi)].map((m) => m[1]!).pop() : undefined;
-  const xff = typeof headers['x-forwarded-for'] === 'string' ? headers['x-forwarded-for'].split(',').map((s) => s.trim()).filter(Boolean).pop() : undefined;
-  const named = xff ?? forwarded ?? (typeof headers['x-real-ip'] === 'string' ? headers['x-real-ip'].trim() : undefined);
+  const forwarded = typeof headers.forwarded === 'string'
+    ? [...headers.forwarded.matchAll(/for="?\[?([^\]";,]+)/gi)].map((match) => match[1]!).pop()
+    : undefined;
+  const xff = typeof headers['x-forwarded-for'] === 'string'
+    ? headers['x-forwarded-for'].split(',').map((entry) => entry.trim()).filter(Boolean).pop()
+    : undefined;
+  const realIp = typeof headers['x-real-ip'] === 'string' ? headers['x-real-ip'].trim() : undefined;
+  const named = xff ?? forwarded ?? realIp;
   return named ? `via-proxy:${named.slice(0, 64)}` : address;
 }
 
@@ -40,7 +50,9 @@ export function clientOf(peer: string | undefined, headers: IncomingHttpHeaders)
 export function door(peer: string | undefined, headers: IncomingHttpHeaders, allowedHosts: readonly string[]): Door {
   if (!hostAllowed(headers.host, allowedHosts)) {
     const given = typeof headers.host === 'string' ? JSON.stringify(headers.host.slice(0, 100)) : 'none';
-    return { kind: 'refuse', status: 421, error: `this server does not answer to the host name ${given}: add it to WEB_HOSTS (comma-separated, e.g. WEB_HOSTS=pi.lan,192.168.1.10) to use it` };
+    const error = `this server does not answer to the host name ${given}: add it to WEB_HOSTS `
+      + '(comma-separated, e.g. WEB_HOSTS=pi.lan,192.168.1.10) to use it';
+    return { kind: 'refuse', status: 421, error };
   }
   const client = clientOf(peer, headers);
   return !isLoopback(peer) || cameThroughProxy(headers) ? { kind: 'login', client } : { kind: 'open', client };

@@ -1,14 +1,13 @@
 import type { Reader } from '../alerts/words.js';
 import { nameProblem } from '../shared/contract.js';
+import type { Parsed } from '../shared/parse-helpers.js';
 import { isTimeZone, machineTimeZone } from '../shared/time-zone.js';
 import { isTemperatureUnit, type TemperatureUnit } from '../shared/units.js';
 
 /**
- * The query parameters of the JSON API, checked: a value, or every problem named. Pure; never throws,
- * whatever the query string holds.
+ * The query parameters of the JSON API, checked: a value, or every problem named (Parsed, as the
+ * configuration's parsers give). Pure; never throws, whatever the query string holds.
  */
-
-export type Parsed<T> = { ok: true; value: T } | { ok: false; problems: string[] };
 
 export interface HistoryQuery {
   device: string;
@@ -22,13 +21,18 @@ export interface HistoryQuery {
 const MAX_RANGE_MS = 10 * 366 * 86_400_000;
 const METRIC = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
+/** A relative time's units (-30m, -12h, -7d, -2w). */
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+
 /** `from`/`to` as ISO 8601 or milliseconds since 1970; relative `-7d`, `-12h`, `-30m` from `now`. */
 export function parseInstant(raw: string | null, now: Date, fallback: Date): Date | string {
   if (raw === null || raw === '') return fallback;
   const relative = /^-(\d{1,6})(m|h|d|w)$/.exec(raw);
-  if (relative) return new Date(now.getTime() - Number(relative[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[relative[2] as 'm' | 'h' | 'd' | 'w']);
+  if (relative) return new Date(now.getTime() - Number(relative[1]) * UNIT_MS[relative[2] as keyof typeof UNIT_MS]);
   const ms = /^\d{1,15}$/.test(raw) ? Number(raw) : Date.parse(raw);
-  if (!Number.isFinite(ms) || ms < Date.UTC(2000, 0, 1) || ms > Date.UTC(9999, 0, 1)) return `${JSON.stringify(raw.slice(0, 40))} is not a time (ISO 8601, milliseconds, or -7d, -12h, -30m)`;
+  if (!Number.isFinite(ms) || ms < Date.UTC(2000, 0, 1) || ms > Date.UTC(9999, 0, 1)) {
+    return `${JSON.stringify(raw.slice(0, 40))} is not a time (ISO 8601, milliseconds, or -7d, -12h, -30m)`;
+  }
   return new Date(ms);
 }
 
@@ -68,8 +72,8 @@ export function tierFor(from: Date, to: Date): 'raw' | '5m' | '1h' | '1d' {
 
 /** `?limit=` within [1, max], default `fallback`. */
 export function parseLimit(raw: string | null, fallback: number, max: number): number {
-  const n = raw === null ? fallback : Number(raw);
-  return Number.isInteger(n) && n >= 1 ? Math.min(n, max) : fallback;
+  const limit = raw === null ? fallback : Number(raw);
+  return Number.isInteger(limit) && limit >= 1 ? Math.min(limit, max) : fallback;
 }
 
 /**
@@ -81,6 +85,9 @@ export function parseReader(params: URLSearchParams): Parsed<Reader> {
   const unit = params.get('temperatureUnit') ?? 'C';
   if (!isTemperatureUnit(unit)) problems.push(`temperatureUnit: must be C or F (was "${unit.slice(0, 20)}")`);
   const timeZone = params.get('tz') ?? machineTimeZone();
-  if (!isTimeZone(timeZone)) problems.push(`tz: "${timeZone.slice(0, 60)}" is not a time zone; use an IANA name such as Europe/Berlin`);
-  return problems.length ? { ok: false, problems } : { ok: true, value: { temperatureUnit: unit as TemperatureUnit, timeZone } };
+  if (!isTimeZone(timeZone)) {
+    problems.push(`tz: "${timeZone.slice(0, 60)}" is not a time zone; use an IANA name such as Europe/Berlin`);
+  }
+  if (problems.length) return { ok: false, problems };
+  return { ok: true, value: { temperatureUnit: unit as TemperatureUnit, timeZone } };
 }

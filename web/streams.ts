@@ -4,7 +4,10 @@ import type { ServerResponse } from 'node:http';
 export const MAX_STREAMS = 100;
 /** Event streams of one client address (a browser with a few tabs); ./doors.ts clientOf names the client. */
 export const MAX_STREAMS_PER_CLIENT = 6;
-/** A reader whose unsent frames exceed this has stopped reading, and is dropped (it reconnects when it reads again). */
+/**
+ * A reader whose unsent frames exceed this has stopped reading, and is dropped (it reconnects when it reads
+ * again).
+ */
 export const MAX_BUFFERED_BYTES = 256 * 1024;
 
 export interface OpenStream { id: number; client: string }
@@ -17,14 +20,15 @@ export interface OpenStream { id: number; client: string }
  * holding the most. So no client, however many streams it opens, keeps another out; the dashboard's
  * own page always gets its stream (issue 23, item 5). `open` is in the order the streams opened.
  */
-export function streamToDrop(open: readonly OpenStream[], client: string, limits = { total: MAX_STREAMS, perClient: MAX_STREAMS_PER_CLIENT }): number | null {
-  const own = open.filter((s) => s.client === client);
+export function streamToDrop(open: readonly OpenStream[], client: string,
+  limits = { total: MAX_STREAMS, perClient: MAX_STREAMS_PER_CLIENT }): number | null {
+  const own = open.filter((stream) => stream.client === client);
   if (own.length >= limits.perClient) return own[0]!.id;
   if (open.length < limits.total) return null;
   const counts = new Map<string, number>();
-  for (const s of open) counts.set(s.client, (counts.get(s.client) ?? 0) + 1);
+  for (const stream of open) counts.set(stream.client, (counts.get(stream.client) ?? 0) + 1);
   const most = Math.max(...counts.values());
-  return open.find((s) => counts.get(s.client) === most)!.id;
+  return open.find((stream) => counts.get(stream.client) === most)!.id;
 }
 
 export interface StreamStats { opened: number; replaced: number; droppedSlow: number }
@@ -35,7 +39,9 @@ export class EventStreams {
   private nextId = 1;
   readonly stats: StreamStats = { opened: 0, replaced: 0, droppedSlow: 0 };
 
-  constructor(private readonly limits = { total: MAX_STREAMS, perClient: MAX_STREAMS_PER_CLIENT, maxBufferedBytes: MAX_BUFFERED_BYTES }) {}
+  constructor(private readonly limits = {
+    total: MAX_STREAMS, perClient: MAX_STREAMS_PER_CLIENT, maxBufferedBytes: MAX_BUFFERED_BYTES,
+  }) {}
 
   get size(): number {
     return this.open.size;
@@ -43,13 +49,17 @@ export class EventStreams {
 
   /** Takes over a response as an event stream, closing the one streamToDrop names first. */
   add(res: ServerResponse, client: string, greeting: string): void {
-    const drop = streamToDrop([...this.open].map(([id, s]) => ({ id, client: s.client })), client, this.limits);
+    const open = [...this.open].map(([id, stream]) => ({ id, client: stream.client }));
+    const drop = streamToDrop(open, client, this.limits);
     if (drop !== null) {
       this.stats.replaced++;
       this.close(drop);
     }
     const id = this.nextId++;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     res.write(greeting);
     this.open.set(id, { client, res });
     this.stats.opened++;
@@ -70,13 +80,13 @@ export class EventStreams {
   }
 
   private close(id: number): void {
-    const s = this.open.get(id);
+    const stream = this.open.get(id);
     this.open.delete(id);
-    if (!s) return;
+    if (!stream) return;
     // Ended, and the connection with it (keep-alive would hold it open); not reading, it is cut.
-    if (s.res.writableLength > 0) return void s.res.destroy();
-    s.res.end();
-    s.res.socket?.end();
+    if (stream.res.writableLength > 0) return void stream.res.destroy();
+    stream.res.end();
+    stream.res.socket?.end();
   }
 
   closeAll(): void {

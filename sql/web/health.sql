@@ -1,0 +1,2 @@
+-- /healthz: whether the database answers at all.
+SELECT 1
