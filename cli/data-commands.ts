@@ -15,6 +15,15 @@ import { formatInstant } from './time-args.js';
 import { withMigratedDatabase } from './with-database.js';
 
 type Load = (o: { config?: string }) => LoadedConfig;
+interface LatestRow {
+  device: string;
+  sensor: string;
+  metric: string;
+  value: number;
+  unit: string | null;
+  ts: Date;
+  status: string | null;
+}
 const tzFlag = ['--tz <zone>', 'time zone of the times printed (IANA name); default: this machine\'s'] as const;
 
 function zoneOf(tz: string | undefined): string {
@@ -34,11 +43,12 @@ export function addDataCommands(program: Command, load: Load): void {
     .option(...tzFlag)
     .action(async (o: { config?: string; device?: string; json?: boolean; tz?: string }) => {
       const tz = zoneOf(o.tz);
-      const rows = await withMigratedDatabase(load(o).config, 'pimonitor-latest', (db) => db.any<{ device: string; sensor: string; metric: string; value: number; unit: string | null; ts: Date; status: string | null }>(`
-        SELECT l.device, l.sensor, l.metric, l.value, l.unit, l.ts, d.status
-        FROM latest_readings l LEFT JOIN devices d USING (device)
-        WHERE $1::text[] IS NULL OR l.device = ANY($1)
-        ORDER BY l.device, l.sensor, l.metric`, [o.device?.split(',').map((s) => s.trim()) ?? null]));
+      const devices = o.device?.split(',').map((s) => s.trim()) ?? null;
+      const rows = await withMigratedDatabase(load(o).config, 'pimonitor-latest', async (db) => {
+        // Imported here, as the database modules are: commands that open no database do not load them.
+        const { sqlFile } = await import('../shared/sql-file.js');
+        return db.any<LatestRow>(sqlFile('cli', 'latest.sql'), { devices });
+      });
       const now = Date.now();
       if (o.json) {
         console.log(JSON.stringify(rows.map((r) => ({ ...r, ts: formatInstant(r.ts, tz), ageSeconds: Math.round((now - r.ts.getTime()) / 1000) })), null, 2));

@@ -54,9 +54,7 @@ export function addDeviceCommands(program: Command, load: (o: { config?: string 
     .description('list accounts')
     .addOption(configOption())
     .action(async (o: { config?: string }) => {
-      const rows = await withDb(o, (db) =>
-        db.any<{ name: string; role: string; kind: string; created_at: Date; rotated_at: Date | null; revoked_at: Date | null; managed_by: string | null }>(
-          'SELECT name, role, kind, created_at, rotated_at, revoked_at, managed_by FROM mqtt_accounts ORDER BY name'));
+      const rows = await withDb(o, async (db) => (await accounts()).listAllAccounts(db));
       if (rows.length === 0) return console.log('no accounts: anonymous clients are accepted on loopback only. Add one with `pimonitor device add <name>`.');
       const day = (d: Date | null) => (d ? formatDay(d) : '-');
       console.log(['name', 'role', 'kind', 'created', 'rotated', 'state'].join('\t'));

@@ -15,6 +15,9 @@ import { configuredSources } from '../shared/sources/spec.js';
 import { createBatchStore } from './store.js';
 import { IngestWorker } from './worker.js';
 import { startMaintenance } from '../storage/run-maintenance.js';
+import { sqlFile } from '../shared/sql-file.js';
+
+const PING = sqlFile('shared', 'ping.sql');
 
 /** The ingest process: migrate, replay the spool, subscribe, write until SIGINT/SIGTERM. */
 export async function runIngest(config: Config): Promise<void> {
@@ -56,7 +59,8 @@ export async function runIngest(config: Config): Promise<void> {
   if (ingest.httpPort !== 0) {
     const health = {
       async check() {
-        const database = await withTimeout(db.one('SELECT 1'), HEALTH_TIMEOUT_MS / 2).then(() => true, () => false);
+        const answered = withTimeout(db.one(PING), HEALTH_TIMEOUT_MS / 2);
+        const database = await answered.then(() => true, () => false);
         return { database, broker: worker.brokerConnected, subscribed: worker.subscribed };
       },
     };

@@ -9,7 +9,9 @@ import { monthStartUtc } from '../storage/partitions.js';
 const { ColumnSet } = pgp.helpers;
 const seriesColumns = new ColumnSet(['device', 'sensor', 'metric', 'unit', 'first_ts', 'last_ts', 'last_value']);
 const deviceColumns = new ColumnSet(['device', 'first_seen', 'last_seen', 'status', 'status_changed_at']);
-const rejectedColumns = new ColumnSet(['received_at', 'topic', 'payload', 'payload_bytes', 'code', 'reason'], { table: 'rejected_messages' });
+const rejectedColumns = new ColumnSet(
+  ['received_at', 'topic', 'payload', 'payload_bytes', 'code', 'reason'], { table: 'rejected_messages' },
+);
 
 const sqlFile = (name: string) => sqlFileIn('ingest', name);
 const insertReadings = sqlFile('insert-readings.sql');
@@ -19,6 +21,8 @@ const saveProgress = sqlFile('save-progress.sql');
 const prepareRaw = sqlFile('prepare-raw.sql');
 const addRollups = sqlFile('add-rollups.sql');
 const knownSeries = sqlFile('known-series.sql');
+const committedPosition = sqlFile('committed-position.sql');
+const serverVersion = sqlFileIn('shared', 'server-version.sql');
 
 /** How far a worker's spool is written; stored with every batch. */
 export interface SpoolProgress {
@@ -52,22 +56,29 @@ export interface BatchStoreOptions {
 export function createBatchStore(db: Db, { copy = 'auto', timeoutMs = 30_000 }: BatchStoreOptions = {}): BatchStore {
   let copyWorks: Promise<boolean> | undefined = typeof copy === 'boolean' ? Promise.resolve(copy) : undefined;
   const canCopy = () =>
-    (copyWorks ??= db.one<{ version: string }>('SELECT version()').then(
+    (copyWorks ??= db.one<{ version: string }>(serverVersion).then(
       ({ version }) => !/PGlite/i.test(version),
       () => ((copyWorks = undefined), false), // asked again at the next batch
     ));
   return {
     async write({ readings, series, devices, rejected }, { worker, spoolId, position }) {
-      const prepare = readings.length ? [pgp.as.format(prepareRaw, { months: arrayLiteral(monthsOf(readings)) })] : [];
-      const upsert = series.length ? [pgp.as.format(upsertSeries, { values: pgp.helpers.values(series, seriesColumns) })] : [];
+      const prepare = readings.length
+        ? [pgp.as.format(prepareRaw, { months: arrayLiteral(monthsOf(readings)) })] : [];
+      const upsert = series.length
+        ? [pgp.as.format(upsertSeries, { values: pgp.helpers.values(series, seriesColumns) })] : [];
       const after: string[] = [];
-      if (devices.length) after.push(pgp.as.format(upsertDevices, { values: pgp.helpers.values(devices, deviceColumns) }));
+      if (devices.length) {
+        after.push(pgp.as.format(upsertDevices, { values: pgp.helpers.values(devices, deviceColumns) }));
+      }
       if (rejected.length) after.push(pgp.helpers.insert(rejected, rejectedColumns));
       after.push(pgp.as.format(saveProgress, { worker, spoolId, position }));
       // Inside a caller's transaction (db is a task context, without connect()) the batch is one more statement.
-      if (readings.length && typeof (db as Partial<Pick<Db, 'connect'>>).connect === 'function' && (await canCopy())) {
-        const before = [...prepare, `${upsert[0]} RETURNING id, device, sensor, metric`].join(';\n');
-        const done = await writeWithCopy(db, readings, { before, after, addRollups: (ids, ts, value) => pgp.as.format(addRollups, { ids, ts, value }) }, timeoutMs);
+      const ownsConnections = typeof (db as Partial<Pick<Db, 'connect'>>).connect === 'function';
+      if (readings.length && ownsConnections && (await canCopy())) {
+        // The series upsert returns the ids the COPY needs (its result is the last).
+        const before = [...prepare, ...upsert].join(';\n');
+        const addRollupsOf = (ids: string, ts: string, value: string) => pgp.as.format(addRollups, { ids, ts, value });
+        const done = await writeWithCopy(db, readings, { before, after, addRollups: addRollupsOf }, timeoutMs);
         if (done) return;
       }
       // Partitions first, then series (the readings insert looks their ids up), then readings; one
@@ -76,11 +87,12 @@ export function createBatchStore(db: Db, { copy = 'auto', timeoutMs = 30_000 }: 
       await db.tx((t) => t.multi(queries.join(';\n')));
     },
     async committedPosition(worker, spoolId) {
-      const row = await db.oneOrNone<{ spool_id: string; position: string }>('SELECT spool_id, position FROM ingest_progress WHERE worker = $1', [worker]);
+      const row = await db.oneOrNone<{ spool_id: string; position: string }>(committedPosition, { worker });
       return row && row.spool_id === spoolId ? Number(row.position) : null;
     },
     knownSeries() {
-      return db.map(knownSeries, [], (r: { device: string; sensor: string; metric: string; age_ms: number | null }) => ({ device: r.device, sensor: r.sensor, metric: r.metric, ageMs: r.age_ms }));
+      type Row = { device: string; sensor: string; metric: string; age_ms: number | null };
+      return db.map(knownSeries, [], (r: Row) => ({ device: r.device, sensor: r.sensor, metric: r.metric, ageMs: r.age_ms }));
     },
   };
 }

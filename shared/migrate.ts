@@ -6,11 +6,21 @@ import { connect, disconnect, pgp, type Db } from './db.js';
 import type { Logger } from './log.js';
 import { redactUrl } from './redact.js';
 import { SQL_DIR } from './paths.js';
+import { sqlFile } from './sql-file.js';
 import { syncMetricUnits } from './unit-sync.js';
 
 /** Serialises migrations between processes (two ingest workers starting at once). Any constant will do. */
 const MIGRATION_LOCK_KEY = 0x70_69_6d_6f; // "pimo"
 const MIGRATION_FILE = /^(\d{3})_[a-z0-9_]+\.sql$/;
+
+/** The bookkeeping around the migrations; the migrations themselves are read from `dir` as they run. */
+const SQL = {
+  lock: sqlFile('shared', 'advisory-xact-lock.sql'),
+  table: sqlFile('shared', 'migrations-table.sql'),
+  applied: sqlFile('shared', 'migration-applied.sql'),
+  record: sqlFile('shared', 'migration-record.sql'),
+  version: sqlFile('shared', 'schema-version.sql'),
+};
 
 export interface Migration {
   version: number;
@@ -45,19 +55,20 @@ export function listMigrations(dir = SQL_DIR): Migration[] {
 export async function migrate(db: Db, onApplied: (m: Migration) => void = () => {}, dir = SQL_DIR): Promise<MigrationResult> {
   const migrations = listMigrations(dir);
   await db.tx(async (t) => {
-    await t.one('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-    await t.none(`CREATE TABLE IF NOT EXISTS schema_migrations (
-      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    await t.one(SQL.lock, { key: MIGRATION_LOCK_KEY });
+    await t.none(SQL.table);
   });
   const applied: Migration[] = [];
   for (const migration of migrations) {
     const ran = await db.tx(async (t) => {
-      await t.one('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-      if (await t.oneOrNone('SELECT 1 FROM schema_migrations WHERE version = $1', [migration.version])) return false;
+      await t.one(SQL.lock, { key: MIGRATION_LOCK_KEY });
+      if (await t.oneOrNone(SQL.applied, { version: migration.version })) return false;
+      // A file of its own kind, not sqlFile's: read by path from `dir` (a test's directory too), when it runs,
+      // unminified, and its failure named after the migration.
       const file = new pgp.QueryFile(migration.path, { minify: false, noWarnings: true });
       if (file.error) throw new Error(`migration ${migration.name}: ${file.error.message}`);
       await t.multi(file); // a migration may SELECT a function for its effect
-      await t.none('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+      await t.none(SQL.record, { version: migration.version, name: migration.name });
       return true;
     });
     if (ran) {
@@ -65,7 +76,7 @@ export async function migrate(db: Db, onApplied: (m: Migration) => void = () => 
       onApplied(migration);
     }
   }
-  const { version } = await db.one<{ version: number }>('SELECT coalesce(max(version), 0)::int AS version FROM schema_migrations');
+  const { version } = await db.one<{ version: number }>(SQL.version);
   // The units table is the code's (shared/units.ts); a test's own migration directory has none.
   if (version === migrations.length && dir === SQL_DIR) await syncMetricUnits(db, MIGRATION_LOCK_KEY);
   return { applied, version, newerThanCode: version > migrations.length };

@@ -1,0 +1,2 @@
+-- Commits the transaction begin.sql opened.
+COMMIT

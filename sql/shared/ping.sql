@@ -1,0 +1,2 @@
+-- Whether the database answers, for a health check.
+SELECT 1

@@ -1,0 +1,2 @@
+-- Rolls back the transaction begin.sql opened.
+ROLLBACK

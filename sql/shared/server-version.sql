@@ -1,0 +1,2 @@
+-- The server's version string (PGlite says so in it).
+SELECT version()
