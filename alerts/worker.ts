@@ -84,7 +84,7 @@ export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
     }
     engine.restore(owned, restored.lastSeen, restored.offline, restored.progress);
     this.engine = engine;
-    // Stopped meanwhile: nothing is connected that stop() would not end.
+    // stop() ran meanwhile and ended no client: connect none now, so none is left running.
     if (this.stopped) return;
     const client = this.options.connect();
     this.client = client;
@@ -97,7 +97,7 @@ export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
     if (!client.connected) await new Promise((resolve) => client.once('connect', resolve));
     const topics = alertSubscriptions(this.options.sources ?? []);
     await client.subscribeAsync(Object.fromEntries(topics.map((topic) => [topic, { qos: 1 as const }])));
-    if (this.stopped) return;
+    if (this.stopped) return; // stop() ended the client; no ticks after it
     // Time passes in the same queue as messages, at the next due timer or every tickMs.
     this.ticks = new Periodic(() => this.enqueue(async () => {
       await this.store(engine.tick(this.now()));
