@@ -107,7 +107,7 @@ async function listReports(config: Config): Promise<void> {
   const { nextRunAfter } = await import('../reports/period.js');
   const { recentRuns } = await import('../reports/store.js');
   const reports = reportsSetup(config);
-  if (reports.length === 0) return console.log('no reports configured; add one to reports.list (README "Reports")');
+  if (reports.length === 0) return console.log('no reports configured; add one to reports.list (docs/reports.md)');
   const runs = await withMigratedDatabase(config, 'pimonitor-report-list', (db) => recentRuns(db, 200));
   const now = new Date();
   console.log(formatTable(['report', 'schedule', 'time zone', 'period', 'to', 'next run', 'last run'], reports.map((r) => {

@@ -46,7 +46,10 @@ export function addSourcesCommands(program: Command, load: (o: { config?: string
       const { fencedRoots } = await import('../shared/sources/territory.js');
       const { config } = load(o);
       const list = configuredSources(config.ingest.sources, config.node.discovery.prefix);
-      if (list.length === 0) return console.log('no sources: only pimonitor\'s own home/<device>/<sensor>. Add some with INGEST_SOURCES=tasmota,zigbee2mqtt (see README "Devices you already have").');
+      if (list.length === 0) {
+        return console.log("no sources: only pimonitor's own home/<device>/<sensor>. "
+          + 'Add some with INGEST_SOURCES=tasmota,zigbee2mqtt (see docs/devices.md).');
+      }
       console.log(['name', 'preset', 'topics'].join('\t'));
       for (const s of list) console.log([s.name, s.preset, s.filters.join(' ')].join('\t'));
       if (list.some((s) => s.filters.some((f) => f.startsWith('+/'))))
