@@ -9,6 +9,7 @@ import { addStorageCommands } from './storage-commands.js';
 import { addAlertsCommands } from './alerts-commands.js';
 import { addReportCommands } from './report-commands.js';
 import { addSourcesCommands } from './sources-commands.js';
+import { addConfigReferenceCommand } from './config-reference.js';
 import { ExpectedError } from '../shared/expected-error.js';
 import { databaseProblem } from '../shared/database-problem.js';
 import { watchParent } from '../shared/shutdown.js';
@@ -91,7 +92,7 @@ program
     }, (m) => console.log(`applied ${m.name}`));
   });
 
-program
+const configCommand = program
   .command('config')
   .description('print the effective configuration, secrets redacted')
   .addOption(configOption())
@@ -109,6 +110,7 @@ program
       console.log(`${s.key} = ${JSON.stringify(s.value)}   (from ${from}; variable ${s.env})\n    ${s.doc}`);
     }
   });
+addConfigReferenceCommand(configCommand);
 
 function setPath(tree: Record<string, unknown>, key: string, value: unknown): void {
   const parts = key.split('.');
