@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config/index.js';
 import { renderReference, undocumented, wrap } from '../config/reference.js';
 import { schema, SECTIONS, settingsOf } from '../config/schema.js';
+import { runCli } from './helpers/cli.js';
 
 const DOC = 'docs/configuration.md';
 const REGENERATE = 'run `npm run docs:config` and commit docs/configuration.md';
@@ -23,6 +24,12 @@ describe('docs/configuration.md', () => {
       const where = firstDifference(rendered, written);
       throw new Error(`${DOC} differs from what config/*.ts render (${where}): ${REGENERATE}`);
     }
+  });
+
+  test('is what `pimonitor config reference` prints, whatever the configuration (the build in dist/)', async () => {
+    const { code, output } = await runCli(['config', 'reference'], { MQTT_PORT: '1884', NODE_DEVICE: 'elsewhere' });
+    expect(code).toBe(0);
+    expect(output).toBe(rendered);
   });
 
   test('has every setting the loader knows, with its environment variable', () => {
