@@ -2,7 +2,18 @@ import { factsOf, type AlertFacts } from './facts.js';
 import { sentenceOf, STORED_UNITS } from './words.js';
 import { selects, type Rule, type Severity } from './rules.js';
 import { ProgressBook, seriesIdOf, type SeriesNewest } from './progress.js';
-import { AT_ONCE, dueAt, observe, observeSilence, observeValue, tick, type AlertEvent, type AlertState, type Step, type Timing } from './transitions.js';
+import {
+  AT_ONCE,
+  dueAt,
+  observe,
+  observeSilence,
+  observeValue,
+  tick,
+  type AlertEvent,
+  type AlertState,
+  type Step,
+  type Timing,
+} from './transitions.js';
 
 /** What an alert is about: a series (device/sensor/metric), a sensor (device/sensor) or a device. */
 export interface AlertKey {
@@ -17,7 +28,9 @@ export interface Change {
   key: AlertKey;
   state: AlertState | null;
   event?: AlertEvent & {
-    severity: Severity; labels: Readonly<Record<string, string>>; inhibited: boolean;
+    severity: Severity;
+    labels: Readonly<Record<string, string>>;
+    inhibited: boolean;
     /** What held, against what (issue 24, item 5): each reader words the event from these, in its units. */
     facts: AlertFacts;
     /** The event in words in the stored units (°C, UTC): alert_events.message, for SQL and the log. */
@@ -39,7 +52,8 @@ export interface SensorDiag {
 }
 
 const keyString = (k: AlertKey) => [k.rule, k.device, k.sensor ?? '', k.metric ?? ''].join('\u0000');
-const seriesOf = (k: AlertKey) => (k.metric === undefined ? null : seriesIdOf({ device: k.device, sensor: k.sensor ?? '', metric: k.metric }));
+const seriesOf = (k: AlertKey) =>
+  k.metric === undefined ? null : seriesIdOf({ device: k.device, sensor: k.sensor ?? '', metric: k.metric });
 /** Only threshold rules wait and keep firing; offline rules wait; stale and health rules act at once. */
 const timingOf = (rule: Rule): Timing => ({
   forMs: rule.type === 'threshold' || rule.type === 'offline' ? rule.forMs : 0,
@@ -58,7 +72,8 @@ const timingOf = (rule: Rule): Timing => ({
  * backlog fires is held until its series catches up (alerts/progress.ts), then released.
  */
 /** A threshold step remembers the reading time that made it. */
-const stamped = (step: Step, ts: number): Step => (step.state ? { ...step, state: { ...step.state, observedAt: ts } } : step);
+const stamped = (step: Step, ts: number): Step =>
+  step.state ? { ...step, state: { ...step.state, observedAt: ts } } : step;
 
 export type { SeriesNewest } from './progress.js';
 
@@ -75,10 +90,18 @@ export class AlertEngine {
   /** Readings older than their series' newest: they reach storage, not the alerts. */
   lateReadings = 0;
 
-  constructor(private readonly rules: readonly Rule[], private readonly startedAt: number) {}
+  constructor(
+    private readonly rules: readonly Rule[],
+    private readonly startedAt: number,
+  ) {}
 
   /** After a restart: the stored states, when each series was last heard from, which devices are offline. */
-  restore(states: ReadonlyArray<{ key: AlertKey; state: AlertState }>, lastSeen: ReadonlyArray<{ device: string; sensor: string; metric: string; at: number }>, offline: ReadonlyArray<{ device: string; since: number }>, progress: ReadonlyArray<SeriesNewest> = []): void {
+  restore(
+    states: ReadonlyArray<{ key: AlertKey; state: AlertState }>,
+    lastSeen: ReadonlyArray<{ device: string; sensor: string; metric: string; at: number }>,
+    offline: ReadonlyArray<{ device: string; since: number }>,
+    progress: ReadonlyArray<SeriesNewest> = [],
+  ): void {
     // Where each series stood (alert_progress), so a reading older than that stays late after a restart.
     for (const { newest, ...series } of progress) this.progress.know(series, newest);
     for (const { key, state } of states) {
@@ -87,7 +110,8 @@ export class AlertEngine {
       this.states.set(keyString(key), { key, rule, state });
       // A firing held back before the restart is released at the first tick that finds it settled.
       if (state.phase !== 'pending') this.restored.add(keyString(key));
-      if (key.metric !== undefined && state.observedAt !== undefined) this.progress.know({ device: key.device, sensor: key.sensor ?? '', metric: key.metric }, state.observedAt);
+      if (key.metric !== undefined && state.observedAt !== undefined)
+        this.progress.know({ device: key.device, sensor: key.sensor ?? '', metric: key.metric }, state.observedAt);
     }
     for (const s of lastSeen) this.lastSeen.set(seriesIdOf(s), s);
     for (const o of offline) this.offline.set(o.device, o.since);
@@ -121,7 +145,8 @@ export class AlertEngine {
         const step = (state: AlertState | null) => stamped(observeValue(rule, state, value, ts), ts);
         changes.push(...this.apply(rule, key, step, value, !progress.live));
       }
-      if (rule.type === 'stale') changes.push(...this.apply(rule, key, (state) => observe(AT_ONCE, state, false, false, 0, now), 0));
+      if (rule.type === 'stale')
+        changes.push(...this.apply(rule, key, (state) => observe(AT_ONCE, state, false, false, 0, now), 0));
     }
     if (progress.live) changes.push(...this.release(now, (key) => seriesOf(key) === id));
     return changes;
@@ -134,13 +159,21 @@ export class AlertEngine {
     for (const rule of this.rules) {
       if (rule.type !== 'offline' || !selects(rule.select, [device])) continue;
       const down = status === 'offline';
-      changes.push(...this.apply(rule, { rule: rule.name, device }, (state) => observe(timingOf(rule), state, down, down, down ? 1 : 0, at), 0));
+      changes.push(
+        ...this.apply(
+          rule,
+          { rule: rule.name, device },
+          (state) => observe(timingOf(rule), state, down, down, down ? 1 : 0, at),
+          0,
+        ),
+      );
     }
     // Every online status, not only a change: after a restart the engine may not know the device was offline.
     if (status === 'online') {
       for (const [id, { key, rule, state }] of this.states) {
         // One a backlog fired waits for its series to catch up (release, below or at a tick).
-        if (key.device !== device || rule.type === 'offline' || state.phase === 'pending' || this.backlogHeld.has(id)) continue;
+        if (key.device !== device || rule.type === 'offline' || state.phase === 'pending' || this.backlogHeld.has(id))
+          continue;
         this.restored.delete(id);
         changes.push({ key, state, release: true });
       }
@@ -156,7 +189,7 @@ export class AlertEngine {
     const restarted = !before || diag.attempts < before.attempts || diag.readings < before.readings;
     const attempts = restarted ? diag.attempts : diag.attempts - before.attempts;
     const readings = restarted ? diag.readings : diag.readings - before.readings;
-    const rate = attempts > 0 ? 1 - readings / attempts : before?.rate ?? 0;
+    const rate = attempts > 0 ? 1 - readings / attempts : (before?.rate ?? 0);
     const lastSuccessAt = readings > 0 || !before ? at : before.lastSuccessAt;
     this.diags.set(id, { ...diag, lastSuccessAt, rate });
     return this.evaluateHealth(device, sensor, at);
@@ -178,7 +211,8 @@ export class AlertEngine {
       // A series whose clock is behind (alerts/progress.ts) times its alerts on its own clock.
       if (due === null || due > at - (series === null ? 0 : this.progress.lagOf(series))) continue;
       const step = tick(timing, entry.state, Math.max(due, entry.state.observedAt ?? due));
-      if (step.state?.phase !== entry.state.phase) changes.push(this.commit(id, entry.rule, entry.key, step, entry.state.value, false));
+      if (step.state?.phase !== entry.state.phase)
+        changes.push(this.commit(id, entry.rule, entry.key, step, entry.state.value, false));
     }
     changes.push(...this.release(at, () => true));
     for (const rule of this.rules) {
@@ -186,7 +220,14 @@ export class AlertEngine {
       for (const s of this.lastSeen.values()) {
         if (!selects(rule.select, [s.device, s.sensor, s.metric]) || this.offline.has(s.device)) continue;
         const silentFor = Math.round((at - s.at) / 1000);
-        changes.push(...this.apply(rule, { rule: rule.name, device: s.device, sensor: s.sensor, metric: s.metric }, (state) => observeSilence(rule, state, s.at, this.startedAt, at), silentFor));
+        changes.push(
+          ...this.apply(
+            rule,
+            { rule: rule.name, device: s.device, sensor: s.sensor, metric: s.metric },
+            (state) => observeSilence(rule, state, s.at, this.startedAt, at),
+            silentFor,
+          ),
+        );
       }
     }
     for (const id of this.diags.keys()) {
@@ -204,7 +245,10 @@ export class AlertEngine {
       // Review (issue 24): a timer of a series catching up waits for it to settle (tick skips it until
       // then). Due at its past due time, it made the worker tick back to back, a busy loop, until then.
       const series = seriesOf(key);
-      const due = timer === null || series === null ? timer : Math.max(timer + this.progress.lagOf(series), this.progress.settlesAt(series));
+      const due =
+        timer === null || series === null
+          ? timer
+          : Math.max(timer + this.progress.lagOf(series), this.progress.settlesAt(series));
       if (due !== null && (next === null || due < next)) next = due;
     }
     return next;
@@ -224,7 +268,14 @@ export class AlertEngine {
       const failing = rule.maxFailureRate !== undefined && d.rate > rule.maxFailureRate;
       const silent = rule.noSuccessForMs !== undefined && at - d.lastSuccessAt >= rule.noSuccessForMs;
       const bad = failing || silent;
-      changes.push(...this.apply(rule, { rule: rule.name, device, sensor }, (state) => observe(AT_ONCE, state, bad, bad, d.rate, at), d.rate));
+      changes.push(
+        ...this.apply(
+          rule,
+          { rule: rule.name, device, sensor },
+          (state) => observe(AT_ONCE, state, bad, bad, d.rate, at),
+          d.rate,
+        ),
+      );
     }
     return changes;
   }
@@ -263,7 +314,13 @@ export class AlertEngine {
     this.progress.untake(rows);
   }
 
-  private apply(rule: Rule, key: AlertKey, step: (state: AlertState | null) => Step, value: number, catchingUp = false): Change[] {
+  private apply(
+    rule: Rule,
+    key: AlertKey,
+    step: (state: AlertState | null) => Step,
+    value: number,
+    catchingUp = false,
+  ): Change[] {
     const id = keyString(key);
     const before = this.states.get(id)?.state ?? null;
     const next = step(before);
@@ -283,13 +340,36 @@ export class AlertEngine {
     const inhibited = rule.type !== 'offline' && this.offline.has(key.device);
     const held = catchingUp && step.event.type === 'fired';
     if (held) this.backlogHeld.add(id);
-    return { key, state: step.state, event: { ...step.event, severity: rule.severity, labels: rule.labels, inhibited, catchingUp: held, ...this.described(rule, key, step.event) } };
+    return {
+      key,
+      state: step.state,
+      event: {
+        ...step.event,
+        severity: rule.severity,
+        labels: rule.labels,
+        inhibited,
+        catchingUp: held,
+        ...this.described(rule, key, step.event),
+      },
+    };
   }
 
   /** An event's facts, and its words in the stored units. */
   private described(rule: Rule, key: AlertKey, event: AlertEvent): { facts: AlertFacts; message: string } {
     const facts = factsOf(rule, key.metric ?? '');
-    const row = { ...facts, kind: event.type, at: new Date(event.at), started_at: new Date(event.startedAt), rule: rule.name, severity: rule.severity, device: key.device, sensor: key.sensor ?? '', metric: key.metric ?? '', value: event.value, message: '' };
+    const row = {
+      ...facts,
+      kind: event.type,
+      at: new Date(event.at),
+      started_at: new Date(event.startedAt),
+      rule: rule.name,
+      severity: rule.severity,
+      device: key.device,
+      sensor: key.sensor ?? '',
+      metric: key.metric ?? '',
+      value: event.value,
+      message: '',
+    };
     return { facts, message: sentenceOf(row, STORED_UNITS) };
   }
 }

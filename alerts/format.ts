@@ -37,7 +37,7 @@ function stateOf(e: NotificationEvent): string {
 
 export function textOf(events: readonly NotificationEvent[], reader: Reader): string {
   const ended = (e: NotificationEvent) =>
-    (e.kind === 'resolved' ? `, ${e.past_episode ? 'ended' : 'resolved'} ${instantOf(e.at, reader)}` : '');
+    e.kind === 'resolved' ? `, ${e.past_episode ? 'ended' : 'resolved'} ${instantOf(e.at, reader)}` : '';
   const details = (e: NotificationEvent) =>
     `rule ${e.rule}, ${e.severity}, since ${instantOf(e.started_at, reader)}${ended(e)}`;
   return `${events.map((e) => `${sentenceOf(e, reader)}\n  ${details(e)}`).join('\n\n')}\n\n— pimonitor\n`;
@@ -46,11 +46,16 @@ export function textOf(events: readonly NotificationEvent[], reader: Reader): st
 export function htmlOf(events: readonly NotificationEvent[], reader: Reader): string {
   const cell = (style: string, text: string) => `<td style="padding:4px 8px${style}">${escape(text)}</td>`;
   const colour = (e: NotificationEvent) =>
-    (e.kind === 'resolved' ? '#2e7d32' : e.severity === 'critical' ? '#c62828' : '#ef6c00');
-  const rows = events.map((e) => `<tr>${cell(`;color:${colour(e)}`, stateOf(e))}${cell('', sentenceOf(e, reader))}`
-    + `${cell(';color:#666', instantOf(e.started_at, reader))}</tr>`);
-  return `<table style="font-family:sans-serif;font-size:14px;border-collapse:collapse">${rows.join('')}</table>`
-    + '<p style="font-family:sans-serif;color:#666;font-size:12px">pimonitor</p>';
+    e.kind === 'resolved' ? '#2e7d32' : e.severity === 'critical' ? '#c62828' : '#ef6c00';
+  const rows = events.map(
+    (e) =>
+      `<tr>${cell(`;color:${colour(e)}`, stateOf(e))}${cell('', sentenceOf(e, reader))}` +
+      `${cell(';color:#666', instantOf(e.started_at, reader))}</tr>`,
+  );
+  return (
+    `<table style="font-family:sans-serif;font-size:14px;border-collapse:collapse">${rows.join('')}</table>` +
+    '<p style="font-family:sans-serif;color:#666;font-size:12px">pimonitor</p>'
+  );
 }
 
 /**
@@ -60,10 +65,15 @@ export function htmlOf(events: readonly NotificationEvent[], reader: Reader): st
 function annotationsOf(e: NotificationEvent, reader: Reader): Record<string, string> {
   const q = quantitiesOf(e, reader);
   const text = (n: number | undefined | null) =>
-    (n === undefined || n === null ? undefined : formatNumber(n, 'machine'));
+    n === undefined || n === null ? undefined : formatNumber(n, 'machine');
   const entries: Array<[string, string | undefined | null]> = [
-    ['summary', sentenceOf(e, reader)], ['value', text(q.value)], ['unit', q.unit], ['condition', q.condition],
-    ['threshold', text(q.threshold)], ['thresholdLow', text(q.thresholdLow)], ['thresholdHigh', text(q.thresholdHigh)],
+    ['summary', sentenceOf(e, reader)],
+    ['value', text(q.value)],
+    ['unit', q.unit],
+    ['condition', q.condition],
+    ['threshold', text(q.threshold)],
+    ['thresholdLow', text(q.thresholdLow)],
+    ['thresholdHigh', text(q.thresholdHigh)],
     ['reason', e.reason],
   ];
   return Object.fromEntries(entries.filter((x): x is [string, string] => typeof x[1] === 'string' && x[1] !== ''));
@@ -77,9 +87,12 @@ export function alertmanagerBody(route: string, events: readonly NotificationEve
   const alerts = events.map((e) => ({
     status: e.kind === 'resolved' ? 'resolved' : 'firing',
     labels: {
-      alertname: e.rule, device: e.device,
-      ...(e.sensor ? { sensor: e.sensor } : {}), ...(e.metric ? { metric: e.metric } : {}),
-      severity: e.severity, ...e.labels,
+      alertname: e.rule,
+      device: e.device,
+      ...(e.sensor ? { sensor: e.sensor } : {}),
+      ...(e.metric ? { metric: e.metric } : {}),
+      severity: e.severity,
+      ...e.labels,
     },
     annotations: annotationsOf(e, reader),
     startsAt: e.started_at.toISOString(),
@@ -106,9 +119,18 @@ export function alertmanagerBody(route: string, events: readonly NotificationEve
 export function mqttPayloadOf(e: NotificationEvent, reader: Reader) {
   const { value, unit, condition, ...thresholds } = quantitiesOf(e, reader);
   return {
-    rule: e.rule, device: e.device, sensor: e.sensor || undefined, metric: e.metric || undefined, severity: e.severity,
-    value, unit: unit ?? undefined, condition: condition ?? undefined, ...thresholds,
-    message: sentenceOf(e, reader), startedAt: e.started_at.toISOString(), firedAt: e.at.toISOString(),
+    rule: e.rule,
+    device: e.device,
+    sensor: e.sensor || undefined,
+    metric: e.metric || undefined,
+    severity: e.severity,
+    value,
+    unit: unit ?? undefined,
+    condition: condition ?? undefined,
+    ...thresholds,
+    message: sentenceOf(e, reader),
+    startedAt: e.started_at.toISOString(),
+    firedAt: e.at.toISOString(),
     labels: e.labels,
   };
 }

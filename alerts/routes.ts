@@ -35,17 +35,33 @@ interface RouteBase {
   timeZone?: string;
 }
 
-export type Route = RouteBase & (
-  | { type: 'email'; to: string[] }
-  | { type: 'webhook'; url: string; bearerToken?: string }
-  | { type: 'ntfy'; url: string; token?: string }
-  | { type: 'mqtt' }
-);
+export type Route = RouteBase &
+  (
+    | { type: 'email'; to: string[] }
+    | { type: 'webhook'; url: string; bearerToken?: string }
+    | { type: 'ntfy'; url: string; token?: string }
+    | { type: 'mqtt' }
+  );
 
 const CLOCK = /^([01]\d|2[0-3]):([0-5]\d)$/;
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
-const TYPE_KEYS: Record<Route['type'], string[]> = { email: ['to'], webhook: ['url', 'bearerToken'], ntfy: ['url', 'token'], mqtt: [] };
-const COMMON_KEYS = ['name', 'type', 'severities', 'sendResolved', 'repeatInterval', 'groupWait', 'quietHours', 'temperatureUnit', 'timeZone'];
+const TYPE_KEYS: Record<Route['type'], string[]> = {
+  email: ['to'],
+  webhook: ['url', 'bearerToken'],
+  ntfy: ['url', 'token'],
+  mqtt: [],
+};
+const COMMON_KEYS = [
+  'name',
+  'type',
+  'severities',
+  'sendResolved',
+  'repeatInterval',
+  'groupWait',
+  'quietHours',
+  'temperatureUnit',
+  'timeZone',
+];
 
 export function parseRoutes(raw: unknown): Parsed<Route[]> {
   return parseNamedList(raw, 'alerts.routes', 'route', parseRoute);
@@ -63,21 +79,26 @@ function parseRoute(item: unknown, problems: string[]): Route | null {
     return null;
   }
   for (const key of Object.keys(r)) {
-    if (!COMMON_KEYS.includes(key) && !TYPE_KEYS[type].includes(key)) problems.push(`${key.slice(0, 40)}: not a setting of a ${type} route`);
+    if (!COMMON_KEYS.includes(key) && !TYPE_KEYS[type].includes(key))
+      problems.push(`${key.slice(0, 40)}: not a setting of a ${type} route`);
   }
   if (!isName(r.name)) problems.push('name: must be 1 to 64 letters, digits, - or _');
   const name = isName(r.name) ? r.name : '';
   const severities = r.severities === undefined ? [...SEVERITIES] : severityList(r.severities, 'severities', problems);
-  if (r.sendResolved !== undefined && typeof r.sendResolved !== 'boolean') problems.push('sendResolved: must be true or false');
+  if (r.sendResolved !== undefined && typeof r.sendResolved !== 'boolean')
+    problems.push('sendResolved: must be true or false');
   const duration = (key: string, fallback: number) => durationField(r, key, fallback, problems);
   if (r.temperatureUnit !== undefined && !isTemperatureUnit(r.temperatureUnit)) {
     const units = TEMPERATURE_UNITS.map((u) => `"${u}"`).join(' or ');
     problems.push(`temperatureUnit: must be ${units} (was ${JSON.stringify(r.temperatureUnit)?.slice(0, 40)})`);
   }
-  const zoneProblem = `timeZone: ${JSON.stringify(r.timeZone)?.slice(0, 60)} is not a time zone; use an IANA name such as Europe/Berlin`;
+  const zoneWas = JSON.stringify(r.timeZone)?.slice(0, 60);
+  const zoneProblem = `timeZone: ${zoneWas} is not a time zone; use an IANA name such as Europe/Berlin`;
   const timeZone = zoneSetting(r.timeZone, undefined, zoneProblem, problems);
   const base: RouteBase = {
-    name, severities, sendResolved: r.sendResolved !== false,
+    name,
+    severities,
+    sendResolved: r.sendResolved !== false,
     repeatIntervalMs: duration('repeatInterval', 4 * 3_600_000),
     groupWaitMs: duration('groupWait', 30_000),
     quietHours: r.quietHours === undefined ? undefined : parseQuietHours(r.quietHours, timeZone, problems),
@@ -103,7 +124,8 @@ function parseRoute(item: unknown, problems: string[]): Route | null {
   switch (type) {
     case 'email': {
       const to = Array.isArray(r.to) ? r.to : typeof r.to === 'string' ? [r.to] : [];
-      if (to.length === 0 || !to.every((a) => typeof a === 'string' && EMAIL.test(a))) problems.push('to: must be one or more e-mail addresses');
+      if (to.length === 0 || !to.every((a) => typeof a === 'string' && EMAIL.test(a)))
+        problems.push('to: must be one or more e-mail addresses');
       return { ...base, type, to: to as string[] };
     }
     case 'webhook':
@@ -116,7 +138,8 @@ function parseRoute(item: unknown, problems: string[]): Route | null {
 }
 
 function severityList(raw: unknown, key: string, problems: string[]): Severity[] {
-  if (Array.isArray(raw) && raw.length > 0 && raw.every((s) => (SEVERITIES as readonly unknown[]).includes(s))) return raw as Severity[];
+  if (Array.isArray(raw) && raw.length > 0 && raw.every((s) => (SEVERITIES as readonly unknown[]).includes(s)))
+    return raw as Severity[];
   problems.push(`${key}: must be a list of ${SEVERITIES.join(', ')}`);
   return [];
 }
@@ -130,15 +153,22 @@ function parseQuietHours(raw: unknown, routeTimeZone: string | undefined, proble
     problems.push('quietHours: from and to must be different times of day as HH:MM, such as 22:00 and 07:00');
   }
   const zoneProblem = 'quietHours.timeZone: must be an IANA time zone such as Europe/Berlin';
-  const timeZone = q.timeZone === undefined ? routeTimeZone ?? 'UTC' : zoneSetting(q.timeZone, 'UTC', zoneProblem, problems);
-  const except = q.except === undefined ? ['critical' as Severity] : severityList(q.except, 'quietHours.except', problems);
+  const timeZone =
+    q.timeZone === undefined ? (routeTimeZone ?? 'UTC') : zoneSetting(q.timeZone, 'UTC', zoneProblem, problems);
+  const except =
+    q.except === undefined ? ['critical' as Severity] : severityList(q.except, 'quietHours.except', problems);
   if (!from || !to) return undefined;
   const minuteOf = (clock: RegExpExecArray) => Number(clock[1]) * 60 + Number(clock[2]);
   return { fromMinute: minuteOf(from), toMinute: minuteOf(to), timeZone, except };
 }
 
 /** A time zone setting: absent is `fallback`; one that names no zone is `problem` (and `fallback`). */
-function zoneSetting<F extends string | undefined>(raw: unknown, fallback: F, problem: string, problems: string[]): string | F {
+function zoneSetting<F extends string | undefined>(
+  raw: unknown,
+  fallback: F,
+  problem: string,
+  problems: string[],
+): string | F {
   if (raw === undefined) return fallback;
   if (typeof raw === 'string' && isTimeZone(raw)) return raw;
   problems.push(problem);
@@ -155,14 +185,21 @@ export function quietUntil(q: QuietHours, at: number): number | null {
   const wall = wallClockOf(at, q.timeZone);
   const day = Math.floor(wall / 86_400_000) * 86_400_000;
   const minute = (wall - day) / 60_000;
-  const inside = q.fromMinute < q.toMinute ? minute >= q.fromMinute && minute < q.toMinute : minute >= q.fromMinute || minute < q.toMinute;
+  const inside =
+    q.fromMinute < q.toMinute
+      ? minute >= q.fromMinute && minute < q.toMinute
+      : minute >= q.fromMinute || minute < q.toMinute;
   if (!inside) return null;
   const endDay = minute < q.toMinute ? day : day + 86_400_000;
   return wallClockToInstant(endDay + q.toMinute * 60_000, q.timeZone);
 }
 
 /** When a notification of this event through this route falls due, or null if the route does not take it. */
-export function planNotification(route: Route, event: { type: 'fired' | 'resolved'; severity: Severity }, at: number): number | null {
+export function planNotification(
+  route: Route,
+  event: { type: 'fired' | 'resolved'; severity: Severity },
+  at: number,
+): number | null {
   if (!route.severities.includes(event.severity)) return null;
   if (event.type === 'resolved' && !route.sendResolved) return null;
   return dueThrough(route, event.severity, at);
@@ -175,6 +212,7 @@ export function planNotification(route: Route, event: { type: 'fired' | 'resolve
  */
 export function dueThrough(route: Route, severity: Severity, at: number): number {
   const due = at + route.groupWaitMs;
-  const quiet = route.quietHours && !route.quietHours.except.includes(severity) ? quietUntil(route.quietHours, due) : null;
+  const quiet =
+    route.quietHours && !route.quietHours.except.includes(severity) ? quietUntil(route.quietHours, due) : null;
   return quiet ?? due;
 }

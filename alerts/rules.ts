@@ -21,7 +21,10 @@ interface RuleBase {
   labels: Readonly<Record<string, string>>;
   /** Names of the routes this rule's notifications take; all routes when absent. */
   routes?: string[];
-  /** Template with the PLACEHOLDERS, e.g. {{device}} {{metric}} {{value}}{{unit}} {{condition}} {{threshold}}{{unit}} for {{for}}. */
+  /**
+   * Template with the PLACEHOLDERS, e.g.
+   * {{device}} {{metric}} {{value}}{{unit}} {{condition}} {{threshold}}{{unit}} for {{for}}.
+   */
   message: string;
 }
 
@@ -68,9 +71,25 @@ export function thresholdCondition(start: ThresholdRule['start']): ThresholdCond
 export type Rule = ThresholdRule | StaleRule | OfflineRule | SensorHealthRule;
 export type RuleType = Rule['type'];
 
-export const PLACEHOLDERS = ['device', 'sensor', 'metric', 'value', 'unit', 'condition', 'threshold', 'for', 'rule', 'severity'] as const;
+export const PLACEHOLDERS = [
+  'device',
+  'sensor',
+  'metric',
+  'value',
+  'unit',
+  'condition',
+  'threshold',
+  'for',
+  'rule',
+  'severity',
+] as const;
 const LEVELS: Record<RuleType, number> = { threshold: 3, stale: 3, offline: 1, sensorHealth: 2 };
-const SELECT_HELP: Record<RuleType, string> = { threshold: 'device/sensor/metric', stale: 'device/sensor/metric', offline: 'device', sensorHealth: 'device/sensor' };
+const SELECT_HELP: Record<RuleType, string> = {
+  threshold: 'device/sensor/metric',
+  stale: 'device/sensor/metric',
+  offline: 'device',
+  sensorHealth: 'device/sensor',
+};
 /** The built-in wording of a firing; a resolution is worded by alerts/words.ts. */
 export const DEFAULT_MESSAGES: Record<RuleType, string> = {
   threshold: '{{device}}/{{sensor}} {{metric}} {{value}}{{unit}} {{condition}} {{threshold}}{{unit}} for {{for}}',
@@ -100,11 +119,16 @@ function parseRule(item: unknown, problems: string[]): Rule | null {
   const r = item as Record<string, unknown>;
   const type = r.type as RuleType;
   if (!Object.hasOwn(LEVELS, String(type))) {
-    problems.push(`type: must be one of threshold, stale, offline, sensorHealth (was ${JSON.stringify(r.type)?.slice(0, 40)})`);
+    problems.push(
+      `type: must be one of threshold, stale, offline, sensorHealth (was ${JSON.stringify(r.type)?.slice(0, 40)})`,
+    );
     return null;
   }
   for (const key of Object.keys(r)) {
-    if (!COMMON_KEYS.includes(key) && !KEYS[type].includes(key)) problems.push(`${key.slice(0, 40)}: not a setting of a ${type} rule (it has ${[...COMMON_KEYS, ...KEYS[type]].join(', ')})`);
+    if (!COMMON_KEYS.includes(key) && !KEYS[type].includes(key))
+      problems.push(
+        `${key.slice(0, 40)}: not a setting of a ${type} rule (it has ${[...COMMON_KEYS, ...KEYS[type]].join(', ')})`,
+      );
   }
   if (!isName(r.name)) problems.push('name: must be 1 to 64 letters, digits, - or _ (it is part of MQTT topics)');
   const name = isName(r.name) ? r.name : '';
@@ -114,7 +138,8 @@ function parseRule(item: unknown, problems: string[]): Rule | null {
   const severity = isSeverity ? (r.severity as Severity) : 'warning';
   const labels = parseLabels(r.labels, problems);
   const message = r.message === undefined ? DEFAULT_MESSAGES[type] : parseTemplate(r.message, problems);
-  const duration = <F extends number | undefined>(key: string, fallback: F) => durationField(r, key, fallback, problems);
+  const duration = <F extends number | undefined>(key: string, fallback: F) =>
+    durationField(r, key, fallback, problems);
   const routes = parseRouteNames(r.routes, problems);
   const base = { name, select, severity, labels, message, ...(routes ? { routes } : {}) };
   switch (type) {
@@ -133,9 +158,11 @@ function parseRule(item: unknown, problems: string[]): Rule | null {
       return { ...base, type, forMs: duration('for', 0) };
     case 'sensorHealth': {
       const rate = r.maxFailureRate;
-      if (rate !== undefined && (typeof rate !== 'number' || !(rate >= 0 && rate < 1))) problems.push('maxFailureRate: must be a number from 0 to below 1 (0.5: half the reads failed)');
+      if (rate !== undefined && (typeof rate !== 'number' || !(rate >= 0 && rate < 1)))
+        problems.push('maxFailureRate: must be a number from 0 to below 1 (0.5: half the reads failed)');
       const noSuccessForMs = duration('noSuccessFor', undefined);
-      if (rate === undefined && noSuccessForMs === undefined) problems.push('needs maxFailureRate, noSuccessFor, or both');
+      if (rate === undefined && noSuccessForMs === undefined)
+        problems.push('needs maxFailureRate, noSuccessFor, or both');
       return { ...base, type, maxFailureRate: typeof rate === 'number' ? rate : undefined, noSuccessForMs };
     }
   }
@@ -151,8 +178,11 @@ function parseRouteNames(raw: unknown, problems: string[]): string[] | undefined
 
 function parseLabels(raw: unknown, problems: string[]): Record<string, string> {
   if (raw === undefined) return {};
-  const ok = raw !== null && typeof raw === 'object' && !Array.isArray(raw)
-    && Object.entries(raw).every(([k, v]) => isName(k) && typeof v === 'string' && v.length <= 200);
+  const ok =
+    raw !== null &&
+    typeof raw === 'object' &&
+    !Array.isArray(raw) &&
+    Object.entries(raw).every(([k, v]) => isName(k) && typeof v === 'string' && v.length <= 200);
   if (!ok) problems.push('labels: must be an object of names (letters, digits, - or _) to strings');
   return ok ? { ...(raw as Record<string, string>) } : {};
 }
@@ -163,13 +193,17 @@ function parseTemplate(raw: unknown, problems: string[]): string {
     return '';
   }
   for (const [, name] of raw.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)) {
-    if (!(PLACEHOLDERS as readonly string[]).includes(name!)) problems.push(`message: {{${name!.slice(0, 30)}}} is not one of ${PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`);
+    if (!(PLACEHOLDERS as readonly string[]).includes(name!))
+      problems.push(
+        `message: {{${name!.slice(0, 30)}}} is not one of ${PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`,
+      );
   }
   return raw;
 }
 
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const isPair = (v: unknown): v is [number, number] => Array.isArray(v) && v.length === 2 && isNumber(v[0]) && isNumber(v[1]) && v[0] < v[1];
+const isPair = (v: unknown): v is [number, number] =>
+  Array.isArray(v) && v.length === 2 && isNumber(v[0]) && isNumber(v[1]) && v[0] < v[1];
 
 function parseThreshold(r: Record<string, unknown>, problems: string[]): Pick<ThresholdRule, 'start' | 'clear'> | null {
   const given = THRESHOLD_CONDITIONS.filter((k) => r[k] !== undefined);
@@ -183,16 +217,25 @@ function parseThreshold(r: Record<string, unknown>, problems: string[]): Pick<Th
     problems.push(key === 'outside' ? 'outside: must be [low, high] with low < high' : `${key}: must be a number`);
     return null;
   }
-  const start = key === 'above' ? { hi: value as number } : key === 'below' ? { lo: value as number } : { lo: (value as number[])[0], hi: (value as number[])[1] };
+  const start =
+    key === 'above'
+      ? { hi: value as number }
+      : key === 'below'
+        ? { lo: value as number }
+        : { lo: (value as number[])[0], hi: (value as number[])[1] };
   if (r.clear === undefined) return { start, clear: start };
   const c = r.clear;
   // The clear threshold sits on the safe side of the start threshold, so the value must come back past it.
   if (key === 'above' && isNumber(c) && c <= start.hi!) return { start, clear: { hi: c } };
   if (key === 'below' && isNumber(c) && c >= start.lo!) return { start, clear: { lo: c } };
-  if (key === 'outside' && isPair(c) && c[0] >= start.lo! && c[1] <= start.hi!) return { start, clear: { lo: c[0], hi: c[1] } };
-  problems.push(key === 'above' ? `clear: must be a number at or below above (${start.hi})`
-    : key === 'below' ? `clear: must be a number at or above below (${start.lo})`
-    : `clear: must be [low, high] inside outside ([${start.lo}, ${start.hi}])`);
+  if (key === 'outside' && isPair(c) && c[0] >= start.lo! && c[1] <= start.hi!)
+    return { start, clear: { lo: c[0], hi: c[1] } };
+  problems.push(
+    key === 'above'
+      ? `clear: must be a number at or below above (${start.hi})`
+      : key === 'below'
+        ? `clear: must be a number at or above below (${start.lo})`
+        : `clear: must be [low, high] inside outside ([${start.lo}, ${start.hi}])`,
+  );
   return null;
 }
-

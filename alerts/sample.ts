@@ -8,16 +8,28 @@ import { sentenceOf, STORED_UNITS } from './words.js';
  * threshold, the facts of the rule, and its wording marked TEST (each route words it in its own units). Pure.
  */
 export function sampleEvent(rule: Rule, at: Date): NotificationEvent {
-  const name = (i: number, fallback: string) => (rule.select[i] && rule.select[i] !== '+' && rule.select[i] !== '#' ? rule.select[i]! : fallback);
+  const name = (i: number, fallback: string) =>
+    rule.select[i] && rule.select[i] !== '+' && rule.select[i] !== '#' ? rule.select[i]! : fallback;
   const device = name(0, 'test-device');
   const sensor = rule.type === 'offline' ? '' : name(1, 'dht22');
   const metric = rule.type === 'threshold' || rule.type === 'stale' ? name(2, 'temperature') : '';
   const value = rule.type === 'threshold' ? pastThreshold(rule) : rule.type === 'stale' ? rule.afterMs / 1000 : 1;
   const facts = factsOf(rule, metric);
   const event = {
-    ...facts, template: `TEST: ${rule.message}`,
-    kind: 'fired' as const, at, rule: rule.name, device, sensor, metric, severity: rule.severity, value, message: '',
-    labels: { ...rule.labels, test: 'true' }, started_at: new Date(at.getTime() - 5 * 60_000), fired_at: at,
+    ...facts,
+    template: `TEST: ${rule.message}`,
+    kind: 'fired' as const,
+    at,
+    rule: rule.name,
+    device,
+    sensor,
+    metric,
+    severity: rule.severity,
+    value,
+    message: '',
+    labels: { ...rule.labels, test: 'true' },
+    started_at: new Date(at.getTime() - 5 * 60_000),
+    fired_at: at,
   };
   return { ...event, message: sentenceOf(event, STORED_UNITS) };
 }

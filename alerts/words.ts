@@ -63,7 +63,8 @@ export interface Quantities {
 
 const finite = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n);
 /** A sensor-health value (failures / attempts) as people read it: "5 % of reads failed"; '' without one. */
-const failed = (rate: number | null | undefined) => (finite(rate) && finite(rate * 100) ? `${Math.round(rate * 100)} % of reads failed` : '');
+const failed = (rate: number | null | undefined) =>
+  finite(rate) && finite(rate * 100) ? `${Math.round(rate * 100)} % of reads failed` : '';
 const isThreshold = (c: Condition) => (THRESHOLD_CONDITIONS as readonly Condition[]).includes(c);
 
 /** What the event is about: "attic/dht22 temperature", "attic/dht22", "attic". */
@@ -74,20 +75,31 @@ export function whatOf(e: Pick<EventRow, 'device' | 'sensor' | 'metric'>): strin
 /** A stored value or threshold in the reader's units (only °C changes); null when there is none. */
 function convert(e: EventRow, v: number | null | undefined, reader: Reader): number | null {
   if (!finite(v)) return null;
-  const x = isCondition(e.condition) && isThreshold(e.condition) ? inReaderUnits(v, e.unit ?? null, reader.temperatureUnit).value : v;
+  const x =
+    isCondition(e.condition) && isThreshold(e.condition)
+      ? inReaderUnits(v, e.unit ?? null, reader.temperatureUnit).value
+      : v;
   return finite(x) ? x : null;
 }
 
-const unitFor = (e: EventRow, reader: Reader) => (e.unit ? inReaderUnits(0, e.unit, reader.temperatureUnit).unit : null);
+const unitFor = (e: EventRow, reader: Reader) =>
+  e.unit ? inReaderUnits(0, e.unit, reader.temperatureUnit).unit : null;
 
 export function quantitiesOf(e: EventRow, reader: Reader): Quantities {
   const condition = isCondition(e.condition) ? e.condition : null;
   if (!condition) return { value: finite(e.value) ? e.value : null, unit: null, condition };
   const lo = convert(e, e.threshold_lo, reader);
   const hi = convert(e, e.threshold_hi, reader);
-  const bounds = condition === 'outside' ? { ...(lo === null ? {} : { thresholdLow: lo }), ...(hi === null ? {} : { thresholdHigh: hi }) }
-    : condition === 'below' ? (lo === null ? {} : { threshold: lo })
-    : hi === null ? {} : { threshold: hi };
+  const bounds =
+    condition === 'outside'
+      ? { ...(lo === null ? {} : { thresholdLow: lo }), ...(hi === null ? {} : { thresholdHigh: hi }) }
+      : condition === 'below'
+        ? lo === null
+          ? {}
+          : { threshold: lo }
+        : hi === null
+          ? {}
+          : { threshold: hi };
   return { value: convert(e, e.value, reader), unit: unitFor(e, reader), condition, ...bounds };
 }
 
@@ -95,8 +107,10 @@ export function quantitiesOf(e: EventRow, reader: Reader): Quantities {
 export function sentenceOf(e: EventRow, reader: Reader): string {
   const condition = isCondition(e.condition) ? e.condition : null;
   if (!condition) return legacy(e, reader);
-  if (e.kind !== 'resolved') return renderMessage(e.template ?? DEFAULT_MESSAGES[ruleTypeOf(condition)], placeholders(e, condition, reader));
-  if (e.past_episode) return `${whatOf(e)} ${pastTense(e, condition, reader)} ${spanOf(e.started_at, e.at, reader.timeZone)}`;
+  if (e.kind !== 'resolved')
+    return renderMessage(e.template ?? DEFAULT_MESSAGES[ruleTypeOf(condition)], placeholders(e, condition, reader));
+  if (e.past_episode)
+    return `${whatOf(e)} ${pastTense(e, condition, reader)} ${spanOf(e.started_at, e.at, reader.timeZone)}`;
   const after = lasted(e.started_at, e.at);
   if (e.reason) {
     const last = isThreshold(condition) ? reading(e, e.value, reader) : '';
@@ -108,7 +122,8 @@ export function sentenceOf(e: EventRow, reader: Reader): string {
 /** A row without facts: its message, with what it was said in the old way. */
 function legacy(e: EventRow, reader: Reader): string {
   if (e.kind !== 'resolved') return e.message;
-  if (e.past_episode) return `past episode, ${spanOf(e.started_at, e.at, reader.timeZone).replace(/^from /, '')}: ${e.message}`;
+  if (e.past_episode)
+    return `past episode, ${spanOf(e.started_at, e.at, reader.timeZone).replace(/^from /, '')}: ${e.message}`;
   return e.reason ? `resolved (${e.reason}): ${e.message}` : `resolved: ${e.message}`;
 }
 
@@ -119,7 +134,13 @@ function reading(e: EventRow, v: number | null | undefined, reader: Reader): str
 }
 
 /** "30", "18 to 26": a threshold as configured, in the reader's units; '' when unknown. */
-function boundNumber(e: EventRow, lo: number | null | undefined, hi: number | null | undefined, condition: Condition, reader: Reader): string {
+function boundNumber(
+  e: EventRow,
+  lo: number | null | undefined,
+  hi: number | null | undefined,
+  condition: Condition,
+  reader: Reader,
+): string {
   const l = convert(e, lo, reader);
   const h = convert(e, hi, reader);
   const setting = (n: number) => formatNumber(n, 'setting');
@@ -129,17 +150,32 @@ function boundNumber(e: EventRow, lo: number | null | undefined, hi: number | nu
 }
 
 /** The same with its unit: "30 °C", "18 to 26 °C". */
-function bound(e: EventRow, lo: number | null | undefined, hi: number | null | undefined, condition: Condition, reader: Reader): string {
+function bound(
+  e: EventRow,
+  lo: number | null | undefined,
+  hi: number | null | undefined,
+  condition: Condition,
+  reader: Reader,
+): string {
   const n = boundNumber(e, lo, hi, condition, reader);
   return n && `${n}${formatUnit(unitFor(e, reader))}`;
 }
 
 function placeholders(e: EventRow, condition: Condition, reader: Reader): MessageValues {
-  const base: MessageValues = { rule: e.rule, severity: e.severity, device: e.device, sensor: e.sensor, metric: e.metric, for: lasted(e.started_at, e.at) || '0 s' };
+  const base: MessageValues = {
+    rule: e.rule,
+    severity: e.severity,
+    device: e.device,
+    sensor: e.sensor,
+    metric: e.metric,
+    for: lasted(e.started_at, e.at) || '0 s',
+  };
   const v = finite(e.value) ? e.value : null;
   switch (condition) {
     case 'silent':
-      return v === null || !finite(v * 1000) ? base : { ...base, value: formatDuration(v * 1000), for: formatDuration(v * 1000) };
+      return v === null || !finite(v * 1000)
+        ? base
+        : { ...base, value: formatDuration(v * 1000), for: formatDuration(v * 1000) };
     case 'failing':
       return failed(v) ? { ...base, value: failed(v) } : base;
     case 'offline':
@@ -147,7 +183,13 @@ function placeholders(e: EventRow, condition: Condition, reader: Reader): Messag
     default: {
       const x = convert(e, v, reader);
       const threshold = boundNumber(e, e.threshold_lo, e.threshold_hi, condition, reader);
-      return { ...base, value: x === null ? '' : formatNumber(x), unit: formatUnit(unitFor(e, reader)), condition, threshold };
+      return {
+        ...base,
+        value: x === null ? '' : formatNumber(x),
+        unit: formatUnit(unitFor(e, reader)),
+        condition,
+        threshold,
+      };
     }
   }
 }

@@ -13,7 +13,10 @@ const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1
 
 export function parseTimeArg(text: string, now: Date, tz: string): ParsedWithReason<Date> {
   const example = 'use now, -7d, -12h, 2026-11-01 or 2026-11-01T08:00:00+01:00';
-  const bad = (why: string): ParsedWithReason<Date> => ({ ok: false, reason: `"${text.slice(0, 60)}" is not a time: ${why}; ${example}` });
+  const bad = (why: string): ParsedWithReason<Date> => ({
+    ok: false,
+    reason: `"${text.slice(0, 60)}" is not a time: ${why}; ${example}`,
+  });
   const trimmed = text.trim();
   if (trimmed === 'now') return { ok: true, value: now };
   const rel = RELATIVE.exec(trimmed);
@@ -23,10 +26,18 @@ export function parseTimeArg(text: string, now: Date, tz: string): ParsedWithRea
   }
   const iso = ISO.exec(trimmed);
   if (!iso) return bad('unknown form');
-  const [year, month, day, hour, minute, second] = iso.slice(1, 7).map((p) => (p === undefined ? 0 : Number(p))) as [number, number, number, number, number, number];
+  const [year, month, day, hour, minute, second] = iso.slice(1, 7).map((p) => (p === undefined ? 0 : Number(p))) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const milli = iso[7] ? Number(iso[7].padEnd(3, '0')) : 0;
   if (year < 1970) return bad('the year is before 1970');
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return bad('a field is out of range');
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59)
+    return bad('a field is out of range');
   const wall = Date.UTC(year, month - 1, day, hour, minute, second, milli);
   if (new Date(wall).getUTCDate() !== day) return bad('no such date');
   const offset = iso[8];

@@ -31,14 +31,16 @@ export function registerFormats(): void {
     name: 'positive-int',
     coerce: (value: unknown) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value),
     validate(value: unknown) {
-      if (!Number.isSafeInteger(value) || (value as number) < 1) throw new Error('must be a whole number of at least 1');
+      if (!Number.isSafeInteger(value) || (value as number) < 1)
+        throw new Error('must be a whole number of at least 1');
     },
   });
   convict.addFormat({
     name: 'time-zone-or-empty',
     validate(value: unknown) {
       if (value === '') return;
-      if (typeof value !== 'string' || !isTimeZone(value)) throw new Error('must be an IANA time zone such as Europe/Berlin or UTC, or empty for this machine\'s zone');
+      if (typeof value !== 'string' || !isTimeZone(value))
+        throw new Error("must be an IANA time zone such as Europe/Berlin or UTC, or empty for this machine's zone");
     },
   });
   convict.addFormat({
@@ -68,10 +70,15 @@ export function registerFormats(): void {
     // Only the shape: config imports no component. The node checks each sensor against its driver at
     // start (sensor-node/sensor-config.ts) and names every problem there.
     validate(value: unknown) {
-      if (!Array.isArray(value)) throw new Error('must be a list of sensors, e.g. [{"type": "dht22-iio", "name": "dht22"}]');
+      if (!Array.isArray(value))
+        throw new Error('must be a list of sensors, e.g. [{"type": "dht22-iio", "name": "dht22"}]');
       const problems = value.flatMap((entry: unknown, i) =>
-        entry === null || typeof entry !== 'object' || Array.isArray(entry) ? [`node.sensors[${i}] must be an object`]
-        : typeof (entry as { type?: unknown }).type !== 'string' ? [`node.sensors[${i}] needs a "type"`] : []);
+        entry === null || typeof entry !== 'object' || Array.isArray(entry)
+          ? [`node.sensors[${i}] must be an object`]
+          : typeof (entry as { type?: unknown }).type !== 'string'
+            ? [`node.sensors[${i}] needs a "type"`]
+            : [],
+      );
       if (problems.length > 0) throw new Error(problems.join('; '));
     },
   });
@@ -88,7 +95,8 @@ export function registerFormats(): void {
     coerce: parseJsonOrKeep,
     // Only the shape here: the alerts worker checks each rule and route at start and names every problem.
     validate(value: unknown) {
-      if (!Array.isArray(value)) throw new Error('must be a JSON list, e.g. [{"name": "hot", "type": "threshold", ...}]');
+      if (!Array.isArray(value))
+        throw new Error('must be a JSON list, e.g. [{"name": "hot", "type": "threshold", ...}]');
     },
   });
   convict.addFormat({
@@ -109,7 +117,11 @@ export function registerFormats(): void {
 
 /** The machine's hostname made into a valid device name, the default a node publishes under. */
 export function defaultDeviceName(): string {
-  return hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64) || 'pi';
+  return (
+    hostname()
+      .replace(/[^A-Za-z0-9_-]/g, '-')
+      .slice(0, 64) || 'pi'
+  );
 }
 
 /** A string comes from the environment; bad JSON is left for validate() to report with its key. */
@@ -121,4 +133,3 @@ function parseJsonOrKeep(value: unknown): unknown {
     return value;
   }
 }
-

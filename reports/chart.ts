@@ -13,7 +13,12 @@ export const CHART_WIDTH = 600;
 export const CHART_HEIGHT = 220;
 export const CHART_FONT = 'DejaVu Sans';
 
-const COLOURS: Record<string, string> = { temperature: '#d62728', humidity: '#1f77b4', pressure: '#2ca02c', co2: '#9467bd' };
+const COLOURS: Record<string, string> = {
+  temperature: '#d62728',
+  humidity: '#1f77b4',
+  pressure: '#2ca02c',
+  co2: '#9467bd',
+};
 const OTHERS = ['#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#7f7f7f'];
 
 export function colourOf(metric: string, i: number): string {
@@ -41,13 +46,26 @@ function line(points: readonly Point[], stepMs: number, tz: string, pick: (p: Po
  */
 const quantise = (v: number) => Math.round(v * 1e9) / 1e9;
 
-/** The SVG of one sensor's chart over [from, to); if echarts fails on the data, a chart that says so (the report still goes). */
-export function sensorChartSvg(series: readonly SeriesStats[], from: Date, to: Date, stepMs: number, tz: string): string {
+/**
+ * The SVG of one sensor's chart over [from, to); if echarts fails on the data, a chart that says so (the
+ * report still goes).
+ */
+export function sensorChartSvg(
+  series: readonly SeriesStats[],
+  from: Date,
+  to: Date,
+  stepMs: number,
+  tz: string,
+): string {
   try {
     return drawChart(series, from, to, stepMs, tz);
   } catch (err) {
     const reason = (err instanceof Error ? err.message : String(err)).slice(0, 80).replace(/[&<>"']/g, ' ');
-    return `<svg xmlns="http://www.w3.org/2000/svg" width="${CHART_WIDTH}" height="${CHART_HEIGHT}"><rect width="100%" height="100%" fill="#fafafa"/><text x="50%" y="50%" text-anchor="middle" font-family="${CHART_FONT}" font-size="13" fill="#888">chart could not be drawn: ${reason}</text></svg>`;
+    const text = `<text x="50%" y="50%" text-anchor="middle" font-family="${CHART_FONT}" font-size="13" fill="#888">`;
+    return (
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${CHART_WIDTH}" height="${CHART_HEIGHT}">` +
+      `<rect width="100%" height="100%" fill="#fafafa"/>${text}chart could not be drawn: ${reason}</text></svg>`
+    );
   }
 }
 
@@ -61,9 +79,39 @@ function drawChart(series: readonly SeriesStats[], from: Date, to: Date, stepMs:
       const yAxisIndex = units.indexOf(s.unit);
       const stack = `band-${i}`;
       return [
-        { type: 'line', name: `${s.metric} min`, data: line(s.points, stepMs, tz, (p) => p.min), yAxisIndex, stack, symbol: 'none', lineStyle: { opacity: 0 }, silent: true, z: 1 },
-        { type: 'line', name: `${s.metric} range`, data: line(s.points, stepMs, tz, (p) => p.max - p.min), yAxisIndex, stack, symbol: 'none', lineStyle: { opacity: 0 }, areaStyle: { color: colour, opacity: 0.15 }, silent: true, z: 1 },
-        { type: 'line', name: s.metric, data: line(s.points, stepMs, tz, (p) => p.avg), yAxisIndex, symbol: 'none', lineStyle: { color: colour, width: 2 }, itemStyle: { color: colour }, z: 2 },
+        {
+          type: 'line',
+          name: `${s.metric} min`,
+          data: line(s.points, stepMs, tz, (p) => p.min),
+          yAxisIndex,
+          stack,
+          symbol: 'none',
+          lineStyle: { opacity: 0 },
+          silent: true,
+          z: 1,
+        },
+        {
+          type: 'line',
+          name: `${s.metric} range`,
+          data: line(s.points, stepMs, tz, (p) => p.max - p.min),
+          yAxisIndex,
+          stack,
+          symbol: 'none',
+          lineStyle: { opacity: 0 },
+          areaStyle: { color: colour, opacity: 0.15 },
+          silent: true,
+          z: 1,
+        },
+        {
+          type: 'line',
+          name: s.metric,
+          data: line(s.points, stepMs, tz, (p) => p.avg),
+          yAxisIndex,
+          symbol: 'none',
+          lineStyle: { color: colour, width: 2 },
+          itemStyle: { color: colour },
+          z: 2,
+        },
       ];
     });
     chart.setOption({
@@ -71,11 +119,33 @@ function drawChart(series: readonly SeriesStats[], from: Date, to: Date, stepMs:
       useUTC: true,
       textStyle: { fontFamily: CHART_FONT, fontSize: 11 },
       grid: { left: 48, right: units.length > 1 ? 48 : 16, top: 32, bottom: 28 },
-      legend: { top: 4, left: 'center', data: shown.map((s) => s.metric), itemGap: 18, textStyle: { fontFamily: CHART_FONT, fontSize: 11 }, itemHeight: 8 },
-      xAxis: { type: 'time', min: wallClockOf(from.getTime(), tz), max: wallClockOf(to.getTime(), tz), axisLabel: { hideOverlap: true, fontFamily: CHART_FONT, formatter: { year: '{yyyy}', month: '{MMM}', day: '{ee} {d}', hour: '{HH}:{mm}', minute: '{HH}:{mm}' } }, splitLine: { show: false } },
+      legend: {
+        top: 4,
+        left: 'center',
+        data: shown.map((s) => s.metric),
+        itemGap: 18,
+        textStyle: { fontFamily: CHART_FONT, fontSize: 11 },
+        itemHeight: 8,
+      },
+      xAxis: {
+        type: 'time',
+        min: wallClockOf(from.getTime(), tz),
+        max: wallClockOf(to.getTime(), tz),
+        axisLabel: {
+          hideOverlap: true,
+          fontFamily: CHART_FONT,
+          formatter: { year: '{yyyy}', month: '{MMM}', day: '{ee} {d}', hour: '{HH}:{mm}', minute: '{HH}:{mm}' },
+        },
+        splitLine: { show: false },
+      },
       yAxis: units.map((unit, i) => ({
-        type: 'value', scale: true, name: unit, position: i === 0 ? 'left' : 'right', nameTextStyle: { fontFamily: CHART_FONT },
-        axisLabel: { fontFamily: CHART_FONT }, splitLine: { show: i === 0, lineStyle: { color: '#e6e6e6' } },
+        type: 'value',
+        scale: true,
+        name: unit,
+        position: i === 0 ? 'left' : 'right',
+        nameTextStyle: { fontFamily: CHART_FONT },
+        axisLabel: { fontFamily: CHART_FONT },
+        splitLine: { show: i === 0, lineStyle: { color: '#e6e6e6' } },
       })),
       series: lines,
     });

@@ -49,9 +49,11 @@ export function layoutOf(data: ReportData, reader: Reader): Layout {
     section.series.push(s);
     section.rows.push({
       metric: s.metric,
-      min: formatValue(s.min, s.unit), minAt: at(s.minAt),
+      min: formatValue(s.min, s.unit),
+      minAt: at(s.minAt),
       mean: formatValue(s.mean, s.unit),
-      max: formatValue(s.max, s.unit), maxAt: at(s.maxAt),
+      max: formatValue(s.max, s.unit),
+      maxAt: at(s.maxAt),
       last: formatValue(s.last, s.unit),
       change: s.previous ? formatDelta(s.mean - s.previous.mean, s.unit) : '–',
       coverage: s.coverage === null ? '–' : percent(s.coverage),
@@ -61,16 +63,29 @@ export function layoutOf(data: ReportData, reader: Reader): Layout {
   }
   return {
     sections,
-    alerts: data.alerts.map((a) => ({ at: at(a.at), kind: a.kind, severity: a.severity, message: sentenceOf(a, reader), note: noteOf(a) })),
-    offline: data.offline.map((o) => `${o.device}: offline from ${at(o.from)} ${o.to ? `to ${at(o.to)} (${formatDuration(o.to.getTime() - o.from.getTime())})` : `until the end of the period (${formatDuration(data.until.getTime() - o.from.getTime())})`}`),
+    alerts: data.alerts.map((a) => ({
+      at: at(a.at),
+      kind: a.kind,
+      severity: a.severity,
+      message: sentenceOf(a, reader),
+      note: noteOf(a),
+    })),
+    offline: data.offline.map((o) => {
+      const lasted = formatDuration((o.to ?? data.until).getTime() - o.from.getTime());
+      const until = o.to ? `to ${at(o.to)}` : 'until the end of the period';
+      return `${o.device}: offline from ${at(o.from)} ${until} (${lasted})`;
+    }),
     changeHeading: `vs ${data.period.previousName.replace(/^the /, '')}`,
   };
 }
 
-const gapText = (g: Gap, at: (d: Date) => string) => `no readings ${at(g.from)} to ${at(g.to)} (${formatDuration(g.ms)})`;
+const gapText = (g: Gap, at: (d: Date) => string) =>
+  `no readings ${at(g.from)} to ${at(g.to)} (${formatDuration(g.ms)})`;
 
 /** What the words do not say: that nobody was told, or, for an old row without facts, how long it lasted. */
 function noteOf(a: AlertEvent): string {
   if (a.inhibited) return 'not notified: device offline';
-  return a.kind === 'resolved' && !a.condition ? `after ${formatDuration(a.at.getTime() - a.started_at.getTime())}` : '';
+  return a.kind === 'resolved' && !a.condition
+    ? `after ${formatDuration(a.at.getTime() - a.started_at.getTime())}`
+    : '';
 }

@@ -49,13 +49,14 @@ function sectionHtml(layout: Layout, s: Layout['sections'][number], imageSrc: st
   const gapStyle = 'margin:8px 0 0;font-size:12px;color:#a15c00';
   const gaps = s.gaps.length ? `<p style="${gapStyle}">${s.gaps.map(escape).join('<br>')}</p>` : '';
   const alt = escape(`${s.device}/${s.sensor}: ${s.rows.map((r) => r.metric).join(', ')}`);
-  const image = `<img src="${escape(imageSrc)}" width="${CHART_WIDTH}" height="${CHART_HEIGHT}" alt="${alt}"`
-    + ` style="display:block;width:100%;max-width:${CHART_WIDTH}px;height:auto;border:0">`;
+  const image =
+    `<img src="${escape(imageSrc)}" width="${CHART_WIDTH}" height="${CHART_HEIGHT}" alt="${alt}"` +
+    ` style="display:block;width:100%;max-width:${CHART_WIDTH}px;height:auto;border:0">`;
   const headings = [...COLUMNS, escape(layout.changeHeading), 'coverage'].map((c) => `<th style="${TH}">${c}</th>`);
   return [
     `<div style="${CARD}">`,
-    `<h2 style="font-size:15px;margin:0 0 6px">${escape(s.device)} `
-      + `<span style="color:#888;font-weight:normal">/ ${escape(s.sensor)}</span></h2>`,
+    `<h2 style="font-size:15px;margin:0 0 6px">${escape(s.device)} ` +
+      `<span style="color:#888;font-weight:normal">/ ${escape(s.sensor)}</span></h2>`,
     image,
     '<table role="presentation" style="width:100%;border-collapse:collapse;font-size:12px;margin-top:6px">',
     `<tr>${headings.join('')}</tr>`,
@@ -71,9 +72,11 @@ function alertsHtml(layout: Layout): string {
   const row = (a: Layout['alerts'][number]) => {
     const colour = a.kind === 'resolved' ? '#2e7d32' : a.severity === 'critical' ? '#c62828' : '#ef6c00';
     const note = a.note ? `<br><span style="${SMALL}">${escape(a.note)}</span>` : '';
-    return `<tr>${td(`${left};white-space:nowrap`, escape(a.at))}`
-      + `${td(`${left};color:${colour}`, escape(a.kind === 'resolved' ? 'resolved' : a.severity))}`
-      + `${td(`${left};word-break:break-word`, `${escape(a.message)}${note}`)}</tr>`;
+    return (
+      `<tr>${td(`${left};white-space:nowrap`, escape(a.at))}` +
+      `${td(`${left};color:${colour}`, escape(a.kind === 'resolved' ? 'resolved' : a.severity))}` +
+      `${td(`${left};word-break:break-word`, `${escape(a.message)}${note}`)}</tr>`
+    );
   };
   return [
     `<div style="${CARD}">`,
@@ -86,8 +89,10 @@ function alertsHtml(layout: Layout): string {
 
 function offlineHtml(layout: Layout): string {
   if (layout.offline.length === 0) return '';
-  return `<div style="${CARD}"><h2 style="font-size:15px;margin:0 0 6px">Devices offline</h2>`
-    + `<p style="margin:0;font-size:13px">${layout.offline.map(escape).join('<br>')}</p></div>`;
+  return (
+    `<div style="${CARD}"><h2 style="font-size:15px;margin:0 0 6px">Devices offline</h2>` +
+    `<p style="margin:0;font-size:13px">${layout.offline.map(escape).join('<br>')}</p></div>`
+  );
 }
 
 export function renderHtml(
@@ -96,13 +101,14 @@ export function renderHtml(
   layout: Layout,
   imageSrc: (section: number) => string,
 ): string {
-  const page = `max-width:${CHART_WIDTH + 40}px;margin:0 auto;padding:12px 6px;font-family:${FONT};`
-    + 'color:#222;box-sizing:border-box';
+  const page =
+    `max-width:${CHART_WIDTH + 40}px;margin:0 auto;padding:12px 6px;font-family:${FONT};` +
+    'color:#222;box-sizing:border-box';
   const points = summary.map((l) => `<li>${escape(l)}</li>`).join('');
   return [
     '<!doctype html>',
-    '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
-      + `<title>${escape(`${h.title}: ${h.period}`)}</title></head>`,
+    '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
+      `<title>${escape(`${h.title}: ${h.period}`)}</title></head>`,
     '<body style="margin:0;padding:0;background:#f4f5f7">',
     `<div style="${page}">`,
     `<h1 style="font-size:20px;margin:0 0 2px">${escape(h.title)}</h1>`,
@@ -111,8 +117,8 @@ export function renderHtml(
     layout.sections.map((s, i) => sectionHtml(layout, s, imageSrc(i))).join('\n'),
     alertsHtml(layout),
     offlineHtml(layout),
-    `<p style="color:#999;font-size:11px;margin:8px 0">Made by pimonitor at ${escape(h.generatedAt)}.`
-      + ` Send it again: <code>${escape(h.command)}</code></p>`,
+    `<p style="color:#999;font-size:11px;margin:8px 0">Made by pimonitor at ${escape(h.generatedAt)}.` +
+      ` Send it again: <code>${escape(h.command)}</code></p>`,
     '</div></body></html>',
     '',
   ].join('\n');

@@ -64,14 +64,25 @@ export const DEFAULT_LIMITS: ValidationLimits = {
  * What kind of problem a message has: a small fixed set, so metrics can count by it; `reason` is the
  * human text with the offending value.
  */
-export const REJECTION_CODES = ['topic', 'status', 'json', 'shape', 'size', 'metric', 'range', 'timestamp', 'clock', 'database', 'unexpected', 'quota'] as const;
+export const REJECTION_CODES = [
+  'topic',
+  'status',
+  'json',
+  'shape',
+  'size',
+  'metric',
+  'range',
+  'timestamp',
+  'clock',
+  'database',
+  'unexpected',
+  'quota',
+] as const;
 export type RejectionCode = (typeof REJECTION_CODES)[number];
 export type Invalid = { ok: false; code: RejectionCode; reason: string };
 export type Result<T> = ({ ok: true } & T) | Invalid;
 
-export type ParsedTopic =
-  | { kind: 'reading'; device: string; sensor: string }
-  | { kind: 'status'; device: string };
+export type ParsedTopic = { kind: 'reading'; device: string; sensor: string } | { kind: 'status'; device: string };
 
 export interface Metric {
   metric: string;
@@ -87,7 +98,11 @@ export interface Reading {
 }
 
 /** Reasons quote what the sender sent, so they are made safe to store and log here, once (see shared/text.ts). */
-const invalid = (code: RejectionCode, reason: string): Invalid => ({ ok: false, code, reason: safeText(reason, MAX_REASON_CHARS) });
+const invalid = (code: RejectionCode, reason: string): Invalid => ({
+  ok: false,
+  code,
+  reason: safeText(reason, MAX_REASON_CHARS),
+});
 /** A reason is a sentence, not an archive: the payload itself is kept beside it. */
 export const MAX_REASON_CHARS = 500;
 
@@ -120,8 +135,10 @@ export function nameProblem(what: 'device' | 'sensor', name: string): string | n
 export function parseTopic(topic: string): Result<{ topic: ParsedTopic }> {
   const levels = topic.split('/');
   if (levels[0] !== TOPIC_ROOT) return invalid('topic', `topic ${topic} does not start with ${TOPIC_ROOT}/`);
-  if (levels.length > 3) return invalid('topic', `topic ${topic} has too many levels (expected ${TOPIC_ROOT}/<device>/<sensor>)`);
-  if (levels.length < 3) return invalid('topic', `topic ${topic} has too few levels (expected ${TOPIC_ROOT}/<device>/<sensor>)`);
+  if (levels.length > 3)
+    return invalid('topic', `topic ${topic} has too many levels (expected ${TOPIC_ROOT}/<device>/<sensor>)`);
+  if (levels.length < 3)
+    return invalid('topic', `topic ${topic} has too few levels (expected ${TOPIC_ROOT}/<device>/<sensor>)`);
   const [, device = '', sensor = ''] = levels;
   const problem = nameProblem('device', device) ?? nameProblem('sensor', sensor);
   if (problem) return invalid('topic', problem);
@@ -134,7 +151,7 @@ export function parseDiagTopic(topic: string): { device: string; sensor: string 
   const levels = topic.split('/');
   if (levels.length !== 4 || levels[0] !== TOPIC_ROOT || levels[3] !== 'diag') return null;
   const [, device = '', sensor = ''] = levels;
-  return nameProblem('device', device) ?? nameProblem('sensor', sensor) ? null : { device, sensor };
+  return (nameProblem('device', device) ?? nameProblem('sensor', sensor)) ? null : { device, sensor };
 }
 
 /** A sensor's read counters from its diag message (cumulative since the node started). */
@@ -152,14 +169,19 @@ export function parseDiag(payload: Buffer): Result<{ diag: SensorDiagCounts }> {
   }
   const { attempts, readings } = (body ?? {}) as Record<string, unknown>;
   const count = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-  if (!count(attempts) || !count(readings) || readings > attempts) return invalid('shape', 'diag payload needs whole numbers attempts >= readings >= 0');
+  if (!count(attempts) || !count(readings) || readings > attempts)
+    return invalid('shape', 'diag payload needs whole numbers attempts >= readings >= 0');
   return { ok: true, diag: { attempts, readings } };
 }
 
 export function parseStatus(payload: Buffer): Result<{ status: DeviceStatus }> {
   const text = payload.toString('utf8').trim();
   const status = DEVICE_STATUSES.find((s) => s === text);
-  if (!status) return invalid('status', `status payload ${JSON.stringify(text.slice(0, 40))} is not one of ${DEVICE_STATUSES.join(', ')}`);
+  if (!status)
+    return invalid(
+      'status',
+      `status payload ${JSON.stringify(text.slice(0, 40))} is not one of ${DEVICE_STATUSES.join(', ')}`,
+    );
   return { ok: true, status };
 }
 
@@ -169,14 +191,20 @@ export function parseTimestamp(raw: unknown): Result<{ ts: Date }> {
   if (typeof raw === 'number') {
     if (!Number.isInteger(raw)) return invalid('timestamp', `ts ${raw} is not a whole number of epoch milliseconds`);
     // Bound the number before any Date is made of it: new Date(1e300).toISOString() throws.
-    if (raw > LATEST_TIMESTAMP_MS) return invalid('timestamp', `ts ${raw} is after the year 9999: not epoch milliseconds`);
+    if (raw > LATEST_TIMESTAMP_MS)
+      return invalid('timestamp', `ts ${raw} is after the year 9999: not epoch milliseconds`);
     // Epoch seconds are the commonest mistake; say so rather than "before 2000".
-    if (raw >= EARLIEST_TIMESTAMP_MS / 1000 && raw < 1e11) return invalid('timestamp', `ts ${raw} looks like epoch seconds; send epoch milliseconds or ISO 8601`);
+    if (raw >= EARLIEST_TIMESTAMP_MS / 1000 && raw < 1e11)
+      return invalid('timestamp', `ts ${raw} looks like epoch seconds; send epoch milliseconds or ISO 8601`);
     ms = raw;
   } else if (typeof raw === 'string') {
     // shared/timestamp.ts: Date.parse would roll 2026-02-31 over to March.
     const iso = parseIsoTime(raw);
-    if (iso.ok ? iso.instantMs === null : iso.problem === 'format') return invalid('timestamp', `ts "${raw.slice(0, 40)}" is not ISO 8601 with an offset (e.g. 2026-01-31T12:00:00Z)`);
+    if (iso.ok ? iso.instantMs === null : iso.problem === 'format')
+      return invalid(
+        'timestamp',
+        `ts "${raw.slice(0, 40)}" is not ISO 8601 with an offset (e.g. 2026-01-31T12:00:00Z)`,
+      );
     if (!iso.ok || iso.instantMs === null) return invalid('timestamp', `ts "${raw}" is not a valid date`);
     ms = iso.instantMs;
   } else {
@@ -186,13 +214,22 @@ export function parseTimestamp(raw: unknown): Result<{ ts: Date }> {
   return problem ? invalid(problem.code, problem.reason) : { ok: true, ts: new Date(ms) };
 }
 
-/** What every message is checked for before its payload is read: a plausible receive time, a payload within the limit. */
+/**
+ * What every message is checked for before its payload is read: a plausible receive time, a payload
+ * within the limit.
+ */
 export function receiptProblem(payloadBytes: number, receivedAt: Date, limits: ValidationLimits): Invalid | null {
   const receivedMs = receivedAt.getTime();
   if (!(receivedMs >= EARLIEST_TIMESTAMP_MS && receivedMs <= LATEST_TIMESTAMP_MS)) {
-    return invalid('clock', `the receive time ${Number.isFinite(receivedMs) ? receivedAt.toISOString() : 'is invalid and'} is not a plausible time: the receiving machine's clock is not set`);
+    return invalid(
+      'clock',
+      `the receive time ${Number.isFinite(receivedMs) ? receivedAt.toISOString() : 'is invalid and'} ` +
+        'is not a plausible time: ' +
+        "the receiving machine's clock is not set",
+    );
   }
-  if (payloadBytes > limits.maxPayloadBytes) return invalid('size', `payload is ${payloadBytes} bytes, larger than the limit of ${limits.maxPayloadBytes}`);
+  if (payloadBytes > limits.maxPayloadBytes)
+    return invalid('size', `payload is ${payloadBytes} bytes, larger than the limit of ${limits.maxPayloadBytes}`);
   return null;
 }
 
@@ -262,7 +299,8 @@ export function checkReading(
   if (skewMs > limits.maxFutureSkewMs) {
     return invalid(
       'clock',
-      `ts ${ts.toISOString()} is ${Math.round(skewMs / 1000)} s in the future (limit ${limits.maxFutureSkewMs / 1000} s): the sender's clock is wrong`,
+      `ts ${ts.toISOString()} is ${Math.round(skewMs / 1000)} s in the future ` +
+        `(limit ${limits.maxFutureSkewMs / 1000} s): the sender's clock is wrong`,
     );
   }
   return { ok: true, reading: { device, sensor, ts, metrics } };
@@ -270,9 +308,13 @@ export function checkReading(
 
 function metricProblem(name: string, value: unknown, ranges: ValidationLimits['ranges']): Invalid | null {
   if (!METRIC_PATTERN.test(name)) {
-    return invalid('metric', `metric name "${name.slice(0, 80)}" must start with a letter and be 1-64 characters of A-Z a-z 0-9 _`);
+    return invalid(
+      'metric',
+      `metric name "${name.slice(0, 80)}" must start with a letter and be 1-64 characters of A-Z a-z 0-9 _`,
+    );
   }
-  if (typeof value !== 'number') return invalid('metric', `metric ${name} is ${describeType(value)}, expected a number`);
+  if (typeof value !== 'number')
+    return invalid('metric', `metric ${name} is ${describeType(value)}, expected a number`);
   if (!Number.isFinite(value)) return invalid('metric', `metric ${name} is not a finite number`);
   const range = Object.hasOwn(ranges, name) ? ranges[name] : undefined;
   if (range && (value < range[0] || value > range[1])) {

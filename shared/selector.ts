@@ -10,7 +10,13 @@ export type Selector = readonly string[];
 const LEVEL = new RegExp(`^(${NAME_PATTERN.source.replace(/^\^|\$$/g, '')}|\\+|#)$`);
 
 /** A selector of `levels` levels; a bad one is a problem (and matches nothing useful: all `+`). */
-export function parseSelector(raw: unknown, levels: number, help: string, problems: string[], key = 'select'): Selector {
+export function parseSelector(
+  raw: unknown,
+  levels: number,
+  help: string,
+  problems: string[],
+  key = 'select',
+): Selector {
   const parts = typeof raw === 'string' ? raw.split('/') : [];
   const hash = parts.indexOf('#');
   const shaped = hash === -1 ? parts.length === levels : hash === parts.length - 1 && parts.length <= levels;

@@ -61,7 +61,8 @@ export function unitOf(metric: string): string | null {
 export const TEMPERATURE_UNITS = ['C', 'F'] as const;
 export type TemperatureUnit = (typeof TEMPERATURE_UNITS)[number];
 
-export const isTemperatureUnit = (u: unknown): u is TemperatureUnit => (TEMPERATURE_UNITS as readonly unknown[]).includes(u);
+export const isTemperatureUnit = (u: unknown): u is TemperatureUnit =>
+  (TEMPERATURE_UNITS as readonly unknown[]).includes(u);
 
 export const celsiusToFahrenheit = (c: number): number => (c * 9) / 5 + 32;
 export const fahrenheitToCelsius = (f: number): number => ((f - 32) * 5) / 9;
@@ -70,6 +71,10 @@ export const fahrenheitToCelsius = (f: number): number => ((f - 32) * 5) / 9;
  * A value stored in `unit` as a reader who wants temperatures in `temperatureUnit` reads it: only °C
  * changes (to °F); every other unit, and none, is left as it is.
  */
-export function inReaderUnits(value: number, unit: string | null, temperatureUnit: TemperatureUnit): { value: number; unit: string | null } {
+export function inReaderUnits(
+  value: number,
+  unit: string | null,
+  temperatureUnit: TemperatureUnit,
+): { value: number; unit: string | null } {
   return unit === '°C' && temperatureUnit === 'F' ? { value: celsiusToFahrenheit(value), unit: '°F' } : { value, unit };
 }

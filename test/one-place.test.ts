@@ -58,9 +58,9 @@ const FACTS: Fact[] = [
     place: 'shared/units.ts (METRIC_UNITS, unitOf, inReaderUnits)',
     pattern: new RegExp(`(['"\`])(${UNITS.map(escapeRegExp).join('|')})\\1`),
     allowed: {
-      'shared/sources/mapping.ts': 'the units devices send, which it converts into the table\'s',
-      'shared/sources/tasmota.ts': 'Tasmota\'s PressureUnit field, the unit the device sent',
-      'shared/sources/shelly.ts': 'Shelly reports energy in Wh, which it converts to the table\'s kWh',
+      'shared/sources/mapping.ts': "the units devices send, which it converts into the table's",
+      'shared/sources/tasmota.ts': "Tasmota's PressureUnit field, the unit the device sent",
+      'shared/sources/shelly.ts': "Shelly reports energy in Wh, which it converts to the table's kWh",
     },
   },
   {
@@ -85,8 +85,12 @@ const FACTS: Fact[] = [
   {
     what: 'a rounding rule for showing a number',
     place: 'shared/value-format.ts (formatNumber, roundReading)',
-    pattern: /Math\.abs\([^)]*\)\s*>=\s*100\b|Math\.round\([^()\n]*\*\s*10+\s*\)\s*\/\s*10+\b/,
-    allowed: { 'sensor-node/drivers/iio.ts': 'the precision a node publishes a reading in, not how one is shown' },
+    pattern: /Math\.abs\([^)]*\)\s*>=\s*100\b|Math\.round\(.*\*\s*10+\s*\)\s*\/\s*10+\b/,
+    allowed: {
+      'sensor-node/drivers/iio.ts': 'TODO: the precision a node publishes (3 decimals), also in sensor-node/quality.ts',
+      'sensor-node/quality.ts': 'TODO: the precision a node publishes (3 decimals), also in sensor-node/drivers/iio.ts',
+      'bench/storage.ts': 'makes up benchmark readings of one decimal; not how a number is shown',
+    },
   },
 ];
 

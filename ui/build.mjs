@@ -9,7 +9,19 @@ import { build } from 'esbuild';
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, '..', 'dist', 'web', 'public');
 mkdirSync(out, { recursive: true });
-await build({ entryPoints: [join(here, 'main.ts')], bundle: true, minify: true, format: 'esm', target: 'es2020', outfile: join(out, 'app.js'), legalComments: 'none', logLevel: 'warning' });
+await build({
+  entryPoints: [join(here, 'main.ts')],
+  bundle: true,
+  minify: true,
+  format: 'esm',
+  target: 'es2020',
+  outfile: join(out, 'app.js'),
+  legalComments: 'none',
+  logLevel: 'warning',
+});
 copyFileSync(join(here, 'index.html'), join(out, 'index.html'));
 copyFileSync(join(here, 'style.css'), join(out, 'style.css'));
-copyFileSync(join(dirname(createRequire(import.meta.url).resolve('uplot')), 'uPlot.min.css'), join(out, 'uPlot.min.css'));
+copyFileSync(
+  join(dirname(createRequire(import.meta.url).resolve('uplot')), 'uPlot.min.css'),
+  join(out, 'uPlot.min.css'),
+);

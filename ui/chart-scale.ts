@@ -15,8 +15,12 @@ import type uPlot from 'uplot';
 export function requestedRange(from: number, to: number): uPlot.Range.Function {
   return (u, min, max) => {
     const t = u.data[0];
-    const extent = t.length === 0 || min == null || max == null || !(max > min)
-      || (min === t[0] && (max === t[t.length - 1] || t.length === 1));
+    const extent =
+      t.length === 0 ||
+      min == null ||
+      max == null ||
+      !(max > min) ||
+      (min === t[0] && (max === t[t.length - 1] || t.length === 1));
     return extent ? [from, to] : [min, max];
   };
 }
@@ -49,7 +53,10 @@ const GAP_STEPS = 3;
 export function breakGaps(table: uPlot.AlignedData): uPlot.AlignedData {
   const t = table[0] as number[];
   if (t.length < 3) return table;
-  const steps = t.slice(1).map((x, i) => x - t[i]!).sort((a, b) => a - b);
+  const steps = t
+    .slice(1)
+    .map((x, i) => x - t[i]!)
+    .sort((a, b) => a - b);
   const limit = GAP_STEPS * steps[Math.floor(steps.length / 2)]!;
   const rows: number[] = [];
   for (let i = 1; i < t.length; i++) if (t[i]! - t[i - 1]! > limit) rows.push(i);
@@ -58,7 +65,10 @@ export function breakGaps(table: uPlot.AlignedData): uPlot.AlignedData {
     const out: Array<number | null | undefined> = [];
     let from = 0;
     for (const i of rows) {
-      out.push(...(column as Array<number | null | undefined>).slice(from, i), c === 0 ? (t[i - 1]! + t[i]!) / 2 : null);
+      out.push(
+        ...(column as Array<number | null | undefined>).slice(from, i),
+        c === 0 ? (t[i - 1]! + t[i]!) / 2 : null,
+      );
       from = i;
     }
     return [...out, ...(column as Array<number | null | undefined>).slice(from)];

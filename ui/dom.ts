@@ -1,7 +1,11 @@
 import { formatNumber } from '../shared/value-format.js';
 
 /** Small DOM helpers: elements from tags, attributes and children; text is always text (no innerHTML). */
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string | null | undefined)[]): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  ...children: (Node | string | null | undefined)[]
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   for (const c of children) if (c !== null && c !== undefined) e.append(c);
@@ -27,7 +31,13 @@ export function sparkline(values: number[]): SVGSVGElement {
     const lo = Math.min(...finite);
     const hi = Math.max(...finite);
     const span = hi - lo || 1;
-    const d = values.map((v, i) => `${i === 0 ? 'M' : 'L'}${((i / (values.length - 1)) * 100).toFixed(2)},${(28 - ((v - lo) / span) * 26).toFixed(2)}`).join('');
+    const d = values
+      .map((v, i) => {
+        const x = ((i / (values.length - 1)) * 100).toFixed(2);
+        const y = (28 - ((v - lo) / span) * 26).toFixed(2);
+        return `${i === 0 ? 'M' : 'L'}${x},${y}`;
+      })
+      .join('');
     const path = document.createElementNS(SVG, 'path');
     path.setAttribute('d', d);
     path.setAttribute('vector-effect', 'non-scaling-stroke');

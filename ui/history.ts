@@ -5,7 +5,13 @@ import { byMetric, el } from './dom.js';
 
 const HOUR_MS = 3_600_000;
 /** The preset ranges: label, the API's range, and its length (what the date pickers show when it is chosen). */
-const RANGES: [string, string, number][] = [['1 h', '-1h', HOUR_MS], ['24 h', '-24h', 24 * HOUR_MS], ['7 d', '-7d', 168 * HOUR_MS], ['30 d', '-30d', 720 * HOUR_MS], ['1 year', '-52w', 52 * 168 * HOUR_MS]];
+const RANGES: [string, string, number][] = [
+  ['1 h', '-1h', HOUR_MS],
+  ['24 h', '-24h', 24 * HOUR_MS],
+  ['7 d', '-7d', 168 * HOUR_MS],
+  ['30 d', '-30d', 720 * HOUR_MS],
+  ['1 year', '-52w', 52 * 168 * HOUR_MS],
+];
 const COLOURS = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
 
 /** History: one metric of several sensors on one chart (compare rooms), over a chosen range; min/max band for one. */
@@ -20,40 +26,86 @@ export async function historyPage(main: HTMLElement, params: URLSearchParams): P
   }
   // A preset (-24h) or a custom range (from and to as ISO 8601, from the date pickers).
   const custom = params.get('from') && params.get('to') ? { from: params.get('from')!, to: params.get('to')! } : null;
-  const range = custom ? 'custom' : RANGES.find(([, r]) => r === params.get('range'))?.[1] ?? '-24h';
+  const range = custom ? 'custom' : (RANGES.find(([, r]) => r === params.get('range'))?.[1] ?? '-24h');
   const candidates = latest.filter((l) => l.metric === metric).map((l) => `${l.device}/${l.sensor}`);
   const wanted = (params.get('sensors') ?? '').split(',').filter((s) => candidates.includes(s));
   const chosen = wanted.length > 0 ? wanted : candidates.slice(0, COLOURS.length);
-  const link = (p: Record<string, string>) => `#/history?${new URLSearchParams({ metric, ...(custom && !p.range ? custom : { range }), sensors: chosen.join(','), ...p })}`;
+  const link = (p: Record<string, string>) => {
+    const when = custom && !p.range ? custom : { range };
+    return `#/history?${new URLSearchParams({ metric, ...when, sensors: chosen.join(','), ...p })}`;
+  };
   const presetMs = RANGES.find(([, r]) => r === range)?.[2] ?? 24 * HOUR_MS;
-  const pickFrom = el('input', { type: 'datetime-local', 'aria-label': 'from', value: local(custom?.from ?? new Date(Date.now() - presetMs).toISOString()) });
-  const pickTo = el('input', { type: 'datetime-local', 'aria-label': 'to', value: local(custom?.to ?? new Date().toISOString()) });
+  const pickFrom = el('input', {
+    type: 'datetime-local',
+    'aria-label': 'from',
+    value: local(custom?.from ?? new Date(Date.now() - presetMs).toISOString()),
+  });
+  const pickTo = el('input', {
+    type: 'datetime-local',
+    'aria-label': 'to',
+    value: local(custom?.to ?? new Date().toISOString()),
+  });
   const show = el('button', { type: 'button', class: custom ? 'active' : '' }, 'Show');
   show.addEventListener('click', () => {
     const from = new Date(pickFrom.value);
     const to = new Date(pickTo.value);
     if (Number.isFinite(from.getTime()) && Number.isFinite(to.getTime()) && from < to) {
-      location.hash = `#/history?${new URLSearchParams({ metric, from: from.toISOString(), to: to.toISOString(), sensors: chosen.join(',') })}`;
+      const query = { metric, from: from.toISOString(), to: to.toISOString(), sensors: chosen.join(',') };
+      location.hash = `#/history?${new URLSearchParams(query)}`;
     }
   });
-  main.append(el('div', { class: 'controls' },
-    ...metrics.map((m) => el('a', { href: link({ metric: m, sensors: '' }) }, el('button', { class: m === metric ? 'active' : '', type: 'button' }, m))),
-    el('span', { class: 'muted' }, '·'),
-    ...RANGES.map(([label, r]) => el('a', { href: link({ range: r }) }, el('button', { class: r === range ? 'active' : '', type: 'button' }, label))),
-    pickFrom, pickTo, show));
-  main.append(el('div', { class: 'controls' }, ...candidates.map((c) => {
-    const on = chosen.includes(c);
-    const next = on ? chosen.filter((x) => x !== c) : [...chosen, c];
-    return el('a', { href: link({ sensors: next.join(',') || c }) }, el('button', { class: on ? 'active' : '', type: 'button' }, c));
-  })));
+  main.append(
+    el(
+      'div',
+      { class: 'controls' },
+      ...metrics.map((m) =>
+        el(
+          'a',
+          { href: link({ metric: m, sensors: '' }) },
+          el('button', { class: m === metric ? 'active' : '', type: 'button' }, m),
+        ),
+      ),
+      el('span', { class: 'muted' }, '·'),
+      ...RANGES.map(([label, r]) =>
+        el(
+          'a',
+          { href: link({ range: r }) },
+          el('button', { class: r === range ? 'active' : '', type: 'button' }, label),
+        ),
+      ),
+      pickFrom,
+      pickTo,
+      show,
+    ),
+  );
+  main.append(
+    el(
+      'div',
+      { class: 'controls' },
+      ...candidates.map((c) => {
+        const on = chosen.includes(c);
+        const next = on ? chosen.filter((x) => x !== c) : [...chosen, c];
+        return el(
+          'a',
+          { href: link({ sensors: next.join(',') || c }) },
+          el('button', { class: on ? 'active' : '', type: 'button' }, c),
+        );
+      }),
+    ),
+  );
   const box = el('div', { class: 'chart', 'data-metric': metric });
   main.append(box);
-  const results = await Promise.all(chosen.map((c) => {
-    const [device, sensor] = c.split('/') as [string, string];
-    return history(device, sensor, custom ? custom.from : range, metric, custom?.to);
-  }));
+  const results = await Promise.all(
+    chosen.map((c) => {
+      const [device, sensor] = c.split('/') as [string, string];
+      return history(device, sensor, custom ? custom.from : range, metric, custom?.to);
+    }),
+  );
   const unit = results.find((r) => r.series[0])?.series[0]?.unit ?? '';
-  box.append(el('h3', {}, `${metric}${unit ? ` (${unit})` : ''} · ${results[0]?.tier === 'raw' ? 'every reading' : `${results[0]?.tier ?? ''} means`}`));
+  const tier = results[0]?.tier;
+  box.append(
+    el('h3', {}, `${metric}${unit ? ` (${unit})` : ''} · ${tier === 'raw' ? 'every reading' : `${tier ?? ''} means`}`),
+  );
   const tables: uPlot.AlignedData[] = results.map((r) => {
     const s = r.series[0];
     if (!s) return [[], []] as unknown as uPlot.AlignedData;
@@ -69,9 +121,18 @@ export async function historyPage(main: HTMLElement, params: URLSearchParams): P
   chosen.forEach((c, i) => {
     // A reading without a neighbour has no line: with few readings in view, each is drawn as a dot.
     const colour = COLOURS[i % COLOURS.length]!;
-    series.push({ label: c, stroke: colour, width: 2, spanGaps: false, points: { show: pointsWhenSparse, size: 8, fill: colour } });
+    series.push({
+      label: c,
+      stroke: colour,
+      width: 2,
+      spanGaps: false,
+      points: { show: pointsWhenSparse, size: 8, fill: colour },
+    });
     if (chosen.length === 1) {
-      series.push({ label: 'min', stroke: 'transparent', points: { show: false } }, { label: 'max', stroke: 'transparent', points: { show: false } });
+      series.push(
+        { label: 'min', stroke: 'transparent', points: { show: false } },
+        { label: 'max', stroke: 'transparent', points: { show: false } },
+      );
     }
   });
   const opts: uPlot.Options = {
@@ -79,30 +140,46 @@ export async function historyPage(main: HTMLElement, params: URLSearchParams): P
     height: 320,
     series,
     bands: chosen.length === 1 ? [{ series: [3, 2], fill: 'rgba(214, 39, 40, 0.12)' }] : [],
-    axes: [{ stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.15)' } }, { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.15)' }, size: 56 }],
+    axes: [
+      { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.15)' } },
+      { stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.15)' }, size: 56 },
+    ],
     // The range asked for (-24h, or the pickers'), not the span of the readings in it.
     scales: { x: { time: true, ...(spanOk ? { range: requestedRange(span[0], span[1]) } : {}) } },
     // What the x axis spans, on the element: for a reader's tools and the browser test.
-    hooks: { draw: [(u) => Object.assign(box.dataset, { xFrom: isoOf(u.scales.x?.min), xTo: isoOf(u.scales.x?.max) })] },
+    hooks: {
+      draw: [(u) => Object.assign(box.dataset, { xFrom: isoOf(u.scales.x?.min), xTo: isoOf(u.scales.x?.max) })],
+    },
   };
   const plot = new uPlot(opts, data, box);
   const resize = () => plot.setSize({ width: Math.max(280, box.clientWidth - 16), height: 320 });
   window.addEventListener('resize', resize);
-  box.append(el('p', { class: 'muted' }, `${counted(points, 'point')} · CSV: `, ...chosen.flatMap((c, i) => {
-    const [device, sensor] = c.split('/') as [string, string];
-    const href = `/api/history.csv?${new URLSearchParams({ device, sensor, metric, ...(custom ? custom : { from: range }) })}`;
-    return [i ? ', ' : '', el('a', { href, download: '' }, c)];
-  })));
+  box.append(
+    el(
+      'p',
+      { class: 'muted' },
+      `${counted(points, 'point')} · CSV: `,
+      ...chosen.flatMap((c, i) => {
+        const [device, sensor] = c.split('/') as [string, string];
+        const query = new URLSearchParams({ device, sensor, metric, ...(custom ? custom : { from: range }) });
+        const href = `/api/history.csv?${query}`;
+        return [i ? ', ' : '', el('a', { href, download: '' }, c)];
+      }),
+    ),
+  );
   return () => {
     window.removeEventListener('resize', resize);
     plot.destroy();
   };
 }
 
-const isoOf = (seconds: number | undefined) => (seconds !== undefined && Number.isFinite(seconds) ? new Date(seconds * 1000).toISOString() : '');
+const isoOf = (seconds: number | undefined) =>
+  seconds !== undefined && Number.isFinite(seconds) ? new Date(seconds * 1000).toISOString() : '';
 
 /** An ISO instant as the value of a datetime-local input (local time, minutes). */
 function local(iso: string): string {
   const d = new Date(iso);
-  return Number.isFinite(d.getTime()) ? new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16) : '';
+  return Number.isFinite(d.getTime())
+    ? new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16)
+    : '';
 }

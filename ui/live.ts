@@ -15,7 +15,11 @@ export function connectLive(indicator: HTMLElement): EventTarget {
     indicator.classList.remove('on');
   };
   for (const type of ['reading', 'status']) {
-    source.addEventListener(type, (e) => target.dispatchEvent(new CustomEvent<LiveEvent>('live', { detail: JSON.parse((e as MessageEvent<string>).data) as LiveEvent })));
+    source.addEventListener(type, (e) =>
+      target.dispatchEvent(
+        new CustomEvent<LiveEvent>('live', { detail: JSON.parse((e as MessageEvent<string>).data) as LiveEvent }),
+      ),
+    );
   }
   return target;
 }

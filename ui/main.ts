@@ -13,7 +13,8 @@ async function route(): Promise<void> {
   cleanup();
   cleanup = () => {};
   const [path = '/', query = ''] = location.hash.replace(/^#/, '').split('?');
-  for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', a.getAttribute('href') === `#${path}`);
+  for (const a of document.querySelectorAll('nav a'))
+    a.classList.toggle('active', a.getAttribute('href') === `#${path}`);
   try {
     if (path === '/history') cleanup = await historyPage(main, new URLSearchParams(query));
     else if (path === '/devices') await devicesPage(main);

@@ -13,7 +13,17 @@
 import { levelsMatch } from '../topic-filter.js';
 import { statusOf } from './availability.js';
 import { convert, legalName, metricName, NUMBER_TEXT, numberOf, type Unit } from './mapping.js';
-import { checked, ignore, isRecord, jsonObject, readingTime, reject, type Decoded, type DecodeContext, type Source } from './source.js';
+import {
+  checked,
+  ignore,
+  isRecord,
+  jsonObject,
+  readingTime,
+  reject,
+  type Decoded,
+  type DecodeContext,
+  type Source,
+} from './source.js';
 
 export interface CustomOptions {
   name: string;
@@ -32,7 +42,11 @@ export interface CustomOptions {
 const PLACEHOLDER = /^\{(device|sensor|metric)\}$/;
 
 /** The subscription filter of a topic pattern: placeholders become +. */
-export const filterOf = (pattern: string) => pattern.split('/').map((l) => (PLACEHOLDER.test(l) ? '+' : l)).join('/');
+export const filterOf = (pattern: string) =>
+  pattern
+    .split('/')
+    .map((l) => (PLACEHOLDER.test(l) ? '+' : l))
+    .join('/');
 
 /** The placeholders' values when `topic` matches `pattern`, else null. */
 export function matchPattern(pattern: string, topic: string): Record<string, string> | null {
@@ -45,7 +59,13 @@ export function matchPattern(pattern: string, topic: string): Record<string, str
   return levelsMatch(pattern.split('/'), topic.split('/'), isWildcard, capture) ? found : null;
 }
 
-const at = (value: unknown, path: string): unknown => path.split('.').reduce<unknown>((v, key) => (isRecord(v) || Array.isArray(v) ? (v as Record<string, unknown>)[key] : undefined), value);
+const at = (value: unknown, path: string): unknown =>
+  path
+    .split('.')
+    .reduce<unknown>(
+      (v, key) => (isRecord(v) || Array.isArray(v) ? (v as Record<string, unknown>)[key] : undefined),
+      value,
+    );
 
 export function custom(o: CustomOptions): Source {
   const filters = [filterOf(o.topic), ...(o.availability ? [filterOf(o.availability.topic)] : [])];
@@ -53,11 +73,14 @@ export function custom(o: CustomOptions): Source {
     name: o.name,
     preset: 'custom',
     filters,
-    deviceKey: (topic) => (matchPattern(o.topic, topic) ?? (o.availability && matchPattern(o.availability.topic, topic)) ?? {}).device ?? '',
+    deviceKey: (topic) =>
+      (matchPattern(o.topic, topic) ?? (o.availability && matchPattern(o.availability.topic, topic)) ?? {}).device ??
+      '',
     decode(topic, payload, context) {
       // Availability first: its topic is the more specific one where both patterns match (weather/x/lwt).
       const lwt = o.availability && matchPattern(o.availability.topic, topic);
-      if (lwt && o.availability) return statusOf(o.name, `${o.devicePrefix}${legalName(lwt.device ?? '')}`, payload, o.availability);
+      if (lwt && o.availability)
+        return statusOf(o.name, `${o.devicePrefix}${legalName(lwt.device ?? '')}`, payload, o.availability);
       const parts = matchPattern(o.topic, topic);
       if (parts) return reading(o, parts, payload, context);
       return ignore(o.name, 'the topic matches neither the reading nor the availability pattern');
@@ -72,8 +95,17 @@ function reading(o: CustomOptions, parts: Record<string, string>, payload: Buffe
   if (o.payload === 'number') {
     const text = payload.toString('utf8').trim();
     const metric = parts.metric !== undefined ? metricName(parts.metric) : (o.metric ?? 'value');
-    if (!NUMBER_TEXT.test(text)) return reject(o.name, 'metric', `${device}/${sensor}: ${metric} ${JSON.stringify(text.slice(0, 20))} is not a number`);
-    return checked(o.name, [{ device, sensor, ts: context.receivedAt, fields: [[metric, unitOf(metric, Number(text))]] }], context);
+    if (!NUMBER_TEXT.test(text))
+      return reject(
+        o.name,
+        'metric',
+        `${device}/${sensor}: ${metric} ${JSON.stringify(text.slice(0, 20))} is not a number`,
+      );
+    return checked(
+      o.name,
+      [{ device, sensor, ts: context.receivedAt, fields: [[metric, unitOf(metric, Number(text))]] }],
+      context,
+    );
   }
   const json = jsonObject(o.name, payload);
   if (!json.ok) return json.rejected;
@@ -83,12 +115,21 @@ function reading(o: CustomOptions, parts: Record<string, string>, payload: Buffe
   if (!time.ok) return time.rejected;
   const { ts, localZone } = time;
   const fields: Array<[string, unknown]> = [];
-  const entries = o.metrics ? Object.entries(o.metrics).map(([metric, path]) => [metric, at(json.body, path)] as const) : Object.entries(json.body).filter(([k]) => k !== o.time).map(([k, v]) => [metricName(k), v] as const);
+  const entries = o.metrics
+    ? Object.entries(o.metrics).map(([metric, path]) => [metric, at(json.body, path)] as const)
+    : Object.entries(json.body)
+        .filter(([k]) => k !== o.time)
+        .map(([k, v]) => [metricName(k), v] as const);
   for (const [metric, value] of entries) {
     const n = numberOf(value);
     if (n !== undefined) fields.push([metric, unitOf(metric, n)]);
     else if (o.metrics && value !== undefined) fields.push([metric, value]); // named, so its problem is reported
   }
-  if (fields.length === 0) return reject(o.name, 'shape', `${device}/${sensor}: none of ${o.metrics ? Object.values(o.metrics).join(', ') : 'the fields'} is a number`);
+  if (fields.length === 0)
+    return reject(
+      o.name,
+      'shape',
+      `${device}/${sensor}: none of ${o.metrics ? Object.values(o.metrics).join(', ') : 'the fields'} is a number`,
+    );
   return checked(o.name, [{ device, sensor, ts, fields }], context, localZone);
 }

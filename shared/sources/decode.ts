@@ -4,7 +4,15 @@
  * device sent it. Pure, and total: a source that throws is a bug reported as `unexpected`, never a crash.
  */
 
-import { INGEST_SUBSCRIPTION, parseReading, parseStatus, parseTopic, receiptProblem, TOPIC_ROOT, type ValidationLimits } from '../contract.js';
+import {
+  INGEST_SUBSCRIPTION,
+  parseReading,
+  parseStatus,
+  parseTopic,
+  receiptProblem,
+  TOPIC_ROOT,
+  type ValidationLimits,
+} from '../contract.js';
 import { safeText } from '../text.js';
 import { legalName } from './mapping.js';
 import { ignore, reject, topicMatches, type Decoded, type Source } from './source.js';
@@ -51,15 +59,29 @@ export function deviceKeyOf(sources: readonly Source[], topic: string): string {
   return source ? `${source.name}\u0000${source.deviceKey(topic)}` : (topic.split('/')[1] ?? '');
 }
 
-export function decodeMessage(sources: readonly Source[], topic: string, payload: Buffer, receivedAt: Date, limits: ValidationLimits): Decoded {
+export function decodeMessage(
+  sources: readonly Source[],
+  topic: string,
+  payload: Buffer,
+  receivedAt: Date,
+  limits: ValidationLimits,
+): Decoded {
   const source = sourceFor(sources, topic);
   try {
-    if (!source) return (!topic.startsWith(`${TOPIC_ROOT}/`) && fencedOff(sources, topic)) || own(topic, payload, receivedAt, limits);
+    if (!source)
+      return (
+        (!topic.startsWith(`${TOPIC_ROOT}/`) && fencedOff(sources, topic)) || own(topic, payload, receivedAt, limits)
+      );
     const problem = receiptProblem(payload.length, receivedAt, limits);
     if (problem) return reject(source.name, problem.code, problem.reason);
     return source.decode(topic, payload, { receivedAt, limits });
   } catch (err) {
-    return { ok: false, source: source?.name ?? OWN, code: 'unexpected', reason: safeText(`decoding this message failed unexpectedly: ${(err as Error)?.message ?? err}`, 500) };
+    return {
+      ok: false,
+      source: source?.name ?? OWN,
+      code: 'unexpected',
+      reason: safeText(`decoding this message failed unexpectedly: ${(err as Error)?.message ?? err}`, 500),
+    };
   }
 }
 

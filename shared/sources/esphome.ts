@@ -18,10 +18,29 @@ import { checked, ignore, reject, type Source } from './source.js';
 import type { PresetOptions } from './presets.js';
 
 /** Metric words looked for in object ids; the first word of the id that is one of them is the metric. */
-const METRIC_WORDS = ['temperature', 'humidity', 'pressure', 'illuminance', 'voltage', 'current', 'power', 'energy', 'battery', 'co2', 'motion', 'occupancy', 'contact', 'door', 'window'];
+const METRIC_WORDS = [
+  'temperature',
+  'humidity',
+  'pressure',
+  'illuminance',
+  'voltage',
+  'current',
+  'power',
+  'energy',
+  'battery',
+  'co2',
+  'motion',
+  'occupancy',
+  'contact',
+  'door',
+  'window',
+];
 
 /** Splits an object id into sensor and metric (see the module comment). Pure. */
-export function splitObjectId(objectId: string, component: 'sensor' | 'binary_sensor'): { sensor: string; metric: string } {
+export function splitObjectId(
+  objectId: string,
+  component: 'sensor' | 'binary_sensor',
+): { sensor: string; metric: string } {
   const words = objectId.toLowerCase().split(/[_-]+/).filter(Boolean);
   const index = words.findIndex((w) => METRIC_WORDS.includes(w));
   if (index < 0) return { sensor: legalName(objectId), metric: component === 'sensor' ? 'value' : 'state' };
@@ -40,18 +59,31 @@ export function esphome(o: PresetOptions): Source {
     decode(topic, payload, context) {
       const levels = topic.split('/');
       const device = `${o.devicePrefix}${legalName(levels[at] ?? '')}`;
-      if (levels.length === at + 2 && levels[at + 1] === 'status') return statusOf(o.name, device, payload, { online: 'online', offline: 'offline' });
+      if (levels.length === at + 2 && levels[at + 1] === 'status')
+        return statusOf(o.name, device, payload, { online: 'online', offline: 'offline' });
       const component = levels[at + 1];
-      if ((component !== 'sensor' && component !== 'binary_sensor') || levels[at + 3] !== 'state') return ignore(o.name, `${component ?? 'this'} is not a sensor state`);
+      if ((component !== 'sensor' && component !== 'binary_sensor') || levels[at + 3] !== 'state')
+        return ignore(o.name, `${component ?? 'this'} is not a sensor state`);
       const { sensor, metric } = splitObjectId(levels[at + 2] ?? '', component);
       const text = payload.toString('utf8').trim();
       let value: number;
       if (component === 'binary_sensor') {
-        if (text !== 'ON' && text !== 'OFF') return reject(o.name, 'metric', `${device}/${sensor}: binary sensor state ${JSON.stringify(text.slice(0, 20))} is not ON or OFF`);
+        if (text !== 'ON' && text !== 'OFF')
+          return reject(
+            o.name,
+            'metric',
+            `${device}/${sensor}: binary sensor state ${JSON.stringify(text.slice(0, 20))} is not ON or OFF`,
+          );
         value = text === 'ON' ? 1 : 0;
       } else {
-        if (/^-?nan$/i.test(text)) return reject(o.name, 'metric', `${device}/${sensor}: ${metric} is nan (the sensor gave no value)`);
-        if (!NUMBER_TEXT.test(text)) return reject(o.name, 'metric', `${device}/${sensor}: ${metric} ${JSON.stringify(text.slice(0, 20))} is not a number`);
+        if (/^-?nan$/i.test(text))
+          return reject(o.name, 'metric', `${device}/${sensor}: ${metric} is nan (the sensor gave no value)`);
+        if (!NUMBER_TEXT.test(text))
+          return reject(
+            o.name,
+            'metric',
+            `${device}/${sensor}: ${metric} ${JSON.stringify(text.slice(0, 20))} is not a number`,
+          );
         value = Number(text);
         if (metric === 'temperature' && o.temperatureUnit) value = convert(value, o.temperatureUnit);
       }

@@ -80,7 +80,8 @@ export function numberOf(value: unknown): number | undefined {
 }
 
 /** `local`: the time had no offset and was read in the zone given (so a wrong zone shows as a clock error). */
-export type TimeResult = { ok: true; ts: Date; local?: boolean } | { ok: false; code: 'timestamp' | 'clock'; reason: string };
+export type TimeResult =
+  { ok: true; ts: Date; local?: boolean } | { ok: false; code: 'timestamp' | 'clock'; reason: string };
 
 /**
  * When a device says a reading was taken: epoch seconds (below 1e11, so until the year 5138) or
@@ -94,11 +95,20 @@ export function instantOf(value: unknown, timeZone: string, receivedAt: Date): T
   let ms: number;
   let local = false;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) return { ok: false, code: 'timestamp', reason: `time ${value} is not epoch seconds or milliseconds` };
+    if (!Number.isFinite(value) || value < 0)
+      return { ok: false, code: 'timestamp', reason: `time ${value} is not epoch seconds or milliseconds` };
     ms = value < 1e11 ? Math.round(value * 1000) : Math.round(value);
   } else if (typeof value === 'string') {
     const iso = parseIsoTime(value);
-    if (!iso.ok) return { ok: false, code: 'timestamp', reason: iso.problem === 'date' ? `time ${shown} is not a valid date` : `time ${shown} is not ISO 8601 or epoch seconds or milliseconds` };
+    if (!iso.ok)
+      return {
+        ok: false,
+        code: 'timestamp',
+        reason:
+          iso.problem === 'date'
+            ? `time ${shown} is not a valid date`
+            : `time ${shown} is not ISO 8601 or epoch seconds or milliseconds`,
+      };
     local = iso.instantMs === null;
     ms = iso.instantMs ?? localInstant(iso.wallMs, timeZone, receivedAt.getTime());
   } else {
@@ -114,7 +124,10 @@ const HALF_DAY_MS = 12 * 3_600_000;
 function localInstant(wall: number, timeZone: string, receivedMs: number): number {
   // The offsets in force half a day either side cover any one change; keep those that give back `wall`.
   const offsets = new Set([offsetMs(wall - HALF_DAY_MS, timeZone), offsetMs(wall + HALF_DAY_MS, timeZone)]);
-  const candidates = [...offsets].map((offset) => ({ offset, instant: wall - offset })).filter(({ offset, instant }) => offsetMs(instant, timeZone) === offset).map(({ instant }) => instant);
+  const candidates = [...offsets]
+    .map((offset) => ({ offset, instant: wall - offset }))
+    .filter(({ offset, instant }) => offsetMs(instant, timeZone) === offset)
+    .map(({ instant }) => instant);
   if (candidates.length === 0) return wallClockToInstant(wall, timeZone);
   return candidates.reduce((best, c) => (Math.abs(c - receivedMs) < Math.abs(best - receivedMs) ? c : best));
 }

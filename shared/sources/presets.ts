@@ -20,7 +20,10 @@ export interface PresetOptions {
   sensor?: string;
 }
 
-export const PRESETS = { tasmota, zigbee2mqtt, esphome, shelly } as const satisfies Record<string, (o: PresetOptions) => Source>;
+export const PRESETS = { tasmota, zigbee2mqtt, esphome, shelly } as const satisfies Record<
+  string,
+  (o: PresetOptions) => Source
+>;
 export type PresetName = keyof typeof PRESETS;
 export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 export const isPreset = (name: unknown): name is PresetName => typeof name === 'string' && Object.hasOwn(PRESETS, name);

@@ -5,7 +5,15 @@
  * device status, a reason to reject it, or a rule that ignores it. Pure: no I/O, no clock, no throw.
  */
 
-import { checkReading, nameProblem, type DeviceStatus, type Invalid, type Reading, type RejectionCode, type ValidationLimits } from '../contract.js';
+import {
+  checkReading,
+  nameProblem,
+  type DeviceStatus,
+  type Invalid,
+  type Reading,
+  type RejectionCode,
+  type ValidationLimits,
+} from '../contract.js';
 import { safeText } from '../text.js';
 import { instantOf } from './mapping.js';
 
@@ -45,7 +53,12 @@ export interface Source {
 export { topicMatches } from '../topic-filter.js';
 
 /** A rejection of `source`, its reason starting with the source's name so a stored row says who read it. */
-export const reject = (source: string, code: RejectionCode, reason: string): Decoded => ({ ok: false, source, code, reason: safeText(`${source}: ${reason}`, 500) });
+export const reject = (source: string, code: RejectionCode, reason: string): Decoded => ({
+  ok: false,
+  source,
+  code,
+  reason: safeText(`${source}: ${reason}`, 500),
+});
 
 export const ignore = (source: string, reason: string): Decoded => ({ kind: 'ignored', source, reason });
 
@@ -61,14 +74,23 @@ export interface MappedReading {
  * `localZone`: the device's time had no offset and was read in that zone, which a clock problem names,
  * because a source set to the wrong zone looks exactly like a device clock hours off.
  */
-export function checked(source: string, mapped: readonly MappedReading[], { receivedAt, limits }: DecodeContext, localZone?: string): Decoded {
+export function checked(
+  source: string,
+  mapped: readonly MappedReading[],
+  { receivedAt, limits }: DecodeContext,
+  localZone?: string,
+): Decoded {
   const readings: Reading[] = [];
   for (const { device, sensor, ts, fields } of mapped) {
     // Mapped names are legal by construction, save one that a devicePrefix has made longer than 64.
     const nameIssue = nameProblem('device', device) ?? nameProblem('sensor', sensor);
     if (nameIssue) return reject(source, 'topic', nameIssue);
     const result = checkReading(device, sensor, ts, fields, receivedAt, limits);
-    const hint = result.ok || result.code !== 'clock' || !localZone ? '' : ` (its time has no offset and was read as ${localZone} time: if the device keeps another zone, set this source's timeZone)`;
+    const hint =
+      result.ok || result.code !== 'clock' || !localZone
+        ? ''
+        : ` (its time has no offset and was read as ${localZone} time: ` +
+          "if the device keeps another zone, set this source's timeZone)";
     if (!result.ok) return reject(source, result.code, `${device}/${sensor}: ${result.reason}${hint}`);
     readings.push(result.reading);
   }
@@ -77,7 +99,13 @@ export function checked(source: string, mapped: readonly MappedReading[], { rece
 }
 
 /** When a reading was taken: the device's `field` (absent or null: the receive time), or the rejection naming it. */
-export function readingTime(source: string, field: string, raw: unknown, timeZone: string, { receivedAt }: DecodeContext): { ok: true; ts: Date; localZone?: string } | { ok: false; rejected: Decoded } {
+export function readingTime(
+  source: string,
+  field: string,
+  raw: unknown,
+  timeZone: string,
+  { receivedAt }: DecodeContext,
+): { ok: true; ts: Date; localZone?: string } | { ok: false; rejected: Decoded } {
   if (raw === undefined || raw === null) return { ok: true, ts: receivedAt };
   const time = instantOf(raw, timeZone, receivedAt);
   if (!time.ok) return { ok: false, rejected: reject(source, time.code, `${field}: ${time.reason}`) };
@@ -85,15 +113,29 @@ export function readingTime(source: string, field: string, raw: unknown, timeZon
 }
 
 /** Parses a JSON object payload, or says why it is not one. */
-export function jsonObject(source: string, payload: Buffer): { ok: true; body: Record<string, unknown> } | { ok: false; rejected: Decoded } {
+export function jsonObject(
+  source: string,
+  payload: Buffer,
+): { ok: true; body: Record<string, unknown> } | { ok: false; rejected: Decoded } {
   let body: unknown;
   try {
     body = JSON.parse(payload.toString('utf8'));
   } catch {
-    return { ok: false, rejected: reject(source, 'json', payload.length === 0 ? 'payload is empty' : `payload is not JSON: ${JSON.stringify(payload.subarray(0, 40).toString('utf8'))}`) };
+    return {
+      ok: false,
+      rejected: reject(
+        source,
+        'json',
+        payload.length === 0
+          ? 'payload is empty'
+          : `payload is not JSON: ${JSON.stringify(payload.subarray(0, 40).toString('utf8'))}`,
+      ),
+    };
   }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { ok: false, rejected: reject(source, 'shape', 'payload is not a JSON object') };
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    return { ok: false, rejected: reject(source, 'shape', 'payload is not a JSON object') };
   return { ok: true, body: body as Record<string, unknown> };
 }
 
-export const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+export const isRecord = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);

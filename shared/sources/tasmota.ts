@@ -12,7 +12,17 @@
 
 import { statusOf } from './availability.js';
 import { convert, legalName, metricName, numberOf } from './mapping.js';
-import { checked, ignore, isRecord, jsonObject, readingTime, type DecodeContext, type Decoded, type MappedReading, type Source } from './source.js';
+import {
+  checked,
+  ignore,
+  isRecord,
+  jsonObject,
+  readingTime,
+  type DecodeContext,
+  type Decoded,
+  type MappedReading,
+  type Source,
+} from './source.js';
 import type { PresetOptions } from './presets.js';
 
 /** Tasmota's field names that pimonitor knows under another name. */
@@ -28,7 +38,8 @@ const ALIASES: Readonly<Record<string, string>> = {
 };
 /** Top-level fields that describe the message, not a sensor. */
 const MESSAGE_FIELDS = new Set(['Time', 'TempUnit', 'PressureUnit', 'SpeedUnit']);
-const isTemperature = (metric: string) => metric === 'temperature' || metric === 'dew_point' || metric.endsWith('_temperature');
+const isTemperature = (metric: string) =>
+  metric === 'temperature' || metric === 'dew_point' || metric.endsWith('_temperature');
 const isPressure = (metric: string) => metric === 'pressure' || metric === 'sea_pressure';
 
 export function tasmota(o: PresetOptions): Source {
@@ -69,7 +80,9 @@ function sensors(o: PresetOptions, device: string, payload: Buffer, context: Dec
     const fields: Array<[string, unknown]> = [];
     for (const [field, raw] of Object.entries(value)) {
       const metric = ALIASES[field] ?? metricName(field);
-      const values = Array.isArray(raw) ? raw.map((v, i) => [`${metric}_${i + 1}`, v] as const) : [[metric, raw] as const];
+      const values = Array.isArray(raw)
+        ? raw.map((v, i) => [`${metric}_${i + 1}`, v] as const)
+        : [[metric, raw] as const];
       for (const [name, v] of values) {
         let n = numberOf(v);
         if (n === undefined) continue; // Ids and texts ("Id":"01144A0CB2AA") are not readings
@@ -80,6 +93,7 @@ function sensors(o: PresetOptions, device: string, payload: Buffer, context: Dec
     }
     if (fields.length > 0) mapped.push({ device, sensor: legalName(key).toLowerCase(), ts, fields });
   }
-  if (mapped.length === 0) return ignore(o.name, `no sensor values in ${Object.keys(body).slice(0, 5).join(', ') || 'an empty object'}`);
+  if (mapped.length === 0)
+    return ignore(o.name, `no sensor values in ${Object.keys(body).slice(0, 5).join(', ') || 'an empty object'}`);
   return checked(o.name, mapped, context, localZone);
 }

@@ -16,7 +16,13 @@ export const HOME_ASSISTANT_PREFIX = 'homeassistant';
 /** Roots that are pimonitor's own: no source may be configured there (shared/sources/spec.ts). */
 export const OWN_ROOTS: readonly string[] = [TOPIC_ROOT, ALERT_TOPIC_ROOT.split('/')[0]!];
 /** The first levels the presets' firmwares publish under by default, configured or not. */
-const FIRMWARE_ROOTS: Readonly<Record<string, string>> = { tele: 'Tasmota', stat: 'Tasmota', cmnd: 'Tasmota', tasmota: 'Tasmota', zigbee2mqtt: 'Zigbee2MQTT' };
+const FIRMWARE_ROOTS: Readonly<Record<string, string>> = {
+  tele: 'Tasmota',
+  stat: 'Tasmota',
+  cmnd: 'Tasmota',
+  tasmota: 'Tasmota',
+  zigbee2mqtt: 'Zigbee2MQTT',
+};
 
 /** Root → whose it is, in words ("Home Assistant's"); a source's own fixed roots name the source. */
 export type Territory = ReadonlyMap<string, string>;
@@ -53,4 +59,6 @@ export function fenced(sources: readonly Source[], discoveryPrefix?: string): So
 }
 
 /** The roots a wildcard first level leaves out, for `pimonitor sources list`. */
-export const fencedRoots = (sources: readonly Source[], discoveryPrefix?: string) => [...territoryOf(sources, discoveryPrefix).keys()];
+export const fencedRoots = (sources: readonly Source[], discoveryPrefix?: string) => [
+  ...territoryOf(sources, discoveryPrefix).keys(),
+];

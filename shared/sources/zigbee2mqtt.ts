@@ -6,13 +6,22 @@
  * legacy_availability_payload).
  *
  * Device = the friendly name, made legal if it is not (shared/sources/mapping.ts legalName: "Living
- * Room/Thermometer" → Living_Room-Thermometer_dc3e4f); sensor = `zigbee` (or the source's `sensor`); metrics = the numeric and
- * true/false fields. zigbee2mqtt/bridge/#, …/set and …/get are not readings and are ignored.
+ * Room/Thermometer" → Living_Room-Thermometer_dc3e4f); sensor = `zigbee` (or the source's `sensor`);
+ * metrics = the numeric and true/false fields. zigbee2mqtt/bridge/#, …/set and …/get are not readings and are ignored.
  */
 
 import { statusOf } from './availability.js';
 import { convert, legalName, metricName, numberOf } from './mapping.js';
-import { checked, ignore, isRecord, jsonObject, readingTime, type Decoded, type DecodeContext, type Source } from './source.js';
+import {
+  checked,
+  ignore,
+  isRecord,
+  jsonObject,
+  readingTime,
+  type Decoded,
+  type DecodeContext,
+  type Source,
+} from './source.js';
 import type { PresetOptions } from './presets.js';
 
 /** Fields about the message or the radio's bookkeeping, not the room. */
@@ -31,12 +40,16 @@ export function zigbee2mqtt(o: PresetOptions): Source {
     name: o.name,
     preset: 'zigbee2mqtt',
     filters: [`${prefix}/#`],
-    deviceKey: (topic) => friendlyName(topic).replace(/\/availability$/, '').replace(COMMAND, ''),
+    deviceKey: (topic) =>
+      friendlyName(topic)
+        .replace(/\/availability$/, '')
+        .replace(COMMAND, ''),
     decode(topic, payload, context) {
       const name = friendlyName(topic);
       if (name === 'bridge' || name.startsWith('bridge/')) return ignore(o.name, 'a message of the bridge itself');
       if (COMMAND.test(name)) return ignore(o.name, 'a command to a device');
-      if (name.endsWith('/availability')) return availability(o, `${o.devicePrefix}${legalName(name.slice(0, -'/availability'.length))}`, payload);
+      if (name.endsWith('/availability'))
+        return availability(o, `${o.devicePrefix}${legalName(name.slice(0, -'/availability'.length))}`, payload);
       if (name === '') return ignore(o.name, 'no device name');
       return state(o, `${o.devicePrefix}${legalName(name)}`, payload, context);
     },
@@ -48,7 +61,10 @@ function availability(o: PresetOptions, device: string, payload: Buffer): Decode
   if (text.startsWith('{')) {
     const json = jsonObject(o.name, payload);
     if (!json.ok) return json.rejected;
-    return statusOf(o.name, device, Buffer.from(String(json.body.state ?? '')), { online: 'online', offline: 'offline' });
+    return statusOf(o.name, device, Buffer.from(String(json.body.state ?? '')), {
+      online: 'online',
+      offline: 'offline',
+    });
   }
   return statusOf(o.name, device, payload, { online: 'online', offline: 'offline' });
 }
@@ -70,6 +86,7 @@ function state(o: PresetOptions, device: string, payload: Buffer, context: Decod
     if (metric === 'voltage' && n > MILLIVOLTS_ABOVE) n = convert(n, 'mV');
     fields.push([metric, n]);
   }
-  if (fields.length === 0) return ignore(o.name, `no numeric fields (${Object.keys(body).slice(0, 5).join(', ') || 'an empty object'})`);
+  if (fields.length === 0)
+    return ignore(o.name, `no numeric fields (${Object.keys(body).slice(0, 5).join(', ') || 'an empty object'})`);
   return checked(o.name, [{ device, sensor: o.sensor ?? 'zigbee', ts, fields }], context, localZone);
 }
