@@ -36,14 +36,22 @@ const rules: Rule[] = parse(parseRules([
 
 /** The worker and notifier of one run of `pimonitor alerts`. */
 async function startAlerts(clientId: string) {
-  const worker = new AlertsWorker(rig.t.db, { rules, routes: routes(), tickMs: 20, now: clock, connect: () => mqtt.connect(rig.broker.url, { clientId, clean: false }) });
+  const worker = new AlertsWorker(rig.t.db, {
+    rules, routes: routes(), tickMs: 20, now: clock,
+    connect: () => mqtt.connect(rig.broker.url, { clientId, clean: false }),
+  });
   const notifier = new Notifier(rig.t.db, {
     rules, routes: routes(), pollMs: 20, maxAttempts: 5, now: clock,
-    transports: { timeoutMs: 5000, publish: async (topic, payload, retain) => void (await rig.publisher.publishAsync(topic, payload, { qos: 1, retain })) },
+    transports: {
+      timeoutMs: 5000,
+      publish: async (topic, payload, retain) =>
+        void (await rig.publisher.publishAsync(topic, payload, { qos: 1, retain })),
+    },
   });
   const handled = new Map<string, number>();
   worker.on('handled', ({ topic }) => handled.set(topic, (handled.get(topic) ?? 0) + 1));
-  const waitHandled = (topic: string, count: number) => eventually(`${topic} handled`, async () => ((handled.get(topic) ?? 0) >= count ? true : undefined));
+  const waitHandled = (topic: string, count: number) =>
+    eventually(`${topic} handled`, async () => ((handled.get(topic) ?? 0) >= count ? true : undefined));
   await worker.start();
   /** Publishes a message and waits until the worker has evaluated it. */
   const send = async (topic: string, payload: string, retain = false) => {
@@ -60,18 +68,29 @@ async function startAlerts(clientId: string) {
 }
 
 /** What the webhook receiver got for this device from rule hot (or `rule`), as `rule status`. */
-const received = (device: string, rule = 'hot', path = '/') => hooks.filter((h) => h.path === path).flatMap((h) => h.alerts)
-  .filter((a) => a.labels.device === device && a.labels.alertname === rule).map((a) => `${a.labels.alertname} ${a.status}`);
+const received = (device: string, rule = 'hot', path = '/') =>
+  hooks
+    .filter((h) => h.path === path)
+    .flatMap((h) => h.alerts)
+    .filter((a) => a.labels.device === device && a.labels.alertname === rule)
+    .map((a) => `${a.labels.alertname} ${a.status}`);
 
 /** The retained messages under pimonitor/alerts/hot/<device>/ as the broker holds them. */
 async function retained(device: string): Promise<string[]> {
   const out: string[] = [];
-  const { persistence } = rig.broker.aedes as unknown as { persistence: { createRetainedStream(pattern: string): AsyncIterable<{ topic: string; payload: Buffer }> } };
-  for await (const packet of persistence.createRetainedStream(`pimonitor/alerts/hot/${device}/#`)) if (packet.payload.length > 0) out.push(packet.topic);
+  const { persistence } = rig.broker.aedes as unknown as {
+    persistence: { createRetainedStream(pattern: string): AsyncIterable<{ topic: string; payload: Buffer }> };
+  };
+  for await (const packet of persistence.createRetainedStream(`pimonitor/alerts/hot/${device}/#`))
+    if (packet.payload.length > 0) out.push(packet.topic);
   return out;
 }
-const retainedNow = (device: string, expected: string[]) => eventually(`retained for ${device}: ${expected.join(', ')}`, async () => (JSON.stringify(await retained(device)) === JSON.stringify(expected) ? true : undefined));
-const hotState = async (device: string) => rig.t.db.oneOrNone<{ phase: string }>("SELECT phase FROM alert_state WHERE rule = 'hot' AND device = $1", [device]);
+const retainedNow = (device: string, expected: string[]) =>
+  eventually(`retained for ${device}: ${expected.join(', ')}`, async () =>
+    JSON.stringify(await retained(device)) === JSON.stringify(expected) ? true : undefined,
+  );
+const hotState = async (device: string) =>
+  rig.t.db.oneOrNone<{ phase: string }>("SELECT phase FROM alert_state WHERE rule = 'hot' AND device = $1", [device]);
 /** Lets keepFiringFor run out and waits for the worker's timer to resolve hot on this device. */
 async function letResolve(device: string) {
   now += 6 * MIN;
@@ -86,30 +105,38 @@ async function rounds(notifier: Notifier, n = 3) {
 }
 const topicOf = (device: string) => `pimonitor/alerts/hot/${device}/dht22/temperature`;
 
-test('(a) notified as firing, device offline, keepFiringFor runs out during the outage: one resolution, retained message cleared', async () => {
-  const a = await startAlerts('alerts-a');
-  try {
-    await a.read('attic', { temperature: 35 });
-    await a.notifier.sendDue();
-    expect(received('attic')).toEqual(['hot firing']);
-    await retainedNow('attic', [topicOf('attic')]);
+test(
+  '(a) notified as firing, device offline, keepFiringFor runs out during the outage: one resolution, retained ' +
+    'message cleared',
+  async () => {
+    const a = await startAlerts('alerts-a');
+    try {
+      await a.read('attic', { temperature: 35 });
+      await a.notifier.sendDue();
+      expect(received('attic')).toEqual(['hot firing']);
+      await retainedNow('attic', [topicOf('attic')]);
 
-    await a.read('attic', { temperature: 20 }); // recovering for 5 minutes
-    await a.status('attic', 'offline');
-    await letResolve('attic');
-    expect(await rig.t.db.one("SELECT inhibited FROM alert_events WHERE rule = 'hot' AND device = 'attic' AND kind = 'resolved'")).toEqual({ inhibited: true });
-    await rounds(a.notifier);
-    expect(received('attic')).toEqual(['hot firing', 'hot resolved']);
-    await retainedNow('attic', []);
+      await a.read('attic', { temperature: 20 }); // recovering for 5 minutes
+      await a.status('attic', 'offline');
+      await letResolve('attic');
+      expect(
+        await rig.t.db.one(
+          "SELECT inhibited FROM alert_events WHERE rule = 'hot' AND device = 'attic' AND kind = 'resolved'",
+        ),
+      ).toEqual({ inhibited: true });
+      await rounds(a.notifier);
+      expect(received('attic')).toEqual(['hot firing', 'hot resolved']);
+      await retainedNow('attic', []);
 
-    // Back online: nothing more (the alert is over).
-    await a.status('attic', 'online');
-    await rounds(a.notifier);
-    expect(received('attic')).toEqual(['hot firing', 'hot resolved']);
-  } finally {
-    await a.stop();
-  }
-});
+      // Back online: nothing more (the alert is over).
+      await a.status('attic', 'online');
+      await rounds(a.notifier);
+      expect(received('attic')).toEqual(['hot firing', 'hot resolved']);
+    } finally {
+      await a.stop();
+    }
+  },
+);
 
 test('(b) fired while its device was offline and resolved before it came back: nothing at all', async () => {
   const b = await startAlerts('alerts-b');
@@ -122,35 +149,43 @@ test('(b) fired while its device was offline and resolved before it came back: n
     await rounds(b.notifier);
     expect(received('cellar')).toEqual([]);
     expect(await retained('cellar')).toEqual([]);
-    expect(await rig.t.db.one("SELECT count(*)::int AS n FROM alert_notifications n JOIN alert_events e ON e.id = n.event_id WHERE e.rule = 'hot' AND e.device = 'cellar'")).toEqual({ n: 0 });
+    expect(
+      await rig.t.db.one(
+        "SELECT count(*)::int AS n FROM alert_notifications n JOIN alert_events e ON e.id = n.event_id WHERE e.rule " +
+          "= 'hot' AND e.device = 'cellar'",
+      ),
+    ).toEqual({ n: 0 });
   } finally {
     await b.stop();
   }
 });
 
-test('(c) fired while offline and still firing when the device is back: notified then, once; later resolved once', async () => {
-  const c = await startAlerts('alerts-c');
-  try {
-    await c.status('shed', 'offline');
-    await c.read('shed', { temperature: 35 });
-    await rounds(c.notifier);
-    expect(received('shed')).toEqual([]);
+test(
+  '(c) fired while offline and still firing when the device is back: notified then, once; later resolved once',
+  async () => {
+    const c = await startAlerts('alerts-c');
+    try {
+      await c.status('shed', 'offline');
+      await c.read('shed', { temperature: 35 });
+      await rounds(c.notifier);
+      expect(received('shed')).toEqual([]);
 
-    await c.status('shed', 'online');
-    await c.status('shed', 'online'); // a second online message (a reconnect) notifies nothing more
-    await rounds(c.notifier);
-    expect(received('shed')).toEqual(['hot firing']);
-    await retainedNow('shed', [topicOf('shed')]);
+      await c.status('shed', 'online');
+      await c.status('shed', 'online'); // a second online message (a reconnect) notifies nothing more
+      await rounds(c.notifier);
+      expect(received('shed')).toEqual(['hot firing']);
+      await retainedNow('shed', [topicOf('shed')]);
 
-    await c.read('shed', { temperature: 20 });
-    await letResolve('shed');
-    await rounds(c.notifier);
-    expect(received('shed')).toEqual(['hot firing', 'hot resolved']);
-    await retainedNow('shed', []);
-  } finally {
-    await c.stop();
-  }
-});
+      await c.read('shed', { temperature: 20 });
+      await letResolve('shed');
+      await rounds(c.notifier);
+      expect(received('shed')).toEqual(['hot firing', 'hot resolved']);
+      await retainedNow('shed', []);
+    } finally {
+      await c.stop();
+    }
+  },
+);
 
 test('(d) a worker restart between firing and resolution neither loses nor repeats the resolution', async () => {
   const first = await startAlerts('alerts-d');
@@ -200,7 +235,12 @@ test('a firing and its resolution both held by quiet hours go out as one message
     await rounds(q.notifier);
     const got = hooks.filter((h) => h.path === '/night');
     expect(got).toHaveLength(1);
-    expect(got[0]!.alerts).toMatchObject([{ status: 'resolved', labels: { alertname: 'damp', device: 'bath' }, startsAt: '2026-11-23T11:30:00.000Z', endsAt: expect.stringMatching(/^2026-11-23T11:3/) }]);
+    expect(got[0]!.alerts).toMatchObject([
+      {
+        status: 'resolved', labels: { alertname: 'damp', device: 'bath' }, startsAt: '2026-11-23T11:30:00.000Z',
+        endsAt: expect.stringMatching(/^2026-11-23T11:3/),
+      },
+    ]);
   } finally {
     await q.stop();
   }

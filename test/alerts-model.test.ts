@@ -47,7 +47,8 @@ const rulesOf = (rules: readonly ModelRule[]): Rule[] => parse(parseRules(rules.
   for: seconds(r.forMs), keepFiringFor: seconds(r.keepFiringForMs), severity: r.severity,
 }))));
 const routesOf = (routes: readonly ModelRoute[]): Route[] => parse(parseRoutes(routes.map((r) => ({
-  name: r.name, severities: r.severities, sendResolved: r.sendResolved, groupWait: seconds(r.groupWaitMs), repeatInterval: '0s',
+  name: r.name, severities: r.severities, sendResolved: r.sendResolved, groupWait: seconds(r.groupWaitMs),
+  repeatInterval: '0s',
   ...(r.mqtt ? { type: 'mqtt' } : { type: 'webhook', url: 'http://127.0.0.1:9/hook' }),
 }))));
 
@@ -64,24 +65,49 @@ const value = fc.constantFrom(20, 29, 31);
 const device = fc.nat(DEVICES.length - 1);
 const step: fc.Arbitrary<Step> = fc.oneof(
   { arbitrary: fc.record({ op: fc.constant('live' as const), device, value }), weight: 6 },
-  { arbitrary: fc.record({ op: fc.constant('burst' as const), device, values: fc.array(value, { minLength: 1, maxLength: 6 }), lagMs: fc.constantFrom(0, 90 * SEC, 2 * HOUR), spacingMs: fc.constantFrom(30 * SEC, 5 * MIN) }), weight: 2 },
-  { arbitrary: fc.record({ op: fc.constant('late' as const), device, value, agoMs: fc.constantFrom(SEC, 5 * MIN) }), weight: 1 },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('burst' as const), device, values: fc.array(value, { minLength: 1, maxLength: 6 }),
+      lagMs: fc.constantFrom(0, 90 * SEC, 2 * HOUR), spacingMs: fc.constantFrom(30 * SEC, 5 * MIN),
+    }),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({ op: fc.constant('late' as const), device, value, agoMs: fc.constantFrom(SEC, 5 * MIN) }),
+    weight: 1,
+  },
   { arbitrary: fc.record({ op: fc.constant('status' as const), device, online: fc.boolean() }), weight: 2 },
-  { arbitrary: fc.record({ op: fc.constant('tick' as const), ms: fc.constantFrom(SEC, 6 * SEC, MIN, 3 * MIN, 15 * MIN, 3 * HOUR) }), weight: 5 },
-  { arbitrary: fc.record({ op: fc.constant('restart' as const), change: fc.constantFrom('same' as const, 'remove' as const, 'rename' as const), which: fc.nat(1) }), weight: 1 },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('tick' as const), ms: fc.constantFrom(SEC, 6 * SEC, MIN, 3 * MIN, 15 * MIN, 3 * HOUR),
+    }),
+    weight: 5,
+  },
+  {
+    arbitrary: fc.record({
+      op: fc.constant('restart' as const),
+      change: fc.constantFrom('same' as const, 'remove' as const, 'rename' as const), which: fc.nat(1),
+    }),
+    weight: 1,
+  },
 );
 const ruleArb = fc.record({
-  clear: fc.constantFrom(30, 28), forMs: fc.constantFrom(0, MIN, 10 * MIN), keepFiringForMs: fc.constantFrom(0, 2 * MIN),
+  clear: fc.constantFrom(30, 28), forMs: fc.constantFrom(0, MIN, 10 * MIN),
+  keepFiringForMs: fc.constantFrom(0, 2 * MIN),
   severity: fc.constantFrom('warning' as const, 'critical' as const),
 });
 const routeArb = fc.record({
   mqtt: fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, { arbitrary: fc.constant(true), weight: 1 }),
-  sendResolved: fc.boolean(), groupWaitMs: fc.constantFrom(0, 30 * SEC), criticalOnly: fc.oneof({ arbitrary: fc.constant(false), weight: 2 }, { arbitrary: fc.constant(true), weight: 1 }),
+  sendResolved: fc.boolean(), groupWaitMs: fc.constantFrom(0, 30 * SEC),
+  criticalOnly: fc.oneof({ arbitrary: fc.constant(false), weight: 2 }, { arbitrary: fc.constant(true), weight: 1 }),
 });
 const scenario = fc.record({
-  rules: fc.array(ruleArb, { minLength: 1, maxLength: 2 }).map((rs) => rs.map((r, i): ModelRule => ({ name: 'ab'[i]!, above: 30, ...r }))),
+  rules: fc
+    .array(ruleArb, { minLength: 1, maxLength: 2 })
+    .map((rs) => rs.map((r, i): ModelRule => ({ name: 'ab'[i]!, above: 30, ...r }))),
   routes: fc.array(routeArb, { minLength: 2, maxLength: 3 }).map((rs) => rs.map((r, i): ModelRoute => ({
-    name: `r${i}`, mqtt: r.mqtt, sendResolved: r.sendResolved, groupWaitMs: r.groupWaitMs, severities: r.criticalOnly ? ['critical'] : ['warning', 'critical'],
+    name: `r${i}`, mqtt: r.mqtt, sendResolved: r.sendResolved, groupWaitMs: r.groupWaitMs,
+    severities: r.criticalOnly ? ['critical'] : ['warning', 'critical'],
   }))),
   steps: fc.array(step, { minLength: 3, maxLength: 25 }),
 });
@@ -96,39 +122,122 @@ const ENDING: Step[] = [
 ];
 
 const rel = (ms: number) => `${(ms - T0) / 1000}s`;
-const show = (m: ModelMessage) => [m.kind, m.rule, m.device, `at=${rel(m.at)}`, `started=${rel(m.startedAt)}`, `fired=${rel(m.firedAt)}`, m.pastEpisode ? 'past' : '', m.reason ? `(${m.reason})` : ''].filter(Boolean).join(' ');
-const byRoute = (got: Map<string, ModelMessage[]>) => Object.fromEntries([...got].filter(([, ms]) => ms.length > 0).map(([r, ms]) => [r, ms.map(show).sort()]).sort());
+const show = (m: ModelMessage) =>
+  [
+    m.kind, m.rule, m.device, `at=${rel(m.at)}`, `started=${rel(m.startedAt)}`, `fired=${rel(m.firedAt)}`,
+    m.pastEpisode ? 'past' : '', m.reason ? `(${m.reason})` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+const byRoute = (got: Map<string, ModelMessage[]>) =>
+  Object.fromEntries(
+    [...got]
+      .filter(([, ms]) => ms.length > 0)
+      .map(([r, ms]) => [r, ms.map(show).sort()])
+      .sort(),
+  );
 
-const rule = (r: Partial<ModelRule>): ModelRule => ({ name: 'a', above: 30, clear: 30, forMs: 0, keepFiringForMs: 0, severity: 'warning', ...r });
-const hooks = (sendResolved: boolean): ModelRoute[] => ['r0', 'r1'].map((name) => ({ name, mqtt: false, sendResolved, groupWaitMs: 0, severities: ['warning', 'critical'] }));
+const rule = (r: Partial<ModelRule>): ModelRule => ({
+  name: 'a', above: 30, clear: 30, forMs: 0, keepFiringForMs: 0, severity: 'warning', ...r,
+});
+const hooks = (sendResolved: boolean): ModelRoute[] =>
+  ['r0', 'r1'].map((name) => ({
+    name, mqtt: false, sendResolved, groupWaitMs: 0, severities: ['warning', 'critical'],
+  }));
 /** The counterexamples this test found (minimal; the first four fixed in e0392b3), run first every time. */
 const FOUND: Array<[{ rules: ModelRule[]; routes: ModelRoute[]; steps: Step[] }]> = [
   // Live 20 at T; restart; 31 at T-20s: late, yet it fired and was notified.
-  [{ rules: [rule({})], routes: hooks(false), steps: [{ op: 'live', device: 0, value: 20 }, { op: 'restart', change: 'same', which: 0 }, { op: 'burst', device: 0, values: [31, 20], lagMs: 0, spacingMs: 30 * SEC }] }],
+  [
+    {
+      rules: [rule({})], routes: hooks(false),
+      steps: [
+        { op: 'live', device: 0, value: 20 }, { op: 'restart', change: 'same', which: 0 },
+        { op: 'burst', device: 0, values: [31, 20], lagMs: 0, spacingMs: 30 * SEC },
+      ],
+    },
+  ],
   // for 10m: 31 at T and at T+3m; restart; 20 at T+2m59s (late) dropped the pending: no firing at T+10m.
-  [{ rules: [rule({ forMs: 10 * MIN })], routes: hooks(true), steps: [{ op: 'live', device: 0, value: 31 }, { op: 'tick', ms: 3 * MIN }, { op: 'live', device: 0, value: 31 }, { op: 'restart', change: 'same', which: 0 }, { op: 'late', device: 0, value: 20, agoMs: SEC }, { op: 'tick', ms: 15 * MIN }] }],
+  [
+    {
+      rules: [rule({ forMs: 10 * MIN })], routes: hooks(true),
+      steps: [
+        { op: 'live', device: 0, value: 31 }, { op: 'tick', ms: 3 * MIN }, { op: 'live', device: 0, value: 31 },
+        { op: 'restart', change: 'same', which: 0 }, { op: 'late', device: 0, value: 20, agoMs: SEC },
+        { op: 'tick', ms: 15 * MIN },
+      ],
+    },
+  ],
   // Fired while offline; restart; a backlog; online: notified only once the backlog had settled.
-  [{ rules: [rule({})], routes: hooks(false), steps: [{ op: 'status', device: 0, online: false }, { op: 'live', device: 0, value: 31 }, { op: 'tick', ms: 3 * HOUR }, { op: 'restart', change: 'same', which: 0 }, { op: 'burst', device: 0, values: [31], lagMs: 2 * HOUR, spacingMs: 30 * SEC }, { op: 'status', device: 0, online: true }] }],
+  [
+    {
+      rules: [rule({})], routes: hooks(false),
+      steps: [
+        { op: 'status', device: 0, online: false }, { op: 'live', device: 0, value: 31 }, { op: 'tick', ms: 3 * HOUR },
+        { op: 'restart', change: 'same', which: 0 },
+        { op: 'burst', device: 0, values: [31], lagMs: 2 * HOUR, spacingMs: 30 * SEC },
+        { op: 'status', device: 0, online: true },
+      ],
+    },
+  ],
   // Fired by a backlog; offline; caught up (live 31); a new backlog; online: the same.
-  [{ rules: [rule({})], routes: hooks(true), steps: [{ op: 'burst', device: 0, values: [31], lagMs: 2 * HOUR, spacingMs: 30 * SEC }, { op: 'status', device: 0, online: false }, { op: 'live', device: 0, value: 31 }, { op: 'tick', ms: 3 * MIN }, { op: 'burst', device: 0, values: [31], lagMs: 90 * SEC, spacingMs: 30 * SEC }, { op: 'status', device: 0, online: true }] }],
+  [
+    {
+      rules: [rule({})], routes: hooks(true),
+      steps: [
+        { op: 'burst', device: 0, values: [31], lagMs: 2 * HOUR, spacingMs: 30 * SEC },
+        { op: 'status', device: 0, online: false }, { op: 'live', device: 0, value: 31 }, { op: 'tick', ms: 3 * MIN },
+        { op: 'burst', device: 0, values: [31], lagMs: 90 * SEC, spacingMs: 30 * SEC },
+        { op: 'status', device: 0, online: true },
+      ],
+    },
+  ],
   // Fired, held by a 30 s group wait, the rule removed at a restart 10 s later: the route was to hear of
   // it, so it gets one message, the resolution ('rule removed'), as when a held firing's condition ends.
   // (Before: the held firing was given up and the route heard nothing.)
-  [{ rules: [rule({})], routes: [{ name: 'r0', mqtt: false, sendResolved: true, groupWaitMs: 30 * SEC, severities: ['warning', 'critical'] }, { name: 'r1', mqtt: true, sendResolved: false, groupWaitMs: 30 * SEC, severities: ['warning', 'critical'] }],
-    steps: [{ op: 'live', device: 0, value: 31 }, { op: 'restart', change: 'remove', which: 0 }, { op: 'tick', ms: MIN }] }],
+  [
+    {
+      rules: [rule({})],
+      routes: [
+        { name: 'r0', mqtt: false, sendResolved: true, groupWaitMs: 30 * SEC, severities: ['warning', 'critical'] },
+        { name: 'r1', mqtt: true, sendResolved: false, groupWaitMs: 30 * SEC, severities: ['warning', 'critical'] },
+      ],
+      steps: [
+        { op: 'live', device: 0, value: 31 }, { op: 'restart', change: 'remove', which: 0 }, { op: 'tick', ms: MIN },
+      ],
+    },
+  ],
   // Fired and over within a 30 s group wait: an MQTT route without sendResolved retains nothing (before:
   // its firing was published, retained, at the end of the wait and never cleared). Review of 867ffb8.
-  [{ rules: [rule({})], routes: [{ name: 'r0', mqtt: true, sendResolved: false, groupWaitMs: 30 * SEC, severities: ['warning', 'critical'] }],
-    steps: [{ op: 'live', device: 0, value: 31 }, { op: 'live', device: 0, value: 20 }, { op: 'tick', ms: MIN }] }],
+  [
+    {
+      rules: [rule({})],
+      routes: [
+        { name: 'r0', mqtt: true, sendResolved: false, groupWaitMs: 30 * SEC, severities: ['warning', 'critical'] },
+      ],
+      steps: [
+        { op: 'live', device: 0, value: 31 }, { op: 'live', device: 0, value: 20 }, { op: 'tick', ms: MIN },
+      ],
+    },
+  ],
   // Fired and retained on an MQTT route without sendResolved, then its rule removed: the retained
   // message is cleared all the same (issue 24, item 3); before, it stayed for a rule that is gone.
-  [{ rules: [rule({})], routes: [{ name: 'r0', mqtt: true, sendResolved: false, groupWaitMs: 0, severities: ['warning', 'critical'] }],
-    steps: [{ op: 'live', device: 0, value: 31 }, { op: 'tick', ms: MIN }, { op: 'restart', change: 'remove', which: 0 }, { op: 'tick', ms: MIN }] }],
+  [
+    {
+      rules: [rule({})],
+      routes: [{ name: 'r0', mqtt: true, sendResolved: false, groupWaitMs: 0, severities: ['warning', 'critical'] }],
+      steps: [
+        { op: 'live', device: 0, value: 31 }, { op: 'tick', ms: MIN }, { op: 'restart', change: 'remove', which: 0 },
+        { op: 'tick', ms: MIN },
+      ],
+    },
+  ],
 ];
 
 const stats = { runs: 0, fired: 0, resolved: 0, pastEpisodes: 0, ruleRemoved: 0, late: 0 };
 
-async function run({ rules: initialRules, routes: modelRoutes, steps }: { rules: ModelRule[]; routes: ModelRoute[]; steps: Step[] }): Promise<void> {
+async function run({ rules: initialRules, routes: modelRoutes, steps }: {
+  rules: ModelRule[]; routes: ModelRoute[]; steps: Step[];
+}): Promise<void> {
   const db = t.db;
   await db.none('TRUNCATE alert_notifications, alert_events, alert_state, alert_progress, devices, device_status_log');
   let now = T0;
@@ -153,7 +262,8 @@ async function run({ rules: initialRules, routes: modelRoutes, steps }: { rules:
         await reading(d, s.value, now);
         break;
       case 'burst':
-        for (const [i, v] of s.values.entries()) await reading(d, v, now - s.lagMs - (s.values.length - 1 - i) * s.spacingMs);
+        for (const [i, v] of s.values.entries())
+          await reading(d, v, now - s.lagMs - (s.values.length - 1 - i) * s.spacingMs);
         break;
       case 'late': {
         const newest = model.newest(d);
@@ -163,8 +273,10 @@ async function run({ rules: initialRules, routes: modelRoutes, steps }: { rules:
       }
       case 'status':
         // As ingest keeps it: what a restarted worker reads back.
-        await db.none(`INSERT INTO devices (device, first_seen, last_seen, status, status_changed_at) VALUES ($1, $2, $2, $3, $2)
-          ON CONFLICT (device) DO UPDATE SET last_seen = $2, status = $3, status_changed_at = $2`, [d, new Date(now), s.online ? 'online' : 'offline']);
+        await db.none(`INSERT INTO devices (device, first_seen, last_seen, status, status_changed_at) VALUES ($1, ` +
+          `$2, $2, $3, $2)
+          ON CONFLICT (device) DO UPDATE SET last_seen = $2, status = $3, status_changed_at = ` +
+            `$2`, [d, new Date(now), s.online ? 'online' : 'offline']);
         await save(engine.status(d, s.online ? 'online' : 'offline', now));
         model.status(d, s.online);
         break;
@@ -179,7 +291,8 @@ async function run({ rules: initialRules, routes: modelRoutes, steps }: { rules:
         now += RESTART_MS;
         const target = modelRules[Math.min(s.which, modelRules.length - 1)];
         if (target && s.change === 'remove') modelRules = modelRules.filter((r) => r !== target);
-        if (target && s.change === 'rename') modelRules = modelRules.map((r) => (r === target ? { ...r, name: `${r.name}x` } : r));
+        if (target && s.change === 'rename')
+          modelRules = modelRules.map((r) => (r === target ? { ...r, name: `${r.name}x` } : r));
         rules = rulesOf(modelRules);
         // As AlertsWorker.start does.
         engine = new AlertEngine(rules, now);
@@ -197,7 +310,10 @@ async function run({ rules: initialRules, routes: modelRoutes, steps }: { rules:
     const got = new Map<string, ModelMessage[]>();
     for (const n of due) {
       const e = n.event;
-      const m: ModelMessage = { kind: e.kind, rule: e.rule, device: e.device, at: e.at.getTime(), startedAt: e.started_at.getTime(), firedAt: e.fired_at!.getTime(), pastEpisode: e.past_episode ?? false, reason: e.reason ?? null };
+      const m: ModelMessage = {
+        kind: e.kind, rule: e.rule, device: e.device, at: e.at.getTime(), startedAt: e.started_at.getTime(),
+        firedAt: e.fired_at!.getTime(), pastEpisode: e.past_episode ?? false, reason: e.reason ?? null,
+      };
       got.set(n.route, [...(got.get(n.route) ?? []), m]);
       received.get(n.route)?.push(m);
     }
@@ -205,9 +321,17 @@ async function run({ rules: initialRules, routes: modelRoutes, steps }: { rules:
     const actual = byRoute(got);
     const wanted = byRoute(expected);
     if (JSON.stringify(actual) !== JSON.stringify(wanted)) {
-      throw new Error(`after step ${n} at ${rel(now)}, the routes got\n${JSON.stringify(actual, null, 1)}\nbut the model says\n${JSON.stringify(wanted, null, 1)}\n` +
-        `engine active: ${JSON.stringify(engine.active().map((a) => `${a.key.rule} ${a.key.device} ${a.state.phase}`).sort())}, model active: ${JSON.stringify(model.active())}\n` +
-        `rules ${JSON.stringify(initialRules)}\nroutes ${JSON.stringify(modelRoutes)}\nsteps:\n${history.join('\n')}`);
+      throw new Error(
+        `after step ${n} at ${rel(now)}, the routes got\n${JSON.stringify(actual, null, 1)}\nbut the model ` +
+          `says\n${JSON.stringify(wanted, null, 1)}\n` +
+          `engine active: ${JSON.stringify(
+            engine
+              .active()
+              .map((a) => `${a.key.rule} ${a.key.device} ${a.state.phase}`)
+              .sort(),
+          )}, model active: ${JSON.stringify(model.active())}\n` +
+          `rules ${JSON.stringify(initialRules)}\nroutes ${JSON.stringify(modelRoutes)}\nsteps:\n${history.join('\n')}`,
+      );
     }
   }
 
@@ -217,7 +341,9 @@ async function run({ rules: initialRules, routes: modelRoutes, steps }: { rules:
   expect(engine.active()).toEqual([]);
   expect(model.active()).toEqual([]);
   expect(model.outboxEmpty()).toBe(true);
-  expect(await db.one('SELECT count(*)::int AS n FROM alert_notifications WHERE sent_at IS NULL AND gave_up_at IS NULL')).toEqual({ n: 0 });
+  expect(
+    await db.one('SELECT count(*)::int AS n FROM alert_notifications WHERE sent_at IS NULL AND gave_up_at IS NULL'),
+  ).toEqual({ n: 0 });
   for (const route of modelRoutes) {
     const messages = received.get(route.name)!;
     const episodes = new Map<string, string[]>();
@@ -230,9 +356,14 @@ async function run({ rules: initialRules, routes: modelRoutes, steps }: { rules:
       // goes out as one message, the resolution. (Two episodes may share a firing time: a reading of
       // the same time as the one that ended the first.)
       // An MQTT route without sendResolved clears its retained message when the rule is removed.
-      const one = route.sendResolved ? '(fired,resolved|resolved|past)' : route.mqtt ? '(fired,resolved|fired|resolved|past)' : '(fired|past)';
+      const one = route.sendResolved
+        ? '(fired,resolved|resolved|past)'
+        : route.mqtt
+          ? '(fired,resolved|fired|resolved|past)'
+          : '(fired|past)';
       const ok = new RegExp(`^${one}(,${one})*$`).test(kinds.join());
-      if (!ok) throw new Error(`route ${route.name} (sendResolved ${route.sendResolved}) got ${kinds.join(', ')} for ${k}`);
+      if (!ok)
+        throw new Error(`route ${route.name} (sendResolved ${route.sendResolved}) got ${kinds.join(', ')} for ${k}`);
     }
     stats.fired += messages.filter((m) => m.kind === 'fired').length;
     stats.resolved += messages.filter((m) => m.kind === 'resolved' && !m.pastEpisode).length;
@@ -244,9 +375,14 @@ async function run({ rules: initialRules, routes: modelRoutes, steps }: { rules:
 
 test('the alerts engine and store notify each route as the model says (property, model-based)', async () => {
   const started = Date.now();
-  await fc.assert(fc.asyncProperty(scenario, run), { examples: FOUND, seed: FUZZ_SEED, numRuns: RUNS, endOnFailure: process.env.ALERTS_MODEL_SHRINK === '0' });
+  await fc.assert(fc.asyncProperty(scenario, run), {
+    examples: FOUND, seed: FUZZ_SEED, numRuns: RUNS, endOnFailure: process.env.ALERTS_MODEL_SHRINK === '0',
+  });
   // Not a vacuous pass: firings, resolutions, past episodes and removed rules all happen.
-  console.log(`alerts model: ${RUNS} runs, seed ${FUZZ_SEED}, ${((Date.now() - started) / 1000).toFixed(1)} s; ${JSON.stringify(stats)}`);
+  console.log(
+    `alerts model: ${RUNS} runs, seed ${FUZZ_SEED}, ${((Date.now() - started) / 1000).toFixed(1)} ` +
+      `s; ${JSON.stringify(stats)}`,
+  );
   expect(stats.fired).toBeGreaterThan(RUNS / 2);
   expect(stats.pastEpisodes).toBeGreaterThan(0);
   expect(stats.ruleRemoved).toBeGreaterThan(0);

@@ -10,17 +10,31 @@ import type { PositionedMessage } from '../shared/spool/record.js';
 const policy = { batchMaxRows: 10, flushIntervalMs: 250 };
 
 test.each([
-  ['empty backlog waits the whole interval', { backlogMessages: 0, rowsPerMessage: 1, oldestWaitingSince: undefined }, 1000, { at: 'later', inMs: 250 }],
-  ['the oldest message has waited 100 ms', { backlogMessages: 3, rowsPerMessage: 2, oldestWaitingSince: 900 }, 1000, { at: 'later', inMs: 150 }],
-  ['the oldest message is overdue', { backlogMessages: 3, rowsPerMessage: 2, oldestWaitingSince: 500 }, 1000, { at: 'later', inMs: 0 }],
+  [
+    'empty backlog waits the whole interval', { backlogMessages: 0, rowsPerMessage: 1, oldestWaitingSince: undefined },
+    1000, { at: 'later', inMs: 250 },
+  ],
+  [
+    'the oldest message has waited 100 ms', { backlogMessages: 3, rowsPerMessage: 2, oldestWaitingSince: 900 }, 1000,
+    { at: 'later', inMs: 150 },
+  ],
+  [
+    'the oldest message is overdue', { backlogMessages: 3, rowsPerMessage: 2, oldestWaitingSince: 500 }, 1000,
+    { at: 'later', inMs: 0 },
+  ],
   ['a full batch goes now', { backlogMessages: 5, rowsPerMessage: 2, oldestWaitingSince: 999 }, 1000, { at: 'now' }],
-  ['a replay of unknown size goes now', { backlogMessages: Infinity, rowsPerMessage: 1, oldestWaitingSince: undefined }, 1000, { at: 'now' }],
+  [
+    'a replay of unknown size goes now',
+    { backlogMessages: Infinity, rowsPerMessage: 1, oldestWaitingSince: undefined }, 1000, { at: 'now' },
+  ],
 ] as const)('nextFlush: %s', (_what, state, now, expected) => {
   expect(nextFlush(state, policy, now)).toEqual(expected);
   expect(isFull(state, policy)).toBe(expected.at === 'now');
 });
 
-const message = (i: number, payload: string, topic = 'home/a/b'): PositionedMessage => ({ receivedAt: Date.UTC(2026, 0, 1), topic, payload: Buffer.from(payload), end: (i + 1) * 100 });
+const message = (i: number, payload: string, topic = 'home/a/b'): PositionedMessage => ({
+  receivedAt: Date.UTC(2026, 0, 1), topic, payload: Buffer.from(payload), end: (i + 1) * 100,
+});
 
 test.each([
   ['nothing waits', 0, 1, 10],
@@ -43,7 +57,9 @@ test('takeBatch: fills up to the row limit, keeps order, and always takes at lea
 });
 
 /** A store that fails writes by a rule; it records what was committed. */
-function scriptedStore(fail: (rows: BatchRows, call: number) => unknown): BatchStore & { commits: Array<{ rows: BatchRows; progress: SpoolProgress }> } {
+function scriptedStore(
+  fail: (rows: BatchRows, call: number) => unknown,
+): BatchStore & { commits: Array<{ rows: BatchRows; progress: SpoolProgress }> } {
   let call = 0;
   const commits: Array<{ rows: BatchRows; progress: SpoolProgress }> = [];
   return {
@@ -58,11 +74,17 @@ function scriptedStore(fail: (rows: BatchRows, call: number) => unknown): BatchS
     },
   };
 }
-const items = (payloads: string[]): Item[] => takeBatch(payloads.map((p, i) => message(i, p, `home/d${i}/s`)), 1000, DEFAULT_LIMITS);
+const items = (payloads: string[]): Item[] =>
+  takeBatch(
+    payloads.map((p, i) => message(i, p, `home/d${i}/s`)), 1000, DEFAULT_LIMITS,
+  );
 /** A recording stand-in for the committer's events. */
 const recorder = () => {
   const seen = { writeFailed: [] as unknown[], isolated: [] as Array<{ topic: string; storedAs: string }> };
-  return { seen, writeFailed: (i: unknown) => void seen.writeFailed.push(i), isolated: (i: { topic: string; error: string; storedAs: string }) => void seen.isolated.push(i) };
+  return {
+    seen, writeFailed: (i: unknown) => void seen.writeFailed.push(i),
+    isolated: (i: { topic: string; error: string; storedAs: string }) => void seen.isolated.push(i),
+  };
 };
 const committer = (store: BatchStore, events = recorder()) =>
   ({ events, c: new Committer({ store, worker: 'w', spoolId: () => 'spool', events, sleep: async () => {} }) });
@@ -78,42 +100,63 @@ test('committer: a transient failure is retried until it succeeds; the position 
   expect(store.commits[0]!.rows.readings).toHaveLength(2);
 });
 
-test('committer: a refused message is split out of its batch and stored as a rejection; its neighbours are stored', async () => {
-  const store = scriptedStore((rows) => (rows.readings.some((r) => r.device === 'd2') ? pgError('23514') : null));
-  const { c, events } = committer(store);
-  const stored = await c.commit(items(['{"t":0}', '{"t":1}', '{"t":2}', '{"t":3}', '{"t":4}']));
-  expect(stored.map((i) => i.entry.kind)).toEqual(['readings', 'readings', 'rejected', 'readings', 'readings']);
-  expect(events.seen.isolated).toEqual([expect.objectContaining({ topic: 'home/d2/s', storedAs: 'rejected' })]);
-  expect(store.commits.at(-1)!.progress.position).toBe(500);
-  expect(store.commits.flatMap((x) => x.rows.rejected.map((r) => r.reason))).toEqual([expect.stringMatching(/^the database refused this message: sqlstate 23514/)]);
-});
+test(
+  'committer: a refused message is split out of its batch and stored as a rejection; its neighbours are stored',
+  async () => {
+    const store = scriptedStore((rows) => (rows.readings.some((r) => r.device === 'd2') ? pgError('23514') : null));
+    const { c, events } = committer(store);
+    const stored = await c.commit(items(['{"t":0}', '{"t":1}', '{"t":2}', '{"t":3}', '{"t":4}']));
+    expect(stored.map((i) => i.entry.kind)).toEqual(['readings', 'readings', 'rejected', 'readings', 'readings']);
+    expect(events.seen.isolated).toEqual([expect.objectContaining({ topic: 'home/d2/s', storedAs: 'rejected' })]);
+    expect(store.commits.at(-1)!.progress.position).toBe(500);
+    expect(store.commits.flatMap((x) => x.rows.rejected.map((r) => r.reason))).toEqual([
+      expect.stringMatching(/^the database refused this message: sqlstate 23514/),
+    ]);
+  },
+);
 
 test("committer: an exception while building the batch is the batch's fault, not a reason to retry", async () => {
-  const store = scriptedStore((rows) => (rows.readings.some((r) => r.device === 'd1') ? new RangeError('Invalid time value') : null));
+  const store = scriptedStore((rows) =>
+    rows.readings.some((r) => r.device === 'd1') ? new RangeError('Invalid time value') : null,
+  );
   const { c, events } = committer(store);
   await c.commit(items(['{"t":0}', '{"t":1}']));
   expect(events.seen.writeFailed).toHaveLength(0);
   expect(store.commits.flatMap((x) => x.rows.rejected.map((r) => r.topic))).toEqual(['home/d1/s']);
 });
 
-test('committer: when even the rejection is refused, a plain one with the topic hex-encoded; when that is refused, the message is skipped', async () => {
-  const refuseTexts = scriptedStore((rows) => (rows.rejected.some((r) => r.topic.startsWith('home/')) ? pgError('22021') : null));
-  const a = committer(refuseTexts);
-  await a.c.commit(items(['not json']));
-  expect(refuseTexts.commits[0]!.rows.rejected[0]).toMatchObject({ topic: `hex:${Buffer.from('home/d0/s').toString('hex')}`, code: 'json' });
+test(
+  'committer: when even the rejection is refused, a plain one with the topic hex-encoded; when that is refused, the ' +
+    'message is skipped',
+  async () => {
+    const refuseTexts = scriptedStore((rows) =>
+      rows.rejected.some((r) => r.topic.startsWith('home/')) ? pgError('22021') : null,
+    );
+    const a = committer(refuseTexts);
+    await a.c.commit(items(['not json']));
+    expect(refuseTexts.commits[0]!.rows.rejected[0]).toMatchObject({
+      topic: `hex:${Buffer.from('home/d0/s').toString('hex')}`, code: 'json',
+    });
 
-  const refuseAll = scriptedStore((rows) => (rows.rejected.length + rows.readings.length > 0 ? pgError('22021') : null));
-  const b = committer(refuseAll);
-  const stored = await b.c.commit(items(['not json', '{"t":1}']));
-  expect(stored.map((i) => i.fallback)).toEqual(['skipped', 'skipped']);
-  expect(refuseAll.commits.map((x) => x.progress.position)).toEqual([100, 200]);
-  expect(b.events.seen.isolated).toContainEqual(expect.objectContaining({ storedAs: 'skipped' }));
-});
+    const refuseAll = scriptedStore((rows) =>
+      rows.rejected.length + rows.readings.length > 0 ? pgError('22021') : null,
+    );
+    const b = committer(refuseAll);
+    const stored = await b.c.commit(items(['not json', '{"t":1}']));
+    expect(stored.map((i) => i.fallback)).toEqual(['skipped', 'skipped']);
+    expect(refuseAll.commits.map((x) => x.progress.position)).toEqual([100, 200]);
+    expect(b.events.seen.isolated).toContainEqual(expect.objectContaining({ storedAs: 'skipped' }));
+  },
+);
 
 test('committer: abort() ends a retry loop with StopDeadline; the batch stays for the next start', async () => {
   const store = scriptedStore(() => pgError('57P01'));
   const events = recorder();
-  const c = new Committer({ store, worker: 'w', spoolId: () => 's', events, sleep: (_ms, signal) => new Promise((_r, reject) => signal.addEventListener('abort', () => reject(new StopDeadline()))) });
+  const c = new Committer({
+    store, worker: 'w', spoolId: () => 's', events,
+    sleep: (_ms, signal) =>
+      new Promise((_r, reject) => signal.addEventListener('abort', () => reject(new StopDeadline()))),
+  });
   const pending = c.commit(items(['{"t":1}']));
   setTimeout(() => c.abort(), 20);
   await expect(pending).rejects.toBeInstanceOf(StopDeadline);

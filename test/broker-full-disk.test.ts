@@ -59,7 +59,8 @@ afterEach(async () => {
 }, 60_000);
 
 /** Messages a client still holds for resending: sent at QoS 1 and not acknowledged. */
-const held = (client: MqttClient) => (client.outgoingStore as unknown as { _inflights: Map<number, unknown> })._inflights.size;
+const held = (client: MqttClient) =>
+  (client.outgoingStore as unknown as { _inflights: Map<number, unknown> })._inflights.size;
 const occurrences = (text: string, of: string) => text.split(of).length - 1;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -77,8 +78,10 @@ async function fillDisk(size: string) {
   mounted = dataDir;
   const startBroker = async () => {
     const started = startCli(['broker'], {
-      DATABASE_URL: t!.url, DATA_DIR: dataDir, MQTT_HOST: '127.0.0.1', MQTT_PORT: String(port), BROKER_HTTP_PORT: String(opsPort),
-      MQTT_MAX_PUBLISHES_PER_SECOND: '1000000', BROKER_PERSISTENCE: 'file', BROKER_JOURNAL_COMPACT_BYTES: String(64 * 1024),
+      DATABASE_URL: t!.url, DATA_DIR: dataDir, MQTT_HOST: '127.0.0.1', MQTT_PORT: String(port),
+      BROKER_HTTP_PORT: String(opsPort),
+      MQTT_MAX_PUBLISHES_PER_SECOND: '1000000', BROKER_PERSISTENCE: 'file',
+      BROKER_JOURNAL_COMPACT_BYTES: String(64 * 1024),
     });
     broker = started;
     await started.waitFor('MQTT broker listening');
@@ -103,7 +106,9 @@ async function fillDisk(size: string) {
     const topic = readingTopic(`fulldisk${p}`, 'dht22');
     return Array.from({ length: perPublisher }, (_, i) => {
       const seq = p * perPublisher + i;
-      return client.publishAsync(topic, loadPayload(seq, baseTs + i, Date.now()), { qos: 1 }).then(() => void acked.add(seq));
+      return client
+        .publishAsync(topic, loadPayload(seq, baseTs + i, Date.now()), { qos: 1 })
+        .then(() => void acked.add(seq));
     });
   });
   await broker!.waitFor(FAILURE_LOG, 60_000);
@@ -121,10 +126,21 @@ async function fillDisk(size: string) {
     await Promise.all(all);
     expect(acked.size).toBe(MESSAGES);
     expect(clients.reduce((n, c) => n + held(c), 0)).toBe(0);
-    ingest = await startIngestProcess({ databaseUrl: t!.url, mqttUrl: url, dataDir: ingestDir, readyTimeoutMs: 60_000 });
-    const counts = () => t!.db.one<{ rows: number; messages: number }>("SELECT count(*)::int AS rows, count(DISTINCT (device, ts))::int AS messages FROM readings WHERE device LIKE 'fulldisk%'");
-    await eventually(`all ${MESSAGES} messages stored`, async () => ((await counts()).rows >= MESSAGES * ROWS_PER_MESSAGE ? true : undefined), 60_000).catch(async (err: Error) => {
-      throw new Error(`${err.message}: have ${JSON.stringify(await counts())}; broker said:\n${broker!.output().slice(-3000)}`);
+    ingest = await startIngestProcess({
+      databaseUrl: t!.url, mqttUrl: url, dataDir: ingestDir, readyTimeoutMs: 60_000,
+    });
+    const counts = () =>
+      t!.db.one<{ rows: number; messages: number }>(
+        "SELECT count(*)::int AS rows, count(DISTINCT (device, ts))::int AS messages FROM readings WHERE device LIKE " +
+          "'fulldisk%'",
+      );
+    await eventually(
+      `all ${MESSAGES} messages stored`,
+      async () => ((await counts()).rows >= MESSAGES * ROWS_PER_MESSAGE ? true : undefined), 60_000,
+    ).catch(async (err: Error) => {
+      throw new Error(
+        `${err.message}: have ${JSON.stringify(await counts())}; broker said:\n${broker!.output().slice(-3000)}`,
+      );
     });
     await sleep(500); // nothing more arrives late
     expect(await counts()).toEqual({ rows: MESSAGES * ROWS_PER_MESSAGE, messages: MESSAGES });
@@ -142,61 +158,92 @@ async function fillDisk(size: string) {
     const res = await fetch(`http://127.0.0.1:${opsPort}${path}`);
     return { status: res.status, body: (await res.text()).trim() };
   };
-  const df = () => execFileSync('df', ['-k', '--output=used,size', dataDir], { encoding: 'utf8' }).trim().split('\n').pop()!.trim().split(/\s+/).join(' of ') + ' KiB';
-  return { acked, clients, journal: join(dataDir, 'broker', 'journal.log'), startBroker, growAndDrain, stopAll, ops, df };
+  const df = () =>
+    execFileSync('df', ['-k', '--output=used,size', dataDir], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .pop()!
+      .trim()
+      .split(/\s+/)
+      .join(' of ') + ' KiB';
+  return {
+    acked, clients, journal: join(dataDir, 'broker', 'journal.log'), startBroker, growAndDrain, stopAll, ops, df,
+  };
 }
 
-fullDiskTest(`a full disk under the broker's journal: ${MESSAGES.toLocaleString('en')} QoS 1 messages are acknowledged only once written, held by their publishers meanwhile, and all stored exactly once after the disk grows`, async () => {
-  const { acked, clients, journal, growAndDrain, stopAll, ops, df } = await fillDisk('1m');
-  // (a) The disk is full: PUBACKs stopped, and what was not acknowledged stays with its publisher.
-  const ackedAtFull = acked.size;
-  await sleep(3000); // the publishers reconnect and resend meanwhile; each try fails again
-  const ackedWhileFull = acked.size;
-  const heldWhileFull = clients.reduce((n, c) => n + held(c), 0);
-  const retries = (broker!.output().match(/"clientId":"fulldisk-pub-\d","address"[^\n]*"client connected"/g) ?? []).length - PUBLISHERS;
-  expect(ackedWhileFull).toBe(ackedAtFull);
-  expect(ackedWhileFull).toBeGreaterThan(0);
-  expect(ackedWhileFull).toBeLessThan(MESSAGES);
-  expect(heldWhileFull).toBe(MESSAGES - ackedWhileFull);
-  // Everything acknowledged is in the journal: its payload (raw, or base64 in the first journals) holds its seq.
-  const text = readFileSync(journal, 'latin1');
-  const payloads = [text, ...[...text.matchAll(/"payload64":"([^"]*)"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('latin1'))].join('\n');
-  const journaled = new Set([...payloads.matchAll(/"seq":(\d+),/g)].map((m) => Number(m[1])));
-  expect([...acked].filter((seq) => !journaled.has(seq))).toEqual([]);
-  expect(broker!.child.exitCode).toBeNull();
-  const brokerLog = broker!.output();
-  expect(occurrences(brokerLog, FAILURE_LOG)).toBe(1);
-  // Each refused try is not logged again as the client's error (the journal said it).
-  const clientErrors = brokerLog.split('\n').filter((l) => l.includes('"msg":"client error"'));
-  expect(clientErrors.filter((l) => l.includes('ENOSPC'))).toEqual([]);
-  const [health, metrics, used] = [await ops('/healthz'), await ops('/metrics'), df()];
-  // Visible where people look: /healthz fails and names the journal, /metrics has the gauge at 0.
-  expect(health).toMatchObject({ status: 503 });
-  expect(JSON.parse(health.body)).toMatchObject({ ok: false, journal: false });
-  expect(metrics.body).toMatch(/^pimonitor_broker_journal_writable 0$/m);
+fullDiskTest(
+  `a full disk under the broker's journal: ${MESSAGES.toLocaleString('en')} QoS 1 messages are acknowledged only ` +
+    `once written, held by their publishers meanwhile, and all stored exactly once after the disk grows`,
+  async () => {
+    const { acked, clients, journal, growAndDrain, stopAll, ops, df } = await fillDisk('1m');
+    // (a) The disk is full: PUBACKs stopped, and what was not acknowledged stays with its publisher.
+    const ackedAtFull = acked.size;
+    await sleep(3000); // the publishers reconnect and resend meanwhile; each try fails again
+    const ackedWhileFull = acked.size;
+    const heldWhileFull = clients.reduce((n, c) => n + held(c), 0);
+    const retries =
+      (broker!.output().match(/"clientId":"fulldisk-pub-\d","address"[^\n]*"client connected"/g) ?? []).length -
+      PUBLISHERS;
+    expect(ackedWhileFull).toBe(ackedAtFull);
+    expect(ackedWhileFull).toBeGreaterThan(0);
+    expect(ackedWhileFull).toBeLessThan(MESSAGES);
+    expect(heldWhileFull).toBe(MESSAGES - ackedWhileFull);
+    // Everything acknowledged is in the journal: its payload (raw, or base64 in the first journals) holds its seq.
+    const text = readFileSync(journal, 'latin1');
+    const payloads = [
+      text, ...[...text.matchAll(/"payload64":"([^"]*)"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('latin1')),
+    ].join('\n');
+    const journaled = new Set([...payloads.matchAll(/"seq":(\d+),/g)].map((m) => Number(m[1])));
+    expect([...acked].filter((seq) => !journaled.has(seq))).toEqual([]);
+    expect(broker!.child.exitCode).toBeNull();
+    const brokerLog = broker!.output();
+    expect(occurrences(brokerLog, FAILURE_LOG)).toBe(1);
+    // Each refused try is not logged again as the client's error (the journal said it).
+    const clientErrors = brokerLog.split('\n').filter((l) => l.includes('"msg":"client error"'));
+    expect(clientErrors.filter((l) => l.includes('ENOSPC'))).toEqual([]);
+    const [health, metrics, used] = [await ops('/healthz'), await ops('/metrics'), df()];
+    // Visible where people look: /healthz fails and names the journal, /metrics has the gauge at 0.
+    expect(health).toMatchObject({ status: 503 });
+    expect(JSON.parse(health.body)).toMatchObject({ ok: false, journal: false });
+    expect(metrics.body).toMatch(/^pimonitor_broker_journal_writable 0$/m);
 
-  // (b) The disk grows: the publishers' resent messages are acknowledged, and stored once.
-  await growAndDrain();
-  await broker!.waitFor('the broker journal can be written again');
-  expect(occurrences(broker!.output(), FAILURE_LOG)).toBe(1);
-  expect(JSON.parse((await ops('/healthz')).body)).toMatchObject({ ok: true, journal: true });
-  console.log(`full disk: ${ackedWhileFull} of ${MESSAGES} acknowledged when the disk filled (${used}), ${heldWhileFull} held by the publishers through ${retries} reconnects, the failure logged once (other client errors: ${clientErrors.length}); /healthz ${health.status} ${health.body}, /metrics ${metrics.status}; after growing it all ${MESSAGES} acknowledged and stored once`);
-  await stopAll();
-}, 240_000);
+    // (b) The disk grows: the publishers' resent messages are acknowledged, and stored once.
+    await growAndDrain();
+    await broker!.waitFor('the broker journal can be written again');
+    expect(occurrences(broker!.output(), FAILURE_LOG)).toBe(1);
+    expect(JSON.parse((await ops('/healthz')).body)).toMatchObject({ ok: true, journal: true });
+    console.log(
+      `full disk: ${ackedWhileFull} of ${MESSAGES} acknowledged when the disk filled (${used}), ${heldWhileFull} ` +
+        `held by the publishers through ${retries} reconnects, the failure logged once (other client ` +
+        `errors: ${clientErrors.length}); /healthz ${health.status} ${health.body}, /metrics ${metrics.status}; ` +
+          `after growing it all ${MESSAGES} acknowledged and stored once`,
+    );
+    await stopAll();
+  },
+  240_000,
+);
 
 /*
  * FilePersistence.setup compacts the journal into journal.log.tmp before it opens it; on a full disk
  * that write fails (ENOSPC), and setup threw: the broker exited 1 at every restart, a crash loop until
  * space was freed. Setup now goes on with the journal it replayed.
  */
-fullDiskTest('the broker restarted (kill -9) on a full disk starts on the journal it has, and acknowledges again once the disk grows', async () => {
-  const { acked, startBroker, growAndDrain, stopAll } = await fillDisk('512k');
-  const ackedAtFull = acked.size;
-  broker!.child.kill('SIGKILL');
-  await broker!.exited;
-  await startBroker();
-  await broker!.waitFor('broker journal replayed');
-  await growAndDrain();
-  console.log(`restart on a full disk: ${ackedAtFull} of ${MESSAGES} acknowledged when it filled; restarted on it, and after growing it all ${MESSAGES} stored once`);
-  await stopAll();
-}, 240_000);
+fullDiskTest(
+  'the broker restarted (kill -9) on a full disk starts on the journal it has, and acknowledges again once the disk ' +
+    'grows',
+  async () => {
+    const { acked, startBroker, growAndDrain, stopAll } = await fillDisk('512k');
+    const ackedAtFull = acked.size;
+    broker!.child.kill('SIGKILL');
+    await broker!.exited;
+    await startBroker();
+    await broker!.waitFor('broker journal replayed');
+    await growAndDrain();
+    console.log(
+      `restart on a full disk: ${ackedAtFull} of ${MESSAGES} acknowledged when it filled; restarted on it, and after ` +
+        `growing it all ${MESSAGES} stored once`,
+    );
+    await stopAll();
+  },
+  240_000,
+);

@@ -38,7 +38,10 @@ const PUBLISHERS = 10;
 const strict = process.env.NATS_FAILOVER_TEST === '1';
 // Seen: up to 17 of 6,000 (one or two per publisher) in 16 runs, 8 of them with both cores busy.
 const KNOWN_LOSS = strict ? 0 : 5 * PUBLISHERS;
-/** How long before the kill (by the publisher's PUBACK) a reading nats-server lost may have been acknowledged; after it, any. */
+/**
+ * How long before the kill (by the publisher's PUBACK) a reading nats-server lost may have been acknowledged;
+ * after it, any.
+ */
 const LOSS_BEFORE_KILL_MS = 2000;
 const failoverTest = natsTest;
 const TOTAL = Number(process.env.NATS_FAILOVER_MESSAGES ?? 6000);
@@ -65,32 +68,55 @@ afterAll(async () => {
 });
 
 const deviceOf = (p: number) => `${PREFIX}${p}`;
-const partitionOf = (p: number) => (owns({ index: 0, count: 2 }, deviceKeyOf([], readingTopic(deviceOf(p), 'dht22'))) ? 0 : 1);
+const partitionOf = (p: number) =>
+  owns({ index: 0, count: 2 }, deviceKeyOf([], readingTopic(deviceOf(p), 'dht22'))) ? 0 : 1;
 
-/** Which acknowledged readings are not stored, as device:seq (a load message's seq is its number over all publishers). */
+/**
+ * Which acknowledged readings are not stored, as device:seq (a load message's seq is its number over all
+ * publishers).
+ */
 async function missing(devices: string[]): Promise<string[]> {
-  const rows = await database!.db.many<{ device: string; seq: number }>("SELECT device, value::int AS seq FROM readings WHERE device = ANY($1) AND metric = 'seq'", [devices]);
+  const rows = await database!.db.many<{ device: string; seq: number }>(
+    "SELECT device, value::int AS seq FROM readings WHERE device = ANY($1) AND metric = 'seq'",
+    [devices],
+  );
   const have = new Set(rows.map((r) => r.seq));
   const perDevice = Math.ceil(TOTAL / PUBLISHERS);
   return devices.flatMap((d) => {
     const p = Number(d.slice(PREFIX.length));
-    return Array.from({ length: perDevice }, (_, i) => p * perDevice + i).filter((seq) => !have.has(seq)).map((seq) => `${d}:${seq}`);
+    return Array.from({ length: perDevice }, (_, i) => p * perDevice + i)
+      .filter((seq) => !have.has(seq))
+      .map((seq) => `${d}:${seq}`);
   });
 }
 
 /** Messages an ingest process took as its partition's, summed over its summary lines. */
 const received = (ingest: CliProcess) =>
-  ingest.output().split('\n').filter((l) => l.includes('"ingest summary"')).reduce((sum, l) => sum + (JSON.parse(l) as { messages: number }).messages, 0);
+  ingest
+    .output()
+    .split('\n')
+    .filter((l) => l.includes('"ingest summary"'))
+    .reduce((sum, l) => sum + (JSON.parse(l) as { messages: number }).messages, 0);
 
 /** The MQTT streams and their consumers as the surviving nodes see them (/jsz), for a failure's message. */
 async function jetStreamState(): Promise<string> {
   const lines: string[] = [];
   for (const node of cluster!.nodes.filter((n) => n.running())) {
-    const jsz = (await fetch(`http://127.0.0.1:${node.httpPort}/jsz?consumers=true&config=true`).then((r) => r.json()).catch(() => ({}))) as { account_details?: Array<{ stream_detail?: any[] }> };
+    const jsz = (await fetch(`http://127.0.0.1:${node.httpPort}/jsz?consumers=true&config=true`)
+      .then((r) => r.json())
+      .catch(() => ({}))) as { account_details?: Array<{ stream_detail?: any[] }> };
     for (const stream of jsz.account_details?.flatMap((a) => a.stream_detail ?? []) ?? []) {
       if (stream.name !== '$MQTT_msgs') continue;
-      const consumers = (stream.consumer_detail ?? []).map((c: any) => `${c.name} leader ${c.cluster?.leader} delivered ${c.delivered?.stream_seq} ack floor ${c.ack_floor?.stream_seq} ack pending ${c.num_ack_pending} redelivered ${c.num_redelivered} pending ${c.num_pending}`);
-      lines.push(`${node.name}: $MQTT_msgs leader ${stream.cluster?.leader} messages ${stream.state?.messages} last seq ${stream.state?.last_seq}; ${consumers.join('; ')}`);
+      const consumers = (stream.consumer_detail ?? []).map(
+        (c: any) =>
+          `${c.name} leader ${c.cluster?.leader} delivered ${c.delivered?.stream_seq} ack ` +
+          `floor ${c.ack_floor?.stream_seq} ack pending ${c.num_ack_pending} redelivered ${c.num_redelivered} ` +
+            `pending ${c.num_pending}`,
+      );
+      lines.push(
+        `${node.name}: $MQTT_msgs leader ${stream.cluster?.leader} messages ${stream.state?.messages} last ` +
+          `seq ${stream.state?.last_seq}; ${consumers.join('; ')}`,
+      );
     }
   }
   return lines.join('\n');
@@ -123,7 +149,10 @@ function killAtAThird(node: NatsCluster['nodes'][0]) {
     isKilled: () => killed !== undefined,
     killed: () => killed,
     fromKill,
-    /** Lost readings nats-server's known loss does not explain: acknowledged more than LOSS_BEFORE_KILL_MS before the kill. */
+    /**
+     * Lost readings nats-server's known loss does not explain: acknowledged more than LOSS_BEFORE_KILL_MS
+     * before the kill.
+     */
     unexplained: (seqs: number[]) => seqs.filter((seq) => fromKill(seq) < -LOSS_BEFORE_KILL_MS),
   };
 }
@@ -143,113 +172,156 @@ function ingestOn(mqttUrl: string, partition: string, clientId: string): Promise
   });
 }
 
-failoverTest('node 2 killed with -9 mid-stream and left down: ingest fails over to node 3 and stores every acknowledged reading once (but for nats-server 2.9\'s known loss at the kill), and partition 1/2 on node 3 stores its devices', async () => {
-  const devices = Array.from({ length: PUBLISHERS }, (_, p) => deviceOf(p));
-  const shares = [0, 1].map((i) => devices.filter((_, p) => partitionOf(p) === i));
-  expect(shares[0]!.length).toBeGreaterThan(0);
-  expect(shares[1]!.length).toBeGreaterThan(0);
+failoverTest(
+  "node 2 killed with -9 mid-stream and left down: ingest fails over to node 3 and stores every acknowledged reading " +
+    "once (but for nats-server 2.9's known loss at the kill), and partition 1/2 on node 3 stores its devices",
+  async () => {
+    const devices = Array.from({ length: PUBLISHERS }, (_, p) => deviceOf(p));
+    const shares = [0, 1].map((i) => devices.filter((_, p) => partitionOf(p) === i));
+    expect(shares[0]!.length).toBeGreaterThan(0);
+    expect(shares[1]!.length).toBeGreaterThan(0);
 
-  database = await createMigratedTestDatabase();
-  cluster = await startNatsCluster({ nodes: 3 });
-  const [n1, n2, n3] = cluster.nodes as [NatsCluster['nodes'][0], NatsCluster['nodes'][0], NatsCluster['nodes'][0]];
-  const first = await ingestOn(`${n2.mqttUrl},${n3.mqttUrl}`, '0/2', 'pimonitor-ingest-nats-0');
-  const second = await ingestOn(n3.mqttUrl, '1/2', 'pimonitor-ingest-nats-1');
+    database = await createMigratedTestDatabase();
+    cluster = await startNatsCluster({ nodes: 3 });
+    const [n1, n2, n3] = cluster.nodes as [NatsCluster['nodes'][0], NatsCluster['nodes'][0], NatsCluster['nodes'][0]];
+    const first = await ingestOn(`${n2.mqttUrl},${n3.mqttUrl}`, '0/2', 'pimonitor-ingest-nats-0');
+    const second = await ingestOn(n3.mqttUrl, '1/2', 'pimonitor-ingest-nats-1');
 
-  const kill = killAtAThird(n2);
-  const lastAckedBeforeKill: number[] = [];
-  const load = await publishLoad({
-    url: n1.mqttUrl,
-    publishers: PUBLISHERS,
-    total: TOTAL,
-    ratePerSecond: RATE,
-    devicePrefix: PREFIX,
-    onConnected: (clients) => (publishers = clients),
-    onAck: (seq, p, at) => {
-      if (!kill.isKilled()) lastAckedBeforeKill[p] = seq;
-      kill.onAck(seq, at);
-    },
-  });
-  publishers = load.clients;
-  await kill.killed();
-  expect(n2.running()).toBe(false);
-  expect(load.acked).toBe(TOTAL);
+    const kill = killAtAThird(n2);
+    const lastAckedBeforeKill: number[] = [];
+    const load = await publishLoad({
+      url: n1.mqttUrl, publishers: PUBLISHERS, total: TOTAL, ratePerSecond: RATE, devicePrefix: PREFIX,
+      onConnected: (clients) => (publishers = clients),
+      onAck: (seq, p, at) => {
+        if (!kill.isKilled()) lastAckedBeforeKill[p] = seq;
+        kill.onAck(seq, at);
+      },
+    });
+    publishers = load.clients;
+    await kill.killed();
+    expect(n2.running()).toBe(false);
+    expect(load.acked).toBe(TOTAL);
 
-  // Every reading was acknowledged to its publisher: all must arrive, through node 3 once node 2 is gone
-  // (but for nats-server's own loss, see KNOWN_LOSS: then the count must have settled for 5 s).
-  let last = { messages: -1, since: Date.now() };
-  const all = await eventually(`all ${TOTAL} readings stored`, async () => {
-    const now = await stored(devices);
-    if (now.messages !== last.messages) last = { messages: now.messages, since: Date.now() };
-    return now.messages === TOTAL || (now.messages >= TOTAL - KNOWN_LOSS && Date.now() - last.since > 5000) ? now : undefined;
-  }, 90_000).catch(async (err: unknown) => {
-    throw new Error(`${String(err)}; stored ${JSON.stringify(await stored(devices))}, missing ${(await missing(devices)).slice(0, 20).join(' ')} (last acked before the kill: ${lastAckedBeforeKill.join(' ')}), partition 0 ${JSON.stringify(await stored(shares[0]!))}, partition 1 ${JSON.stringify(await stored(shares[1]!))}; received by ingest 0/2 ${received(first)}, by 1/2 ${received(second)}\n${await jetStreamState()}\ningest 0/2:\n${first.output().slice(-3000)}`);
-  });
-  // Nothing stored twice, and what is missing is nats-server's loss: acknowledged around the kill.
-  expect(all.rows).toBe(all.messages * ROWS_PER_MESSAGE);
-  const lost = await missing(devices);
-  const seqOf = (m: string) => Number(m.split(':')[1]);
-  const outside = lost.filter((m) => kill.unexplained([seqOf(m)]).length > 0);
-  expect({ few: lost.length <= KNOWN_LOSS, outside }).toEqual({ few: true, outside: [] });
-  if (lost.length > 0) console.warn(`nats-failover: nats-server lost ${lost.length} acknowledged reading(s), acknowledged ${lost.map((m) => `${m} at ${kill.fromKill(seqOf(m))} ms`).join(', ')} from the kill; allowed up to ${KNOWN_LOSS} from ${LOSS_BEFORE_KILL_MS} ms before it (see KNOWN_LOSS)`);
+    // Every reading was acknowledged to its publisher: all must arrive, through node 3 once node 2 is gone
+    // (but for nats-server's own loss, see KNOWN_LOSS: then the count must have settled for 5 s).
+    let last = { messages: -1, since: Date.now() };
+    const all = await eventually(`all ${TOTAL} readings stored`, async () => {
+      const now = await stored(devices);
+      if (now.messages !== last.messages) last = { messages: now.messages, since: Date.now() };
+      return now.messages === TOTAL || (now.messages >= TOTAL - KNOWN_LOSS && Date.now() - last.since > 5000)
+        ? now
+        : undefined;
+    }, 90_000).catch(async (err: unknown) => {
+      throw new Error(
+        `${String(err)}; stored ${JSON.stringify(await stored(devices))}, ` +
+          `missing ${(await missing(devices)).slice(0, 20).join(' ')} (last acked before the ` +
+          `kill: ${lastAckedBeforeKill.join(' ')}), partition 0 ${JSON.stringify(await stored(shares[0]!))}, ` +
+          `partition 1 ${JSON.stringify(await stored(shares[1]!))}; received by ingest 0/2 ${received(first)}, by ` +
+            `1/2 ${received(second)}\n${await jetStreamState()}\ningest 0/2:\n${first.output().slice(-3000)}`,
+      );
+    });
+    // Nothing stored twice, and what is missing is nats-server's loss: acknowledged around the kill.
+    expect(all.rows).toBe(all.messages * ROWS_PER_MESSAGE);
+    const lost = await missing(devices);
+    const seqOf = (m: string) => Number(m.split(':')[1]);
+    const outside = lost.filter((m) => kill.unexplained([seqOf(m)]).length > 0);
+    expect({ few: lost.length <= KNOWN_LOSS, outside }).toEqual({ few: true, outside: [] });
+    if (lost.length > 0)
+      console.warn(
+        `nats-failover: nats-server lost ${lost.length} acknowledged reading(s), ` +
+          `acknowledged ${lost.map((m) => `${m} at ${kill.fromKill(seqOf(m))} ms`).join(', ')} from the kill; ` +
+            `allowed up to ${KNOWN_LOSS} from ${LOSS_BEFORE_KILL_MS} ms before it (see KNOWN_LOSS)`,
+      );
 
-  // Each partition stored its own devices, whole but for that loss: 0/2 across the failover, 1/2 on node 3 throughout.
-  const perDevice = Math.ceil(TOTAL / PUBLISHERS);
-  for (const share of shares) {
-    const lostHere = lost.filter((m) => share.includes(m.split(':')[0]!)).length;
-    expect(await stored(share)).toEqual({ rows: (share.length * perDevice - lostHere) * ROWS_PER_MESSAGE, messages: share.length * perDevice - lostHere });
-  }
-  expect(first.output()).toContain('failed over to another broker of MQTT_URL');
-  expect(first.output()).toContain(`"to":"${n3.mqttUrl}"`);
-  expect(second.output()).not.toContain('failed over');
-  console.log(`nats-failover: ${TOTAL} acknowledged, ${all.messages} stored once (${all.rows} rows); partition 0/2 ${shares[0]!.length} devices, 1/2 ${shares[1]!.length}`);
-}, 180_000);
+    // Each partition stored its own devices, whole but for that loss: 0/2 across the failover, 1/2 on node 3
+    // throughout.
+    const perDevice = Math.ceil(TOTAL / PUBLISHERS);
+    for (const share of shares) {
+      const lostHere = lost.filter((m) => share.includes(m.split(':')[0]!)).length;
+      expect(await stored(share)).toEqual({
+        rows: (share.length * perDevice - lostHere) * ROWS_PER_MESSAGE, messages: share.length * perDevice - lostHere,
+      });
+    }
+    expect(first.output()).toContain('failed over to another broker of MQTT_URL');
+    expect(first.output()).toContain(`"to":"${n3.mqttUrl}"`);
+    expect(second.output()).not.toContain('failed over');
+    console.log(
+      `nats-failover: ${TOTAL} acknowledged, ${all.messages} stored once (${all.rows} rows); partition ` +
+        `0/2 ${shares[0]!.length} devices, 1/2 ${shares[1]!.length}`,
+    );
+  },
+  180_000,
+);
 
 /**
  * The same kill with no pimonitor code in the way: two plain MQTT.js subscribers with persistent QoS 1
  * sessions (one given node 2 then node 3, one on node 3 only). It tells a loss in nats-server from one
  * in ingest: on 2.9.10 these lose the same way as ingest (1-17 acknowledged messages, docs/scale-out.md "Measured").
  */
-failoverTest('plain MQTT.js subscribers get every message acknowledged to its publisher when node 2 is killed with -9, but for nats-server 2.9\'s known loss at the kill', async () => {
-  const nats = await startNatsCluster({ nodes: 3 });
-  const [n1, n2, n3] = nats.nodes as [NatsCluster['nodes'][0], NatsCluster['nodes'][0], NatsCluster['nodes'][0]];
-  const subscribers: MqttClient[] = [];
-  let raw: MqttClient[] = [];
-  try {
-    const seen = [new Set<number>(), new Set<number>()];
-    const { default: mqtt } = await import('mqtt');
-    const options = [
-      { servers: [{ host: '127.0.0.1', port: n2.mqttPort }, { host: '127.0.0.1', port: n3.mqttPort }], clientId: 'raw-failover-0' },
-      { servers: [{ host: '127.0.0.1', port: n3.mqttPort }], clientId: 'raw-failover-1' },
-    ];
-    for (const [i, o] of options.entries()) {
-      const client = mqtt.connect({ ...o, clean: false, reconnectPeriod: 200, connectTimeout: 5000 });
-      subscribers.push(client);
-      client.on('error', () => {});
-      client.on('message', (_topic, payload) => seen[i]!.add((JSON.parse(payload.toString()) as { seq: number }).seq));
-      await new Promise((resolve) => client.once('connect', resolve));
-      await client.subscribeAsync('home/+/+', { qos: 1 });
+failoverTest(
+  "plain MQTT.js subscribers get every message acknowledged to its publisher when node 2 is killed with -9, but for " +
+    "nats-server 2.9's known loss at the kill",
+  async () => {
+    const nats = await startNatsCluster({ nodes: 3 });
+    const [n1, n2, n3] = nats.nodes as [NatsCluster['nodes'][0], NatsCluster['nodes'][0], NatsCluster['nodes'][0]];
+    const subscribers: MqttClient[] = [];
+    let raw: MqttClient[] = [];
+    try {
+      const seen = [new Set<number>(), new Set<number>()];
+      const { default: mqtt } = await import('mqtt');
+      const options = [
+        {
+          servers: [
+            { host: '127.0.0.1', port: n2.mqttPort }, { host: '127.0.0.1', port: n3.mqttPort },
+          ],
+          clientId: 'raw-failover-0',
+        },
+        { servers: [{ host: '127.0.0.1', port: n3.mqttPort }], clientId: 'raw-failover-1' },
+      ];
+      for (const [i, o] of options.entries()) {
+        const client = mqtt.connect({ ...o, clean: false, reconnectPeriod: 200, connectTimeout: 5000 });
+        subscribers.push(client);
+        client.on('error', () => {});
+        client.on('message', (_topic, payload) =>
+          seen[i]!.add((JSON.parse(payload.toString()) as { seq: number }).seq),
+        );
+        await new Promise((resolve) => client.once('connect', resolve));
+        await client.subscribeAsync('home/+/+', { qos: 1 });
+      }
+      const kill = killAtAThird(n2);
+      const load = await publishLoad({
+        url: n1.mqttUrl, publishers: PUBLISHERS, total: TOTAL, ratePerSecond: RATE, devicePrefix: 'rawfo',
+        onConnected: (c) => (raw = c), onAck: (seq, _p, at) => kill.onAck(seq, at),
+      });
+      raw = load.clients;
+      await kill.killed();
+      const missingOf = (s: Set<number>) => Array.from({ length: TOTAL }, (_, i) => i).filter((i) => !s.has(i));
+      // All, or all but nats-server's loss with the counts unchanged for 5 s (its ack wait is 30 s: what it
+      // meant to send again would have come).
+      let last = { sizes: '', since: Date.now() };
+      await eventually('every acknowledged message at both subscribers', async () => {
+        const sizes = seen.map((s) => s.size).join();
+        if (sizes !== last.sizes) last = { sizes, since: Date.now() };
+        return seen.every((s) => s.size === TOTAL) ||
+          (seen.every((s) => s.size >= TOTAL - KNOWN_LOSS) && Date.now() - last.since > 5000)
+          ? true
+          : undefined;
+      }, 60_000).catch(() => {});
+      // Within nats-server's known loss (KNOWN_LOSS): a few, acknowledged around the kill.
+      const lost = { viaNode2Then3: missingOf(seen[0]!), onNode3: missingOf(seen[1]!) };
+      const bounded = (l: number[]) => ({ few: l.length <= KNOWN_LOSS, outside: kill.unexplained(l) });
+      expect({ viaNode2Then3: bounded(lost.viaNode2Then3), onNode3: bounded(lost.onNode3) }).toEqual({
+        viaNode2Then3: { few: true, outside: [] }, onNode3: { few: true, outside: [] },
+      });
+      if (lost.viaNode2Then3.length + lost.onNode3.length > 0)
+        console.warn(
+          `nats-failover: nats-server lost ${JSON.stringify(lost)} (allowed up to ${KNOWN_LOSS} each, see KNOWN_LOSS)`,
+        );
+    } finally {
+      await closeAll(raw).catch(() => {});
+      subscribers.forEach((c) => c.end(true));
+      await nats.stop();
     }
-    const kill = killAtAThird(n2);
-    const load = await publishLoad({ url: n1.mqttUrl, publishers: PUBLISHERS, total: TOTAL, ratePerSecond: RATE, devicePrefix: 'rawfo', onConnected: (c) => (raw = c), onAck: (seq, _p, at) => kill.onAck(seq, at) });
-    raw = load.clients;
-    await kill.killed();
-    const missingOf = (s: Set<number>) => Array.from({ length: TOTAL }, (_, i) => i).filter((i) => !s.has(i));
-    // All, or all but nats-server's loss with the counts unchanged for 5 s (its ack wait is 30 s: what it
-    // meant to send again would have come).
-    let last = { sizes: '', since: Date.now() };
-    await eventually('every acknowledged message at both subscribers', async () => {
-      const sizes = seen.map((s) => s.size).join();
-      if (sizes !== last.sizes) last = { sizes, since: Date.now() };
-      return seen.every((s) => s.size === TOTAL) || (seen.every((s) => s.size >= TOTAL - KNOWN_LOSS) && Date.now() - last.since > 5000) ? true : undefined;
-    }, 60_000).catch(() => {});
-    // Within nats-server's known loss (KNOWN_LOSS): a few, acknowledged around the kill.
-    const lost = { viaNode2Then3: missingOf(seen[0]!), onNode3: missingOf(seen[1]!) };
-    const bounded = (l: number[]) => ({ few: l.length <= KNOWN_LOSS, outside: kill.unexplained(l) });
-    expect({ viaNode2Then3: bounded(lost.viaNode2Then3), onNode3: bounded(lost.onNode3) }).toEqual({ viaNode2Then3: { few: true, outside: [] }, onNode3: { few: true, outside: [] } });
-    if (lost.viaNode2Then3.length + lost.onNode3.length > 0) console.warn(`nats-failover: nats-server lost ${JSON.stringify(lost)} (allowed up to ${KNOWN_LOSS} each, see KNOWN_LOSS)`);
-  } finally {
-    await closeAll(raw).catch(() => {});
-    subscribers.forEach((c) => c.end(true));
-    await nats.stop();
-  }
-}, 150_000);
+  },
+  150_000,
+);

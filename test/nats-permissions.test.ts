@@ -1,7 +1,22 @@
 // @engine-independent: opens no database (jest.config.js)
 import fc from 'fast-check';
-import { canPublish, canSubscribe, DEVICE_KINDS, ROLES, type DeviceKind, type Principal, type Role } from '../broker/policy.js';
-import { natsMatches, natsMeet, natsPermissionsOf, natsSubjectOf, natsSubscriptionsOf, MQTT_QOS1_DELIVERY } from '../broker/nats-permissions.js';
+import {
+  canPublish,
+  canSubscribe,
+  DEVICE_KINDS,
+  ROLES,
+  type DeviceKind,
+  type Principal,
+  type Role,
+} from '../broker/policy.js';
+import {
+  natsMatches,
+  natsMeet,
+  natsPermissionsOf,
+  natsSubjectOf,
+  natsSubscriptionsOf,
+  MQTT_QOS1_DELIVERY,
+} from '../broker/nats-permissions.js';
 import { natsUsersConf, NOBODY_USER, type ExportedAccount } from '../broker/nats-config.js';
 import { FUZZ_SEED, fuzzRuns } from './support/hostile.js';
 
@@ -41,9 +56,18 @@ function natsAllows(perms: { allow?: string[]; deny?: string[] }, subject: strin
   return (!perms.allow?.length || hit(perms.allow)) && !hit(perms.deny);
 }
 
-const NAMES = ['kitchen', 'garage', 'z2m', 'esp', 'shellies', 'porch', 'ha', 'ingest', 'p', 'home', 'tele', 'homeassistant', 'pimonitor', 'cmnd', 'tasmota'];
-const SOURCE_FILTERS = ['tele/+/SENSOR', 'tele/+/LWT', 'zigbee2mqtt/#', 'z2m/#', 'shellies/+/status/+', 'shellies/+/online', 'esp/+/status', '+/sensor/+/state', '+/status', '+/status/+', 'x/status', 'p/+', 'p', 'home/+/x', '$SYS/x'];
-const LEVELS = [...NAMES, 'status', 'sensor', 'stat', 'tasmotas', 'discovery', 'alerts', 'SENSOR', 'LWT', 'online', 'state', 'config', 'x', '', '$SYS', '$SYSx', '$MQTT', 'sub', 'zigbee2mqtt', 'a.b', 'a b', 'DVES_1_fb'];
+const NAMES = [
+  'kitchen', 'garage', 'z2m', 'esp', 'shellies', 'porch', 'ha', 'ingest', 'p', 'home', 'tele', 'homeassistant',
+  'pimonitor', 'cmnd', 'tasmota',
+];
+const SOURCE_FILTERS = [
+  'tele/+/SENSOR', 'tele/+/LWT', 'zigbee2mqtt/#', 'z2m/#', 'shellies/+/status/+', 'shellies/+/online', 'esp/+/status',
+  '+/sensor/+/state', '+/status', '+/status/+', 'x/status', 'p/+', 'p', 'home/+/x', '$SYS/x',
+];
+const LEVELS = [
+  ...NAMES, 'status', 'sensor', 'stat', 'tasmotas', 'discovery', 'alerts', 'SENSOR', 'LWT', 'online', 'state',
+  'config', 'x', '', '$SYS', '$SYSx', '$MQTT', 'sub', 'zigbee2mqtt', 'a.b', 'a b', 'DVES_1_fb',
+];
 
 const account = fc.record({
   name: fc.constantFrom(...NAMES),
@@ -61,11 +85,16 @@ const principalOf = (a: { name: string; role: Role; kind: DeviceKind }): Princip
 
 test('topics and filters become the subjects nats-server 2.9.10 uses (its conversion, byte by byte)', () => {
   fc.assert(
-    fc.property(fc.array(fc.constantFrom('a', 'b', '/', '/', '+', '#', '.', ' ', '$'), { maxLength: 12 }).map((cs) => cs.join('')), (mt) => {
-      const ours = natsSubjectOf(mt);
-      if (ours !== null) expect({ mt, subject: goConversion(mt, true) }).toEqual({ mt, subject: ours });
-      if (goConversion(mt, true) === null) expect({ mt, ours }).toEqual({ mt, ours: null });
-    }),
+    fc.property(
+      fc
+        .array(fc.constantFrom('a', 'b', '/', '/', '+', '#', '.', ' ', '$'), { maxLength: 12 })
+        .map((cs) => cs.join('')),
+      (mt) => {
+        const ours = natsSubjectOf(mt);
+        if (ours !== null) expect({ mt, subject: goConversion(mt, true) }).toEqual({ mt, subject: ours });
+        if (goConversion(mt, true) === null) expect({ mt, ours }).toEqual({ mt, ours: null });
+      },
+    ),
     { seed: FUZZ_SEED, numRuns: fuzzRuns(5000) },
   );
   expect(natsSubjectOf('home/kitchen/dht22')).toBe('home.kitchen.dht22');
@@ -84,44 +113,66 @@ test('a publish is allowed by the exported permissions exactly when the embedded
       if (t.startsWith('$')) expect({ topic: t, policy }).toEqual({ topic: t, policy: false });
       // A topic nats-server cannot carry ('.', ' ') is refused whoever sends it: stricter, never looser.
       if (subject === null) return;
-      expect({ account: a.name, role: a.role, kind: a.kind, topic: t, nats: natsAllows(perms.publish as never, subject) }).toEqual({ account: a.name, role: a.role, kind: a.kind, topic: t, nats: policy });
+      expect({
+        account: a.name, role: a.role, kind: a.kind, topic: t, nats: natsAllows(perms.publish as never, subject),
+      }).toEqual({ account: a.name, role: a.role, kind: a.kind, topic: t, nats: policy });
     }),
     { seed: FUZZ_SEED, numRuns: fuzzRuns(20000) },
   );
 });
 
-test('a subscription is allowed by the exported permissions when the embedded broker allows it, and reads nothing it does not', () => {
-  let exact = 0;
-  fc.assert(
-    fc.property(account, filter, fc.constantFrom('', 'DVES_1'), (a, f, clientId) => {
-      const perms = natsPermissionsOf(a, a.readable);
-      // What nats-server subscribes for f (mqttNeedSubForLevelUp: x.> also x), from its own conversion.
-      const subject = natsSubjectOf(f) === null ? null : goConversion(f, true);
-      const subs = subject === null ? null : subject.length >= 3 && subject.endsWith('.>') ? [subject, subject.slice(0, -2)] : [subject];
-      const nats = subs !== null && !subs[0]!.startsWith('$MQTT.sub.') && subs.every((s) => natsAllows(perms.subscribe, s));
-      const who = principalOf(a);
-      const policy = canSubscribe(who, f, a.readable, clientId).ok;
-      const case_ = { account: a.name, role: a.role, kind: a.kind, readable: a.readable, filter: f, clientId, nats, policy };
-      // Never looser: what NATS lets it subscribe to, the embedded broker lets it read (x for x/#, the one
-      // filter NATS needs allowed beside x/#, reads a part of x/#).
-      // And a filter under $SYS… other than $SYS itself (a source's filter starting with + matches
-      // $SYSTEM/x as written, and NATS cannot say "a level starting with $SYS"): no account may publish a
-      // topic starting with $ (the property above), so nothing can arrive there.
-      const unreadable = f.startsWith('$SYS') && !/^\$SYS(\/|$)/.test(f);
-      if (nats && !policy && !unreadable) expect({ ...case_, parentOfAllowed: !f.endsWith('#') && canSubscribe(who, `${f}/#`, a.readable, clientId).ok }).toEqual({ ...case_, parentOfAllowed: true });
-      // Never stricter, but where NATS cannot say it: a topic it cannot carry, a Tasmota's fallback topic
-      // (client id), a $SYS… filter other than $SYS and $SYS/…, and a p/+ left out (see nats-permissions.ts).
-      const unsayable = subs === null || f === `cmnd/${clientId}_fb/#` || (/^\$SYS[^/]/.test(f)) || perms.notes.some((n) => n.includes('NATS would then also allow'));
-      if (policy && !unsayable) expect(case_).toEqual({ ...case_, nats: true });
-      if (nats === policy) exact++;
-    }),
-    { seed: FUZZ_SEED, numRuns: fuzzRuns(20000) },
-  );
-  expect(exact).toBeGreaterThan(0);
-});
+test(
+  'a subscription is allowed by the exported permissions when the embedded broker allows it, and reads nothing it ' +
+    'does not',
+  () => {
+    let exact = 0;
+    fc.assert(
+      fc.property(account, filter, fc.constantFrom('', 'DVES_1'), (a, f, clientId) => {
+        const perms = natsPermissionsOf(a, a.readable);
+        // What nats-server subscribes for f (mqttNeedSubForLevelUp: x.> also x), from its own conversion.
+        const subject = natsSubjectOf(f) === null ? null : goConversion(f, true);
+        const subs =
+          subject === null
+            ? null
+            : subject.length >= 3 && subject.endsWith('.>')
+              ? [subject, subject.slice(0, -2)]
+              : [subject];
+        const nats =
+          subs !== null && !subs[0]!.startsWith('$MQTT.sub.') && subs.every((s) => natsAllows(perms.subscribe, s));
+        const who = principalOf(a);
+        const policy = canSubscribe(who, f, a.readable, clientId).ok;
+        const case_ = {
+          account: a.name, role: a.role, kind: a.kind, readable: a.readable, filter: f, clientId, nats, policy,
+        };
+        // Never looser: what NATS lets it subscribe to, the embedded broker lets it read (x for x/#, the one
+        // filter NATS needs allowed beside x/#, reads a part of x/#).
+        // And a filter under $SYS… other than $SYS itself (a source's filter starting with + matches
+        // $SYSTEM/x as written, and NATS cannot say "a level starting with $SYS"): no account may publish a
+        // topic starting with $ (the property above), so nothing can arrive there.
+        const unreadable = f.startsWith('$SYS') && !/^\$SYS(\/|$)/.test(f);
+        if (nats && !policy && !unreadable)
+          expect({
+            ...case_, parentOfAllowed: !f.endsWith('#') && canSubscribe(who, `${f}/#`, a.readable, clientId).ok,
+          }).toEqual({ ...case_, parentOfAllowed: true });
+        // Never stricter, but where NATS cannot say it: a topic it cannot carry, a Tasmota's fallback topic
+        // (client id), a $SYS… filter other than $SYS and $SYS/…, and a p/+ left out (see nats-permissions.ts).
+        const unsayable =
+          subs === null ||
+          f === `cmnd/${clientId}_fb/#` ||
+          /^\$SYS[^/]/.test(f) ||
+          perms.notes.some((n) => n.includes('NATS would then also allow'));
+        if (policy && !unsayable) expect(case_).toEqual({ ...case_, nats: true });
+        if (nats === policy) exact++;
+      }),
+      { seed: FUZZ_SEED, numRuns: fuzzRuns(20000) },
+    );
+    expect(exact).toBeGreaterThan(0);
+  },
+);
 
 test('the subjects of each kind of account', () => {
-  const perms = (name: string, role: Role, kind?: DeviceKind, readable: string[] = []) => natsPermissionsOf({ name, role, kind }, readable);
+  const perms = (name: string, role: Role, kind?: DeviceKind, readable: string[] = []) =>
+    natsPermissionsOf({ name, role, kind }, readable);
   expect(perms('kitchen', 'device')).toEqual({
     publish: { allow: ['home.kitchen.>', 'homeassistant.*.kitchen.>'] },
     subscribe: { allow: ['homeassistant.status', MQTT_QOS1_DELIVERY] },
@@ -130,7 +181,9 @@ test('the subjects of each kind of account', () => {
   });
   // An empty allow list would allow everything: ingest publishes nothing by a deny.
   expect(perms('ingest', 'ingest', undefined, ['tele/+/SENSOR', 'zigbee2mqtt/#']).publish).toEqual({ deny: ['>'] });
-  expect(perms('ingest', 'ingest', undefined, ['tele/+/SENSOR', 'zigbee2mqtt/#']).subscribe.allow).toEqual(['home', 'home.>', 'tele.*.SENSOR', 'zigbee2mqtt.>', 'zigbee2mqtt', MQTT_QOS1_DELIVERY]);
+  expect(perms('ingest', 'ingest', undefined, ['tele/+/SENSOR', 'zigbee2mqtt/#']).subscribe.allow).toEqual([
+    'home', 'home.>', 'tele.*.SENSOR', 'zigbee2mqtt.>', 'zigbee2mqtt', MQTT_QOS1_DELIVERY,
+  ]);
   expect(perms('alerts', 'alerts').publish).toEqual({ allow: ['pimonitor.alerts.>'] });
   // ESPHome's +/status matches $SYS/status as written: only readers read $SYS.
   const esphome = perms('ingest', 'ingest', undefined, ['+/status']).subscribe;
@@ -144,8 +197,12 @@ test('the subjects of each kind of account', () => {
   const generic = perms('ha', 'reader', undefined, ['+/+/+']).subscribe;
   expect(generic.deny).toEqual(expect.arrayContaining(['$MQTT.sess.*', '$MQTT.msgs.*', '$MQTT.JSA.*', '$JS.*.*']));
   expect(generic.deny!.some((d) => natsMatches(d, '$MQTT.sub.abc'))).toBe(false);
-  for (const s of ['$MQTT.sess.3gESAcIz', '$MQTT.msgs.x', '$JS.API.INFO', '$KV.b.k']) expect(generic.deny!.some((d) => natsMatches(d, s))).toBe(true);
-  expect([natsMeet('a.>', 'a'), natsMeet('*.status', '$SYS.>'), natsMeet('>', '$JS.>'), natsMeet('*.x', '$MQTT.sess.>')]).toEqual([null, '$SYS.status', '$JS.>', null]);
+  for (const s of [
+    '$MQTT.sess.3gESAcIz', '$MQTT.msgs.x', '$JS.API.INFO', '$KV.b.k',
+  ]) expect(generic.deny!.some((d) => natsMatches(d, s))).toBe(true);
+  expect([
+    natsMeet('a.>', 'a'), natsMeet('*.status', '$SYS.>'), natsMeet('>', '$JS.>'), natsMeet('*.x', '$MQTT.sess.>'),
+  ]).toEqual([null, '$SYS.status', '$JS.>', null]);
   expect(perms('ha', 'reader').subscribe.allow).toContain('$SYS.>');
   expect(perms('porch', 'device', 'tasmota').notes.join()).toMatch(/fallback topic/);
   // A zigbee2mqtt account named after a reserved root may publish nothing.
@@ -163,32 +220,47 @@ test('the subjects of each kind of account', () => {
 });
 
 const hash = `$2b$10$${'a'.repeat(53)}`;
-const acct = (name: string, role: ExportedAccount['role'], extra: Partial<ExportedAccount> = {}): ExportedAccount => ({ name, role, natsPasswordHash: hash, managedBy: null, ...extra });
-
-test('the users file: every active account with a bcrypt hash, MQTT-only; the others listed; never an open server', () => {
-  const at = new Date('2026-12-06T20:00:00Z');
-  const out = natsUsersConf([acct('kitchen', 'device'), acct('old', 'device', { natsPasswordHash: null }), acct('bad', 'device', { natsPasswordHash: 'scrypt$1$2' }), acct('ingest', 'ingest')], [], at);
-  expect(out.exported).toEqual(['ingest', 'kitchen']);
-  expect(out.missing.map((a) => a.name)).toEqual(['bad', 'old']);
-  expect(out.text).toContain('generated by `pimonitor device export --nats` at 2026-12-06T20:00:00.000Z');
-  expect(out.text).toMatch(/nats-server --signal reload/);
-  expect(out.text.match(/allowed_connection_types: \["MQTT"\]/g)).toHaveLength(2);
-  expect(out.text).toContain(`password: "${hash}"`);
-  expect(out.text).not.toContain('"old"');
-  // Balanced braces and brackets: one authorization block.
-  expect(out.text.split('{').length).toBe(out.text.split('}').length);
-  expect(out.text.split('[').length).toBe(out.text.split(']').length);
-
-  // A service account refused a source's filter on NATS is named, for stderr.
-  expect(natsUsersConf([acct('ingest', 'ingest'), acct('z', 'device', { kind: 'zigbee2mqtt' })], ['+/status', '+/status/+'], at).narrowed).toEqual([{ name: 'ingest', role: 'ingest', filters: ['+/status/+'] }]);
-
-  // No user at all would make nats-server accept anyone with every permission.
-  const none = natsUsersConf([acct('old', 'device', { natsPasswordHash: null })], [], at);
-  expect(none.exported).toEqual([]);
-  expect(none.text).toContain(`user: "${NOBODY_USER}"`);
-  expect(none.text).toContain('publish: { deny: [">"] }');
-  expect(none.text).toContain('subscribe: { deny: [">"] }');
+const acct = (name: string, role: ExportedAccount['role'], extra: Partial<ExportedAccount> = {}): ExportedAccount => ({
+  name, role, natsPasswordHash: hash, managedBy: null, ...extra,
 });
+
+test(
+  'the users file: every active account with a bcrypt hash, MQTT-only; the others listed; never an open server',
+  () => {
+    const at = new Date('2026-12-06T20:00:00Z');
+    const out = natsUsersConf(
+      [
+        acct('kitchen', 'device'), acct('old', 'device', { natsPasswordHash: null }),
+        acct('bad', 'device', { natsPasswordHash: 'scrypt$1$2' }), acct('ingest', 'ingest'),
+      ],
+      [], at,
+    );
+    expect(out.exported).toEqual(['ingest', 'kitchen']);
+    expect(out.missing.map((a) => a.name)).toEqual(['bad', 'old']);
+    expect(out.text).toContain('generated by `pimonitor device export --nats` at 2026-12-06T20:00:00.000Z');
+    expect(out.text).toMatch(/nats-server --signal reload/);
+    expect(out.text.match(/allowed_connection_types: \["MQTT"\]/g)).toHaveLength(2);
+    expect(out.text).toContain(`password: "${hash}"`);
+    expect(out.text).not.toContain('"old"');
+    // Balanced braces and brackets: one authorization block.
+    expect(out.text.split('{').length).toBe(out.text.split('}').length);
+    expect(out.text.split('[').length).toBe(out.text.split(']').length);
+
+    // A service account refused a source's filter on NATS is named, for stderr.
+    expect(
+      natsUsersConf(
+        [acct('ingest', 'ingest'), acct('z', 'device', { kind: 'zigbee2mqtt' })], ['+/status', '+/status/+'], at,
+      ).narrowed,
+    ).toEqual([{ name: 'ingest', role: 'ingest', filters: ['+/status/+'] }]);
+
+    // No user at all would make nats-server accept anyone with every permission.
+    const none = natsUsersConf([acct('old', 'device', { natsPasswordHash: null })], [], at);
+    expect(none.exported).toEqual([]);
+    expect(none.text).toContain(`user: "${NOBODY_USER}"`);
+    expect(none.text).toContain('publish: { deny: [">"] }');
+    expect(none.text).toContain('subscribe: { deny: [">"] }');
+  },
+);
 
 test("a source's filter quoted in a comment cannot end the comment: no line of configuration comes from it", () => {
   // Checked on 2.9.10 before this was fixed: with this filter (a zigbee2mqtt preset's prefix may hold a \r)

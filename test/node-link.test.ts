@@ -38,65 +38,84 @@ afterEach(async () => {
 });
 
 const viaProxy = () => proxy.url(broker.url);
-const simulated = (intervalMs: number): SensorSpec => ({ type: 'simulated', name: 'dht22', intervalMs, calibration: {}, maxChangePerMinute: {}, options: {} });
+const simulated = (intervalMs: number): SensorSpec => ({
+  type: 'simulated', name: 'dht22', intervalMs, calibration: {}, maxChangePerMinute: {}, options: {},
+});
 const outboxDir = () => join(mkdtempSync(join(tmpdir(), 'pimonitor-outbox-')), 'outbox');
 
-test('a half-open link is noticed within a keepalive or two, and every reading arrives exactly once (no resend by both MQTT.js and the outbox)', async () => {
-  const watcher = await mqtt.connectAsync(broker.url);
-  const seen = new Map<string, number>();
-  watcher.on('message', (topic, payload) => {
-    const key = `${topic} ${(JSON.parse(payload.toString()) as { ts: string }).ts}`;
-    seen.set(key, (seen.get(key) ?? 0) + 1);
-  });
-  await watcher.subscribeAsync('home/flaky-wifi/dht22', { qos: 1 });
-  const spec = simulated(100);
-  const node = new SensorNode({
-    url: viaProxy(), device: 'flaky-wifi', keepaliveS: 1,
-    sensors: [{ spec, driver: DRIVERS.simulated!.create(spec, fakeContext()) }],
-    outbox: Outbox.open({ dir: outboxDir(), maxBytes: 1 << 20, segmentBytes: 1 << 16 }),
-    wallClock: new WallClock({ syncFile: '' }), diagIntervalMs: 60_000,
-  });
-  const taken: string[] = [];
-  node.on('reading', ({ ts }) => taken.push(`home/flaky-wifi/dht22 ${ts.toISOString()}`));
-  let disconnects = 0;
-  let noticedAt = 0;
-  let cutAt = Infinity;
-  node.on('disconnected', () => (noticedAt ||= Date.now(), disconnects++));
-  await node.start();
-  try {
-    await eventually('readings arrive', async () => (seen.size >= 5 ? true : undefined));
-    // The Wi-Fi drops without a word: packets vanish both ways, and the socket stays open.
-    proxy.blackhole();
-    cutAt = Date.now();
-    await eventually('the node notices the dead link', async () => (disconnects > 0 ? true : undefined), 10_000);
-    console.log(`node-link: a half-open link noticed after ${noticedAt - cutAt} ms (keepalive 1 s)`);
-    proxy.restore();
-    await eventually('back, and the readings of the outage delivered', async () => {
-      const upTo = taken.slice(0, -2);
-      return upTo.length > 20 && upTo.every((k) => seen.has(k)) ? true : undefined;
-    }, 15_000);
-  } finally {
-    await node.stop({ timeoutMs: 3000 });
-    await watcher.endAsync();
-  }
-  const twice = [...seen].filter(([, n]) => n > 1);
-  console.log(`node-link (half-open): ${taken.length} taken, ${taken.filter((k) => seen.has(k)).length} delivered, ${twice.length} duplicates over ${disconnects} reconnect(s)`);
-  // A reading whose PUBLISH got through just before the cut and whose PUBACK did not is sent again by
-  // the outbox: QoS 1's at-least-once, which ingest's key stores once. Resent by MQTT.js as well, every
-  // reading taken during the outage would come twice.
-  expect(twice.filter(([k]) => Date.parse(k.split(' ')[1]!) >= cutAt)).toEqual([]);
-  expect(twice.length).toBeLessThanOrEqual(3);
-  expect([...seen.keys()].filter((k) => !taken.includes(k))).toEqual([]);
-}, 40_000);
+test(
+  'a half-open link is noticed within a keepalive or two, and every reading arrives exactly once (no resend by both ' +
+    'MQTT.js and the outbox)',
+  async () => {
+    const watcher = await mqtt.connectAsync(broker.url);
+    const seen = new Map<string, number>();
+    watcher.on('message', (topic, payload) => {
+      const key = `${topic} ${(JSON.parse(payload.toString()) as { ts: string }).ts}`;
+      seen.set(key, (seen.get(key) ?? 0) + 1);
+    });
+    await watcher.subscribeAsync('home/flaky-wifi/dht22', { qos: 1 });
+    const spec = simulated(100);
+    const node = new SensorNode({
+      url: viaProxy(), device: 'flaky-wifi', keepaliveS: 1,
+      sensors: [{ spec, driver: DRIVERS.simulated!.create(spec, fakeContext()) }],
+      outbox: Outbox.open({ dir: outboxDir(), maxBytes: 1 << 20, segmentBytes: 1 << 16 }),
+      wallClock: new WallClock({ syncFile: '' }), diagIntervalMs: 60_000,
+    });
+    const taken: string[] = [];
+    node.on('reading', ({ ts }) => taken.push(`home/flaky-wifi/dht22 ${ts.toISOString()}`));
+    let disconnects = 0;
+    let noticedAt = 0;
+    let cutAt = Infinity;
+    node.on('disconnected', () => (noticedAt ||= Date.now(), disconnects++));
+    await node.start();
+    try {
+      await eventually('readings arrive', async () => (seen.size >= 5 ? true : undefined));
+      // The Wi-Fi drops without a word: packets vanish both ways, and the socket stays open.
+      proxy.blackhole();
+      cutAt = Date.now();
+      await eventually('the node notices the dead link', async () => (disconnects > 0 ? true : undefined), 10_000);
+      console.log(`node-link: a half-open link noticed after ${noticedAt - cutAt} ms (keepalive 1 s)`);
+      proxy.restore();
+      await eventually('back, and the readings of the outage delivered', async () => {
+        const upTo = taken.slice(0, -2);
+        return upTo.length > 20 && upTo.every((k) => seen.has(k)) ? true : undefined;
+      }, 15_000);
+    } finally {
+      await node.stop({ timeoutMs: 3000 });
+      await watcher.endAsync();
+    }
+    const twice = [...seen].filter(([, n]) => n > 1);
+    console.log(
+      `node-link (half-open): ${taken.length} taken, ${taken.filter((k) => seen.has(k)).length} ` +
+        `delivered, ${twice.length} duplicates over ${disconnects} reconnect(s)`,
+    );
+    // A reading whose PUBLISH got through just before the cut and whose PUBACK did not is sent again by
+    // the outbox: QoS 1's at-least-once, which ingest's key stores once. Resent by MQTT.js as well, every
+    // reading taken during the outage would come twice.
+    expect(twice.filter(([k]) => Date.parse(k.split(' ')[1]!) >= cutAt)).toEqual([]);
+    expect(twice.length).toBeLessThanOrEqual(3);
+    expect([...seen.keys()].filter((k) => !taken.includes(k))).toEqual([]);
+  },
+  40_000,
+);
 
 /** systemd's TimeoutStopSec for the node (deploy/pimonitor-node.service), in ms: SIGTERM must be done well before. */
-const timeoutStopMs = () => Number(/^TimeoutStopSec=(\d+)$/m.exec(readFileSync(join(PACKAGE_ROOT, 'deploy', 'pimonitor-node.service'), 'utf8'))![1]) * 1000;
+const timeoutStopMs = () =>
+  Number(
+    /^TimeoutStopSec=(\d+)$/m.exec(readFileSync(join(PACKAGE_ROOT, 'deploy', 'pimonitor-node.service'), 'utf8'))![1],
+  ) * 1000;
 
-/** SIGTERM to a node whose broker link is dead (`freeze` it first): exit 0 below TimeoutStopSec, cursor saved, lock released. */
+/**
+ * SIGTERM to a node whose broker link is dead (`freeze` it first): exit 0 below TimeoutStopSec, cursor saved,
+ * lock released.
+ */
 async function sigtermWhenFrozen(what: string, url: string, freeze: () => void): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pimonitor-data-'));
   const config = join(dataDir, 'node.json');
-  writeFileSync(config, JSON.stringify({ mqtt: { url }, node: { device: 'halfopen', intervalMs: 200, clockSyncFile: '', simulate: true } }));
+  writeFileSync(
+    config,
+    JSON.stringify({ mqtt: { url }, node: { device: 'halfopen', intervalMs: 200, clockSyncFile: '', simulate: true } }),
+  );
   const node = startCli(['node', '--config', config], { DATA_DIR: dataDir });
   await node.waitFor('connected to the broker');
   await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -106,7 +125,9 @@ async function sigtermWhenFrozen(what: string, url: string, freeze: () => void):
   node.child.kill('SIGTERM');
   const { code } = await node.exited;
   const tookMs = Date.now() - started;
-  console.log(`node-link: SIGTERM ${what} exited ${code} after ${tookMs} ms (TimeoutStopSec ${timeoutStopMs() / 1000} s)`);
+  console.log(
+    `node-link: SIGTERM ${what} exited ${code} after ${tookMs} ms (TimeoutStopSec ${timeoutStopMs() / 1000} s)`,
+  );
   expect(code).toBe(0);
   expect(tookMs).toBeLessThan(timeoutStopMs() / 2);
   expect(node.output()).toContain('"msg":"stopped"');
@@ -121,20 +142,28 @@ test('SIGTERM on a half-open link: the node exits 0 by its deadline, cursor save
 
 test('SIGTERM with the broker frozen (SIGSTOP): the same', async () => {
   // A broker in a process of its own, so that it can be stopped dead with its socket open.
-  const script = `const { startBroker } = await import(${JSON.stringify(join(PACKAGE_ROOT, 'dist', 'broker', 'broker.js'))});
+  const script = `const { startBroker } = await ` +
+    `import(${JSON.stringify(join(PACKAGE_ROOT, 'dist', 'broker', 'broker.js'))});
     const { createLogger } = await import(${JSON.stringify(join(PACKAGE_ROOT, 'dist', 'shared', 'log.js'))});
     const b = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
     console.log('port ' + b.port);`;
-  const frozen = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const frozen = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     const port = await new Promise<number>((resolve, reject) => {
-      frozen.stdout!.on('data', (d: Buffer) => /port (\d+)/.test(d.toString()) && resolve(Number(/port (\d+)/.exec(d.toString())![1])));
+      frozen.stdout!.on(
+        'data', (d: Buffer) => /port (\d+)/.test(d.toString()) && resolve(Number(/port (\d+)/.exec(d.toString())![1])),
+      );
       frozen.once('exit', () => reject(new Error('the broker process exited')));
     });
-    await sigtermWhenFrozen('with the broker frozen (SIGSTOP)', `mqtt://127.0.0.1:${port}`, () => frozen.kill('SIGSTOP'));
+    await sigtermWhenFrozen('with the broker frozen (SIGSTOP)', `mqtt://127.0.0.1:${port}`, () =>
+      frozen.kill('SIGSTOP'),
+    );
   } finally {
     frozen.kill('SIGKILL');
-    if (frozen.exitCode === null && frozen.signalCode === null) await new Promise((resolve) => frozen.once('exit', resolve));
+    if (frozen.exitCode === null && frozen.signalCode === null)
+      await new Promise((resolve) => frozen.once('exit', resolve));
   }
 }, 30_000);
 
@@ -165,7 +194,13 @@ test.each([
   const url = accounts?.broker.url ?? silent?.url ?? 'mqtt://no-such-broker.invalid:1883';
   const dataDir = mkdtempSync(join(tmpdir(), 'pimonitor-data-'));
   const config = join(dataDir, 'node.json');
-  writeFileSync(config, JSON.stringify({ mqtt: { url, username: 'cellar', password: 'not-its-password' }, node: { device: 'cellar', intervalMs: 500, clockSyncFile: '', simulate: true } }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      mqtt: { url, username: 'cellar', password: 'not-its-password' },
+      node: { device: 'cellar', intervalMs: 500, clockSyncFile: '', simulate: true },
+    }),
+  );
   const node = startCli(['node', '--config', config], { DATA_DIR: dataDir });
   try {
     await node.waitFor('cannot connect to the broker', 20_000);
@@ -183,30 +218,45 @@ test.each([
   }
 }, 40_000);
 
-test('after a power cut, a lock whose pid now belongs to another program does not block the start: one log line, and readings flow', async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'pimonitor-data-'));
-  const config = join(dataDir, 'node.json');
-  writeFileSync(config, JSON.stringify({ mqtt: { url: broker.url }, node: { device: 'rebooted', intervalMs: 200, clockSyncFile: '', simulate: true } }));
-  // The lock the node left before the power cut: its pid now runs `sleep`, started at another time.
-  const squatter = spawn('sleep', ['30'], { stdio: 'ignore' });
-  await new Promise((resolve) => squatter.once('spawn', resolve));
-  mkdirSync(join(dataDir, 'outbox', 'rebooted'), { recursive: true });
-  writeFileSync(join(dataDir, 'outbox', 'rebooted', 'lock'), JSON.stringify({ pid: squatter.pid, bootId: bootId(), startTicks: '1' }));
-  const watcher = await mqtt.connectAsync(broker.url);
-  let readings = 0;
-  watcher.on('message', () => readings++);
-  await watcher.subscribeAsync('home/rebooted/dht22', { qos: 1 });
-  const node = startCli(['node', '--config', config], { DATA_DIR: dataDir });
-  try {
-    await eventually('readings flow', async () => (readings >= 3 ? true : undefined), 15_000);
-    const lines = node.output().split('\n').filter((l) => l.includes('stale lock'));
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain(`pid ${squatter.pid} now belongs to another process`);
-    console.log(`node-link (stale lock): started, ${readings} readings delivered, ${lines.length} log line about the lock`);
-  } finally {
-    node.child.kill('SIGTERM');
-    expect((await node.exited).code).toBe(0);
-    squatter.kill('SIGKILL');
-    await watcher.endAsync();
-  }
-}, 30_000);
+test(
+  'after a power cut, a lock whose pid now belongs to another program does not block the start: one log line, and ' +
+    'readings flow',
+  async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pimonitor-data-'));
+    const config = join(dataDir, 'node.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        mqtt: { url: broker.url }, node: { device: 'rebooted', intervalMs: 200, clockSyncFile: '', simulate: true },
+      }),
+    );
+    // The lock the node left before the power cut: its pid now runs `sleep`, started at another time.
+    const squatter = spawn('sleep', ['30'], { stdio: 'ignore' });
+    await new Promise((resolve) => squatter.once('spawn', resolve));
+    mkdirSync(join(dataDir, 'outbox', 'rebooted'), { recursive: true });
+    writeFileSync(
+      join(dataDir, 'outbox', 'rebooted', 'lock'),
+      JSON.stringify({ pid: squatter.pid, bootId: bootId(), startTicks: '1' }),
+    );
+    const watcher = await mqtt.connectAsync(broker.url);
+    let readings = 0;
+    watcher.on('message', () => readings++);
+    await watcher.subscribeAsync('home/rebooted/dht22', { qos: 1 });
+    const node = startCli(['node', '--config', config], { DATA_DIR: dataDir });
+    try {
+      await eventually('readings flow', async () => (readings >= 3 ? true : undefined), 15_000);
+      const lines = node.output().split('\n').filter((l) => l.includes('stale lock'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`pid ${squatter.pid} now belongs to another process`);
+      console.log(
+        `node-link (stale lock): started, ${readings} readings delivered, ${lines.length} log line about the lock`,
+      );
+    } finally {
+      node.child.kill('SIGTERM');
+      expect((await node.exited).code).toBe(0);
+      squatter.kill('SIGKILL');
+      await watcher.endAsync();
+    }
+  },
+  30_000,
+);
