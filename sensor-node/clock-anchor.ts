@@ -1,4 +1,14 @@
-import { closeSync, constants, fstatSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 
 /**
  * Boots whose anchor is kept: held readings older than this many boots ago cannot be dated. At 16, a
@@ -8,7 +18,10 @@ import { closeSync, constants, fstatSync, fsyncSync, openSync, readFileSync, ren
 const KEEP_BOOTS = 256;
 /** A save that failed (a full card) is tried again at most this often. */
 const RETRY_MS = 60_000;
-/** KEEP_BOOTS anchors take at most about 30 KB: a larger file is not this program's, and is not read (a huge one stalled start-up). */
+/**
+ * KEEP_BOOTS anchors take at most about 30 KB: a larger file is not this program's, and is not read (a huge
+ * one would stall start-up).
+ */
 const MAX_FILE_BYTES = 64 << 10;
 /** A boot id is a UUID (or unknown-boot:UUID); a longer one is not this program's. */
 const MAX_BOOT_CHARS = 64;
@@ -94,7 +107,13 @@ function readAnchors(file: string): Anchor[] {
     const parsed = JSON.parse(text) as unknown;
     if (!Array.isArray(parsed)) return [];
     return parsed
-      .filter((a): a is Anchor => typeof a?.boot === 'string' && a.boot.length <= MAX_BOOT_CHARS && Number.isFinite(a?.offsetMs) && Math.abs(a.offsetMs) <= MAX_DATE_MS)
+      .filter(
+        (entry): entry is Anchor =>
+          typeof entry?.boot === 'string' &&
+          entry.boot.length <= MAX_BOOT_CHARS &&
+          Number.isFinite(entry?.offsetMs) &&
+          Math.abs(entry.offsetMs) <= MAX_DATE_MS,
+      )
       .map(({ boot, offsetMs }) => ({ boot, offsetMs }))
       .slice(-KEEP_BOOTS);
   } catch {

@@ -40,7 +40,10 @@ export interface DiscoveryMessage {
 type Platform = 'sensor' | 'binary_sensor';
 interface Entity { id: string; platform: Platform; config: Record<string, unknown> }
 
-/** What Home Assistant knows of each metric pimonitor names: device class, precision, state class (the unit is unitOf's). */
+/**
+ * What Home Assistant knows of each metric pimonitor names: device class, precision, state class (the unit
+ * is unitOf's).
+ */
 const SENSOR_CLASSES: Readonly<Record<string, { dev_cla: string; sug_dsp_prc: number; stat_cla?: string }>> = {
   temperature: { dev_cla: 'temperature', sug_dsp_prc: 1 },
   humidity: { dev_cla: 'humidity', sug_dsp_prc: 1 },
@@ -65,7 +68,7 @@ const BINARY_CLASSES: Readonly<Record<string, string>> = {
 /** A dead node shows as unavailable after this many missed intervals. */
 const EXPIRE_INTERVALS = 3;
 
-const words = (s: string) => s.replace(/[_-]+/g, ' ');
+const words = (name: string) => name.replace(/[_-]+/g, ' ');
 /**
  * Ids that cannot collide. A component id (a topic level: letters, digits, _ and -) is
  * `<sensor>-<metric>`: metric names never contain '-', so the last '-' splits it; the diagnostic ones
@@ -76,75 +79,130 @@ const componentId = (sensor: string, part: string) => `${sensor}-${part}`;
 const uniqueId = (device: string, sensor: string, part: string) => `pimonitor/${device}/${sensor}/${part}`;
 
 /** Every entity of a node: one per metric of each sensor, and two diagnostic ones per sensor. */
-export function entitiesOf(o: DiscoveryOptions, sensors: readonly DiscoverySensor[]): Entity[] {
+export function entitiesOf(options: DiscoveryOptions, sensors: readonly DiscoverySensor[]): Entity[] {
+  const { device } = options;
   const entities: Entity[] = [];
-  for (const s of sensors) {
-    const state = readingTopic(o.device, s.name);
-    const expire = Math.max(1, Math.ceil((EXPIRE_INTERVALS * s.intervalMs) / 1000));
-    for (const metric of s.metrics) {
-      const id = componentId(s.name, metric);
-      const common = { name: `${words(s.name)} ${words(metric)}`, uniq_id: uniqueId(o.device, s.name, metric), stat_t: state, val_tpl: `{{ value_json.${metric} }}`, exp_aft: expire };
-      if (s.binary) {
+  for (const sensor of sensors) {
+    const state = readingTopic(device, sensor.name);
+    const expire = Math.max(1, Math.ceil((EXPIRE_INTERVALS * sensor.intervalMs) / 1000));
+    for (const metric of sensor.metrics) {
+      const id = componentId(sensor.name, metric);
+      const common = {
+        name: `${words(sensor.name)} ${words(metric)}`,
+        uniq_id: uniqueId(device, sensor.name, metric),
+        stat_t: state,
+        val_tpl: `{{ value_json.${metric} }}`,
+        exp_aft: expire,
+      };
+      if (sensor.binary) {
         const cla = BINARY_CLASSES[metric];
-        entities.push({ id, platform: 'binary_sensor', config: { ...common, ...(cla ? { dev_cla: cla } : {}), pl_on: '1', pl_off: '0' } });
+        const config = { ...common, ...(cla ? { dev_cla: cla } : {}), pl_on: '1', pl_off: '0' };
+        entities.push({ id, platform: 'binary_sensor', config });
       } else {
         const known = SENSOR_CLASSES[metric];
         const unit = unitOf(metric);
-        entities.push({ id, platform: 'sensor', config: { ...common, ...(known ?? {}), ...(unit ? { unit_of_meas: unit } : {}), stat_cla: known?.stat_cla ?? 'measurement' } });
+        const config = {
+          ...common,
+          ...(known ?? {}),
+          ...(unit ? { unit_of_meas: unit } : {}),
+          stat_cla: known?.stat_cla ?? 'measurement',
+        };
+        entities.push({ id, platform: 'sensor', config });
       }
     }
-    // The node's read statistics for the sensor (home/<device>/<sensor>/diag, retained), on the device page.
-    const diag = diagTopic(o.device, s.name);
+    // The node's read statistics for the sensor (home/<device>/<sensor>/diag, retained), on the device
+    // page.
+    const diag = diagTopic(device, sensor.name);
     entities.push({
-      id: componentId(s.name, '_success'), platform: 'sensor',
+      id: componentId(sensor.name, '_success'),
+      platform: 'sensor',
       config: {
-        name: `${words(s.name)} read success`, uniq_id: uniqueId(o.device, s.name, '_success'), stat_t: diag, ent_cat: 'diagnostic',
-        val_tpl: '{{ (100 * value_json.readings / value_json.attempts) | round(1) if value_json.attempts else 100 }}', unit_of_meas: '%', stat_cla: 'measurement', sug_dsp_prc: 1,
+        name: `${words(sensor.name)} read success`,
+        uniq_id: uniqueId(device, sensor.name, '_success'),
+        stat_t: diag,
+        ent_cat: 'diagnostic',
+        val_tpl: '{{ (100 * value_json.readings / value_json.attempts) | round(1) if value_json.attempts else 100 }}',
+        unit_of_meas: '%',
+        stat_cla: 'measurement',
+        sug_dsp_prc: 1,
       },
     });
     entities.push({
-      id: componentId(s.name, '_error'), platform: 'sensor',
+      id: componentId(sensor.name, '_error'),
+      platform: 'sensor',
       config: {
-        name: `${words(s.name)} last error`, uniq_id: uniqueId(o.device, s.name, '_error'), stat_t: diag, ent_cat: 'diagnostic',
-        val_tpl: "{{ value_json.lastError.message[:250] if value_json.lastError else 'none' }}", ic: 'mdi:alert-circle-outline',
+        name: `${words(sensor.name)} last error`,
+        uniq_id: uniqueId(device, sensor.name, '_error'),
+        stat_t: diag,
+        ent_cat: 'diagnostic',
+        val_tpl: "{{ value_json.lastError.message[:250] if value_json.lastError else 'none' }}",
+        ic: 'mdi:alert-circle-outline',
       },
     });
   }
   return entities;
 }
 
-const deviceOf = (o: DiscoveryOptions) => ({ ids: [`pimonitor/${o.device}`], name: o.device, mf: 'pimonitor', mdl: 'Raspberry Pi sensor node', sw: o.version });
-const originOf = (o: DiscoveryOptions) => ({ name: 'pimonitor', sw: o.version });
-const availabilityOf = (o: DiscoveryOptions) => ({ avty_t: statusTopic(o.device), pl_avail: 'online', pl_not_avail: 'offline' });
+const deviceOf = (options: DiscoveryOptions) => ({
+  ids: [`pimonitor/${options.device}`],
+  name: options.device,
+  mf: 'pimonitor',
+  mdl: 'Raspberry Pi sensor node',
+  sw: options.version,
+});
+const originOf = (options: DiscoveryOptions) => ({ name: 'pimonitor', sw: options.version });
+const availabilityOf = (options: DiscoveryOptions) => ({
+  avty_t: statusTopic(options.device),
+  pl_avail: 'online',
+  pl_not_avail: 'offline',
+});
 
-export const deviceTopic = (o: DiscoveryOptions) => `${o.prefix}/device/${o.device}/config`;
-export const entityTopic = (o: DiscoveryOptions, platform: string, id: string) => `${o.prefix}/${platform}/${o.device}/${id}/config`;
+export const deviceTopic = (options: DiscoveryOptions) => `${options.prefix}/device/${options.device}/config`;
+export const entityTopic = (options: DiscoveryOptions, platform: string, id: string) =>
+  `${options.prefix}/${platform}/${options.device}/${id}/config`;
 
 /**
  * The messages that announce `sensors` and remove what was announced before (`previous`: the ids of
  * entities and their platforms, as `discoveryState` returns them) and is gone now.
  */
-export function discoveryMessages(o: DiscoveryOptions, sensors: readonly DiscoverySensor[], previous: DiscoveryState | null): DiscoveryMessage[] {
-  const entities = entitiesOf(o, sensors);
-  const now = new Set(entities.map((e) => e.id));
+export function discoveryMessages(
+  options: DiscoveryOptions,
+  sensors: readonly DiscoverySensor[],
+  previous: DiscoveryState | null,
+): DiscoveryMessage[] {
+  const { device } = options;
+  const entities = entitiesOf(options, sensors);
+  const now = new Set(entities.map((entity) => entity.id));
   const gone = Object.entries(previous?.entities ?? {}).filter(([id]) => !now.has(id));
   const messages: DiscoveryMessage[] = [];
+  const removal = (topic: string): DiscoveryMessage => ({ topic, payload: '' });
   // Switching layouts: the other layout's retained configs would make every entity twice.
-  if (previous && previous.mode !== o.mode) {
-    if (previous.mode === 'device') messages.push({ topic: `${previous.prefix}/device/${o.device}/config`, payload: '' });
-    else for (const [id, platform] of Object.entries(previous.entities)) messages.push({ topic: `${previous.prefix}/${platform}/${o.device}/${id}/config`, payload: '' });
+  if (previous && previous.mode !== options.mode) {
+    if (previous.mode === 'device') messages.push(removal(`${previous.prefix}/device/${device}/config`));
+    else {
+      for (const [id, platform] of Object.entries(previous.entities)) {
+        messages.push(removal(`${previous.prefix}/${platform}/${device}/${id}/config`));
+      }
+    }
   } else if (previous && previous.mode === 'entity') {
-    for (const [id, platform] of gone) messages.push({ topic: entityTopic(o, platform, id), payload: '' });
+    for (const [id, platform] of gone) messages.push(removal(entityTopic(options, platform, id)));
   }
-  if (o.mode === 'device') {
-    const cmps: Record<string, unknown> = Object.fromEntries(entities.map((e) => [e.id, { p: e.platform, ...e.config }]));
+  const announced = { dev: deviceOf(options), o: originOf(options), ...availabilityOf(options), qos: 1 };
+  if (options.mode === 'device') {
+    const cmps: Record<string, unknown> = Object.fromEntries(
+      entities.map((entity) => [entity.id, { p: entity.platform, ...entity.config }]),
+    );
     // A component sent with only its platform is removed (Home Assistant's device discovery).
     if (previous?.mode === 'device') for (const [id, platform] of gone) cmps[id] = { p: platform };
     // Nothing to announce (no sensors): nothing, or clear what a previous run announced.
-    if (Object.keys(cmps).length > 0) messages.push({ topic: deviceTopic(o), payload: JSON.stringify({ dev: deviceOf(o), o: originOf(o), ...availabilityOf(o), qos: 1, cmps }) });
-    else if (previous?.mode === 'device') messages.push({ topic: deviceTopic(o), payload: '' });
+    if (Object.keys(cmps).length > 0) {
+      messages.push({ topic: deviceTopic(options), payload: JSON.stringify({ ...announced, cmps }) });
+    } else if (previous?.mode === 'device') messages.push(removal(deviceTopic(options)));
   } else {
-    for (const e of entities) messages.push({ topic: entityTopic(o, e.platform, e.id), payload: JSON.stringify({ ...e.config, dev: deviceOf(o), o: originOf(o), ...availabilityOf(o), qos: 1 }) });
+    for (const entity of entities) {
+      const payload = JSON.stringify({ ...entity.config, ...announced });
+      messages.push({ topic: entityTopic(options, entity.platform, entity.id), payload });
+    }
   }
   return messages;
 }
@@ -157,17 +215,22 @@ export interface DiscoveryState {
   entities: Record<string, Platform>;
 }
 
-export function discoveryState(o: DiscoveryOptions, sensors: readonly DiscoverySensor[]): DiscoveryState {
-  return { prefix: o.prefix, mode: o.mode, entities: Object.fromEntries(entitiesOf(o, sensors).map((e) => [e.id, e.platform])) };
+export function discoveryState(options: DiscoveryOptions, sensors: readonly DiscoverySensor[]): DiscoveryState {
+  const entities = Object.fromEntries(entitiesOf(options, sensors).map((entity) => [entity.id, entity.platform]));
+  return { prefix: options.prefix, mode: options.mode, entities };
 }
 
 /** A state file's contents, or null when it is missing or not one (then nothing is removed). */
 export function parseDiscoveryState(text: string): DiscoveryState | null {
   try {
-    const v = JSON.parse(text) as Partial<DiscoveryState>;
-    const ok = typeof v.prefix === 'string' && (v.mode === 'device' || v.mode === 'entity') && v.entities && typeof v.entities === 'object'
-      && Object.values(v.entities).every((p) => p === 'sensor' || p === 'binary_sensor');
-    return ok ? (v as DiscoveryState) : null;
+    const parsed = JSON.parse(text) as Partial<DiscoveryState>;
+    const ok =
+      typeof parsed.prefix === 'string' &&
+      (parsed.mode === 'device' || parsed.mode === 'entity') &&
+      parsed.entities &&
+      typeof parsed.entities === 'object' &&
+      Object.values(parsed.entities).every((platform) => platform === 'sensor' || platform === 'binary_sensor');
+    return ok ? (parsed as DiscoveryState) : null;
   } catch {
     return null;
   }

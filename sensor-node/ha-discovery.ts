@@ -1,12 +1,22 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { MqttClient } from 'mqtt';
-import { discoveryMessages, discoveryState, parseDiscoveryState, type DiscoveryOptions, type DiscoverySensor, type DiscoveryState } from './discovery.js';
+import {
+  discoveryMessages,
+  discoveryState,
+  parseDiscoveryState,
+  type DiscoveryOptions,
+  type DiscoverySensor,
+  type DiscoveryState,
+} from './discovery.js';
 
 export interface HaDiscoveryOptions extends DiscoveryOptions {
   sensors: readonly DiscoverySensor[];
   /** Where what was announced is kept between runs (so removed sensors are removed from Home Assistant). */
   statePath?: string;
-  /** Home Assistant's birth message is answered after a random delay up to this long, so a house of nodes does not answer at once. */
+  /**
+   * Home Assistant's birth message is answered after a random delay up to this long, so a house of nodes
+   * does not answer at once.
+   */
   maxReplyDelayMs?: number;
   random?: () => number;
 }
@@ -23,13 +33,13 @@ export class HaDiscovery {
   private previous: DiscoveryState | null;
   private birthTimer?: NodeJS.Timeout;
 
-  constructor(private readonly o: HaDiscoveryOptions, private readonly onBirth: () => void) {
-    this.sensors = o.sensors.map((s) => ({ ...s, metrics: [...s.metrics] }));
-    this.previous = o.statePath ? readState(o.statePath) : null;
+  constructor(private readonly options: HaDiscoveryOptions, private readonly onBirth: () => void) {
+    this.sensors = options.sensors.map((sensor) => ({ ...sensor, metrics: [...sensor.metrics] }));
+    this.previous = options.statePath ? readState(options.statePath) : null;
   }
 
   get statusTopic(): string {
-    return `${this.o.prefix}/status`;
+    return `${this.options.prefix}/status`;
   }
 
   /** After CONNACK: listen for Home Assistant's birth, then announce. */
@@ -43,7 +53,7 @@ export class HaDiscovery {
     if (topic !== this.statusTopic) return false;
     if (payload.toString() === 'online') {
       clearTimeout(this.birthTimer);
-      const delay = Math.round((this.o.random ?? Math.random)() * (this.o.maxReplyDelayMs ?? 5000));
+      const delay = Math.round((this.options.random ?? Math.random)() * (this.options.maxReplyDelayMs ?? 5000));
       this.birthTimer = setTimeout(() => {
         if (!client.connected) return;
         this.announce(client);
@@ -55,10 +65,10 @@ export class HaDiscovery {
 
   /** A reading arrived; announces its metrics if any is new. */
   readingMetrics(client: MqttClient | undefined, sensor: string, metrics: readonly string[]): void {
-    const s = this.sensors.find((x) => x.name === sensor);
-    const fresh = s ? metrics.filter((m) => !s.metrics.includes(m)) : [];
-    if (!s || fresh.length === 0) return;
-    s.metrics = [...s.metrics, ...fresh];
+    const known = this.sensors.find((candidate) => candidate.name === sensor);
+    const fresh = known ? metrics.filter((metric) => !known.metrics.includes(metric)) : [];
+    if (!known || fresh.length === 0) return;
+    known.metrics = [...known.metrics, ...fresh];
     if (client?.connected) this.announce(client);
   }
 
@@ -67,15 +77,15 @@ export class HaDiscovery {
   }
 
   private announce(client: MqttClient): void {
-    const messages = discoveryMessages(this.o, this.sensors, this.previous);
-    const state = discoveryState(this.o, this.sensors);
+    const messages = discoveryMessages(this.options, this.sensors, this.previous);
+    const state = discoveryState(this.options, this.sensors);
     let pending = messages.length;
-    for (const m of messages) {
-      client.publish(m.topic, m.payload, { qos: 1, retain: true }, (err) => {
+    for (const message of messages) {
+      client.publish(message.topic, message.payload, { qos: 1, retain: true }, (err) => {
         // Remembered once the broker has every message: a removal not yet delivered is sent again next time.
         if (err || --pending > 0) return;
         this.previous = state;
-        if (this.o.statePath) writeState(this.o.statePath, state);
+        if (this.options.statePath) writeState(this.options.statePath, state);
       });
     }
   }

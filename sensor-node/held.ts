@@ -38,7 +38,12 @@ export function decodeHeld(topic: string, payload: Buffer): HeldReading | null {
   if (!topic.startsWith(PREFIX)) return null;
   try {
     const body = JSON.parse(payload.toString()) as HeldBody;
-    if (typeof body.sensor !== 'string' || !Number.isFinite(body.bootMs) || typeof body.readings !== 'object' || body.readings === null) throw new Error('not a held reading');
+    const wellFormed =
+      typeof body.sensor === 'string' &&
+      Number.isFinite(body.bootMs) &&
+      typeof body.readings === 'object' &&
+      body.readings !== null;
+    if (!wellFormed) throw new Error('not a held reading');
     return { ...body, topic: topic.slice(PREFIX.length) };
   } catch {
     // Written by this program and checksummed by the spool: a body that does not parse cannot be sent.
@@ -51,9 +56,13 @@ export type Dating =
   | { kind: 'undatable'; why: string }
   | { kind: 'dated'; ts: Date; payload: Buffer };
 
-export const EARLIER_BOOT = 'readings held for the clock in an earlier boot whose clock never synchronised (a power cut first), or did more than 256 boots ago: their time cannot be known';
+export const EARLIER_BOOT =
+  'readings held for the clock in an earlier boot whose clock never synchronised (a power cut first), ' +
+  'or did more than 256 boots ago: their time cannot be known';
 const UNREADABLE = 'readings held for the clock whose record in the outbox cannot be read';
-export const OUT_OF_RANGE = 'readings held for the clock that their boot\'s tie to the wall (clock-anchors.json) dates before 2000 or more than a day after now: the file is damaged';
+export const OUT_OF_RANGE =
+  "readings held for the clock that their boot's tie to the wall (clock-anchors.json) dates before 2000 " +
+  'or more than a day after now: the file is damaged';
 
 /** Dates held readings: this boot's, once its clock is synchronised; an earlier boot's, if its clock was. */
 export class HeldDating {
@@ -66,7 +75,10 @@ export class HeldDating {
     this.anchors = new ClockAnchors(join(outboxDir, 'clock-anchors.json'));
   }
 
-  /** This boot's anchor, taken (and saved) the first time the clock is seen synchronised; undefined before. */
+  /**
+   * This boot's anchor, taken (and saved) the first time the clock is seen synchronised; undefined
+   * before.
+   */
   anchor(): number | undefined {
     const offset = this.anchors.of(this.boot) ?? this.clock.bootOffsetMs();
     return offset === undefined ? undefined : this.anchors.take(this.boot, offset);
@@ -79,19 +91,25 @@ export class HeldDating {
   /** What to do with a held reading now: wait for the clock, drop it, or send it with its time. */
   date(held: HeldReading): Dating {
     if (held.sensor === '') return { kind: 'undatable', why: UNREADABLE };
-    const offset = held.boot === this.boot ? this.anchor() : held.boot === null ? undefined : this.anchors.of(held.boot);
-    if (offset === undefined) return held.boot === this.boot ? { kind: 'wait' } : { kind: 'undatable', why: EARLIER_BOOT };
+    const thisBoot = held.boot === this.boot;
+    const offset = thisBoot ? this.anchor() : held.boot === null ? undefined : this.anchors.of(held.boot);
+    if (offset === undefined) return thisBoot ? { kind: 'wait' } : { kind: 'undatable', why: EARLIER_BOOT };
     const ms = Math.round(held.bootMs + offset);
     // A reading is never taken after now, nor before 2000 (ingest's floor): a time before 2000, or further
-    // ahead than any INGEST_MAX_FUTURE_SKEW_MS allows (a clock stepped back since the anchor), is a damaged anchor's.
+    // ahead than any INGEST_MAX_FUTURE_SKEW_MS allows (a clock stepped back since the anchor), is a
+    // damaged anchor's.
     const now = this.clock.now();
-    if (!(ms >= EARLIEST_TIMESTAMP_MS && ms <= (now === undefined ? LATEST_TIMESTAMP_MS : now + MAX_FUTURE_SKEW_MS))) return { kind: 'undatable', why: OUT_OF_RANGE };
+    const latest = now === undefined ? LATEST_TIMESTAMP_MS : now + MAX_FUTURE_SKEW_MS;
+    if (!(ms >= EARLIEST_TIMESTAMP_MS && ms <= latest)) return { kind: 'undatable', why: OUT_OF_RANGE };
     const ts = new Date(ms);
     return { kind: 'dated', ts, payload: encodeReading(held.readings, ts) };
   }
 }
 
-/** Outbox records one turn of sending looks at, at most: a long run of undatable ones yields to the event loop. */
+/**
+ * Outbox records one turn of sending looks at, at most: a long run of undatable ones yields to the event
+ * loop.
+ */
 export const MAX_LOOK = 4096;
 
 export interface Outgoing {
@@ -107,7 +125,14 @@ export interface Outgoing {
  * when `mayDrop()` (nothing before them is in flight) the cursor moves past them and they are counted
  * in `dropped`, else sending stops there, as it does at a held reading waiting for the clock.
  */
-export function* outgoing(outbox: Outbox, from: number, room: number, dating: HeldDating, mayDrop: () => boolean, dropped: Map<string, number>): Generator<Outgoing> {
+export function* outgoing(
+  outbox: Outbox,
+  from: number,
+  room: number,
+  dating: HeldDating,
+  mayDrop: () => boolean,
+  dropped: Map<string, number>,
+): Generator<Outgoing> {
   for (let at = from, looked = 0; room > 0 && looked < MAX_LOOK; ) {
     const batch = outbox.read(at, room);
     if (batch.length === 0) return;
@@ -124,8 +149,10 @@ export function* outgoing(outbox: Outbox, from: number, room: number, dating: He
         continue;
       }
       room--;
-      if (dated?.kind === 'dated') yield { end: message.end, topic: held!.topic, payload: dated.payload, held: { sensor: held!.sensor, readings: held!.readings, ts: dated.ts } };
-      else yield { end: message.end, topic: message.topic, payload: message.payload };
+      if (dated?.kind === 'dated') {
+        const { topic, sensor, readings } = held!;
+        yield { end: message.end, topic, payload: dated.payload, held: { sensor, readings, ts: dated.ts } };
+      } else yield { end: message.end, topic: message.topic, payload: message.payload };
     }
   }
 }

@@ -31,14 +31,22 @@ export function weekOfReadingsBytes(sensors: SensorSpec[]): number {
   return Math.ceil(perSecond * OUTBOX_DAYS * 86_400 * BYTES_PER_READING);
 }
 
-/** The node's hardware access: onoff for GPIO and dynamic import for optional DHT packages, both loaded on first use. */
+/**
+ * The node's hardware access: onoff for GPIO and dynamic import for optional DHT packages, both loaded on
+ * first use.
+ */
 export const hardware = (sysfsRoot: string): DriverContext => ({
   sysfsRoot,
   random: Math.random,
   loadOptional: (name) => import(name),
   async openGpio(pin: number, { direction, edge, debounceMs, activeLow }: GpioOptions): Promise<GpioPin> {
     const { Gpio } = await import('onoff');
-    if (!Gpio.accessible) throw new NodeConfigError(`GPIO ${pin}: /sys/class/gpio is not accessible on this machine (not a Pi, or the user is not in the gpio group)`);
+    if (!Gpio.accessible) {
+      throw new NodeConfigError(
+        `GPIO ${pin}: /sys/class/gpio is not accessible on this machine ` +
+          '(not a Pi, or the user is not in the gpio group)',
+      );
+    }
     return new Gpio(pin, direction, edge ?? 'none', { debounceTimeout: debounceMs, activeLow }) as unknown as GpioPin;
   },
 });
@@ -46,7 +54,8 @@ export const hardware = (sysfsRoot: string): DriverContext => ({
 /** pimonitor's version, announced to Home Assistant as the node's software version. */
 function packageVersion(): string {
   try {
-    return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+    const manifest = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version?: string };
+    return manifest.version ?? 'unknown';
   } catch {
     return 'unknown';
   }
@@ -58,23 +67,49 @@ export async function runNode(config: Config, ctx: DriverContext = hardware(conf
   const { node, mqtt } = config;
   const { sensors: specs, problems } = parseSensorList(node.sensors, node.intervalMs);
   if (problems.length > 0) throw new NodeConfigError(problems.join('\n'));
-  if (node.simulate) specs.push({ type: 'simulated', name: 'dht22', intervalMs: node.intervalMs, calibration: {}, maxChangePerMinute: {}, options: {} });
+  if (node.simulate) {
+    const simulated = { calibration: {}, maxChangePerMinute: {}, options: {} };
+    specs.push({ type: 'simulated', name: 'dht22', intervalMs: node.intervalMs, ...simulated });
+  }
   if (specs.length === 0) {
-    throw new NodeConfigError('no sensors configured: list them in node.sensors (see README "Sensors"), or run with --simulate to publish a simulated DHT22');
+    throw new NodeConfigError(
+      'no sensors configured: list them in node.sensors (see README "Sensors"), ' +
+        'or run with --simulate to publish a simulated DHT22',
+    );
   }
   const outboxDir = resolve(config.dataDir, 'outbox', node.device);
   ensureWritableDir(outboxDir);
-  const sizing = outboxSizing({ configured: node.outboxMaxBytes, weekBytes: weekOfReadingsBytes(specs), ...diskOf(outboxDir, config.dataDir) });
+  const sizing = outboxSizing({
+    configured: node.outboxMaxBytes,
+    weekBytes: weekOfReadingsBytes(specs),
+    ...diskOf(outboxDir, config.dataDir),
+  });
   const outbox = Outbox.open({ dir: outboxDir, maxBytes: sizing.maxBytes, segmentBytes: sizing.segmentBytes });
-  if (outbox.staleLock) log.warn({ outbox: outboxDir, reason: outbox.staleLock }, 'took over a stale lock on the outbox');
+  if (outbox.staleLock) {
+    log.warn({ outbox: outboxDir, reason: outbox.staleLock }, 'took over a stale lock on the outbox');
+  }
   const wallClock = new WallClock({ syncFile: node.clockSyncFile });
-  if (node.clockSyncFile && !wallClock.syncFile) log.warn({ clockSyncFile: node.clockSyncFile }, 'no systemd-timesyncd here: trusting the system clock once it reads 2024 or later');
+  if (node.clockSyncFile && !wallClock.syncFile) {
+    log.warn(
+      { clockSyncFile: node.clockSyncFile },
+      'no systemd-timesyncd here: trusting the system clock once it reads 2024 or later',
+    );
+  }
   const statusLed = node.statusLedPin >= 0 ? await ctx.openGpio(node.statusLedPin, { direction: 'out' }) : undefined;
   let sensorNode: SensorNode | undefined;
   const discovery = node.discovery.enabled
     ? new HaDiscovery({
-      prefix: node.discovery.prefix, mode: node.discovery.mode as 'device' | 'entity', device: node.device, version: packageVersion(),
-      sensors: specs.map((s) => ({ name: s.name, type: s.type, intervalMs: s.intervalMs, metrics: DRIVERS[s.type]!.metrics?.(s) ?? [], binary: DRIVERS[s.type]!.binary ?? false })),
+      prefix: node.discovery.prefix,
+      mode: node.discovery.mode as 'device' | 'entity',
+      device: node.device,
+      version: packageVersion(),
+      sensors: specs.map((spec) => ({
+        name: spec.name,
+        type: spec.type,
+        intervalMs: spec.intervalMs,
+        metrics: DRIVERS[spec.type]!.metrics?.(spec) ?? [],
+        binary: DRIVERS[spec.type]!.binary ?? false,
+      })),
       statePath: resolve(config.dataDir, `ha-discovery-${node.device}.json`),
     }, () => sensorNode?.resendLatest())
     : undefined;
@@ -91,12 +126,23 @@ export async function runNode(config: Config, ctx: DriverContext = hardware(conf
     discovery,
   });
   logNodeEvents(sensorNode, log, mqtt.url);
-  // The node stops by its own deadline, the process a little later, both below systemd's TimeoutStopSec (30 s).
+  // The node stops by its own deadline, the process a little later, both below systemd's TimeoutStopSec
+  // (30 s).
   stopOnSignal(async () => {
     await sensorNode.stop({ timeoutMs: STOP_TIMEOUT_MS });
     statusLed?.unexport();
   }, log, STOP_TIMEOUT_MS + 5_000);
-  log.info({ device: node.device, mqtt: mqtt.url, homeAssistant: discovery ? `${node.discovery.mode} discovery under ${node.discovery.prefix}/` : 'off', sensors: specs.map((s) => `${s.name} (${s.type})`), outbox: outboxDir, backlogBytes: outbox.pendingBytes, outboxMaxBytes: sizing.maxBytes, outboxLimitedBy: sizing.limitedBy, reservedForSystem: sizing.reserveBytes }, 'node starting');
+  log.info({
+    device: node.device,
+    mqtt: mqtt.url,
+    homeAssistant: discovery ? `${node.discovery.mode} discovery under ${node.discovery.prefix}/` : 'off',
+    sensors: specs.map((spec) => `${spec.name} (${spec.type})`),
+    outbox: outboxDir,
+    backlogBytes: outbox.pendingBytes,
+    outboxMaxBytes: sizing.maxBytes,
+    outboxLimitedBy: sizing.limitedBy,
+    reservedForSystem: sizing.reserveBytes,
+  }, 'node starting');
   await sensorNode.start();
 }
 
@@ -110,9 +156,11 @@ function logNodeEvents(node: SensorNode, log: Logger, url: string): void {
   node.on('connected', ({ broker }) => {
     up = true;
     const { unreported, total } = failures.endStreak();
-    log.info({ url, broker, ...(total > 0 ? { failedAttempts: total, notLoggedSinceLast: unreported } : {}) }, 'connected to the broker');
+    const missed = total > 0 ? { failedAttempts: total, notLoggedSinceLast: unreported } : {};
+    log.info({ url, broker, ...missed }, 'connected to the broker');
   });
-  node.on('brokerSwitched', ({ from, to, switches }) => log.warn({ from, to, switches }, 'failed over to another broker of MQTT_URL'));
+  node.on('brokerSwitched', ({ from, to, switches }) =>
+    log.warn({ from, to, switches }, 'failed over to another broker of MQTT_URL'));
   node.on('disconnected', () => {
     if (up) log.warn({ url }, 'lost the broker; readings wait in the outbox');
     up = false;
@@ -122,17 +170,29 @@ function logNodeEvents(node: SensorNode, log: Logger, url: string): void {
     if (attempts === 0) return;
     // With a list, the broker of it that failed, not the whole list as if it were one URL.
     const { cause, check } = describeLinkProblem(err, broker ?? url, CONNECT_TIMEOUT_MS);
-    log.warn({ url, broker, cause, check, failedAttempts: failures.total }, failures.total === 1 ? 'cannot connect to the broker; readings wait in the outbox' : 'still cannot connect to the broker');
+    const message = failures.total === 1
+      ? 'cannot connect to the broker; readings wait in the outbox'
+      : 'still cannot connect to the broker';
+    log.warn({ url, broker, cause, check, failedAttempts: failures.total }, message);
   });
   node.on('diskTrouble', ({ trouble }) => {
-    if (trouble) log.error({ code: trouble.code, err: trouble.message }, 'the outbox cannot store readings (is DATA_DIR full?): sending them straight to the broker while it is up, dropping the oldest while it is away');
-    else log.info('the outbox stores readings again');
+    if (trouble) {
+      log.error(
+        { code: trouble.code, err: trouble.message },
+        'the outbox cannot store readings (is DATA_DIR full?): sending them straight to the broker while it is up, ' +
+          'dropping the oldest while it is away',
+      );
+    } else log.info('the outbox stores readings again');
   });
-  node.on('held', () => log.warn('the system clock is not synchronised yet; holding readings in the outbox until it is (they leave first, with the times they were taken)'));
+  node.on('held', () =>
+    log.warn(
+      'the system clock is not synchronised yet; holding readings in the outbox until it is ' +
+        '(they leave first, with the times they were taken)',
+    ));
   node.on('dropped', ({ what, count }) => {
     const summary = drops.get(what) ?? drops.set(what, new Summary(SUMMARY_EVERY_MS)).get(what)!;
-    const n = summary.add(count, Date.now());
-    if (n > 0) log.warn({ what, dropped: n, droppedInAll: summary.total }, 'dropped readings');
+    const dropped = summary.add(count, Date.now());
+    if (dropped > 0) log.warn({ what, dropped, droppedInAll: summary.total }, 'dropped readings');
   });
   node.on('reading', ({ sensor, readings, ts }) => log.debug({ sensor, ts: ts.toISOString(), ...readings }, 'reading'));
 }

@@ -1,66 +1,21 @@
 import { EventEmitter } from 'node:events';
-import type { IClientOptions, MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { backoffMs } from '../shared/backoff.js';
 import { diagTopic, encodeReading, readingTopic, statusTopic } from '../shared/contract.js';
-import { brokerOf, brokerState, connectMqtt, type SwitchEvent } from '../shared/mqtt-connect.js';
-import type { GpioPin, Readings, SensorDriver, SensorSpec } from './drivers/types.js';
-import type { HaDiscovery } from './ha-discovery.js';
+import { brokerOf, brokerState, connectMqtt } from '../shared/mqtt-connect.js';
+import type { Readings } from './drivers/types.js';
 import { HeldDating, outgoing } from './held.js';
 import { NoResendStore } from './no-resend-store.js';
 import { bootId } from '../shared/pid-lock.js';
-import type { Outbox } from './outbox.js';
 import { withTimeout } from '../shared/timeout.js';
-import { realClock, SensorSampler, type SamplerClock } from './sampler.js';
-import type { WallClock } from './wall-clock.js';
+import { realClock, SensorSampler } from './sampler.js';
+import { CONNECT_TIMEOUT_MS, KEEPALIVE_S, STOP_TIMEOUT_MS, type NodeEvents, type NodeOptions } from './node-options.js';
 
-export interface NodeOptions {
-  url: string;
-  device: string;
-  username?: string;
-  password?: string;
-  sensors: Array<{ spec: SensorSpec; driver: SensorDriver }>;
-  outbox: Outbox;
-  wallClock: WallClock;
-  diagIntervalMs: number;
-  statusLed?: GpioPin;
-  /** Home Assistant discovery, when enabled. */
-  discovery?: HaDiscovery;
-  connect?: (url: string, options: IClientOptions, onSwitch?: (event: SwitchEvent) => void) => MqttClient;
-  /** MQTT keepalive in seconds (KEEPALIVE_S); tests shorten it. */
-  keepaliveS?: number;
-  samplerClock?: SamplerClock;
-  random?: () => number;
-  /** This boot's id (tests); read from /proc by default, null where it cannot be. */
-  bootId?: string | null;
-}
-
-export interface NodeEvents {
-  connected: [{ broker?: string }]; // the one of MQTT_URL's list, as scheme://host:port
-  disconnected: [];
-  reading: [{ sensor: string; readings: Readings; ts: Date }];
-  held: [{ count: number }];
-  sent: [{ position: number }];
-  /** Readings lost, `count` of them: summarised by the caller, never one line each. */
-  dropped: [{ what: string; count: number }];
-  /** The outbox cannot store readings (`trouble`: the error), or can again (null). */
-  diskTrouble: [{ trouble: NodeJS.ErrnoException | null }];
-  /** A connection attempt failed (`err` undefined: no answer within CONNECT_TIMEOUT_MS) at `broker` (one of MQTT_URL's list). */
-  linkProblem: [{ err: unknown; broker?: string }];
-  /** Connected to another broker of MQTT_URL's list than last time (failover). */
-  brokerSwitched: [SwitchEvent];
-}
+export { CONNECT_TIMEOUT_MS, KEEPALIVE_S, STOP_TIMEOUT_MS, type NodeEvents, type NodeOptions } from './node-options.js';
 
 /** QoS 1 messages in flight to the broker at once; enough to drain a week's backlog quickly. */
 const SEND_WINDOW = 64;
 const HOLD_CHECK_MS = 1000;
-/**
- * MQTT keepalive: MQTT.js pings after this long without an acknowledgement and gives up 1.5 times it,
- * so a half-open Wi-Fi link is noticed in about 23 s (at MQTT.js's 60 s default it took 90 s).
- */
-export const KEEPALIVE_S = 15;
-export const CONNECT_TIMEOUT_MS = 10_000;
-/** stop()'s default deadline: well below systemd's TimeoutStopSec (30 s, deploy/pimonitor-node.service). */
-export const STOP_TIMEOUT_MS = 10_000;
 
 /**
  * A sensor node. Every reading is stamped with the time it was taken, written to the on-disk outbox,
@@ -83,28 +38,36 @@ export class SensorNode extends EventEmitter<NodeEvents> {
   /** The outbox could not store the last reading (a full or failing card). */
   private diskTrouble = false;
   private stopping?: Promise<void>;
-  /** The newest delivered reading of each sensor, re-sent when Home Assistant comes back (same ts: ingest stores it once). */
+  /**
+   * The newest delivered reading of each sensor, re-sent when Home Assistant comes back (same ts: ingest
+   * stores it once).
+   */
   private readonly lastSent = new Map<string, Buffer>();
 
   constructor(private readonly options: NodeOptions) {
     super();
-    this.dating = new HeldDating(options.wallClock, options.outbox.dir, 'bootId' in options ? options.bootId ?? null : bootId());
+    const thisBoot = 'bootId' in options ? options.bootId ?? null : bootId();
+    this.dating = new HeldDating(options.wallClock, options.outbox.dir, thisBoot);
   }
 
   /** Diagnostics of every sensor, by name. */
   get diagnostics() {
-    return Object.fromEntries(this.samplers.map((s) => [s.spec.name, s.diagnostics]));
+    return Object.fromEntries(this.samplers.map((sampler) => [sampler.spec.name, sampler.diagnostics]));
   }
 
   async start(): Promise<void> {
     const { sensors, samplerClock = realClock, random = Math.random } = this.options;
     for (const { spec, driver } of sensors) {
-      const sampler = new SensorSampler(spec, driver, (sensor, readings, at) => this.onReading(sensor, readings, at), samplerClock, random);
+      const onReading = (sensor: string, readings: Readings, at: number) => this.onReading(sensor, readings, at);
+      const sampler = new SensorSampler(spec, driver, onReading, samplerClock, random);
       await sampler.start();
       this.samplers.push(sampler);
     }
     const { discovery } = this.options;
-    if (discovery) this.on('reading', ({ sensor, readings }) => discovery.readingMetrics(this.client, sensor, Object.keys(readings)));
+    if (discovery) {
+      this.on('reading', ({ sensor, readings }) =>
+        discovery.readingMetrics(this.client, sensor, Object.keys(readings)));
+    }
     // Readings held for the clock leave once it is synchronised (pump dates them).
     this.timers.push(setInterval(() => this.pump(), HOLD_CHECK_MS));
     // Start-up repairs (a torn tail cut off) are told now, not at the first reading or connection.
@@ -125,13 +88,16 @@ export class SensorNode extends EventEmitter<NodeEvents> {
       try {
         this.timers.forEach(clearInterval);
         this.options.discovery?.stop();
-        await withTimeout(Promise.all(this.samplers.map((s) => s.stop())), left(timeoutMs / 4), 'stopping the sensors').catch(() => {});
+        const samplersStopped = Promise.all(this.samplers.map((sampler) => sampler.stop()));
+        await withTimeout(samplersStopped, left(timeoutMs / 4), 'stopping the sensors').catch(() => {});
         const client = this.client;
         if (client?.connected) {
           this.publishDiagnostics();
-          await withTimeout(client.publishAsync(statusTopic(this.options.device), 'offline', { qos: 1, retain: true }), left(timeoutMs / 3), 'announcing offline').catch(() => {});
+          const offline = client.publishAsync(statusTopic(this.options.device), 'offline', { qos: 1, retain: true });
+          await withTimeout(offline, left(timeoutMs / 3), 'announcing offline').catch(() => {});
         }
-        await withTimeout(client?.endAsync() ?? Promise.resolve(), left(timeoutMs / 4), 'closing the connection').catch(() => client?.endAsync(true));
+        const closed = client?.endAsync() ?? Promise.resolve();
+        await withTimeout(closed, left(timeoutMs / 4), 'closing the connection').catch(() => client?.endAsync(true));
       } finally {
         this.options.outbox.close();
         this.options.statusLed?.writeSync(0);
@@ -184,7 +150,8 @@ export class SensorNode extends EventEmitter<NodeEvents> {
       this.inflight = 0;
       this.sendPosition = this.options.outbox.cursor;
       // Backoff with jitter, so a house full of nodes does not reconnect in step after a broker restart.
-      client.options.reconnectPeriod = backoffMs(++this.reconnects, { initialMs: 1000, maxMs: 60_000 }, this.options.random);
+      const backoff = { initialMs: 1000, maxMs: 60_000 };
+      client.options.reconnectPeriod = backoffMs(++this.reconnects, backoff, this.options.random);
       this.emit('disconnected');
     });
   }
@@ -224,14 +191,16 @@ export class SensorNode extends EventEmitter<NodeEvents> {
     }
     if (!this.diskTrouble) this.emit('diskTrouble', { trouble: outbox.lastError });
     this.diskTrouble = true;
-    if (held) this.emit('dropped', { what: 'readings held for the clock that the outbox could not store', count: 1 });
-    else if (client?.connected) client.publish(topic, payload, { qos: 1 });
+    if (held) {
+      this.emit('dropped', { what: 'readings held for the clock that the outbox could not store', count: 1 });
+    } else if (client?.connected) client.publish(topic, payload, { qos: 1 });
     else this.emit('dropped', { what: 'readings the outbox could not store while the broker was away', count: 1 });
   }
 
   /**
    * Sends what the outbox holds past what is already in flight, up to the window; held readings are
-   * dated as they go, and ones that cannot be dated are dropped without taking the window's room (held.ts).
+   * dated as they go, and ones that cannot be dated are dropped without taking the window's room
+   * (held.ts).
    */
   private pump(): void {
     this.tellOutboxDamage();
@@ -242,7 +211,10 @@ export class SensorNode extends EventEmitter<NodeEvents> {
     const generation = this.generation;
     this.sendPosition = Math.max(this.sendPosition, this.options.outbox.cursor);
     const dropped = new Map<string, number>();
-    for (const { end, topic, payload, held } of outgoing(this.options.outbox, this.sendPosition, SEND_WINDOW - this.inflight, this.dating, () => this.inflight === 0, dropped)) {
+    const room = SEND_WINDOW - this.inflight;
+    const mayDrop = () => this.inflight === 0;
+    const sending = outgoing(this.options.outbox, this.sendPosition, room, this.dating, mayDrop, dropped);
+    for (const { end, topic, payload, held } of sending) {
       if (held) this.emit('reading', held);
       this.inflight++;
       this.sendPosition = end;
@@ -264,12 +236,18 @@ export class SensorNode extends EventEmitter<NodeEvents> {
     this.tellOutboxDamage();
   }
 
-  /** Damage the outbox skipped to the next valid reading, or cut off at start (issue 25): told as readings dropped (the log summarises). */
+  /**
+   * Damage the outbox skipped to the next valid reading, or cut off at start (issue 25): told as readings
+   * dropped (the log summarises).
+   */
   private tellOutboxDamage(): void {
     for (const notice of this.options.outbox.takeNotices()) this.emit('dropped', notice);
   }
 
-  /** Home Assistant restarted: it has no state for any entity until the next reading, so send the newest again. */
+  /**
+   * Home Assistant restarted: it has no state for any entity until the next reading, so send the newest
+   * again.
+   */
   resendLatest(): void {
     const client = this.client;
     if (!client?.connected) return;
@@ -293,8 +271,13 @@ export class SensorNode extends EventEmitter<NodeEvents> {
     for (const sampler of this.samplers) {
       const { lastError, ...counts } = sampler.diagnostics;
       const at = lastError ? this.options.wallClock.toWall(lastError.monotonicMs)?.toISOString() ?? null : null;
-      const payload = { ...counts, lastError: lastError ? { kind: lastError.kind, message: lastError.message, at } : null, outboxDamage: this.options.outbox.damage };
-      client.publish(diagTopic(this.options.device, sampler.spec.name), JSON.stringify(payload), { qos: 1, retain: true });
+      const payload = {
+        ...counts,
+        lastError: lastError ? { kind: lastError.kind, message: lastError.message, at } : null,
+        outboxDamage: this.options.outbox.damage,
+      };
+      const topic = diagTopic(this.options.device, sampler.spec.name);
+      client.publish(topic, JSON.stringify(payload), { qos: 1, retain: true });
     }
   }
 }

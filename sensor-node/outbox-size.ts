@@ -24,14 +24,21 @@ export interface OutboxSizing {
   reserveBytes: number;
 }
 
-export function outboxSizing(a: { configured: number; weekBytes: number; freeBytes: number; totalBytes: number; heldBytes: number }): OutboxSizing {
-  const reserveBytes = Math.min(RESERVE_MAX_BYTES, Math.floor(a.totalBytes * RESERVE_FRACTION));
-  const room = Math.max(0, a.freeBytes + a.heldBytes - reserveBytes);
-  const wanted = a.configured > 0 ? a.configured : a.weekBytes;
+export function outboxSizing(disk: {
+  configured: number;
+  weekBytes: number;
+  freeBytes: number;
+  totalBytes: number;
+  heldBytes: number;
+}): OutboxSizing {
+  const reserveBytes = Math.min(RESERVE_MAX_BYTES, Math.floor(disk.totalBytes * RESERVE_FRACTION));
+  const room = Math.max(0, disk.freeBytes + disk.heldBytes - reserveBytes);
+  const wanted = disk.configured > 0 ? disk.configured : disk.weekBytes;
   const byRoom = room < wanted;
   const maxBytes = Math.max(MIN_OUTBOX_BYTES, byRoom ? room : wanted);
   const segmentBytes = Math.min(MAX_SEGMENT_BYTES, Math.max(MIN_SEGMENT_BYTES, Math.floor(maxBytes / 16)));
-  return { maxBytes, segmentBytes, reserveBytes, limitedBy: byRoom ? 'free space' : a.configured > 0 ? 'NODE_OUTBOX_MAX_BYTES' : 'a week of readings' };
+  const limitedBy = byRoom ? 'free space' : disk.configured > 0 ? 'NODE_OUTBOX_MAX_BYTES' : 'a week of readings';
+  return { maxBytes, segmentBytes, reserveBytes, limitedBy };
 }
 
 /** The free and total bytes of the filesystem holding `dir`, and what the outbox there holds already. */
@@ -43,5 +50,6 @@ export function diskOf(dir: string, parent: string): { freeBytes: number; totalB
   } catch {
     // a new outbox
   }
-  return { freeBytes: Number(fs.bavail) * Number(fs.bsize), totalBytes: Number(fs.blocks) * Number(fs.bsize), heldBytes };
+  const blockBytes = Number(fs.bsize);
+  return { freeBytes: Number(fs.bavail) * blockBytes, totalBytes: Number(fs.blocks) * blockBytes, heldBytes };
 }

@@ -55,7 +55,8 @@ export class Outbox {
     this.position = Math.min(Math.max(readCursor(options.dir) ?? spool.start, spool.start), spool.head);
     this.savedPosition = this.position;
     if (repair.truncatedBytes > 0) {
-      this.notices.push({ what: `a torn or damaged end of the outbox (${repair.truncatedBytes} bytes), cut off at start`, count: 1 });
+      const what = `a torn or damaged end of the outbox (${repair.truncatedBytes} bytes), cut off at start`;
+      this.notices.push({ what, count: 1 });
     }
     // One `what` for all damage, so the log tells the first at once and summarises the rest.
     spool.on('damaged', ({ records }) => this.notices.push({ what: DAMAGED, count: records }));
@@ -110,7 +111,10 @@ export class Outbox {
   /** Why the last add() could not store, or null: for the log. */
   lastError: NodeJS.ErrnoException | null = null;
 
-  /** Space from what is delivered, else (if allowed) by dropping the oldest unsent readings, a segment's worth at a time. */
+  /**
+   * Space from what is delivered, else (if allowed) by dropping the oldest unsent readings, a segment's
+   * worth at a time.
+   */
   private makeRoom(mayDrop: boolean): boolean {
     if (this.pendingBytes === 0) return this.spool.restartAtHead();
     if (!mayDrop) return false;
@@ -152,7 +156,8 @@ export class Outbox {
   read(from: number, max: number): PositionedMessage[] {
     const start = Math.max(from, this.position);
     const messages = this.spool.read(start, max);
-    if (messages.length === 0 && max > 0 && start === this.position && this.spool.head > start) this.ack(this.spool.head);
+    const onlyDamageLeft = messages.length === 0 && max > 0 && start === this.position && this.spool.head > start;
+    if (onlyDamageLeft) this.ack(this.spool.head);
     return messages;
   }
 

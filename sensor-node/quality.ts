@@ -14,7 +14,9 @@ export function rangeProblem(readings: Readings, ranges: Readonly<Record<string,
 /** Adds per-metric calibration offsets (a DHT22 that reads 0.7 °C high gets -0.7). Pure. */
 export function calibrate(readings: Readings, offsets: Readonly<Record<string, number>>): Readings {
   const out: Readings = {};
-  for (const [metric, value] of Object.entries(readings)) out[metric] = Math.round((value + (offsets[metric] ?? 0)) * 1000) / 1000;
+  for (const [metric, value] of Object.entries(readings)) {
+    out[metric] = Math.round((value + (offsets[metric] ?? 0)) * 1000) / 1000;
+  }
   return out;
 }
 

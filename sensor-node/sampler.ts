@@ -1,5 +1,12 @@
 import { backoffMs } from '../shared/backoff.js';
-import { FAILURE_KINDS, SensorReadError, type FailureKind, type Readings, type SensorDriver, type SensorSpec } from './drivers/types.js';
+import {
+  FAILURE_KINDS,
+  SensorReadError,
+  type FailureKind,
+  type Readings,
+  type SensorDriver,
+  type SensorSpec,
+} from './drivers/types.js';
 import { calibrate, rangeProblem, SpikeFilter } from './quality.js';
 
 export interface Diagnostics {
@@ -137,6 +144,7 @@ export class SensorSampler {
   private recordFailure(err: unknown): void {
     const kind: FailureKind = err instanceof SensorReadError ? err.kind : 'io';
     this.diagnostics.failures[kind]++;
-    this.diagnostics.lastError = { kind, message: (err as Error).message ?? String(err), monotonicMs: this.clock.now() };
+    const message = (err as Error).message ?? String(err);
+    this.diagnostics.lastError = { kind, message, monotonicMs: this.clock.now() };
   }
 }

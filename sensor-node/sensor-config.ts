@@ -11,46 +11,62 @@ const DHT_DEFAULT_MAX_CHANGE_PER_MINUTE = { temperature: 10, humidity: 30 };
  * Validates the `node.sensors` list. Pure: returns every sensor it could build and every problem,
  * each naming the sensor and the field, so one run shows everything to fix.
  */
-export function parseSensorList(raw: unknown, defaultIntervalMs: number, drivers: Readonly<Record<string, DriverType>> = DRIVERS): { sensors: SensorSpec[]; problems: string[] } {
+export function parseSensorList(
+  raw: unknown,
+  defaultIntervalMs: number,
+  drivers: Readonly<Record<string, DriverType>> = DRIVERS,
+): { sensors: SensorSpec[]; problems: string[] } {
   const problems: string[] = [];
   const sensors: SensorSpec[] = [];
   if (!Array.isArray(raw)) return { sensors, problems: ['node.sensors must be a list of sensors'] };
   const names = new Set<string>();
   raw.forEach((entry: unknown, i) => {
-    const where = (e: Record<string, unknown>) => `node.sensors[${i}]${typeof e.name === 'string' ? ` "${e.name}"` : ''}${typeof e.type === 'string' ? ` (${e.type})` : ''}`;
+    const where = (fields: Record<string, unknown>) => {
+      const named = typeof fields.name === 'string' ? ` "${fields.name}"` : '';
+      const typed = typeof fields.type === 'string' ? ` (${fields.type})` : '';
+      return `node.sensors[${i}]${named}${typed}`;
+    };
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
       problems.push(`node.sensors[${i}] must be an object with at least "type" and "name"`);
       return;
     }
-    const e = entry as Record<string, unknown>;
+    const fields = entry as Record<string, unknown>;
     const found: string[] = [];
-    const driver = typeof e.type === 'string' ? drivers[e.type] : undefined;
-    if (!driver) found.push(`type ${JSON.stringify(e.type)} is not one of ${Object.keys(drivers).join(', ')}`);
-    const name = typeof e.name === 'string' ? e.name : '';
-    const nameIssue = typeof e.name !== 'string' ? 'name is required (it is the <sensor> topic level)' : nameProblem('sensor', name);
+    const driver = typeof fields.type === 'string' ? drivers[fields.type] : undefined;
+    if (!driver) {
+      found.push(`type ${JSON.stringify(fields.type)} is not one of ${Object.keys(drivers).join(', ')}`);
+    }
+    const name = typeof fields.name === 'string' ? fields.name : '';
+    const nameIssue = typeof fields.name !== 'string'
+      ? 'name is required (it is the <sensor> topic level)'
+      : nameProblem('sensor', name);
     if (nameIssue) found.push(nameIssue);
     else if (name === STATUS_LEVEL) found.push(`name "${STATUS_LEVEL}" is reserved for the device status topic`);
     else if (names.has(name)) found.push(`name "${name}" is used by another sensor of this node`);
     names.add(name);
 
-    const intervalMs = e.intervalMs ?? defaultIntervalMs;
-    if (!Number.isSafeInteger(intervalMs) || (intervalMs as number) < 1) found.push(`intervalMs must be a whole number of milliseconds, not ${JSON.stringify(e.intervalMs)}`);
-    else if (driver?.minIntervalMs && (intervalMs as number) < driver.minIntervalMs) found.push(`intervalMs ${intervalMs} is below the ${driver.minIntervalMs} ms this sensor allows`);
+    const intervalMs = fields.intervalMs ?? defaultIntervalMs;
+    if (!Number.isSafeInteger(intervalMs) || (intervalMs as number) < 1) {
+      found.push(`intervalMs must be a whole number of milliseconds, not ${JSON.stringify(fields.intervalMs)}`);
+    } else if (driver?.minIntervalMs && (intervalMs as number) < driver.minIntervalMs) {
+      found.push(`intervalMs ${intervalMs} is below the ${driver.minIntervalMs} ms this sensor allows`);
+    }
 
-    const calibration = numberMap(e.calibration, 'calibration', found);
-    const maxChange = numberMap(e.maxChangePerMinute, 'maxChangePerMinute', found);
-    const options = driver ? driverOptions(e, driver, found) : {};
+    const calibration = numberMap(fields.calibration, 'calibration', found);
+    const maxChange = numberMap(fields.maxChangePerMinute, 'maxChangePerMinute', found);
+    const options = driver ? driverOptions(fields, driver, found) : {};
     if (found.length > 0) {
-      problems.push(...found.map((p) => `${where(e)}: ${p}`));
+      problems.push(...found.map((problem) => `${where(fields)}: ${problem}`));
       return;
     }
     const isDht = driver!.minIntervalMs === DHT22_MIN_READ_INTERVAL_MS;
+    const dhtDefault = fields.maxChangePerMinute === undefined && isDht;
     sensors.push({
-      type: e.type as string,
+      type: fields.type as string,
       name,
       intervalMs: intervalMs as number,
       calibration,
-      maxChangePerMinute: e.maxChangePerMinute === undefined && isDht ? DHT_DEFAULT_MAX_CHANGE_PER_MINUTE : maxChange,
+      maxChangePerMinute: dhtDefault ? DHT_DEFAULT_MAX_CHANGE_PER_MINUTE : maxChange,
       options,
     });
   });
@@ -59,29 +75,36 @@ export function parseSensorList(raw: unknown, defaultIntervalMs: number, drivers
 
 function numberMap(value: unknown, field: string, problems: string[]): Record<string, number> {
   if (value === undefined) return {};
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || !Object.values(value).every(Number.isFinite)) {
+  const numbers = value !== null && typeof value === 'object' && !Array.isArray(value);
+  if (!numbers || !Object.values(value).every(Number.isFinite)) {
     problems.push(`${field} must be an object of metric: number, e.g. {"temperature": -0.5}`);
     return {};
   }
   return value as Record<string, number>;
 }
 
-function driverOptions(e: Record<string, unknown>, driver: DriverType, problems: string[]): Record<string, string | number | boolean> {
+function driverOptions(
+  fields: Record<string, unknown>,
+  driver: DriverType,
+  problems: string[],
+): Record<string, string | number | boolean> {
   const options: Record<string, string | number | boolean> = {};
-  for (const [field, value] of Object.entries(e)) {
+  for (const [field, value] of Object.entries(fields)) {
     if (COMMON_FIELDS.has(field)) continue;
     const spec = driver.options[field];
     if (!spec) {
       const known = Object.keys(driver.options);
-      problems.push(`unknown field "${field}"${known.length ? ` (this type takes ${known.join(', ')})` : ' (this type takes no options)'}`);
+      const takes = known.length ? ` (this type takes ${known.join(', ')})` : ' (this type takes no options)';
+      problems.push(`unknown field "${field}"${takes}`);
       continue;
     }
     const ok = spec.kind === 'integer' ? Number.isSafeInteger(value) : typeof value === spec.kind;
-    if (!ok) problems.push(`${field} must be ${spec.kind === 'integer' ? 'a whole number' : `a ${spec.kind}`}: ${spec.doc}`);
+    const wanted = spec.kind === 'integer' ? 'a whole number' : `a ${spec.kind}`;
+    if (!ok) problems.push(`${field} must be ${wanted}: ${spec.doc}`);
     else options[field] = value as string | number | boolean;
   }
   for (const [field, spec] of Object.entries(driver.options)) {
-    if (spec.required && e[field] === undefined) problems.push(`${field} is required: ${spec.doc}`);
+    if (spec.required && fields[field] === undefined) problems.push(`${field} is required: ${spec.doc}`);
   }
   return options;
 }

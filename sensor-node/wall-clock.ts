@@ -32,7 +32,8 @@ export class WallClock {
   constructor(options: WallClockOptions) {
     this.monotonicNow = options.monotonicNow ?? (() => performance.now());
     // A clock given without its system counterpart (tests) is taken as the system's.
-    this.systemMonotonicNow = options.systemMonotonicNow ?? (options.monotonicNow ?? (() => Number(process.hrtime.bigint()) / 1e6));
+    const systemMonotonic = () => Number(process.hrtime.bigint()) / 1e6;
+    this.systemMonotonicNow = options.systemMonotonicNow ?? (options.monotonicNow ?? systemMonotonic);
     this.wallNow = options.wallNow ?? Date.now;
     this.exists = options.exists ?? existsSync;
     // Without systemd-timesyncd (chrony, ntpd) the file never appears: then only plausibility counts.
@@ -54,7 +55,10 @@ export class WallClock {
     return new Date(Math.round(this.wallNow() - (this.monotonicNow() - monotonicMs)));
   }
 
-  /** A monotonic instant of this process on the system's monotonic clock: comparable across restarts of the node within one boot. */
+  /**
+   * A monotonic instant of this process on the system's monotonic clock: comparable across restarts of the
+   * node within one boot.
+   */
   toBootMs(monotonicMs: number): number {
     return monotonicMs + (this.systemMonotonicNow() - this.monotonicNow());
   }
@@ -64,7 +68,10 @@ export class WallClock {
     return this.isSynchronized() ? this.wallNow() : undefined;
   }
 
-  /** Wall time minus the system's monotonic time (an instant's bootMs plus this is its wall time), or undefined while not synchronised. */
+  /**
+   * Wall time minus the system's monotonic time (an instant's bootMs plus this is its wall time), or
+   * undefined while not synchronised.
+   */
   bootOffsetMs(): number | undefined {
     if (!this.isSynchronized()) return undefined;
     return this.wallNow() - this.systemMonotonicNow();

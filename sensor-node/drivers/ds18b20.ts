@@ -19,13 +19,16 @@ export function createDs18b20Driver(spec: SensorSpec, ctx: DriverContext): Senso
       }
       const found = (await listDir(ctx.sysfsRoot, W1_DEVICES)).filter((d) => d.startsWith('28-'));
       if (found.length !== 1) {
-        throw new SensorSetupError(`expected one DS18B20 (28-*) under /${W1_DEVICES}, found ${found.join(', ') || 'none'}; set "id"`);
+        const seen = found.join(', ') || 'none';
+        throw new SensorSetupError(`expected one DS18B20 (28-*) under /${W1_DEVICES}, found ${seen}; set "id"`);
       }
       dir = join(W1_DEVICES, found[0]!);
     },
     async read() {
       const milli = await readMilliCelsius(ctx.sysfsRoot, dir);
-      if (milli === POWER_ON_RESET_MILLI) throw new SensorReadError('range', '85 °C is the power-on value: check the sensor\'s power and pull-up');
+      if (milli === POWER_ON_RESET_MILLI) {
+        throw new SensorReadError('range', "85 °C is the power-on value: check the sensor's power and pull-up");
+      }
       return { temperature: milli / 1000 };
     },
     async close() {},

@@ -33,7 +33,8 @@ const PIN = { kind: 'integer', required: true, doc: 'BCM GPIO number (GPIO4 is p
 export const DRIVERS: Readonly<Record<string, DriverType>> = {
   'dht22-iio': {
     summary: 'DHT22/DHT11 through the kernel driver (dtoverlay=dht11,gpiopin=4): recommended',
-    create: (spec, ctx) => createIioDriver(spec, ctx, { iioName: 'dht11', minReadIntervalMs: DHT22_MIN_READ_INTERVAL_MS }),
+    create: (spec, ctx) =>
+      createIioDriver(spec, ctx, { iioName: 'dht11', minReadIntervalMs: DHT22_MIN_READ_INTERVAL_MS }),
     options: { device: { kind: 'string', doc: 'IIO device, e.g. iio:device0 (default: the one named dht11)' } },
     minIntervalMs: DHT22_MIN_READ_INTERVAL_MS,
     metrics: DHT_METRICS,
