@@ -74,16 +74,21 @@ async function distinctPorts(count: number): Promise<number[]> {
   return [...ports];
 }
 
-function nodeConfig(name: string, i: number, ports: Ports[], dir: string, options: NatsClusterOptions, includes: string[]): string {
+function nodeConfig(
+  name: string, i: number, ports: Ports[], dir: string, options: NatsClusterOptions, includes: string[],
+): string {
   const own = ports[i]!;
+  // 2.9 gives the MQTT streams as many replicas as it sees servers when the account's first MQTT
+  // client connects (2 if a node is late), and an R2 stream stalls when either node dies: say 3.
+  const setsReplicas = options.mqttExtra?.includes('stream_replicas');
+  const replicas = ports.length > 1 && !setsReplicas ? `, stream_replicas: ${ports.length}` : '';
+  const extra = options.mqttExtra ? `\n  ${options.mqttExtra}` : '';
   const lines = [
     `server_name: ${name}`,
     `listen: 127.0.0.1:${own.client}`,
     `http: 127.0.0.1:${own.http}`,
     `jetstream { store_dir: "${join(dir, name)}", max_memory_store: 64MB, max_file_store: 1GB }`,
-    // 2.9 gives the MQTT streams as many replicas as it sees servers when the account's first MQTT
-    // client connects (2 if a node is late), and an R2 stream stalls when either node dies: say 3.
-    `mqtt { listen: 127.0.0.1:${own.mqtt}${ports.length > 1 && !options.mqttExtra?.includes('stream_replicas') ? `, stream_replicas: ${ports.length}` : ''}${options.mqttExtra ? `\n  ${options.mqttExtra}` : ''} }`,
+    `mqtt { listen: 127.0.0.1:${own.mqtt}${replicas}${extra} }`,
   ];
   if (ports.length > 1) {
     const routes = ports.filter((_, j) => j !== i).map((p) => `nats-route://127.0.0.1:${p.cluster}`);
@@ -122,7 +127,8 @@ async function monitoring(httpPort: number, path: string): Promise<Response | un
 async function healthy(httpPort: number, nodes: number): Promise<boolean> {
   if (!(await monitoring(httpPort, '/healthz'))?.ok) return false;
   if (nodes === 1) return true;
-  const json = async (path: string) => (await monitoring(httpPort, path))?.json().catch(() => undefined) as Promise<Record<string, any> | undefined>;
+  const json = async (path: string) =>
+    (await monitoring(httpPort, path))?.json().catch(() => undefined) as Promise<Record<string, any> | undefined>;
   const routes = (await json('/routez'))?.num_routes as number | undefined;
   const meta = (await json('/jsz'))?.meta_cluster as { leader?: string; cluster_size?: number } | undefined;
   return routes === nodes - 1 && Boolean(meta?.leader) && meta?.cluster_size === nodes;
@@ -134,7 +140,10 @@ async function healthy(httpPort: number, nodes: number): Promise<boolean> {
  */
 function mqttAnswers(url: string, login?: { username: string; password: string }): Promise<boolean> {
   return new Promise((resolve) => {
-    const client = mqtt.connect(url, { clientId: `pimonitor-probe-${Math.random().toString(36).slice(2, 10)}`, clean: true, reconnectPeriod: 0, connectTimeout: 4000, ...login });
+    const client = mqtt.connect(url, {
+      clientId: `pimonitor-probe-${Math.random().toString(36).slice(2, 10)}`, clean: true, reconnectPeriod: 0,
+      connectTimeout: 4000, ...login,
+    });
     const done = (ok: boolean) => {
       client.removeAllListeners();
       client.on('error', () => {});
@@ -146,7 +155,9 @@ function mqttAnswers(url: string, login?: { username: string; password: string }
   });
 }
 
-async function waitReady(node: NatsNode, nodes: number, timeoutMs: number, login?: { username: string; password: string }): Promise<void> {
+async function waitReady(
+  node: NatsNode, nodes: number, timeoutMs: number, login?: { username: string; password: string },
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let stage = 'the MQTT port to accept';
   for (;;) {
@@ -154,7 +165,8 @@ async function waitReady(node: NatsNode, nodes: number, timeoutMs: number, login
     if (stage === 'the MQTT port to accept' && (await accepts(node.mqttPort))) stage = '/healthz and /jsz';
     if (stage === '/healthz and /jsz' && (await healthy(node.httpPort, nodes))) stage = 'an MQTT CONNECT';
     if (stage === 'an MQTT CONNECT' && (await mqttAnswers(node.mqttUrl, login))) return;
-    if (Date.now() > deadline) throw new Error(`nats-server ${node.name}: timed out waiting for ${stage}; output:\n${node.output()}`);
+    if (Date.now() > deadline)
+      throw new Error(`nats-server ${node.name}: timed out waiting for ${stage}; output:\n${node.output()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -171,7 +183,9 @@ export async function startNatsCluster(options: NatsClusterOptions): Promise<Nat
     includes.push(file);
   }
   const flat = await distinctPorts(count * 4);
-  const ports: Ports[] = Array.from({ length: count }, (_, i) => ({ client: flat[i * 4]!, http: flat[i * 4 + 1]!, mqtt: flat[i * 4 + 2]!, cluster: flat[i * 4 + 3]! }));
+  const ports: Ports[] = Array.from({ length: count }, (_, i) => ({
+    client: flat[i * 4]!, http: flat[i * 4 + 1]!, mqtt: flat[i * 4 + 2]!, cluster: flat[i * 4 + 3]!,
+  }));
   const launchers: Array<() => void> = [];
   const nodes: NatsNode[] = ports.map((p, i) => {
     const name = `n${i + 1}`;
