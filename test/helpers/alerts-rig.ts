@@ -5,7 +5,10 @@ import { startBroker, type RunningBroker } from '../../broker/broker.js';
 import { createLogger } from '../../shared/log.js';
 import { createMigratedTestDatabase, type TestDatabase } from './database.js';
 
-/** What an alerts test drives: a database, a broker, the notifier's and the nodes' MQTT clients, and a webhook receiver. */
+/**
+ * What an alerts test drives: a database, a broker, the notifier's and the nodes' MQTT clients, and a webhook
+ * receiver.
+ */
 export interface AlertsRig<H> {
   t: TestDatabase;
   broker: RunningBroker;

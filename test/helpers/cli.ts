@@ -16,7 +16,10 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   // A data directory of its own (the broker's journal, the node's outbox, PGlite's files), never the
   // checkout's ./data: tests side by side would share it, and a run would replay an earlier run's outbox.
   // A test that restarts a process on the same directory passes DATA_DIR itself.
-  return { ...rest, LOG_LEVEL: 'info', BROKER_HTTP_PORT: '0', INGEST_HTTP_PORT: '0', ALERTS_HTTP_PORT: '0', WEB_PORT: '0', RETENTION_RAW_DAYS: '0', DATA_DIR: mkdtempSync(join(tmpdir(), 'pimonitor-cli-')), ...env };
+  return {
+    ...rest, LOG_LEVEL: 'info', BROKER_HTTP_PORT: '0', INGEST_HTTP_PORT: '0', ALERTS_HTTP_PORT: '0', WEB_PORT: '0',
+    RETENTION_RAW_DAYS: '0', DATA_DIR: mkdtempSync(join(tmpdir(), 'pimonitor-cli-')), ...env,
+  };
 }
 
 /** Starts `pimonitor <args>` from the build, as a user would run it. */
@@ -26,7 +29,9 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliP
 }
 
 /** Runs `pimonitor <args>` to completion. */
-export async function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
+export async function runCli(
+  args: string[], env: Record<string, string> = {},
+): Promise<{ code: number | null; output: string }> {
   const cli = startCli(args, env);
   const { code } = await cli.exited;
   return { code, output: cli.output() };

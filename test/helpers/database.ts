@@ -18,7 +18,10 @@ export interface TestDatabase {
  */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const file = expect.getState().testPath;
-  if (file && isEngineIndependent(file)) throw new Error(`${file} is marked engine-independent but opens a database: remove the mark, or the PGlite pass skips it`);
+  if (file && isEngineIndependent(file))
+    throw new Error(
+      `${file} is marked engine-independent but opens a database: remove the mark, or the PGlite pass skips it`,
+    );
   const serverUrl = process.env.DATABASE_URL;
   if (serverUrl) {
     const scratch = await createScratchDatabase(serverUrl, 'pimonitor_test');
@@ -27,7 +30,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   // The production memory settings, but with V8's optimizing compiler for PGlite's code: tests push
   // thousands of readings through it, about 1.5 times faster so (`pimonitor up` in test/cli.test.ts runs the default).
   const embedded = await startEmbeddedDatabase({
-    dataDir: 'memory://', host: '127.0.0.1', port: 0, maxConnections: 16, sharedBuffersMb: databaseSettings.database.embedded.sharedBuffersMb.default, wasmTierUp: true,
+    dataDir: 'memory://', host: '127.0.0.1', port: 0, maxConnections: 16,
+    sharedBuffersMb: databaseSettings.database.embedded.sharedBuffersMb.default, wasmTierUp: true,
   });
   const db = connect(embedded.url);
   return {

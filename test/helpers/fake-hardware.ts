@@ -75,7 +75,9 @@ export function scriptedDhtBinding(script: DhtStep[]) {
   };
 }
 
-export function fakeContext(overrides: Partial<DriverContext> & { pins?: Map<number, FakePin>; optional?: Record<string, unknown> } = {}): DriverContext {
+export function fakeContext(
+  overrides: Partial<DriverContext> & { pins?: Map<number, FakePin>; optional?: Record<string, unknown> } = {},
+): DriverContext {
   const pins = overrides.pins ?? new Map<number, FakePin>();
   return {
     sysfsRoot: overrides.sysfsRoot ?? '/nonexistent',

@@ -12,7 +12,13 @@ export interface IngestProcessOptions {
 }
 
 /** `pimonitor ingest` as its own process, as in production, so a test can kill -9 it and read its RSS. */
-export async function startIngestProcess({ databaseUrl, mqttUrl, dataDir, env = {}, readyTimeoutMs = 20_000 }: IngestProcessOptions): Promise<CliProcess> {
+export async function startIngestProcess({
+  databaseUrl,
+  mqttUrl,
+  dataDir,
+  env = {},
+  readyTimeoutMs = 20_000,
+}: IngestProcessOptions): Promise<CliProcess> {
   const ingest = startCli(['ingest'], {
     DATABASE_URL: databaseUrl,
     MQTT_URL: mqttUrl,

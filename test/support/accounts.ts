@@ -24,9 +24,12 @@ export interface AccountsBroker {
 }
 
 const HASHES = new Map<string, string>();
-const hashOf = async (password: string) => HASHES.get(password) ?? HASHES.set(password, await hashPassword(password)).get(password)!;
+const hashOf = async (password: string) =>
+  HASHES.get(password) ?? HASHES.set(password, await hashPassword(password)).get(password)!;
 
-export async function accountsBroker(accounts: Array<[string, Role, DeviceKind?]>, options: Partial<BrokerOptions> = {}): Promise<AccountsBroker> {
+export async function accountsBroker(
+  accounts: Array<[string, Role, DeviceKind?]>, options: Partial<BrokerOptions> = {},
+): Promise<AccountsBroker> {
   const list: Account[] = [];
   const add = async (name: string, role: Role, kind: DeviceKind = 'pimonitor') => {
     const passwordHash = await hashOf(`${name}-pw`);
@@ -37,7 +40,9 @@ export async function accountsBroker(accounts: Array<[string, Role, DeviceKind?]
   for (const [name, role, kind] of accounts) await add(name, role, kind);
   const auth = new Authenticator(async () => [...list], { refreshMs: 100, failureDelayMs: 0 });
   await auth.start();
-  const broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent'), authenticator: auth, ...options });
+  const broker = await startBroker({
+    host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent'), authenticator: auth, ...options,
+  });
   const clients: MqttClient[] = [];
   return {
     broker,
@@ -49,7 +54,10 @@ export async function accountsBroker(accounts: Array<[string, Role, DeviceKind?]
     },
     reloaded: () => new Promise((resolve) => setTimeout(resolve, 300)),
     async connect(account, opts = {}) {
-      const c = mqtt.connect(broker.url, { reconnectPeriod: 0, connectTimeout: 5000, ...(account ? { username: account, password: `${account}-pw` } : {}), ...opts });
+      const c = mqtt.connect(broker.url, {
+        reconnectPeriod: 0, connectTimeout: 5000, ...(account ? { username: account, password: `${account}-pw` } : {}),
+        ...opts,
+      });
       clients.push(c);
       await new Promise<void>((resolve, reject) => {
         c.once('connect', () => resolve());

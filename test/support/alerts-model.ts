@@ -9,7 +9,10 @@
  * over what is due, as a sender running at the current clock would. Pure; no database, no I/O.
  */
 
-/** A reading this close to the clock when it arrives is live; a backlog has settled this long after its last reading. */
+/**
+ * A reading this close to the clock when it arrives is live; a backlog has settled this long after its last
+ * reading.
+ */
 export const MODEL_LIVE_MS = 60_000;
 export const MODEL_SETTLE_MS = 5_000;
 export const RULE_REMOVED_REASON = 'rule removed';
@@ -104,8 +107,13 @@ export class AlertsModel {
   reading(device: string, value: number, ts: number): void {
     const s = this.series.get(device);
     if (s && ts < s.newest) return; // late: changes nothing
-    // A clock behind, not a backlog: at least a second after the last one, and not running ahead of it by more than half.
-    const steady = s !== undefined && s.arrivedAt > -Infinity && this.now - s.arrivedAt >= 1000 && ts - s.newest <= 1.5 * (this.now - s.arrivedAt);
+    // A clock behind, not a backlog: at least a second after the last one, and not running ahead of it by
+    // more than half.
+    const steady =
+      s !== undefined &&
+      s.arrivedAt > -Infinity &&
+      this.now - s.arrivedAt >= 1000 &&
+      ts - s.newest <= 1.5 * (this.now - s.arrivedAt);
     const live = this.now - ts <= MODEL_LIVE_MS || steady;
     this.series.set(device, { newest: ts, arrivedAt: this.now, live, lag: live ? Math.max(0, this.now - ts) : 0 });
     for (const rule of this.rules) {
@@ -154,8 +162,10 @@ export class AlertsModel {
     for (const [key, a] of [...this.alerts]) {
       if (this.catchingUp(a.device)) continue;
       const seriesNow = this.now - (this.series.get(a.device)?.lag ?? 0);
-      if (a.phase === 'pending' && a.startedAt + a.rule.forMs <= seriesNow) this.fire(a, a.startedAt + a.rule.forMs, false);
-      else if (a.phase === 'recovering' && a.recoveringSince! + a.rule.keepFiringForMs <= seriesNow) this.resolve(key, a, a.recoveringSince! + a.rule.keepFiringForMs);
+      if (a.phase === 'pending' && a.startedAt + a.rule.forMs <= seriesNow)
+        this.fire(a, a.startedAt + a.rule.forMs, false);
+      else if (a.phase === 'recovering' && a.recoveringSince! + a.rule.keepFiringForMs <= seriesNow)
+        this.resolve(key, a, a.recoveringSince! + a.rule.keepFiringForMs);
     }
     this.release(() => true);
   }
@@ -170,7 +180,8 @@ export class AlertsModel {
   restart(ms: number, rules: ModelRule[]): void {
     this.now += ms;
     // Kept: each series' newest reading. Forgotten until its next reading: when it arrived and how late it runs.
-    for (const [device, s] of this.series) this.series.set(device, { newest: s.newest, arrivedAt: -Infinity, live: true, lag: 0 });
+    for (const [device, s] of this.series)
+      this.series.set(device, { newest: s.newest, arrivedAt: -Infinity, live: true, lag: 0 });
     for (const [key, a] of [...this.alerts]) {
       if (rules.some((r) => r.name === a.rule.name)) continue;
       this.alerts.delete(key);
@@ -204,7 +215,10 @@ export class AlertsModel {
     return this.outbox.length === 0;
   }
 
-  /** The device's series is receiving a backlog: its newest reading was not live and arrived less than MODEL_SETTLE_MS ago. */
+  /**
+   * The device's series is receiving a backlog: its newest reading was not live and arrived less than
+   * MODEL_SETTLE_MS ago.
+   */
   catchingUp(device: string): boolean {
     const s = this.series.get(device);
     return s !== undefined && !s.live && this.now - s.arrivedAt < MODEL_SETTLE_MS;
@@ -262,7 +276,10 @@ export class AlertsModel {
   }
 
   private messageOf(a: Alert, kind: 'fired' | 'resolved', at: number): ModelMessage {
-    return { kind, rule: a.rule.name, device: a.device, at, startedAt: a.startedAt, firedAt: a.firedAt!, pastEpisode: false, reason: null };
+    return {
+      kind, rule: a.rule.name, device: a.device, at, startedAt: a.startedAt, firedAt: a.firedAt!, pastEpisode: false,
+      reason: null,
+    };
   }
 
   private queue(route: ModelRoute, message: ModelMessage): Queued {

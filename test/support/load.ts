@@ -31,10 +31,21 @@ export function loadPayload(seq: number, ts: number, sentAt: number): string {
  * MQTT.js resends unacknowledged messages, so a broker restart delays rather than fails the run.
  */
 export async function publishLoad(options: LoadOptions): Promise<{ acked: number; clients: MqttClient[] }> {
-  const { url, publishers, total, ratePerSecond, baseTs = Math.floor(Date.now() / 1000) * 1000 - 3_600_000, devicePrefix = 'load', onAck, onConnected } = options;
+  const {
+    url,
+    publishers,
+    total,
+    ratePerSecond,
+    baseTs = Math.floor(Date.now() / 1000) * 1000 - 3_600_000,
+    devicePrefix = 'load',
+    onAck,
+    onConnected,
+  } = options;
   const perPublisher = Math.ceil(total / publishers);
   const clients = await Promise.all(
-    Array.from({ length: publishers }, (_, p) => mqtt.connectAsync(url, { clientId: `${devicePrefix}-pub-${p}`, clean: false, reconnectPeriod: 200 })),
+    Array.from({ length: publishers }, (_, p) =>
+      mqtt.connectAsync(url, { clientId: `${devicePrefix}-pub-${p}`, clean: false, reconnectPeriod: 200 }),
+    ),
   );
   onConnected?.(clients);
   let acked = 0;

@@ -52,11 +52,19 @@ export function modelMayRead(who: ModelAccount, filter: string, clientId: string
       return filter === 'homeassistant/status' || filter.startsWith('zigbee2mqtt/');
     case 'porch':
     case 'attic':
-      return filter === 'homeassistant/status' || filter.startsWith(`cmnd/${who}/`) || filter.startsWith('cmnd/tasmotas/') || filter === `cmnd/${clientId}_fb/#`;
+      return (
+        filter === 'homeassistant/status' ||
+        filter.startsWith(`cmnd/${who}/`) ||
+        filter.startsWith('cmnd/tasmotas/') ||
+        filter === `cmnd/${clientId}_fb/#`
+      );
     case 'ingest':
       return under(filter, 'home') && filter !== 'home' ? true : SOURCE_FILTERS.some((s) => inside(filter, s));
     case 'ha':
-      return ['home', 'homeassistant', 'pimonitor'].some((r) => filter.startsWith(`${r}/`)) || SOURCE_FILTERS.some((s) => inside(filter, s));
+      return (
+        ['home', 'homeassistant', 'pimonitor'].some((r) => filter.startsWith(`${r}/`)) ||
+        SOURCE_FILTERS.some((s) => inside(filter, s))
+      );
   }
 }
 
@@ -81,7 +89,10 @@ export function modelMayWriteTopic(who: ModelAccount, topic: string, payload = '
   switch (who) {
     case 'kitchen':
     case 'garage':
-      return topic.startsWith(`home/${who}/`) || (topic.startsWith('homeassistant/') && levels(topic)[2] === who && levels(topic).length >= 4);
+      return (
+        topic.startsWith(`home/${who}/`) ||
+        (topic.startsWith('homeassistant/') && levels(topic)[2] === who && levels(topic).length >= 4)
+      );
     case 'zigbee2mqtt': {
       if (topic.startsWith('homeassistant/')) return true;
       if (!topic.startsWith('zigbee2mqtt/')) return false;
@@ -91,7 +102,9 @@ export function modelMayWriteTopic(who: ModelAccount, topic: string, payload = '
     }
     case 'porch':
     case 'attic':
-      return topic.startsWith(`tele/${who}/`) || topic.startsWith(`stat/${who}/`) || topic.startsWith('tasmota/discovery/');
+      return (
+        topic.startsWith(`tele/${who}/`) || topic.startsWith(`stat/${who}/`) || topic.startsWith('tasmota/discovery/')
+      );
     case 'ha':
       return topic === 'homeassistant/status';
     case 'ingest':

@@ -34,7 +34,9 @@ export function testWhen(problem: string | null, what: string, ci = inCi): jest.
 
 export async function needsRedis(what: string): Promise<jest.It> {
   const ok = await reachable('127.0.0.1', 6379);
-  return testWhen(ok ? null : 'Redis is not running on 127.0.0.1:6379; start it with `redis-server --daemonize yes`', what);
+  return testWhen(
+    ok ? null : 'Redis is not running on 127.0.0.1:6379; start it with `redis-server --daemonize yes`', what,
+  );
 }
 
 export async function needsMosquitto(what: string): Promise<jest.It> {
@@ -47,7 +49,12 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export async function needsChromium(what: string): Promise<jest.It> {
   const { existsSync } = await import('node:fs');
-  return testWhen(existsSync(CHROMIUM_PATH) ? null : `${CHROMIUM_PATH} is missing; install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH)`, what);
+  return testWhen(
+    existsSync(CHROMIUM_PATH)
+      ? null
+      : `${CHROMIUM_PATH} is missing; install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH)`,
+    what,
+  );
 }
 
 /** Chromium as the browser tests start it: headless, and quiet on a machine without a network. */
@@ -56,7 +63,10 @@ export async function launchChromium() {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     timeout: 30_000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync',
+    ],
   });
 }
 
@@ -77,5 +87,10 @@ export async function dropRedisKeys(prefix: string): Promise<void> {
 export async function needsNats(what: string): Promise<jest.It> {
   const { existsSync } = await import('node:fs');
   const path = process.env.NATS_SERVER ?? '/usr/sbin/nats-server';
-  return testWhen(existsSync(path) ? null : `${path} is missing; install it with \`apt-get install -y nats-server\` (or set NATS_SERVER)`, what);
+  return testWhen(
+    existsSync(path)
+      ? null
+      : `${path} is missing; install it with \`apt-get install -y nats-server\` (or set NATS_SERVER)`,
+    what,
+  );
 }
