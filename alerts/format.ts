@@ -43,13 +43,17 @@ export function textOf(events: readonly NotificationEvent[], reader: Reader): st
   return `${events.map((e) => `${sentenceOf(e, reader)}\n  ${details(e)}`).join('\n\n')}\n\n— pimonitor\n`;
 }
 
+/** The colour an alert's state is shown in, in alert and report e-mails: green resolved, red critical, else orange. */
+export function stateColour(kind: string, severity: string): string {
+  if (kind === 'resolved') return '#2e7d32';
+  return severity === 'critical' ? '#c62828' : '#ef6c00';
+}
+
 export function htmlOf(events: readonly NotificationEvent[], reader: Reader): string {
   const cell = (style: string, text: string) => `<td style="padding:4px 8px${style}">${escape(text)}</td>`;
-  const colour = (e: NotificationEvent) =>
-    e.kind === 'resolved' ? '#2e7d32' : e.severity === 'critical' ? '#c62828' : '#ef6c00';
   const rows = events.map(
     (e) =>
-      `<tr>${cell(`;color:${colour(e)}`, stateOf(e))}${cell('', sentenceOf(e, reader))}` +
+      `<tr>${cell(`;color:${stateColour(e.kind, e.severity)}`, stateOf(e))}${cell('', sentenceOf(e, reader))}` +
       `${cell(';color:#666', instantOf(e.started_at, reader))}</tr>`,
   );
   return (

@@ -1,3 +1,4 @@
+import { stateColour } from '../alerts/format.js';
 import { CHART_HEIGHT, CHART_WIDTH, colourOf } from './chart.js';
 import { escapeHtml as escape } from '../shared/html.js';
 import type { Layout } from './layout.js';
@@ -70,7 +71,7 @@ function alertsHtml(layout: Layout): string {
   if (layout.alerts.length === 0) return '';
   const left = `${TD};text-align:left`;
   const row = (a: Layout['alerts'][number]) => {
-    const colour = a.kind === 'resolved' ? '#2e7d32' : a.severity === 'critical' ? '#c62828' : '#ef6c00';
+    const colour = stateColour(a.kind, a.severity);
     const note = a.note ? `<br><span style="${SMALL}">${escape(a.note)}</span>` : '';
     return (
       `<tr>${td(`${left};white-space:nowrap`, escape(a.at))}` +
