@@ -11,7 +11,10 @@ import { parseSources } from '../shared/sources/spec.js';
  * stay as given and are named so; convict's own parseInt made them 1, 12 and null).
  */
 
-/** setTimeout and setInterval take a signed 32-bit delay: a longer one fires after 1 ms (Node's TimeoutOverflowWarning). */
+/**
+ * setTimeout and setInterval take a signed 32-bit delay: a longer one fires after 1 ms (Node's
+ * TimeoutOverflowWarning).
+ */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 export const TIMER_LIMIT = 'Node\'s timers cannot wait longer (a longer delay fires at once)';
 /** TCP and UDP port numbers are 16 bits. */
@@ -96,6 +99,7 @@ function humanBytes(n: number): string | undefined {
 }
 
 function approximately(amount: number, unit: string): string {
+  if (amount === 1 && unit === 'days') return '1 day';
   return Number.isInteger(amount) ? `${amount} ${unit}` : `about ${Number(amount.toFixed(1))} ${unit}`;
 }
 
@@ -114,13 +118,23 @@ export const BOUNDED_FORMATS = {
     human: humanMs,
     defaults: { min: 0, max: MAX_TIMER_MS, aboveMax: TIMER_LIMIT },
   },
-  bytes: { noun: 'a whole number of bytes', unit: 'bytes', human: humanBytes, defaults: { min: 0, max: MAX_BUFFER_BYTES } },
+  bytes: {
+    noun: 'a whole number of bytes',
+    unit: 'bytes',
+    human: humanBytes,
+    defaults: { min: 0, max: MAX_BUFFER_BYTES },
+  },
   count: { noun: 'a whole number', unit: '', defaults: { min: 0, max: Number.MAX_SAFE_INTEGER } },
-  days: { noun: 'a whole number of days', unit: 'days', defaults: { min: 0, max: MAX_DAYS, aboveMax: 'more than a century; 0 means forever' } },
+  days: {
+    noun: 'a whole number of days',
+    unit: 'days',
+    defaults: { min: 0, max: MAX_DAYS, aboveMax: 'more than a century; 0 means forever' },
+  },
   port: { noun: 'a port number', unit: '', defaults: { min: 0, max: MAX_PORT, aboveMax: 'port numbers are 16 bits' } },
 } satisfies Record<string, Kind>;
 export type BoundedFormat = keyof typeof BOUNDED_FORMATS;
-export const isBoundedFormat = (format: unknown): format is BoundedFormat => typeof format === 'string' && Object.hasOwn(BOUNDED_FORMATS, format);
+export const isBoundedFormat = (format: unknown): format is BoundedFormat =>
+  typeof format === 'string' && Object.hasOwn(BOUNDED_FORMATS, format);
 
 const WHOLE_NUMBER = /^-?\d+$/;
 
@@ -136,16 +150,19 @@ function coerceWhole(value: unknown): unknown {
 
 /** Whether `value` is allowed by `bounds`. */
 export function withinBounds(value: unknown, bounds: Bounds): boolean {
-  return Number.isSafeInteger(value) && (((value as number) >= bounds.min && (value as number) <= bounds.max) || value === bounds.or?.value);
+  if (!Number.isSafeInteger(value)) return false;
+  return ((value as number) >= bounds.min && (value as number) <= bounds.max) || value === bounds.or?.value;
 }
 
 /** The range in words: "1-65535, or 0 to turn it off". */
 export function rangeText(format: BoundedFormat, bounds: Bounds): string {
   const { unit } = BOUNDED_FORMATS[format];
-  return `${bounds.min}-${bounds.max}${unit && unit !== 'ms' ? ` ${unit}` : ''}${bounds.or ? `, or ${bounds.or.value} ${bounds.or.means}` : ''}`;
+  const or = bounds.or ? `, or ${bounds.or.value} ${bounds.or.means}` : '';
+  return `${bounds.min}-${bounds.max}${unit && unit !== 'ms' ? ` ${unit}` : ''}${or}`;
 }
 
-function bound(format: BoundedFormat, n: number): string {
+/** A bound or value with its unit, and its size in words where that helps: "2147483647 ms (about 24.9 days)". */
+export function bound(format: BoundedFormat, n: number): string {
   const kind: Kind = BOUNDED_FORMATS[format];
   const human = kind.human?.(n);
   return `${n}${kind.unit ? ` ${kind.unit}` : ''}${human ? ` (${human})` : ''}`;
@@ -155,12 +172,16 @@ function bound(format: BoundedFormat, n: number): string {
 export function boundsProblem(format: BoundedFormat, bounds: Bounds, value: unknown): string | null {
   if (withinBounds(value, bounds)) return null;
   const shown = JSON.stringify(value) ?? String(value);
-  const looksWhole = typeof value === 'number' ? Number.isInteger(value) : typeof value === 'string' && WHOLE_NUMBER.test(value.trim());
+  const looksWhole = typeof value === 'number'
+    ? Number.isInteger(value)
+    : typeof value === 'string' && WHOLE_NUMBER.test(value.trim());
   if (!looksWhole) return `${shown} is not ${BOUNDED_FORMATS[format].noun} (${rangeText(format, bounds)})`;
   const n = Number(typeof value === 'string' ? value.trim() : value);
   const allowed = bounds.or ? ` (allowed: ${rangeText(format, bounds)})` : '';
   const belowMin = bounds.belowMin ?? (bounds.min === 0 && !bounds.or ? 'it cannot be negative' : undefined);
-  if (n < bounds.min) return `${shown} is less than ${bound(format, bounds.min)}${belowMin ? `: ${belowMin}` : ''}${allowed}`;
+  if (n < bounds.min) {
+    return `${shown} is less than ${bound(format, bounds.min)}${belowMin ? `: ${belowMin}` : ''}${allowed}`;
+  }
   return `${shown} is more than ${bound(format, bounds.max)}${bounds.aboveMax ? `: ${bounds.aboveMax}` : ''}`;
 }
 
@@ -184,9 +205,20 @@ export function registerBoundedFormats(): void {
 }
 
 /** Bounds several keys share. */
-export const PORT_OR_OFF: Bounds = { min: 1, max: MAX_PORT, aboveMax: 'port numbers are 16 bits', or: { value: 0, means: 'to turn it off' } };
-export const PORT_OR_ANY: Bounds = { min: 1, max: MAX_PORT, aboveMax: 'port numbers are 16 bits', or: { value: 0, means: 'to pick a free one' } };
-export const TIMEOUT_MS: Bounds = { min: MIN_TIMEOUT_MS, belowMin: TOO_SHORT_TIMEOUT, max: MAX_TIMER_MS, aboveMax: TIMER_LIMIT };
+export const PORT_OR_OFF: Bounds = {
+  min: 1, max: MAX_PORT, aboveMax: 'port numbers are 16 bits', or: { value: 0, means: 'to turn it off' },
+};
+export const PORT_OR_ANY: Bounds = {
+  min: 1, max: MAX_PORT, aboveMax: 'port numbers are 16 bits', or: { value: 0, means: 'to pick a free one' },
+};
+export const TIMEOUT_MS: Bounds = {
+  min: MIN_TIMEOUT_MS, belowMin: TOO_SHORT_TIMEOUT, max: MAX_TIMER_MS, aboveMax: TIMER_LIMIT,
+};
 /** Notifications and reports back off up to 30 minutes between attempts (alerts/notifier.ts, reports/scheduler.ts). */
-export const ATTEMPTS: Bounds = { min: 1, belowMin: 'it would never be sent', max: 1000, aboveMax: 'at up to 30 minutes between attempts, 1,000 already take three weeks' };
+export const ATTEMPTS: Bounds = {
+  min: 1,
+  belowMin: 'it would never be sent',
+  max: 1000,
+  aboveMax: 'at up to 30 minutes between attempts, 1,000 already take three weeks',
+};
 export const DAYS: Bounds = { min: 0, max: MAX_DAYS, aboveMax: 'that is more than a century; 0 means forever' };

@@ -1,4 +1,4 @@
-import { BOUNDED_FORMATS, boundsOf, isBoundedFormat } from './bounds.js';
+import { BOUNDED_FORMATS, bound, boundsOf, isBoundedFormat } from './bounds.js';
 import { settingsOf, type SchemaSection, type SchemaSetting } from './schema.js';
 
 /**
@@ -68,18 +68,10 @@ function defaultText(setting: SchemaSetting): string {
   if (setting.defaultText !== undefined) return setting.defaultText;
   const { format, default: value } = setting;
   if (isBoundedFormat(format) && typeof value === 'number') {
-    const kind: { unit: string; human?: (n: number) => string | undefined } = BOUNDED_FORMATS[format];
-    const human = kind.human?.(value);
-    return `${code(value)}${kind.unit ? ` ${kind.unit}` : ''}${human ? ` (${human})` : ''}`;
+    // bound() opens with the number: it becomes code, its unit and size in words follow (`60000` ms (1 min)).
+    return `\`${value}\`${bound(format, value).slice(String(value).length)}`;
   }
   return value === '' ? '`""` (empty)' : code(value);
-}
-
-/** A bound with its size in words where that helps: 2147483647 (about 24.9 days). */
-function boundText(format: keyof typeof BOUNDED_FORMATS, n: number): string {
-  const kind: { unit: string; human?: (n: number) => string | undefined } = BOUNDED_FORMATS[format];
-  const human = kind.human?.(n);
-  return `${n}${kind.unit ? ` ${kind.unit}` : ''}${human ? ` (${human})` : ''}`;
 }
 
 /** What a setting accepts, then why not less or more where its schema says. */
@@ -89,7 +81,7 @@ function allowedText(setting: SchemaSetting): string[] {
     const bounds = boundsOf(format, setting);
     const also = bounds.or ? `, or ${bounds.or.value} ${bounds.or.means}` : '';
     return [
-      `${BOUNDED_FORMATS[format].noun}, ${boundText(format, bounds.min)} to ${boundText(format, bounds.max)}${also}.`,
+      `${BOUNDED_FORMATS[format].noun}, ${bound(format, bounds.min)} to ${bound(format, bounds.max)}${also}.`,
       ...(bounds.belowMin ? [`Why not less: ${markdownOf(bounds.belowMin)}.`] : []),
       ...(bounds.aboveMax ? [`Why not more: ${markdownOf(bounds.aboveMax)}.`] : []),
     ];
