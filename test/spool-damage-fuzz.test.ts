@@ -38,10 +38,22 @@ const recordArb = fc.record({
 });
 
 const damageArb = fc.oneof(
-  fc.record({ kind: fc.constant('flip' as const), at: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), mask: fc.integer({ min: 1, max: 255 }) }),
-  fc.record({ kind: fc.constant('length' as const), record: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), value: fc.oneof(fc.constant(0x7ffffff0), fc.constant(0xffffffff), fc.nat({ max: 5000 }), fc.nat()) }),
-  fc.record({ kind: fc.constant('truncate' as const), segment: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), keep: fc.double({ min: 0, max: 1, noNaN: true }) }),
-  fc.record({ kind: fc.constant('garbage' as const), at: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), bytes: fc.uint8Array({ minLength: 1, maxLength: 300 }) }),
+  fc.record({
+    kind: fc.constant('flip' as const), at: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+    mask: fc.integer({ min: 1, max: 255 }),
+  }),
+  fc.record({
+    kind: fc.constant('length' as const), record: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+    value: fc.oneof(fc.constant(0x7ffffff0), fc.constant(0xffffffff), fc.nat({ max: 5000 }), fc.nat()),
+  }),
+  fc.record({
+    kind: fc.constant('truncate' as const), segment: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+    keep: fc.double({ min: 0, max: 1, noNaN: true }),
+  }),
+  fc.record({
+    kind: fc.constant('garbage' as const), at: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+    bytes: fc.uint8Array({ minLength: 1, maxLength: 300 }),
+  }),
 );
 
 type Damage = typeof damageArb extends fc.Arbitrary<infer T> ? T : never;
@@ -102,73 +114,83 @@ function apply(files: FileModel[], damaged: Set<number>, d: Damage): void {
   }
 }
 
-test('reading a randomly damaged spool never throws, never stalls, and returns every undamaged record once, in order', () => {
-  const root = mkdtempSync(join(tmpdir(), 'pimonitor-spool-fuzz-'));
-  let run = 0;
-  fc.assert(
-    fc.property(
-      fc.integer({ min: 200, max: 8000 }),
-      fc.array(recordArb, { minLength: 1, maxLength: 60 }),
-      fc.array(damageArb, { minLength: 0, maxLength: 6 }),
-      fc.integer({ min: 1, max: 40 }),
-      (segmentBytes, specs, damages, batch) => {
-        const dir = join(root, String(run++));
-        const records = specs.map((s, i) => ({ receivedAt: i, topic: s.topic, payload: payloadOf(s.payloadBytes, s.seed) }));
-        const { spool: writer } = Spool.open({ dir, segmentBytes });
-        const ends = records.map((m) => writer.append(m));
-        writer.close();
+test(
+  'reading a randomly damaged spool never throws, never stalls, and returns every undamaged record once, in order',
+  () => {
+    const root = mkdtempSync(join(tmpdir(), 'pimonitor-spool-fuzz-'));
+    let run = 0;
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 200, max: 8000 }), fc.array(recordArb, { minLength: 1, maxLength: 60 }),
+        fc.array(damageArb, { minLength: 0, maxLength: 6 }), fc.integer({ min: 1, max: 40 }),
+        (segmentBytes, specs, damages, batch) => {
+          const dir = join(root, String(run++));
+          const records = specs.map((s, i) => ({
+            receivedAt: i, topic: s.topic, payload: payloadOf(s.payloadBytes, s.seed),
+          }));
+          const { spool: writer } = Spool.open({ dir, segmentBytes });
+          const ends = records.map((m) => writer.append(m));
+          writer.close();
 
-        const files: FileModel[] = readdirSync(dir).filter((f) => f.endsWith('.seg')).sort().map((f) => ({ path: join(dir, f), base: Number(f.slice(0, 20)), bytes: readFileSync(join(dir, f)), owner: new Int32Array(0) }));
-        for (const file of files) {
-          file.owner = new Int32Array(file.bytes.length).fill(-1);
-          ends.forEach((end, r) => {
-            const start = r === 0 ? 0 : ends[r - 1]!;
-            if (start >= file.base && start < file.base + file.bytes.length) file.owner.fill(r, start - file.base, end - file.base);
+          const files: FileModel[] = readdirSync(dir)
+            .filter((f) => f.endsWith('.seg'))
+            .sort()
+            .map((f) => ({
+              path: join(dir, f), base: Number(f.slice(0, 20)), bytes: readFileSync(join(dir, f)),
+              owner: new Int32Array(0),
+            }));
+          for (const file of files) {
+            file.owner = new Int32Array(file.bytes.length).fill(-1);
+            ends.forEach((end, r) => {
+              const start = r === 0 ? 0 : ends[r - 1]!;
+              if (start >= file.base && start < file.base + file.bytes.length)
+                file.owner.fill(r, start - file.base, end - file.base);
+            });
+          }
+          const damaged = new Set<number>();
+          for (const d of damages) apply(files, damaged, d);
+          for (const file of files) writeFileSync(file.path, file.bytes);
+
+          // Undamaged and still where a reader can find it: wholly within its segment's positions (garbage
+          // inserted into an earlier segment pushes its last records past the next segment's start).
+          const intact = records.map(() => false);
+          files.forEach((file, index) => {
+            const next = files[index + 1];
+            const readable = next === undefined ? file.owner.length : next.base - file.base;
+            for (let i = 0; i < file.owner.length; i++) {
+              const r = file.owner[i]!;
+              if (r >= 0 && (i === 0 || file.owner[i - 1] !== r)) intact[r] = !damaged.has(r);
+              if (r >= 0 && i >= readable) intact[r] = false;
+            }
           });
-        }
-        const damaged = new Set<number>();
-        for (const d of damages) apply(files, damaged, d);
-        for (const file of files) writeFileSync(file.path, file.bytes);
 
-        // Undamaged and still where a reader can find it: wholly within its segment's positions (garbage
-        // inserted into an earlier segment pushes its last records past the next segment's start).
-        const intact = records.map(() => false);
-        files.forEach((file, index) => {
-          const next = files[index + 1];
-          const readable = next === undefined ? file.owner.length : next.base - file.base;
-          for (let i = 0; i < file.owner.length; i++) {
-            const r = file.owner[i]!;
-            if (r >= 0 && (i === 0 || file.owner[i - 1] !== r)) intact[r] = !damaged.has(r);
-            if (r >= 0 && i >= readable) intact[r] = false;
+          const { spool } = Spool.open({ dir, segmentBytes });
+          const seen: number[] = [];
+          let at = spool.start;
+          let reads = 0;
+          while (at < spool.head) {
+            expect(++reads).toBeLessThanOrEqual(records.length + 2);
+            const messages = spool.read(at, batch);
+            if (messages.length === 0) break;
+            for (const m of messages) {
+              expect(m.end).toBeGreaterThan(at);
+              const r = m.receivedAt;
+              expect(Number.isInteger(r) && r >= 0 && r < records.length).toBe(true);
+              expect(m.topic).toBe(records[r]!.topic);
+              expect(m.payload.equals(records[r]!.payload)).toBe(true);
+              seen.push(r);
+              at = m.end;
+            }
           }
-        });
-
-        const { spool } = Spool.open({ dir, segmentBytes });
-        const seen: number[] = [];
-        let at = spool.start;
-        let reads = 0;
-        while (at < spool.head) {
-          expect(++reads).toBeLessThanOrEqual(records.length + 2);
-          const messages = spool.read(at, batch);
-          if (messages.length === 0) break;
-          for (const m of messages) {
-            expect(m.end).toBeGreaterThan(at);
-            const r = m.receivedAt;
-            expect(Number.isInteger(r) && r >= 0 && r < records.length).toBe(true);
-            expect(m.topic).toBe(records[r]!.topic);
-            expect(m.payload.equals(records[r]!.payload)).toBe(true);
-            seen.push(r);
-            at = m.end;
-          }
-        }
-        spool.close();
-        // In order, each once, nothing undamaged missing (none left unread after a read that found nothing).
-        expect(seen).toEqual([...new Set(seen)].sort((a, b) => a - b));
-        expect(records.map((_, r) => r).filter((r) => intact[r] && !seen.includes(r))).toEqual([]);
-        rmSync(dir, { recursive: true, force: true });
-      },
-    ),
-    { seed: FUZZ_SEED, numRuns: fuzzRuns(300) },
-  );
-  rmSync(root, { recursive: true, force: true });
-});
+          spool.close();
+          // In order, each once, nothing undamaged missing (none left unread after a read that found nothing).
+          expect(seen).toEqual([...new Set(seen)].sort((a, b) => a - b));
+          expect(records.map((_, r) => r).filter((r) => intact[r] && !seen.includes(r))).toEqual([]);
+          rmSync(dir, { recursive: true, force: true });
+        },
+      ),
+      { seed: FUZZ_SEED, numRuns: fuzzRuns(300) },
+    );
+    rmSync(root, { recursive: true, force: true });
+  },
+);

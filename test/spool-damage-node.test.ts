@@ -40,7 +40,9 @@ function backlogOutbox(): { dir: string; ends: number[] } {
   const outbox = Outbox.open({ dir, maxBytes: 1 << 30, segmentBytes: SEGMENT_BYTES });
   const ends: number[] = [];
   for (let i = 0; i < BACKLOG; i++) {
-    outbox.add(readingTopic(DEVICE, 'backlog'), encodeReading({ temperature: i, humidity: 50.5 }, new Date(T0 + i * 200)));
+    outbox.add(
+      readingTopic(DEVICE, 'backlog'), encodeReading({ temperature: i, humidity: 50.5 }, new Date(T0 + i * 200)),
+    );
     ends.push(outbox.pendingBytes);
   }
   outbox.close();
@@ -49,7 +51,10 @@ function backlogOutbox(): { dir: string; ends: number[] } {
 }
 
 function damageAt(dir: string, at: number, change: (bytes: Buffer, offset: number) => void): void {
-  const segment = readdirSync(dir).filter((f) => f.endsWith('.seg')).sort().findLast((f) => Number(f.slice(0, 20)) <= at)!;
+  const segment = readdirSync(dir)
+    .filter((f) => f.endsWith('.seg'))
+    .sort()
+    .findLast((f) => Number(f.slice(0, 20)) <= at)!;
   const bytes = readFileSync(join(dir, segment));
   change(bytes, at - Number(segment.slice(0, 20)));
   writeFileSync(join(dir, segment), bytes);
@@ -65,7 +70,10 @@ interface Outcome {
   received: number;
 }
 
-/** Runs a node with a simulated sensor on the outbox in `dir` until the backlog (less `lost`) and live readings arrived. */
+/**
+ * Runs a node with a simulated sensor on the outbox in `dir` until the backlog (less `lost`) and live
+ * readings arrived.
+ */
 async function runNode(dir: string, expectedBacklog: number, cursorPast = 0): Promise<Outcome> {
   const watcher = await mqtt.connectAsync(broker.url);
   const outcome: Outcome = { backlog: new Set(), live: 0, dropped: [], diag: undefined, cursor: 0, received: 0 };
@@ -77,7 +85,9 @@ async function runNode(dir: string, expectedBacklog: number, cursorPast = 0): Pr
     } else outcome.live++;
   });
   await watcher.subscribeAsync(`home/${DEVICE}/#`, { qos: 1 });
-  const spec: SensorSpec = { type: 'simulated', name: 'dht22', intervalMs: 200, calibration: {}, maxChangePerMinute: {}, options: {} };
+  const spec: SensorSpec = {
+    type: 'simulated', name: 'dht22', intervalMs: 200, calibration: {}, maxChangePerMinute: {}, options: {},
+  };
   const outbox = Outbox.open({ dir, maxBytes: 1 << 30, segmentBytes: SEGMENT_BYTES });
   const node = new SensorNode({
     url: broker.url,
@@ -90,33 +100,51 @@ async function runNode(dir: string, expectedBacklog: number, cursorPast = 0): Pr
   node.on('dropped', (d) => outcome.dropped.push(d));
   await node.start();
   try {
-    await eventually('the backlog, then live readings', async () => (outcome.backlog.size >= expectedBacklog && outcome.live >= 3 ? true : undefined), 60_000);
-    await eventually('diag with the outbox damage', async () => ((outcome.diag?.outboxDamage?.records ?? 0) > 0 ? true : undefined), 10_000);
+    await eventually(
+      'the backlog, then live readings',
+      async () => (outcome.backlog.size >= expectedBacklog && outcome.live >= 3 ? true : undefined), 60_000,
+    );
+    await eventually(
+      'diag with the outbox damage', async () => ((outcome.diag?.outboxDamage?.records ?? 0) > 0 ? true : undefined),
+      10_000,
+    );
     // The watcher has a reading before the node has its PUBACK (the broker acknowledges once the message
     // is stored and delivered), so the cursor moves a moment after what the watcher saw.
-    await eventually('the cursor past the backlog', async () => (outbox.cursor > cursorPast ? true : undefined), 10_000);
+    await eventually(
+      'the cursor past the backlog', async () => (outbox.cursor > cursorPast ? true : undefined), 10_000,
+    );
     outcome.cursor = outbox.cursor;
   } finally {
     await node.stop();
     await watcher.endAsync();
   }
   const what = expect.getState().currentTestName?.split(':')[0];
-  console.log(`spool-damage-node (${what}): ${outcome.backlog.size} of ${BACKLOG} backlog readings delivered (${expectedBacklog} expected: all but the damaged and those acknowledged before), ${outcome.received - outcome.backlog.size} duplicates; ${outcome.live} live after; ${outcome.dropped.length} drop notice(s)`);
+  console.log(
+    `spool-damage-node (${what}): ${outcome.backlog.size} of ${BACKLOG} backlog readings delivered ` +
+      `(${expectedBacklog} expected: all but the damaged and those acknowledged ` +
+      `before), ${outcome.received - outcome.backlog.size} duplicates; ${outcome.live} live ` +
+        `after; ${outcome.dropped.length} drop notice(s)`,
+  );
   return outcome;
 }
 
 const all = (...lost: number[]) => Array.from({ length: BACKLOG }, (_, i) => i).filter((i) => !lost.includes(i));
 
-test(`one flipped payload byte in reading ${AT} of ${BACKLOG}: the others arrive, then live readings; logged once, shown in diag`, async () => {
-  const { dir, ends } = backlogOutbox();
-  damageAt(dir, ends[AT - 1]! + 40, (b, o) => (b[o]! ^= 0x08));
-  const outcome = await runNode(dir, BACKLOG - 1, ends[BACKLOG - 1]!);
-  expect([...outcome.backlog].sort((a, b) => a - b)).toEqual(all(AT));
-  expect(outcome.cursor).toBeGreaterThan(ends[BACKLOG - 1]!);
-  const bytes = ends[AT]! - ends[AT - 1]!;
-  expect(outcome.dropped).toEqual([{ what: DAMAGED, count: 1 }]);
-  expect(outcome.diag!.outboxDamage).toEqual({ records: 1, bytes });
-}, 90_000);
+test(
+  `one flipped payload byte in reading ${AT} of ${BACKLOG}: the others arrive, then live readings; logged once, ` +
+    `shown in diag`,
+  async () => {
+    const { dir, ends } = backlogOutbox();
+    damageAt(dir, ends[AT - 1]! + 40, (b, o) => (b[o]! ^= 0x08));
+    const outcome = await runNode(dir, BACKLOG - 1, ends[BACKLOG - 1]!);
+    expect([...outcome.backlog].sort((a, b) => a - b)).toEqual(all(AT));
+    expect(outcome.cursor).toBeGreaterThan(ends[BACKLOG - 1]!);
+    const bytes = ends[AT]! - ends[AT - 1]!;
+    expect(outcome.dropped).toEqual([{ what: DAMAGED, count: 1 }]);
+    expect(outcome.diag!.outboxDamage).toEqual({ records: 1, bytes });
+  },
+  90_000,
+);
 
 test(`a huge length field (0x7ffffff0) in reading ${AT}: the same, without a 2 GiB allocation`, async () => {
   const { dir, ends } = backlogOutbox();
@@ -129,14 +157,18 @@ test(`a huge length field (0x7ffffff0) in reading ${AT}: the same, without a 2 G
   expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(256 << 20);
 }, 90_000);
 
-test('a cursor file 3 bytes past a reading boundary: everything after that reading arrives, nothing before it again', async () => {
-  const { dir, ends } = backlogOutbox();
-  writeFileSync(join(dir, 'cursor'), String(ends[9]! + 3));
-  const outcome = await runNode(dir, BACKLOG - 11);
-  expect([...outcome.backlog].sort((a, b) => a - b)).toEqual(all().slice(11));
-  expect(outcome.diag!.outboxDamage).toEqual({ records: 1, bytes: ends[10]! - ends[9]! - 3 });
-  expect(outcome.dropped).toEqual([{ what: DAMAGED, count: 1 }]);
-}, 90_000);
+test(
+  'a cursor file 3 bytes past a reading boundary: everything after that reading arrives, nothing before it again',
+  async () => {
+    const { dir, ends } = backlogOutbox();
+    writeFileSync(join(dir, 'cursor'), String(ends[9]! + 3));
+    const outcome = await runNode(dir, BACKLOG - 11);
+    expect([...outcome.backlog].sort((a, b) => a - b)).toEqual(all().slice(11));
+    expect(outcome.diag!.outboxDamage).toEqual({ records: 1, bytes: ends[10]! - ends[9]! - 3 });
+    expect(outcome.dropped).toEqual([{ what: DAMAGED, count: 1 }]);
+  },
+  90_000,
+);
 
 test('a torn tail cut off at start is logged once, when the node starts', async () => {
   const { dir, ends } = backlogOutbox();
@@ -144,7 +176,9 @@ test('a torn tail cut off at start is logged once, when the node starts', async 
   writeFileSync(join(dir, last), Buffer.concat([readFileSync(join(dir, last)), Buffer.from([40, 0, 0, 0, 1, 2, 3])]));
   const outcome = await runNode(dir, BACKLOG);
   expect(outcome.backlog.size).toBe(BACKLOG);
-  expect(outcome.dropped).toEqual([{ what: 'a torn or damaged end of the outbox (7 bytes), cut off at start', count: 1 }]);
+  expect(outcome.dropped).toEqual([
+    { what: 'a torn or damaged end of the outbox (7 bytes), cut off at start', count: 1 },
+  ]);
   expect(outcome.diag!.outboxDamage).toEqual({ records: 1, bytes: 7 });
   expect(ends).toHaveLength(BACKLOG);
 }, 90_000);

@@ -22,7 +22,8 @@ function cookbook(): Map<string, string> {
 
 const TZ = 'Europe/Berlin';
 /** An instant from a Berlin wall-clock time. */
-const berlin = (y: number, mo: number, d: number, h = 0, mi = 0) => new Date(wallClockToInstant(Date.UTC(y, mo - 1, d, h, mi), TZ));
+const berlin = (y: number, mo: number, d: number, h = 0, mi = 0) =>
+  new Date(wallClockToInstant(Date.UTC(y, mo - 1, d, h, mi), TZ));
 const TEN_MIN = 600_000;
 
 function seed(): Sample[] {
@@ -76,7 +77,9 @@ async function answer(name: string): Promise<Record<string, unknown>[]> {
   if (!sql) throw new Error(`docs/sql.md has no query tagged ${name}`);
   return t.db.task(async (task) => {
     await task.none("SET TIME ZONE 'UTC'");
-    const { rows } = await task.one<{ rows: Record<string, unknown>[] | null }>(`SELECT json_agg(q) AS rows FROM (${sql}) q`);
+    const { rows } = await task.one<{ rows: Record<string, unknown>[] | null }>(
+      `SELECT json_agg(q) AS rows FROM (${sql}) q`,
+    );
     return rows ?? [];
   });
 }
@@ -86,18 +89,40 @@ const EXPECTED: Record<string, (rows: Record<string, unknown>[]) => void> = {
     { device: 'attic', sensor: 'dht22', metric: 'humidity', value: 50, unit: '%', ts: '2026-11-22T22:50:00+00:00' },
     { device: 'attic', sensor: 'dht22', metric: 'temperature', value: 20, unit: '°C', ts: '2026-11-22T22:50:00+00:00' },
     { device: 'bedroom', sensor: 'dht22', metric: 'humidity', value: 45, unit: '%', ts: '2026-11-22T22:50:00+00:00' },
-    { device: 'bedroom', sensor: 'dht22', metric: 'temperature', value: 24, unit: '°C', ts: '2026-11-22T22:50:00+00:00' },
+    {
+      device: 'bedroom', sensor: 'dht22', metric: 'temperature', value: 24, unit: '°C', ts: '2026-11-22T22:50:00+00:00',
+    },
   ]),
-  'one-series': (rows) => expect(rows).toEqual(Array.from({ length: 6 }, (_, i) => ({ ts: `2026-11-17T12:${i}0:00+00:00`, value: 27 }))),
+  'one-series': (rows) =>
+    expect(rows).toEqual(Array.from({ length: 6 }, (_, i) => ({ ts: `2026-11-17T12:${i}0:00+00:00`, value: 27 }))),
   'daily-min-max': (rows) => {
     expect(rows).toHaveLength(14);
-    expect(rows.find((r) => r.device === 'bedroom' && r.day === '2026-11-17')).toEqual({ day: '2026-11-17', device: 'bedroom', lowest: 24, highest: 27, mean: 24.5, warmest_at: '13:00' });
-    expect(rows.find((r) => r.device === 'attic' && r.day === '2026-11-18')).toEqual({ day: '2026-11-18', device: 'attic', lowest: 20, highest: 20, mean: 20.0, warmest_at: '00:00' });
+    expect(rows.find((r) => r.device === 'bedroom' && r.day === '2026-11-17')).toEqual({
+      day: '2026-11-17', device: 'bedroom', lowest: 24, highest: 27, mean: 24.5, warmest_at: '13:00',
+    });
+    expect(rows.find((r) => r.device === 'attic' && r.day === '2026-11-18')).toEqual({
+      day: '2026-11-18', device: 'attic', lowest: 20, highest: 20, mean: 20.0, warmest_at: '00:00',
+    });
   },
   'hours-above': (rows) => expect(rows).toEqual([{ device: 'bedroom', above_26: '03:40:00' }]),
-  gaps: (rows) => expect(rows).toEqual([{ device: 'attic', sensor: 'dht22', last_before: '2026-11-18T01:00:00+00:00', first_after: '2026-11-18T02:30:00+00:00', gap: '01:30:00' }]),
-  'dew-point': (rows) => expect(rows).toEqual([{ ts: '2026-11-20T11:00:00+00:00', device: 'attic', temperature: 20, humidity: 50, dew_point: 9.3, absolute_humidity: 8.6 }]),
-  'year-on-year': (rows) => expect(rows).toEqual([{ device: 'attic', this_week: 20.0, last_year: 15.0 }, { device: 'bedroom', this_week: 24.1, last_year: 20.0 }]),
+  gaps: (rows) =>
+    expect(rows).toEqual([
+      {
+        device: 'attic', sensor: 'dht22', last_before: '2026-11-18T01:00:00+00:00',
+        first_after: '2026-11-18T02:30:00+00:00', gap: '01:30:00',
+      },
+    ]),
+  'dew-point': (rows) =>
+    expect(rows).toEqual([
+      {
+        ts: '2026-11-20T11:00:00+00:00', device: 'attic', temperature: 20, humidity: 50, dew_point: 9.3,
+        absolute_humidity: 8.6,
+      },
+    ]),
+  'year-on-year': (rows) =>
+    expect(rows).toEqual([
+      { device: 'attic', this_week: 20.0, last_year: 15.0 }, { device: 'bedroom', this_week: 24.1, last_year: 20.0 },
+    ]),
   'csv-pivot': (rows) => {
     expect(rows).toHaveLength(144);
     expect(rows[0]).toEqual({ local_time: '2026-11-20T00:00:00', temperature: 20, humidity: 50 });
@@ -106,7 +131,9 @@ const EXPECTED: Record<string, (rows: Record<string, unknown>[]) => void> = {
     { code: 'json', messages: 2, newest: '2026-11-20T11:00:00+00:00', example: 'payload is not JSON' },
     { code: 'range', messages: 1, newest: '2026-11-20T12:00:00+00:00', example: 'humidity 120 is outside 0 to 100' },
   ]),
-  disk: (rows) => expect(rows.map((r) => r.relation).sort()).toEqual(['readings_raw', 'rejected_messages', 'rollup_1d', 'rollup_1h', 'rollup_5m']),
+  disk: (rows) => expect(rows.map((r) => r.relation).sort()).toEqual([
+    'readings_raw', 'rejected_messages', 'rollup_1d', 'rollup_1h', 'rollup_5m',
+  ]),
 };
 
 test('the seed has an archived series-month beside raw ones', async () => {
