@@ -4,13 +4,14 @@ import { ATTEMPTS, MAX_PORT, MAX_TIMER_MS, PORT_OR_OFF, TIMEOUT_MS, TIMER_LIMIT 
 export const alerts = {
   alerts: {
     rules: {
-      doc: 'Alert rules (threshold, stale, offline, sensorHealth) as a JSON list; see README "Alerts". `pimonitor up` starts the alerts worker when there are any.',
+      doc: 'Alert rules (threshold, stale, offline, sensorHealth) as a JSON list; see docs/alerts.md. '
+        + '`pimonitor up` starts the alerts worker when there are any.',
       format: 'json-list',
       default: [] as unknown[],
       env: 'ALERT_RULES',
     },
     routes: {
-      doc: 'Where notifications go (email, webhook, ntfy, mqtt) as a JSON list; see README "Alerts".',
+      doc: 'Where notifications go (email, webhook, ntfy, mqtt) as a JSON list; see docs/alerts.md.',
       format: 'json-list',
       default: [] as unknown[],
       env: 'ALERT_ROUTES',
@@ -36,7 +37,8 @@ export const alerts = {
       bounds: TIMEOUT_MS,
     },
     maxAttempts: {
-      doc: 'Attempts to send a notification before it is given up (kept in alert_notifications with its error); retries back off up to 30 minutes.',
+      doc: 'Attempts to send a notification before it is given up (kept in alert_notifications with its error); '
+        + 'retries back off up to 30 minutes.',
       format: 'count',
       default: 12,
       env: 'ALERTS_MAX_ATTEMPTS',

@@ -53,20 +53,24 @@ export const broker = {
       port: { doc: 'Port of the WebSocket listener (9001, as is usual for MQTT over WebSocket; 8080 is the dashboard\'s).', format: 'port', default: 9001, env: 'MQTT_WS_PORT', bounds: PORT_OR_ANY },
     },
     persistence: {
-      doc: 'Where the broker keeps sessions, retained and queued messages: file (memory, with every change journaled under DATA_DIR/broker before it is acknowledged: survives a crash), memory (lost when the broker stops), or redis (lets several brokers form one).',
+      doc: 'Where the broker keeps sessions, retained and queued messages: file (memory, with every change journaled '
+        + 'under DATA_DIR/broker before it is acknowledged: survives a crash), memory (lost when the broker stops), '
+        + 'or redis (lets several brokers form one).',
       format: ['file', 'memory', 'redis'],
       default: 'file',
       env: 'BROKER_PERSISTENCE',
     },
     journalFsyncMs: {
-      doc: 'With broker.persistence=file, how often the journal is fsynced: a power cut loses at most this much of what was acknowledged; a crash of the process loses nothing.',
+      doc: 'With broker.persistence=file, how often the journal is fsynced: a power cut loses at most this much of '
+        + 'what was acknowledged; a crash of the process loses nothing.',
       format: 'duration-ms',
       default: 1000,
       env: 'BROKER_JOURNAL_FSYNC_MS',
       bounds: { min: 10, belowMin: 'an fsync that often costs more than the messages it keeps', max: 60_000, aboveMax: 'a power cut would lose over a minute of acknowledged messages' },
     },
     journalCompactBytes: {
-      doc: 'With broker.persistence=file, the journal is rewritten as a snapshot of what is still held when it grows past this.',
+      doc: 'With broker.persistence=file, the journal is rewritten as a snapshot of what is still held when it grows '
+        + 'past this.',
       format: 'bytes',
       default: 64 * 1024 * 1024,
       env: 'BROKER_JOURNAL_COMPACT_BYTES',
@@ -128,7 +132,8 @@ export const broker = {
       bounds: { min: 1, belowMin: 'no client could send a QoS 2 message', max: MQTT_MAX_PACKET_IDS, aboveMax: 'MQTT packet identifiers are 16 bits: no client can have more in flight (MQTT-2.3.1)' },
     },
     maxConnectionsPerAccount: {
-      doc: 'Connections one account may have open at once (per broker); one more is refused with "not authorized" and counted.',
+      doc: 'Connections one account may have open at once (per broker); one more is refused with "not authorized" and '
+        + 'counted.',
       format: 'count',
       default: DEFAULT_BROKER_LIMITS.maxConnectionsPerAccount,
       env: 'MQTT_MAX_CONNECTIONS_PER_ACCOUNT',
@@ -142,21 +147,24 @@ export const broker = {
       bounds: { min: 1, belowMin: 'a node could not retain its status', max: 1_000_000, aboveMax: 'retained messages live in the broker\'s memory (or Redis) and go to every new subscriber: a million is a flood, not a network' },
     },
     maxRetainedBytesPerAccount: {
-      doc: 'Bytes of retained payloads one account may hold; past it a retained message disconnects it, and is counted.',
+      doc: 'Bytes of retained payloads one account may hold; past it a retained message disconnects it, and is '
+        + 'counted.',
       format: 'bytes',
       default: DEFAULT_BROKER_LIMITS.maxRetainedBytesPerAccount,
       env: 'MQTT_MAX_RETAINED_BYTES_PER_ACCOUNT',
       bounds: { min: 1024, belowMin: 'a node could not retain its status and diag messages', max: 2 ** 30, aboveMax: 'retained messages live in the broker\'s memory (or Redis)' },
     },
     maxDevicesPerAccount: {
-      doc: 'Devices one source account (Tasmota, Zigbee2MQTT, ESPHome, Shelly) may speak for through the configured sources; a message making one more disconnects it, and is counted.',
+      doc: 'Devices one source account (Tasmota, Zigbee2MQTT, ESPHome, Shelly) may speak for through the configured '
+        + 'sources; a message making one more disconnects it, and is counted.',
       format: 'count',
       default: DEFAULT_BROKER_LIMITS.maxDevicesPerAccount,
       env: 'MQTT_MAX_DEVICES_PER_ACCOUNT',
       bounds: { min: 1, belowMin: 'a bridge could not speak for any device', max: 1_000_000, aboveMax: 'each device is a row the dashboard lists: a million is a flood, not a network' },
     },
     drainTimeoutMs: {
-      doc: 'A subscriber that stops reading (a frozen dashboard) is disconnected after this long, so it cannot stall delivery to others.',
+      doc: 'A subscriber that stops reading (a frozen dashboard) is disconnected after this long, so it cannot stall '
+        + 'delivery to others.',
       format: 'duration-ms',
       default: DEFAULT_BROKER_LIMITS.drainTimeoutMs,
       env: 'MQTT_DRAIN_TIMEOUT_MS',
@@ -170,7 +178,8 @@ export const broker = {
       bounds: { min: 0, max: 60_000, aboveMax: 'each failed login holds its connection open that long, and clients stop waiting for an answer after 30 s (MQTT.js connectTimeout)' },
     },
     httpHost: {
-      doc: 'Address of the broker\'s /metrics and /healthz endpoint; 0.0.0.0 lets a Prometheus on another machine scrape it.',
+      doc: 'Address of the broker\'s /metrics and /healthz endpoint; 0.0.0.0 lets a Prometheus on another machine '
+        + 'scrape it.',
       format: String,
       default: '127.0.0.1',
       env: 'BROKER_HTTP_HOST',

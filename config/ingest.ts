@@ -27,8 +27,8 @@ export const ingest = {
     },
     sources: {
       doc: 'Devices of other projects to read beside pimonitor\'s own: preset names (tasmota, zigbee2mqtt, esphome, '
-        + 'shelly), comma-separated, or a JSON list of presets with options and custom mappings; see README "Devices '
-        + 'you already have". The broker, the alerts worker and the dashboard read the same.',
+        + 'shelly), comma-separated, or a JSON list of presets with options and custom mappings; see '
+        + 'docs/devices.md. The broker, the alerts worker and the dashboard read the same.',
       format: 'sources',
       default: [] as unknown,
       env: 'INGEST_SOURCES',

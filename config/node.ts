@@ -25,7 +25,7 @@ export const node = {
     },
     sensors: {
       doc: 'The sensors of this node: a list of {"type", "name", "intervalMs"?, "calibration"?, '
-        + '"maxChangePerMinute"?, driver options}; see README "Sensor nodes".',
+        + '"maxChangePerMinute"?, driver options}; see docs/sensor-nodes.md.',
       format: 'sensor-list',
       default: [] as unknown[],
       env: 'NODE_SENSORS',

@@ -41,7 +41,8 @@ export const storage = {
       bounds: DAYS,
     },
     compactAfterDays: {
-      doc: 'Days after a month ends before the maintenance job rewrites its raw and 5-minute partitions in key order (each series\' rows together: far fewer pages to read); 0 never does (`pimonitor db compact` still can).',
+      doc: 'Days after a month ends before the maintenance job rewrites its raw and 5-minute partitions in key order '
+        + '(each series\' rows together: far fewer pages to read); 0 never does (`pimonitor db compact` still can).',
       format: 'days',
       default: 3,
       env: 'COMPACT_AFTER_DAYS',
@@ -58,19 +59,22 @@ export const storage = {
       bounds: DAYS,
     },
     rollupTimeZone: {
-      doc: 'Time zone whose midnights bound the daily rollups (an IANA name such as Europe/Berlin); empty: this machine\'s zone.',
+      doc: 'Time zone whose midnights bound the daily rollups (an IANA name such as Europe/Berlin); empty: this '
+        + 'machine\'s zone.',
       format: 'time-zone-or-empty',
       default: '',
       env: 'ROLLUP_TIME_ZONE',
     },
     maintenance: {
-      doc: 'Whether ingest runs the maintenance job (rollups every interval, partitions ahead, retention hourly). With several ingest workers one at a time does the work.',
+      doc: 'Whether ingest runs the maintenance job (rollups every interval, partitions ahead, retention hourly). '
+        + 'With several ingest workers one at a time does the work.',
       format: Boolean,
       default: true,
       env: 'MAINTENANCE_ENABLED',
     },
     maintenanceIntervalMs: {
-      doc: 'How often the maintenance job rolls up new readings, in milliseconds; readings_5m/1h/1d are up to date between runs anyway.',
+      doc: 'How often the maintenance job rolls up new readings, in milliseconds; readings_5m/1h/1d are up to date '
+        + 'between runs anyway.',
       format: 'duration-ms',
       default: 60_000,
       env: 'MAINTENANCE_INTERVAL_MS',

@@ -5,13 +5,17 @@ import { parseHostList } from '../shared/allowed-hosts.js';
 export const web = {
   web: {
     host: {
-      doc: 'Address the web server listens on. A request from this machine needs no login; one from any other address, or through a proxy (Forwarded, X-Forwarded-For), needs a reader account (`pimonitor device add NAME --role reader`), whatever this address is.',
+      doc: 'Address the web server listens on. A request from this machine needs no login; one from any other '
+        + 'address, or through a proxy (Forwarded, X-Forwarded-For), needs a reader account (`pimonitor device add '
+        + 'NAME --role reader`), whatever this address is.',
       format: String,
       default: '127.0.0.1',
       env: 'WEB_HOST',
     },
     hosts: {
-      doc: 'Host names the dashboard answers to besides localhost, 127.0.0.1 and [::1] (comma-separated, no port, e.g. pi.lan,192.168.1.10); any other Host header gets 421. The MQTT WebSocket listener accepts browser pages from the same names only.',
+      doc: 'Host names the dashboard answers to besides localhost, 127.0.0.1 and [::1] (comma-separated, no port, '
+        + 'e.g. pi.lan,192.168.1.10); any other Host header gets 421. The MQTT WebSocket listener accepts browser '
+        + 'pages from the same names only.',
       format: (value: unknown) => {
         if (typeof value !== 'string') throw new Error('must be a comma-separated list of host names, e.g. pi.lan,192.168.1.10');
         const parsed = parseHostList(value);
