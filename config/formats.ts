@@ -1,6 +1,6 @@
 import convict from 'convict';
 import { hostname } from 'node:os';
-import { isName, nameProblem, type Range } from '../shared/contract.js';
+import { isName, MAX_NAME_LENGTH, NAME_CHARACTERS, nameProblem, type Range } from '../shared/contract.js';
 import { parseBrokerList } from '../shared/mqtt-connect.js';
 import { parsePartition } from '../shared/partition.js';
 import { isTimeZone } from '../shared/time-zone.js';
@@ -119,8 +119,8 @@ export function registerFormats(): void {
 export function defaultDeviceName(): string {
   return (
     hostname()
-      .replace(/[^A-Za-z0-9_-]/g, '-')
-      .slice(0, 64) || 'pi'
+      .replace(new RegExp(`[^${NAME_CHARACTERS}]`, 'g'), '-')
+      .slice(0, MAX_NAME_LENGTH) || 'pi'
   );
 }
 

@@ -22,11 +22,15 @@ export const STATUS_LEVEL = 'status';
 export const DEVICE_STATUSES = ['online', 'offline'] as const;
 export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
 
+/** The characters of a name, as the inside of a RegExp character class: letters, digits, _ and -. */
+export const NAME_CHARACTERS = 'A-Za-z0-9_-';
+/** The longest a name may be. */
+export const MAX_NAME_LENGTH = 64;
 /**
  * A name: of a device, a sensor, a rule, a route, a report, a source, a label, or one topic level of
  * pimonitor's own. The one definition; every other check uses NAME_PATTERN or isName.
  */
-export const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const NAME_PATTERN = new RegExp(`^[${NAME_CHARACTERS}]{1,${MAX_NAME_LENGTH}}$`);
 export const isName = (value: unknown): value is string => typeof value === 'string' && NAME_PATTERN.test(value);
 /** A metric's name: a letter, then letters, digits or _ (it becomes a column of exports and a JSON key). */
 export const METRIC_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;

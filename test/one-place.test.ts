@@ -43,9 +43,13 @@ const UNITS = [...new Set([...Object.values(METRIC_UNITS), '°F'])].filter((u) =
 
 const FACTS: Fact[] = [
   {
-    what: 'the name pattern (devices, sensors, rules, routes, reports, sources, labels)',
-    place: 'shared/contract.ts (NAME_PATTERN, isName)',
-    pattern: /\[A-Za-z0-9_-\]\{1,64\}/,
+    what: 'the name pattern or its characters (devices, sensors, rules, routes, reports, sources, labels)',
+    place: 'shared/contract.ts (NAME_PATTERN, isName, NAME_CHARACTERS)',
+    pattern: /A-Za-z0-9_-/,
+    allowed: {
+      'config/index.ts': 'TODO: KEY_NAME (setting names, another helper\'s file) writes the characters again',
+      'reports/build.ts': 'TODO: fileSafe (report file names, another helper\'s file) writes the characters again',
+    },
   },
   {
     what: 'the metric name pattern',

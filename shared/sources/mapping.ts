@@ -3,7 +3,7 @@
  * names, units and times. Pure.
  */
 
-import { nameProblem } from '../contract.js';
+import { NAME_CHARACTERS, nameProblem } from '../contract.js';
 import { fnv1a } from '../partition.js';
 import { offsetMs, wallClockToInstant } from '../time-zone.js';
 import { instantProblem, parseIsoTime } from '../timestamp.js';
@@ -13,6 +13,8 @@ const KEPT = 64 - 7;
 
 /** Six hex digits of the original name: the same in every process and after every restart. */
 const hashOf = (text: string) => (fnv1a(text) >>> 8).toString(16).padStart(6, '0');
+
+const NOT_NAME_CHARACTERS = new RegExp(`[^${NAME_CHARACTERS}]+`, 'g');
 
 /**
  * A legal device or sensor name (1-64 of A-Z a-z 0-9 _ -) for a name another project allows. A name
@@ -26,7 +28,7 @@ export function legalName(text: string): string {
   if (nameProblem('device', text) === null) return text;
   const sanitised = text
     .replace(/\//g, '-')
-    .replace(/[^A-Za-z0-9_-]+/g, '_')
+    .replace(NOT_NAME_CHARACTERS, '_')
     .replace(/([_-])[_-]+/g, '$1')
     .replace(/^[_-]+|[_-]+$/g, '');
   return `${(sanitised || 'x').slice(0, KEPT).replace(/[_-]+$/, '')}_${hashOf(text)}`;

@@ -4,7 +4,7 @@
  * sources or every problem, named by the source's number and name; never an exception.
  */
 
-import { METRIC_PATTERN, NAME_PATTERN } from '../contract.js';
+import { METRIC_PATTERN, NAME_CHARACTERS, NAME_PATTERN } from '../contract.js';
 import { parseNamedList, type Parsed } from '../parse-helpers.js';
 import { isTimeZone, machineTimeZone } from '../time-zone.js';
 import { custom, type CustomOptions } from './custom.js';
@@ -13,7 +13,7 @@ import { isPreset, PRESET_NAMES, PRESETS, type PresetOptions } from './presets.j
 import type { Source } from './source.js';
 import { fenced, HOME_ASSISTANT_PREFIX, OWN_ROOTS } from './territory.js';
 
-const DEVICE_PREFIX = /^[A-Za-z0-9_-]{0,32}$/;
+const DEVICE_PREFIX = new RegExp(`^[${NAME_CHARACTERS}]{0,32}$`);
 const PRESET_KEYS = ['preset', 'name', 'prefix', 'devicePrefix', 'timeZone', 'temperatureUnit', 'sensor'];
 const CUSTOM_KEYS = [
   'preset',
