@@ -28,7 +28,9 @@ const tzFlag = ['--tz <zone>', 'time zone of the times printed (IANA name); defa
 
 function zoneOf(tz: string | undefined): string {
   const zone = tz ?? systemTimeZone();
-  if (!isTimeZone(zone)) throw new ExpectedError(`--tz "${zone}" is not a time zone; use an IANA name such as Europe/Berlin or UTC`);
+  if (!isTimeZone(zone)) {
+    throw new ExpectedError(`--tz "${zone}" is not a time zone; use an IANA name such as Europe/Berlin or UTC`);
+  }
   return zone;
 }
 
@@ -51,12 +53,21 @@ export function addDataCommands(program: Command, load: Load): void {
       });
       const now = Date.now();
       if (o.json) {
-        console.log(JSON.stringify(rows.map((r) => ({ ...r, ts: formatInstant(r.ts, tz), ageSeconds: Math.round((now - r.ts.getTime()) / 1000) })), null, 2));
+        const ageSeconds = (r: LatestRow) => Math.round((now - r.ts.getTime()) / 1000);
+        const shown = rows.map((r) => ({ ...r, ts: formatInstant(r.ts, tz), ageSeconds: ageSeconds(r) }));
+        console.log(JSON.stringify(shown, null, 2));
         return;
       }
-      if (rows.length === 0) return console.log('no readings yet. Publish one: mosquitto_pub -t home/test/dht22 -m \'{"temperature": 21.5}\'');
+      if (rows.length === 0) {
+        return console.log(
+          'no readings yet. Publish one: mosquitto_pub -t home/test/dht22 -m \'{"temperature": 21.5}\'',
+        );
+      }
       console.log(formatTable(['device', 'sensor', 'metric', 'value', 'taken', 'age', 'status'],
-        rows.map((r) => [r.device, r.sensor, r.metric, `${r.value}${r.unit ? ` ${r.unit}` : ''}`, formatInstant(r.ts, tz), formatAge(now - r.ts.getTime()), r.status ?? '-'])));
+        rows.map((r) => [
+          r.device, r.sensor, r.metric, `${r.value}${r.unit ? ` ${r.unit}` : ''}`,
+          formatInstant(r.ts, tz), formatAge(now - r.ts.getTime()), r.status ?? '-',
+        ])));
     });
 
   program
@@ -67,21 +78,31 @@ export function addDataCommands(program: Command, load: Load): void {
     .option(...tzFlag)
     .action(async (o: { config?: string; json?: boolean; tz?: string }) => {
       const tz = zoneOf(o.tz);
-      const { devices, databaseBytes } = await withMigratedDatabase(load(o).config, 'pimonitor-devices', async (db) => (await import('../storage/device-stats.js')).deviceStats(db));
-      if (o.json) return console.log(JSON.stringify(devices.map((d) => ({ ...d, first_seen: formatInstant(d.first_seen, tz), last_seen: formatInstant(d.last_seen, tz) })), null, 2));
+      const { devices, databaseBytes } = await withMigratedDatabase(load(o).config, 'pimonitor-devices',
+        async (db) => (await import('../storage/device-stats.js')).deviceStats(db));
+      if (o.json) {
+        const times = (d: (typeof devices)[number]) =>
+          ({ first_seen: formatInstant(d.first_seen, tz), last_seen: formatInstant(d.last_seen, tz) });
+        return console.log(JSON.stringify(devices.map((d) => ({ ...d, ...times(d) })), null, 2));
+      }
       if (devices.length === 0) return console.log('no devices yet: none has published.');
       const now = Date.now();
       console.log(formatTable(['device', 'status', 'first seen', 'last seen', 'series', 'values', 'raw kept', 'disk'],
-        devices.map((d) => [d.device, d.status ?? '-', formatInstant(d.first_seen, tz).slice(0, 10), `${formatAge(now - d.last_seen.getTime())} ago`,
+        devices.map((d) => [
+          d.device, d.status ?? '-', formatInstant(d.first_seen, tz).slice(0, 10),
+          `${formatAge(now - d.last_seen.getTime())} ago`,
           String(d.series), formatCount(d.values), formatCount(d.raw_values), `≈${formatBytes(d.bytes)}`])));
       console.log(`\ndatabase ${formatBytes(databaseBytes)}; \`pimonitor db\` shows it table by table.`);
     });
 
   program
     .command('export')
-    .description('stream readings or rollups as CSV, JSON or NDJSON, in constant memory, with a progress bar on a terminal')
+    .description(
+      'stream readings or rollups as CSV, JSON or NDJSON, in constant memory, with a progress bar on a terminal',
+    )
     .addOption(configOption())
-    .option('--from <time>', 'start: ISO 8601 (2026-11-01, 2026-11-01T08:00:00+01:00) or relative (-7d, -12h, -30m)', '-1d')
+    .option('--from <time>',
+      'start: ISO 8601 (2026-11-01, 2026-11-01T08:00:00+01:00) or relative (-7d, -12h, -30m)', '-1d')
     .option('--to <time>', 'end (exclusive), same forms', 'now')
     .option('--device <names>', 'only these devices (comma-separated)')
     .option('--sensor <names>', 'only these sensors (comma-separated)')
@@ -97,8 +118,15 @@ export function addDataCommands(program: Command, load: Load): void {
       const { exportRows, ExportInterrupted } = await import('../storage/export.js');
       const sink: Writable = out ? createWriteStream(out) : process.stdout;
       // Piped into `head`: the reader has gone, which is not an error.
-      if (!out) process.stdout.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' ? process.exit(0) : undefined));
-      if (out) await once(sink, 'open').catch((err: Error) => { throw new ExpectedError(`cannot write ${out}: ${err.message}`); });
+      if (!out) {
+        process.stdout.on('error', (err: NodeJS.ErrnoException) =>
+          (err.code === 'EPIPE' ? process.exit(0) : undefined));
+      }
+      if (out) {
+        await once(sink, 'open').catch((err: Error) => {
+          throw new ExpectedError(`cannot write ${out}: ${err.message}`);
+        });
+      }
       const write = async (text: string) => {
         if (text && !sink.write(text)) await once(sink, 'drain');
       };
@@ -119,8 +147,11 @@ export function addDataCommands(program: Command, load: Load): void {
         // What was written stays (whole rows, in time order), and the exit status and stderr say it is a part.
         if (process.stderr.isTTY) process.stderr.write('\n');
         if (out) await new Promise((resolve) => sink.end(resolve));
-        throw new ExpectedError(`export incomplete: the database failed after ${formatCount(err.rows)} rows (${(err.cause as Error)?.message ?? String(err.cause)}); `
-          + `${out ?? 'the output'} has the rows before ${formatInstant(err.reached, tz)} only; the rest: --from ${formatInstant(err.reached, tz)}`);
+        const cause = (err.cause as Error)?.message ?? String(err.cause);
+        const reached = formatInstant(err.reached, tz);
+        throw new ExpectedError(`export incomplete: the database failed after ${formatCount(err.rows)} rows `
+          + `(${cause}); `
+          + `${out ?? 'the output'} has the rows before ${reached} only; the rest: --from ${reached}`);
       }
       bar.done(rows);
       if (out) {
@@ -128,6 +159,11 @@ export function addDataCommands(program: Command, load: Load): void {
         await once(sink, 'finish');
         console.error(`wrote ${formatCount(rows)} rows to ${out}`);
       }
-      if (rows === 0) console.error(`no ${query.every === 'raw' ? 'readings' : `${query.every} rollups`} between ${formatInstant(query.from, tz)} and ${formatInstant(query.to, tz)}${query.devices ? ` for ${query.devices.join(', ')}` : ''}`);
+      if (rows === 0) {
+        const what = query.every === 'raw' ? 'readings' : `${query.every} rollups`;
+        const devices = query.devices ? ` for ${query.devices.join(', ')}` : '';
+        const between = `between ${formatInstant(query.from, tz)} and ${formatInstant(query.to, tz)}`;
+        console.error(`no ${what} ${between}${devices}`);
+      }
     });
 }

@@ -27,7 +27,9 @@ export interface FlushPolicy {
  * When to write next. Pure. A full batch is written at once ('now'); otherwise the oldest waiting message
  * waits at most flushIntervalMs in all, including the time it spent behind the previous write.
  */
-export function nextFlush(state: FlushState, policy: FlushPolicy, nowMs: number): { at: 'now' } | { at: 'later'; inMs: number } {
+export function nextFlush(
+  state: FlushState, policy: FlushPolicy, nowMs: number,
+): { at: 'now' } | { at: 'later'; inMs: number } {
   if (isFull(state, policy)) return { at: 'now' };
   const waited = nowMs - (state.oldestWaitingSince ?? nowMs);
   return { at: 'later', inMs: Math.max(0, policy.flushIntervalMs - waited) };
@@ -57,7 +59,10 @@ export function batchRowsFor({ backlogMessages, rowsPerMessage }: FlushState, { 
  * Classifies `messages` (in spool order) into the next batch: as many as fit in `batchMaxRows` rows, and
  * always at least one, so a message with more rows than a batch still moves. Pure.
  */
-export function takeBatch(messages: readonly PositionedMessage[], batchMaxRows: number, limits: ValidationLimits, sources: readonly Source[] = []): Item[] {
+export function takeBatch(
+  messages: readonly PositionedMessage[], batchMaxRows: number, limits: ValidationLimits,
+  sources: readonly Source[] = [],
+): Item[] {
   const items: Item[] = [];
   let rows = 0;
   for (const message of messages) {

@@ -16,7 +16,9 @@ export class StopDeadline extends Error {
 /** How a message the database refused is stored instead, one step further each time that fails too. */
 type Fallback = 'as-is' | 'rejected' | 'rejected-plain' | 'skipped';
 /** The step after each; a rejection refused as it is goes straight to its plain form. */
-const NEXT_FALLBACK: Record<Fallback, Exclude<Fallback, 'as-is'>> = { 'as-is': 'rejected', rejected: 'rejected-plain', 'rejected-plain': 'skipped', skipped: 'skipped' };
+const NEXT_FALLBACK: Record<Fallback, Exclude<Fallback, 'as-is'>> = {
+  'as-is': 'rejected', rejected: 'rejected-plain', 'rejected-plain': 'skipped', skipped: 'skipped',
+};
 
 export interface CommitterEvents {
   writeFailed(info: { err: unknown; attempt: number; retryInMs: number }): void;
@@ -72,12 +74,17 @@ export class Committer {
     return stored;
   }
 
-  private async write(items: Array<Item & { fallback: Fallback }>, stored: Array<Item & { fallback?: Fallback }>): Promise<void> {
+  private async write(
+    items: Array<Item & { fallback: Fallback }>, stored: Array<Item & { fallback?: Fallback }>,
+  ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       if (this.aborter.signal.aborted) throw new StopDeadline();
-      const progress: SpoolProgress = { worker: this.options.worker, spoolId: this.options.spoolId(), position: items.at(-1)!.message.end };
+      const progress: SpoolProgress = {
+        worker: this.options.worker, spoolId: this.options.spoolId(), position: items.at(-1)!.message.end,
+      };
+      const entries = items.filter((i) => i.fallback !== 'skipped').map((i) => i.entry);
       try {
-        await this.race(this.options.store.write(toRows(items.filter((i) => i.fallback !== 'skipped').map((i) => i.entry)), progress));
+        await this.race(this.options.store.write(toRows(entries), progress));
         stored.push(...items);
         return;
       } catch (err) {
@@ -102,7 +109,10 @@ export class Committer {
     }
   }
 
-  /** Waits for `write`, or gives up when aborted (the write itself may still finish; the spool keeps the batch either way). */
+  /**
+   * Waits for `write`, or gives up when aborted (the write itself may still finish; the spool keeps the
+   * batch either way).
+   */
   private race(write: Promise<void>): Promise<void> {
     const signal = this.aborter.signal;
     if (signal.aborted) return Promise.reject(new StopDeadline());
@@ -116,12 +126,20 @@ export class Committer {
   private fallBack(item: Item & { fallback: Fallback }, err: unknown): Item & { fallback: Fallback } {
     const error = describeError(err);
     const { message, entry } = item;
-    const next = item.fallback === 'as-is' && entry.kind === 'rejected' ? 'rejected-plain' : NEXT_FALLBACK[item.fallback];
+    const next = item.fallback === 'as-is' && entry.kind === 'rejected'
+      ? 'rejected-plain' : NEXT_FALLBACK[item.fallback];
     this.options.events.isolated({ topic: safeText(message.topic, 200), error, storedAs: next });
     const receivedAt = entry.receivedAt;
     switch (next) {
       case 'rejected':
-        return { message, fallback: next, entry: { kind: 'rejected', source: entry.source, topic: message.topic, payload: message.payload, code: 'database', reason: `the database refused this message: ${error}`, receivedAt } };
+        return {
+          message,
+          fallback: next,
+          entry: {
+            kind: 'rejected', source: entry.source, topic: message.topic, payload: message.payload,
+            code: 'database', reason: `the database refused this message: ${error}`, receivedAt,
+          },
+        };
       case 'rejected-plain':
         // Nothing of the sender's text is left in the row but the bytes: the topic as hex, a fixed reason.
         return {

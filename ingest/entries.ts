@@ -11,9 +11,15 @@ export type Entry =
   | { kind: 'readings'; source: string; readings: Reading[]; receivedAt: Date; refused?: Refusal; renamed?: Renamed }
   | { kind: 'status'; source: string; device: string; status: DeviceStatus; receivedAt: Date; renamed?: Renamed }
   | { kind: 'ignored'; source: string; topic: string; reason: string; receivedAt: Date }
-  | { kind: 'rejected'; source: string; topic: string; payload: Buffer; code: RejectionCode; reason: string; receivedAt: Date };
+  | {
+    kind: 'rejected'; source: string; topic: string; payload: Buffer; code: RejectionCode; reason: string;
+    receivedAt: Date;
+  };
 
-/** A source's device name that is not a legal name, and the name it is stored under (shared/sources/mapping.ts legalName). */
+/**
+ * A source's device name that is not a legal name, and the name it is stored under (shared/sources/mapping.ts
+ * legalName).
+ */
 export interface Renamed {
   name: string;
   device: string;
@@ -35,9 +41,14 @@ export interface Refusal {
  * tests drive them with arbitrary bytes); decodeMessage's catch is the last line, and its `unexpected`
  * code says a bug was found.
  */
-export function classify(topic: string, payload: Buffer, receivedAt: Date, limits: ValidationLimits, sources: readonly Source[] = []): Entry {
+export function classify(
+  topic: string, payload: Buffer, receivedAt: Date, limits: ValidationLimits, sources: readonly Source[] = [],
+): Entry {
   const decoded = decodeMessage(sources, topic, payload, receivedAt, limits);
-  if ('ok' in decoded) return { kind: 'rejected', source: decoded.source, topic, payload, code: decoded.code, reason: decoded.reason, receivedAt };
+  if ('ok' in decoded) {
+    const { source, code, reason } = decoded;
+    return { kind: 'rejected', source, topic, payload, code, reason, receivedAt };
+  }
   switch (decoded.kind) {
     case 'readings': {
       const renamed = renamedIn(sources, topic, decoded.readings[0]?.device);

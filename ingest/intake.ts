@@ -10,13 +10,18 @@ export interface BrokerClient {
   handleMessage: (packet: { topic: string; payload: Buffer | string }, done: (err?: Error) => void) => void;
   on(event: 'connect' | 'offline', listener: () => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
-  subscribe(filters: Record<string, { qos: 1 } | boolean>, callback: (err: Error | null | undefined, granted?: Array<{ topic?: string; qos: number }>) => void): unknown;
+  subscribe(
+    filters: Record<string, { qos: 1 } | boolean>,
+    callback: (err: Error | null | undefined, granted?: Array<{ topic?: string; qos: number }>) => void,
+  ): unknown;
   endAsync(force?: boolean): Promise<void>;
 }
 
 /** `url` may list several brokers (shared/mqtt-connect.ts); `onSwitch` hears each move from one to another. */
-export type ConnectBroker = (url: string, options: IClientOptions, onSwitch?: (event: SwitchEvent) => void) => BrokerClient;
-export const connectMqtt: ConnectBroker = (url, options, onSwitch) => connectBrokers(url, options, onSwitch) as MqttClient as unknown as BrokerClient;
+export type ConnectBroker =
+  (url: string, options: IClientOptions, onSwitch?: (event: SwitchEvent) => void) => BrokerClient;
+export const connectMqtt: ConnectBroker = (url, options, onSwitch) =>
+  connectBrokers(url, options, onSwitch) as MqttClient as unknown as BrokerClient;
 
 export interface IntakeOptions {
   url: string;
@@ -94,7 +99,10 @@ export class Intake extends EventEmitter<IntakeEvents> {
     // reconnectOnConnackError: a login refused once (a password rotation under way) must not stop ingest for good.
     // resubscribe: false, because intake subscribes on every connect itself and must see each answer;
     // MQTT.js's own resubscription reports nothing, and skips a filter it believes it already has.
-    const client = connect(url, { clientId, clean: false, username: username || undefined, password: password || undefined, reconnectPeriod: 1000, reconnectOnConnackError: true, resubscribe: false }, (event) => this.emit('brokerSwitched', event));
+    const client = connect(url, {
+      clientId, clean: false, username: username || undefined, password: password || undefined,
+      reconnectPeriod: 1000, reconnectOnConnackError: true, resubscribe: false,
+    }, (event) => this.emit('brokerSwitched', event));
     this.client = client;
     client.handleMessage = (packet, done) => {
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
@@ -119,7 +127,9 @@ export class Intake extends EventEmitter<IntakeEvents> {
           const filters = Object.fromEntries(subscriptions.map((f) => [f, { qos: 1 as const }]));
           client.subscribe({ ...filters, resubscribe: true }, (err, granted) => {
             const refusedFilters = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic ?? '?');
-            const refused = err || refusedFilters.length ? `the broker refused the subscription to ${err ? subscriptions.join(', ') : refusedFilters.join(', ')}${err ? ` (${err.message})` : ''}` : null;
+            const refusedWhat = err ? `${subscriptions.join(', ')} (${err.message})` : refusedFilters.join(', ');
+            const refused = err || refusedFilters.length
+              ? `the broker refused the subscription to ${refusedWhat}` : null;
             if (refused) {
               this.subscribedNow = false;
               if (first) return reject(new Error(refused));

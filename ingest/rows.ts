@@ -8,9 +8,16 @@ export const REJECTED_PAYLOAD_KEEP_BYTES = 4096;
 const REJECTED_TOPIC_KEEP_CHARS = 1024;
 
 export interface ReadingRow { ts: Date; device: string; sensor: string; metric: string; value: number }
-export interface SeriesRow { device: string; sensor: string; metric: string; unit: string | null; first_ts: Date; last_ts: Date; last_value: number }
-export interface DeviceRow { device: string; first_seen: Date; last_seen: Date; status: string | null; status_changed_at: Date | null }
-export interface RejectedRow { received_at: Date; topic: string; payload: Buffer; payload_bytes: number; code: string; reason: string }
+export interface SeriesRow {
+  device: string; sensor: string; metric: string; unit: string | null;
+  first_ts: Date; last_ts: Date; last_value: number;
+}
+export interface DeviceRow {
+  device: string; first_seen: Date; last_seen: Date; status: string | null; status_changed_at: Date | null;
+}
+export interface RejectedRow {
+  received_at: Date; topic: string; payload: Buffer; payload_bytes: number; code: string; reason: string;
+}
 
 export interface BatchRows {
   readings: ReadingRow[];
@@ -30,7 +37,10 @@ export function toRows(entries: readonly Entry[]): BatchRows {
 
   const seeDevice = (device: string, at: Date): DeviceRow => {
     let row = devices.get(device);
-    if (!row) devices.set(device, (row = { device, first_seen: at, last_seen: at, status: null, status_changed_at: null }));
+    if (!row) {
+      row = { device, first_seen: at, last_seen: at, status: null, status_changed_at: null };
+      devices.set(device, row);
+    }
     if (at < row.first_seen) row.first_seen = at;
     if (at > row.last_seen) row.last_seen = at;
     return row;
@@ -65,7 +75,9 @@ export function toRows(entries: readonly Entry[]): BatchRows {
   return { readings, series: foldSeries(readings), devices: byDevice, rejected };
 }
 
-function rejectedRow(r: { topic: string; payload: Buffer; code: string; reason: string; receivedAt: Date }): RejectedRow {
+function rejectedRow(
+  r: { topic: string; payload: Buffer; code: string; reason: string; receivedAt: Date },
+): RejectedRow {
   return {
     received_at: r.receivedAt,
     // The payload is bytea and kept as it came; the texts are made storable (no NUL, valid UTF-8).
@@ -77,7 +89,10 @@ function rejectedRow(r: { topic: string; payload: Buffer; code: string; reason: 
   };
 }
 
-/** A series as one map key. Names cannot contain NUL (the contract allows A-Z a-z 0-9 _ -), so it separates them safely. */
+/**
+ * A series as one map key. Names cannot contain NUL (the contract allows A-Z a-z 0-9 _ -), so it separates
+ * them safely.
+ */
 export const seriesKey = (device: string, sensor: string, metric: string) => `${device}\0${sensor}\0${metric}`;
 
 /** One row per series with the widest times and the newest value. */
@@ -86,8 +101,9 @@ export function foldSeries(readings: readonly ReadingRow[]): SeriesRow[] {
   for (const { ts, device, sensor, metric, value } of readings) {
     const key = seriesKey(device, sensor, metric);
     const s = series.get(key);
-    if (!s) series.set(key, { device, sensor, metric, unit: unitOf(metric), first_ts: ts, last_ts: ts, last_value: value });
-    else {
+    if (!s) {
+      series.set(key, { device, sensor, metric, unit: unitOf(metric), first_ts: ts, last_ts: ts, last_value: value });
+    } else {
       if (ts < s.first_ts) s.first_ts = ts;
       // Strictly newer: on a tie the first delivery stays, as in readings_raw.
       if (ts > s.last_ts) {

@@ -53,7 +53,9 @@ export class SeriesQuota {
     readonly limit: number,
     private readonly windowMs = SERIES_QUOTA_WINDOW_MS,
   ) {
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new Error(`the series quota must be a whole number of at least 1, not ${limit}`);
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new Error(`the series quota must be a whole number of at least 1, not ${limit}`);
+    }
   }
 
   /**
@@ -100,7 +102,9 @@ export class SeriesQuota {
             created++;
             admitted = true;
           } else {
-            if (!window.refusing) reached = { device: reading.device, until: new Date(window.times[0]! + this.windowMs) };
+            if (!window.refusing) {
+              reached = { device: reading.device, until: new Date(window.times[0]! + this.windowMs) };
+            }
             window.refusing = true;
             refusedDevice ??= { device: reading.device, window };
             refusedNames.push(`${reading.sensor}/${m.metric}`);
@@ -114,11 +118,16 @@ export class SeriesQuota {
     });
     if (!kept) return { item, created, refused: 0 };
     const { device, window } = refusedDevice!;
-    const reason = refusalReason(device, this.limit, refusedNames, new Date(window.times[0]! + this.windowMs), kept.length > 0);
+    const until = new Date(window.times[0]! + this.windowMs);
+    const reason = refusalReason(device, this.limit, refusedNames, until, kept.length > 0);
     const refusal = { code: 'quota' as const, reason };
+    const { topic, payload } = message;
     const next: Item = kept.length > 0
-      ? { message, entry: { ...entry, readings: kept, refused: { topic: message.topic, payload: message.payload, ...refusal } } }
-      : { message, entry: { kind: 'rejected', source: entry.source, topic: message.topic, payload: message.payload, ...refusal, receivedAt: entry.receivedAt } };
+      ? { message, entry: { ...entry, readings: kept, refused: { topic, payload, ...refusal } } }
+      : {
+        message,
+        entry: { kind: 'rejected', source: entry.source, topic, payload, ...refusal, receivedAt: entry.receivedAt },
+      };
     return { item: next, created, refused: refusedNames.length, reached };
   }
 
@@ -178,10 +187,16 @@ export class SeriesQuota {
 }
 
 /** The reason stored with a refusal: who, how many, which setting, which series, until when. */
-export function refusalReason(device: string, limit: number, refused: readonly string[], until: Date, partly: boolean): string {
+export function refusalReason(
+  device: string, limit: number, refused: readonly string[], until: Date, partly: boolean,
+): string {
   const unique = [...new Set(refused)];
   const named = unique.slice(0, 5).map((s) => `"${s}"`).join(', ');
   const more = unique.length > 5 ? ` and ${unique.length - 5} more` : '';
-  const rest = partly ? '; the rest of this message and the series the device already has are stored' : '; the series the device already has are still stored';
-  return `device ${device} created ${limit} new series in the last hour (${SERIES_QUOTA_SETTING}=${limit}); ${named}${more} ${unique.length === 1 ? 'is' : 'are'} refused until ${until.toISOString()}${rest}`;
+  const rest = partly
+    ? '; the rest of this message and the series the device already has are stored'
+    : '; the series the device already has are still stored';
+  const verb = unique.length === 1 ? 'is' : 'are';
+  return `device ${device} created ${limit} new series in the last hour (${SERIES_QUOTA_SETTING}=${limit}); `
+    + `${named}${more} ${verb} refused until ${until.toISOString()}${rest}`;
 }

@@ -92,7 +92,9 @@ export function createBatchStore(db: Db, { copy = 'auto', timeoutMs = 30_000 }: 
     },
     knownSeries() {
       type Row = { device: string; sensor: string; metric: string; age_ms: number | null };
-      return db.map(knownSeries, [], (r: Row) => ({ device: r.device, sensor: r.sensor, metric: r.metric, ageMs: r.age_ms }));
+      return db.map(knownSeries, [], (r: Row) => ({
+        device: r.device, sensor: r.sensor, metric: r.metric, ageMs: r.age_ms,
+      }));
     },
   };
 }

@@ -25,6 +25,12 @@ export interface IngestStats {
   bySource: Record<string, SourceCounts>;
 }
 
+/** Every count at 0, for a worker that has just started. */
+export const emptyStats = (): IngestStats => ({
+  messages: 0, skipped: 0, rowsWritten: 0, rejected: 0, batches: 0, replayed: 0, dropped: 0, subscribeRefused: 0,
+  brokerSwitches: 0, seriesCreated: 0, seriesRefused: 0, renamedNames: 0, bySource: {},
+});
+
 export interface SourceCounts {
   stored: number;
   rejected: number;
@@ -47,6 +53,9 @@ export interface IngestEvents {
   failed: [{ during: string; err: unknown }];
   /** A device reached its quota of new series for the hour: once per episode, not per message. */
   seriesQuotaReached: [{ device: string; limit: number; until: Date }];
-  /** A source's device name that is not legal was first stored, under `device`: once per name; `count` such names so far. */
+  /**
+   * A source's device name that is not legal was first stored, under `device`: once per name; `count` such
+   * names so far.
+   */
   renamed: [{ source: string; name: string; device: string; count: number }];
 }

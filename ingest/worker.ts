@@ -1,48 +1,18 @@
 import { EventEmitter } from 'node:events';
-import type { ValidationLimits } from '../shared/contract.js';
 import { deviceKeyOf, subscriptionsOf } from '../shared/sources/decode.js';
-import type { Source } from '../shared/sources/source.js';
-import type { BackoffOptions } from '../shared/backoff.js';
 import type { Spool } from '../shared/spool/spool.js';
 import { batchRowsFor, isFull, nextFlush, rowsOf, takeBatch, type FlushState, type Item } from './batcher.js';
 import { Committer, StopDeadline } from './committer.js';
 import { rowCount } from './entries.js';
-import { Intake, type ConnectBroker } from './intake.js';
-import { owns, type Partition } from '../shared/partition.js';
-import type { BatchStore } from './store.js';
+import { Intake } from './intake.js';
+import { owns } from '../shared/partition.js';
 import { FirstSeen } from './first-seen.js';
 import { SeriesQuota } from './series-quota.js';
-import type { IngestEvents, IngestStats } from './worker-events.js';
+import { emptyStats, type IngestEvents, type IngestStats } from './worker-events.js';
+import type { IngestOptions } from './worker-options.js';
 
 export type { IngestEvents, IngestStats, SourceCounts } from './worker-events.js';
-
-export interface IngestOptions {
-  url: string;
-  clientId: string;
-  username?: string;
-  password?: string;
-  batchMaxRows: number;
-  flushIntervalMs: number;
-  spool: Spool;
-  /** Past this many spooled bytes not yet in the database, PUBACKs are held and the broker keeps the rest. */
-  spoolMaxBytes: number;
-  /** How often the spool is fsynced: what a power cut can lose at most. */
-  syncIntervalMs: number;
-  limits: ValidationLimits;
-  store: BatchStore;
-  /** Devices of other projects read beside pimonitor's own (shared/sources); none when absent. */
-  sources?: readonly Source[];
-  /** This worker's share of the devices; all when absent. */
-  partition?: Partition;
-  /** Subscribe as $share/<group>/… (brokers with shared subscriptions). */
-  shareGroup?: string;
-  /** New series one device may create per hour of receive time (ingest/series-quota.ts); no quota when absent or 0. */
-  maxNewSeriesPerDevicePerHour?: number;
-  backoff?: BackoffOptions;
-  /** Injected so tests can drive the transport and the clock. */
-  connect?: ConnectBroker;
-  now?: () => number;
-}
+export type { IngestOptions } from './worker-options.js';
 
 /**
  * The ingest worker: intake (broker → spool, PUBACK after the append), a batcher (when to write, what
@@ -57,7 +27,7 @@ export interface IngestOptions {
  * call twice, never rejects. Core events are emitted; the entry point decides what to log.
  */
 export class IngestWorker extends EventEmitter<IngestEvents> {
-  readonly stats: IngestStats = { messages: 0, skipped: 0, rowsWritten: 0, rejected: 0, batches: 0, replayed: 0, dropped: 0, subscribeRefused: 0, brokerSwitches: 0, seriesCreated: 0, seriesRefused: 0, renamedNames: 0, bySource: {} };
+  readonly stats: IngestStats = emptyStats();
   private readonly renamed = new FirstSeen(10_000);
   /** Spool position up to which the database has everything. */
   private cursor = 0;
@@ -81,7 +51,8 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
     if (options.maxNewSeriesPerDevicePerHour) this.quota = new SeriesQuota(options.maxNewSeriesPerDevicePerHour);
     const partition = options.partition ?? { index: 0, count: 1 };
     const sources = options.sources ?? [];
-    const subscriptions = subscriptionsOf(sources).map((f) => (options.shareGroup ? `$share/${options.shareGroup}/${f}` : f));
+    const subscriptions = subscriptionsOf(sources)
+      .map((f) => (options.shareGroup ? `$share/${options.shareGroup}/${f}` : f));
     this.intake = new Intake({
       url: options.url,
       clientId: options.clientId,
@@ -102,8 +73,11 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
     this.intake.on('subscribed', () => this.emit('connected'));
     this.intake.on('disconnected', () => this.emit('disconnected'));
     this.intake.on('brokerError', (err) => this.emit('brokerError', err));
-    this.intake.on('brokerSwitched', (event) => this.emit('brokerSwitched', { ...event, switches: ++this.stats.brokerSwitches }));
-    this.intake.on('flushFailed', (err) => this.emit('failed', { during: 'writing received messages to the spool (not acknowledged: the broker sends them again)', err }));
+    this.intake.on('brokerSwitched', (event) =>
+      this.emit('brokerSwitched', { ...event, switches: ++this.stats.brokerSwitches }));
+    this.intake.on('flushFailed', (err) => this.emit('failed', {
+      during: 'writing received messages to the spool (not acknowledged: the broker sends them again)', err,
+    }));
     this.intake.on('subscribeRefused', (info) => {
       this.stats.subscribeRefused++;
       this.emit('subscribeRefused', info);
@@ -155,7 +129,8 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
         this.emit('replaying', { bytes: this.backlogBytes });
         this.schedule();
       }
-      this.syncTimer = setInterval(() => spool.sync().catch((err: Error) => this.emit('syncFailed', err)), this.options.syncIntervalMs);
+      const sync = () => spool.sync().catch((err: Error) => this.emit('syncFailed', err));
+      this.syncTimer = setInterval(sync, this.options.syncIntervalMs);
       await this.intake.start();
     } catch (err) {
       await this.stop({ timeoutMs: 0 });
@@ -270,7 +245,8 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
   private committed(items: Array<Item & { fallback?: string }>): void {
     const position = items.at(-1)!.message.end;
     this.cursor = position;
-    this.flushState.backlogMessages = this.cursor === this.spool.head ? 0 : Math.max(0, this.flushState.backlogMessages - items.length);
+    this.flushState.backlogMessages = this.cursor === this.spool.head
+      ? 0 : Math.max(0, this.flushState.backlogMessages - items.length);
     this.spool.release(position);
     this.stats.batches++;
     for (const { entry, message, fallback } of items) {
@@ -286,10 +262,13 @@ export class IngestWorker extends EventEmitter<IngestEvents> {
       } else {
         counts.stored++;
         this.stats.rowsWritten += rowCount(entry);
-        if (entry.renamed && this.renamed.add(`${entry.source}\u0000${entry.renamed.name}`)) this.emit('renamed', { source: entry.source, ...entry.renamed, count: ++this.stats.renamedNames });
+        if (entry.renamed && this.renamed.add(`${entry.source}\u0000${entry.renamed.name}`)) {
+          this.emit('renamed', { source: entry.source, ...entry.renamed, count: ++this.stats.renamedNames });
+        }
         if (entry.kind === 'readings' && entry.refused) {
           this.stats.rejected++;
-          this.emit('rejected', { topic: entry.refused.topic, code: entry.refused.code, reason: entry.refused.reason, source: entry.source });
+          const { topic, code, reason } = entry.refused;
+          this.emit('rejected', { topic, code, reason, source: entry.source });
         }
       }
     }

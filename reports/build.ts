@@ -63,7 +63,8 @@ export async function buildReport(db: Db, spec: ReportSpec, o: BuildOptions): Pr
   const summary = summarise(data, o.timeZone);
   const heading: Heading = {
     title: spec.title, period: period.label, timeZone: o.timeZone,
-    generatedAt: new Intl.DateTimeFormat('en-GB', { timeZone: o.timeZone, dateStyle: 'medium', timeStyle: 'short' }).format(o.now),
+    generatedAt: new Intl.DateTimeFormat('en-GB', { timeZone: o.timeZone, dateStyle: 'medium', timeStyle: 'short' })
+      .format(o.now),
     command: o.command ?? `pimonitor report --send-now ${spec.name}`,
   };
   const fired = data.alerts.filter((a) => a.kind === 'fired').length;

@@ -22,7 +22,10 @@ export interface Mail {
 export function mailOf(report: BuiltReport, from: string): Mail {
   return {
     from, to: report.spec.to, subject: report.subject, text: report.text, html: report.html,
-    attachments: report.images.map((i) => ({ filename: i.filename, content: Buffer.from(i.png), cid: i.cid, contentType: 'image/png', contentDisposition: 'inline' })),
+    attachments: report.images.map((i) => ({
+      filename: i.filename, content: Buffer.from(i.png), cid: i.cid,
+      contentType: 'image/png', contentDisposition: 'inline',
+    })),
   };
 }
 

@@ -14,8 +14,9 @@ export async function runReports(config: Config): Promise<void> {
   const log = createLogger('reports', config.log.level);
   const reports = reportsSetup(config);
   const url = databaseUrlOf(config);
-  await migrateWhenReachable(url, { connectTimeoutMs: config.database.connectTimeoutMs, applicationName: 'pimonitor-reports-migrate', log });
-  const db = connect(url, { poolSize: 3, applicationName: 'pimonitor-reports', queryTimeoutMs: config.database.queryTimeoutMs, connectTimeoutMs: config.database.connectTimeoutMs });
+  const { connectTimeoutMs, queryTimeoutMs } = config.database;
+  await migrateWhenReachable(url, { connectTimeoutMs, applicationName: 'pimonitor-reports-migrate', log });
+  const db = connect(url, { poolSize: 3, applicationName: 'pimonitor-reports', queryTimeoutMs, connectTimeoutMs });
   const rasteriser = await loadRasteriser();
   const mailer = await reportMailer(config, reports);
   const scheduler = new ReportScheduler(db, {
@@ -24,11 +25,15 @@ export async function runReports(config: Config): Promise<void> {
     deliver: async (spec, runAt) => (await makeAndDeliver({ db, config, rasteriser, mailer }, spec, runAt)).what,
   });
   scheduler.on('delivered', (e) => log.info(e, 'report delivered'));
-  scheduler.on('failed', (e) => (e.retryAt ? log.warn(e, 'report failed; retrying later') : log.error(e, 'report given up')));
+  scheduler.on('failed', (e) =>
+    (e.retryAt ? log.warn(e, 'report failed; retrying later') : log.error(e, 'report given up')));
   scheduler.on('missed', (e) => log.warn(e, 'runs missed while not running; sending the latest once'));
   // Once per streak, then every half hour: a database away for a night is one line, not 1,000.
   scheduler.on('error', ({ err, streak }) => {
-    if (streak === 1 || streak % 60 === 0) log.warn({ err: (err as Error)?.message, failures: streak }, 'checking the report schedule failed; retrying every 30 s');
+    if (streak === 1 || streak % 60 === 0) {
+      const failed = { err: (err as Error)?.message, failures: streak };
+      log.warn(failed, 'checking the report schedule failed; retrying every 30 s');
+    }
   });
   stopOnSignal(async () => {
     await scheduler.stop({ timeoutMs: 10_000 });
@@ -40,6 +45,9 @@ export async function runReports(config: Config): Promise<void> {
   const now = new Date();
   log.info({
     database: redactUrl(url), charts: rasteriser.kind,
-    reports: reports.map((r) => `${r.name}: ${r.schedule} ${timeZoneOf(config, r)}, next ${nextRunAfter(r.schedule, timeZoneOf(config, r), now)?.toISOString() ?? 'never'}`),
+    reports: reports.map((r) => {
+      const next = nextRunAfter(r.schedule, timeZoneOf(config, r), now)?.toISOString() ?? 'never';
+      return `${r.name}: ${r.schedule} ${timeZoneOf(config, r)}, next ${next}`;
+    }),
   }, 'report scheduler running');
 }

@@ -4,7 +4,9 @@ import type { Db } from '../shared/db.js';
 import { Periodic } from '../shared/periodic.js';
 import { dueRun, nextRunAfter, periodOf } from './period.js';
 import type { ReportSpec } from './spec.js';
-import { claimDueRuns, lastScheduled, markDelivered, markFailed, nextRetryAt, recordRun, type RunRow } from './store.js';
+import {
+  claimDueRuns, lastScheduled, markDelivered, markFailed, nextRetryAt, recordRun, type RunRow,
+} from './store.js';
 
 export interface SchedulerOptions {
   reports: readonly ReportSpec[];
@@ -12,7 +14,10 @@ export interface SchedulerOptions {
   /** Makes and delivers one run; rejects when it could not (it is retried). Returns what it did, for the log. */
   deliver: (spec: ReportSpec, scheduledFor: Date) => Promise<string>;
   maxAttempts: number;
-  /** The longest sleep: a clock that jumps (a Pi without a battery clock setting its time at boot) is noticed this soon. */
+  /**
+   * The longest sleep: a clock that jumps (a Pi without a battery clock setting its time at boot) is
+   * noticed this soon.
+   */
   maxSleepMs?: number;
   /** How long an attempt holds its run before another scheduler may take it. */
   leaseMs?: number;
@@ -79,10 +84,13 @@ export class ReportScheduler extends EventEmitter<SchedulerEvents> {
       const last = await lastScheduled(this.db, spec.name);
       const due = dueRun(spec.schedule, tz, last ?? this.startedAt, now);
       if (due) {
-        if (due.missed > 0) this.emit('missed', { report: spec.name, scheduledFor: due.scheduledFor, missed: due.missed });
+        if (due.missed > 0) {
+          this.emit('missed', { report: spec.name, scheduledFor: due.scheduledFor, missed: due.missed });
+        }
         await recordRun(this.db, spec.name, due.scheduledFor, periodOf(spec.period, due.scheduledFor, tz), now);
       }
-      for (const run of await claimDueRuns(this.db, spec.name, now, this.options.leaseMs ?? 15 * 60_000)) await this.attempt(spec, run, now);
+      const runs = await claimDueRuns(this.db, spec.name, now, this.options.leaseMs ?? 15 * 60_000);
+      for (const run of runs) await this.attempt(spec, run, now);
       const next = nextRunAfter(spec.schedule, tz, due?.scheduledFor ?? last ?? this.startedAt);
       if (next) wake = Math.min(wake, next.getTime());
     }
@@ -99,9 +107,12 @@ export class ReportScheduler extends EventEmitter<SchedulerEvents> {
       this.emit('delivered', { report: spec.name, scheduledFor: run.scheduled_for, attempt: run.attempts, what });
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
-      const retryAt = run.attempts >= this.options.maxAttempts ? null : new Date(now.getTime() + backoffMs(run.attempts, RETRY, this.options.random));
+      const retryAt = run.attempts >= this.options.maxAttempts
+        ? null : new Date(now.getTime() + backoffMs(run.attempts, RETRY, this.options.random));
       await markFailed(this.db, run, error, retryAt, now);
-      this.emit('failed', { report: spec.name, scheduledFor: run.scheduled_for, attempt: run.attempts, error, retryAt });
+      this.emit('failed', {
+        report: spec.name, scheduledFor: run.scheduled_for, attempt: run.attempts, error, retryAt,
+      });
     }
   }
 }

@@ -25,12 +25,15 @@ export function databaseProblem(err: unknown, at?: DatabaseAt, depth = 0): strin
   if (!err || typeof err !== 'object') return null;
   const { code, message, errors } = err as { code?: unknown; message?: unknown; errors?: unknown };
   const where = at ? ` at ${at.url}` : '';
-  if (typeof code === 'string' && typeof message === 'string' && REFUSED[code]) return `the database${where} refused: ${message}; ${REFUSED[code]}`;
+  if (typeof code === 'string' && typeof message === 'string' && REFUSED[code]) {
+    return `the database${where} refused: ${message}; ${REFUSED[code]}`;
+  }
   const timedOut = err instanceof Error && /timeout/i.test(err.message);
   if ((typeof code === 'string' && UNREACHABLE.has(code)) || timedOut) {
     const why = typeof code === 'string' ? code : 'timeout';
     return at?.embedded
-      ? `cannot reach the embedded database${where} (${why}): start it with \`pimonitor up\` (or \`npm start\`), or set DATABASE_URL to your PostgreSQL`
+      ? `cannot reach the embedded database${where} (${why}): start it with \`pimonitor up\` (or \`npm start\`), `
+        + 'or set DATABASE_URL to your PostgreSQL'
       : `cannot reach the database${where} (${why}): is PostgreSQL running, and is DATABASE_URL right?`;
   }
   // Node reports a refused connection to a name with several addresses (localhost) as an AggregateError.

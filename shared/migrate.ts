@@ -43,7 +43,11 @@ export function listMigrations(dir = SQL_DIR): Migration[] {
     .map((f) => ({ version: Number(f.match![1]), name: f.name, path: join(dir, f.name) }))
     .sort((a, b) => a.version - b.version);
   migrations.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`migration ${m.name}: expected version ${String(i + 1).padStart(3, '0')} (versions must run 001, 002, … without gaps or repeats)`);
+    if (m.version === i + 1) return;
+    const expected = String(i + 1).padStart(3, '0');
+    throw new Error(
+      `migration ${m.name}: expected version ${expected} (versions must run 001, 002, … without gaps or repeats)`,
+    );
   });
   return migrations;
 }
@@ -52,7 +56,9 @@ export function listMigrations(dir = SQL_DIR): Migration[] {
  * Applies the migrations the database lacks, each in its own transaction under an advisory lock,
  * recording each in schema_migrations. Safe to run again and from several processes at once.
  */
-export async function migrate(db: Db, onApplied: (m: Migration) => void = () => {}, dir = SQL_DIR): Promise<MigrationResult> {
+export async function migrate(
+  db: Db, onApplied: (m: Migration) => void = () => {}, dir = SQL_DIR,
+): Promise<MigrationResult> {
   const migrations = listMigrations(dir);
   await db.tx(async (t) => {
     await t.one(SQL.lock, { key: MIGRATION_LOCK_KEY });
@@ -87,18 +93,24 @@ export async function migrate(db: Db, onApplied: (m: Migration) => void = () => 
  * migration may rewrite a large table), waiting with backoff while the database is not reachable yet
  * (a Pi that boots its workers before PostgreSQL). Anything else (a broken migration) is thrown.
  */
-export async function migrateWhenReachable(url: string, { connectTimeoutMs, applicationName, log }: { connectTimeoutMs: number; applicationName: string; log: Logger }): Promise<void> {
+export async function migrateWhenReachable(
+  url: string,
+  { connectTimeoutMs, applicationName, log }: { connectTimeoutMs: number; applicationName: string; log: Logger },
+): Promise<void> {
   const db = connect(url, { poolSize: 1, applicationName, queryTimeoutMs: 0, connectTimeoutMs });
   try {
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await migrate(db, (m) => log.info({ migration: m.name }, 'applied migration'));
-        if (result.newerThanCode) log.warn({ version: result.version }, 'the database schema is newer than this pimonitor; upgrade pimonitor');
+        if (result.newerThanCode) {
+          log.warn({ version: result.version }, 'the database schema is newer than this pimonitor; upgrade pimonitor');
+        }
         return;
       } catch (err) {
         if (classifyDbError(err) !== 'transient') throw err;
         const retryInMs = backoffMs(attempt);
-        log.warn({ database: redactUrl(url), err: (err as Error).message, retryInMs }, 'database not reachable yet; retrying');
+        const why = { database: redactUrl(url), err: (err as Error).message, retryInMs };
+        log.warn(why, 'database not reachable yet; retrying');
         await new Promise((resolve) => setTimeout(resolve, retryInMs));
       }
     }
