@@ -34,7 +34,9 @@ afterEach(async () => {
 });
 
 async function journalAtAnswer(qos: 1 | 2, retain: boolean) {
-  const persistence = new FilePersistence({ dir: mkdtempSync(join(tmpdir(), 'pimonitor-acks-')), log, fsyncIntervalMs: 1000, compactBytes: 64 << 20 });
+  const persistence = new FilePersistence({
+    dir: mkdtempSync(join(tmpdir(), 'pimonitor-acks-')), log, fsyncIntervalMs: 1000, compactBytes: 64 << 20,
+  });
   broker = await startBroker({ host: '127.0.0.1', port: 0, log, persistence });
   const url = `mqtt://127.0.0.1:${broker.port}`;
   const ingest = await mqtt.connectAsync(url, { clientId: 'ingest', clean: false });
@@ -68,16 +70,22 @@ test.each([
   [1, false],
   [1, true],
   [2, false],
-] as const)('QoS %i (retained: %s): at the answer the message is in the journal; restarted from it, it is queued for ingest', async (qos, retain) => {
-  const journal = await journalAtAnswer(qos, retain);
-  const ops = parseJournal(journal).ops.map((o) => o.op);
-  expect(ops).toContain('enqueue');
-  if (retain) expect(ops).toContain('retain');
-  expect(await queuedAfterRestart(journal)).toEqual(['hello']);
-}, 20_000);
+] as const)(
+  'QoS %i (retained: %s): at the answer the message is in the journal; restarted from it, it is queued for ingest',
+  async (qos, retain) => {
+    const journal = await journalAtAnswer(qos, retain);
+    const ops = parseJournal(journal).ops.map((o) => o.op);
+    expect(ops).toContain('enqueue');
+    if (retain) expect(ops).toContain('retain');
+    expect(await queuedAfterRestart(journal)).toEqual(['hello']);
+  },
+  20_000,
+);
 
 test('memory and journal agree on order when a compaction ends (operations that waited go first)', async () => {
-  const p = new FilePersistence({ dir: mkdtempSync(join(tmpdir(), 'pimonitor-acks-')), log, fsyncIntervalMs: 1000, compactBytes: 4096 });
+  const p = new FilePersistence({
+    dir: mkdtempSync(join(tmpdir(), 'pimonitor-acks-')), log, fsyncIntervalMs: 1000, compactBytes: 4096,
+  });
   await p.setup({ id: 'b' });
   const hooks = p as unknown as { writeSnapshot: () => Promise<{ file: Writable }>; compacting: boolean };
   const writeSnapshot = hooks.writeSnapshot.bind(p);
@@ -88,7 +96,10 @@ test('memory and journal agree on order when a compaction ends (operations that 
     slow(next.file, 100);
     return next;
   };
-  const message = (n: number) => ({ cmd: 'publish', topic: 'home/a/t', payload: Buffer.from(`m${n}`), qos: 1, retain: false, dup: false, brokerId: 'b', brokerCounter: n });
+  const message = (n: number) => ({
+    cmd: 'publish', topic: 'home/a/t', payload: Buffer.from(`m${n}`), qos: 1, retain: false, dup: false, brokerId: 'b',
+    brokerCounter: n,
+  });
   for (let i = 1000; !hooks.compacting; i++) {
     await p.storeRetained({ ...message(i), topic: `fill/${i}`, retain: true, payload: Buffer.alloc(200, 1) });
     await new Promise((r) => setImmediate(r));
@@ -105,7 +116,8 @@ test('memory and journal agree on order when a compaction ends (operations that 
   await replayed.setup({ id: 'b' });
   await replayOps(replayed, new StateIndex(), parseJournal(readFileSync(p.path)).ops);
   const fromFile: string[] = [];
-  for await (const q of replayed.outgoingStream({ id: 'ingest' })) fromFile.push(String((q as { payload: Buffer }).payload));
+  for await (const q of replayed.outgoingStream({ id: 'ingest' }))
+    fromFile.push(String((q as { payload: Buffer }).payload));
   expect(live).toEqual(['m1', 'm2']);
   expect(fromFile).toEqual(live);
 }, 20_000);

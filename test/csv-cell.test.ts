@@ -55,19 +55,43 @@ test.each([
 
 test('the export serializer (pimonitor export and /api/history.csv): names are text, values are numbers', () => {
   const csv = serializer('csv', 'raw', 'UTC');
-  const page = csv.page([{ time: new Date('2026-03-29T08:00:00Z'), device: 'kitchen', sensor: '-A1-B1', metric: 'temperature', unit: '=1+1', value: -3.5 }]);
+  const page = csv.page([
+    {
+      time: new Date('2026-03-29T08:00:00Z'), device: 'kitchen', sensor: '-A1-B1', metric: 'temperature', unit: '=1+1',
+      value: -3.5,
+    },
+  ]);
   expect(page).toBe(`2026-03-29T08:00:00Z,kitchen,"'-A1-B1",temperature,"'=1+1",-3.5\r\n`);
-  const rollup = serializer('csv', '1h', 'UTC').page([{ time: new Date('2026-03-29T08:00:00Z'), device: '+d', sensor: 's', metric: 'm', unit: null, count: 60, avg: -0.25, min: -1, max: 0.5 }]);
-  expect(parseLine(rollup.trimEnd())).toEqual(['2026-03-29T08:00:00Z', "'+d", 's', 'm', '', '60', '-0.25', '-1', '0.5']);
+  const rollup = serializer('csv', '1h', 'UTC').page([
+    {
+      time: new Date('2026-03-29T08:00:00Z'), device: '+d', sensor: 's', metric: 'm', unit: null, count: 60, avg: -0.25,
+      min: -1, max: 0.5,
+    },
+  ]);
+  expect(parseLine(rollup.trimEnd())).toEqual([
+    '2026-03-29T08:00:00Z', "'+d", 's', 'm', '', '60', '-0.25', '-1', '0.5',
+  ]);
 });
 
-test('any text cell reads back as itself, or as itself behind a quote when a spreadsheet would take it for a formula; any number as itself', () => {
-  const text = fc.oneof(fc.string(), fc.string({ unit: fc.constantFrom('=', '+', '-', '@', '\t', '\r', '\n', '"', ',', 'a', '1', ' ') }));
-  fc.assert(fc.property(fc.array(text, { minLength: 1, maxLength: 5 }), fc.double({ noNaN: true, noDefaultInfinity: true }), (cells, number) => {
-    const line = [...cells.map((c) => csvCell(c, 'text')), csvCell(number, 'number')].join(',');
-    const read = parseLine(line);
-    expect(read.slice(0, -1)).toEqual(cells.map((c) => (/^[=+\-@\t\r]/.test(c) ? `'${c}` : c)));
-    for (const cell of read.slice(0, -1)) expect(cell).not.toMatch(/^[=+\-@\t\r]/);
-    expect(Number(read.at(-1)) === number).toBe(true); // -0 is written 0, as before
-  }), { seed: FUZZ_SEED, numRuns: fuzzRuns(2000) });
-});
+test(
+  'any text cell reads back as itself, or as itself behind a quote when a spreadsheet would take it for a formula; ' +
+    'any number as itself',
+  () => {
+    const text = fc.oneof(
+      fc.string(), fc.string({ unit: fc.constantFrom('=', '+', '-', '@', '\t', '\r', '\n', '"', ',', 'a', '1', ' ') }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(text, { minLength: 1, maxLength: 5 }), fc.double({ noNaN: true, noDefaultInfinity: true }),
+        (cells, number) => {
+          const line = [...cells.map((c) => csvCell(c, 'text')), csvCell(number, 'number')].join(',');
+          const read = parseLine(line);
+          expect(read.slice(0, -1)).toEqual(cells.map((c) => (/^[=+\-@\t\r]/.test(c) ? `'${c}` : c)));
+          for (const cell of read.slice(0, -1)) expect(cell).not.toMatch(/^[=+\-@\t\r]/);
+          expect(Number(read.at(-1)) === number).toBe(true); // -0 is written 0, as before
+        },
+      ),
+      { seed: FUZZ_SEED, numRuns: fuzzRuns(2000) },
+    );
+  },
+);

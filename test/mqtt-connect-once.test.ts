@@ -30,18 +30,31 @@ test('no broker of the list answers: one error naming each broker and its cause'
   }
 }, 20_000);
 
-test('one URL with a comma in its password or query is one broker, as before lists (it was split and refused)', async () => {
-  const { parseBrokerList } = await import('../shared/mqtt-connect.js');
-  expect(parseBrokerList('mqtt://user:pa,ss@n1:1883')).toEqual({ ok: true, urls: ['mqtt://user:pa,ss@n1:1883'] });
-  expect(parseBrokerList('wss://n1/mqtt?tags=a,b')).toEqual({ ok: true, urls: ['wss://n1/mqtt?tags=a,b'] });
-  expect(parseBrokerList(['mqtt://user:pa,ss@n1:1883'])).toEqual({ ok: true, urls: ['mqtt://user:pa,ss@n1:1883'] });
-  // A list stays a list, and its mistakes are still named entry by entry.
-  expect(parseBrokerList('mqtt://a,mqtt://b')).toEqual({ ok: true, urls: ['mqtt://a', 'mqtt://b'] });
-  // Without ports a list also reads as one URL whose host has a comma ('a,mqtt'): still a list.
-  expect(parseBrokerList('mqtt://a,mqtt://a')).toMatchObject({ ok: false, reason: expect.stringContaining('mqtt://a is listed twice') });
-  expect(parseBrokerList('mqtt://a,ws://b/mqtt')).toMatchObject({ ok: false, reason: expect.stringContaining('is a WebSocket URL') });
-  expect(parseBrokerList('mqtt://a,mqtt://u:p@b')).toMatchObject({ ok: false, reason: expect.stringContaining('MQTT_USERNAME') });
-  expect(parseBrokerList('mqtt://n1:1883,n2:1883')).toMatchObject({ ok: false, reason: expect.stringContaining('broker 2 of 2 ("n2:1883")') });
-  // In a file's list an entry with a comma would read as two once joined into MQTT_URL: refused.
-  expect(parseBrokerList(['mqtt://a:1/?x=1,2', 'mqtt://b:2'])).toMatchObject({ ok: false, reason: expect.stringContaining('broker 1 of 2 ("mqtt://a:1/?x=1,2") has a comma') });
-});
+test(
+  'one URL with a comma in its password or query is one broker, as before lists (it was split and refused)',
+  async () => {
+    const { parseBrokerList } = await import('../shared/mqtt-connect.js');
+    expect(parseBrokerList('mqtt://user:pa,ss@n1:1883')).toEqual({ ok: true, urls: ['mqtt://user:pa,ss@n1:1883'] });
+    expect(parseBrokerList('wss://n1/mqtt?tags=a,b')).toEqual({ ok: true, urls: ['wss://n1/mqtt?tags=a,b'] });
+    expect(parseBrokerList(['mqtt://user:pa,ss@n1:1883'])).toEqual({ ok: true, urls: ['mqtt://user:pa,ss@n1:1883'] });
+    // A list stays a list, and its mistakes are still named entry by entry.
+    expect(parseBrokerList('mqtt://a,mqtt://b')).toEqual({ ok: true, urls: ['mqtt://a', 'mqtt://b'] });
+    // Without ports a list also reads as one URL whose host has a comma ('a,mqtt'): still a list.
+    expect(parseBrokerList('mqtt://a,mqtt://a')).toMatchObject({
+      ok: false, reason: expect.stringContaining('mqtt://a is listed twice'),
+    });
+    expect(parseBrokerList('mqtt://a,ws://b/mqtt')).toMatchObject({
+      ok: false, reason: expect.stringContaining('is a WebSocket URL'),
+    });
+    expect(parseBrokerList('mqtt://a,mqtt://u:p@b')).toMatchObject({
+      ok: false, reason: expect.stringContaining('MQTT_USERNAME'),
+    });
+    expect(parseBrokerList('mqtt://n1:1883,n2:1883')).toMatchObject({
+      ok: false, reason: expect.stringContaining('broker 2 of 2 ("n2:1883")'),
+    });
+    // In a file's list an entry with a comma would read as two once joined into MQTT_URL: refused.
+    expect(parseBrokerList(['mqtt://a:1/?x=1,2', 'mqtt://b:2'])).toMatchObject({
+      ok: false, reason: expect.stringContaining('broker 1 of 2 ("mqtt://a:1/?x=1,2") has a comma'),
+    });
+  },
+);

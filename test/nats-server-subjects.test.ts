@@ -24,9 +24,15 @@ beforeAll(async () => {
   if (!natsServerInstalled()) return;
   dir = mkdtempSync(join(tmpdir(), 'pimonitor-nats-subjects-'));
   const hash = bcrypt.hashSync(PASSWORD, 4);
-  const accounts = ([['alerts', 'alerts'], ['kitchen', 'device'], ['ha', 'reader']] as Array<[string, Role]>).map(([name, role]) => ({ name, role, natsPasswordHash: hash, managedBy: null }));
+  const accounts = (
+    [
+      ['alerts', 'alerts'], ['kitchen', 'device'], ['ha', 'reader'],
+    ] as Array<[string, Role]>
+  ).map(([name, role]) => ({ name, role, natsPasswordHash: hash, managedBy: null }));
   writeFileSync(join(dir, 'users.conf'), natsUsersConf(accounts, ['+/+/+'], new Date()).text);
-  cluster = await startNatsCluster({ nodes: 1, include: join(dir, 'users.conf'), probeLogin: { username: 'alerts', password: PASSWORD } });
+  cluster = await startNatsCluster({
+    nodes: 1, include: join(dir, 'users.conf'), probeLogin: { username: 'alerts', password: PASSWORD },
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -37,7 +43,10 @@ afterAll(async () => {
 
 function login(username: string, clientId: string): Promise<MqttClient & { got: string[] }> {
   return new Promise((resolve, reject) => {
-    const c = Object.assign(mqtt.connect(cluster!.nodes[0]!.mqttUrl, { username, password: PASSWORD, clientId, reconnectPeriod: 0 }), { got: [] as string[] });
+    const c = Object.assign(
+      mqtt.connect(cluster!.nodes[0]!.mqttUrl, { username, password: PASSWORD, clientId, reconnectPeriod: 0 }),
+      { got: [] as string[] },
+    );
     clients.push(c);
     c.on('message', (topic, payload) => c.got.push(`${topic} ${payload.toString()}`));
     c.once('connect', () => resolve(c));
@@ -48,7 +57,11 @@ function login(username: string, clientId: string): Promise<MqttClient & { got: 
 live("a reader given +/+/+ reads the readings on it, QoS 1 included, and no client's session record", async () => {
   const ha = await login('ha', 'ha-1');
   expect((await ha.subscribeAsync('+/+/+', { qos: 1 })).map((g) => g.qos)).toEqual([1]);
-  expect(await ha.subscribeAsync('$MQTT/sess/+', { qos: 0 }).then((g) => g.map((x) => x.qos), (e: { packet?: { granted?: number[] } }) => e.packet?.granted)).toEqual([128]);
+  expect(
+    await ha.subscribeAsync('$MQTT/sess/+', { qos: 0 }).then(
+      (g) => g.map((x) => x.qos), (e: { packet?: { granted?: number[] } }) => e.packet?.granted,
+    ),
+  ).toEqual([128]);
   // Each connect writes a session record on $MQTT.sess.<hash>, which +/+/+ matches as written.
   const alerts = await login('alerts', 'alerts-1');
   await alerts.subscribeAsync('home/#', { qos: 1 });

@@ -5,13 +5,19 @@ import { WallClock } from '../sensor-node/wall-clock.js';
 
 describe('quality filters', () => {
   test('values outside the sensor range are named', () => {
-    expect(rangeProblem({ temperature: 21, humidity: 123 }, { temperature: [-40, 80], humidity: [0, 100] })).toBe('humidity 123 outside 0..100');
-    expect(rangeProblem({ temperature: -3276.7 }, { temperature: [-40, 80] })).toBe('temperature -3276.7 outside -40..80');
+    expect(rangeProblem({ temperature: 21, humidity: 123 }, { temperature: [-40, 80], humidity: [0, 100] })).toBe(
+      'humidity 123 outside 0..100',
+    );
+    expect(rangeProblem({ temperature: -3276.7 }, { temperature: [-40, 80] })).toBe(
+      'temperature -3276.7 outside -40..80',
+    );
     expect(rangeProblem({ temperature: 21 }, { temperature: [-40, 80] })).toBeNull();
   });
 
   test('calibration offsets are added per metric', () => {
-    expect(calibrate({ temperature: 21.33, humidity: 40 }, { temperature: -0.7 })).toEqual({ temperature: 20.63, humidity: 40 });
+    expect(calibrate({ temperature: 21.33, humidity: 40 }, { temperature: -0.7 })).toEqual({
+      temperature: 20.63, humidity: 40,
+    });
   });
 
   test('a one-off jump is a spike; a jump the next reading confirms is a real change', () => {
@@ -59,14 +65,16 @@ describe('sensor list', () => {
       10_000,
     );
     expect(problems).toEqual([
-      'node.sensors[0] "a" (dht23): type "dht23" is not one of dht22-iio, iio, dht22-node-dht-sensor, dht22-rpi-dht-sensor, ds18b20, cpu-temperature, gpio-input, simulated',
+      'node.sensors[0] "a" (dht23): type "dht23" is not one of dht22-iio, iio, dht22-node-dht-sensor, ' +
+        'dht22-rpi-dht-sensor, ds18b20, cpu-temperature, gpio-input, simulated',
       'node.sensors[1] "b" (dht22-node-dht-sensor): intervalMs 500 is below the 2000 ms this sensor allows',
       'node.sensors[1] "b" (dht22-node-dht-sensor): pin is required: BCM GPIO number (GPIO4 is pin 7)',
       'node.sensors[2] "b" (ds18b20): name "b" is used by another sensor of this node',
       'node.sensors[2] "b" (ds18b20): unknown field "pin" (this type takes id)',
       'node.sensors[3] "status" (cpu-temperature): name "status" is reserved for the device status topic',
       'node.sensors[4] "bad name" (simulated): sensor name "bad name" must be 1-64 characters of A-Z a-z 0-9 _ -',
-      'node.sensors[4] "bad name" (simulated): calibration must be an object of metric: number, e.g. {"temperature": -0.5}',
+      'node.sensors[4] "bad name" (simulated): calibration must be an object of metric: number, e.g. {"temperature": ' +
+        '-0.5}',
       'node.sensors[5] must be an object with at least "type" and "name"',
     ]);
   });
@@ -76,7 +84,10 @@ describe('wall clock', () => {
   const files = new Set<string>(['/run/systemd/timesync']);
   let mono = 1000;
   const wall = Date.UTC(2026, 5, 1, 12);
-  const clock = new WallClock({ syncFile: '/run/systemd/timesync/synchronized', monotonicNow: () => mono, wallNow: () => wall, exists: (p) => files.has(p) });
+  const clock = new WallClock({
+    syncFile: '/run/systemd/timesync/synchronized', monotonicNow: () => mono, wallNow: () => wall,
+    exists: (p) => files.has(p),
+  });
 
   test('holds (undefined) until synchronised, then stamps with the time the reading was taken', () => {
     expect(clock.toWall(1000)).toBeUndefined();
@@ -91,7 +102,9 @@ describe('wall clock', () => {
   });
 
   test('without systemd-timesyncd, only plausibility counts', () => {
-    const c = new WallClock({ syncFile: '/run/systemd/timesync/synchronized', wallNow: () => wall, exists: () => false });
+    const c = new WallClock({
+      syncFile: '/run/systemd/timesync/synchronized', wallNow: () => wall, exists: () => false,
+    });
     expect(c.syncFile).toBe('');
     expect(c.isSynchronized()).toBe(true);
   });

@@ -9,7 +9,9 @@ let ops: OpsServer;
 let hang = false;
 beforeAll(async () => {
   // A health check that hangs when told to, as a check on a silent database would.
-  const health = { check: () => (hang ? new Promise<Record<string, boolean>>(() => {}) : Promise.resolve({ database: true })) };
+  const health = {
+    check: () => (hang ? new Promise<Record<string, boolean>>(() => {}) : Promise.resolve({ database: true })),
+  };
   ops = await startOpsServer(new Registry(), health, '127.0.0.1', 0, 'TEST_PORT');
 });
 afterAll(async () => ops.stop());
@@ -25,11 +27,17 @@ const send = (method: string, path: string) =>
   });
 
 test('any method and path gets an answer from the set it documents, and the server stays up', async () => {
-  const path = fc.oneof(fc.constantFrom('/metrics', '/healthz', '/healthz?x=1', '/', '//', '/metrics/../healthz'), fc.webPath(), fc.string({ maxLength: 50 }).map((s) => `/${encodeURIComponent(s)}`));
+  const path = fc.oneof(
+    fc.constantFrom('/metrics', '/healthz', '/healthz?x=1', '/', '//', '/metrics/../healthz'), fc.webPath(),
+    fc.string({ maxLength: 50 }).map((s) => `/${encodeURIComponent(s)}`),
+  );
   await fc.assert(
-    fc.asyncProperty(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH'), path, async (method, p) => {
-      expect([200, 404, 405]).toContain(await send(method, p || '/'));
-    }),
+    fc.asyncProperty(
+      fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH'), path,
+      async (method, p) => {
+        expect([200, 404, 405]).toContain(await send(method, p || '/'));
+      },
+    ),
     { seed: FUZZ_SEED, numRuns: fuzzRuns(200) },
   );
   expect(await send('GET', '/healthz')).toBe(200);

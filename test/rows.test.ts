@@ -4,7 +4,8 @@ import { REJECTED_PAYLOAD_KEEP_BYTES, toRows } from '../ingest/rows.js';
 import { DEFAULT_LIMITS } from '../shared/contract.js';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 0, minute));
-const entry = (topic: string, payload: string, minute: number) => classify(topic, Buffer.from(payload), at(minute), DEFAULT_LIMITS);
+const entry = (topic: string, payload: string, minute: number) =>
+  classify(topic, Buffer.from(payload), at(minute), DEFAULT_LIMITS);
 
 test('series and devices fold to one row per key with the widest times', () => {
   const rows = toRows([
@@ -15,9 +16,13 @@ test('series and devices fold to one row per key with the widest times', () => {
   ]);
   expect(rows.readings.map((r) => r.value)).toEqual([1, 2]);
   // The newest reading's value, whatever order the batch holds them in.
-  expect(rows.series).toEqual([{ device: 'a', sensor: 'dht22', metric: 'temperature', unit: '°C', first_ts: at(3), last_ts: at(5), last_value: 1 }]);
+  expect(rows.series).toEqual([
+    { device: 'a', sensor: 'dht22', metric: 'temperature', unit: '°C', first_ts: at(3), last_ts: at(5), last_value: 1 },
+  ]);
   // The later status wins even though it came earlier in the batch.
-  expect(rows.devices).toEqual([{ device: 'a', first_seen: at(9), last_seen: at(12), status: 'online', status_changed_at: at(12) }]);
+  expect(rows.devices).toEqual([
+    { device: 'a', first_seen: at(9), last_seen: at(12), status: 'online', status_changed_at: at(12) },
+  ]);
 });
 
 test('a rejected payload keeps its size but only its first 4 KiB', () => {

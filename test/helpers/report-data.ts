@@ -18,32 +18,54 @@ const START = new Date('2026-03-27T23:00:00Z').getTime(); // Saturday's local mi
 const MINUTE = 60_000;
 
 /** Deterministic values: a daily wave and a small wobble. */
-const wave = (t: number, base: number, amplitude: number) => base + amplitude * Math.sin(((t - START) / 86_400_000) * 2 * Math.PI - 2) + ((t / MINUTE) % 7) * 0.05;
+const wave = (t: number, base: number, amplitude: number) =>
+  base + amplitude * Math.sin(((t - START) / 86_400_000) * 2 * Math.PI - 2) + ((t / MINUTE) % 7) * 0.05;
 
 export async function seedHouse(db: Db): Promise<void> {
   const samples: Sample[] = [];
   for (let t = START; t < DAY_TO.getTime(); t += MINUTE) {
     const inGap = t >= GAP.from.getTime() && t < GAP.to.getTime();
     if (!inGap) {
-      samples.push({ device: 'kitchen', metric: 'temperature', ts: new Date(t), value: Math.round(wave(t, 22, 3) * 100) / 100 });
-      samples.push({ device: 'kitchen', metric: 'humidity', ts: new Date(t), value: Math.round(wave(t, 50, -8) * 10) / 10 });
+      samples.push({
+        device: 'kitchen', metric: 'temperature', ts: new Date(t), value: Math.round(wave(t, 22, 3) * 100) / 100,
+      });
+      samples.push({
+        device: 'kitchen', metric: 'humidity', ts: new Date(t), value: Math.round(wave(t, 50, -8) * 10) / 10,
+      });
     }
-    if ((t - START) % (2 * MINUTE) === 0) samples.push({ device: 'attic', metric: 'temperature', ts: new Date(t), value: Math.round(wave(t, 27, 4) * 100) / 100 });
-    if (t < DAY_FROM.getTime() && (t - START) % (10 * MINUTE) === 0) samples.push({ device: 'cellar', metric: 'temperature', ts: new Date(t), value: 11 });
+    if ((t - START) % (2 * MINUTE) === 0)
+      samples.push({
+        device: 'attic', metric: 'temperature', ts: new Date(t), value: Math.round(wave(t, 27, 4) * 100) / 100,
+      });
+    if (t < DAY_FROM.getTime() && (t - START) % (10 * MINUTE) === 0)
+      samples.push({ device: 'cellar', metric: 'temperature', ts: new Date(t), value: 11 });
   }
   for (let i = 0; i < samples.length; i += 5000) await writeBatch(db, samples.slice(i, i + 5000));
   await db.one('SELECT pimonitor_rollup(1000000)');
-  await db.none(`INSERT INTO alert_events (at, kind, rule, device, sensor, metric, severity, value, message, started_at, fired_at) VALUES
-    ('2026-03-28T15:00:00Z', 'fired', 'attic-hot', 'attic', 'dht22', 'temperature', 'warning', 30.5, 'the day before: not in the report', '2026-03-28T14:55:00Z', '2026-03-28T15:00:00Z'),
-    ('2026-03-29T13:05:00Z', 'fired', 'attic-hot', 'attic', 'dht22', 'temperature', 'critical', 30.9, 'attic/dht22 temperature 30.9 °C above 30 °C for 5 min', '2026-03-29T13:00:00Z', '2026-03-29T13:05:00Z'),
-    ('2026-03-29T16:20:00Z', 'resolved', 'attic-hot', 'attic', 'dht22', 'temperature', 'critical', 29.1, 'attic/dht22 temperature back to 29.1 °C', '2026-03-29T13:00:00Z', '2026-03-29T13:05:00Z')`);
+  await db.none(`INSERT INTO alert_events (at, kind, rule, device, sensor, metric, severity, value, message, ` +
+    `started_at, fired_at) VALUES
+    ('2026-03-28T15:00:00Z', 'fired', 'attic-hot', 'attic', 'dht22', 'temperature', 'warning', 30.5, 'the day ` +
+      `before: not in the report', '2026-03-28T14:55:00Z', '2026-03-28T15:00:00Z'),
+    ('2026-03-29T13:05:00Z', 'fired', 'attic-hot', 'attic', 'dht22', 'temperature', 'critical', 30.9, 'attic/dht22 ` +
+      `temperature 30.9 °C above 30 °C for 5 min', '2026-03-29T13:00:00Z', '2026-03-29T13:05:00Z'),
+    ('2026-03-29T16:20:00Z', 'resolved', 'attic-hot', 'attic', 'dht22', 'temperature', 'critical', 29.1, ` +
+      `'attic/dht22 temperature back to 29.1 °C', '2026-03-29T13:00:00Z', '2026-03-29T13:05:00Z')`);
   // Status changes as ingest writes them (the trigger keeps the log).
-  await db.none("UPDATE devices SET status = 'online', status_changed_at = '2026-03-28T08:00:00Z' WHERE device = 'attic'");
-  await db.none("UPDATE devices SET status = 'offline', status_changed_at = '2026-03-29T12:00:00Z' WHERE device = 'attic'");
-  await db.none("UPDATE devices SET status = 'online', status_changed_at = '2026-03-29T13:00:00Z' WHERE device = 'attic'");
+  await db.none(
+    "UPDATE devices SET status = 'online', status_changed_at = '2026-03-28T08:00:00Z' WHERE device = 'attic'",
+  );
+  await db.none(
+    "UPDATE devices SET status = 'offline', status_changed_at = '2026-03-29T12:00:00Z' WHERE device = 'attic'",
+  );
+  await db.none(
+    "UPDATE devices SET status = 'online', status_changed_at = '2026-03-29T13:00:00Z' WHERE device = 'attic'",
+  );
 }
 
-export interface Expected { device: string; metric: string; count: number; mean: number; min: number; max: number; min_at: Date; max_at: Date; last: number }
+export interface Expected {
+  device: string; metric: string; count: number; mean: number; min: number; max: number; min_at: Date; max_at: Date;
+  last: number;
+}
 
 /** The statistics of [from, to) straight from the raw readings: what a report must say. */
 export async function expectedStats(db: Db, from: Date, to: Date): Promise<Expected[]> {

@@ -24,9 +24,13 @@ export function expandGrafanaSql(sql: string, e: Expansion): string {
   let out = sql
     .replaceAll('$__interval_ms', String(intervalSeconds(e.interval) * 1000))
     .replaceAll('$__interval', e.interval);
-  for (const [name, values] of Object.entries(e.variables)) out = out.replace(new RegExp(`\\$\\{?${name}\\}?(?![A-Za-z0-9_])`, 'g'), values.map(quote).join(','));
+  for (const [name, values] of Object.entries(e.variables))
+    out = out.replace(new RegExp(`\\$\\{?${name}\\}?(?![A-Za-z0-9_])`, 'g'), values.map(quote).join(','));
   out = out
-    .replace(/\$__timeFilter\(([^)]+)\)/g, (_m, col: string) => `${col.trim()} BETWEEN '${e.from.toISOString()}' AND '${e.to.toISOString()}'`)
+    .replace(
+      /\$__timeFilter\(([^)]+)\)/g,
+      (_m, col: string) => `${col.trim()} BETWEEN '${e.from.toISOString()}' AND '${e.to.toISOString()}'`,
+    )
     .replace(/\$__timeGroupAlias\(([^,]+),\s*([^)]+)\)/g, (_m, col: string, iv: string) => {
       const s = intervalSeconds(iv);
       return `floor(extract(epoch from ${col.trim()})/${s})*${s} AS "time"`;
