@@ -21,7 +21,12 @@ const PAGE1 = 15; // one reading a minute; the first raw window is 15 minutes (s
 
 beforeAll(async () => {
   t = await createMigratedTestDatabase();
-  await writeBatch(t.db, Array.from({ length: 120 }, (_, i) => ({ device: 'attic', ts: new Date(FROM + i * 60_000), value: 20 + i / 100 })));
+  const samples = Array.from({ length: 120 }, (_, i) => ({
+    device: 'attic',
+    ts: new Date(FROM + i * 60_000),
+    value: 20 + i / 100,
+  }));
+  await writeBatch(t.db, samples);
 }, 60_000);
 afterAll(async () => t?.stop());
 
@@ -47,40 +52,78 @@ function download(url: string) {
   });
 }
 
-test('/api/history.csv: the database fails after the first page: the connection is aborted, not ended as if whole, and the failure logged once', async () => {
-  const proxy = await proxyCuttingAtPage2();
-  const db = connect(proxy.url(t.url), { poolSize: 2, queryTimeoutMs: 5000, connectTimeoutMs: 2000 });
-  const logged: { err: string; path: string; aborted: boolean }[] = [];
-  const server = new WebServer({ db, host: '127.0.0.1', port: 0, onError: (err, path, aborted) => logged.push({ err: (err as Error).message, path, aborted }) });
-  try {
-    await server.start();
-    const got = await download(`http://127.0.0.1:${server.port}/api/history.csv?device=attic&sensor=dht22&from=${FROM}&to=${TO}`);
-    expect(got.status).toBe(200);
-    const lines = got.body.split('\r\n').filter(Boolean);
-    expect(lines[0]).toBe('time,device,sensor,metric,unit,value');
-    expect(lines).toHaveLength(1 + PAGE1);
-    expect(got.complete).toBe(false);
-    expect(logged).toEqual([{ err: expect.stringMatching(/the database failed after 15 rows, at 2026-03-10T08:15:00.000Z: /), path: expect.stringContaining('/api/history.csv?'), aborted: true }]);
-  } finally {
-    await server.stop();
-    await disconnect(db);
-    await proxy.stop();
-  }
-}, 30_000);
-
-test('pimonitor export: the database fails after the first page: exit 1, says how far it got and where to resume; the file holds whole rows', async () => {
-  const proxy = await proxyCuttingAtPage2();
-  const file = join(mkdtempSync(join(tmpdir(), 'pimonitor-export-')), 'attic.csv');
-  try {
-    const run = await runCli(['export', '--from', new Date(FROM).toISOString(), '--to', new Date(TO).toISOString(), '--tz', 'UTC', '--out', file], { DATABASE_URL: proxy.url(t.url), TZ: 'UTC' });
-    expect({ code: run.code, output: run.output.trim() }).toEqual({
-      code: 1,
-      output: expect.stringMatching(new RegExp(`^pimonitor: export incomplete: the database failed after 15 rows \\(.+\\); ${file} has the rows before 2026-03-10T08:15:00Z only; the rest: --from 2026-03-10T08:15:00Z$`)),
+test(
+  '/api/history.csv: the database fails after the first page: the connection is aborted, not ended as if whole, ' +
+    'and the failure logged once',
+  async () => {
+    const proxy = await proxyCuttingAtPage2();
+    const db = connect(proxy.url(t.url), { poolSize: 2, queryTimeoutMs: 5000, connectTimeoutMs: 2000 });
+    const logged: { err: string; path: string; aborted: boolean }[] = [];
+    const server = new WebServer({
+      db,
+      host: '127.0.0.1',
+      port: 0,
+      onError: (err, path, aborted) => logged.push({ err: (err as Error).message, path, aborted }),
     });
-    const lines = readFileSync(file, 'utf8').split('\r\n').filter(Boolean);
-    expect(lines).toHaveLength(1 + PAGE1);
-    expect(lines.at(-1)).toBe('2026-03-10T08:14:00Z,attic,dht22,temperature,°C,20.14');
-  } finally {
-    await proxy.stop();
-  }
-}, 30_000);
+    try {
+      await server.start();
+      const query = `device=attic&sensor=dht22&from=${FROM}&to=${TO}`;
+      const got = await download(`http://127.0.0.1:${server.port}/api/history.csv?${query}`);
+      expect(got.status).toBe(200);
+      const lines = got.body.split('\r\n').filter(Boolean);
+      expect(lines[0]).toBe('time,device,sensor,metric,unit,value');
+      expect(lines).toHaveLength(1 + PAGE1);
+      expect(got.complete).toBe(false);
+      expect(logged).toEqual([
+        {
+          err: expect.stringMatching(/the database failed after 15 rows, at 2026-03-10T08:15:00.000Z: /),
+          path: expect.stringContaining('/api/history.csv?'),
+          aborted: true,
+        },
+      ]);
+    } finally {
+      await server.stop();
+      await disconnect(db);
+      await proxy.stop();
+    }
+  },
+  30_000,
+);
+
+test(
+  'pimonitor export: the database fails after the first page: exit 1, says how far it got and where to resume; ' +
+    'the file holds whole rows',
+  async () => {
+    const proxy = await proxyCuttingAtPage2();
+    const file = join(mkdtempSync(join(tmpdir(), 'pimonitor-export-')), 'attic.csv');
+    try {
+      const args = [
+        'export',
+        '--from',
+        new Date(FROM).toISOString(),
+        '--to',
+        new Date(TO).toISOString(),
+        '--tz',
+        'UTC',
+        '--out',
+        file,
+      ];
+      const run = await runCli(args, { DATABASE_URL: proxy.url(t.url), TZ: 'UTC' });
+      expect({ code: run.code, output: run.output.trim() }).toEqual({
+        code: 1,
+        output: expect.stringMatching(
+          new RegExp(
+            '^pimonitor: export incomplete: the database failed after 15 rows \\(.+\\); ' +
+              `${file} has the rows before 2026-03-10T08:15:00Z only; the rest: --from 2026-03-10T08:15:00Z$`,
+          ),
+        ),
+      });
+      const lines = readFileSync(file, 'utf8').split('\r\n').filter(Boolean);
+      expect(lines).toHaveLength(1 + PAGE1);
+      expect(lines.at(-1)).toBe('2026-03-10T08:14:00Z,attic,dht22,temperature,°C,20.14');
+    } finally {
+      await proxy.stop();
+    }
+  },
+  30_000,
+);
