@@ -69,11 +69,13 @@ function combined(all: Figures[], how: 'sum' | 'mean', peak: number): Figures {
   const divisor = how === 'mean' ? Math.max(1, all.length) : 1;
   const total = (pick: (f: Figures) => number) => all.reduce((sum, f) => sum + pick(f), 0) / divisor;
   return {
-    end: total((f) => f.end), peak, cpu: total((f) => f.cpu), written: total((f) => f.written), calls: total((f) => f.calls),
+    end: total((f) => f.end), peak, cpu: total((f) => f.cpu),
+    written: total((f) => f.written), calls: total((f) => f.calls),
   };
 }
 
-const row = (name: string, f: Figures, peakNote = '') => `| ${name} | ${f.end.toFixed(1)} | ${f.peak.toFixed(1)}${peakNote}`
+const row = (name: string, f: Figures, peakNote = '') =>
+  `| ${name} | ${f.end.toFixed(1)} | ${f.peak.toFixed(1)}${peakNote}`
   + ` | ${f.cpu.toFixed(2)} | ${f.written.toFixed(2)} | ${f.calls.toFixed(2)} |`;
 
 /** The Markdown section `npm run bench:footprint` prints (and docs/benchmarks.md quotes). */
@@ -104,8 +106,9 @@ export function footprintReport(run: FootprintRun): string {
       + ` and its libraries the processes share): **${server.neededNow().toFixed(1)} MiB**.`
       + ' First start, on a new DATA_DIR (the database is created in a process of its own):'
       + ` ${run.startupPeak.toFixed(1)} MiB at the peak.`,
-    `Values stored: ${run.storedValues} (about ${expected} taken in the measured ${Math.round(seconds)} s, plus start-up`
-      + ` and the last flush). Stop: \`up\` exited ${run.exits.up}, ${run.exits.nodes} node(s) exited non-zero.`,
+    `Values stored: ${run.storedValues} (about ${expected} taken in the measured ${Math.round(seconds)} s,`
+      + ' plus start-up and the last flush).'
+      + ` Stop: \`up\` exited ${run.exits.up}, ${run.exits.nodes} node(s) exited non-zero.`,
     `Budget (issue 30): the server ≤ 256 MiB in all, a node ≤ 60 MiB. Produced by \`${bench}\`.`,
   ].join('\n');
 }

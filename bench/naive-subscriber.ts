@@ -9,6 +9,7 @@ import { DEFAULT_LIMITS, INGEST_SUBSCRIPTION, parseReading, parseTopic } from '.
 import { connect, disconnect } from '../shared/db.js';
 import { foldSeries } from '../ingest/rows.js';
 import { createBatchStore } from '../ingest/store.js';
+import { BENCH_SPOOL_ID } from './bench-sql.js';
 
 const db = connect(process.env.DATABASE_URL!, { poolSize: 1, applicationName: 'naive-subscriber' });
 // One INSERT per message, as the naive subscriber people write does: never COPY.
@@ -20,11 +21,13 @@ const client = await mqtt.connectAsync(process.env.MQTT_URL!, { clientId: 'naive
 client.handleMessage = (packet, done) => {
   const topic = parseTopic(packet.topic);
   if (!topic.ok || topic.topic.kind !== 'reading') return done();
-  const parsed = parseReading(topic.topic.device, topic.topic.sensor, packet.payload as Buffer, new Date(), DEFAULT_LIMITS);
+  const { device: topicDevice, sensor: topicSensor } = topic.topic;
+  const parsed = parseReading(topicDevice, topicSensor, packet.payload as Buffer, new Date(), DEFAULT_LIMITS);
   if (!parsed.ok) return done();
   const { device, sensor, ts, metrics } = parsed.reading;
   const readings = metrics.map(({ metric, value }) => ({ ts, device, sensor, metric, value }));
-  store.write({ readings, series: foldSeries(readings), devices: [], rejected: [] }, { worker: 'naive', spoolId: '00000000-0000-4000-8000-000000000000', position: 0 }).then(() => done(), (err: Error) => {
+  const batch = { readings, series: foldSeries(readings), devices: [], rejected: [] };
+  store.write(batch, { worker: 'naive', spoolId: BENCH_SPOOL_ID, position: 0 }).then(() => done(), (err: Error) => {
     console.error(err.message);
     done();
   });

@@ -14,7 +14,8 @@ export type NatsPipelineName = (typeof NATS_PIPELINES)[number];
 export const isNats = (name: string): name is NatsPipelineName => (NATS_PIPELINES as readonly string[]).includes(name);
 
 /** The one line the bench prints when nats-server is missing. */
-export const NATS_MISSING = `${NATS_SERVER} is missing: install it with \`apt-get install nats-server\` (or set NATS_SERVER) to run the nats and nats-cluster pipelines`;
+export const NATS_MISSING = `${NATS_SERVER} is missing: install it with \`apt-get install nats-server\` `
+  + '(or set NATS_SERVER) to run the nats and nats-cluster pipelines';
 export { natsServerInstalled };
 
 /**
@@ -29,7 +30,8 @@ export { natsServerInstalled };
  *   file's commit), and an R2 stream stops taking messages while one of its two nodes is down.
  */
 export const NATS_MAX_ACK_PENDING = Number(process.env.BENCH_NATS_MAX_ACK_PENDING ?? 1024);
-const mqttExtra = (nodes: 1 | 3) => [`max_ack_pending: ${NATS_MAX_ACK_PENDING}`, ...(nodes === 3 ? ['stream_replicas: 3'] : [])].join('\n  ');
+const mqttExtra = (nodes: 1 | 3) =>
+  [`max_ack_pending: ${NATS_MAX_ACK_PENDING}`, ...(nodes === 3 ? ['stream_replicas: 3'] : [])].join('\n  ');
 
 export interface NatsBrokers {
   /** Where the load generator publishes: node 1. */
@@ -61,7 +63,8 @@ export async function startNatsBrokers(name: NatsPipelineName, progress: (text: 
   const cluster = await startNatsCluster({ nodes, mqttExtra: mqttExtra(nodes) });
   try {
     const perNode = cluster.nodes.map((n) => [n.name, pidOf(n.configFile)] as const);
-    progress(`${name}: ${nodes} nats-server node(s) ready in ${((Date.now() - started) / 1000).toFixed(1)} s (JetStream under ${cluster.dir}; mqtt ${mqttExtra(nodes).replace(/\n\s*/g, ', ')})`);
+    progress(`${name}: ${nodes} nats-server node(s) ready in ${((Date.now() - started) / 1000).toFixed(1)} s `
+      + `(JetStream under ${cluster.dir}; mqtt ${mqttExtra(nodes).replace(/\n\s*/g, ', ')})`);
     return {
       publishUrl: cluster.mqttUrls[0]!,
       ingestUrl: nodes === 1 ? cluster.mqttUrls[0]! : cluster.mqttUrls.slice(1).join(','),
@@ -78,7 +81,11 @@ export async function startNatsBrokers(name: NatsPipelineName, progress: (text: 
 }
 
 /** The cluster's broker CPU per message, node by node, from a run's per-role figures. */
-export function natsNodesLine(label: string, cpuOf: (role: string) => number, fmt: (x: number, digits?: number) => string): string {
+export function natsNodesLine(
+  label: string,
+  cpuOf: (role: string) => number,
+  fmt: (x: number, digits?: number) => string,
+): string {
   const nodes = ['n1', 'n2', 'n3'].map((n) => `${n} ${fmt(cpuOf(`broker ${n}`), 1)}`);
   return `- ${label}: broker CPU µs/msg by node (n1 takes the publishes; ingest is on n2 or n3): ${nodes.join(', ')}`;
 }
@@ -88,18 +95,29 @@ export function natsNodesLine(label: string, cpuOf: (role: string) => number, fm
  * fixed rate, the broker's CPU per message and the whole pipeline's (load generator, broker, ingest,
  * PostgreSQL). `figure(name, mode, pick)` is the run's median, NaN when that pipeline did not run.
  */
+/** What natsRatios reads of a run. */
+interface Figures { messagesPerSecond: number; p99Ms: number; cpuMicrosPerMessage: Record<string, number> }
+
 export function natsRatios(
-  figure: (name: string, mode: 'ceiling' | 'rate', pick: (r: { messagesPerSecond: number; p99Ms: number; cpuMicrosPerMessage: Record<string, number> }) => number | undefined) => number,
+  figure: (name: string, mode: 'ceiling' | 'rate', pick: (r: Figures) => number | undefined) => number,
   fmt: (x: number, digits?: number) => string,
 ): string[] {
-  const total = (c: Record<string, number>) => ['load', 'broker', 'ingest', 'postgres'].reduce((sum, role) => sum + (c[role] ?? 0), 0);
+  const total = (c: Record<string, number>) =>
+    ['load', 'broker', 'ingest', 'postgres'].reduce((sum, role) => sum + (c[role] ?? 0), 0);
   const lines: string[] = [];
   for (const nats of NATS_PIPELINES) {
     for (const base of ['ours', 'mosquitto']) {
-      const ratio = (mode: 'ceiling' | 'rate', pick: Parameters<typeof figure>[2]) => fmt(figure(nats, mode, pick) / figure(base, mode, pick), 2);
-      if (!Number.isFinite(figure(nats, 'ceiling', (r) => r.messagesPerSecond)) || !Number.isFinite(figure(base, 'ceiling', (r) => r.messagesPerSecond))) continue;
-      lines.push(`- ${nats} ÷ ${base}: throughput **${ratio('ceiling', (r) => r.messagesPerSecond)}×**, p99 at the fixed rate ${ratio('rate', (r) => r.p99Ms)}×, broker CPU µs/msg ${ratio('ceiling', (r) => r.cpuMicrosPerMessage.broker)}× (ceiling) / ${ratio('rate', (r) => r.cpuMicrosPerMessage.broker)}× (fixed rate), whole pipeline CPU µs/msg ${ratio('ceiling', (r) => total(r.cpuMicrosPerMessage))}× (ceiling)`);
+      const ratio = (mode: 'ceiling' | 'rate', pick: Parameters<typeof figure>[2]) =>
+        fmt(figure(nats, mode, pick) / figure(base, mode, pick), 2);
+      const ran = (name: string) => Number.isFinite(figure(name, 'ceiling', (r) => r.messagesPerSecond));
+      if (!ran(nats) || !ran(base)) continue;
+      lines.push(`- ${nats} ÷ ${base}: throughput **${ratio('ceiling', (r) => r.messagesPerSecond)}×**, `
+        + `p99 at the fixed rate ${ratio('rate', (r) => r.p99Ms)}×, `
+        + `broker CPU µs/msg ${ratio('ceiling', (r) => r.cpuMicrosPerMessage.broker)}× (ceiling) / `
+        + `${ratio('rate', (r) => r.cpuMicrosPerMessage.broker)}× (fixed rate), `
+        + `whole pipeline CPU µs/msg ${ratio('ceiling', (r) => total(r.cpuMicrosPerMessage))}× (ceiling)`);
     }
   }
-  return lines.length > 0 ? ['', 'NATS as a ratio of ours and of Mosquitto, same run (above 1: NATS has more of it):', '', ...lines] : [];
+  const title = 'NATS as a ratio of ours and of Mosquitto, same run (above 1: NATS has more of it):';
+  return lines.length > 0 ? ['', title, '', ...lines] : [];
 }

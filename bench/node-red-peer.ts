@@ -37,7 +37,8 @@ const STATEMENT_HEAD: string = pgp.as.format(benchSql('nodered-insert-head.sql')
 
 /** BENCH_CACHE_DIR, else $XDG_CACHE_HOME or ~/.cache, /pimonitor/bench-node-red. */
 export function nodeRedCacheDir(): string {
-  const base = process.env.BENCH_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'pimonitor');
+  const base = process.env.BENCH_CACHE_DIR
+    ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'pimonitor');
   return join(base, 'bench-node-red');
 }
 
@@ -55,7 +56,9 @@ export function ensureNodeRedPostgres(progress: (text: string) => void): string 
     overrides: { pg: PG_OVERRIDE },
   }, null, 2));
   progress(`installing ${NODE}@${NODE_VERSION} (pg overridden to ${PG_OVERRIDE}) into ${dir}, first use only`);
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--omit=dev'], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'], timeout: 300_000 });
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--omit=dev'], {
+    cwd: dir, stdio: ['ignore', 'inherit', 'inherit'], timeout: 300_000,
+  });
   return modules;
 }
 
@@ -84,22 +87,50 @@ msg.payload = [{ query: ${JSON.stringify(STATEMENT_HEAD + ' ')} + values.join(',
 return msg;`;
 
 /** The flow: per message, or with a core join node collecting NODE_RED_BATCH messages first. */
-export function nodeRedFlow(variant: NodeRedVariant, mqttPort: number, database: URL): { flow: object[]; credentials: object } {
+export function nodeRedFlow(
+  variant: NodeRedVariant,
+  mqttPort: number,
+  database: URL,
+): { flow: object[]; credentials: object } {
   const tab = { id: 'bench', type: 'tab', label: 'pimonitor bench' };
-  const broker = { id: 'broker', type: 'mqtt-broker', name: 'mosquitto', broker: '127.0.0.1', port: String(mqttPort), clientid: `bench-node-red-${variant}`, autoConnect: true, usetls: false, protocolVersion: 4, keepalive: 60, cleansession: true };
-  const db = { id: 'db', type: 'postgresdb', hostname: database.hostname, port: database.port || '5432', db: database.pathname.slice(1), ssl: false };
-  const node = (id: string, extra: object, wires: string[]) => ({ id, z: 'bench', x: 100, y: 100, wires: [wires], ...extra });
-  const input = node('in', { type: 'mqtt in', topic: 'home/+/+', qos: '1', datatype: 'json', broker: 'broker', nl: false, rap: true, rh: 0, inputs: 0 }, ['rows']);
-  const rows = node('rows', { type: 'function', name: 'to rows', func: TO_ROWS, outputs: 1 }, [variant === 'batch' ? 'join' : 'insert']);
-  const join = node('join', { type: 'join', mode: 'custom', build: 'array', property: 'payload', propertyType: 'msg', key: 'topic', joiner: '\\n', joinerType: 'str', accumulate: false, timeout: String(NODE_RED_BATCH.seconds), count: String(NODE_RED_BATCH.messages), reduceRight: false }, ['insert']);
+  const broker = {
+    id: 'broker', type: 'mqtt-broker', name: 'mosquitto', broker: '127.0.0.1', port: String(mqttPort),
+    clientid: `bench-node-red-${variant}`, autoConnect: true, usetls: false, protocolVersion: 4, keepalive: 60,
+    cleansession: true,
+  };
+  const db = {
+    id: 'db', type: 'postgresdb', hostname: database.hostname, port: database.port || '5432',
+    db: database.pathname.slice(1), ssl: false,
+  };
+  const node = (id: string, extra: object, wires: string[]) =>
+    ({ id, z: 'bench', x: 100, y: 100, wires: [wires], ...extra });
+  const input = node('in', {
+    type: 'mqtt in', topic: 'home/+/+', qos: '1', datatype: 'json', broker: 'broker', nl: false, rap: true, rh: 0,
+    inputs: 0,
+  }, ['rows']);
+  const rows = node('rows', { type: 'function', name: 'to rows', func: TO_ROWS, outputs: 1 },
+    [variant === 'batch' ? 'join' : 'insert']);
+  const join = node('join', {
+    type: 'join', mode: 'custom', build: 'array', property: 'payload', propertyType: 'msg', key: 'topic',
+    joiner: '\\n', joinerType: 'str', accumulate: false, timeout: String(NODE_RED_BATCH.seconds),
+    count: String(NODE_RED_BATCH.messages), reduceRight: false,
+  }, ['insert']);
   const insert = node('insert', { type: 'function', name: 'to INSERT', func: TO_STATEMENT, outputs: 1 }, ['pg']);
   const pg = node('pg', { type: 'postgres', postgresdb: 'db', name: '', output: false, outputs: 0 }, []);
   const flow = [tab, broker, db, input, rows, ...(variant === 'batch' ? [join] : []), insert, pg];
-  return { flow, credentials: { db: { user: decodeURIComponent(database.username || 'postgres'), password: decodeURIComponent(database.password) } } };
+  const user = decodeURIComponent(database.username || 'postgres');
+  return { flow, credentials: { db: { user, password: decodeURIComponent(database.password) } } };
 }
 
 /** Starts Node-RED with the flow in a fresh user folder whose node_modules is the cache's. */
-export async function startNodeRed(variant: NodeRedVariant, mqttPort: number, databaseUrl: string, uiPort: number, env: NodeJS.ProcessEnv, progress: (text: string) => void): Promise<LoggedProcess> {
+export async function startNodeRed(
+  variant: NodeRedVariant,
+  mqttPort: number,
+  databaseUrl: string,
+  uiPort: number,
+  env: NodeJS.ProcessEnv,
+  progress: (text: string) => void,
+): Promise<LoggedProcess> {
   const modules = ensureNodeRedPostgres(progress);
   const userDir = mkdtempSync(join(tmpdir(), 'pimonitor-bench-node-red-'));
   symlinkSync(modules, join(userDir, 'node_modules'), 'dir');
@@ -112,7 +143,8 @@ export async function startNodeRed(variant: NodeRedVariant, mqttPort: number, da
     diagnostics: { enabled: false }, telemetry: { enabled: false }, editorTheme: { tours: false },
   })};\n`);
   const redJs = join(createRequire(import.meta.url).resolve('node-red/package.json'), '..', 'red.js');
-  const red = spawnLogged(process.execPath, [redJs, '--userDir', userDir, '--settings', join(userDir, 'settings.js')], { ...env, NODE_RED_ENABLE_SAFE_MODE: 'false' });
+  const argv = [redJs, '--userDir', userDir, '--settings', join(userDir, 'settings.js')];
+  const red = spawnLogged(process.execPath, argv, { ...env, NODE_RED_ENABLE_SAFE_MODE: 'false' });
   try {
     await red.waitFor('Started flows', 60_000);
     await red.waitFor('Connected to broker', 20_000);

@@ -27,7 +27,9 @@ const { values: args } = parseArgs({
   },
 });
 const minutes = Number(args.minutes);
-const broker = await startBroker({ host: '127.0.0.1', port: await freePortOnLoopback(), log: createLogger('broker', 'silent') });
+const broker = await startBroker({
+  host: '127.0.0.1', port: await freePortOnLoopback(), log: createLogger('broker', 'silent'),
+});
 const dir = mkdtempSync(join(tmpdir(), 'pimonitor-bench-node-'));
 const config = join(dir, 'node.json');
 writeFileSync(config, JSON.stringify({
@@ -39,7 +41,8 @@ writeFileSync(config, JSON.stringify({
   },
 }));
 const flags = args['node-flags']!.split(' ').filter(Boolean);
-const node = spawnLogged(process.execPath, [...flags, join(PACKAGE_ROOT, 'dist', 'cli', 'main.js'), 'node', '--config', config], { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'info' });
+const argv = [...flags, join(PACKAGE_ROOT, 'dist', 'cli', 'main.js'), 'node', '--config', config];
+const node = spawnLogged(process.execPath, argv, { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'info' });
 await node.waitFor('connected to the broker');
 const pid = node.child.pid!;
 // The first 10 s are start-up (module loading, JIT); the budget is about the steady state.
@@ -54,7 +57,9 @@ const timer = setInterval(() => {
   samples.push(rss);
   peak = Math.max(peak, rss);
   peakAnonymous = Math.max(peakAnonymous, anonymousRssMiB(pid));
-  if (samples.length % 60 === 0) process.stderr.write(`bench:node: ${Math.round((Date.now() - started) / 1000)} s, RSS ${rss.toFixed(1)} MiB\n`);
+  if (samples.length % 60 === 0) {
+    process.stderr.write(`bench:node: ${Math.round((Date.now() - started) / 1000)} s, RSS ${rss.toFixed(1)} MiB\n`);
+  }
 }, 1000);
 await new Promise((resolve) => setTimeout(resolve, minutes * 60_000));
 clearInterval(timer);
@@ -64,14 +69,19 @@ const finalAnonymous = anonymousRssMiB(pid);
 node.child.kill('SIGTERM');
 const { code } = await node.exited;
 await broker.stop();
+const flagsArgument = args['node-flags'] === NODE_FLAGS ? '' : ` --node-flags "${args['node-flags']}"`;
 const report = [
-  `### Sensor node: 4 simulated sensors at 2 s for ${minutes} min (Node ${process.version}, flags: ${flags.join(' ') || 'none'})`,
+  `### Sensor node: 4 simulated sensors at 2 s for ${minutes} min `
+    + `(Node ${process.version}, flags: ${flags.join(' ') || 'none'})`,
   '',
-  '| peak RSS MiB | final RSS MiB | of which allocated by the process (RssAnon), peak / final | CPU % of one core | exit code |',
+  '| peak RSS MiB | final RSS MiB | of which allocated by the process (RssAnon), peak / final '
+    + '| CPU % of one core | exit code |',
   '|--:|--:|--:|--:|--:|',
-  `| ${peak.toFixed(1)} | ${final.toFixed(1)} | ${peakAnonymous.toFixed(1)} / ${finalAnonymous.toFixed(1)} | ${cpuPercent.toFixed(2)} | ${code} |`,
+  `| ${peak.toFixed(1)} | ${final.toFixed(1)} | ${peakAnonymous.toFixed(1)} / ${finalAnonymous.toFixed(1)} `
+    + `| ${cpuPercent.toFixed(2)} | ${code} |`,
   '',
-  `Budget (a Pi Zero): RSS ≤ 60 MB, CPU ≤ 2 %. Produced by \`npm run bench:node -- --minutes ${minutes}${args['node-flags'] === NODE_FLAGS ? '' : ` --node-flags "${args['node-flags']}"`}\`.`,
+  'Budget (a Pi Zero): RSS ≤ 60 MB, CPU ≤ 2 %. '
+    + `Produced by \`npm run bench:node -- --minutes ${minutes}${flagsArgument}\`.`,
 ].join('\n');
 console.log(`\n${report}\n`);
 if (args.write) writeFileSync(args.write, `${report}\n`);

@@ -18,10 +18,12 @@ export interface RunningPipeline {
   stop(): Promise<void>;
 }
 
-export type PipelineName = 'ours' | 'ours-memory' | 'mosquitto' | 'naive' | 'node-red' | 'node-red-batch' | NatsPipelineName;
+export type PipelineName =
+  'ours' | 'ours-memory' | 'mosquitto' | 'naive' | 'node-red' | 'node-red-batch' | NatsPipelineName;
 
 /** The pipelines whose subscriber is pimonitor's ingest (the others' is a baseline's). */
-export const withIngest = (name: PipelineName): boolean => name === 'ours' || name === 'ours-memory' || name === 'mosquitto' || isNats(name);
+export const withIngest = (name: PipelineName): boolean =>
+  name === 'ours' || name === 'ours-memory' || name === 'mosquitto' || isNats(name);
 
 const CLI = join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');
 const env = (extra: Record<string, string>): NodeJS.ProcessEnv => ({ ...process.env, LOG_LEVEL: 'info', ...extra });
@@ -39,7 +41,8 @@ async function stopAll(processes: LoggedProcess[]): Promise<void> {
 /** BENCH_CPU_PROF_DIR=dir: broker and ingest write V8 CPU profiles there (`npm run bench:profile` sums them). */
 const profile = (role: string): string[] => {
   const dir = process.env.BENCH_CPU_PROF_DIR;
-  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${role}-${process.hrtime.bigint()}.cpuprofile`] : [];
+  if (!dir) return [];
+  return ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${role}-${process.hrtime.bigint()}.cpuprofile`];
 };
 
 async function startIngest(databaseUrl: string, mqttUrl: string): Promise<LoggedProcess> {
@@ -75,14 +78,19 @@ async function startAedes(port: number, databaseUrl: string, persistence: 'file'
 async function startMosquitto(port: number): Promise<LoggedProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'pimonitor-bench-mosquitto-'));
   // max_queued_messages 0: the default of 1000 silently drops QoS 1 messages for a slow subscriber.
-  writeFileSync(join(dir, 'mosquitto.conf'), [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'max_queued_messages 0', ''].join('\n'));
+  const conf = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'max_queued_messages 0', ''];
+  writeFileSync(join(dir, 'mosquitto.conf'), conf.join('\n'));
   const mosquitto = spawnLogged('mosquitto', ['-c', join(dir, 'mosquitto.conf')], process.env);
   await waitForPort(port);
   return mosquitto;
 }
 
 /** The same ingest behind NATS nodes on ports of their own (`port` is not used). */
-async function startNatsPipeline(name: NatsPipelineName, databaseUrl: string, progress: (text: string) => void): Promise<RunningPipeline> {
+async function startNatsPipeline(
+  name: NatsPipelineName,
+  databaseUrl: string,
+  progress: (text: string) => void,
+): Promise<RunningPipeline> {
   const nats = await startNatsBrokers(name, progress);
   let ingest: LoggedProcess;
   try {
@@ -102,17 +110,26 @@ async function startNatsPipeline(name: NatsPipelineName, databaseUrl: string, pr
   };
 }
 
-export async function startPipeline(name: PipelineName, databaseUrl: string, port: number, progress: (text: string) => void): Promise<RunningPipeline> {
+export async function startPipeline(
+  name: PipelineName,
+  databaseUrl: string,
+  port: number,
+  progress: (text: string) => void,
+): Promise<RunningPipeline> {
   if (isNats(name)) return startNatsPipeline(name, databaseUrl, progress);
   const mqttUrl = `mqtt://127.0.0.1:${port}`;
   const nodeRed = name === 'node-red' || name === 'node-red-batch';
-  const broker = name === 'mosquitto' || nodeRed ? await startMosquitto(port) : await startAedes(port, databaseUrl, name === 'ours-memory' ? 'memory' : 'file');
+  const broker = name === 'mosquitto' || nodeRed
+    ? await startMosquitto(port)
+    : await startAedes(port, databaseUrl, name === 'ours-memory' ? 'memory' : 'file');
   let subscriber: LoggedProcess;
   try {
     if (nodeRed) {
-      subscriber = await startNodeRed(name === 'node-red' ? 'per-message' : 'batch', port, databaseUrl, await freePortOnLoopback(), env({}), progress);
+      const variant = name === 'node-red' ? 'per-message' : 'batch';
+      subscriber = await startNodeRed(variant, port, databaseUrl, await freePortOnLoopback(), env({}), progress);
     } else if (name === 'naive') {
-      subscriber = spawnLogged(process.execPath, [join(PACKAGE_ROOT, 'dist', 'bench', 'naive-subscriber.js')], env({ DATABASE_URL: databaseUrl, MQTT_URL: mqttUrl }));
+      const naive = join(PACKAGE_ROOT, 'dist', 'bench', 'naive-subscriber.js');
+      subscriber = spawnLogged(process.execPath, [naive], env({ DATABASE_URL: databaseUrl, MQTT_URL: mqttUrl }));
       await subscriber.waitFor('naive subscriber ready');
     } else {
       subscriber = await startIngest(databaseUrl, mqttUrl);

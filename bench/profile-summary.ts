@@ -7,10 +7,17 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] }
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
 interface Profile { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true, options: { top: { type: 'string', default: '25' } },
+});
 const dir = positionals[0];
 if (!dir) {
   process.stderr.write('usage: npm run bench:profile -- DIR [--top N]\n');
@@ -38,7 +45,8 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
     const us = p.timeDeltas[i] ?? 0;
     if (n.callFrame.functionName === '(idle)') return;
     const { functionName, url, lineNumber } = n.callFrame;
-    const name = `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*\/(node_modules|dist)\//, '')}:${lineNumber + 1}` : ''}`.trim();
+    const where = url ? `${url.replace(/^.*\/(node_modules|dist)\//, '')}:${lineNumber + 1}` : '';
+    const name = `${functionName || '(anonymous)'} ${where}`.trim();
     r.fn.set(name, (r.fn.get(name) ?? 0) + us);
     r.pkg.set(packageOf(url), (r.pkg.get(packageOf(url)) ?? 0) + us);
     r.total += us;
@@ -51,5 +59,7 @@ for (const [role, r] of byRole) {
   console.log(`\n### ${role}: ${(r.total / 1e6).toFixed(2)} s of CPU (not idle)\n\n| package | share |\n|---|--:|`);
   for (const [pkg, us] of [...r.pkg].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`| ${pkg} | ${pct(us)} |`);
   console.log(`\n| function (self time) | share |\n|---|--:|`);
-  for (const [fn, us] of [...r.fn].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`| ${fn.replace(/\|/g, '\\|')} | ${pct(us)} |`);
+  for (const [fn, us] of [...r.fn].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    console.log(`| ${fn.replace(/\|/g, '\\|')} | ${pct(us)} |`);
+  }
 }

@@ -17,19 +17,22 @@ import { loadRasteriser, type Rasteriser } from '../reports/rasterise.js';
 import { parseReports, type PeriodKind, type ReportSpec } from '../reports/spec.js';
 import { createScratchDatabase } from '../test/support/scratch-database.js';
 import { benchSql } from './bench-sql.js';
+import { BENCH_SERVER_URL, ROOMS } from './fixtures.js';
 
-const { values: args } = parseArgs({ options: { days: { type: 'string', default: '365' }, runs: { type: 'string', default: '5' } } });
+const { values: args } = parseArgs({
+  options: { days: { type: 'string', default: '365' }, runs: { type: 'string', default: '5' } },
+});
 const DAYS = Number(args.days);
 const RUNS = Number(args.runs);
 const TZ = 'Europe/Berlin';
-const serverUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const serverUrl = BENCH_SERVER_URL;
 const progress = (text: string) => process.stderr.write(`bench: ${text}\n`);
 const seedSeries = benchSql('report-seed-series.sql');
 const monthPartitions = benchSql('report-partitions.sql');
 const seedReadings = benchSql('report-seed-readings.sql');
 const vacuumAnalyze = benchSql('vacuum-analyze.sql');
 const STATS = { readings_5m: benchSql('report-stats-rollups.sql'), readings_raw: benchSql('report-stats-raw.sql') };
-const DEVICES = ['living-room', 'bedroom', 'kitchen', 'bathroom', 'attic', 'cellar', 'garage', 'office', 'nursery', 'greenhouse'];
+const DEVICES = ROOMS;
 
 async function seed(db: Db, end: Date): Promise<number> {
   const start = new Date(end.getTime() - DAYS * 86_400_000);
@@ -38,8 +41,10 @@ async function seed(db: Db, end: Date): Promise<number> {
   // A daily wave, a yearly one and noise; month by month, so no statement holds a year in memory.
   let rows = 0;
   const recent = new Date(end.getTime() - 35 * 86_400_000);
-  for (let from = start; from < end; from = new Date(Math.min(from.getTime() + 30 * 86_400_000, from < recent ? recent.getTime() : Infinity))) {
-    const to = new Date(Math.min(end.getTime(), from.getTime() + 30 * 86_400_000, from < recent ? recent.getTime() : Infinity));
+  // 30 days at most, and never across `recent`, where the interval changes.
+  const next = (from: Date) => Math.min(from.getTime() + 30 * 86_400_000, from < recent ? recent.getTime() : Infinity);
+  for (let from = start; from < end; from = new Date(next(from))) {
+    const to = new Date(Math.min(end.getTime(), next(from)));
     const every = from < recent ? '5 minutes' : '1 minute';
     const result = await db.result(seedReadings, { from, to, every });
     rows += result.rowCount;
@@ -71,7 +76,10 @@ async function timeReport(db: Db, spec: ReportSpec, runAt: Date, rasteriser: Ras
   return { total: median(total), query: median(query), charts: median(charts), bytes };
 }
 
-/** The report's statistics (count, mean, min and max with when, last) per series, from the rollups or (the baseline) from raw. */
+/**
+ * The report's statistics (count, mean, min and max with when, last) per series, from the rollups or
+ * (the baseline) from raw.
+ */
 async function statsMs(db: Db, from: Date, to: Date, source: 'readings_5m' | 'readings_raw'): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < RUNS; i++) {
@@ -92,27 +100,43 @@ async function main(): Promise<void> {
     const native = await loadRasteriser();
     const wasm = await loadRasteriser('wasm');
     const lines = [
-      `### A report on a year of data (${rows.toLocaleString('en')} readings: 20 series over ${DAYS} days, every minute for the last 35; median of ${RUNS} runs; ${availableParallelism()} cores, ${cpus()[0]?.model.trim()}, Node ${process.version})`,
+      `### A report on a year of data (${rows.toLocaleString('en')} readings: 20 series over ${DAYS} days, `
+        + `every minute for the last 35; median of ${RUNS} runs; ${availableParallelism()} cores, `
+        + `${cpus()[0]?.model.trim()}, Node ${process.version})`,
       '',
-      '| report | charts | database (all queries) | charts drawn | total | total, WebAssembly charts | e-mail size | statistics query: rollups / raw readings (baseline) |',
+      '| report | charts | database (all queries) | charts drawn | total | total, WebAssembly charts | e-mail size '
+        + '| statistics query: rollups / raw readings (baseline) |',
       '|---|---|---|---|---|---|---|---|',
     ];
     for (const period of ['last 24h', 'yesterday', 'last week', 'last month'] as PeriodKind[]) {
-      const parsed = parseReports([{ name: 'bench', schedule: '0 7 * * 1', period, directory: '/tmp', highlight: [{ select: '+/+/temperature', above: 25 }] }]);
+      const parsed = parseReports([{
+        name: 'bench', schedule: '0 7 * * 1', period, directory: '/tmp',
+        highlight: [{ select: '+/+/temperature', above: 25 }],
+      }]);
       if (!parsed.ok) throw new Error(parsed.problems.join('; '));
       const spec = parsed.value[0]!;
       const n = await timeReport(db, spec, runAt, native);
       const w = await timeReport(db, spec, runAt, wasm);
       const p = periodOf(period, runAt, TZ);
-      const [rolled, raw] = [await statsMs(db, p.from, p.to, 'readings_5m'), await statsMs(db, p.from, p.to, 'readings_raw')];
-      lines.push(`| ${period} | 10 | ${n.query.toFixed(0)} ms | ${n.charts.toFixed(0)} ms | **${n.total.toFixed(0)} ms** | ${w.total.toFixed(0)} ms | ${(n.bytes / 1024).toFixed(0)} KiB | ${rolled.toFixed(0)} ms / ${raw.toFixed(0)} ms (${(raw / rolled).toFixed(1)}×) |`);
+      const rolled = await statsMs(db, p.from, p.to, 'readings_5m');
+      const raw = await statsMs(db, p.from, p.to, 'readings_raw');
+      lines.push(`| ${period} | 10 | ${n.query.toFixed(0)} ms | ${n.charts.toFixed(0)} ms `
+        + `| **${n.total.toFixed(0)} ms** | ${w.total.toFixed(0)} ms | ${(n.bytes / 1024).toFixed(0)} KiB `
+        + `| ${rolled.toFixed(0)} ms / ${raw.toFixed(0)} ms (${(raw / rolled).toFixed(1)}×) |`);
       progress(lines.at(-1)!);
     }
     // The web dashboard's history chart (issue 14): one sensor over ranges from a day to a year.
     const { history } = await import('../web/queries.js');
-    lines.push('', `### The dashboard's history of one sensor (temperature and humidity), same data, median of ${RUNS} runs`, '', '| range | tier | points per metric | time |', '|---|---|---|---|');
+    lines.push(
+      '',
+      `### The dashboard's history of one sensor (temperature and humidity), same data, median of ${RUNS} runs`,
+      '',
+      '| range | tier | points per metric | time |',
+      '|---|---|---|---|',
+    );
     for (const days of [1, 7, 30, 365]) {
-      const q = { device: DEVICES[0]!, sensor: 'dht22', from: new Date(runAt.getTime() - days * 86_400_000), to: runAt };
+      const from = new Date(runAt.getTime() - days * 86_400_000);
+      const q = { device: DEVICES[0]!, sensor: 'dht22', from, to: runAt };
       const times: number[] = [];
       let result: Awaited<ReturnType<typeof history>> | undefined;
       for (let i = 0; i < RUNS; i++) {
@@ -120,7 +144,8 @@ async function main(): Promise<void> {
         result = await history(db, q);
         times.push(performance.now() - started);
       }
-      lines.push(`| ${days} d | ${result!.tier} | ${result!.series[0]?.t.length ?? 0} | **${median(times).toFixed(1)} ms** |`);
+      const points = result!.series[0]?.t.length ?? 0;
+      lines.push(`| ${days} d | ${result!.tier} | ${points} | **${median(times).toFixed(1)} ms** |`);
       progress(lines.at(-1)!);
     }
     console.log(lines.join('\n'));

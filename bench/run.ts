@@ -9,12 +9,18 @@ import { freePortOnLoopback } from '../test/support/ports.js';
 import mqtt from 'mqtt';
 import { closeAll, loadPayload, publishLoad } from '../test/support/load.js';
 import type { Db } from '../shared/db.js';
-import { createBenchDatabase, insertDirect, observe, resetData, summarise, waitForCommits, type RunResult } from './measure.js';
-import { NODE_RED_BATCH } from './node-red-peer.js';
+import {
+  createBenchDatabase, insertDirect, observe, resetData, summarise, waitForCommits, type RunResult,
+} from './measure.js';
 import { benchSql } from './bench-sql.js';
+import { BENCH_SERVER_URL } from './fixtures.js';
+import { fmt } from './format.js';
+import { cpuBreakdown, LABELS, medianOf, ratios, table } from './run-tables.js';
 import { batchRowsFor } from '../ingest/batcher.js';
 import { startPipeline, withIngest, type PipelineName, type RunningPipeline } from './pipelines.js';
-import { isNats, NATS_MAX_ACK_PENDING, NATS_MISSING, natsNodesLine, natsRatios, natsServerInstalled } from './nats-pipeline.js';
+import {
+  isNats, NATS_MISSING, natsNodesLine, natsRatios, natsServerInstalled,
+} from './nats-pipeline.js';
 import { soak, sustainedCeiling, sustainedTable, type SustainedResult } from './sustained.js';
 
 const { values: args } = parseArgs({
@@ -27,7 +33,8 @@ const { values: args } = parseArgs({
     pipelines: { type: 'string', default: 'ours,ours-memory,mosquitto,naive,node-red,node-red-batch,database' },
     write: { type: 'string' },
     'soak-seconds': { type: 'string', default: '0' },
-    // With --soak-seconds: soak at this fraction of ours's burst ceiling, measured first in the same run (else at --rate).
+    // With --soak-seconds: soak at this fraction of ours's burst ceiling, measured first in the same run
+    // (else at --rate).
     'soak-fraction': { type: 'string', default: '0' },
     // Issue 28 item 2: after the run, the highest paced rate each ingest pipeline holds (not in the default run).
     sustained: { type: 'boolean', default: false },
@@ -39,7 +46,9 @@ const { values: args } = parseArgs({
   },
 });
 const runs = Number(args.runs);
-const PIPELINES: PipelineName[] = ['ours', 'ours-memory', 'mosquitto', 'nats', 'nats-cluster', 'naive', 'node-red', 'node-red-batch'];
+const PIPELINES: PipelineName[] = [
+  'ours', 'ours-memory', 'mosquitto', 'nats', 'nats-cluster', 'naive', 'node-red', 'node-red-batch',
+];
 const rate = Number(args.rate);
 const chosen = args.pipelines!.split(',');
 // NATS is not in the default run: when named without nats-server installed, one line and exit 2.
@@ -47,7 +56,7 @@ if (chosen.some(isNats) && !natsServerInstalled()) {
   process.stderr.write(`bench: ${NATS_MISSING}\n`);
   process.exit(2);
 }
-const serverUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const serverUrl = BENCH_SERVER_URL;
 const PUBLISHERS = 10;
 const countRows = benchSql('count-rows.sql');
 const INGEST_BATCH_ROWS = 2000;
@@ -65,7 +74,9 @@ const ONE_BY_ONE = new Set<PipelineName>(['naive', 'node-red']);
  * yet (Node-RED says nothing when it has), and a message published before would be lost to it.
  */
 async function primed(pipeline: RunningPipeline, db: Db): Promise<void> {
-  const client = await mqtt.connectAsync(pipeline.mqttUrl, { clientId: `bench-probe-${process.pid}`, reconnectPeriod: 0, connectTimeout: 5000 });
+  const client = await mqtt.connectAsync(pipeline.mqttUrl, {
+    clientId: `bench-probe-${process.pid}`, reconnectPeriod: 0, connectTimeout: 5000,
+  });
   try {
     const deadline = Date.now() + 30_000;
     const count = async () => (await db.one<{ n: number }>(countRows, { table: pipeline.table })).n;
@@ -91,18 +102,26 @@ async function runPipeline(name: PipelineName, run: number): Promise<void> {
   try {
     await primed(pipeline, database.db);
     for (const mode of ['ceiling', 'rate'] as Mode[]) {
-      const total = mode === 'rate' ? rate * Number(args.seconds) : Number(ONE_BY_ONE.has(name) ? args['naive-messages'] : args.messages);
+      const total = mode === 'rate'
+        ? rate * Number(args.seconds)
+        : Number(ONE_BY_ONE.has(name) ? args['naive-messages'] : args.messages);
       const { result, cpu, peak, finalRss } = await observe(pipeline.pids, async () => {
         const startedAt = Date.now();
-        const load = await publishLoad({ url: pipeline.mqttUrl, publishers: PUBLISHERS, total, ratePerSecond: mode === 'rate' ? rate : undefined, devicePrefix: `bench${run}` });
+        const load = await publishLoad({
+          url: pipeline.mqttUrl, publishers: PUBLISHERS, total,
+          ratePerSecond: mode === 'rate' ? rate : undefined, devicePrefix: `bench${run}`,
+        });
         await waitForCommits(database.db, load.acked);
         await closeAll(load.clients);
         return { startedAt, acked: load.acked };
       });
       const summary = await summarise(database.db, result.startedAt, result.acked, pipeline.table);
       const perMessage = Object.fromEntries(Object.entries(cpu).map(([role, micros]) => [role, micros / result.acked]));
-      record(`${name}/${mode}`, { ...summary, acked: result.acked, cpuMicrosPerMessage: perMessage, peakRssMiB: peak, finalRssMiB: finalRss });
-      progress(`run ${run}/${runs} ${name} ${mode}: ${Math.round(summary.messagesPerSecond)} msg/s, p99 ${summary.p99Ms} ms, lost ${summary.lost}`);
+      record(`${name}/${mode}`, {
+        ...summary, acked: result.acked, cpuMicrosPerMessage: perMessage, peakRssMiB: peak, finalRssMiB: finalRss,
+      });
+      progress(`run ${run}/${runs} ${name} ${mode}: ${Math.round(summary.messagesPerSecond)} msg/s, `
+        + `p99 ${summary.p99Ms} ms, lost ${summary.lost}`);
       await resetData(database.db);
     }
   } finally {
@@ -118,10 +137,16 @@ async function runDatabaseAlone(run: number): Promise<void> {
     const startedAt = Date.now();
     const baseTs = Date.now() - 3_600_000;
     // Everything is waiting, so batches are as large as ingest takes when it is behind.
-    const batchRows = batchRowsFor({ backlogMessages: total, rowsPerMessage: 4, oldestWaitingSince: undefined }, { batchMaxRows: INGEST_BATCH_ROWS, flushIntervalMs: 0 });
+    const batchRows = batchRowsFor(
+      { backlogMessages: total, rowsPerMessage: 4, oldestWaitingSince: undefined },
+      { batchMaxRows: INGEST_BATCH_ROWS, flushIntervalMs: 0 },
+    );
     await insertDirect(database.db, total, batchRows, (i, sentAt) => {
       const base = { ts: new Date(baseTs + i), device: `bench${i % PUBLISHERS}`, sensor: 'dht22' };
-      return ([['temperature', 20 + (i % 50) / 10], ['humidity', 40 + (i % 200) / 10], ['seq', i], ['sent', sentAt]] as const).map(([metric, value]) => ({ ...base, metric, value }));
+      const values = [
+        ['temperature', 20 + (i % 50) / 10], ['humidity', 40 + (i % 200) / 10], ['seq', i], ['sent', sentAt],
+      ] as const;
+      return values.map(([metric, value]) => ({ ...base, metric, value }));
     });
     const summary = await summarise(database.db, startedAt, total);
     record('database/ceiling', { ...summary, acked: total, cpuMicrosPerMessage: {}, peakRssMiB: {}, finalRssMiB: {} });
@@ -131,63 +156,13 @@ async function runDatabaseAlone(run: number): Promise<void> {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-const medianOf = (rs: RunResult[], pick: (r: RunResult) => number | undefined) => median(rs.map(pick).filter((x): x is number => x !== undefined));
-const fmt = (x: number, digits = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '–');
-const LABELS: Record<string, string> = {
-  ours: 'ours: Aedes + ingest (separate processes), the broker\'s journal (default)',
-  'ours-memory': 'ours with the broker\'s store in memory (BROKER_PERSISTENCE=memory: a crash loses what it acknowledged)',
-  mosquitto: 'same ingest behind Mosquitto',
-  nats: `same ingest behind one NATS node (MQTT on JetStream, file store; max_ack_pending ${NATS_MAX_ACK_PENDING})`,
-  'nats-cluster': `same ingest behind a 3-node NATS cluster (publishers on node 1, ingest on nodes 2,3; R3 streams; max_ack_pending ${NATS_MAX_ACK_PENDING}; broker = sum of 3 nodes)`,
-  naive: 'naive: one INSERT per message',
-  'node-red': 'Node-RED: MQTT in → function → postgres node, one INSERT per message',
-  'node-red-batch': `Node-RED with a join node (${NODE_RED_BATCH.messages} messages or ${NODE_RED_BATCH.seconds} s), one INSERT per batch`,
-  database: 'database alone (bulk INSERT, no MQTT)',
-};
-
-function table(mode: Mode): string {
-  const lines = [
-    '| pipeline | msg/s | p50 ms | p99 ms | CPU µs/msg broker | CPU µs/msg subscriber | peak RSS MiB broker / subscriber | final RSS MiB broker / subscriber | lost | duplicated |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
-  ];
-  for (const name of Object.keys(LABELS)) {
-    const rs = results.get(`${name}/${mode}`);
-    if (!rs) continue;
-    const sub = (r: Record<string, number>) => r.ingest ?? r.subscriber;
-    lines.push(`| ${LABELS[name]} | ${fmt(medianOf(rs, (r) => r.messagesPerSecond))} | ${fmt(medianOf(rs, (r) => r.p50Ms))} | ${fmt(medianOf(rs, (r) => r.p99Ms))} | ${fmt(medianOf(rs, (r) => r.cpuMicrosPerMessage.broker), 1)} | ${fmt(medianOf(rs, (r) => sub(r.cpuMicrosPerMessage)), 1)} | ${fmt(medianOf(rs, (r) => r.peakRssMiB.broker))} / ${fmt(medianOf(rs, (r) => sub(r.peakRssMiB)))} | ${fmt(medianOf(rs, (r) => r.finalRssMiB.broker))} / ${fmt(medianOf(rs, (r) => sub(r.finalRssMiB)))} | ${Math.max(...rs.map((r) => r.lost))} | ${Math.max(...rs.map((r) => r.duplicated))} |`);
-  }
-  return lines.join('\n');
-}
-
-/** CPU per message of every part of the run, to show where the two cores go. */
-function cpuBreakdown(): string {
-  const lines = ['| pipeline (ceiling) | load generator | broker | ingest / subscriber | PostgreSQL | total µs/msg | ⇒ msg/s if CPU-bound on all cores |', '|---|--:|--:|--:|--:|--:|--:|'];
-  for (const name of PIPELINES) {
-    const rs = results.get(`${name}/ceiling`);
-    if (!rs) continue;
-    const part = (role: string) => medianOf(rs, (r) => r.cpuMicrosPerMessage[role]);
-    const parts = [part('load'), part('broker'), part(withIngest(name) ? 'ingest' : 'subscriber'), part('postgres')];
-    const total = parts.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
-    lines.push(`| ${LABELS[name]} | ${parts.map((p) => fmt(p, 1)).join(' | ')} | ${fmt(total, 1)} | ${fmt((availableParallelism() * 1e6) / total)} |`);
-  }
-  return lines.join('\n');
-}
-
-function ratios(): string {
-  const ours = medianOf(results.get('ours/ceiling') ?? [], (r) => r.messagesPerSecond);
-  return Object.keys(LABELS)
-    .filter((name) => name !== 'ours' && results.has(`${name}/ceiling`))
-    .map((name) => `- ours ÷ ${LABELS[name]}: **${fmt(ours / medianOf(results.get(`${name}/ceiling`)!, (r) => r.messagesPerSecond), 2)}×**`)
-    .join('\n');
-}
-
 const began = Date.now();
 const soakSeconds = Number(args['soak-seconds']);
 if (soakSeconds > 0) {
   const fraction = Number(args['soak-fraction']);
   if (!(fraction >= 0 && fraction <= 1)) {
-    progress(`--soak-fraction: a fraction of the burst ceiling from 0 to 1 (0 soaks at --rate), was "${args['soak-fraction']}"`);
+    progress('--soak-fraction: a fraction of the burst ceiling from 0 to 1 (0 soaks at --rate), '
+      + `was "${args['soak-fraction']}"`);
     process.exit(2);
   }
   let soakRate = rate;
@@ -197,12 +172,15 @@ if (soakSeconds > 0) {
     const burst = medianOf(results.get('ours/ceiling') ?? [], (r) => r.messagesPerSecond);
     if (!(burst > 0)) throw new Error('the burst ceiling of ours could not be measured; nothing to soak at');
     soakRate = Math.round((burst * fraction) / 100) * 100;
-    why = `Rate: ${fmt(100 * fraction)} % of ours's burst ceiling measured first in this run (${fmt(burst)} msg/s, median of ${runs}; ${args.messages} messages, ${PUBLISHERS} publishers). Machine: ${availableParallelism()} cores (${cpus()[0]?.model.trim()}), Node ${process.version}.`;
+    why = `Rate: ${fmt(100 * fraction)} % of ours's burst ceiling measured first in this run (${fmt(burst)} msg/s, `
+      + `median of ${runs}; ${args.messages} messages, ${PUBLISHERS} publishers). `
+      + `Machine: ${availableParallelism()} cores (${cpus()[0]?.model.trim()}), Node ${process.version}.`;
     progress(`soak: burst ceiling ${fmt(burst)} msg/s; soaking at ${fmt(soakRate)} msg/s for ${soakSeconds} s`);
   }
   const report = await soak(serverUrl, soakRate, soakSeconds, PUBLISHERS, progress, why);
   console.log(`\n${report}\n`);
-  if (args.write) writeFileSync(args.write, `${report}\n\nProduced by \`npm run bench -- ${process.argv.slice(2).join(' ')}\`.\n`);
+  const produced = `npm run bench -- ${process.argv.slice(2).join(' ')}`;
+  if (args.write) writeFileSync(args.write, `${report}\n\nProduced by \`${produced}\`.\n`);
   process.exit(0);
 }
 for (let run = 1; run <= runs; run++) {
@@ -224,29 +202,36 @@ const sustainedOptions = {
 };
 // The pipelines behind pimonitor's ingest, each from the burst ceiling this run measured.
 for (const name of args.sustained ? PIPELINES.filter((n) => withIngest(n) && results.has(`${n}/ceiling`)) : []) {
-  sustained.push(await sustainedCeiling(name, medianOf(results.get(`${name}/ceiling`)!, (r) => r.messagesPerSecond), sustainedOptions));
+  const burst = medianOf(results.get(`${name}/ceiling`)!, (r) => r.messagesPerSecond);
+  sustained.push(await sustainedCeiling(name, burst, sustainedOptions));
 }
 const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
 const report = [
-  `Machine: ${availableParallelism()} cores (${cpus()[0]?.model.trim()}), Node ${process.version}; PostgreSQL at ${new URL(serverUrl).host}. Median of ${runs} run(s) per column; took ${Math.round((Date.now() - began) / 1000)} s.`,
+  `Machine: ${availableParallelism()} cores (${cpus()[0]?.model.trim()}), Node ${process.version}; `
+    + `PostgreSQL at ${new URL(serverUrl).host}. Median of ${runs} run(s) per column; `
+    + `took ${Math.round((Date.now() - began) / 1000)} s.`,
   '',
-  `### Ceiling: ${PUBLISHERS} publishers, QoS 1, as fast as the broker acknowledges (${args.messages} messages; naive and Node-RED one by one ${args['naive-messages']})`,
+  `### Ceiling: ${PUBLISHERS} publishers, QoS 1, as fast as the broker acknowledges (${args.messages} messages; `
+    + `naive and Node-RED one by one ${args['naive-messages']})`,
   '',
-  table('ceiling'),
+  table(results, 'ceiling'),
   '',
   'CPU per message by part (µs), where the two cores go:',
   '',
-  cpuBreakdown(),
-  ...(results.has('nats-cluster/ceiling') ? ['', natsNodesLine(LABELS['nats-cluster']!, (role) => medianOf(results.get('nats-cluster/ceiling')!, (r) => r.cpuMicrosPerMessage[role]), fmt)] : []),
+  cpuBreakdown(results, PIPELINES),
+  ...(results.has('nats-cluster/ceiling')
+    ? ['', natsNodesLine(LABELS['nats-cluster']!, (role) =>
+      medianOf(results.get('nats-cluster/ceiling')!, (r) => r.cpuMicrosPerMessage[role]), fmt)]
+    : []),
   '',
   'Throughput of ours as a ratio of each baseline, same run:',
   '',
-  ratios(),
+  ratios(results),
   ...natsRatios((name, mode, pick) => medianOf(results.get(`${name}/${mode}`) ?? [], pick), fmt),
   '',
   `### Latency: ${rate} messages/s offered for ${args.seconds} s`,
   '',
-  table('rate'),
+  table(results, 'rate'),
   ...(sustained.length > 0 ? ['', sustainedTable(sustained, LABELS, sustainedOptions)] : []),
 ].join('\n');
 console.log(`\n${report}\n`);

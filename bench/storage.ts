@@ -21,7 +21,9 @@ import { compactPartitions } from '../storage/compact.js';
 import { markAllForRollup, rollUp } from '../storage/rollup.js';
 import { planArchive, runArchive } from '../storage/archive.js';
 import { archiveFigures, explain } from './storage-archive.js';
-import { benchSql, BENCH_SPOOL_ID, type BenchQuery } from './bench-sql.js';
+import { QUERIES } from './storage-queries.js';
+import { benchSql, BENCH_SPOOL_ID } from './bench-sql.js';
+import { BENCH_SERVER_URL, ROOMS } from './fixtures.js';
 import { createScratchDatabase } from '../test/support/scratch-database.js';
 import { rssMiB, spawnLogged } from '../test/support/processes.js';
 
@@ -37,9 +39,9 @@ const { values: args } = parseArgs({
 const SERIES = Number(args.series);
 const INTERVAL_MS = 10_000;
 const BATCH_ROWS = 2000;
-const serverUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const serverUrl = BENCH_SERVER_URL;
 const progress = (text: string) => process.stderr.write(`bench: ${text}\n`);
-const DEVICES = ['living-room', 'bedroom', 'kitchen', 'bathroom', 'attic', 'cellar', 'garage', 'office', 'nursery', 'greenhouse'];
+const DEVICES = ROOMS;
 const partitionTreeBytes = benchSql('partition-tree-bytes.sql');
 const v1Table = benchSql('v1-table.sql');
 const v1Insert = benchSql('v1-insert.sql');
@@ -50,8 +52,13 @@ const setLastValue = benchSql('set-last-value.sql');
 const markRecentDirty = benchSql('mark-recent-dirty.sql');
 const vacuumAnalyze = benchSql('vacuum-analyze.sql');
 const versionSql = benchSql('version.sql');
-const seriesColumns = new pgp.helpers.ColumnSet(['device', 'sensor', 'metric', 'first_ts', 'last_ts'], { table: 'series' });
-const seriesName = (i: number) => ({ device: DEVICES[Math.floor(i / 2) % DEVICES.length]! + (i >= 2 * DEVICES.length ? `-${Math.floor(i / 20)}` : ''), sensor: 'dht22', metric: i % 2 ? 'humidity' : 'temperature' });
+const seriesColumns =
+  new pgp.helpers.ColumnSet(['device', 'sensor', 'metric', 'first_ts', 'last_ts'], { table: 'series' });
+const seriesName = (i: number) => ({
+  device: DEVICES[Math.floor(i / 2) % DEVICES.length]! + (i >= 2 * DEVICES.length ? `-${Math.floor(i / 20)}` : ''),
+  sensor: 'dht22',
+  metric: i % 2 ? 'humidity' : 'temperature',
+});
 
 /**
  * When a node's reading of `tick` is taken, in ms after the 10-s grid, as sensor-node/sampler.ts times
@@ -93,7 +100,10 @@ async function bytesPerValue(total: number): Promise<string> {
         const ts = new Date(start + tick * INTERVAL_MS + timing(i, tick));
         batch.push({ ...seriesName(i), ts, value: Math.round((20 + Math.sin(tick / 500 + i) * 5 + jitter) * 10) / 10 });
       }
-      await store.write({ readings: batch, series: foldSeries(batch), devices: [], rejected: [] }, { worker: 'bench', spoolId: BENCH_SPOOL_ID, position: step });
+      await store.write(
+        { readings: batch, series: foldSeries(batch), devices: [], rejected: [] },
+        { worker: 'bench', spoolId: BENCH_SPOOL_ID, position: step },
+      );
       await db.none(v1Insert, {
         ts: batch.map((r) => r.ts), device: batch.map((r) => r.device), sensor: batch.map((r) => r.sensor),
         metric: batch.map((r) => r.metric), value: batch.map((r) => r.value),
@@ -105,7 +115,11 @@ async function bytesPerValue(total: number): Promise<string> {
     await db.none(vacuumAnalyze);
     const v1 = await relationBytes(db, 'v1_readings');
     const raw = await relationBytes(db, 'readings_raw');
-    const rollups = { '5m': await relationBytes(db, 'rollup_5m'), '1h': await relationBytes(db, 'rollup_1h'), '1d': await relationBytes(db, 'rollup_1d') };
+    const rollups = {
+      '5m': await relationBytes(db, 'rollup_5m'),
+      '1h': await relationBytes(db, 'rollup_1h'),
+      '1d': await relationBytes(db, 'rollup_1d'),
+    };
     const buckets5m = (await db.one<{ n: number }>(countRows, { table: 'rollup_5m' })).n;
     const compacted = await compactPartitions(db, { olderThan: new Date(8.64e15) });
     await db.none(vacuumAnalyze);
@@ -114,42 +128,30 @@ async function bytesPerValue(total: number): Promise<string> {
     const archived = await archiveFigures(db, total, '2026-10-02');
     const per = (bytes: number) => (bytes / total).toFixed(1);
     return [
-      `### Bytes per metric value (${total.toLocaleString('en-US')} values, ${SERIES} series, every ${INTERVAL_MS / 1000} s as a node times them, written interleaved in batches of ${BATCH_ROWS} as ingest writes them)`,
+      `### Bytes per metric value (${total.toLocaleString('en-US')} values, ${SERIES} series, `
+        + `every ${INTERVAL_MS / 1000} s as a node times them, `
+        + `written interleaved in batches of ${BATCH_ROWS} as ingest writes them)`,
       '',
       '| layout | bytes on disk | bytes per value | ÷ schema 1 |',
       '|---|--:|--:|--:|',
-      `| schema 1: readings (ts, device, sensor, metric, value), key over the names (baseline, same run) | ${v1.toLocaleString('en-US')} | ${per(v1)} | 1.00 |`,
-      `| readings_raw (series_id, ts, value), key (series_id, ts), monthly partitions, BRIN on ts | ${raw.toLocaleString('en-US')} | **${per(raw)}** | ${(raw / v1).toFixed(2)} |`,
-      `| readings_raw after \`pimonitor db compact\` (${compacted.length} partition(s) rewritten in key order) | ${rawCompact.toLocaleString('en-US')} | **${per(rawCompact)}** | ${(rawCompact / v1).toFixed(2)} |`,
+      '| schema 1: readings (ts, device, sensor, metric, value), key over the names (baseline, same run) '
+        + `| ${v1.toLocaleString('en-US')} | ${per(v1)} | 1.00 |`,
+      '| readings_raw (series_id, ts, value), key (series_id, ts), monthly partitions, BRIN on ts '
+        + `| ${raw.toLocaleString('en-US')} | **${per(raw)}** | ${(raw / v1).toFixed(2)} |`,
+      `| readings_raw after \`pimonitor db compact\` (${compacted.length} partition(s) rewritten in key order) `
+        + `| ${rawCompact.toLocaleString('en-US')} | **${per(rawCompact)}** | ${(rawCompact / v1).toFixed(2)} |`,
       archived,
       '',
-      `Rollups of the same values: 5-minute ${rollups['5m'].toLocaleString('en-US')} bytes (${(rollups['5m'] / buckets5m).toFixed(0)} bytes per series and bucket, ${(rollups['5m'] / total).toFixed(1)} per raw value), hourly ${rollups['1h'].toLocaleString('en-US')}, daily ${rollups['1d'].toLocaleString('en-US')}.`,
+      `Rollups of the same values: 5-minute ${rollups['5m'].toLocaleString('en-US')} bytes `
+        + `(${(rollups['5m'] / buckets5m).toFixed(0)} bytes per series and bucket, `
+        + `${(rollups['5m'] / total).toFixed(1)} per raw value), hourly ${rollups['1h'].toLocaleString('en-US')}, `
+        + `daily ${rollups['1d'].toLocaleString('en-US')}.`,
     ].join('\n');
   } finally {
     await scratch.drop();
   }
 }
 
-interface QueryCase {
-  name: string;
-  query: BenchQuery;
-}
-
-/** The README's, the cookbook's and the coming dashboard's and report's questions (sql/bench/query-*.sql). */
-const QUERIES: QueryCase[] = ([
-  ['latest value of every series (latest_readings)', 'latest'],
-  ['one series, last 24 h, raw', 'series-day-raw'],
-  ['all series, last hour, raw', 'all-hour-raw'],
-  ['one series, 7 days, 5-minute rollup (a chart)', 'series-week-5m'],
-  ['one series, 30 days, hourly rollup', 'series-month-1h'],
-  ['all series, daily min/max over 30 days', 'all-month-1d'],
-  ['report: min/mean/max/last per series, last 24 h, from 5-minute rollups', 'report-day-5m'],
-  ['gaps longer than 30 min in one device, last 7 days, raw', 'gaps-week-raw'],
-  ['hours above 24 °C per device, last 7 days, raw', 'hours-above-week-raw'],
-  ['count of all raw values (pimonitor db counts from rollup_5m instead)', 'count-raw'],
-  ['past month: one series, one day, raw', 'past-month-day-raw'],
-  ['past month: one series, the whole month, 5-minute rollup', 'past-month-5m'],
-] as const).map(([name, file]) => ({ name, query: benchSql(`query-${file}.sql`) }));
 
 /** Parts 2 and 3: the queries on --big values, and exporting all of them. */
 async function bigQueriesAndExport(total: number, runs: number): Promise<string> {
@@ -177,7 +179,10 @@ async function bigQueriesAndExport(total: number, runs: number): Promise<string>
     const seedSeconds = (Date.now() - seeded) / 1000;
     const rolled = Date.now();
     const buckets = await markAllForRollup(db);
-    await rollUp(db, { onProgress: ({ done, total: all }) => done % 50_000 < 5000 && progress(`queries: rolled up ${done} of ${all} buckets`) });
+    await rollUp(db, {
+      onProgress: ({ done, total: all }) =>
+        done % 50_000 < 5000 && progress(`queries: rolled up ${done} of ${all} buckets`),
+    });
     const rollupSeconds = (Date.now() - rolled) / 1000;
     // A little not yet rolled up, as between two runs of the job: the views compute it on the fly.
     await db.none(markRecentDirty);
@@ -195,25 +200,33 @@ async function bigQueriesAndExport(total: number, runs: number): Promise<string>
       return all;
     };
     const before = await timings();
-    const compacted = await compactPartitions(db, { olderThan: new Date(Date.UTC(new Date(end).getUTCFullYear(), new Date(end).getUTCMonth(), 1)) });
+    const thisMonth = new Date(Date.UTC(new Date(end).getUTCFullYear(), new Date(end).getUTCMonth(), 1));
+    const compacted = await compactPartitions(db, { olderThan: thisMonth });
     await db.none(vacuumAnalyze);
     const after = await timings();
     // Then those months archived (the maintenance job's work ARCHIVE_AFTER_DAYS after each ended).
     const archivedAt = Date.now();
-    const thisMonth = new Date(Date.UTC(new Date(end).getUTCFullYear(), new Date(end).getUTCMonth(), 1));
     const moved = await runArchive(db, await planArchive(db, thisMonth));
     const archiveSeconds = (Date.now() - archivedAt) / 1000;
     await db.none(vacuumAnalyze);
     const archived = await timings();
-    const cell = (t: { ms: number; hit: number; read: number }) => `${t.ms.toFixed(1)} | ${t.hit.toLocaleString('en-US')} / ${t.read.toLocaleString('en-US')}`;
+    const cell = (t: { ms: number; hit: number; read: number }) =>
+      `${t.ms.toFixed(1)} | ${t.hit.toLocaleString('en-US')} / ${t.read.toLocaleString('en-US')}`;
 
     const lines = [
-      `### Queries on ${values.toLocaleString('en-US')} values (${SERIES} series × ${(spanMs / 86_400_000).toFixed(0)} days at ${INTERVAL_MS / 1000} s; seeded in ${seedSeconds.toFixed(0)} s; ${buckets.toLocaleString('en-US')} 5-minute buckets rolled up from scratch in ${rollupSeconds.toFixed(0)} s, ${Math.round(values / rollupSeconds).toLocaleString('en-US')} values/s)`,
+      `### Queries on ${values.toLocaleString('en-US')} values `
+        + `(${SERIES} series × ${(spanMs / 86_400_000).toFixed(0)} days at ${INTERVAL_MS / 1000} s; `
+        + `seeded in ${seedSeconds.toFixed(0)} s; ${buckets.toLocaleString('en-US')} 5-minute buckets `
+        + `rolled up from scratch in ${rollupSeconds.toFixed(0)} s, `
+        + `${Math.round(values / rollupSeconds).toLocaleString('en-US')} values/s)`,
       '',
-      `EXPLAIN (ANALYZE, BUFFERS), planning + execution, median of ${runs} warm runs; buffers are 8 kB pages (hit in shared buffers / read). Then again after \`pimonitor db compact\` of the months that have ended (${compacted.map((c) => c.name).join(', ')}).`,
+      `EXPLAIN (ANALYZE, BUFFERS), planning + execution, median of ${runs} warm runs; buffers are 8 kB pages `
+        + '(hit in shared buffers / read). Then again after `pimonitor db compact` of the months that have ended '
+        + `(${compacted.map((c) => c.name).join(', ')}).`,
       '',
       `Then after \`pimonitor db archive\` of those months (${moved.readings.toLocaleString('en-US')} readings, `
-        + `${moved.chunks} series-months in ${archiveSeconds.toFixed(0)} s): \`readings\` reads them from readings_archive.`,
+        + `${moved.chunks} series-months in ${archiveSeconds.toFixed(0)} s): `
+        + '`readings` reads them from readings_archive.',
       '',
       '| query | ms | buffers hit / read | after compact: ms | buffers hit / read '
         + '| after archive: ms | buffers hit / read |',
@@ -226,8 +239,11 @@ async function bigQueriesAndExport(total: number, runs: number): Promise<string>
     const exports: string[] = [];
     for (const [label, from] of [['one tenth', new Date(end - spanMs / 10)], ['all', new Date(start)]] as const) {
       const startedAt = Date.now();
-      const child = spawnLogged(process.execPath, [cli, 'export', '--from', from.toISOString(), '--to', new Date(end).toISOString(), '--out', '/dev/null', '--tz', 'UTC'],
-        { ...process.env, DATABASE_URL: scratch.url });
+      const argv = [
+        cli, 'export', '--from', from.toISOString(), '--to', new Date(end).toISOString(),
+        '--out', '/dev/null', '--tz', 'UTC',
+      ];
+      const child = spawnLogged(process.execPath, argv, { ...process.env, DATABASE_URL: scratch.url });
       let peak = 0;
       const timer = setInterval(() => {
         try {
@@ -241,10 +257,19 @@ async function bigQueriesAndExport(total: number, runs: number): Promise<string>
       if (code !== 0) throw new Error(`export failed: ${child.output()}`);
       const rows = Number(/wrote ([\d,]+) rows/.exec(child.output())?.[1]?.replaceAll(',', '') ?? 0);
       const seconds = (Date.now() - startedAt) / 1000;
-      exports.push(`| ${label} | ${rows.toLocaleString('en-US')} | ${seconds.toFixed(1)} | ${Math.round(rows / seconds).toLocaleString('en-US')} | ${peak.toFixed(0)} |`);
+      const perSecond = Math.round(rows / seconds).toLocaleString('en-US');
+      const cells = [label, rows.toLocaleString('en-US'), seconds.toFixed(1), perSecond, peak.toFixed(0)];
+      exports.push(`| ${cells.join(' | ')} |`);
       progress(`export ${label}: ${rows} rows in ${seconds.toFixed(1)} s, peak RSS ${peak.toFixed(0)} MiB`);
     }
-    lines.push('', '### `pimonitor export` (CSV to /dev/null)', '', '| range | rows | seconds | rows/s | peak RSS MiB |', '|---|--:|--:|--:|--:|', ...exports);
+    lines.push(
+      '',
+      '### `pimonitor export` (CSV to /dev/null)',
+      '',
+      '| range | rows | seconds | rows/s | peak RSS MiB |',
+      '|---|--:|--:|--:|--:|',
+      ...exports,
+    );
     return lines.join('\n');
   } finally {
     await scratch.drop();
@@ -255,6 +280,7 @@ const startedAt = Date.now();
 const sections = [await bytesPerValue(Number(args.values))];
 if (!args['skip-big']) sections.push(await bigQueriesAndExport(Number(args.big), Number(args.runs)));
 const { version } = await connect(serverUrl, { poolSize: 1 }).one<{ version: string }>(versionSql);
-console.log(`Machine: ${availableParallelism()} cores (${cpus()[0]?.model.trim()}), Node ${process.version}; ${version.split(',')[0]}; took ${Math.round((Date.now() - startedAt) / 1000)} s.\n`);
+console.log(`Machine: ${availableParallelism()} cores (${cpus()[0]?.model.trim()}), Node ${process.version}; `
+  + `${version.split(',')[0]}; took ${Math.round((Date.now() - startedAt) / 1000)} s.\n`);
 console.log(sections.join('\n\n'));
 process.exit(0);

@@ -7,6 +7,7 @@ import { closeAll, publishLoad } from '../test/support/load.js';
 import type { Db } from '../shared/db.js';
 import { createBenchDatabase, p99ByWindow, resetData, rssOf, summarise, waitForCommits } from './measure.js';
 import { startPipeline, type PipelineName, type RunningPipeline } from './pipelines.js';
+import { fmt } from './format.js';
 
 type Role = 'broker' | 'ingest';
 export interface Sample { s: number; broker: number; ingest: number }
@@ -19,25 +20,32 @@ export interface PacedOutcome {
   samples: Sample[];
 }
 
-const fmt = (x: number, digits = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '–');
-
 /**
  * `rate` messages/s for `seconds` from `publishers` connections, then until every acknowledged
  * message is committed; RSS of broker and ingest every 5 s (`onSample` sees each).
  */
-export async function paced(pipeline: RunningPipeline, db: Db, options: { rate: number; seconds: number; publishers: number; prefix: string; onSample?: (s: Sample) => void }): Promise<PacedOutcome> {
+export async function paced(
+  pipeline: RunningPipeline,
+  db: Db,
+  options: { rate: number; seconds: number; publishers: number; prefix: string; onSample?: (s: Sample) => void },
+): Promise<PacedOutcome> {
   const { rate, seconds, publishers, prefix, onSample } = options;
   const started = Date.now();
   const samples: Sample[] = [];
   const sample = () => {
-    const s = { s: (Date.now() - started) / 1000, broker: rssOf(pipeline.pids.broker!), ingest: rssOf(pipeline.pids.ingest!) };
+    const s = {
+      s: (Date.now() - started) / 1000, broker: rssOf(pipeline.pids.broker!), ingest: rssOf(pipeline.pids.ingest!),
+    };
     samples.push(s);
     return s;
   };
   const timer = setInterval(() => onSample?.(sample()), 5000);
   try {
     let publishing = started;
-    const load = await publishLoad({ url: pipeline.mqttUrl, publishers, total: rate * seconds, ratePerSecond: rate, devicePrefix: prefix, onConnected: () => (publishing = Date.now()) });
+    const load = await publishLoad({
+      url: pipeline.mqttUrl, publishers, total: rate * seconds, ratePerSecond: rate, devicePrefix: prefix,
+      onConnected: () => (publishing = Date.now()),
+    });
     const achieved = load.acked / ((Date.now() - publishing) / 1000);
     await waitForCommits(db, load.acked);
     sample();
@@ -59,23 +67,33 @@ const mean = (samples: Sample[], from: number, to: number, role: Role) => {
  * Ours at a fixed rate for a long time: the first minute is warm-up, the second is compared with the
  * last; p99 by 5-minute window shows whether commits fall behind. `why` says where the rate came from.
  */
-export async function soak(serverUrl: string, rate: number, seconds: number, publishers: number, progress: (text: string) => void, why = ''): Promise<string> {
+export async function soak(
+  serverUrl: string,
+  rate: number,
+  seconds: number,
+  publishers: number,
+  progress: (text: string) => void,
+  why = '',
+): Promise<string> {
   const database = await createBenchDatabase(serverUrl);
   const pipeline = await startPipeline('ours', database.url, await freePortOnLoopback(), progress);
   try {
     const onSample = (x: Sample) => {
       if (Math.round(x.s) % 60 < 5 && x.s >= 55) progress(`soak ${Math.round(x.s)} s: ingest RSS ${fmt(x.ingest)} MiB`);
     };
-    const { acked, summary, samples } = await paced(pipeline, database.db, { rate, seconds, publishers, prefix: 'soak', onSample });
+    const { acked, summary, samples } =
+      await paced(pipeline, database.db, { rate, seconds, publishers, prefix: 'soak', onSample });
     const end = samples.at(-1)!.s;
     const windows = await p99ByWindow(database.db, 300);
     const row = (role: Role) => {
       const early = mean(samples, 60, 120, role);
       const late = mean(samples, end - 60, end + 1, role);
-      return `| ${role} | ${fmt(early)} | ${fmt(late)} | ${fmt(Math.max(...samples.map((x) => x[role])))} | ${fmt((100 * (late - early)) / early, 1)} % |`;
+      const peak = Math.max(...samples.map((x) => x[role]));
+      return `| ${role} | ${fmt(early)} | ${fmt(late)} | ${fmt(peak)} | ${fmt((100 * (late - early)) / early, 1)} % |`;
     };
     return [
-      `### Soak: ours at ${fmt(rate)} messages/s for ${seconds} s (${fmt(acked)} messages, lost ${summary.lost}, duplicated ${summary.duplicated}, p99 ${fmt(summary.p99Ms)} ms)`,
+      `### Soak: ours at ${fmt(rate)} messages/s for ${seconds} s (${fmt(acked)} messages, lost ${summary.lost}, `
+        + `duplicated ${summary.duplicated}, p99 ${fmt(summary.p99Ms)} ms)`,
       '',
       ...(why ? [why, ''] : []),
       '| process | mean RSS MiB, 2nd minute | mean RSS MiB, last minute | peak RSS MiB | change |',
@@ -90,7 +108,8 @@ export async function soak(serverUrl: string, rate: number, seconds: number, pub
   } finally {
     await pipeline.stop();
     // A database still in use at the end (a process slow to let go) must not throw away what was measured.
-    await database.drop().catch((err: Error) => progress(`soak: could not drop its database (${err.message}); drop it by hand`));
+    await database.drop()
+      .catch((err: Error) => progress(`soak: could not drop its database (${err.message}); drop it by hand`));
   }
 }
 
@@ -121,14 +140,19 @@ export interface SustainedResult {
 const STEP = 100;
 /** Held: every message acknowledged and committed once, p99 within the limit, the offered rate kept. */
 const verdict = (r: PacedOutcome, seconds: number, p99LimitMs: number) =>
-  r.acked === r.offered * seconds && r.summary.lost === 0 && r.summary.duplicated === 0 && r.summary.p99Ms <= p99LimitMs && r.achieved >= 0.98 * r.offered;
+  r.acked === r.offered * seconds && r.summary.lost === 0 && r.summary.duplicated === 0
+  && r.summary.p99Ms <= p99LimitMs && r.achieved >= 0.98 * r.offered;
 
 /**
  * Short probes on one pipeline (the same processes and database, emptied after each probe), bisecting
  * between the highest rate that held and the lowest that failed (untried: the burst ceiling), then the
  * rate found held for `sustainedSeconds` on fresh processes and a fresh database.
  */
-export async function sustainedCeiling(name: PipelineName, burst: number, o: SustainedOptions): Promise<SustainedResult> {
+export async function sustainedCeiling(
+  name: PipelineName,
+  burst: number,
+  o: SustainedOptions,
+): Promise<SustainedResult> {
   let lo = 0;
   let hi = Math.floor(burst / STEP) * STEP;
   let rate = Math.max(STEP, Math.round((burst * o.startFraction) / STEP) * STEP);
@@ -137,10 +161,14 @@ export async function sustainedCeiling(name: PipelineName, burst: number, o: Sus
     const pipeline = await startPipeline(name, database.url, await freePortOnLoopback(), o.progress);
     try {
       for (let i = 1; i <= o.probes; i++) {
-        const r = await paced(pipeline, database.db, { rate, seconds: o.probeSeconds, publishers: o.publishers, prefix: `probe${i}r${rate}` });
+        const r = await paced(pipeline, database.db, {
+          rate, seconds: o.probeSeconds, publishers: o.publishers, prefix: `probe${i}r${rate}`,
+        });
         await resetData(database.db);
         const ok = verdict(r, o.probeSeconds, o.p99LimitMs);
-        o.progress(`sustained ${name} probe ${i}/${o.probes}: ${fmt(rate)} msg/s offered for ${o.probeSeconds} s, achieved ${fmt(r.achieved)}, p99 ${fmt(r.summary.p99Ms)} ms, lost ${r.summary.lost} → ${ok ? 'held' : 'failed'}`);
+        o.progress(`sustained ${name} probe ${i}/${o.probes}: ${fmt(rate)} msg/s offered for ${o.probeSeconds} s, `
+          + `achieved ${fmt(r.achieved)}, p99 ${fmt(r.summary.p99Ms)} ms, lost ${r.summary.lost} `
+          + `→ ${ok ? 'held' : 'failed'}`);
         if (ok) lo = rate;
         else hi = rate - STEP;
         rate = Math.ceil((lo + hi) / 2 / STEP) * STEP;
@@ -148,7 +176,8 @@ export async function sustainedCeiling(name: PipelineName, burst: number, o: Sus
       }
     } finally {
       await pipeline.stop();
-      await database.drop().catch((err: Error) => o.progress(`could not drop a bench database (${err.message}); drop it by hand`));
+      await database.drop()
+        .catch((err: Error) => o.progress(`could not drop a bench database (${err.message}); drop it by hand`));
     }
   }
   if (lo === 0) {
@@ -156,23 +185,31 @@ export async function sustainedCeiling(name: PipelineName, burst: number, o: Sus
     return { name, burst, rate: 0, held: false };
   }
   const onSample = (x: Sample) => {
-    if (Math.round(x.s) % 30 < 5 && x.s >= 25) o.progress(`sustained ${name} ${Math.round(x.s)} s: RSS broker ${fmt(x.broker)} / ingest ${fmt(x.ingest)} MiB`);
+    if (Math.round(x.s) % 30 < 5 && x.s >= 25) {
+      o.progress(`sustained ${name} ${Math.round(x.s)} s: RSS broker ${fmt(x.broker)} / ingest ${fmt(x.ingest)} MiB`);
+    }
   };
   // Short probes can hold a rate whose backlog only grows over minutes: a failed confirmation steps down.
   let result: SustainedResult = { name, burst, rate: lo, held: false };
-  for (let c = 1, rate = lo; c <= o.confirms && rate >= STEP; c++, rate = Math.round((rate * o.stepDown) / STEP) * STEP) {
+  const stepDown = (rate: number) => Math.round((rate * o.stepDown) / STEP) * STEP;
+  for (let c = 1, rate = lo; c <= o.confirms && rate >= STEP; c++, rate = stepDown(rate)) {
     o.progress(`sustained ${name}: confirming ${fmt(rate)} msg/s for ${o.sustainedSeconds} s (${c}/${o.confirms})`);
     const database = await createBenchDatabase(o.serverUrl);
     const pipeline = await startPipeline(name, database.url, await freePortOnLoopback(), o.progress);
     try {
-      const confirm = await paced(pipeline, database.db, { rate, seconds: o.sustainedSeconds, publishers: o.publishers, prefix: `sustained${c}`, onSample });
+      const confirm = await paced(pipeline, database.db, {
+        rate, seconds: o.sustainedSeconds, publishers: o.publishers, prefix: `sustained${c}`, onSample,
+      });
       const ok = verdict(confirm, o.sustainedSeconds, o.p99LimitMs);
-      o.progress(`sustained ${name}: ${fmt(rate)} msg/s for ${o.sustainedSeconds} s, achieved ${fmt(confirm.achieved)}, p99 ${fmt(confirm.summary.p99Ms)} ms, lost ${confirm.summary.lost}, duplicated ${confirm.summary.duplicated} → ${ok ? 'held' : 'failed'}`);
+      o.progress(`sustained ${name}: ${fmt(rate)} msg/s for ${o.sustainedSeconds} s, `
+        + `achieved ${fmt(confirm.achieved)}, p99 ${fmt(confirm.summary.p99Ms)} ms, lost ${confirm.summary.lost}, `
+        + `duplicated ${confirm.summary.duplicated} → ${ok ? 'held' : 'failed'}`);
       result = { name, burst, rate, confirm, held: ok };
       if (ok) break;
     } finally {
       await pipeline.stop();
-      await database.drop().catch((err: Error) => o.progress(`could not drop a bench database (${err.message}); drop it by hand`));
+      await database.drop()
+        .catch((err: Error) => o.progress(`could not drop a bench database (${err.message}); drop it by hand`));
     }
   }
   return result;
@@ -187,14 +224,33 @@ function memory(samples: Sample[], seconds: number, role: Role): string {
 
 export function sustainedTable(rows: SustainedResult[], labels: Record<string, string>, o: SustainedOptions): string {
   const lines = [
-    `### Sustained ceiling: the highest paced rate held for ${o.sustainedSeconds} s with p99 ≤ ${fmt(o.p99LimitMs)} ms, lost 0, achieved ≥ 98 % of offered (${o.probes} probes of ${o.probeSeconds} s from ${fmt(100 * o.startFraction)} % of the same run's burst ceiling, bisecting up to it; a failed confirmation retried at ${fmt(100 * o.stepDown)} %, ${o.confirms} at most)`,
+    `### Sustained ceiling: the highest paced rate held for ${o.sustainedSeconds} s `
+      + `with p99 ≤ ${fmt(o.p99LimitMs)} ms, lost 0, achieved ≥ 98 % of offered `
+      + `(${o.probes} probes of ${o.probeSeconds} s from ${fmt(100 * o.startFraction)} % `
+      + "of the same run's burst ceiling, bisecting up to it; "
+      + `a failed confirmation retried at ${fmt(100 * o.stepDown)} %, ${o.confirms} at most)`,
     '',
-    '| pipeline | burst ceiling msg/s | sustained msg/s | sustained ÷ burst | achieved msg/s | p99 ms | RSS MiB broker, start → end | RSS MiB ingest, start → end | lost | duplicated | held |',
+    '| pipeline | burst ceiling msg/s | sustained msg/s | sustained ÷ burst | achieved msg/s | p99 ms '
+      + '| RSS MiB broker, start → end | RSS MiB ingest, start → end | lost | duplicated | held |',
     '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
   ];
   for (const r of rows) {
     const c = r.confirm;
-    lines.push(`| ${labels[r.name] ?? r.name} | ${fmt(r.burst)} | ${r.held ? fmt(r.rate) : r.rate ? `< ${fmt(r.rate)} (not held)` : 'no probe held'} | ${r.held ? fmt(r.rate / r.burst, 2) + '×' : '–'} | ${c ? fmt(c.achieved) : '–'} | ${c ? fmt(c.summary.p99Ms) : '–'} | ${c ? memory(c.samples, o.sustainedSeconds, 'broker') : '–'} | ${c ? memory(c.samples, o.sustainedSeconds, 'ingest') : '–'} | ${c ? c.summary.lost : '–'} | ${c ? c.summary.duplicated : '–'} | ${r.held ? 'yes' : 'no'} |`);
+    const sustainedRate = r.held ? fmt(r.rate) : r.rate ? `< ${fmt(r.rate)} (not held)` : 'no probe held';
+    const cells = [
+      labels[r.name] ?? r.name,
+      fmt(r.burst),
+      sustainedRate,
+      r.held ? fmt(r.rate / r.burst, 2) + '×' : '–',
+      c ? fmt(c.achieved) : '–',
+      c ? fmt(c.summary.p99Ms) : '–',
+      c ? memory(c.samples, o.sustainedSeconds, 'broker') : '–',
+      c ? memory(c.samples, o.sustainedSeconds, 'ingest') : '–',
+      c ? c.summary.lost : '–',
+      c ? c.summary.duplicated : '–',
+      r.held ? 'yes' : 'no',
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
 }
