@@ -10,7 +10,14 @@ test('a claim waiting on a silent Redis fails with a timeout', async () => {
     const never = () => new Promise<never>(() => {});
     const silent: RedisLike = { hgetall: never, hsetnx: never, hget: never, eval: never };
     const backend = redisClaims(silent);
-    const outcomes = [backend.claim('client:x', 'a'), backend.release('client:x', 'a'), backend.transfer('client:x', 'a', 'b'), backend.load()].map((p) => p.then(() => 'answered', (err: { code?: string }) => err.code));
+    const outcomes = [
+      backend.claim('client:x', 'a'), backend.release('client:x', 'a'), backend.transfer('client:x', 'a', 'b'),
+      backend.load(),
+    ].map((p) =>
+      p.then(
+        () => 'answered', (err: { code?: string }) => err.code,
+      ),
+    );
     await jest.advanceTimersByTimeAsync(5000);
     expect(await Promise.all(outcomes)).toEqual(['ETIMEDOUT', 'ETIMEDOUT', 'ETIMEDOUT', 'ETIMEDOUT']);
   } finally {

@@ -43,8 +43,12 @@ const client = async (port: number, options: mqtt.IClientOptions = {}) => {
   clients.push(c);
   return c;
 };
-const nextMessage = (c: MqttClient) => new Promise<{ topic: string; payload: string; retain: boolean }>((resolve) =>
-  c.once('message', (topic, payload, packet) => resolve({ topic, payload: payload.toString(), retain: packet.retain })));
+const nextMessage = (c: MqttClient) =>
+  new Promise<{ topic: string; payload: string; retain: boolean }>((resolve) =>
+    c.once('message', (topic, payload, packet) =>
+      resolve({ topic, payload: payload.toString(), retain: packet.retain }),
+    ),
+  );
 
 redisTest('two broker processes on Redis are one broker: what B receives, a subscriber on A gets', async () => {
   const [portA, portB] = [await freePort(), await freePort()];
@@ -76,7 +80,9 @@ redisTest('a Redis-backed broker restarted keeps a retained message and a queued
   expect({ code: exit.code, output: exit.code === 0 ? '' : broker.output() }).toEqual({ code: 0, output: '' });
   await clusteredBroker(port);
 
-  const woken = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId: `sleeper-${prefix}`, clean: false, reconnectPeriod: 200 });
+  const woken = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
+    clientId: `sleeper-${prefix}`, clean: false, reconnectPeriod: 200,
+  });
   clients.push(woken);
   const received: string[] = [];
   await new Promise<void>((resolve) => woken.on('message', (topic, payload) => {

@@ -45,14 +45,17 @@ test('with the guard, the same queue drains in order with no recursion', () => {
   expect(order).toEqual(Array.from({ length: 5000 }, (_, k) => k * 10));
 });
 
-test('the in-memory emitter does not match empty levels with +, as the in-memory store of aedes-persistence does not', () => {
-  const seen: string[] = [];
-  const memory = createEmitter({ concurrency: 10, matchEmptyLevels: false });
-  memory.on('home/+/+', (m: { topic: string }, done: () => void) => {
-    seen.push(m.topic);
-    done();
-  });
-  memory.emit({ topic: 'home//x' });
-  memory.emit({ topic: 'home/a/x' });
-  expect(seen).toEqual(['home/a/x']);
-});
+test(
+  'the in-memory emitter does not match empty levels with +, as the in-memory store of aedes-persistence does not',
+  () => {
+    const seen: string[] = [];
+    const memory = createEmitter({ concurrency: 10, matchEmptyLevels: false });
+    memory.on('home/+/+', (m: { topic: string }, done: () => void) => {
+      seen.push(m.topic);
+      done();
+    });
+    memory.emit({ topic: 'home//x' });
+    memory.emit({ topic: 'home/a/x' });
+    expect(seen).toEqual(['home/a/x']);
+  },
+);

@@ -24,11 +24,17 @@ class RawSubscriber {
     const socket = tcp(port, '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
     const s = new RawSubscriber(socket);
-    socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: false, clientId: 'sub', keepalive: 0 }));
+    socket.write(
+      mqttPacket.generate({
+        cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: false, clientId: 'sub', keepalive: 0,
+      }),
+    );
     return s;
   }
   subscribe() {
-    this.socket.write(mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'home/+/+', qos: 1 }] }));
+    this.socket.write(
+      mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'home/+/+', qos: 1 }] }),
+    );
   }
   ack(messageId: number) {
     this.socket.write(mqttPacket.generate({ cmd: 'puback', messageId }));
@@ -43,48 +49,52 @@ class RawSubscriber {
 }
 const payloads = (ps: mqttPacket.IPublishPacket[]) => ps.map((p) => p.payload.toString());
 
-test('a reconnecting session never reuses the packet id of a message still queued, so no PUBACK clears an undelivered message', async () => {
-  const broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
-  const publisher = await mqtt.connectAsync(broker.url, { clientId: 'pub' });
-  const random = Math.random;
-  const subscribers: RawSubscriber[] = [];
-  try {
-    const first = await RawSubscriber.connect(broker.port);
-    subscribers.push(first);
-    first.subscribe();
-    await new Promise((r) => setTimeout(r, 100));
-    for (const m of ['m0', 'm1']) await publisher.publishAsync('home/a/b', m, { qos: 1 });
-    const unacked = await first.until(2);
-    const collidingId = unacked[0]!.messageId!;
-    first.close(); // gone without acknowledging m0, m1: they stay queued with their ids
-    await new Promise((r) => setTimeout(r, 100));
+test(
+  'a reconnecting session never reuses the packet id of a message still queued, so no PUBACK clears an undelivered ' +
+    'message',
+  async () => {
+    const broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
+    const publisher = await mqtt.connectAsync(broker.url, { clientId: 'pub' });
+    const random = Math.random;
+    const subscribers: RawSubscriber[] = [];
+    try {
+      const first = await RawSubscriber.connect(broker.port);
+      subscribers.push(first);
+      first.subscribe();
+      await new Promise((r) => setTimeout(r, 100));
+      for (const m of ['m0', 'm1']) await publisher.publishAsync('home/a/b', m, { qos: 1 });
+      const unacked = await first.until(2);
+      const collidingId = unacked[0]!.messageId!;
+      first.close(); // gone without acknowledging m0, m1: they stay queued with their ids
+      await new Promise((r) => setTimeout(r, 100));
 
-    // The next connection's random start is the id m0 still has in the queue.
-    Math.random = () => (collidingId - 0.5) / 65535;
-    const second = await RawSubscriber.connect(broker.port);
-    subscribers.push(second);
-    Math.random = random;
-    await second.until(2); // m0, m1 replayed, not acknowledged yet
-    await publisher.publishAsync('home/a/b', 'm2', { qos: 1 });
-    const got = await second.until(3);
-    const m2 = got.find((p) => p.payload.toString() === 'm2')!;
-    expect(m2.messageId).not.toBe(collidingId);
-    second.ack(m2.messageId!); // before the fix, this cleared m0 from the queue
-    await new Promise((r) => setTimeout(r, 100));
-    second.close();
-    await new Promise((r) => setTimeout(r, 100));
+      // The next connection's random start is the id m0 still has in the queue.
+      Math.random = () => (collidingId - 0.5) / 65535;
+      const second = await RawSubscriber.connect(broker.port);
+      subscribers.push(second);
+      Math.random = random;
+      await second.until(2); // m0, m1 replayed, not acknowledged yet
+      await publisher.publishAsync('home/a/b', 'm2', { qos: 1 });
+      const got = await second.until(3);
+      const m2 = got.find((p) => p.payload.toString() === 'm2')!;
+      expect(m2.messageId).not.toBe(collidingId);
+      second.ack(m2.messageId!); // before the fix, this cleared m0 from the queue
+      await new Promise((r) => setTimeout(r, 100));
+      second.close();
+      await new Promise((r) => setTimeout(r, 100));
 
-    const third = await RawSubscriber.connect(broker.port);
-    subscribers.push(third);
-    const redelivered = payloads(await third.until(2));
-    expect(redelivered).toEqual(['m0', 'm1']);
-  } finally {
-    Math.random = random;
-    subscribers.forEach((s) => s.close());
-    await publisher.endAsync(true);
-    await broker.stop();
-  }
-});
+      const third = await RawSubscriber.connect(broker.port);
+      subscribers.push(third);
+      const redelivered = payloads(await third.until(2));
+      expect(redelivered).toEqual(['m0', 'm1']);
+    } finally {
+      Math.random = random;
+      subscribers.forEach((s) => s.close());
+      await publisher.endAsync(true);
+      await broker.stop();
+    }
+  },
+);
 
 test.each([
   [undefined, undefined],

@@ -21,16 +21,24 @@ afterEach(async () => {
 });
 
 test('the first broker goes silent: the client moves to the second after about a keepalive and a half', async () => {
-  brokers = [await startBroker({ host: '127.0.0.1', port: 0, log }), await startBroker({ host: '127.0.0.1', port: 0, log })];
+  brokers = [
+    await startBroker({ host: '127.0.0.1', port: 0, log }), await startBroker({ host: '127.0.0.1', port: 0, log }),
+  ];
   const [a, b] = brokers as [RunningBroker, RunningBroker];
   proxy = await startProxy('127.0.0.1', a.port);
   const viaProxy = proxy.url(a.url);
   const switches: SwitchEvent[] = [];
-  client = connectMqtt(`${viaProxy},${b.url}`, { clientId: 'silent-probe', clean: false, keepalive: 1, reconnectPeriod: 200, connectTimeout: 2000 }, (e) => switches.push(e));
+  client = connectMqtt(
+    `${viaProxy},${b.url}`,
+    { clientId: 'silent-probe', clean: false, keepalive: 1, reconnectPeriod: 200, connectTimeout: 2000 },
+    (e) => switches.push(e),
+  );
   await eventually('connected through the proxy', async () => client!.connected || undefined, 10_000);
   proxy.blackhole();
   const cut = Date.now();
-  await eventually('moved to the second broker', async () => (switches.length === 1 && client!.connected) || undefined, 15_000);
+  await eventually(
+    'moved to the second broker', async () => (switches.length === 1 && client!.connected) || undefined, 15_000,
+  );
   console.log(`mqtt-connect-silent: moved after ${Date.now() - cut} ms (keepalive 1 s)`);
   expect(switches[0]).toMatchObject({ from: viaProxy, to: b.url });
   expect(brokerState(client).current).toBe(b.url);

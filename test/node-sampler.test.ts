@@ -16,8 +16,13 @@ async function runSampler(script: DhtStep[], intervalMs: number, cycles: number,
   const { clock } = virtualClock();
   const dht = scriptedDhtBinding(script);
   const readAt: number[] = [];
-  const binding = { promises: { read: async (t: number, p: number) => (readAt.push(clock.now()), dht.binding.promises.read(t, p)) } };
-  const spec: SensorSpec = { type: 'dht22-node-dht-sensor', name: 'dht22', intervalMs, calibration: {}, maxChangePerMinute: { temperature: 10, humidity: 30 }, options: { pin: 4 }, ...extra };
+  const binding = {
+    promises: { read: async (t: number, p: number) => (readAt.push(clock.now()), dht.binding.promises.read(t, p)) },
+  };
+  const spec: SensorSpec = {
+    type: 'dht22-node-dht-sensor', name: 'dht22', intervalMs, calibration: {},
+    maxChangePerMinute: { temperature: 10, humidity: 30 }, options: { pin: 4 }, ...extra,
+  };
   const driver = DRIVERS[spec.type]!.create(spec, fakeContext({ optional: { 'node-dht-sensor': binding } }));
   const got: Array<{ readings: Readings; at: number }> = [];
   let sampler!: SensorSampler;
@@ -36,7 +41,9 @@ const ok = (temperature: number, humidity = 40) => ({ temperature, humidity });
 
 test('failed reads are retried inside the interval, never sooner than 2 s apart, and counted by kind', async () => {
   // Each interval after a pause starts with a warm-up read whose stale value is thrown away.
-  const { got, readAt, diagnostics } = await runSampler([ok(20), ok(20), ok(99), new Error('timeout'), new Error('checksum mismatch'), ok(20.5)], 60_000, 2);
+  const { got, readAt, diagnostics } = await runSampler(
+    [ok(20), ok(20), ok(99), new Error('timeout'), new Error('checksum mismatch'), ok(20.5)], 60_000, 2,
+  );
   expect(got.map((g) => g.readings)).toEqual([ok(20), ok(20.5)]);
   const gaps = readAt.slice(1).map((t, i) => t - readAt[i]!);
   expect(Math.min(...gaps)).toBeGreaterThanOrEqual(2000);

@@ -8,7 +8,8 @@ const open = (dir: string, maxBytes = 1 << 20) => Outbox.open({ dir, maxBytes, s
 /** Everything pending; a read stops at a segment boundary, as the node's sender expects. */
 const readAll = (outbox: Outbox) => {
   const all = [];
-  for (let batch = outbox.read(outbox.cursor, 1000); batch.length > 0; batch = outbox.read(batch.at(-1)!.end, 1000)) all.push(...batch);
+  for (let batch = outbox.read(outbox.cursor, 1000); batch.length > 0; batch = outbox.read(batch.at(-1)!.end, 1000))
+    all.push(...batch);
   return all;
 };
 const add = (outbox: Outbox, n: number, from = 0) => {

@@ -16,31 +16,38 @@ const newDir = () => {
 };
 afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
-test('creates a database that opens, removes what an earlier stopped start left, and keeps aside a directory that held something else', async () => {
-  const root = newDir();
-  const dataDir = join(root, 'pg');
-  mkdirSync(dataDir);
-  writeFileSync(join(dataDir, 'notes.txt'), 'not a database');
-  mkdirSync(join(root, 'pg.creating-999999'));
-  await createInChild(dataDir, PGlite.defaultStartParams, false);
-  expect(hasDatabase(dataDir)).toBe(true);
-  const entries = readdirSync(root).sort();
-  expect(entries).toEqual(['pg', expect.stringMatching(/^pg\.incomplete-\d+$/)]);
-  expect(readdirSync(join(root, entries[1]!))).toEqual(['notes.txt']);
-  const db = await PGlite.create(dataDir);
-  try {
-    expect((await db.query<{ n: number }>('SELECT 1 AS n')).rows).toEqual([{ n: 1 }]);
-  } finally {
-    await db.close();
-  }
-}, 60_000);
+test(
+  'creates a database that opens, removes what an earlier stopped start left, and keeps aside a directory that held ' +
+    'something else',
+  async () => {
+    const root = newDir();
+    const dataDir = join(root, 'pg');
+    mkdirSync(dataDir);
+    writeFileSync(join(dataDir, 'notes.txt'), 'not a database');
+    mkdirSync(join(root, 'pg.creating-999999'));
+    await createInChild(dataDir, PGlite.defaultStartParams, false);
+    expect(hasDatabase(dataDir)).toBe(true);
+    const entries = readdirSync(root).sort();
+    expect(entries).toEqual(['pg', expect.stringMatching(/^pg\.incomplete-\d+$/)]);
+    expect(readdirSync(join(root, entries[1]!))).toEqual(['notes.txt']);
+    const db = await PGlite.create(dataDir);
+    try {
+      expect((await db.query<{ n: number }>('SELECT 1 AS n')).rows).toEqual([{ n: 1 }]);
+    } finally {
+      await db.close();
+    }
+  },
+  60_000,
+);
 
 test('a failure is one line naming the directory, and leaves nothing half made', async () => {
   const root = newDir();
   const dataDir = join(root, 'pg');
   mkdirSync(dataDir);
   // PostgreSQL refuses an unknown setting before it writes anything.
-  const failed = await createInChild(dataDir, [...PGlite.defaultStartParams, '-c', 'no_such_setting=1'], false).catch((err: unknown) => err);
+  const failed = await createInChild(dataDir, [...PGlite.defaultStartParams, '-c', 'no_such_setting=1'], false).catch(
+    (err: unknown) => err,
+  );
   expect(failed).toBeInstanceOf(ExpectedError);
   expect((failed as Error).message).toMatch(new RegExp(`^creating the embedded database in ${dataDir} failed: \\S`));
   expect((failed as Error).message).not.toContain('\n');

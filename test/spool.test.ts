@@ -123,7 +123,9 @@ test('a second process cannot open the same spool', async () => {
   const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
   try {
     await new Promise((resolve) => other.once('spawn', resolve));
-    writeFileSync(join(dir, 'lock'), JSON.stringify({ pid: other.pid, bootId: bootId(), startTicks: startTicksOf(other.pid!) }));
+    writeFileSync(
+      join(dir, 'lock'), JSON.stringify({ pid: other.pid, bootId: bootId(), startTicks: startTicksOf(other.pid!) }),
+    );
     expect(() => Spool.open({ dir, segmentBytes: 1000 })).toThrow(`spool ${dir} is in use by process ${other.pid}`);
   } finally {
     other.kill('SIGKILL');
