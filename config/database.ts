@@ -14,7 +14,12 @@ export const database = {
       format: 'count',
       default: 4,
       env: 'DATABASE_POOL_SIZE',
-      bounds: { min: 1, belowMin: 'a process needs a connection', max: POSTGRES_DEFAULT_MAX_CONNECTIONS, aboveMax: 'PostgreSQL allows 100 connections by default (max_connections), shared by every process' },
+      bounds: {
+        min: 1,
+        belowMin: 'a process needs a connection',
+        max: POSTGRES_DEFAULT_MAX_CONNECTIONS,
+        aboveMax: 'PostgreSQL allows 100 connections by default (max_connections), shared by every process',
+      },
     },
     queryTimeoutMs: {
       doc: 'A database query with no answer for this long fails and is retried on a new connection (a server or '
@@ -33,7 +38,8 @@ export const database = {
     },
     embedded: {
       host: {
-        doc: 'Address the embedded database listens on for psql and ingest. It has no password: keep it on loopback.',
+        doc: 'Address the embedded database listens on for psql and ingest. It has no password: keep it on '
+          + 'loopback.',
         format: String,
         default: '127.0.0.1',
         env: 'PGLITE_HOST',
@@ -43,14 +49,26 @@ export const database = {
         format: 'port',
         default: 5433,
         env: 'PGLITE_PORT',
-        bounds: { min: 1, belowMin: 'the other processes connect to the embedded database at this port, so it cannot be picked at start', max: MAX_PORT, aboveMax: 'port numbers are 16 bits' },
+        bounds: {
+          min: 1,
+          belowMin: 'the other processes connect to the embedded database at this port, so it cannot be picked at '
+            + 'start',
+          max: MAX_PORT,
+          aboveMax: 'port numbers are 16 bits',
+        },
       },
       maxConnections: {
         doc: 'Concurrent connections to the embedded database (ingest pool + psql sessions).',
         format: 'count',
         default: 16,
         env: 'PGLITE_MAX_CONNECTIONS',
-        bounds: { min: 1, belowMin: 'ingest needs a connection', max: POSTGRES_DEFAULT_MAX_CONNECTIONS, aboveMax: 'PGlite serves every connection from one engine, a query at a time: past PostgreSQL\'s default of 100 they only wait' },
+        bounds: {
+          min: 1,
+          belowMin: 'ingest needs a connection',
+          max: POSTGRES_DEFAULT_MAX_CONNECTIONS,
+          aboveMax: 'PGlite serves every connection from one engine, a query at a time: past PostgreSQL\'s default of '
+            + '100 they only wait',
+        },
       },
       sharedBuffersMb: {
         doc: 'Page cache of the embedded database inside the server process, in MiB (PostgreSQL shared_buffers; '
@@ -59,7 +77,12 @@ export const database = {
         format: 'count',
         default: 8,
         env: 'PGLITE_SHARED_BUFFERS_MB',
-        bounds: { min: 1, belowMin: 'PostgreSQL needs at least 128 kB of shared buffers', max: 1024, aboveMax: 'PGlite runs in 32-bit WebAssembly: its whole memory is at most 2 GiB' },
+        bounds: {
+          min: 1,
+          belowMin: 'PostgreSQL needs at least 128 kB of shared buffers',
+          max: 1024,
+          aboveMax: 'PGlite runs in 32-bit WebAssembly: its whole memory is at most 2 GiB',
+        },
       },
       wasmTierUp: {
         doc: 'Compile the embedded database\'s busiest code a second time with V8\'s optimizing compiler: about 50 '

@@ -18,7 +18,8 @@ export interface Listener {
 export function listenersOf(config: Config): Listener[] {
   const { broker: b, database, ingest, alerts, web } = config;
   const all: Array<Listener | false> = [
-    database.url === '' && { key: 'database.embedded.port', port: database.embedded.port, host: database.embedded.host },
+    database.url === ''
+      && { key: 'database.embedded.port', port: database.embedded.port, host: database.embedded.host },
     b.embedded && { key: 'broker.port', port: b.port, host: b.host },
     b.embedded && b.tls.enabled && { key: 'broker.tls.port', port: b.tls.port, host: b.host },
     b.embedded && b.websocket.enabled && { key: 'broker.websocket.port', port: b.websocket.port, host: b.host },
@@ -47,5 +48,7 @@ export function collide(a: Listener, b: Listener): boolean {
 
 /** Each pair of listeners on one port, once. */
 export function collisions(listeners: readonly Listener[]): Array<[Listener, Listener]> {
-  return listeners.flatMap((a, i) => listeners.slice(i + 1).filter((b) => collide(a, b)).map((b): [Listener, Listener] => [a, b]));
+  return listeners.flatMap((a, i) => listeners.slice(i + 1)
+    .filter((b) => collide(a, b))
+    .map((b): [Listener, Listener] => [a, b]));
 }

@@ -23,9 +23,22 @@ const WHAT: Record<TierKey, string> = {
 
 /** Each tier and the finer one it is built from (sql/005_rollups.sql: hours and days merge 5-minute buckets). */
 export const BUILT_FROM: readonly { tier: TierKey; from: TierKey; lost: string }[] = [
-  { tier: 'retention5mDays', from: 'retentionRawDays', lost: 'a late reading for a month whose 5-minute rollups are gone would rebuild its hour and day from that reading alone' },
-  { tier: 'retention1hDays', from: 'retention5mDays', lost: 'an hour whose 5-minute rollups are still kept could no longer be charted or reported by the hour' },
-  { tier: 'retention1dDays', from: 'retention5mDays', lost: 'a day whose 5-minute rollups are still kept could no longer be charted or reported by the day' },
+  {
+    tier: 'retention5mDays',
+    from: 'retentionRawDays',
+    lost: 'a late reading for a month whose 5-minute rollups are gone would rebuild its hour and day from that '
+      + 'reading alone',
+  },
+  {
+    tier: 'retention1hDays',
+    from: 'retention5mDays',
+    lost: 'an hour whose 5-minute rollups are still kept could no longer be charted or reported by the hour',
+  },
+  {
+    tier: 'retention1dDays',
+    from: 'retention5mDays',
+    lost: 'a day whose 5-minute rollups are still kept could no longer be charted or reported by the day',
+  },
 ];
 
 /** How long `days` keeps, in words. */
@@ -45,6 +58,8 @@ export function tierProblems(days: TierDays, named: (key: string) => string, env
     const finer = days[from];
     if (!(span(mine) < span(finer))) return [];
     const enough = finer === 0 ? '0 (forever)' : `${finer} or more, or 0 (forever)`;
-    return [`${named(`storage.${tier}`)}: keeps ${WHAT[tier]} ${keptFor(mine)}, less long than ${named(`storage.${from}`)} keeps the ${WHAT[from]} they are built from (${keptFor(finer)}): ${lost}; set ${envOf(`storage.${tier}`)} to ${enough}`];
+    const shortfall = `${named(`storage.${tier}`)}: keeps ${WHAT[tier]} ${keptFor(mine)}, less long than `
+      + `${named(`storage.${from}`)} keeps the ${WHAT[from]} they are built from (${keptFor(finer)})`;
+    return [`${shortfall}: ${lost}; set ${envOf(`storage.${tier}`)} to ${enough}`];
   });
 }

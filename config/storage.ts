@@ -50,8 +50,8 @@ export const storage = {
     },
     archiveAfterDays: {
       doc: 'Days after a month ends before the maintenance job folds its readings into the archive (readings_archive: '
-        + 'one compressed row per series and day, about 2.5 bytes per value against 84 raw; `readings` reads both); late '
-        + 'readings for an archived month still land, and are folded in at the next run. 0 never archives '
+        + 'one compressed row per series and day, about 2.5 bytes per value against 84 raw; `readings` reads both); '
+        + 'late readings for an archived month still land, and are folded in at the next run. 0 never archives '
         + '(`pimonitor db archive` still can).',
       format: 'days',
       default: 7,
@@ -78,7 +78,12 @@ export const storage = {
       format: 'duration-ms',
       default: 60_000,
       env: 'MAINTENANCE_INTERVAL_MS',
-      bounds: { min: 1000, belowMin: 'each run queries the database: more often only loads it', max: MAX_TIMER_MS, aboveMax: TIMER_LIMIT },
+      bounds: {
+        min: 1000,
+        belowMin: 'each run queries the database: more often only loads it',
+        max: MAX_TIMER_MS,
+        aboveMax: TIMER_LIMIT,
+      },
     },
   },
 };

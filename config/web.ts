@@ -17,7 +17,9 @@ export const web = {
         + 'e.g. pi.lan,192.168.1.10); any other Host header gets 421. The MQTT WebSocket listener accepts browser '
         + 'pages from the same names only.',
       format: (value: unknown) => {
-        if (typeof value !== 'string') throw new Error('must be a comma-separated list of host names, e.g. pi.lan,192.168.1.10');
+        if (typeof value !== 'string') {
+          throw new Error('must be a comma-separated list of host names, e.g. pi.lan,192.168.1.10');
+        }
         const parsed = parseHostList(value);
         if (!parsed.ok) throw new Error(parsed.problems.join('; '));
       },
