@@ -4,7 +4,7 @@ import { parseRoutes, type Route } from '../alerts/routes.js';
 import { parseRules, type Rule } from '../alerts/rules.js';
 import { claimDue, markSent } from '../alerts/delivery.js';
 import { loadForRestore, saveChanges } from '../alerts/store.js';
-import { createMigratedTestDatabase, type TestDatabase } from './helpers/database.js';
+import { useFileDatabase } from './helpers/file-database.js';
 import { parse } from './helpers/parsed.js';
 
 /**
@@ -15,13 +15,9 @@ import { parse } from './helpers/parsed.js';
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const NOW = Date.UTC(2026, 10, 20, 14);
-let t: TestDatabase;
-beforeAll(async () => {
-  t = await createMigratedTestDatabase();
-}, 60_000);
-afterAll(async () => t?.stop());
+const database = useFileDatabase();
 beforeEach(async () => {
-  await t.db.none('TRUNCATE alert_state, alert_events, alert_notifications');
+  await database.db.none('TRUNCATE alert_state, alert_events, alert_notifications');
 });
 
 const rules = (extra: object = {}): Rule[] => parse(parseRules([{ name: 'hot', type: 'threshold', select: '+/+/temperature', above: 30, for: '5m', ...extra }]));
@@ -34,8 +30,8 @@ const events = (changes: Change[]) => changes.flatMap((c) => (c.event ? [[c.even
 
 /** What each route is sent now, as the notifier would: [route, kind, started, at, past episode]. */
 async function sendDue(at: number) {
-  const due = await claimDue(t.db, at);
-  await markSent(t.db, due.map((d) => d.id), at);
+  const due = await claimDue(database.db, at);
+  await markSent(database.db, due.map((d) => d.id), at);
   return due.map((d) => [d.route, d.event.kind, d.event.started_at.toISOString().slice(11, 16), d.event.at.toISOString().slice(11, 16), d.event.past_episode ?? false]);
 }
 
@@ -51,13 +47,13 @@ test('an outbox replay of a 9-minute episode two hours old is notified once, as 
   const values = [25, ...Array(9).fill(31), 25, 25, 25];
   const changes = replay(engine, values, NOW - 2 * HOUR - MIN, NOW);
   expect(events(changes)).toEqual([['fired', '12:05', true], ['resolved', '12:09', false]]);
-  await saveChanges(t.db, changes, r, routes, NOW);
+  await saveChanges(database.db, changes, r, routes, NOW);
   // Not the firing: the episode, once, to the routes that take its severity (even without sendResolved), not MQTT.
   expect(await sendDue(NOW)).toEqual([['hook', 'resolved', '12:00', '12:09', true], ['quiet', 'resolved', '12:00', '12:09', true]]);
-  expect(await t.db.one('SELECT count(*)::int AS n FROM alert_notifications')).toEqual({ n: 2 });
+  expect(await database.db.one('SELECT count(*)::int AS n FROM alert_notifications')).toEqual({ n: 2 });
   // Its stored words are an episode's, in °C and UTC.
-  expect(await t.db.one("SELECT message FROM alert_events WHERE kind = 'resolved'")).toEqual({ message: 'attic/dht22 temperature was above 30 °C from 12:00 to 12:09' });
-  await saveChanges(t.db, engine.tick(NOW + SETTLE_MS), r, routes, NOW + SETTLE_MS);
+  expect(await database.db.one("SELECT message FROM alert_events WHERE kind = 'resolved'")).toEqual({ message: 'attic/dht22 temperature was above 30 °C from 12:00 to 12:09' });
+  await saveChanges(database.db, engine.tick(NOW + SETTLE_MS), r, routes, NOW + SETTLE_MS);
   expect(await sendDue(NOW + HOUR)).toEqual([]);
 });
 
@@ -71,19 +67,19 @@ test('an episode still going at the end of a backlog fires when its series catch
   const engine = new AlertEngine(r, NOW - 3 * HOUR);
   const backlog = replay(engine, Array(10).fill(31), NOW - 30 * MIN, NOW);
   expect(events(backlog)).toEqual([['fired', '13:35', true]]);
-  await saveChanges(t.db, backlog, r, routes, NOW);
+  await saveChanges(database.db, backlog, r, routes, NOW);
   expect(await sendDue(NOW)).toEqual([]);
   // Still arriving: held. Once settled (no reading for SETTLE_MS), or at a live reading, released once.
-  await saveChanges(t.db, engine.tick(NOW + 1000), r, routes, NOW + 1000);
+  await saveChanges(database.db, engine.tick(NOW + 1000), r, routes, NOW + 1000);
   expect(await sendDue(NOW + 1000)).toEqual([]);
   const live = engine.reading('attic', 'dht22', 'temperature', 32, NOW + 2000, NOW + 2000);
   expect(live).toEqual([expect.objectContaining({ release: true })]);
-  await saveChanges(t.db, live, r, routes, NOW + 2000);
+  await saveChanges(database.db, live, r, routes, NOW + 2000);
   expect(await sendDue(NOW + 2000)).toEqual([['hook', 'fired', '13:30', '13:35', false], ['quiet', 'fired', '13:30', '13:35', false], ['ha', 'fired', '13:30', '13:35', false]]);
-  await saveChanges(t.db, engine.tick(NOW + SETTLE_MS + 3000), r, routes, NOW + SETTLE_MS + 3000);
+  await saveChanges(database.db, engine.tick(NOW + SETTLE_MS + 3000), r, routes, NOW + SETTLE_MS + 3000);
   expect(await sendDue(NOW + HOUR)).toEqual([]);
   // Its end is a resolution like any other: to the routes notified of the firing that send resolutions.
-  await saveChanges(t.db, engine.reading('attic', 'dht22', 'temperature', 25, NOW + 3 * MIN, NOW + 3 * MIN), r, routes, NOW + 3 * MIN);
+  await saveChanges(database.db, engine.reading('attic', 'dht22', 'temperature', 25, NOW + 3 * MIN, NOW + 3 * MIN), r, routes, NOW + 3 * MIN);
   expect(await sendDue(NOW + HOUR)).toEqual([['hook', 'resolved', '13:30', '14:03', false], ['ha', 'resolved', '13:30', '14:03', false]]);
 });
 
@@ -119,18 +115,18 @@ test('a live reading is one within LIVE_LAG_MS of the clock: a node whose clock 
 test('after a restart, a reading older than the newest that changed an alert is late; a held firing is released once settled', async () => {
   const r = rules({ for: '0s' });
   const engine = new AlertEngine(r, NOW - 3 * HOUR);
-  await saveChanges(t.db, replay(engine, [31, 31], NOW - HOUR, NOW), r, routes, NOW);
+  await saveChanges(database.db, replay(engine, [31, 31], NOW - HOUR, NOW), r, routes, NOW);
   expect(await sendDue(NOW)).toEqual([]);
   // Restarted before the series settled: the firing the backlog made is still owed.
-  const loaded = await loadForRestore(t.db);
+  const loaded = await loadForRestore(database.db);
   const restarted = new AlertEngine(r, NOW + 1000);
   restarted.restore(loaded.states, loaded.lastSeen, loaded.offline);
   expect(restarted.reading('attic', 'dht22', 'temperature', 20, NOW - 2 * HOUR, NOW + 1000)).toEqual([]);
   const released = restarted.tick(NOW + 2000);
   expect(released).toEqual([expect.objectContaining({ release: true })]);
-  await saveChanges(t.db, released, r, routes, NOW + 2000);
+  await saveChanges(database.db, released, r, routes, NOW + 2000);
   expect((await sendDue(NOW + 2000)).map(([route, kind, started]) => [route, kind, started])).toEqual([['hook', 'fired', '13:00'], ['quiet', 'fired', '13:00'], ['ha', 'fired', '13:00']]);
   // A second release (another tick, an online status) sends nothing more.
-  await saveChanges(t.db, [...restarted.tick(NOW + 3000), ...restarted.status('attic', 'online', NOW + 3000)], r, routes, NOW + 3000);
+  await saveChanges(database.db, [...restarted.tick(NOW + 3000), ...restarted.status('attic', 'online', NOW + 3000)], r, routes, NOW + 3000);
   expect(await sendDue(NOW + HOUR)).toEqual([]);
 });
