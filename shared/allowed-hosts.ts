@@ -15,15 +15,15 @@ const IPV6 = /^[0-9a-f:.]{2,45}$/;
 
 /** A host name as compared: lower case, no trailing dot, an IPv6 address without brackets; null when it is not one. */
 export function canonicalHost(host: string): string | null {
-  let h = host.trim().toLowerCase();
-  if (h.startsWith('[') && h.endsWith(']')) {
-    h = h.slice(1, -1);
-    return IPV6.test(h) && h.includes(':') ? h : null;
+  let name = host.trim().toLowerCase();
+  if (name.startsWith('[') && name.endsWith(']')) {
+    name = name.slice(1, -1);
+    return IPV6.test(name) && name.includes(':') ? name : null;
   }
-  if (h.includes(':')) return IPV6.test(h) ? h : null;
-  if (h.endsWith('.')) h = h.slice(0, -1);
-  if (h.length === 0 || h.length > 253) return null;
-  return h.split('.').every((label) => LABEL.test(label)) ? h : null;
+  if (name.includes(':')) return IPV6.test(name) ? name : null;
+  if (name.endsWith('.')) name = name.slice(0, -1);
+  if (name.length === 0 || name.length > 253) return null;
+  return name.split('.').every((label) => LABEL.test(label)) ? name : null;
 }
 
 /**
@@ -45,7 +45,10 @@ export function parseHostList(text: string): { ok: true; hosts: string[] } | { o
   for (const entry of text.split(',').map((e) => e.trim()).filter((e) => e !== '')) {
     const host = canonicalHost(entry);
     if (host) hosts.push(host);
-    else problems.push(`${JSON.stringify(entry.slice(0, 80))} is not a host name (give names or addresses without a port or scheme, e.g. pi.lan,192.168.1.10)`);
+    else {
+      problems.push(`${JSON.stringify(entry.slice(0, 80))} is not a host name `
+        + '(give names or addresses without a port or scheme, e.g. pi.lan,192.168.1.10)');
+    }
   }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, hosts };
 }

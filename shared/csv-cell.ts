@@ -16,7 +16,10 @@ export function csvCell(value: unknown, kind: CsvCellKind = 'text'): string {
   if (value === null || value === undefined) return '';
   const text = String(value);
   // A number column holds numbers (pg may hand a bigint over as a numeric string); anything else in it is text.
-  if (kind === 'number' && ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'bigint' || NUMBER.test(text))) return text;
+  if (kind === 'number') {
+    const isNumber = (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'bigint';
+    if (isNumber || NUMBER.test(text)) return text;
+  }
   if (FORMULA_START.test(text)) return `"'${text.replaceAll('"', '""')}"`;
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }

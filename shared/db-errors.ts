@@ -26,7 +26,10 @@ const TRANSIENT_STATES = new Set([
   '55P03', // lock_not_available
   '55000', // object_not_in_prerequisite_state (e.g. a partition being detached)
 ]);
-const TRANSIENT_SOCKET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
+const TRANSIENT_SOCKET_CODES = new Set([
+  'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+  'ECONNABORTED',
+]);
 const TRANSIENT_MESSAGES = [
   /connection terminated/i,
   /connection (timeout|timed out)/i,
@@ -45,9 +48,11 @@ export function classifyDbError(err: unknown): DbErrorKind {
   if (typeof code === 'string') {
     // Socket codes first: EPIPE is five capitals too.
     if (TRANSIENT_SOCKET_CODES.has(code)) return 'transient';
-    if (/^[0-9A-Z]{5}$/.test(code)) return TRANSIENT_CLASSES.includes(code.slice(0, 2)) || TRANSIENT_STATES.has(code) ? 'transient' : 'permanent';
+    if (/^[0-9A-Z]{5}$/.test(code)) {
+      return TRANSIENT_CLASSES.includes(code.slice(0, 2)) || TRANSIENT_STATES.has(code) ? 'transient' : 'permanent';
+    }
   }
   const message = (err as { message?: unknown }).message;
-  if (typeof message === 'string' && TRANSIENT_MESSAGES.some((m) => m.test(message))) return 'transient';
+  if (typeof message === 'string' && TRANSIENT_MESSAGES.some((pattern) => pattern.test(message))) return 'transient';
   return 'permanent';
 }

@@ -20,9 +20,9 @@ interface PgClientInternals {
 export const pgp = pgPromise({
   capSQL: true,
   noWarnings: true,
-  error(err: unknown, e: { client?: unknown }) {
-    if (!(err instanceof Error) || !/query read timeout/i.test(err.message) || !e.client) return;
-    const client = e.client as PgClientInternals;
+  error(err: unknown, context: { client?: unknown }) {
+    if (!(err instanceof Error) || !/query read timeout/i.test(err.message) || !context.client) return;
+    const client = context.client as PgClientInternals;
     client.$connectionError = err;
     client.connection?.stream?.destroy();
   },
@@ -45,7 +45,12 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 /** TCP keepalive probes start after this much idle time, so a vanished server is noticed between batches. */
 const KEEPALIVE_IDLE_MS = 10_000;
 
-export function connect(url: string, { poolSize = 4, applicationName = 'pimonitor', queryTimeoutMs = DEFAULT_QUERY_TIMEOUT_MS, connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS }: DbOptions = {}): Db {
+export function connect(url: string, {
+  poolSize = 4,
+  applicationName = 'pimonitor',
+  queryTimeoutMs = DEFAULT_QUERY_TIMEOUT_MS,
+  connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS,
+}: DbOptions = {}): Db {
   return pgp({
     connectionString: url,
     max: poolSize,

@@ -8,10 +8,13 @@ const MAX_MS = 366 * 86_400_000;
 
 export function parseDuration(raw: unknown): { ok: true; ms: number } | { ok: false; reason: string } {
   if (typeof raw === 'number') {
-    return Number.isFinite(raw) && raw >= 0 && raw <= MAX_MS ? { ok: true, ms: Math.round(raw) } : { ok: false, reason: `${raw} is not a duration between 0 and 366 days` };
+    return Number.isFinite(raw) && raw >= 0 && raw <= MAX_MS
+      ? { ok: true, ms: Math.round(raw) }
+      : { ok: false, reason: `${raw} is not a duration between 0 and 366 days` };
   }
   if (typeof raw !== 'string' || !WHOLE.test(raw.trim())) {
-    return { ok: false, reason: `${JSON.stringify(raw)?.slice(0, 40)} is not a duration; use 30s, 5m, 1h30m or milliseconds` };
+    const shown = JSON.stringify(raw)?.slice(0, 40);
+    return { ok: false, reason: `${shown} is not a duration; use 30s, 5m, 1h30m or milliseconds` };
   }
   let ms = 0;
   for (const [, n, unit] of raw.trim().matchAll(PART)) ms += Number(n) * UNIT_MS[unit!]!;

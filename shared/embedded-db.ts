@@ -77,8 +77,8 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
 /**
  * PGlite's WebAssembly memory grows to what PostgreSQL touches and is never given back, so each cache
  * PostgreSQL sizes for a server is sized here for a board: shared_buffers from the configuration
- * (PostgreSQL's default is 128 MB); maintenance_work_mem (64 MB by default, taken by CLUSTER when a month is compacted, and
- * by index builds) at 16 MB.
+ * (PostgreSQL's default is 128 MB); maintenance_work_mem (64 MB by default, taken by CLUSTER when a
+ * month is compacted, and by index builds) at 16 MB.
  */
 function memorySettings(sharedBuffersMb: number): string[] {
   return ['-c', `shared_buffers=${sharedBuffersMb}MB`, '-c', 'maintenance_work_mem=16MB'];

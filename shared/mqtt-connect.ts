@@ -12,7 +12,9 @@ import { ExpectedError } from './expected-error.js';
 export const MAX_BROKERS = 16;
 const SCHEMES = new Set(['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ws:', 'wss:']);
 /** The port of a scheme when a URL gives none, as MQTT.js connects to it. */
-const DEFAULT_PORTS: Record<string, number> = { mqtt: 1883, tcp: 1883, mqtts: 8883, tls: 8883, ssl: 8883, ws: 80, wss: 443 };
+const DEFAULT_PORTS: Record<string, number> = {
+  mqtt: 1883, tcp: 1883, mqtts: 8883, tls: 8883, ssl: 8883, ws: 80, wss: 443,
+};
 const EXAMPLE = 'mqtt://127.0.0.1:1883, or several: mqtt://n1:1883,mqtt://n2:1883';
 
 export type BrokerList = { ok: true; urls: string[] } | { ok: false; reason: string };
@@ -21,22 +23,29 @@ export type BrokerList = { ok: true; urls: string[] } | { ok: false; reason: str
 export function parseBrokerList(value: unknown): BrokerList {
   const split = parseEntries(typeof value === 'string' ? value.split(',') : value, Array.isArray(value));
   // One URL with a comma in its password or query (valid before MQTT_URL took lists) is one broker.
-  if (!split.ok && typeof value === 'string' && value.includes(',') && urlProblem(value.trim(), false) === null && !hostOf(value.trim()).includes(',')) return { ok: true, urls: [value.trim()] };
+  const oneUrlWithComma = !split.ok && typeof value === 'string' && value.includes(',')
+    && urlProblem(value.trim(), false) === null && !hostOf(value.trim()).includes(',');
+  if (oneUrlWithComma) return { ok: true, urls: [(value as string).trim()] };
   return split;
 }
 
 function parseEntries(value: unknown, fromArray: boolean): BrokerList {
-  const fail = (problem: string): BrokerList => ({ ok: false, reason: `must be an MQTT URL such as ${EXAMPLE}: ${problem}` });
+  const fail = (problem: string): BrokerList => ({
+    ok: false,
+    reason: `must be an MQTT URL such as ${EXAMPLE}: ${problem}`,
+  });
   const entries = Array.isArray(value) ? value : undefined;
   if (!entries) return fail(`got ${value === null ? 'null' : typeof value}, not text or a list of text`);
   if (entries.length === 0) return fail('the list is empty');
   if (entries.length > MAX_BROKERS) return fail(`${entries.length} brokers are listed, at most ${MAX_BROKERS} may be`);
   const urls: string[] = [];
-  for (const [i, entry] of entries.entries()) {
-    const which = entries.length > 1 ? `broker ${i + 1} of ${entries.length}` : 'it';
+  for (const [index, entry] of entries.entries()) {
+    const which = entries.length > 1 ? `broker ${index + 1} of ${entries.length}` : 'it';
     if (typeof entry !== 'string' || entry.trim() === '') return fail(`${which} is empty or not text`);
     // A file's list is joined into MQTT_URL's form (config/index.ts): a comma would split the entry.
-    const problem = fromArray && entries.length > 1 && entry.includes(',') ? 'has a comma in it, which would read as two brokers' : urlProblem(entry.trim(), entries.length > 1);
+    const problem = fromArray && entries.length > 1 && entry.includes(',')
+      ? 'has a comma in it, which would read as two brokers'
+      : urlProblem(entry.trim(), entries.length > 1);
     if (problem) return fail(`${which} (${JSON.stringify(entry.trim().slice(0, 100))}) ${problem}`);
     urls.push(entry.trim());
   }
@@ -45,7 +54,9 @@ function parseEntries(value: unknown, fromArray: boolean): BrokerList {
   return { ok: true, urls };
 }
 
-/** The host of a URL that urlProblem accepted ('mqtt://a,mqtt://b' has the host 'a,mqtt': a list, not one URL). */
+/**
+ * The host of a URL that urlProblem accepted ('mqtt://a,mqtt://b' has the host 'a,mqtt': a list, not one URL).
+ */
 const hostOf = (text: string): string => new URL(text).hostname;
 
 function urlProblem(text: string, inList: boolean): string | null {
@@ -59,8 +70,13 @@ function urlProblem(text: string, inList: boolean): string | null {
   if (!url.hostname) return 'has no host';
   if (!inList) return null;
   // MQTT.js carries only host, port and scheme from one broker of a list to the next.
-  if (url.protocol === 'ws:' || url.protocol === 'wss:') return 'is a WebSocket URL, which a list cannot carry (its path is lost); list mqtt:// or mqtts:// brokers';
-  if (url.username || url.password) return 'has a user name or password in it; with several brokers, give them once as MQTT_USERNAME and MQTT_PASSWORD';
+  if (url.protocol === 'ws:' || url.protocol === 'wss:') {
+    return 'is a WebSocket URL, which a list cannot carry (its path is lost); list mqtt:// or mqtts:// brokers';
+  }
+  if (url.username || url.password) {
+    return 'has a user name or password in it; with several brokers, give them once as MQTT_USERNAME and '
+      + 'MQTT_PASSWORD';
+  }
   return null;
 }
 
@@ -91,15 +107,23 @@ export interface SwitchEvent {
  * `servers`, which builds each (re)connection to the next broker of the list in turn, so a broker
  * that is gone is left on the first reconnect and the session goes on at the next (same client id).
  */
-export function connectMqtt(urls: unknown, options: IClientOptions, onSwitch?: (event: SwitchEvent) => void): MqttClient {
+export function connectMqtt(
+  urls: unknown,
+  options: IClientOptions,
+  onSwitch?: (event: SwitchEvent) => void,
+): MqttClient {
   const list = parseBrokerList(urls);
   if (!list.ok) throw new Error(`MQTT_URL ${list.reason}`);
   const [first, ...rest] = list.urls;
-  const servers = rest.length === 0 ? undefined : list.urls.map((u) => {
-    const url = new URL(u);
+  const servers = rest.length === 0 ? undefined : list.urls.map((text) => {
+    const url = new URL(text);
     const secure = url.protocol === 'mqtts:' || url.protocol === 'tls:';
     const protocol = secure ? 'mqtts' as const : 'mqtt' as const;
-    return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port) || DEFAULT_PORTS[protocol]!, protocol };
+    return {
+      host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: Number(url.port) || DEFAULT_PORTS[protocol]!,
+      protocol,
+    };
   });
   withoutPacketNumberCache();
   const client = mqtt.connect(first!, servers ? { ...options, servers } : options);
@@ -127,9 +151,14 @@ export function connectMqtt(urls: unknown, options: IClientOptions, onSwitch?: (
  * and protocol before each attempt; a URL without a port is shown with its scheme's default).
  */
 export function brokerOf(client: MqttClient): string {
-  const { protocol, hostname, host, port } = client.options as { protocol?: string; hostname?: string; host?: string; port?: number };
-  const h = hostname || host || '';
-  return `${protocol}://${h.includes(':') ? `[${h}]` : h}:${port || DEFAULT_PORTS[protocol ?? ''] || ''}`;
+  const { protocol, hostname, host, port } = client.options as {
+    protocol?: string;
+    hostname?: string;
+    host?: string;
+    port?: number;
+  };
+  const name = hostname || host || '';
+  return `${protocol}://${name.includes(':') ? `[${name}]` : name}:${port || DEFAULT_PORTS[protocol ?? ''] || ''}`;
 }
 
 /**
@@ -145,7 +174,8 @@ export async function connectMqttOnce(urls: unknown, options: IClientOptions): P
     try {
       return await mqtt.connectAsync(url, { ...options, reconnectPeriod: 0 }, false);
     } catch (err) {
-      causes.push(`${redacted(url)} (${(err instanceof Error ? err.message : String(err)).replace(/^Error: /, '')})`);
+      const cause = (err instanceof Error ? err.message : String(err)).replace(/^Error: /, '');
+      causes.push(`${redacted(url)} (${cause})`);
     }
   }
   throw new ExpectedError(`no broker of MQTT_URL answered: ${causes.join('; ')}`);
@@ -154,10 +184,10 @@ export async function connectMqttOnce(urls: unknown, options: IClientOptions): P
 /** A URL without its password, for a message. */
 function redacted(url: string): string {
   try {
-    const u = new URL(url);
-    if (!u.password) return url;
-    u.password = '***';
-    return u.toString();
+    const parsed = new URL(url);
+    if (!parsed.password) return url;
+    parsed.password = '***';
+    return parsed.toString();
   } catch {
     return url;
   }

@@ -13,8 +13,8 @@ export function registerBrokerSwitches(registry: Registry, prefix: string, clien
     help: 'Times this component connected to another broker of its MQTT_URL list than the one before: failovers.',
     registers: [registry],
     collect() {
-      const c = client();
-      const now = c ? brokerState(c).switches : seen;
+      const current = client();
+      const now = current ? brokerState(current).switches : seen;
       this.inc(Math.max(0, now - seen));
       seen = now;
     },

@@ -20,7 +20,13 @@ export interface OpsServer {
  * GET /metrics (Prometheus text) and GET /healthz (200 when every part is healthy, else 503, JSON), for
  * ingest and the broker. `setting` names the port's setting in the error when the port is taken.
  */
-export async function startOpsServer(registry: Registry, health: HealthCheck, host: string, port: number, setting: string): Promise<OpsServer> {
+export async function startOpsServer(
+  registry: Registry,
+  health: HealthCheck,
+  host: string,
+  port: number,
+  setting: string,
+): Promise<OpsServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const reply = (status: number, type: string, body: string) => {
@@ -29,7 +35,10 @@ export async function startOpsServer(registry: Registry, health: HealthCheck, ho
     };
     if (req.method !== 'GET') return reply(405, 'text/plain', 'GET only\n');
     if (path === '/metrics') {
-      registry.metrics().then((text) => reply(200, registry.contentType, text), (err: Error) => reply(500, 'text/plain', `${err.message}\n`));
+      registry.metrics().then(
+        (text) => reply(200, registry.contentType, text),
+        (err: Error) => reply(500, 'text/plain', `${err.message}\n`),
+      );
     } else if (path === '/healthz') {
       withTimeout(health.check(), HEALTH_TIMEOUT_MS, 'the health check').then((parts) => {
         const ok = Object.values(parts).every(Boolean);

@@ -28,6 +28,9 @@ export class Periodic {
   async stop({ timeoutMs = 5000 }: { timeoutMs?: number } = {}): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    if (this.running) await Promise.race([this.running, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    if (this.running) {
+      const timeout = new Promise((resolve) => setTimeout(resolve, timeoutMs).unref());
+      await Promise.race([this.running, timeout]);
+    }
   }
 }

@@ -17,7 +17,9 @@ try {
 } catch (err) {
   // PGlite's file errors are Emscripten's ErrnoError { errno }, with no message of their own.
   const { message, errno, code } = err as { message?: string; errno?: number; code?: string };
-  const fileError = errno === undefined ? String(err) : `file system error (Emscripten errno ${errno}) under ${dataDir}`;
+  const fileError = errno === undefined
+    ? String(err)
+    : `file system error (Emscripten errno ${errno}) under ${dataDir}`;
   process.stderr.write(`${SAYS}${message || code || fileError}\n`);
   process.exit(1);
 }

@@ -35,15 +35,28 @@ export function startTicksOf(pid: number): string | null {
 
 export const bootId = (): string | null => readOr('/proc/sys/kernel/random/boot_id')?.trim() ?? null;
 
-export const thisProcess = (): LockHolder => ({ pid: process.pid, bootId: bootId(), startTicks: startTicksOf(process.pid) });
+export const thisProcess = (): LockHolder => ({
+  pid: process.pid,
+  bootId: bootId(),
+  startTicks: startTicksOf(process.pid),
+});
 
 /** A lock file's holder: ours (JSON), or a bare pid as earlier versions wrote it. Null if damaged. */
 export function parseHolder(text: string): LockHolder | null {
   // Pid 0 is no process (kill(0, 0) would ask the whole process group): a damaged lock.
-  if (/^\s*\d+\s*$/.test(text)) return Number(text) > 0 && Number.isSafeInteger(Number(text)) ? { pid: Number(text), bootId: null, startTicks: null } : null;
+  if (/^\s*\d+\s*$/.test(text)) {
+    const pid = Number(text);
+    return pid > 0 && Number.isSafeInteger(pid) ? { pid, bootId: null, startTicks: null } : null;
+  }
   try {
-    const h = JSON.parse(text) as Partial<LockHolder>;
-    if (Number.isSafeInteger(h.pid) && h.pid! > 0) return { pid: h.pid!, bootId: typeof h.bootId === 'string' ? h.bootId : null, startTicks: typeof h.startTicks === 'string' ? h.startTicks : null };
+    const holder = JSON.parse(text) as Partial<LockHolder>;
+    if (Number.isSafeInteger(holder.pid) && holder.pid! > 0) {
+      return {
+        pid: holder.pid!,
+        bootId: typeof holder.bootId === 'string' ? holder.bootId : null,
+        startTicks: typeof holder.startTicks === 'string' ? holder.startTicks : null,
+      };
+    }
   } catch {
     // a torn write: nobody can be holding it
   }
@@ -54,15 +67,31 @@ export function parseHolder(text: string): LockHolder | null {
  * Why a lock's holder is not running any more, or null if it may be. Pure, given what the system says
  * now: `now.startTicksOf(pid)` is null when no such process exists.
  */
-export function staleReason(holder: LockHolder | null, now: { pid: number; bootId: string | null; startTicksOf(pid: number): string | null; alive(pid: number): boolean; isNode(pid: number): boolean }): string | null {
+export interface SystemNow {
+  pid: number;
+  bootId: string | null;
+  startTicksOf(pid: number): string | null;
+  alive(pid: number): boolean;
+  isNode(pid: number): boolean;
+}
+
+export function staleReason(holder: LockHolder | null, now: SystemNow): string | null {
   if (!holder) return 'the lock file is damaged';
-  if (holder.pid === now.pid) return `it names this process's pid ${holder.pid}, left by an earlier process with the same pid`;
-  if (holder.bootId && now.bootId && holder.bootId !== now.bootId) return `process ${holder.pid} held it before the machine restarted`;
+  if (holder.pid === now.pid) {
+    return `it names this process's pid ${holder.pid}, left by an earlier process with the same pid`;
+  }
+  if (holder.bootId && now.bootId && holder.bootId !== now.bootId) {
+    return `process ${holder.pid} held it before the machine restarted`;
+  }
   if (!now.alive(holder.pid)) return `process ${holder.pid} is not running`;
   const ticks = now.startTicksOf(holder.pid);
-  if (holder.startTicks && ticks && holder.startTicks !== ticks) return `pid ${holder.pid} now belongs to another process`;
+  if (holder.startTicks && ticks && holder.startTicks !== ticks) {
+    return `pid ${holder.pid} now belongs to another process`;
+  }
   // A bare pid (an older lock) names no start time: a process that is not Node is not us.
-  if (!holder.startTicks && !now.isNode(holder.pid)) return `pid ${holder.pid} now belongs to a process that is not pimonitor`;
+  if (!holder.startTicks && !now.isNode(holder.pid)) {
+    return `pid ${holder.pid} now belongs to a process that is not pimonitor`;
+  }
   return null;
 }
 
@@ -88,7 +117,9 @@ function isNode(pid: number): boolean {
  */
 export function acquirePidLock(path: string, what: string, onStale?: (reason: string) => void): () => void {
   const key = resolve(path);
-  if (heldHere.has(key)) throw new Error(`${what} is already open in this process (lock file ${path}); close it first`);
+  if (heldHere.has(key)) {
+    throw new Error(`${what} is already open in this process (lock file ${path}); close it first`);
+  }
   const me = thisProcess();
   const content = JSON.stringify(me);
   try {
@@ -97,7 +128,9 @@ export function acquirePidLock(path: string, what: string, onStale?: (reason: st
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     const holder = parseHolder(readOr(path) ?? '');
     const reason = staleReason(holder, { pid: me.pid, bootId: me.bootId, startTicksOf, alive: isAlive, isNode });
-    if (reason === null) throw new Error(`${what} is in use by process ${holder!.pid} (lock file ${path}); stop that process first`);
+    if (reason === null) {
+      throw new Error(`${what} is in use by process ${holder!.pid} (lock file ${path}); stop that process first`);
+    }
     writeFileSync(path, content);
     onStale?.(reason);
   }

@@ -26,7 +26,10 @@ export class Summary {
     return this.counted;
   }
 
-  /** The end of a streak: how many it counted and how many were not reported yet; the next occurrence is reported at once. */
+  /**
+   * The end of a streak: how many it counted and how many were not reported yet; the next occurrence is
+   * reported at once.
+   */
   endStreak(): { unreported: number; total: number } {
     const ended = { unreported: this.unreported, total: this.counted };
     this.unreported = 0;

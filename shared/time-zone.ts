@@ -1,6 +1,8 @@
 /** Wall clocks of IANA time zones, with Intl only (no time-zone database of our own). Pure. */
 
-/** The instant at which clocks in `tz` show `wall` (given as if it were UTC). In a gap, the time after it. */
+/**
+ * The instant at which clocks in `tz` show `wall` (given as if it were UTC). In a gap, the time after it.
+ */
 export function wallClockToInstant(wall: number, tz: string): number {
   let instant = wall - offsetMs(wall, tz);
   instant = wall - offsetMs(instant, tz);
@@ -10,12 +12,21 @@ export function wallClockToInstant(wall: number, tz: string): number {
 const formatters = new Map<string, Intl.DateTimeFormat>();
 /** One formatter per zone: making one costs far more than using it, and an export formats every row. */
 function formatterOf(tz: string): Intl.DateTimeFormat {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
-    formatters.set(tz, f);
+  let formatter = formatters.get(tz);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(tz, formatter);
   }
-  return f;
+  return formatter;
 }
 
 /** How far `tz` is ahead of UTC at `instant`, in ms. */
@@ -59,7 +70,9 @@ let lastOffset = { tz: '', quarter: NaN, offset: 0 };
  */
 function cachedOffsetMs(instant: number, tz: string): number {
   const quarter = Math.floor(instant / QUARTER_HOUR_MS);
-  if (lastOffset.tz !== tz || lastOffset.quarter !== quarter) lastOffset = { tz, quarter, offset: offsetMs(quarter * QUARTER_HOUR_MS, tz) };
+  if (lastOffset.tz !== tz || lastOffset.quarter !== quarter) {
+    lastOffset = { tz, quarter, offset: offsetMs(quarter * QUARTER_HOUR_MS, tz) };
+  }
   return lastOffset.offset;
 }
 
@@ -71,5 +84,8 @@ export function formatInstant(date: Date, tz: string): string {
   const sign = offset < 0 ? '-' : '+';
   const abs = Math.abs(offset) / 60_000;
   const ms = date.getUTCMilliseconds();
-  return `${local}${ms ? `.${String(ms).padStart(3, '0')}` : ''}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  const fraction = ms ? `.${String(ms).padStart(3, '0')}` : '';
+  const hours = String(Math.floor(abs / 60)).padStart(2, '0');
+  const minutes = String(abs % 60).padStart(2, '0');
+  return `${local}${fraction}${sign}${hours}:${minutes}`;
 }

@@ -14,32 +14,40 @@ export const EARLIEST_TIMESTAMP_MS = Date.UTC(2000, 0, 1);
  */
 export const LATEST_TIMESTAMP_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
-/** Date and time (T, or a space for a local time), seconds and up to 9 decimals optional, then the offset if any. */
-const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})([T ])(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|([+-])(\d{2}):?(\d{2}))?$/;
+/**
+ * Date and time (T, or a space for a local time), seconds and up to 9 decimals optional, then the offset if any.
+ */
+const ISO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})([T ])(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|([+-])(\d{2}):?(\d{2}))?$/;
 
 /**
  * An ISO 8601 time as its wall-clock fields read as UTC (`wallMs`) and its offset from UTC, or null
  * when it has none (a local time, to be read in a zone). `instantMs` is the instant when there is an
  * offset. Fractions below a millisecond are cut off, as Date.parse does.
  */
-export type IsoTime = { ok: true; wallMs: number; offsetMs: number | null; instantMs: number | null } | { ok: false; problem: 'format' | 'date' };
+export type IsoTime =
+  | { ok: true; wallMs: number; offsetMs: number | null; instantMs: number | null }
+  | { ok: false; problem: 'format' | 'date' };
 
 export function parseIsoTime(text: string): IsoTime {
-  const m = ISO_TIME.exec(text);
+  const match = ISO_TIME.exec(text);
   // A space between date and time is only the local form's (Zigbee2MQTT, SQL); with an offset it is T.
-  if (!m || (m[4] === ' ' && m[9] !== undefined)) return { ok: false, problem: 'format' };
-  const [year, month, day, hour, minute, second = 0] = [m[1], m[2], m[3], m[5], m[6], m[7]].map((v) => Number(v ?? 0)) as number[];
-  const ms = Math.floor(Number(`0.${m[8] ?? '0'}`) * 1000);
+  if (!match || (match[4] === ' ' && match[9] !== undefined)) return { ok: false, problem: 'format' };
+  const fields = [match[1], match[2], match[3], match[5], match[6], match[7]];
+  const [year, month, day, hour, minute, second = 0] = fields.map((field) => Number(field ?? 0)) as number[];
+  const ms = Math.floor(Number(`0.${match[8] ?? '0'}`) * 1000);
   const wall = new Date(0);
-  wall.setUTCFullYear(year!, month!, 0); // the last day of the month: not Date.UTC, which reads years 0-99 as 1900-1999
-  if (month! < 1 || month! > 12 || day! < 1 || day! > wall.getUTCDate() || hour! > 23 || minute! > 59 || second > 59) return { ok: false, problem: 'date' };
+  // The last day of the month: not Date.UTC, which reads years 0-99 as 1900-1999.
+  wall.setUTCFullYear(year!, month!, 0);
+  const dateInRange = month! >= 1 && month! <= 12 && day! >= 1 && day! <= wall.getUTCDate();
+  if (!dateInRange || hour! > 23 || minute! > 59 || second > 59) return { ok: false, problem: 'date' };
   wall.setUTCFullYear(year!, month! - 1, day!);
   wall.setUTCHours(hour!, minute!, second, ms);
   const wallMs = wall.getTime();
-  if (m[9] === undefined) return { ok: true, wallMs, offsetMs: null, instantMs: null };
-  const [offsetHours, offsetMinutes] = [Number(m[11] ?? 0), Number(m[12] ?? 0)];
+  if (match[9] === undefined) return { ok: true, wallMs, offsetMs: null, instantMs: null };
+  const [offsetHours, offsetMinutes] = [Number(match[11] ?? 0), Number(match[12] ?? 0)];
   if (offsetHours > 23 || offsetMinutes > 59) return { ok: false, problem: 'date' };
-  const offsetMs = (m[10] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
+  const offsetMs = (match[10] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
   return { ok: true, wallMs, offsetMs, instantMs: wallMs - offsetMs };
 }
 
@@ -48,8 +56,18 @@ export function parseIsoTime(text: string): IsoTime {
  * (`timestamp`), or before 2000 (`clock`: the sender's clock is not set). The reason starts with
  * `label` (ts, time) and quotes `shown` where the instant has no ISO form.
  */
-export function instantProblem(ms: number, label: string, shown: string): { code: 'timestamp' | 'clock'; reason: string } | null {
-  if (!(ms <= LATEST_TIMESTAMP_MS)) return { code: 'timestamp', reason: `${label} ${shown} is ${Number.isNaN(ms) ? 'not a valid date' : 'after the year 9999: not a valid date'}` };
-  if (ms < EARLIEST_TIMESTAMP_MS) return { code: 'clock', reason: `${label} ${ms >= -8.64e15 ? new Date(ms).toISOString() : shown} is before 2000-01-01: the sender's clock is not set` };
+export function instantProblem(
+  ms: number,
+  label: string,
+  shown: string,
+): { code: 'timestamp' | 'clock'; reason: string } | null {
+  if (!(ms <= LATEST_TIMESTAMP_MS)) {
+    const why = Number.isNaN(ms) ? 'not a valid date' : 'after the year 9999: not a valid date';
+    return { code: 'timestamp', reason: `${label} ${shown} is ${why}` };
+  }
+  if (ms < EARLIEST_TIMESTAMP_MS) {
+    const when = ms >= -8.64e15 ? new Date(ms).toISOString() : shown;
+    return { code: 'clock', reason: `${label} ${when} is before 2000-01-01: the sender's clock is not set` };
+  }
   return null;
 }

@@ -1,4 +1,6 @@
-import { accessSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import {
+  accessSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readlinkSync, rmSync, statSync,
+} from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { ExpectedError } from './expected-error.js';
@@ -16,7 +18,11 @@ export function ensureWritableDir(dir: string, setting = 'DATA_DIR'): void {
     mkdirSync(dir, { recursive: true });
     if (!writable(dir)) accessSync(dir, constants.W_OK);
   } catch (err) {
-    throw new UnwritableDirError(`cannot write to ${resolve(dir)} (under ${setting}): ${whyUnwritable(dir, err)}; set ${setting} to a writable directory (the systemd unit's StateDirectory makes /var/lib/pimonitor)`, { cause: err });
+    throw new UnwritableDirError(
+      `cannot write to ${resolve(dir)} (under ${setting}): ${whyUnwritable(dir, err)}; `
+        + `set ${setting} to a writable directory (the systemd unit's StateDirectory makes /var/lib/pimonitor)`,
+      { cause: err },
+    );
   }
 }
 
@@ -49,8 +55,8 @@ function whyUnwritable(dir: string, err: unknown): string {
   while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
   try {
     accessSync(at, constants.W_OK);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+  } catch (accessError) {
+    const code = (accessError as NodeJS.ErrnoException).code;
     if (code === 'EROFS') return `${at} is on a read-only filesystem`;
     if (code === 'EACCES' || code === 'EPERM') return `${at} is not writable by user ${userName()}`;
   }
@@ -70,10 +76,12 @@ function notADirectory(path: string): string | null {
     try {
       link = lstatSync(at).isSymbolicLink();
       if (!statSync(at).isDirectory()) return `${at} is a file, not a directory`;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ELOOP') return `${at} is a symbolic link that leads back to itself`;
-      if (code === 'ENOENT' && link) return `${at} is a symbolic link to ${readlinkSync(at)}, which does not exist (a drive not mounted?)`;
+      if (code === 'ENOENT' && link) {
+        return `${at} is a symbolic link to ${readlinkSync(at)}, which does not exist (a drive not mounted?)`;
+      }
       // Not there (it is to be made from here) or not to be looked into: the permission check says why.
       return null;
     }

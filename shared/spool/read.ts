@@ -67,9 +67,9 @@ function readAt(path: string, offset: number, length: number): Buffer {
   try {
     let got = 0;
     while (got < length) {
-      const n = readSync(fd, buffer, got, length - got, offset + got);
-      if (n === 0) break;
-      got += n;
+      const bytesRead = readSync(fd, buffer, got, length - got, offset + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
     }
     return buffer.subarray(0, got);
   } finally {

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { closeSync, fsync, fsyncSync, ftruncateSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, ftruncateSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquirePidLock, ensureDir } from '../pid-lock.js';
-import { readRecords } from './read.js';
+import { readRecords, type SegmentFile } from './read.js';
 import { encodeRecord, type PositionedMessage, type SpooledMessage } from './record.js';
-import { lastValidEnd } from './scan.js';
+import { cutTornTail, listSegments, segmentPath, writeRecords } from './segments.js';
 
 export interface SpoolOptions {
   dir: string;
@@ -13,15 +13,11 @@ export interface SpoolOptions {
   segmentBytes: number;
 }
 
-interface Segment {
-  base: number;
-  path: string;
-}
-
-const SEGMENT_FILE = /^(\d{20})\.seg$/;
-const segmentName = (base: number) => `${String(base).padStart(20, '0')}.seg`;
 export interface SpoolRepair {
-  /** Bytes cut from the end of the last segment because they held no whole, valid record (torn by a power cut, or damaged). */
+  /**
+   * Bytes cut from the end of the last segment because they held no whole, valid record (torn by a power
+   * cut, or damaged).
+   */
   truncatedBytes: number;
   /** Why the lock file was taken over (its holder is gone: a power cut, a reboot), or null. */
   staleLock: string | null;
@@ -50,10 +46,11 @@ export interface SpoolEvents {
  * process (kill -9) loses nothing; sync() makes it survive a power cut too. append(m, { defer: true })
  * keeps the record in memory until flush(), so the messages of one socket read go to the operating
  * system in one write; whoever defers must flush() before acknowledging them (ingest/intake.ts does).
- * Reading, syncing, rotating and closing flush first. Not safe for two processes: open() takes a lock file.
+ * Reading, syncing, rotating and closing flush first. Not safe for two processes: open() takes a lock
+ * file. Segment files are named, listed, written and repaired at open by ./segments.ts.
  */
 export class Spool extends EventEmitter<SpoolEvents> {
-  private segments: Segment[] = [];
+  private segments: SegmentFile[] = [];
   private fd = -1;
   private headPosition = 0;
   /** Records appended with `defer`, not yet written to the operating system. */
@@ -63,7 +60,9 @@ export class Spool extends EventEmitter<SpoolEvents> {
   private syncingFd = -1;
   private closeWhenSynced = false;
   private releaseLock: () => void = () => {};
-  /** Damage is counted up to here: a stretch read again (a resend, a retried batch) is not counted twice. */
+  /**
+   * Damage is counted up to here: a stretch read again (a resend, a retried batch) is not counted twice.
+   */
   private damageCountedTo = 0;
   private readonly damage = { records: 0, bytes: 0 };
 
@@ -78,7 +77,11 @@ export class Spool extends EventEmitter<SpoolEvents> {
   static open(options: SpoolOptions): { spool: Spool; repair: SpoolRepair } {
     ensureDir(options.dir);
     let staleLock: string | null = null;
-    const releaseLock = acquirePidLock(join(options.dir, 'lock'), `spool ${options.dir}`, (reason) => (staleLock = reason));
+    const releaseLock = acquirePidLock(
+      join(options.dir, 'lock'),
+      `spool ${options.dir}`,
+      (reason) => (staleLock = reason),
+    );
     try {
       const idFile = join(options.dir, 'id');
       let id: string;
@@ -129,26 +132,19 @@ export class Spool extends EventEmitter<SpoolEvents> {
     return this.headPosition;
   }
 
-  /** Writes deferred records to the operating system, in one write when it takes them whole. Throws what the write throws. */
+  /**
+   * Writes deferred records to the operating system, in one write when it takes them whole. Throws what
+   * the write throws.
+   */
   flush(): void {
     if (this.pending.length === 0) return;
     const records = this.pending;
     this.pending = [];
-    const bytes = records.reduce((n, b) => n + b.length, 0);
+    const bytes = records.reduce((sum, record) => sum + record.length, 0);
     const segment = this.segments.at(-1)!;
     const before = this.headPosition - bytes;
     try {
-      let written = records.length === 1 ? writeSync(this.fd, records[0]!) : writevSync(this.fd, records);
-      // A short write (rare on a regular file): the rest, record by record, from where it stopped.
-      for (const record of records) {
-        if (written >= record.length) {
-          written -= record.length;
-          continue;
-        }
-        let done = written;
-        written = 0;
-        while (done < record.length) done += writeSync(this.fd, record, done);
-      }
+      writeRecords(this.fd, records);
     } catch (err) {
       // Nothing of this write counts (its messages were not acknowledged): cut what part of it landed,
       // so the log ends on a whole record, and give the positions back.
@@ -190,12 +186,16 @@ export class Spool extends EventEmitter<SpoolEvents> {
    */
   read(from: number, maxMessages: number): PositionedMessage[] {
     this.flush();
-    return readRecords(this.segments, this.headPosition, from, maxMessages, (start, end, next) => this.noteDamage(start, end, next));
+    return readRecords(this.segments, this.headPosition, from, maxMessages, (start, end, next) =>
+      this.noteDamage(start, end, next));
   }
 
-  /** The start of the first segment after the one holding `position`, if any: where dropping that segment leads. */
+  /**
+   * The start of the first segment after the one holding `position`, if any: where dropping that segment
+   * leads.
+   */
   segmentAfter(position: number): number | undefined {
-    return this.segments.find((s) => s.base > position)?.base;
+    return this.segments.find((segment) => segment.base > position)?.base;
   }
 
   /** Deletes the segments that lie wholly before `position` (committed to the database). */
@@ -252,17 +252,14 @@ export class Spool extends EventEmitter<SpoolEvents> {
     this.damageCountedTo = to;
     this.damage.records++;
     this.damage.bytes += fresh;
-    this.emit('damaged', { from, to, bytes: to - from, records: Math.max(1, Math.round((to - from) / nextRecordBytes)) });
+    const records = Math.max(1, Math.round((to - from) / nextRecordBytes));
+    this.emit('damaged', { from, to, bytes: to - from, records });
   }
 
   private recover(): Omit<SpoolRepair, 'staleLock'> {
-    this.segments = readdirSync(this.options.dir)
-      .map((name) => SEGMENT_FILE.exec(name))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => ({ base: Number(m[1]), path: join(this.options.dir, m[0]) }))
-      .sort((a, b) => a.base - b.base);
+    this.segments = listSegments(this.options.dir);
     if (this.segments.length === 0) {
-      this.segments.push({ base: 0, path: join(this.options.dir, segmentName(0)) });
+      this.segments.push({ base: 0, path: segmentPath(this.options.dir, 0) });
       this.fd = openSync(this.segments[0]!.path, 'a');
       return { truncatedBytes: 0 };
     }
@@ -270,14 +267,7 @@ export class Spool extends EventEmitter<SpoolEvents> {
     // follows its last valid record is cut; damage before that is left for reads to skip, so the valid
     // records after it are kept.
     const last = this.segments.at(-1)!;
-    const size = statSync(last.path).size;
-    const validBytes = lastValidEnd(readFileSync(last.path));
-    this.fd = openSync(last.path, 'r+');
-    if (validBytes < size) {
-      ftruncateSync(this.fd, validBytes);
-      fsyncSync(this.fd);
-    }
-    closeSync(this.fd);
+    const { size, validBytes } = cutTornTail(last.path);
     this.fd = openSync(last.path, 'a');
     this.headPosition = last.base + validBytes;
     if (validBytes < size) {
@@ -291,7 +281,7 @@ export class Spool extends EventEmitter<SpoolEvents> {
     this.flush();
     fsyncSync(this.fd);
     this.closeFd(this.fd);
-    const segment = { base, path: join(this.options.dir, segmentName(base)) };
+    const segment = { base, path: segmentPath(this.options.dir, base) };
     this.segments.push(segment);
     this.fd = openSync(segment.path, 'a');
     this.headPosition = base;
