@@ -1,64 +1,10 @@
 import { factsOf, type AlertFacts } from './facts.js';
 import { sentenceOf, STORED_UNITS } from './words.js';
-import { selects, type Rule, type Severity } from './rules.js';
+import { selects, type Rule } from './rules.js';
 import { ProgressBook, seriesIdOf, type SeriesNewest } from './progress.js';
-import {
-  AT_ONCE,
-  dueAt,
-  observe,
-  observeSilence,
-  observeValue,
-  tick,
-  type AlertEvent,
-  type AlertState,
-  type Step,
-  type Timing,
-} from './transitions.js';
-
-/** What an alert is about: a series (device/sensor/metric), a sensor (device/sensor) or a device. */
-export interface AlertKey {
-  rule: string;
-  device: string;
-  sensor?: string;
-  metric?: string;
-}
-
-/** One change for the worker to store (state) and, with an event, to record and notify. */
-export interface Change {
-  key: AlertKey;
-  state: AlertState | null;
-  event?: AlertEvent & {
-    severity: Severity;
-    labels: Readonly<Record<string, string>>;
-    inhibited: boolean;
-    /** What held, against what (issue 24, item 5): each reader words the event from these, in its units. */
-    facts: AlertFacts;
-    /** The event in words in the stored units (°C, UTC): alert_events.message, for SQL and the log. */
-    message: string;
-    /** A firing made by a reading of a backlog: held until its series has caught up (alerts/progress.ts). */
-    catchingUp: boolean;
-  };
-  /**
-   * Its device is online (again), or its series has caught up, and it still fires: if its firing was
-   * held back (inhibited, or made by a backlog) and never notified, it is notified now (issue 24, items
-   * 1 and 2: inhibition is per alert, not per event).
-   */
-  release?: true;
-}
-
-export interface SensorDiag {
-  attempts: number;
-  readings: number;
-}
-
-const keyString = (k: AlertKey) => [k.rule, k.device, k.sensor ?? '', k.metric ?? ''].join('\u0000');
-const seriesOf = (k: AlertKey) =>
-  k.metric === undefined ? null : seriesIdOf({ device: k.device, sensor: k.sensor ?? '', metric: k.metric });
-/** Only threshold rules wait and keep firing; offline rules wait; stale and health rules act at once. */
-const timingOf = (rule: Rule): Timing => ({
-  forMs: rule.type === 'threshold' || rule.type === 'offline' ? rule.forMs : 0,
-  keepFiringForMs: rule.type === 'threshold' ? rule.keepFiringForMs : 0,
-});
+import { keyString, seriesOf, stamped, timingOf, type AlertKey, type Change, type SensorDiag } from './engine-parts.js';
+import { AT_ONCE, dueAt, observe, observeSilence, observeValue, tick } from './transitions.js';
+import type { AlertEvent, AlertState, Step } from './transitions.js';
 
 /**
  * Every rule against every reading, status and diag message: holds each alert's state, and says what
@@ -71,11 +17,8 @@ const timingOf = (rule: Rule): Timing => ({
  * offline and health rules, and timers once a series has no newer readings, use the clock. What a
  * backlog fires is held until its series catches up (alerts/progress.ts), then released.
  */
-/** A threshold step remembers the reading time that made it. */
-const stamped = (step: Step, ts: number): Step =>
-  step.state ? { ...step, state: { ...step.state, observedAt: ts } } : step;
-
 export type { SeriesNewest } from './progress.js';
+export type { AlertKey, Change, SensorDiag } from './engine-parts.js';
 
 export class AlertEngine {
   private readonly states = new Map<string, { key: AlertKey; rule: Rule; state: AlertState }>();
@@ -90,10 +33,7 @@ export class AlertEngine {
   /** Readings older than their series' newest: they reach storage, not the alerts. */
   lateReadings = 0;
 
-  constructor(
-    private readonly rules: readonly Rule[],
-    private readonly startedAt: number,
-  ) {}
+  constructor(private readonly rules: readonly Rule[], private readonly startedAt: number) {}
 
   /** After a restart: the stored states, when each series was last heard from, which devices are offline. */
   restore(
@@ -110,8 +50,9 @@ export class AlertEngine {
       this.states.set(keyString(key), { key, rule, state });
       // A firing held back before the restart is released at the first tick that finds it settled.
       if (state.phase !== 'pending') this.restored.add(keyString(key));
-      if (key.metric !== undefined && state.observedAt !== undefined)
+      if (key.metric !== undefined && state.observedAt !== undefined) {
         this.progress.know({ device: key.device, sensor: key.sensor ?? '', metric: key.metric }, state.observedAt);
+      }
     }
     for (const s of lastSeen) this.lastSeen.set(seriesIdOf(s), s);
     for (const o of offline) this.offline.set(o.device, o.since);
@@ -145,8 +86,8 @@ export class AlertEngine {
         const step = (state: AlertState | null) => stamped(observeValue(rule, state, value, ts), ts);
         changes.push(...this.apply(rule, key, step, value, !progress.live));
       }
-      if (rule.type === 'stale')
-        changes.push(...this.apply(rule, key, (state) => observe(AT_ONCE, state, false, false, 0, now), 0));
+      if (rule.type !== 'stale') continue;
+      changes.push(...this.apply(rule, key, (state) => observe(AT_ONCE, state, false, false, 0, now), 0));
     }
     if (progress.live) changes.push(...this.release(now, (key) => seriesOf(key) === id));
     return changes;
@@ -159,21 +100,15 @@ export class AlertEngine {
     for (const rule of this.rules) {
       if (rule.type !== 'offline' || !selects(rule.select, [device])) continue;
       const down = status === 'offline';
-      changes.push(
-        ...this.apply(
-          rule,
-          { rule: rule.name, device },
-          (state) => observe(timingOf(rule), state, down, down, down ? 1 : 0, at),
-          0,
-        ),
-      );
+      const step = (state: AlertState | null) => observe(timingOf(rule), state, down, down, down ? 1 : 0, at);
+      changes.push(...this.apply(rule, { rule: rule.name, device }, step, 0));
     }
     // Every online status, not only a change: after a restart the engine may not know the device was offline.
     if (status === 'online') {
       for (const [id, { key, rule, state }] of this.states) {
         // One a backlog fired waits for its series to catch up (release, below or at a tick).
-        if (key.device !== device || rule.type === 'offline' || state.phase === 'pending' || this.backlogHeld.has(id))
-          continue;
+        if (key.device !== device || rule.type === 'offline') continue;
+        if (state.phase === 'pending' || this.backlogHeld.has(id)) continue;
         this.restored.delete(id);
         changes.push({ key, state, release: true });
       }
@@ -189,7 +124,7 @@ export class AlertEngine {
     const restarted = !before || diag.attempts < before.attempts || diag.readings < before.readings;
     const attempts = restarted ? diag.attempts : diag.attempts - before.attempts;
     const readings = restarted ? diag.readings : diag.readings - before.readings;
-    const rate = attempts > 0 ? 1 - readings / attempts : (before?.rate ?? 0);
+    const rate = attempts > 0 ? 1 - readings / attempts : before?.rate ?? 0;
     const lastSuccessAt = readings > 0 || !before ? at : before.lastSuccessAt;
     this.diags.set(id, { ...diag, lastSuccessAt, rate });
     return this.evaluateHealth(device, sensor, at);
@@ -211,8 +146,8 @@ export class AlertEngine {
       // A series whose clock is behind (alerts/progress.ts) times its alerts on its own clock.
       if (due === null || due > at - (series === null ? 0 : this.progress.lagOf(series))) continue;
       const step = tick(timing, entry.state, Math.max(due, entry.state.observedAt ?? due));
-      if (step.state?.phase !== entry.state.phase)
-        changes.push(this.commit(id, entry.rule, entry.key, step, entry.state.value, false));
+      if (step.state?.phase === entry.state.phase) continue;
+      changes.push(this.commit(id, entry.rule, entry.key, step, entry.state.value, false));
     }
     changes.push(...this.release(at, () => true));
     for (const rule of this.rules) {
@@ -220,14 +155,9 @@ export class AlertEngine {
       for (const s of this.lastSeen.values()) {
         if (!selects(rule.select, [s.device, s.sensor, s.metric]) || this.offline.has(s.device)) continue;
         const silentFor = Math.round((at - s.at) / 1000);
-        changes.push(
-          ...this.apply(
-            rule,
-            { rule: rule.name, device: s.device, sensor: s.sensor, metric: s.metric },
-            (state) => observeSilence(rule, state, s.at, this.startedAt, at),
-            silentFor,
-          ),
-        );
+        const key = { rule: rule.name, device: s.device, sensor: s.sensor, metric: s.metric };
+        const step = (state: AlertState | null) => observeSilence(rule, state, s.at, this.startedAt, at);
+        changes.push(...this.apply(rule, key, step, silentFor));
       }
     }
     for (const id of this.diags.keys()) {
@@ -268,14 +198,8 @@ export class AlertEngine {
       const failing = rule.maxFailureRate !== undefined && d.rate > rule.maxFailureRate;
       const silent = rule.noSuccessForMs !== undefined && at - d.lastSuccessAt >= rule.noSuccessForMs;
       const bad = failing || silent;
-      changes.push(
-        ...this.apply(
-          rule,
-          { rule: rule.name, device, sensor },
-          (state) => observe(AT_ONCE, state, bad, bad, d.rate, at),
-          d.rate,
-        ),
-      );
+      const step = (state: AlertState | null) => observe(AT_ONCE, state, bad, bad, d.rate, at);
+      changes.push(...this.apply(rule, { rule: rule.name, device, sensor }, step, d.rate));
     }
     return changes;
   }
@@ -340,35 +264,17 @@ export class AlertEngine {
     const inhibited = rule.type !== 'offline' && this.offline.has(key.device);
     const held = catchingUp && step.event.type === 'fired';
     if (held) this.backlogHeld.add(id);
-    return {
-      key,
-      state: step.state,
-      event: {
-        ...step.event,
-        severity: rule.severity,
-        labels: rule.labels,
-        inhibited,
-        catchingUp: held,
-        ...this.described(rule, key, step.event),
-      },
-    };
+    const event = { ...step.event, severity: rule.severity, labels: rule.labels, inhibited, catchingUp: held };
+    return { key, state: step.state, event: { ...event, ...this.described(rule, key, step.event) } };
   }
 
   /** An event's facts, and its words in the stored units. */
   private described(rule: Rule, key: AlertKey, event: AlertEvent): { facts: AlertFacts; message: string } {
     const facts = factsOf(rule, key.metric ?? '');
     const row = {
-      ...facts,
-      kind: event.type,
-      at: new Date(event.at),
-      started_at: new Date(event.startedAt),
-      rule: rule.name,
-      severity: rule.severity,
-      device: key.device,
-      sensor: key.sensor ?? '',
-      metric: key.metric ?? '',
-      value: event.value,
-      message: '',
+      ...facts, kind: event.type, at: new Date(event.at), started_at: new Date(event.startedAt), rule: rule.name,
+      severity: rule.severity, device: key.device, sensor: key.sensor ?? '', metric: key.metric ?? '',
+      value: event.value, message: '',
     };
     return { facts, message: sentenceOf(row, STORED_UNITS) };
   }
