@@ -10,7 +10,8 @@
  * The functions are pure: they return a value or a reason a person can act on; they never throw or log.
  */
 
-import { safeText } from './text.js';
+import { DEFAULT_LIMITS, type ValidationLimits } from './validation-limits.js';
+import { describeType, invalid, type Invalid, type RejectionCode, type Result } from './rejection.js';
 import { EARLIEST_TIMESTAMP_MS, instantProblem, LATEST_TIMESTAMP_MS, parseIsoTime } from './timestamp.js';
 
 export { EARLIEST_TIMESTAMP_MS, LATEST_TIMESTAMP_MS } from './timestamp.js';
@@ -37,54 +38,13 @@ export const METRIC_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 /** One payload may carry this many metrics; more is a misbehaving sender, not a sensor. */
 export const MAX_METRICS_PER_READING = 64;
 
-export type Range = readonly [min: number, max: number];
-export const DEFAULT_METRIC_RANGES: Readonly<Record<string, Range>> = {
-  temperature: [-273.15, 1000],
-  humidity: [0, 100],
-};
-
 /** Units of the metrics pimonitor knows, stored with each series: one table, in shared/units.ts. */
 export { METRIC_UNITS, unitOf } from './units.js';
 
-export interface ValidationLimits {
-  /** Largest accepted payload in bytes. */
-  maxPayloadBytes: number;
-  /** How far in the future a `ts` may be before the sender's clock is distrusted. */
-  maxFutureSkewMs: number;
-  /** Physical ranges of known metrics; metrics not listed are stored as they are. */
-  ranges: Readonly<Record<string, Range>>;
-}
-
-/** The most `maxFutureSkewMs` may be: a clock more than a day ahead is wrong, not skewed. */
-export const MAX_FUTURE_SKEW_MS = 86_400_000;
-
-export const DEFAULT_LIMITS: ValidationLimits = {
-  maxPayloadBytes: 16 * 1024,
-  maxFutureSkewMs: 5 * 60_000,
-  ranges: DEFAULT_METRIC_RANGES,
-};
-
-/**
- * What kind of problem a message has: a small fixed set, so metrics can count by it; `reason` is the
- * human text with the offending value.
- */
-export const REJECTION_CODES = [
-  'topic',
-  'status',
-  'json',
-  'shape',
-  'size',
-  'metric',
-  'range',
-  'timestamp',
-  'clock',
-  'database',
-  'unexpected',
-  'quota',
-] as const;
-export type RejectionCode = (typeof REJECTION_CODES)[number];
-export type Invalid = { ok: false; code: RejectionCode; reason: string };
-export type Result<T> = ({ ok: true } & T) | Invalid;
+/** What a reading is checked against, and why a message is refused: their own modules, part of the contract. */
+export { DEFAULT_LIMITS, DEFAULT_METRIC_RANGES, MAX_FUTURE_SKEW_MS } from './validation-limits.js';
+export type { Range, ValidationLimits } from './validation-limits.js';
+export { MAX_REASON_CHARS, REJECTION_CODES, type Invalid, type RejectionCode, type Result } from './rejection.js';
 
 export type ParsedTopic = { kind: 'reading'; device: string; sensor: string } | { kind: 'status'; device: string };
 
@@ -101,14 +61,6 @@ export interface Reading {
   metrics: Metric[];
 }
 
-/** Reasons quote what the sender sent, so they are made safe to store and log here, once (see shared/text.ts). */
-const invalid = (code: RejectionCode, reason: string): Invalid => ({
-  ok: false,
-  code,
-  reason: safeText(reason, MAX_REASON_CHARS),
-});
-/** A reason is a sentence, not an archive: the payload itself is kept beside it. */
-export const MAX_REASON_CHARS = 500;
 
 export function readingTopic(device: string, sensor: string): string {
   return `${TOPIC_ROOT}/${device}/${sensor}`;
@@ -327,14 +279,6 @@ function metricProblem(name: string, value: unknown, ranges: ValidationLimits['r
   return null;
 }
 
-function describeType(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object';
-  if (typeof value === 'string') return 'a string';
-  if (typeof value === 'boolean') return 'a boolean';
-  return typeof value;
-}
 
 /** The JSON payload a node publishes for one reading. */
 export function encodeReading(metrics: Record<string, number>, takenAt: Date): Buffer {
