@@ -171,8 +171,19 @@ onPostgres('a month ingest is writing is left for the next run; no reading is st
 // From the archive's hostile review: the dashboard's raw tier reads archived days too, and a month is
 // moved by its UTC bounds whatever the session's time zone (PostgreSQL takes the server's).
 test('/api/history of a few hours of an archived day shows the readings it showed before archiving', async () => {
-  await writeBatch(t.db, Array.from({ length: 288 }, (_, i) => ({ device: 'attic', ts: at(OCT + DAY_MS + i * 300_000), value: i })));
-  const q = { device: 'attic', sensor: 'dht22', metric: 'temperature', from: at(OCT + DAY_MS), to: at(OCT + DAY_MS + 3 * 3_600_000) } as HistoryQuery;
+  const samples = Array.from({ length: 288 }, (_, i) => ({
+    device: 'attic',
+    ts: at(OCT + DAY_MS + i * 300_000),
+    value: i,
+  }));
+  await writeBatch(t.db, samples);
+  const q = {
+    device: 'attic',
+    sensor: 'dht22',
+    metric: 'temperature',
+    from: at(OCT + DAY_MS),
+    to: at(OCT + DAY_MS + 3 * 3_600_000),
+  } as HistoryQuery;
   const before = await history(t.db, q);
   await runArchive(t.db, await planArchive(t.db, at(NOV)));
   expect((await t.db.one<{ n: number }>('SELECT count(*)::int AS n FROM readings_raw')).n).toBe(0);
@@ -183,20 +194,25 @@ test('/api/history of a few hours of an archived day shows the readings it showe
 });
 
 for (const zone of ['America/New_York', 'Europe/Berlin']) {
-  test(`a month is moved by its UTC bounds in a session in ${zone}: the last day stays in, the next month's first hour out`, async () => {
-    await writeBatch(t.db, [
-      { device: 'attic', ts: at(OCT + 30 * DAY_MS + 12 * 3_600_000), value: 1 },
-      { device: 'attic', ts: at(OCT + 30 * DAY_MS + 23.5 * 3_600_000), value: 2 },
-      { device: 'attic', ts: at(NOV + 1_800_000), value: 3 },
-    ]);
-    const { id } = await t.db.one<{ id: number }>("SELECT id FROM series WHERE device = 'attic'");
-    const moved = await t.db.tx(async (x) => {
-      await x.one('SELECT set_config($1, $2, true)', ['TimeZone', zone]);
-      return (await x.one<{ moved: number }>('SELECT pimonitor_archive_series_month($1, $2) AS moved', [id, at(OCT)])).moved;
-    });
-    expect(moved).toBe(2);
-    const raw = await t.db.map('SELECT ts FROM readings_raw ORDER BY ts', [], (r: { ts: Date }) => r.ts.getTime());
-    expect(raw).toEqual([NOV + 1_800_000]);
-    expect((await t.db.one<{ n: number }>('SELECT count(*)::int AS n FROM readings')).n).toBe(3);
-  });
+  test(
+    `a month is moved by its UTC bounds in a session in ${zone}: the last day stays in, ` +
+      "the next month's first hour out",
+    async () => {
+      await writeBatch(t.db, [
+        { device: 'attic', ts: at(OCT + 30 * DAY_MS + 12 * 3_600_000), value: 1 },
+        { device: 'attic', ts: at(OCT + 30 * DAY_MS + 23.5 * 3_600_000), value: 2 },
+        { device: 'attic', ts: at(NOV + 1_800_000), value: 3 },
+      ]);
+      const { id } = await t.db.one<{ id: number }>("SELECT id FROM series WHERE device = 'attic'");
+      const moved = await t.db.tx(async (x) => {
+        await x.one('SELECT set_config($1, $2, true)', ['TimeZone', zone]);
+        const archive = 'SELECT pimonitor_archive_series_month($1, $2) AS moved';
+        return (await x.one<{ moved: number }>(archive, [id, at(OCT)])).moved;
+      });
+      expect(moved).toBe(2);
+      const raw = await t.db.map('SELECT ts FROM readings_raw ORDER BY ts', [], (r: { ts: Date }) => r.ts.getTime());
+      expect(raw).toEqual([NOV + 1_800_000]);
+      expect((await t.db.one<{ n: number }>('SELECT count(*)::int AS n FROM readings')).n).toBe(3);
+    },
+  );
 }
