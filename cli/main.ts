@@ -40,28 +40,31 @@ program
   .command('up')
   .description('run the whole pipeline: embedded database, MQTT broker and ingest (what `npm start` runs)')
   .addOption(configOption())
-  .action(async (o: CommonOptions) => (await import('./up.js')).runUp(load(o).config, o.config));
+  .action(async (options: CommonOptions) => (await import('./up.js')).runUp(load(options).config, options.config));
 
 program
   .command('broker')
   .description('run the MQTT broker alone')
   .addOption(configOption())
   .option('--cluster', 'keep state in Redis (REDIS_URL) and form one broker with the others that do')
-  .action(async (o: CommonOptions & { cluster?: boolean }) =>
-    (await import('../broker/main.js')).runBroker(load(o, { BROKER_PERSISTENCE: o.cluster ? 'redis' : undefined }).config));
+  .action(async (options: CommonOptions & { cluster?: boolean }) => {
+    const { runBroker } = await import('../broker/main.js');
+    return runBroker(load(options, { BROKER_PERSISTENCE: options.cluster ? 'redis' : undefined }).config);
+  });
 
 program
   .command('ingest')
   .description('run the ingest worker: MQTT readings into PostgreSQL')
   .addOption(configOption())
-  .action(async (o: CommonOptions) => (await import('../ingest/main.js')).runIngest(load(o).config));
+  .action(async (options: CommonOptions) => (await import('../ingest/main.js')).runIngest(load(options).config));
 
 program
   .command('web')
   .description('run the web API (latest values, history, devices, alerts, rejected messages, live events)')
   .addOption(configOption())
   .option('--port <port>', 'port to listen on (WEB_PORT)')
-  .action(async (o: CommonOptions & { port?: string }) => (await import('../web/main.js')).runWeb(load(o, { WEB_PORT: o.port }).config));
+  .action(async (options: CommonOptions & { port?: string }) =>
+    (await import('../web/main.js')).runWeb(load(options, { WEB_PORT: options.port }).config));
 
 program
   .command('node')
@@ -70,8 +73,14 @@ program
   .option('--simulate', 'also publish a simulated DHT22 (no hardware needed)')
   .option('--device <name>', 'device name, the <device> in home/<device>/<sensor>')
   .option('--interval-ms <ms>', 'how often to read and publish')
-  .action(async (o: CommonOptions & { simulate?: boolean; device?: string; intervalMs?: string }) =>
-    (await import('../sensor-node/main.js')).runNode(load(o, { NODE_SIMULATE: o.simulate ? 'true' : undefined, NODE_DEVICE: o.device, NODE_INTERVAL_MS: o.intervalMs }).config));
+  .action(async (options: CommonOptions & { simulate?: boolean; device?: string; intervalMs?: string }) => {
+    const { runNode } = await import('../sensor-node/main.js');
+    return runNode(load(options, {
+      NODE_SIMULATE: options.simulate ? 'true' : undefined,
+      NODE_DEVICE: options.device,
+      NODE_INTERVAL_MS: options.intervalMs,
+    }).config);
+  });
 
 addDeviceCommands(program, load);
 addDataCommands(program, load);
@@ -84,12 +93,15 @@ program
   .command('migrate')
   .description('apply missing schema migrations to the database and exit')
   .addOption(configOption())
-  .action(async (o: CommonOptions) => {
+  .action(async (options: CommonOptions) => {
     const { redactUrl } = await import('../shared/redact.js');
-    await withMigratedDatabase(load(o).config, 'pimonitor-migrate', async (_db, result) => {
-      console.log(`${redactUrl(result.url)}: schema version ${result.version}${result.applied.length ? '' : ' (already up to date)'}`);
-      if (result.newerThanCode) console.log('warning: the database schema is newer than this pimonitor; upgrade pimonitor');
-    }, (m) => console.log(`applied ${m.name}`));
+    await withMigratedDatabase(load(options).config, 'pimonitor-migrate', async (_db, result) => {
+      const upToDate = result.applied.length ? '' : ' (already up to date)';
+      console.log(`${redactUrl(result.url)}: schema version ${result.version}${upToDate}`);
+      if (result.newerThanCode) {
+        console.log('warning: the database schema is newer than this pimonitor; upgrade pimonitor');
+      }
+    }, (migration) => console.log(`applied ${migration.name}`));
   });
 
 const configCommand = program
@@ -97,17 +109,18 @@ const configCommand = program
   .description('print the effective configuration, secrets redacted')
   .addOption(configOption())
   .option('--explain', 'list every setting with its value, source, environment variable and meaning')
-  .action((o: CommonOptions & { explain?: boolean }) => {
-    const loaded = load(o);
-    if (!o.explain) {
+  .action((options: CommonOptions & { explain?: boolean }) => {
+    const loaded = load(options);
+    if (!options.explain) {
       const tree: Record<string, unknown> = {};
-      for (const s of loaded.describe()) setPath(tree, s.key, s.value);
+      for (const setting of loaded.describe()) setPath(tree, setting.key, setting.value);
       console.log(JSON.stringify(tree, null, 2));
       return;
     }
-    for (const s of loaded.describe()) {
-      const from = s.source.startsWith('env ') ? 'environment' : s.source;
-      console.log(`${s.key} = ${JSON.stringify(s.value)}   (from ${from}; variable ${s.env})\n    ${s.doc}`);
+    for (const setting of loaded.describe()) {
+      const from = setting.source.startsWith('env ') ? 'environment' : setting.source;
+      const value = JSON.stringify(setting.value);
+      console.log(`${setting.key} = ${value}   (from ${from}; variable ${setting.env})\n    ${setting.doc}`);
     }
   });
 addConfigReferenceCommand(configCommand);

@@ -3,7 +3,8 @@
 /** Columns padded to their widest cell; numbers (cells starting with a digit or sign) aligned right. */
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[-+~≈]?\d/.test(r[i] ?? '') || (r[i] ?? '') === '-'));
+  const numeric = header.map((_, i) =>
+    rows.length > 0 && rows.every((row) => /^[-+~≈]?\d/.test(row[i] ?? '') || (row[i] ?? '') === '-'));
   const line = (cells: readonly string[]) =>
     cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
@@ -31,17 +32,19 @@ export function formatAge(ms: number): string {
   return `${Math.floor(s / 86_400)} d ${Math.floor((s % 86_400) / 3600)} h`;
 }
 
-/** 1234567 → "1,234,567". */
 /** A date as YYYY-MM-DD (UTC). */
 export const formatDay = (d: Date): string => d.toISOString().slice(0, 10);
 
+/** 1234567 → "1,234,567". */
 export function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
 /** "[#########...........]  45%  1,234,567 rows  12 s" for a terminal line of about `width` characters. */
 export function progressLine(fraction: number, rows: number, elapsedMs: number, width = 30): string {
-  const f = Math.min(Math.max(Number.isFinite(fraction) ? fraction : 0, 0), 1);
-  const filled = Math.round(f * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(f * 100)).padStart(3)}%  ${formatCount(rows)} rows  ${Math.round(elapsedMs / 1000)} s`;
+  const done = Math.min(Math.max(Number.isFinite(fraction) ? fraction : 0, 0), 1);
+  const filled = Math.round(done * width);
+  const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+  const percent = `${String(Math.floor(done * 100)).padStart(3)}%`;
+  return `${bar} ${percent}  ${formatCount(rows)} rows  ${Math.round(elapsedMs / 1000)} s`;
 }

@@ -28,10 +28,16 @@ export async function runUp(config: Config, configFile: string | undefined): Pro
       const { host, port, maxConnections, sharedBuffersMb, wasmTierUp } = config.database.embedded;
       database = await startEmbeddedDatabase({
         dataDir: join(config.dataDir, 'pg'), host, port, maxConnections, sharedBuffersMb, wasmTierUp,
-        onCreate: () => log.info({ dataDir: resolve(config.dataDir, 'pg') }, 'creating the embedded database (first start: a few seconds, longer on a small board)'),
+        onCreate: () => log.info(
+          { dataDir: resolve(config.dataDir, 'pg') },
+          'creating the embedded database (first start: a few seconds, longer on a small board)',
+        ),
       });
       databaseUrl = database.url;
-      log.info({ dataDir: resolve(config.dataDir, 'pg'), psql: `psql -h ${host} -p ${database.port} -U postgres` }, 'embedded PostgreSQL (PGlite) listening');
+      log.info(
+        { dataDir: resolve(config.dataDir, 'pg'), psql: `psql -h ${host} -p ${database.port} -U postgres` },
+        'embedded PostgreSQL (PGlite) listening',
+      );
     }
     const childEnv: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl };
     let alertsEnv: NodeJS.ProcessEnv | undefined;
@@ -40,19 +46,31 @@ export async function runUp(config: Config, configFile: string | undefined): Pro
       // The schema holds the accounts, and ingest's account must exist before the broker loads them.
       const db = connect(databaseUrl, { poolSize: 1, applicationName: 'pimonitor-up', queryTimeoutMs: 0 });
       const [ingestLogin, alertsLogin, readerLogin] = await migrate(db)
-        .then(async () => [await upCredentials(db, config.dataDir, 'ingest'), await upCredentials(db, config.dataDir, 'alerts'), await upCredentials(db, config.dataDir, 'reader', 'web')])
+        .then(async () => [
+          await upCredentials(db, config.dataDir, 'ingest'),
+          await upCredentials(db, config.dataDir, 'alerts'),
+          await upCredentials(db, config.dataDir, 'reader', 'web'),
+        ])
         .finally(() => disconnect(db));
       broker = await startConfiguredBroker(config, createLogger('broker', config.log.level), databaseUrl);
-      Object.assign(childEnv, { MQTT_URL: broker.url, MQTT_USERNAME: ingestLogin!.username, MQTT_PASSWORD: ingestLogin!.password });
+      Object.assign(childEnv, {
+        MQTT_URL: broker.url,
+        MQTT_USERNAME: ingestLogin!.username,
+        MQTT_PASSWORD: ingestLogin!.password,
+      });
       alertsEnv = { ...childEnv, MQTT_USERNAME: alertsLogin!.username, MQTT_PASSWORD: alertsLogin!.password };
       webLogin = readerLogin!;
     }
     const withConfig = configFile ? ['--config', configFile] : [];
     const ingest = superviseChild(['ingest', ...withConfig], childEnv, log);
     // The alerts worker runs when there are rules to evaluate.
-    const alerts = (config.alerts.rules as unknown[]).length > 0 ? superviseChild(['alerts', ...withConfig], alertsEnv ?? childEnv, log) : undefined;
+    const alerts = (config.alerts.rules as unknown[]).length > 0
+      ? superviseChild(['alerts', ...withConfig], alertsEnv ?? childEnv, log)
+      : undefined;
     // The report scheduler runs when there are reports; it needs only the database.
-    const reports = (config.reports.list as unknown[]).length > 0 ? superviseChild(['report', ...withConfig], { ...childEnv, MQTT_PASSWORD: undefined }, log) : undefined;
+    const reports = (config.reports.list as unknown[]).length > 0
+      ? superviseChild(['report', ...withConfig], { ...childEnv, MQTT_PASSWORD: undefined }, log)
+      : undefined;
     const stopChildren = async () => {
       await webServer?.stop();
       await reports?.stop();
@@ -78,7 +96,11 @@ export async function runUp(config: Config, configFile: string | undefined): Pro
       await stopChildren();
       throw err;
     }
-    log.info({ database: redactUrl(databaseUrl), mqtt: childEnv.MQTT_URL ?? config.mqtt.url, dashboard: `http://${config.web.host}:${config.web.port}/` }, 'pipeline up');
+    log.info({
+      database: redactUrl(databaseUrl),
+      mqtt: childEnv.MQTT_URL ?? config.mqtt.url,
+      dashboard: `http://${config.web.host}:${config.web.port}/`,
+    }, 'pipeline up');
   } catch (err) {
     await broker?.stop();
     await database?.stop();

@@ -18,7 +18,12 @@ export async function withMigratedDatabase<T>(
   const { connect, disconnect, redactUrl } = await import('../shared/db.js');
   const { migrate } = await import('../shared/migrate.js');
   const url = databaseUrlOf(config);
-  const db = connect(url, { poolSize: 1, applicationName, queryTimeoutMs: 0, connectTimeoutMs: config.database.connectTimeoutMs });
+  const db = connect(url, {
+    poolSize: 1,
+    applicationName,
+    queryTimeoutMs: 0,
+    connectTimeoutMs: config.database.connectTimeoutMs,
+  });
   try {
     let migrated: MigrationResult;
     try {
