@@ -27,9 +27,13 @@ export interface Pipeline {
 }
 
 const brokerLog = createLogger('broker', 'silent');
-const journalIn = (dir: string) => new FilePersistence({ dir, log: brokerLog, fsyncIntervalMs: 1000, compactBytes: 64 << 20 });
+const journalIn = (dir: string) =>
+  new FilePersistence({ dir, log: brokerLog, fsyncIntervalMs: 1000, compactBytes: 64 << 20 });
 
-/** The real thing in-process: a fresh database, Aedes with its journal on an ephemeral port, the ingest worker, a client. */
+/**
+ * The real thing in-process: a fresh database, Aedes with its journal on an ephemeral port, the ingest
+ * worker, a client.
+ */
 export async function startPipeline(overrides: Partial<IngestOptions> = {}): Promise<Pipeline> {
   const database = await createMigratedTestDatabase();
   const journalDir = mkdtempSync(join(tmpdir(), 'pimonitor-journal-'));
@@ -39,7 +43,8 @@ export async function startPipeline(overrides: Partial<IngestOptions> = {}): Pro
     clientId: 'ingest-under-test',
     batchMaxRows: 500,
     flushIntervalMs: 20,
-    spool: Spool.open({ dir: join(mkdtempSync(join(tmpdir(), 'pimonitor-spool-')), 'spool'), segmentBytes: 1 << 20 }).spool,
+    spool: Spool.open({ dir: join(mkdtempSync(join(tmpdir(), 'pimonitor-spool-')), 'spool'), segmentBytes: 1 << 20 })
+      .spool,
     spoolMaxBytes: 64 << 20,
     syncIntervalMs: 1000,
     limits: DEFAULT_LIMITS,
@@ -57,7 +62,9 @@ export async function startPipeline(overrides: Partial<IngestOptions> = {}): Pro
       const { port } = pipeline.broker;
       await pipeline.broker.stop();
       return async () => {
-        pipeline.broker = await startBroker({ host: '127.0.0.1', port, log: brokerLog, persistence: journalIn(journalDir) });
+        pipeline.broker = await startBroker({
+          host: '127.0.0.1', port, log: brokerLog, persistence: journalIn(journalDir),
+        });
       };
     },
     async stop() {

@@ -21,7 +21,9 @@ export async function writeBatch(db: Db, samples: readonly Sample[]): Promise<vo
     readings: [{ device, sensor, ts, metrics: [{ metric, value }] }],
     receivedAt: ts,
   }));
-  await createBatchStore(db).write(toRows(entries), { worker: 'test', spoolId: '00000000-0000-4000-8000-000000000000', position: 0 });
+  await createBatchStore(db).write(toRows(entries), {
+    worker: 'test', spoolId: '00000000-0000-4000-8000-000000000000', position: 0,
+  });
 }
 
 const viewColumns = new pgp.helpers.ColumnSet(['ts', 'device', 'sensor', 'metric', 'value'], { table: 'readings' });
@@ -31,7 +33,9 @@ const viewColumns = new pgp.helpers.ColumnSet(['ts', 'device', 'sensor', 'metric
  * reading and marks its bucket in rollup_dirty for the rollup job (a repeated reading is ignored).
  */
 export async function writeThroughView(db: Db, samples: readonly Sample[]): Promise<void> {
-  const rows = samples.map(({ device, sensor = 'dht22', metric = 'temperature', ts, value }) => ({ ts, device, sensor, metric, value }));
+  const rows = samples.map(({ device, sensor = 'dht22', metric = 'temperature', ts, value }) => ({
+    ts, device, sensor, metric, value,
+  }));
   await db.none(pgp.helpers.insert(rows, viewColumns));
 }
 
@@ -52,7 +56,10 @@ export function useStorageDatabase(rollupTimeZone: string): { readonly db: Db } 
 
 /** Empties readings, rollups and the catalogue between cases of a property test. */
 export async function emptyStorage(db: Db): Promise<void> {
-  await db.none('TRUNCATE readings_raw, readings_archive, rollup_5m, rollup_1h, rollup_1d, rollup_dirty, series, devices RESTART IDENTITY');
+  await db.none(
+    'TRUNCATE readings_raw, readings_archive, rollup_5m, rollup_1h, rollup_1d, rollup_dirty, series, devices RESTART ' +
+      'IDENTITY',
+  );
 }
 
 export const TIERS = {
@@ -62,7 +69,9 @@ export const TIERS = {
 } as const;
 export type Tier = keyof typeof TIERS;
 
-const COLUMNS = "series_id, bucket, count, round(sum::numeric, 6) AS sum, min, max, min_at, max_at, first_at, first_value, last_at, last_value";
+const COLUMNS =
+  'series_id, bucket, count, round(sum::numeric, 6) AS sum, min, max, min_at, max_at, first_at, first_value, last_at,' +
+    ' last_value';
 
 /**
  * Every bucket of a tier aggregated from raw readings in one query: what the rollups must equal.
@@ -71,9 +80,11 @@ const COLUMNS = "series_id, bucket, count, round(sum::numeric, 6) AS sum, min, m
 export async function fromScratch(db: Db, tier: Tier, tz = 'UTC', source = 'readings_raw'): Promise<unknown[]> {
   return db.any(`
     SELECT ${COLUMNS} FROM (
-      SELECT series_id, ${TIERS[tier].bucket(tz)} AS bucket, count(*)::int AS count, sum(value) AS sum, min(value) AS min, max(value) AS max,
+      SELECT series_id, ${TIERS[tier].bucket(tz)} AS bucket, count(*)::int AS count, sum(value) AS sum, min(value) ` +
+        `AS min, max(value) AS max,
         (array_agg(ts ORDER BY value, ts))[1] AS min_at, (array_agg(ts ORDER BY value DESC, ts))[1] AS max_at,
-        min(ts) AS first_at, (array_agg(value ORDER BY ts))[1] AS first_value, max(ts) AS last_at, (array_agg(value ORDER BY ts DESC))[1] AS last_value
+        min(ts) AS first_at, (array_agg(value ORDER BY ts))[1] AS first_value, max(ts) AS last_at, (array_agg(value ` +
+          `ORDER BY ts DESC))[1] AS last_value
       FROM ${source} GROUP BY 1, 2) x
     ORDER BY series_id, bucket`);
 }
