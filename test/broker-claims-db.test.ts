@@ -16,7 +16,9 @@ afterEach(async () => {
 
 const parsed = parseSources('zigbee2mqtt', 'UTC');
 if (!parsed.ok) throw new Error(parsed.problems.join('; '));
-const ACCOUNTS: Array<[string, 'device', 'zigbee2mqtt' | 'tasmota']> = [['porch', 'device', 'tasmota'], ['zigbee2mqtt', 'device', 'zigbee2mqtt'], ['rogue', 'device', 'zigbee2mqtt']];
+const ACCOUNTS: Array<[string, 'device', 'zigbee2mqtt' | 'tasmota']> = [
+  ['porch', 'device', 'tasmota'], ['zigbee2mqtt', 'device', 'zigbee2mqtt'], ['rogue', 'device', 'zigbee2mqtt'],
+];
 
 test('client ids and source devices stay their accounts\' across a restart of the in-memory broker', async () => {
   t = await createMigratedTestDatabase();
@@ -30,7 +32,9 @@ test('client ids and source devices stay their accounts\' across a restart of th
   b = await accountsBroker(ACCOUNTS, { sources: parsed.value, claims: databaseClaims(db) });
   await expect(b.connect('rogue', { clientId: 'DVES_0A1B2C' })).rejects.toThrow(/Identifier rejected/);
   expect((await b.connect('porch', { clientId: 'DVES_0A1B2C' })).connected).toBe(true);
-  expect(await db.one("SELECT account FROM broker_claims WHERE key = 'device:Shed'")).toEqual({ account: 'zigbee2mqtt' });
+  expect(await db.one("SELECT account FROM broker_claims WHERE key = 'device:Shed'")).toEqual({
+    account: 'zigbee2mqtt',
+  });
 }, 60_000);
 
 test('a database without the claims table (not migrated) keeps claims in memory and says so once', async () => {

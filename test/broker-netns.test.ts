@@ -31,14 +31,20 @@ try {
 } catch (err) {
   netnsProblem = `cannot create a network namespace here: ${(err as Error).message.split('\n')[0]}`;
 }
-const netnsTest = testWhen(netnsProblem && `${netnsProblem}; run the tests as root with iproute2 installed`, 'the non-loopback broker tests');
+const netnsTest = testWhen(
+  netnsProblem && `${netnsProblem}; run the tests as root with iproute2 installed`, 'the non-loopback broker tests',
+);
 
 /** Runs an MQTT client inside the namespace; resolves with "connected" or the broker's refusal. */
 async function connectFromOtherHost(port: number, username?: string, password?: string): Promise<string> {
-  const code = `import('mqtt').then(({ default: mqtt }) => mqtt.connectAsync('mqtt://${hostIp}:${port}', { reconnectPeriod: 0, connectTimeout: 5000, username: ${JSON.stringify(username)}, password: ${JSON.stringify(password)} }))
+  const code = `import('mqtt').then(({ default: mqtt }) => mqtt.connectAsync('mqtt://${hostIp}:${port}', { ` +
+    `reconnectPeriod: 0, connectTimeout: 5000, username: ${JSON.stringify(username)}, ` +
+      `password: ${JSON.stringify(password)} }))
     .then((c) => { console.log('connected'); return c.endAsync(); }, (e) => console.log(e.message))`;
   // Not execFileSync: the broker under test runs in this process and must keep answering.
-  const { stdout } = await promisify(execFile)('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', code], { cwd: PACKAGE_ROOT, encoding: 'utf8' });
+  const { stdout } = await promisify(execFile)('ip', [
+    'netns', 'exec', ns, process.execPath, '--input-type=module', '-e', code,
+  ], { cwd: PACKAGE_ROOT, encoding: 'utf8' });
   return stdout.trim();
 }
 
@@ -66,11 +72,15 @@ afterAll(async () => {
   }
 });
 
-netnsTest('from another host: anonymous is refused, even with no accounts; with an account, its login works', async () => {
-  expect(await connectFromOtherHost(broker.port)).toMatch(/Not authorized/);
-  const password = await addAccount(t.db, 'remote-node', 'device');
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  expect(await connectFromOtherHost(broker.port)).toMatch(/Not authorized/);
-  expect(await connectFromOtherHost(broker.port, 'remote-node', 'wrong')).toMatch(/Bad username or password/);
-  expect(await connectFromOtherHost(broker.port, 'remote-node', password)).toBe('connected');
-}, 60_000);
+netnsTest(
+  'from another host: anonymous is refused, even with no accounts; with an account, its login works',
+  async () => {
+    expect(await connectFromOtherHost(broker.port)).toMatch(/Not authorized/);
+    const password = await addAccount(t.db, 'remote-node', 'device');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await connectFromOtherHost(broker.port)).toMatch(/Not authorized/);
+    expect(await connectFromOtherHost(broker.port, 'remote-node', 'wrong')).toMatch(/Bad username or password/);
+    expect(await connectFromOtherHost(broker.port, 'remote-node', password)).toBe('connected');
+  },
+  60_000,
+);

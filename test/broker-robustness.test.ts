@@ -13,7 +13,8 @@ import { createTestDatabase } from './helpers/database.js';
 import { eventually, freePort } from './helpers/net.js';
 
 const bytes = (packet: object) => mqttPacket.generate(packet as mqttPacket.Packet);
-const CONNECT = (clientId: string) => bytes({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId, keepalive: 0 });
+const CONNECT = (clientId: string) =>
+  bytes({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId, keepalive: 0 });
 
 /** A raw MQTT client: connects, optionally subscribes, and resolves once the broker has answered. */
 function rawClient(port: number, clientId: string, subscribeTo?: string): Promise<Socket> {
@@ -22,7 +23,8 @@ function rawClient(port: number, clientId: string, subscribeTo?: string): Promis
     socket.once('error', reject);
     socket.once('connect', () => {
       socket.write(CONNECT(clientId));
-      if (subscribeTo) socket.write(bytes({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: subscribeTo, qos: 1 }] }));
+      if (subscribeTo)
+        socket.write(bytes({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: subscribeTo, qos: 1 }] }));
       // The CONNACK (and SUBACK) arrive in the first bytes read; after that this client may freeze.
       socket.once('data', () => resolve(socket));
     });
@@ -31,7 +33,9 @@ function rawClient(port: number, clientId: string, subscribeTo?: string): Promis
 
 /** Publishes 3,000 2-KiB readings with a subscriber that never reads; resolves with what a healthy subscriber got. */
 async function floodPastAFrozenSubscriber(drainTimeoutMs: number, waitMs: number) {
-  const broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent'), limits: { drainTimeoutMs } });
+  const broker = await startBroker({
+    host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent'), limits: { drainTimeoutMs },
+  });
   const frozen = await rawClient(broker.port, 'frozen-dashboard', 'home/#');
   frozen.pause(); // Home Assistant hung: it never reads again
   const ingest = await mqtt.connectAsync(broker.url, { clientId: 'ingest-like' });
@@ -44,12 +48,20 @@ async function floodPastAFrozenSubscriber(drainTimeoutMs: number, waitMs: number
   const deadline = Date.now() + waitMs;
   try {
     for (let i = 0; i < total; i += 100) {
-      const batch = Promise.all(Array.from({ length: 100 }, (_, j) => publisher.publishAsync(`home/n${(i + j) % 10}/dht22`, payload, { qos: 1 })));
+      const batch = Promise.all(
+        Array.from({ length: 100 }, (_, j) =>
+          publisher.publishAsync(`home/n${(i + j) % 10}/dht22`, payload, { qos: 1 }),
+        ),
+      );
       // A stalled broker stops acknowledging the publisher too: give up at the deadline.
-      const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())).unref());
+      const timeout = new Promise<boolean>((resolve) =>
+        setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())).unref(),
+      );
       if (!(await Promise.race([batch.then(() => true), timeout]))) break;
     }
-    await eventually(`all ${total} delivered`, async () => (received === total ? true : undefined), Math.max(0, deadline - Date.now())).catch(() => undefined);
+    await eventually(
+      `all ${total} delivered`, async () => (received === total ? true : undefined), Math.max(0, deadline - Date.now()),
+    ).catch(() => undefined);
     return { received, total, clientsLeft: broker.connectedClients };
   } finally {
     frozen.destroy();
@@ -72,7 +84,9 @@ test('a subscriber that never reads its socket does not stall delivery to the ot
 }, 60_000);
 
 test('past maxConnections new connections are refused, and those already in are unaffected', async () => {
-  const broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent'), limits: { maxConnections: 5 } });
+  const broker = await startBroker({
+    host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent'), limits: { maxConnections: 5 },
+  });
   const sockets: Socket[] = [];
   try {
     for (let i = 0; i < 5; i++) sockets.push(await rawClient(broker.port, `c${i}`));
@@ -98,7 +112,9 @@ test('past maxConnections new connections are refused, and those already in are 
 });
 
 test('a client that floods is disconnected; a neighbour publishing normally is not', async () => {
-  const broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent'), limits: { maxPublishesPerSecond: 50 } });
+  const broker = await startBroker({
+    host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent'), limits: { maxPublishesPerSecond: 50 },
+  });
   const flooder = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0, clientId: 'flooder' });
   const neighbour = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0, clientId: 'neighbour' });
   try {
@@ -127,42 +143,47 @@ const varint = (n: number) => {
   return out;
 };
 
-test('a PUBLISH announcing 100 MB is read and discarded as it streams, acknowledged, and its sender kept; a SUBSCRIBE that large is cut off at its header', async () => {
-  const broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
-  const neighbour = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
-  const sender = await rawClient(broker.port, 'big-sender');
-  const attacker = await rawClient(broker.port, 'attacker');
-  try {
-    const topic = Buffer.from('home/big/x');
-    const length = 100 * 1024 * 1024;
-    const acked = new Promise<Buffer>((resolve) => sender.once('data', resolve));
-    // QoS 1, packet id 9: the variable header, then 100 MB of body in 64 KiB writes.
-    sender.write(Buffer.from([0x32, ...varint(length), 0, topic.length, ...topic, 0, 9]));
-    const chunk = Buffer.alloc(64 * 1024, 1);
-    let left = length - 2 - topic.length - 2;
-    while (left > 0) {
-      const piece = left >= chunk.length ? chunk : chunk.subarray(0, left);
-      left -= piece.length;
-      if (!sender.write(piece)) await new Promise((resolve) => sender.once('drain', resolve));
-    }
-    expect([...(await acked)]).toEqual([0x40, 2, 0, 9]); // PUBACK for packet id 9
-    expect(sender.destroyed).toBe(false);
-    expect(broker.stats.dropped.oversize).toBe(1);
+test(
+  'a PUBLISH announcing 100 MB is read and discarded as it streams, acknowledged, and its sender kept; a SUBSCRIBE ' +
+    'that large is cut off at its header',
+  async () => {
+    const broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
+    const neighbour = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+    const sender = await rawClient(broker.port, 'big-sender');
+    const attacker = await rawClient(broker.port, 'attacker');
+    try {
+      const topic = Buffer.from('home/big/x');
+      const length = 100 * 1024 * 1024;
+      const acked = new Promise<Buffer>((resolve) => sender.once('data', resolve));
+      // QoS 1, packet id 9: the variable header, then 100 MB of body in 64 KiB writes.
+      sender.write(Buffer.from([0x32, ...varint(length), 0, topic.length, ...topic, 0, 9]));
+      const chunk = Buffer.alloc(64 * 1024, 1);
+      let left = length - 2 - topic.length - 2;
+      while (left > 0) {
+        const piece = left >= chunk.length ? chunk : chunk.subarray(0, left);
+        left -= piece.length;
+        if (!sender.write(piece)) await new Promise((resolve) => sender.once('drain', resolve));
+      }
+      expect([...(await acked)]).toEqual([0x40, 2, 0, 9]); // PUBACK for packet id 9
+      expect(sender.destroyed).toBe(false);
+      expect(broker.stats.dropped.oversize).toBe(1);
 
-    const closed = new Promise<void>((resolve) => attacker.once('close', () => resolve()));
-    attacker.on('error', () => {});
-    attacker.write(Buffer.from([0x82, ...varint(length)]));
-    await closed;
-    expect(broker.stats.disconnectedForLimits).toBe(1);
-    await neighbour.publishAsync('home/calm/x', '{"a":1}', { qos: 1 });
-    expect(neighbour.connected).toBe(true);
-  } finally {
-    sender.destroy();
-    attacker.destroy();
-    await neighbour.endAsync(true);
-    await broker.stop();
-  }
-}, 60_000);
+      const closed = new Promise<void>((resolve) => attacker.once('close', () => resolve()));
+      attacker.on('error', () => {});
+      attacker.write(Buffer.from([0x82, ...varint(length)]));
+      await closed;
+      expect(broker.stats.disconnectedForLimits).toBe(1);
+      await neighbour.publishAsync('home/calm/x', '{"a":1}', { qos: 1 });
+      expect(neighbour.connected).toBe(true);
+    } finally {
+      sender.destroy();
+      attacker.destroy();
+      await neighbour.endAsync(true);
+      await broker.stop();
+    }
+  },
+  60_000,
+);
 
 describe('a broker process', () => {
   const t = { db: undefined as Awaited<ReturnType<typeof createTestDatabase>> | undefined };
@@ -173,10 +194,15 @@ describe('a broker process', () => {
 
   const start = async () => {
     const port = await freePort();
-    const broker = startCli(['broker'], { DATA_DIR: mkdtempSync(join(tmpdir(), 'pimonitor-robustness-')), DATABASE_URL: t.db!.url, MQTT_HOST: '127.0.0.1', MQTT_PORT: String(port), LOG_LEVEL: 'warn' });
+    const broker = startCli(['broker'], {
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'pimonitor-robustness-')), DATABASE_URL: t.db!.url, MQTT_HOST: '127.0.0.1',
+      MQTT_PORT: String(port), LOG_LEVEL: 'warn',
+    });
     await eventually('broker listening', async () => {
       const ok = await new Promise<boolean>((resolve) => {
-        const s = tcp(port, '127.0.0.1').once('connect', () => (s.destroy(), resolve(true))).once('error', () => resolve(false));
+        const s = tcp(port, '127.0.0.1')
+          .once('connect', () => (s.destroy(), resolve(true)))
+          .once('error', () => resolve(false));
       });
       return ok ? true : undefined;
     });
@@ -222,7 +248,11 @@ describe('a broker process', () => {
   const FUZZ_SECONDS = Number(process.env.BROKER_FUZZ_SECONDS ?? 10);
   test(`${FUZZ_SECONDS} s of malformed packets leave it serving other clients`, async () => {
     const { broker, port } = await start();
-    const valid = [CONNECT('fuzz'), bytes({ cmd: 'publish', topic: 'home/fuzz/x', payload: Buffer.from('{"a":1}'), qos: 1, messageId: 7 }), bytes({ cmd: 'subscribe', messageId: 2, subscriptions: [{ topic: 'home/#', qos: 1 }] })];
+    const valid = [
+      CONNECT('fuzz'),
+      bytes({ cmd: 'publish', topic: 'home/fuzz/x', payload: Buffer.from('{"a":1}'), qos: 1, messageId: 7 }),
+      bytes({ cmd: 'subscribe', messageId: 2, subscriptions: [{ topic: 'home/#', qos: 1 }] }),
+    ];
     /** Random bytes, or a valid packet with bytes flipped, truncated or its length field inflated. */
     const garbage = (): Buffer => {
       const kind = Math.floor(Math.random() * 4);

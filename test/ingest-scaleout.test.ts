@@ -29,7 +29,9 @@ test.each([
 
 test('every device belongs to exactly one of n partitions, and the split is even-ish', () => {
   const devices = Array.from({ length: 300 }, (_, i) => `device-${i}`);
-  const shares = [0, 1, 2].map((index) => devices.filter((d) => owns({ index, count: 3 }, deviceKeyOf([], `home/${d}/dht22`))));
+  const shares = [0, 1, 2].map((index) =>
+    devices.filter((d) => owns({ index, count: 3 }, deviceKeyOf([], `home/${d}/dht22`))),
+  );
   expect(shares.flat().sort()).toEqual([...devices].sort());
   for (const share of shares) expect(share.length).toBeGreaterThan(70);
 });
@@ -47,15 +49,24 @@ const worker = (url: string, clientId: string, extra: { partition?: Partition; s
     spoolMaxBytes: 1 << 24, syncIntervalMs: 1000, ...extra,
   });
 const stored = (prefix: string) =>
-  t.db.one<{ rows: number; messages: number }>("SELECT count(*)::int AS rows, count(DISTINCT (device, ts))::int AS messages FROM readings WHERE device LIKE $1 || '%'", [prefix]);
+  t.db.one<{ rows: number; messages: number }>(
+    "SELECT count(*)::int AS rows, count(DISTINCT (device, ts))::int AS messages FROM readings WHERE device LIKE $1 " +
+      "|| '%'",
+    [prefix],
+  );
 
 test('two workers with partitions 0/2 and 1/2 on Aedes store every message exactly once between them', async () => {
   const broker = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
-  const workers = [worker(broker.url, 'part-0', { partition: { index: 0, count: 2 } }), worker(broker.url, 'part-1', { partition: { index: 1, count: 2 } })];
+  const workers = [
+    worker(broker.url, 'part-0', { partition: { index: 0, count: 2 } }),
+    worker(broker.url, 'part-1', { partition: { index: 1, count: 2 } }),
+  ];
   await Promise.all(workers.map((w) => w.start()));
   let publishers: MqttClient[] = [];
   try {
-    const load = await publishLoad({ url: broker.url, publishers: 20, total: 2000, devicePrefix: 'part', onConnected: (c) => (publishers = c) });
+    const load = await publishLoad({
+      url: broker.url, publishers: 20, total: 2000, devicePrefix: 'part', onConnected: (c) => (publishers = c),
+    });
     publishers = load.clients;
     await eventually('all stored', async () => ((await stored('part')).messages === 2000 ? true : undefined));
     expect(await stored('part')).toEqual({ rows: 8000, messages: 2000 });
@@ -71,23 +82,31 @@ test('two workers with partitions 0/2 and 1/2 on Aedes store every message exact
   }
 }, 60_000);
 
-mosquittoTest('on Mosquitto (this machine\'s, port 1883) two workers in a $share group split the messages and store each once', async () => {
-  const prefix = `share${randomBytes(3).toString('hex')}`;
-  const group = `pimonitor-test-${prefix}`;
-  const url = 'mqtt://127.0.0.1:1883';
-  const workers = [worker(url, `${group}-a`, { shareGroup: group }), worker(url, `${group}-b`, { shareGroup: group })];
-  await Promise.all(workers.map((w) => w.start()));
-  let publishers: MqttClient[] = [];
-  try {
-    const load = await publishLoad({ url, publishers: 10, total: 2000, devicePrefix: prefix, onConnected: (c) => (publishers = c) });
-    publishers = load.clients;
-    await eventually('all stored', async () => ((await stored(prefix)).messages === 2000 ? true : undefined), 30_000);
-    expect(await stored(prefix)).toEqual({ rows: 8000, messages: 2000 });
-    // QoS 1 is at least once: Mosquitto may hand a message to the group twice; the key stores it once.
-    expect(workers[0]!.stats.messages + workers[1]!.stats.messages).toBeGreaterThanOrEqual(2000);
-    for (const w of workers) expect(w.stats.messages).toBeGreaterThan(100);
-  } finally {
-    await closeAll(publishers);
-    await Promise.all(workers.map((w) => w.stop()));
-  }
-}, 60_000);
+mosquittoTest(
+  "on Mosquitto (this machine's, port 1883) two workers in a $share group split the messages and store each once",
+  async () => {
+    const prefix = `share${randomBytes(3).toString('hex')}`;
+    const group = `pimonitor-test-${prefix}`;
+    const url = 'mqtt://127.0.0.1:1883';
+    const workers = [
+      worker(url, `${group}-a`, { shareGroup: group }), worker(url, `${group}-b`, { shareGroup: group }),
+    ];
+    await Promise.all(workers.map((w) => w.start()));
+    let publishers: MqttClient[] = [];
+    try {
+      const load = await publishLoad({
+        url, publishers: 10, total: 2000, devicePrefix: prefix, onConnected: (c) => (publishers = c),
+      });
+      publishers = load.clients;
+      await eventually('all stored', async () => ((await stored(prefix)).messages === 2000 ? true : undefined), 30_000);
+      expect(await stored(prefix)).toEqual({ rows: 8000, messages: 2000 });
+      // QoS 1 is at least once: Mosquitto may hand a message to the group twice; the key stores it once.
+      expect(workers[0]!.stats.messages + workers[1]!.stats.messages).toBeGreaterThanOrEqual(2000);
+      for (const w of workers) expect(w.stats.messages).toBeGreaterThan(100);
+    } finally {
+      await closeAll(publishers);
+      await Promise.all(workers.map((w) => w.stop()));
+    }
+  },
+  60_000,
+);

@@ -33,18 +33,25 @@ async function account(name: string, role: Role, kind?: DeviceKind): Promise<voi
 
 /** `pimonitor device export --nats --output users.conf`, as a user runs it. */
 async function exportUsers(): Promise<string> {
-  const { code, output } = await runCli(['device', 'export', '--nats', '--output', usersConf()], { DATABASE_URL: database.url, INGEST_SOURCES: '["tasmota"]' });
+  const { code, output } = await runCli(['device', 'export', '--nats', '--output', usersConf()], {
+    DATABASE_URL: database.url, INGEST_SOURCES: '["tasmota"]',
+  });
   if (code !== 0) throw new Error(`device export exited ${code}:\n${output}`);
   return output;
 }
 
 function login(name: string, options: mqtt.IClientOptions = {}): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
-    const client = mqtt.connect(cluster!.nodes[0]!.mqttUrl, { username: name, password: passwords.get(name) ?? 'wrong', reconnectPeriod: 0, connectTimeout: 5000, clientId: `${name}-${Math.random().toString(36).slice(2, 8)}`, ...options });
+    const client = mqtt.connect(cluster!.nodes[0]!.mqttUrl, {
+      username: name, password: passwords.get(name) ?? 'wrong', reconnectPeriod: 0, connectTimeout: 5000,
+      clientId: `${name}-${Math.random().toString(36).slice(2, 8)}`, ...options,
+    });
     clients.push(client);
     const got: string[] = [];
     inboxes.set(client, got);
-    client.on('message', (topic, payload, packet) => got.push(`${topic} ${payload.toString()}${packet.retain ? ' r' : ''}`));
+    client.on('message', (topic, payload, packet) =>
+      got.push(`${topic} ${payload.toString()}${packet.retain ? ' r' : ''}`),
+    );
     client.once('connect', () => resolve(client));
     client.once('error', reject);
     client.once('close', () => reject(new Error(`${name}: connection closed before CONNACK`)));
@@ -66,10 +73,15 @@ async function loginRetrying(name: string): Promise<MqttClient> {
 
 /** The QoS each filter was granted; 128 where nats-server refused it. */
 const subscribe = (c: MqttClient, filter: string, qos: 0 | 1 = 1) =>
-  c.subscribeAsync(filter, { qos }).then((g) => g.map((x) => x.qos), (err: { packet?: { granted?: number[] } }) => err.packet?.granted ?? [-1]);
+  c.subscribeAsync(filter, { qos }).then(
+    (g) => g.map((x) => x.qos), (err: { packet?: { granted?: number[] } }) => err.packet?.granted ?? [-1],
+  );
 
 const inboxes = new WeakMap<MqttClient, string[]>();
-/** Every message `c` received since it connected (a session's stored ones come with the CONNACK), as "topic payload" (r: retained). */
+/**
+ * Every message `c` received since it connected (a session's stored ones come with the CONNACK), as "topic
+ * payload" (r: retained).
+ */
 const inbox = (c: MqttClient): string[] => inboxes.get(c)!;
 
 async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
@@ -90,7 +102,9 @@ function natsProtocolLogin(port: number, user: string, pass: string): Promise<st
       seen += d.toString();
       if (seen.startsWith('INFO') && !seen.includes('CONNECT_SENT')) {
         seen += 'CONNECT_SENT';
-        socket.write(`CONNECT ${JSON.stringify({ user, pass, verbose: false, pedantic: false, protocol: 1 })}\r\nPING\r\n`);
+        socket.write(
+          `CONNECT ${JSON.stringify({ user, pass, verbose: false, pedantic: false, protocol: 1 })}\r\nPING\r\n`,
+        );
       }
       const answer = /CONNECT_SENT([\s\S]*\r\n)/.exec(seen)?.[1];
       if (answer) (socket.destroy(), resolve(answer.trim()));
@@ -138,32 +152,38 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-live('a device publishes under its own name only: another device\'s topic and a will there never reach ingest', async () => {
-  const ingest = await login('ingest', { clientId: 'pimonitor-ingest', clean: false });
-  const got = inbox(ingest);
-  expect(await subscribe(ingest, 'home/#')).toEqual([1]);
-  // Ingest may read only home/#; it may not publish at all.
-  expect(await subscribe(ingest, 'pimonitor/#')).toEqual([128]);
+live(
+  "a device publishes under its own name only: another device's topic and a will there never reach ingest",
+  async () => {
+    const ingest = await login('ingest', { clientId: 'pimonitor-ingest', clean: false });
+    const got = inbox(ingest);
+    expect(await subscribe(ingest, 'home/#')).toEqual([1]);
+    // Ingest may read only home/#; it may not publish at all.
+    expect(await subscribe(ingest, 'pimonitor/#')).toEqual([128]);
 
-  const kitchen = await login('kitchen', { will: { topic: 'home/garage/status', payload: Buffer.from('forged will'), qos: 1, retain: true } });
-  await kitchen.publishAsync('home/kitchen/dht22', 'own', { qos: 1 });
-  // nats-server 2.9 drops a publish outside the permissions and still answers a QoS 1 one with PUBACK;
-  // the client stays connected. What matters: no subscriber ever sees it.
-  await kitchen.publishAsync('home/garage/dht22', 'forged', { qos: 1 });
-  await kitchen.publishAsync('homeassistant/sensor/garage/t/config', 'forged', { qos: 1 });
-  await kitchen.publishAsync('home/kitchen/after', 'sentinel', { qos: 1 });
-  await until('the sentinel', () => got.includes('home/kitchen/after sentinel'));
-  expect(kitchen.connected).toBe(true);
-  expect(await subscribe(kitchen, 'home/#')).toEqual([128]);
-  expect(await subscribe(kitchen, 'homeassistant/status')).toEqual([1]);
-  kitchen.stream.destroy(); // no DISCONNECT: the will goes out, where kitchen may not publish
+    const kitchen = await login('kitchen', {
+      will: { topic: 'home/garage/status', payload: Buffer.from('forged will'), qos: 1, retain: true },
+    });
+    await kitchen.publishAsync('home/kitchen/dht22', 'own', { qos: 1 });
+    // nats-server 2.9 drops a publish outside the permissions and still answers a QoS 1 one with PUBACK;
+    // the client stays connected. What matters: no subscriber ever sees it.
+    await kitchen.publishAsync('home/garage/dht22', 'forged', { qos: 1 });
+    await kitchen.publishAsync('homeassistant/sensor/garage/t/config', 'forged', { qos: 1 });
+    await kitchen.publishAsync('home/kitchen/after', 'sentinel', { qos: 1 });
+    await until('the sentinel', () => got.includes('home/kitchen/after sentinel'));
+    expect(kitchen.connected).toBe(true);
+    expect(await subscribe(kitchen, 'home/#')).toEqual([128]);
+    expect(await subscribe(kitchen, 'homeassistant/status')).toEqual([1]);
+    kitchen.stream.destroy(); // no DISCONNECT: the will goes out, where kitchen may not publish
 
-  const garage = await login('garage');
-  await garage.publishAsync('home/garage/dht22', 'garage own', { qos: 1 });
-  await until("garage's own reading", () => got.includes('home/garage/dht22 garage own'));
-  await new Promise((r) => setTimeout(r, 500));
-  expect(got).toEqual(['home/kitchen/dht22 own', 'home/kitchen/after sentinel', 'home/garage/dht22 garage own']);
-}, TIMEOUT);
+    const garage = await login('garage');
+    await garage.publishAsync('home/garage/dht22', 'garage own', { qos: 1 });
+    await until("garage's own reading", () => got.includes('home/garage/dht22 garage own'));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(got).toEqual(['home/kitchen/dht22 own', 'home/kitchen/after sentinel', 'home/garage/dht22 garage own']);
+  },
+  TIMEOUT,
+);
 
 live('ingest\'s QoS 1 session keeps what arrives while it is away, and its acknowledgements hold', async () => {
   const first = await login('ingest', { clientId: 'pimonitor-ingest-2', clean: false });
@@ -181,58 +201,75 @@ live('ingest\'s QoS 1 session keeps what arrives while it is away, and its ackno
   expect(redelivered).toEqual([]);
 }, TIMEOUT);
 
-live('alerts publishes retained messages under pimonitor/alerts/ only; a reader reads them and home/#, and tells devices Home Assistant is up', async () => {
-  const alerts = await login('alerts');
-  await alerts.publishAsync('pimonitor/alerts/too-hot/kitchen', 'firing', { qos: 1, retain: true });
-  await alerts.publishAsync('home/kitchen/dht22', 'forged', { qos: 1, retain: true });
-  const ha = await login('ha');
-  const got = inbox(ha);
-  expect(await subscribe(ha, 'pimonitor/alerts/#')).toEqual([1]);
-  expect(await subscribe(ha, 'home/#')).toEqual([1]);
-  await until('the retained alert', () => got.includes('pimonitor/alerts/too-hot/kitchen firing r'));
+live(
+  'alerts publishes retained messages under pimonitor/alerts/ only; a reader reads them and home/#, and tells ' +
+    'devices Home Assistant is up',
+  async () => {
+    const alerts = await login('alerts');
+    await alerts.publishAsync('pimonitor/alerts/too-hot/kitchen', 'firing', { qos: 1, retain: true });
+    await alerts.publishAsync('home/kitchen/dht22', 'forged', { qos: 1, retain: true });
+    const ha = await login('ha');
+    const got = inbox(ha);
+    expect(await subscribe(ha, 'pimonitor/alerts/#')).toEqual([1]);
+    expect(await subscribe(ha, 'home/#')).toEqual([1]);
+    await until('the retained alert', () => got.includes('pimonitor/alerts/too-hot/kitchen firing r'));
 
-  const kitchen = await login('kitchen');
-  const birth = inbox(kitchen);
-  expect(await subscribe(kitchen, 'homeassistant/status')).toEqual([1]);
-  await ha.publishAsync('homeassistant/status', 'online', { qos: 1 });
-  await ha.publishAsync('home/ha/x', 'forged', { qos: 1 });
-  await until('the birth message', () => birth.includes('homeassistant/status online'));
-  await kitchen.publishAsync('home/kitchen/dht22', 'fresh', { qos: 1 });
-  await until('a reading', () => got.includes('home/kitchen/dht22 fresh'));
-  expect(got.filter((m) => m.includes('forged'))).toEqual([]);
-}, TIMEOUT);
+    const kitchen = await login('kitchen');
+    const birth = inbox(kitchen);
+    expect(await subscribe(kitchen, 'homeassistant/status')).toEqual([1]);
+    await ha.publishAsync('homeassistant/status', 'online', { qos: 1 });
+    await ha.publishAsync('home/ha/x', 'forged', { qos: 1 });
+    await until('the birth message', () => birth.includes('homeassistant/status online'));
+    await kitchen.publishAsync('home/kitchen/dht22', 'fresh', { qos: 1 });
+    await until('a reading', () => got.includes('home/kitchen/dht22 fresh'));
+    expect(got.filter((m) => m.includes('forged'))).toEqual([]);
+  },
+  TIMEOUT,
+);
 
-live("a Tasmota writes its own tele/ topics, which ingest reads through the source's filter, and reads its commands but not its fallback topic", async () => {
-  const ingest = await login('ingest', { clientId: 'pimonitor-ingest-4' });
-  expect(await subscribe(ingest, 'tele/+/SENSOR')).toEqual([1]);
-  const porch = await login('porch', { clientId: 'DVES_1A2B3C' });
-  expect(await subscribe(porch, 'cmnd/porch/#')).toEqual([1]);
-  expect(await subscribe(porch, 'cmnd/tasmotas/#')).toEqual([1]);
-  // Allowed on the embedded broker for this client id; NATS cannot name it, so it is refused (stricter).
-  expect(await subscribe(porch, 'cmnd/DVES_1A2B3C_fb/#')).toEqual([128]);
-  await porch.publishAsync('tele/garage/SENSOR', '{"forged":1}', { qos: 1 });
-  await porch.publishAsync('tele/porch/SENSOR', '{"own":1}', { qos: 1 });
-  await until("the Tasmota's reading", () => inbox(ingest).includes('tele/porch/SENSOR {"own":1}'));
-  expect(inbox(ingest)).toEqual(['tele/porch/SENSOR {"own":1}']);
-}, TIMEOUT);
+live(
+  "a Tasmota writes its own tele/ topics, which ingest reads through the source's filter, and reads its commands but " +
+    "not its fallback topic",
+  async () => {
+    const ingest = await login('ingest', { clientId: 'pimonitor-ingest-4' });
+    expect(await subscribe(ingest, 'tele/+/SENSOR')).toEqual([1]);
+    const porch = await login('porch', { clientId: 'DVES_1A2B3C' });
+    expect(await subscribe(porch, 'cmnd/porch/#')).toEqual([1]);
+    expect(await subscribe(porch, 'cmnd/tasmotas/#')).toEqual([1]);
+    // Allowed on the embedded broker for this client id; NATS cannot name it, so it is refused (stricter).
+    expect(await subscribe(porch, 'cmnd/DVES_1A2B3C_fb/#')).toEqual([128]);
+    await porch.publishAsync('tele/garage/SENSOR', '{"forged":1}', { qos: 1 });
+    await porch.publishAsync('tele/porch/SENSOR', '{"own":1}', { qos: 1 });
+    await until("the Tasmota's reading", () => inbox(ingest).includes('tele/porch/SENSOR {"own":1}'));
+    expect(inbox(ingest)).toEqual(['tele/porch/SENSOR {"own":1}']);
+  },
+  TIMEOUT,
+);
 
-live("not carried over, as the README says: a device taking ingest's client id with a clean session deletes the readings kept for it", async () => {
-  const first = await login('ingest', { clientId: 'pimonitor-ingest-5', clean: false });
-  expect(await subscribe(first, 'home/#')).toEqual([1]);
-  await first.endAsync();
-  const garage = await login('garage');
-  await garage.publishAsync('home/garage/kept', '1', { qos: 1 });
-  // The embedded broker refuses this id to any account but ingest (policy.ts clientIdProblem); NATS cannot.
-  const thief = await login('kitchen', { clientId: 'pimonitor-ingest-5', clean: true });
-  await thief.endAsync();
-  const again = await login('ingest', { clientId: 'pimonitor-ingest-5', clean: false });
-  await new Promise((r) => setTimeout(r, 1500));
-  // Without the thief it would arrive (the test above): the session, its subscription and the reading are gone.
-  expect(inbox(again)).toEqual([]);
-}, TIMEOUT);
+live(
+  "not carried over, as the README says: a device taking ingest's client id with a clean session deletes the " +
+    "readings kept for it",
+  async () => {
+    const first = await login('ingest', { clientId: 'pimonitor-ingest-5', clean: false });
+    expect(await subscribe(first, 'home/#')).toEqual([1]);
+    await first.endAsync();
+    const garage = await login('garage');
+    await garage.publishAsync('home/garage/kept', '1', { qos: 1 });
+    // The embedded broker refuses this id to any account but ingest (policy.ts clientIdProblem); NATS cannot.
+    const thief = await login('kitchen', { clientId: 'pimonitor-ingest-5', clean: true });
+    await thief.endAsync();
+    const again = await login('ingest', { clientId: 'pimonitor-ingest-5', clean: false });
+    await new Promise((r) => setTimeout(r, 1500));
+    // Without the thief it would arrive (the test above): the session, its subscription and the reading are gone.
+    expect(inbox(again)).toEqual([]);
+  },
+  TIMEOUT,
+);
 
 live('the exported users may log in over MQTT only, not over the NATS protocol', async () => {
-  expect(await natsProtocolLogin(cluster!.nodes[0]!.clientPort, 'ingest', passwords.get('ingest')!)).toMatch(/-ERR 'Authorization Violation'/);
+  expect(await natsProtocolLogin(cluster!.nodes[0]!.clientPort, 'ingest', passwords.get('ingest')!)).toMatch(
+    /-ERR 'Authorization Violation'/,
+  );
 }, TIMEOUT);
 
 live('an account revoked or added is one export and one reload away', async () => {

@@ -16,7 +16,11 @@ afterAll(async () => {
 });
 
 const stored = async (name: string) =>
-  (await t.db.one<{ nats_password_hash: string | null }>('SELECT nats_password_hash FROM mqtt_accounts WHERE name = $1', [name])).nats_password_hash;
+  (
+    await t.db.one<{ nats_password_hash: string | null }>(
+      'SELECT nats_password_hash FROM mqtt_accounts WHERE name = $1', [name],
+    )
+  ).nats_password_hash;
 
 test('the bcrypt hash is the password\'s at add and rotate, and cleared at revoke', async () => {
   const first = await addAccount(t.db, 'kitchen', 'device');
