@@ -10,11 +10,24 @@ import { accountsBrokerPerTest, collect, sleep } from './support/accounts-per-te
 const brokers = accountsBrokerPerTest();
 let b: AccountsBroker;
 
+/** Connects as `account` and publishes one message the broker must answer by closing the connection. */
+async function expectClosedOn(account: string, topic: string, payload: string, options: { qos: 1; retain?: boolean }) {
+  const client = await b.connect(account);
+  const closed = closedWithin(client, 3000);
+  client.publish(topic, payload, options);
+  expect(await closed).toBe(true);
+}
+
 describe('shared trees and source accounts', () => {
-  const parsed = parseSources([{ preset: 'zigbee2mqtt' }, { preset: 'zigbee2mqtt', prefix: 'z2m-garage', name: 'garage' }, { preset: 'tasmota' }], 'UTC');
+  const parsed = parseSources([
+    { preset: 'zigbee2mqtt' }, { preset: 'zigbee2mqtt', prefix: 'z2m-garage', name: 'garage' }, { preset: 'tasmota' },
+  ], 'UTC');
   if (!parsed.ok) throw new Error(parsed.problems.join('; '));
   const sources = parsed.value;
-  const start = () => brokers.start([['kitchen', 'device'], ['zigbee2mqtt', 'device', 'zigbee2mqtt'], ['z2m-garage', 'device', 'zigbee2mqtt'], ['porch', 'device', 'tasmota'], ['garden', 'device', 'tasmota'], ['ha', 'reader']], { sources });
+  const start = () => brokers.start([
+    ['kitchen', 'device'], ['zigbee2mqtt', 'device', 'zigbee2mqtt'], ['z2m-garage', 'device', 'zigbee2mqtt'],
+    ['porch', 'device', 'tasmota'], ['garden', 'device', 'tasmota'], ['ha', 'reader'],
+  ], { sources });
 
   test('a bridge cannot set a Pi node offline, write its readings, or replace its discovery', async () => {
     b = await start();
@@ -23,10 +36,7 @@ describe('shared trees and source accounts', () => {
       ['zigbee2mqtt/kitchen', '{"temperature":99}', false],
       ['homeassistant/sensor/kitchen/dht22_temperature/config', '', true],
     ] as const) {
-      const bridge = await b.connect('zigbee2mqtt');
-      const closed = closedWithin(bridge, 3000);
-      bridge.publish(topic, payload, { qos: 1, retain });
-      expect(await closed).toBe(true);
+      await expectClosedOn('zigbee2mqtt', topic, payload, { qos: 1, retain });
     }
     expect(b.broker.stats.refused.source_device).toBe(2);
     expect(b.broker.stats.refused.not_owner).toBe(1);
@@ -41,81 +51,81 @@ describe('shared trees and source accounts', () => {
     b = await start();
     const first = await b.connect('zigbee2mqtt');
     await first.publishAsync('zigbee2mqtt/Shed', '{"temperature":8}', { qos: 1 });
-    const second = await b.connect('z2m-garage');
-    const closed = closedWithin(second, 3000);
-    second.publish('z2m-garage/Shed', '{"temperature":30}', { qos: 1 });
-    expect(await closed).toBe(true);
+    await expectClosedOn('z2m-garage', 'z2m-garage/Shed', '{"temperature":30}', { qos: 1 });
     expect(b.broker.stats.refused.source_device).toBe(1);
   });
 
-  test('a retained discovery topic belongs to the account that wrote it first; revoking that account releases it', async () => {
-    b = await start();
-    const porch = await b.connect('porch');
-    await porch.publishAsync('tasmota/discovery/A0B1C2D3E4F5/config', '{"t":"porch"}', { qos: 1, retain: true });
-    const garden = await b.connect('garden');
-    const closed = closedWithin(garden, 3000);
-    garden.publish('tasmota/discovery/A0B1C2D3E4F5/config', '', { qos: 1, retain: true });
-    expect(await closed).toBe(true);
-    const bridge = await b.connect('zigbee2mqtt');
-    await bridge.publishAsync('homeassistant/sensor/0x00158d0001e1a2b3/temperature/config', '{"name":"t"}', { qos: 1, retain: true });
-    const other = await b.connect('z2m-garage');
-    const replaced = closedWithin(other, 3000);
-    other.publish('homeassistant/sensor/0x00158d0001e1a2b3/temperature/config', '{"name":"evil"}', { qos: 1, retain: true });
-    expect(await replaced).toBe(true);
-    // The reader still sees the first bridge's config.
-    const ha = await b.connect('ha');
-    const seen = collect(ha);
-    await ha.subscribeAsync('homeassistant/sensor/+/temperature/config', { qos: 1 });
-    await sleep(200);
-    expect(seen).toEqual(['homeassistant/sensor/0x00158d0001e1a2b3/temperature/config {"name":"t"}']);
-    b.revoke('porch');
-    await b.reloaded();
-    const after = await b.connect('garden');
-    await after.publishAsync('tasmota/discovery/A0B1C2D3E4F5/config', '', { qos: 1, retain: true });
-    expect(after.connected).toBe(true);
-  });
+  test(
+    'a retained discovery topic belongs to the account that wrote it first; revoking that account releases it',
+    async () => {
+      b = await start();
+      const porch = await b.connect('porch');
+      await porch.publishAsync('tasmota/discovery/A0B1C2D3E4F5/config', '{"t":"porch"}', { qos: 1, retain: true });
+      await expectClosedOn('garden', 'tasmota/discovery/A0B1C2D3E4F5/config', '', { qos: 1, retain: true });
+      const bridge = await b.connect('zigbee2mqtt');
+      const discovery = 'homeassistant/sensor/0x00158d0001e1a2b3/temperature/config';
+      await bridge.publishAsync(discovery, '{"name":"t"}', { qos: 1, retain: true });
+      await expectClosedOn('z2m-garage', discovery, '{"name":"evil"}', { qos: 1, retain: true });
+      // The reader still sees the first bridge's config.
+      const ha = await b.connect('ha');
+      const seen = collect(ha);
+      await ha.subscribeAsync('homeassistant/sensor/+/temperature/config', { qos: 1 });
+      await sleep(200);
+      expect(seen).toEqual(['homeassistant/sensor/0x00158d0001e1a2b3/temperature/config {"name":"t"}']);
+      b.revoke('porch');
+      await b.reloaded();
+      const after = await b.connect('garden');
+      await after.publishAsync('tasmota/discovery/A0B1C2D3E4F5/config', '', { qos: 1, retain: true });
+      expect(after.connected).toBe(true);
+    },
+  );
 
   test('no account can lock Home Assistant out: its birth topic may not be retained, nor claimed', async () => {
     b = await start();
     await b.add('grafana', 'reader');
     await b.reloaded();
-    const grafana = await b.connect('grafana');
-    const closed = closedWithin(grafana, 3000);
-    grafana.publish('homeassistant/status', 'offline', { qos: 1, retain: true });
-    expect(await closed).toBe(true);
+    await expectClosedOn('grafana', 'homeassistant/status', 'offline', { qos: 1, retain: true });
     const ha = await b.connect('ha');
     await ha.publishAsync('homeassistant/status', 'online', { qos: 1 });
     await sleep(100);
     expect(ha.connected).toBe(true);
   });
 
-  test('a bridge cannot reach a Pi node through a message the broker would read as too early, too big or out of range', async () => {
-    b = await start();
-    const future = new Date(Date.now() + 6 * 60_000).toISOString();
-    for (const payload of [JSON.stringify({ temperature: 99, last_seen: future }), JSON.stringify({ temperature: 99, pad: 'x'.repeat(20_000) }), JSON.stringify({ humidity: 400 })]) {
-      const bridge = await b.connect('zigbee2mqtt');
-      const closed = closedWithin(bridge, 3000);
-      bridge.publish('zigbee2mqtt/kitchen', payload, { qos: 1, retain: true });
-      expect(await closed).toBe(true);
-    }
-    expect(b.broker.stats.refused.source_device).toBe(3);
-  });
+  test(
+    'a bridge cannot reach a Pi node through a message the broker would read as too early, too big or out of range',
+    async () => {
+      b = await start();
+      const future = new Date(Date.now() + 6 * 60_000).toISOString();
+      for (const payload of [
+        JSON.stringify({ temperature: 99, last_seen: future }),
+        JSON.stringify({ temperature: 99, pad: 'x'.repeat(20_000) }),
+        JSON.stringify({ humidity: 400 }),
+      ]) {
+        await expectClosedOn('zigbee2mqtt', 'zigbee2mqtt/kitchen', payload, { qos: 1, retain: true });
+      }
+      expect(b.broker.stats.refused.source_device).toBe(3);
+    },
+  );
 
-  test('a node\'s discovery topics are its own even when a bridge retained them before the node\'s account existed', async () => {
-    b = await start();
-    const bridge = await b.connect('zigbee2mqtt');
-    await bridge.publishAsync('homeassistant/sensor/attic/dht22_temperature/config', '{"name":"squat"}', { qos: 1, retain: true });
-    await b.add('attic', 'device');
-    await b.reloaded();
-    const attic = await b.connect('attic');
-    await attic.publishAsync('homeassistant/sensor/attic/dht22_temperature/config', '{"name":"attic temperature"}', { qos: 1, retain: true });
-    expect(attic.connected).toBe(true);
-    const ha = await b.connect('ha');
-    const seen = collect(ha);
-    await ha.subscribeAsync('homeassistant/sensor/attic/#', { qos: 1 });
-    await sleep(200);
-    expect(seen).toEqual(['homeassistant/sensor/attic/dht22_temperature/config {"name":"attic temperature"}']);
-  });
+  test(
+    'a node\'s discovery topics are its own even when a bridge retained them before the node\'s account existed',
+    async () => {
+      b = await start();
+      const bridge = await b.connect('zigbee2mqtt');
+      const discovery = 'homeassistant/sensor/attic/dht22_temperature/config';
+      await bridge.publishAsync(discovery, '{"name":"squat"}', { qos: 1, retain: true });
+      await b.add('attic', 'device');
+      await b.reloaded();
+      const attic = await b.connect('attic');
+      await attic.publishAsync(discovery, '{"name":"attic temperature"}', { qos: 1, retain: true });
+      expect(attic.connected).toBe(true);
+      const ha = await b.connect('ha');
+      const seen = collect(ha);
+      await ha.subscribeAsync('homeassistant/sensor/attic/#', { qos: 1 });
+      await sleep(200);
+      expect(seen).toEqual(['homeassistant/sensor/attic/dht22_temperature/config {"name":"attic temperature"}']);
+    },
+  );
 
   test('a Tasmota reads only its own commands and fallback topic', async () => {
     b = await start();
@@ -137,59 +147,78 @@ describe('quotas per account', () => {
     expect((await b.connect('kitchen')).connected).toBe(true);
   });
 
-  test('retained messages per account: a flood of 60 KB retained messages stops at the quota, and what was accepted stays', async () => {
-    b = await brokers.start([['rogue', 'device'], ['ha', 'reader']], { limits: { maxRetainedPerAccount: 50, maxRetainedBytesPerAccount: 1024 * 1024 } });
-    const big = Buffer.alloc(60 * 1024, 'x');
-    let accepted = 0;
-    let disconnects = 0;
-    const before = process.memoryUsage().rss;
-    for (let round = 0; round < 5 && accepted < 200; round++) {
-      const rogue = await b.connect('rogue');
-      const closed = closedWithin(rogue, 5000);
-      for (let i = 0; i < 40; i++) {
-        rogue.publish(`home/rogue/s${round * 40 + i}/diag`, big, { qos: 1, retain: true }, (err) => {
-          if (!err) accepted++;
-        });
+  test(
+    'retained messages per account: a flood of 60 KB retained messages stops at the quota, and what was accepted stays',
+    async () => {
+      b = await brokers.start([['rogue', 'device'], ['ha', 'reader']], {
+        limits: { maxRetainedPerAccount: 50, maxRetainedBytesPerAccount: 1024 * 1024 },
+      });
+      const big = Buffer.alloc(60 * 1024, 'x');
+      let accepted = 0;
+      let disconnects = 0;
+      const before = process.memoryUsage().rss;
+      for (let round = 0; round < 5 && accepted < 200; round++) {
+        const rogue = await b.connect('rogue');
+        const closed = closedWithin(rogue, 5000);
+        for (let i = 0; i < 40; i++) {
+          rogue.publish(`home/rogue/s${round * 40 + i}/diag`, big, { qos: 1, retain: true }, (err) => {
+            if (!err) accepted++;
+          });
+        }
+        if (await closed) disconnects++;
       }
-      if (await closed) disconnects++;
-    }
-    const grewMiB = (process.memoryUsage().rss - before) / 2 ** 20;
-    // 1 MiB / 60 KiB: 17 fit.
-    expect(accepted).toBeLessThanOrEqual(17);
-    expect(disconnects).toBeGreaterThanOrEqual(1);
-    expect(b.broker.stats.refused.retained_quota).toBeGreaterThanOrEqual(1);
-    const ha = await b.connect('ha');
-    const seen = collect(ha);
-    await ha.subscribeAsync('home/rogue/+/diag', { qos: 0 });
-    await sleep(300);
-    expect(seen.length).toBeLessThanOrEqual(17);
-    console.log(`retained flood: ${accepted} of 200 accepted, ${disconnects} disconnects, rss grew ${grewMiB.toFixed(1)} MiB`);
-  });
+      const grewMiB = (process.memoryUsage().rss - before) / 2 ** 20;
+      // 1 MiB / 60 KiB: 17 fit.
+      expect(accepted).toBeLessThanOrEqual(17);
+      expect(disconnects).toBeGreaterThanOrEqual(1);
+      expect(b.broker.stats.refused.retained_quota).toBeGreaterThanOrEqual(1);
+      const ha = await b.connect('ha');
+      const seen = collect(ha);
+      await ha.subscribeAsync('home/rogue/+/diag', { qos: 0 });
+      await sleep(300);
+      expect(seen.length).toBeLessThanOrEqual(17);
+      console.log(
+        `retained flood: ${accepted} of 200 accepted, ${disconnects} disconnects, rss grew ${grewMiB.toFixed(1)} MiB`,
+      );
+    },
+  );
 
   test('retained bytes hold in a burst checked side by side (one socket read of 40 messages)', async () => {
-    b = await brokers.start([['rogue', 'device']], { limits: { maxRetainedBytesPerAccount: 1024 * 1024, maxRetainedPerAccount: 30 } });
+    b = await brokers.start([['rogue', 'device']], {
+      limits: { maxRetainedBytesPerAccount: 1024 * 1024, maxRetainedPerAccount: 30 },
+    });
     const rogue = await b.connect('rogue');
     const big = Buffer.alloc(60 * 1024, 'y');
     let accepted = 0;
     const closed = closedWithin(rogue, 5000);
-    for (let i = 0; i < 40; i++) rogue.publish(`home/rogue/burst${i}/diag`, big, { qos: 1, retain: true }, (err) => (err ? undefined : accepted++));
+    for (let i = 0; i < 40; i++) {
+      const burst = `home/rogue/burst${i}/diag`;
+      rogue.publish(burst, big, { qos: 1, retain: true }, (err) => (err ? undefined : accepted++));
+    }
     expect(await closed).toBe(true);
     expect(accepted).toBeLessThanOrEqual(17);
   });
 
-  test('devices per source account: a bridge inventing a new friendly name per message stops at the quota', async () => {
-    const parsed = parseSources('zigbee2mqtt', 'UTC');
-    if (!parsed.ok) throw new Error(parsed.problems.join('; '));
-    b = await brokers.start([['zigbee2mqtt', 'device', 'zigbee2mqtt']], { sources: parsed.value, limits: { maxDevicesPerAccount: 5 } });
-    const bridge = await b.connect('zigbee2mqtt');
-    for (let i = 0; i < 5; i++) await bridge.publishAsync(`zigbee2mqtt/sensor ${i}`, '{"temperature":20}', { qos: 1 });
-    // Known devices are fine; the sixth is one too many.
-    await bridge.publishAsync('zigbee2mqtt/sensor 0', '{"temperature":21}', { qos: 1 });
-    const closed = closedWithin(bridge, 3000);
-    bridge.publish('zigbee2mqtt/sensor 5', '{"temperature":20}', { qos: 1 });
-    expect(await closed).toBe(true);
-    expect(b.broker.stats.refused.device_quota).toBe(1);
-  });
+  test(
+    'devices per source account: a bridge inventing a new friendly name per message stops at the quota',
+    async () => {
+      const parsed = parseSources('zigbee2mqtt', 'UTC');
+      if (!parsed.ok) throw new Error(parsed.problems.join('; '));
+      b = await brokers.start([['zigbee2mqtt', 'device', 'zigbee2mqtt']], {
+        sources: parsed.value, limits: { maxDevicesPerAccount: 5 },
+      });
+      const bridge = await b.connect('zigbee2mqtt');
+      for (let i = 0; i < 5; i++) {
+        await bridge.publishAsync(`zigbee2mqtt/sensor ${i}`, '{"temperature":20}', { qos: 1 });
+      }
+      // Known devices are fine; the sixth is one too many.
+      await bridge.publishAsync('zigbee2mqtt/sensor 0', '{"temperature":21}', { qos: 1 });
+      const closed = closedWithin(bridge, 3000);
+      bridge.publish('zigbee2mqtt/sensor 5', '{"temperature":20}', { qos: 1 });
+      expect(await closed).toBe(true);
+      expect(b.broker.stats.refused.device_quota).toBe(1);
+    },
+  );
 
   test('the publish rate is the account\'s: two connections share one budget', async () => {
     b = await brokers.start([['rogue', 'device']], { limits: { maxPublishesPerSecond: 50 } });

@@ -30,7 +30,9 @@ test('defaults need no file and no environment', () => {
 });
 
 test('the environment overrides the file, which overrides the defaults', () => {
-  const path = file('layers.json', JSON.stringify({ broker: { port: 1884 }, ingest: { flushIntervalMs: 100, batchMaxRows: 10 } }));
+  const path = file('layers.json', JSON.stringify({
+    broker: { port: 1884 }, ingest: { flushIntervalMs: 100, batchMaxRows: 10 },
+  }));
   const { config, describe } = loadConfig({ file: path, env: { INGEST_FLUSH_INTERVAL_MS: '50', LOG_LEVEL: 'debug' } });
   expect(config.broker.port).toBe(1884);
   expect(config.ingest.flushIntervalMs).toBe(50);
@@ -47,14 +49,19 @@ test('the environment overrides the file, which overrides the defaults', () => {
 test('every bad key is reported at once, with its source and what was expected', () => {
   const path = file('bad.json', JSON.stringify({ ingest: { flushIntervalMs: 'soon' }, brokr: { port: 1 } }));
   const problems = problemsOf(() =>
-    loadConfig({ file: path, env: { MQTT_PORT: '99999', LOG_LEVEL: 'loud', MQTT_URL: 'localhost:1883', DATABASE_URL: 'mysql://x' } }),
+    loadConfig({
+      file: path,
+      env: { MQTT_PORT: '99999', LOG_LEVEL: 'loud', MQTT_URL: 'localhost:1883', DATABASE_URL: 'mysql://x' },
+    }),
   );
   expect(problems).toEqual(
     expect.arrayContaining([
       'broker.port (env MQTT_PORT): 99999 is more than 65535: port numbers are 16 bits',
       expect.stringMatching(/^log\.level \(env LOG_LEVEL\): must be one of the possible values/),
       expect.stringMatching(/^mqtt\.url \(env MQTT_URL\): must be an MQTT URL such as mqtt:\/\/127\.0\.0\.1:1883/),
-      expect.stringMatching(/^database\.url \(env DATABASE_URL\): must be empty \(embedded database\) or a postgres:\/\//),
+      expect.stringMatching(
+        /^database\.url \(env DATABASE_URL\): must be empty \(embedded database\) or a postgres:\/\//,
+      ),
       `ingest.flushIntervalMs (file ${path}): "soon" is not a whole number of milliseconds (0-60000)`,
       expect.stringContaining(`brokr.port (file ${path}): not a known setting`),
     ]),
@@ -63,9 +70,12 @@ test('every bad key is reported at once, with its source and what was expected',
 });
 
 test('metric ranges come from JSON in the environment and are checked', () => {
-  expect(loadConfig({ env: { INGEST_METRIC_RANGES: '{"co2": [0, 10000]}' } }).config.ingest.metricRanges).toEqual({ co2: [0, 10000] });
+  expect(loadConfig({ env: { INGEST_METRIC_RANGES: '{"co2": [0, 10000]}' } }).config.ingest.metricRanges)
+    .toEqual({ co2: [0, 10000] });
   expect(problemsOf(() => loadConfig({ env: { INGEST_METRIC_RANGES: '{"co2": [10, 0]}' } }))).toEqual([
-    expect.stringContaining('ingest.metricRanges (env INGEST_METRIC_RANGES): range of co2 must be [min, max] with min <= max'),
+    expect.stringContaining(
+      'ingest.metricRanges (env INGEST_METRIC_RANGES): range of co2 must be [min, max] with min <= max',
+    ),
   ]);
   expect(problemsOf(() => loadConfig({ env: { INGEST_METRIC_RANGES: 'co2=0..1' } }))).toEqual([
     expect.stringContaining('ingest.metricRanges (env INGEST_METRIC_RANGES): must be an object of metric: [min, max]'),
@@ -77,11 +87,14 @@ test('a missing or malformed file is named', () => {
     `config file ${join(dir, 'nope.json')} cannot be read: ENOENT`,
   ]);
   const broken = file('broken.json', '{ "broker": ');
-  expect(problemsOf(() => loadConfig({ file: broken, env: {} }))[0]).toMatch(new RegExp(`^config file ${broken} is not a JSON object: `));
+  expect(problemsOf(() => loadConfig({ file: broken, env: {} }))[0])
+    .toMatch(new RegExp(`^config file ${broken} is not a JSON object: `));
 });
 
 test('secrets are redacted in the description', () => {
-  const { describe } = loadConfig({ env: { DATABASE_URL: 'postgres://ingest:hunter2@db:5432/pimonitor', MQTT_PASSWORD: 's3cret' } });
+  const { describe } = loadConfig({
+    env: { DATABASE_URL: 'postgres://ingest:hunter2@db:5432/pimonitor', MQTT_PASSWORD: 's3cret' },
+  });
   const values = Object.fromEntries(describe().map((s) => [s.key, s.value]));
   expect(values['database.url']).toBe('postgres://ingest:***@db:5432/pimonitor');
   expect(values['mqtt.password']).toBe('[redacted]');
@@ -90,15 +103,19 @@ test('secrets are redacted in the description', () => {
 
 test('an invalid device name for the node is refused', () => {
   expect(problemsOf(() => loadConfig({ env: { NODE_DEVICE: 'living room' } }))).toEqual([
-    'node.device (env NODE_DEVICE): device name "living room" must be 1-64 characters of A-Z a-z 0-9 _ -: value was "living room"',
+    'node.device (env NODE_DEVICE): device name "living room" must be 1-64 characters of A-Z a-z 0-9 _ -: '
+      + 'value was "living room"',
   ]);
 });
 
 test('counts that cannot be zero refuse zero', () => {
-  expect(problemsOf(() => loadConfig({ env: { INGEST_BATCH_MAX_ROWS: '0', NODE_INTERVAL_MS: '0', DATABASE_POOL_SIZE: '-1' } }))).toEqual(
+  const env = { INGEST_BATCH_MAX_ROWS: '0', NODE_INTERVAL_MS: '0', DATABASE_POOL_SIZE: '-1' };
+  expect(problemsOf(() => loadConfig({ env }))).toEqual(
     expect.arrayContaining([
       'ingest.batchMaxRows (env INGEST_BATCH_MAX_ROWS): 0 is less than 1: a batch needs a row',
-      expect.stringMatching(/^node\.intervalMs \(env NODE_INTERVAL_MS\): 0 is less than 100 ms: no sensor is worth reading more often/),
+      expect.stringMatching(
+        /^node\.intervalMs \(env NODE_INTERVAL_MS\): 0 is less than 100 ms: no sensor is worth reading more often/,
+      ),
       'database.poolSize (env DATABASE_POOL_SIZE): -1 is less than 1: a process needs a connection',
     ]),
   );

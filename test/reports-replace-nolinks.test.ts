@@ -9,7 +9,10 @@ import { replaceDirectory, SUPERSEDED_KEPT_MS } from '../reports/swap-dir.js';
  * Windows without the right to make links): symlink(2) fails with EPERM there, and every report write
  * failed. It must still be replaced whole, as a plain directory.
  */
-const noLinks = { symlink: async () => Promise.reject(Object.assign(new Error('EPERM: operation not permitted, symlink'), { code: 'EPERM' })) };
+const noLinks = {
+  symlink: async () =>
+    Promise.reject(Object.assign(new Error('EPERM: operation not permitted, symlink'), { code: 'EPERM' })),
+};
 const writing = (text: string) => async (build: string) => writeFileSync(join(build, 'index.html'), text);
 
 test('without links a report is still written, replaced whole, and the old one kept a while then swept', async () => {
@@ -30,17 +33,23 @@ test('without links a report is still written, replaced whole, and the old one k
   expect(readdirSync(parent)).toHaveLength(2); // version 1 swept, version 2 aside
 });
 
-test('without links a failed write keeps the report there was, a plain directory from before too, and leaves nothing', async () => {
-  const parent = join(mkdtempSync(join(tmpdir(), 'pimonitor-report-nolinks-fail-')), 'reports');
-  const dir = join(parent, 'weekly-2026-03-23-0000');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'index.html'), 'from before');
-  await expect(replaceDirectory(dir, async () => Promise.reject(new Error('disk full')), Date.now, noLinks)).rejects.toThrow('disk full');
-  expect(readFileSync(join(dir, 'index.html'), 'utf8')).toBe('from before');
-  expect(readdirSync(parent)).toEqual(['weekly-2026-03-23-0000']);
-  // Any other symlink failure is not "no links here": it is said, and the report there was stays.
-  const broken = { symlink: async () => Promise.reject(Object.assign(new Error('EIO: i/o error, symlink'), { code: 'EIO' })) };
-  await expect(replaceDirectory(dir, writing('new'), Date.now, broken)).rejects.toThrow('EIO');
-  expect(readFileSync(join(dir, 'index.html'), 'utf8')).toBe('from before');
-  expect(readdirSync(parent)).toEqual(['weekly-2026-03-23-0000']);
-});
+test(
+  'without links a failed write keeps the report there was, a plain directory from before too, and leaves nothing',
+  async () => {
+    const parent = join(mkdtempSync(join(tmpdir(), 'pimonitor-report-nolinks-fail-')), 'reports');
+    const dir = join(parent, 'weekly-2026-03-23-0000');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'index.html'), 'from before');
+    const failing = async () => Promise.reject(new Error('disk full'));
+    await expect(replaceDirectory(dir, failing, Date.now, noLinks)).rejects.toThrow('disk full');
+    expect(readFileSync(join(dir, 'index.html'), 'utf8')).toBe('from before');
+    expect(readdirSync(parent)).toEqual(['weekly-2026-03-23-0000']);
+    // Any other symlink failure is not "no links here": it is said, and the report there was stays.
+    const broken = {
+      symlink: async () => Promise.reject(Object.assign(new Error('EIO: i/o error, symlink'), { code: 'EIO' })),
+    };
+    await expect(replaceDirectory(dir, writing('new'), Date.now, broken)).rejects.toThrow('EIO');
+    expect(readFileSync(join(dir, 'index.html'), 'utf8')).toBe('from before');
+    expect(readdirSync(parent)).toEqual(['weekly-2026-03-23-0000']);
+  },
+);

@@ -1,5 +1,7 @@
 // @engine-independent: opens no database (jest.config.js)
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BuiltReport } from '../reports/build.js';
@@ -54,7 +56,8 @@ test('a reader never finds the report missing or partial while it is replaced 60
   }
   await reader.exited;
   const seen = JSON.parse(reader.output().trim().split('\n').pop()!);
-  expect({ missing: seen.missing, partial: seen.partial, first: seen.first }).toEqual({ missing: 0, partial: 0, first: '' });
+  expect({ missing: seen.missing, partial: seen.partial, first: seen.first })
+    .toEqual({ missing: 0, partial: 0, first: '' });
   expect(seen.versions).toBeGreaterThan(1); // it did read while the report changed
   expect(readFileSync(join(dir, 'index.html'), 'utf8')).toContain('version 60');
 }, 30_000);
@@ -70,23 +73,28 @@ test('a write that fails keeps the report there was, and leaves nothing of itsel
   expect(readdirSync(parent).sort()).toEqual(before);
 });
 
-test('a report directory from before links is replaced once; builds superseded long ago go at a later write', async () => {
-  const parent = join(mkdtempSync(join(tmpdir(), 'pimonitor-report-old-')), 'reports');
-  const dir = join(parent, 'morning-2026-03-01-2300');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'index.html'), '<html>old</html>');
-  await writeReportFiles(reportOf(1), dir);
-  expect(lstatSync(dir).isSymbolicLink()).toBe(true);
-  expect(readFileSync(join(dir, 'index.html'), 'utf8')).toContain('version 1');
-  await writeReportFiles(reportOf(2), dir);
-  // The old plain directory and version 1 are kept a while for readers that had them open.
-  expect(readdirSync(parent).filter((e) => e.startsWith('.'))).toHaveLength(3);
-  const later = () => Date.now() + SUPERSEDED_KEPT_MS + 60_000;
-  await replaceDirectory(dir, async (build) => writeFileSync(join(build, 'index.html'), '<html>version 3</html>'), later);
-  // Left: the new build and the one it replaced just now.
-  const left = readdirSync(parent);
-  expect(left).toHaveLength(3);
-  expect(left).toEqual(expect.arrayContaining(['morning-2026-03-01-2300', readlinkSync(dir)]));
-  expect(left.filter((e) => e !== 'morning-2026-03-01-2300').every((e) => /^\.morning-2026-03-01-2300\.\d+-[0-9a-f]{8}$/.test(e))).toBe(true);
-  expect(existsSync(join(dir, 'index.html'))).toBe(true);
-});
+test(
+  'a report directory from before links is replaced once; builds superseded long ago go at a later write',
+  async () => {
+    const parent = join(mkdtempSync(join(tmpdir(), 'pimonitor-report-old-')), 'reports');
+    const dir = join(parent, 'morning-2026-03-01-2300');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'index.html'), '<html>old</html>');
+    await writeReportFiles(reportOf(1), dir);
+    expect(lstatSync(dir).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(dir, 'index.html'), 'utf8')).toContain('version 1');
+    await writeReportFiles(reportOf(2), dir);
+    // The old plain directory and version 1 are kept a while for readers that had them open.
+    expect(readdirSync(parent).filter((e) => e.startsWith('.'))).toHaveLength(3);
+    const later = () => Date.now() + SUPERSEDED_KEPT_MS + 60_000;
+    const version3 = async (build: string) => writeFileSync(join(build, 'index.html'), '<html>version 3</html>');
+    await replaceDirectory(dir, version3, later);
+    // Left: the new build and the one it replaced just now.
+    const left = readdirSync(parent);
+    expect(left).toHaveLength(3);
+    expect(left).toEqual(expect.arrayContaining(['morning-2026-03-01-2300', readlinkSync(dir)]));
+    const superseded = left.filter((e) => e !== 'morning-2026-03-01-2300');
+    expect(superseded.every((e) => /^\.morning-2026-03-01-2300\.\d+-[0-9a-f]{8}$/.test(e))).toBe(true);
+    expect(existsSync(join(dir, 'index.html'))).toBe(true);
+  },
+);
