@@ -1,3 +1,4 @@
+import { NAME_CHARACTERS } from '../shared/contract.js';
 import type { Db } from '../shared/db.js';
 import { sensorChartSvg } from './chart.js';
 import { loadReportData, type ReportData } from './data.js';
@@ -78,4 +79,6 @@ export async function buildReport(db: Db, spec: ReportSpec, o: BuildOptions): Pr
   };
 }
 
-const fileSafe = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, '_');
+/** A device or sensor name as part of a file name: what a name may not hold becomes _. */
+const NOT_A_NAME_CHARACTER = new RegExp(`[^${NAME_CHARACTERS}]`, 'g');
+const fileSafe = (s: string) => s.replace(NOT_A_NAME_CHARACTER, '_');

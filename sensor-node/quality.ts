@@ -1,5 +1,5 @@
 import type { Range } from '../shared/contract.js';
-import type { Readings } from './drivers/types.js';
+import { roundPublished, type Readings } from './drivers/types.js';
 
 /** Why a reading is outside its sensor's physical range (e.g. the 123 %RH of a DHT22 glitch), or null. Pure. */
 export function rangeProblem(readings: Readings, ranges: Readonly<Record<string, Range>> = {}): string | null {
@@ -15,7 +15,7 @@ export function rangeProblem(readings: Readings, ranges: Readonly<Record<string,
 export function calibrate(readings: Readings, offsets: Readonly<Record<string, number>>): Readings {
   const out: Readings = {};
   for (const [metric, value] of Object.entries(readings)) {
-    out[metric] = Math.round((value + (offsets[metric] ?? 0)) * 1000) / 1000;
+    out[metric] = roundPublished(value + (offsets[metric] ?? 0));
   }
   return out;
 }

@@ -8,8 +8,7 @@ import { METRIC_UNITS } from '../shared/units.js';
  * One place for each fact (issue 31): the name pattern, the units, the HTML escape, the MQTT filter
  * matcher, the Parsed type and the rounding rule are each written in one module and used from there.
  * Read as text from every .ts file outside node_modules, dist and test: a second copy fails here, naming
- * the file and the module to use. A file allowed a match says why beside it (TODO: another helper's file
- * that still holds a copy).
+ * the file and the module to use. A file allowed a match says why beside it.
  */
 
 const SKIPPED = new Set(['node_modules', 'dist', 'test', '.git']);
@@ -47,15 +46,13 @@ const FACTS: Fact[] = [
     place: 'shared/contract.ts (NAME_PATTERN, isName, NAME_CHARACTERS)',
     pattern: /A-Za-z0-9_-/,
     allowed: {
-      'config/index.ts': 'TODO: KEY_NAME (setting names, another helper\'s file) writes the characters again',
-      'reports/build.ts': 'TODO: fileSafe (report file names, another helper\'s file) writes the characters again',
+      'config/index.ts': 'KEY_NAME: which JSON keys convict can read (no dots or spaces), not the name rule',
     },
   },
   {
     what: 'the metric name pattern',
     place: 'shared/contract.ts (METRIC_PATTERN)',
     pattern: /\[A-Za-z\]\[A-Za-z0-9_\]\{0,63\}/,
-    allowed: { 'web/params.ts': 'TODO: its own metric pattern, owned by another change of issue 31' },
   },
   {
     what: 'a unit of the metric table as a literal',
@@ -84,15 +81,13 @@ const FACTS: Fact[] = [
     what: 'a Parsed type',
     place: 'shared/parse-helpers.ts (Parsed, ParsedWithReason)',
     pattern: /\b(type|interface)\s+Parsed\s*[<={]/,
-    allowed: { 'web/params.ts': 'TODO: its own copy of Parsed, owned by another change of issue 31' },
   },
   {
     what: 'a rounding rule for showing a number',
     place: 'shared/value-format.ts (formatNumber, roundReading)',
     pattern: /Math\.abs\([^)]*\)\s*>=\s*100\b|Math\.round\(.*\*\s*10+\s*\)\s*\/\s*10+\b/,
     allowed: {
-      'sensor-node/drivers/iio.ts': 'TODO: the precision a node publishes (3 decimals), also in sensor-node/quality.ts',
-      'sensor-node/quality.ts': 'TODO: the precision a node publishes (3 decimals), also in sensor-node/drivers/iio.ts',
+      'sensor-node/drivers/types.ts': 'roundPublished: the precision a node publishes, not how a number is shown',
       'bench/storage.ts': 'makes up benchmark readings of one decimal; not how a number is shown',
     },
   },

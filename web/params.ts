@@ -1,5 +1,5 @@
 import type { Reader } from '../alerts/words.js';
-import { nameProblem } from '../shared/contract.js';
+import { METRIC_PATTERN, nameProblem } from '../shared/contract.js';
 import type { Parsed } from '../shared/parse-helpers.js';
 import { isTimeZone, machineTimeZone } from '../shared/time-zone.js';
 import { isTemperatureUnit, type TemperatureUnit } from '../shared/units.js';
@@ -19,7 +19,6 @@ export interface HistoryQuery {
 
 /** The longest range one history request may ask for. */
 const MAX_RANGE_MS = 10 * 366 * 86_400_000;
-const METRIC = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
 /** A relative time's units (-30m, -12h, -7d, -2w). */
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
@@ -45,7 +44,7 @@ export function parseHistoryQuery(params: URLSearchParams, now: Date): Parsed<Hi
     const problem = nameProblem(what, value);
     if (problem) problems.push(`${what}: ${problem}`);
   }
-  if (metric !== undefined && !METRIC.test(metric)) problems.push('metric: must be a metric name (letters, digits, _)');
+  if (metric !== undefined && !METRIC_PATTERN.test(metric)) problems.push('metric: must be a metric name (letters, digits, _)');
   const to = parseInstant(params.get('to'), now, now);
   const from = parseInstant(params.get('from'), now, new Date(now.getTime() - 86_400_000));
   if (typeof to === 'string') problems.push(`to: ${to}`);

@@ -4,6 +4,7 @@ import {
   SensorReadError,
   SensorSetupError,
   type DriverContext,
+  roundPublished,
   type Readings,
   type SensorDriver,
   type SensorSpec,
@@ -55,7 +56,7 @@ export function createIioDriver(
         const text = await readAttribute(ctx.sysfsRoot, join(dir, attribute));
         const value = Number(text);
         if (!Number.isFinite(value)) throw new SensorReadError('io', `${attribute}: "${text}" is not a number`);
-        out[metric] = Math.round(value * factor * 1000) / 1000;
+        out[metric] = roundPublished(value * factor);
       }
       return out;
     },

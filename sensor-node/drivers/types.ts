@@ -3,6 +3,9 @@ import type { Range } from '../../shared/contract.js';
 
 export type Readings = Record<string, number>;
 
+/** The precision a node publishes a value at: three decimals, enough for any sensor it reads. */
+export const roundPublished = (value: number): number => Math.round(value * 1000) / 1000;
+
 /** Why a read failed; counted per kind in the sensor's diagnostics. */
 export const FAILURE_KINDS = ['timeout', 'checksum', 'io', 'range', 'spike'] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
