@@ -37,7 +37,11 @@ beforeAll(async () => {
     },
   });
   await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  mailer = await createMailTransport({ host: '127.0.0.1', port: (smtp.server.address() as AddressInfo).port, secure: false, user: '', password: '', from: 'pimonitor@house.test' }, 10_000);
+  const smtpPort = (smtp.server.address() as AddressInfo).port;
+  mailer = await createMailTransport(
+    { host: '127.0.0.1', port: smtpPort, secure: false, user: '', password: '', from: 'pimonitor@house.test' },
+    10_000,
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -52,15 +56,22 @@ beforeEach(async () => {
   await t.db.none('TRUNCATE report_runs');
 });
 
-const REPORT = { name: 'morning', title: 'Morning report', schedule: '0 7 * * *', timeZone: REPORT_TZ, period: 'yesterday', to: ['me@house.test'] };
+const REPORT = {
+  name: 'morning', title: 'Morning report', schedule: '0 7 * * *', timeZone: REPORT_TZ, period: 'yesterday',
+  to: ['me@house.test'],
+};
 function setup(extra: Record<string, unknown> = {}) {
-  const { config } = loadConfig({ env: { REPORTS: JSON.stringify([{ ...REPORT, ...extra }]), SMTP_HOST: '127.0.0.1' } });
+  const { config } = loadConfig({
+    env: { REPORTS: JSON.stringify([{ ...REPORT, ...extra }]), SMTP_HOST: '127.0.0.1' },
+  });
   const reports = reportsSetup(config);
   return { config, reports };
 }
 
 /** A scheduler on a virtual clock, delivering for real (build, render, SMTP). */
-async function scheduler(reports: ReportSpec[], config: ReturnType<typeof setup>['config'], clock: { now: number }, delivered: Date[] = []) {
+async function scheduler(
+  reports: ReportSpec[], config: ReturnType<typeof setup>['config'], clock: { now: number }, delivered: Date[] = [],
+) {
   const rasteriser = await loadRasteriser();
   const s = new ReportScheduler(t.db, {
     reports, maxAttempts: 3, now: () => clock.now, random: () => 1,
@@ -117,7 +128,8 @@ test('a scheduled report arrives with its subject, both parts, a chart per senso
   clock.now += 3_600_000;
   await again.step(new Date(clock.now));
   expect(mails).toHaveLength(1);
-  expect(await t.db.one('SELECT attempts, delivered_at IS NOT NULL AS delivered FROM report_runs')).toEqual({ attempts: 1, delivered: true });
+  expect(await t.db.one('SELECT attempts, delivered_at IS NOT NULL AS delivered FROM report_runs'))
+    .toEqual({ attempts: 1, delivered: true });
 }, 60_000);
 
 test('a refused send is retried with backoff, and given up after the last attempt', async () => {
@@ -130,12 +142,16 @@ test('a refused send is retried with backoff, and given up after the last attemp
   refuse = 1;
   clock.now = RUN_AT.getTime();
   const retryAt = await s.step(RUN_AT);
-  expect(failed).toEqual([{ report: 'morning', scheduledFor: RUN_AT, attempt: 1, error: expect.stringMatching(/mailbox busy/), retryAt: new Date(RUN_AT.getTime() + 60_000) }]);
+  expect(failed).toEqual([{
+    report: 'morning', scheduledFor: RUN_AT, attempt: 1, error: expect.stringMatching(/mailbox busy/),
+    retryAt: new Date(RUN_AT.getTime() + 60_000),
+  }]);
   expect(retryAt).toEqual(new Date(RUN_AT.getTime() + 60_000));
   clock.now = retryAt.getTime();
   await s.step(retryAt);
   expect(mails).toHaveLength(1);
-  expect(await t.db.one('SELECT attempts, delivered_at IS NOT NULL AS delivered, last_error FROM report_runs')).toEqual({ attempts: 2, delivered: true, last_error: null });
+  expect(await t.db.one('SELECT attempts, delivered_at IS NOT NULL AS delivered, last_error FROM report_runs'))
+    .toEqual({ attempts: 2, delivered: true, last_error: null });
 
   // Three refusals with three attempts allowed: given up, kept with its error.
   await t.db.none('TRUNCATE report_runs');
@@ -152,29 +168,45 @@ test('a refused send is retried with backoff, and given up after the last attemp
     at = await s2.step(at);
   }
   expect(failed.map((f) => [f.attempt, f.retryAt === null])).toEqual([[1, false], [2, false], [3, true]]);
-  expect(await t.db.one('SELECT attempts, gave_up_at IS NOT NULL AS gave_up, last_error FROM report_runs')).toEqual({ attempts: 3, gave_up: true, last_error: expect.stringMatching(/mailbox busy/) });
+  expect(await t.db.one('SELECT attempts, gave_up_at IS NOT NULL AS gave_up, last_error FROM report_runs'))
+    .toEqual({ attempts: 3, gave_up: true, last_error: expect.stringMatching(/mailbox busy/) });
   expect(mails).toHaveLength(0);
 }, 60_000);
 
-test('on a virtual clock across both changes of clocks, a 07:00 report runs once a day at 07:00 local; missed runs are sent once', async () => {
-  const { reports } = setup({ to: undefined, directory: '/tmp/unused' });
-  for (const [start, end, expected] of [
-    ['2026-03-27T12:00:00Z', '2026-03-31T12:00:00Z', ['2026-03-28T06:00:00.000Z', '2026-03-29T05:00:00.000Z', '2026-03-30T05:00:00.000Z', '2026-03-31T05:00:00.000Z']],
-    ['2026-10-23T12:00:00Z', '2026-10-27T12:00:00Z', ['2026-10-24T05:00:00.000Z', '2026-10-25T06:00:00.000Z', '2026-10-26T06:00:00.000Z', '2026-10-27T06:00:00.000Z']],
-  ] as const) {
-    await t.db.none('TRUNCATE report_runs');
+test(
+  'on a virtual clock across both changes of clocks, a 07:00 report runs once a day at 07:00 local; ' +
+    'missed runs are sent once',
+  async () => {
+    const { reports } = setup({ to: undefined, directory: '/tmp/unused' });
+    for (const [start, end, expected] of [
+      ['2026-03-27T12:00:00Z', '2026-03-31T12:00:00Z', [
+        '2026-03-28T06:00:00.000Z', '2026-03-29T05:00:00.000Z', '2026-03-30T05:00:00.000Z', '2026-03-31T05:00:00.000Z',
+      ]],
+      ['2026-10-23T12:00:00Z', '2026-10-27T12:00:00Z', [
+        '2026-10-24T05:00:00.000Z', '2026-10-25T06:00:00.000Z', '2026-10-26T06:00:00.000Z', '2026-10-27T06:00:00.000Z',
+      ]],
+    ] as const) {
+      await t.db.none('TRUNCATE report_runs');
+      const runs: string[] = [];
+      const clock = { now: new Date(start).getTime() };
+      const s = new ReportScheduler(t.db, {
+        reports, maxAttempts: 3, now: () => clock.now, timeZoneOf: () => REPORT_TZ,
+        deliver: async (_spec, at) => (runs.push(at.toISOString()), 'counted'),
+      });
+      // The clock jumps to each wake-up the scheduler asks for, as a timer would.
+      while (clock.now < new Date(end).getTime()) clock.now = (await s.step(new Date(clock.now))).getTime();
+      expect(runs).toEqual(expected);
+    }
+    // Down from Tuesday to Friday noon: Friday's run is sent once, the two before it are counted as missed.
     const runs: string[] = [];
-    const clock = { now: new Date(start).getTime() };
-    const s = new ReportScheduler(t.db, { reports, maxAttempts: 3, now: () => clock.now, timeZoneOf: () => REPORT_TZ, deliver: async (_spec, at) => (runs.push(at.toISOString()), 'counted') });
-    // The clock jumps to each wake-up the scheduler asks for, as a timer would.
-    while (clock.now < new Date(end).getTime()) clock.now = (await s.step(new Date(clock.now))).getTime();
-    expect(runs).toEqual(expected);
-  }
-  // Down from Tuesday to Friday noon: Friday's run is sent once, the two before it are counted as missed.
-  const runs: string[] = [];
-  const missed: number[] = [];
-  const s = new ReportScheduler(t.db, { reports, maxAttempts: 3, now: () => Date.parse('2026-10-30T11:00:00Z'), timeZoneOf: () => REPORT_TZ, deliver: async (_spec, at) => (runs.push(at.toISOString()), 'counted') });
-  s.on('missed', (m) => missed.push(m.missed));
-  await s.step(new Date('2026-10-30T11:00:00Z'));
-  expect([runs, missed]).toEqual([['2026-10-30T06:00:00.000Z'], [2]]);
-}, 60_000);
+    const missed: number[] = [];
+    const s = new ReportScheduler(t.db, {
+      reports, maxAttempts: 3, now: () => Date.parse('2026-10-30T11:00:00Z'), timeZoneOf: () => REPORT_TZ,
+      deliver: async (_spec, at) => (runs.push(at.toISOString()), 'counted'),
+    });
+    s.on('missed', (m) => missed.push(m.missed));
+    await s.step(new Date('2026-10-30T11:00:00Z'));
+    expect([runs, missed]).toEqual([['2026-10-30T06:00:00.000Z'], [2]]);
+  },
+  60_000,
+);
