@@ -7,22 +7,41 @@ const MIN = 60_000;
 
 test('routes parse with their defaults; every problem is named', () => {
   const ok = parseRoutes([
-    { name: 'phone', type: 'ntfy', url: 'https://ntfy.sh/my-house', severities: ['warning', 'critical'], quietHours: { from: '22:00', to: '07:00', timeZone: 'Europe/Berlin' } },
+    {
+      name: 'phone',
+      type: 'ntfy',
+      url: 'https://ntfy.sh/my-house',
+      severities: ['warning', 'critical'],
+      quietHours: { from: '22:00', to: '07:00', timeZone: 'Europe/Berlin' },
+    },
     { name: 'mail', type: 'email', to: 'me@example.com', sendResolved: false, repeatInterval: '12h', groupWait: '1m' },
     { name: 'ha', type: 'mqtt' },
   ]);
   expect(ok.ok).toBe(true);
   if (!ok.ok) return;
   expect(ok.value[0]).toEqual({
-    name: 'phone', type: 'ntfy', url: 'https://ntfy.sh/my-house', token: undefined, severities: ['warning', 'critical'], sendResolved: true,
-    repeatIntervalMs: 4 * 60 * MIN, groupWaitMs: 30_000, quietHours: { fromMinute: 22 * 60, toMinute: 7 * 60, timeZone: 'Europe/Berlin', except: ['critical'] },
+    name: 'phone', type: 'ntfy', url: 'https://ntfy.sh/my-house', token: undefined, severities: ['warning', 'critical'],
+    sendResolved: true,
+    repeatIntervalMs: 4 * 60 * MIN, groupWaitMs: 30_000,
+    quietHours: { fromMinute: 22 * 60, toMinute: 7 * 60, timeZone: 'Europe/Berlin', except: ['critical'] },
     temperatureUnit: 'C',
   });
-  expect(ok.value[1]).toMatchObject({ type: 'email', to: ['me@example.com'], sendResolved: false, repeatIntervalMs: 12 * 60 * MIN, groupWaitMs: MIN });
+  expect(ok.value[1]).toMatchObject({
+    type: 'email',
+    to: ['me@example.com'],
+    sendResolved: false,
+    repeatIntervalMs: 12 * 60 * MIN,
+    groupWaitMs: MIN,
+  });
 
   expect(parseRoutes([
     { name: 'hook', type: 'webhook', url: 'ftp://x', severities: ['loud'] },
-    { name: 'night', type: 'ntfy', url: 'https://ntfy.sh/x', quietHours: { from: '22:00', to: '7am', timeZone: 'Moon/Base' } },
+    {
+      name: 'night',
+      type: 'ntfy',
+      url: 'https://ntfy.sh/x',
+      quietHours: { from: '22:00', to: '7am', timeZone: 'Moon/Base' },
+    },
     { name: 'mail', type: 'email', to: ['not an address'], token: 'x' },
     { type: 'sms' },
   ])).toEqual({
@@ -39,30 +58,58 @@ test('routes parse with their defaults; every problem is named', () => {
   });
 });
 
-test('a route may give temperatures in °F and times in its own zone; its quiet hours follow that zone unless they name one', () => {
-  const ok = parseRoutes([
-    { name: 'us', type: 'webhook', url: 'https://x.example/hook', temperatureUnit: 'F', timeZone: 'America/New_York', quietHours: { from: '22:00', to: '07:00' } },
-    { name: 'own', type: 'mqtt', timeZone: 'America/New_York', quietHours: { from: '22:00', to: '07:00', timeZone: 'Europe/Berlin' } },
-    { name: 'plain', type: 'mqtt', quietHours: { from: '22:00', to: '07:00' } },
-  ]);
-  expect(ok.ok).toBe(true);
-  if (!ok.ok) return;
-  expect(ok.value.map((r) => [r.temperatureUnit, r.timeZone, r.quietHours?.timeZone])).toEqual([
-    ['F', 'America/New_York', 'America/New_York'], ['C', 'America/New_York', 'Europe/Berlin'], ['C', undefined, 'UTC'],
-  ]);
-  expect(readerOf(ok.value[0]!)).toEqual({ temperatureUnit: 'F', timeZone: 'America/New_York' });
-  expect(parseRoutes([{ name: 'bad', type: 'mqtt', temperatureUnit: 'K', timeZone: 'Moon/Base' }])).toEqual({
-    ok: false,
-    problems: [
-      'route 1 ("bad"): temperatureUnit: must be "C" or "F" (was "K")',
-      'route 1 ("bad"): timeZone: "Moon/Base" is not a time zone; use an IANA name such as Europe/Berlin',
-    ],
-  });
-});
+test(
+  'a route may give temperatures in °F and times in its own zone; its quiet hours follow that zone unless they ' +
+    'name one',
+  () => {
+    const ok = parseRoutes([
+      {
+        name: 'us',
+        type: 'webhook',
+        url: 'https://x.example/hook',
+        temperatureUnit: 'F',
+        timeZone: 'America/New_York',
+        quietHours: { from: '22:00', to: '07:00' },
+      },
+      {
+        name: 'own',
+        type: 'mqtt',
+        timeZone: 'America/New_York',
+        quietHours: { from: '22:00', to: '07:00', timeZone: 'Europe/Berlin' },
+      },
+      { name: 'plain', type: 'mqtt', quietHours: { from: '22:00', to: '07:00' } },
+    ]);
+    expect(ok.ok).toBe(true);
+    if (!ok.ok) return;
+    expect(ok.value.map((r) => [r.temperatureUnit, r.timeZone, r.quietHours?.timeZone])).toEqual([
+      ['F', 'America/New_York', 'America/New_York'],
+      ['C', 'America/New_York', 'Europe/Berlin'],
+      ['C', undefined, 'UTC'],
+    ]);
+    expect(readerOf(ok.value[0]!)).toEqual({ temperatureUnit: 'F', timeZone: 'America/New_York' });
+    expect(parseRoutes([{ name: 'bad', type: 'mqtt', temperatureUnit: 'K', timeZone: 'Moon/Base' }])).toEqual({
+      ok: false,
+      problems: [
+        'route 1 ("bad"): temperatureUnit: must be "C" or "F" (was "K")',
+        'route 1 ("bad"): timeZone: "Moon/Base" is not a time zone; use an IANA name such as Europe/Berlin',
+      ],
+    });
+  },
+);
 
 test('any configuration value gives routes or named problems (property)', () => {
-  const field = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom('email', 'ntfy', 'webhook', 'mqtt', 'https://x.y/z', '22:00', '07:00', ['critical'], 'F', 'C', 'Europe/Berlin', { from: '22:00', to: '07:00', timeZone: 'Europe/Berlin' }));
-  const route = fc.dictionary(fc.constantFrom('name', 'type', 'url', 'to', 'severities', 'sendResolved', 'repeatInterval', 'groupWait', 'quietHours', 'bearerToken', 'token', 'temperatureUnit', 'timeZone', 'constructor'), field);
+  const field = fc.oneof(
+    fc.jsonValue({ maxDepth: 2 }),
+    fc.constantFrom(
+      'email', 'ntfy', 'webhook', 'mqtt', 'https://x.y/z', '22:00', '07:00', ['critical'], 'F', 'C', 'Europe/Berlin',
+      { from: '22:00', to: '07:00', timeZone: 'Europe/Berlin' },
+    ),
+  );
+  const key = fc.constantFrom(
+    'name', 'type', 'url', 'to', 'severities', 'sendResolved', 'repeatInterval', 'groupWait', 'quietHours',
+    'bearerToken', 'token', 'temperatureUnit', 'timeZone', 'constructor',
+  );
+  const route = fc.dictionary(key, field);
   fc.assert(
     fc.property(fc.oneof(fc.array(route, { maxLength: 4 }), fc.jsonValue({ maxDepth: 2 })), (raw) => {
       const parsed = parseRoutes(raw);
@@ -88,12 +135,23 @@ test('quiet hours span midnight in their time zone, also the night clocks go bac
 });
 
 test('a notification waits for its group, quiet hours hold a warning and pass a critical, and routes filter', () => {
-  const route = { name: 'phone', type: 'ntfy', url: 'https://ntfy.sh/x', severities: ['warning', 'critical'], sendResolved: true, repeatIntervalMs: 0, groupWaitMs: 30_000, quietHours: night } as Route;
+  const route = {
+    name: 'phone',
+    type: 'ntfy',
+    url: 'https://ntfy.sh/x',
+    severities: ['warning', 'critical'],
+    sendResolved: true,
+    repeatIntervalMs: 0,
+    groupWaitMs: 30_000,
+    quietHours: night,
+  } as Route;
   const lateEvening = Date.UTC(2026, 10, 10, 22, 30);
-  expect(planNotification(route, { type: 'fired', severity: 'warning' }, lateEvening)).toBe(Date.UTC(2026, 10, 11, 6, 0));
+  expect(planNotification(route, { type: 'fired', severity: 'warning' }, lateEvening))
+    .toBe(Date.UTC(2026, 10, 11, 6, 0));
   expect(planNotification(route, { type: 'fired', severity: 'critical' }, lateEvening)).toBe(lateEvening + 30_000);
   expect(planNotification(route, { type: 'fired', severity: 'info' }, lateEvening)).toBeNull();
-  expect(planNotification({ ...route, sendResolved: false }, { type: 'resolved', severity: 'critical' }, lateEvening)).toBeNull();
+  const quietRoute = { ...route, sendResolved: false };
+  expect(planNotification(quietRoute, { type: 'resolved', severity: 'critical' }, lateEvening)).toBeNull();
   const noon = Date.UTC(2026, 10, 11, 11, 0);
   expect(planNotification(route, { type: 'resolved', severity: 'warning' }, noon)).toBe(noon + 30_000);
 });

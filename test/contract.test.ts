@@ -12,7 +12,9 @@ import {
 
 const receivedAt = new Date('2026-03-01T12:00:00Z');
 const parse = (payload: string | Buffer) =>
-  parseReading('kitchen', 'dht22', Buffer.isBuffer(payload) ? payload : Buffer.from(payload), receivedAt, DEFAULT_LIMITS);
+  parseReading(
+    'kitchen', 'dht22', Buffer.isBuffer(payload) ? payload : Buffer.from(payload), receivedAt, DEFAULT_LIMITS,
+  );
 
 describe('parseTopic', () => {
   test.each([
@@ -38,7 +40,10 @@ describe('parseTopic', () => {
   });
 
   test('builders and parser agree', () => {
-    expect(parseTopic(readingTopic('pi4', 'cpu'))).toEqual({ ok: true, topic: { kind: 'reading', device: 'pi4', sensor: 'cpu' } });
+    expect(parseTopic(readingTopic('pi4', 'cpu'))).toEqual({
+      ok: true,
+      topic: { kind: 'reading', device: 'pi4', sensor: 'cpu' },
+    });
     expect(parseTopic(statusTopic('pi4'))).toEqual({ ok: true, topic: { kind: 'status', device: 'pi4' } });
   });
 });
@@ -108,10 +113,26 @@ describe('parseReading', () => {
     ['ts impossible hour', '{"temperature": 1, "ts": "2026-02-01T24:30:00Z"}', 'is not a valid date'],
     ['ts in seconds', '{"temperature": 1, "ts": 1772366340}', 'looks like epoch seconds'],
     ['ts fractional', '{"temperature": 1, "ts": 1772366340000.5}', 'is not a whole number of epoch milliseconds'],
-    ['ts in 1970', '{"temperature": 1, "ts": "1970-01-01T00:00:05Z"}', 'is before 2000-01-01: the sender\'s clock is not set'],
-    ['ts an object', '{"temperature": 1, "ts": {}}', 'ts must be an ISO 8601 string or epoch milliseconds, not an object'],
-    ['ts in the future', '{"temperature": 1, "ts": "2026-03-01T12:06:00Z"}', 'ts 2026-03-01T12:06:00.000Z is 360 s in the future (limit 300 s)'],
-    ['too many metrics', JSON.stringify(Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`m${i}`, i]))), 'payload has 65 metrics, more than the limit of 64'],
+    [
+      'ts in 1970',
+      '{"temperature": 1, "ts": "1970-01-01T00:00:05Z"}',
+      'is before 2000-01-01: the sender\'s clock is not set',
+    ],
+    [
+      'ts an object',
+      '{"temperature": 1, "ts": {}}',
+      'ts must be an ISO 8601 string or epoch milliseconds, not an object',
+    ],
+    [
+      'ts in the future',
+      '{"temperature": 1, "ts": "2026-03-01T12:06:00Z"}',
+      'ts 2026-03-01T12:06:00.000Z is 360 s in the future (limit 300 s)',
+    ],
+    [
+      'too many metrics',
+      JSON.stringify(Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`m${i}`, i]))),
+      'payload has 65 metrics, more than the limit of 64',
+    ],
     ['oversize', `{"temperature": 1, "pad": "${'x'.repeat(20_000)}"}`, 'larger than the limit of 16384'],
   ])('%s is rejected', (_name, payload, reason) => {
     const result = parse(payload);
@@ -144,10 +165,18 @@ describe('parseStatus and parseTimestamp', () => {
   });
 
   test('an unknown status is rejected', () => {
-    expect(parseStatus(Buffer.from('sleeping'))).toEqual({ ok: false, code: 'status', reason: 'status payload "sleeping" is not one of online, offline' });
+    expect(parseStatus(Buffer.from('sleeping'))).toEqual({
+      ok: false,
+      code: 'status',
+      reason: 'status payload "sleeping" is not one of online, offline',
+    });
   });
 
   test('epoch milliseconds before 2000 are rejected', () => {
-    expect(parseTimestamp(5000)).toEqual({ ok: false, code: 'clock', reason: "ts 1970-01-01T00:00:05.000Z is before 2000-01-01: the sender's clock is not set" });
+    expect(parseTimestamp(5000)).toEqual({
+      ok: false,
+      code: 'clock',
+      reason: "ts 1970-01-01T00:00:05.000Z is before 2000-01-01: the sender's clock is not set",
+    });
   });
 });

@@ -50,7 +50,11 @@ test('times print in the zone asked for, with the offset', () => {
 });
 
 test('export options: every problem named at once', () => {
-  const r = parseExportOptions({ from: 'yesterday', every: '2m', format: 'xml', tz: 'Mars/Olympus', device: ',' }, NOW, 'UTC');
+  const r = parseExportOptions(
+    { from: 'yesterday', every: '2m', format: 'xml', tz: 'Mars/Olympus', device: ',' },
+    NOW,
+    'UTC',
+  );
   expect(r.ok).toBe(false);
   if (r.ok) return;
   expect(r.reason.split('\n')).toEqual([
@@ -60,17 +64,42 @@ test('export options: every problem named at once', () => {
     '--format "xml" is not one of csv, json, ndjson',
     '--device needs at least one name',
   ]);
-  expect(parseExportOptions({ from: '-1h', to: '-2h' }, NOW, 'UTC')).toEqual({ ok: false, reason: '--from (2026-11-25T11:00:00.000Z) must be before --to (2026-11-25T10:00:00.000Z)' });
+  expect(parseExportOptions({ from: '-1h', to: '-2h' }, NOW, 'UTC')).toEqual({
+    ok: false,
+    reason: '--from (2026-11-25T11:00:00.000Z) must be before --to (2026-11-25T10:00:00.000Z)',
+  });
   expect(parseExportOptions({ device: 'attic, cellar', every: '1h' }, NOW, 'UTC')).toEqual({
     ok: true,
-    value: { query: { from: new Date('2026-11-24T12:00:00Z'), to: NOW, every: '1h', devices: ['attic', 'cellar'], sensors: undefined, metrics: undefined }, format: 'csv', tz: 'UTC', out: undefined },
+    value: {
+      query: {
+        from: new Date('2026-11-24T12:00:00Z'),
+        to: NOW,
+        every: '1h',
+        devices: ['attic', 'cellar'],
+        sensors: undefined,
+        metrics: undefined,
+      },
+      format: 'csv',
+      tz: 'UTC',
+      out: undefined,
+    },
   });
 });
 
 test('any command-line text gives a plan or reasons, never an exception (property)', () => {
-  const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 30 }), fc.constantFrom('-0d', '-999999w', '9999-12-31', '2026-02-29', '2028-02-29T24:00', '+05:00', 'Z', 'UTC', 'Etc/GMT+14', ''));
+  const text = fc.oneof(
+    fc.string({ maxLength: 40 }),
+    fc.string({ unit: 'binary', maxLength: 30 }),
+    fc.constantFrom(
+      '-0d', '-999999w', '9999-12-31', '2026-02-29', '2028-02-29T24:00', '+05:00', 'Z', 'UTC', 'Etc/GMT+14', '',
+    ),
+  );
+  const options = fc.record(
+    { from: text, to: text, every: text, format: text, tz: text, device: text, out: text },
+    { requiredKeys: [] },
+  );
   fc.assert(
-    fc.property(fc.record({ from: text, to: text, every: text, format: text, tz: text, device: text, out: text }, { requiredKeys: [] }), (o) => {
+    fc.property(options, (o) => {
       const r = parseExportOptions(o, NOW, 'UTC');
       if (r.ok) {
         expect(r.value.query.from.getTime()).toBeLessThan(r.value.query.to.getTime());
@@ -84,9 +113,11 @@ test('any command-line text gives a plan or reasons, never an exception (propert
 });
 
 test('tables, sizes, ages and the progress line', () => {
-  expect(formatTable(['device', 'values'], [['attic', '1,234'], ['cellar-long', '5']])).toBe('device       values\nattic         1,234\ncellar-long       5');
+  expect(formatTable(['device', 'values'], [['attic', '1,234'], ['cellar-long', '5']]))
+    .toBe('device       values\nattic         1,234\ncellar-long       5');
   expect([formatBytes(999), formatBytes(1536), formatBytes(2.5e9)]).toEqual(['999 B', '1.5 kB', '2.5 GB']);
-  expect([formatAge(5_000), formatAge(3_700_000), formatAge(90_000_000), formatAge(-61_000)]).toEqual(['5 s', '1 h 1 min', '1 d 1 h', 'in 1 min']);
+  const ages = [formatAge(5_000), formatAge(3_700_000), formatAge(90_000_000), formatAge(-61_000)];
+  expect(ages).toEqual(['5 s', '1 h 1 min', '1 d 1 h', 'in 1 min']);
   expect(progressLine(0.5, 1234, 2000, 10)).toBe('[#####.....]  50%  1,234 rows  2 s');
   expect(progressLine(Number.NaN, 0, 0, 4)).toBe('[....]   0%  0 rows  0 s');
 });

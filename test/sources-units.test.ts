@@ -26,7 +26,8 @@ const metricsOf = (topic: string, payload: string, sources = ALL) => {
   return { source: d.source, metrics: d.readings.flatMap((r) => r.metrics) };
 };
 
-test.each(DOCUMENTED_PAYLOADS.map((p) => [p.firmware, p.topic, p] as const))('%s %s: every value has the unit of its quantity', (firmware, topic, p) => {
+const documented = DOCUMENTED_PAYLOADS.map((p) => [p.firmware, p.topic, p] as const);
+test.each(documented)('%s %s: every value has the unit of its quantity', (firmware, topic, p) => {
   const { source, metrics } = metricsOf(topic, p.payload);
   expect(source).toBe(firmware);
   const decoded = Object.fromEntries(metrics.map((m) => [m.metric, unitOf(m.metric)]));
@@ -34,19 +35,30 @@ test.each(DOCUMENTED_PAYLOADS.map((p) => [p.firmware, p.topic, p] as const))('%s
   expect(decoded).toEqual(p.units);
 });
 
-test('converted quantities are in the stored unit: a dew point sent in °F, a sea-level pressure in inHg, a Shelly\'s Wh', () => {
-  const f = DOCUMENTED_PAYLOADS.find((p) => p.payload.includes('"inHg"'))!;
-  const values = Object.fromEntries(metricsOf(f.topic, f.payload).metrics.map((m) => [m.metric, m.value]));
-  expect(values).toMatchObject({ temperature: 24.5, dew_point: 8.5, pressure: expect.closeTo(1007.1, 1), sea_pressure: expect.closeTo(1013.5, 1) });
-  const [fahrenheit] = sourcesOf([{ preset: 'esphome', temperatureUnit: 'F' }]);
-  expect(metricsOf('garage/sensor/garage_temperature/state', '50', [fahrenheit!]).metrics).toEqual([{ metric: 'temperature', value: 10 }]);
-  expect(unitOf('temperature')).toBe('°C');
-});
+test(
+  'converted quantities are in the stored unit: a dew point sent in °F, a sea-level pressure in inHg, a Shelly\'s Wh',
+  () => {
+    const f = DOCUMENTED_PAYLOADS.find((p) => p.payload.includes('"inHg"'))!;
+    const values = Object.fromEntries(metricsOf(f.topic, f.payload).metrics.map((m) => [m.metric, m.value]));
+    expect(values).toMatchObject({
+      temperature: 24.5,
+      dew_point: 8.5,
+      pressure: expect.closeTo(1007.1, 1),
+      sea_pressure: expect.closeTo(1013.5, 1),
+    });
+    const [fahrenheit] = sourcesOf([{ preset: 'esphome', temperatureUnit: 'F' }]);
+    expect(metricsOf('garage/sensor/garage_temperature/state', '50', [fahrenheit!]).metrics)
+      .toEqual([{ metric: 'temperature', value: 10 }]);
+    expect(unitOf('temperature')).toBe('°C');
+  },
+);
 
 test('the table is the only one: every unit used above is in it, and the dashboard has no copy', () => {
   const used = new Set(DOCUMENTED_PAYLOADS.flatMap((p) => Object.values(p.units)).filter((u) => u !== null));
   expect([...used].filter((u) => !Object.values(METRIC_UNITS).includes(u!))).toEqual([]);
   const ui = join(PACKAGE_ROOT, 'ui');
-  const copies = readdirSync(ui).filter((f) => f.endsWith('.ts')).filter((f) => /['"](°C|hPa|kWh|ppm)['"]/.test(readFileSync(join(ui, f), 'utf8')));
+  const copies = readdirSync(ui)
+    .filter((f) => f.endsWith('.ts'))
+    .filter((f) => /['"](°C|hPa|kWh|ppm)['"]/.test(readFileSync(join(ui, f), 'utf8')));
   expect(copies).toEqual([]);
 });
