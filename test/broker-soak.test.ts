@@ -47,12 +47,16 @@ async function loadAndKill(persistence: 'memory' | 'redis') {
   });
   await run.broker.waitFor('MQTT broker listening');
   const dataDir = mkdtempSync(join(tmpdir(), 'pimonitor-soak-'));
-  const startIngest = () => startIngestProcess({ databaseUrl: run.t!.url, mqttUrl: url, dataDir, readyTimeoutMs: 60_000 });
+  const startIngest = () =>
+    startIngestProcess({ databaseUrl: run.t!.url, mqttUrl: url, dataDir, readyTimeoutMs: 60_000 });
   run.ingest = await startIngest();
   const ingestLogs: string[] = [];
   const devicePrefix = `soak${persistence}`;
   let done = false;
-  const load = publishLoad({ url, publishers: 10, total: MESSAGES, ratePerSecond: MESSAGES / LOAD_SECONDS, devicePrefix, onConnected: (clients) => run.publishers.push(...clients) }).finally(() => (done = true));
+  const load = publishLoad({
+    url, publishers: 10, total: MESSAGES, ratePerSecond: MESSAGES / LOAD_SECONDS, devicePrefix,
+    onConnected: (clients) => run.publishers.push(...clients),
+  }).finally(() => (done = true));
   let kills = 0;
   let peakRss = 0;
   let slowestRestartMs = 0;
@@ -74,27 +78,48 @@ async function loadAndKill(persistence: 'memory' | 'redis') {
   const loadSeconds = (Date.now() - started) / 1000;
   expect(acked).toBe(MESSAGES);
   const counts = () =>
-    run.t!.db.one<{ rows: number; messages: number }>("SELECT count(*)::int AS rows, count(DISTINCT (device, ts))::int AS messages FROM readings WHERE device LIKE $1 || '%'", [devicePrefix]);
-  await eventually(`all ${MESSAGES} messages stored`, async () => ((await counts()).rows >= MESSAGES * ROWS_PER_MESSAGE ? true : undefined), 120_000).catch(async (err: Error) => {
+    run.t!.db.one<{ rows: number; messages: number }>(
+      'SELECT count(*)::int AS rows, count(DISTINCT (device, ts))::int AS messages '
+        + "FROM readings WHERE device LIKE $1 || '%'",
+      [devicePrefix],
+    );
+  const allStored = async () => ((await counts()).rows >= MESSAGES * ROWS_PER_MESSAGE ? true : undefined);
+  await eventually(`all ${MESSAGES} messages stored`, allStored, 120_000).catch(async (err: Error) => {
     if (process.env.SOAK_DEBUG_DIR) {
       const { writeFileSync } = await import('node:fs');
       writeFileSync(`${process.env.SOAK_DEBUG_DIR}/broker-${persistence}.log`, run.broker!.output());
-      writeFileSync(`${process.env.SOAK_DEBUG_DIR}/ingest-${persistence}.log`, [...ingestLogs, run.ingest!.output()].join('\n---\n'));
-      const missing = await run.t!.db.any("SELECT device, count(*)::int/4 AS n, min(ts) AS first, max(ts) AS last FROM readings WHERE device LIKE $1 || '%' GROUP BY device ORDER BY device", [devicePrefix]);
+      const ingestLog = [...ingestLogs, run.ingest!.output()].join('\n---\n');
+      writeFileSync(`${process.env.SOAK_DEBUG_DIR}/ingest-${persistence}.log`, ingestLog);
+      const missing = await run.t!.db.any(
+        'SELECT device, count(*)::int/4 AS n, min(ts) AS first, max(ts) AS last '
+          + "FROM readings WHERE device LIKE $1 || '%' GROUP BY device ORDER BY device",
+        [devicePrefix],
+      );
       writeFileSync(`${process.env.SOAK_DEBUG_DIR}/stored-${persistence}.json`, JSON.stringify(missing, null, 1));
     }
-    throw new Error(`${err.message}: have ${JSON.stringify(await counts())}; broker said:\n${run.broker!.output().slice(-3000)}`);
+    const brokerSaid = run.broker!.output().slice(-3000);
+    throw new Error(`${err.message}: have ${JSON.stringify(await counts())}; broker said:\n${brokerSaid}`);
   });
   expect(await counts()).toEqual({ rows: MESSAGES * ROWS_PER_MESSAGE, messages: MESSAGES });
   peakRss = Math.max(peakRss, rssMiB(run.broker.child.pid!));
   expect(run.broker.child.exitCode).toBeNull();
   expect(run.broker.output()).not.toMatch(/Maximum call stack|RangeError/);
-  console.log(`soak (${persistence}): ${MESSAGES} messages published in ${loadSeconds.toFixed(0)} s, all stored after ${((Date.now() - started) / 1000).toFixed(0)} s, ingest killed ${kills} times, broker peak RSS ${peakRss.toFixed(0)} MiB, slowest ingest restart ${slowestRestartMs} ms, 0 lost, 0 doubled`);
+  const storedSeconds = ((Date.now() - started) / 1000).toFixed(0);
+  console.log(
+    `soak (${persistence}): ${MESSAGES} messages published in ${loadSeconds.toFixed(0)} s, `
+    + `all stored after ${storedSeconds} s, `
+    + `ingest killed ${kills} times, broker peak RSS ${peakRss.toFixed(0)} MiB, `
+    + `slowest ingest restart ${slowestRestartMs} ms, 0 lost, 0 doubled`,
+  );
   // With Redis, a reconnect sometimes waits about 30 s for its CONNACK (MQTT.js's connect timeout, then
   // a second try; not understood yet), which leaves time for fewer kills.
   expect(kills).toBeGreaterThan(persistence === 'redis' ? 0 : 2);
   expect(peakRss).toBeLessThan(400);
 }
 
-test('in-memory broker: ten QoS 1 publishers, ingest killed -9 and restarted every second or two', () => loadAndKill('memory'), 300_000);
+test(
+  'in-memory broker: ten QoS 1 publishers, ingest killed -9 and restarted every second or two',
+  () => loadAndKill('memory'),
+  300_000,
+);
 redisTest('Redis-backed broker: the same', () => loadAndKill('redis'), 300_000);
