@@ -11,7 +11,11 @@ const enginePass = process.env.PIMONITOR_TEST_PASS === 'pglite';
 const independent = enginePass
   ? readdirSync('test').filter((f) => f.endsWith('.test.ts') && isEngineIndependent(`test/${f}`))
   : [];
-if (enginePass) console.log(`PGlite pass: ${independent.length} engine-independent test files ran in the PostgreSQL pass and are not repeated`);
+if (enginePass) {
+  console.log(
+    `PGlite pass: ${independent.length} engine-independent test files ran in the PostgreSQL pass and are not repeated`,
+  );
+}
 
 /** @type {import('jest').Config} */
 export default {

@@ -11,9 +11,10 @@ type Load = (o: { config?: string }) => LoadedConfig;
 
 /** What one retention item removes, in a line. Pure. */
 export function describeRetentionItem(item: RetentionItem): string {
+  const rows = `${formatCount(item.rows)} rows`;
   return item.kind === 'partition'
-    ? `drop ${item.name} (${item.table}, ${day(item.from)} to ${day(item.to)}): ${formatCount(item.rows)} rows, ${formatBytes(item.bytes)}`
-    : `delete from ${item.table} before ${item.before.toISOString()}: ${formatCount(item.rows)} rows, about ${formatBytes(item.bytes)}`;
+    ? `drop ${item.name} (${item.table}, ${day(item.from)} to ${day(item.to)}): ${rows}, ${formatBytes(item.bytes)}`
+    : `delete from ${item.table} before ${item.before.toISOString()}: ${rows}, about ${formatBytes(item.bytes)}`;
 }
 
 /** `pimonitor db` (disk use, rollups) and `pimonitor retention`. */
@@ -24,60 +25,80 @@ export function addStorageCommands(program: Command, load: Load): void {
     .description('disk use of each table, bytes per stored value, retention settings and the rollup backlog')
     .addOption(configOption())
     .option('--json', 'print JSON instead of a table')
-    .action(async (o: { config?: string; json?: boolean }) => {
-      const { config } = load(o);
+    .action(async (options: { config?: string; json?: boolean }) => {
+      const { config } = load(options);
       const { diskUsage, PER_VALUE_FROM } = await import('../storage/usage.js');
       const usage = await withMigratedDatabase(config, 'pimonitor-db', diskUsage);
-      if (o.json) return console.log(JSON.stringify({ ...usage, retention: config.storage }, null, 2));
-      console.log(formatTable(['table', 'rows', 'size', 'partitions'],
-        usage.tables.map((t) => [t.table, `${t.estimated ? '≈' : ''}${formatCount(t.rows)}`, formatBytes(t.bytes), t.partitions ? String(t.partitions) : '-'])));
+      if (options.json) return console.log(JSON.stringify({ ...usage, retention: config.storage }, null, 2));
+      const tableRows = usage.tables.map((table) => [
+        table.table,
+        `${table.estimated ? '≈' : ''}${formatCount(table.rows)}`,
+        formatBytes(table.bytes),
+        table.partitions ? String(table.partitions) : '-',
+      ]);
+      console.log(formatTable(['table', 'rows', 'size', 'partitions'], tableRows));
       const keep = (days: number) => (days > 0 ? `${days} days` : 'forever');
       const archived = usage.archivedBytesPerValue === null
         ? `- (${formatCount(usage.archivedValues)} values archived; said from ${formatCount(PER_VALUE_FROM)} on)`
         : `${usage.archivedBytesPerValue.toFixed(1)} bytes (with index and TOAST; `
           + `${formatCount(usage.archivedValues)} values)`;
-      const s = config.storage;
+      const storage = config.storage;
+      const perRaw = usage.rawBytesPerValue === null
+        ? `- (said from ${formatCount(PER_VALUE_FROM)} readings on; a new database's pages are made for many)`
+        : `${usage.rawBytesPerValue.toFixed(1)} bytes (with indexes)`;
+      const archivedAfter = storage.archiveAfterDays > 0
+        ? `${storage.archiveAfterDays} days after a month ends`
+        : 'never (ARCHIVE_AFTER_DAYS=0)';
+      const kept = `readings ${keep(storage.retentionRawDays)}, 5m ${keep(storage.retention5mDays)}, `
+        + `1h ${keep(storage.retention1hDays)}, 1d ${keep(storage.retention1dDays)}, `
+        + `rejected ${keep(storage.retentionRejectedDays)}`;
       console.log(`
 database         ${formatBytes(usage.databaseBytes)}
-per raw value    ${usage.rawBytesPerValue === null ? `- (said from ${formatCount(PER_VALUE_FROM)} readings on; a new database's pages are made for many)` : `${usage.rawBytesPerValue.toFixed(1)} bytes (with indexes)`}
+per raw value    ${perRaw}
 per archived     ${archived}
 oldest raw       ${usage.oldestRaw?.toISOString() ?? '-'}
 rollup backlog   ${formatCount(usage.rollupBacklog)} 5-minute buckets
-archived after   ${s.archiveAfterDays > 0 ? `${s.archiveAfterDays} days after a month ends` : 'never (ARCHIVE_AFTER_DAYS=0)'}
-kept             readings ${keep(s.retentionRawDays)}, 5m ${keep(s.retention5mDays)}, 1h ${keep(s.retention1hDays)}, 1d ${keep(s.retention1dDays)}, rejected ${keep(s.retentionRejectedDays)}`);
+archived after   ${archivedAfter}
+kept             ${kept}`);
     });
 
   db.command('rollup')
-    .description('roll up every reading not yet in the rollup tables now, buckets still filling too (the ingest worker rolls each 5-minute bucket up a minute after it ends)')
+    .description('roll up every reading not yet in the rollup tables now, buckets still filling too '
+      + '(the ingest worker rolls each 5-minute bucket up a minute after it ends)')
     .addOption(configOption())
     .option('--rebuild', 'recompute every rollup from the raw readings kept')
-    .action(async (o: { config?: string; rebuild?: boolean }) => {
+    .action(async (options: { config?: string; rebuild?: boolean }) => {
       const { markAllForRollup, rollUp } = await import('../storage/rollup.js');
       const bar = progressBar();
-      const done = await withMigratedDatabase(load(o).config, 'pimonitor-rollup', async (conn) => {
-        if (o.rebuild) console.error(`marked ${formatCount(await markAllForRollup(conn))} buckets to recompute`);
-        return rollUp(conn, { allOpen: true, onProgress: (p) => bar.update(p.done / p.total, p.done) });
+      const done = await withMigratedDatabase(load(options).config, 'pimonitor-rollup', async (conn) => {
+        if (options.rebuild) console.error(`marked ${formatCount(await markAllForRollup(conn))} buckets to recompute`);
+        return rollUp(conn, { allOpen: true, onProgress: (step) => bar.update(step.done / step.total, step.done) });
       });
       bar.done(done);
       console.log(`rolled up ${formatCount(done)} 5-minute buckets`);
     });
 
   db.command('compact')
-    .description('rewrite the raw readings and 5-minute rollups of months past in key order, so a series reads from few pages (the ingest worker does it COMPACT_AFTER_DAYS after a month ends)')
+    .description('rewrite the raw readings and 5-minute rollups of months past in key order, so a series '
+      + 'reads from few pages (the ingest worker does it COMPACT_AFTER_DAYS after a month ends)')
     .addOption(configOption())
-    .action(async (o: { config?: string }) => {
+    .action(async (options: { config?: string }) => {
       const { compactPartitions } = await import('../storage/compact.js');
       const now = new Date();
-      const { config } = load(o);
+      const { config } = load(options);
       const results = await withMigratedDatabase(config, 'pimonitor-compact', (conn) =>
         compactPartitions(conn, {
           olderThan: now,
           archiving: config.storage.archiveAfterDays > 0,
-          onPartition: (p) => console.error(`compacting ${p.name} (${formatBytes(p.bytes)})…`),
+          onPartition: (partition) => console.error(`compacting ${partition.name} (${formatBytes(partition.bytes)})…`),
         }));
-      if (results.length === 0) return console.log('nothing to compact: every month that has ended is compacted already.');
-      for (const r of results) console.log(`${r.name}: ${formatBytes(r.bytesBefore)} → ${formatBytes(r.bytesAfter)}`);
-      const saved = results.reduce((n, r) => n + r.bytesBefore - r.bytesAfter, 0);
+      if (results.length === 0) {
+        return console.log('nothing to compact: every month that has ended is compacted already.');
+      }
+      for (const result of results) {
+        console.log(`${result.name}: ${formatBytes(result.bytesBefore)} → ${formatBytes(result.bytesAfter)}`);
+      }
+      const saved = results.reduce((sum, result) => sum + result.bytesBefore - result.bytesAfter, 0);
       console.log(`freed ${formatBytes(saved)}`);
     });
 
@@ -85,24 +106,26 @@ kept             readings ${keep(s.retentionRawDays)}, 5m ${keep(s.retention5mDa
 
   program
     .command('retention')
-    .description('remove data older than each tier keeps (RETENTION_*_DAYS): whole monthly partitions, old rows in small steps')
+    .description('remove data older than each tier keeps (RETENTION_*_DAYS): whole monthly partitions, '
+      + 'old rows in small steps')
     .addOption(configOption())
     .option('--dry-run', 'only list what would be removed and the space it frees')
-    .action(async (o: { config?: string; dryRun?: boolean }) => {
-      const { config } = load(o);
+    .action(async (options: { config?: string; dryRun?: boolean }) => {
+      const { config } = load(options);
       const { applyRetention, planRetention, retentionPolicyOf } = await import('../storage/retention.js');
       const { applyStorageSettings, storageSettingsOf } = await import('../storage/settings.js');
       await withMigratedDatabase(config, 'pimonitor-retention', async (conn) => {
         await applyStorageSettings(conn, storageSettingsOf(config));
         const plan = await planRetention(conn, retentionPolicyOf(config.storage), new Date());
-        const bytes = plan.reduce((n, i) => n + i.bytes, 0);
+        const bytes = plan.reduce((sum, item) => sum + item.bytes, 0);
         if (plan.length === 0) return console.log('nothing to remove: everything is within its retention.');
-        if (o.dryRun) {
+        if (options.dryRun) {
           for (const item of plan) console.log(`would ${describeRetentionItem(item)}`);
           console.log(`would free about ${formatBytes(bytes)} (dry run: nothing removed)`);
           return;
         }
-        await applyRetention(conn, plan, (item) => console.log(describeRetentionItem(item).replace(/^drop/, 'dropped').replace(/^delete/, 'deleted')));
+        const pastTense = (line: string) => line.replace(/^drop/, 'dropped').replace(/^delete/, 'deleted');
+        await applyRetention(conn, plan, (item) => console.log(pastTense(describeRetentionItem(item))));
         console.log(`freed about ${formatBytes(bytes)}`);
       });
     });

@@ -34,40 +34,61 @@ function monthStart(instant: number, tz: string, months = 0): number {
 /** The period a report of `kind` run at `runAt` covers: whole local days, weeks (Monday first) or months. */
 export function periodOf(kind: PeriodKind, runAt: Date, tz: string): Period {
   const t = runAt.getTime();
-  const fmt = (ms: number, o: Intl.DateTimeFormatOptions) => new Intl.DateTimeFormat('en-GB', { timeZone: tz, ...o }).format(ms);
+  const fmt = (ms: number, options: Intl.DateTimeFormatOptions) =>
+    new Intl.DateTimeFormat('en-GB', { timeZone: tz, ...options }).format(ms);
   switch (kind) {
     case 'last 24h': {
       const to = Math.floor(t / FIVE_MIN) * FIVE_MIN;
-      return make(to - DAY, to, to - 2 * DAY, to - DAY, `24 hours to ${fmt(to, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hour12: false })}`, 'the 24 hours before');
+      const end = fmt(to, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hour12: false });
+      return make(to - DAY, to, to - 2 * DAY, to - DAY, `24 hours to ${end}`, 'the 24 hours before');
     }
     case 'yesterday': {
       const to = midnight(t, tz);
       const from = midnight(t, tz, -1);
-      return make(from, to, midnight(t, tz, -2), from, fmt(from, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }), 'the day before');
+      const day = fmt(from, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+      return make(from, to, midnight(t, tz, -2), from, day, 'the day before');
     }
     case 'last 7 days':
     case 'last 30 days': {
       const days = kind === 'last 7 days' ? 7 : 30;
       const to = midnight(t, tz);
       const from = midnight(t, tz, -days);
-      return make(from, to, midnight(t, tz, -2 * days), from, `${fmt(from, { day: 'numeric', month: 'short' })} to ${fmt(to - 1, { day: 'numeric', month: 'short', year: 'numeric' })}`, `the ${days} days before`);
+      const span = `${fmt(from, { day: 'numeric', month: 'short' })} to `
+        + fmt(to - 1, { day: 'numeric', month: 'short', year: 'numeric' });
+      return make(from, to, midnight(t, tz, -2 * days), from, span, `the ${days} days before`);
     }
     case 'last week': {
       const weekday = (new Date(wallClockOf(t, tz)).getUTCDay() + 6) % 7; // Monday 0
       const to = midnight(t, tz, -weekday);
       const from = midnight(t, tz, -weekday - 7);
-      return make(from, to, midnight(t, tz, -weekday - 14), from, `week of ${fmt(from, { day: 'numeric', month: 'long', year: 'numeric' })}`, 'the week before');
+      const week = `week of ${fmt(from, { day: 'numeric', month: 'long', year: 'numeric' })}`;
+      return make(from, to, midnight(t, tz, -weekday - 14), from, week, 'the week before');
     }
     case 'last month': {
       const to = monthStart(t, tz);
       const from = monthStart(t, tz, -1);
-      return make(from, to, monthStart(t, tz, -2), from, fmt(from, { month: 'long', year: 'numeric' }), 'the month before');
+      const month = fmt(from, { month: 'long', year: 'numeric' });
+      return make(from, to, monthStart(t, tz, -2), from, month, 'the month before');
     }
   }
 }
 
-function make(from: number, to: number, previousFrom: number, previousTo: number, label: string, previousName: string): Period {
-  return { from: new Date(from), to: new Date(to), previousFrom: new Date(previousFrom), previousTo: new Date(previousTo), label, previousName };
+function make(
+  from: number,
+  to: number,
+  previousFrom: number,
+  previousTo: number,
+  label: string,
+  previousName: string,
+): Period {
+  return {
+    from: new Date(from),
+    to: new Date(to),
+    previousFrom: new Date(previousFrom),
+    previousTo: new Date(previousTo),
+    label,
+    previousName,
+  };
 }
 
 /**
@@ -89,17 +110,23 @@ export function nextRunAfter(schedule: string, tz: string, after: Date): Date | 
  * since it (runs missed while the scheduler was down collapse into that one, and `missed` counts the
  * others), or none. With no run recorded, nothing is due: a new report waits for its first time.
  */
-export function dueRun(schedule: string, tz: string, lastScheduled: Date | null, now: Date): { scheduledFor: Date; missed: number } | null {
+export function dueRun(
+  schedule: string,
+  tz: string,
+  lastScheduled: Date | null,
+  now: Date,
+): { scheduledFor: Date; missed: number } | null {
   if (!lastScheduled) return null;
+  const after = (instant: Date) => nextRunAfter(schedule, tz, instant);
   let due: Date | null = null;
   let missed = -1;
-  for (let next = nextRunAfter(schedule, tz, lastScheduled); next && next <= now; next = nextRunAfter(schedule, tz, next)) {
+  for (let next = after(lastScheduled); next && next <= now; next = after(next)) {
     due = next;
     // A minutely schedule down for a month would loop for long; its missed runs are not worth counting.
     if (++missed > 1000) {
       missed = 1000;
       let latest = due;
-      for (let n = nextRunAfter(schedule, tz, new Date(now.getTime() - DAY)); n && n <= now; n = nextRunAfter(schedule, tz, n)) latest = n;
+      for (let run = after(new Date(now.getTime() - DAY)); run && run <= now; run = after(run)) latest = run;
       due = latest;
       break;
     }

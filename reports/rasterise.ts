@@ -32,7 +32,10 @@ async function loadNative(): Promise<Rasteriser> {
   const { Resvg } = await import('@resvg/resvg-js');
   return {
     kind: 'native',
-    png: (svg, scale) => new Resvg(svg, { font: { fontFiles: FONT_FILES, loadSystemFonts: false, defaultFontFamily: CHART_FONT }, fitTo: { mode: 'zoom', value: scale } }).render().asPng(),
+    png: (svg, scale) => {
+      const font = { fontFiles: FONT_FILES, loadSystemFonts: false, defaultFontFamily: CHART_FONT };
+      return new Resvg(svg, { font, fitTo: { mode: 'zoom', value: scale } }).render().asPng();
+    },
   };
 }
 
@@ -40,12 +43,14 @@ let wasmReady: Promise<void> | undefined;
 async function loadWasm(): Promise<Rasteriser> {
   const wasm = await import('@resvg/resvg-wasm');
   // initWasm may run once per process; a second call throws.
-  await (wasmReady ??= readFile(require.resolve('@resvg/resvg-wasm/index_bg.wasm')).then((bytes) => wasm.initWasm(bytes)));
+  const wasmFile = require.resolve('@resvg/resvg-wasm/index_bg.wasm');
+  await (wasmReady ??= readFile(wasmFile).then((bytes) => wasm.initWasm(bytes)));
   const fontBuffers = await Promise.all(FONT_FILES.map((f) => readFile(f)));
   return {
     kind: 'wasm',
     png: (svg, scale) => {
-      const resvg = new wasm.Resvg(svg, { font: { fontBuffers, loadSystemFonts: false, defaultFontFamily: CHART_FONT }, fitTo: { mode: 'zoom', value: scale } });
+      const font = { fontBuffers, loadSystemFonts: false, defaultFontFamily: CHART_FONT };
+      const resvg = new wasm.Resvg(svg, { font, fitTo: { mode: 'zoom', value: scale } });
       // WebAssembly memory is not garbage-collected: both objects are freed by hand.
       const image = resvg.render();
       try {

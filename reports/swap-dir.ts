@@ -36,7 +36,12 @@ export interface SwapFs {
 }
 
 /** Replaces `dir` by what `fill` writes into the directory it is given; the old one stays if anything fails. */
-export async function replaceDirectory(dir: string, fill: (build: string) => Promise<void>, now: () => number = Date.now, io: SwapFs = fs): Promise<void> {
+export async function replaceDirectory(
+  dir: string,
+  fill: (build: string) => Promise<void>,
+  now: () => number = Date.now,
+  io: SwapFs = fs,
+): Promise<void> {
   const parent = dirname(dir);
   const name = basename(dir);
   const build = `.${name}.${newId()}`;
@@ -60,7 +65,9 @@ export async function replaceDirectory(dir: string, fill: (build: string) => Pro
       // The build being replaced is touched first: another writer's sweep, running at the instant it is
       // no longer linked, must find it recent, not as old as it was written, and leave it to its readers.
       const previous = await readlink(dir).catch(() => undefined);
-      if (previous !== undefined && ENTRY.test(previous)) await utimes(join(parent, previous), now() / 1000, now() / 1000).catch(() => {});
+      if (previous !== undefined && ENTRY.test(previous)) {
+        await utimes(join(parent, previous), now() / 1000, now() / 1000).catch(() => {});
+      }
       await (io.rename ?? rename)(link, dir).catch(async (err: NodeJS.ErrnoException) => {
         if (err.code !== 'EISDIR') throw err;
         // A plain directory (a report from before links): moved aside once (touched first, as above),
@@ -98,13 +105,18 @@ async function renameInto(parent: string, name: string, build: string, now: numb
   if (moved) await utimes(aside, now / 1000, now / 1000).catch(() => {});
 }
 
-/** Removes builds, partial builds and links of `parent` that nothing points to and are older than SUPERSEDED_KEPT_MS. */
+/**
+ * Removes builds, partial builds and links of `parent` that nothing points to and are older than
+ * SUPERSEDED_KEPT_MS.
+ */
 async function sweep(parent: string, now: number): Promise<void> {
   for (const entry of await readdir(parent)) {
     const match = ENTRY.exec(entry);
     if (!match) continue;
     if (!match[3] && (await readlink(join(parent, match[1]!)).catch(() => undefined)) === entry) continue;
     const stat = await lstat(join(parent, entry)).catch(() => undefined);
-    if (stat && now - stat.mtimeMs > SUPERSEDED_KEPT_MS) await rm(join(parent, entry), { recursive: true, force: true });
+    if (stat && now - stat.mtimeMs > SUPERSEDED_KEPT_MS) {
+      await rm(join(parent, entry), { recursive: true, force: true });
+    }
   }
 }

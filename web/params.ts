@@ -44,7 +44,9 @@ export function parseHistoryQuery(params: URLSearchParams, now: Date): Parsed<Hi
     const problem = nameProblem(what, value);
     if (problem) problems.push(`${what}: ${problem}`);
   }
-  if (metric !== undefined && !METRIC_PATTERN.test(metric)) problems.push('metric: must be a metric name (letters, digits, _)');
+  if (metric !== undefined && !METRIC_PATTERN.test(metric)) {
+    problems.push('metric: must be a metric name (letters, digits, _)');
+  }
   const to = parseInstant(params.get('to'), now, now);
   const from = parseInstant(params.get('from'), now, new Date(now.getTime() - 86_400_000));
   if (typeof to === 'string') problems.push(`to: ${to}`);
