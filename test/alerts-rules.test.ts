@@ -2,14 +2,19 @@
 import fc from 'fast-check';
 import { formatDuration, parseDuration } from '../shared/duration.js';
 import { parseRules, selects, type ThresholdRule } from '../alerts/rules.js';
-import { dueAt, observeSilence, observeValue, tick, type AlertEvent, type AlertState, type Step } from '../alerts/transitions.js';
+import {
+  dueAt, observeSilence, observeValue, tick, type AlertEvent, type AlertState, type Step,
+} from '../alerts/transitions.js';
 import { FUZZ_SEED, fuzzRuns } from './support/hostile.js';
 
 const MIN = 60_000;
 
 test('a complete rule set parses, with defaults filled in', () => {
   const parsed = parseRules([
-    { name: 'attic-hot', type: 'threshold', select: 'attic/+/temperature', above: 30, clear: 29, for: '5m', keepFiringFor: '2m', severity: 'critical', labels: { room: 'attic' } },
+    {
+      name: 'attic-hot', type: 'threshold', select: 'attic/+/temperature', above: 30, clear: 29, for: '5m',
+      keepFiringFor: '2m', severity: 'critical', labels: { room: 'attic' },
+    },
     { name: 'quiet', type: 'stale', select: '+/+/temperature', after: '15m' },
     { name: 'node-down', type: 'offline', select: '+', for: 120000 },
     { name: 'failing', type: 'sensorHealth', select: '+/#', maxFailureRate: 0.5, noSuccessFor: '1h30m' },
@@ -17,13 +22,15 @@ test('a complete rule set parses, with defaults filled in', () => {
   expect(parsed.ok).toBe(true);
   if (!parsed.ok) return;
   expect(parsed.value[0]).toEqual({
-    name: 'attic-hot', type: 'threshold', select: ['attic', '+', 'temperature'], severity: 'critical', labels: { room: 'attic' },
+    name: 'attic-hot', type: 'threshold', select: ['attic', '+', 'temperature'], severity: 'critical',
+    labels: { room: 'attic' },
     message: '{{device}}/{{sensor}} {{metric}} {{value}}{{unit}} {{condition}} {{threshold}}{{unit}} for {{for}}',
     start: { hi: 30 }, clear: { hi: 29 }, forMs: 5 * MIN, keepFiringForMs: 2 * MIN,
   });
   expect(parsed.value[1]).toMatchObject({ type: 'stale', afterMs: 15 * MIN, graceMs: 15 * MIN, severity: 'warning' });
   expect(parsed.value[2]).toMatchObject({ type: 'offline', select: ['+'], forMs: 2 * MIN });
-  expect(parsed.value[3]).toMatchObject({ type: 'sensorHealth', select: ['+', '#'], maxFailureRate: 0.5, noSuccessForMs: 90 * MIN });
+  expect(parsed.value[3])
+    .toMatchObject({ type: 'sensorHealth', select: ['+', '#'], maxFailureRate: 0.5, noSuccessForMs: 90 * MIN });
 });
 
 test('every problem of every rule is named at once', () => {
@@ -37,29 +44,44 @@ test('every problem of every rule is named at once', () => {
   expect(parsed).toEqual({
     ok: false,
     problems: [
-      'rule 1 ("hot"): select: must be device/sensor/metric, each a name or + (any), # last for the rest (was "attic/temperature")',
+      'rule 1 ("hot"): select: must be device/sensor/metric, each a name or + (any), # last for the rest ' +
+        '(was "attic/temperature")',
       'rule 1 ("hot"): severity: must be one of info, warning, critical',
       'rule 1 ("hot"): needs exactly one of above, below or outside (has above, below)',
       'rule 2 ("hot"): clear: must be a number at or below above (30)',
       'rule 2 ("hot"): for: "5 minutes" is not a duration; use 30s, 5m, 1h30m or milliseconds',
-      'rule 3 ("x y"): colour: not a setting of a stale rule (it has name, type, select, severity, labels, message, routes, after, grace)',
+      'rule 3 ("x y"): colour: not a setting of a stale rule ' +
+        '(it has name, type, select, severity, labels, message, routes, after, grace)',
       'rule 3 ("x y"): name: must be 1 to 64 letters, digits, - or _ (it is part of MQTT topics)',
-      'rule 3 ("x y"): message: {{reading}} is not one of {{device}}, {{sensor}}, {{metric}}, {{value}}, {{unit}}, {{condition}}, {{threshold}}, {{for}}, {{rule}}, {{severity}}',
+      'rule 3 ("x y"): message: {{reading}} is not one of {{device}}, {{sensor}}, {{metric}}, {{value}}, {{unit}}, ' +
+        '{{condition}}, {{threshold}}, {{for}}, {{rule}}, {{severity}}',
       'rule 3 ("x y"): after: required: how long without a reading, such as 15m',
       'rule 4: type: must be one of threshold, stale, offline, sensorHealth (was "heartbeat")',
       'rule 5: must be an object with name, type and select',
     ],
   });
-  expect(parseRules([{ name: 'a', type: 'offline', select: '+' }, { name: 'a', type: 'offline', select: '+' }])).toEqual({
+  const twice = [{ name: 'a', type: 'offline', select: '+' }, { name: 'a', type: 'offline', select: '+' }];
+  expect(parseRules(twice)).toEqual({
     ok: false, problems: ['rule 2 ("a"): name: another rule is called a; names must be unique'],
   });
 });
 
 test('any configuration value gives rules or named problems, never an exception (property)', () => {
-  const field = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom('5m', '+/+/+', '#', 'threshold', 'stale', 'offline', 'sensorHealth', [1, 2], [2, 1], 1e308, -0));
-  const rule = fc.dictionary(fc.constantFrom('name', 'type', 'select', 'above', 'below', 'outside', 'clear', 'for', 'keepFiringFor', 'after', 'grace', 'severity', 'labels', 'message', 'maxFailureRate', 'noSuccessFor', '__proto__'), field);
+  const field = fc.oneof(
+    fc.jsonValue({ maxDepth: 2 }),
+    fc.constantFrom('5m', '+/+/+', '#', 'threshold', 'stale', 'offline', 'sensorHealth', [1, 2], [2, 1], 1e308, -0),
+  );
+  const key = fc.constantFrom(
+    'name', 'type', 'select', 'above', 'below', 'outside', 'clear', 'for', 'keepFiringFor', 'after', 'grace',
+    'severity', 'labels', 'message', 'maxFailureRate', 'noSuccessFor', '__proto__',
+  );
+  const rule = fc.dictionary(key, field);
+  const raws = fc.oneof(
+    fc.array(fc.oneof(rule, fc.jsonValue({ maxDepth: 2 })), { maxLength: 5 }),
+    fc.jsonValue({ maxDepth: 3 }),
+  );
   fc.assert(
-    fc.property(fc.oneof(fc.array(fc.oneof(rule, fc.jsonValue({ maxDepth: 2 })), { maxLength: 5 }), fc.jsonValue({ maxDepth: 3 })), (raw) => {
+    fc.property(raws, (raw) => {
       const parsed = parseRules(raw);
       if (!parsed.ok) for (const p of parsed.problems) expect(p).toMatch(/^(rule \d+( \(.*\))?: |alerts\.rules: )./s);
     }),
@@ -81,11 +103,16 @@ test('durations', () => {
   ]);
   expect(parseDuration('400d')).toEqual({ ok: false, reason: '400d is longer than 366 days' });
   expect(parseDuration(-1).ok).toBe(false);
-  expect([formatDuration(45_000), formatDuration(5 * MIN), formatDuration(90 * MIN), formatDuration(26 * 60 * MIN)]).toEqual(['45 s', '5 min', '1 h 30 min', '1 d 2 h']);
+  const formatted = [
+    formatDuration(45_000), formatDuration(5 * MIN), formatDuration(90 * MIN), formatDuration(26 * 60 * MIN),
+  ];
+  expect(formatted).toEqual(['45 s', '5 min', '1 h 30 min', '1 d 2 h']);
 });
 
 const hot = (overrides: Partial<ThresholdRule> = {}): ThresholdRule => {
-  const parsed = parseRules([{ name: 'hot', type: 'threshold', select: '+/+/temperature', above: 30, clear: 29, for: '5m' }]);
+  const parsed = parseRules([
+    { name: 'hot', type: 'threshold', select: '+/+/temperature', above: 30, clear: 29, for: '5m' },
+  ]);
   if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
   return { ...(parsed.value[0] as ThresholdRule), ...overrides };
 };
@@ -110,10 +137,16 @@ function run(rule: ThresholdRule, series: Array<[minute: number, value: number]>
   return events;
 }
 
-test('fires once after `for`, values hovering between clear and the threshold do not flap, resolves once below clear', () => {
-  const series: Array<[number, number]> = [[0, 25], [1, 31], [2, 30.5], [3, 31], [7, 31.2], [8, 29.5], [9, 30.2], [10, 29.1], [11, 30.4], [12, 28.9], [13, 29.5]];
-  expect(run(hot(), series)).toEqual([['fired', 6], ['resolved', 12]]);
-});
+test(
+  'fires once after `for`, values hovering between clear and the threshold do not flap, resolves once below clear',
+  () => {
+    const series: Array<[number, number]> = [
+      [0, 25], [1, 31], [2, 30.5], [3, 31], [7, 31.2], [8, 29.5],
+      [9, 30.2], [10, 29.1], [11, 30.4], [12, 28.9], [13, 29.5],
+    ];
+    expect(run(hot(), series)).toEqual([['fired', 6], ['resolved', 12]]);
+  },
+);
 
 test('a dip below the threshold while pending starts the wait again', () => {
   expect(run(hot(), [[0, 31], [3, 28], [4, 31], [8, 31], [9, 31]])).toEqual([['fired', 9]]);
@@ -121,7 +154,8 @@ test('a dip below the threshold while pending starts the wait again', () => {
 
 test('keepFiringFor holds a firing alert through short dips', () => {
   const rule = hot({ clear: { hi: 30 }, forMs: 0, keepFiringForMs: 3 * MIN });
-  expect(run(rule, [[0, 31], [1, 29], [2, 31], [3, 29], [4, 29.5], [5, 29], [6, 29], [7, 29]])).toEqual([['fired', 0], ['resolved', 6]]);
+  const series: Array<[number, number]> = [[0, 31], [1, 29], [2, 31], [3, 29], [4, 29.5], [5, 29], [6, 29], [7, 29]];
+  expect(run(rule, series)).toEqual([['fired', 0], ['resolved', 6]]);
 });
 
 test('a pending or recovering alert says when its timer falls due', () => {
@@ -132,8 +166,19 @@ test('a pending or recovering alert says when its timer falls due', () => {
 });
 
 test('events alternate fired, resolved; a fire comes only after the condition held for `for` (property)', () => {
-  const steps = fc.array(fc.record({ dtSeconds: fc.integer({ min: 1, max: 600 }), value: fc.oneof(fc.double({ min: 20, max: 40, noNaN: true }), fc.constantFrom(29, 30, 31)), tickOnly: fc.boolean() }), { maxLength: 60 });
-  const timing = fc.record({ forMs: fc.integer({ min: 0, max: 20 * MIN }), keepFiringForMs: fc.integer({ min: 0, max: 10 * MIN }), clear: fc.double({ min: 25, max: 30, noNaN: true }) });
+  const steps = fc.array(
+    fc.record({
+      dtSeconds: fc.integer({ min: 1, max: 600 }),
+      value: fc.oneof(fc.double({ min: 20, max: 40, noNaN: true }), fc.constantFrom(29, 30, 31)),
+      tickOnly: fc.boolean(),
+    }),
+    { maxLength: 60 },
+  );
+  const timing = fc.record({
+    forMs: fc.integer({ min: 0, max: 20 * MIN }),
+    keepFiringForMs: fc.integer({ min: 0, max: 10 * MIN }),
+    clear: fc.double({ min: 25, max: 30, noNaN: true }),
+  });
   fc.assert(
     fc.property(timing, steps, ({ forMs, keepFiringForMs, clear }, seq) => {
       const rule = hot({ forMs, keepFiringForMs, clear: { hi: clear } });

@@ -19,7 +19,14 @@ let t: TestDatabase;
 let dir: string;
 let env: Record<string, string>;
 const REPORTS = [
-  { name: 'morning', title: 'Morning report', schedule: '0 7 * * *', timeZone: 'Europe/Berlin', period: 'yesterday', highlight: [{ select: 'attic/+/temperature', above: 30 }] },
+  {
+    name: 'morning',
+    title: 'Morning report',
+    schedule: '0 7 * * *',
+    timeZone: 'Europe/Berlin',
+    period: 'yesterday',
+    highlight: [{ select: 'attic/+/temperature', above: 30 }],
+  },
   { name: 'weekly', schedule: '0 8 * * 1', timeZone: 'Europe/Berlin', period: 'last 7 days' },
 ];
 
@@ -27,7 +34,8 @@ beforeAll(async () => {
   t = await createMigratedTestDatabase();
   await seedHouse(t.db);
   dir = await mkdtemp(join(tmpdir(), 'pimonitor-report-'));
-  env = { DATABASE_URL: t.url, TZ: 'UTC', REPORTS: JSON.stringify(REPORTS.map((r) => ({ ...r, directory: join(dir, 'out') }))) };
+  const reports = REPORTS.map((r) => ({ ...r, directory: join(dir, 'out') }));
+  env = { DATABASE_URL: t.url, TZ: 'UTC', REPORTS: JSON.stringify(reports) };
 }, 120_000);
 afterAll(async () => {
   await t?.stop();
@@ -40,7 +48,8 @@ withChromium('--preview writes HTML and charts that a browser shows whole, on a 
   const file = join(dir, 'preview.html');
   const { code, output } = await runCli(['report', '--preview', file, '--at', '2026-03-30T07:00:00+02:00'], env);
   expect(output).toContain('Morning report: Sunday, 29 March 2026 (1 alert)');
-  expect(output).toMatch(/wrote .*preview\.html and 2 charts beside it \(3 series, 1 silent; database \d+ ms, charts \d+ ms\)/);
+  const wrote = /wrote .*preview\.html and 2 charts beside it \(3 series, 1 silent; database \d+ ms, charts \d+ ms\)/;
+  expect(output).toMatch(wrote);
   expect(code).toBe(0);
   const browser = await launchChromium();
   try {
@@ -48,7 +57,11 @@ withChromium('--preview writes HTML and charts that a browser shows whole, on a 
       const page = await browser.newPage({ viewport: { width, height: 900 } });
       await page.goto(`file://${file}`);
       const seen = await page.evaluate(() => ({
-        images: Array.from(document.images).map((i) => ({ complete: i.complete, width: i.naturalWidth, shown: i.getBoundingClientRect().width })),
+        images: Array.from(document.images).map((i) => ({
+          complete: i.complete,
+          width: i.naturalWidth,
+          shown: i.getBoundingClientRect().width,
+        })),
         scrollWidth: document.documentElement.scrollWidth,
         clientWidth: document.documentElement.clientWidth,
         text: document.body.innerText,
@@ -60,7 +73,8 @@ withChromium('--preview writes HTML and charts that a browser shows whole, on a 
       }
       expect(seen.scrollWidth).toBeLessThanOrEqual(seen.clientWidth); // no sideways scrolling
       expect(seen.text).toContain('attic was offline once, 1 h in all.');
-      const shot = await page.screenshot({ fullPage: true, path: width === 800 && process.env.REPORT_SCREENSHOT ? process.env.REPORT_SCREENSHOT : undefined });
+      const path = width === 800 && process.env.REPORT_SCREENSHOT ? process.env.REPORT_SCREENSHOT : undefined;
+      const shot = await page.screenshot({ fullPage: true, path });
       expect(pngSize(shot)!.width).toBe(width);
       await page.close();
     }
@@ -71,16 +85,26 @@ withChromium('--preview writes HTML and charts that a browser shows whole, on a 
 
 test('--send-now writes a directory report: index.html, one PNG per sensor and the text part', async () => {
   const { code, output } = await runCli(['report', '--send-now', 'morning', '--at', '2026-03-30T07:00:00+02:00'], env);
-  expect(output).toMatch(/morning: "Morning report: Sunday, 29 March 2026 \(1 alert\)" written to .*morning-2026-03-28-2300\/index\.html/);
+  const written = new RegExp(
+    /morning: "Morning report: Sunday, 29 March 2026 \(1 alert\)" written to /.source +
+      /.*morning-2026-03-28-2300\/index\.html/.source,
+  );
+  expect(output).toMatch(written);
   expect(code).toBe(0);
   const out = join(dir, 'out', 'morning-2026-03-28-2300');
-  expect(readdirSync(out).sort()).toEqual(['index.html', 'morning-1-attic-dht22.png', 'morning-2-kitchen-dht22.png', 'report.txt']);
+  expect(readdirSync(out).sort())
+    .toEqual(['index.html', 'morning-1-attic-dht22.png', 'morning-2-kitchen-dht22.png', 'report.txt']);
   expect(pngSize(readFileSync(join(out, 'morning-1-attic-dht22.png')))).toEqual({ width: 1200, height: 440 });
   expect(readFileSync(join(out, 'index.html'), 'utf8')).toContain('src="morning-1-attic-dht22.png"');
   expect(readFileSync(join(out, 'report.txt'), 'utf8')).toContain('attic/dht22 temperature was above 30.0\u00a0°C for');
-  // The run's directory is a link to a hidden build, replaced whole by a link renamed over it (test/reports-replace.test.ts).
+  // The run's directory is a link to a hidden build, replaced whole by a link renamed over it
+  // (test/reports-replace.test.ts).
   expect(lstatSync(out).isSymbolicLink()).toBe(true);
-  expect(readdirSync(join(dir, 'out')).filter((e) => e.includes('morning-2026-03-28-2300')).map((e) => e.replace(/\d+-[0-9a-f]{8}$/, 'ID')).sort()).toEqual(['.morning-2026-03-28-2300.ID', 'morning-2026-03-28-2300']);
+  const entries = readdirSync(join(dir, 'out'))
+    .filter((e) => e.includes('morning-2026-03-28-2300'))
+    .map((e) => e.replace(/\d+-[0-9a-f]{8}$/, 'ID'))
+    .sort();
+  expect(entries).toEqual(['.morning-2026-03-28-2300.ID', 'morning-2026-03-28-2300']);
 }, 60_000);
 
 test('--list shows each report with its next run', async () => {
@@ -97,13 +121,20 @@ test('bad options and configuration are named, and nothing is sent', async () =>
   expect(unknown.output).toContain('pimonitor: there is no report called "evening" (reports: morning, weekly)');
   const at = await runCli(['report', '--send-now', 'morning', '--at', 'yesterday-ish'], env);
   expect(at.output).toMatch(/pimonitor: --at: /);
-  const mailOnly = { ...env, REPORTS: JSON.stringify([{ name: 'm', schedule: '0 7 * * *', period: 'yesterday', to: ['me@example.com'] }]) };
+  const mailReport = { name: 'm', schedule: '0 7 * * *', period: 'yesterday', to: ['me@example.com'] };
+  const mailOnly = { ...env, REPORTS: JSON.stringify([mailReport]) };
   const mailNoSmtp = await runCli(['report', '--list'], mailOnly);
-  expect(mailNoSmtp.output).toContain('alerts.smtp.host (SMTP_HOST): a report with recipients (to) needs an SMTP server; or give it a directory instead');
+  expect(mailNoSmtp.output).toContain(
+    'alerts.smtp.host (SMTP_HOST): a report with recipients (to) needs an SMTP server; or give it a directory instead',
+  );
   // A preview sends nothing, so it needs no SMTP server.
-  const preview = await runCli(['report', '--preview', join(dir, 'm.html'), '--at', '2026-03-30T07:00:00+02:00'], mailOnly);
+  const preview = await runCli(
+    ['report', '--preview', join(dir, 'm.html'), '--at', '2026-03-30T07:00:00+02:00'],
+    mailOnly,
+  );
   expect([preview.code, preview.output]).toEqual([0, expect.stringContaining('m report: Sunday, 29 March 2026')]);
-  const broken = await runCli(['report'], { ...env, REPORTS: '[{"name":"m","schedule":"every morning","period":"daily"}]' });
+  const brokenReports = '[{"name":"m","schedule":"every morning","period":"daily"}]';
+  const broken = await runCli(['report'], { ...env, REPORTS: brokenReports });
   expect(broken.code).toBe(1);
   expect(broken.output).toContain('invalid report configuration (3 problems)');
   expect(broken.output).toContain('report 1 ("m"): period: must be one of');
