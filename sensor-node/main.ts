@@ -73,7 +73,7 @@ export async function runNode(config: Config, ctx: DriverContext = hardware(conf
   }
   if (specs.length === 0) {
     throw new NodeConfigError(
-      'no sensors configured: list them in node.sensors (see README "Sensors"), ' +
+      'no sensors configured: list them in node.sensors (see docs/sensor-nodes.md), ' +
         'or run with --simulate to publish a simulated DHT22',
     );
   }

@@ -5,7 +5,7 @@
  * `pimonitor` command shown names a subcommand and options the CLI defines (asked of the built CLI,
  * dist/cli/main.js, through its --help); every `npm run` names a script of package.json.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { PACKAGE_ROOT } from '../shared/paths.js';
@@ -55,6 +55,24 @@ test('every local link of README.md and docs/ lands on a file, and its anchor on
       }
     }
   }
+  expect(problems).toEqual([]);
+});
+
+/** Product code's .ts files and the systemd units: where a message or a comment sends a reader to the docs. */
+const POINTING = execFileSync('git', ['ls-files', '*.ts', 'deploy/*'], { cwd: PACKAGE_ROOT, encoding: 'utf8' })
+  .split('\n')
+  .filter((path) => path && !path.startsWith('test/'));
+
+// A library's own README ("its README") is not ours.
+test('every pointer in the code to a docs page lands, and none names a README section (they live in docs/)', () => {
+  const problems = POINTING.flatMap((path) => {
+    const text = read(path);
+    const pages = [...text.matchAll(/\bdocs\/([\w-]+\.md)\b/g)].map((match) => `docs/${match[1]}`);
+    const missing = pages.filter((page) => !existsSync(join(PACKAGE_ROOT, page))).map((page) => `${path}: ${page}`);
+    const sections = [...text.matchAll(/(?<!its )README[,:]? "([^"]+)"/g)]
+      .map((match) => `${path}: README "${match[1]}"`);
+    return [...missing, ...sections];
+  });
   expect(problems).toEqual([]);
 });
 

@@ -1,4 +1,4 @@
-/** The JSON API of `pimonitor web` (README "Web API"), typed as the page uses it. */
+/** The JSON API of `pimonitor web` (docs/dashboard.md), typed as the page uses it. */
 
 export interface Latest {
   device: string;

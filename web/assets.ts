@@ -18,7 +18,7 @@ const ASSET_TYPES: Record<string, string> = {
 const FALLBACK_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8">\
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>pimonitor</title></head>
 <body><h1>pimonitor</h1><p>The dashboard is not built here (<code>npm run build</code>). \
-The JSON API (README "Web API"):</p><ul>
+The JSON API (docs/dashboard.md):</p><ul>
 <li><a href="/api/latest">/api/latest</a></li><li><a href="/api/devices">/api/devices</a></li>
 <li>/api/history?device=&amp;sensor=&amp;from=-7d</li><li><a href="/api/alerts">/api/alerts</a></li>
 <li><a href="/api/rejected">/api/rejected</a></li><li>/api/events (server-sent events)</li></ul></body></html>

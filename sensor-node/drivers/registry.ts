@@ -29,7 +29,10 @@ const DHT_METRICS = () => ['temperature', 'humidity'];
 
 const PIN = { kind: 'integer', required: true, doc: 'BCM GPIO number (GPIO4 is pin 7)' } as const;
 
-/** Adding a sensor type: a driver file beside this one, and one entry here (README: "Adding a sensor type"). */
+/**
+ * Adding a sensor type: a driver file beside this one, and one entry here (docs/sensor-nodes.md, "Adding a
+ * sensor type").
+ */
 export const DRIVERS: Readonly<Record<string, DriverType>> = {
   'dht22-iio': {
     summary: 'DHT22/DHT11 through the kernel driver (dtoverlay=dht11,gpiopin=4): recommended',
