@@ -1,4 +1,4 @@
-import { isTimeZone, machineTimeZone, wallClockOf, wallClockToInstant } from '../shared/time-zone.js';
+import { isTimeZone, machineTimeZone, timeZoneProblem, wallClockOf, wallClockToInstant } from '../shared/time-zone.js';
 import { isTemperatureUnit, TEMPERATURE_UNITS, type TemperatureUnit } from '../shared/units.js';
 import { isName } from '../shared/contract.js';
 import { durationField, parseNamedList, type Parsed } from '../shared/parse-helpers.js';
@@ -92,8 +92,7 @@ function parseRoute(item: unknown, problems: string[]): Route | null {
     const units = TEMPERATURE_UNITS.map((u) => `"${u}"`).join(' or ');
     problems.push(`temperatureUnit: must be ${units} (was ${JSON.stringify(r.temperatureUnit)?.slice(0, 40)})`);
   }
-  const zoneWas = JSON.stringify(r.timeZone)?.slice(0, 60);
-  const zoneProblem = `timeZone: ${zoneWas} is not a time zone; use an IANA name such as Europe/Berlin`;
+  const zoneProblem = timeZoneProblem('timeZone:', r.timeZone);
   const timeZone = zoneSetting(r.timeZone, undefined, zoneProblem, problems);
   const base: RouteBase = {
     name,

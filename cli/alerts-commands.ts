@@ -38,14 +38,13 @@ export function addAlertsCommands(program: Command, load: Load): void {
     .option('--tz <zone>', 'time zone of the times printed (IANA name); default: this machine\'s')
     .option('--temperature-unit <unit>', 'C or F: the unit temperatures are given in', 'C')
     .action(async (options: { config?: string; json?: boolean; tz?: string; temperatureUnit: string }) => {
-      const { isTimeZone, machineTimeZone } = await import('../shared/time-zone.js');
+      const { isTimeZone, machineTimeZone, timeZoneProblem } = await import('../shared/time-zone.js');
       const { isTemperatureUnit } = await import('../shared/units.js');
       const { instantOf, sentenceOf } = await import('../alerts/words.js');
       const { listAlerts } = await import('../alerts/list-store.js');
       const timeZone = options.tz ?? machineTimeZone();
       if (!isTimeZone(timeZone)) {
-        throw new ExpectedError(
-          `--tz "${timeZone.slice(0, 60)}" is not a time zone; use an IANA name such as Europe/Berlin or UTC`);
+        throw new ExpectedError(timeZoneProblem('--tz', timeZone));
       }
       const { temperatureUnit } = options;
       if (!isTemperatureUnit(temperatureUnit)) {

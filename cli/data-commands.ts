@@ -6,7 +6,7 @@ import { configOption } from './options.js';
 import type { LoadedConfig } from '../config/index.js';
 import { ExpectedError } from '../shared/expected-error.js';
 import { systemTimeZone } from '../storage/settings.js';
-import { isTimeZone } from '../shared/time-zone.js';
+import { isTimeZone, timeZoneProblem } from '../shared/time-zone.js';
 import { parseExportOptions, type ExportOptions } from './export-args.js';
 import { serializer } from '../storage/export-format.js';
 import { progressBar } from './progress.js';
@@ -29,7 +29,7 @@ const tzFlag = ['--tz <zone>', 'time zone of the times printed (IANA name); defa
 function zoneOf(tz: string | undefined): string {
   const zone = tz ?? systemTimeZone();
   if (!isTimeZone(zone)) {
-    throw new ExpectedError(`--tz "${zone}" is not a time zone; use an IANA name such as Europe/Berlin or UTC`);
+    throw new ExpectedError(timeZoneProblem('--tz', zone));
   }
   return zone;
 }

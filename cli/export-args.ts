@@ -1,5 +1,5 @@
 import type { ParsedWithReason } from '../shared/parse-helpers.js';
-import { isTimeZone } from '../shared/time-zone.js';
+import { isTimeZone, timeZoneProblem } from '../shared/time-zone.js';
 import { EVERY, type Every, type ExportQuery } from '../storage/export.js';
 import { FORMATS, type Format } from '../storage/export-format.js';
 import { parseTimeArg } from './time-args.js';
@@ -35,8 +35,7 @@ const list = (text: string | undefined) =>
 export function parseExportOptions(o: ExportOptions, now: Date, defaultTz: string): ParsedWithReason<ExportPlan> {
   const problems: string[] = [];
   const tz = o.tz ?? defaultTz;
-  if (!isTimeZone(tz))
-    problems.push(`--tz "${tz.slice(0, 60)}" is not a time zone; use an IANA name such as Europe/Berlin or UTC`);
+  if (!isTimeZone(tz)) problems.push(timeZoneProblem('--tz', tz));
   const zone = isTimeZone(tz) ? tz : 'UTC';
   const time = (flag: string, text: string) => {
     const parsed = parseTimeArg(text, now, zone);

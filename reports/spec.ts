@@ -2,7 +2,7 @@ import { Cron } from 'croner';
 import { isName } from '../shared/contract.js';
 import { durationField, parseNamedList, type Parsed } from '../shared/parse-helpers.js';
 import { parseSelector, type Selector } from '../shared/selector.js';
-import { isTimeZone } from '../shared/time-zone.js';
+import { isTimeZone, timeZoneProblem } from '../shared/time-zone.js';
 
 /**
  * The reports of `reports.list` in the configuration file, checked at load with every problem named
@@ -72,8 +72,7 @@ function parseReport(item: unknown, problems: string[]): ReportSpec | null {
   if (r.timeZone !== undefined) {
     if (typeof r.timeZone === 'string' && isTimeZone(r.timeZone)) timeZone = r.timeZone;
     else {
-      const was = JSON.stringify(r.timeZone)?.slice(0, 60);
-      problems.push(`timeZone: ${was} is not a time zone; use an IANA name such as Europe/Berlin`);
+      problems.push(timeZoneProblem('timeZone:', r.timeZone));
     }
   }
   const schedule = typeof r.schedule === 'string' ? r.schedule.trim() : '';

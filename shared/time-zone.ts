@@ -62,6 +62,15 @@ export function isTimeZone(name: string): boolean {
   }
 }
 
+/**
+ * What a setting, option or parameter named `field` is told when `value` is not a zone. The value is
+ * shown as JSON, at most 60 characters of it: it may be anything a configuration file or a URL holds.
+ */
+export function timeZoneProblem(field: string, value: unknown): string {
+  const shown = JSON.stringify(value)?.slice(0, 60) ?? String(value);
+  return `${field} ${shown} is not a time zone; use an IANA name such as Europe/Berlin or UTC`;
+}
+
 const QUARTER_HOUR_MS = 900_000;
 let lastOffset = { tz: '', quarter: NaN, offset: 0 };
 /**

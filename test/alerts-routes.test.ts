@@ -91,7 +91,7 @@ test(
       ok: false,
       problems: [
         'route 1 ("bad"): temperatureUnit: must be "C" or "F" (was "K")',
-        'route 1 ("bad"): timeZone: "Moon/Base" is not a time zone; use an IANA name such as Europe/Berlin',
+        'route 1 ("bad"): timeZone: "Moon/Base" is not a time zone; use an IANA name such as Europe/Berlin or UTC',
       ],
     });
   },

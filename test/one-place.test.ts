@@ -6,7 +6,8 @@ import { METRIC_UNITS } from '../shared/units.js';
 
 /**
  * One place for each fact (issue 31): the name pattern, the units, the HTML escape, the MQTT filter
- * matcher, the Parsed type and the rounding rule are each written in one module and used from there.
+ * matcher, the Parsed type, the rounding rule and the time-zone refusal are each written in one module
+ * and used from there.
  * Read as text from every .ts file outside node_modules, dist and test: a second copy fails here, naming
  * the file and the module to use. A file allowed a match says why beside it.
  */
@@ -81,6 +82,11 @@ const FACTS: Fact[] = [
     what: 'a Parsed type',
     place: 'shared/parse-helpers.ts (Parsed, ParsedWithReason)',
     pattern: /\b(type|interface)\s+Parsed\s*[<={]/,
+  },
+  {
+    what: 'what a name that is not a time zone is told',
+    place: 'shared/time-zone.ts (timeZoneProblem)',
+    pattern: /is not a time zone;/,
   },
   {
     what: 'a rounding rule for showing a number',

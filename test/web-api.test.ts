@@ -168,7 +168,7 @@ test(
     expect(bad.status).toBe(400);
     expect(bad.body.problems).toEqual([
       'temperatureUnit: must be C or F (was "K")',
-      'tz: "Moon/Base" is not a time zone; use an IANA name such as Europe/Berlin',
+      'tz: "Moon/Base" is not a time zone; use an IANA name such as Europe/Berlin or UTC',
     ]);
     await t.db.none("DELETE FROM alert_events WHERE message = 'stored words'");
   },

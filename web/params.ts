@@ -1,7 +1,7 @@
 import type { Reader } from '../alerts/words.js';
 import { METRIC_PATTERN, nameProblem } from '../shared/contract.js';
 import type { Parsed } from '../shared/parse-helpers.js';
-import { isTimeZone, machineTimeZone } from '../shared/time-zone.js';
+import { isTimeZone, machineTimeZone, timeZoneProblem } from '../shared/time-zone.js';
 import { isTemperatureUnit, type TemperatureUnit } from '../shared/units.js';
 
 /**
@@ -87,7 +87,7 @@ export function parseReader(params: URLSearchParams): Parsed<Reader> {
   if (!isTemperatureUnit(unit)) problems.push(`temperatureUnit: must be C or F (was "${unit.slice(0, 20)}")`);
   const timeZone = params.get('tz') ?? machineTimeZone();
   if (!isTimeZone(timeZone)) {
-    problems.push(`tz: "${timeZone.slice(0, 60)}" is not a time zone; use an IANA name such as Europe/Berlin`);
+    problems.push(timeZoneProblem('tz:', timeZone));
   }
   if (problems.length) return { ok: false, problems };
   return { ok: true, value: { temperatureUnit: unit as TemperatureUnit, timeZone } };
