@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { REJECTION_CODES } from '../shared/contract.js';
+import { registerTotalCounter } from '../shared/total-counter.js';
 import type { IngestWorker } from './worker.js';
 
 /** Prometheus metrics of one ingest worker, fed by its events; its own registry, so tests stay apart. */
@@ -10,13 +11,8 @@ export function createIngestMetrics(worker: IngestWorker): Registry {
     new Counter({ name, help, labelNames, registers: [registry] });
 
   // Totals the worker already keeps are read at scrape time: nothing is added per message on the hot path.
-  const fromStats = (name: string, help: string, stat: Exclude<keyof IngestWorker['stats'], 'bySource'>) => {
-    let seen = 0;
-    new Counter({ name, help, registers: [registry], collect() {
-      this.inc(worker.stats[stat] - seen);
-      seen = worker.stats[stat];
-    } });
-  };
+  const fromStats = (name: string, help: string, stat: Exclude<keyof IngestWorker['stats'], 'bySource'>) =>
+    registerTotalCounter(registry, name, help, () => worker.stats[stat]);
   fromStats('pimonitor_ingest_messages_received_total', 'MQTT messages received and spooled.', 'messages');
   fromStats('pimonitor_ingest_rows_inserted_total',
     'Reading rows written to the database (a redelivered duplicate is then ignored by the key).',
@@ -52,14 +48,8 @@ export function createIngestMetrics(worker: IngestWorker): Registry {
     'seriesRefused',
   );
   // Damage the spool skipped or cut (issue 25), read at scrape time.
-  const fromDamage = (name: string, help: string, key: 'records' | 'bytes') => {
-    let seen = 0;
-    new Counter({ name, help, registers: [registry], collect() {
-      const now = worker.spoolDamage[key];
-      this.inc(now - seen);
-      seen = now;
-    } });
-  };
+  const fromDamage = (name: string, help: string, key: 'records' | 'bytes') =>
+    registerTotalCounter(registry, name, help, () => worker.spoolDamage[key]);
   fromDamage('pimonitor_ingest_spool_damaged_records_total',
     'Damaged stretches of the spool (each one message or more) skipped to the next valid record, or cut off its end '
     + 'at start.',

@@ -1,5 +1,6 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import { registerBrokerSwitches } from '../shared/mqtt-metrics.js';
+import { registerTotalCounter } from '../shared/total-counter.js';
 import type { WebAuth } from './auth.js';
 import type { LiveFeed } from './live.js';
 
@@ -10,14 +11,7 @@ import type { LiveFeed } from './live.js';
  */
 export function createWebMetrics(auth: WebAuth, live?: LiveFeed): Registry {
   const registry = new Registry();
-  const counter = (name: string, help: string, read: () => number) => {
-    let seen = 0;
-    new Counter({ name, help, registers: [registry], collect() {
-      const now = read();
-      this.inc(Math.max(0, now - seen));
-      seen = now;
-    } });
-  };
+  const counter = (name: string, help: string, read: () => number) => registerTotalCounter(registry, name, help, read);
   counter('pimonitor_web_password_checks_total', 'Passwords checked (scrypt), at most a few at a time.',
     () => auth.stats.verifications);
   counter('pimonitor_web_login_failures_total', 'Logins refused for a wrong user name or password.',
