@@ -1,18 +1,15 @@
 import type { Command } from 'commander';
-import { configOption } from './options.js';
-import type { LoadedConfig } from '../config/index.js';
+import { configOption, type LoadConfig } from './options.js';
 import { ExpectedError } from '../shared/expected-error.js';
 import { formatTable } from './text-output.js';
 import { withMigratedDatabase } from './with-database.js';
-
-type Load = (options: { config?: string }) => LoadedConfig;
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 const namesAndTypes = (items: ReadonlyArray<{ name: string; type: string }>) =>
   items.map((item) => `${item.name}: ${item.type}`).join(', ') || 'none';
 
 /** `pimonitor alerts [run|list|test|check]`. */
-export function addAlertsCommands(program: Command, load: Load): void {
+export function addAlertsCommands(program: Command, load: LoadConfig): void {
   const alerts = program.command('alerts')
     .description('alert rules: run the worker (default), list what fires, send a test, check the configuration');
 

@@ -1,18 +1,15 @@
 import type { Command } from 'commander';
-import { configOption } from './options.js';
-import type { LoadedConfig } from '../config/index.js';
+import { configOption, type LoadConfig } from './options.js';
 import { progressBar } from './progress.js';
 import { formatBytes, formatCount, formatDay as day } from './text-output.js';
 import { withMigratedDatabase } from './with-database.js';
-
-type Load = (o: { config?: string }) => LoadedConfig;
 
 /**
  * `pimonitor db archive [--dry-run] [--all]`: folds the raw readings of months past into the archive
  * (storage/archive.ts), as the ingest worker does ARCHIVE_AFTER_DAYS after a month ends; a progress bar
  * on a terminal, one series and month at a time.
  */
-export function addArchiveCommand(db: Command, load: Load): void {
+export function addArchiveCommand(db: Command, load: LoadConfig): void {
   db.command('archive')
     .description('fold the raw readings of months past into the archive (about 5 bytes per value instead of 84; '
       + 'the ingest worker does it ARCHIVE_AFTER_DAYS after a month ends)')

@@ -2,8 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { configOption } from './options.js';
-import type { LoadedConfig } from '../config/index.js';
+import { configOption, type LoadConfig } from './options.js';
 import { ExpectedError } from '../shared/expected-error.js';
 import { systemTimeZone } from '../storage/settings.js';
 import { isTimeZone, timeZoneProblem } from '../shared/time-zone.js';
@@ -14,7 +13,6 @@ import { formatAge, formatBytes, formatCount, formatTable } from './text-output.
 import { formatInstant } from './time-args.js';
 import { withMigratedDatabase } from './with-database.js';
 
-type Load = (o: { config?: string }) => LoadedConfig;
 interface LatestRow {
   device: string;
   sensor: string;
@@ -35,7 +33,7 @@ function zoneOf(tz: string | undefined): string {
 }
 
 /** `pimonitor latest`, `devices` and `export`: the data back out, for people and for programs. */
-export function addDataCommands(program: Command, load: Load): void {
+export function addDataCommands(program: Command, load: LoadConfig): void {
   program
     .command('latest')
     .description('newest value of every device, sensor and metric, with its age and the device\'s status')

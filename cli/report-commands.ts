@@ -1,11 +1,9 @@
 import { Option, type Command } from 'commander';
-import { configOption } from './options.js';
-import type { Config, LoadedConfig } from '../config/index.js';
+import { configOption, type LoadConfig } from './options.js';
+import type { Config } from '../config/index.js';
 import { ExpectedError } from '../shared/expected-error.js';
 import { formatTable } from './text-output.js';
 import { withMigratedDatabase } from './with-database.js';
-
-type Load = (options: { config?: string }) => LoadedConfig;
 
 interface ReportOptions {
   config?: string;
@@ -20,7 +18,7 @@ interface ReportOptions {
 const PERIOD_CHOICES = ['last 24h', 'yesterday', 'last 7 days', 'last week', 'last month', 'last 30 days'];
 
 /** `pimonitor report`: run the scheduler (default), --preview FILE, --send-now NAME, --list. */
-export function addReportCommands(program: Command, load: Load): void {
+export function addReportCommands(program: Command, load: LoadConfig): void {
   const periodOption = new Option(
     '--period <period>',
     'with --preview or --send-now: cover this period instead of the report\'s',

@@ -1,13 +1,10 @@
 import type { Command } from 'commander';
-import { configOption } from './options.js';
-import type { LoadedConfig } from '../config/index.js';
+import { configOption, type LoadConfig } from './options.js';
 import type { RetentionItem } from '../storage/retention.js';
 import { progressBar } from './progress.js';
 import { formatBytes, formatCount, formatDay as day, formatTable } from './text-output.js';
 import { withMigratedDatabase } from './with-database.js';
 import { addArchiveCommand } from './archive-command.js';
-
-type Load = (o: { config?: string }) => LoadedConfig;
 
 /** What one retention item removes, in a line. Pure. */
 export function describeRetentionItem(item: RetentionItem): string {
@@ -18,7 +15,7 @@ export function describeRetentionItem(item: RetentionItem): string {
 }
 
 /** `pimonitor db` (disk use, rollups) and `pimonitor retention`. */
-export function addStorageCommands(program: Command, load: Load): void {
+export function addStorageCommands(program: Command, load: LoadConfig): void {
   const db = program.command('db').description('the database: disk use per table (default), rollups');
 
   db.command('usage', { isDefault: true })
