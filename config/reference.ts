@@ -1,4 +1,5 @@
 import { BOUNDED_FORMATS, bound, boundsOf, isBoundedFormat } from './bounds.js';
+import { NAMED_FORMATS } from './formats.js';
 import { settingsOf, type SchemaSection, type SchemaSetting } from './schema.js';
 
 /**
@@ -16,20 +17,6 @@ export function undocumented(sections: readonly SchemaSection[]): { noDoc: strin
   };
 }
 
-/** What the named formats of config/formats.ts accept, in words (their validate functions say it on refusal). */
-const NAMED_FORMATS: Record<string, string> = {
-  'url-or-empty': 'empty (the embedded database), or a `postgres://user:password@host:port/database` URL',
-  'mqtt-url': 'an MQTT URL such as `mqtt://127.0.0.1:1883`, or several comma-separated (a JSON list in a file)',
-  'time-zone-or-empty': 'an IANA time zone such as `Europe/Berlin` or `UTC`, or empty for this machine\'s zone',
-  'device-name': '1-64 characters of `A-Z a-z 0-9 _ -`',
-  'topic-level': 'one MQTT topic level of 1-64 letters, digits, `-` or `_`',
-  partition: '`i/n`, e.g. `0/2`: i at least 0 and below n',
-  'sensor-list': 'a JSON list of sensor objects, each with a `"type"`',
-  sources: 'preset names, comma-separated, or a JSON list of presets with options and custom mappings',
-  'json-list': 'a JSON list',
-  'metric-ranges': 'a JSON object of `"metric": [min, max]` with min <= max',
-  'positive-int': 'a whole number of at least 1',
-};
 
 const LINE_WIDTH = 120;
 
@@ -90,7 +77,10 @@ function allowedText(setting: SchemaSetting): string[] {
   if (format === String) return ['text.'];
   if (format === Boolean) return ['`true` or `false`.'];
   if (format === Number) return ['a number.'];
-  if (typeof format === 'string') return [`${NAMED_FORMATS[format] ?? `format \`${format}\` (not described here)`}.`];
+  if (typeof format === 'string') {
+    const accepts = NAMED_FORMATS.find((named) => named.name === format)?.accepts;
+    return [`${accepts ?? `format \`${format}\` (not described here)`}.`];
+  }
   if (typeof format === 'function') return ['text, checked at start (see above).'];
   return ['anything (the schema gives no format).'];
 }
