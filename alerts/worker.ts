@@ -67,7 +67,10 @@ export class AlertsWorker extends EventEmitter<AlertsWorkerEvents> {
     this.now = options.now ?? Date.now;
   }
 
-  /** Restores the engine, connects and subscribes; a second call returns the first one's promise. */
+  /**
+   * Restores the engine, connects and subscribes; a second call returns the first one's promise, a failure
+   * included: a start that failed may hold a client, so its caller stops the worker rather than retrying.
+   */
   start(): Promise<void> {
     this.started ??= this.run();
     return this.started;
