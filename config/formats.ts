@@ -130,7 +130,8 @@ export const NAMED_FORMATS: readonly NamedFormat[] = [
         }
       }
     },
-  },];
+  },
+];
 
 /** Custom convict formats, registered once before any schema is built. */
 export function registerFormats(): void {

@@ -17,7 +17,6 @@ export function undocumented(sections: readonly SchemaSection[]): { noDoc: strin
   };
 }
 
-
 const LINE_WIDTH = 120;
 
 /** A word that would open a list item, heading, quote or underline if a line began with it. */
