@@ -15,11 +15,11 @@ export interface LoggedProcess {
  * outlives the run (a timed-out cli.test left them running under load).
  */
 const running = new Set<ChildProcess>();
-if (typeof afterAll === 'function') {
-  afterAll(() => {
-    for (const child of running) child.kill('SIGKILL');
-  });
-}
+// jest's afterAll, looked up at run time: the benchmarks import this module too, built without jest's types.
+const jestAfterAll = (globalThis as { afterAll?: (fn: () => void) => void }).afterAll;
+jestAfterAll?.(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
 
 /** Spawns a process and keeps its stdout and stderr, so callers can wait for a line and show it on failure. */
 export function spawnLogged(command: string, args: string[], env: NodeJS.ProcessEnv): LoggedProcess {
