@@ -9,23 +9,9 @@ export interface LoggedProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/**
- * Every process spawned here that has not exited yet. A test that times out is abandoned by jest where
- * it stood, past its own finally: what it started is killed when its file ends, so no `up` or `ingest`
- * outlives the run (a timed-out cli.test left them running under load).
- */
-const running = new Set<ChildProcess>();
-// jest's afterAll, looked up at run time: the benchmarks import this module too, built without jest's types.
-const jestAfterAll = (globalThis as { afterAll?: (fn: () => void) => void }).afterAll;
-jestAfterAll?.(() => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
 /** Spawns a process and keeps its stdout and stderr, so callers can wait for a line and show it on failure. */
 export function spawnLogged(command: string, args: string[], env: NodeJS.ProcessEnv): LoggedProcess {
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
   let output = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer) => {
