@@ -74,6 +74,20 @@ const countsIn = (db: Db) => () =>
       + "FROM readings WHERE device LIKE 'crash%'",
   );
 
+/**
+ * Waits until every acknowledged message is stored after a restart, failing if storing stalls; the error
+ * says how many are missing, with `said()` (the restarted broker's last output) when given.
+ */
+function allStoredAfterRestart(counts: ReturnType<typeof countsIn>, said?: () => string) {
+  const storedMessages = async () => (await counts()).rows / ROWS_PER_MESSAGE;
+  return progressing('messages stored after the restart', storedMessages, MESSAGES).catch(async (err: Error) => {
+    const have = await counts();
+    const notStored = `${MESSAGES - have.messages} acknowledged messages not stored`;
+    const context = said ? `; broker said:\n${said()}` : '';
+    throw new Error(`${err.message}: have ${have.messages} (${notStored})${context}`);
+  });
+}
+
 /** Ten QoS 1 publishers with persistent sessions; `kill` runs at the PUBACK of two thirds of the messages. */
 function loadKilledAt(url: string, kill: () => void) {
   const killAt = Math.floor((MESSAGES * 2) / 3);
@@ -134,14 +148,7 @@ test(
 
     const { acked } = await load;
     expect(acked).toBe(MESSAGES);
-    const storedMessages = async () => (await counts()).rows / ROWS_PER_MESSAGE;
-    const drain = await progressing('messages stored after the restart', storedMessages, MESSAGES)
-      .catch(async (err: Error) => {
-        const have = await counts();
-        const notStored = `${MESSAGES - have.messages} acknowledged messages not stored`;
-        const brokerSaid = run.broker!.output().slice(-2000);
-        throw new Error(`${err.message}: have ${have.messages} (${notStored}); broker said:\n${brokerSaid}`);
-      });
+    const drain = await allStoredAfterRestart(counts, () => run.broker!.output().slice(-2000));
     expect(await counts()).toEqual({ rows: MESSAGES * ROWS_PER_MESSAGE, messages: MESSAGES });
     expect(await run.t.db.one('SELECT count(*)::int AS n FROM rejected_messages')).toEqual({ n: 0 });
     if (PERSISTENCE === 'file') expect(run.broker.output()).toContain('broker journal replayed');
@@ -209,13 +216,7 @@ test(
     const counts = countsIn(upDb);
     const { acked } = await load;
     expect(acked).toBe(MESSAGES);
-    const storedMessages = async () => (await counts()).rows / ROWS_PER_MESSAGE;
-    const drain = await progressing('messages stored after the restart', storedMessages, MESSAGES)
-      .catch(async (err: Error) => {
-        const have = await counts();
-        const notStored = `${MESSAGES - have.messages} acknowledged messages not stored`;
-        throw new Error(`${err.message}: have ${have.messages} (${notStored})`);
-      });
+    const drain = await allStoredAfterRestart(counts);
     expect(await counts()).toEqual({ rows: MESSAGES * ROWS_PER_MESSAGE, messages: MESSAGES });
     const pauseSeconds = (drain.longestPauseMs / 1000).toFixed(1);
     console.log(

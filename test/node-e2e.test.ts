@@ -11,9 +11,21 @@ import { startCli, type CliProcess } from './helpers/cli.js';
 import { fakeContext, piSysfs, scriptedDhtBinding } from './helpers/fake-hardware.js';
 import { eventually } from './helpers/net.js';
 import { startPipeline, type Pipeline } from './helpers/pipeline.js';
+import type { Db } from '../shared/db.js';
 
 const DEVICE = 'pi-test';
 const sysfs = piSysfs;
+
+/** Waits (20 s at most) until the node's four sensors each have a row. */
+const allFourSensorsStored = (db: Db, what: string) =>
+  eventually(
+    what,
+    async () => {
+      const { n } = await db.one('SELECT count(DISTINCT sensor)::int AS n FROM readings WHERE device = $1', [DEVICE]);
+      return n === 4 ? true : undefined;
+    },
+    20_000,
+  );
 
 /** A node.json as a user writes it, with four sensors on the fake /sys. */
 function nodeConfig(mqttUrl: string, sysfsRoot: string): string {
@@ -62,15 +74,7 @@ test('a node with four sensors on real drivers: each sensor arrives as rows with
     DATA_DIR: mkdtempSync(join(tmpdir(), 'pimonitor-data-')),
   });
   try {
-    await eventually(
-      'all four sensors',
-      async () =>
-        (await p.database.db.one('SELECT count(DISTINCT sensor)::int AS n FROM readings WHERE device = $1', [DEVICE]))
-          .n === 4
-          ? true
-          : undefined,
-      20_000,
-    );
+    await allFourSensorsStored(p.database.db, 'all four sensors');
     const latest = await p.database.db.map(
       'SELECT sensor, metric, value FROM latest_readings WHERE device = $1 ORDER BY sensor, metric', [DEVICE],
       (r: object) => r,
@@ -162,15 +166,7 @@ test(
     const config = nodeConfig(p.broker.url, sys.root);
     const env = { DATA_DIR: dataDir, LOG_LEVEL: 'debug' };
     const first = startCli(['node', '--config', config], env);
-    await eventually(
-      'rows from all four sensors',
-      async () =>
-        (await p.database.db.one('SELECT count(DISTINCT sensor)::int AS n FROM readings WHERE device = $1', [DEVICE]))
-          .n === 4
-          ? true
-          : undefined,
-      20_000,
-    );
+    await allFourSensorsStored(p.database.db, 'rows from all four sensors');
 
     const startBrokerAgain = await p.stopBroker();
     const outageStarted = Date.now();
