@@ -1,10 +1,21 @@
 import { createServer } from 'node:net';
 
-/** A loopback port that was free a moment ago, for a child process that must be told its port. */
+/** Ports this process has handed out: the kernel may offer a just-closed port again at once. */
+const handedOut = new Set<number>();
+
+/**
+ * A loopback port that was free a moment ago, for a child process that must be told its port. Two calls never
+ * return the same port (a CI run saw two in a row come back equal, and the broker refused the clash).
+ */
 export async function freePortOnLoopback(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  for (;;) {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
