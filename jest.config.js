@@ -19,7 +19,8 @@ if (enginePass) {
 
 /** @type {import('jest').Config} */
 export default {
-  testEnvironment: 'node',
+  // Node's, killing what a timed-out test left running when its file ends.
+  testEnvironment: '<rootDir>/test/support/test-environment.cjs',
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },

@@ -9,18 +9,6 @@ import { runCli, startCli } from './helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { eventually, freePort } from './helpers/net.js';
 
-/**
- * The CLIs a test started, killed when the file ends: jest abandons a test that times out where it
- * stands, past its finally, and an `up` left so would keep its ingest and ports.
- */
-const started: ReturnType<typeof startCli>[] = [];
-const start = (...args: Parameters<typeof startCli>) => {
-  const cli = startCli(...args);
-  started.push(cli);
-  return cli;
-};
-afterAll(() => started.forEach((cli) => cli.child.kill('SIGKILL')));
-
 const usingServer = Boolean(process.env.DATABASE_URL);
 const isListening = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -48,13 +36,13 @@ describe('pimonitor up', () => {
         WEB_PORT: String(await freePort()),
       };
       if (serverDb) env.DATABASE_URL = serverDb.url;
-      const up = start(['up'], env);
+      const up = startCli(['up'], env);
       await up.waitFor('subscribed to the broker');
       // With DATABASE_URL nothing embedded starts; without it psql's port serves the data.
       expect(await isListening(pgPort)).toBe(!usingServer);
       const dbUrl = serverDb?.url ?? `postgres://postgres@127.0.0.1:${pgPort}/postgres`;
       const db = connect(dbUrl, { poolSize: 1 });
-      const node = start([
+      const node = startCli([
         'node', '--simulate', '--device', 'simnode', '--interval-ms', '100',
       ], { MQTT_URL: `mqtt://127.0.0.1:${mqttPort}` });
       try {
@@ -148,7 +136,7 @@ describe('pimonitor up', () => {
 
       // The embedded database persists under DATA_DIR: the next start sees the first one's rows, and its
       // dashboard answers.
-      const again = start(['up'], env);
+      const again = startCli(['up'], env);
       await again.waitFor('subscribed to the broker');
       const db2 = connect(dbUrl, { poolSize: 1 });
       try {

@@ -9,9 +9,26 @@ export interface LoggedProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/**
+ * Where spawnLogged keeps the children still running, on the global object: test/support/test-environment.cjs
+ * kills them when a test file ends. Jest abandons a test that times out where it stands, past its `finally`,
+ * and a broker or `up` left so would keep its ports and its load for the rest of the run. A hook registered
+ * here instead would fail every test that imports this module inside a test ("Hooks cannot be defined inside
+ * tests"), and one registered in a setup file would run before the file's own afterAll had stopped them.
+ */
+export const RUNNING_CHILDREN = Symbol.for('pimonitor.test.runningChildren');
+
+function remember(child: ChildProcess): void {
+  const global = globalThis as { [RUNNING_CHILDREN]?: Set<ChildProcess> };
+  const running = (global[RUNNING_CHILDREN] ??= new Set());
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+}
+
 /** Spawns a process and keeps its stdout and stderr, so callers can wait for a line and show it on failure. */
 export function spawnLogged(command: string, args: string[], env: NodeJS.ProcessEnv): LoggedProcess {
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  remember(child);
   let output = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer) => {
