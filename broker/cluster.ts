@@ -36,6 +36,7 @@ export interface RedisCluster {
   /** 'down' once when a connection is lost (with why), 'up' once when all are back. */
   readonly events: EventEmitter<{ down: [string]; up: [] }>;
   settle(): Promise<void>;
+  /** Ends the connections the broker has not ended already; safe to call twice. */
   close(): Promise<void>;
 }
 
@@ -116,6 +117,7 @@ export async function redisCluster(clusterOptions: RedisClusterOptions): Promise
   const settle = async () => {
     await Promise.all(all.map((c) => quiet(c, 50, 2000)));
   };
+  let closing: Promise<void> | undefined;
   return {
     id: `pimonitor-broker-${randomUUID()}`,
     // aedes-persistence-redis replays at most maxSessionDelivery (default 1,000) queued messages when a
@@ -133,9 +135,16 @@ export async function redisCluster(clusterOptions: RedisClusterOptions): Promise
     // "Connection is closed.", and one such rejection is not handled inside Aedes. The broker's stop()
     // waits for this before aedes.close(), and close() again before QUIT (at most 2 s each).
     settle,
+    // Aedes closes the connections it was given when the broker stops. Quitting one already ended makes
+    // ioredis reject and fall back to disconnect(), which arms a 2 s timer on a socket that will never
+    // emit 'close' again: a process that is done would wait 2 s more for it.
     async close() {
-      await settle();
-      await Promise.all(all.map((c) => c.quit().catch(() => c.disconnect())));
+      closing ??= (async () => {
+        await settle();
+        const open = all.filter((c) => c.status !== 'end');
+        await Promise.all(open.map((c) => c.quit().catch(() => c.disconnect())));
+      })();
+      return closing;
     },
   };
 }
