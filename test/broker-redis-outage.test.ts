@@ -4,6 +4,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { startCli, type CliProcess } from './helpers/cli.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { eventually, freePort } from './helpers/net.js';
+import { killWhenFileEnds } from './support/processes.js';
 import { testWhen } from './support/services.js';
 
 // A Redis of this test's own (the machine's is shared), taken away while the broker runs.
@@ -31,10 +32,8 @@ afterAll(async () => {
 });
 
 const startRedis = (port: number) => {
-  const r = spawn(redisServer!, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
-  return r;
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  return killWhenFileEnds(spawn(redisServer!, args, { stdio: 'ignore' }));
 };
 
 redisTest(

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { HeldDating } from '../sensor-node/held.js';
 import { WallClock } from '../sensor-node/wall-clock.js';
 import { EARLIEST_TIMESTAMP_MS } from '../shared/timestamp.js';
+import { killWhenFileEnds } from './support/processes.js';
 import { FUZZ_SEED, fuzzRuns } from './support/hostile.js';
 
 /**
@@ -114,7 +115,8 @@ test('clock-anchors.json that is a FIFO does not block start-up waiting for a wr
   const file = join(dir, 'clock-anchors.json');
   expect(spawnSync('mkfifo', [file]).status).toBe(0);
   // Without this writer the old code blocked forever; with it, for 3 s.
-  const writer = spawn('sh', ['-c', `sleep 3; echo '[]' > '${file}'`], { stdio: 'ignore' });
+  const script = `sleep 3; echo '[]' > '${file}'`;
+  const writer = killWhenFileEnds(spawn('sh', ['-c', script], { stdio: 'ignore' }));
   try {
     const started = performance.now();
     new HeldDating(synced(), dir, 'me');

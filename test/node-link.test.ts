@@ -19,6 +19,7 @@ import { fakeContext } from './helpers/fake-hardware.js';
 import { eventually } from './helpers/net.js';
 import { startProxy, type CuttableProxy } from './helpers/proxy.js';
 import { accountsBroker } from './support/accounts.js';
+import { killWhenFileEnds } from './support/processes.js';
 
 /**
  * Issue 25, items 4 to 6: a node on flaky Wi-Fi. A half-open link is noticed and each reading still
@@ -147,9 +148,9 @@ test('SIGTERM with the broker frozen (SIGSTOP): the same', async () => {
     const { createLogger } = await import(${JSON.stringify(join(PACKAGE_ROOT, 'dist', 'shared', 'log.js'))});
     const b = await startBroker({ host: '127.0.0.1', port: 0, log: createLogger('broker', 'silent') });
     console.log('port ' + b.port);`;
-  const frozen = spawn(process.execPath, ['--input-type=module', '-e', script], {
+  const frozen = killWhenFileEnds(spawn(process.execPath, ['--input-type=module', '-e', script], {
     stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  }));
   try {
     const port = await new Promise<number>((resolve, reject) => {
       frozen.stdout!.on(
@@ -231,7 +232,7 @@ test(
       }),
     );
     // The lock the node left before the power cut: its pid now runs `sleep`, started at another time.
-    const squatter = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const squatter = killWhenFileEnds(spawn('sleep', ['30'], { stdio: 'ignore' }));
     await new Promise((resolve) => squatter.once('spawn', resolve));
     mkdirSync(join(dataDir, 'outbox', 'rebooted'), { recursive: true });
     writeFileSync(

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { acquirePidLock, bootId, parseHolder, startTicksOf } from '../shared/pid-lock.js';
+import { killWhenFileEnds } from './support/processes.js';
 import { FUZZ_SEED, fuzzRuns } from './support/hostile.js';
 
 /**
@@ -28,7 +29,7 @@ afterEach(() => {
 
 /** A process that lives until the test ends, once it has started. */
 async function running(command: string, args: string[]): Promise<number> {
-  const child = spawn(command, args, { stdio: 'ignore' });
+  const child = killWhenFileEnds(spawn(command, args, { stdio: 'ignore' }));
   children.push(child);
   await new Promise((resolve, reject) => child.once('spawn', resolve).once('error', reject));
   return child.pid!;

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeRecords, encodeRecord } from '../shared/spool/record.js';
 import { Spool } from '../shared/spool/spool.js';
+import { killWhenFileEnds } from './support/processes.js';
 
 const message = (i: number, payloadBytes = 20) => ({
   receivedAt: 1_767_225_600_000 + i,
@@ -120,7 +121,8 @@ test('a second process cannot open the same spool', async () => {
   const dir = newDir();
   mkdirSync(dir, { recursive: true });
   // Another live pimonitor (a Node process) holds it, named as a lock names its holder (shared/pid-lock.ts).
-  const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+  const idle = ['-e', 'setTimeout(() => {}, 30000)'];
+  const other = killWhenFileEnds(spawn(process.execPath, idle, { stdio: 'ignore' }));
   try {
     await new Promise((resolve) => other.once('spawn', resolve));
     writeFileSync(

@@ -18,17 +18,19 @@ export interface LoggedProcess {
  */
 export const RUNNING_CHILDREN = Symbol.for('pimonitor.test.runningChildren');
 
-function remember(child: ChildProcess): void {
+/** Kills `child` when the test file ends if it is still running then; spawnLogged does this for its own. */
+export function killWhenFileEnds<T extends ChildProcess>(child: T): T {
   const global = globalThis as { [RUNNING_CHILDREN]?: Set<ChildProcess> };
   const running = (global[RUNNING_CHILDREN] ??= new Set());
   running.add(child);
   child.once('exit', () => running.delete(child));
+  return child;
 }
 
 /** Spawns a process and keeps its stdout and stderr, so callers can wait for a line and show it on failure. */
 export function spawnLogged(command: string, args: string[], env: NodeJS.ProcessEnv): LoggedProcess {
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  remember(child);
+  killWhenFileEnds(child);
   let output = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer) => {
