@@ -67,11 +67,11 @@ interface Ports {
   cluster: number;
 }
 
-/** Distinct free loopback ports (freePortOnLoopback may hand out the same one twice in a row). */
+/** Free loopback ports, each different (freePortOnLoopback never hands out one twice in a test file). */
 async function distinctPorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < count) ports.add(await freePortOnLoopback());
-  return [...ports];
+  const ports: number[] = [];
+  while (ports.length < count) ports.push(await freePortOnLoopback());
+  return ports;
 }
 
 function nodeConfig(
