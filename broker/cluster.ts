@@ -6,6 +6,7 @@ import { MQEmitterRedisPrefix } from 'mqemitter-redis';
 import { ExpectedError } from '../shared/expected-error.js';
 import { redisClaims, type ClaimBackend } from './claims.js';
 import { redactUrl } from '../shared/redact.js';
+import { waitAtMost } from '../shared/timeout.js';
 
 // The ioredis that aedes-persistence-redis itself depends on (5.x), so the connection we hand it is the
 // kind it was written for.
@@ -15,6 +16,8 @@ type RedisClient = InstanceType<typeof Redis>;
 
 /** Queued messages replayed to a reconnecting session; a week of ten nodes is about 60,000. */
 const MAX_SESSION_DELIVERY = 1_000_000;
+/** How long close() waits for Redis to answer a QUIT before it drops the connection. */
+const QUIT_TIMEOUT_MS = 1000;
 
 export interface RedisClusterOptions {
   /** redis://[:password@]host:port[/db] */
@@ -135,18 +138,33 @@ export async function redisCluster(clusterOptions: RedisClusterOptions): Promise
     // "Connection is closed.", and one such rejection is not handled inside Aedes. The broker's stop()
     // waits for this before aedes.close(), and close() again before QUIT (at most 2 s each).
     settle,
-    // Aedes closes the connections it was given when the broker stops. Quitting one already ended makes
-    // ioredis reject and fall back to disconnect(), which arms a 2 s timer on a socket that will never
-    // emit 'close' again: a process that is done would wait 2 s more for it.
     async close() {
       closing ??= (async () => {
         await settle();
-        const open = all.filter((c) => c.status !== 'end');
-        await Promise.all(open.map((c) => c.quit().catch(() => c.disconnect())));
+        await Promise.all(all.map(endConnection));
       })();
       return closing;
     },
   };
+}
+
+/**
+ * QUIT on a connection that is up (at most QUIT_TIMEOUT_MS, then dropped), dropped at once on one that is not
+ * (a QUIT would wait in the offline queue for a Redis that is down), left alone once ended. The broker's stop ends
+ * the publish and subscribe connections already (mqemitter-redis's close); quitting one of those again made
+ * ioredis reject and fall back to disconnect(), which arms a 2 s timer on a socket that never emits 'close' again,
+ * so a stopped broker's process stayed 2 s longer. That timer (ioredis's disconnectTimeout, redis/ioredis#1318)
+ * is still armed for a connection that was reconnecting to a Redis that is down: its process waits 2 s more.
+ */
+async function endConnection(conn: RedisClient): Promise<void> {
+  if (conn.status === 'end') return;
+  let quit = false;
+  if (conn.status === 'ready') {
+    await waitAtMost(conn.quit().then(() => {
+      quit = true;
+    }), QUIT_TIMEOUT_MS);
+  }
+  if (!quit) conn.disconnect();
 }
 
 /** Resolves once `conn` has had no command waiting for `quietMs`, or after `maxMs` in all. */
