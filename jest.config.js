@@ -19,7 +19,7 @@ if (enginePass) {
 
 /** @type {import('jest').Config} */
 export default {
-  // Node's, killing what a timed-out test left running when its file ends.
+  // Node's, ending what a failed or timed-out test left running and naming what a file left open.
   testEnvironment: '<rootDir>/test/support/test-environment.cjs',
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },

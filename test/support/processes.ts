@@ -11,14 +11,14 @@ export interface LoggedProcess {
 
 /**
  * Where spawnLogged keeps the children still running, on the global object: test/support/test-environment.cjs
- * kills them when a test file ends. Jest abandons a test that times out where it stands, past its `finally`,
- * and a broker or `up` left so would keep its ports and its load for the rest of the run. A hook registered
- * here instead would fail every test that imports this module inside a test ("Hooks cannot be defined inside
- * tests"), and one registered in a setup file would run before the file's own afterAll had stopped them.
+ * ends them when their test fails and when the file ends. Jest abandons a test that times out where it stands,
+ * past its `finally`, and a broker or `up` left so would keep its ports and its load for the rest of the run.
+ * A hook registered here instead would fail every test that imports this module inside a test ("Hooks cannot be
+ * defined inside tests").
  */
 export const RUNNING_CHILDREN = Symbol.for('pimonitor.test.runningChildren');
 
-/** Kills `child` when the test file ends if it is still running then; spawnLogged does this for its own. */
+/** Ends `child` if it is still running when its test fails or its file ends; spawnLogged does this for its own. */
 export function killWhenFileEnds<T extends ChildProcess>(child: T): T {
   const global = globalThis as { [RUNNING_CHILDREN]?: Set<ChildProcess> };
   const running = (global[RUNNING_CHILDREN] ??= new Set());
