@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { configOption, type LoadConfig } from './options.js';
+import { configOption, tzOption, zoneOfTzOption, type LoadConfig } from './options.js';
 import { ExpectedError } from '../shared/expected-error.js';
 import { formatTable } from './text-output.js';
 import { withMigratedDatabase } from './with-database.js';
@@ -32,17 +32,13 @@ export function addAlertsCommands(program: Command, load: LoadConfig): void {
     .description('alerts that are pending, firing or recovering now, and the latest events')
     .addOption(configOption())
     .option('--json', 'print JSON instead of tables')
-    .option('--tz <zone>', 'time zone of the times printed (IANA name); default: this machine\'s')
+    .addOption(tzOption())
     .option('--temperature-unit <unit>', 'C or F: the unit temperatures are given in', 'C')
     .action(async (options: { config?: string; json?: boolean; tz?: string; temperatureUnit: string }) => {
-      const { isTimeZone, machineTimeZone, timeZoneProblem } = await import('../shared/time-zone.js');
       const { isTemperatureUnit } = await import('../shared/units.js');
       const { instantOf, sentenceOf } = await import('../alerts/words.js');
       const { listAlerts } = await import('../alerts/list-store.js');
-      const timeZone = options.tz ?? machineTimeZone();
-      if (!isTimeZone(timeZone)) {
-        throw new ExpectedError(timeZoneProblem('--tz', timeZone));
-      }
+      const timeZone = zoneOfTzOption(options.tz);
       const { temperatureUnit } = options;
       if (!isTemperatureUnit(temperatureUnit)) {
         throw new ExpectedError(`--temperature-unit must be C or F (was "${temperatureUnit.slice(0, 20)}")`);

@@ -2,10 +2,9 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { configOption, type LoadConfig } from './options.js';
+import { configOption, tzOption, zoneOfTzOption, type LoadConfig } from './options.js';
 import { ExpectedError } from '../shared/expected-error.js';
-import { systemTimeZone } from '../storage/settings.js';
-import { isTimeZone, timeZoneProblem } from '../shared/time-zone.js';
+import { machineTimeZone } from '../shared/time-zone.js';
 import { parseExportOptions, type ExportOptions } from './export-args.js';
 import { serializer } from '../storage/export-format.js';
 import { progressBar } from './progress.js';
@@ -22,16 +21,6 @@ interface LatestRow {
   ts: Date;
   status: string | null;
 }
-const tzFlag = ['--tz <zone>', 'time zone of the times printed (IANA name); default: this machine\'s'] as const;
-
-function zoneOf(tz: string | undefined): string {
-  const zone = tz ?? systemTimeZone();
-  if (!isTimeZone(zone)) {
-    throw new ExpectedError(timeZoneProblem('--tz', zone));
-  }
-  return zone;
-}
-
 /** `pimonitor latest`, `devices` and `export`: the data back out, for people and for programs. */
 export function addDataCommands(program: Command, load: LoadConfig): void {
   program
@@ -40,9 +29,9 @@ export function addDataCommands(program: Command, load: LoadConfig): void {
     .addOption(configOption())
     .option('--device <names>', 'only these devices (comma-separated)')
     .option('--json', 'print JSON instead of a table')
-    .option(...tzFlag)
+    .addOption(tzOption())
     .action(async (o: { config?: string; device?: string; json?: boolean; tz?: string }) => {
-      const tz = zoneOf(o.tz);
+      const tz = zoneOfTzOption(o.tz);
       const devices = o.device?.split(',').map((s) => s.trim()) ?? null;
       const rows = await withMigratedDatabase(load(o).config, 'pimonitor-latest', async (db) => {
         // Imported here, as the database modules are: commands that open no database do not load them.
@@ -73,9 +62,9 @@ export function addDataCommands(program: Command, load: LoadConfig): void {
     .description('every device: status, first and last seen, series, values stored and the disk they take')
     .addOption(configOption())
     .option('--json', 'print JSON instead of a table')
-    .option(...tzFlag)
+    .addOption(tzOption())
     .action(async (o: { config?: string; json?: boolean; tz?: string }) => {
-      const tz = zoneOf(o.tz);
+      const tz = zoneOfTzOption(o.tz);
       const { devices, databaseBytes } = await withMigratedDatabase(load(o).config, 'pimonitor-devices',
         async (db) => (await import('../storage/device-stats.js')).deviceStats(db));
       if (o.json) {
@@ -108,9 +97,9 @@ export function addDataCommands(program: Command, load: LoadConfig): void {
     .option('--every <tier>', 'raw readings, or rollups per 5m, 1h or 1d (count, avg, min, max)', 'raw')
     .option('--format <format>', 'csv, json or ndjson', 'csv')
     .option('--out <file>', 'write to this file instead of standard output')
-    .option(...tzFlag)
+    .addOption(tzOption())
     .action(async (o: ExportOptions & { config?: string }) => {
-      const parsed = parseExportOptions(o, new Date(), systemTimeZone());
+      const parsed = parseExportOptions(o, new Date(), machineTimeZone());
       if (!parsed.ok) throw new ExpectedError(parsed.reason);
       const { query, format, tz, out } = parsed.value;
       const { exportRows, ExportInterrupted } = await import('../storage/export.js');

@@ -2,6 +2,7 @@ import type { Config } from '../config/index.js';
 import type { Db } from '../shared/db.js';
 import { ExpectedError } from '../shared/expected-error.js';
 import { createMailTransport, type MailTransport } from '../shared/mail.js';
+import { machineTimeZone } from '../shared/time-zone.js';
 import { withTimeout } from '../shared/timeout.js';
 import { buildReport, type BuiltReport } from './build.js';
 import { mailOf, runDirectory, writeReportFiles } from './deliver.js';
@@ -30,7 +31,7 @@ export function reportsSetup(config: Config, { mail = true }: { mail?: boolean }
 
 /** A report's time zone: its own, else reports.timeZone, else the system's. */
 export function timeZoneOf(config: Config, spec: ReportSpec): string {
-  return spec.timeZone || config.reports.timeZone || Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  return spec.timeZone || config.reports.timeZone || machineTimeZone();
 }
 
 export function findReport(reports: readonly ReportSpec[], name: string): ReportSpec {

@@ -1,6 +1,7 @@
 import type { Config } from '../config/index.js';
 import type { Db } from '../shared/db.js';
 import { sqlFile } from '../shared/sql-file.js';
+import { machineTimeZone } from '../shared/time-zone.js';
 
 const setRawKeep = sqlFile('storage', 'set-raw-keep.sql');
 const setRollupTimeZone = sqlFile('storage', 'set-rollup-time-zone.sql');
@@ -16,14 +17,10 @@ export interface StorageSettings {
   rollupTimeZone: string;
 }
 
-export function systemTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-}
-
 export function storageSettingsOf(config: Config): StorageSettings {
   return {
     rawKeepDays: config.storage.retentionRawDays,
-    rollupTimeZone: config.storage.rollupTimeZone || systemTimeZone(),
+    rollupTimeZone: config.storage.rollupTimeZone || machineTimeZone(),
   };
 }
 

@@ -6,8 +6,8 @@ import { METRIC_UNITS } from '../shared/units.js';
 
 /**
  * One place for each fact (issue 31): the name pattern, the units, the HTML escape, the MQTT filter
- * matcher, the Parsed type, the rounding rule and the time-zone refusal are each written in one module
- * and used from there.
+ * matcher, the Parsed type, the rounding rule, the time-zone refusal and the machine's zone are each written
+ * in one module and used from there.
  * Read as text from every .ts file outside node_modules, dist and test: a second copy fails here, naming
  * the file and the module to use. A file allowed a match says why beside it.
  */
@@ -87,6 +87,12 @@ const FACTS: Fact[] = [
     what: 'what a name that is not a time zone is told',
     place: 'shared/time-zone.ts (timeZoneProblem)',
     pattern: /is not a time zone;/,
+  },
+  {
+    what: 'this machine\'s time zone',
+    place: 'shared/time-zone.ts (machineTimeZone)',
+    pattern: /resolvedOptions\(\)\.timeZone/,
+    allowed: { 'ui/api.ts': 'the browser\'s zone, asked in the reader\'s browser, not the server\'s' },
   },
   {
     what: 'a rounding rule for showing a number',
